@@ -1,0 +1,1 @@
+"""microgpt: Karpathy's microgpt GPT, trained on the tensorgrad engine."""

@@ -1,0 +1,156 @@
+"""microgpt's GPT on the tensor engine: whole documents at once, under a causal mask.
+
+The same model as ``gpt_scalar.py``, function for function; where the scalar
+file loops over positions, heads and vector entries, this one does each loop as
+one array op. Documents come in batches of shape (B, n); microgpt's own run is B = 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+
+import numpy as np
+
+from tensorgrad import Tensor, no_grad
+from tensorgrad import functional as F
+from tensorgrad.optim import Adam
+
+from .model import GPTConfig
+
+__all__ = ["Adam"]  # the optimizer: tensorgrad's, re-exported to mirror gpt_scalar.Adam
+
+
+# ---- parameters ---------------------------------------------------------------------------------
+
+
+def from_state_dict(state: dict[str, np.ndarray]) -> dict[str, Tensor]:
+    return {name: Tensor(w, requires_grad=True) for name, w in state.items()}
+
+
+def to_state_dict(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
+    return {name: w.data.copy() for name, w in params.items()}
+
+
+def grads(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
+    return {name: w.grad for name, w in params.items()}
+
+
+def parameters(params: dict[str, Tensor]) -> list[Tensor]:
+    return list(params.values())
+
+
+# ---- the model ----------------------------------------------------------------------------------
+
+
+def linear(x: Tensor, w: Tensor) -> Tensor:
+    return F.linear(x, w)  # x @ w.T
+
+
+def softmax(logits: Tensor) -> Tensor:
+    return F.softmax(logits, axis=-1)
+
+
+def rmsnorm(x: Tensor) -> Tensor:
+    return F.rms_norm(x, x.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
+
+
+def attention(q: Tensor, keys: Tensor, values: Tensor, config: GPTConfig) -> Tensor:
+    """All heads at once: queries (B, n, C) attend to the keys and values (B, m, C).
+
+    The n queries are the last n of the m positions, so query i sees keys 0..m-n+i.
+    """
+    (b, n, c), m = q.shape, keys.shape[1]
+    q_h, k_h, v_h = (_split_heads(t, config) for t in (q, keys, values))
+    out = F.scaled_dot_product_attention(q_h, k_h, v_h, attn_mask=_causal_mask(n, m))
+    return out.transpose(0, 2, 1, 3).reshape(b, n, c)
+
+
+def _split_heads(t: Tensor, config: GPTConfig) -> Tensor:
+    """(B, m, C) -> (B, n_head, m, head_dim): each head a batch of its own."""
+    b, m, _ = t.shape
+    return t.reshape(b, m, config.n_head, config.head_dim).transpose(0, 2, 1, 3)
+
+
+@functools.lru_cache(maxsize=256)
+def _causal_mask(n: int, m: int) -> np.ndarray:
+    """True where one of the last n of m positions may attend: itself and everything before."""
+    return np.tril(np.ones((n, m), dtype=bool), k=m - n)
+
+
+def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos_id: int,
+        keys: list, values: list) -> Tensor:
+    """Logits (B, n, vocab) for the tokens (B, n) at positions pos_id.. ; extends the KV cache."""
+    n = token_ids.shape[1]
+    x = params["wte"][token_ids] + params["wpe"][pos_id:pos_id + n]
+    x = rmsnorm(x)
+    for li in range(config.n_layer):
+        # 1) multi-head causal attention over the cached positions and these
+        x_residual = x
+        x = rmsnorm(x)
+        q = linear(x, params[f"layer{li}.attn_wq"])
+        keys[li] = _extend(keys[li], linear(x, params[f"layer{li}.attn_wk"]))
+        values[li] = _extend(values[li], linear(x, params[f"layer{li}.attn_wv"]))
+        x = linear(attention(q, keys[li], values[li], config), params[f"layer{li}.attn_wo"])
+        x = x + x_residual
+        # 2) MLP
+        x_residual = x
+        x = rmsnorm(x)
+        x = linear(x, params[f"layer{li}.mlp_fc1"]).relu()
+        x = linear(x, params[f"layer{li}.mlp_fc2"])
+        x = x + x_residual
+    return linear(x, params["lm_head"])
+
+
+def _extend(cache: Tensor | None, new: Tensor) -> Tensor:
+    """Append positions to a cached (B, m, C) tensor (sampling only: no grad flows here)."""
+    if cache is None:
+        return new
+    return Tensor(np.concatenate([cache.data, new.data], axis=1))
+
+
+def empty_cache(config: GPTConfig) -> tuple[list, list]:
+    return [None] * config.n_layer, [None] * config.n_layer
+
+
+def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int]) -> Tensor:
+    """Mean over positions of -log p(next token), the first block_size positions."""
+    n = min(config.block_size, len(tokens) - 1)
+    ids = np.asarray(tokens[: n + 1])[None, :]
+    keys, values = empty_cache(config)
+    logits = gpt(params, config, ids[:, :n], 0, keys, values)
+    return F.cross_entropy(logits, ids[:, 1:])
+
+
+def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]) -> Tensor:
+    """Mean over documents of each document's mean token loss (padded to the longest).
+
+    Padding sits after each document's tokens, where causal attention keeps the real
+    positions from seeing it, and its losses get weight 0, so it reaches no gradient.
+    """
+    n = min(config.block_size, max(len(tokens) for tokens in batch) - 1)
+    ids = np.zeros((len(batch), n + 1), dtype=np.intp)
+    weights = np.zeros((len(batch), n))
+    for row, tokens in enumerate(batch):
+        length = min(n, len(tokens) - 1)
+        ids[row, : length + 1] = tokens[: length + 1]
+        weights[row, :length] = 1.0 / (length * len(batch))
+    keys, values = empty_cache(config)
+    logits = gpt(params, config, ids[:, :n], 0, keys, values)
+    return (F.cross_entropy(logits, ids[:, 1:], reduction="none") * weights).sum()
+
+
+def generate(params: dict[str, Tensor], config: GPTConfig, bos: int, rng: random.Random,
+             temperature: float) -> list[int]:
+    """Sample one document: start at BOS, stop at BOS or after block_size tokens."""
+    keys, values = empty_cache(config)
+    token_id, sample = bos, []
+    with no_grad():
+        for pos_id in range(config.block_size):
+            logits = gpt(params, config, np.array([[token_id]]), pos_id, keys, values)
+            probs = softmax(logits / temperature)
+            token_id = rng.choices(range(config.vocab_size), weights=probs.data[0, 0].tolist())[0]
+            if token_id == bos:
+                break
+            sample.append(token_id)
+    return sample

@@ -1,0 +1,397 @@
+"""The vectorized engine: a ``Tensor`` is a NumPy array that remembers how it was computed.
+
+Each op computes its forward value with NumPy and records a closure that maps
+the gradient of its output to the gradients of its inputs. Broadcasting is
+undone in one place, ``backward()``, which sums each input's gradient back to
+that input's shape, so no op has to. Names and semantics follow PyTorch:
+``.grad`` is filled on leaf tensors that require grad, and it accumulates
+across calls to ``backward()``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+_grad_enabled = True
+# Every tensor gets the next number at creation. A result is always created after its
+# inputs, so visiting nodes from the highest number down is a topological order.
+_sequence = itertools.count()
+
+
+@contextmanager
+def no_grad():
+    """Inside this block, ops record no graph: their results do not require grad."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq")
+    __array_ufunc__ = None  # make `ndarray <op> Tensor` defer to Tensor's reflected ops
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is None:
+            is_float = isinstance(data, np.ndarray) and data.dtype.kind == "f"
+            dtype = data.dtype if is_float else np.float64
+        self.data = np.array(data, dtype=dtype)
+        self.grad: np.ndarray | None = None
+        self.requires_grad = requires_grad
+        self._parents: tuple[Tensor, ...] = ()
+        self._backward: Callable | None = None
+        self._seq = next(_sequence)
+
+    # ---- properties -------------------------------------------------------------------------
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        flag = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, prefix='Tensor(')}{flag})"
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same data, cut off from the graph."""
+        return Tensor._make(self.data, (), None)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ---- graph construction -----------------------------------------------------------------
+
+    @staticmethod
+    def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
+        """A result tensor; it joins the graph only if grad is on and a parent requires grad."""
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out._seq = data, None, next(_sequence)
+        out.requires_grad, out._parents, out._backward = False, (), None
+        if _grad_enabled:
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad, out._parents, out._backward = True, parents, backward
+                    break
+        return out
+
+    def backward(self, grad: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs a grad argument for an output of shape {self.shape}"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"grad of shape {grad.shape} for a tensor of shape {self.shape}")
+
+        # Visit nodes newest first: each node's gradient is complete when it is popped,
+        # since everything computed from it is newer and was visited already.
+        grads = {self: grad}
+        queue = [(-self._seq, self)]
+        while queue:
+            node = heapq.heappop(queue)[1]
+            g = grads.pop(node)
+            if node._backward is None:  # a leaf: keep a fresh array the user may modify
+                node.grad = g.astype(node.data.dtype) if node.grad is None else node.grad + g
+                continue
+            for parent, parent_grad in zip(node._parents, node._backward(g)):
+                if not parent.requires_grad:
+                    continue
+                if parent_grad.shape != parent.data.shape:
+                    parent_grad = _unbroadcast(parent_grad, parent.data.shape)
+                if parent in grads:
+                    grads[parent] = grads[parent] + parent_grad
+                else:
+                    grads[parent] = parent_grad
+                    heapq.heappush(queue, (-parent._seq, parent))
+
+    # ---- elementwise arithmetic (broadcasting) ------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        other = _lift(other)
+        out = _broadcasting(np.add, self.data, other.data, "+")
+        return Tensor._make(out, (self, other), lambda g: (g, g))
+
+    def __sub__(self, other: Any) -> Tensor:
+        other = _lift(other)
+        out = _broadcasting(np.subtract, self.data, other.data, "-")
+        return Tensor._make(out, (self, other), lambda g: (g, -g))
+
+    def __mul__(self, other: Any) -> Tensor:
+        other = _lift(other)
+        a, b = self.data, other.data
+        out = _broadcasting(np.multiply, a, b, "*")
+        return Tensor._make(out, (self, other), lambda g: (g * b, g * a))
+
+    def __truediv__(self, other: Any) -> Tensor:
+        other = _lift(other)
+        a, b = self.data, other.data
+        out = _broadcasting(np.divide, a, b, "/")
+        return Tensor._make(out, (self, other), lambda g: (g / b, -g * out / b))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return self + other
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _lift(other) - self
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return self * other
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _lift(other) / self
+
+    def __neg__(self) -> Tensor:
+        return Tensor._make(-self.data, (self,), lambda g: (-g,))
+
+    def __pow__(self, exponent: float) -> Tensor:
+        if isinstance(exponent, Tensor) or not np.isscalar(exponent):
+            raise TypeError("Tensor ** supports a number exponent only")
+        a = self.data
+        out = a**exponent
+        return Tensor._make(out, (self,), lambda g: (g * (exponent * a ** (exponent - 1)),))
+
+    def exp(self) -> Tensor:
+        out = np.exp(self.data)
+        return Tensor._make(out, (self,), lambda g: (g * out,))
+
+    def log(self) -> Tensor:
+        a = self.data
+        return Tensor._make(np.log(a), (self,), lambda g: (g / a,))
+
+    def relu(self) -> Tensor:
+        a = self.data
+        return Tensor._make(np.maximum(a, 0), (self,), lambda g: (g * (a > 0),))
+
+    # ---- matrix product ---------------------------------------------------------------------
+
+    def __matmul__(self, other: Any) -> Tensor:
+        other = _lift(other)
+        a, b = self.data, other.data
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
+        inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if inner_a != inner_b:
+            raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
+        out = _broadcasting(np.matmul, a, b, "@")
+
+        def backward(g):
+            if a.ndim == 1 and b.ndim == 1:  # a dot product: out is a scalar
+                return g * b, g * a
+            # Treat a 1-D operand as a matrix (row for a, column for b), as np.matmul does.
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2 = b[:, None] if b.ndim == 1 else b
+            g2 = g[..., None, :] if a.ndim == 1 else g
+            g2 = g2[..., None] if b.ndim == 1 else g2
+            grad_a = g2 @ np.swapaxes(b2, -1, -2)
+            grad_b = np.swapaxes(a2, -1, -2) @ g2
+            # Batch dimensions were broadcast: sum them away before dropping the 1-D padding.
+            grad_a = _unbroadcast(grad_a, a2.shape).reshape(a.shape)
+            grad_b = _unbroadcast(grad_b, b2.shape).reshape(b.shape)
+            return grad_a, grad_b
+
+        return Tensor._make(out, (self, other), backward)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _lift(other) @ self
+
+    # ---- reductions -------------------------------------------------------------------------
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        shape = self.data.shape
+        axes = _normalize_axes(axis, self.data.ndim)
+
+        def backward(g):
+            return (np.broadcast_to(g if keepdims else np.expand_dims(g, axes), shape),)
+
+        return Tensor._make(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward)
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        shape = self.data.shape
+        axes = _normalize_axes(axis, self.data.ndim)
+        count = int(np.prod([shape[i] for i in axes]))
+
+        def backward(g):
+            g = g / count
+            return (np.broadcast_to(g if keepdims else np.expand_dims(g, axes), shape),)
+
+        return Tensor._make(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """The largest entries along ``axis``; the gradient flows to the first arg-max only."""
+        a = self.data
+        axes = _normalize_axes(axis, a.ndim)
+        kept = [i for i in range(a.ndim) if i not in axes]
+        # Move the reduced axes last and flatten them, so one argmax finds each maximum.
+        permutation = kept + list(axes)
+        moved = a.transpose(permutation).reshape([a.shape[i] for i in kept] + [-1])
+        arg = np.argmax(moved, axis=-1)[..., None]
+        out = np.take_along_axis(moved, arg, axis=-1)[..., 0]
+        keep_shape = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+        out = out.reshape(keep_shape) if keepdims else out
+
+        def backward(g):
+            grad_moved = np.zeros_like(moved)
+            np.put_along_axis(grad_moved, arg, g.reshape(arg.shape), axis=-1)
+            moved_shape = [a.shape[i] for i in permutation]
+            return (grad_moved.reshape(moved_shape).transpose(np.argsort(permutation)),)
+
+        return Tensor._make(out, (self,), backward)
+
+    # ---- shape ------------------------------------------------------------------------------
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        original = self.data.shape
+        return Tensor._make(self.data.reshape(shape), (self,), lambda g: (g.reshape(original),))
+
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """Permute the dimensions, as ``np.transpose`` does; no axes reverses them."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = tuple(axes[0])
+        ndim = self.data.ndim
+        axes = axes or tuple(range(ndim - 1, -1, -1))
+        try:
+            out = self.data.transpose(axes)
+        except (ValueError, TypeError):
+            raise ValueError(f"transpose axes {axes} do not permute {ndim} axes") from None
+        inverse = sorted(range(ndim), key=lambda i: axes[i] % ndim)
+        return Tensor._make(out, (self,), lambda g: (g.transpose(inverse),))
+
+    permute = transpose
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (NumPy's and PyTorch's name)
+        return self.transpose()
+
+    # ---- indexing and masking ---------------------------------------------------------------
+
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _plain_index(index)
+        try:
+            out = self.data[index]
+        except IndexError as error:
+            raise IndexError(f"index out of range for a tensor of shape {self.shape}: {error}") from None
+        shape, dtype = self.data.shape, self.data.dtype
+        basic = _is_basic_index(index)
+
+        def backward(g):
+            grad = np.zeros(shape, dtype)
+            if basic:  # a view: every element is picked at most once
+                grad[index] = g
+            else:  # integer arrays may repeat an index: scatter-add
+                np.add.at(grad, index, g)
+            return (grad,)
+
+        return Tensor._make(out, (self,), backward)
+
+    def masked_fill(self, mask: Any, value: float) -> Tensor:
+        """``value`` where ``mask`` is true, ``self`` elsewhere (the mask broadcasts)."""
+        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
+        out = _broadcasting(np.where, mask, np.asarray(value, self.data.dtype), "masked_fill",
+                            self.data)
+        if out.shape != self.data.shape:
+            raise ValueError(f"mask of shape {mask.shape} does not fit a tensor of {self.shape}")
+        return Tensor._make(out, (self,), lambda g: (np.where(mask, 0, g),))
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a`` where ``condition`` is true, else ``b``; all three broadcast."""
+    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
+    a, b = _lift(a), _lift(b)
+    out = _broadcasting(np.where, condition, a.data, "where", b.data)
+    zero = np.zeros((), out.dtype)
+    return Tensor._make(
+        out, (a, b), lambda g: (np.where(condition, g, zero), np.where(condition, zero, g))
+    )
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _lift(x: Any) -> Tensor:
+    """A number or array taking part in an op: a constant tensor that requires no grad."""
+    if isinstance(x, Tensor):
+        return x
+    constant = Tensor.__new__(Tensor)
+    # A Python number stays a Python number, so it does not promote float32 data (NEP 50).
+    constant.data = x if isinstance(x, (int, float)) else np.asarray(x)
+    constant.grad, constant.requires_grad, constant._parents, constant._backward = (
+        None, False, (), None)
+    constant._seq = -1  # never visited by backward(): it requires no grad
+    return constant
+
+
+def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str, *more) -> np.ndarray:
+    """Run a NumPy op, turning its broadcasting error into one that names both shapes."""
+    try:
+        return op(a, b, *more)
+    except ValueError:
+        shapes = " and ".join(str(np.shape(x)) for x in (a, b, *more))
+        raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a gradient over the dimensions that broadcasting added or stretched."""
+    extra = grad.ndim - len(shape)
+    stretched = (extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    axes = (*range(extra), *stretched)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
+    return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
+
+
+def _plain_index(index: Any) -> Any:
+    """Tensors and lists inside an index become integer arrays, as NumPy expects."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data.astype(np.intp)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)

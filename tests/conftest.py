@@ -1,0 +1,42 @@
+"""Shared pytest setup: Hypothesis profiles and making the package importable.
+
+Select a profile with the HYPOTHESIS_PROFILE environment variable:
+
+* ``ci`` (default): few examples, derandomized, no example database, so the suite is
+  fast and every run tries exactly the same inputs.
+* ``dev``: many more random examples, and a reproduction blob printed on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+# Appended, not prepended: a copy of the package named on PYTHONPATH (as the mutation
+# checks do) wins over the working tree.
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in sys.path:
+    sys.path.append(_REPO_ROOT)
+
+# Building graphs of scalar `Value`s is slow by design; that is not a data-generation problem.
+_SLOW_IS_FINE = [HealthCheck.too_slow]
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=_SLOW_IS_FINE,
+)
+settings.register_profile(
+    "dev",
+    max_examples=300,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_IS_FINE,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
