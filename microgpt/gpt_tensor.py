@@ -22,18 +22,43 @@ __all__ = ["Adam"]  # the optimizer: tensorgrad's, re-exported to mirror gpt_sca
 
 
 # ---- parameters ---------------------------------------------------------------------------------
+# The state dict holds microgpt's matrices. Here each layer's query, key and value matrices
+# are stacked into one (3C, C) "attn_wqkv", as GPT-2 does, so one matmul makes all three;
+# the conversions below stack and split them, so the outside sees microgpt's names.
+
+_QKV = ("attn_wq", "attn_wk", "attn_wv")
 
 
 def from_state_dict(state: dict[str, np.ndarray]) -> dict[str, Tensor]:
-    return {name: Tensor(w, requires_grad=True) for name, w in state.items()}
+    arrays = {}
+    for name, w in state.items():
+        layer, _, kind = name.rpartition(".")
+        if kind in _QKV:
+            if kind == _QKV[0]:
+                stacked = [state[f"{layer}.{k}"] for k in _QKV]
+                arrays[f"{layer}.attn_wqkv"] = np.concatenate(stacked)
+        else:
+            arrays[name] = w
+    return {name: Tensor(w, requires_grad=True) for name, w in arrays.items()}
+
+
+def _unstack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {}
+    for name, w in arrays.items():
+        if name.endswith(".attn_wqkv"):
+            layer = name.rpartition(".")[0]
+            out.update({f"{layer}.{k}": part for k, part in zip(_QKV, np.split(w, 3))})
+        else:
+            out[name] = w
+    return out
 
 
 def to_state_dict(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    return {name: w.data.copy() for name, w in params.items()}
+    return _unstack({name: w.data.copy() for name, w in params.items()})
 
 
 def grads(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    return {name: w.grad for name, w in params.items()}
+    return _unstack({name: w.grad for name, w in params.items()})
 
 
 def parameters(params: dict[str, Tensor]) -> list[Tensor]:
@@ -56,20 +81,25 @@ def rmsnorm(x: Tensor) -> Tensor:
 
 
 def attention(q: Tensor, keys: Tensor, values: Tensor, config: GPTConfig) -> Tensor:
-    """All heads at once: queries (B, n, C) attend to the keys and values (B, m, C).
+    """All heads at once: queries (B, H, n, D) attend to keys and values (B, H, m, D).
 
     The n queries are the last n of the m positions, so query i sees keys 0..m-n+i.
+    Returns the heads side by side again, (B, n, C).
     """
-    (b, n, c), m = q.shape, keys.shape[1]
-    q_h, k_h, v_h = (_split_heads(t, config) for t in (q, keys, values))
-    out = F.scaled_dot_product_attention(q_h, k_h, v_h, attn_mask=_causal_mask(n, m))
-    return out.transpose(0, 2, 1, 3).reshape(b, n, c)
+    b, _, n, _ = q.shape
+    m = keys.shape[2]
+    if n == m:  # a whole document: the plain causal mask
+        out = F.scaled_dot_product_attention(q, keys, values, is_causal=True)
+    else:  # new positions after cached ones
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=_causal_mask(n, m))
+    return out.transpose(0, 2, 1, 3).reshape(b, n, config.n_embd)
 
 
-def _split_heads(t: Tensor, config: GPTConfig) -> Tensor:
-    """(B, m, C) -> (B, n_head, m, head_dim): each head a batch of its own."""
-    b, m, _ = t.shape
-    return t.reshape(b, m, config.n_head, config.head_dim).transpose(0, 2, 1, 3)
+def _split_qkv(qkv: Tensor, config: GPTConfig) -> tuple[Tensor, Tensor, Tensor]:
+    """(B, n, 3C) -> q, k, v each (B, n_head, n, head_dim): each head a batch of its own."""
+    b, n, _ = qkv.shape
+    heads = qkv.reshape(b, n, 3, config.n_head, config.head_dim).transpose(2, 0, 3, 1, 4)
+    return heads[0], heads[1], heads[2]
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,9 +118,8 @@ def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos
         # 1) multi-head causal attention over the cached positions and these
         x_residual = x
         x = rmsnorm(x)
-        q = linear(x, params[f"layer{li}.attn_wq"])
-        keys[li] = _extend(keys[li], linear(x, params[f"layer{li}.attn_wk"]))
-        values[li] = _extend(values[li], linear(x, params[f"layer{li}.attn_wv"]))
+        q, k, v = _split_qkv(linear(x, params[f"layer{li}.attn_wqkv"]), config)
+        keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
         x = linear(attention(q, keys[li], values[li], config), params[f"layer{li}.attn_wo"])
         x = x + x_residual
         # 2) MLP
@@ -103,10 +132,10 @@ def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos
 
 
 def _extend(cache: Tensor | None, new: Tensor) -> Tensor:
-    """Append positions to a cached (B, m, C) tensor (sampling only: no grad flows here)."""
+    """Append positions to cached (B, H, m, D) keys or values (sampling only: no grad here)."""
     if cache is None:
         return new
-    return Tensor(np.concatenate([cache.data, new.data], axis=1))
+    return Tensor(np.concatenate([cache.data, new.data], axis=2))
 
 
 def empty_cache(config: GPTConfig) -> tuple[list, list]:

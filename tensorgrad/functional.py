@@ -3,30 +3,40 @@
 Each could be composed from primitives (``tests/reference.py`` does exactly that,
 and the tests hold these fused versions against the compositions and against
 the scalar engine). Fusing makes one node where the composition makes three to
-ten; at microgpt's sizes a step's cost is mostly per-node overhead, so fusing
-the handful of composites a GPT uses halves it (see the README's benchmarks).
+ten; at microgpt's sizes a step's cost is mostly per-node and per-call overhead,
+so fusing the handful of composites a GPT uses pays (see the README's benchmarks).
 Names and arguments follow ``torch.nn.functional``.
+
+Reductions call the ufuncs directly (``np.add.reduce``): ``ndarray.sum`` and
+``mean`` pass through Python wrappers that cost more than the sums themselves
+at these sizes.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
 
 from .tensor import Tensor
 
+_sum, _max = np.add.reduce, np.maximum.reduce
+
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     # Shifting by the maximum changes nothing mathematically and keeps exp() finite.
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    e = x - _max(x, axis=axis, keepdims=True)
+    np.exp(e, out=e)
+    e /= _sum(e, axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - _max(x, axis=axis, keepdims=True)
+    shifted -= np.log(_sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -35,7 +45,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 
     def backward(g):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian.
-        return (p * (g - (g * p).sum(axis=axis, keepdims=True)),)
+        return (p * (g - _sum(g * p, axis=axis, keepdims=True)),)
 
     return Tensor._make(p, (x,), backward)
 
@@ -45,7 +55,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     out = _log_softmax(x.data, axis)
 
     def backward(g):
-        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+        return (g - np.exp(out) * _sum(g, axis=axis, keepdims=True),)
 
     return Tensor._make(out, (x,), backward)
 
@@ -66,28 +76,25 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
             f"cross_entropy: targets of shape {targets.shape} for logits of shape {logits.shape}"
         )
     num_classes = logits.shape[-1]
-    if targets.size and (targets.min() < 0 or targets.max() >= num_classes):
-        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
     logp = _log_softmax(logits.data, -1).reshape(-1, num_classes)
-    rows, flat_targets = np.arange(targets.size), targets.ravel()
-    losses = -logp[rows, flat_targets]
-    count = max(targets.size, 1)
-    if reduction == "none":
-        out = losses.reshape(targets.shape)
-    else:
-        out = np.asarray(losses.sum() / (count if reduction == "mean" else 1))
+    # As unsigned integers, negative targets become huge, so indexing itself rejects every
+    # target outside 0..C-1 (and no separate min/max pass is needed).
+    rows, flat_targets = np.arange(targets.size), targets.ravel().astype(np.uintp)
+    try:
+        losses = -logp[rows, flat_targets]
+    except IndexError:
+        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
+    divisor = max(targets.size, 1) if reduction == "mean" else 1
+    out = losses.reshape(targets.shape) if reduction == "none" else _sum(losses) / divisor
 
     def backward(g):
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
         grad = np.exp(logp)
         grad[rows, flat_targets] -= 1
-        if reduction == "none":
-            grad *= g.reshape(-1, 1)
-        else:
-            grad *= g / count if reduction == "mean" else g
+        grad *= g.reshape(-1, 1) if reduction == "none" else g / divisor
         return (grad.reshape(logits.shape),)
 
-    return Tensor._make(out, (logits,), backward)
+    return Tensor._make(np.asarray(out), (logits,), backward)
 
 
 def linear(x: Tensor, weight: Tensor) -> Tensor:
@@ -95,13 +102,12 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
     a, w = x.data, weight.data
     if a.shape[-1] != w.shape[-1]:
         raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}")
-    out = a @ w.T
 
     def backward(g):
         # Every leading dimension is a batch dimension: flatten them for one weight matmul.
         return g @ w, g.reshape(-1, g.shape[-1]).T @ a.reshape(-1, a.shape[-1])
 
-    return Tensor._make(out, (x, weight), backward)
+    return Tensor._make(a @ w.T, (x, weight), backward)
 
 
 def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | None = None
@@ -115,15 +121,16 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
         raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape {x.shape}")
     a = x.data
     axes = tuple(range(a.ndim - len(dims), a.ndim))
+    count = math.prod(dims)
     eps = np.finfo(a.dtype).eps if eps is None else eps
-    scale = ((a * a).mean(axis=axes, keepdims=True) + eps) ** -0.5
-    count = int(np.prod(dims))
+    scale = (_sum(a * a, axis=axes, keepdims=True) / count + eps) ** -0.5
+    out = a * scale
 
     def backward(g):
-        # y = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s*g - x * s^3 * sum(g*x) / N.
-        return (scale * g - a * (scale**3 * (g * a).sum(axis=axes, keepdims=True) / count),)
+        # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
+        return (scale * (g - out * (_sum(g * out, axis=axes, keepdims=True) / count)),)
 
-    return Tensor._make(a * scale, (x,), backward)
+    return Tensor._make(out, (x,), backward)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -140,27 +147,29 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ValueError(
             f"attention: query {q.shape}, key {k.shape} and value {v.shape} do not fit"
         )
-    scale = 1.0 / np.sqrt(q.shape[-1]) if scale is None else scale
-    scores = (q @ np.swapaxes(k, -1, -2)) * scale
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = q @ k.swapaxes(-1, -2)
+    scores *= scale
     if is_causal:
-        attn_mask = _causal_mask(q.shape[-2], k.shape[-2])
-    if attn_mask is not None:
+        scores += _causal_bias(q.shape[-2], k.shape[-2])
+    elif attn_mask is not None:
         scores = np.where(attn_mask, scores, -np.inf)
     p = _softmax(scores, -1)
-    out = p @ v
 
     def backward(g):
-        grad_v = np.swapaxes(p, -1, -2) @ g
-        grad_p = g @ np.swapaxes(v, -1, -2)
-        grad_scores = p * (grad_p - (grad_p * p).sum(axis=-1, keepdims=True)) * scale
-        return grad_scores @ k, np.swapaxes(grad_scores, -1, -2) @ q, grad_v
+        grad_v = p.swapaxes(-1, -2) @ g
+        grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
+        grad_scores -= _sum(grad_scores * p, axis=-1, keepdims=True)
+        grad_scores *= p
+        grad_scores *= scale
+        return grad_scores @ k, grad_scores.swapaxes(-1, -2) @ q, grad_v
 
-    return Tensor._make(out, (query, key, value), backward)
+    return Tensor._make(p @ v, (query, key, value), backward)
 
 
 @functools.lru_cache(maxsize=64)
-def _causal_mask(queries: int, keys: int) -> np.ndarray:
-    """Query i may attend to keys 0..i (top-left aligned, as PyTorch's is_causal)."""
-    mask = np.tril(np.ones((queries, keys), dtype=bool))
-    mask.flags.writeable = False  # shared between calls
-    return mask
+def _causal_bias(queries: int, keys: int) -> np.ndarray:
+    """0 where query i may attend to key j <= i (top-left aligned, as PyTorch), else -inf."""
+    bias = np.triu(np.full((queries, keys), -np.inf), k=1)
+    bias.flags.writeable = False  # shared between calls
+    return bias

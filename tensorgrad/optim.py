@@ -9,11 +9,32 @@ import numpy as np
 from .tensor import Tensor
 
 
+class _FlatGroup:
+    """Parameters of one dtype, their values in one flat buffer, their moments beside it.
+
+    Each ``p.data`` becomes a view of the buffer (same values, same shape), so an update
+    is a handful of vectorized NumPy calls however many tensors there are.
+    """
+
+    def __init__(self, params: list[Tensor]):
+        self.params = params
+        self.flat = np.concatenate([p.data.ravel() for p in params])
+        self.slices = []
+        start = 0
+        for p in params:
+            stop = start + p.data.size
+            p.data = self.flat[start:stop].reshape(p.data.shape)
+            self.slices.append(slice(start, stop))
+            start = stop
+        self.m = np.zeros_like(self.flat)  # first moments, end to end
+        self.v = np.zeros_like(self.flat)  # second moments
+
+
 class Adam:
     """Adam with bias correction by step count; set ``lr`` before any ``step()`` to schedule it.
 
-    The moments of all parameters live in one flat buffer, so a step is a handful of
-    vectorized NumPy calls however many parameter tensors there are.
+    The parameters' values move into one flat buffer per dtype (each ``p.data`` becomes a
+    view of it), so keep using the tensors, not arrays taken from them before.
     """
 
     def __init__(
@@ -28,13 +49,14 @@ class Adam:
             raise ValueError("Adam got an empty parameter list")
         if not all(isinstance(p, Tensor) and p.requires_grad for p in self.params):
             raise ValueError("Adam parameters must be tensors that require grad")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError("Adam got the same parameter twice")
         self.lr, self.betas, self.eps = lr, betas, eps
         self.step_count = 0
-        bounds = np.cumsum([0] + [p.data.size for p in self.params]).tolist()
-        self._span = {id(p): (a, b) for p, a, b in zip(self.params, bounds[:-1], bounds[1:])}
-        dtype = np.result_type(*(p.data.dtype for p in self.params))
-        self.m = np.zeros(bounds[-1], dtype)  # first moments of all parameters, end to end
-        self.v = np.zeros(bounds[-1], dtype)  # second moments
+        by_dtype: dict[np.dtype, list[Tensor]] = {}
+        for p in self.params:
+            by_dtype.setdefault(p.data.dtype, []).append(p)
+        self._groups = [_FlatGroup(group) for group in by_dtype.values()]
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -43,48 +65,47 @@ class Adam:
     def step(self) -> None:
         """One Adam update of every parameter that has a gradient."""
         self.step_count += 1
-        params = self.params
-        if any(p.grad is None for p in params):
-            # As in PyTorch, a parameter without a gradient is left alone, moments too.
-            params = [p for p in params if p.grad is not None]
-            if not params:
-                return
+        for group in self._groups:
+            present = [p.grad is not None for p in group.params]
+            if all(present):
+                self._update(group, group.params, slice(None))
+            elif any(present):
+                # As in PyTorch, a parameter without a gradient is left alone, moments too.
+                chosen = [(p, s) for p, s, ok in zip(group.params, group.slices, present) if ok]
+                index = np.concatenate([np.arange(s.start, s.stop) for _, s in chosen])
+                self._update(group, [p for p, _ in chosen], index)
+
+    def _update(self, group: _FlatGroup, params: list[Tensor], index: slice | np.ndarray) -> None:
         beta1, beta2 = self.betas
-        g = np.concatenate([p.grad.ravel() for p in params])
-        m, v = self._moments(params)
-        # In place, but the same operations in the same order as microgpt.py's update.
+        g = np.concatenate([p.grad.ravel() for p in params]).astype(group.flat.dtype, copy=False)
+        m, v = group.m[index], group.v[index]
+        # The same operations in the same order as microgpt.py's update (in place where the
+        # arrays are ours), so both engines round alike.
         m *= beta1
         m += (1 - beta1) * g
+        g *= g
+        g *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * g**2
-        m_hat = m / (1 - beta1**self.step_count)
-        v_hat = v / (1 - beta2**self.step_count)
-        update = self.lr * m_hat / (v_hat**0.5 + self.eps)
-        self._scatter(params, m, v, update)
-
-    def _moments(self, params: list[Tensor]) -> tuple[np.ndarray, np.ndarray]:
-        if params is self.params:
-            return self.m, self.v
-        index = np.concatenate([np.arange(*self._span[id(p)]) for p in params])
-        return self.m[index], self.v[index]
-
-    def _scatter(self, params: list[Tensor], m: np.ndarray, v: np.ndarray,
-                 update: np.ndarray) -> None:
-        offset = 0
-        for p in params:
-            size = p.data.size
-            p.data -= update[offset:offset + size].reshape(p.data.shape)
-            if params is not self.params:
-                start, stop = self._span[id(p)]
-                self.m[start:stop] = m[offset:offset + size]
-                self.v[start:stop] = v[offset:offset + size]
-            offset += size
+        v += g
+        update = self.lr * (m / (1 - beta1**self.step_count))
+        update /= (v / (1 - beta2**self.step_count)) ** 0.5 + self.eps
+        group.flat[index] -= update
+        if not isinstance(index, slice):  # fancy indexing copied them: write them back
+            group.m[index], group.v[index] = m, v
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"m": self.m.copy(), "v": self.v.copy(), "step": np.array(self.step_count)}
+        """The moments (flat, one dtype group after another) and the step count, as arrays."""
+        return {
+            "m": np.concatenate([group.m for group in self._groups]),
+            "v": np.concatenate([group.v for group in self._groups]),
+            "step": np.array(self.step_count),
+        }
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        if state["m"].shape != self.m.shape or state["v"].shape != self.v.shape:
+        sizes = [group.m.size for group in self._groups]
+        if state["m"].shape != (sum(sizes),) or state["v"].shape != (sum(sizes),):
             raise ValueError("optimizer state does not match the parameters")
-        self.m[:], self.v[:] = state["m"], state["v"]
+        bounds = np.cumsum([0, *sizes])
+        for group, start, stop in zip(self._groups, bounds[:-1], bounds[1:]):
+            group.m[:], group.v[:] = state["m"][start:stop], state["v"][start:stop]
         self.step_count = int(state["step"])

@@ -1,7 +1,8 @@
 """The vectorized engine: a ``Tensor`` is a NumPy array that remembers how it was computed.
 
 Each op computes its forward value with NumPy and records a closure that maps
-the gradient of its output to the gradients of its inputs. Broadcasting is
+the gradient of its output to the gradients of its inputs (never changing that
+incoming gradient in place, so one array can safely flow to several inputs). Broadcasting is
 undone in one place, ``backward()``, which sums each input's gradient back to
 that input's shape, so no op has to. Names and semantics follow PyTorch:
 ``.grad`` is filled on leaf tensors that require grad, and it accumulates
@@ -10,6 +11,7 @@ across calls to ``backward()``.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
@@ -21,7 +23,7 @@ import numpy as np
 _grad_enabled = True
 # Every tensor gets the next number at creation. A result is always created after its
 # inputs, so visiting nodes from the highest number down is a topological order.
-_sequence = itertools.count()
+_next_sequence = itertools.count().__next__
 
 
 @contextmanager
@@ -56,7 +58,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Callable | None = None
-        self._seq = next(_sequence)
+        self._seq = _next_sequence()
 
     # ---- properties -------------------------------------------------------------------------
 
@@ -91,7 +93,7 @@ class Tensor:
     def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
         """A result tensor; it joins the graph only if grad is on and a parent requires grad."""
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out._seq = data, None, next(_sequence)
+        out.data, out.grad, out._seq = data, None, _next_sequence()
         out.requires_grad, out._parents, out._backward = False, (), None
         if _grad_enabled:
             for p in parents:
@@ -109,7 +111,7 @@ class Tensor:
                 raise RuntimeError(
                     f"backward() needs a grad argument for an output of shape {self.shape}"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.array(1, self.data.dtype).reshape(self.data.shape)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
             if grad.shape != self.shape:
@@ -117,13 +119,21 @@ class Tensor:
 
         # Visit nodes newest first: each node's gradient is complete when it is popped,
         # since everything computed from it is newer and was visited already.
+        pop, push = heapq.heappop, heapq.heappush
         grads = {self: grad}
         queue = [(-self._seq, self)]
+        handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
         while queue:
-            node = heapq.heappop(queue)[1]
+            node = pop(queue)[1]
             g = grads.pop(node)
-            if node._backward is None:  # a leaf: keep a fresh array the user may modify
-                node.grad = g.astype(node.data.dtype) if node.grad is None else node.grad + g
+            if node._backward is None:  # a leaf: its .grad must be an array nobody else holds
+                if node.grad is not None:
+                    node.grad = node.grad + g
+                elif g.base is None and id(g) not in handed_out and g.dtype == node.data.dtype:
+                    node.grad = g  # freshly computed by an op: no copy needed
+                    handed_out.add(id(g))
+                else:
+                    node.grad = np.array(g, dtype=node.data.dtype)
                 continue
             for parent, parent_grad in zip(node._parents, node._backward(g)):
                 if not parent.requires_grad:
@@ -134,7 +144,7 @@ class Tensor:
                     grads[parent] = grads[parent] + parent_grad
                 else:
                     grads[parent] = parent_grad
-                    heapq.heappush(queue, (-parent._seq, parent))
+                    push(queue, (-parent._seq, parent))
 
     # ---- elementwise arithmetic (broadcasting) ------------------------------------------------
 
@@ -287,7 +297,7 @@ class Tensor:
             out = self.data.transpose(axes)
         except (ValueError, TypeError):
             raise ValueError(f"transpose axes {axes} do not permute {ndim} axes") from None
-        inverse = sorted(range(ndim), key=lambda i: axes[i] % ndim)
+        inverse = _inverse_permutation(axes)
         return Tensor._make(out, (self,), lambda g: (g.transpose(inverse),))
 
     permute = transpose
@@ -303,7 +313,8 @@ class Tensor:
         try:
             out = self.data[index]
         except IndexError as error:
-            raise IndexError(f"index out of range for a tensor of shape {self.shape}: {error}") from None
+            message = f"index out of range for a tensor of shape {self.shape}: {error}"
+            raise IndexError(message) from None
         shape, dtype = self.data.shape, self.data.dtype
         basic = _is_basic_index(index)
 
@@ -346,8 +357,14 @@ def _lift(x: Any) -> Tensor:
     if isinstance(x, Tensor):
         return x
     constant = Tensor.__new__(Tensor)
-    # A Python number stays a Python number, so it does not promote float32 data (NEP 50).
-    constant.data = x if isinstance(x, (int, float)) else np.asarray(x)
+    # Numbers become Python numbers (NumPy scalars too, as in PyTorch), which do not
+    # promote float32 data under NumPy's rules (NEP 50); a NumPy float64 scalar would.
+    if isinstance(x, (float, np.floating)):
+        constant.data = float(x)
+    elif isinstance(x, (int, np.integer)):
+        constant.data = int(x)
+    else:
+        constant.data = np.asarray(x)
     constant.grad, constant.requires_grad, constant._parents, constant._backward = (
         None, False, (), None)
     constant._seq = -1  # never visited by backward(): it requires no grad
@@ -371,6 +388,12 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
 
 
+@functools.lru_cache(maxsize=256)
+def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes that undo ``transpose(axes)``."""
+    return tuple(sorted(range(len(axes)), key=lambda i: axes[i] % len(axes)))
+
+
 def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
@@ -383,6 +406,8 @@ def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
 
 def _plain_index(index: Any) -> Any:
     """Tensors and lists inside an index become integer arrays, as NumPy expects."""
+    if isinstance(index, (np.ndarray, slice, int)):
+        return index
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Tensor):
@@ -393,5 +418,7 @@ def _plain_index(index: Any) -> Any:
 
 
 def _is_basic_index(index: Any) -> bool:
+    if isinstance(index, np.ndarray):
+        return False
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)

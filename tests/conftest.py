@@ -5,6 +5,8 @@ Select a profile with the HYPOTHESIS_PROFILE environment variable:
 * ``ci`` (default): few examples, derandomized, no example database, so the suite is
   fast and every run tries exactly the same inputs.
 * ``dev``: many more random examples, and a reproduction blob printed on failure.
+* ``mutation``: like ``ci`` but without shrinking, for running the suite against
+  deliberately broken copies of the engine (a failure only has to be found, not minimized).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # Appended, not prepended: a copy of the package named on PYTHONPATH (as the mutation
 # checks do) wins over the working tree.
@@ -38,5 +40,10 @@ settings.register_profile(
     deadline=None,
     print_blob=True,
     suppress_health_check=_SLOW_IS_FINE,
+)
+settings.register_profile(
+    "mutation",
+    settings.get_profile("ci"),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,1 @@
+"""Benchmarks comparing autograd engines on microgpt; baselines live here, not in the library."""

@@ -1,0 +1,70 @@
+"""The loss curve: training and validation loss against step, as a PNG (``--plot``).
+
+matplotlib is an optional extra (``pip install 'microgpt-tensorgrad[plot]'``), imported
+only here and only when a plot is asked for; ``check`` finds out before training starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write, write_problem
+
+INSTALL_HINT = "pip install 'microgpt-tensorgrad[plot]'"
+
+
+class PlotError(Exception):
+    """A plot that cannot be made or written; the message is one self-contained line."""
+
+
+def check(path: str | Path) -> Path:
+    """Fail now, before any training, if the plot surely cannot be drawn or written."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise PlotError(f"--plot writes a PNG image: give a path ending in .png, not {path}")
+    try:
+        import matplotlib  # noqa: F401  (only checking that it is there)
+    except ImportError as exc:
+        raise PlotError(f"--plot needs matplotlib, which is not installed ({INSTALL_HINT})"
+                        ) from exc
+    problem = write_problem(path)
+    if problem is not None:
+        raise PlotError(f"cannot write the plot to {path}: {problem}")
+    return path
+
+
+def save_loss_curve(path: str | Path, losses: Sequence[float],
+                    val_history: Sequence[tuple[int, float]]) -> Path:
+    """Draw ``losses`` (step k's at k = 1, 2, ...) and the (step, loss) ``val_history``.
+
+    The training loss of one step is noisy (one document's), so a running mean over
+    ~2% of the run is drawn over it. The file is written atomically.
+    """
+    # The Figure API, not pyplot: no global state and no GUI backend, just an image.
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    fig = Figure(figsize=(8, 5), layout="constrained")
+    ax = fig.subplots()
+    steps = np.arange(1, len(losses) + 1)
+    ax.plot(steps, losses, color="tab:blue", alpha=0.3, linewidth=0.8, label="training loss")
+    window = max(1, len(losses) // 50)
+    if window > 1:
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(steps[window - 1:], smooth, color="tab:blue",
+                label=f"training loss, mean of {window} steps")
+    if val_history:
+        val_steps, val_losses = zip(*val_history)
+        ax.plot(val_steps, val_losses, "o-", color="tab:orange", label="validation loss")
+    ax.set(xlabel="step", ylabel="loss (nats per token)", title="microgpt loss curve")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    try:
+        with atomic_write(path) as out:
+            fig.savefig(out, format="png", dpi=100)
+    except OSError as exc:
+        raise PlotError(f"cannot write the plot {path}: {exc.strerror or exc}") from exc
+    return path

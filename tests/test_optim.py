@@ -1,0 +1,119 @@
+"""optim.Adam against the update written out in plain Python floats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tensorgrad import Tensor, optim
+
+
+class PlainAdam:
+    """The Adam update on flat lists of Python floats, one parameter element at a time."""
+
+    def __init__(self, params: list[list[float]], betas=(0.9, 0.999), eps=1e-8):
+        self.params = params
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.m = [[0.0] * len(p) for p in params]
+        self.v = [[0.0] * len(p) for p in params]
+        self.t = 0
+
+    def step(self, grads: list[list[float]], lr: float) -> None:
+        self.t += 1
+        b1, b2 = self.b1, self.b2
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            for i in range(len(p)):
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+                mhat = m[i] / (1 - b1**self.t)
+                vhat = v[i] / (1 - b2**self.t)
+                p[i] -= lr * mhat / (vhat**0.5 + self.eps)
+
+
+def make_params(rng: np.random.Generator) -> list[Tensor]:
+    return [
+        Tensor(rng.normal(size=(3, 2)), requires_grad=True),
+        Tensor(rng.normal(size=(3,)), requires_grad=True),
+        Tensor(rng.normal(size=()), requires_grad=True),
+    ]
+
+
+def loss_of(params: list[Tensor], x: np.ndarray, y: np.ndarray) -> Tensor:
+    w, b, scale = params
+    prediction = (x @ w.T + b) * scale  # x: (4, 2) -> (4, 3)
+    return ((prediction - y) ** 2).mean() + (w * w).sum() * 0.01
+
+
+@pytest.mark.parametrize(
+    "betas, eps", [((0.9, 0.999), 1e-8), ((0.85, 0.99), 1e-6), ((0.0, 0.5), 1e-3)]
+)
+def test_adam_matches_plain_python_update_with_decaying_lr(betas, eps):
+    rng = np.random.default_rng(7)
+    params = make_params(rng)
+    reference = PlainAdam([p.data.ravel().tolist() for p in params], betas=betas, eps=eps)
+    lr0, steps = 0.05, 8
+    opt = optim.Adam(params, lr=lr0, betas=betas, eps=eps)
+    for step in range(steps):
+        x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+        opt.zero_grad()
+        loss_of(params, x, y).backward()
+        grads = [p.grad.ravel().tolist() for p in params]
+        lr = lr0 * (1 - step / steps)  # linear decay, set before every step
+        opt.lr = lr
+        opt.step()
+        reference.step(grads, lr)
+        for p, expected in zip(params, reference.params):
+            np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_adam_first_step_moves_each_element_by_about_lr():
+    """With bias correction, the first update is lr * g / (|g| + eps): a step of ~lr."""
+    p = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    (p * Tensor([2.0, -5.0, 0.5])).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(p.data, [0.9, -1.9, 2.9], rtol=1e-6)
+
+
+def test_adam_zero_grad_clears_every_parameter_grad():
+    params = make_params(np.random.default_rng(1))
+    opt = optim.Adam(params)
+    loss_of(params, np.ones((4, 2)), np.zeros((4, 3))).backward()
+    assert all(p.grad is not None for p in params)
+    opt.zero_grad()
+    for p in params:
+        assert p.grad is None or not np.any(p.grad)
+
+
+def test_gradients_after_zero_grad_do_not_include_the_previous_step():
+    params = make_params(np.random.default_rng(2))
+    x, y = np.ones((4, 2)), np.zeros((4, 3))
+    opt = optim.Adam(params)
+    loss_of(params, x, y).backward()
+    opt.zero_grad()
+    loss_of(params, x, y).backward()
+    first = [p.grad.copy() for p in params]
+    opt.zero_grad()
+    loss_of(params, x, y).backward()
+    for p, g in zip(params, first):
+        np.testing.assert_array_equal(p.grad, g)
+
+
+def test_adam_keeps_float32_parameters_float32():
+    p = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    opt = optim.Adam([p], lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        (p * p).sum().backward()
+        opt.step()
+    assert p.dtype == np.float32
+    assert np.all(p.data < [1.0, 2.0])
+
+
+def test_adam_keeps_each_parameter_dtype_when_dtypes_are_mixed():
+    single = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    double = Tensor(np.array([3.0]), requires_grad=True)
+    optim.Adam([single, double])
+    assert single.dtype == np.float32
+    assert double.dtype == np.float64
