@@ -15,9 +15,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import requests
+if TYPE_CHECKING:  # imported where a download happens: it is a tenth of the CLI's start-up
+    import requests
 
 DATA_URL = "https://raw.githubusercontent.com/karpathy/makemore/988aa59/names.txt"
 DATA_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
@@ -46,6 +47,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _fetch(get: Callable[..., requests.Response], url: str, out: BinaryIO, timeout: float) -> str:
     """Stream ``url`` into the open binary file ``out``; return the sha256 of the body."""
+    import requests
+
     try:
         with get(url, stream=True, timeout=(timeout, timeout)) as response:
             if response.status_code >= 500:
@@ -95,6 +98,8 @@ def download(
     correct, never half written. Network errors, timeouts and 5xx responses are retried
     ``retries`` times; anything else fails at once. On failure nothing is left behind.
     """
+    import requests
+
     dest = Path(dest)
     get = session.get if session is not None else requests.get
     try:
