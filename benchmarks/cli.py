@@ -25,7 +25,7 @@ from microgpt.train import Hyperparameters
 
 from .engines import ENGINES, restore_torch_threads, torch_threads, torch_unavailable
 from .harness import Harness, Plan, run_suite
-from .machine import machine_info
+from .machine import load_average, machine_info
 from .output import matplotlib_unavailable, write_json, write_plot
 from .progress import Progress
 from .report import markdown
@@ -40,6 +40,7 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "scalar_steps": (1, 1),
     "repeats": (5, 3),
     "warmup": (2, 1),
+    "window_seconds": (1.0, 0.2),
     "scalar_budget": (15.0, 3.0),
     "run_budget": (60.0, 5.0),
 }
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="timed windows per engine and configuration (5 / 3)")
     how.add_argument("--warmup", type=_non_negative_int, metavar="N",
                      help="untimed steps before the windows, after the agreement check (2 / 1)")
+    how.add_argument("--window-seconds", type=_seconds, metavar="SECONDS",
+                     help="end a timed window early, after at least one step, once it has run "
+                          "this long (1 / 0.2)")
     how.add_argument("--scalar-budget", type=_seconds, metavar="SECONDS",
                      help="run the scalar engine at a sweep point only if its steps there "
                           "should take at most this long (15 / 3)")
@@ -153,7 +157,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
     if args.data is not None and "default" not in args.sizes:
         parser.error("--data applies to the default run: add 'default' to --sizes")
     plan = Plan(steps=args.steps, scalar_steps=args.scalar_steps, repeats=args.repeats,
-                warmup=args.warmup, scalar_budget=args.scalar_budget, run_steps=args.run_steps,
+                warmup=args.warmup, window_seconds=args.window_seconds,
+                scalar_budget=args.scalar_budget, run_steps=args.run_steps,
                 run_budget=args.run_budget, hp=Hyperparameters(steps=args.run_steps))
     return args, plan
 
@@ -226,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notices": notices,
         **suite,
     }
+    results["machine"]["load_average_at_end"] = load_average()
     progress.clear()
     print(markdown(results), end="", flush=True)
     results["runtime_seconds"] = time.perf_counter() - started

@@ -33,6 +33,7 @@ class Plan:
     scalar_steps: int = 1  # steps per timed window of the scalar engine
     repeats: int = 5  # timed windows per engine
     warmup: int = 2  # untimed steps after the agreement check
+    window_seconds: float = 1.0  # a window stops early (after >= 1 step) once this long
     check_steps: int = 3  # losses before and after the first two Adam updates
     tolerance: float = 1e-9
     scalar_budget: float = 15.0  # seconds of scalar steps allowed per sweep point
@@ -44,6 +45,7 @@ class Plan:
         return self.scalar_steps if engine == "scalar" else self.steps
 
     def planned_steps(self, engine: str) -> int:
+        """The most steps an engine takes at a sweep point."""
         return self.check_steps + self.warmup + self.repeats * self.steps_per_window(engine)
 
 
@@ -62,6 +64,7 @@ class Harness:
     def __init__(self, engines: Sequence[str], plan: Plan, progress: Progress):
         self.engines, self.plan, self.progress = list(engines), plan, progress
         self.scalar_budget = ScalarBudget(plan.scalar_budget, calibrate_scalar)
+        self._measured: dict[tuple, dict[str, Any]] = {}  # sweep points by workload identity
 
     # ---- one point ------------------------------------------------------------------------------
 
@@ -83,7 +86,8 @@ class Harness:
             lane.advance(workload, plan.warmup)
         progress.point(f"{workload.label}: timing {len(lanes)} engines x {plan.repeats} windows")
         timed_windows(lanes, workload, plan.repeats, lambda lane, r: progress.detail(
-            f"{workload.label}: {lane.name} window {r + 1}/{plan.repeats}"))
+            f"{workload.label}: {lane.name} window {r + 1}/{plan.repeats}"),
+            max_seconds=plan.window_seconds)
         if "scalar" in by_name:
             self.scalar_budget.observe(by_name["scalar"].timed_seconds,
                                        self._scalar_ops(workload, by_name["scalar"].timed_steps))
@@ -135,6 +139,7 @@ class Harness:
                             "max": summary.max_ms, "mean": summary.mean_ms,
                             "windows": summary.window_ms},
             "steps_per_window": lane.steps_per_window,
+            "window_steps": lane.window_steps,
             "windows": len(lane.window_ms),
             "ratio_to_tensor": summary.ratio_to_reference,
             "steps_run": lane.steps_taken,
@@ -199,7 +204,15 @@ class Harness:
         parameter = SWEEPS[name][0]
         points = []
         for value in sweep_values(name, mode):
-            point = self.measure_point(sweep_workload(name, value, seed, tiny=(mode == "tiny")))
+            workload = sweep_workload(name, value, seed, tiny=(mode == "tiny"))
+            # The base model appears in several sweeps: measure it once, show it in each.
+            key = (workload.config, workload.batch_size, seed)
+            if key in self._measured:
+                point = {**self._measured[key], "same_as": self._measured[key]["workload"]}
+                self.progress.point(f"{workload.label}: same configuration as "
+                                    f"{point['same_as']['label']}, measured once")
+            else:
+                point = self._measured[key] = self.measure_point(workload)
             points.append({"value": value, **point})
         return {"parameter": parameter, "points": points}
 

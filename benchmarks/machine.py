@@ -1,4 +1,4 @@
-"""The machine a benchmark ran on: CPU, cores, Python, NumPy and its BLAS, PyTorch, date."""
+"""The machine a benchmark ran on: CPU, cores, Python, NumPy and its BLAS, PyTorch, date, load."""
 
 from __future__ import annotations
 
@@ -64,6 +64,14 @@ def torch_info() -> dict[str, Any] | None:
     return {"version": torch.__version__, "default_threads": torch.get_num_threads()}
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: how busy the machine was (None if unknown)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def machine_info() -> dict[str, Any]:
     """Everything a reader needs to compare these figures with their own."""
     now = datetime.datetime.now(datetime.timezone.utc).astimezone()
@@ -78,4 +86,5 @@ def machine_info() -> dict[str, Any]:
         "blas": blas_info(),
         "torch": torch_info(),
         "date": now.isoformat(timespec="seconds"),
+        "load_average_at_start": load_average(),
     }

@@ -25,7 +25,7 @@ def fmt_ms(ms: float) -> str:
 
 def fmt_ratio(ratio: float | None) -> str:
     if ratio is None:
-        return ""
+        return "n/a"
     if ratio >= 100:
         return f"{ratio:,.0f}×"
     return f"{ratio:.3g}×"
@@ -119,13 +119,20 @@ def default_table(point: dict[str, Any], settings: dict[str, Any]) -> str:
     for method, names in methods.items():
         lines.append(f"- {', '.join(dict.fromkeys(names))}: {method}.")
     lines += [f"- {note}" for note in notes]
+    windows = {n for r in point["engines"].values() if "skipped" not in r
+               for n in r["window_steps"]}
+    lengths = workload["document_tokens"]
+    if len(windows) > 1 and lengths["min"] != lengths["max"]:
+        lines.append("- The documents differ in length, so windows of few steps spread more "
+                     "than long ones: compare medians.")
     return "\n".join(lines)
 
 
 def _timing_line(settings: dict[str, Any]) -> str:
     return (f"Timing: {settings['repeats']} windows per engine, interleaved round-robin "
             f"(order rotating), after {_steps(settings['warmup'])} of warm-up; a window is "
-            f"{_steps(settings['steps'])} ({settings['scalar_steps']} for scalar). "
+            f"{_steps(settings['steps'])} ({settings['scalar_steps']} for scalar), or fewer "
+            f"if it reaches {settings['window_seconds']:g} s. "
             f"'vs tensor' is the median over rounds of the engine's time / tensor's.")
 
 
@@ -141,6 +148,8 @@ def sweep_table(name: str, sweep: dict[str, Any], settings: dict[str, Any]) -> s
     rows = []
     for point in points:
         row = [str(point["value"])]
+        if "same_as" in point:  # the base model, measured once for all sweeps
+            row[0] += f" (= {point['same_as']['label']})"
         for engine in engines:
             result = point["engines"][engine]
             if "skipped" in result:
@@ -184,6 +193,11 @@ def markdown(results: dict[str, Any]) -> str:
            if torch else "no PyTorch") + f"; {machine['date']}.",
         f"Command: `{results['command']}`",
     ]
+    start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
+    if start and end:
+        parts.append(f"Load average (1 min) {start[0]:g} at the start, {end[0]:g} at the end, "
+                     f"on {machine['cores']} cores: a busy machine slows multi-threaded runs "
+                     f"most.")
     for notice in results["notices"]:
         parts.append(f"Notice: {notice}")
     if results["default"] is not None:

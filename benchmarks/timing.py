@@ -6,7 +6,8 @@ the duration of every timed window. All lanes walk the same sequence of batches 
 
 A measurement goes: agreement check (the first steps of every lane, losses held against the
 reference engine's), warm-up, then ``repeats`` rounds in which every lane runs one timed window
-of its own number of steps, the lanes' order rotating from round to round. A load spike on a
+of up to its own number of steps (fewer if the window's time limit is reached first, but at
+least one), the lanes' order rotating from round to round. A load spike on a
 busy machine then hits one window of each engine rather than all windows of one, and the ratio
 of two engines within the same round stays meaningful.
 """
@@ -14,6 +15,7 @@ of two engines within the same round stays meaningful.
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +38,7 @@ class Lane:
     steps_per_window: int
     losses: list[float] = field(default_factory=list)  # loss of step k at index k
     window_ms: list[float] = field(default_factory=list)  # ms per step of each timed window
+    window_steps: list[int] = field(default_factory=list)  # steps in each timed window
     timed_steps: list[int] = field(default_factory=list)  # which steps were timed
     timed_seconds: float = 0.0
 
@@ -43,14 +46,18 @@ class Lane:
     def steps_taken(self) -> int:
         return len(self.losses)
 
-    def advance(self, workload: Workload, count: int) -> float:
-        """Take ``count`` training steps; return their wall-clock seconds."""
+    def advance(self, workload: Workload, count: int, max_seconds: float = math.inf) -> float:
+        """Take ``count`` training steps, or fewer (at least one) once ``max_seconds`` have
+        passed; return their wall-clock seconds."""
         self.trainer.activate()
-        start = time.perf_counter()
+        start = now = time.perf_counter()
         for _ in range(count):
             step = self.steps_taken
             self.losses.append(self.trainer.step(workload.batch(step), step))
-        return time.perf_counter() - start
+            now = time.perf_counter()
+            if now - start >= max_seconds:
+                break
+        return now - start
 
 
 def check_agreement(lanes: Sequence[Lane], reference: Lane, workload: Workload, steps: int,
@@ -77,8 +84,13 @@ def check_agreement(lanes: Sequence[Lane], reference: Lane, workload: Workload, 
 
 
 def timed_windows(lanes: Sequence[Lane], workload: Workload, repeats: int,
-                  on_window: Callable[[Lane, int], None] | None = None) -> None:
-    """``repeats`` rounds of one timed window per lane, in an order that rotates each round."""
+                  on_window: Callable[[Lane, int], None] | None = None,
+                  max_seconds: float = math.inf) -> None:
+    """``repeats`` rounds of one timed window per lane, in an order that rotates each round.
+
+    A window ends after the lane's ``steps_per_window`` steps or, at least one step in, after
+    ``max_seconds``, so a slow engine (or one slowed down by a busy machine) cannot stall the
+    benchmark."""
     if not lanes:
         return
     gc.collect()  # garbage left by the setup is no engine's cost
@@ -88,8 +100,10 @@ def timed_windows(lanes: Sequence[Lane], workload: Workload, repeats: int,
             if on_window is not None:
                 on_window(lane, round_index)
             first = lane.steps_taken
-            seconds = lane.advance(workload, lane.steps_per_window)
-            lane.window_ms.append(1e3 * seconds / lane.steps_per_window)
+            seconds = lane.advance(workload, lane.steps_per_window, max_seconds)
+            steps = lane.steps_taken - first
+            lane.window_ms.append(1e3 * seconds / steps)
+            lane.window_steps.append(steps)
             lane.timed_steps.extend(range(first, lane.steps_taken))
             lane.timed_seconds += seconds
 

@@ -2,8 +2,8 @@
 
 The same model, parameters and loss as :mod:`benchmarks.numpy_gpt` (see its docstring), written
 the way a PyTorch user would: ``nn.Parameter`` weights loaded from the same NumPy state dict,
-``F.rms_norm``, ``F.scaled_dot_product_attention`` with a causal mask, ``F.cross_entropy``, and
-``torch.optim.Adam`` (whose update equals microgpt's Adam).
+``F.embedding``, ``F.rms_norm``, ``F.scaled_dot_product_attention`` with a causal mask,
+``F.cross_entropy``, and ``torch.optim.Adam`` (whose update equals microgpt's Adam).
 
 Importing this module without PyTorch installed raises ``ImportError``, which the benchmark
 catches to skip the torch rows. Thread count (``torch.set_num_threads``) is the caller's job.
@@ -68,7 +68,9 @@ class GPT(nn.Module):
         b, n = inputs.shape
         c = self.wte.shape[1]
         h, hd = self.n_head, c // self.n_head
-        x = F.rms_norm(self.wte[inputs] + self.wpe[:n], (c,), eps=RMS_EPS)
+        # F.embedding, not wte[inputs]: advanced indexing and its index_put backward are far
+        # slower on small tensors.
+        x = F.rms_norm(F.embedding(inputs, self.wte) + self.wpe[:n], (c,), eps=RMS_EPS)
         for layer in self.layers:
             y = F.rms_norm(x, (c,), eps=RMS_EPS)
             q = F.linear(y, layer.attn_wq).view(b, n, h, hd).transpose(1, 2)

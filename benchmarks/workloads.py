@@ -54,7 +54,9 @@ class Workload:
         c = self.config
         return {"label": self.label, "vocab_size": c.vocab_size, "n_embd": c.n_embd,
                 "n_head": c.n_head, "n_layer": c.n_layer, "block_size": c.block_size,
-                "batch_size": self.batch_size, "documents": self.description}
+                "batch_size": self.batch_size, "documents": self.description,
+                "document_tokens": {"min": min(map(len, self.docs)),
+                                    "max": max(map(len, self.docs))}}
 
 
 def synthetic_names(count: int, rng: random.Random) -> list[str]:

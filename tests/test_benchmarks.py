@@ -13,6 +13,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,8 @@ def tiny_run(tmp_path_factory):
 def test_json_records_machine_and_command(tiny_run):
     results = tiny_run[0]
     machine = results["machine"]
-    for key in ("cpu", "cores", "python", "numpy", "blas", "torch", "date"):
+    for key in ("cpu", "cores", "python", "numpy", "blas", "torch", "date",
+                "load_average_at_start", "load_average_at_end"):
         assert key in machine
     assert machine["cpu"] and machine["cores"] >= 1 and machine["blas"]["source"]
     assert (machine["torch"] is not None) == HAS_TORCH
@@ -134,6 +136,17 @@ def test_plot_is_a_png(tiny_run):
     assert sorted(p.name for p in tmp.iterdir()) == ["bench.json", "bench.png"]  # no temp files
 
 
+def test_the_base_model_is_measured_once_and_shown_in_each_sweep(tmp_path):
+    status, out, err = run_cli([*TINY, "--engines", "tensor", "--sizes", "n_layer,batch",
+                                "--json", str(tmp_path / "r.json")])
+    assert status == 0, err
+    sweeps = json.loads((tmp_path / "r.json").read_text())["sweeps"]
+    first, again = sweeps["n_layer"]["points"][0], sweeps["batch"]["points"][0]
+    assert again["same_as"]["label"] == "n_layer=1" and "same_as" not in first
+    assert again["engines"] == first["engines"]
+    assert "| 1 (= n_layer=1) |" in out
+
+
 # ---- optional dependencies --------------------------------------------------------------------
 
 SMALL = [*TINY, "--sizes", "default", "--run-budget", "0"]
@@ -201,6 +214,11 @@ def test_bad_argument_from_the_command_line():
 # ---- the pieces -------------------------------------------------------------------------------
 
 
+class _OneDocument:
+    def batch(self, step):
+        return [[0, 1]]
+
+
 class _Recorder(engines.Trainer):
     def __init__(self, name: str, log: list[str]):
         self.name, self.log = name, log
@@ -214,11 +232,19 @@ def test_windows_interleave_round_robin_with_rotating_order():
     log: list[str] = []
     lanes = [Lane(name, _Recorder(name, log), steps) for name, steps in
              (("a", 2), ("b", 1), ("c", 1))]
-    timed_windows(lanes, workload=type("W", (), {"batch": lambda self, s: [[0, 1]]})(),
-                  repeats=3)
+    timed_windows(lanes, workload=_OneDocument(), repeats=3)
     assert log == ["a", "a", "b", "c", "b", "c", "a", "a", "c", "a", "a", "b"]
     assert [len(lane.window_ms) for lane in lanes] == [3, 3, 3]
     assert lanes[0].timed_steps == list(range(6))
+
+
+def test_a_window_stops_early_once_its_time_is_up():
+    log: list[str] = []
+    slow, fast = Lane("slow", _Recorder("slow", log), 5), Lane("fast", _Recorder("fast", log), 3)
+    slow.trainer.step = lambda batch, step: time.sleep(0.002) or 0.0
+    timed_windows([slow, fast], workload=_OneDocument(), repeats=2, max_seconds=0.001)
+    assert slow.window_steps == [1, 1] and slow.steps_taken == 2
+    assert fast.window_steps == [3, 3]  # 3 quick steps: the limit is not reached
 
 
 def test_count_reachable_counts_shared_nodes_once():
