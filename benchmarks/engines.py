@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from microgpt import gpt_scalar, gpt_tensor
-from microgpt.model import GPTConfig
+from microgpt.model import GPTConfig, pad_batch
 from microgpt.train import Hyperparameters
 
 from . import memory, numpy_gpt
@@ -88,22 +88,6 @@ def count_reachable(root: Any, inputs: Callable[[Any], Iterable[Any]]) -> int:
     return len(seen)
 
 
-def padded_arrays(batch: Batch, block_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, targets (B, n) int64 and a 0/1 mask (B, n), as ``gpt_tensor.batch_loss`` pads.
-
-    n is the longest document's length (capped at ``block_size``); shorter documents are
-    padded after their tokens, with mask 0 there.
-    """
-    n = min(block_size, max(len(tokens) for tokens in batch) - 1)
-    ids = np.zeros((len(batch), n + 1), dtype=np.int64)
-    mask = np.zeros((len(batch), n))
-    for row, tokens in enumerate(batch):
-        length = min(n, len(tokens) - 1)
-        ids[row, : length + 1] = tokens[: length + 1]
-        mask[row, :length] = 1.0
-    return ids[:, :-1], ids[:, 1:], mask
-
-
 class ModuleTrainer(Trainer):
     """A ``microgpt`` model module (``gpt_scalar`` or ``gpt_tensor``) and the module's Adam."""
 
@@ -159,7 +143,7 @@ class NumpyTrainer(Trainer):
                                         eps=hp.eps)
 
     def loss(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
-        inputs, targets, mask = padded_arrays(batch, self.config.block_size)
+        inputs, targets, mask = pad_batch(batch, self.config.block_size)
         return numpy_gpt.loss_and_grads(self.state, inputs, targets, mask, self.config.n_head)
 
     def update(self, loss: tuple[float, dict[str, np.ndarray]], step: int) -> float:
@@ -188,7 +172,7 @@ class TorchTrainer(Trainer):
         self.torch.set_num_threads(self.threads)
 
     def loss(self, batch: Batch) -> Any:
-        inputs, targets, mask = padded_arrays(batch, self.config.block_size)
+        inputs, targets, mask = pad_batch(batch, self.config.block_size)
         return self.torch_gpt.loss(self.model, inputs, targets, mask)
 
     def update(self, loss: Any, step: int) -> float:

@@ -1,20 +1,16 @@
-"""Files the benchmark writes: the JSON results and the plot, each atomically.
-
-A file is written to a temporary name in its destination directory and moved into place with
-``os.replace``, so a reader (or an interrupted run) never sees half a file.
+"""Files the benchmark writes: the JSON results and the plot, each atomically
+(``microgpt.atomic``), so a reader or an interrupted run never sees half a file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+from microgpt.atomic import atomic_write
 
 ENGINE_STYLE = {  # a fixed colour and marker per engine, across panels and runs
     "scalar": ("tab:red", "o"),
@@ -25,23 +21,11 @@ ENGINE_STYLE = {  # a fixed colour and marker per engine, across panels and runs
 }
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Call ``write`` on a temporary file next to ``path``, then move it to ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def write_json(path: Path, results: dict[str, Any]) -> None:
     """The results as indented JSON (non-finite numbers become null)."""
     text = json.dumps(_finite(results), indent=2, allow_nan=False) + "\n"
-    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
+    with atomic_write(path) as out:
+        out.write(text.encode("utf-8"))
 
 
 def _finite(value: Any) -> Any:
@@ -96,5 +80,6 @@ def write_plot(path: Path, results: dict[str, Any]) -> None:
             ax.legend(fontsize="small")
     fig.suptitle(f"microgpt engines — {results['machine']['cpu']}", fontsize="medium")
     fig.tight_layout()
-    write_atomically(path, lambda out: fig.savefig(out, format="png", dpi=120))
+    with atomic_write(path) as out:
+        fig.savefig(out, format="png", dpi=120)
     plt.close(fig)

@@ -16,7 +16,7 @@ from tensorgrad import Tensor, no_grad
 from tensorgrad import functional as F
 from tensorgrad.optim import Adam
 
-from .model import GPTConfig
+from .model import GPTConfig, pad_batch
 
 __all__ = ["Adam"]  # the optimizer: tensorgrad's, re-exported to mirror gpt_scalar.Adam
 
@@ -154,19 +154,13 @@ def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int
 def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]) -> Tensor:
     """Mean over documents of each document's mean token loss (padded to the longest).
 
-    Padding sits after each document's tokens, where causal attention keeps the real
-    positions from seeing it, and its losses get weight 0, so it reaches no gradient.
+    Padding losses get weight 0, so padding reaches neither the loss nor any gradient.
     """
-    n = min(config.block_size, max(len(tokens) for tokens in batch) - 1)
-    ids = np.zeros((len(batch), n + 1), dtype=np.intp)
-    weights = np.zeros((len(batch), n))
-    for row, tokens in enumerate(batch):
-        length = min(n, len(tokens) - 1)
-        ids[row, : length + 1] = tokens[: length + 1]
-        weights[row, :length] = 1.0 / (length * len(batch))
+    inputs, targets, mask = pad_batch(batch, config.block_size)
+    weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))  # 0 on padding
     keys, values = empty_cache(config)
-    logits = gpt(params, config, ids[:, :n], 0, keys, values)
-    return (F.cross_entropy(logits, ids[:, 1:], reduction="none") * weights).sum()
+    logits = gpt(params, config, inputs, 0, keys, values)
+    return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
 
 
 def generate(params: dict[str, Tensor], config: GPTConfig, bos: int, rng: random.Random,

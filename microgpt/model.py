@@ -65,3 +65,20 @@ def init_state_dict(config: GPTConfig, rng: random.Random) -> dict[str, np.ndarr
 
 def num_params(config: GPTConfig) -> int:
     return sum(rows * cols for rows, cols in parameter_shapes(config).values())
+
+
+def pad_batch(batch: list[list[int]], block_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Documents as inputs and targets (B, n) and a 0/1 mask (B, n), padded to the longest.
+
+    n is the longest document's number of positions, at most ``block_size``. Padding
+    (token 0, mask 0) comes after each document's own tokens, where causal attention keeps
+    the real positions from ever seeing it.
+    """
+    n = min(block_size, max(len(tokens) for tokens in batch) - 1)
+    ids = np.zeros((len(batch), n + 1), dtype=np.intp)
+    mask = np.zeros((len(batch), n))
+    for row, tokens in enumerate(batch):
+        length = min(n, len(tokens) - 1)
+        ids[row, : length + 1] = tokens[: length + 1]
+        mask[row, :length] = 1.0
+    return ids[:, :-1], ids[:, 1:], mask

@@ -20,12 +20,11 @@ import numpy as np
 import pytest
 
 from benchmarks import cli, engines, numpy_gpt
-from benchmarks.engines import count_reachable, padded_arrays
-from benchmarks.output import write_atomically
+from benchmarks.engines import count_reachable
 from benchmarks.progress import Progress
 from benchmarks.timing import Lane, timed_windows
 from microgpt import gpt_tensor
-from microgpt.model import GPTConfig, init_state_dict
+from microgpt.model import GPTConfig, init_state_dict, pad_batch
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -252,8 +251,8 @@ def test_count_reachable_counts_shared_nodes_once():
     assert count_reachable("loss", graph.__getitem__) == 4
 
 
-def test_padded_arrays_pad_after_each_document():
-    inputs, targets, mask = padded_arrays([[9, 1, 2, 9], [9, 3, 9], [9, 1, 2, 3, 4, 5, 9]], 4)
+def test_pad_batch_pads_after_each_document():
+    inputs, targets, mask = pad_batch([[9, 1, 2, 9], [9, 3, 9], [9, 1, 2, 3, 4, 5, 9]], 4)
     assert inputs.tolist() == [[9, 1, 2, 9], [9, 3, 9, 0], [9, 1, 2, 3]]
     assert targets.tolist() == [[1, 2, 9, 0], [3, 9, 0, 0], [1, 2, 3, 4]]
     assert mask.tolist() == [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]]
@@ -274,18 +273,6 @@ def test_progress_rewrites_a_line_on_a_terminal_and_prints_lines_otherwise():
     assert log.getvalue().count("\n") == 1 and "phase one" in log.getvalue()
     assert "window" not in log.getvalue()
 
-
-def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
-    target = tmp_path / "out.json"
-    target.write_text("old")
-
-    def fail(out):
-        out.write(b"half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        write_atomically(target, fail)
-    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
 # ---- the NumPy baseline against gpt_tensor ----------------------------------------------------
