@@ -22,6 +22,8 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
+            # mkstemp makes the file private (0600); give it what open() would have given.
+            os.chmod(tmp_name, 0o666 & ~_umask())
             yield out
             out.flush()
             os.fsync(out.fileno())
@@ -29,6 +31,12 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
     finally:
         with contextlib.suppress(FileNotFoundError):  # already renamed into place
             os.unlink(tmp_name)
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it, so set it straight back
+    os.umask(mask)
+    return mask
 
 
 def write_problem(path: str | Path) -> str | None:

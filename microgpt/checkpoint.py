@@ -11,9 +11,10 @@ reads: no pickles, so loading a checkpoint from elsewhere cannot run code. Its k
 
 Growing the format: new information goes in new, *optional* keys (``save(..., extra=...)``);
 ``load`` returns the keys it does not know in ``Checkpoint.extra`` instead of rejecting them.
-So resumable checkpoints can add e.g. ``optim.m.<name>``, ``optim.v.<name>``, ``step`` and
-``rng.state`` without a new version: older readers ignore them, newer readers find them
-absent in older files. ``VERSION`` changes only when a key's meaning changes.
+That is how ``microgpt train --save`` stores what resuming needs (Adam's state, the step,
+the settings, the random state: see ``resume.py``) without a new version: older readers
+ignore those keys, newer readers find them absent in older files. ``VERSION`` changes
+only when a key's meaning changes.
 """
 
 from __future__ import annotations

@@ -50,8 +50,9 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
     steps = np.arange(1, len(losses) + 1)
-    ax.plot(steps, losses, color="tab:blue", alpha=0.3, linewidth=0.8, label="training loss")
     window = max(1, len(losses) // 50)
+    ax.plot(steps, losses, color="tab:blue", alpha=0.3 if window > 1 else 1.0, linewidth=0.8,
+            label="training loss")
     if window > 1:
         smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
         ax.plot(steps[window - 1:], smooth, color="tab:blue",
@@ -59,7 +60,7 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
     if val_history:
         val_steps, val_losses = zip(*val_history)
         ax.plot(val_steps, val_losses, "o-", color="tab:orange", label="validation loss")
-    ax.set(xlabel="step", ylabel="loss (nats per token)", title="microgpt loss curve")
+    ax.set(xlabel="step", ylabel="loss (nats)", title="microgpt loss curve")
     ax.grid(alpha=0.3)
     ax.legend()
     try:

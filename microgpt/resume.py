@@ -7,8 +7,8 @@ extra=...)``; ``from_extra`` reads them back from ``Checkpoint.extra``. The keys
 * ``train.lr``, ``train.beta1``, ``train.beta2``, ``train.eps``, ``train.schedule``,
   ``train.warmup``, ``train.batch_size``: the rest of ``Hyperparameters``;
 * ``train.seed``, ``train.val_fraction``: what the shuffle and the split were made with;
-* ``optim.m``, ``optim.v`` (float64, one entry per parameter, in ``parameter_shapes`` order,
-  row-major), ``optim.step``: Adam's state;
+* ``optim.m.<name>``, ``optim.v.<name>`` (float64, shaped like ``param.<name>``),
+  ``optim.step``: Adam's moments for every weight matrix, and its step count;
 * ``rng.version``, ``rng.state`` (625 integers), ``rng.gauss_next`` (NaN for None): the
   ``random.Random.getstate()`` of the stream that samples after training;
 * ``data.sha256``, ``data.num_docs``: the dataset (its documents in file order), which a
@@ -30,8 +30,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .checkpoint import CheckpointError
+from .model import GPTConfig, parameter_shapes
 from .schedule import SCHEDULES
-from .train import Hyperparameters
+from .train import Hyperparameters, OptimizerState
 
 RngState = tuple  # random.Random.getstate(): (version, tuple of 625 ints, gauss_next)
 
@@ -46,7 +47,7 @@ class TrainingState:
     step: int
     seed: int
     val_fraction: float
-    optimizer: dict[str, np.ndarray]  # m, v, step: tensorgrad.optim.Adam.state_dict()
+    optimizer: OptimizerState
     rng_state: RngState
     data_sha256: str
     num_docs: int
@@ -63,15 +64,14 @@ def dataset_digest(docs: Sequence[str]) -> str:
 
 
 def to_extra(state: TrainingState) -> dict[str, np.ndarray]:
+    """``state`` as the plain arrays of the keys listed in the module docstring."""
     version, words, gauss_next = state.rng_state
     arrays = {f"train.{f.name}": np.array(getattr(state.hp, f.name)) for f in fields(state.hp)}
     arrays |= {
         "train.step": np.array(state.step),
         "train.seed": np.array(state.seed),
         "train.val_fraction": np.array(float(state.val_fraction)),
-        "optim.m": np.asarray(state.optimizer["m"], dtype=np.float64),
-        "optim.v": np.asarray(state.optimizer["v"], dtype=np.float64),
-        "optim.step": np.array(int(state.optimizer["step"])),
+        "optim.step": np.array(state.optimizer.step),
         "rng.version": np.array(version),
         "rng.state": np.array(words, dtype=np.int64),
         "rng.gauss_next": np.array(math.nan if gauss_next is None else gauss_next),
@@ -81,13 +81,17 @@ def to_extra(state: TrainingState) -> dict[str, np.ndarray]:
         "history.val_step": np.array([s for s, _ in state.val_history], dtype=np.int64),
         "history.val_loss": np.array([v for _, v in state.val_history], dtype=np.float64),
     }
+    for moment in ("m", "v"):
+        arrays |= {f"optim.{moment}.{name}": np.asarray(w, dtype=np.float64)
+                   for name, w in getattr(state.optimizer, moment).items()}
     return arrays
 
 
-def from_extra(extra: Mapping[str, np.ndarray], num_params: int, context: str) -> TrainingState:
+def from_extra(extra: Mapping[str, np.ndarray], config: GPTConfig, context: str
+               ) -> TrainingState:
     """The ``TrainingState`` in a checkpoint's extra keys; ``CheckpointError`` if incomplete.
 
-    ``num_params`` is the model's parameter count (the length of Adam's moments);
+    ``config`` is the checkpoint's model (Adam's moments have its weights' shapes);
     errors read ``f"{context}: <problem>"``.
     """
 
@@ -128,8 +132,11 @@ def from_extra(extra: Mapping[str, np.ndarray], num_params: int, context: str) -
         raise fail("its training settings are out of range")
     if not 0 <= step <= hp.steps:
         raise fail(f"step {step} is outside 0..{hp.steps}")
-    optimizer = {"m": get("optim.m", "f", (num_params,)), "v": get("optim.v", "f", (num_params,)),
-                 "step": get("optim.step", "iu")}
+    shapes = parameter_shapes(config)
+    optimizer = OptimizerState(
+        m={name: get(f"optim.m.{name}", "f", shape) for name, shape in shapes.items()},
+        v={name: get(f"optim.v.{name}", "f", shape) for name, shape in shapes.items()},
+        step=int(get("optim.step", "iu")))
     losses = get("history.loss", "f", (step,))
     val_steps = get("history.val_step", "iu", (None,))
     val_losses = get("history.val_loss", "f", (None,))

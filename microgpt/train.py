@@ -30,6 +30,8 @@ ENGINES: dict[str, ModuleType] = {"scalar": gpt_scalar, "tensor": gpt_tensor}
 
 @dataclass(frozen=True)
 class Hyperparameters:
+    """microgpt.py's settings by default; schedule, warmup and batch_size go beyond it."""
+
     steps: int = 1000
     lr: float = 0.01
     beta1: float = 0.85
@@ -38,6 +40,15 @@ class Hyperparameters:
     schedule: str = "linear"
     warmup: int = 0
     batch_size: int = 1
+
+
+@dataclass
+class OptimizerState:
+    """Adam's state: the moments of every weight matrix, by name, and the steps taken."""
+
+    m: dict[str, np.ndarray]
+    v: dict[str, np.ndarray]
+    step: int
 
 
 @dataclass
@@ -77,7 +88,7 @@ class Trainer:
     def __init__(self, engine: ModuleType, params: dict, config: GPTConfig,
                  docs: Sequence[str], tokenizer: Tokenizer, hp: Hyperparameters, *,
                  step: int = 0, losses: Sequence[float] = (),
-                 optimizer_state: Mapping[str, np.ndarray] | None = None):
+                 optimizer_state: OptimizerState | None = None):
         if hp.batch_size > 1 and not hasattr(engine, "batch_loss"):
             raise ValueError(f"the {engine.__name__} engine trains one document per step")
         if not 0 <= step <= hp.steps or len(losses) != step:
@@ -89,71 +100,115 @@ class Trainer:
         self.optimizer = engine.Adam(engine.parameters(params), lr=hp.lr,
                                      betas=(hp.beta1, hp.beta2), eps=hp.eps)
         if optimizer_state is not None:
-            _load_optimizer_state(self.optimizer, optimizer_state)
+            self._load_optimizer_state(optimizer_state)
 
     def run(self, until: int | None = None) -> Iterator[float]:
         """Train up to step ``until`` (default: all ``hp.steps``), yielding each step's loss."""
-        while self.step < (self.hp.steps if until is None else until):
-            yield self.train_step()
+        guard = _StepGuard()
+        with guard.installed():
+            while self.step < (self.hp.steps if until is None else until):
+                with guard:  # a checkpoint saved on Ctrl-C must never hold half an update
+                    loss = self._step()
+                yield loss
 
-    def train_step(self) -> float:
+    def _step(self) -> float:
         """One step: the loss of the next batch (before the update), backward, Adam."""
-        with _ctrl_c_after_the_step():  # a checkpoint must never hold half an update
-            b, k = self.hp.batch_size, self.step
-            batch = [document_tokens(self.tokenizer, self.docs[(k * b + i) % len(self.docs)])
-                     for i in range(b)]
-            if b == 1:  # microgpt.py's own path, so its run stays bit for bit the same
-                loss = self.engine.document_loss(self.params, self.config, batch[0])
-            else:
-                loss = self.engine.batch_loss(self.params, self.config, batch)
-            loss.backward()
-            self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
-                                              self.hp.warmup)
-            self.optimizer.step()
-            self.optimizer.zero_grad()
-            self.losses.append(float(loss.data))
-            self.step += 1
+        b, k = self.hp.batch_size, self.step
+        batch = [document_tokens(self.tokenizer, self.docs[(k * b + i) % len(self.docs)])
+                 for i in range(b)]
+        if b == 1:  # microgpt.py's own path, so its run stays bit for bit the same
+            loss = self.engine.document_loss(self.params, self.config, batch[0])
+        else:
+            loss = self.engine.batch_loss(self.params, self.config, batch)
+        loss.backward()
+        self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
+                                          self.hp.warmup)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.losses.append(float(loss.data))
+        self.step += 1
         return self.losses[-1]
 
-    def optimizer_state(self) -> dict[str, np.ndarray]:
-        """Adam's moments ``m`` and ``v`` (flat, in parameter order) and its ``step`` count."""
+    def optimizer_state(self) -> OptimizerState:
+        """Adam's step count and moments, the moments by parameter name like the weights.
+
+        By name, not in the optimizer's flat order: that order is the engine's own (the
+        tensor engine may stack matrices), and a checkpoint must not depend on it.
+        """
         if hasattr(self.optimizer, "state_dict"):
-            return self.optimizer.state_dict()
-        # gpt_scalar.Adam keeps one float per parameter, in the same flat order as tensorgrad's.
-        return {"m": np.array(self.optimizer.m, dtype=np.float64),
-                "v": np.array(self.optimizer.v, dtype=np.float64),
-                "step": np.array(self.optimizer.step_count)}
+            state = self.optimizer.state_dict()
+            m, v, step = state["m"], state["v"], int(state["step"])
+        else:  # gpt_scalar.Adam: one float per parameter, and no state_dict()
+            m, v, step = self.optimizer.m, self.optimizer.v, self.optimizer.step_count
+        return OptimizerState(m=self._by_name(m), v=self._by_name(v), step=step)
+
+    def _load_optimizer_state(self, state: OptimizerState) -> None:
+        m, v = self._flat(state.m), self._flat(state.v)
+        if hasattr(self.optimizer, "load_state_dict"):
+            self.optimizer.load_state_dict({"m": m, "v": v, "step": np.array(state.step)})
+        else:
+            self.optimizer.m, self.optimizer.v = m.tolist(), v.tolist()
+            self.optimizer.step_count = state.step
+
+    def _by_name(self, flat: Sequence[float] | np.ndarray) -> dict[str, np.ndarray]:
+        """Values in the engine's parameter order, as a state dict (weights' names, shapes)."""
+        flat = np.asarray(flat, dtype=np.float64)
+        # A scratch copy of the parameters carries the values through the engine's own
+        # to_state_dict, which knows how its parameters map to the weights' names.
+        scratch = self.engine.from_state_dict(self.engine.to_state_dict(self.params))
+        offset = 0
+        for p in self.engine.parameters(scratch):
+            if isinstance(p.data, np.ndarray):  # a Tensor
+                p.data = flat[offset:offset + p.data.size].reshape(p.data.shape)
+            else:  # a Value
+                p.data = float(flat[offset])
+            offset += np.size(p.data)
+        return self.engine.to_state_dict(scratch)
+
+    def _flat(self, named: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The inverse of ``_by_name``: a state dict's values in the engine's parameter order."""
+        params = self.engine.parameters(self.engine.from_state_dict(dict(named)))
+        return np.concatenate([np.ravel(p.data) for p in params]).astype(np.float64)
 
 
-def _load_optimizer_state(optimizer: object, state: Mapping[str, np.ndarray]) -> None:
-    if hasattr(optimizer, "load_state_dict"):
-        optimizer.load_state_dict(dict(state))
-        return
-    if state["m"].shape != (len(optimizer.m),) or state["v"].shape != (len(optimizer.v),):
-        raise ValueError("optimizer state does not match the parameters")
-    optimizer.m, optimizer.v = state["m"].tolist(), state["v"].tolist()
-    optimizer.step_count = int(state["step"])
+class _StepGuard:
+    """Makes each step all or nothing for Ctrl-C (SIGINT), so it can be saved after.
 
-
-@contextlib.contextmanager
-def _ctrl_c_after_the_step() -> Iterator[None]:
-    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done.
-
-    Only where Python's default handler is installed (it raises KeyboardInterrupt) and
-    only in the main thread, where signal handlers can be set; anything else is left alone.
+    While ``installed()``, a Ctrl-C that arrives inside ``with guard:`` is held until the
+    block ends and raised there as KeyboardInterrupt; outside the block it raises at once,
+    as Python's default handler does. Installed only over Python's default handler and in
+    the main thread (where handlers can be set); anything else is left alone. One handler
+    for the whole run, not one per step: setting a handler is a system call.
     """
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
+
+    def __init__(self) -> None:
+        self._inside = self._held = False
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if not self._inside:
+            raise KeyboardInterrupt
+        self._held = True
+
+    def __enter__(self) -> None:
+        self._inside = True
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self._inside = False
+        held, self._held = self._held, False
+        if held and exc_type is None:
+            raise KeyboardInterrupt
 
 
 def train(engine: ModuleType, params: dict, config: GPTConfig, docs: Sequence[str],

@@ -18,7 +18,7 @@ from tensorgrad import Tensor, no_grad
 from tensorgrad import functional as F
 
 from . import gpt_tensor
-from .model import GPTConfig
+from .model import GPTConfig, pad_batch
 
 EVAL_BATCH = 256  # documents per forward pass: big enough to amortise, small in memory
 
@@ -58,20 +58,15 @@ def validation_loss(params: dict[str, Tensor], config: GPTConfig,
     """
     if not documents:
         raise ValueError("validation_loss needs at least one document")
-    total, count = 0.0, 0
+    total, count = 0.0, 0.0
     with no_grad():
         for start in range(0, len(documents), batch_size):
-            batch = documents[start:start + batch_size]
-            lengths = np.array([min(config.block_size, len(tokens) - 1) for tokens in batch])
-            n = int(lengths.max())
-            ids = np.zeros((len(batch), n + 1), dtype=np.intp)
-            for row, tokens in enumerate(batch):
-                ids[row, : lengths[row] + 1] = tokens[: lengths[row] + 1]
-            mask = np.arange(n) < lengths[:, None]
+            inputs, targets, mask = pad_batch(documents[start:start + batch_size],
+                                              config.block_size)
             keys, values = gpt_tensor.empty_cache(config)
-            logits = gpt_tensor.gpt(params, config, ids[:, :n], 0, keys, values)
-            losses = F.cross_entropy(logits, ids[:, 1:], reduction="none").data
+            logits = gpt_tensor.gpt(params, config, inputs, 0, keys, values)
+            losses = F.cross_entropy(logits, targets, reduction="none").data
             # where, not a product: a padded position's loss may be anything, even inf.
-            total += float(np.where(mask, losses, 0.0).sum())
-            count += int(lengths.sum())
+            total += float(np.where(mask > 0, losses, 0.0).sum())
+            count += float(mask.sum())
     return total / count

@@ -67,6 +67,16 @@ def test_optional_keys_round_trip_and_are_ignored_by_the_model(tmp_path):
     assert_same_state(loaded.state, STATE)
 
 
+def test_a_checkpoint_gets_the_usual_permissions(tmp_path):
+    """Those open() gives a new file (the temporary file it starts as is private)."""
+    umask = os.umask(0o022)
+    try:
+        save(tmp_path / "m.npz", STATE, CONFIG, TOKENIZER)
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
+
+
 def test_save_replaces_an_existing_checkpoint(tmp_path):
     path = tmp_path / "m.npz"
     save(path, STATE, CONFIG, TOKENIZER)

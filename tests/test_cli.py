@@ -259,6 +259,47 @@ BAD_INPUT = {
                                      USAGE, "--temperature", make_checkpoint),
     "sample, temperature too small": (["sample", "--load", "{file}", "--temperature", "1e-320"],
                                       RUNTIME, "larger --temperature", make_checkpoint),
+    # ---- the options beyond microgpt.py
+    "batch size 0": (["train", "--data", "{data}", "--batch-size", "0"], USAGE, "--batch-size"),
+    "batches on the scalar engine": (["train", "--data", "{data}", "--batch-size", "2",
+                                      "--engine", "scalar"], USAGE, "--engine tensor"),
+    "unknown schedule": (["train", "--data", "{data}", "--schedule", "step"], USAGE,
+                         "--schedule"),
+    "warmup negative": (["train", "--data", "{data}", "--warmup", "-1"], USAGE, "--warmup"),
+    "warmup of every step": (["train", "--data", "{data}", "--steps", "5", "--warmup", "5"],
+                             USAGE, "less than --steps 5"),
+    "val fraction 1": (["train", "--data", "{data}", "--val-fraction", "1"], USAGE,
+                       "--val-fraction"),
+    "val fraction negative": (["train", "--data", "{data}", "--val-fraction", "-0.1"], USAGE,
+                              "--val-fraction"),
+    "val fraction nan": (["train", "--data", "{data}", "--val-fraction", "nan"], USAGE,
+                         "--val-fraction"),
+    "val fraction leaving nothing to train": (["train", "--data", "{data}", "--val-fraction",
+                                               "0.95"], USAGE, "holds out all 10 documents"),
+    "eval-every without a split": (["train", "--data", "{data}", "--eval-every", "2"], USAGE,
+                                   "--val-fraction"),
+    "eval-every 0": (["train", "--data", "{data}", "--val-fraction", "0.2", "--eval-every", "0"],
+                     USAGE, "--eval-every"),
+    "log-every 0": (["train", "--data", "{data}", "--log-every", "0"], USAGE, "--log-every"),
+    "plot not a png": (["train", "--data", "{data}", "--plot", "{tmp}/loss.jpg"], RUNTIME,
+                       "ending in .png"),
+    "plot into a missing directory": (["train", "--data", "{data}", "--plot",
+                                       "{tmp}/no/loss.png"], RUNTIME, "no directory"),
+    "stop-after 0": (["train", "--data", "{data}", "--stop-after", "0"], USAGE, "--stop-after"),
+    "stop-after beyond the steps": (["train", "--data", "{data}", "--steps", "5",
+                                     "--stop-after", "6"], USAGE, "at most --steps 5"),
+    "resume, missing checkpoint": (["train", "--data", "{data}", "--resume", "{tmp}/nope.npz"],
+                                   RUNTIME, "not found"),
+    "resume, a checkpoint without training state": (
+        ["train", "--data", "{data}", "--resume", "{file}"], RUNTIME, "no training state",
+        make_checkpoint),
+    "sample, top-k 0": (["sample", "--load", "{file}", "--top-k", "0"], USAGE, "--top-k",
+                        make_checkpoint),
+    "sample, prefix outside the vocabulary": (["sample", "--load", "{file}", "--prefix", "aXbY"],
+                                              USAGE, "not in the vocabulary: 'X', 'Y'",
+                                              make_checkpoint),
+    "sample, prefix too long": (["sample", "--load", "{file}", "--prefix", "abc"], USAGE,
+                                "at most 2", make_checkpoint),
 }
 
 
@@ -292,17 +333,21 @@ def test_diverging_training_stops_with_one_error_line(capsys, dataset, tmp_path)
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_ctrl_c_exits_130_and_writes_nothing(capsys, dataset, tmp_path, monkeypatch):
-    def interrupted_training(*args, **kwargs):
-        yield 3.3
-        raise KeyboardInterrupt
+def test_ctrl_c_without_save_exits_130_and_writes_nothing(capsys, dataset, tmp_path,
+                                                         monkeypatch):
+    real, calls = gpt_tensor.document_loss, []
 
-    monkeypatch.setattr(cli, "train", interrupted_training)
-    status = cli.main(["train", "--data", str(dataset), "--save", str(tmp_path / "m.npz")])
-    out, err = capsys.readouterr()
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(gpt_tensor, "document_loss", interrupted)
+    status, lines, err = run(capsys, "train", "--data", dataset, "--steps", "5")
     assert status == 130
     assert err == "error: interrupted\n"
-    assert not (tmp_path / "m.npz").exists()
+    assert lines[-1].startswith("step    1 /    5 | loss ")
     assert [p.name for p in tmp_path.iterdir()] == ["names.txt"]
 
 
