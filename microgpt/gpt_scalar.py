@@ -149,3 +149,13 @@ class Adam:
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = 0.0
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The moments (in parameter order) and the step count, like tensorgrad's Adam."""
+        return {"m": np.array(self.m), "v": np.array(self.v), "step": np.array(self.step_count)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        if len(state["m"]) != len(self.params) or len(state["v"]) != len(self.params):
+            raise ValueError("optimizer state does not match the parameters")
+        self.m, self.v = state["m"].tolist(), state["v"].tolist()
+        self.step_count = int(state["step"])

@@ -135,20 +135,13 @@ class Trainer:
         By name, not in the optimizer's flat order: that order is the engine's own (the
         tensor engine may stack matrices), and a checkpoint must not depend on it.
         """
-        if hasattr(self.optimizer, "state_dict"):
-            state = self.optimizer.state_dict()
-            m, v, step = state["m"], state["v"], int(state["step"])
-        else:  # gpt_scalar.Adam: one float per parameter, and no state_dict()
-            m, v, step = self.optimizer.m, self.optimizer.v, self.optimizer.step_count
-        return OptimizerState(m=self._by_name(m), v=self._by_name(v), step=step)
+        state = self.optimizer.state_dict()
+        return OptimizerState(m=self._by_name(state["m"]), v=self._by_name(state["v"]),
+                              step=int(state["step"]))
 
     def _load_optimizer_state(self, state: OptimizerState) -> None:
         m, v = self._flat(state.m), self._flat(state.v)
-        if hasattr(self.optimizer, "load_state_dict"):
-            self.optimizer.load_state_dict({"m": m, "v": v, "step": np.array(state.step)})
-        else:
-            self.optimizer.m, self.optimizer.v = m.tolist(), v.tolist()
-            self.optimizer.step_count = state.step
+        self.optimizer.load_state_dict({"m": m, "v": v, "step": np.array(state.step)})
 
     def _by_name(self, flat: Sequence[float] | np.ndarray) -> dict[str, np.ndarray]:
         """Values in the engine's parameter order, as a state dict (weights' names, shapes)."""
