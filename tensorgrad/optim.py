@@ -8,6 +8,8 @@ import numpy as np
 
 from .tensor import Tensor
 
+_CHUNK = 1 << 14  # elements per chunk of an update: a few arrays of it fit in a core's L2
+
 
 class _FlatGroup:
     """Parameters of one dtype, their values in one flat buffer, their moments beside it.
@@ -28,6 +30,9 @@ class _FlatGroup:
             start = stop
         self.m = np.zeros_like(self.flat)  # first moments, end to end
         self.v = np.zeros_like(self.flat)  # second moments
+        # Scratch space for a step, so that large models allocate nothing per step.
+        self.grad = np.empty_like(self.flat)
+        self.scratch = np.empty_like(self.flat)
 
 
 class Adam:
@@ -76,22 +81,38 @@ class Adam:
                 self._update(group, [p for p, _ in chosen], index)
 
     def _update(self, group: _FlatGroup, params: list[Tensor], index: slice | np.ndarray) -> None:
+        size = group.flat[index].size
+        g, tmp = group.grad[:size], group.scratch[:size]
+        np.concatenate([p.grad.ravel() for p in params], out=g, casting="same_kind")
+        m, v, flat = group.m[index], group.v[index], group.flat[index]
+        # Chunk by chunk, so that a large model's dozen passes run in cache, not memory.
+        for start in range(0, size, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            self._update_chunk(flat[part], m[part], v[part], g[part], tmp[part])
+        if not isinstance(index, slice):  # fancy indexing copied them: write them back
+            group.flat[index], group.m[index], group.v[index] = flat, m, v
+
+    def _update_chunk(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray,
+                      tmp: np.ndarray) -> None:
+        """microgpt.py's update, p -= lr * m_hat / (v_hat**0.5 + eps), in place.
+
+        The same operations in the same order as microgpt.py's scalar code, so both engines
+        round alike; ``g`` and ``tmp`` are scratch (``g`` holds the gradient on entry).
+        """
         beta1, beta2 = self.betas
-        g = np.concatenate([p.grad.ravel() for p in params]).astype(group.flat.dtype, copy=False)
-        m, v = group.m[index], group.v[index]
-        # The same operations in the same order as microgpt.py's update (in place where the
-        # arrays are ours), so both engines round alike.
         m *= beta1
-        m += (1 - beta1) * g
+        m += np.multiply(g, 1 - beta1, out=tmp)
         g *= g
         g *= 1 - beta2
         v *= beta2
         v += g
-        update = self.lr * (m / (1 - beta1**self.step_count))
-        update /= (v / (1 - beta2**self.step_count)) ** 0.5 + self.eps
-        group.flat[index] -= update
-        if not isinstance(index, slice):  # fancy indexing copied them: write them back
-            group.m[index], group.v[index] = m, v
+        np.divide(v, 1 - beta2**self.step_count, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(m, 1 - beta1**self.step_count, out=g)
+        g *= self.lr
+        g /= tmp
+        p -= g
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The moments (flat, one dtype group after another) and the step count, as arrays."""
