@@ -25,14 +25,14 @@ def check(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise PlotError(f"--plot writes a PNG image: give a path ending in .png, not {path}")
+    problem = write_problem(path)
+    if problem is not None:
+        raise PlotError(f"cannot write the plot to {path}: {problem}")
     try:
         import matplotlib  # noqa: F401  (only checking that it is there)
     except ImportError as exc:
         raise PlotError(f"--plot needs matplotlib, which is not installed ({INSTALL_HINT})"
                         ) from exc
-    problem = write_problem(path)
-    if problem is not None:
-        raise PlotError(f"cannot write the plot to {path}: {problem}")
     return path
 
 

@@ -142,6 +142,7 @@ def test_log_every_still_shows_the_step_that_diverged(capsys, dataset):
 
 
 def test_on_a_terminal_a_progress_bar_replaces_the_step_lines(capsys, dataset, monkeypatch):
+    pytest.importorskip("tqdm")  # the optional extra "progress"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     lines, _ = train(capsys, dataset, "--steps", "6", "--val-fraction", "0.2", "--eval-every",
                      "3")
@@ -165,6 +166,7 @@ def test_without_tqdm_a_terminal_gets_plain_lines(capsys, dataset, monkeypatch):
 
 
 def test_plot_writes_a_png(capsys, dataset, tmp_path):
+    pytest.importorskip("matplotlib")  # the optional extra "plot"
     path = tmp_path / "loss.png"
     lines, _ = train(capsys, dataset, "--steps", "4", "--val-fraction", "0.2", "--eval-every",
                      "2", "--plot", path)
