@@ -230,3 +230,12 @@ def composed_cross_entropy(logits: Tensor, targets: np.ndarray, reduction: str =
     if reduction == "sum":
         return losses.sum()
     return losses.mean()
+
+
+# The four broadcasting arithmetic ops, by name, for tests that run each of them.
+BINARY_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+}

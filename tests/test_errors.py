@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import BINARY_OPS
 
 import tensorgrad
 import tensorgrad.functional as F
 from tensorgrad import Tensor, no_grad
-
-BINARY_OPS = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-}
 
 
 @pytest.mark.parametrize("name", list(BINARY_OPS))

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from reference import (
+    BINARY_OPS,
     as_value_array,
     check_against_values,
     data_of,
@@ -72,14 +73,6 @@ def axis_for(draw, ndim: int):
 
 
 # ---- elementwise binary ops with broadcasting ---------------------------------------------------
-
-BINARY_OPS = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-}
-
 
 @pytest.mark.parametrize("name", list(BINARY_OPS))
 @given(data=st.data())
@@ -240,28 +233,23 @@ def test_matmul_of_a_matrix_with_its_own_transpose_accumulates(data):
 # ---- reductions ---------------------------------------------------------------------------------
 
 
+SUM_AND_MEAN = {"sum": (np.sum, v_sum), "mean": (np.mean, v_mean)}
+
+
+@pytest.mark.parametrize("name", list(SUM_AND_MEAN))
 @pytest.mark.parametrize("keepdims", [False, True])
 @given(data=st.data())
-def test_sum_matches_values(keepdims, data):
+def test_sum_and_mean_match_values(name, keepdims, data):
+    numpy_reduction, value_reduction = SUM_AND_MEAN[name]
     shape = data.draw(shapes, label="shape")
     axis = data.draw(axis_for(len(shape)), label="axis")
     a = data.draw(arrays(shape), label="a")
     out = check_against_values(
-        lambda x: x.sum(axis=axis, keepdims=keepdims), lambda x: v_sum(x, axis, keepdims), a
+        lambda x: getattr(x, name)(axis=axis, keepdims=keepdims),
+        lambda x: value_reduction(x, axis, keepdims),
+        a,
     )
-    assert out.shape == np.sum(a, axis=axis, keepdims=keepdims).shape
-
-
-@pytest.mark.parametrize("keepdims", [False, True])
-@given(data=st.data())
-def test_mean_matches_values(keepdims, data):
-    shape = data.draw(shapes, label="shape")
-    axis = data.draw(axis_for(len(shape)), label="axis")
-    a = data.draw(arrays(shape), label="a")
-    out = check_against_values(
-        lambda x: x.mean(axis=axis, keepdims=keepdims), lambda x: v_mean(x, axis, keepdims), a
-    )
-    assert out.shape == np.mean(a, axis=axis, keepdims=keepdims).shape
+    assert out.shape == numpy_reduction(a, axis=axis, keepdims=keepdims).shape
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
