@@ -32,7 +32,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import checkpoint, gpt_tensor, plot, resume, sampling
+from . import checkpoint, gpt_tensor, plot, resume
 from .checkpoint import Checkpoint, CheckpointError
 from .data import DataError, find_dataset, load_docs
 from .model import GPTConfig, num_params
@@ -424,7 +424,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
 
     def draw() -> list[str]:
-        return [saved.tokenizer.decode(sampling.generate(
+        return [saved.tokenizer.decode(gpt_tensor.generate(
                     params, saved.config, saved.tokenizer.bos, rng, args.temperature,
                     prefix=prefix, top_k=args.top_k))
                 for _ in range(args.samples)]

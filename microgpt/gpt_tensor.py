@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -164,16 +165,35 @@ def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[in
 
 
 def generate(params: dict[str, Tensor], config: GPTConfig, bos: int, rng: random.Random,
-             temperature: float) -> list[int]:
-    """Sample one document: start at BOS, stop at BOS or after block_size tokens."""
+             temperature: float, prefix: Sequence[int] = (), top_k: int | None = None
+             ) -> list[int]:
+    """Sample one document: start at BOS, stop at BOS or after block_size tokens.
+
+    Beyond microgpt.py (both off by default, and then the draws are exactly its own):
+    ``prefix`` tokens (at most block_size - 1) are fed in after BOS before anything is
+    drawn and begin the sample; ``top_k`` (>= 1) draws among the k likeliest tokens only
+    (ties broken towards the lower id).
+    """
+    if len(prefix) > config.block_size - 1:
+        raise ValueError(f"a prefix of {len(prefix)} tokens leaves no room to sample in a "
+                         f"block of {config.block_size}; use at most {config.block_size - 1}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1, not {top_k}")
     keys, values = empty_cache(config)
-    token_id, sample = bos, []
+    sample = list(prefix)
+    inputs = np.array([[bos, *prefix]])  # BOS and the prefix in one pass, under the causal mask
     with no_grad():
-        for pos_id in range(config.block_size):
-            logits = gpt(params, config, np.array([[token_id]]), pos_id, keys, values)
-            probs = softmax(logits / temperature)
-            token_id = rng.choices(range(config.vocab_size), weights=probs.data[0, 0].tolist())[0]
+        for pos_id in range(len(prefix), config.block_size):
+            first = pos_id + 1 - inputs.shape[1]  # the position of inputs[0, 0]
+            logits = gpt(params, config, inputs, first, keys, values)
+            probs = softmax(logits / temperature).data[0, -1]
+            if top_k is not None and top_k < config.vocab_size:
+                # Stable sort: among equal probabilities the lower ids are kept.
+                probs = probs.copy()
+                probs[np.argsort(-probs, kind="stable")[top_k:]] = 0.0
+            token_id = rng.choices(range(config.vocab_size), weights=probs.tolist())[0]
             if token_id == bos:
                 break
             sample.append(token_id)
+            inputs = np.array([[token_id]])
     return sample

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microgpt import checkpoint, cli, gpt_tensor, sampling
+from microgpt import checkpoint, cli, gpt_scalar, gpt_tensor
 from microgpt.train import Hyperparameters, setup, train
 
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "charlotte", "mia", "amelia", "harper",
@@ -53,17 +53,19 @@ def greedy(params, config, bos: int, prefix: list[int]) -> list[int]:
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
 def test_without_options_it_draws_what_microgpt_draws(model, temperature):
     run, params = model
+    scalar_params = gpt_scalar.from_state_dict(gpt_tensor.to_state_dict(params))
     ours, theirs = random.Random(11), random.Random(11)
     for _ in range(15):
-        expected = gpt_tensor.generate(params, run.config, run.tokenizer.bos, theirs, temperature)
-        assert sampling.generate(params, run.config, run.tokenizer.bos, ours,
-                                 temperature) == expected
+        expected = gpt_scalar.generate(scalar_params, run.config, run.tokenizer.bos, theirs,
+                                       temperature)
+        assert gpt_tensor.generate(params, run.config, run.tokenizer.bos, ours,
+                                   temperature) == expected
     assert ours.getstate() == theirs.getstate()  # the same number of draws
 
 
 def test_top_k_of_the_whole_vocabulary_changes_nothing(model):
     run, params = model
-    draws = [[sampling.generate(params, run.config, run.tokenizer.bos, rng, 1.0, top_k=k)
+    draws = [[gpt_tensor.generate(params, run.config, run.tokenizer.bos, rng, 1.0, top_k=k)
               for _ in range(10)] for k, rng in [(None, random.Random(4)),
                                                  (run.config.vocab_size, random.Random(4))]]
     assert draws[0] == draws[1]
@@ -75,7 +77,7 @@ def test_top_k_1_is_greedy_and_continues_the_prefix(model, prefix):
     ids = run.tokenizer.encode(prefix)
     expected = greedy(params, run.config, run.tokenizer.bos, ids)
     for seed in range(3):  # whatever the random stream
-        sample = sampling.generate(params, run.config, run.tokenizer.bos, random.Random(seed),
+        sample = gpt_tensor.generate(params, run.config, run.tokenizer.bos, random.Random(seed),
                                    0.7, prefix=ids, top_k=1)
         assert sample == expected
     assert expected[:len(ids)] == ids and len(expected) > len(ids)
@@ -89,7 +91,7 @@ def test_top_k_draws_only_among_the_k_most_likely(model):
     def first_draws(top_k: int | None) -> set[int]:
         """The token drawn right after the prefix (BOS if the name ended there), 60 times."""
         rng = random.Random(0)
-        samples = [sampling.generate(params, run.config, bos, rng, 3.0, prefix=prefix,
+        samples = [gpt_tensor.generate(params, run.config, bos, rng, 3.0, prefix=prefix,
                                      top_k=top_k) for _ in range(60)]
         return {sample[1] if len(sample) > 1 else bos for sample in samples}
 
@@ -102,12 +104,12 @@ def test_a_prefix_fills_at_most_block_size_minus_one(model):
     run, params = model
     bos, block = run.tokenizer.bos, run.config.block_size
     longest = run.tokenizer.encode("abcdefg")[: block - 1]
-    sample = sampling.generate(params, run.config, bos, random.Random(1), 1.0, prefix=longest)
+    sample = gpt_tensor.generate(params, run.config, bos, random.Random(1), 1.0, prefix=longest)
     assert sample[: block - 1] == longest and len(sample) <= block
     with pytest.raises(ValueError, match="at most 7"):
-        sampling.generate(params, run.config, bos, random.Random(1), 1.0, prefix=[0] * block)
+        gpt_tensor.generate(params, run.config, bos, random.Random(1), 1.0, prefix=[0] * block)
     with pytest.raises(ValueError, match="top_k must be at least 1"):
-        sampling.generate(params, run.config, bos, random.Random(1), 1.0, top_k=0)
+        gpt_tensor.generate(params, run.config, bos, random.Random(1), 1.0, top_k=0)
 
 
 # ---- the command line ---------------------------------------------------------------------------
