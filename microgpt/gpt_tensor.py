@@ -81,18 +81,21 @@ def rmsnorm(x: Tensor) -> Tensor:
     return F.rms_norm(x, x.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
 
 
-def attention(q: Tensor, keys: Tensor, values: Tensor, config: GPTConfig) -> Tensor:
-    """All heads at once: queries (B, H, n, D) attend to keys and values (B, H, m, D).
+def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
+              config: GPTConfig) -> Tensor:
+    """All heads at once, from the packed projections (B, n, 3C); returns (B, n, C).
 
-    The n queries are the last n of the m positions, so query i sees keys 0..m-n+i.
-    Returns the heads side by side again, (B, n, C).
+    Without a cache (training, validation: whole documents) one fused node does it all.
+    With one (sampling), the n new positions come after the m - n cached ones, so query i
+    sees keys 0..m-n+i.
     """
+    if keys is None:
+        return F.multi_head_attention(qkv, config.n_head, is_causal=True)
+    q, k, v = _split_qkv(qkv, config)
+    keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
     b, _, n, _ = q.shape
-    m = keys.shape[2]
-    if n == m:  # a whole document: the plain causal mask
-        out = F.scaled_dot_product_attention(q, keys, values, is_causal=True)
-    else:  # new positions after cached ones
-        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=_causal_mask(n, m))
+    mask = _causal_mask(n, keys[li].shape[2])
+    out = F.scaled_dot_product_attention(q, keys[li], values[li], attn_mask=mask)
     return out.transpose(0, 2, 1, 3).reshape(b, n, config.n_embd)
 
 
@@ -110,8 +113,12 @@ def _causal_mask(n: int, m: int) -> np.ndarray:
 
 
 def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos_id: int,
-        keys: list, values: list) -> Tensor:
-    """Logits (B, n, vocab) for the tokens (B, n) at positions pos_id.. ; extends the KV cache."""
+        keys: list | None = None, values: list | None = None) -> Tensor:
+    """Logits (B, n, vocab) for the tokens (B, n) at positions pos_id.. .
+
+    With a KV cache (``keys`` and ``values`` from ``empty_cache``) the tokens extend it;
+    without one they are whole documents.
+    """
     n = token_ids.shape[1]
     x = params["wte"][token_ids] + params["wpe"][pos_id:pos_id + n]
     x = rmsnorm(x)
@@ -119,9 +126,8 @@ def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos
         # 1) multi-head causal attention over the cached positions and these
         x_residual = x
         x = rmsnorm(x)
-        q, k, v = _split_qkv(linear(x, params[f"layer{li}.attn_wqkv"]), config)
-        keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
-        x = linear(attention(q, keys[li], values[li], config), params[f"layer{li}.attn_wo"])
+        qkv = linear(x, params[f"layer{li}.attn_wqkv"])  # one matmul for q, k and v
+        x = linear(attention(qkv, keys, values, li, config), params[f"layer{li}.attn_wo"])
         x = x + x_residual
         # 2) MLP
         x_residual = x
@@ -147,8 +153,7 @@ def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int
     """Mean over positions of -log p(next token), the first block_size positions."""
     n = min(config.block_size, len(tokens) - 1)
     ids = np.asarray(tokens[: n + 1])[None, :]
-    keys, values = empty_cache(config)
-    logits = gpt(params, config, ids[:, :n], 0, keys, values)
+    logits = gpt(params, config, ids[:, :n], 0)
     return F.cross_entropy(logits, ids[:, 1:])
 
 
@@ -159,8 +164,7 @@ def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[in
     """
     inputs, targets, mask = pad_batch(batch, config.block_size)
     weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))  # 0 on padding
-    keys, values = empty_cache(config)
-    logits = gpt(params, config, inputs, 0, keys, values)
+    logits = gpt(params, config, inputs, 0)
     return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
 
 

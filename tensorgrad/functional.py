@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, _unbroadcast
 
 _sum, _max = np.add.reduce, np.maximum.reduce
 
@@ -102,12 +102,18 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
     a, w = x.data, weight.data
     if a.shape[-1] != w.shape[-1]:
         raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}")
+    # Leading dimensions are all batch: one 2-D matmul serves them all (np.matmul would
+    # loop over them, one small matrix product each). A 1-D input is one row.
+    flat = a.ndim != 2
+    rows = a.reshape(-1, a.shape[-1]) if flat else a
+    out = rows @ w.T
 
     def backward(g):
-        # Every leading dimension is a batch dimension: flatten them for one weight matmul.
-        return g @ w, g.reshape(-1, g.shape[-1]).T @ a.reshape(-1, a.shape[-1])
+        g_rows = g.reshape(out.shape) if flat else g
+        grad_x = g_rows @ w
+        return grad_x.reshape(a.shape) if flat else grad_x, g_rows.T @ rows
 
-    return Tensor._make(a @ w.T, (x, weight), backward)
+    return Tensor._make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)
 
 
 def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | None = None
@@ -117,20 +123,32 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
     ``eps`` defaults to the dtype's machine epsilon, as in PyTorch.
     """
     dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if x.shape[x.ndim - len(dims):] != dims:
-        raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape {x.shape}")
     a = x.data
-    axes = tuple(range(a.ndim - len(dims), a.ndim))
-    count = math.prod(dims)
+    if not dims or a.shape[a.ndim - len(dims):] != dims:
+        raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape {a.shape}")
     eps = np.finfo(a.dtype).eps if eps is None else eps
-    scale = (_sum(a * a, axis=axes, keepdims=True) / count + eps) ** -0.5
-    out = a * scale
+    # One row per normalized group; a row mean is then one matrix-vector product, which at
+    # these sizes costs less than a keepdims reduction.
+    count = math.prod(dims)
+    rows = a.reshape(-1, count)
+    means = _mean_column(count, a.dtype)
+    scale = (np.square(rows) @ means + eps) ** -0.5
+    out = rows * scale
 
     def backward(g):
         # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
-        return (scale * (g - out * (_sum(g * out, axis=axes, keepdims=True) / count)),)
+        g = g.reshape(out.shape)
+        return ((scale * (g - out * ((g * out) @ means))).reshape(a.shape),)
 
-    return Tensor._make(out, (x,), backward)
+    return Tensor._make(out.reshape(a.shape), (x,), backward)
+
+
+@functools.lru_cache(maxsize=64)
+def _mean_column(count: int, dtype: np.dtype) -> np.ndarray:
+    """A (count, 1) column of 1/count: ``rows @ column`` is each row's mean."""
+    column = np.full((count, 1), 1 / count, dtype)
+    column.flags.writeable = False  # shared between calls
+    return column
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -148,23 +166,85 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             f"attention: query {q.shape}, key {k.shape} and value {v.shape} do not fit"
         )
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    p = _attention_weights(q, k, scale, attn_mask, is_causal)
+
+    def backward(g):
+        grad_q, grad_k, grad_v = _attention_backward(g, p, q, k, v, scale)
+        # Batch dimensions may have been broadcast: sum them back to each input's shape.
+        return (_unbroadcast(grad_q, q.shape), _unbroadcast(grad_k, k.shape),
+                _unbroadcast(grad_v, v.shape))
+
+    return Tensor._make(p @ v, (query, key, value), backward)
+
+
+def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
+                         scale: float | None = None) -> Tensor:
+    """Self-attention with ``num_heads`` heads from packed projections, as one node.
+
+    ``qkv`` has shape (..., L, 3E): queries, keys and values side by side, each E wide
+    with the heads in order, as one linear layer with a stacked (3E, E) weight makes
+    them (GPT-2's c_attn, PyTorch's in_proj_weight). The result, (..., L, E), has the
+    heads side by side again. It equals splitting ``qkv`` into heads of shape
+    (..., num_heads, L, E / num_heads), ``scaled_dot_product_attention`` on them and
+    joining the heads, which takes seven view nodes more.
+    """
+    a = qkv.data
+    *batch, length, width = a.shape
+    if num_heads < 1 or width % (3 * num_heads):
+        raise ValueError(f"multi_head_attention: a last dimension of {width} does not hold "
+                         f"queries, keys and values for {num_heads} heads")
+    head_dim = width // (3 * num_heads)
+    packed = a.reshape(*batch, length, 3, num_heads, head_dim)
+    to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
+    q, k, v = packed.transpose(to_heads)
+    scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
+    p = _attention_weights(q, k, scale, None, is_causal)
+    out = (p @ v).swapaxes(-2, -3).reshape(*batch, length, width // 3)
+
+    def backward(g):
+        g = g.reshape(*batch, length, num_heads, head_dim).swapaxes(-2, -3)
+        # The three gradients land in their slots of one packed array: no concatenation.
+        grad = np.empty_like(packed)
+        _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))
+        return (grad.reshape(a.shape),)
+
+    return Tensor._make(out, (qkv,), backward)
+
+
+@functools.lru_cache(maxsize=8)
+def _heads_permutation(batch_dims: int) -> tuple[int, ...]:
+    """Axes taking (batch..., L, 3, heads, head_dim) to (3, batch..., heads, L, head_dim)."""
+    b = batch_dims
+    return (b + 1, *range(b), b + 2, b, b + 3)
+
+
+def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, attn_mask: Any,
+                       is_causal: bool) -> np.ndarray:
+    """softmax(q @ k^T * scale) over the keys allowed by the mask."""
     scores = q @ k.swapaxes(-1, -2)
     scores *= scale
     if is_causal:
         scores += _causal_bias(q.shape[-2], k.shape[-2])
     elif attn_mask is not None:
         scores = np.where(attn_mask, scores, -np.inf)
-    p = _softmax(scores, -1)
+    return _softmax(scores, -1)
 
-    def backward(g):
-        grad_v = p.swapaxes(-1, -2) @ g
-        grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
-        grad_scores -= _sum(grad_scores * p, axis=-1, keepdims=True)
-        grad_scores *= p
-        grad_scores *= scale
-        return grad_scores @ k, grad_scores.swapaxes(-1, -2) @ q, grad_v
 
-    return Tensor._make(p @ v, (query, key, value), backward)
+def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray,
+                        v: np.ndarray, scale: float, out: tuple = (None, None, None)
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of q, k and v for output p @ v with p = softmax(q @ k^T * scale).
+
+    ``out`` may give three arrays for them to be written into.
+    """
+    grad_v = np.matmul(p.swapaxes(-1, -2), g, out=out[2])
+    grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
+    grad_scores -= _sum(grad_scores * p, axis=-1, keepdims=True)
+    grad_scores *= p
+    grad_scores *= scale
+    grad_q = np.matmul(grad_scores, k, out=out[0])
+    grad_k = np.matmul(grad_scores.swapaxes(-1, -2), q, out=out[1])
+    return grad_q, grad_k, grad_v
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,9 +2,10 @@
 
 Each op computes its forward value with NumPy and records a closure that maps
 the gradient of its output to the gradients of its inputs (never changing that
-incoming gradient in place, so one array can safely flow to several inputs). Broadcasting is
-undone in one place, ``backward()``, which sums each input's gradient back to
-that input's shape, so no op has to. Names and semantics follow PyTorch:
+incoming gradient in place, so one array can safely flow to several inputs). Each
+closure returns gradients of exactly its inputs' shapes: the broadcasting ops
+share one wrapper, ``_elementwise``, that sums a broadcast input's gradient back
+to the input's shape. Names and semantics follow PyTorch:
 ``.grad`` is filled on leaf tensors that require grad, and it accumulates
 across calls to ``backward()``.
 """
@@ -24,6 +25,7 @@ _grad_enabled = True
 # Every tensor gets the next number at creation. A result is always created after its
 # inputs, so visiting nodes from the highest number down is a topological order.
 _next_sequence = itertools.count().__next__
+_new_tensor = object.__new__
 
 
 @contextmanager
@@ -92,7 +94,7 @@ class Tensor:
     @staticmethod
     def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
         """A result tensor; it joins the graph only if grad is on and a parent requires grad."""
-        out = Tensor.__new__(Tensor)
+        out = _new_tensor(Tensor)
         out.data, out.grad, out._seq = data, None, _next_sequence()
         out.requires_grad, out._parents, out._backward = False, (), None
         if _grad_enabled:
@@ -118,57 +120,62 @@ class Tensor:
                 raise ValueError(f"grad of shape {grad.shape} for a tensor of shape {self.shape}")
 
         # Visit nodes newest first: each node's gradient is complete when it is popped,
-        # since everything computed from it is newer and was visited already.
+        # since everything computed from it is newer and was visited already. The queue
+        # holds negated sequence numbers (plain ints compare fastest). Leaves need no visit:
+        # their gradients are summed as they arrive and stored at the end.
         pop, push = heapq.heappop, heapq.heappush
-        grads = {self: grad}
-        queue = [(-self._seq, self)]
-        handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
+        pending, queue, leaves = {self._seq: (self, grad)}, [-self._seq], {}
+        if self._backward is None:
+            pending, queue, leaves = {}, [], {self: grad}
         while queue:
-            node = pop(queue)[1]
-            g = grads.pop(node)
-            if node._backward is None:  # a leaf: its .grad must be an array nobody else holds
-                if node.grad is not None:
-                    node.grad = node.grad + g
-                elif g.base is None and id(g) not in handed_out and g.dtype == node.data.dtype:
-                    node.grad = g  # freshly computed by an op: no copy needed
-                    handed_out.add(id(g))
-                else:
-                    node.grad = np.array(g, dtype=node.data.dtype)
-                continue
+            node, g = pending.pop(-pop(queue))
+            # Every op returns one gradient per parent, of exactly that parent's shape.
             for parent, parent_grad in zip(node._parents, node._backward(g)):
                 if not parent.requires_grad:
                     continue
-                if parent_grad.shape != parent.data.shape:
-                    parent_grad = _unbroadcast(parent_grad, parent.data.shape)
-                if parent in grads:
-                    grads[parent] = grads[parent] + parent_grad
+                if parent._backward is None:
+                    held = leaves.get(parent)
+                    leaves[parent] = parent_grad if held is None else held + parent_grad
+                    continue
+                seq = parent._seq
+                if seq in pending:
+                    pending[seq] = (parent, pending[seq][1] + parent_grad)
                 else:
-                    grads[parent] = parent_grad
-                    push(queue, (-parent._seq, parent))
+                    pending[seq] = (parent, parent_grad)
+                    push(queue, -seq)
+        handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
+        for leaf, g in leaves.items():
+            if leaf.grad is not None:
+                leaf.grad = leaf.grad + g
+            elif g.base is None and id(g) not in handed_out and g.dtype == leaf.data.dtype:
+                leaf.grad = g  # freshly computed by an op: no copy needed
+                handed_out.add(id(g))
+            else:
+                leaf.grad = np.array(g, dtype=leaf.data.dtype)
 
     # ---- elementwise arithmetic (broadcasting) ------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
         other = _lift(other)
         out = _broadcasting(np.add, self.data, other.data, "+")
-        return Tensor._make(out, (self, other), lambda g: (g, g))
+        return _elementwise(out, (self, other), lambda g: (g, g))
 
     def __sub__(self, other: Any) -> Tensor:
         other = _lift(other)
         out = _broadcasting(np.subtract, self.data, other.data, "-")
-        return Tensor._make(out, (self, other), lambda g: (g, -g))
+        return _elementwise(out, (self, other), lambda g: (g, -g))
 
     def __mul__(self, other: Any) -> Tensor:
         other = _lift(other)
         a, b = self.data, other.data
         out = _broadcasting(np.multiply, a, b, "*")
-        return Tensor._make(out, (self, other), lambda g: (g * b, g * a))
+        return _elementwise(out, (self, other), lambda g: (g * b, g * a))
 
     def __truediv__(self, other: Any) -> Tensor:
         other = _lift(other)
         a, b = self.data, other.data
         out = _broadcasting(np.divide, a, b, "/")
-        return Tensor._make(out, (self, other), lambda g: (g / b, -g * out / b))
+        return _elementwise(out, (self, other), lambda g: (g / b, -g * out / b))
 
     def __radd__(self, other: Any) -> Tensor:
         return self + other
@@ -309,14 +316,19 @@ class Tensor:
     # ---- indexing and masking ---------------------------------------------------------------
 
     def __getitem__(self, index: Any) -> Tensor:
-        index = _plain_index(index)
+        if isinstance(index, (int, slice)):  # the common cases first, checked cheaply
+            basic = True
+        elif isinstance(index, np.ndarray):
+            basic = False
+        else:
+            index = _plain_index(index)
+            basic = _is_basic_index(index)
         try:
             out = self.data[index]
         except IndexError as error:
             message = f"index out of range for a tensor of shape {self.shape}: {error}"
             raise IndexError(message) from None
         shape, dtype = self.data.shape, self.data.dtype
-        basic = _is_basic_index(index)
 
         def backward(g):
             grad = np.zeros(shape, dtype)
@@ -344,7 +356,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     a, b = _lift(a), _lift(b)
     out = _broadcasting(np.where, condition, a.data, "where", b.data)
     zero = np.zeros((), out.dtype)
-    return Tensor._make(
+    return _elementwise(
         out, (a, b), lambda g: (np.where(condition, g, zero), np.where(condition, zero, g))
     )
 
@@ -380,8 +392,25 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str, *more) 
         raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
 
 
+def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
+    """The node of a broadcasting op, whose backward gives gradients of the output's shape.
+
+    Where an input was broadcast, its gradient is summed back to the input's own shape.
+    """
+    shapes = [np.shape(p.data) for p in parents]
+    if all(shape == out.shape for shape in shapes):
+        return Tensor._make(out, parents, backward)
+
+    def unbroadcasting_backward(g):
+        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(g), shapes)]
+
+    return Tensor._make(out, parents, unbroadcasting_backward)
+
+
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum a gradient over the dimensions that broadcasting added or stretched."""
+    if grad.shape == shape:
+        return grad
     extra = grad.ndim - len(shape)
     stretched = (extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     axes = (*range(extra), *stretched)

@@ -24,7 +24,7 @@ from reference import (
 )
 
 import tensorgrad.functional as F
-from tensorgrad import Tensor, Value
+from tensorgrad import Tensor, Value, where
 
 logit_values = st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 logit_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
@@ -299,3 +299,54 @@ def test_scaled_dot_product_attention_matches_values_and_composition(masking, da
             return run
 
         check_against_composition(with_one_input(fused), with_one_input(composed), inputs[position])
+
+
+@given(data=st.data())
+def test_multi_head_attention_matches_split_heads_and_sdpa(data):
+    batch = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2), label="b")
+    length, heads, head_dim = (data.draw(st.integers(1, 3), label=name)
+                               for name in ("L", "heads", "head_dim"))
+    is_causal = data.draw(st.booleans(), label="is_causal")
+    scale = data.draw(st.sampled_from([None, 0.7]), label="scale")
+    width = heads * head_dim
+    qkv = data.draw(small_arrays((*batch, length, 3 * width)), label="qkv")
+
+    def fused(t):
+        return F.multi_head_attention(t, heads, is_causal=is_causal, scale=scale)
+
+    def composed(t):  # split into heads with view ops, attend, join the heads again
+        nb = len(batch)
+        packed = t.reshape(*batch, length, 3, heads, head_dim)
+        q, k, v = packed.transpose(nb + 1, *range(nb), nb + 2, nb, nb + 3)[0:3]
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale)
+        axes = (*range(nb), nb + 1, nb, nb + 2)
+        return out.transpose(axes).reshape(*batch, length, width)
+
+    assert fused(Tensor(qkv)).shape == (*batch, length, width)
+    check_against_composition(fused, composed, qkv)
+
+
+def test_multi_head_attention_rejects_a_width_that_does_not_split_into_heads():
+    with pytest.raises(ValueError, match="queries, keys and values for 2 heads"):
+        F.multi_head_attention(Tensor(np.zeros((3, 9))), 2)
+
+
+def test_scaled_dot_product_attention_sums_gradients_over_broadcast_batch_dimensions():
+    """Two batches of queries share one set of keys and values."""
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=(2, 3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+
+    results = []
+    for shared in (True, False):
+        qt, kt, vt = (Tensor(a, requires_grad=True) for a in (q, k, v))
+        if shared:
+            out = F.scaled_dot_product_attention(qt, kt, vt)
+        else:  # each batch of queries on its own, the results side by side
+            out0 = F.scaled_dot_product_attention(qt[0], kt, vt)
+            out1 = F.scaled_dot_product_attention(qt[1], kt, vt)
+            out = where(np.arange(2)[:, None, None] == 0, out0, out1)  # (2, 3, 2)
+        out.backward(upstream_weights(out.shape, seed=2))
+        results.append((out.data, qt.grad, kt.grad, vt.grad))
+    for shared, separate in zip(*results):
+        assert shared.shape == separate.shape
+        assert_close(shared, separate, "broadcast batch", 1e-12)

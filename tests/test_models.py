@@ -162,7 +162,7 @@ def test_batch_padding_changes_nothing(monkeypatch, pad_id):
         lambda params: gpt_tensor.batch_loss(params, BATCH_CONFIG, BATCH))
     real_gpt, calls = gpt_tensor.gpt, []
 
-    def gpt_with_other_padding(params, config, token_ids, pos_id, keys, values):
+    def gpt_with_other_padding(params, config, token_ids, pos_id, keys=None, values=None):
         token_ids = token_ids.copy()
         for row, tokens in enumerate(BATCH):
             token_ids[row, len(tokens) - 1:] = pad_id  # inputs are tokens[:-1]; the rest is pad

@@ -153,7 +153,7 @@ def extreme_padding(monkeypatch, docs: list[list[int]]) -> list[np.ndarray]:
     """Make ``gpt_tensor.gpt`` see PAD_ID wherever a row of ``docs`` has ended."""
     real, calls = gpt_tensor.gpt, []
 
-    def padded(params, config, token_ids, pos_id, keys, values):
+    def padded(params, config, token_ids, pos_id, keys=None, values=None):
         token_ids = token_ids.copy()
         for row in range(token_ids.shape[0]):
             token_ids[row, len(docs[row]) - 1:] = PAD_ID
