@@ -143,6 +143,10 @@ class NumpyTrainer(Trainer):
                                         eps=hp.eps)
 
     def loss(self, batch: Batch) -> tuple[float, dict[str, np.ndarray]]:
+        if len(batch) == 1:  # one document: no padding, no mask (as gpt_tensor.document_loss)
+            ids = np.asarray(batch[0][: self.config.block_size + 1])
+            return numpy_gpt.loss_and_grads(self.state, ids[:-1], ids[1:], None,
+                                            self.config.n_head)
         inputs, targets, mask = pad_batch(batch, self.config.block_size)
         return numpy_gpt.loss_and_grads(self.state, inputs, targets, mask, self.config.n_head)
 

@@ -76,12 +76,15 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
             f"cross_entropy: targets of shape {targets.shape} for logits of shape {logits.shape}"
         )
     num_classes = logits.shape[-1]
-    logp = _log_softmax(logits.data, -1).reshape(-1, num_classes)
+    rows = logits.data.reshape(-1, num_classes)
+    shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
+    exps = np.exp(shifted)
+    total = _sum(exps, axis=1)
     # As unsigned integers, negative targets become huge, so indexing itself rejects every
     # target outside 0..C-1 (and no separate min/max pass is needed).
-    rows, flat_targets = np.arange(targets.size), targets.ravel().astype(np.uintp)
+    picked = np.arange(targets.size), targets.ravel().astype(np.uintp)
     try:
-        losses = -logp[rows, flat_targets]
+        losses = np.log(total) - shifted[picked]
     except IndexError:
         raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
     divisor = max(targets.size, 1) if reduction == "mean" else 1
@@ -89,9 +92,9 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
     def backward(g):
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
-        grad = np.exp(logp)
-        grad[rows, flat_targets] -= 1
-        grad *= g.reshape(-1, 1) if reduction == "none" else g / divisor
+        scale = g.ravel() if reduction == "none" else g / divisor
+        grad = exps * (scale / total)[:, None]
+        grad[picked] -= scale
         return (grad.reshape(logits.shape),)
 
     return Tensor._make(np.asarray(out), (logits,), backward)

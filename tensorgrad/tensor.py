@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -96,12 +97,12 @@ class Tensor:
         """A result tensor; it joins the graph only if grad is on and a parent requires grad."""
         out = _new_tensor(Tensor)
         out.data, out.grad, out._seq = data, None, _next_sequence()
-        out.requires_grad, out._parents, out._backward = False, (), None
         if _grad_enabled:
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad, out._parents, out._backward = True, parents, backward
-                    break
+                    return out
+        out.requires_grad, out._parents, out._backward = False, (), None
         return out
 
     def backward(self, grad: Any = None) -> None:
@@ -397,7 +398,7 @@ def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
 
     Where an input was broadcast, its gradient is summed back to the input's own shape.
     """
-    shapes = [np.shape(p.data) for p in parents]
+    shapes = [getattr(p.data, "shape", ()) for p in parents]  # a number's shape is ()
     if all(shape == out.shape for shape in shapes):
         return Tensor._make(out, parents, backward)
 
@@ -411,6 +412,8 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum a gradient over the dimensions that broadcasting added or stretched."""
     if grad.shape == shape:
         return grad
+    if grad.size == math.prod(shape):  # only dimensions of size 1 were added or stretched
+        return grad.reshape(shape)
     extra = grad.ndim - len(shape)
     stretched = (extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     axes = (*range(extra), *stretched)
