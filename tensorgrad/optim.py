@@ -1,30 +1,14 @@
-"""Adam, with the update written out as microgpt.py writes it."""
+"""Adam: microgpt.py's update, vectorized over one flat buffer of parameters."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .tensor import Tensor
 
 _CHUNK = 1 << 14  # elements per chunk of an update: a few arrays of it fit in a core's L2
-# From this many elements on, an update is split between the cores: NumPy releases the GIL
-# inside its loops, so threads run them in parallel. Below it, handing over costs more.
-_PARALLEL = 1 << 17
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-_pool: ThreadPoolExecutor | None = None
-
-
-def _helpers() -> ThreadPoolExecutor:
-    """Threads for all but the first part of a parallel update, made on first use."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=(_CORES or 1) - 1,
-                                   thread_name_prefix="tensorgrad-adam")
-    return _pool
 
 
 class _FlatGroup:
@@ -104,38 +88,22 @@ class Adam:
         size = flat.size
         g, tmp = group.grad[:size], group.scratch[:size]
         np.concatenate([p.grad.ravel() for p in params], out=g, casting="same_kind")
-        # Contiguous parts, one per core for a large update, each run chunk by chunk.
-        parts = min(_CORES or 1, size // _PARALLEL) or 1
-        bounds = [size * i // parts for i in range(parts + 1)]
-        ranges = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
-
-        def update(part: slice) -> None:
-            self._update_range(flat[part], m[part], v[part], g[part], tmp[part])
-
-        helped = [_helpers().submit(update, part) for part in ranges[1:]]
-        update(ranges[0])
-        for future in helped:
-            future.result()
+        if size <= _CHUNK:
+            self._update_chunk(flat, m, v, g, tmp)
+        else:  # chunk by chunk, so that a large model's dozen passes run in cache, not memory
+            for start in range(0, size, _CHUNK):
+                part = slice(start, start + _CHUNK)
+                self._update_chunk(flat[part], m[part], v[part], g[part], tmp[part])
         if not isinstance(index, slice):
             group.flat[index], group.m[index], group.v[index] = flat, m, v
-
-    def _update_range(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray,
-                      tmp: np.ndarray) -> None:
-        """Chunk by chunk, so that a large model's dozen passes run in cache, not memory."""
-        if p.size <= _CHUNK:
-            self._update_chunk(p, m, v, g, tmp)
-            return
-        for start in range(0, p.size, _CHUNK):
-            part = slice(start, start + _CHUNK)
-            self._update_chunk(p[part], m[part], v[part], g[part], tmp[part])
 
     def _update_chunk(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray,
                       tmp: np.ndarray) -> None:
         """microgpt.py's update, p -= lr * m_hat / (v_hat**0.5 + eps), in place.
 
         The bias corrections and lr are folded into two scalar factors, so one array
-        division remains of microgpt.py's three; results differ from its order of operations
-        in the last bit at most. ``g`` and ``tmp`` are scratch (``g`` holds the gradient on
+        division remains of microgpt.py's three; the results may differ from its in the last
+        bits (float64 rounding). ``g`` and ``tmp`` are scratch (``g`` holds the gradient on
         entry).
         """
         beta1, beta2 = self.betas

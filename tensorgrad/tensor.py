@@ -132,18 +132,17 @@ class Tensor:
             node, g = pending.pop(-pop(queue))
             # Every op returns one gradient per parent, of exactly that parent's shape.
             for parent, parent_grad in zip(node._parents, node._backward(g)):
-                if not parent.requires_grad:
-                    continue
-                if parent._backward is None:
+                if parent._backward is not None:  # an op's result (so it requires grad)
+                    seq = parent._seq
+                    held = pending.get(seq)
+                    if held is None:
+                        pending[seq] = (parent, parent_grad)
+                        push(queue, -seq)
+                    else:
+                        pending[seq] = (parent, held[1] + parent_grad)
+                elif parent.requires_grad:  # a leaf
                     held = leaves.get(parent)
                     leaves[parent] = parent_grad if held is None else held + parent_grad
-                    continue
-                seq = parent._seq
-                if seq in pending:
-                    pending[seq] = (parent, pending[seq][1] + parent_grad)
-                else:
-                    pending[seq] = (parent, parent_grad)
-                    push(queue, -seq)
         handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
         for leaf, g in leaves.items():
             if leaf.grad is not None:
