@@ -203,3 +203,15 @@ def test_default_model_has_4192_parameters():
     config = GPTConfig(vocab_size=27)
     assert num_params(config) == 4192
     assert sum(w.size for w in init_state_dict(config, random.Random(0)).values()) == 4192
+
+
+def test_fused_attention_and_the_cache_path_give_the_same_logits():
+    """Training runs whole documents through one fused attention node; sampling splits the
+    heads with view ops and fills a KV cache. On whole documents both must agree."""
+    params = gpt_tensor.from_state_dict(weights(BATCH_CONFIG, seed=5))
+    tokens = np.array([[26, 3, 7, 0, 25, 12, 4, 26], [26, 1, 1, 2, 3, 5, 8, 13]])
+    fused = gpt_tensor.gpt(params, BATCH_CONFIG, tokens, 0).data
+    keys, values = gpt_tensor.empty_cache(BATCH_CONFIG)
+    cached = gpt_tensor.gpt(params, BATCH_CONFIG, tokens, 0, keys, values).data
+    np.testing.assert_allclose(fused, cached, rtol=0, atol=BATCH_TOL)
+    assert keys[0].shape == (2, BATCH_CONFIG.n_head, 8, BATCH_CONFIG.head_dim)
