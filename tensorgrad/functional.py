@@ -22,7 +22,7 @@ import numpy as np
 
 from .tensor import Tensor, _unbroadcast
 
-_sum, _max = np.add.reduce, np.maximum.reduce
+_sum, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -77,24 +77,22 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
         )
     num_classes = logits.shape[-1]
     rows = logits.data.reshape(-1, num_classes)
+    flat_targets = targets.reshape(-1).astype(np.intp, copy=False)
+    if flat_targets.size and (_min(flat_targets) < 0 or _max(flat_targets) >= num_classes):
+        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
+    picked = np.arange(0, rows.size, num_classes) + flat_targets  # in the flattened logits
     shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
     exps = np.exp(shifted)
     total = _sum(exps, axis=1)
-    # As unsigned integers, negative targets become huge, so indexing itself rejects every
-    # target outside 0..C-1 (and no separate min/max pass is needed).
-    picked = np.arange(targets.size), targets.ravel().astype(np.uintp)
-    try:
-        losses = np.log(total) - shifted[picked]
-    except IndexError:
-        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
+    losses = np.log(total) - shifted.reshape(-1)[picked]
     divisor = max(targets.size, 1) if reduction == "mean" else 1
     out = losses.reshape(targets.shape) if reduction == "none" else _sum(losses) / divisor
 
     def backward(g):
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
-        scale = g.ravel() if reduction == "none" else g / divisor
+        scale = g.reshape(-1) if reduction == "none" else g / divisor
         grad = exps * (scale / total)[:, None]
-        grad[picked] -= scale
+        grad.reshape(-1)[picked] -= scale
         return (grad.reshape(logits.shape),)
 
     return Tensor._make(np.asarray(out), (logits,), backward)
@@ -125,14 +123,21 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
 
     ``eps`` defaults to the dtype's machine epsilon, as in PyTorch.
     """
-    dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     a = x.data
-    if not dims or a.shape[a.ndim - len(dims):] != dims:
-        raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape {a.shape}")
+    if isinstance(normalized_shape, int):  # the last dimension: the common case, checked fast
+        count = normalized_shape
+        if not a.ndim or a.shape[-1] != count:
+            raise ValueError(f"rms_norm: normalized_shape {count} does not end the shape "
+                             f"{a.shape}")
+    else:
+        dims = tuple(normalized_shape)
+        if not dims or a.shape[a.ndim - len(dims):] != dims:
+            raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape "
+                             f"{a.shape}")
+        count = math.prod(dims)
     eps = np.finfo(a.dtype).eps if eps is None else eps
     # One row per normalized group; a row mean is then one matrix-vector product, which at
     # these sizes costs less than a keepdims reduction.
-    count = math.prod(dims)
     rows = a.reshape(-1, count)
     means = _mean_column(count, a.dtype)
     scale = (np.square(rows) @ means + eps) ** -0.5
@@ -192,20 +197,22 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
     joining the heads, which takes seven view nodes more.
     """
     a = qkv.data
-    *batch, length, width = a.shape
+    if a.ndim < 2:
+        raise ValueError(f"multi_head_attention: qkv of shape {a.shape}, not (..., L, 3E)")
+    batch, (length, width) = a.shape[:-2], a.shape[-2:]
     if num_heads < 1 or width % (3 * num_heads):
         raise ValueError(f"multi_head_attention: a last dimension of {width} does not hold "
                          f"queries, keys and values for {num_heads} heads")
     head_dim = width // (3 * num_heads)
-    packed = a.reshape(*batch, length, 3, num_heads, head_dim)
+    packed = a.reshape(batch + (length, 3, num_heads, head_dim))
     to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
     q, k, v = packed.transpose(to_heads)
     scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
     p = _attention_weights(q, k, scale, None, is_causal)
-    out = (p @ v).swapaxes(-2, -3).reshape(*batch, length, width // 3)
+    out = (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
     def backward(g):
-        g = g.reshape(*batch, length, num_heads, head_dim).swapaxes(-2, -3)
+        g = g.reshape(batch + (length, num_heads, head_dim)).swapaxes(-2, -3)
         # The three gradients land in their slots of one packed array: no concatenation.
         grad = np.empty_like(packed)
         _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))

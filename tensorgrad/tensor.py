@@ -397,9 +397,13 @@ def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
 
     Where an input was broadcast, its gradient is summed back to the input's own shape.
     """
-    shapes = [getattr(p.data, "shape", ()) for p in parents]  # a number's shape is ()
-    if all(shape == out.shape for shape in shapes):
+    shape = out.shape
+    for p in parents:
+        if getattr(p.data, "shape", ()) != shape:  # a number's shape is ()
+            break
+    else:  # nothing was broadcast
         return Tensor._make(out, parents, backward)
+    shapes = [getattr(p.data, "shape", ()) for p in parents]
 
     def unbroadcasting_backward(g):
         return [_unbroadcast(grad, shape) for grad, shape in zip(backward(g), shapes)]
