@@ -67,9 +67,12 @@ def test_out_of_range_index_raises_index_error(index):
         t[index]
 
 
-def test_cross_entropy_target_outside_the_classes_raises_index_error():
-    with pytest.raises(IndexError):
-        F.cross_entropy(Tensor(np.zeros((2, 3)), requires_grad=True), np.array([0, 3]))
+# In the flattened logits a target of C would land on the next row's first class and -1 on
+# the previous row's last: each must be caught, not quietly read from the wrong row.
+@pytest.mark.parametrize("targets", [[0, 3], [3, 0], [-1, 0], [0, -1]])
+def test_cross_entropy_target_outside_the_classes_raises_index_error(targets):
+    with pytest.raises(IndexError, match=r"outside 0\.\.2"):
+        F.cross_entropy(Tensor(np.zeros((2, 3)), requires_grad=True), np.array(targets))
 
 
 def test_backward_on_tensor_without_requires_grad_raises_runtime_error():
@@ -92,3 +95,14 @@ def test_backward_without_grad_on_non_scalar_raises_runtime_error(shape):
     x = Tensor(np.ones(shape), requires_grad=True)
     with pytest.raises(RuntimeError):
         (x * 2).backward()
+
+
+@pytest.mark.parametrize("normalized_shape", [4, (4,), (1, 3), ()])
+def test_rms_norm_rejects_a_normalized_shape_that_does_not_end_the_shape(normalized_shape):
+    with pytest.raises(ValueError, match="does not end the shape"):
+        F.rms_norm(Tensor(np.ones((2, 3))), normalized_shape)
+
+
+def test_multi_head_attention_rejects_a_tensor_without_positions():
+    with pytest.raises(ValueError, match=r"not \(\.\.\., L, 3E\)"):
+        F.multi_head_attention(Tensor(np.ones(6)), 1)
