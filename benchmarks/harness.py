@@ -29,7 +29,7 @@ from .workloads import Workload, positions_per_step, sweep_values, sweep_workloa
 class Plan:
     """How much to measure. Defaults: see ``benchmarks.cli``."""
 
-    steps: int = 10  # steps per timed window, every engine but scalar
+    steps: int = 100  # steps per timed window, every engine but scalar
     scalar_steps: int = 1  # steps per timed window of the scalar engine
     repeats: int = 5  # timed windows per engine
     warmup: int = 2  # untimed steps after the agreement check
