@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _unbroadcast
+from .tensor import Tensor, _take_spare, _unbroadcast
 
 _sum, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce
 
@@ -112,7 +112,8 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
     def backward(g):
         g_rows = g.reshape(out.shape) if flat else g
         grad_x = g_rows @ w
-        return grad_x.reshape(a.shape) if flat else grad_x, g_rows.T @ rows
+        grad_w = np.matmul(g_rows.T, rows, out=_take_spare(weight, w.shape, w.dtype))
+        return grad_x.reshape(a.shape) if flat else grad_x, grad_w
 
     return Tensor._make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)
 

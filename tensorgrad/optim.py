@@ -65,7 +65,7 @@ class Adam:
 
     def zero_grad(self) -> None:
         for p in self.params:
-            p.grad = None
+            p.zero_grad()
 
     def step(self) -> None:
         """One Adam update of every parameter that has a gradient."""

@@ -16,6 +16,7 @@ import functools
 import heapq
 import itertools
 import math
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -47,7 +48,7 @@ def is_grad_enabled() -> bool:
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "_spare")
     __array_ufunc__ = None  # make `ndarray <op> Tensor` defer to Tensor's reflected ops
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -88,7 +89,12 @@ class Tensor:
         return Tensor._make(self.data, (), None)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        grad, self.grad = self.grad, None
+        # Keep the array for the next gradient of the same shape if nothing else holds it
+        # (two references: ``grad`` and getrefcount's argument): fresh large arrays cost
+        # page faults on every step, reused ones do not.
+        if grad is not None and grad.base is None and sys.getrefcount(grad) == 2:
+            self._spare = grad
 
     # ---- graph construction -----------------------------------------------------------------
 
@@ -457,3 +463,12 @@ def _is_basic_index(index: Any) -> bool:
         return False
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
+def _take_spare(tensor: Tensor, shape: tuple, dtype: np.dtype) -> np.ndarray | None:
+    """The array ``tensor.zero_grad()`` kept, if it fits, for an op to write a gradient into."""
+    spare = getattr(tensor, "_spare", None)
+    if spare is None or spare.shape != shape or spare.dtype != dtype:
+        return None
+    tensor._spare = None
+    return spare
