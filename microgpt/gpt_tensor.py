@@ -114,12 +114,12 @@ def _causal_mask(n: int, m: int) -> np.ndarray:
 
 def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos_id: int,
         keys: list | None = None, values: list | None = None) -> Tensor:
-    """Logits (B, n, vocab) for the tokens (B, n) at positions pos_id.. .
+    """Logits (..., n, vocab) for the tokens (..., n) at positions pos_id.. .
 
-    With a KV cache (``keys`` and ``values`` from ``empty_cache``) the tokens extend it;
-    without one they are whole documents.
+    Without a KV cache the tokens are whole documents: one, (n,), or a batch, (B, n).
+    With one (``keys`` and ``values`` from ``empty_cache``) they are (B, n) and extend it.
     """
-    n = token_ids.shape[1]
+    n = token_ids.shape[-1]
     x = params["wte"][token_ids] + params["wpe"][pos_id:pos_id + n]
     x = rmsnorm(x)
     for li in range(config.n_layer):
@@ -152,9 +152,9 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
 def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int]) -> Tensor:
     """Mean over positions of -log p(next token), the first block_size positions."""
     n = min(config.block_size, len(tokens) - 1)
-    ids = np.asarray(tokens[: n + 1])[None, :]
-    logits = gpt(params, config, ids[:, :n], 0)
-    return F.cross_entropy(logits, ids[:, 1:])
+    ids = np.asarray(tokens[: n + 1])  # one document, no batch dimension: (n, C) arrays
+    logits = gpt(params, config, ids[:n], 0)
+    return F.cross_entropy(logits, ids[1:])
 
 
 def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]) -> Tensor:

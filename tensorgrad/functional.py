@@ -78,9 +78,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     num_classes = logits.shape[-1]
     rows = logits.data.reshape(-1, num_classes)
     flat_targets = targets.reshape(-1).astype(np.intp, copy=False)
-    if flat_targets.size and (_min(flat_targets) < 0 or _max(flat_targets) >= num_classes):
+    # Viewed as unsigned, a negative target is huge: one comparison catches both ends.
+    if flat_targets.size and _max(flat_targets.view(np.uintp)) >= num_classes:
         raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
-    picked = np.arange(0, rows.size, num_classes) + flat_targets  # in the flattened logits
+    picked = _row_starts(len(rows), num_classes) + flat_targets  # in the flattened logits
     shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
     exps = np.exp(shifted)
     total = _sum(exps, axis=1)
@@ -98,6 +99,14 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     return Tensor._make(np.asarray(out), (logits,), backward)
 
 
+@functools.lru_cache(maxsize=64)
+def _row_starts(rows: int, columns: int) -> np.ndarray:
+    """The flat index of each row's first element in a C-ordered (rows, columns) array."""
+    starts = np.arange(0, rows * columns, columns)
+    starts.flags.writeable = False  # shared between calls
+    return starts
+
+
 def linear(x: Tensor, weight: Tensor) -> Tensor:
     """x @ weight.T, with weight of shape (out_features, in_features), as in PyTorch."""
     a, w = x.data, weight.data
@@ -112,7 +121,8 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
     def backward(g):
         g_rows = g.reshape(out.shape) if flat else g
         grad_x = g_rows @ w
-        grad_w = np.matmul(g_rows.T, rows, out=_take_spare(weight, w.shape, w.dtype))
+        spare = _take_spare(weight, w.shape, w.dtype)
+        grad_w = g_rows.T @ rows if spare is None else np.matmul(g_rows.T, rows, out=spare)
         return grad_x.reshape(a.shape) if flat else grad_x, grad_w
 
     return Tensor._make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)

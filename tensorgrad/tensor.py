@@ -28,6 +28,7 @@ _grad_enabled = True
 # inputs, so visiting nodes from the highest number down is a topological order.
 _next_sequence = itertools.count().__next__
 _new_tensor = object.__new__
+_REUSE_MIN_SIZE = 1 << 13  # elements (64 KiB of float64): see Tensor.zero_grad
 
 
 @contextmanager
@@ -63,6 +64,7 @@ class Tensor:
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Callable | None = None
         self._seq = _next_sequence()
+        self._spare: np.ndarray | None = None  # see zero_grad()
 
     # ---- properties -------------------------------------------------------------------------
 
@@ -90,10 +92,11 @@ class Tensor:
 
     def zero_grad(self) -> None:
         grad, self.grad = self.grad, None
-        # Keep the array for the next gradient of the same shape if nothing else holds it
-        # (two references: ``grad`` and getrefcount's argument): fresh large arrays cost
-        # page faults on every step, reused ones do not.
-        if grad is not None and grad.base is None and sys.getrefcount(grad) == 2:
+        # Keep a large array for the next gradient of the same shape if nothing else holds
+        # it (two references: ``grad`` and getrefcount's argument): fresh large arrays cost
+        # page faults on every step, reused ones do not. Small ones are not worth the check.
+        if (grad is not None and grad.size >= _REUSE_MIN_SIZE and grad.base is None
+                and sys.getrefcount(grad) == 2):
             self._spare = grad
 
     # ---- graph construction -----------------------------------------------------------------

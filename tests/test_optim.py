@@ -120,29 +120,38 @@ def test_adam_keeps_each_parameter_dtype_when_dtypes_are_mixed():
     assert double.dtype == np.float64
 
 
+# Gradient arrays are kept for reuse only from 64 KiB up: a (128, 64) float64 weight is that.
+OUT, IN = 128, 64
+COEFFICIENTS = np.arange(4.0 * OUT).reshape(4, OUT)
+
+
 def linear_loss(w: Tensor, x: np.ndarray) -> Tensor:
-    return (F.linear(Tensor(x), w) * Tensor(np.arange(12.0).reshape(4, 3))).sum()
+    return (F.linear(Tensor(x), w) * Tensor(COEFFICIENTS)).sum()
+
+
+def two_inputs() -> tuple[np.ndarray, np.ndarray]:
+    return np.ones((4, IN)), np.arange(4.0 * IN).reshape(4, IN)
 
 
 def test_zero_grad_reuses_an_unreferenced_gradient_array_for_the_next_gradient():
     """Large fresh arrays cost page faults every step: zero_grad keeps the old one for reuse."""
-    w = Tensor(np.ones((3, 2)), requires_grad=True)
-    x1, x2 = np.ones((4, 2)), np.arange(8.0).reshape(4, 2)
+    w = Tensor(np.ones((OUT, IN)), requires_grad=True)
+    x1, x2 = two_inputs()
     linear_loss(w, x1).backward()
     first = id(w.grad)
     w.zero_grad()
     linear_loss(w, x2).backward()
     assert id(w.grad) == first  # the same array, rewritten
-    np.testing.assert_array_equal(w.grad, np.arange(12.0).reshape(4, 3).T @ x2)
+    np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
 
 
 def test_zero_grad_never_rewrites_a_gradient_array_someone_still_holds():
-    w = Tensor(np.ones((3, 2)), requires_grad=True)
-    x1, x2 = np.ones((4, 2)), np.arange(8.0).reshape(4, 2)
+    w = Tensor(np.ones((OUT, IN)), requires_grad=True)
+    x1, x2 = two_inputs()
     linear_loss(w, x1).backward()
     kept, saved = w.grad, w.grad.copy()
     optim.Adam([w]).zero_grad()
     linear_loss(w, x2).backward()
     assert w.grad is not kept
     np.testing.assert_array_equal(kept, saved)
-    np.testing.assert_array_equal(w.grad, np.arange(12.0).reshape(4, 3).T @ x2)
+    np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
