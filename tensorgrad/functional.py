@@ -76,8 +76,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
             f"cross_entropy: targets of shape {targets.shape} for logits of shape {logits.shape}"
         )
     num_classes = logits.shape[-1]
-    rows = logits.data.reshape(-1, num_classes)
-    flat_targets = targets.reshape(-1).astype(np.intp, copy=False)
+    data = logits.data
+    rows = data if data.ndim == 2 else data.reshape(-1, num_classes)
+    flat_targets = targets if targets.ndim == 1 else targets.reshape(-1)
+    flat_targets = flat_targets.astype(np.intp, copy=False)
     # Viewed as unsigned, a negative target is huge: one comparison catches both ends.
     if flat_targets.size and _max(flat_targets.view(np.uintp)) >= num_classes:
         raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
@@ -94,7 +96,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
         scale = g.reshape(-1) if reduction == "none" else g / divisor
         grad = exps * (scale / total)[:, None]
         grad.reshape(-1)[picked] -= scale
-        return (grad.reshape(logits.shape),)
+        return (grad if grad.shape == data.shape else grad.reshape(data.shape),)
 
     return Tensor._make(np.asarray(out), (logits,), backward)
 
@@ -149,17 +151,19 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
     eps = np.finfo(a.dtype).eps if eps is None else eps
     # One row per normalized group; a row mean is then one matrix-vector product, which at
     # these sizes costs less than a keepdims reduction.
-    rows = a.reshape(-1, count)
+    flat = a.ndim != 2 or a.shape[1] != count  # else the rows are x itself: no reshapes
+    rows = a.reshape(-1, count) if flat else a
     means = _mean_column(count, a.dtype)
     scale = (np.square(rows) @ means + eps) ** -0.5
     out = rows * scale
 
     def backward(g):
         # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
-        g = g.reshape(out.shape)
-        return ((scale * (g - out * ((g * out) @ means))).reshape(a.shape),)
+        g = g.reshape(out.shape) if flat else g
+        grad = scale * (g - out * ((g * out) @ means))
+        return (grad.reshape(a.shape) if flat else grad,)
 
-    return Tensor._make(out.reshape(a.shape), (x,), backward)
+    return Tensor._make(out.reshape(a.shape) if flat else out, (x,), backward)
 
 
 @functools.lru_cache(maxsize=64)

@@ -165,9 +165,11 @@ class Tensor:
     # ---- elementwise arithmetic (broadcasting) ------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.shape == self.data.shape:  # common, cheap
+            return Tensor._make(self.data + other.data, (self, other), _to_both)
         other = _lift(other)
         out = _broadcasting(np.add, self.data, other.data, "+")
-        return _elementwise(out, (self, other), lambda g: (g, g))
+        return _elementwise(out, (self, other), _to_both)
 
     def __sub__(self, other: Any) -> Tensor:
         other = _lift(other)
@@ -371,6 +373,11 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+
+def _to_both(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The backward of a sum: the gradient passes unchanged to both terms."""
+    return g, g
 
 
 def _lift(x: Any) -> Tensor:
