@@ -244,6 +244,17 @@ def test_rms_norm_matches_values_and_composition(data):
     check_against_composition(fused, composed, x)
 
 
+def test_rms_norm_of_rows_the_gpt_path():
+    """A matrix normalized over its rows, as one document's (n, C) activations are: the op
+    takes no reshapes then, a path of its own."""
+    x = np.arange(1.0, 13.0).reshape(3, 4) / 5 * np.array([1, -1, 1, -1])
+
+    def value_rms_norm(xv):
+        return xv * as_value_array((v_mean(xv * xv, (1,), keepdims=True) + 1e-5) ** -0.5)
+
+    check_against_values(lambda t: F.rms_norm(t, 4, eps=1e-5), value_rms_norm, x)
+
+
 def causal_mask(queries: int, keys: int) -> np.ndarray:
     return np.tril(np.ones((queries, keys), dtype=bool))
 
