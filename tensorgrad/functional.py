@@ -22,7 +22,7 @@ import numpy as np
 
 from .tensor import Tensor, _take_spare, _unbroadcast
 
-_sum, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce
+_sum, _max = np.add.reduce, np.maximum.reduce
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
