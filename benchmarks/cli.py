@@ -5,8 +5,8 @@ tensor engine, the hand-written NumPy baseline and PyTorch, and prints Markdown 
 default run with every figure (ms/step, full-run time, peak memory, graph size, losses), then
 one table of ms/step per sweep (n_embd, sequence length, n_layer, batch size).
 
-Exit status: 0 on success, 1 if the engines disagree (a correctness bug), 2 for bad arguments,
-130 when interrupted.
+Exit status: 0 on success, 1 if the engines disagree (a correctness bug) or one fails, 2 for bad
+arguments, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from microgpt.train import Hyperparameters
 
 from .engines import ENGINES, restore_torch_threads, torch_threads, torch_unavailable
 from .harness import Harness, Plan, run_suite
+from .isolation import WorkerError
 from .machine import load_average, machine_info
 from .output import matplotlib_unavailable, write_json, write_plot
 from .progress import Progress
@@ -113,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="train the default run on this dataset (one document per line) "
                            "instead of synthetic names")
     pick.add_argument("--seed", type=int, default=42, help="seed of weights and documents")
+    pick.add_argument("--in-process", action="store_true",
+                      help="run every engine in this process, not each in a process of its own: "
+                           "starts faster, but the engines then share the memory allocator and "
+                           "thread pools, which moves some timings")
 
     how = parser.add_argument_group("how much to measure (defaults: full run / --quick)")
     how.add_argument("--steps", type=_positive_int, metavar="N",
@@ -162,7 +167,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
     plan = Plan(steps=args.steps, scalar_steps=args.scalar_steps, repeats=args.repeats,
                 warmup=args.warmup, window_seconds=args.window_seconds,
                 scalar_budget=args.scalar_budget, run_steps=args.run_steps,
-                run_budget=args.run_budget, hp=Hyperparameters(steps=args.run_steps))
+                run_budget=args.run_budget, isolate=not args.in_process,
+                hp=Hyperparameters(steps=args.run_steps))
     return args, plan
 
 
@@ -216,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngineDisagreement as exc:
         progress.clear()
         print(f"python -m benchmarks: error: the engines disagree: {exc}", file=sys.stderr)
+        return 1
+    except WorkerError as exc:
+        progress.clear()
+        print(f"python -m benchmarks: error: an engine failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         progress.clear()

@@ -22,6 +22,8 @@ peak memory of a step (``peak_memory``).
 from __future__ import annotations
 
 import importlib
+import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -34,6 +36,7 @@ from microgpt.model import GPTConfig, pad_batch
 from microgpt.train import Hyperparameters
 
 from . import memory, numpy_gpt
+from .workloads import Workload
 
 Batch = Sequence[Sequence[int]]
 T = TypeVar("T")
@@ -62,6 +65,37 @@ class Trainer:
     def step(self, batch: Batch, step: int) -> float:
         """One training step: forward, backward, Adam update. Returns the loss before it."""
         return self.update(self.loss(batch), step)
+
+    def run_steps(self, workload: Workload, first: int, count: int,
+                  max_seconds: float = math.inf) -> tuple[list[float], float]:
+        """Steps ``first``, ``first + 1``, ... of ``workload``: ``count`` of them, or fewer (at
+        least one) once ``max_seconds`` have passed. Returns their losses and wall seconds."""
+        self.activate()
+        losses = []
+        start = now = time.perf_counter()
+        for step in range(first, first + count):
+            losses.append(self.step(workload.batch(step), step))
+            now = time.perf_counter()
+            if now - start >= max_seconds:
+                break
+        return losses, now - start
+
+    def footprint(self, workload: Workload, step: int) -> dict[str, Any]:
+        """Peak memory and graph size of training step ``step`` on the workload's first batch
+        (the first batch: the same for every engine, whatever it has trained on before)."""
+        batch, graph = workload.batch(0), {}
+
+        def one_step() -> float:
+            graph["loss"] = loss = self.loss(batch)
+            return self.update(loss, step)
+
+        self.activate()
+        peak, _ = self.peak_memory(one_step)
+        return {"peak_memory_bytes": peak, "memory_method": self.memory_method,
+                "graph_nodes": self.graph_nodes(graph["loss"]), "graph_method": self.graph_method}
+
+    def close(self) -> None:
+        """Release what the trainer holds outside this process (nothing, here)."""
 
     def graph_nodes(self, loss: Any) -> int | None:
         """The number of autograd graph nodes behind ``loss`` (0 without a graph)."""

@@ -19,7 +19,8 @@ from typing import Any
 from microgpt.train import Hyperparameters
 
 from .budget import ScalarBudget, scalar_ops, time_call
-from .engines import ENGINES, REFERENCE, ScalarTrainer
+from .engines import ENGINES, REFERENCE, ScalarTrainer, Trainer
+from .isolation import EngineProcess
 from .progress import Progress
 from .timing import Lane, check_agreement, max_loss_difference, summarize, timed_windows
 from .workloads import Workload, positions_per_step, sweep_values, sweep_workload
@@ -39,6 +40,7 @@ class Plan:
     scalar_budget: float = 15.0  # seconds of scalar steps allowed per sweep point
     run_steps: int = 1000  # the full training run
     run_budget: float = 60.0  # seconds: a longer full run is extrapolated, not measured
+    isolate: bool = True  # each engine in a process of its own (see benchmarks.isolation)
     hp: Hyperparameters = field(default_factory=Hyperparameters)
 
     def steps_per_window(self, engine: str) -> int:
@@ -74,11 +76,31 @@ class Harness:
         skipped = self._skipped(workload, always_scalar=full)
         names = [name for name in self.engines if name not in skipped]
         progress.point(f"{workload.label}: building {', '.join(names) or 'no engines'}")
-        lanes = [Lane(name, ENGINES[name].make(workload.state, workload.config, plan.hp),
-                      plan.steps_per_window(name)) for name in names]
+        lanes: list[Lane] = []
+        extra: list[Lane] = []  # the reference engine, when it is not one of those timed
+        try:
+            for name in names:
+                lanes.append(Lane(name, self._trainer(name, workload),
+                                  plan.steps_per_window(name)))
+            reference = next((lane for lane in lanes if lane.name == REFERENCE), None)
+            if reference is None:
+                reference = Lane(REFERENCE, self._trainer(REFERENCE, workload), 0)
+                extra.append(reference)
+            return self._measure_lanes(workload, lanes, reference, skipped, full)
+        finally:
+            for lane in [*lanes, *extra]:
+                lane.trainer.close()
+
+    def _trainer(self, name: str, workload: Workload) -> Trainer | EngineProcess:
+        """Engine ``name``'s trainer for ``workload``: in a worker process unless told not to."""
+        if self.plan.isolate:
+            return EngineProcess(name, workload, self.plan.hp)
+        return ENGINES[name].make(workload.state, workload.config, self.plan.hp)
+
+    def _measure_lanes(self, workload: Workload, lanes: list[Lane], reference: Lane,
+                       skipped: dict[str, str], full: bool) -> dict[str, Any]:
+        plan, progress = self.plan, self.progress
         by_name = {lane.name: lane for lane in lanes}
-        reference = by_name.get(REFERENCE) or Lane(
-            REFERENCE, ENGINES[REFERENCE].make(workload.state, workload.config, plan.hp), 0)
 
         progress.point(f"{workload.label}: checking that the engines agree")
         worst = check_agreement(lanes, reference, workload, plan.check_steps, plan.tolerance)
@@ -154,21 +176,8 @@ class Harness:
     def _footprint(self, workload: Workload, lane: Lane) -> dict[str, Any]:
         """Peak memory and graph size of one more step, on the workload's first batch."""
         self.progress.point(f"{workload.label}: memory and graph size of {lane.name}")
-        trainer, batch, graph = lane.trainer, workload.batch(0), {}
-
-        def one_step() -> float:
-            graph["loss"] = loss = trainer.loss(batch)
-            return trainer.update(loss, lane.steps_taken)
-
-        trainer.activate()
-        peak, _ = trainer.peak_memory(one_step)
-        return {
-            "peak_memory_bytes": peak,
-            "memory_method": trainer.memory_method,
-            "graph_nodes": trainer.graph_nodes(graph["loss"]),
-            "graph_method": trainer.graph_method,
-            "footprint_positions": positions_per_step(workload, [0])[0] * workload.batch_size,
-        }
+        return {**lane.trainer.footprint(workload, lane.steps_taken),
+                "footprint_positions": positions_per_step(workload, [0])[0] * workload.batch_size}
 
     def _full_run(self, workload: Workload, lane: Lane) -> dict[str, Any]:
         """The full training run from the initial weights: timed, or extrapolated if too long."""
@@ -183,8 +192,13 @@ class Harness:
         if estimate > self.plan.run_budget:
             return {"steps": steps, "seconds": estimate, "extrapolated": True, "basis": basis,
                     "final_loss": None}
-        trainer = ENGINES[lane.name].make(workload.state, workload.config, self.plan.hp)
-        run = Lane(lane.name, trainer, steps)
+        # From the initial weights again, in the lane's own process if it has one: a process
+        # that has trained already, as the process of a training run is after its first steps.
+        if isinstance(lane.trainer, EngineProcess):
+            lane.trainer.restart()
+            run = Lane(lane.name, lane.trainer, steps)
+        else:
+            run = Lane(lane.name, self._trainer(lane.name, workload), steps)
         label = f"{workload.label}: full {steps}-step run of {lane.name}"
         self.progress.point(f"{label} (about {estimate:.0f} s)")
         start = time.perf_counter()

@@ -129,10 +129,12 @@ def default_table(point: dict[str, Any], settings: dict[str, Any]) -> str:
 
 
 def _timing_line(settings: dict[str, Any]) -> str:
+    where = ("each engine in a process of its own" if settings["isolate"]
+             else "all engines in one process")
     return (f"Timing: {settings['repeats']} windows per engine, interleaved round-robin "
-            f"(order rotating), after {_steps(settings['warmup'])} of warm-up; a window is "
-            f"{_steps(settings['steps'])} ({settings['scalar_steps']} for scalar), or fewer "
-            f"if it reaches {settings['window_seconds']:g} s. "
+            f"(order rotating; {where}), after {_steps(settings['warmup'])} of warm-up; a "
+            f"window is {_steps(settings['steps'])} ({settings['scalar_steps']} for scalar), or "
+            f"fewer if it reaches {settings['window_seconds']:g} s. "
             f"'vs tensor' is the median over rounds of the engine's time / tensor's.")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import gc
 import math
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,15 +48,9 @@ class Lane:
     def advance(self, workload: Workload, count: int, max_seconds: float = math.inf) -> float:
         """Take ``count`` training steps, or fewer (at least one) once ``max_seconds`` have
         passed; return their wall-clock seconds."""
-        self.trainer.activate()
-        start = now = time.perf_counter()
-        for _ in range(count):
-            step = self.steps_taken
-            self.losses.append(self.trainer.step(workload.batch(step), step))
-            now = time.perf_counter()
-            if now - start >= max_seconds:
-                break
-        return now - start
+        losses, seconds = self.trainer.run_steps(workload, self.steps_taken, count, max_seconds)
+        self.losses.extend(losses)
+        return seconds
 
 
 def check_agreement(lanes: Sequence[Lane], reference: Lane, workload: Workload, steps: int,

@@ -21,10 +21,13 @@ import pytest
 
 from benchmarks import cli, engines, numpy_gpt
 from benchmarks.engines import count_reachable
+from benchmarks.isolation import EngineProcess, WorkerError
 from benchmarks.progress import Progress
 from benchmarks.timing import Lane, timed_windows
+from benchmarks.workloads import sweep_workload
 from microgpt import gpt_tensor
 from microgpt.model import GPTConfig, init_state_dict, pad_batch
+from microgpt.train import Hyperparameters
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -186,7 +189,8 @@ def test_disagreeing_engines_are_an_error(monkeypatch):
 
     monkeypatch.setitem(engines.ENGINES, "numpy",
                         engines.Engine("numpy", "broken", True, WrongBeta))
-    status, out, err = run_cli([*SMALL, "--engines", "tensor,numpy"])
+    # In process: a worker process would not see the monkeypatched engine.
+    status, out, err = run_cli([*SMALL, "--engines", "tensor,numpy", "--in-process"])
     assert status == 1
     assert "the engines disagree" in err and "numpy loss at step 2" in err
     assert out == "" and "Traceback" not in err
@@ -244,6 +248,44 @@ def test_a_window_stops_early_once_its_time_is_up():
     timed_windows([slow, fast], workload=_OneDocument(), repeats=2, max_seconds=0.001)
     assert slow.window_steps == [1, 1] and slow.steps_taken == 2
     assert fast.window_steps == [3, 3]  # 3 quick steps: the limit is not reached
+
+
+def test_an_engine_in_its_own_process_trains_as_it_does_in_this_one():
+    workload = sweep_workload("seq", 4, tiny=True)
+    local = engines.ENGINES["tensor"].make(workload.state, workload.config, Hyperparameters())
+    remote = EngineProcess("tensor", workload, Hyperparameters())
+    try:
+        first = local.run_steps(workload, 0, 3)[0]
+        assert remote.run_steps(workload, 0, 3)[0] == first
+        losses, seconds = remote.run_steps(workload, 3, 2)
+        assert losses == local.run_steps(workload, 3, 2)[0] and seconds > 0
+        assert remote.footprint(workload, 5)["graph_nodes"] == 23
+        remote.restart()  # from the initial weights again
+        assert remote.run_steps(workload, 0, 3)[0] == first
+    finally:
+        remote.close()
+    assert not remote._process.is_alive()
+
+
+def test_a_failing_worker_raises_its_error_here():
+    workload = sweep_workload("seq", 4, tiny=True)
+    with pytest.raises(WorkerError, match="no-such-engine: KeyError"):
+        EngineProcess("no-such-engine", workload, Hyperparameters())
+
+
+def test_isolated_and_in_process_runs_measure_the_same_training(tmp_path):
+    losses = {}
+    for mode in ([], ["--in-process"]):
+        path = tmp_path / f"r{len(mode)}.json"
+        status, out, err = run_cli([*SMALL, "--engines", "tensor,numpy", *mode,
+                                    "--json", str(path)])
+        assert status == 0, err
+        results = json.loads(path.read_text())
+        assert results["settings"]["isolate"] is not bool(mode)
+        assert ("each engine in a process of its own" in out) is not bool(mode)
+        losses[bool(mode)] = {name: r["losses"] for name, r in
+                              results["default"]["engines"].items()}
+    assert losses[True] == losses[False]
 
 
 def test_count_reachable_counts_shared_nodes_once():
