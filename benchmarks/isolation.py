@@ -30,7 +30,8 @@ class WorkerError(RuntimeError):
 
 class EngineProcess:
     """Engine ``name`` training on ``workload``, in a new process (started with "spawn": a
-    fresh interpreter, no state inherited from this one)."""
+    fresh interpreter, no state inherited from this one). The process starts at once and is
+    waited for at the first command, so several start side by side."""
 
     def __init__(self, name: str, workload: Workload, hp: Hyperparameters):
         context = multiprocessing.get_context("spawn")
@@ -39,7 +40,7 @@ class EngineProcess:
                                         name=f"benchmark engine {name}", daemon=True)
         self._process.start()
         child.close()
-        self._call("ready")
+        self._started = False  # until the worker reports its trainer built
 
     def run_steps(self, workload: Workload, first: int, count: int,
                   max_seconds: float = math.inf) -> tuple[list[float], float]:
@@ -63,8 +64,13 @@ class EngineProcess:
         self._conn.close()
 
     def _call(self, command: str, *args: Any) -> Any:
-        if command != "ready":
-            self._conn.send((command, *args))
+        if not self._started:
+            self._started = True
+            self._receive()
+        self._conn.send((command, *args))
+        return self._receive()
+
+    def _receive(self) -> Any:
         try:
             status, value = self._conn.recv()
         except EOFError:

@@ -269,8 +269,12 @@ def test_an_engine_in_its_own_process_trains_as_it_does_in_this_one():
 
 def test_a_failing_worker_raises_its_error_here():
     workload = sweep_workload("seq", 4, tiny=True)
-    with pytest.raises(WorkerError, match="no-such-engine: KeyError"):
-        EngineProcess("no-such-engine", workload, Hyperparameters())
+    worker = EngineProcess("no-such-engine", workload, Hyperparameters())
+    try:
+        with pytest.raises(WorkerError, match="no-such-engine: KeyError"):
+            worker.run_steps(workload, 0, 1)
+    finally:
+        worker.close()
 
 
 def test_isolated_and_in_process_runs_measure_the_same_training(tmp_path):
