@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .engines import Trainer
+from .isolation import EngineProcess
 from .workloads import Workload
 
 
@@ -33,7 +34,7 @@ class Lane:
     """One engine's run through a workload."""
 
     name: str
-    trainer: Trainer
+    trainer: Trainer | EngineProcess  # the engine here, or in a process of its own
     steps_per_window: int
     losses: list[float] = field(default_factory=list)  # loss of step k at index k
     window_ms: list[float] = field(default_factory=list)  # ms per step of each timed window
