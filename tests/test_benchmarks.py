@@ -1,7 +1,7 @@
 """Tests of ``python -m benchmarks`` and of the NumPy baseline it times against gpt_tensor.
 
-The CLI runs in process on tiny models with one-step windows, so these tests check structure
-and agreement, never timings.
+The CLI runs in this process on tiny models with one-step windows (its engines in worker
+processes, as it runs them), so these tests check structure and agreement, never timings.
 """
 
 from __future__ import annotations
