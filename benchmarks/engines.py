@@ -16,7 +16,9 @@ Engines:
   thread and at PyTorch's default thread count. Imported only when asked for.
 
 Each trainer also says how big its autograd graph is (``graph_nodes``) and how to measure the
-peak memory of a step (``peak_memory``).
+peak memory of a step (``peak_memory``). ``run_steps`` (a timed run of steps) and ``footprint``
+(memory and graph of one step) are what the harness calls, here or, through
+``benchmarks.isolation``, in the trainer's own process.
 """
 
 from __future__ import annotations

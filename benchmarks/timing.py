@@ -87,7 +87,7 @@ def timed_windows(lanes: Sequence[Lane], workload: Workload, repeats: int,
     benchmark."""
     if not lanes:
         return
-    gc.collect()  # garbage left by the setup is no engine's cost
+    gc.collect()  # garbage left by the setup here is no engine's cost
     for round_index in range(repeats):
         shift = round_index % len(lanes)
         for lane in [*lanes[shift:], *lanes[:shift]]:
