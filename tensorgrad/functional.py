@@ -79,11 +79,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     data = logits.data
     rows = data if data.ndim == 2 else data.reshape(-1, num_classes)
     flat_targets = targets if targets.ndim == 1 else targets.reshape(-1)
-    flat_targets = flat_targets.astype(np.intp, copy=False)
-    # Viewed as unsigned, a negative target is huge: one comparison catches both ends.
-    if flat_targets.size and _max(flat_targets.view(np.uintp)) >= num_classes:
-        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
-    picked = _row_starts(len(rows), num_classes) + flat_targets  # in the flattened logits
+    try:  # each target's place in the flattened logits; one call also checks the range
+        picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets), rows.shape)
+    except ValueError:
+        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
     shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
     exps = np.exp(shifted)
     total = _sum(exps, axis=1)
@@ -102,11 +101,11 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 
 @functools.lru_cache(maxsize=64)
-def _row_starts(rows: int, columns: int) -> np.ndarray:
-    """The flat index of each row's first element in a C-ordered (rows, columns) array."""
-    starts = np.arange(0, rows * columns, columns)
-    starts.flags.writeable = False  # shared between calls
-    return starts
+def _row_numbers(rows: int) -> np.ndarray:
+    """0, 1, ..., rows - 1."""
+    numbers = np.arange(rows)
+    numbers.flags.writeable = False  # shared between calls
+    return numbers
 
 
 def linear(x: Tensor, weight: Tensor) -> Tensor:
