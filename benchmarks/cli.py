@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from microgpt.data import DataError
-from microgpt.train import Hyperparameters
+from microgpt.train import DTYPES, Hyperparameters
 
 from .engines import ENGINES, restore_torch_threads, torch_threads, torch_unavailable
 from .harness import Harness, Plan, run_suite
@@ -34,6 +34,8 @@ from .timing import EngineDisagreement
 from .workloads import SWEEPS, default_workload
 
 SIZES = ("default", *SWEEPS)
+# How far the engines' losses may differ in the agreement check: float64 rounding, or float32's.
+TOLERANCES = {"float64": 1e-9, "float32": 1e-4}
 
 # option -> (full run, --quick); an option given explicitly always wins.
 # Windows of a hundred steps: in short ones each engine starts with caches the other engines
@@ -114,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="train the default run on this dataset (one document per line) "
                            "instead of synthetic names")
     pick.add_argument("--seed", type=int, default=42, help="seed of weights and documents")
+    pick.add_argument("--dtype", choices=DTYPES, default="float64",
+                      help="what every engine computes in (float32: tensor and torch only; "
+                           "default: float64, microgpt's)")
     pick.add_argument("--in-process", action="store_true",
                       help="run every engine in this process, not each in a process of its own: "
                            "starts faster, but the engines then share the memory allocator and "
@@ -168,7 +173,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
                 warmup=args.warmup, window_seconds=args.window_seconds,
                 scalar_budget=args.scalar_budget, run_steps=args.run_steps,
                 run_budget=args.run_budget, isolate=not args.in_process,
-                hp=Hyperparameters(steps=args.run_steps))
+                tolerance=TOLERANCES[args.dtype],
+                hp=Hyperparameters(steps=args.run_steps, dtype=args.dtype))
     return args, plan
 
 
@@ -190,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.notice(message)
 
     engines = list(args.engines)
+    float64_only = [name for name in engines if args.dtype not in ENGINES[name].dtypes]
+    if float64_only:
+        notice(f"--dtype {args.dtype}: skipping {', '.join(float64_only)} (float64 only)")
+        engines = [name for name in engines if name not in float64_only]
     torch_engines = [name for name in engines if ENGINES[name].needs_torch]
     if torch_engines and (reason := torch_unavailable()):
         notice(f"PyTorch is not importable ({reason}); skipping {', '.join(torch_engines)}")

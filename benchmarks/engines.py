@@ -12,8 +12,10 @@ Engines:
 * ``tensor``: ``microgpt.gpt_tensor`` and ``tensorgrad.optim.Adam``; ``document_loss`` for one
   document, ``batch_loss`` for several.
 * ``numpy``: ``benchmarks.numpy_gpt``, hand-derived forward and backward, no graph.
-* ``torch-1t`` / ``torch``: ``benchmarks.torch_gpt`` in float64 with ``torch.optim.Adam``, at one
-  thread and at PyTorch's default thread count. Imported only when asked for.
+* ``torch-1t`` / ``torch``: ``benchmarks.torch_gpt`` with ``torch.optim.Adam``, at one thread and
+  at PyTorch's default thread count. Imported only when asked for.
+
+All compute in ``hp.dtype``: float64 (microgpt's), or float32 where ``Engine.dtypes`` allows.
 
 Each trainer also says how big its autograd graph is (``graph_nodes``) and how to measure the
 peak memory of a step (``peak_memory``). ``run_steps`` (a timed run of steps) and ``footprint``
@@ -35,7 +37,7 @@ import numpy as np
 
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.model import GPTConfig, pad_batch
-from microgpt.train import Hyperparameters
+from microgpt.train import DTYPES, Hyperparameters, cast
 
 from . import memory, numpy_gpt
 from .workloads import Workload
@@ -131,7 +133,7 @@ class ModuleTrainer(Trainer):
                  hp: Hyperparameters):
         super().__init__(state, config, hp)
         self.module = module
-        self.params = module.from_state_dict(state)
+        self.params = module.from_state_dict(cast(state, hp.dtype))
         self.optimizer = module.Adam(module.parameters(self.params), lr=hp.lr,
                                      betas=(hp.beta1, hp.beta2), eps=hp.eps)
 
@@ -193,7 +195,7 @@ class NumpyTrainer(Trainer):
 
 
 class TorchTrainer(Trainer):
-    """``benchmarks.torch_gpt`` (float64) with ``torch.optim.Adam``, at a given thread count."""
+    """``benchmarks.torch_gpt`` with ``torch.optim.Adam``, at a given thread count."""
 
     graph_method = "grad_fn nodes reachable through next_functions (AccumulateGrad included)"
     memory_method = memory.TORCH_METHOD
@@ -204,7 +206,8 @@ class TorchTrainer(Trainer):
         self.torch = importlib.import_module("torch")
         self.torch_gpt = importlib.import_module("benchmarks.torch_gpt")
         self.threads = threads
-        self.model = self.torch_gpt.from_state_dict(state, config.n_head, self.torch.float64)
+        self.model = self.torch_gpt.from_state_dict(state, config.n_head,
+                                                    getattr(self.torch, hp.dtype))
         self.optimizer = self.torch.optim.Adam(self.model.parameters(), lr=hp.lr,
                                                betas=(hp.beta1, hp.beta2), eps=hp.eps)
 
@@ -244,6 +247,7 @@ class Engine:
     batched: bool  # can train on several documents per step
     make: Callable[[dict[str, np.ndarray], GPTConfig, Hyperparameters], Trainer]
     needs_torch: bool = False
+    dtypes: tuple[str, ...] = ("float64",)  # what it can compute in (Hyperparameters.dtype)
 
 
 def _torch_default_threads() -> int:
@@ -267,12 +271,12 @@ ENGINES: dict[str, Engine] = {
     for engine in (
         Engine("scalar", "microgpt.gpt_scalar (Value) + its Adam", False, ScalarTrainer),
         Engine("tensor", "microgpt.gpt_tensor (Tensor) + tensorgrad.optim.Adam", True,
-               TensorTrainer),
+               TensorTrainer, dtypes=DTYPES),
         Engine("numpy", "benchmarks.numpy_gpt: hand-derived NumPy backward", True, NumpyTrainer),
-        Engine("torch-1t", "benchmarks.torch_gpt, float64, 1 thread", True, _torch_trainer(1),
-               needs_torch=True),
-        Engine("torch", "benchmarks.torch_gpt, float64, default threads", True,
-               _torch_trainer(None), needs_torch=True),
+        Engine("torch-1t", "benchmarks.torch_gpt, 1 thread", True, _torch_trainer(1),
+               needs_torch=True, dtypes=DTYPES),
+        Engine("torch", "benchmarks.torch_gpt, default threads", True,
+               _torch_trainer(None), needs_torch=True, dtypes=DTYPES),
     )
 }
 REFERENCE = "tensor"  # every engine's losses are checked against this one's

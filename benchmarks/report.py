@@ -194,6 +194,7 @@ def markdown(results: dict[str, Any]) -> str:
         + (f"PyTorch {torch['version']} ({torch['default_threads']} threads by default)"
            if torch else "no PyTorch") + f"; {machine['date']}.",
         f"Command: `{results['command']}`",
+        f"Every engine computes in {settings['hp']['dtype']}.",
     ]
     start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
     if start and end:

@@ -40,7 +40,18 @@ from .plot import PlotError
 from .progress import Progress
 from .resume import TrainingState
 from .schedule import SCHEDULES
-from .train import ENGINES, Hyperparameters, Setup, Trainer, document_tokens, sample, setup, train
+from .train import (
+    DTYPES,
+    ENGINES,
+    Hyperparameters,
+    Setup,
+    Trainer,
+    cast,
+    document_tokens,
+    sample,
+    setup,
+    train,
+)
 from .validation import split, validation_loss
 
 # The GPTConfig fields that are command-line options (vocab_size comes from the data).
@@ -51,7 +62,7 @@ MODEL_OPTIONS = {
     "block_size": "context length (longer documents are cut)",
 }
 # What a resumed run takes from its checkpoint; given on the command line, they must agree.
-RESUMED_SETTINGS = ("seed", "lr", "schedule", "warmup", "batch_size", "val_fraction",
+RESUMED_SETTINGS = ("seed", "lr", "schedule", "warmup", "batch_size", "val_fraction", "dtype",
                     *MODEL_OPTIONS)
 
 
@@ -154,6 +165,9 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                           "and report the loss per token on them at the end")
     how.add_argument("--eval-every", type=positive_int, metavar="N",
                      help="also report the validation loss every N steps (needs --val-fraction)")
+    how.add_argument("--dtype", choices=DTYPES, default="float64", action=_Explicit,
+                     help="precision of the weights and of all the arithmetic; float32 (tensor "
+                          "engine only) halves the memory traffic, which pays from n_embd 64 up")
     out = parser.add_argument_group("output and checkpoints")
     out.add_argument("--log-every", type=positive_int, default=1, metavar="N",
                      help="print every N-th step's line (and the last); on a terminal, update "
@@ -295,8 +309,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     steps = trainer.step - first
     notes = "".join(f"; {kind} saved to {path}" for kind, path in
                     (("checkpoint", save_path), ("plot", plot_path)) if path is not None)
+    dtype = "" if trainer.hp.dtype == "float64" else f", {trainer.hp.dtype}"
     print(f"trained {steps} steps in {seconds:.2f} s "
-          f"({1000 * seconds / steps:.2f} ms/step, {args.engine} engine){notes}")
+          f"({1000 * seconds / steps:.2f} ms/step, {args.engine} engine{dtype}){notes}")
     return 0
 
 
@@ -322,13 +337,13 @@ def _start(args: argparse.Namespace, settings: _Settings,
               f"training on the other {len(train_docs)})")
     engine = ENGINES[args.engine]
     if state is None:
-        trainer = Trainer(engine, engine.from_state_dict(setup_.state), setup_.config,
-                          train_docs, setup_.tokenizer, settings.hp)
+        trainer = Trainer(engine, engine.from_state_dict(cast(setup_.state, settings.hp.dtype)),
+                          setup_.config, train_docs, setup_.tokenizer, settings.hp)
     else:
         setup_.rng.setstate(state.rng_state)  # the samples continue the saved stream
-        trainer = Trainer(engine, engine.from_state_dict(saved.state), setup_.config,
-                          train_docs, setup_.tokenizer, settings.hp, step=state.step,
-                          losses=state.losses, optimizer_state=state.optimizer)
+        trainer = Trainer(engine, engine.from_state_dict(cast(saved.state, settings.hp.dtype)),
+                          setup_.config, train_docs, setup_.tokenizer, settings.hp,
+                          step=state.step, losses=state.losses, optimizer_state=state.optimizer)
         print(f"resuming {args.resume} at step {state.step} / {settings.hp.steps}")
     return _Run(setup=setup_, engine=engine, trainer=trainer, settings=settings,
                 num_docs=len(docs), digest=digest,
@@ -369,12 +384,12 @@ def _settings(args: argparse.Namespace, resumed: tuple[Checkpoint, TrainingState
     """The run's settings; checked against each other before any data is read."""
     given = {name: getattr(args, name) for name in RESUMED_SETTINGS}
     hp = Hyperparameters(steps=args.steps, lr=args.lr, schedule=args.schedule,
-                         warmup=args.warmup, batch_size=args.batch_size)
+                         warmup=args.warmup, batch_size=args.batch_size, dtype=args.dtype)
     if resumed is not None:
         saved, state = resumed
         kept = {"seed": state.seed, "lr": state.hp.lr, "schedule": state.hp.schedule,
                 "warmup": state.hp.warmup, "batch_size": state.hp.batch_size,
-                "val_fraction": state.val_fraction,
+                "val_fraction": state.val_fraction, "dtype": state.hp.dtype,
                 **{name: getattr(saved.config, name) for name in MODEL_OPTIONS}}
         for name in sorted(args.explicit & set(RESUMED_SETTINGS)):
             if given[name] != kept[name]:
@@ -391,6 +406,9 @@ def _settings(args: argparse.Namespace, resumed: tuple[Checkpoint, TrainingState
     if hp.batch_size > 1 and args.engine != "tensor":
         raise UsageError("--batch-size > 1 needs --engine tensor (the scalar engine "
                          "trains one document per step)")
+    if hp.dtype != "float64" and args.engine != "tensor":
+        raise UsageError(f"--dtype {hp.dtype} needs --engine tensor (the scalar engine "
+                         "computes with Python floats, which are float64)")
     if hp.warmup >= hp.steps:
         raise UsageError(f"--warmup {hp.warmup} leaves no step of the schedule: it must be "
                          f"less than --steps {hp.steps}")
@@ -420,7 +438,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"--prefix {args.prefix!r} is {len(prefix)} characters; this model's "
                          f"names are at most {block_size} long, so at most {block_size - 1} "
                          "leave room to continue it")
-    params = gpt_tensor.from_state_dict(saved.state)
+    params = gpt_tensor.from_state_dict(cast(saved.state, _trained_dtype(saved, args.load)))
     rng = random.Random(args.seed)
 
     def draw() -> list[str]:
@@ -431,6 +449,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     _print_samples(draw)
     return 0
+
+
+def _trained_dtype(saved: Checkpoint, path: str) -> str:
+    """The dtype the checkpoint's model was trained in: it samples in the same precision."""
+    dtype = saved.extra.get("train.dtype")
+    if dtype is None:  # a checkpoint from before --dtype: float64
+        return "float64"
+    if dtype.shape != () or dtype.dtype.kind != "U" or str(dtype) not in DTYPES:
+        raise CheckpointError(f"{path} is not a valid checkpoint: 'train.dtype' is not one of "
+                              f"{', '.join(DTYPES)}")
+    return str(dtype)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -163,8 +163,9 @@ def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[in
     Padding losses get weight 0, so padding reaches neither the loss nor any gradient.
     """
     inputs, targets, mask = pad_batch(batch, config.block_size)
-    weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))  # 0 on padding
     logits = gpt(params, config, inputs, 0)
+    weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))  # 0 on padding
+    weights = weights.astype(logits.dtype, copy=False)  # float64 would promote a float32 run
     return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
 
 

@@ -5,7 +5,10 @@ extra=...)``; ``from_extra`` reads them back from ``Checkpoint.extra``. The keys
 
 * ``train.step``, ``train.steps``: steps done, and the run's total (its schedule's length);
 * ``train.lr``, ``train.beta1``, ``train.beta2``, ``train.eps``, ``train.schedule``,
-  ``train.warmup``, ``train.batch_size``: the rest of ``Hyperparameters``;
+  ``train.warmup``, ``train.batch_size``, ``train.dtype``: the rest of ``Hyperparameters``
+  (``train.dtype`` may be absent, in files from before it: then it is float64). The
+  weights and moments are stored in float64 whatever the dtype: float32 values convert
+  to float64 and back exactly, so a float32 run resumes exactly too;
 * ``train.seed``, ``train.val_fraction``: what the shuffle and the split were made with;
 * ``optim.m.<name>``, ``optim.v.<name>`` (float64, shaped like ``param.<name>``),
   ``optim.step``: Adam's moments for every weight matrix, and its step count;
@@ -32,7 +35,7 @@ import numpy as np
 from .checkpoint import CheckpointError
 from .model import GPTConfig, parameter_shapes
 from .schedule import SCHEDULES
-from .train import Hyperparameters, OptimizerState
+from .train import DTYPES, Hyperparameters, OptimizerState
 
 RngState = tuple  # random.Random.getstate(): (version, tuple of 625 ints, gauss_next)
 
@@ -124,11 +127,13 @@ def from_extra(extra: Mapping[str, np.ndarray], config: GPTConfig, context: str
             beta1=number("train.beta1"), beta2=number("train.beta2"), eps=number("train.eps"),
             schedule=str(get("train.schedule", "U")), warmup=int(get("train.warmup", "iu")),
             batch_size=int(get("train.batch_size", "iu")),
+            dtype=str(get("train.dtype", "U")) if "train.dtype" in extra else "float64",
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
     step = int(get("train.step", "iu"))
-    if hp.schedule not in SCHEDULES or not 0 <= hp.warmup < hp.steps or hp.batch_size < 1:
+    if (hp.schedule not in SCHEDULES or not 0 <= hp.warmup < hp.steps or hp.batch_size < 1
+            or hp.dtype not in DTYPES):
         raise fail("its training settings are out of range")
     if not 0 <= step <= hp.steps:
         raise fail(f"step {step} is outside 0..{hp.steps}")

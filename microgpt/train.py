@@ -26,11 +26,15 @@ from .model import GPTConfig, init_state_dict
 from .schedule import learning_rate
 
 ENGINES: dict[str, ModuleType] = {"scalar": gpt_scalar, "tensor": gpt_tensor}
+DTYPES = ("float64", "float32")  # float64 is microgpt.py's (Python floats); float32: tensor only
 
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """microgpt.py's settings by default; schedule, warmup and batch_size go beyond it."""
+    """microgpt.py's settings by default; schedule, warmup, batch_size and dtype go beyond it.
+
+    ``dtype`` is the precision of the weights, of Adam's moments and of every computation.
+    """
 
     steps: int = 1000
     lr: float = 0.01
@@ -40,6 +44,7 @@ class Hyperparameters:
     schedule: str = "linear"
     warmup: int = 0
     batch_size: int = 1
+    dtype: str = "float64"
 
 
 @dataclass
@@ -70,6 +75,13 @@ def setup(docs: Sequence[str], seed: int = 42, **model_options: int) -> Setup:
     tokenizer = Tokenizer.from_docs(docs)
     config = GPTConfig(vocab_size=tokenizer.vocab_size, **model_options)
     return Setup(docs, tokenizer, config, init_state_dict(config, rng), rng)
+
+
+def cast(state: Mapping[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
+    """The weights in ``dtype`` (no copies where they are in it already)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+    return {name: np.asarray(w, dtype=dtype) for name, w in state.items()}
 
 
 def document_tokens(tokenizer: Tokenizer, doc: str) -> list[int]:

@@ -66,6 +66,6 @@ def validation_loss(params: dict[str, Tensor], config: GPTConfig,
             logits = gpt_tensor.gpt(params, config, inputs, 0)
             losses = F.cross_entropy(logits, targets, reduction="none").data
             # where, not a product: a padded position's loss may be anything, even inf.
-            total += float(np.where(mask > 0, losses, 0.0).sum())
+            total += float(np.where(mask > 0, losses, 0.0).sum(dtype=np.float64))
             count += float(mask.sum())
     return total / count

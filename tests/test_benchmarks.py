@@ -178,6 +178,39 @@ def test_missing_matplotlib_is_a_one_line_notice(monkeypatch, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+# ---- float32 ----------------------------------------------------------------------------------
+
+
+def test_float32_runs_the_engines_that_compute_in_it(tmp_path):
+    names = "scalar,tensor,numpy,torch-1t" if HAS_TORCH else "scalar,tensor,numpy"
+    status, out, err = run_cli([*SMALL, "--dtype", "float32", "--engines", names,
+                                "--json", str(tmp_path / "r.json")])
+    assert status == 0, err
+    notices = [line for line in err.splitlines() if line.startswith("notice:")]
+    assert notices == ["notice: --dtype float32: skipping scalar, numpy (float64 only)"]
+    assert "Every engine computes in float32." in out
+    results = json.loads((tmp_path / "r.json").read_text())
+    ran = results["default"]["engines"]
+    assert list(ran) == (["tensor", "torch-1t"] if HAS_TORCH else ["tensor"])
+    assert results["settings"]["hp"]["dtype"] == "float32"
+    agreement = results["default"]["agreement"]
+    assert agreement["tolerance"] == 1e-4 and agreement["max_abs_diff"] < 1e-4
+
+
+def test_the_trainers_compute_in_the_dtype_they_are_given():
+    workload = sweep_workload("n_embd", 8, tiny=True)
+    trainer = engines.TensorTrainer(workload.state, workload.config,
+                                    Hyperparameters(dtype="float32"))
+    loss = trainer.loss(workload.batch(0))
+    assert loss.data.dtype == np.float32
+    assert {p.data.dtype for p in trainer.params.values()} == {np.dtype(np.float32)}
+    if HAS_TORCH:
+        import torch
+        torch_trainer = engines.TorchTrainer(workload.state, workload.config,
+                                             Hyperparameters(dtype="float32"), threads=1)
+        assert torch_trainer.loss(workload.batch(0)).dtype == torch.float32
+
+
 # ---- errors -----------------------------------------------------------------------------------
 
 
@@ -199,7 +232,7 @@ def test_disagreeing_engines_are_an_error(monkeypatch):
 @pytest.mark.parametrize("argv", [
     ["--steps", "0"], ["--repeats", "x"], ["--engines", "tensor,jax"], ["--sizes", "huge"],
     ["--scalar-budget", "-1"], ["--json", "/no/such/dir/r.json"], ["--data", "/no/such/file"],
-    ["--sizes", "seq", "--data", __file__],
+    ["--sizes", "seq", "--data", __file__], ["--dtype", "float16"],
 ])
 def test_bad_arguments_exit_2_with_one_line(argv):
     status, out, err = run_cli(argv)

@@ -205,6 +205,15 @@ def make_checkpoint(tmp_path: Path) -> Path:
     return checkpoint.save(tmp_path / "ok.npz", state, config, Tokenizer("abc"))
 
 
+def make_checkpoint_of_dtype(dtype: str):
+    def make(tmp_path: Path) -> Path:
+        config = GPTConfig(vocab_size=4, n_embd=4, n_head=2, block_size=3)
+        state = init_state_dict(config, random.Random(0))
+        return checkpoint.save(tmp_path / "ok.npz", state, config, Tokenizer("abc"),
+                               extra={"train.dtype": np.array(dtype)})
+    return make
+
+
 def write(name: str, content: bytes):
     def make(tmp_path: Path) -> Path:
         (tmp_path / name).write_bytes(content)
@@ -293,6 +302,14 @@ BAD_INPUT = {
     "resume, a checkpoint without training state": (
         ["train", "--data", "{data}", "--resume", "{file}"], RUNTIME, "no training state",
         make_checkpoint),
+    "dtype not a float dtype": (["train", "--data", "{data}", "--dtype", "float16"], USAGE,
+                                "--dtype"),
+    "dtype float32 on the scalar engine": (["train", "--data", "{data}", "--engine", "scalar",
+                                            "--dtype", "float32"], USAGE,
+                                           "--dtype float32 needs --engine tensor"),
+    "sample, a checkpoint of an unknown dtype": (["sample", "--load", "{file}"], RUNTIME,
+                                                 "'train.dtype' is not one of",
+                                                 make_checkpoint_of_dtype("float16")),
     "sample, top-k 0": (["sample", "--load", "{file}", "--top-k", "0"], USAGE, "--top-k",
                         make_checkpoint),
     "sample, prefix outside the vocabulary": (["sample", "--load", "{file}", "--prefix", "aXbY"],

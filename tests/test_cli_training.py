@@ -28,6 +28,7 @@ TRAINING_OPTIONS = {
     "batches, cosine, warm-up, validation": ["--batch-size", "3", "--schedule", "cosine",
                                              "--warmup", "2", "--val-fraction", "0.2",
                                              "--eval-every", "2", "--lr", "0.05"],
+    "float32, batches": ["--dtype", "float32", "--batch-size", "2", "--lr", "0.05"],
 }
 
 
@@ -285,6 +286,8 @@ RESUME_ERRORS = {
                       "--n-embd 16 contradicts the 8"),
     "another batch size": (["--steps", "5", "--batch-size", "2"], "--batch-size 2 contradicts"),
     "another split": (["--steps", "5", "--val-fraction", "0.5"], "--val-fraction 0.5 contradicts"),
+    "another dtype": (["--steps", "5", "--dtype", "float32"],
+                      "--dtype float32 contradicts the float64"),
     "stop-after not beyond": (["--steps", "5", "--stop-after", "3"], "after step 3"),
 }
 
