@@ -2,8 +2,9 @@
 
     microgpt train   [--data PATH] [--engine tensor|scalar] [--steps N] [model options]
                      [--batch-size B] [--schedule S] [--warmup N] [--val-fraction F]
-                     [--eval-every N] [--log-every N] [--plot PNG] [--save PATH]
-                     [--resume PATH] [--stop-after K] [--temperature T] [--samples N]
+                     [--eval-every N] [--dtype float64|float32] [--log-every N] [--plot PNG]
+                     [--save PATH] [--resume PATH] [--stop-after K] [--temperature T]
+                     [--samples N]
     microgpt sample  --load PATH [--prefix TEXT] [--top-k K] [--samples N] [--temperature T]
                      [--seed S]
     microgpt compare [--data PATH] [--steps N] [model options]

@@ -194,7 +194,7 @@ def test_float32_runs_the_engines_that_compute_in_it(tmp_path):
     assert list(ran) == (["tensor", "torch-1t"] if HAS_TORCH else ["tensor"])
     assert results["settings"]["hp"]["dtype"] == "float32"
     agreement = results["default"]["agreement"]
-    assert agreement["tolerance"] == 1e-4 and agreement["max_abs_diff"] < 1e-4
+    assert agreement["tolerance"] == 1e-2 and agreement["max_abs_diff"] < 1e-4
 
 
 def test_the_trainers_compute_in_the_dtype_they_are_given():
