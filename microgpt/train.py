@@ -106,6 +106,10 @@ class Trainer:
         if not 0 <= step <= hp.steps or len(losses) != step:
             raise ValueError(f"cannot start at step {step} of {hp.steps} with {len(losses)} "
                              "losses")
+        dtypes = {np.asarray(p.data).dtype.name for p in engine.parameters(params)}
+        if dtypes != {hp.dtype}:  # a Value's float is float64
+            raise ValueError(f"the weights are {', '.join(sorted(dtypes))}, but the run's dtype "
+                             f"is {hp.dtype}: convert them with cast()")
         self.engine, self.params, self.config, self.hp = engine, params, config, hp
         self.tokenizer, self.docs = tokenizer, list(docs)
         self.step, self.losses = step, list(losses)

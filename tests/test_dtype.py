@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_cli import NAMES, run
 
-from microgpt import checkpoint, gpt_tensor
+from microgpt import checkpoint, gpt_scalar, gpt_tensor
 from microgpt.train import Hyperparameters, Trainer, cast, document_tokens, setup
 from microgpt.validation import validation_loss
 
@@ -69,6 +69,18 @@ def test_the_validation_loss_of_float32_weights():
                              data.config, tokens)
     loss64 = validation_loss(gpt_tensor.from_state_dict(data.state), data.config, tokens)
     assert loss32 == pytest.approx(loss64, rel=1e-6) and loss32 != loss64
+
+
+@pytest.mark.parametrize("engine, weights, dtype", [
+    (gpt_tensor, "float64", "float32"), (gpt_tensor, "float32", "float64"),
+    (gpt_scalar, "float64", "float32"),
+])
+def test_a_trainer_refuses_weights_of_another_dtype(engine, weights, dtype):
+    data = small_run()
+    params = engine.from_state_dict(cast(data.state, weights))
+    with pytest.raises(ValueError, match=f"the weights are {weights}, but the run's dtype is"):
+        Trainer(engine, params, data.config, data.docs, data.tokenizer,
+                Hyperparameters(dtype=dtype))
 
 
 def test_cast_refuses_other_dtypes():
