@@ -11,6 +11,25 @@ from .tensor import Tensor
 _CHUNK = 1 << 14  # elements per chunk of an update: a few arrays of it fit in a core's L2
 
 
+def _chunks(sizes: list[int]) -> list[tuple[slice, list[tuple[int, slice | None]]]]:
+    """The arrays of these sizes, end to end, cut into chunks of at most _CHUNK elements.
+
+    For each chunk: its place in the whole, and the pieces that fill it in order, as
+    (array number, part of the flattened array; None for all of it).
+    """
+    chunks, bounds = [], np.cumsum([0, *sizes]).tolist()
+    for start in range(0, bounds[-1], _CHUNK):
+        stop = min(start + _CHUNK, bounds[-1])
+        pieces = []
+        for i, (first, end) in enumerate(zip(bounds[:-1], bounds[1:])):
+            a, b = max(start, first), min(stop, end)
+            if a < b:
+                whole = (a, b) == (first, end)
+                pieces.append((i, None if whole else slice(a - first, b - first)))
+        chunks.append((slice(start, stop), pieces))
+    return chunks
+
+
 class _FlatGroup:
     """Parameters of one dtype, their values in one flat buffer, their moments beside it.
 
@@ -30,9 +49,10 @@ class _FlatGroup:
             start = stop
         self.m = np.zeros_like(self.flat)  # first moments, end to end
         self.v = np.zeros_like(self.flat)  # second moments
-        # Scratch space for a step, so that large models allocate nothing per step.
-        self.grad = np.empty_like(self.flat)
-        self.scratch = np.empty_like(self.flat)
+        self.chunks = _chunks([p.data.size for p in params])
+        # Scratch space for a chunk, so that large models allocate nothing per step.
+        self.grad = np.empty(min(self.flat.size, _CHUNK), self.flat.dtype)
+        self.scratch = np.empty_like(self.grad)
 
 
 class Adam:
@@ -85,15 +105,20 @@ class Adam:
             flat, m, v = group.flat, group.m, group.v
         else:  # fancy indexing copies: written back below
             flat, m, v = group.flat[index], group.m[index], group.v[index]
-        size = flat.size
-        g, tmp = group.grad[:size], group.scratch[:size]
-        np.concatenate([p.grad.ravel() for p in params], out=g, casting="same_kind")
-        if size <= _CHUNK:
+        grads = [p.grad.ravel() for p in params]
+        chunks = group.chunks if isinstance(index, slice) else _chunks([g.size for g in grads])
+        if len(chunks) == 1:  # a small model: one gathering, one update, no slicing
+            g, tmp = group.grad[:flat.size], group.scratch[:flat.size]
+            np.concatenate(grads, out=g, casting="same_kind")
             self._update_chunk(flat, m, v, g, tmp)
-        else:  # chunk by chunk, so that a large model's dozen passes run in cache, not memory
-            for start in range(0, size, _CHUNK):
-                part = slice(start, start + _CHUNK)
-                self._update_chunk(flat[part], m[part], v[part], g[part], tmp[part])
+        else:  # chunk by chunk, so that a large model's dozen passes run in cache, not memory;
+            # each chunk's gradients are gathered there too: no flat gradient goes to memory
+            for part, pieces in chunks:
+                size = part.stop - part.start
+                g, tmp = group.grad[:size], group.scratch[:size]
+                np.concatenate([grads[i] if piece is None else grads[i][piece]
+                                for i, piece in pieces], out=g, casting="same_kind")
+                self._update_chunk(flat[part], m[part], v[part], g, tmp)
         if not isinstance(index, slice):
             group.flat[index], group.m[index], group.v[index] = flat, m, v
 

@@ -68,6 +68,50 @@ def test_adam_matches_plain_python_update_with_decaying_lr(betas, eps):
             np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
 
 
+# The update runs chunk by chunk through the flat buffer: chunks of 4 and 3 elements cut the
+# ten elements of make_params inside parameters, as large models' chunks do.
+CHUNKS = [optim._CHUNK, 4, 3]
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_adam_in_chunks_matches_plain_python(monkeypatch, chunk):
+    monkeypatch.setattr(optim, "_CHUNK", chunk)
+    rng = np.random.default_rng(3)
+    params = make_params(rng)
+    reference = PlainAdam([p.data.ravel().tolist() for p in params])
+    opt = optim.Adam(params, lr=0.05)
+    for _ in range(4):
+        opt.zero_grad()
+        loss_of(params, rng.normal(size=(4, 2)), rng.normal(size=(4, 3))).backward()
+        reference.step([p.grad.ravel().tolist() for p in params], 0.05)
+        opt.step()
+    for p, expected in zip(params, reference.params):
+        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_a_parameter_without_a_gradient_is_left_alone_moments_too(monkeypatch, chunk):
+    monkeypatch.setattr(optim, "_CHUNK", chunk)
+    rng = np.random.default_rng(4)
+    params = make_params(rng)
+    w, b, scale = params
+    opt = optim.Adam(params, lr=0.05)
+    reference = PlainAdam([w.data.ravel().tolist(), scale.data.ravel().tolist()])
+    for _ in range(3):
+        opt.zero_grad()
+        frozen = b.data.copy()
+        ((w * w).sum() * scale).backward()  # b takes no part: it gets no gradient
+        assert b.grad is None
+        reference.step([w.grad.ravel().tolist(), scale.grad.ravel().tolist()], 0.05)
+        opt.step()
+        np.testing.assert_array_equal(b.data, frozen)
+    for p, expected in zip((w, scale), reference.params):
+        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+    state = opt.state_dict()  # b's moments, elements 6 to 8 of the flat order, stayed zero
+    assert not state["m"][6:9].any() and not state["v"][6:9].any()
+    assert state["m"][:6].all() and state["m"][9:].all()
+
+
 def test_adam_first_step_moves_each_element_by_about_lr():
     """With bias correction, the first update is lr * g / (|g| + eps): a step of ~lr."""
     p = Tensor([1.0, -2.0, 3.0], requires_grad=True)
