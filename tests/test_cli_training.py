@@ -277,6 +277,20 @@ def test_either_engine_resumes_the_others_checkpoint(capsys, dataset, tmp_path):
     assert final_val(second) == pytest.approx(final_val(full), abs=1.5e-4)
 
 
+def test_a_checkpoint_from_before_dtype_resumes_in_float64(capsys, dataset, tmp_path):
+    full, part = tmp_path / "full.npz", tmp_path / "part.npz"
+    full_lines, _ = train(capsys, dataset, "--steps", "4", "--save", full)
+    train(capsys, dataset, "--steps", "4", "--stop-after", "2", "--save", part)
+    with np.load(part) as archive:
+        arrays = {key: archive[key] for key in archive.files if key != "train.dtype"}
+    np.savez(part, **arrays)  # as microgpt wrote it before --dtype existed
+
+    second, _ = train(capsys, dataset, "--resume", part, "--save", part)
+    assert step_lines(second) == step_lines(full_lines)[2:]
+    assert str(checkpoint.load(part).extra["train.dtype"]) == "float64"
+    assert_same_arrays(resumable_arrays(part), resumable_arrays(full))
+
+
 RESUME_ERRORS = {
     "a finished run": ([], "is at step 3 / 3; give --steps N, the run's new total, with N > 3"),
     "steps not beyond": (["--steps", "2"], "with N > 3"),
