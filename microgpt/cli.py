@@ -439,7 +439,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"--prefix {args.prefix!r} is {len(prefix)} characters; this model's "
                          f"names are at most {block_size} long, so at most {block_size - 1} "
                          "leave room to continue it")
-    params = gpt_tensor.from_state_dict(cast(saved.state, _trained_dtype(saved, args.load)))
+    dtype = resume.trained_dtype(saved.extra, f"{args.load} is not a valid checkpoint")
+    params = gpt_tensor.from_state_dict(cast(saved.state, dtype))  # as it was trained
     rng = random.Random(args.seed)
 
     def draw() -> list[str]:
@@ -450,17 +451,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     _print_samples(draw)
     return 0
-
-
-def _trained_dtype(saved: Checkpoint, path: str) -> str:
-    """The dtype the checkpoint's model was trained in: it samples in the same precision."""
-    dtype = saved.extra.get("train.dtype")
-    if dtype is None:  # a checkpoint from before --dtype: float64
-        return "float64"
-    if dtype.shape != () or dtype.dtype.kind != "U" or str(dtype) not in DTYPES:
-        raise CheckpointError(f"{path} is not a valid checkpoint: 'train.dtype' is not one of "
-                              f"{', '.join(DTYPES)}")
-    return str(dtype)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

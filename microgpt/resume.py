@@ -66,6 +66,19 @@ def dataset_digest(docs: Sequence[str]) -> str:
     return digest.hexdigest()
 
 
+def trained_dtype(extra: Mapping[str, np.ndarray], context: str) -> str:
+    """The dtype a checkpoint's model was trained in: ``train.dtype``, or float64 without it.
+
+    Errors read ``f"{context}: <problem>"``.
+    """
+    dtype = extra.get("train.dtype")
+    if dtype is None:  # a file from before --dtype
+        return "float64"
+    if dtype.shape != () or dtype.dtype.kind != "U" or str(dtype) not in DTYPES:
+        raise CheckpointError(f"{context}: 'train.dtype' is not one of {', '.join(DTYPES)}")
+    return str(dtype)
+
+
 def to_extra(state: TrainingState) -> dict[str, np.ndarray]:
     """``state`` as the plain arrays of the keys listed in the module docstring."""
     version, words, gauss_next = state.rng_state
@@ -127,13 +140,12 @@ def from_extra(extra: Mapping[str, np.ndarray], config: GPTConfig, context: str
             beta1=number("train.beta1"), beta2=number("train.beta2"), eps=number("train.eps"),
             schedule=str(get("train.schedule", "U")), warmup=int(get("train.warmup", "iu")),
             batch_size=int(get("train.batch_size", "iu")),
-            dtype=str(get("train.dtype", "U")) if "train.dtype" in extra else "float64",
+            dtype=trained_dtype(extra, context),
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
     step = int(get("train.step", "iu"))
-    if (hp.schedule not in SCHEDULES or not 0 <= hp.warmup < hp.steps or hp.batch_size < 1
-            or hp.dtype not in DTYPES):
+    if hp.schedule not in SCHEDULES or not 0 <= hp.warmup < hp.steps or hp.batch_size < 1:
         raise fail("its training settings are out of range")
     if not 0 <= step <= hp.steps:
         raise fail(f"step {step} is outside 0..{hp.steps}")
