@@ -33,7 +33,8 @@ RMS_EPS = 1e-5
 _CAUSAL_BIAS: dict[int, np.ndarray] = {}
 
 # Column vectors of ones (and of 1/n), one per length: a row sum as a matmul with one is markedly
-# cheaper than a keepdims reduction for the small rows of this model.
+# cheaper than a keepdims reduction for the small rows of this model. Products of two matrices
+# call ndarray.dot: the same BLAS routine as @, with about 0.6 us less dispatch a call here.
 _ONES: dict[int, np.ndarray] = {}
 _MEANS: dict[int, np.ndarray] = {}
 
@@ -95,7 +96,7 @@ def _means(n: int) -> np.ndarray:
 
 def _rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """y = x * s with s = (mean(x**2) + eps)**-0.5 per row; returns (y, s) for the backward."""
-    s = (np.square(x) @ _means(x.shape[-1]) + RMS_EPS) ** -0.5
+    s = (np.square(x).dot(_means(x.shape[-1])) + RMS_EPS) ** -0.5
     return x * s, s
 
 
@@ -105,7 +106,7 @@ def _rmsnorm_backward(dy: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarra
     ds/dx_j = -s**3 x_j / C, so dL/dx_j = s dy_j - s**3 x_j mean_i(dy_i x_i)
                                         = s (dy_j - y_j mean_i(dy_i y_i)).
     """
-    proj = (dy * y) @ _means(y.shape[-1])
+    proj = (dy * y).dot(_means(y.shape[-1]))
     return (dy - y * proj) * s
 
 
@@ -119,7 +120,7 @@ def _scatter_rows(index: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarra
     if m * n_rows <= _ONE_HOT_MAX:
         one_hot = np.zeros((n_rows, m), rows.dtype)
         one_hot[index, np.arange(m)] = 1.0
-        return one_hot @ rows
+        return one_hot.dot(rows)
     out = np.zeros((n_rows, rows.shape[1]), rows.dtype)
     order = np.argsort(index, kind="stable")
     sorted_index = index[order]
@@ -182,7 +183,7 @@ def loss_and_grads(
         w_o, w_fc1, w_fc2 = state[p + "attn_wo"], state[p + "mlp_fc1"], state[p + "mlp_fc2"]
 
         h1, s1 = _rmsnorm(x)
-        qkv = h1 @ w_qkv.T  # (N, 3C)
+        qkv = h1.dot(w_qkv.T)  # (N, 3C)
         # (B, n, 3, H, hd) -> (3, B, H, n, hd): strided views, no copy
         q, k, v = qkv.reshape(b, n, 3, n_head, hd).transpose(2, 0, 3, 1, 4)
         att = q @ k.swapaxes(-1, -2)  # (B, H, n, n)
@@ -192,18 +193,18 @@ def loss_and_grads(
         np.exp(att, out=att)
         att /= att @ _ones(n)
         heads = (att @ v).transpose(0, 2, 1, 3).reshape(big_n, c)  # concat heads: (N, C)
-        x = x + heads @ w_o.T
+        x = x + heads.dot(w_o.T)
 
         h2, s2 = _rmsnorm(x)
-        pre = h2 @ w_fc1.T  # (N, 4C)
+        pre = h2.dot(w_fc1.T)  # (N, 4C)
         act = np.maximum(pre, 0.0)
-        x = x + act @ w_fc2.T
+        x = x + act.dot(w_fc2.T)
         caches.append((w_qkv, h1, s1, q, k, v, att, heads, h2, s2, pre, act))
 
-    logits = x @ lm_head.T  # (N, V)
+    logits = x.dot(lm_head.T)  # (N, V)
     logits -= logits.max(1, keepdims=True)  # log_softmax is shift-invariant; avoids overflow
     expl = np.exp(logits)
-    sum_exp = expl.sum(1, keepdims=True)
+    sum_exp = expl.dot(_ones(vocab))
     rows = np.arange(big_n)
     tgt = targets.reshape(big_n)
     nll = np.log(sum_exp[:, 0]) - logits[rows, tgt]  # -log_softmax at the targets
@@ -215,23 +216,23 @@ def loss_and_grads(
     dlogits = expl * (w[:, None] / sum_exp)
     dlogits[rows, tgt] -= w
     grads: dict[str, np.ndarray] = {}
-    grads["lm_head"] = dlogits.T @ x  # logits = x @ lm_head.T  =>  dW = dlogits.T @ x
-    dx = dlogits @ lm_head  # ... and dx = dlogits @ W
+    grads["lm_head"] = dlogits.T.dot(x)  # logits = x @ lm_head.T  =>  dW = dlogits.T @ x
+    dx = dlogits.dot(lm_head)  # ... and dx = dlogits @ W
 
     for i in reversed(range(n_layer)):
         p = f"layer{i}."
         w_qkv, h1, s1, q, k, v, att, heads, h2, s2, pre, act = caches[i]
 
         # MLP block: x_out = x + relu(h2 @ fc1.T) @ fc2.T; the residual passes dx through.
-        grads[p + "mlp_fc2"] = dx.T @ act
-        dpre = dx @ state[p + "mlp_fc2"]
+        grads[p + "mlp_fc2"] = dx.T.dot(act)
+        dpre = dx.dot(state[p + "mlp_fc2"])
         dpre *= pre > 0  # relu'(pre) = [pre > 0]
-        grads[p + "mlp_fc1"] = dpre.T @ h2
-        dx = dx + _rmsnorm_backward(dpre @ state[p + "mlp_fc1"], h2, s2)
+        grads[p + "mlp_fc1"] = dpre.T.dot(h2)
+        dx = dx + _rmsnorm_backward(dpre.dot(state[p + "mlp_fc1"]), h2, s2)
 
         # Attention block: x_out = x + heads @ Wo.T
-        grads[p + "attn_wo"] = dx.T @ heads
-        dheads = (dx @ state[p + "attn_wo"]).reshape(b, n, n_head, hd).transpose(0, 2, 1, 3)
+        grads[p + "attn_wo"] = dx.T.dot(heads)
+        dheads = dx.dot(state[p + "attn_wo"]).reshape(b, n, n_head, hd).transpose(0, 2, 1, 3)
         # heads_h = att @ v  =>  datt = dheads @ v.T,  dv = att.T @ dheads
         datt = dheads @ v.swapaxes(-1, -2)
         # dq, dk, dv land directly in their (B, n, 3, H, hd) slots, so that the flat (N, 3C)
@@ -248,10 +249,10 @@ def loss_and_grads(
         np.matmul(datt, k, out=dq)
         np.matmul(datt.swapaxes(-1, -2), q, out=dk)
         dqkv = dqkv.reshape(big_n, 3 * c)
-        dw_qkv = dqkv.T @ h1  # (3C, C), rows in q, k, v order
+        dw_qkv = dqkv.T.dot(h1)  # (3C, C), rows in q, k, v order
         grads[p + "attn_wq"], grads[p + "attn_wk"], grads[p + "attn_wv"] = (
             dw_qkv[:c], dw_qkv[c:2 * c], dw_qkv[2 * c:])
-        dx = dx + _rmsnorm_backward(dqkv @ w_qkv, h1, s1)
+        dx = dx + _rmsnorm_backward(dqkv.dot(w_qkv), h1, s1)
 
     # Embedding: x_embed = rmsnorm(wte[inputs] + wpe[:n]); the sum feeds both tables.
     de = _rmsnorm_backward(dx, x_embed, s0)

@@ -199,3 +199,27 @@ def test_zero_grad_never_rewrites_a_gradient_array_someone_still_holds():
     assert w.grad is not kept
     np.testing.assert_array_equal(kept, saved)
     np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
+
+
+def test_a_kept_gradient_array_in_fortran_order_is_not_written_into():
+    """A weight used transposed gets its gradient in Fortran order; linear's backward writes
+    into kept arrays with np.dot, which takes C order only, so it must make a fresh one."""
+    w = Tensor(np.ones((OUT, IN)), requires_grad=True)
+    x1, x2 = two_inputs()
+    (Tensor(x1.T).T @ w.T).sum().backward()  # the gradient arrives transposed: Fortran order
+    assert w.grad.flags.f_contiguous and not w.grad.flags.c_contiguous
+    w.zero_grad()
+    linear_loss(w, x2).backward()
+    np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
+
+
+def test_a_kept_gradient_array_is_not_written_into_by_a_product_of_another_dtype():
+    """float64 inputs to a float32 weight: the product is float64, which np.dot would refuse
+    to write into the weight's kept float32 array."""
+    w = Tensor(np.ones((OUT, IN), np.float32), requires_grad=True)
+    x1, x2 = two_inputs()
+    linear_loss(w, x1).backward()
+    w.zero_grad()
+    linear_loss(w, x2).backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, (COEFFICIENTS.T @ x2).astype(np.float32))
