@@ -37,9 +37,12 @@ def _sums(a: np.ndarray, axis: int) -> np.ndarray:
     return a.dot(ones) if a.ndim == 2 else a @ ones
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)
 def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
-    """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count) rows."""
+    """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count) rows.
+
+    256 are kept: attention's row sums alone use one per sequence length.
+    """
     column = np.full((count, 1), value, dtype)
     column.flags.writeable = False  # shared between calls
     return column
