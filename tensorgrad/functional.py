@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _take_spare, _unbroadcast
+from .tensor import Tensor, _dot_into_spare, _make, _unbroadcast
 
 _sum, _max = np.add.reduce, np.maximum.reduce
 
@@ -70,7 +70,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian.
         return (p * (g - _sums(g * p, axis)),)
 
-    return Tensor._make(p, (x,), backward)
+    return _make(p, (x,), backward)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -80,7 +80,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     def backward(g):
         return (g - np.exp(out) * _sums(g, axis),)
 
-    return Tensor._make(out, (x,), backward)
+    return _make(out, (x,), backward)
 
 
 def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
@@ -94,12 +94,12 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if targets.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy targets must be integers, not {targets.dtype}")
-    if targets.shape != logits.shape[:-1]:
+    data = logits.data
+    if targets.shape != data.shape[:-1]:
         raise ValueError(
             f"cross_entropy: targets of shape {targets.shape} for logits of shape {logits.shape}"
         )
-    num_classes = logits.shape[-1]
-    data = logits.data
+    num_classes = data.shape[-1]
     rows = data if data.ndim == 2 else data.reshape(-1, num_classes)
     flat_targets = targets if targets.ndim == 1 else targets.reshape(-1)
     try:  # each target's place in the flattened logits; one call also checks the range
@@ -108,8 +108,8 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
         raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
     shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
     exps = np.exp(shifted)
-    total = _sums(exps, 1)[:, 0]
-    losses = np.log(total) - shifted.reshape(-1)[picked]
+    total = exps.dot(_column(num_classes, 1, exps.dtype))[:, 0]
+    losses = np.log(total) - shifted.ravel()[picked]
     divisor = max(targets.size, 1) if reduction == "mean" else 1
     out = losses.reshape(targets.shape) if reduction == "none" else _sum(losses) / divisor
 
@@ -117,10 +117,10 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
         scale = g.reshape(-1) if reduction == "none" else g / divisor
         grad = exps * (scale / total)[:, None]
-        grad.reshape(-1)[picked] -= scale
+        grad.ravel()[picked] -= scale
         return (grad if grad.shape == data.shape else grad.reshape(data.shape),)
 
-    return Tensor._make(np.asarray(out), (logits,), backward)
+    return _make(np.asarray(out), (logits,), backward)
 
 
 @functools.lru_cache(maxsize=64)
@@ -134,22 +134,26 @@ def _row_numbers(rows: int) -> np.ndarray:
 def linear(x: Tensor, weight: Tensor) -> Tensor:
     """x @ weight.T, with weight of shape (out_features, in_features), as in PyTorch."""
     a, w = x.data, weight.data
-    if a.shape[-1] != w.shape[-1]:
-        raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}")
     # Leading dimensions are all batch: one 2-D product serves them all (np.matmul would
     # loop over them, one small matrix product each). A 1-D input is one row.
     flat = a.ndim != 2
     rows = a.reshape(-1, a.shape[-1]) if flat else a
-    out = rows.dot(w.T)
+    try:
+        out = rows.dot(w.T)
+    except ValueError:  # NumPy's message names neither argument
+        raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}"
+                         ) from None
 
     def backward(g):
         g_rows = g.reshape(out.shape) if flat else g
         grad_x = g_rows.dot(w)
-        spare = _take_spare(weight, w.shape, g_rows.dtype, rows.dtype)
-        grad_w = g_rows.T.dot(rows) if spare is None else np.dot(g_rows.T, rows, out=spare)
+        if getattr(weight, "_spare", None) is None:  # the common case: zero_grad() kept none
+            grad_w = g_rows.T.dot(rows)
+        else:
+            grad_w = _dot_into_spare(weight, g_rows.T, rows)
         return grad_x.reshape(a.shape) if flat else grad_x, grad_w
 
-    return Tensor._make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)
+    return _make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)
 
 
 def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | None = None
@@ -159,22 +163,14 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
     ``eps`` defaults to the dtype's machine epsilon, as in PyTorch.
     """
     a = x.data
-    if isinstance(normalized_shape, int):  # the last dimension: the common case, checked fast
-        count = normalized_shape
-        if not a.ndim or a.shape[-1] != count:
-            raise ValueError(f"rms_norm: normalized_shape {count} does not end the shape "
-                             f"{a.shape}")
-    else:
-        dims = tuple(normalized_shape)
-        if not dims or a.shape[a.ndim - len(dims):] != dims:
-            raise ValueError(f"rms_norm: normalized_shape {dims} does not end the shape "
-                             f"{a.shape}")
-        count = math.prod(dims)
-    eps = np.finfo(a.dtype).eps if eps is None else eps
     # One row per normalized group; a row mean is then one matrix-vector product, which at
     # these sizes costs less than a keepdims reduction.
-    flat = a.ndim != 2 or a.shape[1] != count  # else the rows are x itself: no reshapes
-    rows = a.reshape(-1, count) if flat else a
+    if a.ndim == 2 and a.shape[1] == normalized_shape:  # the rows are x itself: no reshapes
+        count, flat, rows = normalized_shape, False, a
+    else:
+        count = _group_size(a.shape, normalized_shape)
+        flat, rows = True, a.reshape(-1, count)
+    eps = np.finfo(a.dtype).eps if eps is None else eps
     means = _column(count, 1 / count, a.dtype)
     scale = (np.square(rows).dot(means) + eps) ** -0.5
     out = rows * scale
@@ -185,7 +181,16 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
         grad = scale * (g - out * (g * out).dot(means))
         return (grad.reshape(a.shape) if flat else grad,)
 
-    return Tensor._make(out.reshape(a.shape) if flat else out, (x,), backward)
+    return _make(out.reshape(a.shape) if flat else out, (x,), backward)
+
+
+def _group_size(shape: tuple[int, ...], normalized_shape: int | tuple[int, ...]) -> int:
+    """The number of entries that ``normalized_shape``, which must end ``shape``, spans."""
+    dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not dims or shape[len(shape) - len(dims):] != dims:
+        raise ValueError(f"rms_norm: normalized_shape {normalized_shape} does not end the "
+                         f"shape {shape}")
+    return math.prod(dims)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -211,7 +216,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         return (_unbroadcast(grad_q, q.shape), _unbroadcast(grad_k, k.shape),
                 _unbroadcast(grad_v, v.shape))
 
-    return Tensor._make(p @ v, (query, key, value), backward)
+    return _make(p @ v, (query, key, value), backward)
 
 
 def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
@@ -247,7 +252,7 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
         _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))
         return (grad.reshape(a.shape),)
 
-    return Tensor._make(out, (qkv,), backward)
+    return _make(out, (qkv,), backward)
 
 
 @functools.lru_cache(maxsize=8)
@@ -266,7 +271,11 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, attn_mask: An
         scores += _causal_bias(q.shape[-2], k.shape[-2])
     elif attn_mask is not None:
         scores = np.where(attn_mask, scores, -np.inf)
-    return _softmax(scores, -1)
+    # _softmax(scores, -1), in place: the scores are ours
+    scores -= _max(scores, axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores @ _column(scores.shape[-1], 1, scores.dtype)
+    return scores
 
 
 def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray,
@@ -278,7 +287,7 @@ def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarr
     """
     grad_v = np.matmul(p.swapaxes(-1, -2), g, out=out[2])
     grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
-    grad_scores -= _sums(grad_scores * p, -1)
+    grad_scores -= (grad_scores * p) @ _column(p.shape[-1], 1, p.dtype)  # row sums
     grad_scores *= p
     grad_scores *= scale
     grad_q = np.matmul(grad_scores, k, out=out[0])

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import _REUSE_MIN_SIZE, Tensor
 
 _CHUNK = 1 << 14  # elements per chunk of an update: a few arrays of it fit in a core's L2
 
@@ -82,10 +82,15 @@ class Adam:
         for p in self.params:
             by_dtype.setdefault(p.data.dtype, []).append(p)
         self._groups = [_FlatGroup(group) for group in by_dtype.values()]
+        self._large_params = [p for p in self.params if p.data.size >= _REUSE_MIN_SIZE]
+        self._small_params = [p for p in self.params if p.data.size < _REUSE_MIN_SIZE]
 
     def zero_grad(self) -> None:
-        for p in self.params:
-            p.zero_grad()
+        """Set every parameter's ``.grad`` to None (PyTorch's default, set_to_none=True)."""
+        for p in self._large_params:
+            p.zero_grad()  # it may keep the array for the next gradient: see Tensor.zero_grad
+        for p in self._small_params:
+            p.grad = None
 
     def step(self) -> None:
         """One Adam update of every parameter that has a gradient."""

@@ -88,7 +88,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut off from the graph."""
-        return Tensor._make(self.data, (), None)
+        return _make(self.data, (), None)
 
     def zero_grad(self) -> None:
         grad, self.grad = self.grad, None
@@ -99,20 +99,7 @@ class Tensor:
                 and sys.getrefcount(grad) == 2):
             self._spare = grad
 
-    # ---- graph construction -----------------------------------------------------------------
-
-    @staticmethod
-    def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
-        """A result tensor; it joins the graph only if grad is on and a parent requires grad."""
-        out = _new_tensor(Tensor)
-        out.data, out.grad, out._seq = data, None, _next_sequence()
-        if _grad_enabled:
-            for p in parents:
-                if p.requires_grad:
-                    out.requires_grad, out._parents, out._backward = True, parents, backward
-                    return out
-        out.requires_grad, out._parents, out._backward = False, (), None
-        return out
+    # ---- the backward pass -------------------------------------------------------------------
 
     def backward(self, grad: Any = None) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
@@ -123,7 +110,8 @@ class Tensor:
                 raise RuntimeError(
                     f"backward() needs a grad argument for an output of shape {self.shape}"
                 )
-            grad = np.array(1, self.data.dtype).reshape(self.data.shape)
+            grad = np.array(1, self.data.dtype)  # 0-d: reshaped below if self is not
+            grad = grad.reshape(self.data.shape) if self.data.ndim else grad
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
             if grad.shape != self.shape:
@@ -131,27 +119,34 @@ class Tensor:
 
         # Visit nodes newest first: each node's gradient is complete when it is popped,
         # since everything computed from it is newer and was visited already. The queue
-        # holds negated sequence numbers (plain ints compare fastest). Leaves need no visit:
-        # their gradients are summed as they arrive and stored at the end.
-        pop, push = heapq.heappop, heapq.heappush
-        pending, queue, leaves = {self._seq: (self, grad)}, [-self._seq], {}
+        # holds (negated sequence number, node); until its visit, a node's summed gradient
+        # waits in its own .grad (an op's result has none otherwise; the visit clears it).
+        # Leaves need no visit: their gradients are summed as they arrive, stored at the end.
+        leaves: dict[Tensor, np.ndarray] = {}
         if self._backward is None:
-            pending, queue, leaves = {}, [], {self: grad}
-        while queue:
-            node, g = pending.pop(-pop(queue))
-            # Every op returns one gradient per parent, of exactly that parent's shape.
-            for parent, parent_grad in zip(node._parents, node._backward(g)):
-                if parent._backward is not None:  # an op's result (so it requires grad)
-                    seq = parent._seq
-                    held = pending.get(seq)
-                    if held is None:
-                        pending[seq] = (parent, parent_grad)
-                        push(queue, -seq)
-                    else:
-                        pending[seq] = (parent, held[1] + parent_grad)
-                elif parent.requires_grad:  # a leaf
-                    held = leaves.get(parent)
-                    leaves[parent] = parent_grad if held is None else held + parent_grad
+            leaves[self] = grad
+        else:
+            pop, push = heapq.heappop, heapq.heappush
+            self.grad, queue = grad, [(-self._seq, self)]
+            try:
+                while queue:
+                    node = pop(queue)[1]
+                    g, node.grad = node.grad, None
+                    # Every op returns one gradient per parent, of exactly that parent's shape.
+                    for parent, parent_grad in zip(node._parents, node._backward(g)):
+                        if parent._backward is not None:  # an op's result (so it requires grad)
+                            held = parent.grad
+                            if held is None:
+                                parent.grad = parent_grad
+                                push(queue, (-parent._seq, parent))
+                            else:
+                                parent.grad = held + parent_grad
+                        elif parent.requires_grad:  # a leaf
+                            held = leaves.get(parent)
+                            leaves[parent] = parent_grad if held is None else held + parent_grad
+            finally:  # the queue is empty unless an op raised: leave no gradient waiting
+                for _, node in queue:
+                    node.grad = None
         handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
         for leaf, g in leaves.items():
             if leaf.grad is not None:
@@ -166,7 +161,7 @@ class Tensor:
 
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other.data.shape == self.data.shape:  # common, cheap
-            return Tensor._make(self.data + other.data, (self, other), _to_both)
+            return _make(self.data + other.data, (self, other), _to_both)
         other = _lift(other)
         out = _broadcasting(np.add, self.data, other.data, "+")
         return _elementwise(out, (self, other), _to_both)
@@ -201,26 +196,26 @@ class Tensor:
         return _lift(other) / self
 
     def __neg__(self) -> Tensor:
-        return Tensor._make(-self.data, (self,), lambda g: (-g,))
+        return _make(-self.data, (self,), lambda g: (-g,))
 
     def __pow__(self, exponent: float) -> Tensor:
         if isinstance(exponent, Tensor) or not np.isscalar(exponent):
             raise TypeError("Tensor ** supports a number exponent only")
         a = self.data
         out = a**exponent
-        return Tensor._make(out, (self,), lambda g: (g * (exponent * a ** (exponent - 1)),))
+        return _make(out, (self,), lambda g: (g * (exponent * a ** (exponent - 1)),))
 
     def exp(self) -> Tensor:
         out = np.exp(self.data)
-        return Tensor._make(out, (self,), lambda g: (g * out,))
+        return _make(out, (self,), lambda g: (g * out,))
 
     def log(self) -> Tensor:
         a = self.data
-        return Tensor._make(np.log(a), (self,), lambda g: (g / a,))
+        return _make(np.log(a), (self,), lambda g: (g / a,))
 
     def relu(self) -> Tensor:
         a = self.data
-        return Tensor._make(np.maximum(a, 0), (self,), lambda g: (g * (a > 0),))
+        return _make(np.maximum(a, 0.0), (self,), lambda g: (g * (a > 0),))
 
     # ---- matrix product ---------------------------------------------------------------------
 
@@ -249,7 +244,7 @@ class Tensor:
             grad_b = _unbroadcast(grad_b, b2.shape).reshape(b.shape)
             return grad_a, grad_b
 
-        return Tensor._make(out, (self, other), backward)
+        return _make(out, (self, other), backward)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _lift(other) @ self
@@ -263,7 +258,7 @@ class Tensor:
         def backward(g):
             return (_spread(g, shape, axes),)
 
-        return Tensor._make(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward)
+        return _make(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         shape = self.data.shape
@@ -273,7 +268,7 @@ class Tensor:
         def backward(g):
             return (_spread(g / count, shape, axes),)
 
-        return Tensor._make(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward)
+        return _make(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """The largest entries along ``axis``; the gradient flows to the first arg-max only."""
@@ -294,7 +289,7 @@ class Tensor:
             moved_shape = [a.shape[i] for i in permutation]
             return (grad_moved.reshape(moved_shape).transpose(np.argsort(permutation)),)
 
-        return Tensor._make(out, (self,), backward)
+        return _make(out, (self,), backward)
 
     # ---- shape ------------------------------------------------------------------------------
 
@@ -302,7 +297,7 @@ class Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = tuple(shape[0])
         original = self.data.shape
-        return Tensor._make(self.data.reshape(shape), (self,), lambda g: (g.reshape(original),))
+        return _make(self.data.reshape(shape), (self,), lambda g: (g.reshape(original),))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Permute the dimensions, as ``np.transpose`` does; no axes reverses them."""
@@ -315,7 +310,7 @@ class Tensor:
         except (ValueError, TypeError):
             raise ValueError(f"transpose axes {axes} do not permute {ndim} axes") from None
         inverse = _inverse_permutation(axes)
-        return Tensor._make(out, (self,), lambda g: (g.transpose(inverse),))
+        return _make(out, (self,), lambda g: (g.transpose(inverse),))
 
     permute = transpose
 
@@ -333,22 +328,22 @@ class Tensor:
         else:
             index = _plain_index(index)
             basic = _is_basic_index(index)
+        data = self.data
         try:
-            out = self.data[index]
+            out = data[index]
         except IndexError as error:
-            message = f"index out of range for a tensor of shape {self.shape}: {error}"
+            message = f"index out of range for a tensor of shape {data.shape}: {error}"
             raise IndexError(message) from None
-        shape, dtype = self.data.shape, self.data.dtype
 
         def backward(g):
-            grad = np.zeros(shape, dtype)
+            grad = np.zeros(data.shape, data.dtype)
             if basic:  # a view: every element is picked at most once
                 grad[index] = g
             else:  # integer arrays may repeat an index: scatter-add
                 np.add.at(grad, index, g)
             return (grad,)
 
-        return Tensor._make(out, (self,), backward)
+        return _make(out, (self,), backward)
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """``value`` where ``mask`` is true, ``self`` elsewhere (the mask broadcasts)."""
@@ -357,7 +352,7 @@ class Tensor:
                             self.data)
         if out.shape != self.data.shape:
             raise ValueError(f"mask of shape {mask.shape} does not fit a tensor of {self.shape}")
-        return Tensor._make(out, (self,), lambda g: (np.where(mask, 0, g),))
+        return _make(out, (self,), lambda g: (np.where(mask, 0, g),))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -369,6 +364,19 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return _elementwise(
         out, (a, b), lambda g: (np.where(condition, g, zero), np.where(condition, zero, g))
     )
+
+
+def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
+    """An op's result; it joins the graph only if grad is on and a parent requires grad."""
+    out = _new_tensor(Tensor)
+    out.data, out.grad, out._seq = data, None, _next_sequence()
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad, out._parents, out._backward = True, parents, backward
+                return out
+    out.requires_grad, out._parents, out._backward = False, (), None
+    return out
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -417,13 +425,13 @@ def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
         if getattr(p.data, "shape", ()) != shape:  # a number's shape is ()
             break
     else:  # nothing was broadcast
-        return Tensor._make(out, parents, backward)
+        return _make(out, parents, backward)
     shapes = [getattr(p.data, "shape", ()) for p in parents]
 
     def unbroadcasting_backward(g):
         return [_unbroadcast(grad, shape) for grad, shape in zip(backward(g), shapes)]
 
-    return Tensor._make(out, parents, unbroadcasting_backward)
+    return _make(out, parents, unbroadcasting_backward)
 
 
 def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -484,15 +492,15 @@ def _is_basic_index(index: Any) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
-def _take_spare(tensor: Tensor, shape: tuple, *dtypes: np.dtype) -> np.ndarray | None:
-    """The array ``tensor.zero_grad()`` kept, for an op to write a gradient into.
+def _dot_into_spare(tensor: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a.dot(b)``, a gradient for ``tensor``, written into the array its zero_grad() kept.
 
-    Only if it has this shape, is in C order and has the dtype of every operand (``np.dot``
-    writes into nothing else).
+    Only if that array has the product's shape, is in C order and has the dtype of both
+    operands (``np.dot`` writes into nothing else); otherwise into a new array.
     """
-    spare = getattr(tensor, "_spare", None)
-    if (spare is None or spare.shape != shape or not spare.flags.c_contiguous
-            or any(dtype != spare.dtype for dtype in dtypes)):
-        return None
+    spare = tensor._spare
+    if (spare is None or spare.shape != (a.shape[0], b.shape[1]) or not spare.flags.c_contiguous
+            or a.dtype != spare.dtype or b.dtype != spare.dtype):
+        return a.dot(b)
     tensor._spare = None
-    return spare
+    return np.dot(a, b, out=spare)
