@@ -5,7 +5,10 @@ and the tests hold these fused versions against the compositions and against
 the scalar engine). Fusing makes one node where the composition makes three to
 ten; at microgpt's sizes a step's cost is mostly per-node and per-call overhead,
 so fusing the handful of composites a GPT uses pays (see the README's benchmarks).
-Names and arguments follow ``torch.nn.functional``.
+Names and arguments follow ``torch.nn.functional``. The four that a training step
+runs (``linear``, ``rms_norm``, ``multi_head_attention``, ``cross_entropy``) keep
+what their backward needs in a tuple and name a backward function, defined right
+below each, instead of a closure: cheaper to make and to free (``tensor.py``).
 
 Reductions call the ufuncs directly (``np.add.reduce``): ``ndarray.sum`` and
 ``mean`` pass through Python wrappers that cost more than the sums themselves
@@ -66,7 +69,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``."""
     p = _softmax(x.data, axis)
 
-    def backward(g):
+    def backward(_, g):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian.
         return (p * (g - _sums(g * p, axis)),)
 
@@ -77,7 +80,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - log(sum(exp(x))) along ``axis``, stable for large logits."""
     out = _log_softmax(x.data, axis)
 
-    def backward(g):
+    def backward(_, g):
         return (g - np.exp(out) * _sums(g, axis),)
 
     return _make(out, (x,), backward)
@@ -113,14 +116,17 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     divisor = max(targets.size, 1) if reduction == "mean" else 1
     out = losses.reshape(targets.shape) if reduction == "none" else _sum(losses) / divisor
 
-    def backward(g):
-        # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
-        scale = g.reshape(-1) if reduction == "none" else g / divisor
-        grad = exps * (scale / total)[:, None]
-        grad.ravel()[picked] -= scale
-        return (grad if grad.shape == data.shape else grad.reshape(data.shape),)
+    saved = (exps, total, picked, None if reduction == "none" else divisor, data.shape)
+    return _make(np.asarray(out), (logits,), _cross_entropy_backward, saved)
 
-    return _make(np.asarray(out), (logits,), backward)
+
+def _cross_entropy_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
+    # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
+    exps, total, picked, divisor, shape = saved
+    scale = g.reshape(-1) if divisor is None else g / divisor  # None: reduction "none"
+    grad = exps * (scale / total)[:, None]
+    grad.ravel()[picked] -= scale
+    return (grad if grad.shape == shape else grad.reshape(shape),)
 
 
 @functools.lru_cache(maxsize=64)
@@ -144,16 +150,21 @@ def linear(x: Tensor, weight: Tensor) -> Tensor:
         raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}"
                          ) from None
 
-    def backward(g):
-        g_rows = g.reshape(out.shape) if flat else g
-        grad_x = g_rows.dot(w)
-        if getattr(weight, "_spare", None) is None:  # the common case: zero_grad() kept none
-            grad_w = g_rows.T.dot(rows)
-        else:
-            grad_w = _dot_into_spare(weight, g_rows.T, rows)
-        return grad_x.reshape(a.shape) if flat else grad_x, grad_w
+    if flat:
+        return _make(out.reshape(*a.shape[:-1], -1), (x, weight), _linear_backward,
+                     (rows, w, weight, a.shape))
+    return _make(out, (x, weight), _linear_backward, (rows, w, weight, None))
 
-    return _make(out.reshape(*a.shape[:-1], -1) if flat else out, (x, weight), backward)
+
+def _linear_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows, w, weight, shape = saved  # shape: the input's, if it was not 2-D
+    g_rows = g if shape is None else g.reshape(len(rows), -1)
+    grad_x = g_rows.dot(w)
+    if getattr(weight, "_spare", None) is None:  # the common case: zero_grad() kept none
+        grad_w = g_rows.T.dot(rows)
+    else:
+        grad_w = _dot_into_spare(weight, g_rows.T, rows)
+    return grad_x if shape is None else grad_x.reshape(shape), grad_w
 
 
 def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | None = None
@@ -175,13 +186,17 @@ def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | No
     scale = (np.square(rows).dot(means) + eps) ** -0.5
     out = rows * scale
 
-    def backward(g):
-        # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
-        g = g.reshape(out.shape) if flat else g
-        grad = scale * (g - out * (g * out).dot(means))
-        return (grad.reshape(a.shape) if flat else grad,)
+    if flat:
+        return _make(out.reshape(a.shape), (x,), _rms_norm_backward, (out, scale, means, a.shape))
+    return _make(out, (x,), _rms_norm_backward, (out, scale, means, None))
 
-    return _make(out.reshape(a.shape) if flat else out, (x,), backward)
+
+def _rms_norm_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
+    # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
+    out, scale, means, shape = saved  # out as rows; shape: the input's, if it was not rows
+    g = g if shape is None else g.reshape(out.shape)
+    grad = scale * (g - out * (g * out).dot(means))
+    return (grad if shape is None else grad.reshape(shape),)
 
 
 def _group_size(shape: tuple[int, ...], normalized_shape: int | tuple[int, ...]) -> int:
@@ -210,7 +225,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     p = _attention_weights(q, k, scale, attn_mask, is_causal)
 
-    def backward(g):
+    def backward(_, g):
         grad_q, grad_k, grad_v = _attention_backward(g, p, q, k, v, scale)
         # Batch dimensions may have been broadcast: sum them back to each input's shape.
         return (_unbroadcast(grad_q, q.shape), _unbroadcast(grad_k, k.shape),
@@ -245,14 +260,17 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
     p = _attention_weights(q, k, scale, None, is_causal)
     out = (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
-    def backward(g):
-        g = g.reshape(batch + (length, num_heads, head_dim)).swapaxes(-2, -3)
-        # The three gradients land in their slots of one packed array: no concatenation.
-        grad = np.empty_like(packed)
-        _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))
-        return (grad.reshape(a.shape),)
+    saved = (p, q, k, v, scale, packed, to_heads, batch + (length, num_heads, head_dim))
+    return _make(out, (qkv,), _multi_head_attention_backward, saved)
 
-    return _make(out, (qkv,), backward)
+
+def _multi_head_attention_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
+    p, q, k, v, scale, packed, to_heads, heads_shape = saved
+    g = g.reshape(heads_shape).swapaxes(-2, -3)
+    # The three gradients land in their slots of one packed array: no concatenation.
+    grad = np.empty_like(packed)
+    _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))
+    return (grad.reshape(packed.shape[:-3] + (-1,)),)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,9 +1,14 @@
 """The vectorized engine: a ``Tensor`` is a NumPy array that remembers how it was computed.
 
-Each op computes its forward value with NumPy and records a closure that maps
-the gradient of its output to the gradients of its inputs (never changing that
-incoming gradient in place, so one array can safely flow to several inputs). Each
-closure returns gradients of exactly its inputs' shapes: the broadcasting ops
+Each op computes its forward value with NumPy and records a backward function
+``backward(saved, g)`` that maps the gradient ``g`` of its output to the gradients
+of its inputs (never changing ``g`` in place, so one array can safely flow to
+several inputs), with ``saved`` what the op kept for it. Most ops here record a
+closure, which keeps what it needs itself (``saved`` is None); the few on a GPT
+training step's path (here and in ``functional``) name a module-level function and
+keep a tuple instead, which costs less to make and to free than a closure and its
+cells (about 2% of a step at microgpt's size: ``benchmarks/SPEED.md``).
+Each backward returns gradients of exactly its inputs' shapes: the broadcasting ops
 share one wrapper, ``_elementwise``, that sums a broadcast input's gradient back
 to the input's shape. Names and semantics follow PyTorch:
 ``.grad`` is filled on leaf tensors that require grad, and it accumulates
@@ -49,7 +54,8 @@ def is_grad_enabled() -> bool:
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_seq", "_spare")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_saved", "_seq",
+                 "_spare")
     __array_ufunc__ = None  # make `ndarray <op> Tensor` defer to Tensor's reflected ops
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -63,6 +69,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Callable | None = None
+        self._saved: Any = None  # what an op's result keeps for _backward
         self._seq = _next_sequence()
         self._spare: np.ndarray | None = None  # see zero_grad()
 
@@ -133,7 +140,7 @@ class Tensor:
                     node = pop(queue)[1]
                     g, node.grad = node.grad, None
                     # Every op returns one gradient per parent, of exactly that parent's shape.
-                    for parent, parent_grad in zip(node._parents, node._backward(g)):
+                    for parent, parent_grad in zip(node._parents, node._backward(node._saved, g)):
                         if parent._backward is not None:  # an op's result (so it requires grad)
                             held = parent.grad
                             if held is None:
@@ -161,27 +168,27 @@ class Tensor:
 
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, Tensor) and other.data.shape == self.data.shape:  # common, cheap
-            return _make(self.data + other.data, (self, other), _to_both)
+            return _make(self.data + other.data, (self, other), _add_backward)
         other = _lift(other)
         out = _broadcasting(np.add, self.data, other.data, "+")
-        return _elementwise(out, (self, other), _to_both)
+        return _elementwise(out, (self, other), _add_backward)
 
     def __sub__(self, other: Any) -> Tensor:
         other = _lift(other)
         out = _broadcasting(np.subtract, self.data, other.data, "-")
-        return _elementwise(out, (self, other), lambda g: (g, -g))
+        return _elementwise(out, (self, other), lambda _, g: (g, -g))
 
     def __mul__(self, other: Any) -> Tensor:
         other = _lift(other)
         a, b = self.data, other.data
         out = _broadcasting(np.multiply, a, b, "*")
-        return _elementwise(out, (self, other), lambda g: (g * b, g * a))
+        return _elementwise(out, (self, other), lambda _, g: (g * b, g * a))
 
     def __truediv__(self, other: Any) -> Tensor:
         other = _lift(other)
         a, b = self.data, other.data
         out = _broadcasting(np.divide, a, b, "/")
-        return _elementwise(out, (self, other), lambda g: (g / b, -g * out / b))
+        return _elementwise(out, (self, other), lambda _, g: (g / b, -g * out / b))
 
     def __radd__(self, other: Any) -> Tensor:
         return self + other
@@ -196,26 +203,26 @@ class Tensor:
         return _lift(other) / self
 
     def __neg__(self) -> Tensor:
-        return _make(-self.data, (self,), lambda g: (-g,))
+        return _make(-self.data, (self,), lambda _, g: (-g,))
 
     def __pow__(self, exponent: float) -> Tensor:
         if isinstance(exponent, Tensor) or not np.isscalar(exponent):
             raise TypeError("Tensor ** supports a number exponent only")
         a = self.data
         out = a**exponent
-        return _make(out, (self,), lambda g: (g * (exponent * a ** (exponent - 1)),))
+        return _make(out, (self,), lambda _, g: (g * (exponent * a ** (exponent - 1)),))
 
     def exp(self) -> Tensor:
         out = np.exp(self.data)
-        return _make(out, (self,), lambda g: (g * out,))
+        return _make(out, (self,), lambda _, g: (g * out,))
 
     def log(self) -> Tensor:
         a = self.data
-        return _make(np.log(a), (self,), lambda g: (g / a,))
+        return _make(np.log(a), (self,), lambda _, g: (g / a,))
 
     def relu(self) -> Tensor:
         a = self.data
-        return _make(np.maximum(a, 0.0), (self,), lambda g: (g * (a > 0),))
+        return _make(np.maximum(a, 0.0), (self,), _relu_backward, a)
 
     # ---- matrix product ---------------------------------------------------------------------
 
@@ -229,7 +236,7 @@ class Tensor:
             raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
         out = _broadcasting(np.matmul, a, b, "@")
 
-        def backward(g):
+        def backward(_, g):
             if a.ndim == 1 and b.ndim == 1:  # a dot product: out is a scalar
                 return g * b, g * a
             # Treat a 1-D operand as a matrix (row for a, column for b), as np.matmul does.
@@ -255,7 +262,7 @@ class Tensor:
         shape = self.data.shape
         axes = _normalize_axes(axis, self.data.ndim)
 
-        def backward(g):
+        def backward(_, g):
             return (_spread(g, shape, axes),)
 
         return _make(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward)
@@ -265,7 +272,7 @@ class Tensor:
         axes = _normalize_axes(axis, self.data.ndim)
         count = int(np.prod([shape[i] for i in axes]))
 
-        def backward(g):
+        def backward(_, g):
             return (_spread(g / count, shape, axes),)
 
         return _make(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward)
@@ -283,7 +290,7 @@ class Tensor:
         keep_shape = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
         out = out.reshape(keep_shape) if keepdims else out
 
-        def backward(g):
+        def backward(_, g):
             grad_moved = np.zeros_like(moved)
             np.put_along_axis(grad_moved, arg, g.reshape(arg.shape), axis=-1)
             moved_shape = [a.shape[i] for i in permutation]
@@ -297,7 +304,7 @@ class Tensor:
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = tuple(shape[0])
         original = self.data.shape
-        return _make(self.data.reshape(shape), (self,), lambda g: (g.reshape(original),))
+        return _make(self.data.reshape(shape), (self,), lambda _, g: (g.reshape(original),))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Permute the dimensions, as ``np.transpose`` does; no axes reverses them."""
@@ -310,7 +317,7 @@ class Tensor:
         except (ValueError, TypeError):
             raise ValueError(f"transpose axes {axes} do not permute {ndim} axes") from None
         inverse = _inverse_permutation(axes)
-        return _make(out, (self,), lambda g: (g.transpose(inverse),))
+        return _make(out, (self,), lambda _, g: (g.transpose(inverse),))
 
     permute = transpose
 
@@ -335,15 +342,7 @@ class Tensor:
             message = f"index out of range for a tensor of shape {data.shape}: {error}"
             raise IndexError(message) from None
 
-        def backward(g):
-            grad = np.zeros(data.shape, data.dtype)
-            if basic:  # a view: every element is picked at most once
-                grad[index] = g
-            else:  # integer arrays may repeat an index: scatter-add
-                np.add.at(grad, index, g)
-            return (grad,)
-
-        return _make(out, (self,), backward)
+        return _make(out, (self,), _index_backward, (data, index, basic))
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         """``value`` where ``mask`` is true, ``self`` elsewhere (the mask broadcasts)."""
@@ -352,7 +351,7 @@ class Tensor:
                             self.data)
         if out.shape != self.data.shape:
             raise ValueError(f"mask of shape {mask.shape} does not fit a tensor of {self.shape}")
-        return _make(out, (self,), lambda g: (np.where(mask, 0, g),))
+        return _make(out, (self,), lambda _, g: (np.where(mask, 0, g),))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -362,29 +361,56 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     out = _broadcasting(np.where, condition, a.data, "where", b.data)
     zero = np.zeros((), out.dtype)
     return _elementwise(
-        out, (a, b), lambda g: (np.where(condition, g, zero), np.where(condition, zero, g))
+        out, (a, b), lambda _, g: (np.where(condition, g, zero), np.where(condition, zero, g))
     )
 
 
-def _make(data: np.ndarray, parents: tuple, backward: Callable | None) -> Tensor:
-    """An op's result; it joins the graph only if grad is on and a parent requires grad."""
+def _make(data: np.ndarray, parents: tuple, backward: Callable | None, saved: Any = None
+          ) -> Tensor:
+    """An op's result; it joins the graph only if grad is on and a parent requires grad.
+
+    ``backward(saved, g)`` gives the gradients of ``parents`` from the gradient ``g`` of it.
+    """
     out = _new_tensor(Tensor)
     out.data, out.grad, out._seq = data, None, _next_sequence()
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad, out._parents, out._backward = True, parents, backward
+                out._saved = saved
                 return out
-    out.requires_grad, out._parents, out._backward = False, (), None
+    out.requires_grad, out._parents, out._backward, out._saved = False, (), None, None
     return out
 
 
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _to_both(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The backward of a sum: the gradient passes unchanged to both terms."""
+# ---- backward functions of the ops on a GPT step's hot path: (saved, g) -> input gradients --
+
+
+def _add_backward(_: None, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient of a sum passes unchanged to both terms."""
     return g, g
+
+
+def _relu_backward(a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray]:
+    """relu(a) has slope 1 where a > 0, else 0."""
+    return (g * (a > 0),)
+
+
+def _index_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
+    """The picked entries get the gradient, all others 0."""
+    data, index, basic = saved
+    grad = np.zeros(data.shape, data.dtype)
+    if basic:  # a view: every element is picked at most once
+        grad[index] = g
+    else:  # integer arrays may repeat an index: scatter-add
+        np.add.at(grad, index, g)
+    return (grad,)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
 
 
 def _lift(x: Any) -> Tensor:
@@ -402,6 +428,7 @@ def _lift(x: Any) -> Tensor:
         constant.data = np.asarray(x)
     constant.grad, constant.requires_grad, constant._parents, constant._backward = (
         None, False, (), None)
+    constant._saved = None
     constant._seq = -1  # never visited by backward(): it requires no grad
     return constant
 
@@ -415,7 +442,8 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str, *more) 
         raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
 
 
-def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
+def _elementwise(out: np.ndarray, parents: tuple, backward: Callable, saved: Any = None
+                 ) -> Tensor:
     """The node of a broadcasting op, whose backward gives gradients of the output's shape.
 
     Where an input was broadcast, its gradient is summed back to the input's own shape.
@@ -425,11 +453,11 @@ def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
         if getattr(p.data, "shape", ()) != shape:  # a number's shape is ()
             break
     else:  # nothing was broadcast
-        return _make(out, parents, backward)
+        return _make(out, parents, backward, saved)
     shapes = [getattr(p.data, "shape", ()) for p in parents]
 
-    def unbroadcasting_backward(g):
-        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(g), shapes)]
+    def unbroadcasting_backward(_, g):
+        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(saved, g), shapes)]
 
     return _make(out, parents, unbroadcasting_backward)
 

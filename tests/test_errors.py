@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from reference import BINARY_OPS
@@ -101,6 +103,13 @@ def test_backward_without_grad_on_non_scalar_raises_runtime_error(shape):
 def test_rms_norm_rejects_a_normalized_shape_that_does_not_end_the_shape(normalized_shape):
     with pytest.raises(ValueError, match="does not end the shape"):
         F.rms_norm(Tensor(np.ones((2, 3))), normalized_shape)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4, 2, 3), (3,)])
+def test_linear_rejects_an_input_whose_features_do_not_match_the_weight(shape):
+    with pytest.raises(ValueError, match=rf"linear: input of shape {re.escape(str(shape))} "
+                                         r"for a weight of shape \(4, 5\)"):
+        F.linear(Tensor(np.ones(shape)), Tensor(np.ones((4, 5))))
 
 
 def test_multi_head_attention_rejects_a_tensor_without_positions():

@@ -189,6 +189,20 @@ def test_zero_grad_reuses_an_unreferenced_gradient_array_for_the_next_gradient()
     np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
 
 
+def test_adam_zero_grad_keeps_a_large_gradient_array_for_reuse_too():
+    small = Tensor(np.ones((2, 2)), requires_grad=True)
+    w = Tensor(np.ones((OUT, IN)), requires_grad=True)
+    opt = optim.Adam([small, w])
+    x1, x2 = two_inputs()
+    (linear_loss(w, x1) + small.sum()).backward()
+    first = id(w.grad)
+    opt.zero_grad()
+    assert small.grad is None and w.grad is None
+    (linear_loss(w, x2) + small.sum()).backward()
+    assert id(w.grad) == first  # the same array, rewritten
+    np.testing.assert_array_equal(w.grad, COEFFICIENTS.T @ x2)
+
+
 def test_zero_grad_never_rewrites_a_gradient_array_someone_still_holds():
     w = Tensor(np.ones((OUT, IN)), requires_grad=True)
     x1, x2 = two_inputs()

@@ -653,6 +653,26 @@ def test_only_leaves_that_require_grad_get_grad():
     np.testing.assert_array_equal(x.grad, 2 * x.data * constant.data**2)
 
 
+def test_a_backward_pass_that_raises_leaves_no_gradient_on_intermediate_results():
+    """While a result waits to be visited its summed gradient sits in its .grad: an error
+    on the way must not leave it there for the next backward() to add in."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    doubled = x * 2.0
+    exped = doubled.exp()
+    loss = (doubled + exped).sum()  # visits: the sum, the +, exped, then doubled
+
+    def failing(saved, g):
+        raise ArithmeticError("in exp's backward")
+
+    exped._backward = failing  # doubled's gradient from the + is waiting at this point
+    with pytest.raises(ArithmeticError):
+        loss.backward()
+    assert doubled.grad is None and exped.grad is None and x.grad is None
+    # A new graph over the same leaf is unaffected.
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
 def test_no_grad_records_no_graph_and_restores_recording_afterwards():
     x = Tensor([1.0, 2.0], requires_grad=True)
     with tensorgrad.no_grad():
