@@ -34,7 +34,7 @@ _sum, _max = np.add.reduce, np.maximum.reduce
 
 def _sums(a: np.ndarray, axis: int) -> np.ndarray:
     """Sums along ``axis``, kept as a dimension of length 1."""
-    if not a.ndim or axis not in (-1, a.ndim - 1):
+    if axis != -1 and axis != a.ndim - 1 or not a.ndim:
         return _sum(a, axis=axis, keepdims=True)
     ones = _column(a.shape[-1], 1, a.dtype)
     return a.dot(ones) if a.ndim == 2 else a @ ones
@@ -51,9 +51,10 @@ def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
     return column
 
 
-def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+def _softmax(x: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Softmax along ``axis``, into ``out`` if given (which may be ``x`` itself)."""
     # Shifting by the maximum changes nothing mathematically and keeps exp() finite.
-    e = x - _max(x, axis=axis, keepdims=True)
+    e = np.subtract(x, _max(x, axis=axis, keepdims=True), out=out)
     np.exp(e, out=e)
     e /= _sums(e, axis)
     return e
@@ -289,11 +290,7 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, attn_mask: An
         scores += _causal_bias(q.shape[-2], k.shape[-2])
     elif attn_mask is not None:
         scores = np.where(attn_mask, scores, -np.inf)
-    # _softmax(scores, -1), in place: the scores are ours
-    scores -= _max(scores, axis=-1, keepdims=True)
-    np.exp(scores, out=scores)
-    scores /= scores @ _column(scores.shape[-1], 1, scores.dtype)
-    return scores
+    return _softmax(scores, -1, out=scores)  # in place: the scores are ours
 
 
 def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray,
@@ -305,7 +302,7 @@ def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarr
     """
     grad_v = np.matmul(p.swapaxes(-1, -2), g, out=out[2])
     grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
-    grad_scores -= (grad_scores * p) @ _column(p.shape[-1], 1, p.dtype)  # row sums
+    grad_scores -= _sums(grad_scores * p, -1)
     grad_scores *= p
     grad_scores *= scale
     grad_q = np.matmul(grad_scores, k, out=out[0])
