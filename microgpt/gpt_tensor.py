@@ -77,7 +77,7 @@ def softmax(logits: Tensor) -> Tensor:
 
 
 def rmsnorm(x: Tensor) -> Tensor:
-    return F.rms_norm(x, x.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
+    return F.rms_norm(x, x.data.shape[-1], 1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
 
 
 def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,

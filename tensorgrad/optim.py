@@ -113,7 +113,9 @@ class Adam:
         grads = [p.grad.ravel() for p in params]
         chunks = group.chunks if isinstance(index, slice) else _chunks([g.size for g in grads])
         if len(chunks) == 1:  # a small model: one gathering, one update, no slicing
-            g, tmp = group.grad[:flat.size], group.scratch[:flat.size]
+            g, tmp = group.grad, group.scratch
+            if flat.size < g.size:  # only some of the parameters
+                g, tmp = g[:flat.size], tmp[:flat.size]
             np.concatenate(grads, out=g, casting="same_kind")
             self._update_chunk(flat, m, v, g, tmp)
         else:  # chunk by chunk, so that a large model's dozen passes run in cache, not memory;

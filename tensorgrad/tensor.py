@@ -158,9 +158,9 @@ class Tensor:
         for leaf, g in leaves.items():
             if leaf.grad is not None:
                 leaf.grad = leaf.grad + g
-            elif g.base is None and id(g) not in handed_out and g.dtype == leaf.data.dtype:
+            elif g.base is None and (key := id(g)) not in handed_out and g.dtype == leaf.data.dtype:
                 leaf.grad = g  # freshly computed by an op: no copy needed
-                handed_out.add(id(g))
+                handed_out.add(key)
             else:
                 leaf.grad = np.array(g, dtype=leaf.data.dtype)
 
