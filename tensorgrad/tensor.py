@@ -383,9 +383,6 @@ def _make(data: np.ndarray, parents: tuple, backward: Callable | None, saved: An
     return out
 
 
-# ---- helpers ----------------------------------------------------------------------------------
-
-
 # ---- backward functions of the ops on a GPT step's hot path: (saved, g) -> input gradients --
 
 
@@ -442,8 +439,7 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str, *more) 
         raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
 
 
-def _elementwise(out: np.ndarray, parents: tuple, backward: Callable, saved: Any = None
-                 ) -> Tensor:
+def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
     """The node of a broadcasting op, whose backward gives gradients of the output's shape.
 
     Where an input was broadcast, its gradient is summed back to the input's own shape.
@@ -453,11 +449,11 @@ def _elementwise(out: np.ndarray, parents: tuple, backward: Callable, saved: Any
         if getattr(p.data, "shape", ()) != shape:  # a number's shape is ()
             break
     else:  # nothing was broadcast
-        return _make(out, parents, backward, saved)
+        return _make(out, parents, backward)
     shapes = [getattr(p.data, "shape", ()) for p in parents]
 
     def unbroadcasting_backward(_, g):
-        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(saved, g), shapes)]
+        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(None, g), shapes)]
 
     return _make(out, parents, unbroadcasting_backward)
 
