@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from microgpt.data import DataError
+from microgpt.options import non_negative_float, non_negative_int, positive_int
 from microgpt.train import DTYPES, Hyperparameters
 
 from .engines import ENGINES, restore_torch_threads, torch_threads, torch_unavailable
@@ -51,36 +52,6 @@ DEFAULTS: dict[str, tuple[Any, Any]] = {
     "scalar_budget": (15.0, 3.0),
     "run_budget": (60.0, 5.0),
 }
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
 
 
 def _choices(allowed: Sequence[str], what: str):
@@ -126,23 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
                            "thread pools, which moves some timings")
 
     how = parser.add_argument_group("how much to measure (defaults: full run / --quick)")
-    how.add_argument("--steps", type=_positive_int, metavar="N",
+    how.add_argument("--steps", type=positive_int, metavar="N",
                      help="training steps per timed window (100 / 5)")
-    how.add_argument("--scalar-steps", type=_positive_int, metavar="N",
+    how.add_argument("--scalar-steps", type=positive_int, metavar="N",
                      help="steps per timed window of the slow scalar engine (1 / 1)")
-    how.add_argument("--repeats", type=_positive_int, metavar="N",
+    how.add_argument("--repeats", type=positive_int, metavar="N",
                      help="timed windows per engine and configuration (5 / 3)")
-    how.add_argument("--warmup", type=_non_negative_int, metavar="N",
+    how.add_argument("--warmup", type=non_negative_int, metavar="N",
                      help="untimed steps before the windows, after the agreement check (2 / 1)")
-    how.add_argument("--window-seconds", type=_seconds, metavar="SECONDS",
+    how.add_argument("--window-seconds", type=non_negative_float, metavar="SECONDS",
                      help="end a timed window early, after at least one step, once it has run "
                           "this long (1 / 0.2)")
-    how.add_argument("--scalar-budget", type=_seconds, metavar="SECONDS",
+    how.add_argument("--scalar-budget", type=non_negative_float, metavar="SECONDS",
                      help="run the scalar engine at a sweep point only if its steps there "
                           "should take at most this long (15 / 3)")
-    how.add_argument("--run-steps", type=_positive_int, default=Hyperparameters.steps,
+    how.add_argument("--run-steps", type=positive_int, default=Hyperparameters.steps,
                      metavar="N", help="length of the full training run (default %(default)s)")
-    how.add_argument("--run-budget", type=_seconds, metavar="SECONDS",
+    how.add_argument("--run-budget", type=non_negative_float, metavar="SECONDS",
                      help="measure an engine's full run only if it should take at most this "
                           "long, else extrapolate it (60 / 5)")
 

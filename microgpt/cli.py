@@ -37,6 +37,7 @@ from . import allocator, checkpoint, gpt_tensor, plot, resume
 from .checkpoint import Checkpoint, CheckpointError
 from .data import DataError, find_dataset, load_docs
 from .model import GPTConfig, num_params
+from .options import fraction, non_negative_int, positive_float, positive_int
 from .plot import PlotError
 from .progress import Progress
 from .resume import TrainingState
@@ -103,28 +104,6 @@ class _Explicit(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         setattr(namespace, self.dest, values)
         namespace.explicit = namespace.explicit | {self.dest}
-
-
-def _number(kind: type[int] | type[float], noun: str, accept: Callable[[float], bool]
-            ) -> Callable[[str], int | float]:
-    """An argparse ``type`` accepting finite numbers of ``kind`` for which ``accept`` holds."""
-
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and accept(value)):
-            raise argparse.ArgumentTypeError(f"must be {noun}, not {text!r}")
-        return value
-
-    return parse
-
-
-positive_int = _number(int, "a positive integer", lambda x: x > 0)
-positive_float = _number(float, "a positive number", lambda x: x > 0)
-non_negative_int = _number(int, "an integer >= 0", lambda x: x >= 0)
-fraction = _number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
 
 
 # ---- arguments shared between subcommands -------------------------------------------------------
