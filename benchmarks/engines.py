@@ -38,6 +38,7 @@ import numpy as np
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.model import GPTConfig, pad_batch
 from microgpt.train import DTYPES, Hyperparameters, cast
+from tensorgrad import Tensor
 
 from . import memory, numpy_gpt
 from .workloads import Workload
@@ -167,7 +168,14 @@ class TensorTrainer(ModuleTrainer):
         super().__init__(gpt_tensor, state, config, hp)
 
     def graph_nodes(self, loss: Any) -> int | None:
-        return count_reachable(loss, lambda tensor: tensor._parents)
+        return count_reachable(loss, _tensor_inputs)
+
+
+def _tensor_inputs(tensor: Tensor) -> list[Tensor]:
+    """The tensors an op's result was computed from (none for a leaf)."""
+    if tensor.grad_fn is None:
+        return []
+    return [x for x in tensor.grad_fn.inputs if isinstance(x, Tensor)]
 
 
 class NumpyTrainer(Trainer):

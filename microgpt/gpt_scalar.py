@@ -150,12 +150,18 @@ class Adam:
         for p in self.params:
             p.grad = 0.0
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The moments (in parameter order) and the step count, like tensorgrad's Adam."""
-        return {"m": np.array(self.m), "v": np.array(self.v), "step": np.array(self.step_count)}
+    def state_dict(self) -> dict:
+        """tensorgrad's (and PyTorch's) layout: each parameter's step and moments by number."""
+        state = {i: {"step": self.step_count, "exp_avg": np.array(m), "exp_avg_sq": np.array(v)}
+                 for i, (m, v) in enumerate(zip(self.m, self.v))}
+        return {"state": state, "param_groups": [{"lr": self.lr, "betas": self.betas,
+                                                  "eps": self.eps,
+                                                  "params": list(range(len(self.params)))}]}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        if len(state["m"]) != len(self.params) or len(state["v"]) != len(self.params):
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = state_dict["state"]
+        if sorted(state) != list(range(len(self.params))):
             raise ValueError("optimizer state does not match the parameters")
-        self.m, self.v = state["m"].tolist(), state["v"].tolist()
-        self.step_count = int(state["step"])
+        self.m = [float(state[i]["exp_avg"]) for i in range(len(self.params))]
+        self.v = [float(state[i]["exp_avg_sq"]) for i in range(len(self.params))]
+        self.step_count = int(state[0]["step"])

@@ -73,11 +73,11 @@ linear = F.linear  # linear(x, w) = x @ w.T, one node (a wrapper would only add 
 
 
 def softmax(logits: Tensor) -> Tensor:
-    return F.softmax(logits, axis=-1)
+    return F.softmax(logits, dim=-1)
 
 
 def rmsnorm(x: Tensor) -> Tensor:
-    return F.rms_norm(x, x.data.shape[-1], 1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
+    return F.rms_norm(x, x.data.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
 
 
 def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
@@ -95,13 +95,13 @@ def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
     b, _, n, _ = q.shape
     mask = _causal_mask(n, keys[li].shape[2])
     out = F.scaled_dot_product_attention(q, keys[li], values[li], attn_mask=mask)
-    return out.transpose(0, 2, 1, 3).reshape(b, n, config.n_embd)
+    return out.transpose(1, 2).reshape(b, n, config.n_embd)
 
 
 def _split_qkv(qkv: Tensor, config: GPTConfig) -> tuple[Tensor, Tensor, Tensor]:
     """(B, n, 3C) -> q, k, v each (B, n_head, n, head_dim): each head a batch of its own."""
     b, n, _ = qkv.shape
-    heads = qkv.reshape(b, n, 3, config.n_head, config.head_dim).transpose(2, 0, 3, 1, 4)
+    heads = qkv.reshape(b, n, 3, config.n_head, config.head_dim).permute(2, 0, 3, 1, 4)
     return heads[0], heads[1], heads[2]
 
 

@@ -151,13 +151,21 @@ class Trainer:
         By name, not in the optimizer's flat order: that order is the engine's own (the
         tensor engine may stack matrices), and a checkpoint must not depend on it.
         """
-        state = self.optimizer.state_dict()
-        return OptimizerState(m=self._by_name(state["m"]), v=self._by_name(state["v"]),
-                              step=int(state["step"]))
+        state = self.optimizer.state_dict()["state"]
+        m, v = ([np.ravel(state[i][name]) for i in sorted(state)] for name in ("exp_avg",
+                                                                              "exp_avg_sq"))
+        return OptimizerState(m=self._by_name(np.concatenate(m)),
+                              v=self._by_name(np.concatenate(v)),
+                              step=int(state[0]["step"]))
 
     def _load_optimizer_state(self, state: OptimizerState) -> None:
         m, v = self._flat(state.m), self._flat(state.v)
-        self.optimizer.load_state_dict({"m": m, "v": v, "step": np.array(state.step)})
+        params = self.engine.parameters(self.params)
+        sizes = np.cumsum([0, *(np.size(p.data) for p in params)])
+        self.optimizer.load_state_dict({"state": {
+            i: {"step": state.step, "exp_avg": m[a:b].reshape(np.shape(p.data)),
+                "exp_avg_sq": v[a:b].reshape(np.shape(p.data))}
+            for i, (p, a, b) in enumerate(zip(params, sizes[:-1], sizes[1:]))}})
 
     def _by_name(self, flat: Sequence[float] | np.ndarray) -> dict[str, np.ndarray]:
         """Values in the engine's parameter order, as a state dict (weights' names, shapes)."""

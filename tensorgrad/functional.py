@@ -1,22 +1,15 @@
-"""Composite functions a GPT needs, fused: one graph node each, with a hand-derived backward.
+"""What a GPT needs beyond the primitives, each one fused ``Function``: one graph node with
+a hand-derived backward, where a composition of primitives makes three to ten.
 
-Each could be composed from primitives (``tests/reference.py`` does exactly that,
-and the tests hold these fused versions against the compositions and against
-the scalar engine). Fusing makes one node where the composition makes three to
-ten; at microgpt's sizes a step's cost is mostly per-node and per-call overhead,
-so fusing the handful of composites a GPT uses pays (see the README's benchmarks).
-Names and arguments follow ``torch.nn.functional``. The four that a training step
-runs (``linear``, ``rms_norm``, ``multi_head_attention``, ``cross_entropy``) keep
-what their backward needs in a tuple and name a backward function, defined right
-below each, instead of a closure: cheaper to make and to free (``tensor.py``).
+Names and arguments follow ``torch.nn.functional``; ``multi_head_attention`` goes beyond
+it. ``tests/reference.py`` composes each from primitives, and the tests hold the fused
+ops against those compositions and against the scalar engine.
 
-Reductions call the ufuncs directly (``np.add.reduce``): ``ndarray.sum`` and
-``mean`` pass through Python wrappers that cost more than the sums themselves
-at these sizes. Sums and means along the last axis are matrix products with a
-column of ones (or of 1/n): NumPy reduces a short innermost axis element by
-element, several times slower than BLAS's matrix-vector product (4096 rows of
-16: 27 against 4 us). Products of two matrices call ``ndarray.dot``: the same
-BLAS call, and the same result, as ``@``, with about 0.6 us less dispatch.
+At microgpt's sizes a step costs mostly per-call overhead, so the sums along the last
+dimension are matrix products with a column of ones (NumPy reduces a short innermost
+axis element by element, several times slower than BLAS's matrix-vector product), and
+products of two matrices call ``ndarray.dot`` (the same BLAS call as ``@``, with less
+dispatch). ``benchmarks/SPEED.md`` has the measurements.
 """
 
 from __future__ import annotations
@@ -27,22 +20,21 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _dot_into_spare, _make, _unbroadcast
+from .ops import _floating, _sum_to
+from .tensor import Function, Tensor, _dim
 
-_sum, _max = np.add.reduce, np.maximum.reduce
+_max = np.maximum.reduce
 
 
-def _sums(a: np.ndarray, axis: int) -> np.ndarray:
-    """Sums along ``axis``, kept as a dimension of length 1."""
-    if axis != -1 and axis != a.ndim - 1 or not a.ndim:
-        return _sum(a, axis=axis, keepdims=True)
+def _row_sums(a: np.ndarray) -> np.ndarray:
+    """Sums along the last dimension, kept as a dimension of length 1."""
     ones = _column(a.shape[-1], 1, a.dtype)
     return a.dot(ones) if a.ndim == 2 else a @ ones
 
 
 @functools.lru_cache(maxsize=256)
 def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
-    """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count) rows.
+    """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count).
 
     256 are kept: attention's row sums alone use one per sequence length.
     """
@@ -51,83 +43,136 @@ def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
     return column
 
 
-def _softmax(x: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
-    """Softmax along ``axis``, into ``out`` if given (which may be ``x`` itself)."""
+def _last(a: np.ndarray, dim: int) -> np.ndarray:
+    """``a`` with dimension ``dim`` (non-negative) moved last: a view."""
+    return a if dim == a.ndim - 1 else np.moveaxis(a, dim, -1)
+
+
+def _from_last(a: np.ndarray, dim: int) -> np.ndarray:
+    """The inverse of ``_last``."""
+    return a if dim == a.ndim - 1 else np.moveaxis(a, -1, dim)
+
+
+def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Softmax along the last dimension, into ``out`` if given (which may be ``x``)."""
     # Shifting by the maximum changes nothing mathematically and keeps exp() finite.
-    e = np.subtract(x, _max(x, axis=axis, keepdims=True), out=out)
+    e = np.subtract(x, _max(x, axis=-1, keepdims=True), out=out)
     np.exp(e, out=e)
-    e /= _sums(e, axis)
+    e /= _row_sums(e)
     return e
 
 
-def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    shifted = x - _max(x, axis=axis, keepdims=True)
-    shifted -= np.log(_sums(np.exp(shifted), axis))
-    return shifted
+# ---- softmax and log_softmax ------------------------------------------------------------------
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``."""
-    p = _softmax(x.data, axis)
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        p = _from_last(_softmax(_last(_floating(x), dim)), dim)
+        ctx.saved_tensors = (p,)
+        return p
 
-    def backward(_, g):
-        # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian.
-        return (p * (g - _sums(g * p, axis)),)
-
-    return _make(p, (x,), backward)
-
-
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - log(sum(exp(x))) along ``axis``, stable for large logits."""
-    out = _log_softmax(x.data, axis)
-
-    def backward(_, g):
-        return (g - np.exp(out) * _sums(g, axis),)
-
-    return _make(out, (x,), backward)
+    @staticmethod
+    def backward(ctx, grad):
+        # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian
+        (p,) = ctx.saved_tensors
+        dim = ctx.inputs[1]
+        g, q = _last(grad, dim), _last(p, dim)
+        return _from_last(q * (g - _row_sums(g * q)), dim), None
 
 
-def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of integer ``targets`` under softmax(``logits``).
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        x = _last(_floating(x), dim)
+        shifted = x - _max(x, axis=-1, keepdims=True)
+        shifted -= np.log(_row_sums(np.exp(shifted)))
+        ctx.saved_tensors = (shifted,)
+        return _from_last(shifted, dim)
 
-    ``logits`` has shape (..., C) and ``targets`` the leading shape (...). ``reduction``
-    is "mean" (the default, as in PyTorch), "sum", or "none" for one loss per target.
-    """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    targets = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if targets.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy targets must be integers, not {targets.dtype}")
-    data = logits.data
-    if targets.shape != data.shape[:-1]:
-        raise ValueError(
-            f"cross_entropy: targets of shape {targets.shape} for logits of shape {logits.shape}"
-        )
-    num_classes = data.shape[-1]
-    rows = data if data.ndim == 2 else data.reshape(-1, num_classes)
-    flat_targets = targets if targets.ndim == 1 else targets.reshape(-1)
-    try:  # each target's place in the flattened logits; one call also checks the range
-        picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets), rows.shape)
-    except ValueError:
-        raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}") from None
-    shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
-    exps = np.exp(shifted)
-    total = exps.dot(_column(num_classes, 1, exps.dtype))[:, 0]
-    losses = np.log(total) - shifted.ravel()[picked]
-    divisor = max(targets.size, 1) if reduction == "mean" else 1
-    out = losses.reshape(targets.shape) if reduction == "none" else _sum(losses) / divisor
-
-    saved = (exps, total, picked, None if reduction == "none" else divisor, data.shape)
-    return _make(np.asarray(out), (logits,), _cross_entropy_backward, saved)
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        dim = ctx.inputs[1]
+        g = _last(grad, dim)
+        return _from_last(g - np.exp(out) * _row_sums(g), dim), None
 
 
-def _cross_entropy_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
-    # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), scaled by the upstream gradient.
-    exps, total, picked, divisor, shape = saved
-    scale = g.reshape(-1) if divisor is None else g / divisor  # None: reduction "none"
-    grad = exps * (scale / total)[:, None]
-    grad.ravel()[picked] -= scale
-    return (grad if grad.shape == shape else grad.reshape(shape),)
+def softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``axis``: NumPy's name)."""
+    return _along(Softmax, input, dim if axis is None else axis)
+
+
+def log_softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+    """x - log(sum(exp(x))) along ``dim``, stable for large logits."""
+    return _along(LogSoftmax, input, dim if axis is None else axis)
+
+
+def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
+    """``op`` along ``dim``; a 0-d tensor counts as one entry along dimension 0 or -1."""
+    d = _dim(dim, x.data.ndim)
+    return op.apply(x, d) if x.data.ndim else op.apply(x.reshape(1), 0).reshape(())
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+# ---- cross_entropy ----------------------------------------------------------------------------
+
+
+class CrossEntropy(Function):
+    """Mean (or sum, or none) over rows of -log softmax(logits)[target]."""
+
+    @staticmethod
+    def forward(ctx, logits, targets, reduction, ignore_index):
+        num_classes = logits.shape[-1]
+        # C order, so that a target's entry is at a fixed offset of the flattened rows
+        rows = np.ascontiguousarray(logits.reshape(-1, num_classes))
+        flat_targets = targets.reshape(-1)
+        try:  # each target's entry in the flattened rows; the same call checks the range
+            picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets), rows.shape)
+            kept = None
+        except ValueError:
+            kept = flat_targets != ignore_index
+            if not ((flat_targets[kept] >= 0) & (flat_targets[kept] < num_classes)).all():
+                raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}"
+                                 ) from None
+            picked = np.ravel_multi_index((_row_numbers(len(rows)), np.where(kept, flat_targets,
+                                                                             0)), rows.shape)
+        shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
+        exps = np.exp(shifted)
+        total = exps.dot(_column(num_classes, 1, exps.dtype))[:, 0]
+        losses = np.log(total) - shifted.ravel()[picked]
+        if kept is not None:
+            losses = np.where(kept, losses, 0)
+        count = len(losses) if kept is None else int(kept.sum())
+        divisor = None if reduction == "none" else (max(count, 1) if reduction == "mean" else 1)
+        ctx.saved_tensors = exps, total, picked, kept, divisor
+        if divisor is None:
+            return losses.reshape(targets.shape)
+        if reduction == "mean" and count == 0:
+            return np.asarray(np.nan, losses.dtype)  # the mean of nothing, as in PyTorch
+        return np.asarray(np.add.reduce(losses) / divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), times the upstream gradient
+        exps, total, picked, kept, divisor = ctx.saved_tensors
+        scale = grad.reshape(-1) if divisor is None else grad / divisor
+        if kept is not None:
+            scale = scale * kept
+        rows = exps * (scale / total)[:, None]
+        rows.ravel()[picked] -= scale  # rows is a fresh C-ordered array: ravel() is a view
+        return rows.reshape(ctx.inputs[0].data.shape), None, None, None
 
 
 @functools.lru_cache(maxsize=64)
@@ -138,171 +183,145 @@ def _row_numbers(rows: int) -> np.ndarray:
     return numbers
 
 
-def linear(x: Tensor, weight: Tensor) -> Tensor:
-    """x @ weight.T, with weight of shape (out_features, in_features), as in PyTorch."""
-    a, w = x.data, weight.data
-    # Leading dimensions are all batch: one 2-D product serves them all (np.matmul would
-    # loop over them, one small matrix product each). A 1-D input is one row.
-    flat = a.ndim != 2
-    rows = a.reshape(-1, a.shape[-1]) if flat else a
-    try:
-        out = rows.dot(w.T)
-    except ValueError:  # NumPy's message names neither argument
-        raise ValueError(f"linear: input of shape {a.shape} for a weight of shape {w.shape}"
-                         ) from None
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
+                  ignore_index: int = -100) -> Tensor:
+    """Negative log-likelihood of integer ``target`` classes under softmax(``input``).
 
-    if flat:
-        return _make(out.reshape(*a.shape[:-1], -1), (x, weight), _linear_backward,
-                     (rows, w, weight, a.shape))
-    return _make(out, (x, weight), _linear_backward, (rows, w, weight, None))
-
-
-def _linear_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows, w, weight, shape = saved  # shape: the input's, if it was not 2-D
-    g_rows = g if shape is None else g.reshape(len(rows), -1)
-    grad_x = g_rows.dot(w)
-    if getattr(weight, "_spare", None) is None:  # the common case: zero_grad() kept none
-        grad_w = g_rows.T.dot(rows)
-    else:
-        grad_w = _dot_into_spare(weight, g_rows.T, rows)
-    return grad_x if shape is None else grad_x.reshape(shape), grad_w
-
-
-def rms_norm(x: Tensor, normalized_shape: int | tuple[int, ...], eps: float | None = None
-             ) -> Tensor:
-    """x / sqrt(mean(x**2) + eps) over the last ``normalized_shape`` dimensions (no gain).
-
-    ``eps`` defaults to the dtype's machine epsilon, as in PyTorch.
+    ``input`` has shape (..., C), ``target`` the leading shape (...): one class per row.
+    Unlike PyTorch, whose N-d input is (N, C, d1, ...), the classes are the *last*
+    dimension here, as a language model's logits (..., vocab) have them; for (N, C) and
+    (C,) inputs the two agree. ``reduction`` is "mean" (over targets not equal to
+    ``ignore_index``), "sum" or "none"; ignored targets add 0 and get no gradient.
     """
-    a = x.data
-    # One row per normalized group; a row mean is then one matrix-vector product, which at
-    # these sizes costs less than a keepdims reduction.
-    if a.ndim == 2 and a.shape[1] == normalized_shape:  # the rows are x itself: no reshapes
-        count, flat, rows = normalized_shape, False, a
-    else:
-        count = _group_size(a.shape, normalized_shape)
-        flat, rows = True, a.reshape(-1, count)
-    eps = np.finfo(a.dtype).eps if eps is None else eps
-    means = _column(count, 1 / count, a.dtype)
-    scale = (np.square(rows).dot(means) + eps) ** -0.5
-    out = rows * scale
-
-    if flat:
-        return _make(out.reshape(a.shape), (x,), _rms_norm_backward, (out, scale, means, a.shape))
-    return _make(out, (x,), _rms_norm_backward, (out, scale, means, None))
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    targets = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy targets must be integer classes, not {targets.dtype}")
+    shape = input.data.shape
+    if not shape or targets.shape != shape[:-1]:
+        raise ValueError(f"cross_entropy: targets of shape {targets.shape} for logits of shape "
+                         f"{shape} (the classes are the last dimension)")
+    return CrossEntropy.apply(input, targets, reduction, ignore_index)
 
 
-def _rms_norm_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
-    # out = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - out * mean(g * out)).
-    out, scale, means, shape = saved  # out as rows; shape: the input's, if it was not rows
-    g = g if shape is None else g.reshape(out.shape)
-    grad = scale * (g - out * (g * out).dot(means))
-    return (grad if shape is None else grad.reshape(shape),)
+# ---- linear and rms_norm ------------------------------------------------------------------------
 
 
-def _group_size(shape: tuple[int, ...], normalized_shape: int | tuple[int, ...]) -> int:
-    """The number of entries that ``normalized_shape``, which must end ``shape``, spans."""
+class Linear(Function):
+    """x @ weight.T (+ bias): every leading dimension of x is a batch dimension."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        # One 2-D product serves all leading dimensions (np.matmul would loop over them).
+        rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        try:
+            out = rows.dot(weight.T)
+        except ValueError:  # NumPy's message names neither argument
+            raise ValueError(f"linear: input of shape {x.shape} for a weight of shape "
+                             f"{weight.shape}") from None
+        if bias is not None:
+            out += bias
+        ctx.saved_tensors = rows, weight
+        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight = ctx.saved_tensors
+        g = grad if grad.ndim == 2 else grad.reshape(len(rows), -1)
+        grad_x = g.dot(weight)
+        shape = ctx.inputs[0].data.shape
+        if grad_x.shape != shape:  # the input was not 2-D
+            grad_x = grad_x.reshape(shape)
+        if len(ctx.inputs) == 2:
+            return grad_x, g.T.dot(rows)
+        return grad_x, g.T.dot(rows), g.sum(axis=0)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+class RMSNorm(Function):
+    """x / sqrt(mean(x**2) + eps) over groups of ``count`` entries (then * weight)."""
+
+    @staticmethod
+    def forward(ctx, x, count, eps, weight=None):
+        rows = x if x.ndim == 2 and x.shape[1] == count else x.reshape(-1, count)
+        means = _column(count, 1 / count, x.dtype)
+        scale = (np.square(rows).dot(means) + eps) ** -0.5
+        normed = rows * scale
+        ctx.saved_tensors = normed, scale, means
+        out = normed if weight is None else normed * weight.reshape(-1)
+        return out if out.shape == x.shape else out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # y = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - y * mean(g * y))
+        normed, scale, means = ctx.saved_tensors
+        g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
+        shape = ctx.inputs[0].data.shape
+        if len(ctx.inputs) == 3:
+            return (scale * (g - normed * (g * normed).dot(means))).reshape(shape), None, None
+        weight = ctx.inputs[3].data
+        grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)
+        g = g * weight.reshape(-1)
+        dx = scale * (g - normed * (g * normed).dot(means))
+        return dx.reshape(shape), None, None, grad_weight
+
+
+def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
+             weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x**2) + eps) over the last ``normalized_shape`` dimensions, times
+    ``weight`` (of that shape) if given. ``eps`` defaults to the dtype's machine epsilon,
+    as in PyTorch."""
+    shape = input.data.shape
     dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not dims or shape[len(shape) - len(dims):] != dims:
         raise ValueError(f"rms_norm: normalized_shape {normalized_shape} does not end the "
                          f"shape {shape}")
-    return math.prod(dims)
+    if weight is not None and weight.data.shape != dims:
+        raise ValueError(f"rms_norm: a weight of shape {weight.data.shape} for "
+                         f"normalized_shape {dims}")
+    eps = np.finfo(input.data.dtype).eps if eps is None else eps
+    if weight is None:
+        return RMSNorm.apply(input, math.prod(dims), eps)
+    return RMSNorm.apply(input, math.prod(dims), eps, weight)
 
 
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
-                                 attn_mask: Any = None, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
-    """softmax(query @ key^T * scale, masked) @ value over the last two dimensions.
-
-    As in PyTorch: shapes (..., L, E), (..., S, E), (..., S, Ev); ``attn_mask`` is a
-    boolean array where True means "may attend"; ``is_causal`` is the lower-triangular
-    mask aligned at the top left; ``scale`` defaults to 1/sqrt(E).
-    """
-    q, k, v = query.data, key.data, value.data
-    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"attention: query {q.shape}, key {k.shape} and value {v.shape} do not fit"
-        )
-    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    p = _attention_weights(q, k, scale, attn_mask, is_causal)
-
-    def backward(_, g):
-        grad_q, grad_k, grad_v = _attention_backward(g, p, q, k, v, scale)
-        # Batch dimensions may have been broadcast: sum them back to each input's shape.
-        return (_unbroadcast(grad_q, q.shape), _unbroadcast(grad_k, k.shape),
-                _unbroadcast(grad_v, v.shape))
-
-    return _make(p @ v, (query, key, value), backward)
+# ---- attention ----------------------------------------------------------------------------------
 
 
-def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
-                         scale: float | None = None) -> Tensor:
-    """Self-attention with ``num_heads`` heads from packed projections, as one node.
-
-    ``qkv`` has shape (..., L, 3E): queries, keys and values side by side, each E wide
-    with the heads in order, as one linear layer with a stacked (3E, E) weight makes
-    them (GPT-2's c_attn, PyTorch's in_proj_weight). The result, (..., L, E), has the
-    heads side by side again. It equals splitting ``qkv`` into heads of shape
-    (..., num_heads, L, E / num_heads), ``scaled_dot_product_attention`` on them and
-    joining the heads, which takes seven view nodes more.
-    """
-    a = qkv.data
-    if a.ndim < 2:
-        raise ValueError(f"multi_head_attention: qkv of shape {a.shape}, not (..., L, 3E)")
-    batch, (length, width) = a.shape[:-2], a.shape[-2:]
-    if num_heads < 1 or width % (3 * num_heads):
-        raise ValueError(f"multi_head_attention: a last dimension of {width} does not hold "
-                         f"queries, keys and values for {num_heads} heads")
-    head_dim = width // (3 * num_heads)
-    packed = a.reshape(batch + (length, 3, num_heads, head_dim))
-    to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
-    q, k, v = packed.transpose(to_heads)
-    scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
-    p = _attention_weights(q, k, scale, None, is_causal)
-    out = (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
-
-    saved = (p, q, k, v, scale, packed, to_heads, batch + (length, num_heads, head_dim))
-    return _make(out, (qkv,), _multi_head_attention_backward, saved)
-
-
-def _multi_head_attention_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
-    p, q, k, v, scale, packed, to_heads, heads_shape = saved
-    g = g.reshape(heads_shape).swapaxes(-2, -3)
-    # The three gradients land in their slots of one packed array: no concatenation.
-    grad = np.empty_like(packed)
-    _attention_backward(g, p, q, k, v, scale, out=tuple(grad.transpose(to_heads)))
-    return (grad.reshape(packed.shape[:-3] + (-1,)),)
-
-
-@functools.lru_cache(maxsize=8)
-def _heads_permutation(batch_dims: int) -> tuple[int, ...]:
-    """Axes taking (batch..., L, 3, heads, head_dim) to (3, batch..., heads, L, head_dim)."""
-    b = batch_dims
-    return (b + 1, *range(b), b + 2, b, b + 3)
-
-
-def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, attn_mask: Any,
+def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, mask: Any,
                        is_causal: bool) -> np.ndarray:
-    """softmax(q @ k^T * scale) over the keys allowed by the mask."""
+    """softmax(q @ k^T * scale (+ the mask's bias)) over the keys."""
     scores = q @ k.swapaxes(-1, -2)
     scores *= scale
     if is_causal:
         scores += _causal_bias(q.shape[-2], k.shape[-2])
-    elif attn_mask is not None:
-        scores = np.where(attn_mask, scores, -np.inf)
-    return _softmax(scores, -1, out=scores)  # in place: the scores are ours
+    elif mask is not None:
+        scores = np.where(mask, scores, -np.inf) if mask.dtype == np.bool_ else scores + mask
+        nowhere = np.isneginf(_max(scores, axis=-1, keepdims=True))
+        if nowhere.any():  # a query that may attend nowhere gets zeros, as in PyTorch
+            p = _softmax(np.where(nowhere, 0, scores))
+            p *= ~nowhere
+            return p
+    return _softmax(scores, out=scores)  # in place: the scores are ours
 
 
 def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray,
                         v: np.ndarray, scale: float, out: tuple = (None, None, None)
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of q, k and v for output p @ v with p = softmax(q @ k^T * scale).
+    """Gradients of q, k and v for the result p @ v, p = softmax(q @ k^T * scale).
 
     ``out`` may give three arrays for them to be written into.
     """
     grad_v = np.matmul(p.swapaxes(-1, -2), g, out=out[2])
     grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
-    grad_scores -= _sums(grad_scores * p, -1)
+    grad_scores -= _row_sums(grad_scores * p)
     grad_scores *= p
     grad_scores *= scale
     grad_q = np.matmul(grad_scores, k, out=out[0])
@@ -316,3 +335,98 @@ def _causal_bias(queries: int, keys: int) -> np.ndarray:
     bias = np.triu(np.full((queries, keys), -np.inf), k=1)
     bias.flags.writeable = False  # shared between calls
     return bias
+
+
+class ScaledDotProductAttention(Function):
+    @staticmethod
+    def forward(ctx, q, k, v, mask, is_causal, scale):
+        p = _attention_weights(q, k, scale, mask, is_causal)
+        ctx.saved_tensors = p, q, k, v
+        return p @ v
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, q, k, v = ctx.saved_tensors
+        grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.inputs[5])
+        # batch dimensions may have been broadcast: sum them back to each input's shape
+        return (_sum_to(grad_q, q.shape), _sum_to(grad_k, k.shape), _sum_to(grad_v, v.shape),
+                None, None, None)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value over the last two dimensions.
+
+    As in PyTorch: shapes (..., L, E), (..., S, E), (..., S, Ev); a boolean ``attn_mask``
+    says where a query may attend (True), a float one is added to the scores; a query
+    that may attend nowhere gets zeros. ``is_causal`` is the lower-triangular mask
+    aligned at the top left; ``scale`` defaults to 1/sqrt(E). No dropout.
+    """
+    if dropout_p:
+        raise ValueError("scaled_dot_product_attention: dropout is not supported")
+    if attn_mask is not None and is_causal:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+    q, k, v = query.data, key.data, value.data
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
+            k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} do "
+                         "not fit")
+    if attn_mask is not None:
+        attn_mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if attn_mask.dtype.kind not in "bf":
+            raise TypeError(f"attn_mask must be boolean or floating, not {attn_mask.dtype}")
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
+
+
+class MultiHeadAttention(Function):
+    """Causal (or full) self-attention of ``heads`` heads from packed (..., L, 3E) projections."""
+
+    @staticmethod
+    def forward(ctx, qkv, heads, is_causal, scale):
+        batch, (length, width) = qkv.shape[:-2], qkv.shape[-2:]
+        head_dim = width // (3 * heads)
+        packed = qkv.reshape(batch + (length, 3, heads, head_dim))
+        to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
+        q, k, v = packed.transpose(to_heads)
+        scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
+        p = _attention_weights(q, k, scale, None, is_causal)
+        ctx.saved_tensors = p, q, k, v, scale, packed.shape, to_heads
+        return (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, q, k, v, scale, packed_shape, to_heads = ctx.saved_tensors
+        g = grad.reshape(packed_shape[:-3] + packed_shape[-2:]).swapaxes(-2, -3)
+        # the three gradients land in their slots of one packed array: no concatenation
+        packed = np.empty(packed_shape, grad.dtype)
+        _attention_backward(g, p, q, k, v, scale, out=tuple(packed.transpose(to_heads)))
+        return packed.reshape(ctx.inputs[0].data.shape), None, None, None
+
+
+@functools.lru_cache(maxsize=8)
+def _heads_permutation(batch_dims: int) -> tuple[int, ...]:
+    """Axes taking (batch..., L, 3, heads, head_dim) to (3, batch..., heads, L, head_dim)."""
+    b = batch_dims
+    return (b + 1, *range(b), b + 2, b, b + 3)
+
+
+def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
+                         scale: float | None = None) -> Tensor:
+    """Self-attention with ``num_heads`` heads from packed projections, as one node.
+
+    ``qkv`` has shape (..., L, 3E): queries, keys and values side by side, each E wide
+    with the heads in order, as one linear layer with a stacked (3E, E) weight makes
+    them (GPT-2's c_attn, PyTorch's in_proj_weight). The result, (..., L, E), has the
+    heads side by side again. It equals splitting ``qkv`` into heads of shape
+    (..., num_heads, L, E / num_heads), ``scaled_dot_product_attention`` on them and
+    joining the heads, which takes seven view nodes more.
+    """
+    shape = qkv.data.shape
+    if len(shape) < 2:
+        raise ValueError(f"multi_head_attention: qkv of shape {shape}, not (..., L, 3E)")
+    if num_heads < 1 or shape[-1] % (3 * num_heads):
+        raise ValueError(f"multi_head_attention: a last dimension of {shape[-1]} does not hold "
+                         f"queries, keys and values for {num_heads} heads")
+    return MultiHeadAttention.apply(qkv, num_heads, is_causal, scale)

@@ -1,530 +1,577 @@
 """The vectorized engine: a ``Tensor`` is a NumPy array that remembers how it was computed.
 
-Each op computes its forward value with NumPy and records a backward function
-``backward(saved, g)`` that maps the gradient ``g`` of its output to the gradients
-of its inputs (never changing ``g`` in place, so one array can safely flow to
-several inputs), with ``saved`` what the op kept for it. Most ops here record a
-closure, which keeps what it needs itself (``saved`` is None); the few on a GPT
-training step's path (here and in ``functional``) name a module-level function and
-keep a tuple instead, which costs less to make and to free than a closure and its
-cells (about 2% of a step at microgpt's size: ``benchmarks/SPEED.md``).
-Each backward returns gradients of exactly its inputs' shapes: the broadcasting ops
-share one wrapper, ``_elementwise``, that sums a broadcast input's gradient back
-to the input's shape. Names and semantics follow PyTorch:
-``.grad`` is filled on leaf tensors that require grad, and it accumulates
-across calls to ``backward()``.
+Every op is a ``Function``: a static ``forward(ctx, *arrays)`` that computes the result
+from NumPy arrays and keeps on ``ctx`` what the backward pass needs, and right below it
+a static ``backward(ctx, grad)`` that maps the gradient of the result to one gradient per
+input (None where none is needed). ``MyOp.apply(*tensors)`` runs the forward and, when
+an input requires grad and grad mode is on, records ``ctx`` as the result's ``grad_fn``.
+The built-in ops (``ops.py``, ``functional.py``) are written exactly as a user's op is.
+
+``backward()`` visits the recorded ops newest first. Each op gets a sequence number when
+it runs, after its inputs' ops, so popping the highest number from a heap is a
+topological order with no separate sort (PyTorch's engine orders its work the same way).
 """
 
 from __future__ import annotations
 
-import functools
 import heapq
 import itertools
-import math
-import sys
-from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-_grad_enabled = True
-# Every tensor gets the next number at creation. A result is always created after its
-# inputs, so visiting nodes from the highest number down is a topological order.
+from .grad_mode import _disabled, _get_ident
+
 _next_sequence = itertools.count().__next__
-_new_tensor = object.__new__
-_REUSE_MIN_SIZE = 1 << 13  # elements (64 KiB of float64): see Tensor.zero_grad
+_new = object.__new__
+_DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 
 
-@contextmanager
-def no_grad():
-    """Inside this block, ops record no graph: their results do not require grad."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class Context:
+    """What an op keeps between its forward and its backward; also its node in the graph.
+
+    The result of a recorded op has it as ``grad_fn``: ``function`` is the op's class and
+    ``inputs`` the arguments it was applied to. An op keeps arrays with
+    ``save_for_backward(...)`` (read back as ``saved_tensors``) and anything else as
+    attributes of its own.
+    """
+
+    __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
+        self.saved_tensors = values
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each argument of ``forward``: does its gradient reach a tensor that requires it?"""
+        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+
+    def name(self) -> str:
+        return self.function.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.function.__name__}>"
 
 
-def is_grad_enabled() -> bool:
-    return _grad_enabled
+class Function:
+    """An op with a hand-written backward; subclass it, as ``torch.autograd.Function``.
+
+    ``forward(ctx, *args)`` receives each ``Tensor`` argument as its NumPy array (other
+    arguments as they are) and returns an ndarray. ``backward(ctx, grad)`` receives the
+    gradient of that result and returns one gradient per argument of ``forward`` (each of
+    its argument's shape), or None where there is none. Neither may change an array it is
+    given: arrays flow to several places. ``ctx`` is a ``Context``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> np.ndarray:
+        raise NotImplementedError(f"{ctx.function.__name__} defines no forward()")
+
+    @staticmethod
+    def backward(ctx: Context, grad: np.ndarray) -> Any:
+        raise NotImplementedError(f"{ctx.function.__name__} defines no backward()")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Tensor:
+        """Run the op on tensors (or other values) and record it when gradients are needed."""
+        ctx = _new(Context)
+        ctx.function, ctx.inputs = cls, args
+        if len(args) == 1:  # (one and two arguments without a comprehension: it costs more)
+            (a,) = args
+            data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a)
+        elif len(args) == 2:
+            a, b = args
+            data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a,
+                               b.data if isinstance(b, Tensor) else b)
+        else:
+            data = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = _new(Tensor)
+        out.data, out.grad = data, None
+        recording = not _disabled or _get_ident() not in _disabled  # grad mode, inlined
+        if recording and data.dtype.kind in _DIFFERENTIABLE:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
+                    ctx._sequence = _next_sequence()
+                    out.grad_fn, out.requires_grad = ctx, True
+                    return out
+        out.grad_fn, out.requires_grad = None, False
+        return out
+
+
+def _leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+    """A tensor holding ``data`` itself (no copy), with no history."""
+    out = _new(Tensor)
+    out.data, out.grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
+    return out
+
+
+# ---- backward(): seed, propagate in topological order, accumulate into the leaves ----------
+
+
+def _seed(root: Tensor, gradient: Any) -> np.ndarray:
+    """The gradient that starts the pass: 1 for a one-element result, else the caller's."""
+    if not root.requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require grad (it has no "
+                           "graph: no input required grad, or it was computed under no_grad)")
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"backward() needs a gradient argument for a result of shape "
+                               f"{root.data.shape}; only a one-element result has an implicit one")
+        return np.ones(root.data.shape, root.data.dtype)
+    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+    if gradient.shape != root.data.shape:
+        raise RuntimeError(f"backward(): a gradient of shape {gradient.shape} for a result of "
+                           f"shape {root.data.shape}")
+    return gradient.astype(root.data.dtype, copy=False)
+
+
+def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
+    """Run every recorded backward once, newest op first; return the leaves' summed gradients.
+
+    An op's gradient is complete when it is popped: every op that used its result is newer
+    and was visited already. Until then its incoming gradients are summed in ``pending``.
+    """
+    leaves: dict[Tensor, np.ndarray] = {}
+    if root.grad_fn is None:
+        leaves[root] = gradient
+        return leaves
+    pending = {root.grad_fn: gradient}
+    queue = [(-root.grad_fn._sequence, root.grad_fn)]
+    while queue:
+        fn = heapq.heappop(queue)[1]
+        grads = fn.function.backward(fn, pending.pop(fn))
+        if type(grads) is not tuple:
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
+        if len(grads) != len(fn.inputs):
+            _check_count(grads, fn)
+        for a, g in zip(fn.inputs, grads):
+            if g is None or not isinstance(a, Tensor) or not a.requires_grad:
+                continue
+            data = a.data
+            if type(g) is not np.ndarray or g.dtype != data.dtype or g.shape != data.shape:
+                g = _conformed(g, a, fn)
+            parent = a.grad_fn
+            if parent is None:
+                held = leaves.get(a)
+                leaves[a] = g if held is None else held + g
+            else:
+                held = pending.get(parent)
+                if held is None:
+                    pending[parent] = g
+                    heapq.heappush(queue, (-parent._sequence, parent))
+                else:
+                    pending[parent] = held + g
+    return leaves
+
+
+def _check_count(grads: tuple, fn: Context) -> None:
+    """As PyTorch: one gradient per input, beyond which only Nones may follow."""
+    if len(grads) < len(fn.inputs) or any(g is not None for g in grads[len(fn.inputs):]):
+        raise RuntimeError(f"{fn.function.__name__}.backward returned {len(grads)} gradients "
+                           f"for {len(fn.inputs)} inputs")
+
+
+def _conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
+    """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype; it must
+    have ``a``'s shape."""
+    g = np.asarray(g)
+    if g.shape != a.data.shape:
+        raise RuntimeError(f"{fn.function.__name__}.backward returned a gradient of shape "
+                           f"{g.shape} for an input of shape {a.data.shape}")
+    return g.astype(a.data.dtype, copy=False)
+
+
+def _accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
+    """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
+    written. A leaf takes a computed array as it is unless it might be seen elsewhere too
+    (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
+    taken = {id(seed)}
+    for leaf, g in leaves.items():
+        if leaf.grad is not None:
+            leaf.grad = leaf.grad + g
+        elif g.base is None and id(g) not in taken:
+            leaf.grad = g
+            taken.add(id(g))
+        else:
+            leaf.grad = g.copy()
+
+
+# ---- the Tensor -------------------------------------------------------------------------------
 
 
 class Tensor:
-    """An n-dimensional array with reverse-mode automatic differentiation."""
+    """An n-dimensional array with reverse-mode automatic differentiation.
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_saved", "_seq",
-                 "_spare")
-    __array_ufunc__ = None  # make `ndarray <op> Tensor` defer to Tensor's reflected ops
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data``. Python floats become
+    float64 (PyTorch's default is float32: this engine's is float64, for exact comparison
+    with Python's floats), Python ints int64, bools bool; arrays keep their dtype. Only
+    floating tensors can require grad.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
+    __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data.data
-        if dtype is None:
-            is_float = isinstance(data, np.ndarray) and data.dtype.kind == "f"
-            dtype = data.dtype if is_float else np.float64
-        self.data = np.array(data, dtype=dtype)
+        array = np.array(data, dtype=dtype)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
+        self.data: np.ndarray = array
         self.grad: np.ndarray | None = None
-        self.requires_grad = requires_grad
-        self._parents: tuple[Tensor, ...] = ()
-        self._backward: Callable | None = None
-        self._saved: Any = None  # what an op's result keeps for _backward
-        self._seq = _next_sequence()
-        self._spare: np.ndarray | None = None  # see zero_grad()
+        self.grad_fn: Context | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
 
-    # ---- properties -------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Make this leaf record the ops that use it (only floating tensors can)."""
+        if requires_grad and self.data.dtype.kind not in _DIFFERENTIABLE:
+            raise RuntimeError(f"only floating tensors can require grad, not {self.data.dtype}")
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ---- what it is ---------------------------------------------------------------------------
 
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __repr__(self) -> str:
-        flag = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({np.array2string(self.data, prefix='Tensor(')}{flag})"
-
-    def item(self) -> float:
-        return self.data.item()
-
-    def numpy(self) -> np.ndarray:
-        return self.data
-
-    def detach(self) -> Tensor:
-        """The same data, cut off from the graph."""
-        return _make(self.data, (), None)
-
-    def zero_grad(self) -> None:
-        grad, self.grad = self.grad, None
-        # Keep a large array for the next gradient of the same shape if nothing else holds
-        # it (two references: ``grad`` and getrefcount's argument): fresh large arrays cost
-        # page faults on every step, reused ones do not. Small ones are not worth the check.
-        if (grad is not None and grad.size >= _REUSE_MIN_SIZE and grad.base is None
-                and sys.getrefcount(grad) == 2):
-            self._spare = grad
-
-    # ---- the backward pass -------------------------------------------------------------------
-
-    def backward(self, grad: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-        if not self.requires_grad:
-            raise RuntimeError("backward() on a tensor that does not require grad")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() needs a grad argument for an output of shape {self.shape}"
-                )
-            grad = np.array(1, self.data.dtype)  # 0-d: reshaped below if self is not
-            grad = grad.reshape(self.data.shape) if self.data.ndim else grad
-        else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, self.data.dtype)
-            if grad.shape != self.shape:
-                raise ValueError(f"grad of shape {grad.shape} for a tensor of shape {self.shape}")
-
-        # Visit nodes newest first: each node's gradient is complete when it is popped,
-        # since everything computed from it is newer and was visited already. The queue
-        # holds (negated sequence number, node); until its visit, a node's summed gradient
-        # waits in its own .grad (an op's result has none otherwise; the visit clears it).
-        # Leaves need no visit: their gradients are summed as they arrive, stored at the end.
-        leaves: dict[Tensor, np.ndarray] = {}
-        if self._backward is None:
-            leaves[self] = grad
-        else:
-            pop, push = heapq.heappop, heapq.heappush
-            self.grad, queue = grad, [(-self._seq, self)]
-            try:
-                while queue:
-                    node = pop(queue)[1]
-                    g, node.grad = node.grad, None
-                    # Every op returns one gradient per parent, of exactly that parent's shape.
-                    for parent, parent_grad in zip(node._parents, node._backward(node._saved, g)):
-                        if parent._backward is not None:  # an op's result (so it requires grad)
-                            held = parent.grad
-                            if held is None:
-                                parent.grad = parent_grad
-                                push(queue, (-parent._seq, parent))
-                            else:
-                                parent.grad = held + parent_grad
-                        elif parent.requires_grad:  # a leaf
-                            held = leaves.get(parent)
-                            leaves[parent] = parent_grad if held is None else held + parent_grad
-            finally:  # the queue is empty unless an op raised: leave no gradient waiting
-                for _, node in queue:
-                    node.grad = None
-        handed_out = {id(grad)}  # arrays a leaf may not take as its own .grad: copy those
-        for leaf, g in leaves.items():
-            if leaf.grad is not None:
-                leaf.grad = leaf.grad + g
-            elif g.base is None and (key := id(g)) not in handed_out and g.dtype == leaf.data.dtype:
-                leaf.grad = g  # freshly computed by an op: no copy needed
-                handed_out.add(key)
-            else:
-                leaf.grad = np.array(g, dtype=leaf.data.dtype)
-
-    # ---- elementwise arithmetic (broadcasting) ------------------------------------------------
-
-    def __add__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor) and other.data.shape == self.data.shape:  # common, cheap
-            return _make(self.data + other.data, (self, other), _add_backward)
-        other = _lift(other)
-        out = _broadcasting(np.add, self.data, other.data, "+")
-        return _elementwise(out, (self, other), _add_backward)
-
-    def __sub__(self, other: Any) -> Tensor:
-        other = _lift(other)
-        out = _broadcasting(np.subtract, self.data, other.data, "-")
-        return _elementwise(out, (self, other), lambda _, g: (g, -g))
-
-    def __mul__(self, other: Any) -> Tensor:
-        other = _lift(other)
-        a, b = self.data, other.data
-        out = _broadcasting(np.multiply, a, b, "*")
-        return _elementwise(out, (self, other), lambda _, g: (g * b, g * a))
-
-    def __truediv__(self, other: Any) -> Tensor:
-        other = _lift(other)
-        a, b = self.data, other.data
-        out = _broadcasting(np.divide, a, b, "/")
-        return _elementwise(out, (self, other), lambda _, g: (g / b, -g * out / b))
-
-    def __radd__(self, other: Any) -> Tensor:
-        return self + other
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _lift(other) - self
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return self * other
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _lift(other) / self
-
-    def __neg__(self) -> Tensor:
-        return _make(-self.data, (self,), lambda _, g: (-g,))
-
-    def __pow__(self, exponent: float) -> Tensor:
-        if isinstance(exponent, Tensor) or not np.isscalar(exponent):
-            raise TypeError("Tensor ** supports a number exponent only")
-        a = self.data
-        out = a**exponent
-        return _make(out, (self,), lambda _, g: (g * (exponent * a ** (exponent - 1)),))
-
-    def exp(self) -> Tensor:
-        out = np.exp(self.data)
-        return _make(out, (self,), lambda _, g: (g * out,))
-
-    def log(self) -> Tensor:
-        a = self.data
-        return _make(np.log(a), (self,), lambda _, g: (g / a,))
-
-    def relu(self) -> Tensor:
-        a = self.data
-        return _make(np.maximum(a, 0.0), (self,), _relu_backward, a)
-
-    # ---- matrix product ---------------------------------------------------------------------
-
-    def __matmul__(self, other: Any) -> Tensor:
-        other = _lift(other)
-        a, b = self.data, other.data
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
-        inner_a, inner_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
-        if inner_a != inner_b:
-            raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
-        out = _broadcasting(np.matmul, a, b, "@")
-
-        def backward(_, g):
-            if a.ndim == 1 and b.ndim == 1:  # a dot product: out is a scalar
-                return g * b, g * a
-            # Treat a 1-D operand as a matrix (row for a, column for b), as np.matmul does.
-            a2 = a[None, :] if a.ndim == 1 else a
-            b2 = b[:, None] if b.ndim == 1 else b
-            g2 = g[..., None, :] if a.ndim == 1 else g
-            g2 = g2[..., None] if b.ndim == 1 else g2
-            grad_a = g2 @ np.swapaxes(b2, -1, -2)
-            grad_b = np.swapaxes(a2, -1, -2) @ g2
-            # Batch dimensions were broadcast: sum them away before dropping the 1-D padding.
-            grad_a = _unbroadcast(grad_a, a2.shape).reshape(a.shape)
-            grad_b = _unbroadcast(grad_b, b2.shape).reshape(b.shape)
-            return grad_a, grad_b
-
-        return _make(out, (self, other), backward)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _lift(other) @ self
-
-    # ---- reductions -------------------------------------------------------------------------
-
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        shape = self.data.shape
-        axes = _normalize_axes(axis, self.data.ndim)
-
-        def backward(_, g):
-            return (_spread(g, shape, axes),)
-
-        return _make(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward)
-
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        shape = self.data.shape
-        axes = _normalize_axes(axis, self.data.ndim)
-        count = int(np.prod([shape[i] for i in axes]))
-
-        def backward(_, g):
-            return (_spread(g / count, shape, axes),)
-
-        return _make(self.data.mean(axis=axes, keepdims=keepdims), (self,), backward)
-
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        """The largest entries along ``axis``; the gradient flows to the first arg-max only."""
-        a = self.data
-        axes = _normalize_axes(axis, a.ndim)
-        kept = [i for i in range(a.ndim) if i not in axes]
-        # Move the reduced axes last and flatten them, so one argmax finds each maximum.
-        permutation = kept + list(axes)
-        moved = a.transpose(permutation).reshape([a.shape[i] for i in kept] + [-1])
-        arg = np.argmax(moved, axis=-1)[..., None]
-        out = np.take_along_axis(moved, arg, axis=-1)[..., 0]
-        keep_shape = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
-        out = out.reshape(keep_shape) if keepdims else out
-
-        def backward(_, g):
-            grad_moved = np.zeros_like(moved)
-            np.put_along_axis(grad_moved, arg, g.reshape(arg.shape), axis=-1)
-            moved_shape = [a.shape[i] for i in permutation]
-            return (grad_moved.reshape(moved_shape).transpose(np.argsort(permutation)),)
-
-        return _make(out, (self,), backward)
-
-    # ---- shape ------------------------------------------------------------------------------
-
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
-        original = self.data.shape
-        return _make(self.data.reshape(shape), (self,), lambda _, g: (g.reshape(original),))
-
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the dimensions, as ``np.transpose`` does; no axes reverses them."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = tuple(axes[0])
-        ndim = self.data.ndim
-        axes = axes or tuple(range(ndim - 1, -1, -1))
-        try:
-            out = self.data.transpose(axes)
-        except (ValueError, TypeError):
-            raise ValueError(f"transpose axes {axes} do not permute {ndim} axes") from None
-        inverse = _inverse_permutation(axes)
-        return _make(out, (self,), lambda _, g: (g.transpose(inverse),))
-
-    permute = transpose
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 (NumPy's and PyTorch's name)
-        return self.transpose()
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
 
-    # ---- indexing and masking ---------------------------------------------------------------
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.data.ndim)]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __repr__(self) -> str:
+        extra = ""
+        if self.grad_fn is not None:
+            extra = f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra = f", dtype={self.data.dtype}" + extra
+        return f"Tensor({np.array2string(self.data, separator=', ', prefix='Tensor(')}{extra})"
+
+    # ---- leaving the graph --------------------------------------------------------------------
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() of a tensor with {self.data.size} elements; it needs one")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is "
+                               "ambiguous")
+        return bool(self.data.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only a one-element integer tensor can be used as an index")
+        return int(self.data.item())
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The array itself (shared, not a copy), as PyTorch's ``numpy()``."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() of a tensor that requires grad: use detach().numpy()")
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        array = self.numpy()
+        if dtype is not None and dtype != array.dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    def detach(self) -> Tensor:
+        """The same data (shared), cut off from the graph."""
+        return _leaf(self.data)
+
+    # ---- the backward pass --------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor.
+        """
+        seed = _seed(self, gradient)
+        _accumulate(_propagate(self, seed), seed)
+
+    # ---- ops: see ops.py, where each is a Function ---------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return ops.Pow.apply(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.Pow.apply(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.Relu.apply(self)
+
+    # comparisons and logic: boolean results, outside the graph
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare(np.greater_equal, self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return ops.logical(np.bitwise_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return ops.logical(np.bitwise_or, self, other)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.logical(np.bitwise_xor, self, other)
+
+    def __invert__(self) -> Tensor:
+        return ops.logical(np.invert, self)
+
+    # reductions: ``dim`` and ``keepdim`` as in PyTorch (NumPy's ``axis``, ``keepdims`` too)
+
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+            axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
+        return ops.Sum.apply(self, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+             axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
+        return ops.Mean.apply(self, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+             axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
+        """The largest entries over ``dim``; tied maxima share the gradient equally."""
+        return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
+                                 keepdim or bool(keepdims), np.maximum)
+
+    def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
+             axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
+        """The smallest entries over ``dim``; tied minima share the gradient equally."""
+        return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
+                                 keepdim or bool(keepdims), np.minimum)
+
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
+            keepdims: bool | None = None) -> Any:
+        """As PyTorch: ``max()`` the largest entry; ``max(dim)`` the named tuple
+        ``(values, indices)`` along ``dim``; ``max(other)`` the elementwise maximum."""
+        return ops.max_or_min(self, ops.alias(dim, axis), keepdim or bool(keepdims), np.maximum)
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
+            keepdims: bool | None = None) -> Any:
+        """As ``max``, for the smallest entries."""
+        return ops.max_or_min(self, ops.alias(dim, axis), keepdim or bool(keepdims), np.minimum)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.arg_extreme(self, dim, keepdim, np.argmax)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return ops.arg_extreme(self, dim, keepdim, np.argmin)
+
+    # shape
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.Reshape.apply(self, ops.shape_argument(shape))
+
+    def view(self, *shape: int | Sequence[int]) -> Tensor:
+        """As ``reshape``, but never a copy: an error where the layout would need one."""
+        return ops.Reshape.apply(self, ops.shape_argument(shape), True)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return ops.Reshape.apply(self, ops.flattened_shape(self.data.shape, start_dim, end_dim))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return ops.Reshape.apply(self, ops.unsqueezed_shape(self.data.shape, dim))
+
+    def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return ops.Reshape.apply(self, ops.squeezed_shape(self.data.shape, dim))
+
+    def permute(self, *dims: int | Sequence[int]) -> Tensor:
+        return ops.Permute.apply(self, ops.permutation(self.data.ndim, ops.shape_argument(dims)))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dimensions (PyTorch's meaning; ``permute`` takes a whole order)."""
+        return ops.Permute.apply(self, ops.swap(self.data.ndim, dim0, dim1))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The dimensions in reverse order (a matrix's transpose)."""
+        return ops.Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The last two dimensions swapped: a batch of matrices, each transposed."""
+        return ops.Permute.apply(self, ops.swap(self.data.ndim, -2, -1))
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.Expand.apply(self, ops.expanded_shape(self.data.shape,
+                                                         ops.shape_argument(shape)))
+
+    # indexing and masking
 
     def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, (int, slice)):  # the common cases first, checked cheaply
-            basic = True
-        elif isinstance(index, np.ndarray):
-            basic = False
-        else:
-            index = _plain_index(index)
-            basic = _is_basic_index(index)
-        data = self.data
-        try:
-            out = data[index]
-        except IndexError as error:
-            message = f"index out of range for a tensor of shape {data.shape}: {error}"
-            raise IndexError(message) from None
+        return ops.Index.apply(self, ops.plain_index(index))
 
-        return _make(out, (self,), _index_backward, (data, index, basic))
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` (boolean, broadcasting to this shape) is True, else self."""
+        return ops.where(ops.boolean_mask(mask, self.data.shape), value, self)
 
-    def masked_fill(self, mask: Any, value: float) -> Tensor:
-        """``value`` where ``mask`` is true, ``self`` elsewhere (the mask broadcasts)."""
-        mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask, dtype=bool)
-        out = _broadcasting(np.where, mask, np.asarray(value, self.data.dtype), "masked_fill",
-                            self.data)
-        if out.shape != self.data.shape:
-            raise ValueError(f"mask of shape {mask.shape} does not fit a tensor of {self.shape}")
-        return _make(out, (self,), lambda _, g: (np.where(mask, 0, g),))
+    # dtype
 
+    def to(self, dtype: Any) -> Tensor:
+        """This tensor in ``dtype`` (itself if already so); gradients flow between floats."""
+        return ops.Cast.apply(self, np.dtype(dtype))
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise ``a`` where ``condition`` is true, else ``b``; all three broadcast."""
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, bool)
-    a, b = _lift(a), _lift(b)
-    out = _broadcasting(np.where, condition, a.data, "where", b.data)
-    zero = np.zeros((), out.dtype)
-    return _elementwise(
-        out, (a, b), lambda _, g: (np.where(condition, g, zero), np.where(condition, zero, g))
-    )
+    def type(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
 
+    def float(self) -> Tensor:
+        return self.to(np.float32)
 
-def _make(data: np.ndarray, parents: tuple, backward: Callable | None, saved: Any = None
-          ) -> Tensor:
-    """An op's result; it joins the graph only if grad is on and a parent requires grad.
+    def double(self) -> Tensor:
+        return self.to(np.float64)
 
-    ``backward(saved, g)`` gives the gradients of ``parents`` from the gradient ``g`` of it.
-    """
-    out = _new_tensor(Tensor)
-    out.data, out.grad, out._seq = data, None, _next_sequence()
-    if _grad_enabled:
-        for p in parents:
-            if p.requires_grad:
-                out.requires_grad, out._parents, out._backward = True, parents, backward
-                out._saved = saved
-                return out
-    out.requires_grad, out._parents, out._backward, out._saved = False, (), None, None
-    return out
+    def long(self) -> Tensor:
+        return self.to(np.int64)
 
+    def int(self) -> Tensor:
+        return self.to(np.int32)
 
-# ---- backward functions of the ops on a GPT step's hot path: (saved, g) -> input gradients --
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def clone(self) -> Tensor:
+        return ops.Cast.apply(self, None)
+
+    def contiguous(self) -> Tensor:
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    # in place, as PyTorch allows: on tensors outside the graph, or under no_grad()
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return ops.in_place(np.add, self, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return ops.in_place(np.subtract, self, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return ops.in_place(np.multiply, self, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return ops.in_place(np.true_divide, self, other)
+
+    def zero_(self) -> Tensor:
+        return ops.in_place(np.multiply, self, 0)
 
 
-def _add_backward(_: None, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient of a sum passes unchanged to both terms."""
-    return g, g
+def _dim(dim: int, ndim: int) -> int:
+    """``dim`` as a non-negative index; a 0-d tensor takes 0 and -1, as in PyTorch."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % size
 
 
-def _relu_backward(a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray]:
-    """relu(a) has slope 1 where a > 0, else 0."""
-    return (g * (a > 0),)
-
-
-def _index_backward(saved: tuple, g: np.ndarray) -> tuple[np.ndarray]:
-    """The picked entries get the gradient, all others 0."""
-    data, index, basic = saved
-    grad = np.zeros(data.shape, data.dtype)
-    if basic:  # a view: every element is picked at most once
-        grad[index] = g
-    else:  # integer arrays may repeat an index: scatter-add
-        np.add.at(grad, index, g)
-    return (grad,)
-
-
-# ---- helpers ----------------------------------------------------------------------------------
-
-
-def _lift(x: Any) -> Tensor:
-    """A number or array taking part in an op: a constant tensor that requires no grad."""
-    if isinstance(x, Tensor):
-        return x
-    constant = Tensor.__new__(Tensor)
-    # Numbers become Python numbers (NumPy scalars too, as in PyTorch), which do not
-    # promote float32 data under NumPy's rules (NEP 50); a NumPy float64 scalar would.
-    if isinstance(x, (float, np.floating)):
-        constant.data = float(x)
-    elif isinstance(x, (int, np.integer)):
-        constant.data = int(x)
-    else:
-        constant.data = np.asarray(x)
-    constant.grad, constant.requires_grad, constant._parents, constant._backward = (
-        None, False, (), None)
-    constant._saved = None
-    constant._seq = -1  # never visited by backward(): it requires no grad
-    return constant
-
-
-def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str, *more) -> np.ndarray:
-    """Run a NumPy op, turning its broadcasting error into one that names both shapes."""
-    try:
-        return op(a, b, *more)
-    except ValueError:
-        shapes = " and ".join(str(np.shape(x)) for x in (a, b, *more))
-        raise ValueError(f"{name}: shapes {shapes} do not broadcast together") from None
-
-
-def _elementwise(out: np.ndarray, parents: tuple, backward: Callable) -> Tensor:
-    """The node of a broadcasting op, whose backward gives gradients of the output's shape.
-
-    Where an input was broadcast, its gradient is summed back to the input's own shape.
-    """
-    shape = out.shape
-    for p in parents:
-        if getattr(p.data, "shape", ()) != shape:  # a number's shape is ()
-            break
-    else:  # nothing was broadcast
-        return _make(out, parents, backward)
-    shapes = [getattr(p.data, "shape", ()) for p in parents]
-
-    def unbroadcasting_backward(_, g):
-        return [_unbroadcast(grad, shape) for grad, shape in zip(backward(None, g), shapes)]
-
-    return _make(out, parents, unbroadcasting_backward)
-
-
-def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum a gradient over the dimensions that broadcasting added or stretched."""
-    if grad.shape == shape:
-        return grad
-    if grad.size == math.prod(shape):  # only dimensions of size 1 were added or stretched
-        return grad.reshape(shape)
-    extra = grad.ndim - len(shape)
-    stretched = (extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-    axes = (*range(extra), *stretched)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape) if axes else grad.reshape(shape)
-
-
-@functools.lru_cache(maxsize=256)
-def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
-    """The axes that undo ``transpose(axes)``."""
-    return tuple(sorted(range(len(axes)), key=lambda i: axes[i] % len(axes)))
-
-
-def _spread(g: np.ndarray, shape: tuple, axes: tuple[int, ...]) -> np.ndarray:
-    """The gradient of a reduction over ``axes``: ``g`` copied along them, back to ``shape``.
-
-    A fresh array, not a broadcast view: the ops that take it next run faster on one.
-    """
-    grad = np.empty(shape, g.dtype)
-    grad[...] = g.reshape([1 if i in axes else n for i, n in enumerate(shape)])
-    return grad
-
-
-def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
-    return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
-
-
-def _plain_index(index: Any) -> Any:
-    """Tensors and lists inside an index become integer arrays, as NumPy expects."""
-    if isinstance(index, (np.ndarray, slice, int)):
-        return index
-    if isinstance(index, tuple):
-        return tuple(_plain_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data.astype(np.intp)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
-
-
-def _is_basic_index(index: Any) -> bool:
-    if isinstance(index, np.ndarray):
-        return False
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
-
-
-def _dot_into_spare(tensor: Tensor, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a.dot(b)``, a gradient for ``tensor``, written into the array its zero_grad() kept.
-
-    Only if that array has the product's shape, is in C order and has the dtype of both
-    operands (``np.dot`` writes into nothing else); otherwise into a new array.
-    """
-    spare = tensor._spare
-    if (spare is None or spare.shape != (a.shape[0], b.shape[1]) or not spare.flags.c_contiguous
-            or a.dtype != spare.dtype or b.dtype != spare.dtype):
-        return a.dot(b)
-    tensor._spare = None
-    return np.dot(a, b, out=spare)
+from . import ops  # noqa: E402 (the ops are Functions over Tensor: defined after it)

@@ -1,0 +1,83 @@
+"""Whether ops record a graph: on by default and per thread, as PyTorch's grad mode is.
+
+``no_grad()`` and ``enable_grad()`` work as context managers and as decorators;
+``set_grad_enabled(mode)`` sets the mode at once, and as a context manager restores the
+previous one on exit. Each changes the mode of the calling thread only.
+
+The mode is kept as the set of threads that turned recording off, not in a
+``threading.local``: every op asks for the mode, and an empty set (the usual case while
+training) answers without looking the thread up.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_get_ident = threading.get_ident
+_disabled: set[int] = set()  # the threads in which ops record no graph; never rebound
+
+
+def is_grad_enabled() -> bool:
+    """True if ops in this thread record a graph for ``backward()``."""
+    return not _disabled or _get_ident() not in _disabled
+
+
+def _set(mode: bool) -> bool:
+    """Set this thread's mode; return the previous one."""
+    ident = _get_ident()
+    previous = ident not in _disabled
+    if mode:
+        _disabled.discard(ident)
+    else:
+        _disabled.add(ident)
+    return previous
+
+
+class _Switch:
+    """Sets the mode on entering a block (or calling the decorated function), restores it after."""
+
+    mode: bool
+
+    def __enter__(self) -> None:
+        self._previous = _set(self.mode)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set(self._previous)
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def switched(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():  # a fresh switch per call: calls may nest or run in threads
+                return function(*args, **kwargs)
+
+        return switched  # type: ignore[return-value]
+
+
+class no_grad(_Switch):  # noqa: N801 (PyTorch's name)
+    """Ops inside record no graph: their results do not require grad."""
+
+    mode = False
+
+
+class enable_grad(_Switch):  # noqa: N801 (PyTorch's name)
+    """Ops inside record a graph, even within ``no_grad()``."""
+
+    mode = True
+
+
+class set_grad_enabled:  # noqa: N801 (PyTorch's name)
+    """Turn recording on or off in this thread now; as a context manager, until the block ends."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = _set(bool(mode))
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set(self._previous)

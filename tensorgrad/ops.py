@@ -1,0 +1,802 @@
+"""The primitive ops, each a ``Function``: its forward, then right below it its backward.
+
+Every backward returns gradients of exactly its inputs' shapes (``_sum_to`` sums a
+broadcast input's gradient back to its own shape) and never writes into the gradient
+it is given. Dtypes follow PyTorch's promotion rules (``result_dtype``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+from .tensor import Function, Tensor, _dim, _leaf
+
+# ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
+# Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
+# or NumPy's scalars). A lower tier decides the dtype only if it is of a higher category
+# (bool < integer < floating) than every tier above it: float32 data times a float64 0-d
+# tensor or a Python float stays float32, an integer tensor times 2.5 becomes floating.
+
+DEFAULT_FLOAT = np.dtype(np.float64)  # what Python floats become (PyTorch's is float32)
+_INT = np.dtype(np.int64)
+_BOOL = np.dtype(np.bool_)
+
+
+def _number_dtype(x: Any) -> np.dtype:
+    if isinstance(x, (bool, np.bool_)):
+        return _BOOL
+    if isinstance(x, (int, np.integer)):
+        return _INT
+    if isinstance(x, (float, np.floating)):
+        return DEFAULT_FLOAT
+    raise TypeError(f"a tensor op takes tensors, arrays and numbers, not {type(x).__name__}")
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promotion of two dtypes: the higher category wins as it is (an integer
+    and float32 give float32, where NumPy gives float64); within one, NumPy's rule."""
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """The dtype of a higher tier against a lower one: the lower decides only if it is of a
+    higher category."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    return higher if _CATEGORY[higher.kind] >= _CATEGORY[lower.kind] else lower
+
+
+def result_dtype(*operands: Any) -> np.dtype:
+    """The dtype PyTorch gives an op on these operands (arrays, tensors' data or numbers)."""
+    tiers: list[np.dtype | None] = [None, None, None]  # with dimensions, 0-d, numbers
+    for x in operands:
+        if isinstance(x, np.ndarray):
+            tier, dtype = (0 if x.ndim else 1), x.dtype
+        else:
+            tier, dtype = 2, _number_dtype(x)
+        held = tiers[tier]
+        tiers[tier] = dtype if held is None else _promote(held, dtype)
+    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
+
+
+def _as(x: Any, dtype: np.dtype) -> np.ndarray:
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dtype else x.astype(dtype)
+    return np.asarray(x, dtype)
+
+
+def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as arrays of the dtype PyTorch gives an op on them."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
+        return a, b
+    dtype = result_dtype(a, b)
+    return _as(a, dtype), _as(b, dtype)
+
+
+def _floating(a: np.ndarray) -> np.ndarray:
+    """``a``, or ``a`` as the default float dtype if it holds integers or booleans."""
+    return a if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
+
+
+def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
+    """Run a NumPy op, turning its broadcasting error into one that names both shapes."""
+    try:
+        return op(a, b)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
+                         "together") from None
+
+
+def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a gradient over the dimensions that broadcasting added or stretched."""
+    if grad.shape == shape:
+        return grad
+    if grad.size == math.prod(shape):  # only dimensions of size 1 were added or stretched
+        return grad.reshape(shape)
+    extra = grad.ndim - len(shape)
+    stretched = (extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=(*range(extra), *stretched), keepdims=True).reshape(shape)
+
+
+# ---- elementwise, two operands, broadcasting -----------------------------------------------
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.shapes = a.shape, b.shape
+        return _broadcasting(np.add, a, b, "+")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return _sum_to(grad, a_shape), _sum_to(grad, b_shape)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.shapes = a.shape, b.shape
+        return _broadcasting(np.subtract, a, b, "-")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return _sum_to(grad, a_shape), _sum_to(-grad, b_shape)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.saved_tensors = a, b
+        return _broadcasting(np.multiply, a, b, "*")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        a_needs, b_needs = ctx.needs_input_grad
+        return (_sum_to(grad * b, a.shape) if a_needs else None,
+                _sum_to(grad * a, b.shape) if b_needs else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        a, b = _floating(a), _floating(b)  # true division, as PyTorch's / is
+        out = _broadcasting(np.divide, a, b, "/")
+        ctx.saved_tensors = a, b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        a_needs, b_needs = ctx.needs_input_grad
+        grad_a = grad / b
+        return (_sum_to(grad_a, a.shape) if a_needs else None,
+                _sum_to(-grad_a * out, b.shape) if b_needs else None)
+
+
+class Pow(Function):
+    """``a ** b``; as PyTorch, d/da is 0 where b == 0 (x ** 0 is 1 everywhere, x = 0 too),
+    and d/db is 0 where a == 0 and b >= 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        out = _broadcasting(np.power, a, b, "**")
+        ctx.saved_tensors = a, b, out
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        a_needs, b_needs = ctx.needs_input_grad
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
+            if a_needs:
+                slope = np.where(b == 0, 0, b * a ** (b - 1))
+                grad_a = _sum_to(grad * slope, a.shape)
+            if b_needs:
+                slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+                grad_b = _sum_to(grad * slope, b.shape)
+        return grad_a, grad_b
+
+
+class Maximum(Function):
+    """The elementwise larger (``minimum``: smaller) of two; on ties each gets half."""
+
+    @staticmethod
+    def forward(ctx, a, b, pick):
+        a, b = _operands(a, b)
+        ctx.saved_tensors = a, b
+        return _broadcasting(pick, a, b, pick.__name__)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        first = np.where(a == b, 0.5, np.where(ctx.inputs[2](a, b) == a, 1.0, 0.0))
+        return _sum_to(grad * first, a.shape), _sum_to(grad * (1 - first), b.shape), None
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        a, b = _operands(a, b)
+        ctx.condition, ctx.shapes = condition, (a.shape, b.shape)
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(f"where: condition {condition.shape}, shapes {a.shape} and "
+                             f"{b.shape} do not broadcast together") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), grad.dtype)
+        a_shape, b_shape = ctx.shapes
+        return (None, _sum_to(np.where(ctx.condition, grad, zero), a_shape),
+                _sum_to(np.where(ctx.condition, zero, grad), b_shape))
+
+
+class MaskedFill(Function):
+    """``value`` (a number or a 0-d tensor) where ``mask`` is True; keeps ``a``'s dtype."""
+
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        if np.ndim(value):
+            raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
+                             f"{np.shape(value)}")
+        ctx.mask = mask
+        return np.where(mask, np.asarray(value, a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = np.zeros((), grad.dtype)
+        return np.where(ctx.mask, zero, grad), None, np.where(ctx.mask, grad, zero).sum()
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast."""
+    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if condition.dtype != _BOOL:
+        raise TypeError(f"where: the condition must be boolean, not {condition.dtype}")
+    return Where.apply(condition, a, b)
+
+
+def boolean_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A boolean ``mask`` that broadcasts to ``shape`` (masked_fill's rule)."""
+    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask.dtype != _BOOL:
+        raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
+    try:
+        if np.broadcast_shapes(mask.shape, shape) == shape:
+            return mask
+    except ValueError:
+        pass
+    raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not fit a tensor of "
+                     f"shape {shape}")
+
+
+def compare(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
+    """A boolean tensor, outside the graph: ``a == b``, ``a < b``, ... elementwise."""
+    if b is None or isinstance(b, (str, bytes)):
+        return NotImplemented
+    x, y = _operands(a.data, b.data if isinstance(b, Tensor) else b)
+    return _leaf(_broadcasting(op, x, y, op.__name__))
+
+
+def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
+    """``&``, ``|``, ``^`` and ``~`` of boolean or integer tensors, outside the graph."""
+    arrays = [a.data] if b is None else list(_operands(a.data, b.data if isinstance(b, Tensor)
+                                                     else b))
+    if any(x.dtype.kind not in "biu" for x in arrays):
+        raise TypeError(f"{op.__name__} takes boolean or integer tensors, not "
+                        f"{', '.join(str(x.dtype) for x in arrays)}")
+    if b is None:
+        return _leaf(op(arrays[0]))
+    return _leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))
+
+
+def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
+    """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
+    requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
+    if a.requires_grad and is_grad_enabled():
+        raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
+                           "(a new node), or update under no_grad()")
+    b = b.data if isinstance(b, Tensor) else b
+    dtype = result_dtype(a.data, b)
+    if op is np.true_divide and dtype.kind in "biu":
+        dtype = DEFAULT_FLOAT
+    if not np.can_cast(dtype, a.data.dtype, "same_kind"):
+        raise TypeError(f"an in-place op would turn {a.data.dtype} data into {dtype}")
+    try:
+        op(a.data, _as(b, dtype), out=a.data, casting="same_kind")
+    except ValueError:
+        raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
+                         f"shape {a.data.shape} in place") from None
+    return a
+
+
+# ---- elementwise, one operand ---------------------------------------------------------------
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.saved_tensors = (a,)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * np.sign(a)  # 0 at 0, as PyTorch
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(_floating(a))
+        ctx.saved_tensors = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = _floating(a)
+        ctx.saved_tensors = (a,)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(_floating(a))
+        ctx.saved_tensors = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(_floating(a))
+        ctx.saved_tensors = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = _floating(a)
+        # exp of a negative number only, so that large |a| cannot overflow
+        e = np.exp(-np.abs(a))
+        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.saved_tensors = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out * (1 - out))
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.saved_tensors = (a,)
+        return np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (a > 0)
+
+
+class Cast(Function):
+    """A copy of ``a`` in ``dtype`` (None: its own); the gradient flows back between floats."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(a.dtype if dtype is None else dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype, copy=False), None
+
+
+# ---- matrix product -----------------------------------------------------------------------------
+
+
+class MatMul(Function):
+    """``np.matmul``'s (and ``torch.matmul``'s) product: batched, 1-D operands as a row
+    (on the left) or a column (on the right)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
+        if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+            raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
+        ctx.saved_tensors = a, b
+        return _broadcasting(np.matmul, a, b, "@")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: the result is a number
+            return grad * b, grad * a
+        a2 = a[None, :] if a.ndim == 1 else a  # as np.matmul: a row on the left,
+        b2 = b[:, None] if b.ndim == 1 else b  # a column on the right
+        g = grad[..., None, :] if a.ndim == 1 else grad
+        g = g[..., None] if b.ndim == 1 else g
+        a_needs, b_needs = ctx.needs_input_grad
+        grad_a = _sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
+        grad_b = _sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
+        return grad_a, grad_b
+
+
+# ---- reductions ---------------------------------------------------------------------------------
+
+
+def alias(dim: Any, axis: Any) -> Any:
+    """``dim``, or NumPy's name for it, ``axis``."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError("give dim or axis, not both")
+    return axis
+
+
+def dims(dim: int | Sequence[int] | None, axis: int | Sequence[int] | None, ndim: int
+         ) -> tuple[int, ...]:
+    """The dimensions a reduction runs over, sorted and non-negative (``axis``: NumPy's name).
+
+    None means all. A 0-d tensor accepts 0 and -1, as in PyTorch, and has none to reduce.
+    """
+    dim = alias(dim, axis)
+    if dim is None:
+        return tuple(range(ndim))
+    listed = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    normalized = sorted(_dim(int(d), ndim) for d in listed)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"dim {dim} names a dimension twice")
+    return tuple(normalized) if ndim else ()
+
+
+def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:
+    """The gradient of a reduction over ``dims``, copied along them back to ``shape``."""
+    out = np.empty(shape, grad.dtype)  # a fresh array, not a broadcast view: faster next
+    out[...] = grad.reshape(_kept_shape(shape, dims))
+    return out
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.shape = a.shape
+        return a.sum(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad, ctx.shape, ctx.inputs[1]), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        if a.dtype.kind not in "fc":
+            raise TypeError(f"mean of {a.dtype} data: convert it to a floating dtype first")
+        count = math.prod(a.shape[d] for d in dims)
+        ctx.shape, ctx.count = a.shape, max(count, 1)
+        with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
+            return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _spread(grad / ctx.count, ctx.shape, ctx.inputs[1]), None, None
+
+
+class Extreme(Function):
+    """The largest (``pick`` np.maximum) or smallest entries over ``dims``; tied extremes
+    share the gradient equally (PyTorch's ``amax``, ``amin`` and ``max()``)."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, pick):
+        if a.size == 0:
+            raise RuntimeError(f"{pick.__name__} of an empty tensor (shape {a.shape})")
+        kept = pick.reduce(a, axis=dims, keepdims=True)
+        ctx.saved_tensors = a, kept
+        return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
+                                                  if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        dims = ctx.inputs[1]
+        chosen = a == kept
+        share = grad.reshape(kept.shape) / chosen.sum(axis=dims, keepdims=True)
+        return np.where(chosen, share, 0).astype(a.dtype, copy=False), None, None, None
+
+
+class TakeAlong(Function):
+    """The entries at ``indices`` along ``dim`` (kept as length 1): ``max(dim)``'s values."""
+
+    @staticmethod
+    def forward(ctx, a, indices, dim, keepdim):
+        ctx.shape = a.shape
+        out = np.take_along_axis(a, indices, axis=dim)
+        return out if keepdim else out.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, indices, dim, _ = ctx.inputs
+        out = np.zeros(ctx.shape, grad.dtype)
+        np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=dim)
+        return out, None, None, None
+
+
+class ValuesAndIndices(NamedTuple):
+    """What ``max(dim)`` and ``min(dim)`` return, as PyTorch's named tuple."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
+    """``x.max()``, ``x.max(dim)`` or ``x.max(other)`` (and ``min``), as PyTorch's."""
+    if isinstance(dim, (Tensor, np.ndarray)):
+        return Maximum.apply(x, dim, pick)
+    if dim is None:
+        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick)
+    a = x.data
+    d = _dim(dim, a.ndim)
+    if a.ndim == 0:
+        return ValuesAndIndices(Extreme.apply(x, (), False, pick), _leaf(np.zeros((), np.int64)))
+    if a.shape[d] == 0:
+        raise RuntimeError(f"{pick.__name__} along dimension {dim} of length 0")
+    arg = np.argmax if pick is np.maximum else np.argmin
+    indices = np.expand_dims(arg(a, axis=d), d)
+    values = TakeAlong.apply(x, indices, d, keepdim)
+    return ValuesAndIndices(values, _leaf(indices if keepdim else indices.squeeze(d)))
+
+
+def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
+    """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
+    a = x.data
+    if a.size == 0:
+        raise RuntimeError(f"{arg.__name__} of an empty tensor (shape {a.shape})")
+    if dim is None or a.ndim == 0:
+        out = np.asarray(arg(a))
+        return _leaf(out.reshape((1,) * a.ndim) if keepdim else out)
+    return _leaf(np.asarray(arg(a, axis=_dim(dim, a.ndim), keepdims=keepdim)))
+
+
+# ---- shape --------------------------------------------------------------------------------------
+
+
+def shape_argument(shape: tuple) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape, view=False):
+        ctx.shape = a.shape
+        try:
+            out = a.reshape(shape)
+        except ValueError:
+            raise RuntimeError(f"shape {shape} is invalid for a tensor of shape {a.shape} "
+                               f"({a.size} elements)") from None
+        if view and out.size and not np.may_share_memory(out, a):
+            raise RuntimeError(f"view{shape} of a tensor of shape {a.shape} whose layout "
+                               "needs a copy: use reshape()")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None, None
+
+
+def flattened_shape(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
+    if not shape:
+        return (1,)
+    start, end = _dim(start, len(shape)), _dim(end, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start} comes after end_dim {end}")
+    return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
+
+
+def unsqueezed_shape(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
+    d = _dim(dim, len(shape) + 1)
+    return (*shape[:d], 1, *shape[d:])
+
+
+def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
+                   ) -> tuple[int, ...]:
+    """Without the dimensions of length 1 among ``dim`` (all, if None); others stay."""
+    chosen = range(len(shape)) if dim is None else dims(dim, None, len(shape))
+    return tuple(n for i, n in enumerate(shape) if not (i in chosen and n == 1))
+
+
+def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
+    normalized = tuple(_dim(d, ndim) for d in order) if ndim else order
+    if sorted(normalized) != list(range(ndim)):
+        raise ValueError(f"permute{order} does not order the {ndim} dimensions of a tensor")
+    return normalized
+
+
+def swap(ndim: int, dim0: int, dim1: int) -> tuple[int, ...]:
+    order = list(range(ndim))
+    if ndim:
+        d0, d1 = _dim(dim0, ndim), _dim(dim1, ndim)
+        order[d0], order[d1] = d1, d0
+    else:
+        _dim(dim0, ndim), _dim(dim1, ndim)  # a 0-d tensor takes 0 and -1, and stays as it is
+    return tuple(order)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, order):
+        return a.transpose(order)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(np.argsort(ctx.inputs[1])), None
+
+
+def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch's ``expand``: -1 keeps a dimension, new ones may be added in front."""
+    extra = len(sizes) - len(shape)
+    if extra < 0:
+        raise ValueError(f"expand{sizes} has fewer dimensions than the tensor's {shape}")
+    return tuple(n if s == -1 and i >= extra else s for i, (s, n) in
+                 enumerate(zip(sizes, (0,) * extra + shape)))
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return np.broadcast_to(a, shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {a.shape} cannot be expanded to "
+                             f"{shape}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _sum_to(grad, ctx.shape), None
+
+
+class Concatenate(Function):
+    """``cat(tensors, dim)``, as ``Concatenate.apply(dim, *tensors)``."""
+
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        dtype = result_dtype(*arrays)
+        try:
+            out = np.concatenate([_as(a, dtype) for a in arrays], axis=dim)
+        except ValueError as error:
+            raise ValueError(f"cat: {error}") from None
+        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *np.split(grad, ctx.bounds, axis=ctx.inputs[0]))
+
+
+class Stack(Function):
+    """``stack(tensors, dim)``, as ``Stack.apply(dim, *tensors)``."""
+
+    @staticmethod
+    def forward(ctx, dim, *arrays):
+        dtype = result_dtype(*arrays)
+        try:
+            return np.stack([_as(a, dtype) for a in arrays], axis=dim)
+        except ValueError as error:
+            raise ValueError(f"stack: {error}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None, *np.moveaxis(grad, ctx.inputs[0], 0))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors joined along the existing dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat needs at least one tensor")
+    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
+    if ndim == 0:
+        raise ValueError("cat cannot join 0-d tensors: use stack")
+    return Concatenate.apply(_dim(dim, ndim), *tensors)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors, all of one shape, joined along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
+    return Stack.apply(_dim(dim, ndim + 1), *tensors)
+
+
+# ---- indexing -----------------------------------------------------------------------------------
+
+
+def plain_index(index: Any) -> Any:
+    """An index NumPy takes: tensors and lists inside it become integer or boolean arrays."""
+    if isinstance(index, (int, slice)) or index is None or index is Ellipsis:
+        return index
+    if isinstance(index, tuple):
+        return tuple(plain_index(i) for i in index)
+    if isinstance(index, (Tensor, list, np.ndarray)):
+        array = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if array.dtype.kind not in "biu" and array.size:
+            raise IndexError(f"tensors used as indices must be integer or boolean, not "
+                             f"{array.dtype}")
+        return array if array.dtype.kind in "biu" else array.astype(np.intp)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Ints, slices, None and ``...`` only: the result is a view, every element picked once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
+               for p in parts)
+
+
+class Index(Function):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.basic = a.shape, _is_basic(index)
+        try:
+            return a[index]
+        except IndexError as error:
+            raise IndexError(f"index out of range for a tensor of shape {a.shape}: {error}"
+                             ) from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, grad.dtype)
+        index = ctx.inputs[1]
+        if ctx.basic:
+            out[index] = grad
+        else:  # integer arrays may pick an element more than once: scatter-add
+            np.add.at(out, index, grad)
+        return out, None
