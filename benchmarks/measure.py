@@ -37,11 +37,8 @@ class EngineDisagreement(Exception):
 def make_runner(plan: Plan | None = None) -> pyperf.Runner:
     """pyperf's runner; its workers run ``python -m benchmarks --worker ... --plan JSON``."""
     plan_json = plan.to_json() if plan else ""
-    # A new class each time: pyperf allows one Runner per class and process, and the tests
-    # call main() many times in theirs.
-    runner = type("Runner", (pyperf.Runner,), {})(
-        program_args=("-m", "benchmarks"),
-        add_cmdline_args=lambda cmd, args: cmd.extend(("--plan", plan_json)))
+    runner = pyperf.Runner(program_args=("-m", "benchmarks"),
+                           add_cmdline_args=lambda cmd, args: cmd.extend(("--plan", plan_json)))
     runner.argparser.add_argument("--plan", help=argparse.SUPPRESS)
     return runner
 

@@ -12,6 +12,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -42,10 +43,17 @@ def in_repository():
         yield
 
 
+# pyperf allows one Runner per class and process, and remembers the classes by id: each run
+# here gets a class of its own, kept alive so that no later class can reuse its id.
+RUNNER_CLASSES: list[type] = []
+
+
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
     """``python -m benchmarks argv`` in this process: (exit status, stdout, stderr)."""
+    RUNNER_CLASSES.append(type("Runner", (pyperf.Runner,), {}))
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with mock.patch.object(pyperf, "Runner", RUNNER_CLASSES[-1]), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = cli.main(argv)
         except SystemExit as exc:
