@@ -2,7 +2,8 @@
 
 Checks that the engines agree, times them (``benchmarks.measure``) and prints Markdown tables
 (``benchmarks.report``). Exit status: 0 on success, 1 if the engines disagree (a correctness
-bug) or a worker process fails, 2 for bad arguments, 130 when interrupted.
+bug) or a worker process fails, 2 for bad arguments, 130 when interrupted (1 while pyperf is
+timing: it exits so itself).
 """
 
 from __future__ import annotations
