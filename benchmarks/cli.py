@@ -1,153 +1,245 @@
-"""``python -m benchmarks``: time microgpt's training step on every engine.
+"""``python -m benchmarks``: time microgpt's training step on every engine, with pyperf.
 
-Trains the same GPT (same initial state dict, same documents) with the scalar engine, the
-tensor engine, the hand-written NumPy baseline and PyTorch, and prints Markdown tables: the
-default run with every figure (ms/step, full-run time, peak memory, graph size, losses), then
-one table of ms/step per sweep (n_embd, sequence length, n_layer, batch size).
-
-Exit status: 0 on success, 1 if the engines disagree (a correctness bug) or one fails, 2 for bad
-arguments, 130 when interrupted.
+Checks that the engines agree, times them (``benchmarks.measure``) and prints Markdown tables
+(``benchmarks.report``). Exit status: 0 on success, 1 if the engines disagree (a correctness
+bug) or a worker process fails, 2 for bad arguments, 130 when interrupted (1 while pyperf is
+timing: it exits so itself).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import shlex
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
-from microgpt.data import DataError
-from microgpt.options import non_negative_float, non_negative_int, positive_int
-from microgpt.train import DTYPES, Hyperparameters
+import numpy as np
 
-from .engines import ENGINES, restore_torch_threads, torch_threads, torch_unavailable
-from .harness import Harness, Plan, run_suite
-from .isolation import WorkerError
-from .machine import load_average, machine_info
-from .output import matplotlib_unavailable, write_json, write_plot
-from .progress import Progress
-from .report import markdown
-from .timing import EngineDisagreement
-from .workloads import SWEEPS, default_workload
+from microgpt.atomic import write_problem
+from microgpt.data import DataError, load_docs
+from microgpt.options import non_negative_float, non_negative_int, positive_float, positive_int
+from microgpt.train import DTYPES
 
-SIZES = ("default", *SWEEPS)
+from . import report
+from .engines import ENGINES, unavailable
+from .flops import matmul_peak
+from .plan import Plan, assign_engines
+from .workloads import BASE, SIZE_KEYS, SIZES, Point, config_of, points, spell
+
+PROG = "python -m benchmarks"
 # How far the engines' losses may differ in the agreement check: float64's rounding, or
 # float32's, which the first Adam updates amplify (up to 1.6e-3 at n_embd 256, measured).
 TOLERANCES = {"float64": 1e-9, "float32": 1e-2}
-
 # option -> (full run, --quick); an option given explicitly always wins.
-# Windows of a hundred steps: in short ones each engine starts with caches the other engines
-# just filled, which costs most the engine with the most code per step and is not what a
-# training run, one engine step after step, sees.
-DEFAULTS: dict[str, tuple[Any, Any]] = {
-    "steps": (100, 5),
-    "scalar_steps": (1, 1),
-    "repeats": (5, 3),
-    "warmup": (2, 1),
-    "window_seconds": (1.0, 0.2),
-    "scalar_budget": (15.0, 3.0),
-    "run_budget": (60.0, 5.0),
-}
+DEFAULTS = {"processes": (5, 1), "min_time": (0.1, 0.05), "scalar_budget": (15.0, 3.0)}
 
 
-def _choices(allowed: Sequence[str], what: str):
+def names(allowed: Sequence[str], what: str):
+    """An argparse type: a comma-separated list of ``allowed`` names, or "all"."""
     def parse(text: str) -> list[str]:
-        names = [name.strip() for name in text.split(",") if name.strip()]
-        if names == ["all"]:
+        found = [name.strip() for name in text.split(",") if name.strip()]
+        if found == ["all"]:
             return list(allowed)
-        unknown = [name for name in names if name not in allowed]
-        if unknown or not names:
+        unknown = [name for name in found if name not in allowed]
+        if unknown or not found:
             problem = f"unknown {what} {', '.join(map(repr, unknown))}" if unknown else f"no {what}"
             raise argparse.ArgumentTypeError(f"{problem} (choose from {','.join(allowed)}, or all)")
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys(found))
     return parse
 
 
+def dtype(text: str) -> str:
+    if text not in DTYPES:
+        raise argparse.ArgumentTypeError(f"must be {' or '.join(DTYPES)}, not {text!r}")
+    return text
+
+
+CONFIG_KEYS = {**dict.fromkeys(SIZE_KEYS, positive_int), "dtype": dtype}
+
+
+def model_sizes(text: str) -> dict[str, Any]:
+    """An argparse type, ``--config``'s: ``key=value`` pairs over the base model's sizes."""
+    sizes: dict[str, Any] = dict(BASE)
+    for item in text.split(","):
+        key, equals, value = (part.strip() for part in item.partition("="))
+        if key not in CONFIG_KEYS or not equals:
+            raise argparse.ArgumentTypeError(f"{item.strip()!r} is not key=value with a key "
+                                             f"among {', '.join(CONFIG_KEYS)}")
+        try:
+            sizes[key] = CONFIG_KEYS[key](value)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{key} {exc}") from None
+    if sizes["vocab"] < 2:
+        raise argparse.ArgumentTypeError("vocab must be at least 2 (a token and BOS)")
+    try:
+        config_of(sizes)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return sizes
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Time microgpt's training step (forward, backward, Adam) on each engine: "
-                    "scalar Value, tensorgrad Tensor, hand-written NumPy, PyTorch.",
-    )
-    pick = parser.add_argument_group("what to run")
-    pick.add_argument("--engines", type=_choices(list(ENGINES), "engine"), default=list(ENGINES),
-                      metavar="LIST", help=f"comma-separated engines (default all: "
-                      f"{','.join(ENGINES)})")
-    pick.add_argument("--sizes", type=_choices(SIZES, "size"), default=list(SIZES),
-                      metavar="LIST", help=f"the default run and which sweeps (default all: "
-                      f"{','.join(SIZES)})")
-    pick.add_argument("--quick", action="store_true",
-                      help="fewer sizes, windows and steps: finishes in under a minute")
-    pick.add_argument("--tiny", action="store_true",
-                      help="tiny models everywhere (n_embd 8, block 8): a smoke test")
-    pick.add_argument("--data", type=Path, metavar="PATH",
-                      help="train the default run on this dataset (one document per line) "
-                           "instead of synthetic names")
-    pick.add_argument("--seed", type=int, default=42, help="seed of weights and documents")
-    pick.add_argument("--dtype", choices=DTYPES, default="float64",
-                      help="what every engine computes in (float32: tensor and torch only; "
-                           "default: float64, microgpt's)")
-    pick.add_argument("--in-process", action="store_true",
-                      help="run every engine in this process, not each in a process of its own: "
-                           "starts faster, but the engines then share the memory allocator and "
-                           "thread pools, which moves some timings")
-
-    how = parser.add_argument_group("how much to measure (defaults: full run / --quick)")
-    how.add_argument("--steps", type=positive_int, metavar="N",
-                     help="training steps per timed window (100 / 5)")
-    how.add_argument("--scalar-steps", type=positive_int, metavar="N",
-                     help="steps per timed window of the slow scalar engine (1 / 1)")
-    how.add_argument("--repeats", type=positive_int, metavar="N",
-                     help="timed windows per engine and configuration (5 / 3)")
-    how.add_argument("--warmup", type=non_negative_int, metavar="N",
-                     help="untimed steps before the windows, after the agreement check (2 / 1)")
-    how.add_argument("--window-seconds", type=non_negative_float, metavar="SECONDS",
-                     help="end a timed window early, after at least one step, once it has run "
-                          "this long (1 / 0.2)")
-    how.add_argument("--scalar-budget", type=non_negative_float, metavar="SECONDS",
-                     help="run the scalar engine at a sweep point only if its steps there "
-                          "should take at most this long (15 / 3)")
-    how.add_argument("--run-steps", type=positive_int, default=Hyperparameters.steps,
-                     metavar="N", help="length of the full training run (default %(default)s)")
-    how.add_argument("--run-budget", type=non_negative_float, metavar="SECONDS",
-                     help="measure an engine's full run only if it should take at most this "
-                          "long, else extrapolate it (60 / 5)")
-
-    out = parser.add_argument_group("output")
-    out.add_argument("--json", type=Path, metavar="PATH", help="write every figure to PATH")
-    out.add_argument("--plot", type=Path, metavar="PATH.png",
-                     help="draw ms/step against size, one panel per sweep (needs matplotlib)")
-    out.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    parser = argparse.ArgumentParser(prog=PROG, description="Time microgpt's training step "
+                                     "(forward, backward, Adam) on each engine.")
+    add = parser.add_argument
+    add("--engines", type=names(list(ENGINES), "engine"), default=list(ENGINES), metavar="LIST",
+        help=f"comma-separated (default all: {','.join(ENGINES)})")
+    add("--sizes", type=names(SIZES, "size"), metavar="LIST",
+        help=f"among {','.join(SIZES)} (default: all but training)")
+    add("--config", type=model_sizes, action="append", metavar="KEY=N,...",
+        help=f"time this model instead (repeatable): {spell(BASE)} by default, and dtype=")
+    add("--quick", action="store_true", help="fewer sizes, one process per engine: a smoke run")
+    add("--data", metavar="PATH", help="the default run's documents (default: synthetic names)")
+    add("--seed", type=int, default=42, help="of weights and documents (%(default)s)")
+    add("--dtype", choices=DTYPES, help="of every engine (default float64)")
+    add("--processes", type=positive_int, metavar="N",
+        help="pyperf worker processes per engine and point (5; --quick 1)")
+    add("--values", type=positive_int, default=3, metavar="N", help="timed, per process (3)")
+    add("--warmups", type=non_negative_int, default=1, metavar="N",
+        help="untimed values first, per process (1)")
+    add("--min-time", type=positive_float, metavar="SECONDS",
+        help="steps per value are calibrated to last this long (0.1; --quick 0.05)")
+    add("--loops", type=non_negative_int, default=0, metavar="N",
+        help="steps per value instead (0: calibrate)")
+    add("--sequential", action="store_true",
+        help="start each engine's processes in a row (pyperf's order), not in turns")
+    add("--scalar-budget", type=non_negative_float, metavar="SECONDS",
+        help="skip the scalar engine where its steps should take longer (15; --quick 3)")
+    add("--peak-size", type=positive_int, default=2048, metavar="N",
+        help="the matmul peak's matrices are N x N (%(default)s)")
+    add("--json", metavar="PATH", help="write the results (pyperf's JSON)")
+    add("--plot", metavar="PATH.png", help="ms/step against size (needs matplotlib)")
+    add("--report", metavar="JSON", help="report a --json file's results; measure nothing")
+    add("--quiet", action="store_true", help="less progress on stderr")
     return parser
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan]:
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse and check the arguments (exits with status 2 on a bad one)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     for name, (full, quick) in DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
-    for option, path in (("--json", args.json), ("--plot", args.plot)):
-        if path is not None and not path.parent.resolve().is_dir():
-            parser.error(f"{option}: directory {str(path.parent)!r} does not exist")
-        if path is not None and path.is_dir():
-            parser.error(f"{option}: {str(path)!r} is a directory")
-    if args.data is not None and not args.data.is_file():
-        parser.error(f"--data: no such file: {str(args.data)!r}")
-    if args.data is not None and "default" not in args.sizes:
-        parser.error("--data applies to the default run: add 'default' to --sizes")
-    plan = Plan(steps=args.steps, scalar_steps=args.scalar_steps, repeats=args.repeats,
-                warmup=args.warmup, window_seconds=args.window_seconds,
-                scalar_budget=args.scalar_budget, run_steps=args.run_steps,
-                run_budget=args.run_budget, isolate=not args.in_process,
-                tolerance=TOLERANCES[args.dtype],
-                hp=Hyperparameters(steps=args.run_steps, dtype=args.dtype))
-    return args, plan
+    for option in ("json", "plot"):
+        if (path := getattr(args, option)) and (problem := write_problem(path)):
+            parser.error(f"--{option}: cannot write {path!r}: {problem}")
+    if args.config and args.sizes:
+        parser.error("--config replaces --sizes: give one of them")
+    dtypes = {sizes.pop("dtype") for sizes in args.config or () if "dtype" in sizes}
+    dtypes |= {args.dtype} - {None}
+    if len(dtypes) > 1:
+        parser.error("one dtype per run: --dtype and the configs' dtype= differ")
+    args.dtype = dtypes.pop() if dtypes else "float64"
+    args.sizes = args.sizes or [size for size in SIZES if size != "training"]
+    if args.data is not None:
+        if args.config or "default" not in args.sizes:
+            parser.error("--data applies to the default run: add 'default' to --sizes")
+        try:
+            load_docs(args.data)
+        except DataError as exc:
+            parser.error(f"--data: {exc}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "--worker" in arguments:  # pyperf starts its workers as `python -m benchmarks --worker`
+        from .measure import serve
+
+        return serve(arguments)
+    args = parse_args(arguments)
+    if reason := unavailable("pyperf"):
+        return fail(f"pyperf is not importable ({reason}): pip install '.[bench]'", 2)
+    import pyperf  # the bench extra's, imported once known to be there
+
+    from . import measure
+
+    notices: list[str] = []
+
+    def say(message: str, notice: bool = False) -> None:
+        if notice:
+            notices.append(message)
+        if notice or not args.quiet:
+            print(f"notice: {message}" if notice else message, file=sys.stderr, flush=True)
+
+    plot = args.plot
+    if plot and (reason := unavailable("matplotlib")):
+        say(f"matplotlib is not importable ({reason}); skipping --plot", notice=True)
+        plot = None
+    if args.report:
+        try:
+            suite = pyperf.BenchmarkSuite.load(args.report)
+            text = report.markdown(suite)
+        except (OSError, ValueError, KeyError) as exc:
+            return fail(f"--report: {args.report} is not a benchmark's JSON file ({exc})", 2)
+        return finish(suite, text, None, plot)
+
+    skip = [name for name in args.engines if args.dtype not in ENGINES[name].dtypes]
+    if skip:
+        say(f"--dtype {args.dtype}: skipping {', '.join(skip)} (float64 only)", notice=True)
+    torch_engines = [name for name in args.engines if ENGINES[name].needs_torch]
+    if torch_engines and (reason := unavailable("torch")):
+        say(f"PyTorch is not importable ({reason}); skipping {', '.join(torch_engines)}",
+            notice=True)
+        skip += torch_engines
+    measured = ([Point(spell(sizes), "config", sizes) for sizes in args.config] if args.config
+                else points(args.sizes, args.quick))
+    assign_engines(measured, [name for name in args.engines if name not in skip],
+                   args.scalar_budget, args.processes)
+    for point in measured:
+        if not point.engines:
+            why = "; ".join(f"{name}: {reason}" for name, reason in point.skipped.items())
+            say(f"skipping {point.label}: no engine runs there ({why})", notice=True)
+    measured = [point for point in measured if point.engines]
+    if not measured:
+        return fail("no engine left to run", 2)
+
+    plan = Plan(measured, args.dtype, args.seed, args.data,
+                rounds=1 if args.sequential else args.processes)
+    runner = measure.make_runner(plan)
+    runner.parse_args(["--processes", str(args.processes if args.sequential else 1),
+                       "--values", str(args.values), "--warmups", str(args.warmups),
+                       "--loops", str(args.loops), "--min-time", str(args.min_time),
+                       "--copy-env", *(["--quiet"] if args.quiet else [])])
+    common = {"bench_command": command_line(argv), "dtype": args.dtype,
+              "matmul_size": args.peak_size, "processes": args.processes,
+              "values": args.values, "warmups": args.warmups,
+              "timing_order": "sequential" if args.sequential else "interleaved",
+              "numpy_version": np.__version__, "blas": blas()}
+    if any(ENGINES[name].needs_torch for point in measured for name in point.engines):
+        torch = importlib.import_module("torch")  # before torch-1t's check changes its threads
+        common |= {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
+    say(f"measuring the matmul peak ({args.peak_size} x {args.peak_size}, {args.dtype})")
+    common["matmul_peak_gflops"] = matmul_peak(args.dtype, args.peak_size)
+    try:
+        benchmarks = measure.measure(plan, runner, TOLERANCES[args.dtype], say)
+    except measure.EngineDisagreement as exc:
+        return fail(f"the engines disagree: {exc}", 1)
+    except RuntimeError as exc:  # pyperf: a worker process failed (its error is above)
+        return fail(f"a worker process failed: {exc}", 1)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    if notices:
+        common["notices"] = "; ".join(notices)
+    for bench in benchmarks:
+        bench.update_metadata(common)
+    suite = pyperf.BenchmarkSuite(benchmarks)
+    return finish(suite, report.markdown(suite), args.json, plot)
+
+
+def finish(suite: Any, text: str, json_path: str | None, plot: str | None) -> int:
+    """Print the report; write the JSON file and the plot if asked for."""
+    print(text, end="", flush=True)
+    if json_path:
+        report.write_json(json_path, suite)
+    if plot and report.plotted(suite):
+        report.write_plot(plot, suite)
+    elif plot:
+        print("notice: no sweep measured, nothing to plot; skipping --plot", file=sys.stderr)
+    return 0
 
 
 def command_line(argv: Sequence[str] | None) -> str:
@@ -157,84 +249,15 @@ def command_line(argv: Sequence[str] | None) -> str:
     return shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    started = time.perf_counter()
-    args, plan = parse_args(argv)
-    progress = Progress(enabled=not args.no_progress)
-    notices: list[str] = []
-
-    def notice(message: str) -> None:
-        notices.append(message)
-        progress.notice(message)
-
-    engines = list(args.engines)
-    float64_only = [name for name in engines if args.dtype not in ENGINES[name].dtypes]
-    if float64_only:
-        notice(f"--dtype {args.dtype}: skipping {', '.join(float64_only)} (float64 only)")
-        engines = [name for name in engines if name not in float64_only]
-    torch_engines = [name for name in engines if ENGINES[name].needs_torch]
-    if torch_engines and (reason := torch_unavailable()):
-        notice(f"PyTorch is not importable ({reason}); skipping {', '.join(torch_engines)}")
-        engines = [name for name in engines if name not in torch_engines]
-    if not engines:
-        print("python -m benchmarks: error: no engine left to run", file=sys.stderr)
-        return 2
-    plot = args.plot
-    if plot is not None and (reason := matplotlib_unavailable()):
-        notice(f"matplotlib is not importable ({reason}); skipping --plot")
-        plot = None
-    sweeps = [size for size in args.sizes if size != "default"]
-    if plot is not None and not sweeps:
-        notice("no sweep in --sizes, nothing to plot; skipping --plot")
-        plot = None
-
-    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+def blas() -> str:
+    """NumPy's BLAS library and version, as its build configuration names them."""
     try:
-        default = (default_workload(args.data, args.seed, tiny=args.tiny)
-                   if "default" in args.sizes else None)
-    except DataError as exc:
-        print(f"python -m benchmarks: error: {exc}", file=sys.stderr)
-        return 2
-    machine = machine_info()
-    harness = Harness(engines, plan, progress)
-    try:
-        suite = run_suite(harness, default, sweeps, mode, args.seed)
-        if any(ENGINES[name].needs_torch for name in engines):
-            restore_torch_threads()
-    except EngineDisagreement as exc:
-        progress.clear()
-        print(f"python -m benchmarks: error: the engines disagree: {exc}", file=sys.stderr)
-        return 1
-    except WorkerError as exc:
-        progress.clear()
-        print(f"python -m benchmarks: error: an engine failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        progress.clear()
-        print("python -m benchmarks: interrupted", file=sys.stderr)
-        return 130
-    if machine["torch"] is not None and torch_threads() is not None:
-        machine["torch"]["default_threads"] = torch_threads()
+        found = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError):  # NumPy < 1.26 has no mode="dicts"
+        return "BLAS unknown"
+    return f"{found.get('name')} {found.get('version')}"
 
-    results = {
-        "command": command_line(argv),
-        "argv": list(sys.argv[1:] if argv is None else argv),
-        "machine": machine,
-        "settings": {**asdict(plan), "mode": mode, "seed": args.seed, "sizes": args.sizes,
-                     "engines": engines, "data": None if args.data is None else str(args.data)},
-        "engines": {name: ENGINES[name].description for name in engines},
-        "notices": notices,
-        **suite,
-    }
-    results["machine"]["load_average_at_end"] = load_average()
-    progress.clear()
-    print(markdown(results), end="", flush=True)
-    results["runtime_seconds"] = time.perf_counter() - started
-    if args.json is not None:
-        write_json(args.json, results)
-    if plot is not None:
-        write_plot(plot, results)
-    progress.clear()
-    if progress.enabled:
-        print(f"done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    return 0
+
+def fail(message: str, status: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status

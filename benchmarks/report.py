@@ -1,210 +1,191 @@
-"""The Markdown report: one table for the default run, one per sweep.
+"""The report, from the results alone (the JSON file): Markdown tables and the plot.
 
-Everything here reads the results dict that ``benchmarks.harness`` produces (the same data the
-JSON file holds), so the report and the JSON can never disagree.
+Every benchmark is one engine at one point, its runs tagged with their round; its metadata
+say which point (``point``, ``table``, the sizes, ``flops_per_step``), and the metadata common
+to all (the machine, ``matmul_peak_gflops``, ``bench_command``) say the rest.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
+import statistics
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from microgpt.atomic import atomic_write
+
+from .engines import REFERENCE
+from .workloads import SWEEPS
+
+if TYPE_CHECKING:
+    import pyperf
 
 DASH = "—"
+HEADINGS = {"default": "Default run", "training": "Training-scale sizes",
+            "config": "Configurations", **{name: f"Sweep: {key}" for name, (key, *_) in
+                                           SWEEPS.items()}}
+ENGINE_STYLE = {  # a fixed colour and marker per engine, across panels and runs
+    "scalar": ("tab:red", "o"), "tensor": ("tab:blue", "s"), "numpy": ("tab:green", "^"),
+    "torch-1t": ("tab:purple", "v"), "torch": ("tab:orange", "D"),
+}
 
 
-def fmt_ms(ms: float) -> str:
-    """Milliseconds with about three significant digits, without exponent notation."""
-    if ms >= 100:
-        return f"{ms:,.0f}"
-    if ms >= 10:
-        return f"{ms:.1f}"
-    if ms >= 1:
-        return f"{ms:.2f}"
-    return f"{ms:.3f}"
+def round_values(bench: pyperf.Benchmark) -> dict[int, list[float]]:
+    """The benchmark's values (seconds per step) by round."""
+    rounds: dict[int, list[float]] = {}
+    for run in bench.get_runs():
+        if run.values:  # not a calibration run
+            rounds.setdefault(run.get_metadata()["round"], []).extend(run.values)
+    return rounds
 
 
-def fmt_ratio(ratio: float | None) -> str:
-    if ratio is None:
-        return "n/a"
-    if ratio >= 100:
-        return f"{ratio:,.0f}×"
-    return f"{ratio:.3g}×"
+def ratio(bench: pyperf.Benchmark, reference: pyperf.Benchmark) -> float:
+    """The median over rounds of (bench's median / reference's median in the same round)."""
+    mine, theirs = round_values(bench), round_values(reference)
+    return statistics.median(statistics.median(mine[r]) / statistics.median(theirs[r])
+                             for r in mine if r in theirs)
 
 
-def fmt_seconds(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+def by_point(suite: pyperf.BenchmarkSuite) -> dict[str, list[pyperf.Benchmark]]:
+    """The benchmarks grouped by point, in the order they ran."""
+    points: dict[str, list[pyperf.Benchmark]] = {}
+    for bench in suite.get_benchmarks():
+        points.setdefault(bench.get_metadata()["point"], []).append(bench)
+    return points
 
 
-def fmt_bytes(size: int | None) -> str:
-    if size is None:
-        return "n/a"
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} B"
+def fmt(value: float) -> str:
+    """About three significant digits, without exponent notation."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def fmt_count(count: int | None) -> str:
-    return "n/a" if count is None else f"{count:,}"
+def model(about: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {about[key]}" for key in
+                     ("n_embd", "n_head", "n_layer", "block_size", "batch", "vocab"))
 
 
-def _table(header: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    rule = ["---:" if a == "r" else "---" for a in align]
-    lines = [header, rule, *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+def rows(benches: Sequence[pyperf.Benchmark], peak: float) -> list[list[str]]:
+    """One row per engine at a point (without the first column)."""
+    reference = next((b for b in benches if b.get_metadata()["engine"] == REFERENCE), None)
+    found = []
+    for bench in benches:
+        about, seconds = bench.get_metadata(), bench.median()
+        gflops = about["flops_per_step"] / seconds / 1e9
+        spread = fmt(1e3 * bench.stdev()) if len(bench.get_values()) > 1 else DASH
+        found.append([about["engine"], fmt(1e3 * seconds), spread,
+                      f"{fmt(ratio(bench, reference))}x" if reference else DASH,
+                      fmt(gflops), f"{100 * gflops / peak:.2g}%", f"{about['graph_nodes']:,}"])
+    return found
 
 
-def _config_line(workload: dict[str, Any]) -> str:
-    return (f"n_embd {workload['n_embd']}, n_head {workload['n_head']}, "
-            f"n_layer {workload['n_layer']}, block_size {workload['block_size']}, "
-            f"vocab {workload['vocab_size']}, batch {workload['batch_size']}")
+def section(table: str, points: dict[str, list[pyperf.Benchmark]], peak: float) -> list[str]:
+    """The heading, the points' table and the notes of one table of the report."""
+    first = [benches[0].get_metadata() for benches in points.values()]
+    key = SWEEPS[table][0] if table in SWEEPS else "model"
+    lines = [f"## {HEADINGS[table]}", ""]
+    if table in SWEEPS:
+        lines.append(f"Other sizes as in the base model (the n_embd sweep's first row): "
+                     f"{model({**first[0], key: 'varied'})}.")
+    elif table == "default":
+        lines.append(f"Model: {model(first[0])}.")
+    worst = max(about["agreement_max_diff"] for about in first)
+    lines += [f"Documents: {first[0]['documents']}. Agreement checked before timing: every "
+              f"engine's losses at steps 0-2 equal the {REFERENCE} engine's within "
+              f"{first[0]['agreement_tolerance']:g} (largest difference {worst:.2g}).", "",
+              "| " + " | ".join([key, "engine", "ms/step", "±", f"vs {REFERENCE}", "GFLOP/s",
+                                 "MFU", "graph nodes"]) + " |",
+              "| --- | --- |" + " ---: |" * 6]
+    for about, benches in zip(first, points.values()):
+        label = str(about[key]) if key != "model" else table if table == "default" else model(
+            about)
+        lines += ["| " + " | ".join([label, *row]) + " |" for row in rows(benches, peak)]
+    skipped = [f"{about['point']}: {about['skipped']}" for about in first if "skipped" in about]
+    return lines + ([""] + [f"Skipped at {line}." for line in skipped] if skipped else [])
 
 
-def _agreement_line(points: Sequence[dict[str, Any]]) -> str:
-    first = points[0]["agreement"]
-    worst = max(point["agreement"]["max_abs_diff"] for point in points)
-    where = "the configuration" if len(points) == 1 else f"all {len(points)} configurations"
-    return (f"Agreement checked before timing: at {where}, every engine's loss at steps "
-            f"0-{first['checked_steps'] - 1} (before and after the first Adam updates) equals "
-            f"the {first['reference']} engine's within {first['tolerance']:g} "
-            f"(largest difference {worst:.2g}).")
-
-
-def default_table(point: dict[str, Any], settings: dict[str, Any]) -> str:
-    """The default run: every figure per engine."""
-    workload = point["workload"]
-    header = ["engine", "ms/step median", "min", "max", "vs tensor",
-              f"{settings['run_steps']}-step run", "peak memory/step", "graph nodes/step",
-              "loss after measured steps", "max abs loss diff vs tensor"]
-    rows, notes, methods = [], [], {}
-    for name, result in point["engines"].items():
-        if "skipped" in result:
-            rows.append([name] + [DASH] * (len(header) - 1))
-            notes.append(f"{name} skipped: {result['skipped']}.")
-            continue
-        ms, run = result["ms_per_step"], result["full_run"]
-        run_cell = fmt_seconds(run["seconds"]) + (" (extrapolated)" if run["extrapolated"] else "")
-        if run["extrapolated"]:
-            notes.append(f"{name}'s {run['steps']}-step run is extrapolated "
-                         f"({run['basis']}), not measured.")
-        methods.setdefault(result["memory_method"], []).append(name)
-        methods.setdefault(result["graph_method"], []).append(name)
-        rows.append([
-            name, fmt_ms(ms["median"]), fmt_ms(ms["min"]), fmt_ms(ms["max"]),
-            fmt_ratio(result["ratio_to_tensor"]), run_cell,
-            fmt_bytes(result["peak_memory_bytes"]), fmt_count(result["graph_nodes"]),
-            f"{result['loss_after_measured_steps']:.12f} ({result['steps_run']} steps)",
-            f"{result['max_abs_loss_diff_vs_tensor']:.2g} "
-            f"({result['steps_compared_with_tensor']} steps)",
-        ])
-    final_losses = {name: r["full_run"]["final_loss"] for name, r in point["engines"].items()
-                    if "full_run" in r and r["full_run"]["final_loss"] is not None}
-    lines = [
-        "## Default run",
-        "",
-        f"Model: {_config_line(workload)}; documents: {workload['documents']}, one per step.",
-        _timing_line(settings),
-        _agreement_line([point]),
-        "",
-        _table(header, "lrrrrrrrrr", rows),
-        "",
-    ]
-    if final_losses:
-        losses = ", ".join(f"{name} {loss:.12f}" for name, loss in final_losses.items())
-        lines.append(f"Loss after the full measured {settings['run_steps']}-step runs: {losses}.")
-    for method, names in methods.items():
-        lines.append(f"- {', '.join(dict.fromkeys(names))}: {method}.")
-    lines += [f"- {note}" for note in notes]
-    windows = {n for r in point["engines"].values() if "skipped" not in r
-               for n in r["window_steps"]}
-    lengths = workload["document_tokens"]
-    if len(windows) > 1 and lengths["min"] != lengths["max"]:
-        lines.append("- The documents differ in length, so windows of few steps spread more "
-                     "than long ones: compare medians.")
-    return "\n".join(lines)
-
-
-def _timing_line(settings: dict[str, Any]) -> str:
-    where = ("each engine in a process of its own" if settings["isolate"]
-             else "all engines in one process")
-    return (f"Timing: {settings['repeats']} windows per engine, interleaved round-robin "
-            f"(order rotating; {where}), after {_steps(settings['warmup'])} of warm-up; a "
-            f"window is {_steps(settings['steps'])} ({settings['scalar_steps']} for scalar), or "
-            f"fewer if it reaches {settings['window_seconds']:g} s. "
-            f"'vs tensor' is the median over rounds of the engine's time / tensor's.")
-
-
-def _steps(count: int) -> str:
-    return f"{count} step" + ("" if count == 1 else "s")
-
-
-def sweep_table(name: str, sweep: dict[str, Any], settings: dict[str, Any]) -> str:
-    """ms/step per engine at each size of one sweep, with the ratio to tensor."""
-    points = sweep["points"]
-    engines = list(points[0]["engines"]) if points else []
-    reasons: dict[str, int] = {}  # footnote text -> number
-    rows = []
-    for point in points:
-        row = [str(point["value"])]
-        if "same_as" in point:  # the base model, measured once for all sweeps
-            row[0] += f" (= {point['same_as']['label']})"
-        for engine in engines:
-            result = point["engines"][engine]
-            if "skipped" in result:
-                note = f"{engine}: {result['skipped']}"
-                number = reasons.setdefault(note, len(reasons) + 1)
-                row.append(f"{DASH} [{number}]")
-            else:
-                ratio = result["ratio_to_tensor"]
-                cell = fmt_ms(result["ms_per_step"]["median"])
-                if ratio is not None and engine != "tensor":
-                    cell += f" ({fmt_ratio(ratio)})"
-                row.append(cell)
-        rows.append(row)
-    base = points[0]["workload"] if points else None
-    lines = [
-        f"## Sweep: {sweep['parameter']}",
-        "",
-        "ms per training step (median over windows), ratio to the tensor engine in brackets.",
-    ]
-    if base is not None:
-        lines.append(f"Other sizes as in the first row: {_config_line(base)}; "
-                     f"documents: {base['documents']}.")
-        lines.append(_agreement_line(points))
-    lines += ["", _table([name, *engines], "l" + "r" * len(engines), rows)]
-    if reasons:
-        lines.append("")
-        lines += [f"[{number}] {note}." for note, number in reasons.items()]
-    return "\n".join(lines)
-
-
-def markdown(results: dict[str, Any]) -> str:
+def markdown(suite: pyperf.BenchmarkSuite) -> str:
     """The whole report."""
-    machine, settings = results["machine"], results["settings"]
-    torch = machine["torch"]
+    common = suite.get_metadata()
+    peak = common["matmul_peak_gflops"]
+    torch = (f"PyTorch {common['torch_version']} ({common['torch_threads']} threads by default)"
+             if "torch_version" in common else "no PyTorch")
+    loads = [run.get_metadata().get("load_avg_1min", 0.0) for bench in suite.get_benchmarks()
+             for run in bench.get_runs()]
+    order = ("in turns, engine after engine" if common["timing_order"] == "interleaved"
+             else "one engine's after another's")
     parts = [
-        "# microgpt engine benchmark",
-        "",
-        f"{machine['cpu']}, {machine['cores']} cores; {machine['python']}; NumPy "
-        f"{machine['numpy']} ({machine['blas'].get('name')} {machine['blas'].get('version')}); "
-        + (f"PyTorch {torch['version']} ({torch['default_threads']} threads by default)"
-           if torch else "no PyTorch") + f"; {machine['date']}.",
-        f"Command: `{results['command']}`",
-        f"Every engine computes in {settings['hp']['dtype']}.",
+        "# microgpt engine benchmark", "",
+        f"{common.get('cpu_model_name', 'unknown CPU')}, {common['cpu_count']} cores; Python "
+        f"{common['python_version']}; NumPy {common['numpy_version']} ({common['blas']}); "
+        f"{torch}; {suite.get_dates()[0]:%Y-%m-%d %H:%M}; load average (1 min) "
+        f"{min(loads):g} to {max(loads):g}.",
+        f"Command: `{common['bench_command']}`",
+        f"Every engine computes in {common['dtype']}. MFU is GFLOP/s over the matmul peak, "
+        f"{peak:.1f} GFLOP/s (the best of 3 np.matmul of two {common['matmul_size']}-square "
+        f"{common['dtype']} matrices); GFLOP/s count the step's matrix products "
+        f"(benchmarks/flops.py).",
+        f"Timing by pyperf {common['perf_version']}: worker processes per engine and point: "
+        f"{common['processes']}, started {order}; warm-ups and values per process: "
+        f"{common['warmups']} and {common['values']}, of a calibrated number of steps (the "
+        f"scalar engine: 1 and 1, of one step). ms/step is the median of all values, ± their "
+        f"standard deviation; 'vs {REFERENCE}' the median over rounds of the engine's median "
+        f"over {REFERENCE}'s.",
     ]
-    start, end = machine.get("load_average_at_start"), machine.get("load_average_at_end")
-    if start and end:
-        parts.append(f"Load average (1 min) {start[0]:g} at the start, {end[0]:g} at the end, "
-                     f"on {machine['cores']} cores: a busy machine slows multi-threaded runs "
-                     f"most.")
-    for notice in results["notices"]:
-        parts.append(f"Notice: {notice}")
-    if results["default"] is not None:
-        parts += ["", default_table(results["default"], settings)]
-    for name, sweep in results["sweeps"].items():
-        parts += ["", sweep_table(name, sweep, settings)]
+    if "notices" in common:
+        parts.append(f"Notices: {common['notices']}.")
+    tables: dict[str, dict[str, list[pyperf.Benchmark]]] = {}
+    for label, benches in by_point(suite).items():
+        tables.setdefault(benches[0].get_metadata()["table"], {})[label] = benches
+    for table, points in tables.items():
+        parts += ["", *section(table, points, peak)]
     return "\n".join(parts) + "\n"
+
+
+def plotted(suite: pyperf.BenchmarkSuite) -> list[str]:
+    """The tables the plot draws: the sweeps and the training-scale sizes."""
+    tables = [bench.get_metadata()["table"] for bench in suite.get_benchmarks()]
+    return [t for t in dict.fromkeys(tables) if t in SWEEPS or t == "training"]
+
+
+def write_plot(path: Path, suite: pyperf.BenchmarkSuite) -> None:
+    """ms/step against size per engine, log-log, one panel per sweep. Needs matplotlib."""
+    matplotlib = importlib.import_module("matplotlib")
+    matplotlib.use("Agg")  # files only, never a window
+    plt = importlib.import_module("matplotlib.pyplot")
+    tables = plotted(suite)
+    fig, axes = plt.subplots(1, len(tables), figsize=(4.2 * len(tables), 3.8), squeeze=False)
+    for ax, table in zip(axes[0], tables):
+        key = SWEEPS[table][0] if table in SWEEPS else "n_embd"
+        lines: dict[str, tuple[list[int], list[float]]] = {}
+        for bench in suite.get_benchmarks():
+            about = bench.get_metadata()
+            if about["table"] == table:
+                xs, ys = lines.setdefault(about["engine"], ([], []))
+                xs.append(about[key])
+                ys.append(1e3 * bench.median())
+        for engine, (xs, ys) in lines.items():
+            colour, marker = ENGINE_STYLE.get(engine, (None, "x"))
+            ax.plot(xs, ys, marker=marker, color=colour, label=engine)
+        ticks = sorted({x for xs, _ in lines.values() for x in xs})
+        ax.set_xscale("log", base=2)  # the sizes double: no minor ticks between them
+        ax.set(yscale="log", xlabel=key, ylabel="ms per training step", title=HEADINGS[table])
+        ax.set_xticks(ticks, [str(x) for x in ticks])
+        ax.tick_params(axis="x", which="minor", bottom=False)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(f"microgpt engines — {suite.get_metadata().get('cpu_model_name', '')}",
+                 fontsize="medium")
+    fig.tight_layout()
+    with atomic_write(path) as out:
+        fig.savefig(out, format="png", dpi=120)
+    plt.close(fig)
+
+
+def write_json(path: Path, suite: pyperf.BenchmarkSuite) -> None:
+    """The suite as pyperf's JSON (``python -m pyperf show`` and ``compare_to`` read it)."""
+    text = io.StringIO()
+    suite.dump(text, compact=False)
+    with atomic_write(path) as out:
+        out.write(text.getvalue().encode("utf-8"))

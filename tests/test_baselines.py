@@ -2,12 +2,14 @@
 benchmarks.torch_gpt (eager PyTorch).
 
 numpy_gpt is held against central finite differences, against itself (a padded batch equals
-the average of its documents) and torch_gpt is held against numpy_gpt to ~1e-10.
+the average of its documents) and against gpt_tensor; torch_gpt is held against numpy_gpt to
+~1e-10.
 """
 
 from __future__ import annotations
 
 import importlib
+import random
 import sys
 
 import numpy as np
@@ -15,6 +17,8 @@ import pytest
 
 from benchmarks import numpy_gpt
 from benchmarks.numpy_gpt import Adam, init_state, loss_and_grads
+from microgpt import gpt_tensor
+from microgpt.model import GPTConfig, init_state_dict, pad_batch
 
 VOCAB, N_EMBD, BLOCK = 11, 8, 6
 
@@ -244,3 +248,57 @@ def test_torch_module_import_fails_cleanly_without_torch(monkeypatch):
     monkeypatch.delitem(sys.modules, "benchmarks.torch_gpt", raising=False)
     with pytest.raises(ImportError, match="needs PyTorch"):
         importlib.import_module("benchmarks.torch_gpt")
+
+
+# ---------------------------------------------------------------- against gpt_tensor
+
+CONFIG = GPTConfig(vocab_size=27, n_embd=16, n_head=4, n_layer=2, block_size=8)
+
+
+def _tensor_loss_and_grads(loss_fn, *args) -> tuple[float, dict[str, np.ndarray]]:
+    params = gpt_tensor.from_state_dict(init_state_dict(CONFIG, random.Random(3)))
+    loss = loss_fn(params, CONFIG, *args)
+    loss.backward()
+    return float(loss.data), gpt_tensor.grads(params)
+
+
+def _assert_same(numpy_result, tensor_result) -> None:
+    (loss_n, grads_n), (loss_t, grads_t) = numpy_result, tensor_result
+    assert abs(loss_n - loss_t) <= 1e-10
+    assert list(grads_n) == list(grads_t)
+    for name in grads_t:
+        np.testing.assert_allclose(grads_n[name], grads_t[name], rtol=0, atol=1e-10,
+                                   err_msg=name)
+
+
+def test_numpy_gpt_matches_gpt_tensor_on_one_document():
+    tokens = [26, 4, 12, 12, 0, 25, 3, 26]  # 7 positions, block 8
+    expected = _tensor_loss_and_grads(gpt_tensor.document_loss, tokens)
+    state = init_state_dict(CONFIG, random.Random(3))
+    ids = np.array(tokens)
+    _assert_same(numpy_gpt.loss_and_grads(state, ids[:-1], ids[1:], None, CONFIG.n_head),
+                 expected)
+
+
+def test_numpy_gpt_matches_gpt_tensor_on_a_padded_batch():
+    rng = random.Random(5)
+    batch = [[26, *rng.choices(range(26), k=length), 26] for length in (2, 11, 5, 0)]
+    expected = _tensor_loss_and_grads(gpt_tensor.batch_loss, batch)
+    # Padded by hand, the way batch_loss documents it: n = 8 (block), each row's real tokens
+    # first, padding 0 after them, mask 1 on the real positions.
+    lengths = [min(8, len(tokens) - 1) for tokens in batch]
+    ids = np.zeros((4, 9), dtype=np.int64)
+    mask = np.zeros((4, 8))
+    for row, (tokens, n) in enumerate(zip(batch, lengths)):
+        ids[row, : n + 1] = tokens[: n + 1]
+        mask[row, :n] = 1
+    state = init_state_dict(CONFIG, random.Random(3))
+    _assert_same(numpy_gpt.loss_and_grads(state, ids[:, :-1], ids[:, 1:], mask, CONFIG.n_head),
+                 expected)
+
+
+def test_pad_batch_pads_after_each_document():
+    inputs, targets, mask = pad_batch([[9, 1, 2, 9], [9, 3, 9], [9, 1, 2, 3, 4, 5, 9]], 4)
+    assert inputs.tolist() == [[9, 1, 2, 9], [9, 3, 9, 0], [9, 1, 2, 3]]
+    assert targets.tolist() == [[1, 2, 9, 0], [3, 9, 0, 0], [1, 2, 3, 4]]
+    assert mask.tolist() == [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]]

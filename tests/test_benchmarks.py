@@ -1,7 +1,7 @@
-"""Tests of ``python -m benchmarks`` and of the NumPy baseline it times against gpt_tensor.
+"""Tests of ``python -m benchmarks``: structure, agreement, arguments and notices, never timings.
 
-The CLI runs in this process on tiny models with one-step windows (its engines in worker
-processes, as it runs them), so these tests check structure and agreement, never timings.
+The command runs in this process, on small models with the fewest steps pyperf allows; pyperf
+starts its worker processes as ``python -m benchmarks --worker ...`` from the repository root.
 """
 
 from __future__ import annotations
@@ -9,37 +9,51 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
-import json
-import random
 import subprocess
 import sys
-import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 
-from benchmarks import cli, engines, numpy_gpt
-from benchmarks.engines import count_reachable
-from benchmarks.isolation import EngineProcess, WorkerError
-from benchmarks.progress import Progress
-from benchmarks.timing import Lane, timed_windows
-from benchmarks.workloads import sweep_workload
-from microgpt import gpt_tensor
-from microgpt.model import GPTConfig, init_state_dict, pad_batch
-from microgpt.train import Hyperparameters
+pyperf = pytest.importorskip("pyperf")
+
+from benchmarks import cli, engines  # noqa: E402 (after the skip: they need pyperf)
+from benchmarks.flops import step_flops  # noqa: E402
+from benchmarks.plan import Plan, assign_engines  # noqa: E402
+from benchmarks.workloads import BASE, Point, config_of, synthetic_workload  # noqa: E402
+from microgpt.model import parameter_shapes  # noqa: E402
+from microgpt.train import Hyperparameters  # noqa: E402
+from tensorgrad import Tensor, Value  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
-TINY = ["--tiny", "--quick", "--steps", "1", "--repeats", "2", "--warmup", "0",
-        "--run-steps", "20", "--no-progress"]
+FAST = ["--processes", "1", "--values", "1", "--warmups", "0", "--loops", "1",
+        "--peak-size", "32", "--quiet"]
+TINY = "n_embd=8,n_head=2,block_size=4"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_repository():
+    """pyperf's workers import ``benchmarks`` from the working directory, as users run it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        yield
+
+
+# pyperf allows one Runner per class and process, and remembers the classes by id: each run
+# here gets a class of its own, kept alive so that no later class can reuse its id.
+RUNNER_CLASSES: list[type] = []
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """``python -m benchmarks argv`` in process: (exit status, stdout, stderr)."""
+    """``python -m benchmarks argv`` in this process: (exit status, stdout, stderr)."""
+    RUNNER_CLASSES.append(type("Runner", (pyperf.Runner,), {}))
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with mock.patch.object(pyperf, "Runner", RUNNER_CLASSES[-1]), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = cli.main(argv)
         except SystemExit as exc:
@@ -47,355 +61,235 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-# ---- a whole (tiny) run -----------------------------------------------------------------------
+def notices(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("notice:")]
+
+
+# ---- a whole run ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """One tiny run of every engine: the default run (some full runs measured, some
-    extrapolated) and the batch sweep (the scalar engine skipped at every point)."""
+def run(tmp_path_factory, in_repository):
+    """The default run and the quick batch sweep, two rounds of worker processes."""
     tmp = tmp_path_factory.mktemp("bench")
-    argv = [*TINY, "--sizes", "default,batch", "--scalar-budget", "0", "--run-budget", "0.2",
-            "--json", str(tmp / "bench.json"), "--plot", str(tmp / "bench.png")]
-    status, out, err = run_cli(argv)
+    status, out, err = run_cli(["--sizes", "default,batch", "--quick", "--engines",
+                                "scalar,tensor,numpy", *FAST, "--processes", "2",
+                                "--json", str(tmp / "bench.json"), "--plot", str(tmp / "b.png")])
     assert status == 0, err
-    return json.loads((tmp / "bench.json").read_text()), out, err, tmp
+    return pyperf.BenchmarkSuite.load(str(tmp / "bench.json")), out, tmp
 
 
-def test_json_records_machine_and_command(tiny_run):
-    results = tiny_run[0]
-    machine = results["machine"]
-    for key in ("cpu", "cores", "python", "numpy", "blas", "torch", "date",
-                "load_average_at_start", "load_average_at_end"):
-        assert key in machine
-    assert machine["cpu"] and machine["cores"] >= 1 and machine["blas"]["source"]
-    assert (machine["torch"] is not None) == HAS_TORCH
-    assert results["command"].startswith("python -m benchmarks --tiny")
-    assert "--json" in results["argv"]
-    assert results["settings"]["steps"] == 1 and results["settings"]["run_steps"] == 20
+def test_the_json_is_a_pyperf_suite_of_every_engine_at_every_point(run):
+    suite = run[0]
+    assert suite.get_benchmark_names() == ["default scalar", "default tensor", "default numpy",
+                                           "batch=16 tensor", "batch=16 numpy"]
+    common = suite.get_metadata()
+    assert common["bench_command"].startswith("python -m benchmarks --sizes default,batch")
+    assert common["matmul_peak_gflops"] > 0 and common["dtype"] == "float64"
+    assert common["cpu_count"] >= 1 and common["numpy_version"] == np.__version__
+    for bench in suite.get_benchmarks():
+        about = bench.get_metadata()
+        assert about["flops_per_step"] > 0 and about["agreement_max_diff"] <= 1e-9
+        rounds = [run.get_metadata()["round"] for run in bench.get_runs() if run.values]
+        assert sorted(rounds) == [1, 2] and len(bench.get_values()) == 2, bench.get_name()
 
 
-def test_default_run_has_every_figure_per_engine(tiny_run):
-    default = tiny_run[0]["default"]
-    expected = ["scalar", "tensor", "numpy"] + (["torch-1t", "torch"] if HAS_TORCH else [])
-    assert list(default["engines"]) == expected
-    for name, result in default["engines"].items():
-        ms = result["ms_per_step"]
-        assert 0 < ms["min"] <= ms["median"] <= ms["max"], name
-        assert len(ms["windows"]) == result["windows"] == 2
-        assert result["ratio_to_tensor"] > 0
-        run = result["full_run"]
-        assert run["steps"] == 20 and run["seconds"] > 0
-        assert (run["final_loss"] is None) == run["extrapolated"]
-        assert result["peak_memory_bytes"] is None or result["peak_memory_bytes"] > 0
-        assert result["memory_method"] and result["graph_method"]
-        assert np.isfinite(result["loss_after_measured_steps"])
-    nodes = {name: r["graph_nodes"] for name, r in default["engines"].items()}
-    assert nodes["numpy"] == 0
-    assert nodes["scalar"] > nodes["tensor"] > 0
-    assert default["engines"]["tensor"]["ratio_to_tensor"] == 1.0
-    # The run budget (0.2 s for 20 steps) sits far from both engines' speeds.
-    assert default["engines"]["scalar"]["full_run"]["extrapolated"]
-    assert not default["engines"]["tensor"]["full_run"]["extrapolated"]
+def test_the_points_metadata_say_what_was_measured(run):
+    suite = run[0]
+    default = suite.get_benchmark("default tensor").get_metadata()
+    assert (default["n_embd"], default["n_head"], default["batch"]) == (16, 4, 1)
+    batch = suite.get_benchmark("batch=16 numpy").get_metadata()
+    assert (batch["table"], batch["batch"], batch["block_size"]) == ("batch", 16, 16)
+    assert batch["flops_per_step"] == step_flops(config_of({**BASE, "batch": 16}), [16] * 16)
+    assert batch["skipped"] == "scalar: one document per step only"
+    nodes = {name: suite.get_benchmark(f"default {name}").get_metadata()["graph_nodes"]
+             for name in ("scalar", "tensor", "numpy")}
+    assert nodes["scalar"] > nodes["tensor"] > 0 and nodes["numpy"] == 0
 
 
-def test_engines_compute_the_same_losses(tiny_run):
-    results = tiny_run[0]
-    points = [results["default"], *results["sweeps"]["batch"]["points"]]
-    for point in points:
-        assert point["agreement"]["passed"] and point["agreement"]["max_abs_diff"] <= 1e-9
-        reference = point["engines"]["tensor"]["losses"]
-        for name, result in point["engines"].items():
-            if "skipped" in result:
-                continue
-            common = min(len(reference), len(result["losses"]))
-            assert common >= 3, name
-            np.testing.assert_allclose(result["losses"][:common], reference[:common],
-                                       rtol=0, atol=1e-9, err_msg=name)
-    final = [r["full_run"]["final_loss"] for r in results["default"]["engines"].values()]
-    measured = [loss for loss in final if loss is not None]
-    assert len(measured) >= 2 and max(measured) - min(measured) <= 1e-9
-
-
-def test_sweep_entries_and_skipped_scalar(tiny_run):
-    results, out = tiny_run[0], tiny_run[1]
-    sweep = results["sweeps"]["batch"]
-    assert sweep["parameter"].startswith("batch size")
-    assert [p["value"] for p in sweep["points"]] == [1, 3]
-    for point in sweep["points"]:
-        assert point["workload"]["batch_size"] == point["value"]
-        assert point["engines"]["tensor"]["ms_per_step"]["median"] > 0
-        assert "budget" in point["engines"]["scalar"]["skipped"] or point["value"] > 1
-    assert "batched" in sweep["points"][1]["engines"]["scalar"]["skipped"]
-    assert "## Sweep: batch size" in out and "| engine |" in out
-    assert "— [1]" in out and "[2] scalar: no batched loss" in out
+def test_the_report_is_made_from_the_json_alone(run, tmp_path):
+    out = run[1]
+    assert "## Default run" in out and "## Sweep: batch" in out
+    assert "| 16 | numpy |" in out and "Skipped at batch=16: scalar" in out
+    status, again, err = run_cli(["--report", str(run[2] / "bench.json")])
+    assert status == 0, err
+    assert again == out
 
 
 @pytest.mark.skipif(not HAS_MATPLOTLIB, reason="matplotlib not installed")
-def test_plot_is_a_png(tiny_run):
-    tmp = tiny_run[3]
-    assert (tmp / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in tmp.iterdir()) == ["bench.json", "bench.png"]  # no temp files
+def test_the_plot_is_a_png_written_whole(run):
+    assert (run[2] / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in run[2].iterdir()) == ["b.png", "bench.json"]
 
 
-def test_the_base_model_is_measured_once_and_shown_in_each_sweep(tmp_path):
-    status, out, err = run_cli([*TINY, "--engines", "tensor", "--sizes", "n_layer,batch",
-                                "--json", str(tmp_path / "r.json")])
+def test_config_times_exactly_that_model(tmp_path, monkeypatch):
+    # The workers inherit the environment (OPENBLAS_NUM_THREADS, MALLOC_*: they change the
+    # timings); pyperf records this variable of it.
+    monkeypatch.setenv("PYTHONHASHSEED", "7")
+    path = tmp_path / "r.json"
+    status, out, err = run_cli(["--config", "vocab=11,n_embd=8,n_head=2,n_layer=2,block_size=4,"
+                                "batch=3", "--engines", "tensor,numpy", *FAST, "--processes",
+                                "2", "--sequential", "--json", str(path)])
     assert status == 0, err
-    sweeps = json.loads((tmp_path / "r.json").read_text())["sweeps"]
-    first, again = sweeps["n_layer"]["points"][0], sweeps["batch"]["points"][0]
-    assert again["same_as"]["label"] == "n_layer=1" and "same_as" not in first
-    assert again["engines"] == first["engines"]
-    assert "| 1 (= n_layer=1) |" in out
-
-
-# ---- optional dependencies --------------------------------------------------------------------
-
-SMALL = [*TINY, "--sizes", "default", "--run-budget", "0"]
-
-
-def test_missing_torch_is_a_one_line_notice(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    status, out, err = run_cli([*SMALL, "--engines", "tensor,torch-1t,torch",
-                                "--json", str(tmp_path / "r.json")])
-    assert status == 0, err
-    notices = [line for line in err.splitlines() if line.startswith("notice:")]
-    assert len(notices) == 1 and "PyTorch is not importable" in notices[0]
-    assert "skipping torch-1t, torch" in notices[0]
-    results = json.loads((tmp_path / "r.json").read_text())
-    assert list(results["default"]["engines"]) == ["tensor"]
-    assert results["machine"]["torch"] is None and results["notices"]
-
-
-def test_missing_matplotlib_is_a_one_line_notice(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    status, out, err = run_cli([*TINY, "--engines", "tensor", "--sizes", "seq",
-                                "--plot", str(tmp_path / "p.png")])
-    assert status == 0, err
-    notices = [line for line in err.splitlines() if line.startswith("notice:")]
-    assert len(notices) == 1 and "matplotlib is not importable" in notices[0]
-    assert "skipping --plot" in notices[0]
-    assert not list(tmp_path.iterdir())
-
-
-# ---- float32 ----------------------------------------------------------------------------------
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    for bench in suite.get_benchmarks():
+        about = bench.get_metadata()
+        assert [about[key] for key in ("vocab", "n_embd", "n_head", "n_layer", "block_size",
+                                       "batch", "table")] == [11, 8, 2, 2, 4, 3, "config"]
+        # --sequential: one pyperf call starts both of an engine's processes, one round
+        assert [run.get_metadata()["round"] for run in bench.get_runs()] == [1, 1]
+        assert about["python_hash_seed"] == 7
+    assert "## Configurations" in out and "| n_embd 8, n_head 2, n_layer 2" in out
 
 
 def test_float32_runs_the_engines_that_compute_in_it(tmp_path):
-    names = "scalar,tensor,numpy,torch-1t" if HAS_TORCH else "scalar,tensor,numpy"
-    status, out, err = run_cli([*SMALL, "--dtype", "float32", "--engines", names,
-                                "--json", str(tmp_path / "r.json")])
+    path = tmp_path / "r.json"
+    status, out, err = run_cli(["--config", f"{TINY},dtype=float32", "--engines",
+                                "scalar,tensor,numpy", *FAST, "--json", str(path)])
     assert status == 0, err
-    notices = [line for line in err.splitlines() if line.startswith("notice:")]
-    assert notices == ["notice: --dtype float32: skipping scalar, numpy (float64 only)"]
-    assert "Every engine computes in float32." in out
-    results = json.loads((tmp_path / "r.json").read_text())
-    ran = results["default"]["engines"]
-    assert list(ran) == (["tensor", "torch-1t"] if HAS_TORCH else ["tensor"])
-    assert results["settings"]["hp"]["dtype"] == "float32"
-    agreement = results["default"]["agreement"]
-    assert agreement["tolerance"] == 1e-2 and agreement["max_abs_diff"] < 1e-4
+    assert notices(err) == ["notice: --dtype float32: skipping scalar, numpy (float64 only)"]
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    assert suite.get_benchmark_names() == [f"vocab=27,{TINY.replace('block', 'n_layer=1,block')},"
+                                           f"batch=1 tensor"]
+    assert suite.get_metadata()["dtype"] == "float32"
+    assert suite.get_metadata()["agreement_tolerance"] == 1e-2
 
 
-def test_the_trainers_compute_in_the_dtype_they_are_given():
-    workload = sweep_workload("n_embd", 8, tiny=True)
-    trainer = engines.TensorTrainer(workload.state, workload.config,
-                                    Hyperparameters(dtype="float32"))
-    loss = trainer.loss(workload.batch(0))
-    assert loss.data.dtype == np.float32
-    assert {p.data.dtype for p in trainer.params.values()} == {np.dtype(np.float32)}
-    if HAS_TORCH:
-        import torch
-        torch_trainer = engines.TorchTrainer(workload.state, workload.config,
-                                             Hyperparameters(dtype="float32"), threads=1)
-        assert torch_trainer.loss(workload.batch(0)).dtype == torch.float32
+# ---- errors and notices ---------------------------------------------------------------------
 
 
-# ---- errors -----------------------------------------------------------------------------------
+class WrongBeta(engines.NumpyTrainer):  # Adam's beta1 shows from the third loss on
+    def __init__(self, state, config, hp):
+        super().__init__(state, config, hp)
+        self.optimizer.b1 = 0.9
 
 
-def test_disagreeing_engines_are_an_error(monkeypatch):
-    class WrongBeta(engines.NumpyTrainer):  # Adam's beta1 shows from the third loss on
-        def __init__(self, state, config, hp):
-            super().__init__(state, config, hp)
-            self.optimizer.b1 = 0.9
+def test_disagreeing_engines_are_an_error_before_any_timing(monkeypatch):
+    monkeypatch.setitem(engines.ENGINES, "numpy", engines.Engine(WrongBeta))
+    status, out, err = run_cli(["--config", TINY, "--engines", "tensor,numpy", *FAST])
+    assert status == 1 and out == ""
+    assert "error: the engines disagree" in err and "numpy loss at step 2" in err
+    assert "Traceback" not in err and err.count("\n") == 1
 
-    monkeypatch.setitem(engines.ENGINES, "numpy",
-                        engines.Engine("numpy", "broken", True, WrongBeta))
-    # In process: a worker process would not see the monkeypatched engine.
-    status, out, err = run_cli([*SMALL, "--engines", "tensor,numpy", "--in-process"])
-    assert status == 1
-    assert "the engines disagree" in err and "numpy loss at step 2" in err
-    assert out == "" and "Traceback" not in err
+
+def test_a_worker_that_times_another_benchmark_is_an_error(monkeypatch):
+    # pyperf names a worker's benchmark by its index: here this process's order differs.
+    timings = Plan.timings
+    monkeypatch.setattr(Plan, "timings", lambda plan, point: reversed(list(timings(plan, point))))
+    status, out, err = run_cli(["--config", TINY, "--engines", "tensor,numpy", *FAST])
+    assert status == 1 and out == ""
+    assert "error: a worker process failed: a worker timed" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("config", [
+    "n_embd=10,n_head=4", "depth=3", "n_embd=x", "n_embd=0", "n_embd", "vocab=1",
+    "dtype=float16", "n_embd=8,,n_head=2",
+])
+def test_a_bad_config_is_a_one_line_error(config):
+    status, out, err = run_cli(["--config", config])
+    assert status == 2 and out == ""
+    assert err.count("error:") == 1 and "--config" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("argv", [
-    ["--steps", "0"], ["--repeats", "x"], ["--engines", "tensor,jax"], ["--sizes", "huge"],
-    ["--scalar-budget", "-1"], ["--json", "/no/such/dir/r.json"], ["--data", "/no/such/file"],
+    ["--processes", "0"], ["--values", "x"], ["--min-time", "0"], ["--engines", "tensor,jax"],
+    ["--sizes", "huge"], ["--json", "/no/such/dir/r.json"], ["--data", "/no/such/file"],
     ["--sizes", "seq", "--data", __file__], ["--dtype", "float16"],
+    ["--config", TINY, "--sizes", "default"], ["--config", "dtype=float32", "--dtype", "float64"],
+    ["--report", __file__], ["--engines", "scalar", "--sizes", "batch", "--quick"],
 ])
 def test_bad_arguments_exit_2_with_one_line(argv):
     status, out, err = run_cli(argv)
-    assert status == 2
+    assert status == 2 and out == ""
     assert err.count("error:") == 1 and "Traceback" not in err
 
 
 def test_bad_argument_from_the_command_line():
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--engines", "nope"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--config", "depth=3"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert "unknown engine 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+    assert "'depth=3' is not key=value" in proc.stderr and "Traceback" not in proc.stderr
 
 
-# ---- the pieces -------------------------------------------------------------------------------
+def test_missing_pyperf_is_a_one_line_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyperf", None)  # makes `import pyperf` raise ImportError
+    status, out, err = run_cli(["--config", TINY])
+    assert status == 2 and "pyperf is not importable" in err and err.count("\n") == 1
 
 
-class _OneDocument:
-    def batch(self, step):
-        return [[0, 1]]
+def test_missing_torch_is_a_one_line_notice(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    status, out, err = run_cli(["--config", TINY, "--engines", "tensor,torch-1t,torch", *FAST,
+                                "--json", str(tmp_path / "r.json")])
+    assert status == 0, err
+    assert len(notices(err)) == 1 and "PyTorch is not importable" in notices(err)[0]
+    assert "skipping torch-1t, torch" in notices(err)[0]
+    suite = pyperf.BenchmarkSuite.load(str(tmp_path / "r.json"))
+    assert [b.get_metadata()["engine"] for b in suite.get_benchmarks()] == ["tensor"]
+    assert "torch_version" not in suite.get_metadata() and "no PyTorch" in out
 
 
-class _Recorder(engines.Trainer):
-    def __init__(self, name: str, log: list[str]):
-        self.name, self.log = name, log
-
-    def step(self, batch, step):
-        self.log.append(self.name)
-        return 0.0
-
-
-def test_windows_interleave_round_robin_with_rotating_order():
-    log: list[str] = []
-    lanes = [Lane(name, _Recorder(name, log), steps) for name, steps in
-             (("a", 2), ("b", 1), ("c", 1))]
-    timed_windows(lanes, workload=_OneDocument(), repeats=3)
-    assert log == ["a", "a", "b", "c", "b", "c", "a", "a", "c", "a", "a", "b"]
-    assert [len(lane.window_ms) for lane in lanes] == [3, 3, 3]
-    assert lanes[0].timed_steps == list(range(6))
+def test_missing_matplotlib_is_a_one_line_notice(run, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    status, out, err = run_cli(["--report", str(run[2] / "bench.json"),
+                                "--plot", str(tmp_path / "p.png")])
+    assert status == 0, err
+    assert notices(err) == [line for line in err.splitlines() if line]
+    assert len(notices(err)) == 1 and "matplotlib is not importable" in notices(err)[0]
+    assert not list(tmp_path.iterdir())
 
 
-def test_a_window_stops_early_once_its_time_is_up():
-    log: list[str] = []
-    slow, fast = Lane("slow", _Recorder("slow", log), 5), Lane("fast", _Recorder("fast", log), 3)
-    slow.trainer.step = lambda batch, step: time.sleep(0.002) or 0.0
-    timed_windows([slow, fast], workload=_OneDocument(), repeats=2, max_seconds=0.001)
-    assert slow.window_steps == [1, 1] and slow.steps_taken == 2
-    assert fast.window_steps == [3, 3]  # 3 quick steps: the limit is not reached
+# ---- the pieces -----------------------------------------------------------------------------
 
 
-def test_an_engine_in_its_own_process_trains_as_it_does_in_this_one():
-    workload = sweep_workload("seq", 4, tiny=True)
-    local = engines.ENGINES["tensor"].make(workload.state, workload.config, Hyperparameters())
-    remote = EngineProcess("tensor", workload, Hyperparameters())
-    try:
-        first = local.run_steps(workload, 0, 3)[0]
-        assert remote.run_steps(workload, 0, 3)[0] == first
-        losses, seconds = remote.run_steps(workload, 3, 2)
-        assert losses == local.run_steps(workload, 3, 2)[0] and seconds > 0
-        assert remote.footprint(workload, 5)["graph_nodes"] == 23
-        remote.restart()  # from the initial weights again
-        assert remote.run_steps(workload, 0, 3)[0] == first
-    finally:
-        remote.close()
-    assert not remote._process.is_alive()
+def test_timings_rotate_the_engines_from_round_to_round():
+    point = Point("p", "config", engines=["a", "b", "c"])
+    order = [(engine, index) for engine, _, index in Plan([point], "float64", 0, None, 3)
+             .timings(point)]
+    assert order == [("a", 1), ("b", 1), ("c", 1), ("b", 2), ("c", 2), ("a", 2),
+                     ("c", 3), ("a", 3), ("b", 3)]
+    plan = Plan([point], "float64", 0, None, 1)
+    assert [name for _, name, _ in plan.timings(point)] == ["p a #1", "p b #1", "p c #1"]
+    assert Plan.from_json(plan.to_json()) == plan
 
 
-def test_a_failing_worker_raises_its_error_here():
-    workload = sweep_workload("seq", 4, tiny=True)
-    worker = EngineProcess("no-such-engine", workload, Hyperparameters())
-    try:
-        with pytest.raises(WorkerError, match="no-such-engine: KeyError"):
-            worker.run_steps(workload, 0, 1)
-    finally:
-        worker.close()
+def test_the_scalar_engine_runs_only_where_it_fits_its_budget():
+    small, large = Point("s", "config", dict(BASE)), Point("l", "config", {**BASE, "n_embd": 64})
+    default = Point("default", "default")
+    assign_engines([small, large, default], ["scalar", "tensor"], scalar_budget=60,
+                   scalar_processes=1)
+    assert small.engines == default.engines == ["scalar", "tensor"]
+    assign_engines([late := Point("s", "config", dict(BASE))], ["scalar"], 0, 1)
+    assert late.engines == [] and late.skipped["scalar"].startswith("estimated")
 
 
-def test_isolated_and_in_process_runs_measure_the_same_training(tmp_path):
-    losses = {}
-    for mode in ([], ["--in-process"]):
-        path = tmp_path / f"r{len(mode)}.json"
-        status, out, err = run_cli([*SMALL, "--engines", "tensor,numpy", *mode,
-                                    "--json", str(path)])
-        assert status == 0, err
-        results = json.loads(path.read_text())
-        assert results["settings"]["isolate"] is not bool(mode)
-        assert ("each engine in a process of its own" in out) is not bool(mode)
-        losses[bool(mode)] = {name: r["losses"] for name, r in
-                              results["default"]["engines"].items()}
-    assert losses[True] == losses[False]
+def test_step_flops_are_six_per_weight_and_twelve_per_attention_pair():
+    sizes = {**BASE, "n_embd": 8, "n_layer": 3, "vocab": 5}
+    config = config_of(sizes)
+    weights = sum(rows * cols for name, (rows, cols) in parameter_shapes(config).items()
+                  if name not in ("wte", "wpe"))  # lookups, not products
+    n = 7
+    assert step_flops(config, [n]) == n * (6 * weights + 12 * config.n_layer * 8 * n)
+    assert step_flops(config, [n, n]) == 2 * step_flops(config, [n])
 
 
-def test_count_reachable_counts_shared_nodes_once():
-    graph = {"loss": ["x", "y"], "x": ["w"], "y": ["w", "x"], "w": []}
-    assert count_reachable("loss", graph.__getitem__) == 4
+def test_graph_nodes_count_shared_nodes_once():
+    a = Value(2.0)
+    assert engines.graph_nodes(a * a + a) == 3
+    x = Tensor(np.ones(3), requires_grad=True)
+    assert engines.graph_nodes((x * x).sum()) == 3
+    assert engines.graph_nodes((1.0, {})) == 0  # the NumPy baseline's loss: no graph
 
 
-def test_pad_batch_pads_after_each_document():
-    inputs, targets, mask = pad_batch([[9, 1, 2, 9], [9, 3, 9], [9, 1, 2, 3, 4, 5, 9]], 4)
-    assert inputs.tolist() == [[9, 1, 2, 9], [9, 3, 9, 0], [9, 1, 2, 3]]
-    assert targets.tolist() == [[1, 2, 9, 0], [3, 9, 0, 0], [1, 2, 3, 4]]
-    assert mask.tolist() == [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]]
+def test_the_trainers_compute_in_the_dtype_they_are_given():
+    work = synthetic_workload({**BASE, "n_embd": 8, "n_head": 2, "block_size": 4}, seed=0)
+    hp = Hyperparameters(dtype="float32")
+    trainer = engines.ENGINES["tensor"].make(work.state, work.config, hp)
+    assert trainer.loss(work.batch(0)).data.dtype == np.float32
+    if HAS_TORCH:
+        import torch
 
-
-def test_progress_rewrites_a_line_on_a_terminal_and_prints_lines_otherwise():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    terminal, log = Terminal(), io.StringIO()
-    for stream in (terminal, log):
-        progress = Progress(stream)
-        progress.point("phase one")
-        progress.detail("window 1/3")
-        progress.clear()
-    assert terminal.getvalue().count("\r") >= 3 and "\n" not in terminal.getvalue()
-    assert log.getvalue().count("\n") == 1 and "phase one" in log.getvalue()
-    assert "window" not in log.getvalue()
-
-
-
-# ---- the NumPy baseline against gpt_tensor ----------------------------------------------------
-
-CONFIG = GPTConfig(vocab_size=27, n_embd=16, n_head=4, n_layer=2, block_size=8)
-
-
-def _tensor_loss_and_grads(loss_fn, *args) -> tuple[float, dict[str, np.ndarray]]:
-    params = gpt_tensor.from_state_dict(init_state_dict(CONFIG, random.Random(3)))
-    loss = loss_fn(params, CONFIG, *args)
-    loss.backward()
-    return float(loss.data), gpt_tensor.grads(params)
-
-
-def _assert_same(numpy_result, tensor_result) -> None:
-    (loss_n, grads_n), (loss_t, grads_t) = numpy_result, tensor_result
-    assert abs(loss_n - loss_t) <= 1e-10
-    assert list(grads_n) == list(grads_t)
-    for name in grads_t:
-        np.testing.assert_allclose(grads_n[name], grads_t[name], rtol=0, atol=1e-10,
-                                   err_msg=name)
-
-
-def test_numpy_gpt_matches_gpt_tensor_on_one_document():
-    tokens = [26, 4, 12, 12, 0, 25, 3, 26]  # 7 positions, block 8
-    expected = _tensor_loss_and_grads(gpt_tensor.document_loss, tokens)
-    state = init_state_dict(CONFIG, random.Random(3))
-    ids = np.array(tokens)
-    _assert_same(numpy_gpt.loss_and_grads(state, ids[:-1], ids[1:], None, CONFIG.n_head),
-                 expected)
-
-
-def test_numpy_gpt_matches_gpt_tensor_on_a_padded_batch():
-    rng = random.Random(5)
-    batch = [[26, *rng.choices(range(26), k=length), 26] for length in (2, 11, 5, 0)]
-    expected = _tensor_loss_and_grads(gpt_tensor.batch_loss, batch)
-    # Padded by hand, the way batch_loss documents it: n = 8 (block), each row's real tokens
-    # first, padding 0 after them, mask 1 on the real positions.
-    lengths = [min(8, len(tokens) - 1) for tokens in batch]
-    ids = np.zeros((4, 9), dtype=np.int64)
-    mask = np.zeros((4, 8))
-    for row, (tokens, n) in enumerate(zip(batch, lengths)):
-        ids[row, : n + 1] = tokens[: n + 1]
-        mask[row, :n] = 1
-    state = init_state_dict(CONFIG, random.Random(3))
-    _assert_same(numpy_gpt.loss_and_grads(state, ids[:, :-1], ids[:, 1:], mask, CONFIG.n_head),
-                 expected)
+        torch_trainer = engines.ENGINES["torch-1t"].make(work.state, work.config, hp)
+        assert torch_trainer.loss(work.batch(0)).dtype == torch.float32
+        # an AccumulateGrad node per parameter, and the operations' nodes
+        assert engines.graph_nodes(torch_trainer.loss(work.batch(0))) > 2 * len(work.state)
