@@ -8,6 +8,7 @@ function, so read them side by side.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 
@@ -107,6 +108,19 @@ def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: list[int
         probs = softmax(logits)
         losses.append(-probs[tokens[pos_id + 1]].log())
     return (1 / n) * sum(losses)
+
+
+def training_step(params: dict[str, Matrix], config: GPTConfig
+                  ) -> Callable[[list[list[int]]], Value]:
+    """``step([tokens])``: one document's loss, backpropagated into the parameters' grads."""
+
+    def step(batch: list[list[int]]) -> Value:
+        (tokens,) = batch  # one document per step
+        loss = document_loss(params, config, tokens)
+        loss.backward()
+        return loss
+
+    return step
 
 
 def generate(params: dict[str, Matrix], config: GPTConfig, bos: int, rng: random.Random,

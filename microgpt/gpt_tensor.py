@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tensorgrad import Tensor, no_grad
+from tensorgrad import Tensor, capture, no_grad
 from tensorgrad import functional as F
 from tensorgrad.optim import Adam
 
@@ -150,10 +150,20 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
 
 def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int]) -> Tensor:
     """Mean over positions of -log p(next token), the first block_size positions."""
+    return token_loss(params, config, *_document_arrays(config, tokens))
+
+
+def token_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarray,
+               targets: np.ndarray) -> Tensor:
+    """Mean over positions of -log p(target) after the (n,) input tokens."""
+    return F.cross_entropy(gpt(params, config, inputs, 0), targets)
+
+
+def _document_arrays(config: GPTConfig, tokens: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One document's inputs and targets, (n,) each, n at most block_size."""
     n = min(config.block_size, len(tokens) - 1)
     ids = np.asarray(tokens[: n + 1])  # one document, no batch dimension: (n, C) arrays
-    logits = gpt(params, config, ids[:n], 0)
-    return F.cross_entropy(logits, ids[1:])
+    return ids[:n], ids[1:]
 
 
 def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]) -> Tensor:
@@ -161,11 +171,43 @@ def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[in
 
     Padding losses get weight 0, so padding reaches neither the loss nor any gradient.
     """
-    inputs, targets, mask = pad_batch(batch, config.block_size)
+    return weighted_loss(params, config, *_batch_arrays(params, config, batch))
+
+
+def weighted_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarray,
+                  targets: np.ndarray, weights: np.ndarray) -> Tensor:
+    """The sum of each target's -log p times its weight; (B, n) each."""
     logits = gpt(params, config, inputs, 0)
-    weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))  # 0 on padding
-    weights = weights.astype(logits.dtype, copy=False)  # float64 would promote a float32 run
     return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
+
+
+def _batch_arrays(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A batch's inputs and targets, padded to (B, n), and each target's weight (0: padding)."""
+    inputs, targets, mask = pad_batch(batch, config.block_size)
+    weights = mask / (mask.sum(axis=1, keepdims=True) * len(batch))
+    dtype = params["wte"].dtype  # float64 weights would promote a float32 run's loss
+    return inputs, targets, weights.astype(dtype, copy=False)
+
+
+def training_step(params: dict[str, Tensor], config: GPTConfig
+                  ) -> Callable[[list[list[int]]], Tensor]:
+    """``step(batch)``: the loss of one document (or a batch), backpropagated into the
+    parameters' ``.grad``; returns the loss.
+
+    The same as ``document_loss(...).backward()``, to the last bit, but captured
+    (``tensorgrad.capture``): from the third document of a length on, the recorded graph
+    is replayed without running the model's Python again.
+    """
+    one = capture(functools.partial(token_loss, params, config))
+    many = capture(functools.partial(weighted_loss, params, config))
+
+    def step(batch: list[list[int]]) -> Tensor:
+        if len(batch) == 1:  # microgpt.py's own path: one document, no padding
+            return one(*_document_arrays(config, batch[0]))
+        return many(*_batch_arrays(params, config, batch))
+
+    return step
 
 
 def generate(params: dict[str, Tensor], config: GPTConfig, bos: int, rng: random.Random,

@@ -113,6 +113,7 @@ class Trainer:
         self.engine, self.params, self.config, self.hp = engine, params, config, hp
         self.tokenizer, self.docs = tokenizer, list(docs)
         self.step, self.losses = step, list(losses)
+        self.backward_step = engine.training_step(params, config)
         self.optimizer = engine.Adam(engine.parameters(params), lr=hp.lr,
                                      betas=(hp.beta1, hp.beta2), eps=hp.eps)
         if optimizer_state is not None:
@@ -132,11 +133,7 @@ class Trainer:
         b, k = self.hp.batch_size, self.step
         batch = [document_tokens(self.tokenizer, self.docs[(k * b + i) % len(self.docs)])
                  for i in range(b)]
-        if b == 1:  # microgpt.py's own path, so its run stays bit for bit the same
-            loss = self.engine.document_loss(self.params, self.config, batch[0])
-        else:
-            loss = self.engine.batch_loss(self.params, self.config, batch)
-        loss.backward()
+        loss = self.backward_step(batch)  # forward and backward
         self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
                                           self.hp.warmup)
         self.optimizer.step()

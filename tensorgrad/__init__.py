@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import functional, optim
+from .capture import Captured, CaptureError, capture
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import cat, stack, where
 from .tensor import Function, Tensor
@@ -38,6 +39,7 @@ def _shape(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
 
 
-__all__ = ["Function", "Tensor", "Value", "bool", "cat", "enable_grad", "float32", "float64",
-           "functional", "int32", "int64", "is_grad_enabled", "no_grad", "ones", "optim",
-           "set_grad_enabled", "stack", "tensor", "where", "zeros"]
+__all__ = ["CaptureError", "Captured", "Function", "Tensor", "Value", "bool", "capture", "cat",
+           "enable_grad", "float32", "float64", "functional", "int32", "int64",
+           "is_grad_enabled", "no_grad", "ones", "optim", "set_grad_enabled", "stack", "tensor",
+           "where", "zeros"]

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
-from .tensor import Function, Tensor, _dim, _leaf
+from .grad_mode import _get_ident, is_grad_enabled
+from .tensor import Function, Tensor, _dim, _leaf, _tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -294,6 +294,9 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
+    if _tapes and _get_ident() in _tapes:
+        raise RuntimeError("an in-place op inside a captured function: it would not be "
+                           "replayed; write x = x + y")
     if a.requires_grad and is_grad_enabled():
         raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
                            "(a new node), or update under no_grad()")

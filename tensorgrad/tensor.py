@@ -24,6 +24,7 @@ import numpy as np
 from .grad_mode import _disabled, _get_ident
 
 _next_sequence = itertools.count().__next__
+_tapes: dict[int, list] = {}  # thread -> the (ctx, result) of every op applied while capturing
 _new = object.__new__
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 
@@ -91,6 +92,8 @@ class Function:
             data = np.asarray(data)
         out = _new(Tensor)
         out.data, out.grad = data, None
+        if _tapes:  # a capture is recording (see capture.py)
+            _record(ctx, out)
         recording = not _disabled or _get_ident() not in _disabled  # grad mode, inlined
         if recording and data.dtype.kind in _DIFFERENTIABLE:
             for a in args:
@@ -100,6 +103,12 @@ class Function:
                     return out
         out.grad_fn, out.requires_grad = None, False
         return out
+
+
+def _record(ctx: Context, out: Tensor) -> None:
+    tape = _tapes.get(_get_ident())
+    if tape is not None:
+        tape.append((ctx, out))
 
 
 def _leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -129,20 +138,30 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return gradient.astype(root.data.dtype, copy=False)
 
 
-def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
+def _propagate(root: Tensor, gradient: np.ndarray, order: list[Context] | None = None
+               ) -> dict[Tensor, np.ndarray]:
     """Run every recorded backward once, newest op first; return the leaves' summed gradients.
 
     An op's gradient is complete when it is popped: every op that used its result is newer
     and was visited already. Until then its incoming gradients are summed in ``pending``.
+    ``order``, if given, is the ops to visit in this order (a replay's, see ``capture``).
     """
     leaves: dict[Tensor, np.ndarray] = {}
     if root.grad_fn is None:
         leaves[root] = gradient
         return leaves
     pending = {root.grad_fn: gradient}
-    queue = [(-root.grad_fn._sequence, root.grad_fn)]
-    while queue:
-        fn = heapq.heappop(queue)[1]
+    queue = [(-root.grad_fn._sequence, root.grad_fn)] if order is None else None
+    visits = iter(order) if order is not None else None
+    while True:
+        if queue is not None:
+            if not queue:
+                break
+            fn = heapq.heappop(queue)[1]
+        else:
+            fn = next(visits, None)
+            if fn is None:
+                break
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
@@ -152,7 +171,8 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
             if g is None or not isinstance(a, Tensor) or not a.requires_grad:
                 continue
             data = a.data
-            if type(g) is not np.ndarray or g.dtype != data.dtype or g.shape != data.shape:
+            if type(g) is not np.ndarray or g.shape != data.shape or (
+                    g.dtype is not data.dtype and g.dtype != data.dtype):
                 g = _conformed(g, a, fn)
             parent = a.grad_fn
             if parent is None:
@@ -162,7 +182,8 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
                 held = pending.get(parent)
                 if held is None:
                     pending[parent] = g
-                    heapq.heappush(queue, (-parent._sequence, parent))
+                    if queue is not None:
+                        heapq.heappush(queue, (-parent._sequence, parent))
                 else:
                     pending[parent] = held + g
     return leaves
