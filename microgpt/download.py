@@ -1,0 +1,93 @@
+"""Datasets given as http(s) URLs: downloaded once with pooch, into a cache.
+
+pooch (the scientific Python ecosystem's data fetcher) does the work: it downloads to a
+temporary file beside the cache entry and moves it into place only once complete and,
+when an expected sha256 is given, verified; it retries failed attempts; and it keeps the
+files in the platform's cache directory (``~/.cache/microgpt`` on Linux, or under
+``$XDG_CACHE_HOME``), one per URL, so later runs use the copy without asking the network.
+pooch and requests are imported here only, when a URL is given: they would add a tenth
+to the command line's start-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from .files import problem
+
+TIMEOUT = 30.0  # seconds to connect, and between two reads
+RETRIES = 2  # after the first attempt: for dropped connections and overloaded servers
+_OFFLINE_HINT = "give --data a local file to train offline"
+
+
+class DownloadError(Exception):
+    """A download that failed; the message is one line that names the URL."""
+
+
+def fetch(url: str, sha256: str | None = None, cache: Path | None = None) -> Path:
+    """The local copy of ``url``: the cached one, or a new download checked against ``sha256``.
+
+    ``cache`` defaults to pooch's cache directory for microgpt. A cached copy that does
+    not match ``sha256`` is downloaded again. On failure nothing is left behind, not even
+    a cache directory this call created.
+    """
+    import pooch
+    from pooch.utils import unique_file_name
+
+    cache = Path(pooch.os_cache("microgpt")) if cache is None else cache
+    name = unique_file_name(url)
+    known_hash = None if sha256 is None else f"sha256:{sha256}"
+    fetcher = pooch.create(path=cache, base_url="", registry={name: known_hash},
+                           urls={name: url}, retry_if_failed=RETRIES)
+    downloader = pooch.HTTPDownloader(timeout=TIMEOUT, progressbar=False)
+    before = _identity(cache / name)
+    created = [d for d in (cache, *cache.parents) if not d.exists()]
+    try:
+        with _quiet(pooch.get_logger()):
+            path = Path(fetcher.fetch(name, downloader=downloader))
+    except (OSError, ValueError) as exc:  # requests' errors, pooch's hash mismatch
+        for directory in created:  # deepest first; only those left empty
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise DownloadError(f"download of {url} failed: {_describe(exc, sha256)} "
+                            f"({_OFFLINE_HINT})") from exc
+    if _identity(path) != before:  # downloaded now: say what, so that it can be pinned
+        digest = pooch.file_hash(str(path))
+        print(f"downloaded {url} (sha256 {digest}) to {path}", file=sys.stderr)
+    return path
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:  # not there (or not reachable): pooch will say why if it matters
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    # pooch logs each download at INFO level in its own words; fetch reports its own line.
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _describe(exc: OSError | ValueError, sha256: str | None) -> str:
+    """One line for requests' nested messages and pooch's paragraphs."""
+    import requests
+
+    if isinstance(exc, requests.RequestException):  # before ValueError: InvalidURL is both
+        text = f"{type(exc).__name__}: {exc}"
+    elif isinstance(exc, ValueError):  # pooch's only one here: the hash did not match
+        text = f"its sha256 is not {sha256} (--data-sha256)"
+    else:
+        text = f"cannot write to the cache: {problem(exc)}"
+    return " ".join(text.split())
