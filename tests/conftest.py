@@ -12,9 +12,11 @@ Select a profile with the HYPOTHESIS_PROFILE environment variable:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 # Appended, not prepended: a copy of the package named on PYTHONPATH (as the mutation
@@ -47,3 +49,20 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def deadline():
+    """``deadline(seconds)`` fails the test once it has run that long (POSIX: SIGALRM).
+
+    For in-process tests of work that must be refused before it starts: if the refusal
+    regresses, the test fails instead of running for minutes.
+    """
+
+    def expire(signum, frame):
+        pytest.fail("took longer than its deadline: the work was not refused up front")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    yield signal.alarm
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
