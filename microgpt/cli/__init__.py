@@ -8,11 +8,13 @@
     microgpt sample  --load PATH [--prefix TEXT] [--top-k K] [--samples N] [--temperature T]
                      [--seed S]
     microgpt compare [--data PATH|URL] [--steps N] [model options]
+    microgpt convert OLD.npz NEW
 
 ``train`` with its defaults prints exactly the lines Karpathy's microgpt.py prints, then
 one line of timing; on a terminal a progress bar stands in for the step lines. Every other
 option is opt-in. The modules: ``parser`` (the options), ``training`` (a training session,
-its signals and its saving, with ``settings`` for resuming), ``sample``, ``compare``.
+its signals and its saving, with ``settings`` for resuming), ``sample``, ``compare``,
+``convert``.
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,

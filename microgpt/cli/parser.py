@@ -13,6 +13,7 @@ from ..model import GPTConfig
 from ..schedule import SCHEDULES
 from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
 from .compare import cmd_compare
+from .convert import cmd_convert
 from .errors import UsageError
 from .prepare import MODEL_OPTIONS, option
 from .sample import cmd_sample
@@ -135,7 +136,7 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
-                                     metavar="{train,sample,compare}")
+                                     metavar="{train,sample,compare,convert}")
 
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str) -> _Parser:
         sub = commands.add_parser(name, help=help, description=help,
@@ -163,4 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("compare", cmd_compare,
             "train on both engines from the same weights and compare losses, gradients, speed")
     _add_run_options(p, steps=10)
+
+    p = add("convert", cmd_convert,
+            "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint")
+    p.add_argument("old", metavar="OLD", help="the .npz checkpoint (read, never unpickled)")
+    p.add_argument("new", metavar="NEW", help="where to write the safetensors checkpoint")
     return parser
