@@ -167,7 +167,8 @@ def test_a_device_is_never_replaced_by_a_checkpoint(capsys, dataset, device):
 
 
 @posix_only
-def test_a_fifo_is_never_replaced(capsys, dataset, tmp_path):
+def test_a_fifo_is_never_replaced(capsys, dataset, tmp_path, deadline):
+    deadline(30)  # opening a FIFO to write would wait for a reader
     os.mkfifo(tmp_path / "fifo")
     os.mkfifo(tmp_path / "fifo.png")
     before = tree(tmp_path)

@@ -153,7 +153,8 @@ BAD_OLD_FILES = {
 
 @pytest.mark.parametrize("make, message", BAD_OLD_FILES.values(), ids=BAD_OLD_FILES.keys())
 def test_bad_old_files_are_one_line_and_never_unpickled(capsys, tmp_path, monkeypatch, make,
-                                                        message):
+                                                        message, deadline):
+    deadline(30)  # a FIFO must not make it wait
     path = make(tmp_path)
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
