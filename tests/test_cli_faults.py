@@ -9,6 +9,8 @@ instead of hanging or exhausting the machine.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import resource
@@ -403,10 +405,31 @@ def test_a_full_disk_for_stdout_is_one_line_before_training(dataset):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
     with open("/dev/full", "w") as full:
-        result = microgpt("train", "--data", dataset, "--steps", "1000000", stdout=full,
-                          stderr=subprocess.PIPE, capture_output=False, timeout=60)
+        # No step line before the millionth: the error must come from the header.
+        result = microgpt("train", "--data", dataset, "--steps", "1000000", "--log-every",
+                          "1000000", stdout=full, stderr=subprocess.PIPE, capture_output=False,
+                          timeout=60)
     assert result.returncode == 1
     assert_one_error_line(result.stderr,
+                          "cannot write to standard output: No space left on device")
+
+
+def test_an_unwritable_output_fails_before_training(capsys, dataset, monkeypatch):
+    """However much the output buffers: the header is flushed before the first step."""
+    from microgpt.train import Trainer
+
+    class Full(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(Full(), 1 << 20)))
+    monkeypatch.setattr(Trainer, "run", lambda *args: pytest.fail("trained first"))
+    status = cli.main(["train", "--data", str(dataset)])
+    assert status == 1
+    assert_one_error_line(capsys.readouterr().err,
                           "cannot write to standard output: No space left on device")
 
 

@@ -373,10 +373,13 @@ def test_a_checkpoint_opens_in_pytorch_with_the_same_logits(capsys, dataset, tmp
             return torch.nn.functional.cross_entropy(logits, *args, **kwargs)
 
     monkeypatch.setattr(torch_gpt, "F", RecordingFunctional())
-    saved = checkpoint.load(path)
-    docs = [document_tokens(saved.tokenizer, name, config.block_size) for name in NAMES[:4]]
+    run_ = setup(NAMES, seed=42, n_embd=8, n_head=2, n_layer=2, block_size=6)
+    trained = Trainer(gpt_tensor, gpt_tensor.from_state_dict(run_.state), run_.config,
+                      run_.docs, run_.tokenizer, Hyperparameters(steps=5))
+    list(trained.run())  # the same run as the command line's, with the library
+    docs = [document_tokens(run_.tokenizer, name, config.block_size) for name in NAMES[:4]]
     inputs, targets, mask = pad_batch(docs, config.block_size)
     torch_gpt.loss(model, inputs, targets, mask)
-    expected = gpt_tensor.gpt(gpt_tensor.from_state_dict(saved.state), config, inputs, 0).data
+    expected = gpt_tensor.gpt(trained.params, config, inputs, 0).data
     np.testing.assert_allclose(RecordingFunctional.logits, expected.reshape(-1, config.vocab_size),
                                rtol=1e-12, atol=1e-12)
