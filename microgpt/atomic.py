@@ -40,12 +40,13 @@ def write_target(path: str | Path) -> Path:
     Raises ``UnwritableError`` unless that is a new file, or an existing regular file this
     process may write, in a directory it may write to.
     """
-    target = Path(os.path.realpath(path))  # symlinks followed, to the file itself
     try:
-        mode = os.stat(target).st_mode
+        target = Path(os.path.realpath(path))  # symlinks followed, to the file itself
+        # What the path names, through its links: /dev/stdout names a pipe, not a file.
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
-    except OSError as exc:  # e.g. a name too long, a loop of symlinks, a parent not a directory
+    except (OSError, ValueError) as exc:  # a name too long, a loop of links, a NUL, ...
         raise UnwritableError(problem(exc)) from exc
     if mode is not None and not stat.S_ISREG(mode):
         raise UnwritableError(f"it is {kind_of(mode)}, not a regular file")

@@ -140,8 +140,8 @@ def load(path: str | Path) -> Checkpoint:
                     f"version no longer reads; convert it with 'microgpt convert {path} NEW'")
             file.seek(0)
             return _decode(file, size)
-    except FileProblem as exc:
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    except (FileProblem, OSError) as exc:  # OSError: reading it failed
+        raise CheckpointError(f"cannot read checkpoint {path}: {problem(exc)}") from exc
     except ValueError as exc:
         raise CheckpointError(f"{path} is not a valid checkpoint: {exc}") from exc
 

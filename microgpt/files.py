@@ -33,9 +33,9 @@ def kind_of(mode: int) -> str:
     return next((kind for test, kind in _KINDS if test(mode)), "a regular file")
 
 
-def problem(exc: OSError) -> str:
+def problem(exc: OSError | ValueError) -> str:
     """An ``OSError`` in a few words: "Permission denied", "File name too long", ..."""
-    return exc.strerror or str(exc)
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 @contextlib.contextmanager
@@ -48,7 +48,7 @@ def open_regular(path: str | Path) -> Iterator[tuple[BinaryIO, int]]:
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise FileProblem(problem(exc)) from exc
     try:
         info = os.fstat(fd)
@@ -69,7 +69,10 @@ def read_at_most(path: str | Path, limit: int, what: str) -> bytes:
     before reading and again after, for files whose size the system does not know.
     """
     with open_regular(path) as (file, size):
-        data = file.read(limit + 1) if size <= limit else b""
+        try:
+            data = file.read(limit + 1) if size <= limit else b""
+        except OSError as exc:  # e.g. /proc/self/mem, a failing disk
+            raise FileProblem(problem(exc)) from exc
     if size > limit or len(data) > limit:
         raise FileProblem(f"it is larger than the {limit // 2**20} MiB {what} may be")
     return data

@@ -31,6 +31,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, GOOD + b"mallory\n")
         elif self.path == "/flaky.txt":  # fails the first time only
             self._send(*((500, b"try again") if hit == 1 else (200, GOOD)))
+        elif self.path == "/big.txt":  # one byte more than a MiB
+            self._send(200, b"a\n" * 2**19 + b"b")
         elif self.path == "/dropped.txt":
             # Promise more than is sent, then hang up: the client sees a short body.
             self.send_response(200)

@@ -241,6 +241,39 @@ def test_the_plot_never_overwrites_the_checkpoint_it_resumes(capsys, dataset, tm
 
 
 @posix_only
+def test_the_file_the_output_goes_to_is_never_written(dataset, tmp_path):
+    """`--save out.txt > out.txt`, and `--save /dev/stdout`, on a file and on a pipe."""
+    out = tmp_path / "out.txt"
+    for target in (out, "/dev/stdout"):
+        with open(out, "w") as stdout:
+            result = microgpt("train", "--data", dataset, "--save", target, stdout=stdout,
+                              stderr=subprocess.PIPE, capture_output=False)
+        assert result.returncode == 2
+        assert_one_error_line(result.stderr, f"{target} is where the output goes")
+        assert out.read_text() == ""
+    result = microgpt("train", "--data", dataset, "--save", "/dev/stdout")  # a pipe
+    assert (result.returncode, result.stdout) == (1, "")
+    assert_one_error_line(result.stderr, "it is a FIFO (named pipe), not a regular file")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc")
+def test_a_file_that_fails_to_read_is_named_as_such(capsys):
+    """/proc/self/mem opens, and fails with EIO when read: the dataset's error, not stdout's."""
+    status, out, err = run(capsys, "train", "--data", "/proc/self/mem")
+    assert (status, out) == (1, "")
+    assert err == "error: cannot read dataset /proc/self/mem: Input/output error\n"
+
+
+@pytest.mark.parametrize("option", ["--data", "--save", "--resume"])
+def test_a_nul_in_a_path_is_one_line(capsys, dataset, option):
+    """Only possible from Python (a shell cannot pass a NUL), but still one line."""
+    argv = ["train", option, "a\0b"] + ([] if option == "--data" else ["--data", dataset])
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, "embedded null byte")
+
+
+@posix_only
 def test_temporary_files_of_killed_runs_are_removed_by_the_next_save(capsys, dataset,
                                                                     tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -257,6 +257,28 @@ def test_a_connection_refused():
     assert_clean_failure(excinfo, url)
 
 
+def test_a_download_larger_than_a_dataset_may_be_is_stopped(server, monkeypatch):
+    monkeypatch.setattr(download, "MAX_DATASET_BYTES", 2**20)
+    url = server.url("/big.txt")
+    with pytest.raises(DataError, match="it is larger than the 1 MiB a dataset may be") as excinfo:
+        find_dataset(url)
+    assert_clean_failure(excinfo, url)
+    assert server.hits["/big.txt"] == 1  # not worth another try
+
+
+def test_an_interrupted_download_leaves_nothing(server, monkeypatch):
+    real_write = download._Capped.write
+
+    def interrupted(self, data):
+        real_write(self, data)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download._Capped, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        find_dataset(server.url("/names.txt"))
+    assert not Path(os.environ["XDG_CACHE_HOME"]).exists()
+
+
 def test_a_cache_that_cannot_be_written(server, tmp_path, monkeypatch):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a file, not a directory

@@ -79,16 +79,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`microgpt train | head`): stop quietly.
         _discard_output()
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
-    except OSError as exc:  # every file error is worded where it happens: this is stdout
+    except OSError as exc:  # file errors are worded where they happen: this is the output
+        if not _output_fails():
+            return _fail(problem(exc), 1)  # unforeseen, but still one line
         _discard_output()
-        where = exc.filename or "standard output"
-        return _fail(f"cannot write to {where}: {problem(exc)}", 1)
+        return _fail(f"cannot write to standard output: {problem(exc)}", 1)
 
 
 def _fail(message: str, status: int) -> int:
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
         print(f"error: {message}", file=sys.stderr)
     return status
+
+
+def _output_fails() -> bool:
+    """Whether stdout cannot be written: what failed to be written then fails again."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
 
 
 def _discard_output() -> None:

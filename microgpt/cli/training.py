@@ -9,6 +9,9 @@ header, then train with Ctrl-C and SIGTERM held until the step under way is done
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +76,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     plot_path = plot.check(args.plot) if args.plot is not None else None
     if save_path is not None and plot_path is not None and same_file(save_path, plot_path):
         raise UsageError(f"--save and --plot name the same file, {args.save}")
+    for path in (save_path, plot_path):
+        if path is not None and _is_the_output(path):
+            raise UsageError(f"{path} is where the output goes; writing there would replace "
+                             "it")
     resumed = _load_resumable(args.resume) if args.resume is not None else None
     if resumed is not None and plot_path is not None and same_file(args.resume, plot_path):
         raise UsageError(f"--plot {args.plot} would overwrite the checkpoint it resumes")
@@ -115,6 +122,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"trained {steps} steps in {seconds:.2f} s "
           f"({1000 * seconds / steps:.2f} ms/step, {args.engine} engine{dtype}){notes}")
     return 0
+
+
+def _is_the_output(path: Path) -> bool:
+    """Whether ``path`` is the file that stdout or stderr is redirected to."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, or not a file
+            if os.path.samestat(os.fstat(stream.fileno()), os.stat(path)):
+                return True
+    return False
 
 
 def _load_resumable(path: str) -> Checkpoint:
