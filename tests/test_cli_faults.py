@@ -466,6 +466,15 @@ def test_an_unwritable_output_fails_before_training(capsys, dataset, monkeypatch
                           "cannot write to standard output: No space left on device")
 
 
+def test_an_unforeseen_os_error_is_still_one_line(capsys, dataset, monkeypatch):
+    def failing_disk(*args):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(gpt_tensor, "document_loss", failing_disk)
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "2")
+    assert (status, err) == (1, "error: Input/output error\n")
+
+
 @posix_only
 def test_a_reader_that_goes_away_ends_the_run_quietly(dataset):
     child = subprocess.Popen([sys.executable, "-m", "microgpt", "train", "--data", str(dataset),

@@ -38,6 +38,7 @@ from ..files import problem
 from ..plot import PlotError
 from . import signals
 from .errors import CommandError, Interrupted, UsageError
+from .output import OutputError, output_errors_named
 from .parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -60,10 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         allocator.keep_freed_memory()  # fewer page faults per step (see allocator.py)
         # Overflow and NaN are detected and reported above as one line; NumPy's warnings
         # about them would only add lines to stderr.
-        with signals.sigterm_raises(), np.errstate(over="ignore", invalid="ignore",
-                                                   divide="ignore"):
+        with output_errors_named(), signals.sigterm_raises(), np.errstate(
+                over="ignore", invalid="ignore", divide="ignore"):
             status = args.run(args)
-        sys.stdout.flush()  # here, where a failure can still be reported
+            sys.stdout.flush()  # here, where a failure can still be reported
         return status
     except UsageError as exc:
         return _fail(str(exc), 2)
@@ -79,26 +80,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`microgpt train | head`): stop quietly.
         _discard_output()
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
-    except OSError as exc:  # file errors are worded where they happen: this is the output
-        if not _output_fails():
-            return _fail(problem(exc), 1)  # unforeseen, but still one line
+    except OutputError as exc:
         _discard_output()
         return _fail(f"cannot write to standard output: {problem(exc)}", 1)
+    except OSError as exc:  # file errors are worded where they happen: this is unforeseen
+        return _fail(problem(exc), 1)
 
 
 def _fail(message: str, status: int) -> int:
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
         print(f"error: {message}", file=sys.stderr)
     return status
-
-
-def _output_fails() -> bool:
-    """Whether stdout cannot be written: what failed to be written then fails again."""
-    try:
-        sys.stdout.flush()
-    except OSError:
-        return True
-    return False
 
 
 def _discard_output() -> None:
