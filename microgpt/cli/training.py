@@ -60,6 +60,7 @@ class Session:
         return validation_loss(params, self.setup.config, self.val_tokens)
 
     def save(self, path: Path) -> None:
+        """A checkpoint of the run as it is now, with all that resuming it needs."""
         trainer = self.trainer
         state = TrainingState(
             hp=trainer.hp, step=trainer.step, seed=self.settings.seed,
@@ -72,17 +73,8 @@ class Session:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train (or resume), report the losses, save and plot as asked, then sample names."""
-    save_path = checkpoint.check_can_save(args.save) if args.save is not None else None
-    plot_path = plot.check(args.plot) if args.plot is not None else None
-    if save_path is not None and plot_path is not None and same_file(save_path, plot_path):
-        raise UsageError(f"--save and --plot name the same file, {args.save}")
-    for path in (save_path, plot_path):
-        if path is not None and _is_the_output(path):
-            raise UsageError(f"{path} is where the output goes; writing there would replace "
-                             "it")
+    save_path, plot_path = _outputs(args)
     resumed = _load_resumable(args.resume) if args.resume is not None else None
-    if resumed is not None and plot_path is not None and same_file(args.resume, plot_path):
-        raise UsageError(f"--plot {args.plot} would overwrite the checkpoint it resumes")
     settings = resolve(args, resumed)
     session = _start(args, settings, resumed, [path for path in (save_path, plot_path)
                                                  if path is not None])
@@ -122,6 +114,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"trained {steps} steps in {seconds:.2f} s "
           f"({1000 * seconds / steps:.2f} ms/step, {args.engine} engine{dtype}){notes}")
     return 0
+
+
+def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """The checkpoint and plot to write, if asked for: each checked to be writable, neither
+    the other, nor the file the output goes to, nor (the plot) the checkpoint resumed.
+
+    The dataset is checked once it is found (``_start``).
+    """
+    save_path = checkpoint.check_can_save(args.save) if args.save is not None else None
+    plot_path = plot.check(args.plot) if args.plot is not None else None
+    if save_path is not None and plot_path is not None and same_file(save_path, plot_path):
+        raise UsageError(f"--save and --plot name the same file, {args.save}")
+    for path in (save_path, plot_path):
+        if path is not None and _is_the_output(path):
+            raise UsageError(f"{path} is where the output goes; writing there would replace "
+                             "it")
+    if args.resume is not None and plot_path is not None and same_file(args.resume, plot_path):
+        raise UsageError(f"--plot {args.plot} would overwrite the checkpoint it resumes")
+    return save_path, plot_path
 
 
 def _is_the_output(path: Path) -> bool:
