@@ -14,6 +14,8 @@ cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate mo
   of the steps we measured was 1.2 to 2 times the estimate.
 * ``MAX_STEPS``: every step's loss is kept, for the checkpoint and the loss curve.
 * ``MAX_DATASET_BYTES``: the dataset is read whole into memory, and split into documents.
+  At the bound, 16 million one-letter documents took 17 s and 0.6 GB to read, shuffle and
+  set up on the project's machine; one 32 MiB document, under a second.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .. import options
-from ..limits import MAX_DATASET_BYTES, MAX_PARAMETERS, MAX_STEP_VALUES
+from ..limits import MAX_DATASET_BYTES, MAX_PARAMETERS, MAX_STEP_VALUES, MAX_STEPS
 from ..model import GPTConfig
 from ..schedule import SCHEDULES
 from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
@@ -62,7 +62,7 @@ def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
     parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
                         help="refuse a dataset whose sha256 is not HEX")
     parser.add_argument("--steps", type=options.steps, default=steps, action=_Explicit,
-                        help="training steps")
+                        help=f"training steps (at most {MAX_STEPS:,}: each one's loss is kept)")
     parser.add_argument("--seed", type=options.seed, default=42, action=_Explicit,
                         help="seed of the one random stream that shuffles, initialises and samples")
     parser.add_argument("--lr", type=options.positive_float, default=Hyperparameters.lr,
@@ -72,8 +72,8 @@ def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
                              f"{DIVERGED_FACTOR} ln(vocab size): it has diverged")
     model = parser.add_argument_group(
         "model options", f"at most {MAX_PARAMETERS:,} parameters, and a training step may "
-        f"keep about {MAX_STEP_VALUES:,} numbers at most (see microgpt/limits.py); larger "
-        "models are refused before any work")
+        f"keep about {MAX_STEP_VALUES:,} numbers at most (see microgpt/limits.py); a larger "
+        "model is refused before its weights are drawn")
     for name, help in MODEL_OPTIONS.items():  # defaults: GPTConfig's, i.e. microgpt.py's
         kind = options.n_layer if name == "n_layer" else options.positive_int
         model.add_argument(option(name), type=kind, action=_Explicit,
