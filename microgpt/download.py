@@ -31,32 +31,31 @@ class DownloadError(Exception):
     """A download that failed; the message is one line that names the URL."""
 
 
-def fetch(url: str, sha256: str | None = None, cache: Path | None = None) -> Path:
+def fetch(url: str, sha256: str | None = None) -> Path:
     """The local copy of ``url``: the cached one, or a new download checked against ``sha256``.
 
-    ``cache`` defaults to pooch's cache directory for microgpt. A cached copy that does
-    not match ``sha256`` is downloaded again. On failure nothing is left behind, not even
-    a cache directory this call created.
+    A cached copy that does not match ``sha256`` is downloaded again. On failure nothing
+    is left behind, not even a cache directory this call created.
     """
     import pooch
     from pooch.utils import unique_file_name
 
-    cache = Path(pooch.os_cache("microgpt")) if cache is None else cache
+    cache = Path(pooch.os_cache("microgpt"))
     name = unique_file_name(url)
     known_hash = None if sha256 is None else f"sha256:{sha256}"
     fetcher = pooch.create(path=cache, base_url="", registry={name: known_hash},
                            urls={name: url}, retry_if_failed=RETRIES)
     http = pooch.HTTPDownloader(timeout=TIMEOUT, progressbar=False, chunk_size=1 << 16)
 
-    def download(url: str, output_file: str, fetcher: object) -> None:
+    def capped_download(url: str, output_file: str, owner: object) -> None:
         with open(output_file, "wb") as out:
-            http(url, _Capped(out, MAX_DATASET_BYTES), fetcher)
+            http(url, _Capped(out, MAX_DATASET_BYTES), owner)
 
     before = _identity(cache / name)
     created = [d for d in (cache, *cache.parents) if not d.exists()]
     try:
         with _quiet(pooch.get_logger()):
-            path = Path(fetcher.fetch(name, downloader=download))
+            path = Path(fetcher.fetch(name, downloader=capped_download))
     except BaseException as exc:  # Ctrl-C too: pooch removes its temporary file, we our dirs
         for directory in created:  # deepest first; only those left empty
             with contextlib.suppress(OSError):
@@ -65,7 +64,7 @@ def fetch(url: str, sha256: str | None = None, cache: Path | None = None) -> Pat
             raise
         raise DownloadError(f"download of {url} failed: {_describe(exc, sha256)} "
                             f"({_OFFLINE_HINT})") from exc
-    if _identity(path) != before:  # downloaded now: say what, so that it can be pinned
+    if _identity(path) != before and sys.stderr is not None:  # new: say what, to pin it
         digest = pooch.file_hash(str(path))
         print(f"downloaded {url} (sha256 {digest}) to {path}", file=sys.stderr)
     return path
