@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from microgpt.atomic import write_problem
+from microgpt.atomic import UnwritableError, write_target
 from microgpt.data import DataError, load_docs
 from microgpt.options import non_negative_float, non_negative_int, positive_float, positive_int
 from microgpt.train import DTYPES
@@ -124,8 +124,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
     for option in ("json", "plot"):
-        if (path := getattr(args, option)) and (problem := write_problem(path)):
-            parser.error(f"--{option}: cannot write {path!r}: {problem}")
+        if path := getattr(args, option):
+            try:
+                write_target(path)
+            except UnwritableError as problem:
+                parser.error(f"--{option}: cannot write {path!r}: {problem}")
     if args.config and args.sizes:
         parser.error("--config replaces --sizes: give one of them")
     dtypes = {sizes.pop("dtype") for sizes in args.config or () if "dtype" in sizes}

@@ -1,7 +1,9 @@
-"""Number types for command-line options, shared by ``microgpt`` and ``benchmarks``.
+"""Kinds of numbers, for command-line options (``microgpt`` and ``benchmarks``) and checkpoints.
 
-Each is an argparse ``type``: it returns the parsed number or raises
-``argparse.ArgumentTypeError`` with a message that says what was expected.
+Each is an argparse ``type``: called on the option's text, it returns the parsed number or
+raises ``argparse.ArgumentTypeError`` with a message that says what was expected. The
+checkpoint loader holds the numbers it reads to the same kinds with ``check``, so a file
+cannot carry a value that the command line would refuse.
 """
 
 from __future__ import annotations
@@ -10,25 +12,41 @@ import argparse
 import math
 from collections.abc import Callable
 
+from .limits import MAX_N_LAYER, MAX_STEPS
 
-def number(kind: type[int] | type[float], noun: str, accept: Callable[[float], bool]
-           ) -> Callable[[str], int | float]:
-    """An argparse ``type`` accepting finite numbers of ``kind`` for which ``accept`` holds."""
 
-    def parse(text: str) -> int | float:
+class Number:
+    """Finite numbers of ``kind`` (int or float) for which ``accept`` holds, ``noun`` in words."""
+
+    def __init__(self, kind: type[int] | type[float], noun: str,
+                 accept: Callable[[float], bool]) -> None:
+        self.kind, self.noun, self.accept = kind, noun, accept
+
+    def __call__(self, text: str) -> int | float:
         try:
-            value = kind(text)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and accept(value)):
-            raise argparse.ArgumentTypeError(f"must be {noun}, not {text!r}")
-        return value
+            return self.check(self.kind(text), "")
+        except ValueError:  # not a number of this kind, or refused
+            raise argparse.ArgumentTypeError(f"must be {self.noun}, not {text!r}") from None
 
-    return parse
+    def check(self, value: object, name: str) -> int | float:
+        """``value`` (from JSON: an int, or for floats an int or a float) if accepted.
+
+        Raises ``ValueError`` naming ``name`` otherwise. ``bool`` is not a number here,
+        though Python counts it as an int.
+        """
+        kinds = (int,) if self.kind is int else (int, float)
+        if (type(value) not in kinds or not math.isfinite(value)  # type: ignore[arg-type]
+                or not self.accept(value)):  # type: ignore[arg-type]
+            raise ValueError(f"{name} must be {self.noun}, not {value!r}")
+        return self.kind(value)  # type: ignore[arg-type]
 
 
-positive_int = number(int, "a positive integer", lambda x: x > 0)
-non_negative_int = number(int, "an integer >= 0", lambda x: x >= 0)
-positive_float = number(float, "a positive number", lambda x: x > 0)
-non_negative_float = number(float, "a number >= 0", lambda x: x >= 0)
-fraction = number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
+positive_int = Number(int, "a positive integer", lambda x: x > 0)
+non_negative_int = Number(int, "an integer >= 0", lambda x: x >= 0)
+positive_float = Number(float, "a positive number", lambda x: x > 0)
+non_negative_float = Number(float, "a number >= 0", lambda x: x >= 0)
+fraction = Number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
+# A seed is stored in checkpoints as JSON; 64 bits are more than Random(seed) needs.
+seed = Number(int, "an integer in [0, 2**64)", lambda x: 0 <= x < 2**64)
+steps = Number(int, f"an integer in 1..{MAX_STEPS:,}", lambda x: 1 <= x <= MAX_STEPS)
+n_layer = Number(int, f"an integer in 1..{MAX_N_LAYER}", lambda x: 1 <= x <= MAX_N_LAYER)

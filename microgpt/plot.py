@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write, write_problem
+from .atomic import atomic_write, write_target
+from .files import problem
 
 INSTALL_HINT = "pip install 'microgpt-tensorgrad[plot]'"
 
@@ -25,9 +26,10 @@ def check(path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise PlotError(f"--plot writes a PNG image: give a path ending in .png, not {path}")
-    problem = write_problem(path)
-    if problem is not None:
-        raise PlotError(f"cannot write the plot to {path}: {problem}")
+    try:
+        write_target(path)
+    except OSError as exc:
+        raise PlotError(f"cannot write the plot to {path}: {problem(exc)}") from exc
     try:
         import matplotlib  # noqa: F401  (only checking that it is there)
     except ImportError as exc:
@@ -67,5 +69,5 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
         with atomic_write(path) as out:
             fig.savefig(out, format="png", dpi=100)
     except OSError as exc:
-        raise PlotError(f"cannot write the plot {path}: {exc.strerror or exc}") from exc
+        raise PlotError(f"cannot write the plot to {path}: {problem(exc)}") from exc
     return path

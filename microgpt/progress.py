@@ -10,7 +10,6 @@ in both modes (above the bar on a terminal): ``step  200 / 1000 | loss 2.4567 | 
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import TextIO
 
@@ -24,9 +23,9 @@ def step_line(step: int, steps: int, loss: float, val_loss: float | None = None)
 class Progress:
     """Reports steps ``start + 1 .. stop`` of a ``steps``-step run.
 
-    Plain lines show every ``log_every``-th step, the last one (``stop``), every step
-    with a validation loss and any step whose loss is not finite (the run stops there).
-    The bar refreshes on the same steps. ``bar=None`` picks the bar when ``stream`` is a
+    Plain lines show every ``log_every``-th step, the last one (``stop``, or any step
+    ``update`` is told is the last) and every step with a validation loss. The bar
+    refreshes on the same steps. ``bar=None`` picks the bar when ``stream`` is a
     terminal and tqdm can be imported.
     """
 
@@ -52,9 +51,13 @@ class Progress:
         """Whether a progress bar (rather than plain lines) is shown."""
         return self._bar is not None
 
-    def update(self, step: int, loss: float, val_loss: float | None = None) -> None:
-        """Report that step ``step`` (1-based) is done, with its loss (and validation loss)."""
-        due = step % self.log_every == 0 or step == self.stop or not math.isfinite(loss)
+    def update(self, step: int, loss: float, val_loss: float | None = None,
+               last: bool = False) -> None:
+        """Report step ``step`` (1-based), with its loss (and validation loss).
+
+        ``last``: the run ends at this step although it is not ``stop`` (it diverged).
+        """
+        due = step % self.log_every == 0 or step == self.stop or last
         if self._bar is None:
             if due or val_loss is not None:
                 print(step_line(step, self.steps, loss, val_loss), file=self.stream)

@@ -6,14 +6,15 @@ same functions, so everything here is written once.
 Step k (0-based) trains on ``batch_size`` documents, ``docs[(k * batch_size + i) %
 len(docs)]`` for i < batch_size, with the learning rate of ``schedule.learning_rate``.
 One document per step under the linear schedule without warm-up is microgpt.py's loop.
+
+A run that diverges stops with ``TrainingDiverged`` (see ``diverged``) instead of training
+on, or failing on, numbers that mean nothing any more.
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
 import random
-import signal
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -69,11 +70,21 @@ class Setup:
 
 def setup(docs: Sequence[str], seed: int = 42, **model_options: int) -> Setup:
     """Shuffle, tokenize and initialise exactly as microgpt.py does, from one ``Random(seed)``."""
+    tokenizer = Tokenizer.from_docs(docs)  # the same characters in any order of the docs
+    config = GPTConfig(vocab_size=tokenizer.vocab_size, **model_options)
+    return initialise(docs, tokenizer, config, seed)
+
+
+def initialise(docs: Sequence[str], tokenizer: Tokenizer, config: GPTConfig, seed: int = 42
+               ) -> Setup:
+    """``setup`` for a tokenizer and config already made from ``docs``: shuffle, draw weights.
+
+    Drawing the weights is the slow part of a large model's setup (one ``gauss`` call per
+    parameter), so a caller can check the config before it.
+    """
     rng = random.Random(seed)
     docs = list(docs)
     rng.shuffle(docs)
-    tokenizer = Tokenizer.from_docs(docs)
-    config = GPTConfig(vocab_size=tokenizer.vocab_size, **model_options)
     return Setup(docs, tokenizer, config, init_state_dict(config, rng), rng)
 
 
@@ -84,9 +95,45 @@ def cast(state: Mapping[str, np.ndarray], dtype: str) -> dict[str, np.ndarray]:
     return {name: np.asarray(w, dtype=dtype) for name, w in state.items()}
 
 
-def document_tokens(tokenizer: Tokenizer, doc: str) -> list[int]:
-    """A document between two BOS tokens: BOS opens and closes every document."""
-    return [tokenizer.bos, *tokenizer.encode(doc), tokenizer.bos]
+def document_tokens(tokenizer: Tokenizer, doc: str, block_size: int | None = None
+                    ) -> list[int]:
+    """A document between two BOS tokens: BOS opens and closes every document.
+
+    With ``block_size``, only the document's first block_size characters are encoded: a
+    model of that context reads tokens[:block_size + 1] and no further, so the tokens it
+    uses are the same, and a long document costs no more than a short one.
+    """
+    return [tokenizer.bos, *tokenizer.encode(doc[:block_size]), tokenizer.bos]
+
+
+# A loss above this many times ln(vocab_size), the loss of guessing every token uniformly
+# (330 nats for the names' 27 tokens), has exploded. Runs that learn stay far below: on the
+# names, --lr 0.1 peaked at 16 nats; 40,000 steps at the default rate on 10 names, which
+# the model learns by heart, peaked at 21. Too large a rate gets there at once: on the
+# names, --lr 1 scored 347 at step 2 (where the scalar engine's arithmetic failed) and
+# --lr 1e9 3e29; --lr 0.2 peaked at 1,019 on its way.
+DIVERGED_FACTOR = 100
+
+
+def diverged(loss: float, vocab_size: int) -> bool:
+    """Whether a step's ``loss`` shows a diverged run: not finite, or over 100 ln(vocab_size)."""
+    return not math.isfinite(loss) or loss > DIVERGED_FACTOR * math.log(vocab_size)
+
+
+class TrainingDiverged(Exception):
+    """Training stopped at ``step`` (1-based), whose ``loss`` (None: not computable) diverged."""
+
+    def __init__(self, step: int, loss: float | None, reason: str) -> None:
+        super().__init__(f"training diverged at step {step} ({reason})")
+        self.step, self.loss = step, loss
+
+
+# The scalar engine's Python floats raise where NumPy returns inf or nan: math.log(0.0)
+# (ValueError), math.exp(1000.0) and 1e200 ** 2 (OverflowError). A step that raises them
+# has diverged as surely as one whose loss is inf.
+_FLOAT_ERRORS: dict[ModuleType, tuple[type[Exception], ...]] = {
+    gpt_scalar: (ArithmeticError, ValueError),
+}
 
 
 class Trainer:
@@ -120,27 +167,34 @@ class Trainer:
             self._load_optimizer_state(optimizer_state)
 
     def run(self, until: int | None = None) -> Iterator[float]:
-        """Train up to step ``until`` (default: all ``hp.steps``), yielding each step's loss."""
-        guard = _StepGuard()
-        with guard.installed():
-            while self.step < (self.hp.steps if until is None else until):
-                with guard:  # a checkpoint saved on Ctrl-C must never hold half an update
-                    loss = self._step()
-                yield loss
+        """Train up to step ``until`` (default: all ``hp.steps``), yielding each step's loss.
+
+        Raises ``TrainingDiverged`` at the first step whose loss ``diverged``, before that
+        step's update, or whose arithmetic fails on the scalar engine (in its update too):
+        nothing of a diverged run is worth keeping.
+        """
+        while self.step < (self.hp.steps if until is None else until):
+            yield self._step()
 
     def _step(self) -> float:
         """One step: the loss of the next batch (before the update), backward, Adam."""
         b, k = self.hp.batch_size, self.step
-        batch = [document_tokens(self.tokenizer, self.docs[(k * b + i) % len(self.docs)])
-                 for i in range(b)]
-        loss = self.backward_step(batch)  # forward and backward
-        self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
-                                          self.hp.warmup)
-        self.optimizer.step()
+        batch = [document_tokens(self.tokenizer, self.docs[(k * b + i) % len(self.docs)],
+                                 self.config.block_size) for i in range(b)]
+        try:
+            loss = self.backward_step(batch)  # forward and backward
+            value = float(loss.data)
+            if diverged(value, self.config.vocab_size):
+                raise TrainingDiverged(k + 1, value, f"loss {value:.4g}")
+            self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
+                                              self.hp.warmup)
+            self.optimizer.step()
+        except _FLOAT_ERRORS.get(self.engine, ()) as exc:
+            raise TrainingDiverged(k + 1, None, str(exc)) from exc
         self.optimizer.zero_grad()
-        self.losses.append(float(loss.data))
+        self.losses.append(value)
         self.step += 1
-        return self.losses[-1]
+        return value
 
     def optimizer_state(self) -> OptimizerState:
         """Adam's step count and moments, the moments by parameter name like the weights.
@@ -185,46 +239,6 @@ class Trainer:
         return np.concatenate([np.ravel(p.data) for p in params]).astype(np.float64)
 
 
-class _StepGuard:
-    """Makes each step all or nothing for Ctrl-C (SIGINT), so it can be saved after.
-
-    While ``installed()``, a Ctrl-C that arrives inside ``with guard:`` is held until the
-    block ends and raised there as KeyboardInterrupt; outside the block it raises at once,
-    as Python's default handler does. Installed only over Python's default handler and in
-    the main thread (where handlers can be set); anything else is left alone. One handler
-    for the whole run, not one per step: setting a handler is a system call.
-    """
-
-    def __init__(self) -> None:
-        self._inside = self._held = False
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        if (threading.current_thread() is not threading.main_thread()
-                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-            yield
-            return
-        previous = signal.signal(signal.SIGINT, self._handle)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if not self._inside:
-            raise KeyboardInterrupt
-        self._held = True
-
-    def __enter__(self) -> None:
-        self._inside = True
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        self._inside = False
-        held, self._held = self._held, False
-        if held and exc_type is None:
-            raise KeyboardInterrupt
-
-
 def train(engine: ModuleType, params: dict, config: GPTConfig, docs: Sequence[str],
           tokenizer: Tokenizer, hp: Hyperparameters) -> Iterator[float]:
     """Train for ``hp.steps`` steps from scratch; yields each step's loss (before the update)."""
@@ -232,7 +246,10 @@ def train(engine: ModuleType, params: dict, config: GPTConfig, docs: Sequence[st
 
 
 def sample(engine: ModuleType, params: dict, config: GPTConfig, tokenizer: Tokenizer,
-           rng: random.Random, temperature: float = 0.5, count: int = 20) -> list[str]:
-    """``count`` new documents, drawn from ``rng`` (microgpt.py continues the training stream)."""
-    return [tokenizer.decode(engine.generate(params, config, tokenizer.bos, rng, temperature))
-            for _ in range(count)]
+           rng: random.Random, temperature: float = 0.5, count: int = 20) -> Iterator[str]:
+    """``count`` new documents, drawn from ``rng`` (microgpt.py continues the training stream).
+
+    Each is drawn when asked for, so a caller can show them as they come.
+    """
+    for _ in range(count):
+        yield tokenizer.decode(engine.generate(params, config, tokenizer.bos, rng, temperature))

@@ -11,10 +11,13 @@ Select a profile with the HYPOTHESIS_PROFILE environment variable:
 
 from __future__ import annotations
 
+import itertools
 import os
+import signal
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 # Appended, not prepended: a copy of the package named on PYTHONPATH (as the mutation
@@ -47,3 +50,38 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def deadline():
+    """``deadline(seconds)`` fails the test once it has run that long (POSIX: SIGALRM).
+
+    For in-process tests of work that must be refused before it starts: if the refusal
+    regresses, the test fails instead of running for minutes.
+    """
+
+    def expire(signum, frame):
+        pytest.fail("took longer than its deadline: the work was not refused up front")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    yield signal.alarm
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def wrap_training_steps(monkeypatch):
+    """``wrap(engine, wrapper)``: every training step of ``engine`` (a model module) then runs
+    as ``wrapper(k, batch, step)``, k counting steps from 1, ``step(batch)`` the real step
+    (forward and backward; its result, or what ``wrapper`` returns instead, is the loss)."""
+
+    def wrap(engine, wrapper):
+        real = engine.training_step
+
+        def training_step(params, config):
+            step, count = real(params, config), itertools.count(1)
+            return lambda batch: wrapper(next(count), batch, step)
+
+        monkeypatch.setattr(engine, "training_step", training_step)
+
+    return wrap

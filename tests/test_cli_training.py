@@ -7,6 +7,7 @@ BAD_INPUT table, with the other one-line errors.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -16,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors
+import safetensors.numpy
 from test_cli import NAMES, STEP, run
 
 from microgpt import checkpoint, cli, gpt_tensor, resume
+from microgpt.model import GPTConfig, pad_batch, parameter_shapes
 from microgpt.train import Hyperparameters, Trainer, document_tokens, sample, setup
 from microgpt.validation import split, validation_loss
 
@@ -61,9 +65,16 @@ def final_val(lines: list[str]) -> float:
 
 
 def resumable_arrays(path) -> dict[str, np.ndarray]:
-    """A checkpoint's arrays, without the validation history (a stop adds a point to it)."""
-    with np.load(path) as archive:
-        return {key: archive[key] for key in archive.files if not key.startswith("history.val")}
+    """A checkpoint's tensors, without the validation history (a stop adds a point to it)."""
+    tensors = safetensors.numpy.load_file(path)
+    return {key: value for key, value in tensors.items() if not key.startswith("history.val")}
+
+
+def resumable_metadata(path) -> dict:
+    """A checkpoint's metadata, its JSON parsed."""
+    with safetensors.safe_open(path, framework="numpy") as f:
+        return {key: json.loads(value) for key, value in f.metadata().items()
+                if key != "format"}
 
 
 def assert_same_arrays(actual: dict, expected: dict) -> None:
@@ -190,7 +201,7 @@ def test_plot_without_matplotlib_fails_before_training(capsys, dataset, tmp_path
 @pytest.mark.parametrize("options", TRAINING_OPTIONS.values(), ids=TRAINING_OPTIONS.keys())
 def test_stop_then_resume_ends_bit_for_bit_like_an_uninterrupted_run(capsys, dataset, tmp_path,
                                                                      options):
-    full, part = tmp_path / "full.npz", tmp_path / "part.npz"
+    full, part = tmp_path / "full", tmp_path / "part"
     full_lines, _ = train(capsys, dataset, "--steps", "6", "--save", full, *options)
 
     first, _ = train(capsys, dataset, "--steps", "6", "--stop-after", "3", "--save", part,
@@ -203,22 +214,21 @@ def test_stop_then_resume_ends_bit_for_bit_like_an_uninterrupted_run(capsys, dat
     assert step_lines(second) == step_lines(full_lines)[3:]
     assert samples(second) == samples(full_lines)  # the random stream was saved too
     assert_same_arrays(resumable_arrays(part), resumable_arrays(full))
-    assert checkpoint.load(part).extra["train.step"] == 6
+    assert resumable_metadata(part) == resumable_metadata(full)
+    assert checkpoint.load(part).training.step == 6
 
 
-def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(capsys, dataset, tmp_path, monkeypatch):
-    full, part = tmp_path / "full.npz", tmp_path / "part.npz"
+def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(capsys, dataset, tmp_path, monkeypatch,
+                                                       wrap_training_steps):
+    full, part = tmp_path / "full", tmp_path / "part"
     full_lines, _ = train(capsys, dataset, "--steps", "6", "--save", full)
 
-    real, calls = gpt_tensor.document_loss, []
-
-    def loss_with_ctrl_c(*args):  # a real SIGINT, in the middle of step 3
-        calls.append(1)
-        if len(calls) == 3:
+    def step_with_ctrl_c(k, batch, step):  # a real SIGINT, in the middle of step 3
+        if k == 3:
             os.kill(os.getpid(), signal.SIGINT)
-        return real(*args)
+        return step(batch)
 
-    monkeypatch.setattr(gpt_tensor, "document_loss", loss_with_ctrl_c)
+    wrap_training_steps(gpt_tensor, step_with_ctrl_c)
     status, lines, err = run(capsys, "train", "--data", dataset, "--steps", "6", "--samples",
                              "3", "--save", part, *SMALL_MODEL)
     monkeypatch.undo()
@@ -226,7 +236,7 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(capsys, dataset, tmp_pat
     assert err == (f"error: interrupted at step 3 / 6; checkpoint saved to {part} "
                    f"(continue with --resume {part})\n")
     assert not samples(lines)
-    assert checkpoint.load(part).extra["train.step"] == 3  # the step under way was finished
+    assert checkpoint.load(part).training.step == 3  # the step under way was finished
 
     second, _ = train(capsys, dataset, "--resume", part, "--save", part)
     assert step_lines(second) == step_lines(full_lines)[3:]
@@ -235,37 +245,35 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(capsys, dataset, tmp_pat
 
 
 def test_resume_with_more_steps_extends_the_run(capsys, dataset, tmp_path):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     train(capsys, dataset, "--steps", "3", "--save", path)
     lines, _ = train(capsys, dataset, "--resume", path, "--steps", "5", "--save", path,
                      "--lr", "0.01", "--n-embd", "8")  # options equal to the saved ones
     assert [STEP.match(line).group(1, 2) for line in step_lines(lines)] == [("4", "5"),
                                                                             ("5", "5")]
-    saved = checkpoint.load(path).extra
-    assert (saved["train.step"], saved["train.steps"], saved["history.loss"].shape) == (5, 5, (5,))
+    saved = checkpoint.load(path).training
+    assert (saved.step, saved.hp.steps, len(saved.losses)) == (5, 5, 5)
 
 
 def test_the_resumed_samples_continue_the_saved_random_stream(capsys, dataset, tmp_path):
     """Training draws nothing from the stream, so replace the saved one to see it used."""
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     train(capsys, dataset, "--steps", "3", "--stop-after", "2", "--save", path)
-    with np.load(path) as archive:
-        arrays = dict(archive)
+    saved = checkpoint.load(path)
     stream = random.Random(99)
-    version, words, _ = stream.getstate()
-    arrays |= {"rng.version": np.array(version), "rng.state": np.array(words, dtype=np.int64)}
-    np.savez(path, **arrays)
+    saved.training.rng_state = stream.getstate()
+    checkpoint.save(path, saved)
 
     lines, _ = train(capsys, dataset, "--resume", path, "--save", path)
     saved = checkpoint.load(path)
     params = gpt_tensor.from_state_dict(saved.state)
-    expected = sample(gpt_tensor, params, saved.config, saved.tokenizer, stream, 0.5, 3)
+    expected = list(sample(gpt_tensor, params, saved.config, saved.tokenizer, stream, 0.5, 3))
     assert samples(lines) == [f"sample {i:2d}: {name}" for i, name in enumerate(expected, 1)]
 
 
 def test_either_engine_resumes_the_others_checkpoint(capsys, dataset, tmp_path):
     """Moments are stored by weight name, so the engines' own layouts do not matter."""
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     full, _ = train(capsys, dataset, "--steps", "3", "--val-fraction", "0.2")
     train(capsys, dataset, "--steps", "3", "--stop-after", "1", "--save", path,
           "--val-fraction", "0.2")
@@ -275,20 +283,6 @@ def test_either_engine_resumes_the_others_checkpoint(capsys, dataset, tmp_path):
                                    abs=1.5e-4)  # printed to 4 decimals
     # The validation loss of scalar weights (computed on the tensor engine) agrees too.
     assert final_val(second) == pytest.approx(final_val(full), abs=1.5e-4)
-
-
-def test_a_checkpoint_from_before_dtype_resumes_in_float64(capsys, dataset, tmp_path):
-    full, part = tmp_path / "full.npz", tmp_path / "part.npz"
-    full_lines, _ = train(capsys, dataset, "--steps", "4", "--save", full)
-    train(capsys, dataset, "--steps", "4", "--stop-after", "2", "--save", part)
-    with np.load(part) as archive:
-        arrays = {key: archive[key] for key in archive.files if key != "train.dtype"}
-    np.savez(part, **arrays)  # as microgpt wrote it before --dtype existed
-
-    second, _ = train(capsys, dataset, "--resume", part, "--save", part)
-    assert step_lines(second) == step_lines(full_lines)[2:]
-    assert str(checkpoint.load(part).extra["train.dtype"]) == "float64"
-    assert_same_arrays(resumable_arrays(part), resumable_arrays(full))
 
 
 RESUME_ERRORS = {
@@ -308,7 +302,7 @@ RESUME_ERRORS = {
 
 @pytest.mark.parametrize("options, message", RESUME_ERRORS.values(), ids=RESUME_ERRORS.keys())
 def test_resume_refuses_contradictions(capsys, dataset, tmp_path, options, message):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     train(capsys, dataset, "--steps", "3", "--save", path)
     before = path.read_bytes()
     status, lines, err = run(capsys, "train", "--data", dataset, "--resume", path, *options)
@@ -318,7 +312,7 @@ def test_resume_refuses_contradictions(capsys, dataset, tmp_path, options, messa
 
 
 def test_resume_refuses_another_dataset(capsys, dataset, tmp_path):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     train(capsys, dataset, "--steps", "3", "--save", path)
     other = tmp_path / "other.txt"
     other.write_text("\n".join(reversed(NAMES)))  # the same names, in another order
@@ -330,11 +324,10 @@ def test_resume_refuses_another_dataset(capsys, dataset, tmp_path):
 
 
 def test_a_checkpoint_records_its_run(capsys, dataset, tmp_path):
-    path = tmp_path / "m.npz"
+    path = tmp_path / "m"
     train(capsys, dataset, "--steps", "4", "--seed", "3", "--batch-size", "2", "--warmup", "1",
           "--schedule", "constant", "--val-fraction", "0.2", "--save", path)
-    saved = checkpoint.load(path)
-    state = resume.from_extra(saved.extra, saved.config, "test")
+    state = checkpoint.load(path).training
     assert state.hp == Hyperparameters(steps=4, schedule="constant", warmup=1, batch_size=2)
     assert (state.step, state.seed, state.val_fraction) == (4, 3, 0.2)
     assert (state.num_docs, state.data_sha256) == (10, resume.dataset_digest(NAMES))
@@ -348,3 +341,43 @@ def test_help_explains_the_batch_order(capsys):
     help_text = " ".join(capsys.readouterr().out.split())
     assert "docs[(k*B + i) % num_docs]" in help_text
     assert "--steps is the run's total" in help_text
+
+
+def test_a_checkpoint_opens_in_pytorch_with_the_same_logits(capsys, dataset, tmp_path,
+                                                            monkeypatch):
+    """safetensors.torch reads the weights in one call; benchmarks/torch_gpt.py's model,
+    built from them, computes the logits the tensor engine computes."""
+    torch = pytest.importorskip("torch")
+    import safetensors.torch
+
+    from benchmarks import torch_gpt
+
+    path = tmp_path / "m.safetensors"
+    train(capsys, dataset, "--steps", "5", "--n-layer", "2", "--save", path)
+    tensors = safetensors.torch.load_file(path)
+    with safetensors.safe_open(path, framework="pt") as f:
+        config = GPTConfig(**json.loads(f.metadata()["config"]))
+    weights = {name: tensors[name].numpy() for name in parameter_shapes(config)}
+    model = torch_gpt.from_state_dict(weights, n_head=config.n_head)
+
+    class RecordingFunctional:  # torch.nn.functional, keeping the logits the loss is given
+        logits = None
+
+        def __getattr__(self, name):
+            return getattr(torch.nn.functional, name)
+
+        def cross_entropy(self, logits, *args, **kwargs):
+            RecordingFunctional.logits = logits.detach().numpy().copy()
+            return torch.nn.functional.cross_entropy(logits, *args, **kwargs)
+
+    monkeypatch.setattr(torch_gpt, "F", RecordingFunctional())
+    run_ = setup(NAMES, seed=42, n_embd=8, n_head=2, n_layer=2, block_size=6)
+    trained = Trainer(gpt_tensor, gpt_tensor.from_state_dict(run_.state), run_.config,
+                      run_.docs, run_.tokenizer, Hyperparameters(steps=5))
+    list(trained.run())  # the same run as the command line's, with the library
+    docs = [document_tokens(run_.tokenizer, name, config.block_size) for name in NAMES[:4]]
+    inputs, targets, mask = pad_batch(docs, config.block_size)
+    torch_gpt.loss(model, inputs, targets, mask)
+    expected = gpt_tensor.gpt(trained.params, config, inputs, 0).data
+    np.testing.assert_allclose(RecordingFunctional.logits, expected.reshape(-1, config.vocab_size),
+                               rtol=1e-12, atol=1e-12)

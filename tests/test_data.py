@@ -1,274 +1,77 @@
-"""Tests for microgpt.data: dataset lookup, download, loading and the tokenizer.
+"""Tests for microgpt.data and microgpt.download: the shipped names, reading a dataset
+safely, downloading one with pooch, and the tokenizer.
 
-Downloads go to a loopback HTTP server started inside the tests, and name resolution
-is blocked for every other host, so no test can reach the internet.
+Downloads go to a loopback HTTP server started inside the tests, and name resolution is
+blocked for every other host, so no test can reach the internet.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import socket
-import threading
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
 from pathlib import Path
 
+import pooch.core
 import pytest
-import requests
+from fifo import refusal
+from loopback import GOOD, GOOD_SHA, NAMES, offline, serving
 
-from microgpt import data
+from microgpt import data, download, files
 from microgpt.data import (
-    DATA_SHA256,
-    DATA_URL,
+    NAMES_SHA256,
+    NAMES_URL,
     DataError,
     Tokenizer,
-    cache_dir,
-    download,
     find_dataset,
+    is_url,
     load_docs,
 )
+from microgpt.limits import MAX_DATASET_BYTES
 
-NAMES = ["emma", "olivia", "ava", "isabella", "sophia"]
-GOOD = "".join(name + "\n" for name in NAMES).encode()
-GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
 SHARED_NAMES = Path(__file__).resolve().parents[2] / "shared" / "names.txt"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Serves one behaviour per path; see the branches of do_GET."""
-
-    server: _Server
-
-    def do_GET(self) -> None:
-        hit = self.server.count(self.path)
-        if self.path == "/names.txt":
-            self._send(200, GOOD)
-        elif self.path == "/tampered.txt":  # served content differs from GOOD_SHA
-            self._send(200, GOOD + b"mallory\n")
-        elif self.path == "/flaky.txt":  # fails the first time only
-            if hit == 1:
-                self._send(500, b"try again")
-            else:
-                self._send(200, GOOD)
-        elif self.path == "/broken.txt":
-            self._send(500, b"always broken")
-        elif self.path == "/dropped.txt":
-            # Promise more than is sent, then hang up: the client sees a short body.
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(GOOD) + 100))
-            self.end_headers()
-            self.wfile.write(GOOD[:10])
-            self.close_connection = True
-        else:
-            self._send(404, b"not found")
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.hits: Counter[str] = Counter()
-        self._lock = threading.Lock()  # handlers run on their own threads
-
-    def count(self, path: str) -> int:
-        with self._lock:
-            self.hits[path] += 1
-            return self.hits[path]
-
-    def url(self, path: str) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}{path}"
 
 
 @pytest.fixture
 def server():
-    httpd = _Server()
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving() as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch, tmp_path):
-    """Keep the cache in tmp_path and refuse to resolve any host but loopback."""
+    """Keep the cache in tmp_path, refuse to resolve any host but loopback, and let pooch
+    retry without its 1 s pauses."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    real_getaddrinfo = socket.getaddrinfo
-
-    def loopback_only(host, *args, **kwargs):
-        if host not in ("127.0.0.1", "localhost"):
-            raise socket.gaierror(f"tests must stay offline, refused to resolve {host}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+    offline(monkeypatch)
+    monkeypatch.setattr(pooch.core, "time", type("NoSleep", (), {"sleep": lambda s: None}))
 
 
-def _assert_clean_failure(excinfo: pytest.ExceptionInfo, url: str, directory: Path) -> None:
-    message = str(excinfo.value)
-    assert "\n" not in message
-    assert url in message
-    assert "--data PATH" in message
-    assert list(directory.iterdir()) == []  # neither the temp file nor dest
+def cache() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"]) / "microgpt"
 
 
-# --- download ---------------------------------------------------------------------------
+# ---- the names that ship with the package -------------------------------------------------------
 
 
-def test_download_verifies_then_moves_into_place(server, tmp_path, monkeypatch):
-    dest = tmp_path / "dl" / "names.txt"
-    moves = []
-    real_replace = data.os.replace
-
-    def spy_replace(src, dst):
-        # At the moment of the move the body is complete and dest does not exist yet.
-        moves.append((Path(src).parent, Path(src).read_bytes(), Path(dst).exists()))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(data.os, "replace", spy_replace)
-    assert download(server.url("/names.txt"), dest, GOOD_SHA, timeout=2) == dest
-    assert moves == [(dest.parent, GOOD, False)]
-    assert dest.read_bytes() == GOOD
-    assert list(dest.parent.iterdir()) == [dest]
+def test_the_shipped_names_are_makemores():
+    assert find_dataset() == data.NAMES
+    assert hashlib.sha256(data.NAMES.read_bytes()).hexdigest() == NAMES_SHA256
+    assert data.NAMES.stat().st_size == 228_145
+    docs = load_docs(find_dataset())
+    assert (len(docs), Tokenizer.from_docs(docs).vocab_size) == (32033, 27)
 
 
-def test_download_retries_once_after_server_error(server, tmp_path):
-    dest = tmp_path / "names.txt"
-    download(server.url("/flaky.txt"), dest, GOOD_SHA, timeout=2)
-    assert dest.read_bytes() == GOOD
-    assert server.hits["/flaky.txt"] == 2
+def test_the_shipped_names_say_where_they_come_from():
+    notice = data.NAMES.with_name("names.txt.license").read_text()
+    assert NAMES_URL in notice and NAMES_SHA256 in notice and "MIT License" in notice
 
 
-def test_download_gives_up_after_repeated_server_errors(server, tmp_path):
-    url = server.url("/broken.txt")
-    with pytest.raises(DataError, match="HTTP 500") as excinfo:
-        download(url, tmp_path / "names.txt", None, timeout=2)
-    _assert_clean_failure(excinfo, url, tmp_path)
-    assert server.hits["/broken.txt"] == 2
+@pytest.mark.skipif(not SHARED_NAMES.is_file(), reason=f"{SHARED_NAMES} not present")
+def test_the_shipped_names_are_the_shared_copy():
+    assert data.NAMES.read_bytes() == SHARED_NAMES.read_bytes()
 
 
-def test_download_checksum_mismatch(server, tmp_path):
-    url = server.url("/tampered.txt")
-    with pytest.raises(DataError, match="checksum mismatch") as excinfo:
-        download(url, tmp_path / "names.txt", GOOD_SHA, timeout=2)
-    _assert_clean_failure(excinfo, url, tmp_path)
-    assert GOOD_SHA in str(excinfo.value)
-
-
-def test_download_404_fails_without_retry(server, tmp_path):
-    url = server.url("/nowhere.txt")
-    with pytest.raises(DataError, match="HTTP 404") as excinfo:
-        download(url, tmp_path / "names.txt", GOOD_SHA, timeout=2)
-    _assert_clean_failure(excinfo, url, tmp_path)
-    assert server.hits["/nowhere.txt"] == 1
-
-
-def test_download_connection_dropped_mid_file(server, tmp_path):
-    url = server.url("/dropped.txt")
-    with pytest.raises(DataError) as excinfo:
-        download(url, tmp_path / "names.txt", None, timeout=2)
-    _assert_clean_failure(excinfo, url, tmp_path)
-    assert server.hits["/dropped.txt"] == 2  # a dropped connection is worth a retry
-
-
-def test_download_detects_short_body_even_if_transport_does_not(tmp_path):
-    # Older urllib3 hands back a short body without complaint; download must notice.
-    class ShortBodySession:
-        def get(self, url, **kwargs):
-            response = requests.Response()
-            response.status_code = 200
-            response.headers["Content-Length"] = str(len(GOOD) + 100)
-            response.raw = io.BytesIO(GOOD)
-            return response
-
-    url = "http://example.invalid/names.txt"
-    with pytest.raises(DataError, match="connection closed") as excinfo:
-        download(url, tmp_path / "names.txt", None, session=ShortBodySession())
-    _assert_clean_failure(excinfo, url, tmp_path)
-
-
-def test_download_connection_refused(tmp_path):
-    with socket.socket() as probe:  # find a loopback port that nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/names.txt"
-    with pytest.raises(DataError, match="ConnectionError") as excinfo:
-        download(url, tmp_path / "names.txt", None, timeout=2)
-    _assert_clean_failure(excinfo, url, tmp_path)
-
-
-# --- cache_dir and find_dataset ---------------------------------------------------------
-
-
-def test_cache_dir_respects_xdg_cache_home(monkeypatch, tmp_path):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
-    assert cache_dir() == tmp_path / "elsewhere" / "microgpt"
-
-
-@pytest.mark.parametrize("xdg", [None, ""])
-def test_cache_dir_defaults_to_home_cache(monkeypatch, tmp_path, xdg):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    if xdg is None:
-        monkeypatch.delenv("XDG_CACHE_HOME")
-    else:
-        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
-    assert cache_dir() == tmp_path / ".cache" / "microgpt"
-
-
-def test_find_dataset_downloads_into_cache_once(server, tmp_path):
-    url = server.url("/names.txt")
-    path = find_dataset(url=url, sha256=GOOD_SHA)
-    assert path == tmp_path / "xdg-cache" / "microgpt" / "names.txt"
-    assert path.read_bytes() == GOOD
-    assert find_dataset(url=url, sha256=GOOD_SHA) == path
-    assert server.hits["/names.txt"] == 1
-
-
-def test_find_dataset_cache_hit_makes_no_request(server):
-    cached = cache_dir() / "names.txt"
-    cached.parent.mkdir(parents=True)
-    cached.write_text("zoe\n")
-    assert find_dataset(url=server.url("/names.txt"), sha256=GOOD_SHA) == cached
-    assert sum(server.hits.values()) == 0
-
-
-def test_find_dataset_offline_with_empty_cache_suggests_data_flag():
-    with pytest.raises(DataError) as excinfo:
-        find_dataset()
-    _assert_clean_failure(excinfo, DATA_URL, cache_dir())
-
-
-def test_find_dataset_given_path(tmp_path):
-    path = tmp_path / "mine.txt"
-    path.write_text("zoe\n")
-    assert find_dataset(str(path)) == path
-
-
-def test_find_dataset_missing_path(tmp_path):
-    missing = tmp_path / "missing.txt"
-    with pytest.raises(DataError, match="not found") as excinfo:
-        find_dataset(missing)
-    assert str(missing) in str(excinfo.value)
-
-
-def test_find_dataset_directory_path(tmp_path):
-    with pytest.raises(DataError, match="directory"):
-        find_dataset(tmp_path)
-
-
-# --- load_docs --------------------------------------------------------------------------
+# ---- reading a local dataset --------------------------------------------------------------------
 
 
 def test_load_docs_strips_and_drops_blank_lines(tmp_path):
@@ -277,7 +80,15 @@ def test_load_docs_strips_and_drops_blank_lines(tmp_path):
     assert load_docs(path) == ["emma", "ava", "bob"]
 
 
-@pytest.mark.parametrize("content", [b"", b" \n\t\n\r\n  "])
+def test_a_byte_order_mark_is_not_part_of_the_data(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfemma\nava\n")
+    docs = load_docs(path)
+    assert docs == ["emma", "ava"]
+    assert Tokenizer.from_docs(docs).chars == "aemv"
+
+
+@pytest.mark.parametrize("content", [b"", b" \n\t\n\r\n  ", b"\xef\xbb\xbf\n"])
 def test_load_docs_empty(tmp_path, content):
     path = tmp_path / "empty.txt"
     path.write_bytes(content)
@@ -286,20 +97,202 @@ def test_load_docs_empty(tmp_path, content):
     assert str(path) in str(excinfo.value)
 
 
-def test_load_docs_not_utf8(tmp_path):
+def test_load_docs_not_utf8_says_where(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("zoë\n".encode("latin-1"))
-    with pytest.raises(DataError, match="not UTF-8") as excinfo:
+    with pytest.raises(DataError, match=r"not UTF-8 text \(byte 0xeb at offset 2\)") as excinfo:
         load_docs(path)
     assert str(path) in str(excinfo.value)
 
 
-def test_load_docs_missing_file(tmp_path):
-    with pytest.raises(DataError, match="missing.txt"):
-        load_docs(tmp_path / "missing.txt")
+def unreadable(problem: str):
+    """The message load_docs gives for a path it cannot read."""
+    return rf"^cannot read dataset .*: {problem}$"
 
 
-# --- Tokenizer --------------------------------------------------------------------------
+@pytest.mark.parametrize("make, problem", [
+    (lambda d: d / "missing.txt", "No such file or directory"),
+    (lambda d: d, "it is a directory, not a regular file"),
+    (lambda d: d / ("n" * 300), "File name too long"),
+    (lambda d: (d / "f").write_text("x") and d / "f" / "g", "Not a directory"),
+], ids=["missing", "a directory", "a name too long", "under a file"])
+def test_paths_that_are_not_datasets(tmp_path, make, problem):
+    with pytest.raises(DataError, match=unreadable(problem)):
+        load_docs(make(tmp_path))
+
+
+def test_a_file_that_cannot_be_opened_is_one_line(tmp_path, monkeypatch):
+    """What a user without read permission gets (root would read the file anyway)."""
+    def denied(path, flags):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(files.os, "open", denied)
+    with pytest.raises(DataError, match=unreadable("Permission denied")):
+        load_docs(tmp_path / "secret.txt")
+
+
+def test_a_fifo_without_a_writer_is_refused_at_once(tmp_path):
+    assert refusal(load_docs, DataError, tmp_path) == (
+        f"cannot read dataset {tmp_path / 'fifo'}: it is a FIFO (named pipe), not a regular "
+        "file")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_an_endless_device_is_refused_without_reading_it(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    with pytest.raises(DataError, match=unreadable("it is a character device, not a regular "
+                                                   "file")):
+        load_docs(device)
+
+
+def test_a_dataset_larger_than_the_bound_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as out:
+        out.truncate(MAX_DATASET_BYTES + 1)  # sparse: nothing to read, but that size
+    with pytest.raises(DataError, match=unreadable("it is larger than the 32 MiB a dataset "
+                                                   "may be")):
+        load_docs(path)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs Linux's /proc")
+def test_a_file_of_unknown_size_is_read_only_up_to_the_bound():
+    """/proc files report size 0 whatever they hold: the bound applies to what is read."""
+    assert os.stat("/proc/self/maps").st_size == 0
+    with pytest.raises(files.FileProblem, match="larger than the 0 MiB"):
+        files.read_at_most("/proc/self/maps", 100, "a test file")
+    assert len(files.read_at_most("/proc/self/maps", 10**7, "a test file")) > 100
+
+
+def test_the_expected_sha256_is_checked(tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_bytes(GOOD)
+    assert load_docs(path, GOOD_SHA) == NAMES
+    with pytest.raises(DataError, match=f"does not have the sha256 {'0' * 64}"):
+        load_docs(path, "0" * 64)
+
+
+def test_find_dataset_given_path(tmp_path):
+    assert find_dataset(str(tmp_path / "mine.txt")) == tmp_path / "mine.txt"
+
+
+@pytest.mark.parametrize("source, url", [("http://x/n.txt", True), ("HTTPS://x/n.txt", True),
+                                         ("names.txt", False), ("ftp://x/n.txt", False),
+                                         ("http-names.txt", False)])
+def test_is_url(source, url):
+    assert is_url(source) is url
+
+
+# ---- downloads, with pooch ----------------------------------------------------------------------
+
+
+def test_a_download_is_verified_cached_and_reused(server, capsys):
+    url = server.url("/names.txt")
+    path = find_dataset(url, GOOD_SHA)
+    assert path.parent == cache() and path.name.endswith("-names.txt")
+    assert path.read_bytes() == GOOD
+    assert list(cache().iterdir()) == [path]  # no temporary file left behind
+    assert capsys.readouterr().err == f"downloaded {url} (sha256 {GOOD_SHA}) to {path}\n"
+    assert find_dataset(url, GOOD_SHA) == path  # the cache hit asks the server nothing
+    assert find_dataset(url) == path
+    assert server.hits["/names.txt"] == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cached_copy_that_does_not_match_is_downloaded_again(server):
+    url = server.url("/names.txt")
+    path = find_dataset(url)
+    path.write_bytes(b"damaged\n")
+    assert find_dataset(url, GOOD_SHA).read_bytes() == GOOD
+    assert server.hits["/names.txt"] == 2
+
+
+def test_different_urls_do_not_share_a_cache_entry(server):
+    first = find_dataset(server.url("/names.txt"))
+    second = find_dataset(server.url("/mirror/names.txt"))
+    assert first != second and first.read_bytes() == second.read_bytes() == GOOD
+
+
+def test_a_failed_attempt_is_retried(server):
+    path = find_dataset(server.url("/flaky.txt"), GOOD_SHA)
+    assert path.read_bytes() == GOOD
+    assert server.hits["/flaky.txt"] == 2
+
+
+def assert_clean_failure(excinfo: pytest.ExceptionInfo, url: str) -> None:
+    message = str(excinfo.value)
+    assert "\n" not in message and message.startswith(f"download of {url} failed: ")
+    assert message.endswith("(give --data a local file to train offline)")
+    assert not Path(os.environ["XDG_CACHE_HOME"]).exists()  # not even an empty directory
+
+
+def test_a_wrong_hash_is_refused_and_nothing_kept(server):
+    url = server.url("/tampered.txt")
+    with pytest.raises(DataError, match=f"its sha256 is not {GOOD_SHA}") as excinfo:
+        find_dataset(url, GOOD_SHA)
+    assert_clean_failure(excinfo, url)
+    assert server.hits["/tampered.txt"] == 1 + download.RETRIES
+
+
+def test_not_found(server):
+    url = server.url("/nowhere.txt")
+    with pytest.raises(DataError, match="HTTPError: 404 Client Error") as excinfo:
+        find_dataset(url)
+    assert_clean_failure(excinfo, url)
+
+
+def test_a_connection_dropped_mid_file(server):
+    url = server.url("/dropped.txt")
+    with pytest.raises(DataError, match="ChunkedEncodingError") as excinfo:
+        find_dataset(url)
+    assert_clean_failure(excinfo, url)
+    assert server.hits["/dropped.txt"] == 1 + download.RETRIES
+
+
+def test_a_connection_refused():
+    with serving() as httpd:  # a loopback port that nothing listens on once it is closed
+        url = httpd.url("/names.txt")
+    with pytest.raises(DataError, match="ConnectionError") as excinfo:
+        find_dataset(url)
+    assert_clean_failure(excinfo, url)
+
+
+def test_a_download_larger_than_a_dataset_may_be_is_stopped(server, monkeypatch):
+    monkeypatch.setattr(download, "MAX_DATASET_BYTES", 2**20)
+    url = server.url("/big.txt")
+    with pytest.raises(DataError, match="it is larger than the 1 MiB a dataset may be") as excinfo:
+        find_dataset(url)
+    assert_clean_failure(excinfo, url)
+    assert server.hits["/big.txt"] == 1  # not worth another try
+
+
+def test_an_interrupted_download_leaves_nothing(server, monkeypatch):
+    real_write = download._Capped.write
+
+    def interrupted(self, data):
+        real_write(self, data)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(download._Capped, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        find_dataset(server.url("/names.txt"))
+    assert not Path(os.environ["XDG_CACHE_HOME"]).exists()
+
+
+def test_a_cache_that_cannot_be_written(server, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a file, not a directory
+    with pytest.raises(DataError, match="cannot write to the cache"):
+        find_dataset(server.url("/names.txt"))
+    assert server.hits["/names.txt"] == 0
+
+
+def test_names_outside_loopback_do_not_resolve():
+    with pytest.raises(DataError, match="tests must stay offline"):
+        find_dataset(NAMES_URL)
+
+
+# ---- Tokenizer ----------------------------------------------------------------------------------
 
 
 def test_tokenizer_vocabulary_and_round_trip():
@@ -323,14 +316,3 @@ def test_tokenizer_encode_names_unknown_characters():
 def test_tokenizer_rejects_unsorted_or_repeated_chars(chars):
     with pytest.raises(ValueError, match="sorted unique"):
         Tokenizer(chars)
-
-
-# --- the real dataset, when a copy is around ----------------------------------------------
-
-
-@pytest.mark.skipif(not SHARED_NAMES.is_file(), reason=f"{SHARED_NAMES} not present")
-def test_shared_names_dataset():
-    assert hashlib.sha256(SHARED_NAMES.read_bytes()).hexdigest() == DATA_SHA256
-    docs = load_docs(SHARED_NAMES)
-    assert len(docs) == 32033
-    assert Tokenizer.from_docs(docs).vocab_size == 27

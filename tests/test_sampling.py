@@ -118,8 +118,8 @@ def test_a_prefix_fills_at_most_block_size_minus_one(model):
 @pytest.fixture
 def saved(model, tmp_path: Path) -> Path:
     run, params = model
-    return checkpoint.save(tmp_path / "m.npz", gpt_tensor.to_state_dict(params), run.config,
-                           run.tokenizer)
+    return checkpoint.save(tmp_path / "m.safetensors", checkpoint.Checkpoint(
+        gpt_tensor.to_state_dict(params), run.config, run.tokenizer))
 
 
 def sample_lines(capsys, *argv: str | Path) -> list[str]:

@@ -8,19 +8,16 @@ an uninterrupted one does. The command line's side of these is in ``test_cli.py`
 from __future__ import annotations
 
 import math
-import os
 import random
-import signal
 
 import numpy as np
 import pytest
 
-from microgpt import gpt_scalar, gpt_tensor, resume, train, validation
-from microgpt.checkpoint import CheckpointError
+from microgpt import checkpoint, gpt_scalar, gpt_tensor, resume, train, validation
 from microgpt.data import Tokenizer
-from microgpt.model import GPTConfig, init_state_dict, parameter_shapes
+from microgpt.model import GPTConfig, init_state_dict
 from microgpt.schedule import learning_rate
-from microgpt.train import Hyperparameters, OptimizerState, Trainer, document_tokens, setup
+from microgpt.train import Hyperparameters, Trainer, document_tokens, setup
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max", "bo",
          "christopher"]
@@ -69,29 +66,29 @@ def test_default_training_is_microgpts_loop_bit_for_bit():
 
 def test_a_batch_of_one_takes_the_single_document_path(monkeypatch):
     def no_batches(*args):
-        raise AssertionError("batch_loss used for a batch of one")
+        raise AssertionError("the batch loss used for a batch of one")
 
-    monkeypatch.setattr(gpt_tensor, "batch_loss", no_batches)
+    monkeypatch.setattr(gpt_tensor, "weighted_loss", no_batches)
     assert len(trained(Hyperparameters(steps=3, batch_size=1)).losses) == 3
 
 
 # ---- batches ------------------------------------------------------------------------------------
 
 
-def test_step_k_trains_on_documents_k_times_b_plus_i(monkeypatch):
+def test_step_k_trains_on_documents_k_times_b_plus_i(wrap_training_steps):
     run, seen = small_run(), []
-    real = gpt_tensor.batch_loss
 
-    def recording(params, config, batch):
+    def recording(k, batch, step):
         seen.append([run.tokenizer.decode(tokens) for tokens in batch])
-        return real(params, config, batch)
+        return step(batch)
 
-    monkeypatch.setattr(gpt_tensor, "batch_loss", recording)
+    wrap_training_steps(gpt_tensor, recording)
     b, n = 5, len(run.docs)
     trainer = Trainer(gpt_tensor, gpt_tensor.from_state_dict(run.state), run.config, run.docs,
                       run.tokenizer, Hyperparameters(steps=4, batch_size=b))
     list(trainer.run())
-    assert seen == [[run.docs[(k * b + i) % n] for i in range(b)] for k in range(4)]
+    block = run.config.block_size  # a model reads no more of a document than its block
+    assert seen == [[run.docs[(k * b + i) % n][:block] for i in range(b)] for k in range(4)]
     assert seen[2][2] == run.docs[0]  # wrapped around: 12 documents, 2*5 + 2 = 12
 
 
@@ -328,24 +325,26 @@ def assert_same_training(actual: Trainer, expected: Trainer) -> None:
 
 
 @pytest.mark.parametrize("hp", RESUMED_HP, ids=["default", "batch, cosine, warmup"])
-def test_a_stopped_and_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(hp):
+def test_a_stopped_and_resumed_run_ends_bit_for_bit_like_an_uninterrupted_one(hp, tmp_path):
     uninterrupted = trained(hp)
 
     run = small_run()
     first = Trainer(gpt_tensor, gpt_tensor.from_state_dict(run.state), run.config, run.docs,
                     run.tokenizer, hp)
     list(first.run(until=3))
-    # What a checkpoint keeps, through its array encoding.
-    saved = resume.from_extra(resume.to_extra(resume.TrainingState(
-        hp=hp, step=first.step, seed=42, val_fraction=0.0, optimizer=first.optimizer_state(),
-        rng_state=run.rng.getstate(), data_sha256="", num_docs=0, losses=first.losses,
-        val_history=[])), run.config, "test")
-    weights = gpt_tensor.to_state_dict(first.params)
+    # What a checkpoint keeps, through its file.
+    checkpoint.save(tmp_path / "m", checkpoint.Checkpoint(
+        gpt_tensor.to_state_dict(first.params), run.config, run.tokenizer,
+        resume.TrainingState(
+            hp=hp, step=first.step, seed=42, val_fraction=0.0, optimizer=first.optimizer_state(),
+            rng_state=run.rng.getstate(), data_sha256="0" * 64, num_docs=len(run.docs),
+            losses=first.losses, val_history=[])))
     del first
+    saved = checkpoint.load(tmp_path / "m")
 
-    second = Trainer(gpt_tensor, gpt_tensor.from_state_dict(weights), run.config, run.docs,
-                     run.tokenizer, saved.hp, step=saved.step, losses=saved.losses,
-                     optimizer_state=saved.optimizer)
+    second = Trainer(gpt_tensor, gpt_tensor.from_state_dict(saved.state), run.config, run.docs,
+                     run.tokenizer, saved.training.hp, step=saved.training.step,
+                     losses=saved.training.losses, optimizer_state=saved.training.optimizer)
     list(second.run())
     assert_same_training(second, uninterrupted)
 
@@ -385,98 +384,94 @@ def test_a_resumed_trainer_checks_its_start():
                 run.tokenizer, Hyperparameters(steps=6), step=2, losses=[1.0])
 
 
-def sigint_during_step(monkeypatch, step: int) -> None:
-    """Deliver a real SIGINT in the middle of step ``step`` (1-based): inside its forward."""
-    real, calls = gpt_tensor.document_loss, []
-
-    def loss_with_ctrl_c(*args):
-        calls.append(1)
-        if len(calls) == step:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real(*args)
-
-    monkeypatch.setattr(gpt_tensor, "document_loss", loss_with_ctrl_c)
+# ---- divergence and long documents -------------------------------------------------------------
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt", reason="POSIX signals")
-def test_ctrl_c_inside_a_step_lands_after_it(monkeypatch):
-    hp = Hyperparameters(steps=6)
-    uninterrupted = trained(hp)
-    sigint_during_step(monkeypatch, 3)
+@pytest.mark.parametrize("engine, lr", [(gpt_tensor, 1e9), (gpt_scalar, 1e9), (gpt_tensor, 1e300),
+                                        (gpt_scalar, 1e300)],
+                         ids=["tensor, exploding", "scalar, exploding", "tensor, NaN",
+                              "scalar, NaN"])
+def test_a_diverging_run_stops_at_the_step_that_diverged(engine, lr):
     run = small_run()
+    trainer = Trainer(engine, engine.from_state_dict(run.state), run.config, run.docs,
+                      run.tokenizer, Hyperparameters(steps=30, lr=lr))
+    with pytest.raises(train.TrainingDiverged) as diverged, np.errstate(all="ignore"):
+        list(trainer.run())
+    step = diverged.value.step
+    assert str(diverged.value).startswith(f"training diverged at step {step} (")
+    assert trainer.step == step - 1 and len(trainer.losses) == step - 1
+    assert all(not train.diverged(loss, run.config.vocab_size) for loss in trainer.losses)
+    if diverged.value.loss is not None:  # the scalar engine may fail before it has a loss
+        assert train.diverged(diverged.value.loss, run.config.vocab_size)
+
+
+def test_both_engines_diverge_at_the_same_step():
+    with np.errstate(all="ignore"):
+        steps = [pytest.raises(train.TrainingDiverged, list, trained_with(engine, lr=1e9).run())
+                 for engine in (gpt_scalar, gpt_tensor)]
+    assert steps[0].value.step == steps[1].value.step
+
+
+def trained_with(engine, **hp) -> Trainer:
+    run = small_run()
+    return Trainer(engine, engine.from_state_dict(run.state), run.config, run.docs,
+                   run.tokenizer, Hyperparameters(steps=30, **hp))
+
+
+def test_the_scalar_engines_float_errors_are_divergence(monkeypatch):
+    """math.log(0.0) raises where NumPy returns -inf: the same end of the run, one line."""
+    trainer = trained_with(gpt_scalar)
+
+    def log_of_zero(*args):
+        raise ValueError("math domain error")
+
+    trainer.backward_step = log_of_zero
+    with pytest.raises(train.TrainingDiverged, match=r"^training diverged at step 1 \(math "
+                                                      r"domain error\)$") as diverged:
+        next(trainer.run())
+    assert diverged.value.loss is None
+
+
+def test_the_tensor_engines_value_errors_are_not_divergence(monkeypatch):
+    """A ValueError there is a bug (a shape), never the arithmetic: it propagates as is."""
+    trainer = trained_with(gpt_tensor)
+
+    def shape_bug(*args):
+        raise ValueError("shapes (2, 3) and (4,) do not broadcast")
+
+    trainer.backward_step = shape_bug
+    with pytest.raises(ValueError, match="broadcast"):
+        next(trainer.run())
+
+
+@pytest.mark.parametrize("loss, vocab_size, expected", [
+    (3.3, 27, False), (100 * math.log(27), 27, False), (100 * math.log(27) + 1e-9, 27, True),
+    (math.inf, 27, True), (math.nan, 27, True), (-math.inf, 27, True), (70.0, 2, True),
+])
+def test_what_diverged_means(loss, vocab_size, expected):
+    assert train.diverged(loss, vocab_size) is expected
+
+
+def test_a_long_document_costs_what_its_block_uses(monkeypatch):
+    """Only the first block_size characters are encoded; the loss is the same."""
+    run = setup(["ab" * 5_000_000, "ba"], **SMALL)  # a 10-million-character document
+    encoded = []
+    real_encode = Tokenizer.encode
+    monkeypatch.setattr(Tokenizer, "encode",
+                        lambda self, text: encoded.append(len(text)) or real_encode(self, text))
     trainer = Trainer(gpt_tensor, gpt_tensor.from_state_dict(run.state), run.config, run.docs,
-                      run.tokenizer, hp)
-    with pytest.raises(KeyboardInterrupt):
-        for _ in trainer.run():
-            pass
-    assert trainer.step == 3 and len(trainer.losses) == 3  # the step finished, then stopped
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+                      run.tokenizer, Hyperparameters(steps=2))
+    losses = list(trainer.run())
+    assert max(encoded) <= SMALL["block_size"]
     monkeypatch.undo()
-    list(trainer.run())  # the same trainer simply continues
-    assert_same_training(trainer, uninterrupted)
-
-
-# ---- the training state's encoding --------------------------------------------------------------
-
-
-STATE_CONFIG = GPTConfig(vocab_size=6, n_embd=8, n_head=2, block_size=4)
-
-
-def moments(value: float) -> dict[str, np.ndarray]:
-    return {name: np.full(shape, value) for name, shape in parameter_shapes(STATE_CONFIG).items()}
-
-
-def training_state(**changes) -> resume.TrainingState:
-    rng = random.Random(5)
-    rng.gauss(0, 1)  # leaves a gauss_next behind
-    fields = dict(hp=Hyperparameters(steps=9, warmup=2, schedule="cosine", batch_size=4),
-                  step=3, seed=7, val_fraction=0.25,
-                  optimizer=OptimizerState(m=moments(1.0), v=moments(2.0), step=3),
-                  rng_state=rng.getstate(), data_sha256="ab" * 32, num_docs=12,
-                  losses=[3.0, 2.5, 2.25], val_history=[(2, 2.75), (3, 2.5)])
-    return resume.TrainingState(**(fields | changes))
-
-
-@pytest.mark.parametrize("gauss_next", ["set", "None"])
-def test_the_training_state_round_trips(gauss_next):
-    state = training_state()
-    if gauss_next == "None":
-        state.rng_state = random.Random(5).getstate()
-    extra = resume.to_extra(state)
-    assert all(isinstance(v, np.ndarray) and not v.dtype.hasobject for v in extra.values())
-    back = resume.from_extra(extra, STATE_CONFIG, "ctx")
-    assert back.rng_state == state.rng_state
-    for name in ("hp", "step", "seed", "val_fraction", "data_sha256", "num_docs", "losses",
-                 "val_history"):
-        assert getattr(back, name) == getattr(state, name), name
-    assert back.optimizer.step == 3
-    assert_same_state(back.optimizer.m, state.optimizer.m)
-    assert_same_state(back.optimizer.v, state.optimizer.v)
-
-
-BAD_STATES = {
-    "no training state": (lambda e: {}, "holds no training state"),
-    "missing key": (lambda e: {k: v for k, v in e.items() if k != "optim.v.wte"},
-                    "missing key 'optim.v.wte'"),
-    "moments of another model": (lambda e: e | {"optim.m.wpe": np.zeros((5, 8))},
-                                 "'optim.m.wpe'"),
-    "history too short": (lambda e: e | {"history.loss": np.zeros(2)}, "'history.loss'"),
-    "step past the end": (lambda e: e | {"train.step": np.array(10), "history.loss": np.zeros(10)},
-                          "step 10 is outside 0..9"),
-    "unknown schedule": (lambda e: e | {"train.schedule": np.array("step")}, "out of range"),
-    "bad random state": (lambda e: e | {"rng.state": np.full(625, 10**6)}, "not a random state"),
-    "infinite lr": (lambda e: e | {"train.lr": np.array(np.inf)}, "not finite"),
-    "text for a number": (lambda e: e | {"train.seed": np.array("7")}, "'train.seed'"),
-}
-
-
-@pytest.mark.parametrize("change, message", BAD_STATES.values(), ids=BAD_STATES.keys())
-def test_bad_training_states_are_one_line_errors(change, message):
-    extra = change(resume.to_extra(training_state()))
-    with pytest.raises(CheckpointError, match=message) as error:
-        resume.from_extra(extra, STATE_CONFIG, "m.npz cannot be resumed")
-    assert str(error.value).startswith("m.npz cannot be resumed: ")
-    assert "\n" not in str(error.value)
+    long_doc = next(doc for doc in run.docs if len(doc) > 2)
+    full = document_tokens(run.tokenizer, long_doc)  # encoded whole
+    cut = document_tokens(run.tokenizer, long_doc, SMALL["block_size"])
+    assert full[:SMALL["block_size"] + 1] == cut[:SMALL["block_size"] + 1]
+    params = gpt_tensor.from_state_dict(run.state)
+    assert float(gpt_tensor.document_loss(params, run.config, full).data) == float(
+        gpt_tensor.document_loss(params, run.config, cut).data)
+    assert all(math.isfinite(loss) for loss in losses)
 
 
 def test_the_dataset_digest_sees_order_and_content():

@@ -1,0 +1,99 @@
+"""The ``microgpt`` command line (also ``python -m microgpt``).
+
+    microgpt train   [--data PATH|URL] [--data-sha256 HEX] [--engine tensor|scalar]
+                     [--steps N] [model options] [--batch-size B] [--schedule S] [--warmup N]
+                     [--val-fraction F] [--eval-every N] [--dtype float64|float32]
+                     [--log-every N] [--plot PNG] [--save PATH] [--resume PATH]
+                     [--stop-after K] [--temperature T] [--samples N]
+    microgpt sample  --load PATH [--prefix TEXT] [--top-k K] [--samples N] [--temperature T]
+                     [--seed S]
+    microgpt compare [--data PATH|URL] [--steps N] [model options]
+    microgpt convert OLD.npz NEW
+
+``train`` with its defaults prints exactly the lines Karpathy's microgpt.py prints, then
+one line of timing; on a terminal a progress bar stands in for the step lines. Every other
+option is opt-in. The modules: ``parser`` (the options), ``training`` (a training session,
+its signals and its saving, with ``settings`` for resuming), ``sample``, ``compare``,
+``convert``.
+
+Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
+status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,
+plot, output), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output goes
+away. Options are checked before any data is read or any training starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import allocator
+from ..checkpoint import CheckpointError
+from ..data import DataError
+from ..files import problem
+from ..plot import PlotError
+from . import signals
+from .errors import CommandError, Interrupted, UsageError
+from .output import OutputError, output_errors_named
+from .parser import build_parser
+
+__all__ = ["main", "build_parser"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    ``--help`` exits through argparse's ``SystemExit(0)`` as usual.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        # Names and paths may hold characters the terminal's encoding lacks: escape them.
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        if sys.stdout is None:  # started with stdout closed (`microgpt train >&-`)
+            raise CommandError("standard output is closed; redirect it to a file or to "
+                               "/dev/null instead")
+        args = build_parser().parse_args(argv)
+        allocator.keep_freed_memory()  # fewer page faults per step (see allocator.py)
+        # Overflow and NaN are detected and reported above as one line; NumPy's warnings
+        # about them would only add lines to stderr.
+        with output_errors_named(), signals.sigterm_raises(), np.errstate(
+                over="ignore", invalid="ignore", divide="ignore"):
+            status = args.run(args)
+            sys.stdout.flush()  # here, where a failure can still be reported
+        return status
+    except UsageError as exc:
+        return _fail(str(exc), 2)
+    except (DataError, CheckpointError, CommandError, PlotError) as exc:
+        return _fail(str(exc), 1)
+    except Interrupted as exc:
+        return _fail(str(exc), exc.status)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except signals.Terminated:
+        return _fail("terminated", 143)
+    except BrokenPipeError:
+        # The reader went away (`microgpt train | head`): stop quietly.
+        _discard_output()
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+    except OutputError as exc:
+        _discard_output()
+        return _fail(f"cannot write to standard output: {problem(exc)}", 1)
+    except OSError as exc:  # file errors are worded where they happen: this is unforeseen
+        return _fail(problem(exc), 1)
+
+
+def _fail(message: str, status: int) -> int:
+    if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
+        print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def _discard_output() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError):  # not a real file (tests capture it)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

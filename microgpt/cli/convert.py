@@ -1,0 +1,16 @@
+"""``microgpt convert``: a checkpoint of the old ``.npz`` format, as a safetensors one."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import checkpoint
+from ..npz import read_npz
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Read ``args.old`` (checked as ``npz.read_npz`` says) and save it to ``args.new``."""
+    target = checkpoint.check_can_save(args.new)
+    checkpoint.save(target, read_npz(args.old))
+    print(f"converted {args.old} to {target}")
+    return 0

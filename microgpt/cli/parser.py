@@ -1,0 +1,172 @@
+"""The command line's grammar: the subcommands, their options, and what each option means."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from .. import options
+from ..limits import MAX_DATASET_BYTES, MAX_PARAMETERS, MAX_STEP_VALUES, MAX_STEPS
+from ..model import GPTConfig
+from ..schedule import SCHEDULES
+from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
+from .compare import cmd_compare
+from .convert import cmd_convert
+from .errors import UsageError
+from .prepare import MODEL_OPTIONS, option
+from .sample import cmd_sample
+from .training import cmd_train
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    # Show defaults, except the None of options whose help says what leaving them out means.
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage block before its error; raising instead lets main()
+    # report every problem the same way, as one line.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class _Explicit(argparse.Action):
+    """Store the value and note that the option was given (``args.explicit``).
+
+    A resumed run takes its settings from the checkpoint; it must know which ones the
+    user asked for, to refuse a contradiction rather than silently ignore it.
+    """
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.explicit = namespace.explicit | {self.dest}
+
+
+def _sha256(text: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raise argparse.ArgumentTypeError(f"must be 64 hexadecimal digits, not {text!r}")
+    return text.lower()
+
+
+def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
+    """Data, training and model options: the same for ``train`` and ``compare``."""
+    parser.add_argument("--data", metavar="PATH|URL",
+                        help="dataset, one document per line: a UTF-8 text file of at most "
+                             f"{MAX_DATASET_BYTES // 2**20} MiB, or an http(s) URL of one, "
+                             "downloaded once into a cache (default: the names that ship "
+                             "with microgpt)")
+    parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
+                        help="refuse a dataset whose sha256 is not HEX")
+    parser.add_argument("--steps", type=options.steps, default=steps, action=_Explicit,
+                        help=f"training steps (at most {MAX_STEPS:,}: each one's loss is kept)")
+    parser.add_argument("--seed", type=options.seed, default=42, action=_Explicit,
+                        help="seed of the one random stream that shuffles, initialises and samples")
+    parser.add_argument("--lr", type=options.positive_float, default=Hyperparameters.lr,
+                        action=_Explicit,
+                        help="Adam learning rate (peak of the schedule); training stops with an "
+                             "error once a step's loss is not finite or above "
+                             f"{DIVERGED_FACTOR} ln(vocab size): it has diverged")
+    model = parser.add_argument_group(
+        "model options", f"at most {MAX_PARAMETERS:,} parameters, and a training step may "
+        f"keep about {MAX_STEP_VALUES:,} numbers at most (see microgpt/limits.py); a larger "
+        "model is refused before its weights are drawn")
+    for name, help in MODEL_OPTIONS.items():  # defaults: GPTConfig's, i.e. microgpt.py's
+        kind = options.n_layer if name == "n_layer" else options.positive_int
+        model.add_argument(option(name), type=kind, action=_Explicit,
+                           default=getattr(GPTConfig, name), help=help)
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """``train``'s options beyond microgpt.py: batches, schedule, validation, output, resuming."""
+    how = parser.add_argument_group("training beyond microgpt.py (all off by default)")
+    how.add_argument("--batch-size", type=options.positive_int, default=1, action=_Explicit,
+                     metavar="B",
+                     help="documents per step (B > 1: tensor engine only; at most the training "
+                          "documents); step k (from 0) trains on docs[(k*B + i) %% num_docs] "
+                          "for i < B, on the mean of their per-document losses")
+    how.add_argument("--schedule", choices=SCHEDULES, default="linear", action=_Explicit,
+                     help="learning-rate schedule after the warm-up; linear decays to 0 as "
+                          "microgpt.py does")
+    how.add_argument("--warmup", type=options.non_negative_int, default=0, action=_Explicit,
+                     metavar="N",
+                     help="raise the learning rate linearly from 0 over the first N steps")
+    how.add_argument("--val-fraction", type=options.fraction, default=0.0, action=_Explicit,
+                     metavar="F",
+                     help="hold out the last ceil(F * num_docs) documents of the shuffled list "
+                          "and report the loss per token on them at the end")
+    how.add_argument("--eval-every", type=options.positive_int, metavar="N",
+                     help="also report the validation loss every N steps (needs --val-fraction)")
+    how.add_argument("--dtype", choices=DTYPES, default="float64", action=_Explicit,
+                     help="precision of the weights and of all the arithmetic; float32 (tensor "
+                          "engine only) halves the memory traffic, which pays from n_embd 64 up")
+    out = parser.add_argument_group(
+        "output and checkpoints",
+        "files are written only after training (or when Ctrl-C or SIGTERM stops it), each to "
+        "a temporary file renamed into place; only regular files are written (a symlink to "
+        "one is written through), never the dataset, never one file twice")
+    out.add_argument("--log-every", type=options.positive_int, default=1, metavar="N",
+                     help="print every N-th step's line (and the last); on a terminal, update "
+                          "the progress bar as often")
+    out.add_argument("--plot", metavar="PNG",
+                     help="write the training and validation loss against step to this PNG "
+                          "(needs matplotlib)")
+    out.add_argument("--save", metavar="PATH",
+                     help="write a checkpoint (safetensors) after training, or when Ctrl-C or "
+                          "SIGTERM stops it; it holds everything --resume needs")
+    out.add_argument("--resume", metavar="PATH",
+                     help="continue the run saved in this checkpoint, on the same --data; "
+                          "--steps is the run's total (default: the saved total), and the "
+                          "other training and model options come from the checkpoint")
+    out.add_argument("--stop-after", type=options.positive_int, metavar="K",
+                     help="stop once step K (counted from the run's start) is done, as if "
+                          "interrupted there; continue later with --resume")
+
+
+def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the names drawn after training (``train``) or from a checkpoint (``sample``)."""
+    parser.add_argument("--temperature", type=options.positive_float, default=0.5,
+                        help="sampling temperature: lower is more conservative")
+    parser.add_argument("--samples", type=options.positive_int, default=20, help="names to draw")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.")
+    commands = parser.add_subparsers(title="commands", dest="command", required=True,
+                                     metavar="{train,sample,compare,convert}")
+
+    def add(name: str, run: Callable[[argparse.Namespace], int], help: str) -> _Parser:
+        sub = commands.add_parser(name, help=help, description=help,
+                                  formatter_class=_HelpFormatter)
+        sub.set_defaults(run=run, explicit=frozenset())
+        return sub
+
+    p = add("train", cmd_train, "train the GPT, print its losses and sample names")
+    p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
+                   help="autograd engine: whole arrays (tensor) or one number at a time (scalar)")
+    _add_run_options(p, steps=Hyperparameters.steps)
+    _add_training_options(p)
+    _add_sampling_options(p)
+
+    p = add("sample", cmd_sample, "sample names from a saved checkpoint")
+    p.add_argument("--load", metavar="PATH", required=True, help="checkpoint written by --save")
+    _add_sampling_options(p)
+    p.add_argument("--seed", type=options.seed, default=42, help="seed of the sampling stream")
+    p.add_argument("--prefix", metavar="TEXT",
+                   help="start every name with TEXT and let the model continue it")
+    p.add_argument("--top-k", type=options.positive_int, metavar="K",
+                   help="draw each character among the K most likely only (1: always the most "
+                        "likely); default: among all")
+
+    p = add("compare", cmd_compare,
+            "train on both engines from the same weights and compare losses, gradients, speed")
+    _add_run_options(p, steps=10)
+
+    p = add("convert", cmd_convert,
+            "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint")
+    p.add_argument("old", metavar="OLD", help="the .npz checkpoint (read, never unpickled)")
+    p.add_argument("new", metavar="NEW", help="where to write the safetensors checkpoint")
+    return parser

@@ -1,0 +1,63 @@
+"""How big a run may be: the bounds that the command line and the checkpoint loader share.
+
+A run that fits them starts within seconds and fits in a few GiB of memory; anything
+bigger is refused with a message before any time is spent. The checkpoint loader checks
+a file against exactly these bounds, so a configuration the command line cannot build
+cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate more).
+
+* ``MAX_PARAMETERS``: the initial weights are drawn one at a time in Python, in
+  microgpt.py's order (0.7 to 0.9 s per million on the project's machine), and the
+  weights, their gradients and Adam's two moments take 32 bytes per parameter.
+* ``MAX_N_LAYER``: it also bounds the number of tensors a checkpoint holds.
+* ``MAX_STEP_VALUES``: an estimate of the numbers one training step keeps for its
+  backward pass (``step_values``); 2**27 of them are 1 GiB in float64. The peak memory
+  of the steps we measured was 1.2 to 2 times the estimate.
+* ``MAX_STEPS``: every step's loss is kept, for the checkpoint and the loss curve.
+* ``MAX_DATASET_BYTES``: the dataset is read whole into memory, and split into documents.
+  At the bound, 16 million one-letter documents took 17 s and 0.6 GB to read, shuffle and
+  set up on the project's machine; one 32 MiB document, under a second.
+"""
+
+from __future__ import annotations
+
+from .model import GPTConfig, num_params
+
+MAX_PARAMETERS = 10_000_000
+MAX_N_LAYER = 128
+MAX_STEP_VALUES = 2**27
+MAX_STEPS = 10_000_000
+MAX_DATASET_BYTES = 32 * 2**20
+# Every document is at least one character, and all but the last end with a newline.
+MAX_DOCUMENTS = (MAX_DATASET_BYTES + 1) // 2
+
+
+def step_values(config: GPTConfig, batch_size: int) -> int:
+    """An estimate of the numbers a training step of ``batch_size`` documents keeps.
+
+    Per position of a document of block_size tokens: per layer, about 19 vectors of
+    n_embd (the norms, the projections, the MLP's 4 x n_embd hidden layer and its
+    activation, the residual sums) and n_head attention weights per earlier position;
+    then the logits and their softmax, 2 x vocab_size.
+    """
+    c, n = config.n_embd, config.block_size
+    per_position = config.n_layer * (19 * c + config.n_head * n) + 3 * c + 2 * config.vocab_size
+    return batch_size * n * per_position
+
+
+def check_size(config: GPTConfig, batch_size: int = 1) -> None:
+    """Raise ``ValueError`` if a run of ``config`` and ``batch_size`` exceeds the bounds.
+
+    ``MAX_N_LAYER`` is the n-layer option's own bound (``options.n_layer``).
+    """
+    params = num_params(config)
+    if params > MAX_PARAMETERS:
+        raise ValueError(
+            f"a model of {params:,} parameters is more than the {MAX_PARAMETERS:,} microgpt "
+            "allows (its weights are drawn one at a time in Python, most of a second per "
+            "million); use a smaller --n-embd, --n-layer or --block-size")
+    values = step_values(config, batch_size)
+    if values > MAX_STEP_VALUES:
+        raise ValueError(
+            f"a training step of this size would keep about {values:,} numbers for its "
+            f"backward pass, more than the {MAX_STEP_VALUES:,} (1 GiB in float64) microgpt "
+            "allows; use a smaller --batch-size, --block-size, --n-embd or --n-layer")
