@@ -3,7 +3,9 @@ time, forward (``loss``), then backward and Adam with microgpt's linear learning
 (``update``), returning the loss so that engines can be compared step by step.
 
 * ``scalar``: ``microgpt.gpt_scalar`` (every number a ``Value``); one document per step only.
-* ``tensor``: ``microgpt.gpt_tensor`` and ``tensorgrad.optim.Adam``.
+* ``tensor``: ``microgpt.gpt_tensor`` and ``tensorgrad.optim.Adam``, each step through
+  ``gpt_tensor.training_step`` as ``microgpt train`` runs it (a replay of the captured graph).
+* ``tensor-eager``: the same, each step built and differentiated anew (``loss.backward()``).
 * ``numpy``: ``benchmarks.numpy_gpt``, the step written by hand in NumPy, no graph.
 * ``torch-1t`` / ``torch``: ``benchmarks.torch_gpt`` and ``torch.optim.Adam``, at one thread and
   at PyTorch's default thread count; torch is imported only when one of them runs.
@@ -54,13 +56,18 @@ class Trainer:
 
 
 class ModuleTrainer(Trainer):
-    """A ``microgpt`` model module (``gpt_scalar`` or ``gpt_tensor``) and the module's Adam."""
+    """A ``microgpt`` model module (``gpt_scalar`` or ``gpt_tensor``) and the module's Adam.
+
+    A step is the module's ``training_step``, as ``microgpt train`` runs it (on the tensor
+    engine, a replay of the captured graph), or with ``eager`` the loss and ``backward()``.
+    """
 
     def __init__(self, module: ModuleType, state: dict[str, np.ndarray], config: GPTConfig,
-                 hp: Hyperparameters):
+                 hp: Hyperparameters, eager: bool = False):
         super().__init__(state, config, hp)
-        self.module = module
+        self.module, self.eager = module, eager
         self.params = module.from_state_dict(cast(state, hp.dtype))
+        self.backward_step = module.training_step(self.params, config)
         self.optimizer = module.Adam(module.parameters(self.params), lr=hp.lr,
                                      betas=(hp.beta1, hp.beta2), eps=hp.eps)
 
@@ -71,6 +78,14 @@ class ModuleTrainer(Trainer):
 
     def update(self, loss: Any, step: int) -> float:
         loss.backward()
+        return self._adam(loss, step)
+
+    def step(self, batch: Batch, step: int) -> float:
+        if self.eager:
+            return self.update(self.loss(batch), step)
+        return self._adam(self.backward_step([list(t) for t in batch]), step)
+
+    def _adam(self, loss: Any, step: int) -> float:
         self.optimizer.lr = self.lr(step)
         self.optimizer.step()
         self.optimizer.zero_grad()
@@ -178,6 +193,7 @@ ENGINES = {
     "scalar": Engine(functools.partial(ModuleTrainer, gpt_scalar), batched=False,
                      dtypes=("float64",)),
     "tensor": Engine(functools.partial(ModuleTrainer, gpt_tensor)),
+    "tensor-eager": Engine(functools.partial(ModuleTrainer, gpt_tensor, eager=True)),
     "numpy": Engine(NumpyTrainer, dtypes=("float64",)),
     "torch-1t": Engine(functools.partial(TorchTrainer, threads=1), needs_torch=True),
     "torch": Engine(TorchTrainer, needs_torch=True),
