@@ -14,6 +14,7 @@ dispatch). ``benchmarks/SPEED.md`` has the measurements.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from typing import Any
@@ -138,14 +139,17 @@ class CrossEntropy(Function):
         # C order, so that a target's entry is at a fixed offset of the flattened rows
         rows = np.ascontiguousarray(logits.reshape(-1, num_classes))
         flat_targets = targets.reshape(-1)
-        try:  # each target's entry in the flattened rows; the same call checks the range
-            picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets), rows.shape)
-            kept = None
-        except ValueError:
+        picked = kept = None
+        # An ignore_index that is a class passes the range check: it must be looked for.
+        if not (0 <= ignore_index < num_classes and (flat_targets == ignore_index).any()):
+            # each target's entry in the flattened rows; the same call checks the range
+            with contextlib.suppress(ValueError):
+                picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets),
+                                              rows.shape)
+        if picked is None:  # some targets are ignored (or out of range)
             kept = flat_targets != ignore_index
             if not ((flat_targets[kept] >= 0) & (flat_targets[kept] < num_classes)).all():
-                raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}"
-                                 ) from None
+                raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
             picked = np.ravel_multi_index((_row_numbers(len(rows)), np.where(kept, flat_targets,
                                                                              0)), rows.shape)
         shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)

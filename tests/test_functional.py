@@ -188,6 +188,28 @@ def test_cross_entropy_defaults_to_mean_and_backward_needs_no_grad_argument():
     np.testing.assert_allclose(x.grad, (p - onehot) / 2, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("ignore_index", [0, 2, -1, -100])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignores_the_targets_equal_to_ignore_index_a_class_too(reduction,
+                                                                             ignore_index):
+    logits = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [1.0, -2.0, 0.5], [0.5, 0.5, 0.0]])
+    targets = np.array([0, 2, 1, ignore_index])
+    kept = targets != ignore_index
+    x = Tensor(logits, requires_grad=True)
+    out = F.cross_entropy(x, targets, reduction=reduction, ignore_index=ignore_index)
+    out.backward(np.ones(out.shape))
+    expected = Tensor(logits, requires_grad=True)
+    losses = composed_cross_entropy(expected[np.flatnonzero(kept)], targets[kept], "none")
+    total = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+    total.backward(np.ones(total.shape))
+    got = out.data[kept] if reduction == "none" else out.data
+    assert_close(got, total.data, "loss")
+    if reduction == "none":
+        assert not out.data[~kept].any()
+    assert_close(x.grad, expected.grad, "grad")
+    assert not x.grad[~kept].any()
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_cross_entropy_of_huge_logits_is_finite_and_shift_invariant(reduction):
     logits = np.array([[3.0, -1.0, 0.5, 2.0], [0.0, 1.0, -2.0, 4.0]])
