@@ -227,12 +227,13 @@ class Linear(Function):
         if bias is not None:
             out += bias
         ctx.saved_tensors = rows, weight
-        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], -1)
+        # (sizes, not -1: with no rows, -1 is ambiguous)
+        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], out.shape[-1])
 
     @staticmethod
     def backward(ctx, grad):
         rows, weight = ctx.saved_tensors
-        g = grad if grad.ndim == 2 else grad.reshape(len(rows), -1)
+        g = grad if grad.ndim == 2 else grad.reshape(len(rows), grad.shape[-1])
         grad_x = g.dot(weight)
         shape = ctx.inputs[0].data.shape
         if grad_x.shape != shape:  # the input was not 2-D
