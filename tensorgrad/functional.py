@@ -240,7 +240,7 @@ class Linear(Function):
             grad_x = grad_x.reshape(shape)
         if len(ctx.inputs) == 2:
             return grad_x, g.T.dot(rows)
-        return grad_x, g.T.dot(rows), g.sum(axis=0)
+        return grad_x, g.T.dot(rows), _sum_to(g.sum(axis=0), ctx.inputs[2].data.shape)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

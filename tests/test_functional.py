@@ -421,3 +421,12 @@ def test_scaled_dot_product_attention_sums_gradients_over_broadcast_batch_dimens
     for shared, separate in zip(*results):
         assert shared.shape == separate.shape
         assert_close(shared, separate, "broadcast batch", 1e-12)
+
+
+@pytest.mark.parametrize("bias_shape", [(), (1,), (4,)])
+def test_linear_takes_a_bias_that_broadcasts_as_pytorch(bias_shape):
+    x = np.arange(6.0).reshape(2, 3) / 4
+    w = np.arange(12.0).reshape(4, 3) / 8 - 0.5
+    b = np.full(bias_shape, 0.25)
+    out = check_against_values(F.linear, lambda xv, wv, bv: v_matmul(xv, wv.T) + bv, x, w, b)
+    assert out.shape == (2, 4)

@@ -322,7 +322,7 @@ def test_cross_entropy_matches_torch(reduction, data):
 def test_linear_matches_torch(data):
     leading = data.draw(shapes(max_dims=2, size_zero=True), label="leading")
     n_in, n_out = (data.draw(st.integers(1, 3), label=n) for n in ("in", "out"))
-    bias_shape = data.draw(st.sampled_from([None, (n_out,)]), label="bias")
+    bias_shape = data.draw(st.sampled_from([None, (n_out,), (), (1,)]), label="bias")  # broadcast
     x, w, b = draw_inputs(data, (*leading, n_in), (n_out, n_in), bias_shape or ())
     if bias_shape is None:
         check_against_torch(F.linear, TF.linear, x, w)
