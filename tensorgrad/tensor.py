@@ -515,8 +515,9 @@ class Tensor:
         return ops.Index.apply(self, ops.plain_index(index))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` where ``mask`` (boolean, broadcasting to this shape) is True, else self."""
-        return ops.where(ops.boolean_mask(mask, self.data.shape), value, self)
+        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean, broadcasting to this
+        shape) is True, else self; in this tensor's dtype, as PyTorch's."""
+        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self.data.shape), value)
 
     # dtype
 

@@ -671,6 +671,18 @@ def test_masked_fill_with_a_0d_tensor_value_passes_it_the_masked_gradient():
     assert value.grad == 5.0
 
 
+def test_masked_fill_keeps_the_dtype_of_the_tensor():
+    mask = np.array([True, False])
+    assert Tensor(np.ones(2, np.float32)).masked_fill(mask, np.float64(2.5)).dtype == np.float32
+    out = Tensor([1, 2]).masked_fill(mask, 2.5)  # as PyTorch: the value takes the tensor's dtype
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.data, [2, 2])
+
+
+    with pytest.raises(ValueError, match="a number or a 0-d tensor"):
+        Tensor([1.0, 2.0]).masked_fill(mask, Tensor([5.0, 6.0]))  # PyTorch refuses it too
+
+
 @given(data=st.data())
 def test_where_with_broadcasting_matches_values(data):
     shape_m, shape_a, shape_b = data.draw(broadcastable_shapes(3, size_zero=True), label="shapes")
