@@ -294,9 +294,7 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
-    if a.requires_grad and is_grad_enabled():
-        raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
-                           "(a new node), or update under no_grad()")
+    _check_in_place(a)
     b = b.data if isinstance(b, Tensor) else b
     dtype = result_dtype(a.data, b)
     if op is np.true_divide and dtype.kind in "biu":
@@ -308,6 +306,20 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
                          f"shape {a.data.shape} in place") from None
+    return a
+
+
+def _check_in_place(a: Tensor) -> None:
+    if a.requires_grad and is_grad_enabled():
+        raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
+                           "(a new node), or update under no_grad()")
+
+
+def zero_(a: Tensor) -> Tensor:
+    """Zeros into ``a``'s own array (NaN and inf entries too: multiplying by 0 would keep them
+    NaN), where ``in_place`` allows it."""
+    _check_in_place(a)
+    a.data[...] = 0
     return a
 
 

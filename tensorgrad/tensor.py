@@ -564,7 +564,7 @@ class Tensor:
         return ops.in_place(np.true_divide, self, other)
 
     def zero_(self) -> Tensor:
-        return ops.in_place(np.multiply, self, 0)
+        return ops.zero_(self)
 
 
 def _dim(dim: int, ndim: int) -> int:

@@ -1074,3 +1074,16 @@ def test_in_place_ops_work_outside_the_graph_and_under_no_grad():
     np.testing.assert_array_equal(w.data, [0.5, 1.5])
     with pytest.raises(RuntimeError, match="in-place"):
         w += 1
+
+
+def test_zero_fills_zeros_in_place_infinities_and_nan_included():
+    x = Tensor([np.inf, np.nan, -2.0])
+    data = x.data
+    assert x.zero_() is x and x.data is data
+    np.testing.assert_array_equal(x.data, [0.0, 0.0, 0.0])
+    w = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w.zero_()
+    with tensorgrad.no_grad():
+        w.zero_()
+    assert w.data[0] == 0.0
