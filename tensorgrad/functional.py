@@ -69,7 +69,8 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        p = _from_last(_softmax(_last(_floating(x), dim)), dim)
+        x = _last(_floating(x), dim)
+        p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
         ctx.saved_tensors = (p,)
         return p
 
@@ -86,6 +87,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         x = _last(_floating(x), dim)
+        if not x.shape[-1]:  # over nothing: nothing (a maximum of nothing would raise)
+            ctx.saved_tensors = (x.copy(),)
+            return _from_last(ctx.saved_tensors[0], dim)
         shifted = x - _max(x, axis=-1, keepdims=True)
         shifted -= np.log(_row_sums(np.exp(shifted)))
         ctx.saved_tensors = (shifted,)

@@ -294,7 +294,7 @@ def test_masked_fill_matches_torch(data):
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @given(data=st.data())
 def test_softmax_and_log_softmax_match_torch(name, data):
-    shape = data.draw(shapes(max_dims=3), label="shape")
+    shape = data.draw(shapes(max_dims=3, size_zero=True), label="shape")
     dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1), label="dim")
     (x,) = draw_inputs(data, shape)
     check_against_torch(lambda t: getattr(F, name)(t, dim=dim),
@@ -495,3 +495,10 @@ def test_squeeze_of_dims_that_are_not_one_matches_torch():
     for dims in (0, 2, (0, 1), (0, 2), -2):
         check_against_torch(lambda t, d=dims: t.squeeze(d), lambda t, d=dims: t.squeeze(d),
                             values)
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), -1), ((0, 3), -1), ((0, 3), 0), ((2, 0, 3), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_size_0_dimensions_matches_torch(name, shape, dim):
+    check_against_torch(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim),
+                        np.zeros(shape))
