@@ -544,8 +544,8 @@ class Extreme(Function):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, pick):
-        if a.size == 0:
-            raise RuntimeError(f"{pick.__name__} of an empty tensor (shape {a.shape})")
+        if any(a.shape[d] == 0 for d in dims):  # other dims may be empty, as in PyTorch
+            raise RuntimeError(f"{pick.__name__} over a dimension of length 0 (shape {a.shape})")
         kept = pick.reduce(a, axis=dims, keepdims=True)
         ctx.saved_tensors = a, kept
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
@@ -605,8 +605,8 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
     a = x.data
-    if a.size == 0:
-        raise RuntimeError(f"{arg.__name__} of an empty tensor (shape {a.shape})")
+    if a.size == 0 and (dim is None or a.shape[_dim(dim, a.ndim)] == 0):
+        raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
         out = np.asarray(arg(a))
         return _leaf(out.reshape((1,) * a.ndim) if keepdim else out)

@@ -502,3 +502,16 @@ def test_squeeze_of_dims_that_are_not_one_matches_torch():
 def test_softmax_over_size_0_dimensions_matches_torch(name, shape, dim):
     check_against_torch(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim),
                         np.zeros(shape))
+
+
+@pytest.mark.parametrize("name", ["amax", "amin", "max", "argmax", "argmin"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reductions_along_a_full_dim_of_an_empty_tensor_match_torch(name, keepdim):
+    def reduce(t):
+        out = getattr(t, name)(1, keepdim)
+        return out.values if name == "max" else out
+
+    check_against_torch(reduce, reduce, np.zeros((0, 3)))
+    for engine_input in (Tensor(np.zeros((0, 3))), torch.zeros(0, 3)):  # along the empty dim
+        with pytest.raises((RuntimeError, IndexError)):
+            getattr(engine_input, name)(0, keepdim)
