@@ -20,6 +20,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _get_ident = threading.get_ident
 _disabled: set[int] = set()  # the threads in which ops record no graph; never rebound
+_thread_local = threading.local()
+
+
+class _Forget:
+    """Lives in the local storage of a thread that turned recording off. That storage goes
+    when the thread ends, and with it this, which takes the thread out of ``_disabled``: a
+    thread started later may be given the same ident, and it must start recording."""
+
+    __slots__ = ("ident", "disabled")
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.disabled = _disabled  # held: at exit the main thread's goes after the globals
+
+    def __del__(self) -> None:
+        self.disabled.discard(self.ident)
 
 
 def is_grad_enabled() -> bool:
@@ -35,6 +51,8 @@ def _set(mode: bool) -> bool:
         _disabled.discard(ident)
     else:
         _disabled.add(ident)
+        if not hasattr(_thread_local, "forget"):
+            _thread_local.forget = _Forget(ident)
     return previous
 
 

@@ -98,6 +98,16 @@ def test_set_grad_enabled_in_a_thread_changes_only_that_thread():
     assert seen == {"main": True, "worker": False}
 
 
+def test_a_thread_that_ended_with_recording_off_does_not_pass_it_on_to_a_later_thread():
+    """Threads started one after another usually get the same ident: the mode of one that
+    switched recording off and ended must not reach the next."""
+    seen = []
+    for _ in range(5):
+        run_in_thread(lambda: set_grad_enabled(False))
+        run_in_thread(lambda: seen.append(is_grad_enabled()))
+    assert seen == [True] * 5
+
+
 def test_no_grad_and_enable_grad_as_decorators():
     x = Tensor([1.0], requires_grad=True)
 
