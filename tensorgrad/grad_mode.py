@@ -92,7 +92,20 @@ class set_grad_enabled:  # noqa: N801 (PyTorch's name)
     """Turn recording on or off in this thread now; as a context manager, until the block ends."""
 
     def __init__(self, mode: bool) -> None:
-        self._previous = _set(bool(mode))
+        self.mode = bool(mode)
+        self._previous = _set(self.mode)
+
+    def __call__(self, function: F) -> F:
+        """As a decorator (as PyTorch's): the mode only while ``function`` runs."""
+        _set(self._previous)  # undo the switch __init__ made
+        mode = self.mode
+
+        @functools.wraps(function)
+        def switched(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return switched  # type: ignore[return-value]
 
     def __enter__(self) -> None:
         pass

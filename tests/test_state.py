@@ -23,6 +23,14 @@ from tensorgrad import (
 # ---- grad mode ----------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def recording_on_afterwards():
+    """A test that fails with recording off in the main thread must not pass that on."""
+    yield
+    set_grad_enabled(True)
+
+
+
 def records(x: Tensor) -> bool:
     """Whether an op on ``x`` (which requires grad) records a graph in this thread now."""
     return (x * 2.0).requires_grad
@@ -124,6 +132,18 @@ def test_no_grad_and_enable_grad_as_decorators():
         assert within() is True
         assert not records(x)  # enable_grad's function returned: off again
     assert without.__name__ == "without"  # functools.wraps
+
+
+def test_set_grad_enabled_as_a_decorator_sets_the_mode_only_inside_as_pytorch():
+    @set_grad_enabled(False)
+    def without():
+        return is_grad_enabled()
+
+    assert is_grad_enabled()  # decorating did not switch it off
+    assert without() is False and is_grad_enabled()
+    with no_grad():
+        assert set_grad_enabled(True)(is_grad_enabled)() is True
+        assert not is_grad_enabled()
 
 
 def test_grad_mode_blocks_nest_and_restore_on_errors():
