@@ -61,6 +61,11 @@ class _Switch:
 
     mode: bool
 
+    def __new__(cls, function: Callable | None = None) -> Any:
+        """``@no_grad`` without parentheses decorates ``function`` at once, as in PyTorch."""
+        switch = super().__new__(cls)
+        return switch if function is None else switch(function)
+
     def __enter__(self) -> None:
         self._previous = _set(self.mode)
 

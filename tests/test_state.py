@@ -146,6 +146,22 @@ def test_set_grad_enabled_as_a_decorator_sets_the_mode_only_inside_as_pytorch():
         assert not is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_decorate_without_parentheses_too_as_pytorch():
+    x = Tensor([1.0], requires_grad=True)
+
+    @no_grad
+    def without():
+        return records(x)
+
+    @enable_grad
+    def within():
+        return records(x)
+
+    assert without() is False and records(x)
+    with no_grad():
+        assert within() is True and not records(x)
+
+
 def test_grad_mode_blocks_nest_and_restore_on_errors():
     x = Tensor([1.0], requires_grad=True)
     with no_grad():
