@@ -523,7 +523,8 @@ class Tensor:
 
     def to(self, dtype: Any) -> Tensor:
         """This tensor in ``dtype`` (itself if already so); gradients flow between floats."""
-        return ops.Cast.apply(self, np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else ops.Cast.apply(self, dtype)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)

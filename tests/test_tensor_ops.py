@@ -1052,6 +1052,12 @@ def test_dtype_conversions(method, dtype):
     assert x.to(dtype).dtype == dtype
 
 
+def test_a_conversion_to_the_tensors_own_dtype_returns_the_tensor_itself_as_pytorch():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert x.to(np.float64) is x and x.double() is x and x.type(tensorgrad.float64) is x
+    assert x.float() is not x and x.clone() is not x
+
+
 def test_a_cast_between_floats_passes_the_gradient_back_in_the_input_dtype():
     x = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
     y = x.double() * 3.0
