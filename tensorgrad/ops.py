@@ -94,8 +94,12 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.n
     try:
         return op(a, b)
     except ValueError:
-        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
-                         "together") from None
+        try:
+            np.broadcast_shapes(np.shape(a), np.shape(b))
+        except ValueError:
+            raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
+                             "together") from None
+        raise  # another error (integers to a negative power, ...): NumPy's message says it
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -211,3 +211,8 @@ def test_bad_input_gets_a_clear_error(name):
     with pytest.raises(exception, match=pattern):
         call()
 
+
+def test_an_error_of_numpy_that_is_not_about_shapes_is_not_called_a_broadcasting_error():
+    with pytest.raises(ValueError, match="negative integer powers") as error:
+        Tensor([2]) ** -1
+    assert "broadcast" not in str(error.value)
