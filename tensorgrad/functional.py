@@ -385,6 +385,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         attn_mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if attn_mask.dtype.kind not in "bf":
             raise TypeError(f"attn_mask must be boolean or floating, not {attn_mask.dtype}")
+        scores = q.shape[-2], k.shape[-2]  # (queries, keys)
+        try:
+            fits = np.broadcast_shapes(attn_mask.shape[-2:], scores) == scores
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"attention: attn_mask of shape {attn_mask.shape} for scores of "
+                             f"shape (..., {scores[0]}, {scores[1]})")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
 

@@ -179,6 +179,10 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         lambda: F.scaled_dot_product_attention(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4))),
                                                Tensor(np.zeros((2, 3)))),
         ValueError, r"query \(2, 3\), key \(2, 4\) and value \(2, 3\)"),
+    "an attention mask that does not fit the scores": (
+        lambda: F.scaled_dot_product_attention(*(Tensor(np.zeros((2, 3))),) * 3,
+                                               attn_mask=np.ones((3, 3), bool)),
+        ValueError, r"attn_mask of shape \(3, 3\) for scores of shape \(\.\.\., 2, 2\)"),
     "an in-place op on a tensor that requires grad": (
         lambda: Tensor([1.0], requires_grad=True).__iadd__(1), RuntimeError, "no_grad"),
     "an in-place op that would change the dtype": (
