@@ -249,6 +249,8 @@ class Linear(Function):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if not input.data.ndim:
+        raise ValueError("linear: a 0-d input has no features (it needs shape (..., in_features))")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

@@ -183,6 +183,8 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         lambda: F.scaled_dot_product_attention(*(Tensor(np.zeros((2, 3))),) * 3,
                                                attn_mask=np.ones((3, 3), bool)),
         ValueError, r"attn_mask of shape \(3, 3\) for scores of shape \(\.\.\., 2, 2\)"),
+    "linear of a 0-d input": (
+        lambda: F.linear(Tensor(2.0), Tensor(np.ones((2, 1)))), ValueError, "0-d input"),
     "an in-place op on a tensor that requires grad": (
         lambda: Tensor([1.0], requires_grad=True).__iadd__(1), RuntimeError, "no_grad"),
     "an in-place op that would change the dtype": (
