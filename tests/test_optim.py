@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tensorgrad import Tensor, optim
+from tensorgrad import Tensor, no_grad, optim
 
 
 class PlainAdam:
@@ -138,3 +138,69 @@ def test_adam_keeps_each_parameter_dtype_when_dtypes_are_mixed():
     optim.Adam([single, double])
     assert single.dtype == np.float32
     assert double.dtype == np.float64
+
+
+def test_adam_takes_in_data_assigned_to_a_parameter_and_updates_it():
+    """As in PyTorch, `p.data = new` between steps: the next step starts from the new values."""
+    rng = np.random.default_rng(5)
+    params = make_params(rng)
+    twins = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    opt, twin_opt = optim.Adam(params, lr=0.05), optim.Adam(twins, lr=0.05)
+    x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+    for step in range(3):
+        if step == 1:
+            params[0].data = np.asfortranarray(params[0].data * 2.0 + 1.0)  # new, same shape
+            params[2].data = np.array(0.5)
+            with no_grad():  # the twin changes the same values in place
+                twins[0] *= 2.0
+                twins[0] += 1.0
+                twins[2] *= 0.0
+                twins[2] += 0.5
+        for o, ps in ((opt, params), (twin_opt, twins)):
+            o.zero_grad()
+            loss_of(ps, x, y).backward()
+            o.step()
+        for p, twin in zip(params, twins):
+            np.testing.assert_array_equal(p.data, twin.data)
+    assert params[0].data.shape == (3, 2)
+
+
+def test_adam_refuses_data_of_another_shape_naming_both():
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    opt = optim.Adam([w])
+    w.data = np.ones((3, 2))
+    w.grad = np.ones((3, 2))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\) was given data of shape \(3, 2\)"):
+        opt.step()
+
+
+def test_adam_state_dict_round_trip_continues_the_same_run():
+    rng = np.random.default_rng(6)
+    params = make_params(rng)
+    x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+    opt = optim.Adam(params, lr=0.05, betas=(0.8, 0.9), eps=1e-6)
+    for _ in range(2):
+        opt.zero_grad()
+        loss_of(params, x, y).backward()
+        opt.step()
+    state = opt.state_dict()
+    assert state["param_groups"][0]["lr"] == 0.05 and state["state"][0]["step"] == 2
+    assert state["state"][0]["exp_avg"].shape == (3, 2)
+    copies = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    resumed = optim.Adam(copies, lr=1.0)
+    resumed.load_state_dict(state)
+    assert resumed.lr == 0.05 and resumed.param_groups[0]["betas"] == (0.8, 0.9)
+    for o, ps in ((opt, params), (resumed, copies)):
+        o.zero_grad()
+        loss_of(ps, x, y).backward()
+        o.step()
+    for p, q in zip(params, copies):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_adam_lr_property_and_param_groups_are_one_setting():
+    opt = optim.Adam([Tensor([1.0], requires_grad=True)], lr=0.1)
+    opt.lr = 0.2
+    assert opt.param_groups[0]["lr"] == 0.2
+    opt.param_groups[0]["lr"] = 0.3
+    assert opt.lr == 0.3
