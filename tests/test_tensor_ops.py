@@ -440,10 +440,10 @@ def test_transpose_swaps_two_dims_and_permute_orders_them(data):
     assert out.shape == np.swapaxes(a.values, dim0, dim1).shape
     out = check_against_values(lambda x: x.permute(*signed), lambda x: x.transpose(order), a)
     assert out.shape == a.values.transpose(order).shape
-    assert x_permute_accepts_a_tuple(a.values, signed)
+    assert permute_takes_a_tuple_too(a.values, signed)
 
 
-def x_permute_accepts_a_tuple(values, order) -> bool:
+def permute_takes_a_tuple_too(values, order) -> bool:
     return Tensor(values).permute(order).shape == Tensor(values).permute(*order).shape
 
 
