@@ -14,6 +14,7 @@ dispatch). ``benchmarks/SPEED.md`` has the measurements.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from typing import Any
@@ -68,7 +69,8 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        p = _from_last(_softmax(_last(_floating(x), dim)), dim)
+        x = _last(_floating(x), dim)
+        p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
         ctx.saved_tensors = (p,)
         return p
 
@@ -85,6 +87,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         x = _last(_floating(x), dim)
+        if not x.shape[-1]:  # over nothing: nothing (a maximum of nothing would raise)
+            ctx.saved_tensors = (x.copy(),)
+            return _from_last(ctx.saved_tensors[0], dim)
         shifted = x - _max(x, axis=-1, keepdims=True)
         shifted -= np.log(_row_sums(np.exp(shifted)))
         ctx.saved_tensors = (shifted,)
@@ -138,14 +143,17 @@ class CrossEntropy(Function):
         # C order, so that a target's entry is at a fixed offset of the flattened rows
         rows = np.ascontiguousarray(logits.reshape(-1, num_classes))
         flat_targets = targets.reshape(-1)
-        try:  # each target's entry in the flattened rows; the same call checks the range
-            picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets), rows.shape)
-            kept = None
-        except ValueError:
+        picked = kept = None
+        # An ignore_index that is a class passes the range check: it must be looked for.
+        if not (0 <= ignore_index < num_classes and (flat_targets == ignore_index).any()):
+            # each target's entry in the flattened rows; the same call checks the range
+            with contextlib.suppress(ValueError):
+                picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets),
+                                              rows.shape)
+        if picked is None:  # some targets are ignored (or out of range)
             kept = flat_targets != ignore_index
             if not ((flat_targets[kept] >= 0) & (flat_targets[kept] < num_classes)).all():
-                raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}"
-                                 ) from None
+                raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
             picked = np.ravel_multi_index((_row_numbers(len(rows)), np.where(kept, flat_targets,
                                                                              0)), rows.shape)
         shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
@@ -223,23 +231,26 @@ class Linear(Function):
         if bias is not None:
             out += bias
         ctx.saved_tensors = rows, weight
-        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], -1)
+        # (sizes, not -1: with no rows, -1 is ambiguous)
+        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], out.shape[-1])
 
     @staticmethod
     def backward(ctx, grad):
         rows, weight = ctx.saved_tensors
-        g = grad if grad.ndim == 2 else grad.reshape(len(rows), -1)
+        g = grad if grad.ndim == 2 else grad.reshape(len(rows), grad.shape[-1])
         grad_x = g.dot(weight)
         shape = ctx.inputs[0].data.shape
         if grad_x.shape != shape:  # the input was not 2-D
             grad_x = grad_x.reshape(shape)
         if len(ctx.inputs) == 2:
             return grad_x, g.T.dot(rows)
-        return grad_x, g.T.dot(rows), g.sum(axis=0)
+        return grad_x, g.T.dot(rows), _sum_to(g.sum(axis=0), ctx.inputs[2].data.shape)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if not input.data.ndim:
+        raise ValueError("linear: a 0-d input has no features (it needs shape (..., in_features))")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
@@ -376,6 +387,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         attn_mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         if attn_mask.dtype.kind not in "bf":
             raise TypeError(f"attn_mask must be boolean or floating, not {attn_mask.dtype}")
+        scores = q.shape[-2], k.shape[-2]  # (queries, keys)
+        try:
+            fits = np.broadcast_shapes(attn_mask.shape[-2:], scores) == scores
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"attention: attn_mask of shape {attn_mask.shape} for scores of "
+                             f"shape (..., {scores[0]}, {scores[1]})")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
 

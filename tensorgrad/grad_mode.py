@@ -20,6 +20,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _get_ident = threading.get_ident
 _disabled: set[int] = set()  # the threads in which ops record no graph; never rebound
+_thread_local = threading.local()
+
+
+class _Forget:
+    """Lives in the local storage of a thread that turned recording off. That storage goes
+    when the thread ends, and with it this, which takes the thread out of ``_disabled``: a
+    thread started later may be given the same ident, and it must start recording."""
+
+    __slots__ = ("ident", "disabled")
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.disabled = _disabled  # held: at exit the main thread's goes after the globals
+
+    def __del__(self) -> None:
+        self.disabled.discard(self.ident)
 
 
 def is_grad_enabled() -> bool:
@@ -35,6 +51,8 @@ def _set(mode: bool) -> bool:
         _disabled.discard(ident)
     else:
         _disabled.add(ident)
+        if not hasattr(_thread_local, "forget"):
+            _thread_local.forget = _Forget(ident)
     return previous
 
 
@@ -42,6 +60,11 @@ class _Switch:
     """Sets the mode on entering a block (or calling the decorated function), restores it after."""
 
     mode: bool
+
+    def __new__(cls, function: Callable | None = None) -> Any:
+        """``@no_grad`` without parentheses decorates ``function`` at once, as in PyTorch."""
+        switch = super().__new__(cls)
+        return switch if function is None else switch(function)
 
     def __enter__(self) -> None:
         self._previous = _set(self.mode)
@@ -74,7 +97,20 @@ class set_grad_enabled:  # noqa: N801 (PyTorch's name)
     """Turn recording on or off in this thread now; as a context manager, until the block ends."""
 
     def __init__(self, mode: bool) -> None:
-        self._previous = _set(bool(mode))
+        self.mode = bool(mode)
+        self._previous = _set(self.mode)
+
+    def __call__(self, function: F) -> F:
+        """As a decorator (as PyTorch's): the mode only while ``function`` runs."""
+        _set(self._previous)  # undo the switch __init__ made
+        mode = self.mode
+
+        @functools.wraps(function)
+        def switched(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+
+        return switched  # type: ignore[return-value]
 
     def __enter__(self) -> None:
         pass

@@ -94,8 +94,12 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.n
     try:
         return op(a, b)
     except ValueError:
-        raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
-                         "together") from None
+        try:
+            np.broadcast_shapes(np.shape(a), np.shape(b))
+        except ValueError:
+            raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
+                             "together") from None
+        raise  # another error (integers to a negative power, ...): NumPy's message says it
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -294,12 +298,7 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
-    if _tapes and _get_ident() in _tapes:
-        raise RuntimeError("an in-place op inside a captured function: it would not be "
-                           "replayed; write x = x + y")
-    if a.requires_grad and is_grad_enabled():
-        raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
-                           "(a new node), or update under no_grad()")
+    _check_in_place(a)
     b = b.data if isinstance(b, Tensor) else b
     dtype = result_dtype(a.data, b)
     if op is np.true_divide and dtype.kind in "biu":
@@ -311,6 +310,23 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
                          f"shape {a.data.shape} in place") from None
+    return a
+
+
+def _check_in_place(a: Tensor) -> None:
+    if _tapes and _get_ident() in _tapes:
+        raise RuntimeError("an in-place op inside a captured function: it would not be "
+                           "replayed; write x = x + y")
+    if a.requires_grad and is_grad_enabled():
+        raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
+                           "(a new node), or update under no_grad()")
+
+
+def zero_(a: Tensor) -> Tensor:
+    """Zeros into ``a``'s own array (NaN and inf entries too: multiplying by 0 would keep them
+    NaN), where ``in_place`` allows it."""
+    _check_in_place(a)
+    a.data[...] = 0
     return a
 
 
@@ -535,8 +551,8 @@ class Extreme(Function):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, pick):
-        if a.size == 0:
-            raise RuntimeError(f"{pick.__name__} of an empty tensor (shape {a.shape})")
+        if any(a.shape[d] == 0 for d in dims):  # other dims may be empty, as in PyTorch
+            raise RuntimeError(f"{pick.__name__} over a dimension of length 0 (shape {a.shape})")
         kept = pick.reduce(a, axis=dims, keepdims=True)
         ctx.saved_tensors = a, kept
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
@@ -596,8 +612,8 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
     a = x.data
-    if a.size == 0:
-        raise RuntimeError(f"{arg.__name__} of an empty tensor (shape {a.shape})")
+    if a.size == 0 and (dim is None or a.shape[_dim(dim, a.ndim)] == 0):
+        raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
         out = np.asarray(arg(a))
         return _leaf(out.reshape((1,) * a.ndim) if keepdim else out)

@@ -536,14 +536,16 @@ class Tensor:
         return ops.Index.apply(self, ops.plain_index(index))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` where ``mask`` (boolean, broadcasting to this shape) is True, else self."""
-        return ops.where(ops.boolean_mask(mask, self.data.shape), value, self)
+        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean, broadcasting to this
+        shape) is True, else self; in this tensor's dtype, as PyTorch's."""
+        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self.data.shape), value)
 
     # dtype
 
     def to(self, dtype: Any) -> Tensor:
         """This tensor in ``dtype`` (itself if already so); gradients flow between floats."""
-        return ops.Cast.apply(self, np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else ops.Cast.apply(self, dtype)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
@@ -584,7 +586,7 @@ class Tensor:
         return ops.in_place(np.true_divide, self, other)
 
     def zero_(self) -> Tensor:
-        return ops.in_place(np.multiply, self, 0)
+        return ops.zero_(self)
 
 
 def _dim(dim: int, ndim: int) -> int:

@@ -15,6 +15,7 @@ from test_cli import NAMES, run
 from microgpt import checkpoint, gpt_scalar, gpt_tensor
 from microgpt.train import Hyperparameters, Trainer, cast, document_tokens, setup
 from microgpt.validation import validation_loss
+from tensorgrad import Tensor
 
 SMALL = {"n_embd": 8, "n_head": 2, "block_size": 6}
 
@@ -24,13 +25,17 @@ def small_run():
 
 
 def graph_dtypes(root) -> set[np.dtype]:
+    """The dtypes of every floating tensor in the graph behind ``root`` (each op's inputs,
+    through ``grad_fn.inputs``; integer targets and boolean masks are not floats)."""
     seen, stack, dtypes = set(), [root], set()
     while stack:
         node = stack.pop()
         if id(node) not in seen:
             seen.add(id(node))
-            dtypes.add(node.data.dtype)
-            stack.extend(node._parents)
+            if node.data.dtype.kind == "f":
+                dtypes.add(node.data.dtype)
+            if node.grad_fn is not None:
+                stack.extend(x for x in node.grad_fn.inputs if isinstance(x, Tensor))
     return dtypes
 
 

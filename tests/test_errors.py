@@ -10,7 +10,7 @@ from reference import BINARY_OPS
 
 import tensorgrad
 import tensorgrad.functional as F
-from tensorgrad import Tensor, no_grad
+from tensorgrad import Tensor, no_grad, optim
 
 
 @pytest.mark.parametrize("name", list(BINARY_OPS))
@@ -49,7 +49,8 @@ def test_masked_fill_with_a_mask_that_does_not_fit_raises_value_error():
 )
 def test_matmul_inner_dimension_mismatch_raises_value_error(shape_a, shape_b):
     a, b = Tensor(np.ones(shape_a), requires_grad=True), Tensor(np.ones(shape_b))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=rf"{re.escape(str(shape_a))} and "
+                                         rf"{re.escape(str(shape_b))}"):
         a @ b
 
 
@@ -65,7 +66,7 @@ def test_matmul_with_batch_dims_that_do_not_broadcast_raises_value_error():
 )
 def test_out_of_range_index_raises_index_error(index):
     t = Tensor(np.ones((3, 3)), requires_grad=True)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match=r"out of range for a tensor of shape \(3, 3\)"):
         t[index]
 
 
@@ -115,3 +116,109 @@ def test_linear_rejects_an_input_whose_features_do_not_match_the_weight(shape):
 def test_multi_head_attention_rejects_a_tensor_without_positions():
     with pytest.raises(ValueError, match=r"not \(\.\.\., L, 3E\)"):
         F.multi_head_attention(Tensor(np.ones(6)), 1)
+
+
+# ---- each bad input names what is wrong, in the engine's words (not NumPy's from deep inside)
+
+BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must match)
+    "where with an int condition": (
+        lambda: tensorgrad.where(np.array([1, 0]), Tensor([1.0, 2.0]), 0.0),
+        TypeError, "condition must be boolean, not int64"),
+    "masked_fill with an int mask": (
+        lambda: Tensor([1.0, 2.0]).masked_fill(np.array([1, 0]), 0.0),
+        TypeError, "mask must be boolean, not int64"),
+    "masked_fill with a mask that does not fit": (
+        lambda: Tensor(np.ones((2, 3))).masked_fill(np.ones(4, bool), 0.0),
+        ValueError, r"mask of shape \(4,\) does not fit a tensor of shape \(2, 3\)"),
+    "a float tensor as an index": (
+        lambda: Tensor([1.0, 2.0])[Tensor([0.0])], IndexError, "integer or boolean, not float64"),
+    "a boolean index of the wrong length": (
+        lambda: Tensor(np.zeros((2, 3)))[np.array([True, False, True])],
+        IndexError, r"tensor of shape \(2, 3\)"),
+    "float targets for cross_entropy": (
+        lambda: F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0.0, 1.0])),
+        TypeError, "targets must be integer classes, not float64"),
+    "targets of the wrong shape for cross_entropy": (
+        lambda: F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1, 2])),
+        ValueError, r"targets of shape \(3,\) for logits of shape \(2, 3\)"),
+    "an unknown reduction": (
+        lambda: F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), reduction="avg"),
+        ValueError, "reduction must be"),
+    "requires_grad on an int tensor": (
+        lambda: Tensor([1, 2], requires_grad=True),
+        RuntimeError, "only floating tensors can require grad, not int64"),
+    "numpy() of a tensor that requires grad": (
+        lambda: Tensor([1.0], requires_grad=True).numpy(), RuntimeError, r"detach\(\)\.numpy"),
+    "item() of two elements": (lambda: Tensor([1.0, 2.0]).item(), ValueError, "2 elements"),
+    "bool() of two elements": (lambda: bool(Tensor([1.0, 2.0])), RuntimeError, "ambiguous"),
+    "a backward gradient of the wrong shape": (
+        lambda: (Tensor([1.0, 2.0], requires_grad=True) * 2).backward(np.ones(3)),
+        RuntimeError, r"gradient of shape \(3,\) for a result of shape \(2,\)"),
+    "reshape to another size": (
+        lambda: Tensor(np.zeros(6)).reshape(4, 2), RuntimeError, r"\(4, 2\) is invalid .* \(6,\)"),
+    "view of a layout that needs a copy": (
+        lambda: Tensor(np.ones((2, 3))).T.view(6), RuntimeError, r"use reshape\(\)"),
+    "permute naming a dim twice": (
+        lambda: Tensor(np.zeros((2, 3))).permute(0, 0), ValueError, r"permute\(0, 0\)"),
+    "a dim out of range": (
+        lambda: Tensor(np.zeros((2, 3))).transpose(0, 2), IndexError, "dimension 2 is out of"),
+    "a reduction naming a dim twice": (
+        lambda: Tensor(np.zeros((2, 3))).sum(dim=(0, -2)), ValueError, "names a dimension twice"),
+    "expand to a shape that does not fit": (
+        lambda: Tensor(np.zeros((2, 3))).expand(4, 3), ValueError, r"\(2, 3\) cannot be expanded"),
+    "cat of 0-d tensors": (
+        lambda: tensorgrad.cat([Tensor(1.0), Tensor(2.0)]), ValueError, "use stack"),
+    "cat of shapes that differ": (
+        lambda: tensorgrad.cat([Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4)))]),
+        ValueError, "cat: "),
+    "an int attention mask": (
+        lambda: F.scaled_dot_product_attention(*(Tensor(np.zeros((2, 3))),) * 3,
+                                               attn_mask=np.ones((2, 2), int)),
+        TypeError, "attn_mask must be boolean or floating, not int64"),
+    "attention shapes that do not fit": (
+        lambda: F.scaled_dot_product_attention(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4))),
+                                               Tensor(np.zeros((2, 3)))),
+        ValueError, r"query \(2, 3\), key \(2, 4\) and value \(2, 3\)"),
+    "an attention mask that does not fit the scores": (
+        lambda: F.scaled_dot_product_attention(*(Tensor(np.zeros((2, 3))),) * 3,
+                                               attn_mask=np.ones((3, 3), bool)),
+        ValueError, r"attn_mask of shape \(3, 3\) for scores of shape \(\.\.\., 2, 2\)"),
+    "linear of a 0-d input": (
+        lambda: F.linear(Tensor(2.0), Tensor(np.ones((2, 1)))), ValueError, "0-d input"),
+    "an in-place op on a tensor that requires grad": (
+        lambda: Tensor([1.0], requires_grad=True).__iadd__(1), RuntimeError, "no_grad"),
+    "an in-place op that would change the dtype": (
+        lambda: Tensor([1, 2]).__iadd__(2.5), TypeError, "turn int64 data into float64"),
+    "an in-place op of a shape that does not fit": (
+        lambda: Tensor([1.0, 2.0]).__iadd__(np.ones(3)), ValueError, r"\(3,\) cannot update"),
+    "a tensor of strings": (lambda: Tensor(["a"]), TypeError, "numbers or booleans"),
+    "the mean of integers": (lambda: Tensor([1, 2]).mean(), TypeError, "floating dtype"),
+    "matmul of a 0-d tensor": (
+        lambda: Tensor(2.0) @ Tensor([1.0]), ValueError, "at least one dimension"),
+    "an op on a list": (lambda: Tensor([1.0]) + [1.0], TypeError, "not list"),
+    "logic on floats": (
+        lambda: Tensor([1.0]) & Tensor([1.0]), TypeError, "boolean or integer tensors"),
+    "rms_norm with a weight of the wrong shape": (
+        lambda: F.rms_norm(Tensor(np.ones((2, 3))), 3, Tensor(np.ones(2))),
+        ValueError, r"weight of shape \(2,\) for normalized_shape \(3,\)"),
+    "flatten with start after end": (
+        lambda: Tensor(np.zeros((2, 3, 4))).flatten(2, 1), ValueError, "comes after"),
+    "argmax of an empty tensor": (
+        lambda: Tensor(np.zeros(0)).argmax(), RuntimeError, "length 0"),
+    "Adam without parameters": (lambda: optim.Adam([]), ValueError, "empty parameter list"),
+    "Adam given a result of an op": (
+        lambda: optim.Adam([Tensor([1.0], requires_grad=True) * 2]), ValueError, "leaf tensors"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_gets_a_clear_error(name):
+    call, exception, pattern = BAD_INPUTS[name]
+    with pytest.raises(exception, match=pattern):
+        call()
+
+
+def test_an_error_of_numpy_that_is_not_about_shapes_is_not_called_a_broadcasting_error():
+    with pytest.raises(ValueError, match="negative integer powers") as error:
+        Tensor([2]) ** -1
+    assert "broadcast" not in str(error.value)

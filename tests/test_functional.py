@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from reference import (
+    FLOAT32_RTOL,
     as_value_array,
     assert_close,
     check_against_values,
@@ -22,19 +23,29 @@ from reference import (
     value_log_softmax,
     value_softmax,
 )
+from strategies import (
+    Domain,
+    LaidOut,
+    as_laid_out,
+    float_dtypes,
+    laid_out,
+    shapes,
+    upstream_layouts,
+)
 
 import tensorgrad.functional as F
 from tensorgrad import Tensor, Value, where
 
-logit_values = st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-logit_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+LOGITS = Domain(((-4.0, 4.0),))
 
 
 @st.composite
-def logits_and_axis(draw):
-    shape = draw(logit_shapes, label="shape")
-    axis = draw(st.integers(-len(shape), len(shape) - 1), label="axis")
-    logits = draw(hnp.arrays(np.float64, shape, elements=logit_values), label="logits")
+def logits_and_axis(draw, size_zero: bool = False):
+    """Logits of 0 to 3 dims in a drawn dtype and layout, and a dim along them."""
+    shape = draw(shapes(max_dims=3, max_side=4, size_zero=size_zero), label="shape")
+    ndim = max(len(shape), 1)
+    axis = draw(st.integers(-ndim, ndim - 1), label="axis")
+    logits = draw(laid_out(shape, draw(float_dtypes), LOGITS), label="logits")
     return logits, axis
 
 
@@ -49,19 +60,24 @@ def logits_and_targets(draw):
         label="leading shape",
     )
     classes = draw(st.integers(1, 5), label="classes")
-    logits = draw(hnp.arrays(np.float64, (*leading, classes), elements=logit_values))
+    logits = draw(laid_out((*leading, classes), draw(float_dtypes), LOGITS), label="logits")
     dtype = draw(st.sampled_from([np.int64, np.int32]), label="target dtype")
     targets = draw(hnp.arrays(dtype, leading, elements=st.integers(0, classes - 1)))
     return logits, targets
 
 
-def check_against_composition(fused, composed, x: np.ndarray, rtol: float = 1e-10) -> None:
+def check_against_composition(fused, composed, x: np.ndarray | LaidOut,
+                              rtol: float | None = None) -> None:
     """Same forward values and same input gradient as the composition from primitives."""
+    x = x if isinstance(x, LaidOut) else as_laid_out(x)
+    if rtol is None:
+        rtol = FLOAT32_RTOL if x.dtype == np.float32 else 1e-10
     results = []
     for fn in (fused, composed):
-        t = Tensor(x.copy(), requires_grad=True)
-        out = fn(t)
-        out.backward(upstream_weights(out.shape, seed=1))
+        t = Tensor(x.leaf, requires_grad=True)
+        out = fn(x.layout.view(t))
+        out.backward(upstream_weights(out.shape, seed=1).astype(out.dtype))
+        assert t.grad.dtype == t.dtype
         results.append((out.data, t.grad))
     (fused_out, fused_grad), (composed_out, composed_grad) = results
     assert_close(fused_out, composed_out, "forward vs composition", rtol)
@@ -75,19 +91,20 @@ def check_against_composition(fused, composed, x: np.ndarray, rtol: float = 1e-1
 def test_softmax_matches_values_and_composition(case):
     logits, axis = case
     out = check_against_values(
-        lambda x: F.softmax(x, axis=axis), lambda x: value_softmax(x, axis), logits
+        lambda x: F.softmax(x, dim=axis), lambda x: value_softmax(x, axis), logits
     )
-    np.testing.assert_allclose(out.data.sum(axis=axis), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(out.data.sum(axis=axis if out.ndim else None), 1.0, rtol=1e-6)
+    assert out.dtype == logits.dtype
     check_against_composition(
         lambda x: F.softmax(x, axis=axis), lambda x: composed_softmax(x, axis), logits
-    )
+    )  # (axis: NumPy's name, an alias of dim)
 
 
 @given(case=logits_and_axis())
 def test_log_softmax_matches_values_and_composition(case):
     logits, axis = case
     check_against_values(
-        lambda x: F.log_softmax(x, axis=axis), lambda x: value_log_softmax(x, axis), logits
+        lambda x: F.log_softmax(x, dim=axis), lambda x: value_log_softmax(x, axis), logits
     )
     check_against_composition(
         lambda x: F.log_softmax(x, axis=axis), lambda x: composed_log_softmax(x, axis), logits
@@ -96,7 +113,7 @@ def test_log_softmax_matches_values_and_composition(case):
 
 def test_softmax_default_axis_is_last():
     x = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_allclose(F.softmax(Tensor(x)).data, F.softmax(Tensor(x), axis=-1).data)
+    np.testing.assert_allclose(F.softmax(Tensor(x)).data, F.softmax(Tensor(x), dim=-1).data)
     np.testing.assert_allclose(F.softmax(Tensor(x)).data.sum(axis=1), [1.0, 1.0])
 
 
@@ -104,14 +121,15 @@ def test_softmax_default_axis_is_last():
 @given(case=logits_and_axis())
 def test_softmax_and_log_softmax_are_shift_invariant_and_finite_for_huge_logits(offset, case):
     logits, axis = case
+    logits = logits.values.astype(np.float64)
     for fn in (F.softmax, F.log_softmax):
         x = Tensor(logits + offset, requires_grad=True)
-        out = fn(x, axis=axis)
+        out = fn(x, dim=axis)
         weights = upstream_weights(out.shape)
         out.backward(weights)
         assert np.isfinite(out.data).all() and np.isfinite(x.grad).all()
         reference = Tensor(logits, requires_grad=True)
-        expected = fn(reference, axis=axis)
+        expected = fn(reference, dim=axis)
         expected.backward(weights)
         # Adding the offset rounds the logits themselves, by up to ~|offset| * 1e-16.
         tolerance = 1e-12 * max(1.0, abs(offset))
@@ -128,7 +146,7 @@ def test_log_softmax_of_widely_spread_logits_is_exact():
 def test_softmax_after_masked_fill_with_minus_infinity_ignores_masked_entries():
     x = Tensor([[0.5, -1.0, 2.0], [1.0, 3.0, -2.0]], requires_grad=True)
     mask = np.array([[False, True, False], [False, False, True]])
-    probs = F.softmax(x.masked_fill(mask, -np.inf), axis=-1)
+    probs = F.softmax(x.masked_fill(mask, -np.inf), dim=-1)
     np.testing.assert_array_equal(probs.data[mask], 0.0)
     np.testing.assert_allclose(probs.data.sum(axis=-1), 1.0)
     (probs * Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
@@ -149,6 +167,7 @@ def test_cross_entropy_matches_values_and_composition(reduction, case):
         logits,
     )
     assert out.shape == (targets.shape if reduction == "none" else ())
+    assert out.dtype == logits.dtype
     check_against_composition(
         lambda x: F.cross_entropy(x, targets, reduction=reduction),
         lambda x: composed_cross_entropy(x, targets, reduction),
@@ -167,6 +186,28 @@ def test_cross_entropy_defaults_to_mean_and_backward_needs_no_grad_argument():
     assert loss.item() == pytest.approx(expected_loss, rel=1e-12)
     onehot = np.eye(3)[targets]
     np.testing.assert_allclose(x.grad, (p - onehot) / 2, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("ignore_index", [0, 2, -1, -100])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignores_the_targets_equal_to_ignore_index_a_class_too(reduction,
+                                                                             ignore_index):
+    logits = np.array([[2.0, 0.5, -1.0], [0.0, 1.0, 3.0], [1.0, -2.0, 0.5], [0.5, 0.5, 0.0]])
+    targets = np.array([0, 2, 1, ignore_index])
+    kept = targets != ignore_index
+    x = Tensor(logits, requires_grad=True)
+    out = F.cross_entropy(x, targets, reduction=reduction, ignore_index=ignore_index)
+    out.backward(np.ones(out.shape))
+    expected = Tensor(logits, requires_grad=True)
+    losses = composed_cross_entropy(expected[np.flatnonzero(kept)], targets[kept], "none")
+    total = {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+    total.backward(np.ones(total.shape))
+    got = out.data[kept] if reduction == "none" else out.data
+    assert_close(got, total.data, "loss")
+    if reduction == "none":
+        assert not out.data[~kept].any()
+    assert_close(x.grad, expected.grad, "grad")
+    assert not x.grad[~kept].any()
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -188,14 +229,8 @@ def test_cross_entropy_of_huge_logits_is_finite_and_shift_invariant(reduction):
 # ---- the other fused ops a GPT uses: linear, rms_norm, scaled_dot_product_attention ----------
 # (not in the API contract's list, but fused with hand-derived backward rules all the same)
 
-small_values = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def small_arrays(shape):
-    return hnp.arrays(np.float64, shape, elements=small_values)
-
-
-leading_shapes = hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)
+SMALL = Domain(((-2.0, 2.0),))
+leading_shapes = shapes(max_dims=2, size_zero=True)
 
 
 @given(data=st.data())
@@ -203,45 +238,66 @@ def test_linear_matches_values_and_composition(data):
     leading = data.draw(leading_shapes, label="leading")
     n_in = data.draw(st.integers(1, 4), label="in features")
     n_out = data.draw(st.integers(1, 4), label="out features")
-    x = data.draw(small_arrays((*leading, n_in)), label="x")
-    w = data.draw(small_arrays((n_out, n_in)), label="weight")
-    out = check_against_values(F.linear, lambda xv, wv: v_matmul(xv, wv.T), x, w)
-    assert out.shape == (*leading, n_out)
+    dtype = data.draw(float_dtypes, label="dtype")
+    x = data.draw(laid_out((*leading, n_in), dtype, SMALL), label="x")
+    w = data.draw(laid_out((n_out, n_in), dtype, SMALL), label="weight")
+    b = data.draw(laid_out((n_out,), dtype, SMALL), label="bias")
+    with_bias = data.draw(st.booleans(), label="with bias")
+    upstream = data.draw(upstream_layouts, label="upstream layout")
+    if with_bias:
+        out = check_against_values(F.linear, lambda xv, wv, bv: v_matmul(xv, wv.T) + bv,
+                                   x, w, b, upstream=upstream)
+    else:
+        out = check_against_values(F.linear, lambda xv, wv: v_matmul(xv, wv.T), x, w,
+                                   upstream=upstream)
+    assert out.shape == (*leading, n_out) and out.dtype == dtype
     for wrt_weight in (False, True):  # against the composition, one input at a time
 
         def fused(t, wrt_weight=wrt_weight):
-            return F.linear(Tensor(x), t) if wrt_weight else F.linear(t, Tensor(w))
+            return F.linear(Tensor(x.values), t) if wrt_weight else F.linear(t, Tensor(w.values))
 
         def composed(t, wrt_weight=wrt_weight):
-            return Tensor(x) @ t.T if wrt_weight else t @ Tensor(w).T
+            return Tensor(x.values) @ t.T if wrt_weight else t @ Tensor(w.values).T
 
         check_against_composition(fused, composed, w if wrt_weight else x)
 
 
 @given(data=st.data())
 def test_rms_norm_matches_values_and_composition(data):
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    shape = data.draw(shapes(min_dims=1, max_dims=3, max_side=4))
     normalized = data.draw(st.integers(1, len(shape)), label="normalized dims")
     normalized_shape = shape[-1] if normalized == 1 else shape[-normalized:]
     eps = data.draw(st.sampled_from([None, 1e-5]), label="eps")
-    x = data.draw(small_arrays(shape), label="x")
+    dtype = data.draw(float_dtypes, label="dtype")
+    # Near-zero rows make 1/rms huge and the comparison ill-conditioned: keep away from 0.
+    x = data.draw(laid_out(shape, dtype, Domain(((0.25, 2.0), (-2.0, -0.25)))), label="x")
+    weight = data.draw(laid_out(shape[-normalized:], dtype, SMALL), label="weight")
+    with_weight = data.draw(st.booleans(), label="with weight")
     axes = tuple(range(len(shape) - normalized, len(shape)))
-    eps_value = np.finfo(np.float64).eps if eps is None else eps
+    eps_value = float(np.finfo(dtype).eps) if eps is None else eps
 
-    def value_rms_norm(xv):
+    def value_rms_norm(xv, *wv):
         mean_square = v_mean(xv * xv, axes, keepdims=True)
-        return xv * as_value_array((mean_square + eps_value) ** -0.5)
+        out = xv * as_value_array((mean_square + eps_value) ** -0.5)
+        return out * wv[0] if wv else out
 
     def composed(t):
-        return t * ((t * t).mean(axis=axes, keepdims=True) + eps_value) ** -0.5
+        return t * ((t * t).mean(dim=axes, keepdim=True) + eps_value) ** -0.5
 
-    def fused(t):
-        return F.rms_norm(t, normalized_shape, eps=eps)
+    def fused(t, *w):
+        return F.rms_norm(t, normalized_shape, *w, eps=eps)
 
-    # Near-zero rows make 1/rms huge and the comparison ill-conditioned: keep rows away from 0.
-    x = x + np.where(x >= 0, 0.25, -0.25)
-    check_against_values(fused, value_rms_norm, x)
+    leaves = (x, weight) if with_weight else (x,)
+    out = check_against_values(fused, value_rms_norm, *leaves,
+                               upstream=data.draw(upstream_layouts, label="upstream layout"))
+    assert out.dtype == dtype
     check_against_composition(fused, composed, x)
+
+
+def test_rms_norm_takes_the_weight_third_as_pytorch():
+    x = Tensor([[3.0, 4.0]])
+    out = F.rms_norm(x, 2, Tensor([2.0, 0.5]))
+    np.testing.assert_allclose(out.data, [[3.0 / 12.5**0.5 * 2, 4.0 / 12.5**0.5 * 0.5]])
 
 
 def test_rms_norm_of_rows_the_gpt_path():
@@ -259,23 +315,24 @@ def causal_mask(queries: int, keys: int) -> np.ndarray:
     return np.tril(np.ones((queries, keys), dtype=bool))
 
 
-@pytest.mark.parametrize("masking", ["none", "causal", "mask"])
+@pytest.mark.parametrize("masking", ["none", "causal", "bool mask", "float mask"])
 @given(data=st.data())
 def test_scaled_dot_product_attention_matches_values_and_composition(masking, data):
-    batch = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2), label="b")
+    batch = data.draw(shapes(max_dims=2, max_side=2), label="batch")
     L, S, E, Ev = (data.draw(st.integers(1, 3), label=name) for name in ("L", "S", "E", "Ev"))
-    if masking == "causal":
-        S = max(S, L)  # top-left aligned: query i sees keys 0..i
-    q = data.draw(small_arrays((*batch, L, E)), label="query")
-    k = data.draw(small_arrays((*batch, S, E)), label="key")
-    v = data.draw(small_arrays((*batch, S, Ev)), label="value")
+    dtype = data.draw(float_dtypes, label="dtype")
+    q = data.draw(laid_out((*batch, L, E), dtype, SMALL), label="query")
+    k = data.draw(laid_out((*batch, S, E), dtype, SMALL), label="key")
+    v = data.draw(laid_out((*batch, S, Ev), dtype, SMALL), label="value")
     scale = data.draw(st.sampled_from([None, 0.7]), label="scale")
+    allowed = causal_mask(L, S) if masking == "causal" else None
     mask = None
-    if masking == "mask":
-        mask = data.draw(hnp.arrays(np.bool_, (L, S)), label="mask")
-        mask[:, 0] |= ~mask.any(axis=1)  # every query attends to at least one key
-    allowed = causal_mask(L, S) if masking == "causal" else mask
+    if masking in ("bool mask", "float mask"):
+        # some queries may attend nowhere: they get zeros, as in PyTorch 2.5+
+        allowed = data.draw(hnp.arrays(np.bool_, (L, S)), label="mask")
+        mask = allowed if masking == "bool mask" else np.where(allowed, 0.0, -np.inf).astype(dtype)
     factor = 1 / np.sqrt(E) if scale is None else scale
+    nowhere = None if allowed is None else ~allowed.any(axis=-1, keepdims=True)
 
     def fused(qt, kt, vt):
         return F.scaled_dot_product_attention(
@@ -284,26 +341,28 @@ def test_scaled_dot_product_attention_matches_values_and_composition(masking, da
 
     def value_attention(qv, kv, vv):
         scores = v_matmul(qv, np.swapaxes(kv, -1, -2)) * factor
-        if allowed is not None:
-            scores = np.where(allowed, scores, Value(-np.inf))
-        return v_matmul(value_softmax(scores, -1), vv)
+        if allowed is None:
+            return v_matmul(value_softmax(scores, -1), vv)
+        scores = np.where(allowed | nowhere, scores, Value(-np.inf))
+        out = v_matmul(value_softmax(scores, -1), vv)
+        return np.where(nowhere, Value(0.0), out)
 
     def composed(qt, kt, vt):
-        ndim = kt.ndim
-        key_t = kt.transpose(*range(ndim - 2), ndim - 1, ndim - 2)
-        scores = (qt @ key_t) * factor
-        if allowed is not None:
-            scores = scores.masked_fill(~allowed, -np.inf)
-        return F.softmax(scores, axis=-1) @ vt
+        scores = (qt @ kt.mT) * factor
+        if allowed is None:
+            return F.softmax(scores, dim=-1) @ vt
+        scores = scores.masked_fill(~(allowed | nowhere), -np.inf)
+        return (F.softmax(scores, dim=-1) @ vt).masked_fill(nowhere, 0.0)
 
-    out = check_against_values(fused, value_attention, q, k, v)
-    assert out.shape == (*batch, L, Ev)
+    upstream = data.draw(upstream_layouts, label="upstream layout")
+    out = check_against_values(fused, value_attention, q, k, v, upstream=upstream)
+    assert out.shape == (*batch, L, Ev) and out.dtype == dtype
     for position in range(3):  # against the composition, one input at a time
         inputs = [q, k, v]
 
         def with_one_input(fn, position=position, inputs=inputs):
             def run(t):
-                args = [Tensor(a) for a in inputs]
+                args = [Tensor(a.values) for a in inputs]
                 args[position] = t
                 return fn(*args)
 
@@ -314,13 +373,14 @@ def test_scaled_dot_product_attention_matches_values_and_composition(masking, da
 
 @given(data=st.data())
 def test_multi_head_attention_matches_split_heads_and_sdpa(data):
-    batch = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=2), label="b")
+    batch = data.draw(shapes(max_dims=2, max_side=2), label="batch")
     length, heads, head_dim = (data.draw(st.integers(1, 3), label=name)
                                for name in ("L", "heads", "head_dim"))
     is_causal = data.draw(st.booleans(), label="is_causal")
     scale = data.draw(st.sampled_from([None, 0.7]), label="scale")
     width = heads * head_dim
-    qkv = data.draw(small_arrays((*batch, length, 3 * width)), label="qkv")
+    qkv = data.draw(laid_out((*batch, length, 3 * width), data.draw(float_dtypes), SMALL),
+                    label="qkv")
 
     def fused(t):
         return F.multi_head_attention(t, heads, is_causal=is_causal, scale=scale)
@@ -328,12 +388,12 @@ def test_multi_head_attention_matches_split_heads_and_sdpa(data):
     def composed(t):  # split into heads with view ops, attend, join the heads again
         nb = len(batch)
         packed = t.reshape(*batch, length, 3, heads, head_dim)
-        q, k, v = packed.transpose(nb + 1, *range(nb), nb + 2, nb, nb + 3)[0:3]
+        q, k, v = packed.permute(nb + 1, *range(nb), nb + 2, nb, nb + 3)[0:3]
         out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal, scale=scale)
-        axes = (*range(nb), nb + 1, nb, nb + 2)
-        return out.transpose(axes).reshape(*batch, length, width)
+        return out.permute(*range(nb), nb + 1, nb, nb + 2).reshape(*batch, length, width)
 
-    assert fused(Tensor(qkv)).shape == (*batch, length, width)
+    out = fused(Tensor(qkv.values))
+    assert out.shape == (*batch, length, width) and out.dtype == qkv.dtype
     check_against_composition(fused, composed, qkv)
 
 
@@ -361,3 +421,12 @@ def test_scaled_dot_product_attention_sums_gradients_over_broadcast_batch_dimens
     for shared, separate in zip(*results):
         assert shared.shape == separate.shape
         assert_close(shared, separate, "broadcast batch", 1e-12)
+
+
+@pytest.mark.parametrize("bias_shape", [(), (1,), (4,)])
+def test_linear_takes_a_bias_that_broadcasts_as_pytorch(bias_shape):
+    x = np.arange(6.0).reshape(2, 3) / 4
+    w = np.arange(12.0).reshape(4, 3) / 8 - 0.5
+    b = np.full(bias_shape, 0.25)
+    out = check_against_values(F.linear, lambda xv, wv, bv: v_matmul(xv, wv.T) + bv, x, w, b)
+    assert out.shape == (2, 4)

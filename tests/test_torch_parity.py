@@ -1,0 +1,518 @@
+"""tensorgrad held against PyTorch itself: the same names must mean the same thing.
+
+Each op runs on the same drawn inputs in both engines (ours in a drawn memory layout and
+dtype, PyTorch on a plain copy); forward values, dtypes and every input's gradient must
+agree. PyTorch runs with float64 as its default dtype, this engine's default for Python
+floats (PyTorch's is float32: the one intended difference in dtypes). Skipped without torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from reference import upstream_weights
+from strategies import (
+    ANY,
+    AWAY_FROM_ZERO,
+    POSITIVE,
+    SMALL,
+    TIES,
+    LaidOut,
+    arrange_upstream,
+    as_laid_out,
+    broadcastable_shapes,
+    dims_for,
+    float_dtypes,
+    laid_out,
+    shapes,
+    upstream_layouts,
+)
+
+import tensorgrad
+import tensorgrad.functional as F
+from tensorgrad import Tensor
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-5}
+
+
+@pytest.fixture(autouse=True)
+def torch_default_float64():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+def torch_dtype(dtype: np.dtype) -> torch.dtype:
+    return torch.from_numpy(np.zeros(0, dtype)).dtype
+
+
+def assert_same(ours: np.ndarray, theirs, what: str, rtol: float) -> None:
+    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch's {theirs.dtype}"
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch's {theirs.shape}"
+    if ours.dtype.kind in "biu":
+        np.testing.assert_array_equal(ours, theirs, err_msg=what)
+        return
+    finite = theirs[np.isfinite(theirs)]
+    scale = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+def check_against_torch(ours_fn, torch_fn, *inputs: LaidOut | np.ndarray, upstream: str = "C"):
+    """Run both on the same values; compare the results, then the gradients of every
+    floating input for the same upstream gradient (ours given in layout ``upstream``)."""
+    laid = [x if isinstance(x, LaidOut) else as_laid_out(np.asarray(x)) for x in inputs]
+    floating = [x.dtype.kind == "f" for x in laid]
+    leaves = [Tensor(x.leaf, requires_grad=f) for x, f in zip(laid, floating)]
+    theirs_in = [torch.tensor(np.array(x.values)).requires_grad_(f) for x, f in zip(laid, floating)]
+    out = ours_fn(*(x.layout.view(t) for x, t in zip(laid, leaves)))
+    theirs = torch_fn(*theirs_in)
+    rtol = max(RTOL.get(x.dtype, 1e-10) for x in laid)
+    assert_same(out.data, theirs, "forward", rtol)
+    if not out.requires_grad:
+        return out
+    weights = upstream_weights(out.shape).astype(out.dtype)
+    out.backward(arrange_upstream(weights, upstream))
+    theirs.backward(torch.tensor(weights))
+    for i, (x, leaf, t) in enumerate(zip(laid, leaves, theirs_in)):
+        if not floating[i]:
+            continue
+        expected = np.zeros_like(x.leaf)  # the leaf's entries outside the view get none
+        their_grad = np.zeros(x.values.shape, x.dtype) if t.grad is None else t.grad.numpy()
+        x.layout.view(expected)[...] = their_grad
+        got = np.zeros_like(expected) if leaf.grad is None else leaf.grad
+        assert_same(got, expected, f"grad of input {i}", rtol)
+    return out
+
+
+def draw_inputs(data, *shapes_, domain=ANY, unique=False):
+    dtype = data.draw(float_dtypes, label="dtype")
+    return [data.draw(laid_out(s, dtype, domain, unique), label=f"input {i}")
+            for i, s in enumerate(shapes_)]
+
+
+# ---- elementwise ---------------------------------------------------------------------------
+
+
+UNARY = {
+    "neg": (lambda x: -x, torch.neg, ANY),
+    "exp": (Tensor.exp, torch.exp, ANY),
+    "log": (Tensor.log, torch.log, POSITIVE),
+    "sqrt": (Tensor.sqrt, torch.sqrt, POSITIVE),
+    "tanh": (Tensor.tanh, torch.tanh, ANY),
+    "sigmoid": (Tensor.sigmoid, torch.sigmoid, ANY),
+    "relu": (Tensor.relu, torch.relu, TIES),  # TIES has zeros: the kink
+    "abs": (Tensor.abs, torch.abs, TIES),
+    "pow 2": (lambda x: x**2, lambda x: x**2, ANY),
+    "pow 0": (lambda x: x**0, lambda x: x**0, TIES),
+    "pow -1.5": (lambda x: x**-1.5, lambda x: x**-1.5, POSITIVE),
+    "rpow": (lambda x: 1.5**x, lambda x: 1.5**x, ANY),
+    "clone": (Tensor.clone, torch.clone, ANY),
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+@given(data=st.data())
+def test_unary_ops_match_torch(name, data):
+    ours, theirs, domain = UNARY[name]
+    (x,) = draw_inputs(data, data.draw(shapes(size_zero=True), label="shape"), domain=domain)
+    check_against_torch(ours, theirs, x, upstream=data.draw(upstream_layouts))
+
+
+BINARY = {
+    "add": (lambda a, b: a + b, ANY),
+    "sub": (lambda a, b: a - b, ANY),
+    "mul": (lambda a, b: a * b, ANY),
+    "div": (lambda a, b: a / b, AWAY_FROM_ZERO),
+    "pow": (lambda a, b: a**b, POSITIVE),
+    "max": (lambda a, b: a.max(b) if isinstance(a, Tensor) else torch.max(a, b), TIES),
+    "min": (lambda a, b: a.min(b) if isinstance(a, Tensor) else torch.min(a, b), TIES),
+    "where": (lambda a, b: (tensorgrad if isinstance(a, Tensor) else torch).where(a > b, a, b),
+              TIES),
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@given(data=st.data())
+def test_broadcasting_binary_ops_match_torch(name, data):
+    op, domain = BINARY[name]
+    shape_a, shape_b = data.draw(broadcastable_shapes(2, size_zero=True), label="shapes")
+    a, b = draw_inputs(data, shape_a, shape_b, domain=domain)
+    check_against_torch(op, op, a, b, upstream=data.draw(upstream_layouts))
+
+
+@given(data=st.data())
+def test_matmul_matches_torch(data):
+    n, k, m = (data.draw(st.integers(0, 3), label=name) for name in "nkm")
+    batch_a, batch_b = data.draw(broadcastable_shapes(2, max_dims=2), label="batch")
+    kind = data.draw(st.sampled_from(["vec", "mat", "batched"]), label="kind")
+    shape_a = {"vec": (k,), "mat": (n, k), "batched": (*batch_a, n, k)}[kind]
+    shape_b = data.draw(st.sampled_from([(k,), (k, m), (*batch_b, k, m)]), label="b")
+    a, b = draw_inputs(data, shape_a, shape_b)
+    check_against_torch(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
+
+
+# ---- reductions ----------------------------------------------------------------------------
+
+
+def torch_reduce(name: str, dim, keepdim: bool):
+    def run(x):
+        if dim is None:
+            out = getattr(torch, name)(x)
+            return out.reshape((1,) * x.ndim) if keepdim else out
+        return getattr(torch, name)(x, dim=dim, keepdim=keepdim)
+
+    return run
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
+@given(data=st.data())
+def test_reductions_match_torch_ties_and_0d_included(name, data):
+    shape = data.draw(shapes(size_zero=name == "sum"), label="shape")
+    dim = data.draw(dims_for(len(shape)), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    (x,) = draw_inputs(data, shape, domain=TIES)
+    check_against_torch(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim),
+                        torch_reduce(name, dim, keepdim), x)
+
+
+@given(data=st.data())
+def test_max_of_everything_shares_ties_as_torch(data):
+    (x,) = draw_inputs(data, data.draw(shapes(), label="shape"), domain=TIES)
+    check_against_torch(Tensor.max, torch.max, x)
+    check_against_torch(Tensor.min, torch.min, x)
+
+
+@given(data=st.data())
+def test_max_and_min_along_a_dim_match_torch(data):
+    shape = data.draw(shapes(), label="shape")
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    (x,) = draw_inputs(data, shape, unique=True)  # PyTorch does not say which tie it picks
+    for name in ("max", "min"):
+        ours = getattr(Tensor(x.values), name)(dim, keepdim)
+        theirs = getattr(torch.tensor(x.values), name)(dim, keepdim)
+        assert_same(ours.indices.data, theirs.indices, f"{name} indices", 0)
+        check_against_torch(lambda t, n=name: getattr(t, n)(dim, keepdim).values,
+                            lambda t, n=name: getattr(t, n)(dim, keepdim).values, x)
+
+
+@given(data=st.data())
+def test_argmax_and_argmin_match_torch(data):
+    shape = data.draw(shapes(min_dims=1), label="shape")
+    dim = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)), label="dim")
+    keepdim = data.draw(st.booleans(), label="keepdim")
+    (x,) = draw_inputs(data, shape, unique=True)
+    for name in ("argmax", "argmin"):
+        assert_same(getattr(Tensor(x.values), name)(dim, keepdim).data,
+                    getattr(torch.tensor(x.values), name)(dim, keepdim), name, 0)
+
+
+# ---- shapes and indexing ---------------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_shape_ops_match_torch(data):
+    shape = data.draw(shapes(max_side=2, size_zero=True), label="shape")
+    ndim = len(shape)
+    one = max(ndim, 1)
+    d0, d1 = (data.draw(st.integers(-one, one - 1), label=n) for n in ("dim0", "dim1"))
+    order = tuple(data.draw(st.permutations(range(ndim)), label="order"))
+    squeeze = data.draw(dims_for(ndim), label="squeeze dims")
+    new = data.draw(st.integers(-ndim - 1, ndim), label="unsqueeze dim")
+    start = data.draw(st.integers(-one, one - 1), label="start")
+    (x,) = draw_inputs(data, shape)
+    ops = [
+        (lambda t: t.reshape(-1) if t.numel() else t.reshape(0), "reshape"),
+        (lambda t: t.transpose(d0, d1), "transpose"),
+        (lambda t: t.permute(order), "permute"),
+        (lambda t: t.squeeze(squeeze) if squeeze is not None else t.squeeze(), "squeeze"),
+        (lambda t: t.unsqueeze(new), "unsqueeze"),
+        (lambda t: t.flatten(start), "flatten"),
+        (lambda t: t.expand(2, *t.shape), "expand"),
+    ]
+    if ndim >= 2:
+        ops.append((lambda t: t.mT, "mT"))
+    if ndim == 2:
+        ops.append((lambda t: t.T, "T"))
+    for op, _ in ops:
+        check_against_torch(op, op, x)
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@given(data=st.data())
+def test_cat_and_stack_match_torch(join, data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3, size_zero=True), label="shape")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    parts = draw_inputs(data, shape, shape, shape)
+
+    def run(*xs):
+        return getattr(tensorgrad if isinstance(xs[0], Tensor) else torch, join)(list(xs), dim)
+
+    check_against_torch(run, run, *parts)
+
+
+@given(data=st.data())
+def test_indexing_matches_torch(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3, size_zero=True), label="shape")
+    (x,) = draw_inputs(data, shape)
+    size = shape[0]
+    rows = data.draw(hnp.arrays(np.int64, st.integers(0, 4), elements=st.integers(-size, size - 1))
+                     if size else st.just(np.zeros(0, np.int64)), label="rows")
+    mask = data.draw(hnp.arrays(np.bool_, shape[:1]), label="mask")
+    step = data.draw(st.sampled_from([1, 2]), label="step")
+    for index in ((rows,), (mask,), (slice(None, None, step), Ellipsis), (Ellipsis, None)):
+        check_against_torch(lambda t, i=index: t[tuple(torch.from_numpy(p) if
+                                                      isinstance(p, np.ndarray) and
+                                                      not isinstance(t, Tensor) else p
+                                                      for p in i)],
+                            lambda t, i=index: t[tuple(torch.from_numpy(p) if
+                                                      isinstance(p, np.ndarray) else p
+                                                      for p in i)], x)
+
+
+@given(data=st.data())
+def test_masked_fill_matches_torch(data):
+    shape = data.draw(shapes(size_zero=True), label="shape")
+    mask = data.draw(hnp.arrays(np.bool_, shape), label="mask")
+    value = data.draw(st.sampled_from([0.0, -1.5, -np.inf]), label="value")
+    (x,) = draw_inputs(data, shape)
+    check_against_torch(lambda t: t.masked_fill(Tensor(mask), value),
+                        lambda t: t.masked_fill(torch.from_numpy(mask), value), x)
+
+
+# ---- functional ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(data=st.data())
+def test_softmax_and_log_softmax_match_torch(name, data):
+    shape = data.draw(shapes(max_dims=3, size_zero=True), label="shape")
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1), label="dim")
+    (x,) = draw_inputs(data, shape)
+    check_against_torch(lambda t: getattr(F, name)(t, dim=dim),
+                        lambda t: getattr(TF, name)(t, dim=dim), x,
+                        upstream=data.draw(upstream_layouts))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(data=st.data())
+def test_cross_entropy_matches_torch(reduction, data):
+    rows = data.draw(st.one_of(st.just(()), st.tuples(st.integers(1, 4))), label="rows")
+    classes = data.draw(st.integers(1, 4), label="classes")
+    (logits,) = draw_inputs(data, (*rows, classes))
+    targets = data.draw(hnp.arrays(np.int64, rows, elements=st.integers(0, classes - 1)))
+    ignore_index = data.draw(st.sampled_from([-100, 0, classes - 1]), label="ignore_index")
+    if reduction == "mean" and (targets == ignore_index).all():
+        ignore_index = -100  # a mean over no targets is NaN: that case has a test of its own
+    check_against_torch(
+        lambda t: F.cross_entropy(t, targets, reduction=reduction, ignore_index=ignore_index),
+        lambda t: TF.cross_entropy(t, torch.from_numpy(targets), reduction=reduction,
+                                   ignore_index=ignore_index), logits)
+
+
+@given(data=st.data())
+def test_linear_matches_torch(data):
+    leading = data.draw(shapes(max_dims=2, size_zero=True), label="leading")
+    n_in, n_out = (data.draw(st.integers(1, 3), label=n) for n in ("in", "out"))
+    bias_shape = data.draw(st.sampled_from([None, (n_out,), (), (1,)]), label="bias")  # broadcast
+    x, w, b = draw_inputs(data, (*leading, n_in), (n_out, n_in), bias_shape or ())
+    if bias_shape is None:
+        check_against_torch(F.linear, TF.linear, x, w)
+    else:
+        check_against_torch(F.linear, TF.linear, x, w, b)
+
+
+@given(data=st.data())
+def test_rms_norm_matches_torch(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3), label="shape")
+    count = data.draw(st.integers(1, len(shape)), label="normalized dims")
+    eps = data.draw(st.sampled_from([None, 1e-5]), label="eps")
+    x, w = draw_inputs(data, shape, shape[-count:], domain=SMALL)
+    normalized = tuple(shape[-count:])
+    check_against_torch(lambda t, u: F.rms_norm(t, normalized, u, eps=eps),
+                        lambda t, u: TF.rms_norm(t, normalized, u, eps=eps), x, w)
+    check_against_torch(lambda t: F.rms_norm(t, normalized, eps=eps),
+                        lambda t: TF.rms_norm(t, normalized, eps=eps), x)
+
+
+@pytest.mark.parametrize("masking", ["none", "causal", "bool", "float"])
+@given(data=st.data())
+def test_scaled_dot_product_attention_matches_torch(masking, data):
+    batch = data.draw(shapes(max_dims=2, max_side=2), label="batch")
+    L, S, E, Ev = (data.draw(st.integers(1, 3), label=n) for n in ("L", "S", "E", "Ev"))
+    q, k, v = draw_inputs(data, (*batch, L, E), (*batch, S, E), (*batch, S, Ev), domain=SMALL)
+    scale = data.draw(st.sampled_from([None, 0.7]), label="scale")
+    mask = None
+    if masking in ("bool", "float"):  # rows that may attend nowhere included
+        mask = data.draw(hnp.arrays(np.bool_, (L, S)), label="mask")
+        if masking == "float":
+            mask = np.where(mask, data.draw(st.sampled_from([0.0, 0.5])), -np.inf).astype(q.dtype)
+
+    def run(engine):
+        def attend(qt, kt, vt):
+            m = mask if mask is None or engine is F else torch.from_numpy(mask)
+            return engine.scaled_dot_product_attention(qt, kt, vt, attn_mask=m,
+                                                       is_causal=masking == "causal",
+                                                       scale=scale)
+        return attend
+
+    check_against_torch(run(F), run(TF), q, k, v, upstream=data.draw(upstream_layouts))
+
+
+@given(data=st.data())
+def test_multi_head_attention_matches_torch_heads(data):
+    batch = data.draw(shapes(max_dims=1, max_side=2), label="batch")
+    length, heads, head_dim = (data.draw(st.integers(1, 3), label=n) for n in ("L", "h", "d"))
+    is_causal = data.draw(st.booleans(), label="is_causal")
+    width = heads * head_dim
+    (qkv,) = draw_inputs(data, (*batch, length, 3 * width), domain=SMALL)
+
+    def theirs(t):
+        q, k, v = (part.unflatten(-1, (heads, head_dim)).transpose(-2, -3)
+                   for part in t.split(width, dim=-1))
+        out = TF.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
+        return out.transpose(-2, -3).flatten(-2)
+
+    check_against_torch(lambda t: F.multi_head_attention(t, heads, is_causal), theirs, qkv)
+
+
+# ---- dtypes ----------------------------------------------------------------------------------
+
+OPERANDS = {  # one of each kind PyTorch's promotion tells apart (no zeros: they divide)
+    **{f"{dt} tensor": np.array([1, 3], dtype=dt) for dt in ("bool", "int64", "float32",
+                                                              "float64")},
+    **{f"0-d {dt} tensor": np.array(1, dtype=dt) for dt in ("bool", "int64", "float32",
+                                                            "float64")},
+    "int32 tensor": np.array([1, 2], np.int32),
+    "bool": True,
+    "int": 2,
+    "float": 2.5,
+}
+
+
+PAIRS = [(left, right) for left in OPERANDS for right in OPERANDS  # a tensor in each
+         if isinstance(OPERANDS[left], np.ndarray) or isinstance(OPERANDS[right], np.ndarray)]
+
+
+@pytest.mark.parametrize("op", ["+", "*", "/"])
+@pytest.mark.parametrize("left, right", PAIRS)
+def test_dtype_promotion_matches_torch(left, right, op):
+    a, b = OPERANDS[left], OPERANDS[right]
+    compute = {"+": lambda x, y: x + y, "*": lambda x, y: x * y, "/": lambda x, y: x / y}[op]
+
+    def ours(x):
+        return Tensor(x) if isinstance(x, np.ndarray) else x
+
+    def theirs(x):
+        return torch.from_numpy(x) if isinstance(x, np.ndarray) else x
+
+    expected = compute(theirs(a), theirs(b))
+    got = compute(ours(a), ours(b))
+    assert_same(got.data, expected, f"{left} {op} {right}", 1e-7)
+
+
+def test_numpy_scalars_and_0d_operands_keep_float32():
+    x32 = Tensor(np.ones(2, np.float32))
+    for other in (Tensor(2.0), np.array(2.0), np.float64(2.0), np.int64(3), np.array([1, 2]),
+                  Tensor(np.float64(2.5))):
+        assert (x32 * other).dtype == np.float32
+        assert (other * x32).dtype == np.float32
+    assert (x32 ** np.float64(2)).dtype == np.float32
+    assert Tensor(np.float32(1.5)).dtype == np.float32
+
+
+# ---- edge cases named in issue 15 --------------------------------------------------------------
+
+
+def test_pow_zero_at_zero_has_gradient_zero_as_torch():
+    values = np.array([0.0, 2.0, -1.0])
+    for exponent in (0, 0.0):
+        check_against_torch(lambda t, e=exponent: t**e, lambda t, e=exponent: t**e, values)
+    check_against_torch(lambda t, e: t**e, lambda t, e: t**e, values, np.zeros(3))
+
+
+@pytest.mark.parametrize("kind", ["bool", "float"])
+def test_a_fully_masked_attention_row_gives_zeros_and_zero_gradients_as_torch(kind):
+    rng = np.random.default_rng(5)
+    q, k, v = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 2))
+    allowed = np.array([[True, False, True], [False, False, False], [False, True, False]])
+    mask = allowed if kind == "bool" else np.where(allowed, 0.0, -np.inf)
+
+    def run(engine, m):
+        return lambda *t: engine.scaled_dot_product_attention(*t, attn_mask=m)
+
+    out = check_against_torch(run(F, mask), run(TF, torch.from_numpy(mask)), q, k, v)
+    assert not out.data[:, 1].any()
+
+
+def test_cross_entropy_of_transposed_and_fortran_logits_matches_torch():
+    """Issue 15's wrong gradient: logits that are not C-ordered."""
+    x = Tensor(np.zeros((3, 2)), requires_grad=True)
+    F.cross_entropy(x.T, np.array([0, 1]), reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.T, [[-2 / 3, 1 / 3, 1 / 3], [1 / 3, -2 / 3, 1 / 3]])
+    logits = np.asfortranarray(np.arange(12.0).reshape(4, 3) / 5)
+    targets = np.array([2, 0, 1, 1])
+    check_against_torch(lambda t: F.cross_entropy(t, targets),
+                        lambda t: TF.cross_entropy(t, torch.from_numpy(targets)),
+                        LaidOut(logits, as_laid_out(logits).layout, logits))
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient_as_torch():
+    targets = np.array([-100, -100])
+    check_against_torch(lambda t: F.cross_entropy(t, targets) * 1.0,
+                        lambda t: TF.cross_entropy(t, torch.from_numpy(targets)) * 1.0,
+                        np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reductions_of_a_0d_tensor_along_dim_0_and_minus_1_match_torch(name, dim, keepdim):
+    check_against_torch(lambda t: getattr(t, name)(dim, keepdim),
+                        lambda t: getattr(t, name)(dim, keepdim), np.array(1.5))
+    check_against_torch(lambda t: t.max(dim).values, lambda t: t.max(dim).values, np.array(1.5))
+    check_against_torch(lambda t: F.softmax(t, dim), lambda t: TF.softmax(t, dim), np.array(1.5))
+
+
+def test_ties_in_max_and_amax_share_the_gradient_as_torch():
+    values = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    check_against_torch(Tensor.max, torch.max, values)
+    check_against_torch(lambda t: t.amax(1), lambda t: t.amax(1), values)
+    check_against_torch(lambda t: t.amin(dim=(0, 1)), lambda t: t.amin(dim=(0, 1)), values)
+    check_against_torch(lambda t, u: t.max(u), lambda t, u: torch.max(t, u), values,
+                        np.full((2, 3), 2.0))
+
+
+def test_squeeze_of_dims_that_are_not_one_matches_torch():
+    values = np.zeros((2, 1, 3))
+    for dims in (0, 2, (0, 1), (0, 2), -2):
+        check_against_torch(lambda t, d=dims: t.squeeze(d), lambda t, d=dims: t.squeeze(d),
+                            values)
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 0), -1), ((0, 3), -1), ((0, 3), 0), ((2, 0, 3), 1)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_size_0_dimensions_matches_torch(name, shape, dim):
+    check_against_torch(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim),
+                        np.zeros(shape))
+
+
+@pytest.mark.parametrize("name", ["amax", "amin", "max", "argmax", "argmin"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reductions_along_a_full_dim_of_an_empty_tensor_match_torch(name, keepdim):
+    def reduce(t):
+        out = getattr(t, name)(1, keepdim)
+        return out.values if name == "max" else out
+
+    check_against_torch(reduce, reduce, np.zeros((0, 3)))
+    for engine_input in (Tensor(np.zeros((0, 3))), torch.zeros(0, 3)):  # along the empty dim
+        with pytest.raises((RuntimeError, IndexError)):
+            getattr(engine_input, name)(0, keepdim)
