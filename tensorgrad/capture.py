@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _get_ident, is_grad_enabled
-from .tensor import Context, Tensor, _accumulate, _propagate, _seed, _tapes
+from .tensor import Context, Tensor, _accumulate, _conformed, _seed, _tapes
 
 
 class CaptureError(RuntimeError):
@@ -184,8 +184,11 @@ class _Replay:
                                        if isinstance(a, Tensor) or any(i == s[0] for s in slots)])
                     for (ctx, out), slots in zip(recording.ops, recording.slots)]
         self.loss = recording.loss
-        reached = _graph(self.loss)
-        self.order = sorted(reached, key=lambda ctx: -ctx._sequence)  # backward()'s order
+        order = sorted(_graph(self.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
+        # each op in that order, and the positions of its arguments that take a gradient
+        self.routes = [(ctx, [i for i, a in enumerate(ctx.inputs)
+                              if isinstance(a, Tensor) and a.requires_grad])
+                       for ctx in order]
 
     def run(self, inputs: Sequence[Any]) -> Tensor:
         for ctx, out, slots, tensors in self.ops:
@@ -202,11 +205,38 @@ class _Replay:
             out.data = data if type(data) is np.ndarray else np.asarray(data)
         seed = _seed(self.loss, None)
         try:
-            _accumulate(_propagate(self.loss, seed, self.order), seed)
+            _accumulate(self._propagate(seed), seed)
         finally:
             loss = self.loss.detach()
             _release((ctx, out) for ctx, out, _, _ in self.ops)
         return loss
+
+
+    def _propagate(self, seed: np.ndarray) -> dict[Tensor, np.ndarray]:
+        """``tensor._propagate`` on the recorded routes: the same gradients, summed in the same
+        order, without finding again where each goes (nor checking shapes that a recording
+        has fixed)."""
+        pending = {self.loss.grad_fn: seed}
+        leaves = {}
+        for ctx, routes in self.routes:
+            grads = ctx.function.backward(ctx, pending.pop(ctx))
+            if type(grads) is not tuple:
+                grads = tuple(grads) if isinstance(grads, list) else (grads,)
+            for position in routes:
+                g = grads[position]
+                if g is None:
+                    continue
+                a = ctx.inputs[position]  # an input may be a new tensor each run
+                if type(g) is not np.ndarray or g.dtype is not a.data.dtype:
+                    g = _conformed(g, a, ctx)
+                parent = a.grad_fn
+                if parent is None:
+                    held = leaves.get(a)
+                    leaves[a] = g if held is None else held + g
+                else:
+                    held = pending.get(parent)
+                    pending[parent] = g if held is None else held + g
+        return leaves
 
 
 def _release(ops: Iterable[tuple[Context, Tensor]]) -> None:

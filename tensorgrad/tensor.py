@@ -138,30 +138,20 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return gradient.astype(root.data.dtype, copy=False)
 
 
-def _propagate(root: Tensor, gradient: np.ndarray, order: list[Context] | None = None
-               ) -> dict[Tensor, np.ndarray]:
+def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     """Run every recorded backward once, newest op first; return the leaves' summed gradients.
 
     An op's gradient is complete when it is popped: every op that used its result is newer
     and was visited already. Until then its incoming gradients are summed in ``pending``.
-    ``order``, if given, is the ops to visit in this order (a replay's, see ``capture``).
     """
     leaves: dict[Tensor, np.ndarray] = {}
     if root.grad_fn is None:
         leaves[root] = gradient
         return leaves
     pending = {root.grad_fn: gradient}
-    queue = [(-root.grad_fn._sequence, root.grad_fn)] if order is None else None
-    visits = iter(order) if order is not None else None
-    while True:
-        if queue is not None:
-            if not queue:
-                break
-            fn = heapq.heappop(queue)[1]
-        else:
-            fn = next(visits, None)
-            if fn is None:
-                break
+    queue = [(-root.grad_fn._sequence, root.grad_fn)]
+    while queue:
+        fn = heapq.heappop(queue)[1]
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
@@ -182,8 +172,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, order: list[Context] | None =
                 held = pending.get(parent)
                 if held is None:
                     pending[parent] = g
-                    if queue is not None:
-                        heapq.heappush(queue, (-parent._sequence, parent))
+                    heapq.heappush(queue, (-parent._sequence, parent))
                 else:
                     pending[parent] = held + g
     return leaves
