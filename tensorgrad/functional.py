@@ -306,13 +306,16 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
 # ---- attention ----------------------------------------------------------------------------------
 
 
-def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, mask: Any,
-                       is_causal: bool) -> np.ndarray:
-    """softmax(q @ k^T * scale (+ the mask's bias)) over the keys."""
-    scores = q @ k.swapaxes(-1, -2)
-    scores *= scale
+def _attention_weights(scaled_q: np.ndarray, k: np.ndarray, mask: Any, is_causal: bool
+                       ) -> np.ndarray:
+    """softmax(q * scale @ k^T (+ the mask's bias)) over the keys, from ``scaled_q``.
+
+    (Scaling q, not the scores: fewer numbers, and the same results when the scale is a
+    power of two, as 1/sqrt(head_dim) is for head_dim 4, 16, 64, ...)
+    """
+    scores = scaled_q @ k.swapaxes(-1, -2)
     if is_causal:
-        scores += _causal_bias(q.shape[-2], k.shape[-2])
+        scores += _causal_bias(scaled_q.shape[-2], k.shape[-2])
     elif mask is not None:
         scores = np.where(mask, scores, -np.inf) if mask.dtype == np.bool_ else scores + mask
         nowhere = np.isneginf(_max(scores, axis=-1, keepdims=True))
@@ -323,10 +326,10 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, scale: float, mask: Any,
     return _softmax(scores, out=scores)  # in place: the scores are ours
 
 
-def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarray,
+def _attention_backward(g: np.ndarray, p: np.ndarray, scaled_q: np.ndarray, k: np.ndarray,
                         v: np.ndarray, scale: float, out: tuple = (None, None, None)
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of q, k and v for the result p @ v, p = softmax(q @ k^T * scale).
+    """Gradients of q, k and v for the result p @ v, p = softmax(q * scale @ k^T).
 
     ``out`` may give three arrays for them to be written into.
     """
@@ -334,9 +337,8 @@ def _attention_backward(g: np.ndarray, p: np.ndarray, q: np.ndarray, k: np.ndarr
     grad_scores = g @ v.swapaxes(-1, -2)  # d(p) first, then through the softmax:
     grad_scores -= _row_sums(grad_scores * p)
     grad_scores *= p
-    grad_scores *= scale
-    grad_q = np.matmul(grad_scores, k, out=out[0])
-    grad_k = np.matmul(grad_scores.swapaxes(-1, -2), q, out=out[1])
+    grad_q = np.matmul(grad_scores, k * scale, out=out[0])
+    grad_k = np.matmul(grad_scores.swapaxes(-1, -2), scaled_q, out=out[1])
     return grad_q, grad_k, grad_v
 
 
@@ -351,8 +353,9 @@ def _causal_bias(queries: int, keys: int) -> np.ndarray:
 class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, is_causal, scale):
-        p = _attention_weights(q, k, scale, mask, is_causal)
-        ctx.saved_tensors = p, q, k, v
+        scaled_q = q * scale
+        p = _attention_weights(scaled_q, k, mask, is_causal)
+        ctx.saved_tensors = p, scaled_q, k, v
         return p @ v
 
     @staticmethod
@@ -410,7 +413,8 @@ class MultiHeadAttention(Function):
         to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
         q, k, v = packed.transpose(to_heads)
         scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
-        p = _attention_weights(q, k, scale, None, is_causal)
+        q = q * scale
+        p = _attention_weights(q, k, None, is_causal)
         ctx.saved_tensors = p, q, k, v, scale, packed.shape, to_heads
         return (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
 

@@ -9,6 +9,8 @@ import numpy as np
 
 from .tensor import Tensor
 
+_CHUNK = 1 << 14  # elements updated at a time: the update's dozen passes over them stay in cache
+
 
 class _Flat:
     """Parameters of one dtype with their values end to end in one buffer, moments beside it.
@@ -29,6 +31,8 @@ class _Flat:
         self.v = np.zeros_like(self.values)  # second moments
         self.grad = np.empty_like(self.values)  # scratch: the gradients, gathered
         self.scratch = np.empty_like(self.values)
+        size = self.values.size
+        self.chunks = [slice(start, start + _CHUNK) for start in range(0, size, _CHUNK)]
 
     def follow_replaced_data(self) -> None:
         """Take in the values of any ``p.data`` that was replaced since the last step."""
@@ -97,7 +101,12 @@ class Adam:
             if all(present):
                 np.concatenate([p.grad.ravel() for p in group.params], out=group.grad,
                                casting="same_kind")
-                self._update(group.values, group.m, group.v, group.grad, group.scratch)
+                if len(group.chunks) == 1:
+                    self._update(group.values, group.m, group.v, group.grad, group.scratch)
+                else:
+                    for part in group.chunks:
+                        self._update(group.values[part], group.m[part], group.v[part],
+                                     group.grad[part], group.scratch[part])
             elif any(present):  # as in PyTorch, a parameter without a gradient is left alone
                 index = np.concatenate([np.arange(s.start, s.stop) for s, ok in
                                         zip(group.slices, present) if ok])

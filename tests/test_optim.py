@@ -204,3 +204,20 @@ def test_adam_lr_property_and_param_groups_are_one_setting():
     assert opt.param_groups[0]["lr"] == 0.2
     opt.param_groups[0]["lr"] = 0.3
     assert opt.lr == 0.3
+
+
+def test_a_model_larger_than_one_update_chunk_matches_plain_python():
+    """Large models are updated in cache-sized chunks: every element, once, as a small one."""
+    rng = np.random.default_rng(11)
+    sizes = [(150, 130), (7,), (20000,)]  # together more than two chunks, cut mid-tensor
+    params = [Tensor(rng.normal(size=shape), requires_grad=True) for shape in sizes]
+    reference = PlainAdam([p.data.ravel().tolist() for p in params])
+    opt = optim.Adam(params, lr=0.01)
+    for _ in range(3):
+        grads = [rng.normal(size=p.shape) for p in params]
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        reference.step([g.ravel().tolist() for g in grads], 0.01)
+    for p, expected in zip(params, reference.params):
+        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
