@@ -27,6 +27,8 @@ import numpy as np
 from .grad_mode import _get_ident, is_grad_enabled
 from .tensor import Context, Tensor, _accumulate, _conformed, _seed, _tapes
 
+_KEEP_BYTES = 1 << 20  # a replay whose results take more than this releases them after a run
+
 
 class CaptureError(RuntimeError):
     """A function whose graph cannot be replayed: it depends on its inputs outside tensor ops."""
@@ -72,7 +74,7 @@ def _signature(inputs: Sequence[Any]) -> Hashable:
     for x in inputs:
         if isinstance(x, (Tensor, np.ndarray)):
             data = x.data if isinstance(x, Tensor) else x
-            key.append((type(x), data.shape, data.dtype.str))
+            key.append((type(x), data.shape, data.dtype))
         else:
             try:
                 hash(x)
@@ -104,6 +106,7 @@ class _Recording:
         self.loss, self.result = loss, loss.detach()
         self.made = {id(out): i for i, (_, out) in enumerate(self.ops)}
         self.slots = self._input_slots()
+        self.nbytes = sum(out.data.nbytes for _, out in self.ops)  # the results alone
         _release(self.ops)
 
     def _input_slots(self) -> list[list[tuple[int, int, bool]]]:
@@ -179,57 +182,68 @@ class _Replay:
     """A recording, rerun on new inputs: the forwards in order, then the backwards."""
 
     def __init__(self, recording: _Recording):
-        # each op, its result, its input slots and the positions of its tensor arguments
-        self.ops = [(ctx, out, slots, [i for i, a in enumerate(ctx.inputs)
-                                       if isinstance(a, Tensor) or any(i == s[0] for s in slots)])
-                    for (ctx, out), slots in zip(recording.ops, recording.slots)]
         self.loss = recording.loss
+        self.ops = []  # each op's forward, context, result, arguments, tensors and input slots
+        edges = {}  # each op's arguments that take a gradient: (position, tensor, its op)
+        for (ctx, out), slots in zip(recording.ops, recording.slots):
+            given = {position for position, _, _ in slots}  # new each run: found in run()
+            tensors = [(i, a) for i, a in enumerate(ctx.inputs)
+                       if isinstance(a, Tensor) and i not in given]
+            # the arguments that stay (constants), with None where tensors' arrays go
+            arguments = [None if isinstance(a, Tensor) or i in given else a
+                         for i, a in enumerate(ctx.inputs)]
+            self.ops.append((ctx.function.forward, ctx, out, arguments, tensors, slots))
+            edges[ctx] = [(i, None, None) if i in given else (i, a, a.grad_fn)
+                          for i, a in enumerate(ctx.inputs)
+                          if isinstance(a, Tensor) and a.requires_grad]
         order = sorted(_graph(self.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
-        # each op in that order, and the positions of its arguments that take a gradient
-        self.routes = [(ctx, [i for i, a in enumerate(ctx.inputs)
-                              if isinstance(a, Tensor) and a.requires_grad])
-                       for ctx in order]
+        self.routes = [(ctx, ctx.function.backward, edges[ctx]) for ctx in order]
+        # A small graph keeps its arrays until its next run; a large one lets go of them
+        # after each run, so that many recorded shapes cannot hold many steps' memory.
+        self.release = recording.nbytes > _KEEP_BYTES
 
     def run(self, inputs: Sequence[Any]) -> Tensor:
-        for ctx, out, slots, tensors in self.ops:
+        for forward, ctx, out, arguments, tensors, slots in self.ops:
+            args = arguments.copy()
+            for position, a in tensors:
+                args[position] = a.data
             if slots:
-                args = list(ctx.inputs)
+                given = list(ctx.inputs)
                 for position, k, array in slots:
-                    args[position] = inputs[k].data if array else inputs[k]
-                ctx.inputs = tuple(args)
-            args = list(ctx.inputs)
-            for i in tensors:
-                if isinstance(args[i], Tensor):
-                    args[i] = args[i].data
-            data = ctx.function.forward(ctx, *args)
+                    x = inputs[k].data if array else inputs[k]
+                    given[position] = x
+                    args[position] = x.data if isinstance(x, Tensor) else x
+                ctx.inputs = tuple(given)
+            data = forward(ctx, *args)
             out.data = data if type(data) is np.ndarray else np.asarray(data)
         seed = _seed(self.loss, None)
         try:
             _accumulate(self._propagate(seed), seed)
         finally:
             loss = self.loss.detach()
-            _release((ctx, out) for ctx, out, _, _ in self.ops)
+            if self.release:
+                _release((ctx, out) for _, ctx, out, _, _, _ in self.ops)
         return loss
 
-
     def _propagate(self, seed: np.ndarray) -> dict[Tensor, np.ndarray]:
-        """``tensor._propagate`` on the recorded routes: the same gradients, summed in the same
-        order, without finding again where each goes (nor checking shapes that a recording
-        has fixed)."""
+        """``tensor._propagate`` along the recorded edges: the same gradients, summed in the
+        same order, without finding again where each goes (nor checking shapes that the
+        recording fixed)."""
         pending = {self.loss.grad_fn: seed}
         leaves = {}
-        for ctx, routes in self.routes:
-            grads = ctx.function.backward(ctx, pending.pop(ctx))
+        for ctx, backward, edges in self.routes:
+            grads = backward(ctx, pending.pop(ctx))
             if type(grads) is not tuple:
                 grads = tuple(grads) if isinstance(grads, list) else (grads,)
-            for position in routes:
+            for position, a, parent in edges:
                 g = grads[position]
                 if g is None:
                     continue
-                a = ctx.inputs[position]  # an input may be a new tensor each run
+                if a is None:  # an input of the step: a new tensor each run
+                    a = ctx.inputs[position]
+                    parent = a.grad_fn
                 if type(g) is not np.ndarray or g.dtype is not a.data.dtype:
                     g = _conformed(g, a, ctx)
-                parent = a.grad_fn
                 if parent is None:
                     held = leaves.get(a)
                     leaves[a] = g if held is None else held + g

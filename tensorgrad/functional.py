@@ -290,17 +290,22 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     ``weight`` (of that shape) if given. ``eps`` defaults to the dtype's machine epsilon,
     as in PyTorch."""
     shape = input.data.shape
-    dims = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not dims or shape[len(shape) - len(dims):] != dims:
-        raise ValueError(f"rms_norm: normalized_shape {normalized_shape} does not end the "
-                         f"shape {shape}")
-    if weight is not None and weight.data.shape != dims:
-        raise ValueError(f"rms_norm: a weight of shape {weight.data.shape} for "
-                         f"normalized_shape {dims}")
+    if type(normalized_shape) is int and weight is None and shape[-1:] == (normalized_shape,):
+        count = normalized_shape  # the common case, checked in one comparison
+    else:
+        dims = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        if not dims or shape[len(shape) - len(dims):] != dims:
+            raise ValueError(f"rms_norm: normalized_shape {normalized_shape} does not end the "
+                             f"shape {shape}")
+        if weight is not None and weight.data.shape != dims:
+            raise ValueError(f"rms_norm: a weight of shape {weight.data.shape} for "
+                             f"normalized_shape {dims}")
+        count = math.prod(dims)
     eps = np.finfo(input.data.dtype).eps if eps is None else eps
     if weight is None:
-        return RMSNorm.apply(input, math.prod(dims), eps)
-    return RMSNorm.apply(input, math.prod(dims), eps, weight)
+        return RMSNorm.apply(input, count, eps)
+    return RMSNorm.apply(input, count, eps, weight)
 
 
 # ---- attention ----------------------------------------------------------------------------------

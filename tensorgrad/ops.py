@@ -119,9 +119,10 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = _operands(a, b)
+        if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
+            a, b = _operands(a, b)
         ctx.shapes = a.shape, b.shape
-        return _broadcasting(np.add, a, b, "+")
+        return a + b if a.shape == b.shape else _broadcasting(np.add, a, b, "+")
 
     @staticmethod
     def backward(ctx, grad):
@@ -780,7 +781,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def plain_index(index: Any) -> Any:
     """An index NumPy takes: tensors and lists inside it become integer or boolean arrays."""
-    if isinstance(index, (int, slice)) or index is None or index is Ellipsis:
+    if isinstance(index, (int, slice)) or index is None or index is Ellipsis or (
+            type(index) is np.ndarray and index.dtype.kind in "biu"):
         return index
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
@@ -795,6 +797,10 @@ def plain_index(index: Any) -> Any:
 
 def _is_basic(index: Any) -> bool:
     """Ints, slices, None and ``...`` only: the result is a view, every element picked once."""
+    if isinstance(index, (int, slice)):
+        return True
+    if isinstance(index, np.ndarray):
+        return False
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
                for p in parts)
