@@ -1,4 +1,4 @@
-"""``tensorgrad.to_dot``: one DOT node per tensor or Value, one edge per input; Graphviz reads it."""
+"""``tensorgrad.to_dot``: a DOT node per tensor or Value, an edge per input; Graphviz reads it."""
 
 from __future__ import annotations
 
