@@ -263,7 +263,7 @@ def _line_up(trace: scalar_regions.Trace, ops: list[_TensorOp], parts: dict[str,
             boundary = calls[i].start
             for call in group:
                 add(k, call.results, call.end - boundary)
-                boundary = call.end
+                boundary = call.resumed  # the tracer's own time counts for no op
             i += len(group)
         if pending is not None or i != len(calls):
             raise MisalignedSteps(f"position {p}: the scalar step does more than the tensor "

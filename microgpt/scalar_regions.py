@@ -42,10 +42,15 @@ class Call:
 
     function: str
     weight: str | None  # linear's weight matrix, by parameter name
-    arguments: list[Value]
+    args: tuple
     results: list[Value]
     start: float
     end: float
+    resumed: float  # when the caller's code went on, after the tracer's own bookkeeping
+
+    @property
+    def arguments(self) -> list[Value]:
+        return values_in(self.args)
 
 
 @dataclass
@@ -105,8 +110,10 @@ def _wrapped(params: dict[str, list[list[Value]]], positions: list[Position]) ->
                 depth -= 1
             end = time.perf_counter()
             weight = weight_names.get(id(args[1])) if name == "linear" else None
-            positions[-1].calls.append(Call(name, weight, values_in(args), values_in(results),
-                                            start, end))
+            # The KV cache grows after this call: keep the lists as they are now.
+            kept = tuple(list(a) if isinstance(a, list) else a for a in args)
+            positions[-1].calls.append(Call(name, weight, kept, results, start, end, 0.0))
+            positions[-1].calls[-1].resumed = time.perf_counter()
             return results
 
         return call
