@@ -378,8 +378,10 @@ def _measure(state: dict[str, np.ndarray], config: GPTConfig, tokens: list[int],
                for key, rows in samples.items()}
     rows = [OpRow("parameters", "", len(leaves), scalar.parameters)]
     for k, op in enumerate(described):
+        own = op.function not in NO_SCALAR_NODES  # else the scalar step's time is elsewhere
         rows.append(OpRow(op.function, op.weight or "", 1, scalar.nodes[k],
-                          *(medians[key][k] for key in COLUMNS)))
+                          *(medians[key][k] if own or key.startswith("tensor") else None
+                            for key in COLUMNS)))
     rows.append(OpRow("backward()", "bookkeeping", None, None,
                       tensor_backward=statistics.median(bookkeeping["tensor"]),
                       scalar_backward=statistics.median(bookkeeping["scalar"])))
