@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,7 +90,7 @@ def _values(loss: Value) -> list[Value]:
 
 
 def rms_norm_graphs() -> tuple[str, str]:
-    """docs/rms_norm_graphs.py's computation on both engines, as DOT."""
+    """The computation of docs/rms_norm_graphs.py (the README's first pictures), as DOT."""
     x, w = [1.0, -2.0, 3.0, 0.5], [0.5, 1.0, -1.0, 2.0]
     xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
     tensor_loss = (F.rms_norm(xt, 4, eps=1e-5) * wt).sum()
@@ -145,3 +147,13 @@ def test_graphviz_reads_both_engines_graphs():
                                timeout=60)
         assert drawn.returncode == 0, drawn.stderr
         assert drawn.stdout.lstrip().startswith(b"<?xml") and b"<svg" in drawn.stdout
+
+
+@needs_dot
+def test_the_readmes_first_pictures_are_drawn_by_their_script(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "docs" / "rms_norm_graphs.py"
+    result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    for engine in ("tensor", "scalar"):
+        assert b"<svg" in (tmp_path / f"rms_norm_{engine}.svg").read_bytes()
