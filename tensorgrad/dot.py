@@ -105,9 +105,7 @@ def _describe(node: Tensor | Value, name: str | None) -> tuple[str, str]:
 def _array(a: np.ndarray) -> str:
     """Few values as they are, many as their shape and dtype."""
     if a.size <= SHOWN_VALUES:
-        shown = np.array2string(np.asarray(a), precision=4, separator=", ",
-                                floatmode="maxprec", suppress_small=False)
-        return shown if a.ndim else f"{shown} ({a.dtype})"
+        return np.array2string(a, precision=4, separator=", ", floatmode="maxprec")
     return f"{tuple(a.shape)} {a.dtype}"
 
 
