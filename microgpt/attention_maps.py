@@ -24,6 +24,8 @@ from .files import problem
 from .model import GPTConfig
 from .plot import PlotError
 
+MAX_MAPS = 64  # layers x heads: beyond, the panels would be too small to read, and slow to draw
+
 
 def attention_weights(params: dict[str, Tensor], config: GPTConfig, tokens: Sequence[int]
                       ) -> list[np.ndarray]:

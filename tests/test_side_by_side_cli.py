@@ -147,6 +147,13 @@ def trained_checkpoint(tmp_path: Path) -> Path:
                            checkpoint.Checkpoint(state, config, Tokenizer("abcd")))
 
 
+def many_heads(tmp_path: Path) -> Path:
+    config = GPTConfig(vocab_size=5, n_embd=4, n_head=4, n_layer=17, block_size=3)
+    state = init_state_dict(config, random.Random(0))
+    return checkpoint.save(tmp_path / "deep.safetensors",
+                           checkpoint.Checkpoint(state, config, Tokenizer("abcd")))
+
+
 def test_attention_weights_are_those_the_model_attends_with():
     config = GPTConfig(vocab_size=5, n_embd=4, n_head=2, n_layer=2, block_size=6)
     params = gpt_tensor.from_state_dict(init_state_dict(config, random.Random(0)))
@@ -236,6 +243,9 @@ BAD_INPUT = {
     "attention onto the checkpoint, named .png": (
         ["sample", "--load", "{file}", "--attention", "{file}"], USAGE, "is the checkpoint",
         lambda tmp: trained_checkpoint(tmp).rename(tmp / "model.png")),
+    "attention of too many heads": (["sample", "--load", "{file}", "--attention",
+                                     "{tmp}/a.png"], USAGE, "this model has 68, more than the 64",
+                                    many_heads),
     "attention into a missing directory": (["sample", "--load", "{file}", "--attention",
                                             "{tmp}/no/a.png"], RUNTIME, "no directory",
                                            trained_checkpoint),

@@ -33,6 +33,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"--prefix {args.prefix!r} is {len(prefix)} characters; this model's "
                          f"names are at most {block_size} long, so at most {block_size - 1} "
                          "leave room to continue it")
+    maps = saved.config.n_layer * saved.config.n_head
+    if maps_path is not None and maps > attention_maps.MAX_MAPS:
+        raise UsageError(f"--attention draws a map per layer and head: this model has {maps}, "
+                         f"more than the {attention_maps.MAX_MAPS} one picture can show")
     params = gpt_tensor.from_state_dict(cast(saved.state, saved.dtype))  # as it was trained
     rng = random.Random(args.seed)
     drawn = []
