@@ -44,27 +44,22 @@ def to_dot(root: Tensor | Value, names: Mapping[str, Any] | None = None,
     if not isinstance(root, (Tensor, Value)):
         raise TypeError(f"to_dot draws the graph of a Tensor or a Value, not {type(root).__name__}")
     labels = dict(_named_leaves(names or {}))
-    nodes, edges = [], []
-    ids: dict[int, str] = {}
-    stack = [root]
-    ids[id(root)] = "n0"
-    while stack:
-        node = stack.pop()
+    order, numbers, edges = [root], {id(root): 0}, []
+    for node in order:  # the list grows as nodes are found: a breadth-first walk
         for child, edge_label in _inputs(node, local_grads):
-            if id(child) not in ids:
-                ids[id(child)] = f"n{len(ids)}"
-                stack.append(child)
-            edges.append((ids[id(child)], ids[id(node)], edge_label))
-        nodes.append((ids[id(node)], node))
+            if id(child) not in numbers:
+                numbers[id(child)] = len(order)
+                order.append(child)
+            edges.append((numbers[id(child)], numbers[id(node)], edge_label))
     lines = ["digraph tensorgrad {", "  rankdir=LR;",
              '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=8, color="#555555"];']
-    for name, node in sorted(nodes, key=lambda item: int(item[0][1:])):
+    for number, node in enumerate(order):
         label, style = _describe(node, labels.get(id(node)))
-        lines.append(f'  {name} [label="{_escape(label)}"{", " + style if style else ""}];')
+        lines.append(f'  n{number} [label="{_escape(label)}"{", " + style if style else ""}];')
     for child, parent, edge_label in edges:
         extra = f' [label="{_escape(edge_label)}"]' if edge_label else ""
-        lines.append(f"  {child} -> {parent}{extra};")
+        lines.append(f"  n{child} -> n{parent}{extra};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
