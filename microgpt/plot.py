@@ -21,19 +21,20 @@ class PlotError(Exception):
     """A plot that cannot be made or written; the message is one self-contained line."""
 
 
-def check(path: str | Path) -> Path:
-    """Fail now, before any training, if the plot surely cannot be drawn or written."""
+def check(path: str | Path, option: str = "--plot") -> Path:
+    """Fail now, before any work, if the picture ``option`` asks for surely cannot be drawn
+    or written."""
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise PlotError(f"--plot writes a PNG image: give a path ending in .png, not {path}")
+        raise PlotError(f"{option} writes a PNG image: give a path ending in .png, not {path}")
     try:
         write_target(path)
     except OSError as exc:
-        raise PlotError(f"cannot write the plot to {path}: {problem(exc)}") from exc
+        raise PlotError(f"cannot write {option} {path}: {problem(exc)}") from exc
     try:
         import matplotlib  # noqa: F401  (only checking that it is there)
     except ImportError as exc:
-        raise PlotError(f"--plot needs matplotlib, which is not installed ({INSTALL_HINT})"
+        raise PlotError(f"{option} needs matplotlib, which is not installed ({INSTALL_HINT})"
                         ) from exc
     return path
 

@@ -3,7 +3,8 @@ semantics.
 
 ``Tensor`` is the vectorized engine and ``Function`` the shape of every op in it (and of
 a user's own ops); ``Value`` is the scalar reference engine that the tests hold every
-``Tensor`` gradient against.
+``Tensor`` gradient against, and ``gradcheck`` a user's op. ``to_dot`` draws either
+engine's graph.
 """
 
 from typing import Any
@@ -12,7 +13,9 @@ import numpy as np
 
 from . import functional, optim
 from .capture import Captured, CaptureError, capture
+from .dot import to_dot
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, stack, where
 from .tensor import Function, Tensor
 from .value import Value
@@ -39,7 +42,7 @@ def _shape(shape: tuple) -> tuple:
     return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
 
 
-__all__ = ["CaptureError", "Captured", "Function", "Tensor", "Value", "bool", "capture", "cat",
-           "enable_grad", "float32", "float64", "functional", "int32", "int64",
-           "is_grad_enabled", "no_grad", "ones", "optim", "set_grad_enabled", "stack", "tensor",
-           "where", "zeros"]
+__all__ = ["CaptureError", "Captured", "Function", "GradcheckError", "GradcheckWarning", "Tensor",
+           "Value", "bool", "capture", "cat", "enable_grad", "float32", "float64", "functional",
+           "gradcheck", "int32", "int64", "is_grad_enabled", "no_grad", "ones", "optim",
+           "set_grad_enabled", "stack", "tensor", "to_dot", "where", "zeros"]

@@ -6,15 +6,17 @@
                      [--log-every N] [--plot PNG] [--save PATH] [--resume PATH]
                      [--stop-after K] [--temperature T] [--samples N]
     microgpt sample  --load PATH [--prefix TEXT] [--top-k K] [--samples N] [--temperature T]
-                     [--seed S]
-    microgpt compare [--data PATH|URL] [--steps N] [model options]
+                     [--seed S] [--attention PNG]
+    microgpt compare [--data PATH|URL] [--steps N] [model options] [--by-op [--json PATH]]
+    microgpt graph   [--engine tensor|scalar] --out PATH.dot|svg|png [--data PATH|URL]
+                     [model options]
     microgpt convert OLD.npz NEW
 
 ``train`` with its defaults prints exactly the lines Karpathy's microgpt.py prints, then
 one line of timing; on a terminal a progress bar stands in for the step lines. Every other
 option is opt-in. The modules: ``parser`` (the options), ``training`` (a training session,
 its signals and its saving, with ``settings`` for resuming), ``sample``, ``compare``,
-``convert``.
+``graph``, ``convert``; ``targets`` checks the files a command writes.
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,

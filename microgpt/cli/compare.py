@@ -1,13 +1,22 @@
-"""``microgpt compare``: both engines, from the same weights, in lockstep; how far apart."""
+"""``microgpt compare``: both engines, from the same weights, in lockstep; how far apart.
+
+``--by-op`` instead takes one training step apart, op by op, on both engines (``by_op``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from dataclasses import asdict
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
+from .. import by_op
+from ..atomic import atomic_write
+from ..files import problem
 from ..model import num_params
 from ..train import (
     ENGINES,
@@ -18,9 +27,10 @@ from ..train import (
     initialise,
     train,
 )
-from .errors import CommandError
+from .errors import CommandError, UsageError
 from .output import print_header
 from .prepare import MODEL_OPTIONS, check_model_options, plan, read_dataset
+from .targets import check_not_read, check_target
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -29,6 +39,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     Both stop at the first step that diverges on either (``train.diverged``): no
     agreement is reported over losses that mean nothing.
     """
+    if args.by_op:
+        return _compare_by_op(args)
+    if args.json is not None:
+        raise UsageError("--json writes the table of --by-op; give --by-op too")
     options = {name: getattr(args, name) for name in MODEL_OPTIONS}
     check_model_options(options)
     _, docs = read_dataset(args)
@@ -73,3 +87,50 @@ def _first_step_grads(engine: ModuleType, run: Setup) -> dict[str, np.ndarray]:
     tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
     engine.document_loss(params, run.config, tokens).backward()
     return engine.grads(params)
+
+
+def _compare_by_op(args: argparse.Namespace) -> int:
+    """One training step on the first document, op by op; the table, and --json if asked."""
+    given = sorted(args.explicit & {"steps", "lr"})
+    if given:
+        verb = "does" if len(given) == 1 else "do"
+        raise UsageError(f"--by-op takes one step apart, at the initial weights: "
+                         f"{' and '.join('--' + name for name in given)} {verb} not apply")
+    json_path = check_target(args.json, "--json") if args.json is not None else None
+    options = {name: getattr(args, name) for name in MODEL_OPTIONS}
+    check_model_options(options)
+    path, docs = read_dataset(args)
+    if json_path is not None:
+        check_not_read(json_path, path, "--json", "the dataset")
+    tokenizer, config = plan(docs, options)
+    print_header(len(docs), config)
+    run = initialise(docs, tokenizer, config, args.seed)
+    tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
+    result = by_op.step_by_op(run.state, run.config, tokens)
+    print(f"one training step, op by op, on the first document, {run.docs[0]!r} "
+          f"({result.positions} positions): the median of {result.rounds} rounds "
+          f"({result.tensor_steps} steps on the tensor engine), Python's garbage collector "
+          "paused")
+    for line in by_op.table(result):
+        print(line)
+    for gc_mode, by_engine in result.uninstrumented.items():
+        print(f"the whole step uninstrumented, {gc_mode}, µs: " + "; ".join(
+            f"{engine} forward {by_op.format_us(times['forward'])}, backward "
+            f"{by_op.format_us(times['backward'])}" for engine, times in by_engine.items()))
+    print(f"loss: tensor {result.losses['tensor']:.12f}, scalar {result.losses['scalar']:.12f}")
+    for line in by_op.ATTRIBUTION_LINES:
+        print(line)
+    if json_path is not None:
+        document = {"document": run.docs[0], "seed": args.seed, "config": asdict(run.config),
+                    **result.to_json()}
+        _write_json(json_path, document)
+        print(f"table written to {json_path}")
+    return 0
+
+
+def _write_json(path: Path, document: dict) -> None:
+    try:
+        with atomic_write(path) as out:
+            out.write((json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode())
+    except OSError as exc:
+        raise CommandError(f"cannot write --json {path}: {problem(exc)}") from exc

@@ -15,6 +15,7 @@ from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
 from .compare import cmd_compare
 from .convert import cmd_convert
 from .errors import UsageError
+from .graph import MAX_DRAWN_NODES, cmd_graph
 from .prepare import MODEL_OPTIONS, option
 from .sample import cmd_sample
 from .training import cmd_train
@@ -54,6 +55,19 @@ def _sha256(text: str) -> str:
 
 def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
     """Data, training and model options: the same for ``train`` and ``compare``."""
+    _add_data_options(parser)
+    parser.add_argument("--steps", type=options.steps, default=steps, action=_Explicit,
+                        help=f"training steps (at most {MAX_STEPS:,}: each one's loss is kept)")
+    _add_seed_option(parser)
+    parser.add_argument("--lr", type=options.positive_float, default=Hyperparameters.lr,
+                        action=_Explicit,
+                        help="Adam learning rate (peak of the schedule); training stops with an "
+                             "error once a step's loss is not finite or above "
+                             f"{DIVERGED_FACTOR} ln(vocab size): it has diverged")
+    _add_model_options(parser)
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="PATH|URL",
                         help="dataset, one document per line: a UTF-8 text file of at most "
                              f"{MAX_DATASET_BYTES // 2**20} MiB, or an http(s) URL of one, "
@@ -61,15 +75,14 @@ def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
                              "with microgpt)")
     parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
                         help="refuse a dataset whose sha256 is not HEX")
-    parser.add_argument("--steps", type=options.steps, default=steps, action=_Explicit,
-                        help=f"training steps (at most {MAX_STEPS:,}: each one's loss is kept)")
+
+
+def _add_seed_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=options.seed, default=42, action=_Explicit,
                         help="seed of the one random stream that shuffles, initialises and samples")
-    parser.add_argument("--lr", type=options.positive_float, default=Hyperparameters.lr,
-                        action=_Explicit,
-                        help="Adam learning rate (peak of the schedule); training stops with an "
-                             "error once a step's loss is not finite or above "
-                             f"{DIVERGED_FACTOR} ln(vocab size): it has diverged")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group(
         "model options", f"at most {MAX_PARAMETERS:,} parameters, and a training step may "
         f"keep about {MAX_STEP_VALUES:,} numbers at most (see microgpt/limits.py); a larger "
@@ -136,7 +149,7 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
-                                     metavar="{train,sample,compare,convert}")
+                                     metavar="{train,sample,compare,graph,convert}")
 
     def add(name: str, run: Callable[[argparse.Namespace], int], help: str) -> _Parser:
         sub = commands.add_parser(name, help=help, description=help,
@@ -160,10 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=options.positive_int, metavar="K",
                    help="draw each character among the K most likely only (1: always the most "
                         "likely); default: among all")
+    p.add_argument("--attention", metavar="PNG",
+                   help="draw, for the first name sampled, how much each position attends to "
+                        "each earlier one, per layer and head, to this PNG (needs matplotlib)")
 
     p = add("compare", cmd_compare,
             "train on both engines from the same weights and compare losses, gradients, speed")
     _add_run_options(p, steps=10)
+    by_op = p.add_argument_group("op by op")
+    by_op.add_argument("--by-op", action="store_true",
+                       help="instead, take one training step (on the first document, at the "
+                            "initial weights) apart: per op of the tensor step, the nodes each "
+                            "engine makes, forward and backward time")
+    by_op.add_argument("--json", metavar="PATH", help="also write the --by-op table as JSON")
+
+    p = add("graph", cmd_graph,
+            "write the autograd graph of one training step's loss (the first document) as "
+            "Graphviz DOT, or draw it")
+    p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
+                   help="whose graph: whole arrays (tensor) or one number at a time (scalar)")
+    p.add_argument("--out", metavar="PATH", required=True,
+                   help="the file to write: .dot (DOT source), or .svg or .png (drawn by "
+                        "Graphviz's dot program, from the graphviz system package; at most "
+                        f"{MAX_DRAWN_NODES:,} nodes)")
+    _add_data_options(p)
+    _add_seed_option(p)
+    _add_model_options(p)
 
     p = add("convert", cmd_convert,
             "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint")

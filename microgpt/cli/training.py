@@ -9,9 +9,6 @@ header, then train with Ctrl-C and SIGTERM held until the step under way is done
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +35,7 @@ from .errors import CommandError, Interrupted, UsageError
 from .output import print_header, print_samples
 from .prepare import plan, read_dataset
 from .settings import Settings, resolve
+from .targets import is_the_output
 
 
 @dataclass
@@ -127,21 +125,12 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     if save_path is not None and plot_path is not None and same_file(save_path, plot_path):
         raise UsageError(f"--save and --plot name the same file, {args.save}")
     for path in (save_path, plot_path):
-        if path is not None and _is_the_output(path):
+        if path is not None and is_the_output(path):
             raise UsageError(f"{path} is where the output goes; writing there would replace "
                              "it")
     if args.resume is not None and plot_path is not None and same_file(args.resume, plot_path):
         raise UsageError(f"--plot {args.plot} would overwrite the checkpoint it resumes")
     return save_path, plot_path
-
-
-def _is_the_output(path: Path) -> bool:
-    """Whether ``path`` is the file that stdout or stderr is redirected to."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, or not a file
-            if os.path.samestat(os.fstat(stream.fileno()), os.stat(path)):
-                return True
-    return False
 
 
 def _load_resumable(path: str) -> Checkpoint:

@@ -1,0 +1,51 @@
+"""The files a command writes, checked before any work: writable, and not a file the command
+reads or prints to.
+
+Each check raises one line: ``UsageError`` when the command line names the file wrongly
+(the output it prints to, the dataset it reads), ``CommandError`` when the file system
+refuses (a directory, a device, a read-only file, a missing directory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from ..atomic import same_file, write_target
+from ..files import problem
+from .errors import CommandError, UsageError
+
+
+def is_the_output(path: Path) -> bool:
+    """Whether ``path`` is the file that stdout or stderr is redirected to."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, or not a file
+            if os.path.samestat(os.fstat(stream.fileno()), os.stat(path)):
+                return True
+    return False
+
+
+def check_target(path: str, option: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """``path`` as ``option`` may write it: with one of ``suffixes`` (if given), a regular
+    file or a new one in a writable directory (see ``atomic.write_target``), and not where
+    the output goes."""
+    target = Path(path)
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} writes {' or '.join(suffixes)} files: give a path ending in "
+                         f"one of them, not {path}")
+    try:
+        write_target(target)
+    except OSError as exc:
+        raise CommandError(f"cannot write {option} {path}: {problem(exc)}") from exc
+    if is_the_output(target):
+        raise UsageError(f"{option} {path} is where the output goes; writing there would "
+                         "replace it")
+    return target
+
+
+def check_not_read(target: Path, read: Path, option: str, what: str) -> None:
+    """Refuse to write ``target`` if it is ``read`` (the dataset, the checkpoint loaded)."""
+    if same_file(target, read):
+        raise UsageError(f"{option} {target} is {what}; writing there would destroy it")

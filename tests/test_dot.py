@@ -1,0 +1,159 @@
+"""``tensorgrad.to_dot``: a DOT node per tensor or Value, an edge per input; Graphviz reads it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tensorgrad as tg
+from benchmarks.engines import graph_nodes
+from microgpt import gpt_scalar, gpt_tensor
+from microgpt.train import document_tokens, setup
+from tensorgrad import Tensor, Value
+from tensorgrad import functional as F
+
+NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
+NODE = re.compile(r'  (n\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];')
+EDGE = re.compile(r'  (n\d+) -> (n\d+)(?: \[label="([^"]*)"\])?;')
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed")
+
+
+def parse(source: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str, str]]]:
+    """The nodes (name: label, attributes) and edges (child, parent, label) of ``to_dot``'s text."""
+    lines = source.splitlines()
+    assert lines[0] == "digraph tensorgrad {" and lines[-1] == "}"
+    nodes = {m[1]: (m[2], m[3]) for m in map(NODE.fullmatch, lines) if m}
+    edges = [(m[1], m[2], m[3]) for m in map(EDGE.fullmatch, lines) if m]
+    assert len(nodes) + len(edges) + 5 == len(lines)  # and the header lines, nothing else
+    return nodes, edges
+
+
+def training_step_losses(**model: int) -> dict[str, object]:
+    """The first training step's loss on each engine, backpropagated, for a tiny model."""
+    run = setup(NAMES, **model)
+    tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
+    losses = {}
+    for name, engine in (("tensor", gpt_tensor), ("scalar", gpt_scalar)):
+        params = engine.from_state_dict(run.state)
+        losses[name] = engine.document_loss(params, run.config, tokens), params
+        losses[name][0].backward()
+    return losses
+
+
+TINY = {"n_embd": 2, "n_head": 1, "block_size": 1}
+
+
+def test_one_node_per_tensor_and_per_value_of_a_training_step():
+    for name, (loss, params) in training_step_losses(**TINY).items():
+        nodes, edges = parse(tg.to_dot(loss, params, local_grads=False))
+        assert len(nodes) == graph_nodes(loss), name
+        if name == "tensor":
+            assert len(nodes) == 23
+            inputs = sum(sum(isinstance(a, Tensor) for a in fn.inputs)
+                         for fn in _contexts(loss))
+            assert len(edges) == inputs
+            labels = [label for label, _ in nodes.values()]
+            assert sum(label.startswith("MultiHeadAttention(") for label in labels) == 1
+            assert any(label.startswith("wte\\n(") for label in labels)  # a named leaf
+        else:
+            assert len(edges) == sum(len(v._children) for v in _values(loss))
+            assert all(label is None for _, _, label in edges)  # local_grads=False
+
+
+def _contexts(loss: Tensor) -> list:
+    found, seen, stack = [], set(), [loss]
+    while stack:
+        t = stack.pop()
+        if t.grad_fn is not None and id(t.grad_fn) not in seen:
+            seen.add(id(t.grad_fn))
+            found.append(t.grad_fn)
+            stack.extend(a for a in t.grad_fn.inputs if isinstance(a, Tensor))
+    return found
+
+
+def _values(loss: Value) -> list[Value]:
+    found, seen, stack = [], {id(loss)}, [loss]
+    while stack:
+        v = stack.pop()
+        found.append(v)
+        for c in v._children:
+            if id(c) not in seen:
+                seen.add(id(c))
+                stack.append(c)
+    return found
+
+
+def rms_norm_graphs() -> tuple[str, str]:
+    """The computation of docs/rms_norm_graphs.py (the README's first pictures), as DOT."""
+    x, w = [1.0, -2.0, 3.0, 0.5], [0.5, 1.0, -1.0, 2.0]
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    tensor_loss = (F.rms_norm(xt, 4, eps=1e-5) * wt).sum()
+    tensor_loss.backward()
+    xs, ws = [Value(v) for v in x], [Value(v) for v in w]
+    scalar_loss = sum(n * wi for n, wi in zip(gpt_scalar.rmsnorm(xs), ws))
+    scalar_loss.backward()
+    return (tg.to_dot(tensor_loss, {"x": xt, "w": wt}),
+            tg.to_dot(scalar_loss, {"x": xs, "w": ws}))
+
+
+def test_labels_show_ops_values_gradients_and_local_derivatives():
+    tensor_dot, scalar_dot = rms_norm_graphs()
+    nodes, edges = parse(tensor_dot)
+    labels = {label.split("\\n")[0]: (label, style) for label, style in nodes.values()}
+    assert set(labels) == {"x", "w", "RMSNorm(4, 1e-05)", "Mul", "Sum((0,), False)"}
+    assert "grad [" in labels["x"][0] and "fillcolor" in labels["x"][1]  # a leaf, with grad
+    assert "grad" not in labels["Mul"][0] and "fillcolor" not in labels["Mul"][1]
+    assert len(edges) == 4
+    nodes, edges = parse(scalar_dot)
+    assert len(nodes) == 35  # rmsnorm: 22, the weights 4, their products 4, sum() 5
+    named = [label for label, _ in nodes.values() if label.startswith(("x[", "w["))]
+    assert len(named) == 8 and "x[1]\\ndata -2\\ngrad 0.2696" in named
+    constants = [style for label, style in nodes.values() if label.startswith("data 1e-05")]
+    assert constants == [', style="rounded,filled", fillcolor="#e6e6e6"']  # an unnamed leaf
+    # x[1] * x[1]: two edges, each labelled with the local derivative, x[1] = -2
+    by_name = {label.split("\\n")[0]: name for name, (label, _) in nodes.items()}
+    assert [label for child, _, label in edges if child == by_name["x[1]"]].count("-2") == 2
+
+
+def quoted_name() -> str:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    return tg.to_dot(x * 2.0, {'a "quoted" \\ name': x})
+
+
+def test_the_same_graph_gives_the_same_text_and_quotes_are_escaped():
+    assert rms_norm_graphs() == rms_norm_graphs()
+    source = quoted_name()
+    assert 'a \\"quoted\\" \\\\ name' in source
+    parse(source)
+
+
+def test_only_graphs_are_drawn():
+    with pytest.raises(TypeError, match="Tensor or a Value"):
+        tg.to_dot([Value(1.0)])
+
+
+@needs_dot
+def test_graphviz_reads_both_engines_graphs():
+    losses = training_step_losses(**TINY)
+    sources = [tg.to_dot(loss, params, local_grads=False) for loss, params in losses.values()]
+    for source in [*sources, *rms_norm_graphs(), quoted_name()]:
+        drawn = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True,
+                               timeout=60)
+        assert drawn.returncode == 0, drawn.stderr
+        assert drawn.stdout.lstrip().startswith(b"<?xml") and b"<svg" in drawn.stdout
+
+
+@needs_dot
+def test_the_readmes_first_pictures_are_drawn_by_their_script(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "docs" / "rms_norm_graphs.py"
+    result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    for engine in ("tensor", "scalar"):
+        assert b"<svg" in (tmp_path / f"rms_norm_{engine}.svg").read_bytes()
