@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from microgpt.allocator import environment as keep_freed_memory_environment
 from microgpt.atomic import UnwritableError, write_target
 from microgpt.data import DataError, load_docs
 from microgpt.options import non_negative_float, non_negative_int, positive_float, positive_int
@@ -105,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="steps per value instead (0: calibrate)")
     add("--sequential", action="store_true",
         help="start each engine's processes in a row (pyperf's order), not in turns")
+    add("--glibc-malloc", action="store_true",
+        help="leave glibc's allocator thresholds at their defaults in the workers (by default "
+             "every engine's workers run with those microgpt's command line sets, which keep "
+             "freed memory for the next step)")
     add("--scalar-budget", type=non_negative_float, metavar="SECONDS",
         help="skip the scalar engine where its steps should take longer (15; --quick 3)")
     add("--peak-size", type=positive_int, default=2048, metavar="N",
@@ -200,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not measured:
         return fail("no engine left to run", 2)
 
+    allocator = "glibc's defaults" if args.glibc_malloc else "microgpt's (microgpt/allocator.py)"
+    if not args.glibc_malloc:  # the workers inherit the environment (--copy-env below)
+        os.environ.update(keep_freed_memory_environment())
     plan = Plan(measured, args.dtype, args.seed, args.data,
                 rounds=1 if args.sequential else args.processes)
     runner = measure.make_runner(plan)
@@ -211,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "matmul_size": args.peak_size, "processes": args.processes,
               "values": args.values, "warmups": args.warmups,
               "timing_order": "sequential" if args.sequential else "interleaved",
+              "malloc_thresholds": allocator,
               "numpy_version": np.__version__, "blas": blas()}
     if any(ENGINES[name].needs_torch for point in measured for name in point.engines):
         torch = importlib.import_module("torch")  # before torch-1t's check changes its threads

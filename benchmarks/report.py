@@ -131,7 +131,8 @@ def markdown(suite: pyperf.BenchmarkSuite) -> str:
         f"{common['warmups']} and {common['values']}, of a calibrated number of steps (the "
         f"scalar engine: 1 and 1, of one step). ms/step is the median of all values, ± their "
         f"standard deviation; 'vs {REFERENCE}' the median over rounds of the engine's median "
-        f"over {REFERENCE}'s.",
+        f"over {REFERENCE}'s. The workers' allocator thresholds: "
+        f"{common.get('malloc_thresholds', 'not recorded')}.",
     ]
     if "notices" in common:
         parts.append(f"Notices: {common['notices']}.")

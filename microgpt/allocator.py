@@ -41,3 +41,10 @@ def keep_freed_memory() -> bool:
         if variable not in os.environ:
             applied |= mallopt(parameter, value) == 1  # 1 on success, 0 if not supported
     return applied
+
+
+def environment() -> dict[str, str]:
+    """The same settings as environment variables, for processes started from this one
+    (glibc reads them when a process starts); those the user set are left out."""
+    return {variable: str(value) for _, value, variable in _SETTINGS
+            if variable not in os.environ}

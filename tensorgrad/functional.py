@@ -275,13 +275,19 @@ class RMSNorm(Function):
         normed, scale, means = ctx.saved_tensors
         g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
         shape = ctx.inputs[0].data.shape
-        if len(ctx.inputs) == 3:
-            return (scale * (g - normed * (g * normed).dot(means))).reshape(shape), None, None
-        weight = ctx.inputs[3].data
-        grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)
-        g = g * weight.reshape(-1)
-        dx = scale * (g - normed * (g * normed).dot(means))
-        return dx.reshape(shape), None, None, grad_weight
+        grad_weight = None
+        if len(ctx.inputs) == 4:
+            weight = ctx.inputs[3].data
+            grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)
+            g = g * weight.reshape(-1)
+        dx = g * normed  # one array for every step below: large inputs take no new memory
+        proj = dx.dot(means)
+        np.multiply(normed, proj, out=dx)
+        np.subtract(g, dx, out=dx)
+        dx *= scale
+        if dx.shape != shape:
+            dx = dx.reshape(shape)
+        return (dx, None, None) if grad_weight is None else (dx, None, None, grad_weight)
 
 
 def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
@@ -311,14 +317,14 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
 # ---- attention ----------------------------------------------------------------------------------
 
 
-def _attention_weights(scaled_q: np.ndarray, k: np.ndarray, mask: Any, is_causal: bool
-                       ) -> np.ndarray:
+def _attention_weights(scaled_q: np.ndarray, k: np.ndarray, mask: Any, is_causal: bool,
+                       out: np.ndarray | None = None) -> np.ndarray:
     """softmax(q * scale @ k^T (+ the mask's bias)) over the keys, from ``scaled_q``.
 
     (Scaling q, not the scores: fewer numbers, and the same results when the scale is a
     power of two, as 1/sqrt(head_dim) is for head_dim 4, 16, 64, ...)
     """
-    scores = scaled_q @ k.swapaxes(-1, -2)
+    scores = np.matmul(scaled_q, k.swapaxes(-1, -2), out=out)
     if is_causal:
         scores += _causal_bias(scaled_q.shape[-2], k.shape[-2])
     elif mask is not None:
@@ -408,7 +414,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 
 
 class MultiHeadAttention(Function):
-    """Causal (or full) self-attention of ``heads`` heads from packed (..., L, 3E) projections."""
+    """Causal (or full) self-attention of ``heads`` heads from packed (..., L, 3E) projections.
+
+    Large batches go through attention a block of documents (or heads) at a time, so that
+    the passes over each block's scores run in cache; every block computes exactly what the
+    whole would.
+    """
 
     @staticmethod
     def forward(ctx, qkv, heads, is_causal, scale):
@@ -419,18 +430,45 @@ class MultiHeadAttention(Function):
         q, k, v = packed.transpose(to_heads)
         scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
         q = q * scale
-        p = _attention_weights(q, k, None, is_causal)
-        ctx.saved_tensors = p, q, k, v, scale, packed.shape, to_heads
-        return (p @ v).swapaxes(-2, -3).reshape(batch + (length, width // 3))
+        blocks = _blocks(q.shape, length, q.itemsize)
+        if blocks is None:
+            p = _attention_weights(q, k, None, is_causal)
+            out = p @ v
+        else:
+            p = np.empty(q.shape[:-1] + (length,), q.dtype)
+            out = np.empty_like(q)
+            for part in blocks:
+                _attention_weights(q[part], k[part], None, is_causal, out=p[part])
+                np.matmul(p[part], v[part], out=out[part])
+        ctx.saved_tensors = p, q, k, v, scale, packed.shape, to_heads, blocks
+        return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
     @staticmethod
     def backward(ctx, grad):
-        p, q, k, v, scale, packed_shape, to_heads = ctx.saved_tensors
+        p, q, k, v, scale, packed_shape, to_heads, blocks = ctx.saved_tensors
         g = grad.reshape(packed_shape[:-3] + packed_shape[-2:]).swapaxes(-2, -3)
         # the three gradients land in their slots of one packed array: no concatenation
         packed = np.empty(packed_shape, grad.dtype)
-        _attention_backward(g, p, q, k, v, scale, out=tuple(packed.transpose(to_heads)))
+        grad_q, grad_k, grad_v = packed.transpose(to_heads)
+        if blocks is None:
+            _attention_backward(g, p, q, k, v, scale, out=(grad_q, grad_k, grad_v))
+        for part in blocks or ():
+            _attention_backward(g[part], p[part], q[part], k[part], v[part], scale,
+                                out=(grad_q[part], grad_k[part], grad_v[part]))
         return packed.reshape(ctx.inputs[0].data.shape), None, None, None
+
+
+_BLOCK_BYTES = 1 << 18  # scores of one block of attention: a few arrays of it fit in cache
+
+
+def _blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice] | None:
+    """Slices of the first dimension whose scores take about ``_BLOCK_BYTES`` each, or None
+    if all of them do not take more."""
+    per_entry = math.prod(q_shape[1:-1]) * keys * itemsize
+    if len(q_shape) < 4 or per_entry * q_shape[0] <= _BLOCK_BYTES:
+        return None
+    step = max(1, _BLOCK_BYTES // per_entry)
+    return [slice(start, start + step) for start in range(0, q_shape[0], step)]
 
 
 @functools.lru_cache(maxsize=8)

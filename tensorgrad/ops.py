@@ -818,10 +818,34 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        out = np.zeros(ctx.shape, grad.dtype)
         index = ctx.inputs[1]
         if ctx.basic:
+            out = np.zeros(ctx.shape, grad.dtype)
             out[index] = grad
-        else:  # integer arrays may pick an element more than once: scatter-add
-            np.add.at(out, index, grad)
+            return out, None
+        if (type(index) is np.ndarray and index.dtype.kind in "iu" and len(ctx.shape) == 2
+                and index.size * ctx.shape[1] > _SCATTER_AT_MOST):  # rows of a table, many
+            return _scatter_rows(index.ravel(), grad.reshape(index.size, -1), ctx.shape), None
+        out = np.zeros(ctx.shape, grad.dtype)
+        np.add.at(out, index, grad)  # integer arrays may pick an element more than once
         return out, None
+
+
+_SCATTER_AT_MOST = 4096  # entries up to which np.add.at is the quickest way to add rows up
+_ONE_HOT_AT_MOST = 1 << 22  # entries of a one-hot matrix worth a matrix product
+
+
+def _scatter_rows(index: np.ndarray, rows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """out[index[i]] += rows[i] for every i, into a new array of ``shape`` (an embedding's
+    gradient): a one-hot matrix product, or sums of the rows sorted by index, both many
+    times quicker than np.add.at at this size (they add in another order: rounding differs)."""
+    if shape[0] * len(index) <= _ONE_HOT_AT_MOST:
+        one_hot = np.zeros((shape[0], len(index)), rows.dtype)
+        one_hot[index, np.arange(len(index))] = 1
+        return one_hot.dot(rows)
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    out = np.zeros(shape, rows.dtype)
+    out[sorted_index[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out

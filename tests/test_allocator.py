@@ -69,3 +69,12 @@ def test_the_command_line_applies_them_before_it_trains(monkeypatch, capsys, tmp
     data.write_text("emma\nolivia\nava\n")
     assert cli.main(["train", "--data", str(data), "--steps", "1", "--samples", "1"]) == 0
     assert calls == ["tuned"]
+
+
+def test_the_environment_for_child_processes_leaves_out_what_the_user_set(monkeypatch):
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "4096")
+    assert allocator.environment() == {"MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    assert allocator.environment() == {"MALLOC_TRIM_THRESHOLD_": str(256 << 20),
+                                       "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}

@@ -397,6 +397,29 @@ def test_multi_head_attention_matches_split_heads_and_sdpa(data):
     check_against_composition(fused, composed, qkv)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multi_head_attention_of_a_large_batch_is_the_composition_exactly(dtype):
+    """A batch large enough to go through attention block by block gives, to the last bit,
+    what splitting the heads and scaled_dot_product_attention on the whole batch give."""
+    rng = np.random.default_rng(5)
+    batch, length, heads, head_dim = 12, 48, 4, 8
+    qkv = rng.normal(size=(batch, length, 3 * heads * head_dim)).astype(dtype)
+    upstream = rng.normal(size=(batch, length, heads * head_dim)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        x = Tensor(qkv, requires_grad=True)
+        if fused:
+            out = F.multi_head_attention(x, heads, is_causal=True)
+        else:
+            q, k, v = x.reshape(batch, length, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            out = out.permute(0, 2, 1, 3).reshape(batch, length, heads * head_dim)
+        out.backward(upstream)
+        results.append((out.data, x.grad))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 def test_multi_head_attention_rejects_a_width_that_does_not_split_into_heads():
     with pytest.raises(ValueError, match="queries, keys and values for 2 heads"):
         F.multi_head_attention(Tensor(np.zeros((3, 9))), 2)

@@ -1093,3 +1093,18 @@ def test_zero_fills_zeros_in_place_infinities_and_nan_included():
     with tensorgrad.no_grad():
         w.zero_()
     assert w.data[0] == 0.0
+
+
+@pytest.mark.parametrize("rows, width, picks", [(65, 64, 300), (5000, 2, 2100)])
+def test_an_embeddings_gradient_adds_every_picked_row_large_tables_too(rows, width, picks):
+    """Many rows of a table picked (an embedding of a large batch): each row's gradient is
+    the sum of its picks' gradients, whichever way it is added up (one-hot product, sorted
+    sums, np.add.at)."""
+    rng = np.random.default_rng(3)
+    table = Tensor(rng.normal(size=(rows, width)), requires_grad=True)
+    index = rng.integers(0, rows, size=(3, picks // 3))
+    upstream = rng.normal(size=(3, picks // 3, width))
+    table[index].backward(upstream)
+    expected = np.zeros((rows, width))
+    np.add.at(expected, index, upstream)
+    np.testing.assert_allclose(table.grad, expected, rtol=1e-12, atol=1e-12)
