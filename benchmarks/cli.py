@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--processes", type=positive_int, metavar="N",
         help="pyperf worker processes per engine and point (5; --quick 1)")
     add("--values", type=positive_int, default=3, metavar="N", help="timed, per process (3)")
-    add("--warmups", type=non_negative_int, default=1, metavar="N",
-        help="untimed values first, per process (1)")
+    add("--warmups", type=non_negative_int, default=3, metavar="N",
+        help="untimed values first, per process (3: at microgpt's size some thousand steps, "
+             "in which tensorgrad records the graph of every document length it replays)")
     add("--min-time", type=positive_float, metavar="SECONDS",
         help="steps per value are calibrated to last this long (0.1; --quick 0.05)")
     add("--loops", type=non_negative_int, default=0, metavar="N",

@@ -83,7 +83,7 @@ class ModuleTrainer(Trainer):
     def step(self, batch: Batch, step: int) -> float:
         if self.eager:
             return self.update(self.loss(batch), step)
-        return self._adam(self.backward_step([list(t) for t in batch]), step)
+        return self._adam(self.backward_step(batch), step)
 
     def _adam(self, loss: Any, step: int) -> float:
         self.optimizer.lr = self.lr(step)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _get_ident, is_grad_enabled
-from .tensor import Context, Tensor, _accumulate, _conformed, _seed, _tapes
+from .tensor import Context, Tensor, _accumulate, _conformed, _tapes
 
 _KEEP_BYTES = 1 << 20  # a replay whose results take more than this releases them after a run
 
@@ -56,6 +56,14 @@ class Captured:
             known.check_same_as(recording)
             self._recordings[key] = _Replay(recording)
         return recording.result
+
+    def source(self, *inputs: Any) -> str:
+        """The Python a replay runs for inputs like these (of their shapes and kinds)."""
+        known = self._recordings.get(_signature(inputs))
+        if not isinstance(known, _Replay):
+            raise LookupError("inputs of these shapes were not recorded twice yet: nothing to "
+                              "replay")
+        return known.source
 
     def recorded_signatures(self) -> int:
         """How many input signatures have a replay (each recorded twice to get one)."""
@@ -179,78 +187,107 @@ class _Recording:
 
 
 class _Replay:
-    """A recording, rerun on new inputs: the forwards in order, then the backwards."""
+    """A recording, rerun on new inputs as one straight-line function (``source``): each op's
+    forward in the recorded order, then each backward in ``backward()``'s order, every
+    gradient added where it goes in the order ``backward()`` adds it."""
 
     def __init__(self, recording: _Recording):
-        self.loss = recording.loss
-        self.ops = []  # each op's forward, context, result, arguments, tensors and input slots
-        edges = {}  # each op's arguments that take a gradient: (position, tensor, its op)
-        for (ctx, out), slots in zip(recording.ops, recording.slots):
-            given = {position for position, _, _ in slots}  # new each run: found in run()
-            tensors = [(i, a) for i, a in enumerate(ctx.inputs)
-                       if isinstance(a, Tensor) and i not in given]
-            # the arguments that stay (constants), with None where tensors' arrays go
-            arguments = [None if isinstance(a, Tensor) or i in given else a
-                         for i, a in enumerate(ctx.inputs)]
-            self.ops.append((ctx.function.forward, ctx, out, arguments, tensors, slots))
-            edges[ctx] = [(i, None, None) if i in given else (i, a, a.grad_fn)
-                          for i, a in enumerate(ctx.inputs)
-                          if isinstance(a, Tensor) and a.requires_grad]
-        order = sorted(_graph(self.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
-        self.routes = [(ctx, ctx.function.backward, edges[ctx]) for ctx in order]
+        self.ops = recording.ops
+        self.source, namespace = _program(recording)
+        exec(compile(self.source, "<tensorgrad replay>", "exec"), namespace)  # noqa: S102
+        self._run = namespace["run"]
         # A small graph keeps its arrays until its next run; a large one lets go of them
         # after each run, so that many recorded shapes cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
 
     def run(self, inputs: Sequence[Any]) -> Tensor:
-        for forward, ctx, out, arguments, tensors, slots in self.ops:
-            args = arguments.copy()
-            for position, a in tensors:
-                args[position] = a.data
-            if slots:
-                given = list(ctx.inputs)
-                for position, k, array in slots:
-                    x = inputs[k].data if array else inputs[k]
-                    given[position] = x
-                    args[position] = x.data if isinstance(x, Tensor) else x
-                ctx.inputs = tuple(given)
-            data = forward(ctx, *args)
-            out.data = data if type(data) is np.ndarray else np.asarray(data)
-        seed = _seed(self.loss, None)
         try:
-            _accumulate(self._propagate(seed), seed)
+            return self._run(*inputs)
         finally:
-            loss = self.loss.detach()
             if self.release:
-                _release((ctx, out) for _, ctx, out, _, _, _ in self.ops)
-        return loss
+                _release(self.ops)
 
-    def _propagate(self, seed: np.ndarray) -> dict[Tensor, np.ndarray]:
-        """``tensor._propagate`` along the recorded edges: the same gradients, summed in the
-        same order, without finding again where each goes (nor checking shapes that the
-        recording fixed)."""
-        pending = {self.loss.grad_fn: seed}
-        leaves = {}
-        for ctx, backward, edges in self.routes:
-            grads = backward(ctx, pending.pop(ctx))
-            if type(grads) is not tuple:
-                grads = tuple(grads) if isinstance(grads, list) else (grads,)
-            for position, a, parent in edges:
-                g = grads[position]
-                if g is None:
-                    continue
-                if a is None:  # an input of the step: a new tensor each run
-                    a = ctx.inputs[position]
-                    parent = a.grad_fn
-                if type(g) is not np.ndarray or g.dtype is not a.data.dtype:
-                    g = _conformed(g, a, ctx)
-                if parent is None:
-                    held = leaves.get(a)
-                    leaves[a] = g if held is None else held + g
-                else:
-                    held = pending.get(parent)
-                    pending[parent] = g if held is None else held + g
-        return leaves
+
+def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
+    """The source of ``run(x0, x1, ...)`` for a recording, and the objects it names."""
+    namespace: dict[str, Any] = {"_ndarray": np.ndarray, "_asarray": np.asarray,
+                                 "_conformed": _conformed,
+                                 "_accumulate": _accumulate, "_tupled": _tupled}
+    names: dict[int, str] = {}
+    counts: dict[str, int] = {}
+
+    def name(obj: Any, prefix: str) -> str:
+        """The variable that stands for ``obj``: c3 for the 4th context, o3 for its result, ..."""
+        if id(obj) not in names:
+            counts[prefix] = counts.get(prefix, -1) + 1
+            names[id(obj)] = f"{prefix}{counts[prefix]}"
+            namespace[names[id(obj)]] = obj
+        return names[id(obj)]
+
+    inputs = [f"x{k}" for k in range(len(recording.inputs))]
+    lines = [f"def run({', '.join(inputs)}):"]
+    for i, ((ctx, out), slots) in enumerate(zip(recording.ops, recording.slots)):
+        given = {position: (k, array) for position, k, array in slots}
+        held, args = [], []  # what ctx.inputs holds, and what forward() is given
+        for position, a in enumerate(ctx.inputs):
+            if position in given:
+                k, array = given[position]
+                held.append(f"x{k}.data" if array else f"x{k}")
+                tensor = isinstance(recording.inputs[k], Tensor) and not array
+                args.append(f"{held[-1]}.data" if tensor else held[-1])
+            elif isinstance(a, Tensor):
+                held.append(name(a, "t"))
+                args.append(f"{held[-1]}.data")
+            else:
+                held.append(name(a, "k"))
+                args.append(held[-1])
+        c, o = name(ctx, "c"), name(out, "o")
+        lines.append(f"    # {i}: {ctx.function.__name__}")
+        if slots:
+            lines.append(f"    {c}.inputs = ({', '.join(held)},)")
+        lines.append(f"    d = {name(ctx.function.forward, 'f')}({', '.join([c, *args])})")
+        lines.append(f"    {o}.data = d if type(d) is _ndarray else _asarray(d)")
+    loss = name(recording.loss, "o")
+    order = sorted(_graph(recording.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
+    sums = [f"g_{names[id(ctx)]}" for ctx in order]  # each op's gradient, summed
+    given = {id(x): f"x{k}" for k, x in enumerate(recording.inputs) if isinstance(x, Tensor)}
+    leaves: dict[int, tuple[str, str]] = {}  # each leaf's sum and expression, by the leaf
+    seed = np.ones_like(recording.result.data)  # the loss's gradient, as backward() seeds it
+    seed.flags.writeable = False  # the same array every run: a backward may not write into it
+    body = [f"    {sums[0]} = seed = {name(seed, 'k')}"]
+    for ctx, total in zip(order, sums):
+        c = names[id(ctx)]
+        body += [f"    if {total} is not None:",
+                 f"        r = {name(ctx.function.backward, 'b')}({c}, {total})",
+                 "        if type(r) is not tuple:",
+                 "            r = _tupled(r)"]
+        for position, a in enumerate(ctx.inputs):
+            if not (isinstance(a, Tensor) and a.requires_grad):
+                continue
+            tensor = given.get(id(a)) or names[id(a)]  # a step's input: a new tensor each run
+            if a.grad_fn is not None:
+                target = f"g_{names[id(a.grad_fn)]}"
+            else:
+                target = leaves.setdefault(id(a), (f"l_{len(leaves)}", tensor))[0]
+            check = f"type(e) is not _ndarray or e.dtype is not {tensor}.data.dtype"
+            body += [f"        e = r[{position}]",
+                     "        if e is not None:",
+                     f"            if {check}:",
+                     f"                e = _conformed(e, {tensor}, {c})",
+                     f"            {target} = e if {target} is None else {target} + e"]
+    unset = sums[1:] + [target for target, _ in leaves.values()]
+    lines += [f"    {' = '.join(unset)} = None"] if unset else []
+    lines += body
+    lines.append("    leaves = {}")
+    for target, tensor in leaves.values():
+        lines += [f"    if {target} is not None:", f"        leaves[{tensor}] = {target}"]
+    lines += ["    _accumulate(leaves, seed)", f"    return {loss}.detach()"]
+    return "\n".join(lines) + "\n", namespace
+
+
+def _tupled(grads: Any) -> tuple:
+    """A backward's result as a tuple (it may return a list, or one gradient alone)."""
+    return tuple(grads) if isinstance(grads, list) else (grads,)
 
 
 def _release(ops: Iterable[tuple[Context, Tensor]]) -> None:
