@@ -91,7 +91,8 @@ def section(table: str, points: dict[str, list[pyperf.Benchmark]], peak: float) 
     elif table == "default":
         lines.append(f"Model: {model(first[0])}.")
     worst = max(about["agreement_max_diff"] for about in first)
-    lines += [f"Documents: {first[0]['documents']}. Agreement checked before timing: every "
+    documents = ", ".join(dict.fromkeys(about["documents"] for about in first))
+    lines += [f"Documents: {documents}. Agreement checked before timing: every "
               f"engine's losses at steps 0-2 equal the {REFERENCE} engine's within "
               f"{first[0]['agreement_tolerance']:g} (largest difference {worst:.2g}).", "",
               "| " + " | ".join([key, "engine", "ms/step", "±", f"vs {REFERENCE}", "GFLOP/s",

@@ -155,6 +155,13 @@ def test_float32_runs_the_engines_that_compute_in_it(tmp_path):
     assert suite.get_metadata()["agreement_tolerance"] == 1e-2
 
 
+def test_each_points_documents_are_named():
+    status, out, err = run_cli(["--config", "n_embd=8,n_head=2,block_size=4", "--config",
+                                "n_embd=8,n_head=2,block_size=8", "--engines", "tensor", *FAST])
+    assert status == 0, err
+    assert "Documents: random 4-token documents, random 8-token documents." in out
+
+
 # ---- errors and notices ---------------------------------------------------------------------
 
 
