@@ -19,7 +19,9 @@ an error, not a wrong replay. In-place ops are refused while recording.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -194,7 +196,7 @@ class _Replay:
     def __init__(self, recording: _Recording):
         self.ops = recording.ops
         self.source, namespace = _program(recording)
-        exec(compile(self.source, "<tensorgrad replay>", "exec"), namespace)  # noqa: S102
+        exec(_compiled(self.source), namespace)  # noqa: S102
         self._run = namespace["run"]
         # A small graph keeps its arrays until its next run; a large one lets go of them
         # after each run, so that many recorded shapes cannot hold many steps' memory.
@@ -283,6 +285,13 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
         lines += [f"    if {target} is not None:", f"        leaves[{tensor}] = {target}"]
     lines += ["    _accumulate(leaves, seed)", f"    return {loss}.detach()"]
     return "\n".join(lines) + "\n", namespace
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> CodeType:
+    """The code of a replay's source; graphs that differ only in their arrays' shapes (a
+    model's documents of different lengths) have the same source, compiled once."""
+    return compile(source, "<tensorgrad replay>", "exec")
 
 
 def _tupled(grads: Any) -> tuple:
