@@ -19,10 +19,8 @@ from tensorgrad import Tensor
 from tensorgrad.functional import MultiHeadAttention
 
 from . import gpt_tensor
-from .atomic import atomic_write
-from .files import problem
 from .model import GPTConfig
-from .plot import PlotError
+from .plot import save_png
 
 MAX_MAPS = 64  # layers x heads: beyond, the panels would be too small to read, and slow to draw
 
@@ -90,9 +88,4 @@ def save_attention_maps(path: str | Path, weights: Sequence[np.ndarray], labels:
                 ax.set_xlabel("key (attended to)", fontsize=8)
     fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
     fig.suptitle(title)
-    try:
-        with atomic_write(path) as out:
-            fig.savefig(out, format="png", dpi=100)
-    except OSError as exc:
-        raise PlotError(f"cannot write the attention maps to {path}: {problem(exc)}") from exc
-    return path
+    return save_png(fig, path, "the attention maps")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .atomic import atomic_write, write_target
 from .files import problem
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INSTALL_HINT = "pip install 'microgpt-tensorgrad[plot]'"
 
@@ -66,9 +70,14 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
     ax.set(xlabel="step", ylabel="loss (nats)", title="microgpt loss curve")
     ax.grid(alpha=0.3)
     ax.legend()
+    return save_png(fig, path, "the plot")
+
+
+def save_png(fig: Figure, path: Path, what: str) -> Path:
+    """Write ``fig`` to ``path`` as a PNG, whole or not at all (PlotError naming ``what``)."""
     try:
         with atomic_write(path) as out:
             fig.savefig(out, format="png", dpi=100)
     except OSError as exc:
-        raise PlotError(f"cannot write the plot to {path}: {problem(exc)}") from exc
+        raise PlotError(f"cannot write {what} to {path}: {problem(exc)}") from exc
     return path

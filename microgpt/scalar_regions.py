@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tensorgrad import Value
+from tensorgrad.value import topological_order
 
 from . import gpt_scalar
 
@@ -146,20 +147,6 @@ def trace(params: dict[str, list[list[Value]]], config: Any, tokens: Sequence[in
     order = topological_order(loss)
     seconds_to_sort = time.perf_counter() - sort_start
     return Trace(loss, positions, start, end, {id(v) for v in order}, order, seconds_to_sort)
-
-
-def topological_order(root: Value) -> list[Value]:
-    """The nodes of ``root``'s graph, each after its children (``Value.backward``'s order)."""
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-        elif id(node) not in visited:
-            visited.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._children)
-    return order
 
 
 def backward_by_region(trace: Trace, regions: Sequence[list[Value]]) -> list[float]:

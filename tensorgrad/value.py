@@ -70,20 +70,25 @@ class Value:
 
     def backward(self) -> None:
         """Accumulate d(self)/d(node) into ``node.grad`` for every node of the graph."""
-        # Iterative depth-first post-order, so deep graphs cannot hit the recursion limit.
-        topo, visited, stack = [], set(), [(self, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                topo.append(node)
-            elif id(node) not in visited:
-                visited.add(id(node))
-                stack.append((node, True))
-                stack.extend((child, False) for child in node._children)
         self.grad = 1.0
-        for node in reversed(topo):
+        for node in reversed(topological_order(self)):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+def topological_order(root: Value) -> list[Value]:
+    """The nodes of ``root``'s graph, each after its children."""
+    # Iterative depth-first post-order, so deep graphs cannot hit the recursion limit.
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._children)
+    return order

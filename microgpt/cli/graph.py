@@ -16,8 +16,9 @@ import shutil
 import subprocess
 
 from tensorgrad import Tensor, Value, to_dot
+from tensorgrad.value import topological_order
 
-from .. import by_op, scalar_regions
+from .. import by_op
 from ..atomic import atomic_write
 from ..files import problem
 from ..train import ENGINES, document_tokens, initialise
@@ -70,7 +71,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def _size(loss: Tensor | Value) -> int:
     if isinstance(loss, Value):
-        return len(scalar_regions.topological_order(loss))
+        return len(topological_order(loss))
     ops, leaves = by_op.tensor_graph(loss)
     return len(ops) + len(leaves)
 
