@@ -35,7 +35,6 @@ class TrainingState:
 
 def dataset_digest(docs: Sequence[str]) -> str:
     """sha256 of the documents in file order: a resumed run must see the same list."""
-    digest = hashlib.sha256()
-    for doc in docs:  # documents are lines, so a newline cannot occur inside one
-        digest.update(doc.encode("utf-8") + b"\n")
-    return digest.hexdigest()
+    # Documents are lines, so a newline cannot occur inside one.
+    text = "".join(f"{doc}\n" for doc in docs)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
