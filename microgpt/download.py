@@ -13,14 +13,16 @@ to the command line's start-up. A download stops once it is larger than a datase
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .files import problem
 from .limits import MAX_DATASET_BYTES
+
+if TYPE_CHECKING:
+    import logging
 
 TIMEOUT = 30.0  # seconds to connect, and between two reads
 RETRIES = 2  # after the first attempt: for dropped connections and overloaded servers
@@ -101,6 +103,8 @@ def _identity(path: Path) -> tuple[int, int] | None:
 @contextlib.contextmanager
 def _quiet(logger: logging.Logger) -> Iterator[None]:
     # pooch logs each download at INFO level in its own words; fetch reports its own line.
+    import logging  # here, not at the top: a run that downloads nothing need not import it
+
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:

@@ -27,6 +27,9 @@ MAX_N_LAYER = 128
 MAX_STEP_VALUES = 2**27
 MAX_STEPS = 10_000_000
 MAX_DATASET_BYTES = 32 * 2**20
+# Graphviz's layout time grows faster than the graph: `microgpt graph` draws at most this many
+# nodes (it writes the DOT source of any graph).
+MAX_DRAWN_NODES = 5_000
 # Every document is at least one character, and all but the last end with a newline.
 MAX_DOCUMENTS = (MAX_DATASET_BYTES + 1) // 2
 

@@ -21,13 +21,13 @@ from tensorgrad.value import topological_order
 from .. import by_op
 from ..atomic import atomic_write
 from ..files import problem
+from ..limits import MAX_DRAWN_NODES
 from ..train import ENGINES, document_tokens, initialise
 from .errors import CommandError
 from .prepare import MODEL_OPTIONS, check_model_options, plan, read_dataset
 from .targets import check_not_read, check_target
 
 FORMATS = (".dot", ".svg", ".png")
-MAX_DRAWN_NODES = 5_000
 SMALL_MODEL = "--n-embd 4 --n-head 1 --block-size 4"
 GRAPHVIZ_HINT = ("install the graphviz system package (apt-get install graphviz, brew install "
                  "graphviz, ...), or write the DOT source (--out ending in .dot)")

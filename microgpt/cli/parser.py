@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .. import options
-from ..limits import MAX_DATASET_BYTES, MAX_PARAMETERS, MAX_STEP_VALUES, MAX_STEPS
+from ..limits import MAX_DATASET_BYTES, MAX_DRAWN_NODES, MAX_PARAMETERS, MAX_STEP_VALUES, MAX_STEPS
 from ..model import GPTConfig
 from ..schedule import SCHEDULES
 from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
-from .compare import cmd_compare
-from .convert import cmd_convert
 from .errors import UsageError
-from .graph import MAX_DRAWN_NODES, cmd_graph
 from .prepare import MODEL_OPTIONS, option
-from .sample import cmd_sample
-from .training import cmd_train
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -146,6 +142,15 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=options.positive_int, default=20, help="names to draw")
 
 
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The function ``name`` of ``microgpt.cli.<module>``, imported when the command runs: a
+    run of one command does not import the others (compare's and graph's tools, matplotlib's
+    callers), which would lengthen every start-up."""
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"{__package__}.{module}"), name)(args)
+    return run
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
@@ -157,14 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run, explicit=frozenset())
         return sub
 
-    p = add("train", cmd_train, "train the GPT, print its losses and sample names")
+    p = add("train", _command("training", "cmd_train"),
+            "train the GPT, print its losses and sample names")
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
                    help="autograd engine: whole arrays (tensor) or one number at a time (scalar)")
     _add_run_options(p, steps=Hyperparameters.steps)
     _add_training_options(p)
     _add_sampling_options(p)
 
-    p = add("sample", cmd_sample, "sample names from a saved checkpoint")
+    p = add("sample", _command("sample", "cmd_sample"), "sample names from a saved checkpoint")
     p.add_argument("--load", metavar="PATH", required=True, help="checkpoint written by --save")
     _add_sampling_options(p)
     p.add_argument("--seed", type=options.seed, default=42, help="seed of the sampling stream")
@@ -177,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw, for the first name sampled, how much each position attends to "
                         "each earlier one, per layer and head, to this PNG (needs matplotlib)")
 
-    p = add("compare", cmd_compare,
+    p = add("compare", _command("compare", "cmd_compare"),
             "train on both engines from the same weights and compare losses, gradients, speed")
     _add_run_options(p, steps=10)
     by_op = p.add_argument_group("op by op")
@@ -187,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "engine makes, forward and backward time")
     by_op.add_argument("--json", metavar="PATH", help="also write the --by-op table as JSON")
 
-    p = add("graph", cmd_graph,
+    p = add("graph", _command("graph", "cmd_graph"),
             "write the autograd graph of one training step's loss (the first document) as "
             "Graphviz DOT, or draw it")
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
@@ -200,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_seed_option(p)
     _add_model_options(p)
 
-    p = add("convert", cmd_convert,
+    p = add("convert", _command("convert", "cmd_convert"),
             "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint")
     p.add_argument("old", metavar="OLD", help="the .npz checkpoint (read, never unpickled)")
     p.add_argument("new", metavar="NEW", help="where to write the safetensors checkpoint")
