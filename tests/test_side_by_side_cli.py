@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import NAMES, run
 
 from benchmarks.engines import graph_nodes
 from microgpt import attention_maps, checkpoint, cli, gpt_scalar, gpt_tensor
@@ -25,7 +26,6 @@ from microgpt.train import document_tokens, setup
 from tensorgrad import Tensor
 from tensorgrad import functional as F
 
-NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 TINY = ["--n-embd", "4", "--n-head", "1", "--block-size", "3"]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed")
@@ -36,12 +36,6 @@ def dataset(tmp_path: Path) -> Path:
     path = tmp_path / "names.txt"
     path.write_text("\n".join(NAMES) + "\n")
     return path
-
-
-def run(capsys, *argv: str | Path) -> tuple[int, list[str], str]:
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out.splitlines(), err
 
 
 def first_losses(**model: int) -> dict[str, object]:
