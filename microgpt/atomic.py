@@ -50,7 +50,9 @@ def write_target(path: str | Path) -> Path:
         raise UnwritableError(problem(exc)) from exc
     if mode is not None and not stat.S_ISREG(mode):
         raise UnwritableError(f"it is {kind_of(mode)}, not a regular file")
-    if mode is not None and not os.access(target, os.W_OK):
+    # Root may write any file, so a file that grants nobody write permission counts as
+    # read-only too: the user made it so.
+    if mode is not None and (not os.access(target, os.W_OK) or not mode & 0o222):
         raise UnwritableError("it is read-only")
     directory = target.parent
     if not directory.is_dir():

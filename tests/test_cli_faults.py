@@ -181,6 +181,18 @@ def test_a_fifo_is_never_replaced(capsys, dataset, tmp_path, deadline):
     assert tree(tmp_path) == before
 
 
+@posix_only
+def test_a_read_only_file_is_never_replaced(capsys, dataset, tmp_path):
+    """Whoever runs it, root included (whom the permission bits do not stop)."""
+    kept = tmp_path / "kept.safetensors"
+    kept.write_bytes(b"keep me")
+    kept.chmod(0o444)
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "1", "--save", kept)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, f"cannot save checkpoint to {kept}: it is read-only")
+    assert kept.read_bytes() == b"keep me" and stat.S_IMODE(kept.stat().st_mode) == 0o444
+
+
 def test_a_symlink_to_a_file_is_written_through(capsys, dataset, tmp_path):
     from microgpt import checkpoint
 
