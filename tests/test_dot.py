@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -15,7 +16,6 @@ from benchmarks.engines import graph_nodes
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.train import document_tokens, setup
 from tensorgrad import Tensor, Value
-from tensorgrad import functional as F
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 NODE = re.compile(r'  (n\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];')
@@ -89,17 +89,16 @@ def _values(loss: Value) -> list[Value]:
     return found
 
 
+DOCS_SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "rms_norm_graphs.py"
+
+
 def rms_norm_graphs() -> tuple[str, str]:
-    """The computation of docs/rms_norm_graphs.py (the README's first pictures), as DOT."""
-    x, w = [1.0, -2.0, 3.0, 0.5], [0.5, 1.0, -1.0, 2.0]
-    xt, wt = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
-    tensor_loss = (F.rms_norm(xt, 4, eps=1e-5) * wt).sum()
-    tensor_loss.backward()
-    xs, ws = [Value(v) for v in x], [Value(v) for v in w]
-    scalar_loss = sum(n * wi for n, wi in zip(gpt_scalar.rmsnorm(xs), ws))
-    scalar_loss.backward()
-    return (tg.to_dot(tensor_loss, {"x": xt, "w": wt}),
-            tg.to_dot(scalar_loss, {"x": xs, "w": ws}))
+    """The DOT of the README's first pictures, from their script: (tensor, scalar)."""
+    spec = importlib.util.spec_from_file_location("rms_norm_graphs", DOCS_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sources = script.dot_sources()
+    return sources["tensor"], sources["scalar"]
 
 
 def test_labels_show_ops_values_gradients_and_local_derivatives():
@@ -151,8 +150,7 @@ def test_graphviz_reads_both_engines_graphs():
 
 @needs_dot
 def test_the_readmes_first_pictures_are_drawn_by_their_script(tmp_path):
-    script = Path(__file__).resolve().parent.parent / "docs" / "rms_norm_graphs.py"
-    result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
+    result = subprocess.run([sys.executable, str(DOCS_SCRIPT), str(tmp_path)], capture_output=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     for engine in ("tensor", "scalar"):
