@@ -18,10 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from microgpt.allocator import environment as keep_freed_memory_environment
-from microgpt.atomic import UnwritableError, write_target
-from microgpt.data import DataError, load_docs
-from microgpt.options import non_negative_float, non_negative_int, positive_float, positive_int
+from microgpt.cli.allocator import environment as keep_freed_memory_environment
+from microgpt.storage.atomic import UnwritableError, write_target
+from microgpt.storage.datasets import DataError, load_docs
+from microgpt.storage.options import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from microgpt.train import DTYPES
 
 from . import report
@@ -207,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not measured:
         return fail("no engine left to run", 2)
 
-    allocator = "glibc's defaults" if args.glibc_malloc else "microgpt's (microgpt/allocator.py)"
+    allocator = ("glibc's defaults" if args.glibc_malloc
+                 else "microgpt's (microgpt/cli/allocator.py)")
     if not args.glibc_malloc:  # the workers inherit the environment (--copy-env below)
         os.environ.update(keep_freed_memory_environment())
     plan = Plan(measured, args.dtype, args.seed, args.data,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from microgpt.atomic import atomic_write
+from microgpt.storage.atomic import atomic_write
 
 from .engines import REFERENCE
 from .workloads import SWEEPS

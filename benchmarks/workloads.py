@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from microgpt.data import load_docs
 from microgpt.model import INIT_STD, GPTConfig, parameter_shapes
+from microgpt.storage.datasets import load_docs
 from microgpt.train import document_tokens, setup
 
 SIZE_KEYS = ("vocab", "n_embd", "n_head", "n_layer", "block_size", "batch")

@@ -33,12 +33,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import allocator
-from ..checkpoint import CheckpointError
-from ..data import DataError
-from ..files import problem
-from ..plot import PlotError
-from . import signals
+from ..storage.checkpoint import CheckpointError
+from ..storage.datasets import DataError
+from ..storage.files import problem
+from ..tools.plot import PlotError
+from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
 from .output import OutputError, output_errors_named
 from .parser import build_parser

@@ -14,10 +14,10 @@ from types import ModuleType
 
 import numpy as np
 
-from .. import by_op
-from ..atomic import atomic_write
-from ..files import problem
 from ..model import num_params
+from ..storage.atomic import atomic_write
+from ..storage.files import problem
+from ..tools import by_op
 from ..train import (
     ENGINES,
     Hyperparameters,

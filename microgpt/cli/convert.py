@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import checkpoint
-from ..npz import read_npz
+from ..storage import checkpoint
+from ..storage.npz import read_npz
 
 
 def cmd_convert(args: argparse.Namespace) -> int:

@@ -18,10 +18,10 @@ import subprocess
 from tensorgrad import Tensor, Value, to_dot
 from tensorgrad.value import topological_order
 
-from .. import by_op
-from ..atomic import atomic_write
-from ..files import problem
-from ..limits import MAX_DRAWN_NODES
+from ..storage.atomic import atomic_write
+from ..storage.files import problem
+from ..storage.limits import MAX_DRAWN_NODES
+from ..tools import by_op
 from ..train import ENGINES, document_tokens, initialise
 from .errors import CommandError
 from .prepare import MODEL_OPTIONS, check_model_options, plan, read_dataset

@@ -8,10 +8,16 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from .. import options
-from ..limits import MAX_DATASET_BYTES, MAX_DRAWN_NODES, MAX_PARAMETERS, MAX_STEP_VALUES, MAX_STEPS
 from ..model import GPTConfig
 from ..schedule import SCHEDULES
+from ..storage import options
+from ..storage.limits import (
+    MAX_DATASET_BYTES,
+    MAX_DRAWN_NODES,
+    MAX_PARAMETERS,
+    MAX_STEP_VALUES,
+    MAX_STEPS,
+)
 from ..train import DIVERGED_FACTOR, DTYPES, ENGINES, Hyperparameters
 from .errors import UsageError
 from .prepare import MODEL_OPTIONS, option

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data import Tokenizer, find_dataset, load_docs
-from ..limits import check_size
+from ..data import Tokenizer
 from ..model import GPTConfig
+from ..storage.datasets import find_dataset, load_docs
+from ..storage.limits import check_size
 from ..validation import num_validation_docs
 from .errors import UsageError
 

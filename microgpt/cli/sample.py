@@ -7,7 +7,9 @@ import argparse
 import random
 from collections.abc import Iterator
 
-from .. import attention_maps, checkpoint, gpt_tensor, plot
+from .. import gpt_tensor
+from ..storage import checkpoint
+from ..tools import attention_maps, plot
 from ..train import cast
 from .errors import UsageError
 from .output import print_samples

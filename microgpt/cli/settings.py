@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, replace
 
-from ..checkpoint import Checkpoint
+from ..storage.checkpoint import Checkpoint
 from ..train import Hyperparameters
 from .errors import UsageError
 from .prepare import MODEL_OPTIONS, check_model_options, option

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..atomic import same_file, write_target
-from ..files import problem
+from ..storage.atomic import same_file, write_target
+from ..storage.files import problem
 from .errors import CommandError, UsageError
 
 

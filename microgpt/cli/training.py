@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .. import checkpoint, gpt_tensor, plot
-from ..atomic import same_file
-from ..checkpoint import Checkpoint, CheckpointError
-from ..progress import Progress
-from ..resume import TrainingState, dataset_digest
+from .. import gpt_tensor
+from ..storage import checkpoint
+from ..storage.atomic import same_file
+from ..storage.checkpoint import Checkpoint, CheckpointError
+from ..storage.resume import TrainingState, dataset_digest
+from ..tools import plot
 from ..train import (
     ENGINES,
     Setup,
@@ -34,6 +35,7 @@ from . import signals
 from .errors import CommandError, Interrupted, UsageError
 from .output import print_header, print_samples
 from .prepare import plan, read_dataset
+from .progress import Progress
 from .settings import Settings, resolve
 from .targets import is_the_output
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microgpt import checkpoint, cli, gpt_scalar, gpt_tensor
+from microgpt import cli, gpt_scalar, gpt_tensor
+from microgpt.storage import checkpoint
 from microgpt.train import Hyperparameters, setup, train
 
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "charlotte", "mia", "amelia", "harper",

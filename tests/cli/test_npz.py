@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from test_checkpoint import MODEL, RESUMABLE, assert_same_checkpoint
 
-from microgpt import checkpoint, cli
-from microgpt.checkpoint import Checkpoint, CheckpointError
-from microgpt.npz import read_npz
+from microgpt import cli
+from microgpt.storage import checkpoint
+from microgpt.storage.checkpoint import Checkpoint, CheckpointError
+from microgpt.storage.npz import read_npz
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 SMALL_MODEL = ["--n-embd", "8", "--n-head", "2", "--block-size", "6"]

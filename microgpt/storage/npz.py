@@ -28,13 +28,13 @@ from typing import IO
 
 import numpy as np
 
+from ..data import Tokenizer
+from ..model import GPTConfig, parameter_shapes
+from ..train import Hyperparameters, OptimizerState
 from .checkpoint import Checkpoint, CheckpointError, read_config
-from .data import Tokenizer
 from .files import FileProblem, open_regular
 from .limits import MAX_STEPS
-from .model import GPTConfig, parameter_shapes
 from .resume import TrainingState
-from .train import Hyperparameters, OptimizerState
 
 _MAX_MEMBERS = 10_000  # far more than a model of MAX_N_LAYER layers stores
 _MAX_NPY_HEADER = 2**16  # numpy writes headers of a few hundred bytes

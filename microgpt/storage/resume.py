@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .train import Hyperparameters, OptimizerState
+from ..train import Hyperparameters, OptimizerState
 
 RngState = tuple  # random.Random.getstate(): (version, tuple of 625 ints, gauss_next)
 

@@ -19,8 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from microgpt import atomic, checkpoint
-from microgpt.checkpoint import (
+from microgpt.cli.errors import UsageError
+from microgpt.cli.parser import build_parser
+from microgpt.cli.prepare import model_config
+from microgpt.data import Tokenizer
+from microgpt.model import GPTConfig, init_state_dict, parameter_shapes
+from microgpt.schedule import SCHEDULES
+from microgpt.storage import atomic, checkpoint
+from microgpt.storage.checkpoint import (
     FORMAT,
     MAX_HEADER_BYTES,
     VERSION,
@@ -30,13 +36,7 @@ from microgpt.checkpoint import (
     load,
     save,
 )
-from microgpt.cli.errors import UsageError
-from microgpt.cli.parser import build_parser
-from microgpt.cli.prepare import model_config
-from microgpt.data import Tokenizer
-from microgpt.model import GPTConfig, init_state_dict, parameter_shapes
-from microgpt.resume import TrainingState
-from microgpt.schedule import SCHEDULES
+from microgpt.storage.resume import TrainingState
 from microgpt.train import DTYPES, Hyperparameters, OptimizerState
 from microgpt.validation import num_validation_docs
 

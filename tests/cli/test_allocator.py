@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from microgpt import allocator, cli
+from microgpt import cli
+from microgpt.cli import allocator
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="glibc's mallopt() is Linux only")
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 CHURN = """
 import resource, sys
 import numpy as np
-from microgpt import allocator
+from microgpt.cli import allocator
 print(allocator.keep_freed_memory() if sys.argv[1] == "tune" else None)
 def step():
     arrays = [np.ones(1 << 19) for _ in range(3)]  # three 4 MiB arrays, written, then freed

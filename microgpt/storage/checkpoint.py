@@ -56,16 +56,16 @@ import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError
 
+from ..data import Tokenizer
+from ..model import GPTConfig, parameter_shapes
+from ..schedule import SCHEDULES
+from ..train import DTYPES, Hyperparameters, OptimizerState
+from ..validation import num_validation_docs
 from . import options
 from .atomic import atomic_write, write_target
-from .data import Tokenizer
 from .files import FileProblem, open_regular, problem
 from .limits import MAX_DOCUMENTS, check_size
-from .model import GPTConfig, parameter_shapes
 from .resume import TrainingState
-from .schedule import SCHEDULES
-from .train import DTYPES, Hyperparameters, OptimizerState
-from .validation import num_validation_docs
 
 FORMAT = "microgpt-checkpoint"
 VERSION = 2

@@ -11,13 +11,14 @@ import importlib.util
 import io
 import subprocess
 import sys
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import pytest
 
 pyperf = pytest.importorskip("pyperf")
+
+from paths import REPO  # noqa: E402
 
 from benchmarks import cli, engines  # noqa: E402 (after the skip: they need pyperf)
 from benchmarks.flops import step_flops  # noqa: E402
@@ -27,7 +28,6 @@ from microgpt.model import parameter_shapes  # noqa: E402
 from microgpt.train import Hyperparameters  # noqa: E402
 from tensorgrad import Tensor, Value  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 FAST = ["--processes", "1", "--values", "1", "--warmups", "0", "--loops", "1",

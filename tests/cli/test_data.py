@@ -1,5 +1,5 @@
-"""Tests for microgpt.data and microgpt.download: the shipped names, reading a dataset
-safely, downloading one with pooch, and the tokenizer.
+"""Tests for microgpt.data, microgpt.storage.datasets and microgpt.storage.download: the
+shipped names, reading a dataset safely, downloading one with pooch, and the tokenizer.
 
 Downloads go to a loopback HTTP server started inside the tests, and name resolution is
 blocked for every other host, so no test can reach the internet.
@@ -15,20 +15,13 @@ import pooch.core
 import pytest
 from fifo import refusal
 from loopback import GOOD, GOOD_SHA, NAMES, offline, serving
+from paths import SHARED_NAMES
 
-from microgpt import data, download, files
-from microgpt.data import (
-    NAMES_SHA256,
-    NAMES_URL,
-    DataError,
-    Tokenizer,
-    find_dataset,
-    is_url,
-    load_docs,
-)
-from microgpt.limits import MAX_DATASET_BYTES
-
-SHARED_NAMES = Path(__file__).resolve().parents[2] / "shared" / "names.txt"
+from microgpt import data
+from microgpt.data import NAMES_SHA256, NAMES_URL, Tokenizer
+from microgpt.storage import download, files
+from microgpt.storage.datasets import DataError, find_dataset, is_url, load_docs
+from microgpt.storage.limits import MAX_DATASET_BYTES
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ import safetensors
 import safetensors.numpy
 from test_cli import NAMES, STEP, run
 
-from microgpt import checkpoint, cli, gpt_tensor, resume
+from microgpt import cli, gpt_tensor
 from microgpt.model import GPTConfig, pad_batch, parameter_shapes
+from microgpt.storage import checkpoint, resume
 from microgpt.train import Hyperparameters, Trainer, document_tokens, sample, setup
 from microgpt.validation import split, validation_loss
 

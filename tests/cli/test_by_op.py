@@ -1,6 +1,6 @@
-"""One training step op by op (``microgpt.by_op``, ``microgpt.scalar_regions``): the scalar
-step's Values counted per tensor op, against the graphs' sizes and against counts derived by
-hand from ``gpt_scalar``'s code; the region-by-region backward pass's gradients."""
+"""One training step op by op (``microgpt.tools.by_op``, ``microgpt.tools.scalar_regions``):
+the scalar step's Values counted per tensor op, against the graphs' sizes and against counts
+derived by hand from ``gpt_scalar``'s code; the region-by-region backward pass's gradients."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.engines import graph_nodes
-from microgpt import by_op, gpt_scalar, gpt_tensor, scalar_regions
+from microgpt import gpt_scalar, gpt_tensor
+from microgpt.tools import by_op, scalar_regions
 from microgpt.train import document_tokens, setup
 from tensorgrad import Function, ops
 from tensorgrad import functional as F

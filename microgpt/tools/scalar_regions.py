@@ -32,7 +32,7 @@ from typing import Any
 from tensorgrad import Value
 from tensorgrad.value import topological_order
 
-from . import gpt_scalar
+from .. import gpt_scalar
 
 TRACED = ("linear", "rmsnorm", "attention", "softmax")  # the functions both models share
 

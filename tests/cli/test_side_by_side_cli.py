@@ -16,12 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import REPO
 from test_cli import NAMES, run
 
 from benchmarks.engines import graph_nodes
-from microgpt import attention_maps, checkpoint, cli, gpt_scalar, gpt_tensor
+from microgpt import cli, gpt_scalar, gpt_tensor
 from microgpt.data import Tokenizer
 from microgpt.model import GPTConfig, init_state_dict
+from microgpt.storage import checkpoint
+from microgpt.tools import attention_maps
 from microgpt.train import document_tokens, setup
 from tensorgrad import Tensor
 from tensorgrad import functional as F
@@ -291,7 +294,7 @@ def test_graph_into_the_file_the_output_goes_to_is_refused(dataset, tmp_path):
         result = subprocess.run([sys.executable, "-m", "microgpt", "graph", "--data",
                                  str(dataset), "--out", str(out)], stdout=stdout,
                                 stderr=subprocess.PIPE, text=True, timeout=60, check=False,
-                                cwd=Path(__file__).resolve().parent.parent)
+                                cwd=REPO)
     assert result.returncode == 2
     assert result.stderr == (f"error: --out {out} is where the output goes; writing there "
                              "would replace it\n")

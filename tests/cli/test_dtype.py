@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from test_cli import NAMES, run
 
-from microgpt import checkpoint, gpt_scalar, gpt_tensor
+from microgpt import gpt_scalar, gpt_tensor
+from microgpt.storage import checkpoint
 from microgpt.train import Hyperparameters, Trainer, cast, document_tokens, setup
 from microgpt.validation import validation_loss
 from tensorgrad import Tensor

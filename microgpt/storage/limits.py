@@ -20,7 +20,7 @@ cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate mo
 
 from __future__ import annotations
 
-from .model import GPTConfig, num_params
+from ..model import GPTConfig, num_params
 
 MAX_PARAMETERS = 10_000_000
 MAX_N_LAYER = 128

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .atomic import atomic_write, write_target
-from .files import problem
+from ..storage.atomic import atomic_write, write_target
+from ..storage.files import problem
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -18,8 +18,8 @@ import numpy as np
 from tensorgrad import Tensor
 from tensorgrad.functional import MultiHeadAttention
 
-from . import gpt_tensor
-from .model import GPTConfig
+from .. import gpt_tensor
+from ..model import GPTConfig
 from .plot import save_png
 
 MAX_MAPS = 64  # layers x heads: beyond, the panels would be too small to read, and slow to draw

@@ -40,8 +40,9 @@ import numpy as np
 
 from tensorgrad import Function, Tensor
 
-from . import gpt_scalar, gpt_tensor, scalar_regions
-from .model import GPTConfig
+from .. import gpt_scalar, gpt_tensor
+from ..model import GPTConfig
+from . import scalar_regions
 
 # Where each tensor op's work is in the scalar step: the traced function that does it, or
 # nothing (the scalar step reads a row of a list), or (the ops not named) the step's own

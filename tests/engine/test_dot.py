@@ -7,9 +7,9 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from paths import REPO
 
 import tensorgrad as tg
 from benchmarks.engines import graph_nodes
@@ -89,7 +89,7 @@ def _values(loss: Value) -> list[Value]:
     return found
 
 
-DOCS_SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "rms_norm_graphs.py"
+DOCS_SCRIPT = REPO / "docs" / "rms_norm_graphs.py"
 
 
 def rms_norm_graphs() -> tuple[str, str]:

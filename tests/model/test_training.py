@@ -13,10 +13,11 @@ import random
 import numpy as np
 import pytest
 
-from microgpt import checkpoint, gpt_scalar, gpt_tensor, resume, train, validation
+from microgpt import gpt_scalar, gpt_tensor, train, validation
 from microgpt.data import Tokenizer
 from microgpt.model import GPTConfig, init_state_dict
 from microgpt.schedule import learning_rate
+from microgpt.storage import checkpoint, resume
 from microgpt.train import Hyperparameters, Trainer, document_tokens, setup
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max", "bo",

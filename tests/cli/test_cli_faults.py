@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 from microgpt import cli, gpt_tensor
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 SMALL_MODEL = ["--n-embd", "8", "--n-head", "2", "--block-size", "6"]
-REPO = Path(__file__).resolve().parents[1]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX files and signals")
 
 
@@ -194,7 +194,7 @@ def test_a_read_only_file_is_never_replaced(capsys, dataset, tmp_path):
 
 
 def test_a_symlink_to_a_file_is_written_through(capsys, dataset, tmp_path):
-    from microgpt import checkpoint
+    from microgpt.storage import checkpoint
 
     (tmp_path / "real").write_bytes(b"an older checkpoint")
     (tmp_path / "link").symlink_to("real")
@@ -538,7 +538,7 @@ def signal_during_step(wrap_training_steps, step: int, *signums: int) -> None:
 @posix_only
 def test_sigterm_saves_and_exits_like_ctrl_c(capsys, dataset, tmp_path, monkeypatch,
                                              wrap_training_steps):
-    from microgpt import checkpoint
+    from microgpt.storage import checkpoint
 
     signal_during_step(wrap_training_steps, 3, signal.SIGTERM)
     part = tmp_path / "part"
@@ -586,7 +586,7 @@ def test_sigterm_outside_training_stops_with_one_line(capsys, dataset, monkeypat
 
 @posix_only
 def test_a_real_sigterm_to_a_real_run(dataset, tmp_path):
-    from microgpt import checkpoint
+    from microgpt.storage import checkpoint
 
     path = tmp_path / "m"
     child = subprocess.Popen([sys.executable, "-m", "microgpt", "train", "--data", str(dataset),

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import SHARED_NAMES
 
-from microgpt import checkpoint, cli, gpt_tensor
+from microgpt import cli, gpt_tensor
 from microgpt.data import Tokenizer
 from microgpt.model import GPTConfig, init_state_dict, num_params
+from microgpt.storage import checkpoint
 from microgpt.train import Hyperparameters, sample, setup, train
 
-SHARED_NAMES = Path(__file__).resolve().parents[2] / "shared" / "names.txt"
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 # Small enough for the scalar engine to take a few steps quickly.
 SMALL_MODEL = ["--n-embd", "8", "--n-head", "2", "--block-size", "6"]

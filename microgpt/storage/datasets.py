@@ -1,0 +1,64 @@
+"""Reading a dataset: the shipped names, a local file, or an http(s) URL's cached copy.
+
+A path given to ``--data`` may name anything, so a dataset is read only from a regular
+file (``files.read_at_most``), whole, and at most ``limits.MAX_DATASET_BYTES``; a URL is
+downloaded once by ``download.fetch``. Every failure a user can cause or meet is a
+``DataError`` with a one-line message, so the command line can print it as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..data import NAMES, docs_from_text
+from .download import DownloadError, fetch
+from .files import FileProblem, read_at_most
+from .limits import MAX_DATASET_BYTES
+
+
+class DataError(Exception):
+    """A dataset problem the user can fix; the message is one self-contained line."""
+
+
+def is_url(source: str) -> bool:
+    """Whether ``--data`` names a download rather than a local file."""
+    return source.lower().startswith(("http://", "https://"))
+
+
+def find_dataset(source: str | None = None, sha256: str | None = None) -> Path:
+    """The dataset file: the shipped names (``source`` None), a local path, or a URL's copy.
+
+    A URL is downloaded once, checked against ``sha256`` if given (see ``download``).
+    """
+    if source is None:
+        return NAMES
+    if is_url(source):
+        try:
+            return fetch(source, sha256)
+        except DownloadError as exc:
+            raise DataError(str(exc)) from exc
+    return Path(source).expanduser()
+
+
+def load_docs(path: str | Path, sha256: str | None = None) -> list[str]:
+    """Read one document per line, stripped, with blank lines dropped (as microgpt.py does).
+
+    The file must be UTF-8 text (a leading byte-order mark is not part of it) of at most
+    ``MAX_DATASET_BYTES``, and have the sha256 ``sha256`` if given.
+    """
+    try:
+        data = read_at_most(path, MAX_DATASET_BYTES, "a dataset")
+    except FileProblem as exc:
+        raise DataError(f"cannot read dataset {path}: {exc}") from exc
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise DataError(f"dataset {path} does not have the sha256 {sha256} (--data-sha256)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"dataset {path} is not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                        f"at offset {exc.start})") from exc
+    docs = docs_from_text(text)
+    if not docs:
+        raise DataError(f"dataset {path} is empty (no non-blank lines)")
+    return docs
