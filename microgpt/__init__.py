@@ -11,11 +11,58 @@ the subpackages below them:
 4. ``train``: the training loop and sampling, the same for both engines, with what training
    itself uses: ``schedule`` (the learning rate) and ``validation`` (a held-out split).
 
+Above them, ``api`` is microgpt from Python (its main names are this package's own:
+``microgpt.load_dataset``, ``TrainSettings``, ``Run``, ``load``, ``resume``, ...; see
+docs/scripting.md), and what the command line runs.
+
 What serves the model, each in a subpackage of its own:
 
 * ``storage``: the user's files and the bounds on them: datasets (local or downloaded),
   checkpoints (and the old ``.npz`` format), atomic writes, the size limits.
 * ``tools``: the side-by-side instruments: ``compare --by-op``'s accounting, attention
   maps, the loss curve.
-* ``cli``: the ``microgpt`` command line (also ``python -m microgpt``).
+* ``cli``: the ``microgpt`` command line (also ``python -m microgpt``), a layer over ``api``.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api import (
+        CheckpointError,
+        DataError,
+        Dataset,
+        Model,
+        Run,
+        SamplingError,
+        SettingsError,
+        StepRecord,
+        TrainingDiverged,
+        TrainSettings,
+        load,
+        load_dataset,
+        resume,
+    )
+
+__all__ = ["CheckpointError", "DataError", "Dataset", "Model", "Run", "SamplingError",
+           "SettingsError", "StepRecord", "TrainSettings", "TrainingDiverged", "__version__",
+           "load", "load_dataset", "resume"]
+_API = frozenset(__all__) - {"__version__"}
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: the API (and NumPy with it) is imported when first used, not by `import
+    # microgpt`, so that `microgpt --help` and `--version` start quickly.
+    if name in _API:
+        return getattr(importlib.import_module(".api", __name__), name)
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("microgpt-tensorgrad")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            return "0+unknown"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
