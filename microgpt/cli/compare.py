@@ -14,13 +14,13 @@ from types import ModuleType
 
 import numpy as np
 
+from ..api import Plan, TrainSettings, load_dataset, plan
 from ..model import num_params
 from ..storage.atomic import atomic_write
 from ..storage.files import problem
 from ..tools import by_op
 from ..train import (
     ENGINES,
-    Hyperparameters,
     Setup,
     TrainingDiverged,
     document_tokens,
@@ -29,7 +29,7 @@ from ..train import (
 )
 from .errors import CommandError, UsageError
 from .output import print_header
-from .prepare import MODEL_OPTIONS, check_model_options, plan, read_dataset
+from .prepare import MODEL_OPTIONS, api_errors
 from .targets import check_not_read, check_target
 
 
@@ -43,13 +43,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return _compare_by_op(args)
     if args.json is not None:
         raise UsageError("--json writes the table of --by-op; give --by-op too")
-    options = {name: getattr(args, name) for name in MODEL_OPTIONS}
-    check_model_options(options)
-    _, docs = read_dataset(args)
-    tokenizer, config = plan(docs, options)
-    print_header(len(docs), config)
-    run = initialise(docs, tokenizer, config, args.seed)
-    hp = Hyperparameters(steps=args.steps, lr=args.lr)
+    with api_errors():
+        planned = _plan(args)
+    print_header(len(planned.dataset), planned.config)
+    run = initialise(planned.dataset.docs, planned.tokenizer, planned.config, args.seed)
+    hp = planned.settings.hyperparameters()
     runs = {name: train(engine, engine.from_state_dict(run.state), run.config, run.docs,
                         run.tokenizer, hp)
             for name, engine in ENGINES.items()}
@@ -81,6 +79,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> Plan:
+    """The run of the options, checked, then the dataset read and checked against it."""
+    settings = TrainSettings(steps=args.steps, lr=args.lr, seed=args.seed,
+                             **{name: getattr(args, name) for name in MODEL_OPTIONS})
+    return plan(load_dataset(args.data, args.data_sha256), settings)
+
+
 def _first_step_grads(engine: ModuleType, run: Setup) -> dict[str, np.ndarray]:
     """Every parameter's gradient of the first training step's loss, from the initial weights."""
     params = engine.from_state_dict(run.state)
@@ -97,14 +102,12 @@ def _compare_by_op(args: argparse.Namespace) -> int:
         raise UsageError(f"--by-op takes one step apart, at the initial weights: "
                          f"{' and '.join('--' + name for name in given)} {verb} not apply")
     json_path = check_target(args.json, "--json") if args.json is not None else None
-    options = {name: getattr(args, name) for name in MODEL_OPTIONS}
-    check_model_options(options)
-    path, docs = read_dataset(args)
+    with api_errors():
+        planned = _plan(args)
     if json_path is not None:
-        check_not_read(json_path, path, "--json", "the dataset")
-    tokenizer, config = plan(docs, options)
-    print_header(len(docs), config)
-    run = initialise(docs, tokenizer, config, args.seed)
+        check_not_read(json_path, planned.dataset.path, "--json", "the dataset")
+    print_header(len(planned.dataset), planned.config)
+    run = initialise(planned.dataset.docs, planned.tokenizer, planned.config, args.seed)
     tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
     result = by_op.step_by_op(run.state, run.config, tokens)
     print(f"one training step, op by op, on the first document, {run.docs[0]!r} "

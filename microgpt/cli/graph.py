@@ -18,13 +18,14 @@ import subprocess
 from tensorgrad import Tensor, Value, to_dot
 from tensorgrad.value import topological_order
 
+from ..api import Plan, TrainSettings, load_dataset, plan
 from ..storage.atomic import atomic_write
 from ..storage.files import problem
 from ..storage.limits import MAX_DRAWN_NODES
 from ..tools import by_op
 from ..train import ENGINES, document_tokens, initialise
 from .errors import CommandError
-from .prepare import MODEL_OPTIONS, check_model_options, plan, read_dataset
+from .prepare import MODEL_OPTIONS, api_errors
 from .targets import check_not_read, check_target
 
 FORMATS = (".dot", ".svg", ".png")
@@ -40,12 +41,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if drawn and shutil.which("dot") is None:
         raise CommandError(f"drawing {out.suffix.lower()} needs Graphviz's dot program, which "
                            f"is not installed: {GRAPHVIZ_HINT}")
-    options = {name: getattr(args, name) for name in MODEL_OPTIONS}
-    check_model_options(options)
-    path, docs = read_dataset(args)
-    check_not_read(out, path, "--out", "the dataset")
-    tokenizer, config = plan(docs, options)
-    run = initialise(docs, tokenizer, config, args.seed)
+    with api_errors():
+        planned = _plan(args)
+    check_not_read(out, planned.dataset.path, "--out", "the dataset")
+    run = initialise(planned.dataset.docs, planned.tokenizer, planned.config, args.seed)
     engine = ENGINES[args.engine]
     params = engine.from_state_dict(run.state)
     tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
@@ -67,6 +66,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
     print(f"wrote the {args.engine} engine's graph of one training step ({nodes:,} nodes: the "
           f"loss on {run.docs[0]!r}, and its backward pass) to {out}")
     return 0
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    """The model of the options, checked, then the dataset read and checked against it."""
+    settings = TrainSettings(seed=args.seed, **{name: getattr(args, name)
+                                                for name in MODEL_OPTIONS})
+    return plan(load_dataset(args.data, args.data_sha256), settings)
 
 
 def _size(loss: Tensor | Value) -> int:

@@ -23,10 +23,57 @@ from .errors import UsageError
 from .prepare import MODEL_OPTIONS, option
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+class _Examples(str):
+    """An epilog of example commands, shown as written (argparse re-wraps other text)."""
+
+
+class _RawExamples(argparse.HelpFormatter):
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if isinstance(text, _Examples):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class _HelpFormatter(_RawExamples, argparse.ArgumentDefaultsHelpFormatter):
     # Show defaults, except the None of options whose help says what leaving them out means.
     def _get_help_string(self, action: argparse.Action) -> str | None:
         return action.help if action.default is None else super()._get_help_string(action)
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from .. import __version__
+
+        print(f"{parser.prog} {__version__}")
+        parser.exit()
+
+
+TRAIN_EXAMPLES = _Examples("""\
+examples:
+  microgpt train                    # microgpt.py's run: 1000 steps on the shipped names
+  microgpt train --steps 5000 --batch-size 16 --val-fraction 0.1 --eval-every 500
+  microgpt train --data words.txt --save words.safetensors --log words.jsonl
+  microgpt train --data words.txt --resume words.safetensors --steps 8000
+""")
+SAMPLE_EXAMPLES = _Examples("""\
+examples:
+  microgpt sample --load words.safetensors --samples 5
+  microgpt sample --load words.safetensors --prefix ma --top-k 5 --attention maps.png
+""")
+MAIN_EXAMPLES = _Examples(TRAIN_EXAMPLES + """\
+  microgpt sample --load words.safetensors --prefix ma --top-k 5
+  microgpt compare --steps 20
+  microgpt graph --out step.dot
+
+'microgpt COMMAND --help' describes each command's options.
+""")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,10 +106,11 @@ def _add_run_options(parser: argparse.ArgumentParser, steps: int) -> None:
     """Data, training and model options: the same for ``train`` and ``compare``."""
     _add_data_options(parser)
     parser.add_argument("--steps", type=options.steps, default=steps, action=_Explicit,
+                        metavar="N",
                         help=f"training steps (at most {MAX_STEPS:,}: each one's loss is kept)")
     _add_seed_option(parser)
     parser.add_argument("--lr", type=options.positive_float, default=Hyperparameters.lr,
-                        action=_Explicit,
+                        action=_Explicit, metavar="F",
                         help="Adam learning rate (peak of the schedule); training stops with an "
                              "error once a step's loss is not finite or above "
                              f"{DIVERGED_FACTOR} ln(vocab size): it has diverged")
@@ -80,29 +128,30 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_seed_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=options.seed, default=42, action=_Explicit,
+    parser.add_argument("--seed", type=options.seed, default=42, action=_Explicit, metavar="N",
                         help="seed of the one random stream that shuffles, initialises and samples")
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group(
-        "model options", f"at most {MAX_PARAMETERS:,} parameters, and a training step may "
-        f"keep about {MAX_STEP_VALUES:,} numbers at most (see microgpt/limits.py); a larger "
-        "model is refused before its weights are drawn")
+        "model options", f"at most {MAX_PARAMETERS:,} parameters (the weights are drawn one "
+        "at a time in Python, in microgpt.py's order), and a training step may keep at most "
+        f"about {MAX_STEP_VALUES:,} numbers for its backward pass (1 GiB in float64); a "
+        "larger model is refused before its weights are drawn")
     for name, help in MODEL_OPTIONS.items():  # defaults: GPTConfig's, i.e. microgpt.py's
         kind = options.n_layer if name == "n_layer" else options.positive_int
         model.add_argument(option(name), type=kind, action=_Explicit,
-                           default=getattr(GPTConfig, name), help=help)
+                           default=getattr(GPTConfig, name), metavar="N", help=help)
 
 
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
     """``train``'s options beyond microgpt.py: batches, schedule, validation, output, resuming."""
     how = parser.add_argument_group("training beyond microgpt.py (all off by default)")
     how.add_argument("--batch-size", type=options.positive_int, default=1, action=_Explicit,
-                     metavar="B",
-                     help="documents per step (B > 1: tensor engine only; at most the training "
-                          "documents); step k (from 0) trains on docs[(k*B + i) %% num_docs] "
-                          "for i < B, on the mean of their per-document losses")
+                     metavar="N",
+                     help="documents per step (N > 1: tensor engine only; at most the training "
+                          "documents); step k (from 0) trains on docs[(k*N + i) %% num_docs] "
+                          "for i < N, on the mean of their per-document losses")
     how.add_argument("--schedule", choices=SCHEDULES, default="linear", action=_Explicit,
                      help="learning-rate schedule after the warm-up; linear decays to 0 as "
                           "microgpt.py does")
@@ -120,15 +169,21 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                           "engine only) halves the memory traffic, which pays from n_embd 64 up")
     out = parser.add_argument_group(
         "output and checkpoints",
-        "files are written only after training (or when Ctrl-C or SIGTERM stops it), each to "
-        "a temporary file renamed into place; only regular files are written (a symlink to "
-        "one is written through), never the dataset, never one file twice")
+        "--save and --plot are written only after training (or when Ctrl-C or SIGTERM stops "
+        "it), each to a temporary file renamed into place; --log as the run goes. Only "
+        "regular files are written (a symlink to one is written through), never the dataset, "
+        "never one file twice; all are checked before training starts")
     out.add_argument("--log-every", type=options.positive_int, default=1, metavar="N",
                      help="print every N-th step's line (and the last); on a terminal, update "
                           "the progress bar as often")
-    out.add_argument("--plot", metavar="PNG",
-                     help="write the training and validation loss against step to this PNG "
-                          "(needs matplotlib)")
+    out.add_argument("--log", metavar="PATH",
+                     help="write one JSON line per step as it is done (step, loss, lr, val_loss "
+                          "where evaluated, elapsed seconds of training), flushed at once: not "
+                          "atomic, so an interrupted run keeps what it logged; an existing file "
+                          "is replaced (truncated when training starts)")
+    out.add_argument("--plot", metavar="PATH",
+                     help="draw the training and validation loss against step to this PNG "
+                          "file (needs matplotlib)")
     out.add_argument("--save", metavar="PATH",
                      help="write a checkpoint (safetensors) after training, or when Ctrl-C or "
                           "SIGTERM stops it; it holds everything --resume needs")
@@ -136,16 +191,17 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                      help="continue the run saved in this checkpoint, on the same --data; "
                           "--steps is the run's total (default: the saved total), and the "
                           "other training and model options come from the checkpoint")
-    out.add_argument("--stop-after", type=options.positive_int, metavar="K",
-                     help="stop once step K (counted from the run's start) is done, as if "
+    out.add_argument("--stop-after", type=options.positive_int, metavar="N",
+                     help="stop once step N (counted from the run's start) is done, as if "
                           "interrupted there; continue later with --resume")
 
 
-def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
+def _add_sampling_options(parser: argparse.ArgumentParser, at_least: options.Number) -> None:
     """Options of the names drawn after training (``train``) or from a checkpoint (``sample``)."""
-    parser.add_argument("--temperature", type=options.positive_float, default=0.5,
+    parser.add_argument("--temperature", type=options.positive_float, default=0.5, metavar="F",
                         help="sampling temperature: lower is more conservative")
-    parser.add_argument("--samples", type=options.positive_int, default=20, help="names to draw")
+    parser.add_argument("--samples", type=at_least, default=20, metavar="N",
+                        help="names to draw" + (" (0: none)" if at_least.accept(0) else ""))
 
 
 def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
@@ -158,36 +214,42 @@ def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.")
+    parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.",
+                     epilog=MAIN_EXAMPLES, formatter_class=_RawExamples)
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(title="commands", dest="command", required=True,
                                      metavar="{train,sample,compare,graph,convert}")
 
-    def add(name: str, run: Callable[[argparse.Namespace], int], help: str) -> _Parser:
-        sub = commands.add_parser(name, help=help, description=help,
+    def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
+            examples: str | None = None) -> _Parser:
+        sub = commands.add_parser(name, help=help, description=help, epilog=examples,
                                   formatter_class=_HelpFormatter)
         sub.set_defaults(run=run, explicit=frozenset())
         return sub
 
     p = add("train", _command("training", "cmd_train"),
-            "train the GPT, print its losses and sample names")
+            "train the GPT, print its losses and sample names", TRAIN_EXAMPLES)
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
                    help="autograd engine: whole arrays (tensor) or one number at a time (scalar)")
     _add_run_options(p, steps=Hyperparameters.steps)
     _add_training_options(p)
-    _add_sampling_options(p)
+    _add_sampling_options(p, at_least=options.non_negative_int)
 
-    p = add("sample", _command("sample", "cmd_sample"), "sample names from a saved checkpoint")
+    p = add("sample", _command("sample", "cmd_sample"), "sample names from a saved checkpoint",
+            SAMPLE_EXAMPLES)
     p.add_argument("--load", metavar="PATH", required=True, help="checkpoint written by --save")
-    _add_sampling_options(p)
-    p.add_argument("--seed", type=options.seed, default=42, help="seed of the sampling stream")
+    _add_sampling_options(p, at_least=options.positive_int)
+    p.add_argument("--seed", type=options.seed, default=42, metavar="N",
+                   help="seed of the sampling stream")
     p.add_argument("--prefix", metavar="TEXT",
                    help="start every name with TEXT and let the model continue it")
-    p.add_argument("--top-k", type=options.positive_int, metavar="K",
-                   help="draw each character among the K most likely only (1: always the most "
+    p.add_argument("--top-k", type=options.positive_int, metavar="N",
+                   help="draw each character among the N most likely only (1: always the most "
                         "likely); default: among all")
-    p.add_argument("--attention", metavar="PNG",
+    p.add_argument("--attention", metavar="PATH",
                    help="draw, for the first name sampled, how much each position attends to "
-                        "each earlier one, per layer and head, to this PNG (needs matplotlib)")
+                        "each earlier one, per layer and head, to this PNG file (needs "
+                        "matplotlib)")
 
     p = add("compare", _command("compare", "cmd_compare"),
             "train on both engines from the same weights and compare losses, gradients, speed")

@@ -4,15 +4,13 @@ with ``--attention`` the attention maps of the first name drawn."""
 from __future__ import annotations
 
 import argparse
-import random
 from collections.abc import Iterator
 
-from .. import gpt_tensor
-from ..storage import checkpoint
+from ..api import load
 from ..tools import attention_maps, plot
-from ..train import cast
 from .errors import UsageError
 from .output import print_samples
+from .prepare import api_errors
 from .targets import check_not_read, is_the_output
 
 
@@ -25,37 +23,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
             raise UsageError(f"--attention {args.attention} is where the output goes; writing "
                              "there would replace it")
         check_not_read(maps_path, args.load, "--attention", "the checkpoint")
-    saved = checkpoint.load(args.load)
-    try:
-        prefix = saved.tokenizer.encode(args.prefix or "")
-    except ValueError as exc:  # names the characters
-        raise UsageError(f"--prefix {args.prefix!r} has {exc}") from exc
-    block_size = saved.config.block_size
-    if len(prefix) > block_size - 1:
-        raise UsageError(f"--prefix {args.prefix!r} is {len(prefix)} characters; this model's "
-                         f"names are at most {block_size} long, so at most {block_size - 1} "
-                         "leave room to continue it")
-    maps = saved.config.n_layer * saved.config.n_head
-    if maps_path is not None and maps > attention_maps.MAX_MAPS:
-        raise UsageError(f"--attention draws a map per layer and head: this model has {maps}, "
-                         f"more than the {attention_maps.MAX_MAPS} one picture can show")
-    params = gpt_tensor.from_state_dict(cast(saved.state, saved.dtype))  # as it was trained
-    rng = random.Random(args.seed)
-    drawn = []
-
-    def names() -> Iterator[str]:
-        for _ in range(args.samples):
-            drawn.append(gpt_tensor.generate(params, saved.config, saved.tokenizer.bos, rng,
-                                             args.temperature, prefix=prefix, top_k=args.top_k))
-            yield saved.tokenizer.decode(drawn[-1])
-
-    print_samples(names())
+    model = load(args.load)
+    drawn: list[str] = []
+    with api_errors():
+        names = model.samples(args.samples, args.temperature, prefix=args.prefix or "",
+                              top_k=args.top_k, seed=args.seed)  # checked here, drawn below
+        maps = model.config.n_layer * model.config.n_head
+        if maps_path is not None and maps > attention_maps.MAX_MAPS:
+            raise UsageError(f"--attention draws a map per layer and head: this model has "
+                             f"{maps}, more than the {attention_maps.MAX_MAPS} one picture can "
+                             "show")
+        print_samples(_kept(names, drawn))
     if maps_path is not None:
-        tokens = [saved.tokenizer.bos, *drawn[0]]  # what the model read to draw the first name
-        name = saved.tokenizer.decode(drawn[0])
-        labels = ["BOS", *name][:saved.config.block_size]
-        weights = attention_maps.attention_weights(params, saved.config, tokens)
+        name, tokenizer = drawn[0], model.tokenizer
+        tokens = [tokenizer.bos, *tokenizer.encode(name)]  # what the model read to draw it
+        labels = ["BOS", *name][:model.config.block_size]
+        weights = attention_maps.attention_weights(model.params, model.config, tokens)
         attention_maps.save_attention_maps(maps_path, weights, labels,
                                            f"attention while drawing {name!r}")
         print(f"attention maps of sample 1, {name!r}, drawn to {maps_path}")
     return 0
+
+
+def _kept(names: Iterator[str], drawn: list[str]) -> Iterator[str]:
+    """``names``, each also appended to ``drawn`` as it is drawn."""
+    for name in names:
+        drawn.append(name)
+        yield name

@@ -57,7 +57,7 @@ def _handling(signals: list[int], handler: Callable[[int, FrameType | None], Non
         yield
     finally:
         for s, h in previous.items():
-            signal.signal(s, h)  # type: ignore[arg-type]
+            signal.signal(s, h)
 
 
 def sigterm_raises() -> contextlib.AbstractContextManager[None]:

@@ -45,7 +45,7 @@ def check_target(path: str, option: str, suffixes: tuple[str, ...] = ()) -> Path
     return target
 
 
-def check_not_read(target: Path, read: Path, option: str, what: str) -> None:
+def check_not_read(target: Path, read: str | Path | None, option: str, what: str) -> None:
     """Refuse to write ``target`` if it is ``read`` (the dataset, the checkpoint loaded)."""
-    if same_file(target, read):
+    if read is not None and same_file(target, read):
         raise UsageError(f"{option} {target} is {what}; writing there would destroy it")

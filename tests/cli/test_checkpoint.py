@@ -19,9 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from microgpt.api import SettingsError, TrainSettings
 from microgpt.cli.errors import UsageError
 from microgpt.cli.parser import build_parser
-from microgpt.cli.prepare import model_config
 from microgpt.data import Tokenizer
 from microgpt.model import GPTConfig, init_state_dict, parameter_shapes
 from microgpt.schedule import SCHEDULES
@@ -233,9 +233,10 @@ def test_a_config_the_command_line_refuses_cannot_be_loaded(options, vocab_size)
     argv = ["train"] + [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
     try:
         parsed = build_parser().parse_args(argv)
-        model_config(vocab_size, {name: getattr(parsed, name) for name in options})
+        settings = TrainSettings(**{name: getattr(parsed, name) for name in options})
+        settings.model_config(vocab_size)
         accepted = True
-    except UsageError:
+    except (UsageError, SettingsError):
         accepted = False
     try:
         checkpoint.read_config({"vocab_size": vocab_size, **options})  # the loader's check

@@ -273,7 +273,7 @@ BAD_INPUT = {
     "temperature 0": (["train", "--data", "{data}", "--temperature", "0"], USAGE, "--temperature"),
     "temperature nan": (["train", "--data", "{data}", "--temperature", "nan"], USAGE,
                         "--temperature"),
-    "samples 0": (["train", "--data", "{data}", "--samples", "0"], USAGE, "--samples"),
+    "samples negative": (["train", "--data", "{data}", "--samples", "-1"], USAGE, "--samples"),
     "unknown engine": (["train", "--data", "{data}", "--engine", "torch"], USAGE, "--engine"),
     "save into a missing directory": (["train", "--data", "{data}", "--save", "{tmp}/no/m"],
                                       RUNTIME, "no directory"),

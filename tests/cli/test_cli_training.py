@@ -340,7 +340,7 @@ def test_help_explains_the_batch_order(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "docs[(k*B + i) % num_docs]" in help_text
+    assert "docs[(k*N + i) % num_docs]" in help_text
     assert "--steps is the run's total" in help_text
 
 
