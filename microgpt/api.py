@@ -23,8 +23,6 @@ and ``TrainingDiverged`` (a step whose loss shows the run has diverged).
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +41,8 @@ from .storage import options
 from .storage.checkpoint import Checkpoint, CheckpointError
 from .storage.datasets import DataError, find_dataset, load_docs
 from .storage.limits import check_size
+from .storage.naming import name as _name
+from .storage.naming import setting as _set
 from .storage.resume import TrainingState, dataset_digest
 from .train import (
     DTYPES,
@@ -76,32 +76,6 @@ class SettingsError(ValueError):
 
 class SamplingError(ValueError):
     """Sampling failed: the temperature made the probabilities overflow. One line."""
-
-
-# ---- how messages name a setting ------------------------------------------------------------
-
-# Messages name a setting as the caller wrote it: ``batch_size`` from Python, ``--batch-size``
-# from the command line, which sets this for the commands it runs (``options_spelling``).
-_OPTIONS = contextvars.ContextVar("microgpt_options_spelling", default=False)
-
-
-@contextlib.contextmanager
-def options_spelling() -> Iterator[None]:
-    """Within the block, messages name settings as command-line options (``--batch-size``)."""
-    token = _OPTIONS.set(True)
-    try:
-        yield
-    finally:
-        _OPTIONS.reset(token)
-
-
-def _name(field: str) -> str:
-    return "--" + field.replace("_", "-") if _OPTIONS.get() else field
-
-
-def _set(field: str, value: object) -> str:
-    """A setting with its value, as the caller would write it: ``--steps 5`` or ``steps=5``."""
-    return f"{_name(field)} {value}" if _OPTIONS.get() else f"{field}={value}"
 
 
 # ---- datasets -------------------------------------------------------------------------------
@@ -529,7 +503,8 @@ def _draw(count: int, tokenizer: Tokenizer, generate: Callable[[], list[int]]
           ) -> Iterator[str]:
     for _ in range(count):
         try:
-            ids = generate()
+            with np.errstate(over="ignore", invalid="ignore"):  # told apart below, in one line
+                ids = generate()
         except ValueError as exc:  # random.choices: the logits / temperature overflowed
             raise SamplingError(f"sampling failed ({exc}); try a larger "
                                 f"{_name('temperature')}") from None

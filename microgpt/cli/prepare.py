@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from ..api import SamplingError, SettingsError, options_spelling
+from ..api import SamplingError, SettingsError
+from ..storage.naming import as_options
 from .errors import CommandError, UsageError
 
 # The GPTConfig fields that are command-line options (vocab_size comes from the data).
@@ -30,7 +31,7 @@ def option(name: str) -> str:
 @contextlib.contextmanager
 def api_errors() -> Iterator[None]:
     """Within the block, the API speaks in options, and its errors are the command line's."""
-    with options_spelling():
+    with as_options():
         try:
             yield
         except SettingsError as exc:

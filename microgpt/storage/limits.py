@@ -21,6 +21,7 @@ cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate mo
 from __future__ import annotations
 
 from ..model import GPTConfig, num_params
+from .naming import name
 
 MAX_PARAMETERS = 10_000_000
 MAX_N_LAYER = 128
@@ -57,10 +58,12 @@ def check_size(config: GPTConfig, batch_size: int = 1) -> None:
         raise ValueError(
             f"a model of {params:,} parameters is more than the {MAX_PARAMETERS:,} microgpt "
             "allows (its weights are drawn one at a time in Python, most of a second per "
-            "million); use a smaller --n-embd, --n-layer or --block-size")
+            f"million); use a smaller {name('n_embd')}, {name('n_layer')} or "
+            f"{name('block_size')}")
     values = step_values(config, batch_size)
     if values > MAX_STEP_VALUES:
         raise ValueError(
             f"a training step of this size would keep about {values:,} numbers for its "
             f"backward pass, more than the {MAX_STEP_VALUES:,} (1 GiB in float64) microgpt "
-            "allows; use a smaller --batch-size, --block-size, --n-embd or --n-layer")
+            f"allows; use a smaller {name('batch_size')}, {name('block_size')}, "
+            f"{name('n_embd')} or {name('n_layer')}")
