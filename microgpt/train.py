@@ -106,12 +106,9 @@ def document_tokens(tokenizer: Tokenizer, doc: str, block_size: int | None = Non
     return [tokenizer.bos, *tokenizer.encode(doc[:block_size]), tokenizer.bos]
 
 
-# A loss above this many times ln(vocab_size), the loss of guessing every token uniformly
-# (330 nats for the names' 27 tokens), has exploded. Runs that learn stay far below: on the
-# names, --lr 0.1 peaked at 16 nats; 40,000 steps at the default rate on 10 names, which
-# the model learns by heart, peaked at 21. Too large a rate gets there at once: on the
-# names, --lr 1 scored 347 at step 2 (where the scalar engine's arithmetic failed) and
-# --lr 1e9 3e29; --lr 0.2 peaked at 1,019 on its way.
+# A loss above this many times ln(vocab_size), the loss of guessing every token uniformly,
+# has exploded: runs that learn stay far below it, and too large a rate passes it at once
+# (the runs that chose it: docs/robustness-notes.md, "When a run has diverged").
 DIVERGED_FACTOR = 100
 
 

@@ -1,22 +1,25 @@
 """The ``microgpt`` command line (also ``python -m microgpt``).
 
     microgpt train   [--data PATH|URL] [--data-sha256 HEX] [--engine tensor|scalar]
-                     [--steps N] [model options] [--batch-size B] [--schedule S] [--warmup N]
+                     [--steps N] [model options] [--batch-size N] [--schedule NAME] [--warmup N]
                      [--val-fraction F] [--eval-every N] [--dtype float64|float32]
-                     [--log-every N] [--plot PNG] [--save PATH] [--resume PATH]
-                     [--stop-after K] [--temperature T] [--samples N]
-    microgpt sample  --load PATH [--prefix TEXT] [--top-k K] [--samples N] [--temperature T]
-                     [--seed S] [--attention PNG]
+                     [--log-every N] [--log PATH] [--plot PATH] [--save PATH]
+                     [--resume PATH] [--stop-after N] [--temperature F] [--samples N]
+    microgpt sample  --load PATH [--prefix TEXT] [--top-k N] [--samples N] [--temperature F]
+                     [--seed N] [--attention PATH]
     microgpt compare [--data PATH|URL] [--steps N] [model options] [--by-op [--json PATH]]
     microgpt graph   [--engine tensor|scalar] --out PATH.dot|svg|png [--data PATH|URL]
                      [model options]
     microgpt convert OLD.npz NEW
+    microgpt --version
 
 ``train`` with its defaults prints exactly the lines Karpathy's microgpt.py prints, then
 one line of timing; on a terminal a progress bar stands in for the step lines. Every other
-option is opt-in. The modules: ``parser`` (the options), ``training`` (a training session,
-its signals and its saving, with ``settings`` for resuming), ``sample``, ``compare``,
-``graph``, ``convert``; ``targets`` checks the files a command writes.
+option is opt-in. Each command is a thin layer over ``microgpt.api``: the options become
+the API's typed settings at the command's door, and the API's errors one line each. The
+modules: ``parser`` (the options), ``training`` (a training session, its signals, its
+saving and its log, with ``settings`` for resuming), ``sample``, ``compare``, ``graph``,
+``convert``; ``prepare`` (what they share) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,

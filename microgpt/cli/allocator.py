@@ -3,9 +3,9 @@
 Each step frees its activations and gradients and allocates arrays of the same sizes
 again. By default glibc serves arrays over 128 KiB with fresh mmap()s, and returns the
 free top of the heap to the OS once it exceeds a threshold; each page it hands back is
-a page fault when the next step touches it again. At batch size 64 that is about 900
-faults a step and almost half the step's time (see the README). The command line therefore
-raises both thresholds when it starts. The ``tensorgrad`` library leaves the allocator
+a page fault when the next step touches it again, which at large batches costs a large
+part of the step (benchmarks/SPEED.md, "The allocator"). The command line therefore raises
+both thresholds when it starts. The ``tensorgrad`` library leaves the allocator
 alone: changing a process-wide setting is a program's decision, not a library's.
 """
 

@@ -5,8 +5,8 @@ weights, forward and backward, so the parameters (and on the scalar engine every
 show their gradients. ``.dot`` is ``tensorgrad.to_dot``'s text; ``.svg`` and ``.png`` are
 drawn by Graphviz's ``dot`` program, which must be installed (the ``graphviz`` system
 package), for graphs of at most ``MAX_DRAWN_NODES`` nodes: Graphviz's layout time grows
-faster than the graph (about 30 s for 4,000 nodes on the project's machine), and would not
-finish on the scalar engine's 59,647 at microgpt's size.
+faster than the graph, and would not finish on the scalar engine's graph at microgpt's size
+(docs/robustness-notes.md, "Drawing graphs").
 """
 
 from __future__ import annotations

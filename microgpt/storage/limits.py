@@ -6,16 +6,15 @@ a file against exactly these bounds, so a configuration the command line cannot 
 cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate more).
 
 * ``MAX_PARAMETERS``: the initial weights are drawn one at a time in Python, in
-  microgpt.py's order (0.7 to 0.9 s per million on the project's machine), and the
-  weights, their gradients and Adam's two moments take 32 bytes per parameter.
+  microgpt.py's order, and the weights, their gradients and Adam's two moments take 32
+  bytes per parameter.
 * ``MAX_N_LAYER``: it also bounds the number of tensors a checkpoint holds.
 * ``MAX_STEP_VALUES``: an estimate of the numbers one training step keeps for its
-  backward pass (``step_values``); 2**27 of them are 1 GiB in float64. The peak memory
-  of the steps we measured was 1.2 to 2 times the estimate.
+  backward pass (``step_values``); 2**27 of them are 1 GiB in float64.
 * ``MAX_STEPS``: every step's loss is kept, for the checkpoint and the loss curve.
 * ``MAX_DATASET_BYTES``: the dataset is read whole into memory, and split into documents.
-  At the bound, 16 million one-letter documents took 17 s and 0.6 GB to read, shuffle and
-  set up on the project's machine; one 32 MiB document, under a second.
+
+What runs at the bounds cost, as measured: docs/robustness-notes.md, "The size limits".
 """
 
 from __future__ import annotations
