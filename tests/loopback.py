@@ -40,6 +40,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(GOOD[:10])
             self.close_connection = True
+        elif self.path == "/stalled.txt":
+            # Send part of the file, say so (``stalled``), and send no more until ``resume``.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD)))
+            self.end_headers()
+            self.wfile.write(GOOD[:10])
+            self.wfile.flush()
+            self.server.stalled.set()
+            self.server.resume.wait(timeout=10)
+            self.close_connection = True
         else:
             self._send(404, b"not found")
 
@@ -58,6 +68,7 @@ class Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()  # handlers run on their own threads
+        self.stalled, self.resume = threading.Event(), threading.Event()  # for /stalled.txt
 
     def count(self, path: str) -> int:
         with self._lock:

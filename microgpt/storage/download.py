@@ -6,8 +6,9 @@ when an expected sha256 is given, verified; it retries failed attempts; and it k
 files in the platform's cache directory (``~/.cache/microgpt`` on Linux, or under
 ``$XDG_CACHE_HOME``), one per URL, so later runs use the copy without asking the network.
 pooch and requests are imported here only, when a URL is given: imported by every run,
-they would lengthen every start-up (benchmarks/SPEED.md, "Facts moved out of the code"). A download stops once it is larger than a dataset may be
-(``limits.MAX_DATASET_BYTES``), so a URL cannot fill the disk.
+they would lengthen every start-up (benchmarks/SPEED.md, "Facts moved out of the code").
+A download stops once it is larger than a dataset may be (``limits.MAX_DATASET_BYTES``),
+so a URL cannot fill the disk.
 """
 
 from __future__ import annotations

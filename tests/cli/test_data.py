@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pooch.core
@@ -259,16 +261,20 @@ def test_a_download_larger_than_a_dataset_may_be_is_stopped(server, monkeypatch)
     assert server.hits["/big.txt"] == 1  # not worth another try
 
 
-def test_an_interrupted_download_leaves_nothing(server, monkeypatch):
-    real_write = download._Capped.write
+def test_an_interrupted_download_leaves_nothing(server):
+    def ctrl_c_mid_file():  # a real SIGINT, once part of the file has arrived
+        if server.stalled.wait(timeout=10):
+            os.kill(os.getpid(), signal.SIGINT)
 
-    def interrupted(self, data):
-        real_write(self, data)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(download._Capped, "write", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        find_dataset(server.url("/names.txt"))
+    interrupter = threading.Thread(target=ctrl_c_mid_file)
+    interrupter.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            find_dataset(server.url("/stalled.txt"))
+    finally:
+        server.resume.set()
+        interrupter.join()
+    assert server.stalled.is_set()
     assert not Path(os.environ["XDG_CACHE_HOME"]).exists()
 
 
