@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -313,8 +314,7 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
                 digest, resume)
 
 
-@dataclass(frozen=True)
-class StepRecord:
+class StepRecord(NamedTuple):
     """One training step: ``step`` (1-based) and its ``loss`` (before the update), the
     learning rate ``lr`` it used, ``val_loss`` after it (None unless evaluated at this step),
     and ``elapsed``: seconds of training so far in this process (evaluation not counted)."""
@@ -408,19 +408,16 @@ class Run:
         stop = self.settings.steps if until is None else until
         if not 0 <= stop <= self.settings.steps:
             raise SettingsError(f"until must be in 0..{self.settings.steps}, not {until}")
-        steps = trainer.run(until=stop)
-        while True:
-            started = time.perf_counter()
-            try:
-                loss = next(steps)
-            except StopIteration:
-                return
-            self.train_seconds += time.perf_counter() - started
+        clock = time.perf_counter
+        started = clock()
+        for loss in trainer.run(until=stop):
+            self.train_seconds += clock() - started  # the step alone, not what runs between
             val_loss = None
             if eval_every is not None and trainer.step % eval_every == 0:
                 val_loss = self._evaluate()
             yield StepRecord(trainer.step, loss, trainer.optimizer.lr, val_loss,
                              self.train_seconds)
+            started = clock()
 
     def validation_loss(self) -> float:
         """The loss per token on the held-out documents now (evaluated once per step)."""

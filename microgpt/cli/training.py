@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from ..api import Run, load_dataset, load_resumable, plan
+from ..api import Run, StepRecord, load_dataset, load_resumable, plan
 from ..storage.atomic import same_file
 from ..storage.checkpoint import check_can_save
 from ..storage.files import problem
@@ -141,12 +141,17 @@ class _Log:
                 raise CommandError(f"cannot write --log {self.path}: {problem(error)}"
                                    ) from error
 
-    def write(self, record: dict[str, object]) -> None:
-        if self.file is not None:
-            try:
-                self.file.write(json.dumps(record) + "\n")  # line-buffered: flushed here
-            except OSError as exc:
-                raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
+    def write(self, record: StepRecord) -> None:
+        if self.file is None:
+            return
+        entry: dict[str, object] = {"step": record.step, "loss": record.loss, "lr": record.lr}
+        if record.val_loss is not None:
+            entry["val_loss"] = record.val_loss
+        entry["elapsed"] = round(record.elapsed, 6)
+        try:
+            self.file.write(json.dumps(entry) + "\n")  # line-buffered: flushed here
+        except OSError as exc:
+            raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
 
 
 def _train_steps(run: Run, stop_step: int, log_every: int, stop: signals.StopRequests,
@@ -160,11 +165,7 @@ def _train_steps(run: Run, stop_step: int, log_every: int, stop: signals.StopReq
     try:
         for record in run.train(until=stop_step):
             progress.update(record.step, record.loss, record.val_loss)
-            entry: dict[str, object] = {"step": record.step, "loss": record.loss,
-                                        "lr": record.lr}
-            if record.val_loss is not None:
-                entry["val_loss"] = record.val_loss
-            log.write(entry | {"elapsed": round(record.elapsed, 6)})
+            log.write(record)
             stop.check()
     except TrainingDiverged as exc:
         if exc.loss is not None:  # the step's line, as microgpt.py would print it
