@@ -82,15 +82,22 @@ class SamplingError(ValueError):
 # ---- datasets -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# speed: a plain class and named tuples (Resumable, Plan, StepRecord), not dataclasses, whose
+# creation lengthens every start-up (benchmarks/SPEED.md, "The scripting API").
 class Dataset:
     """Documents to train on, one per line of ``path`` (None: given as a list)."""
 
-    docs: list[str]
-    path: Path | None = None
+    __slots__ = ("docs", "path")
+
+    def __init__(self, docs: Sequence[str], path: Path | None = None) -> None:
+        self.docs, self.path = list(docs), path
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    def __repr__(self) -> str:
+        return f"Dataset({len(self.docs)} documents{'' if self.path is None else ' from '}" \
+               f"{self.path or ''})"
 
 
 def load_dataset(source: str | Path | None = None, sha256: str | None = None) -> Dataset:
@@ -217,8 +224,7 @@ class TrainSettings:
 # ---- resuming -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Resumable:
+class Resumable(NamedTuple):
     """A checkpoint with a training state, and where it was read from (for messages)."""
 
     checkpoint: Checkpoint
@@ -270,8 +276,7 @@ def resume_settings(saved: Resumable, *, steps: int | None = None, engine: str =
 # ---- planning and running -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """A run checked against its data, before its weights are drawn (the slow part of a large
     model's set-up): ``config`` and ``tokenizer`` are known; ``start()`` makes the ``Run``."""
 

@@ -60,7 +60,8 @@ class Progress:
         due = step % self.log_every == 0 or step == self.stop or last
         if self._bar is None:
             if due or val_loss is not None:
-                print(step_line(step, self.steps, loss, val_loss), file=self.stream)
+                # speed: one write, not print's two (benchmarks/SPEED.md, "The scripting API")
+                self.stream.write(step_line(step, self.steps, loss, val_loss) + "\n")
             return
         if val_loss is not None:
             self._bar.write(step_line(step, self.steps, loss, val_loss), file=self.stream)
