@@ -298,6 +298,8 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
     if no run can be made of them, ``DataError`` if ``resume`` trained on other data."""
     dataset = _as_dataset(data)
     settings = TrainSettings() if settings is None else settings
+    if not isinstance(settings, TrainSettings):
+        raise SettingsError(f"settings must be a TrainSettings, not {type(settings).__name__}")
     docs = dataset.docs
     digest = dataset_digest(docs)
     if resume is not None:

@@ -19,7 +19,8 @@ option is opt-in. Each command is a thin layer over ``microgpt.api``: the option
 the API's typed settings at the command's door, and the API's errors one line each. The
 modules: ``parser`` (the options), ``training`` (a training session, its signals, its
 saving and its log, with ``settings`` for resuming), ``sample``, ``compare``, ``graph``,
-``convert``; ``prepare`` (what they share) and ``targets`` (the files a command writes).
+``convert``; ``prepare`` (the model options), ``api_errors`` (the API's errors as the
+command line's) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,

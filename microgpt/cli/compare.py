@@ -27,9 +27,10 @@ from ..train import (
     initialise,
     train,
 )
+from .api_errors import api_errors
 from .errors import CommandError, UsageError
 from .output import print_header
-from .prepare import MODEL_OPTIONS, api_errors
+from .prepare import MODEL_OPTIONS
 from .targets import check_not_read, check_target
 
 

@@ -24,8 +24,9 @@ from ..storage.files import problem
 from ..storage.limits import MAX_DRAWN_NODES
 from ..tools import by_op
 from ..train import ENGINES, document_tokens, initialise
+from .api_errors import api_errors
 from .errors import CommandError
-from .prepare import MODEL_OPTIONS, api_errors
+from .prepare import MODEL_OPTIONS
 from .targets import check_not_read, check_target
 
 FORMATS = (".dot", ".svg", ".png")

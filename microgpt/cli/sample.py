@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from ..api import load
 from ..tools import attention_maps, plot
+from .api_errors import api_errors
 from .errors import UsageError
 from .output import print_samples
-from .prepare import api_errors
 from .targets import check_not_read, is_the_output
 
 

@@ -21,9 +21,9 @@ from ..storage.files import problem
 from ..tools import plot
 from ..train import TrainingDiverged
 from . import signals
+from .api_errors import api_errors
 from .errors import CommandError, Interrupted, UsageError
 from .output import print_header, print_samples
-from .prepare import api_errors
 from .progress import Progress
 from .settings import resolve
 from .targets import check_target, is_the_output
