@@ -96,8 +96,8 @@ class Dataset:
         return len(self.docs)
 
     def __repr__(self) -> str:
-        return f"Dataset({len(self.docs)} documents{'' if self.path is None else ' from '}" \
-               f"{self.path or ''})"
+        where = "" if self.path is None else f" from {self.path}"
+        return f"Dataset({len(self.docs)} documents{where})"
 
 
 def load_dataset(source: str | Path | None = None, sha256: str | None = None) -> Dataset:
@@ -114,10 +114,11 @@ def load_dataset(source: str | Path | None = None, sha256: str | None = None) ->
 def _as_dataset(data: Dataset | Sequence[str]) -> Dataset:
     if isinstance(data, Dataset):
         return data
-    if isinstance(data, str) or not data or not all(isinstance(d, str) for d in data):
+    given = [] if isinstance(data, str) else list(data)
+    if not given or not all(isinstance(doc, str) for doc in given):
         raise SettingsError("a dataset is a Dataset (load_dataset) or a non-empty list of "
                             "strings, one per document")
-    docs = docs_from_text("\n".join(data))
+    docs = docs_from_text("\n".join(given))
     if not docs:
         raise SettingsError("the documents are all blank")
     return Dataset(docs)
@@ -293,20 +294,25 @@ class Plan(NamedTuple):
 
 
 def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
-         resume: Resumable | None = None) -> Plan:
-    """Check ``settings`` against ``data`` (and a resumed run against both); ``SettingsError``
-    if no run can be made of them, ``DataError`` if ``resume`` trained on other data."""
+         resumed: Resumable | None = None) -> Plan:
+    """Check ``settings`` against ``data`` (and a ``resumed`` run against both, its settings
+    those of ``resume_settings``); ``SettingsError`` if no run can be made of them,
+    ``DataError`` if ``resumed`` trained on other data."""
     dataset = _as_dataset(data)
     settings = TrainSettings() if settings is None else settings
     if not isinstance(settings, TrainSettings):
         raise SettingsError(f"settings must be a TrainSettings, not {type(settings).__name__}")
     docs = dataset.docs
     digest = dataset_digest(docs)
-    if resume is not None:
-        state = resume.training
+    if resumed is not None:
+        if settings != resume_settings(resumed, steps=settings.steps, engine=settings.engine,
+                                       eval_every=settings.eval_every):
+            raise SettingsError("a resumed run's settings are its checkpoint's: make them with "
+                                "resume_settings")
+        state = resumed.training
         if (state.num_docs, state.data_sha256) != (len(docs), digest):
             raise DataError(
-                f"{resume.path} was trained on another dataset ({state.num_docs} documents, "
+                f"{resumed.path} was trained on another dataset ({state.num_docs} documents, "
                 f"sha256 {state.data_sha256[:12]}...), not this one ({len(docs)} documents, "
                 f"sha256 {digest[:12]}...); resume with the same {_name('data')}")
     held_out = num_validation_docs(settings.val_fraction, len(docs))
@@ -318,7 +324,7 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
                             f"{len(docs) - held_out} documents there are to train on")
     tokenizer = Tokenizer.from_docs(docs)
     return Plan(dataset, settings, tokenizer, settings.model_config(tokenizer.vocab_size),
-                digest, resume)
+                digest, resumed)
 
 
 class StepRecord(NamedTuple):

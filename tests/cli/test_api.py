@@ -203,3 +203,24 @@ def test_importing_microgpt_loads_the_api_only_when_used():
     assert microgpt.Run is api.Run and "Run" in microgpt.__all__
     with pytest.raises(AttributeError, match="no attribute 'Trainer'"):
         microgpt.Trainer  # noqa: B018
+
+
+def test_the_command_lines_help_does_not_import_the_api():
+    code = ("import sys\nfrom microgpt.cli import main\ntry:\n    main(['train', '--help'])\n"
+            "except SystemExit:\n    pass\nprint('microgpt.api' in sys.modules, file=sys.stderr)")
+    err = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True).stderr
+    assert err == "False\n"
+
+
+def test_a_plan_holds_a_resumed_run_to_its_saved_settings(tmp_path):
+    first = microgpt.Run(NAMES, microgpt.TrainSettings(steps=2, **SMALL))
+    list(first)
+    first.save(tmp_path / "m")
+    saved = api.load_resumable(tmp_path / "m")
+    with pytest.raises(microgpt.SettingsError, match="make them with resume_settings"):
+        api.plan(NAMES, microgpt.TrainSettings(steps=4), saved)  # another model size
+    settings = api.resume_settings(saved, steps=4)
+    assert [r.step for r in api.plan(NAMES, settings, saved).start()] == [3, 4]
+    with pytest.raises(microgpt.SettingsError, match="until must be in 0..4, not 5"):
+        list(api.plan(NAMES, settings, saved).start().train(until=5))
