@@ -224,3 +224,11 @@ def test_a_plan_holds_a_resumed_run_to_its_saved_settings(tmp_path):
     assert [r.step for r in api.plan(NAMES, settings, saved).start()] == [3, 4]
     with pytest.raises(microgpt.SettingsError, match="until must be in 0..4, not 5"):
         list(api.plan(NAMES, settings, saved).start().train(until=5))
+
+
+def test_the_api_sits_below_the_command_line_and_the_tools():
+    code = ("import json, sys, microgpt.api; print(json.dumps(sorted(m for m in sys.modules "
+            "if m.startswith(('microgpt.cli', 'microgpt.tools')))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out) == []
