@@ -82,8 +82,9 @@ def _train(args: argparse.Namespace) -> int:
     evaluated = (f"; {run.evaluations} evaluation{'s' * (run.evaluations != 1)} in "
                  f"{run.eval_seconds:.2f} s" if run.evaluations else "")
     notes = "".join(f"; {kind} saved to {path}" for kind, path in
-                    (("checkpoint", save_path), ("plot", plot_path), ("log", log_path))
-                    if path is not None)
+                    (("checkpoint", save_path), ("plot", plot_path)) if path is not None)
+    if log_path is not None:
+        notes += f"; log written to {log_path}"
     print(f"trained {steps} steps in {seconds:.2f} s "
           f"({1000 * seconds / steps:.2f} ms/step, {settings.engine} engine{dtype})"
           f"{evaluated}{notes}")

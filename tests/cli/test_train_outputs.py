@@ -50,7 +50,7 @@ def test_the_log_has_a_line_per_step_with_what_the_output_shows(capsys, dataset,
         line.rsplit(" ", 1)[1] for line in vals]
     elapsed = [r["elapsed"] for r in records]
     assert elapsed == sorted(elapsed) and elapsed[0] >= 0
-    assert lines[-1].endswith(f"; log saved to {log}")
+    assert lines[-1].endswith(f"; log written to {log}")
 
 
 def test_an_interrupted_run_keeps_what_it_logged(capsys, dataset, tmp_path,
