@@ -1,0 +1,60 @@
+"""Every example in the README and the docs runs, and shows what it prints (Sybil: how the
+pages' blocks run is in ``tests/doc_examples.py``); the pages link only what exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from doc_examples import PAGES, run_page
+from paths import REPO
+
+SHOWN_ONLY = {"bash", "text"}  # fenced blocks that are not run
+FENCE = re.compile(r"^ *```(\S*)", re.MULTILINE)
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+
+
+def page_id(page: Path) -> str:
+    return page.relative_to(REPO).as_posix()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_the_examples_of_a_page_run_and_print_what_it_shows(page, tmp_path, monkeypatch):
+    """One test per page: its examples build on each other, and a failure names the line."""
+    monkeypatch.chdir(tmp_path)
+    run_page(page)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_block_is_run_or_marked_as_shown_only(page):
+    """A block in another language (```py, no language at all) would be silently not run."""
+    text = page.read_text(encoding="utf-8")
+    fences = FENCE.findall(text)
+    openings = fences[0::2]  # every other fence closes a block
+    assert len(fences) % 2 == 0, "a code block is not closed"
+    assert set(openings) <= {"python", "console"} | SHOWN_ONLY, openings
+    # Sybil's skip applies to the next block that runs: before a block that does not, it
+    # would skip whichever runnable block comes after.
+    for skipped in re.findall(r"<!-- skip: next.*-->\n+ *```(\S*)", text):
+        assert skipped in {"python", "console"}, f"a skip before a ```{skipped} block"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_links_lead_to_files_of_the_repository(page):
+    text = page.read_text(encoding="utf-8")
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target):  # https:, mailto:
+            continue
+        path = (page.parent / target).resolve()
+        assert path.exists(), f"{page_id(page)} links to {target}, which does not exist"
+        assert path.is_relative_to(REPO), f"{page_id(page)} links outside the repository"
+    for outside in ("../shared", "farm-bench", "torch==", "/work/"):
+        assert outside not in text, f"{page_id(page)} names {outside!r}"
+
+
+def test_the_readme_stays_short_and_links_every_page():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 210
+    for page in PAGES[1:]:
+        assert page.relative_to(REPO).as_posix() in readme, f"the README does not link {page}"
