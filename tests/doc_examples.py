@@ -11,10 +11,10 @@ The pages are Markdown. In a page, in the page's order and in one namespace:
 
 A console block runs its commands in order in the current directory (the docs' test gives
 each page a fresh temporary one, which the page's Python blocks share), with a fixed
-environment: ``COLUMNS=100``, no terminal (stdin empty, stdout a pipe), a cache directory
-inside the temporary one, the repository's code first on ``PYTHONPATH``. A command is
-``microgpt ...`` or ``python ...`` (``python -m microgpt ...`` too), run with the interpreter
-that runs the tests; its stdout and stderr, together as a terminal shows them, must match
+environment: ``COLUMNS=100``, no terminal (stdin empty, stdout a pipe, unbuffered so that
+stdout and stderr interleave as on a terminal), a cache directory inside the temporary one,
+the repository's code first on ``PYTHONPATH``. A command is ``microgpt ...`` or
+``python ...`` (``python -m microgpt ...`` too), run with the interpreter that runs the tests; its stdout and stderr, together as a terminal shows them, must match
 the lines the page shows by doctest's rules with ELLIPSIS.
 
 To refresh a page's console outputs after a change (say, a new ``--help``), from the
@@ -85,7 +85,7 @@ def environment(directory: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("PYTHON", "MICROGPT", "FORCE_COLOR", "COLUMNS", "LINES"))}
     path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
-    env.update(COLUMNS="100", NO_COLOR="1", PYTHONIOENCODING="utf-8",
+    env.update(COLUMNS="100", NO_COLOR="1", PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1",
                PYTHONPATH=os.pathsep.join(path), XDG_CACHE_HOME=str(directory / ".cache"))
     return env
 
