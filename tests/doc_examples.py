@@ -14,8 +14,9 @@ each page a fresh temporary one, which the page's Python blocks share), with a f
 environment: ``COLUMNS=100``, no terminal (stdin empty, stdout a pipe, unbuffered so that
 stdout and stderr interleave as on a terminal), a cache directory inside the temporary one,
 the repository's code first on ``PYTHONPATH``. A command is ``microgpt ...`` or
-``python ...`` (``python -m microgpt ...`` too), run with the interpreter that runs the tests; its stdout and stderr, together as a terminal shows them, must match
-the lines the page shows by doctest's rules with ELLIPSIS.
+``python ...`` (``python -m microgpt ...`` too), run with the interpreter that runs the
+tests; its stdout and stderr, together as a terminal shows them, must match the lines the
+page shows by doctest's rules with ELLIPSIS.
 
 To refresh a page's console outputs after a change (say, a new ``--help``), from the
 repository root:
