@@ -131,7 +131,7 @@ DOCS_SCRIPT = REPO / "docs" / "rms_norm_graphs.py"
 
 
 def rms_norm_graphs() -> tuple[str, str]:
-    """The DOT of the README's first pictures, from their script: (tensor, scalar)."""
+    """The DOT of docs/side-by-side.md's first pictures, from their script: (tensor, scalar)."""
     spec = importlib.util.spec_from_file_location("rms_norm_graphs", DOCS_SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
@@ -187,7 +187,7 @@ def test_graphviz_reads_both_engines_graphs():
 
 
 @needs_dot
-def test_the_readmes_first_pictures_are_drawn_by_their_script(tmp_path):
+def test_the_first_pictures_of_side_by_side_are_drawn_by_their_script(tmp_path):
     result = subprocess.run([sys.executable, str(DOCS_SCRIPT), str(tmp_path)], capture_output=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
