@@ -7,7 +7,9 @@ The pages are Markdown. In a page, in the page's order and in one namespace:
 * ```console blocks hold ``$ command`` lines, each followed by the output it prints;
 * ```bash and ```text blocks are shown, not run (commands that need the network or minutes,
   text that is not an example);
-* ``<!-- skip: next "why" -->`` skips the next block (Sybil's skip directive), with the reason.
+* ``<!-- skip: next "why" -->`` skips the next example (Sybil's skip directive), with the
+  reason; a doctest block, whose every ``>>> `` statement is an example, goes between
+  ``<!-- skip: start ... -->`` and ``<!-- skip: end -->``.
 
 A console block runs its commands in order in the current directory (the docs' test gives
 each page a fresh temporary one, which the page's Python blocks share), with a fixed

@@ -36,8 +36,11 @@ def test_every_block_is_run_or_marked_as_shown_only(page):
     assert set(openings) <= {"python", "console"} | SHOWN_ONLY, openings
     # Sybil's skip applies to the next block that runs: before a block that does not, it
     # would skip whichever runnable block comes after.
-    for skipped in re.findall(r"<!-- skip: next.*-->\n+ *```(\S*)", text):
+    for skipped, block in re.findall(r"<!-- skip: next.*-->\n+ *```(\S*)\n(.*?)```", text,
+                                     re.DOTALL):
         assert skipped in {"python", "console"}, f"a skip before a ```{skipped} block"
+        # ... and to one example: a doctest block's every statement is one (skip: start/end)
+        assert block.count(">>> ") <= 1, "skip: next before a doctest of several statements"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
