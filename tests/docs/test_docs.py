@@ -10,8 +10,11 @@ import pytest
 from doc_examples import PAGES, run_page
 from paths import REPO
 
-SHOWN_ONLY = {"bash", "text"}  # fenced blocks that are not run
+RUN = {"python", "console"}
+# Fenced blocks that are shown, not run: commands that cannot run here, text, data.
+SHOWN_ONLY = {"bash", "sh", "shell", "text", "json", "toml", "yaml", "ini", "diff", "dot"}
 FENCE = re.compile(r"^ *```(\S*)", re.MULTILINE)
+BLOCK = re.compile(r"^ *```(\S*)\n(.*?)^ *```$", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 
 
@@ -33,12 +36,17 @@ def test_every_block_is_run_or_marked_as_shown_only(page):
     fences = FENCE.findall(text)
     openings = fences[0::2]  # every other fence closes a block
     assert len(fences) % 2 == 0, "a code block is not closed"
-    assert set(openings) <= {"python", "console"} | SHOWN_ONLY, openings
+    assert set(openings) <= RUN | SHOWN_ONLY, openings
+    for language, block in BLOCK.findall(text):
+        if language in SHOWN_ONLY:  # a shown-only block that looks like an example is a slip
+            looks_run = [line for line in block.splitlines()
+                         if line.lstrip().startswith(("$ ", ">>> "))]
+            assert not looks_run, f"```{language} is not run; use ```console or ```python"
     # Sybil's skip applies to the next block that runs: before a block that does not, it
     # would skip whichever runnable block comes after.
     for skipped, block in re.findall(r"<!-- skip: next.*-->\n+ *```(\S*)\n(.*?)```", text,
                                      re.DOTALL):
-        assert skipped in {"python", "console"}, f"a skip before a ```{skipped} block"
+        assert skipped in RUN, f"a skip before a ```{skipped} block"
         # ... and to one example: a doctest block's every statement is one (skip: start/end)
         assert block.count(">>> ") <= 1, "skip: next before a doctest of several statements"
 
