@@ -15,7 +15,8 @@ RUN = {"python", "console"}
 SHOWN_ONLY = {"bash", "sh", "shell", "text", "json", "toml", "yaml", "ini", "diff", "dot"}
 FENCE = re.compile(r"^ *```(\S*)", re.MULTILINE)
 BLOCK = re.compile(r"^ *```(\S*)\n(.*?)^ *```$", re.MULTILINE | re.DOTALL)
-LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]*))?\)")  # [text](path#anchor)
+HEADING = re.compile(r"^#+ (.+)$", re.MULTILINE)
 
 
 def page_id(page: Path) -> str:
@@ -54,14 +55,25 @@ def test_every_block_is_run_or_marked_as_shown_only(page):
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_links_lead_to_files_of_the_repository(page):
     text = page.read_text(encoding="utf-8")
-    for target in LINK.findall(text):
+    for target, anchor in LINK.findall(text):
         if re.match(r"[a-z]+:", target):  # https:, mailto:
             continue
         path = (page.parent / target).resolve()
         assert path.exists(), f"{page_id(page)} links to {target}, which does not exist"
         assert path.is_relative_to(REPO), f"{page_id(page)} links outside the repository"
+        if anchor and path.suffix == ".md":
+            assert anchor in anchors(path), f"{page_id(page)} links to {target}#{anchor}"
     for outside in ("../shared", "farm-bench", "torch==", "/work/"):
         assert outside not in text, f"{page_id(page)} names {outside!r}"
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors a code host gives a page's headings (lower case, punctuation dropped,
+    spaces as hyphens)."""
+    headings = HEADING.findall(re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"),
+                                      flags=re.MULTILINE | re.DOTALL))
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in headings}
 
 
 def test_the_readme_stays_short_and_links_every_page():
