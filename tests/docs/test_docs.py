@@ -58,7 +58,7 @@ def test_links_lead_to_files_of_the_repository(page):
     for target, anchor in LINK.findall(text):
         if re.match(r"[a-z]+:", target):  # https:, mailto:
             continue
-        path = (page.parent / target).resolve()
+        path = (page.parent / target).resolve() if target else page  # (#anchor: this page)
         assert path.exists(), f"{page_id(page)} links to {target}, which does not exist"
         assert path.is_relative_to(REPO), f"{page_id(page)} links outside the repository"
         if anchor and path.suffix == ".md":
