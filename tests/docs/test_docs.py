@@ -1,5 +1,10 @@
 """Every example in the README and the docs runs, and shows what it prints (Sybil: how the
-pages' blocks run is in ``tests/doc_examples.py``); the pages link only what exists."""
+pages' blocks run is in ``tests/doc_examples.py``); the pages link only what exists.
+
+The pages are parsed with Sybil and run by a test per page, rather than by Sybil's pytest
+plugin (``Sybil(...).pytest()`` in a conftest.py): pytest asks a conftest's hooks only about
+files under its folder, and it walks only ``tests/``, so the plugin would never see the README
+or ``docs/``."""
 
 from __future__ import annotations
 
