@@ -1,5 +1,6 @@
-"""The README's first pair of pictures: rms_norm of four numbers, weighted and summed, on both
-engines, with the gradients of one backward pass. Needs Graphviz's dot (the graphviz package).
+"""The first pair of pictures of docs/side-by-side.md: rms_norm of four numbers, weighted and
+summed, on both engines, with the gradients of one backward pass. Needs Graphviz's dot (the
+graphviz package).
 
     python docs/rms_norm_graphs.py docs    # writes docs/rms_norm_tensor.svg and _scalar.svg
 """

@@ -1,7 +1,8 @@
 """Pictures of a graph: Graphviz DOT source for the graph that ends at a ``Tensor`` or a ``Value``.
 
-``to_dot(root)`` returns text only; nothing here runs Graphviz. Render it with Graphviz's
-``dot`` program (``dot -Tsvg graph.dot -o graph.svg``) or any DOT viewer.
+``to_dot(root)`` returns the text, a ``str``. Render it with Graphviz's ``dot`` program
+(``dot -Tsvg graph.dot -o graph.svg``) or any DOT viewer; in Jupyter it shows as the picture
+when ``dot`` is on PATH (its ``_repr_svg_`` runs it), and as the DOT text otherwise.
 
 The two engines record different things, and the pictures show exactly what each records:
 
@@ -18,6 +19,9 @@ a parameter from a constant), in grey the others.
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -27,19 +31,52 @@ from .tensor import Tensor
 from .value import Value
 
 SHOWN_VALUES = 6  # a tensor with at most this many entries shows them, a larger one its shape
+# Graphviz lays out large graphs slowly (tens of seconds for thousands of nodes): beyond this
+# many, Jupyter shows the text instead of waiting for a picture.
+DRAWN_NODES = 5000
+_NODE_LINE = re.compile(r"^  n\d+ \[", re.MULTILINE)
 _LEAF_STYLE = 'style="rounded,filled", fillcolor="#cfe2f3"'
 _CONSTANT_STYLE = 'style="rounded,filled", fillcolor="#e6e6e6"'
 
 
+class DotSource(str):
+    """DOT source text that Jupyter draws as a picture when Graphviz's ``dot`` is on PATH.
+
+    It is the text itself for everything else: ``print`` it, write it to a file, compare it.
+    """
+
+    def _repr_svg_(self) -> str | None:
+        """The graph drawn as SVG by ``dot``; None (Jupyter then shows the text) without ``dot``,
+        for a graph of more than ``DRAWN_NODES`` nodes, or if ``dot`` fails."""
+        dot = shutil.which("dot")
+        if dot is None or len(_NODE_LINE.findall(self)) > DRAWN_NODES:
+            return None
+        try:
+            drawn = subprocess.run([dot, "-Tsvg"], input=self.encode(), capture_output=True,
+                                   timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return drawn.stdout.decode() if drawn.returncode == 0 else None
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form: the DOT text as it reads, not a quoted one-line string."""
+        printer.text(str(self))
+
+
 def to_dot(root: Tensor | Value, names: Mapping[str, Any] | None = None,
-           local_grads: bool = True) -> str:
+           local_grads: bool = True) -> DotSource:
     """The DOT source of the graph that ends at ``root``, one node per tensor or ``Value``.
 
     ``names`` labels leaves: ``{"wte": tensor}`` (a ``Value`` leaf, or anything holding
     ``Value``s in nested lists, is named by its place: ``wte[3][5]``). ``local_grads=False``
     leaves a ``Value`` graph's edges unlabelled: Graphviz lays out a graph of thousands of
     nodes several times faster without edge labels. Nodes are numbered from the root, so the
-    same graph always gives the same text.
+    same graph always gives the same text. The result is a ``str`` (a ``DotSource``, which
+    Jupyter shows as the picture).
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> print(to_dot((x * x).sum()).splitlines()[4])
+      n0 [label="Sum((0,), False)\\n5."];
     """
     if not isinstance(root, (Tensor, Value)):
         raise TypeError(f"to_dot draws the graph of a Tensor or a Value, not {type(root).__name__}")
@@ -57,11 +94,11 @@ def to_dot(root: Tensor | Value, names: Mapping[str, Any] | None = None,
     for number, node in enumerate(order):
         label, style = _describe(node, labels.get(id(node)))
         lines.append(f'  n{number} [label="{_escape(label)}"{", " + style if style else ""}];')
-    for child, parent, edge_label in edges:
+    for child_number, parent_number, edge_label in edges:
         extra = f' [label="{_escape(edge_label)}"]' if edge_label else ""
-        lines.append(f"  n{child} -> n{parent}{extra};")
+        lines.append(f"  n{child_number} -> n{parent_number}{extra};")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return DotSource("\n".join(lines) + "\n")
 
 
 def _inputs(node: Tensor | Value, local_grads: bool) -> Iterator[tuple[Tensor | Value, str]]:

@@ -16,6 +16,7 @@ from benchmarks.engines import graph_nodes
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.train import document_tokens, setup
 from tensorgrad import Tensor, Value
+from tensorgrad.dot import DRAWN_NODES
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 NODE = re.compile(r'  (n\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];')
@@ -62,8 +63,57 @@ def test_one_node_per_tensor_and_per_value_of_a_training_step():
             assert sum(label.startswith("MultiHeadAttention(") for label in labels) == 1
             assert any(label.startswith("wte\\n(") for label in labels)  # a named leaf
         else:
-            assert len(edges) == sum(len(v._children) for v in _values(loss))
             assert all(label is None for _, _, label in edges)  # local_grads=False
+            check_scalar_graph(nodes, edges, params)
+
+
+def check_scalar_graph(nodes, edges, params) -> None:
+    """A Value graph as drawn: a dag into the root (n0), each op node with its one or two
+    operands, the leaves (no operand) drawn filled; among them, by name and with its gradient,
+    every parameter the loss depends on (a nonzero gradient), and no other Value named."""
+    operands = {name: [] for name in nodes}
+    parents = {name: [] for name in nodes}
+    for child, parent, _ in edges:
+        operands[parent].append(child)
+        parents[child].append(parent)
+    assert [name for name in nodes if not parents[name]] == ["n0"]  # all reach the root
+    assert {len(children) for children in operands.values()} <= {0, 1, 2}  # Value ops' arity
+    leaves = [name for name in nodes if not operands[name]]
+    assert all("fillcolor" in nodes[name][1] for name in leaves)
+    assert not any("fillcolor" in nodes[name][1] for name in nodes if operands[name])
+    drawn = {}
+    for name in leaves:
+        first, *rest = nodes[name][0].split("\\n")
+        if not first.startswith("data "):
+            drawn[first] = rest
+    values = dict(named_values(params))
+    assert set(drawn) <= set(values)
+    assert {name for name, v in values.items() if v.grad != 0} <= set(drawn)
+    for name, rest in drawn.items():
+        assert rest == [f"data {values[name].data:.4g}", f"grad {values[name].grad:.4g}"]
+
+
+def named_values(item, name: str = ""):
+    """(name, Value) for each Value in nested dicts and lists, named as to_dot names them."""
+    if isinstance(item, Value):
+        yield name, item
+    elif isinstance(item, dict):
+        for key, part in item.items():
+            yield from named_values(part, key)
+    else:
+        for i, part in enumerate(item):
+            yield from named_values(part, f"{name}[{i}]")
+
+
+def test_a_value_graph_has_an_edge_per_operand_labelled_with_its_local_derivative():
+    a, b = Value(3.0), Value(-2.0)
+    out = a * b + a  # add(mul(a, b), a): d(mul)/da = b, d(mul)/db = a, d(add)/d(either) = 1
+    nodes, edges = parse(tg.to_dot(out, {"a": a, "b": b}))
+    by_name = {label.split("\\n")[0]: name for name, (label, _) in nodes.items()}
+    assert len(nodes) == 4
+    mul = next(name for name in nodes if name not in (by_name["a"], by_name["b"], "n0"))
+    assert sorted(edges) == sorted([(by_name["a"], mul, "-2"), (by_name["b"], mul, "3"),
+                                    (mul, "n0", "1"), (by_name["a"], "n0", "1")])
 
 
 def _contexts(loss: Tensor) -> list:
@@ -77,23 +127,11 @@ def _contexts(loss: Tensor) -> list:
     return found
 
 
-def _values(loss: Value) -> list[Value]:
-    found, seen, stack = [], {id(loss)}, [loss]
-    while stack:
-        v = stack.pop()
-        found.append(v)
-        for c in v._children:
-            if id(c) not in seen:
-                seen.add(id(c))
-                stack.append(c)
-    return found
-
-
 DOCS_SCRIPT = REPO / "docs" / "rms_norm_graphs.py"
 
 
 def rms_norm_graphs() -> tuple[str, str]:
-    """The DOT of the README's first pictures, from their script: (tensor, scalar)."""
+    """The DOT of docs/side-by-side.md's first pictures, from their script: (tensor, scalar)."""
     spec = importlib.util.spec_from_file_location("rms_norm_graphs", DOCS_SCRIPT)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
@@ -149,9 +187,42 @@ def test_graphviz_reads_both_engines_graphs():
 
 
 @needs_dot
-def test_the_readmes_first_pictures_are_drawn_by_their_script(tmp_path):
+def test_the_first_pictures_of_side_by_side_are_drawn_by_their_script(tmp_path):
     result = subprocess.run([sys.executable, str(DOCS_SCRIPT), str(tmp_path)], capture_output=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     for engine in ("tensor", "scalar"):
         assert b"<svg" in (tmp_path / f"rms_norm_{engine}.svg").read_bytes()
+
+
+def jupyter_shows(obj) -> dict:
+    """What Jupyter receives to show ``obj`` as a cell's result: its data by MIME type."""
+    formatters = pytest.importorskip("IPython.core.formatters", reason="needs IPython")
+    data, _ = formatters.DisplayFormatter().format(obj)
+    return data
+
+
+def test_to_dot_gives_a_str_that_jupyter_shows_as_text_without_graphviz(monkeypatch, tmp_path):
+    source = quoted_name()
+    assert isinstance(source, str) and str(source) == source
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on it
+    shown = jupyter_shows(source)
+    assert "image/svg+xml" not in shown
+    assert shown["text/plain"] == source  # the DOT text, not a quoted string
+
+
+@needs_dot
+def test_jupyter_shows_to_dots_graph_as_a_picture_with_graphviz():
+    tensor_dot, scalar_dot = rms_norm_graphs()
+    for source in (tensor_dot, scalar_dot):
+        svg = jupyter_shows(source)["image/svg+xml"]
+        assert "<svg" in svg and svg.count('class="node"') == len(parse(source)[0])
+
+
+@needs_dot
+def test_a_graph_too_large_to_lay_out_quickly_is_shown_as_text():
+    root = Value(0.0)
+    for _ in range(DRAWN_NODES // 2 + 1):  # two Values a round: just over DRAWN_NODES
+        root = root + Value(1.0)
+    shown = jupyter_shows(tg.to_dot(root, local_grads=False))
+    assert "image/svg+xml" not in shown and shown["text/plain"].startswith("digraph")
