@@ -19,3 +19,10 @@ What serves the model, each in a subpackage of its own:
   maps, the loss curve.
 * ``cli``: the ``microgpt`` command line (also ``python -m microgpt``).
 """
+
+import importlib.metadata
+
+try:
+    __version__ = importlib.metadata.version("microgpt-tensorgrad")
+except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, never installed
+    __version__ = "0+unknown"
