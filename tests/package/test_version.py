@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import re
+import shutil
 import subprocess
 import sys
 
@@ -27,10 +28,13 @@ def test_the_version_is_written_only_in_pyproject():
     assert not [path for path in sources if written[1] in path.read_text()]
 
 
-def test_a_checkout_that_was_never_installed_still_imports():
-    # -S: no site-packages, so no installed metadata and no editable-install hook either.
+def test_a_checkout_that_was_never_installed_still_imports(tmp_path):
+    # The package's __init__.py alone, in a directory with no metadata beside it (an sdist's
+    # root has an .egg-info); -S -E: neither site-packages nor PYTHONPATH, so no metadata either.
+    (tmp_path / "microgpt").mkdir()
+    shutil.copy(REPO / "microgpt" / "__init__.py", tmp_path / "microgpt")
     code = "import microgpt; print(microgpt.__version__)"
-    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=REPO, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run([sys.executable, "-S", "-E", "-c", code], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "0+unknown\n"
