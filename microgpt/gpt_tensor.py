@@ -59,7 +59,9 @@ def to_state_dict(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
 
 
 def grads(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    return _unstack({name: w.grad for name, w in params.items()})
+    """The parameters' gradients; zeros for one the loss did not reach, as the scalar engine."""
+    return _unstack({name: np.zeros_like(w.data) if w.grad is None else w.grad
+                     for name, w in params.items()})
 
 
 def parameters(params: dict[str, Tensor]) -> list[Tensor]:
@@ -88,7 +90,9 @@ def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
     With one (sampling), the n new positions come after the m - n cached ones, so query i
     sees keys 0..m-n+i.
     """
-    if keys is None:
+    if keys is None or values is None:
+        if keys is not values:
+            raise ValueError("attention: a KV cache needs both its keys and its values")
         return F.multi_head_attention(qkv, config.n_head, is_causal=True)
     q, k, v = _split_qkv(qkv, config)
     keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
