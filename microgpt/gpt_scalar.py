@@ -8,7 +8,7 @@ function, so read them side by side.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -99,7 +99,8 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
     return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
 
 
-def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: list[int]) -> Value:
+def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: Sequence[int]
+                  ) -> Value:
     """Mean over positions of -log p(next token), the first block_size positions."""
     n = min(config.block_size, len(tokens) - 1)
     keys, values = empty_cache(config)

@@ -152,7 +152,8 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
     return [None] * config.n_layer, [None] * config.n_layer
 
 
-def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int]) -> Tensor:
+def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: Sequence[int]
+                  ) -> Tensor:
     """Mean over positions of -log p(next token), the first block_size positions."""
     return token_loss(params, config, *_document_arrays(config, tokens))
 
@@ -163,7 +164,7 @@ def token_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarray,
     return F.cross_entropy(gpt(params, config, inputs, 0), targets)
 
 
-def _document_arrays(config: GPTConfig, tokens: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _document_arrays(config: GPTConfig, tokens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """One document's inputs and targets, (n,) each, n at most block_size."""
     n = min(config.block_size, len(tokens) - 1)
     ids = np.asarray(tokens[: n + 1])  # one document, no batch dimension: (n, C) arrays
