@@ -8,7 +8,7 @@ function, so read them side by side.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -42,7 +42,8 @@ def parameters(params: dict[str, Matrix]) -> list[Value]:
 
 
 def linear(x: list[Value], w: Matrix) -> list[Value]:
-    return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]
+    # sum() of Values is a Value; its int start, 0, would only come back for an empty row
+    return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]  # type: ignore[misc]
 
 
 def softmax(logits: list[Value]) -> list[Value]:
@@ -61,7 +62,7 @@ def rmsnorm(x: list[Value]) -> list[Value]:
 def attention(q: list[Value], keys: list, values: list, config: GPTConfig) -> list[Value]:
     """Each head attends from this position's query to the cached keys and values."""
     head_dim = config.head_dim
-    out = []
+    out: list[Value] = []
     for h in range(config.n_head):
         hs = slice(h * head_dim, (h + 1) * head_dim)
         q_h, k_h, v_h = q[hs], [k[hs] for k in keys], [v[hs] for v in values]
@@ -98,7 +99,8 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
     return [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
 
 
-def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: list[int]) -> Value:
+def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: Sequence[int]
+                  ) -> Value:
     """Mean over positions of -log p(next token), the first block_size positions."""
     n = min(config.block_size, len(tokens) - 1)
     keys, values = empty_cache(config)
@@ -107,7 +109,8 @@ def document_loss(params: dict[str, Matrix], config: GPTConfig, tokens: list[int
         logits = gpt(params, config, tokens[pos_id], pos_id, keys, values)
         probs = softmax(logits)
         losses.append(-probs[tokens[pos_id + 1]].log())
-    return (1 / n) * sum(losses)
+    # sum() of Values is a Value; its int start, 0, would only come back for no positions
+    return (1 / n) * sum(losses)  # type: ignore[return-value]
 
 
 def training_step(params: dict[str, Matrix], config: GPTConfig

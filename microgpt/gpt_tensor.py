@@ -59,7 +59,9 @@ def to_state_dict(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
 
 
 def grads(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    return _unstack({name: w.grad for name, w in params.items()})
+    """The parameters' gradients; zeros for one the loss did not reach, as the scalar engine."""
+    return _unstack({name: np.zeros_like(w.data) if w.grad is None else w.grad
+                     for name, w in params.items()})
 
 
 def parameters(params: dict[str, Tensor]) -> list[Tensor]:
@@ -88,7 +90,9 @@ def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
     With one (sampling), the n new positions come after the m - n cached ones, so query i
     sees keys 0..m-n+i.
     """
-    if keys is None:
+    if keys is None or values is None:
+        if keys is not values:
+            raise ValueError("attention: a KV cache needs both its keys and its values")
         return F.multi_head_attention(qkv, config.n_head, is_causal=True)
     q, k, v = _split_qkv(qkv, config)
     keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
@@ -148,7 +152,8 @@ def empty_cache(config: GPTConfig) -> tuple[list, list]:
     return [None] * config.n_layer, [None] * config.n_layer
 
 
-def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: list[int]) -> Tensor:
+def document_loss(params: dict[str, Tensor], config: GPTConfig, tokens: Sequence[int]
+                  ) -> Tensor:
     """Mean over positions of -log p(next token), the first block_size positions."""
     return token_loss(params, config, *_document_arrays(config, tokens))
 
@@ -159,7 +164,7 @@ def token_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarray,
     return F.cross_entropy(gpt(params, config, inputs, 0), targets)
 
 
-def _document_arrays(config: GPTConfig, tokens: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _document_arrays(config: GPTConfig, tokens: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """One document's inputs and targets, (n,) each, n at most block_size."""
     n = min(config.block_size, len(tokens) - 1)
     ids = np.asarray(tokens[: n + 1])  # one document, no batch dimension: (n, C) arrays

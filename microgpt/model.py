@@ -8,6 +8,7 @@ microgpt.py itself) start from the same numbers.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -67,7 +68,8 @@ def num_params(config: GPTConfig) -> int:
     return sum(rows * cols for rows, cols in parameter_shapes(config).values())
 
 
-def pad_batch(batch: list[list[int]], block_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pad_batch(batch: Sequence[Sequence[int]], block_size: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Documents as inputs and targets (B, n) and a 0/1 mask (B, n), padded to the longest.
 
     n is the longest document's number of positions, at most ``block_size``. Padding

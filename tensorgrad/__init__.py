@@ -7,6 +7,7 @@ a user's own ops); ``Value`` is the scalar reference engine that the tests hold 
 engine's graph.
 """
 
+import importlib.metadata
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,11 @@ from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, stack, where
 from .tensor import Function, Tensor
 from .value import Value
+
+try:
+    __version__ = importlib.metadata.version("microgpt-tensorgrad")
+except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, never installed
+    __version__ = "0+unknown"
 
 float32, float64 = np.dtype(np.float32), np.dtype(np.float64)
 int32, int64 = np.dtype(np.int32), np.dtype(np.int64)

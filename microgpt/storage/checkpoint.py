@@ -331,16 +331,17 @@ def _training_settings(value: object, config: GPTConfig) -> TrainingState:
 
 
 def _choice(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _layout(config: GPTConfig, training: TrainingState | None, entries: dict
             ) -> dict[str, tuple[str, tuple[int, ...]]]:
     """Every tensor the metadata calls for: name -> (dtype, shape)."""
     shapes = parameter_shapes(config)
-    layout = {name: ("F64", shape) for name, shape in shapes.items()}
+    layout: dict[str, tuple[str, tuple[int, ...]]] = {
+        name: ("F64", shape) for name, shape in shapes.items()}
     if training is None:
         return layout
     layout |= {f"optim.{m}.{name}": ("F64", shape) for m in "mv" for name, shape in shapes.items()}

@@ -33,7 +33,7 @@ def kind_of(mode: int) -> str:
     return next((kind for test, kind in _KINDS if test(mode)), "a regular file")
 
 
-def problem(exc: OSError | ValueError) -> str:
+def problem(exc: BaseException) -> str:
     """An ``OSError`` in a few words: "Permission denied", "File name too long", ..."""
     return getattr(exc, "strerror", None) or str(exc)
 
@@ -59,7 +59,7 @@ def open_regular(path: str | Path) -> Iterator[tuple[BinaryIO, int]]:
         os.close(fd)
         raise
     with file:
-        yield file, info.st_size  # type: ignore[misc]
+        yield file, info.st_size
 
 
 def read_at_most(path: str | Path, limit: int, what: str) -> bytes:

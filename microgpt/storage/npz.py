@@ -92,9 +92,11 @@ class _Reader:
             raise ValueError(f"'{name}' is cut short")
         return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C").copy()
 
-    def number(self, name: str, kind: str) -> int | float:
-        value = self.array(name, kind, ())
-        return int(value) if kind == "iu" else float(value)
+    def integer(self, name: str) -> int:
+        return int(self.array(name, "iu", ()))
+
+    def real(self, name: str) -> float:
+        return float(self.array(name, "f", ()))
 
     def text(self, name: str) -> str:
         return str(self.array(name, "U", (), largest=4 * _LONGEST_TEXT))
@@ -107,9 +109,9 @@ class _Reader:
         return shape[0]
 
     def checkpoint(self) -> Checkpoint:
-        if self.text("format") != "microgpt-checkpoint" or self.number("version", "iu") != 1:
+        if self.text("format") != "microgpt-checkpoint" or self.integer("version") != 1:
             raise ValueError("no microgpt format marker of version 1")
-        config = read_config({f.name: self.number(f"config.{f.name}", "iu")
+        config = read_config({f.name: self.integer(f"config.{f.name}")
                               for f in fields(GPTConfig)})  # the bounds, before any weight
         vocab = self.array("vocab", "U", (config.vocab_size - 1,), largest=4)
         shapes = parameter_shapes(config)
@@ -118,28 +120,28 @@ class _Reader:
         return Checkpoint(state, config, Tokenizer("".join(vocab.tolist())), training)
 
     def training(self, shapes: dict[str, tuple[int, int]]) -> TrainingState:
-        step = self.number("train.step", "iu")
+        step = self.integer("train.step")
         if not 0 <= step <= MAX_STEPS:
             raise ValueError(f"its step {step} is outside 0..{MAX_STEPS}")
         val_points = self.length("history.val_step", step)
-        gauss_next = self.number("rng.gauss_next", "f")
+        gauss_next = self.real("rng.gauss_next")
         moments = {moment: {name: self.array(f"optim.{moment}.{name}", "f", shape)
                             for name, shape in shapes.items()} for moment in "mv"}
         return TrainingState(
             hp=Hyperparameters(
-                steps=self.number("train.steps", "iu"), lr=self.number("train.lr", "f"),
-                beta1=self.number("train.beta1", "f"), beta2=self.number("train.beta2", "f"),
-                eps=self.number("train.eps", "f"), schedule=self.text("train.schedule"),
-                warmup=self.number("train.warmup", "iu"),
-                batch_size=self.number("train.batch_size", "iu"),
+                steps=self.integer("train.steps"), lr=self.real("train.lr"),
+                beta1=self.real("train.beta1"), beta2=self.real("train.beta2"),
+                eps=self.real("train.eps"), schedule=self.text("train.schedule"),
+                warmup=self.integer("train.warmup"),
+                batch_size=self.integer("train.batch_size"),
                 dtype=self.text("train.dtype") if "train.dtype" in self.names else "float64"),
-            step=step, seed=self.number("train.seed", "iu"),
-            val_fraction=self.number("train.val_fraction", "f"),
+            step=step, seed=self.integer("train.seed"),
+            val_fraction=self.real("train.val_fraction"),
             optimizer=OptimizerState(m=moments["m"], v=moments["v"], step=step),
-            rng_state=(self.number("rng.version", "iu"),
+            rng_state=(self.integer("rng.version"),
                        tuple(self.array("rng.state", "iu", (625,)).tolist()),
                        None if math.isnan(gauss_next) else gauss_next),
-            data_sha256=self.text("data.sha256"), num_docs=self.number("data.num_docs", "iu"),
+            data_sha256=self.text("data.sha256"), num_docs=self.integer("data.num_docs"),
             losses=self.array("history.loss", "f", (step,)).tolist(),
             val_history=list(zip(self.array("history.val_step", "iu", (val_points,)).tolist(),
                                  self.array("history.val_loss", "f", (val_points,)).tolist())))

@@ -11,34 +11,37 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from .limits import MAX_N_LAYER, MAX_STEPS
 
+Kind = TypeVar("Kind", int, float)
 
-class Number:
+
+class Number(Generic[Kind]):
     """Finite numbers of ``kind`` (int or float) for which ``accept`` holds, ``noun`` in words."""
 
-    def __init__(self, kind: type[int] | type[float], noun: str,
-                 accept: Callable[[float], bool]) -> None:
-        self.kind, self.noun, self.accept = kind, noun, accept
+    def __init__(self, kind: type[Kind], noun: str, accept: Callable[[float], bool]) -> None:
+        self.kind: type[Kind] = kind
+        self.noun, self.accept = noun, accept
 
-    def __call__(self, text: str) -> int | float:
+    def __call__(self, text: str) -> Kind:
         try:
             return self.check(self.kind(text), "")
         except ValueError:  # not a number of this kind, or refused
             raise argparse.ArgumentTypeError(f"must be {self.noun}, not {text!r}") from None
 
-    def check(self, value: object, name: str) -> int | float:
+    def check(self, value: object, name: str) -> Kind:
         """``value`` (from JSON: an int, or for floats an int or a float) if accepted.
 
         Raises ``ValueError`` naming ``name`` otherwise. ``bool`` is not a number here,
         though Python counts it as an int.
         """
         kinds = (int,) if self.kind is int else (int, float)
-        if (type(value) not in kinds or not math.isfinite(value)  # type: ignore[arg-type]
-                or not self.accept(value)):  # type: ignore[arg-type]
+        if (not isinstance(value, (int, float)) or type(value) not in kinds
+                or not math.isfinite(value) or not self.accept(value)):
             raise ValueError(f"{name} must be {self.noun}, not {value!r}")
-        return self.kind(value)  # type: ignore[arg-type]
+        return self.kind(value)
 
 
 positive_int = Number(int, "a positive integer", lambda x: x > 0)

@@ -29,10 +29,10 @@ def attention_weights(params: dict[str, Tensor], config: GPTConfig, tokens: Sequ
                       ) -> list[np.ndarray]:
     """Per layer, the weights (n_head, n, n) of query position i on key position j, for the
     first block_size ``tokens``; 0 where j > i."""
-    tokens = np.asarray(tokens[:config.block_size])
-    logits = gpt_tensor.gpt(params, config, tokens, 0)  # the parameters require grad: a graph
+    ids = np.asarray(tokens[:config.block_size])
+    logits = gpt_tensor.gpt(params, config, ids, 0)  # the parameters require grad: a graph
     layers = {id(params[f"layer{li}.attn_wqkv"]): li for li in range(config.n_layer)}
-    weights: list[np.ndarray | None] = [None] * config.n_layer
+    weights: dict[int, np.ndarray] = {}  # by layer
     seen, stack = {id(logits)}, [logits]
     while stack:
         fn = stack.pop().grad_fn
@@ -46,7 +46,7 @@ def attention_weights(params: dict[str, Tensor], config: GPTConfig, tokens: Sequ
             if isinstance(a, Tensor) and id(a) not in seen:
                 seen.add(id(a))
                 stack.append(a)
-    return weights
+    return [weights[li] for li in range(config.n_layer)]
 
 
 def _causal_weights(qkv: np.ndarray, heads: int) -> np.ndarray:

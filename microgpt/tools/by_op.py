@@ -141,18 +141,20 @@ def _timed_tensor_ops(classes: Sequence[type[Function]], ends: list, backward: d
         return staticmethod(timed_backward)
 
     own = {cls: cls.__dict__.get("backward") for cls in classes}
+    # The methods are instrumented for the block and restored after it: assigning to them is
+    # the point here, so mypy's method-assign (and apply's classmethod type) are ignored.
     try:
-        Function.apply = classmethod(timed_apply)
+        Function.apply = classmethod(timed_apply)  # type: ignore[method-assign, assignment]
         for cls in classes:
-            cls.backward = timed(cls.backward)
+            cls.backward = timed(cls.backward)  # type: ignore[method-assign]
         yield
     finally:
-        Function.apply = apply
+        Function.apply = apply  # type: ignore[method-assign]
         for cls, backward_method in own.items():
             if backward_method is None:
                 del cls.backward  # it was inherited
             else:
-                cls.backward = backward_method
+                cls.backward = backward_method  # type: ignore[method-assign]
 
 
 def _tensor_step(params: dict[str, Tensor], config: GPTConfig, tokens: Sequence[int],
@@ -279,8 +281,9 @@ def _calls_for(op: _TensorOp, function: str, calls: list, parts: dict[str, set[s
                position: int) -> list:
     """The calls at the head of ``calls`` that do ``op``'s work: one, or for a linear
     layer, one per matrix stacked in its weight."""
+    stacked = parts[op.weight] if op.weight is not None else set()
     if not calls or calls[0].function != function or (
-            function == "linear" and calls[0].weight not in parts[op.weight]):
+            function == "linear" and calls[0].weight not in stacked):
         found = f"{calls[0].function}()" if calls else "nothing"
         raise MisalignedSteps(f"position {position}: {op.function} {op.weight or ''} is "
                               f"{function}() on the scalar engine, which does {found} here")
@@ -288,7 +291,7 @@ def _calls_for(op: _TensorOp, function: str, calls: list, parts: dict[str, set[s
         return calls[:1]
     group = 1
     while group < len(calls) and calls[group].function == "linear" \
-            and calls[group].weight in parts[op.weight]:
+            and calls[group].weight in stacked:
         group += 1
     return calls[:group]
 

@@ -119,9 +119,9 @@ def _wrapped(params: dict[str, list[list[Value]]], positions: list[Position]) ->
 
         return call
 
-    def gpt(*args: Any) -> Any:
+    def gpt(*args: Any, **kwargs: Any) -> Any:
         positions.append(Position(time.perf_counter()))
-        return originals["gpt"](*args)
+        return originals["gpt"](*args, **kwargs)
 
     try:
         for name in TRACED:

@@ -215,3 +215,18 @@ def test_fused_attention_and_the_cache_path_give_the_same_logits():
     cached = gpt_tensor.gpt(params, BATCH_CONFIG, tokens, 0, keys, values).data
     np.testing.assert_allclose(fused, cached, rtol=0, atol=BATCH_TOL)
     assert keys[0].shape == (2, BATCH_CONFIG.n_head, 8, BATCH_CONFIG.head_dim)
+
+
+def test_grads_before_any_backward_are_zeros_on_both_engines():
+    state = weights(BASE)
+    scalar = gpt_scalar.grads(gpt_scalar.from_state_dict(state))
+    tensor = gpt_tensor.grads(gpt_tensor.from_state_dict(state))
+    assert_same_grads(tensor, scalar, 0)
+    assert not any(g.any() for g in tensor.values())
+
+
+def test_a_kv_cache_without_its_values_is_refused():
+    params = gpt_tensor.from_state_dict(weights(BATCH_CONFIG))
+    keys, _ = gpt_tensor.empty_cache(BATCH_CONFIG)
+    with pytest.raises(ValueError, match="needs both its keys and its values"):
+        gpt_tensor.gpt(params, BATCH_CONFIG, np.array([[26, 3]]), 0, keys)
