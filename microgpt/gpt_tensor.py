@@ -94,12 +94,12 @@ def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
         if keys is not values:
             raise ValueError("attention: a KV cache needs both its keys and its values")
         return F.multi_head_attention(qkv, config.n_head, is_causal=True)
-    q, k, v = _split_qkv(qkv, config)
-    keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)
+    q, k, v = _split_qkv(qkv, config)  # each (B, nh, n, hs)
+    keys[li], values[li] = _extend(keys[li], k), _extend(values[li], v)  # (B, nh, m, hs)
     b, _, n, _ = q.shape
-    mask = _causal_mask(n, keys[li].shape[2])
-    out = F.scaled_dot_product_attention(q, keys[li], values[li], attn_mask=mask)
-    return out.transpose(1, 2).reshape(b, n, config.n_embd)
+    mask = _causal_mask(n, keys[li].shape[2])  # (n, m)
+    out = F.scaled_dot_product_attention(q, keys[li], values[li], attn_mask=mask)  # (B, nh, n, hs)
+    return out.transpose(1, 2).reshape(b, n, config.n_embd)  # (B, n, C)
 
 
 def _split_qkv(qkv: Tensor, config: GPTConfig) -> tuple[Tensor, Tensor, Tensor]:
@@ -123,22 +123,22 @@ def gpt(params: dict[str, Tensor], config: GPTConfig, token_ids: np.ndarray, pos
     With one (``keys`` and ``values`` from ``empty_cache``) they are (B, n) and extend it.
     """
     n = token_ids.shape[-1]
-    x = params["wte"][token_ids] + params["wpe"][pos_id:pos_id + n]
+    x = params["wte"][token_ids] + params["wpe"][pos_id:pos_id + n]  # (..., n, C)
     x = rmsnorm(x)
     for li in range(config.n_layer):
         # 1) multi-head causal attention over the cached positions and these
         x_residual = x
         x = rmsnorm(x)
-        qkv = linear(x, params[f"layer{li}.attn_wqkv"])  # one matmul for q, k and v
+        qkv = linear(x, params[f"layer{li}.attn_wqkv"])  # (..., n, 3C): q, k, v in one matmul
         x = linear(attention(qkv, keys, values, li, config), params[f"layer{li}.attn_wo"])
-        x = x + x_residual
+        x = x + x_residual  # (..., n, C)
         # 2) MLP
         x_residual = x
         x = rmsnorm(x)
-        x = linear(x, params[f"layer{li}.mlp_fc1"]).relu()
-        x = linear(x, params[f"layer{li}.mlp_fc2"])
+        x = linear(x, params[f"layer{li}.mlp_fc1"]).relu()  # (..., n, 4C)
+        x = linear(x, params[f"layer{li}.mlp_fc2"])  # (..., n, C)
         x = x + x_residual
-    return linear(x, params["lm_head"])
+    return linear(x, params["lm_head"])  # (..., n, vocab)
 
 
 def _extend(cache: Tensor | None, new: Tensor) -> Tensor:
@@ -182,7 +182,7 @@ def batch_loss(params: dict[str, Tensor], config: GPTConfig, batch: list[list[in
 def weighted_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarray,
                   targets: np.ndarray, weights: np.ndarray) -> Tensor:
     """The sum of each target's -log p times its weight; (B, n) each."""
-    logits = gpt(params, config, inputs, 0)
+    logits = gpt(params, config, inputs, 0)  # (B, n, vocab)
     return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
 
 
