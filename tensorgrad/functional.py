@@ -5,11 +5,9 @@ Names and arguments follow ``torch.nn.functional``; ``multi_head_attention`` goe
 it. ``tests/reference.py`` composes each from primitives, and the tests hold the fused
 ops against those compositions and against the scalar engine.
 
-At microgpt's sizes a step costs mostly per-call overhead, so the sums along the last
-dimension are matrix products with a column of ones (NumPy reduces a short innermost
-axis element by element, several times slower than BLAS's matrix-vector product), and
-products of two matrices call ``ndarray.dot`` (the same BLAS call as ``@``, with less
-dispatch). ``benchmarks/SPEED.md`` has the measurements.
+Two habits here exist only for speed (``benchmarks/SPEED.md`` has their accounts): sums
+along the last dimension are products with a column of ones ("Row sums"), and products
+of two matrices call ``ndarray.dot`` rather than ``@`` ("ndarray.dot").
 """
 
 from __future__ import annotations
@@ -21,18 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from .ops import _floating, _sum_to
-from .tensor import Function, Tensor, _dim
+from .ops import floating, sum_to
+from .tensor import Function, Tensor, normalize_dim
 
 _max = np.maximum.reduce
 
 
 def _row_sums(a: np.ndarray) -> np.ndarray:
     """Sums along the last dimension, kept as a dimension of length 1."""
+    # speed: a product with a column of ones, not a.sum(-1) (benchmarks/SPEED.md, "Row sums")
     ones = _column(a.shape[-1], 1, a.dtype)
     return a.dot(ones) if a.ndim == 2 else a @ ones
 
 
+# speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=256)
 def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
     """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count).
@@ -69,38 +69,38 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        x = _last(_floating(x), dim)
+        x = _last(floating(x), dim)
         p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
-        ctx.saved_tensors = (p,)
+        ctx.save_for_backward(p)
+        ctx.dim = dim
         return p
 
     @staticmethod
     def backward(ctx, grad):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian
         (p,) = ctx.saved_tensors
-        dim = ctx.inputs[1]
-        g, q = _last(grad, dim), _last(p, dim)
-        return _from_last(q * (g - _row_sums(g * q)), dim), None
+        g, q = _last(grad, ctx.dim), _last(p, ctx.dim)
+        return _from_last(q * (g - _row_sums(g * q)), ctx.dim), None
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        x = _last(_floating(x), dim)
+        x = _last(floating(x), dim)
+        ctx.dim = dim
         if not x.shape[-1]:  # over nothing: nothing (a maximum of nothing would raise)
-            ctx.saved_tensors = (x.copy(),)
-            return _from_last(ctx.saved_tensors[0], dim)
-        shifted = x - _max(x, axis=-1, keepdims=True)
-        shifted -= np.log(_row_sums(np.exp(shifted)))
-        ctx.saved_tensors = (shifted,)
+            shifted = x.copy()
+        else:
+            shifted = x - _max(x, axis=-1, keepdims=True)
+            shifted -= np.log(_row_sums(np.exp(shifted)))
+        ctx.save_for_backward(shifted)
         return _from_last(shifted, dim)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        dim = ctx.inputs[1]
-        g = _last(grad, dim)
-        return _from_last(g - np.exp(out) * _row_sums(g), dim), None
+        g = _last(grad, ctx.dim)
+        return _from_last(g - np.exp(out) * _row_sums(g), ctx.dim), None
 
 
 def softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -115,7 +115,7 @@ def log_softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Ten
 
 def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
     """``op`` along ``dim``; a 0-d tensor counts as one entry along dimension 0 or -1."""
-    d = _dim(dim, x.data.ndim)
+    d = normalize_dim(dim, x.data.ndim)
     return op.apply(x, d) if x.data.ndim else op.apply(x.reshape(1), 0).reshape(())
 
 
@@ -164,7 +164,8 @@ class CrossEntropy(Function):
             losses = np.where(kept, losses, 0)
         count = len(losses) if kept is None else int(kept.sum())
         divisor = None if reduction == "none" else (max(count, 1) if reduction == "mean" else 1)
-        ctx.saved_tensors = exps, total, picked, kept, divisor
+        ctx.save_for_backward(exps, total, picked, kept)
+        ctx.divisor, ctx.shape = divisor, logits.shape
         if divisor is None:
             return losses.reshape(targets.shape)
         if reduction == "mean" and count == 0:
@@ -174,15 +175,17 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), times the upstream gradient
-        exps, total, picked, kept, divisor = ctx.saved_tensors
+        exps, total, picked, kept = ctx.saved_tensors
+        divisor = ctx.divisor
         scale = grad.reshape(-1) if divisor is None else grad / divisor
         if kept is not None:
             scale = scale * kept
         rows = exps * (scale / total)[:, None]
         rows.ravel()[picked] -= scale  # rows is a fresh C-ordered array: ravel() is a view
-        return rows.reshape(ctx.inputs[0].data.shape), None, None, None
+        return rows.reshape(ctx.shape), None, None, None
 
 
+# speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=64)
 def _row_numbers(rows: int) -> np.ndarray:
     """0, 1, ..., rows - 1."""
@@ -221,7 +224,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        # One 2-D product serves all leading dimensions (np.matmul would loop over them).
+        # One 2-D product serves all leading dimensions (np.matmul would loop over them);
+        # speed: .dot, not @ (benchmarks/SPEED.md, "ndarray.dot")
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         try:
             out = rows.dot(weight.T)
@@ -230,7 +234,8 @@ class Linear(Function):
                              f"{weight.shape}") from None
         if bias is not None:
             out += bias
-        ctx.saved_tensors = rows, weight
+        ctx.save_for_backward(rows, weight)
+        ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
         # (sizes, not -1: with no rows, -1 is ambiguous)
         return out if x.ndim == 2 else out.reshape(*x.shape[:-1], out.shape[-1])
 
@@ -239,12 +244,11 @@ class Linear(Function):
         rows, weight = ctx.saved_tensors
         g = grad if grad.ndim == 2 else grad.reshape(len(rows), grad.shape[-1])
         grad_x = g.dot(weight)
-        shape = ctx.inputs[0].data.shape
-        if grad_x.shape != shape:  # the input was not 2-D
-            grad_x = grad_x.reshape(shape)
-        if len(ctx.inputs) == 2:
+        if grad_x.shape != ctx.shape:  # the input was not 2-D
+            grad_x = grad_x.reshape(ctx.shape)
+        if ctx.bias_shape is None:
             return grad_x, g.T.dot(rows)
-        return grad_x, g.T.dot(rows), _sum_to(g.sum(axis=0), ctx.inputs[2].data.shape)
+        return grad_x, g.T.dot(rows), sum_to(g.sum(axis=0), ctx.bias_shape)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -265,19 +269,19 @@ class RMSNorm(Function):
         means = _column(count, 1 / count, x.dtype)
         scale = (np.square(rows).dot(means) + eps) ** -0.5
         normed = rows * scale
-        ctx.saved_tensors = normed, scale, means
+        ctx.save_for_backward(normed, scale, means, weight)
+        ctx.shape = x.shape
         out = normed if weight is None else normed * weight.reshape(-1)
         return out if out.shape == x.shape else out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
         # y = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - y * mean(g * y))
-        normed, scale, means = ctx.saved_tensors
+        normed, scale, means, weight = ctx.saved_tensors
         g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
-        shape = ctx.inputs[0].data.shape
+        shape = ctx.shape
         grad_weight = None
-        if len(ctx.inputs) == 4:
-            weight = ctx.inputs[3].data
+        if weight is not None:
             grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)
             g = g * weight.reshape(-1)
         dx = g * normed  # one array for every step below: large inputs take no new memory
@@ -296,8 +300,9 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     ``weight`` (of that shape) if given. ``eps`` defaults to the dtype's machine epsilon,
     as in PyTorch."""
     shape = input.data.shape
+    # speed: the common case checked in one comparison (benchmarks/SPEED.md, "Fifth round")
     if type(normalized_shape) is int and weight is None and shape[-1:] == (normalized_shape,):
-        count = normalized_shape  # the common case, checked in one comparison
+        count = normalized_shape
     else:
         dims = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
@@ -366,15 +371,16 @@ class ScaledDotProductAttention(Function):
     def forward(ctx, q, k, v, mask, is_causal, scale):
         scaled_q = q * scale
         p = _attention_weights(scaled_q, k, mask, is_causal)
-        ctx.saved_tensors = p, scaled_q, k, v
+        ctx.save_for_backward(p, scaled_q, k, v)
+        ctx.scale = scale
         return p @ v
 
     @staticmethod
     def backward(ctx, grad):
         p, q, k, v = ctx.saved_tensors
-        grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.inputs[5])
+        grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.scale)
         # batch dimensions may have been broadcast: sum them back to each input's shape
-        return (_sum_to(grad_q, q.shape), _sum_to(grad_k, k.shape), _sum_to(grad_v, v.shape),
+        return (sum_to(grad_q, q.shape), sum_to(grad_k, k.shape), sum_to(grad_v, v.shape),
                 None, None, None)
 
 

@@ -1,6 +1,6 @@
 """The primitive ops, each a ``Function``: its forward, then right below it its backward.
 
-Every backward returns gradients of exactly its inputs' shapes (``_sum_to`` sums a
+Every backward returns gradients of exactly its inputs' shapes (``sum_to`` sums a
 broadcast input's gradient back to its own shape) and never writes into the gradient
 it is given. Dtypes follow PyTorch's promotion rules (``result_dtype``).
 """
@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .grad_mode import _get_ident, is_grad_enabled
-from .tensor import Function, Tensor, _dim, _leaf, _tapes
+from .grad_mode import get_ident, is_grad_enabled
+from .tensor import Function, Tensor, as_leaf, normalize_dim, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -79,12 +79,12 @@ def _as(x: Any, dtype: np.dtype) -> np.ndarray:
 def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """``a`` and ``b`` as arrays of the dtype PyTorch gives an op on them."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
-        return a, b
+        return a, b  # the common case, before PyTorch's promotion rules
     dtype = result_dtype(a, b)
     return _as(a, dtype), _as(b, dtype)
 
 
-def _floating(a: np.ndarray) -> np.ndarray:
+def floating(a: np.ndarray) -> np.ndarray:
     """``a``, or ``a`` as the default float dtype if it holds integers or booleans."""
     return a if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
 
@@ -102,7 +102,7 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.n
         raise  # another error (integers to a negative power, ...): NumPy's message says it
 
 
-def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a gradient over the dimensions that broadcasting added or stretched."""
     if grad.shape == shape:
         return grad
@@ -119,6 +119,7 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
+        # speed: same-dtype arrays skip _operands (benchmarks/SPEED.md, "The Add fast path")
         if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
             a, b = _operands(a, b)
         ctx.shapes = a.shape, b.shape
@@ -127,7 +128,7 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return _sum_to(grad, a_shape), _sum_to(grad, b_shape)
+        return sum_to(grad, a_shape), sum_to(grad, b_shape)
 
 
 class Sub(Function):
@@ -140,31 +141,31 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return _sum_to(grad, a_shape), _sum_to(-grad, b_shape)
+        return sum_to(grad, a_shape), sum_to(-grad, b_shape)
 
 
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
         return _broadcasting(np.multiply, a, b, "*")
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
-        return (_sum_to(grad * b, a.shape) if a_needs else None,
-                _sum_to(grad * a, b.shape) if b_needs else None)
+        return (sum_to(grad * b, a.shape) if a_needs else None,
+                sum_to(grad * a, b.shape) if b_needs else None)
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
-        a, b = _floating(a), _floating(b)  # true division, as PyTorch's / is
+        a, b = floating(a), floating(b)  # true division, as PyTorch's / is
         out = _broadcasting(np.divide, a, b, "/")
-        ctx.saved_tensors = a, b, out
+        ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
@@ -172,8 +173,8 @@ class Div(Function):
         a, b, out = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
         grad_a = grad / b
-        return (_sum_to(grad_a, a.shape) if a_needs else None,
-                _sum_to(-grad_a * out, b.shape) if b_needs else None)
+        return (sum_to(grad_a, a.shape) if a_needs else None,
+                sum_to(-grad_a * out, b.shape) if b_needs else None)
 
 
 class Pow(Function):
@@ -184,7 +185,7 @@ class Pow(Function):
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         out = _broadcasting(np.power, a, b, "**")
-        ctx.saved_tensors = a, b, out
+        ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
@@ -195,10 +196,10 @@ class Pow(Function):
         with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
             if a_needs:
                 slope = np.where(b == 0, 0, b * a ** (b - 1))
-                grad_a = _sum_to(grad * slope, a.shape)
+                grad_a = sum_to(grad * slope, a.shape)
             if b_needs:
                 slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
-                grad_b = _sum_to(grad * slope, b.shape)
+                grad_b = sum_to(grad * slope, b.shape)
         return grad_a, grad_b
 
 
@@ -208,21 +209,23 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b, pick):
         a, b = _operands(a, b)
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
+        ctx.pick = pick
         return _broadcasting(pick, a, b, pick.__name__)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        first = np.where(a == b, 0.5, np.where(ctx.inputs[2](a, b) == a, 1.0, 0.0))
-        return _sum_to(grad * first, a.shape), _sum_to(grad * (1 - first), b.shape), None
+        first = np.where(a == b, 0.5, np.where(ctx.pick(a, b) == a, 1.0, 0.0))
+        return sum_to(grad * first, a.shape), sum_to(grad * (1 - first), b.shape), None
 
 
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
         a, b = _operands(a, b)
-        ctx.condition, ctx.shapes = condition, (a.shape, b.shape)
+        ctx.save_for_backward(condition)
+        ctx.shapes = a.shape, b.shape
         try:
             return np.where(condition, a, b)
         except ValueError:
@@ -231,10 +234,11 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
         zero = np.zeros((), grad.dtype)
         a_shape, b_shape = ctx.shapes
-        return (None, _sum_to(np.where(ctx.condition, grad, zero), a_shape),
-                _sum_to(np.where(ctx.condition, zero, grad), b_shape))
+        return (None, sum_to(np.where(condition, grad, zero), a_shape),
+                sum_to(np.where(condition, zero, grad), b_shape))
 
 
 class MaskedFill(Function):
@@ -245,13 +249,14 @@ class MaskedFill(Function):
         if np.ndim(value):
             raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
                              f"{np.shape(value)}")
-        ctx.mask = mask
+        ctx.save_for_backward(mask)
         return np.where(mask, np.asarray(value, a.dtype), a)
 
     @staticmethod
     def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
         zero = np.zeros((), grad.dtype)
-        return np.where(ctx.mask, zero, grad), None, np.where(ctx.mask, grad, zero).sum()
+        return np.where(mask, zero, grad), None, np.where(mask, grad, zero).sum()
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -281,7 +286,7 @@ def compare(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     if b is None or isinstance(b, (str, bytes)):
         return NotImplemented
     x, y = _operands(a.data, b.data if isinstance(b, Tensor) else b)
-    return _leaf(_broadcasting(op, x, y, op.__name__))
+    return as_leaf(_broadcasting(op, x, y, op.__name__))
 
 
 def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
@@ -292,8 +297,8 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
         raise TypeError(f"{op.__name__} takes boolean or integer tensors, not "
                         f"{', '.join(str(x.dtype) for x in arrays)}")
     if b is None:
-        return _leaf(op(arrays[0]))
-    return _leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))
+        return as_leaf(op(arrays[0]))
+    return as_leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))
 
 
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
@@ -315,7 +320,7 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
 
 
 def _check_in_place(a: Tensor) -> None:
-    if _tapes and _get_ident() in _tapes:
+    if tapes and get_ident() in tapes:
         raise RuntimeError("an in-place op inside a captured function: it would not be "
                            "replayed; write x = x + y")
     if a.requires_grad and is_grad_enabled():
@@ -347,7 +352,7 @@ class Neg(Function):
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
-        ctx.saved_tensors = (a,)
+        ctx.save_for_backward(a)
         return np.abs(a)
 
     @staticmethod
@@ -359,8 +364,8 @@ class Abs(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.exp(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.exp(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -372,8 +377,8 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx, a):
-        a = _floating(a)
-        ctx.saved_tensors = (a,)
+        a = floating(a)
+        ctx.save_for_backward(a)
         return np.log(a)
 
     @staticmethod
@@ -385,8 +390,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.sqrt(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.sqrt(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -398,8 +403,8 @@ class Sqrt(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.tanh(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.tanh(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -411,11 +416,11 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        a = _floating(a)
+        a = floating(a)
         # exp of a negative number only, so that large |a| cannot overflow
         e = np.exp(-np.abs(a))
         out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-        ctx.saved_tensors = (out,)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -427,7 +432,8 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        ctx.saved_tensors = (a,)
+        ctx.save_for_backward(a)
+        # speed: a float 0.0 for float data (benchmarks/SPEED.md, "Fifth round")
         return np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
 
     @staticmethod
@@ -463,7 +469,7 @@ class MatMul(Function):
             raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
         if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
             raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
         return _broadcasting(np.matmul, a, b, "@")
 
     @staticmethod
@@ -476,8 +482,8 @@ class MatMul(Function):
         g = grad[..., None, :] if a.ndim == 1 else grad
         g = g[..., None] if b.ndim == 1 else g
         a_needs, b_needs = ctx.needs_input_grad
-        grad_a = _sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
-        grad_b = _sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
+        grad_a = sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
+        grad_b = sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
         return grad_a, grad_b
 
 
@@ -503,7 +509,7 @@ def dims(dim: int | Sequence[int] | None, axis: int | Sequence[int] | None, ndim
     if dim is None:
         return tuple(range(ndim))
     listed = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    normalized = sorted(_dim(int(d), ndim) for d in listed)
+    normalized = sorted(normalize_dim(int(d), ndim) for d in listed)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"dim {dim} names a dimension twice")
     return tuple(normalized) if ndim else ()
@@ -515,7 +521,8 @@ def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...
 
 def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:
     """The gradient of a reduction over ``dims``, copied along them back to ``shape``."""
-    out = np.empty(shape, grad.dtype)  # a fresh array, not a broadcast view: faster next
+    # speed: a fresh array, not a broadcast view (benchmarks/SPEED.md, "Fresh gradient arrays")
+    out = np.empty(shape, grad.dtype)
     out[...] = grad.reshape(_kept_shape(shape, dims))
     return out
 
@@ -523,12 +530,12 @@ def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> 
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
-        ctx.shape = a.shape
+        ctx.shape, ctx.dims = a.shape, dims
         return a.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.inputs[1]), None, None
+        return _spread(grad, ctx.shape, ctx.dims), None, None
 
 
 class Mean(Function):
@@ -537,13 +544,13 @@ class Mean(Function):
         if a.dtype.kind not in "fc":
             raise TypeError(f"mean of {a.dtype} data: convert it to a floating dtype first")
         count = math.prod(a.shape[d] for d in dims)
-        ctx.shape, ctx.count = a.shape, max(count, 1)
+        ctx.shape, ctx.dims, ctx.count = a.shape, dims, max(count, 1)
         with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
             return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad / ctx.count, ctx.shape, ctx.inputs[1]), None, None
+        return _spread(grad / ctx.count, ctx.shape, ctx.dims), None, None
 
 
 class Extreme(Function):
@@ -555,16 +562,16 @@ class Extreme(Function):
         if any(a.shape[d] == 0 for d in dims):  # other dims may be empty, as in PyTorch
             raise RuntimeError(f"{pick.__name__} over a dimension of length 0 (shape {a.shape})")
         kept = pick.reduce(a, axis=dims, keepdims=True)
-        ctx.saved_tensors = a, kept
+        ctx.save_for_backward(a, kept)
+        ctx.dims = dims
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
                                                   if i not in dims])
 
     @staticmethod
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
-        dims = ctx.inputs[1]
         chosen = a == kept
-        share = grad.reshape(kept.shape) / chosen.sum(axis=dims, keepdims=True)
+        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
         return np.where(chosen, share, 0).astype(a.dtype, copy=False), None, None, None
 
 
@@ -573,15 +580,16 @@ class TakeAlong(Function):
 
     @staticmethod
     def forward(ctx, a, indices, dim, keepdim):
-        ctx.shape = a.shape
+        ctx.save_for_backward(indices)
+        ctx.shape, ctx.dim = a.shape, dim
         out = np.take_along_axis(a, indices, axis=dim)
         return out if keepdim else out.squeeze(dim)
 
     @staticmethod
     def backward(ctx, grad):
-        _, indices, dim, _ = ctx.inputs
+        (indices,) = ctx.saved_tensors
         out = np.zeros(ctx.shape, grad.dtype)
-        np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=dim)
+        np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=ctx.dim)
         return out, None, None, None
 
 
@@ -599,26 +607,26 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
     if dim is None:
         return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick)
     a = x.data
-    d = _dim(dim, a.ndim)
+    d = normalize_dim(dim, a.ndim)
     if a.ndim == 0:
-        return ValuesAndIndices(Extreme.apply(x, (), False, pick), _leaf(np.zeros((), np.int64)))
+        return ValuesAndIndices(Extreme.apply(x, (), False, pick), as_leaf(np.zeros((), np.int64)))
     if a.shape[d] == 0:
         raise RuntimeError(f"{pick.__name__} along dimension {dim} of length 0")
     arg = np.argmax if pick is np.maximum else np.argmin
     indices = np.expand_dims(arg(a, axis=d), d)
     values = TakeAlong.apply(x, indices, d, keepdim)
-    return ValuesAndIndices(values, _leaf(indices if keepdim else indices.squeeze(d)))
+    return ValuesAndIndices(values, as_leaf(indices if keepdim else indices.squeeze(d)))
 
 
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
     a = x.data
-    if a.size == 0 and (dim is None or a.shape[_dim(dim, a.ndim)] == 0):
+    if a.size == 0 and (dim is None or a.shape[normalize_dim(dim, a.ndim)] == 0):
         raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
         out = np.asarray(arg(a))
-        return _leaf(out.reshape((1,) * a.ndim) if keepdim else out)
-    return _leaf(np.asarray(arg(a, axis=_dim(dim, a.ndim), keepdims=keepdim)))
+        return as_leaf(out.reshape((1,) * a.ndim) if keepdim else out)
+    return as_leaf(np.asarray(arg(a, axis=normalize_dim(dim, a.ndim), keepdims=keepdim)))
 
 
 # ---- shape --------------------------------------------------------------------------------------
@@ -653,14 +661,14 @@ class Reshape(Function):
 def flattened_shape(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
     if not shape:
         return (1,)
-    start, end = _dim(start, len(shape)), _dim(end, len(shape))
+    start, end = normalize_dim(start, len(shape)), normalize_dim(end, len(shape))
     if start > end:
         raise ValueError(f"flatten: start_dim {start} comes after end_dim {end}")
     return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
 
 
 def unsqueezed_shape(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
-    d = _dim(dim, len(shape) + 1)
+    d = normalize_dim(dim, len(shape) + 1)
     return (*shape[:d], 1, *shape[d:])
 
 
@@ -672,7 +680,7 @@ def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
 
 
 def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
-    normalized = tuple(_dim(d, ndim) for d in order) if ndim else order
+    normalized = tuple(normalize_dim(d, ndim) for d in order) if ndim else order
     if sorted(normalized) != list(range(ndim)):
         raise ValueError(f"permute{order} does not order the {ndim} dimensions of a tensor")
     return normalized
@@ -681,21 +689,23 @@ def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
 def swap(ndim: int, dim0: int, dim1: int) -> tuple[int, ...]:
     order = list(range(ndim))
     if ndim:
-        d0, d1 = _dim(dim0, ndim), _dim(dim1, ndim)
+        d0, d1 = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
         order[d0], order[d1] = d1, d0
     else:
-        _dim(dim0, ndim), _dim(dim1, ndim)  # a 0-d tensor takes 0 and -1, and stays as it is
+        # a 0-d tensor takes 0 and -1, and stays as it is
+        normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
     return tuple(order)
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, a, order):
+        ctx.order = order
         return a.transpose(order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(np.argsort(ctx.inputs[1])), None
+        return grad.transpose(np.argsort(ctx.order)), None
 
 
 def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
@@ -719,7 +729,7 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _sum_to(grad, ctx.shape), None
+        return sum_to(grad, ctx.shape), None
 
 
 class Concatenate(Function):
@@ -732,12 +742,12 @@ class Concatenate(Function):
             out = np.concatenate([_as(a, dtype) for a in arrays], axis=dim)
         except ValueError as error:
             raise ValueError(f"cat: {error}") from None
-        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        ctx.dim, ctx.bounds = dim, np.cumsum([a.shape[dim] for a in arrays])[:-1]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.split(grad, ctx.bounds, axis=ctx.inputs[0]))
+        return (None, *np.split(grad, ctx.bounds, axis=ctx.dim))
 
 
 class Stack(Function):
@@ -746,6 +756,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, dim, *arrays):
         dtype = result_dtype(*arrays)
+        ctx.dim = dim
         try:
             return np.stack([_as(a, dtype) for a in arrays], axis=dim)
         except ValueError as error:
@@ -753,7 +764,7 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.moveaxis(grad, ctx.inputs[0], 0))
+        return (None, *np.moveaxis(grad, ctx.dim, 0))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -764,7 +775,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
     if ndim == 0:
         raise ValueError("cat cannot join 0-d tensors: use stack")
-    return Concatenate.apply(_dim(dim, ndim), *tensors)
+    return Concatenate.apply(normalize_dim(dim, ndim), *tensors)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -773,7 +784,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
-    return Stack.apply(_dim(dim, ndim + 1), *tensors)
+    return Stack.apply(normalize_dim(dim, ndim + 1), *tensors)
 
 
 # ---- indexing -----------------------------------------------------------------------------------
@@ -809,6 +820,7 @@ def _is_basic(index: Any) -> bool:
 class Index(Function):
     @staticmethod
     def forward(ctx, a, index):
+        ctx.save_for_backward(index)
         ctx.shape, ctx.basic = a.shape, _is_basic(index)
         try:
             return a[index]
@@ -818,7 +830,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        index = ctx.inputs[1]
+        (index,) = ctx.saved_tensors
         if ctx.basic:
             out = np.zeros(ctx.shape, grad.dtype)
             out[index] = grad
@@ -831,14 +843,17 @@ class Index(Function):
         return out, None
 
 
+# speed: the thresholds between np.add.at, a one-hot product and sorted sums
+# (benchmarks/SPEED.md, "The embedding's gradient")
 _SCATTER_AT_MOST = 4096  # entries up to which np.add.at is the quickest way to add rows up
 _ONE_HOT_AT_MOST = 1 << 22  # entries of a one-hot matrix worth a matrix product
 
 
 def _scatter_rows(index: np.ndarray, rows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """out[index[i]] += rows[i] for every i, into a new array of ``shape`` (an embedding's
-    gradient): a one-hot matrix product, or sums of the rows sorted by index, both many
-    times quicker than np.add.at at this size (they add in another order: rounding differs)."""
+    gradient): a one-hot matrix product, or sums of the rows sorted by index. They exist for
+    speed (benchmarks/SPEED.md, "The embedding's gradient") and add in another order than
+    np.add.at: the rounding differs."""
     if shape[0] * len(index) <= _ONE_HOT_AT_MOST:
         one_hot = np.zeros((shape[0], len(index)), rows.dtype)
         one_hot[index, np.arange(len(index))] = 1

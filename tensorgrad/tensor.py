@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import _disabled, _get_ident
+from .grad_mode import disabled_threads, get_ident
 
 _next_sequence = itertools.count().__next__
-_tapes: dict[int, list] = {}  # thread -> the (ctx, result) of every op applied while capturing
-_new = object.__new__
+# thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
+tapes: dict[int, list[tuple[Context, Tensor]]] = {}
+_new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Function.apply")
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 
 
@@ -33,12 +34,18 @@ class Context:
     """What an op keeps between its forward and its backward; also its node in the graph.
 
     The result of a recorded op has it as ``grad_fn``: ``function`` is the op's class and
-    ``inputs`` the arguments it was applied to. An op keeps arrays with
-    ``save_for_backward(...)`` (read back as ``saved_tensors``) and anything else as
-    attributes of its own.
+    ``inputs`` the arguments it was applied to. In ``forward`` an op keeps the arrays its
+    backward needs with ``save_for_backward(...)`` and reads them back in ``backward`` as
+    ``saved_tensors``; constants that are not arrays (a dim, a shape, a dtype) may be kept
+    as attributes of ``ctx`` instead (``ctx.dim = dim``), as PyTorch allows. ``backward``
+    reads nothing else of the forward: not ``inputs``, which a replay (``capture``) changes.
     """
 
     __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+
+    function: type[Function]
+    inputs: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...]
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
@@ -63,7 +70,21 @@ class Function:
     arguments as they are) and returns an ndarray. ``backward(ctx, grad)`` receives the
     gradient of that result and returns one gradient per argument of ``forward`` (each of
     its argument's shape), or None where there is none. Neither may change an array it is
-    given: arrays flow to several places. ``ctx`` is a ``Context``.
+    given: arrays flow to several places. ``ctx`` is a ``Context``: see there what an op
+    keeps on it. For example::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 2 * x * grad
+
+        y = Square.apply(Tensor([1.0, 2.0], requires_grad=True))
     """
 
     @staticmethod
@@ -79,7 +100,9 @@ class Function:
         """Run the op on tensors (or other values) and record it when gradients are needed."""
         ctx = _new(Context)
         ctx.function, ctx.inputs = cls, args
-        if len(args) == 1:  # (one and two arguments without a comprehension: it costs more)
+        # speed: one and two arguments without a comprehension (benchmarks/SPEED.md,
+        # "Function.apply")
+        if len(args) == 1:
             (a,) = args
             data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a)
         elif len(args) == 2:
@@ -92,9 +115,10 @@ class Function:
             data = np.asarray(data)
         out = _new(Tensor)
         out.data, out.grad = data, None
-        if _tapes:  # a capture is recording (see capture.py)
+        if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
-        recording = not _disabled or _get_ident() not in _disabled  # grad mode, inlined
+        # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
+        recording = not disabled_threads or get_ident() not in disabled_threads
         if recording and data.dtype.kind in _DIFFERENTIABLE:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
@@ -106,12 +130,12 @@ class Function:
 
 
 def _record(ctx: Context, out: Tensor) -> None:
-    tape = _tapes.get(_get_ident())
+    tape = tapes.get(get_ident())
     if tape is not None:
         tape.append((ctx, out))
 
 
-def _leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
     out.data, out.grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
@@ -163,7 +187,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
             data = a.data
             if type(g) is not np.ndarray or g.shape != data.shape or (
                     g.dtype is not data.dtype and g.dtype != data.dtype):
-                g = _conformed(g, a, fn)
+                g = conformed(g, a, fn)
             parent = a.grad_fn
             if parent is None:
                 held = leaves.get(a)
@@ -185,7 +209,7 @@ def _check_count(grads: tuple, fn: Context) -> None:
                            f"for {len(fn.inputs)} inputs")
 
 
-def _conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
+def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype; it must
     have ``a``'s shape."""
     g = np.asarray(g)
@@ -195,7 +219,7 @@ def _conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     return g.astype(a.data.dtype, copy=False)
 
 
-def _accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
+def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
     written. A leaf takes a computed array as it is unless it might be seen elsewhere too
     (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
@@ -259,7 +283,9 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.data.ndim)]
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[normalize_dim(dim, self.data.ndim)]
 
     def dim(self) -> int:
         return self.data.ndim
@@ -329,7 +355,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared), cut off from the graph."""
-        return _leaf(self.data)
+        return as_leaf(self.data)
 
     # ---- the backward pass --------------------------------------------------------------------
 
@@ -339,7 +365,7 @@ class Tensor:
         ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor.
         """
         seed = _seed(self, gradient)
-        _accumulate(_propagate(self, seed), seed)
+        accumulate(_propagate(self, seed), seed)
 
     # ---- ops: see ops.py, where each is a Function ---------------------------------------------
 
@@ -578,7 +604,7 @@ class Tensor:
         return ops.zero_(self)
 
 
-def _dim(dim: int, ndim: int) -> int:
+def normalize_dim(dim: int, ndim: int) -> int:
     """``dim`` as a non-negative index; a 0-d tensor takes 0 and -1, as in PyTorch."""
     size = max(ndim, 1)
     if not -size <= dim < size:
