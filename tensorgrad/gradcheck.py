@@ -100,8 +100,10 @@ def _our_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[int]
                              "the inputs that require grad (or fn ran under no_grad)")
     cotangent = np.random.default_rng(0).standard_normal(out.shape)
     out.backward(cotangent)
-    grads = {i: copies[i].grad if copies[i].grad is not None else np.zeros(inputs[i].shape)
-             for i in checked}
+    grads: dict[int, np.ndarray] = {}
+    for i in checked:
+        grad = copies[i].grad
+        grads[i] = np.zeros(inputs[i].shape) if grad is None else grad
     return grads, out.data, cotangent
 
 

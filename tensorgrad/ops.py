@@ -7,7 +7,9 @@ it is given. Dtypes follow PyTorch's promotion rules (``result_dtype``).
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -67,7 +69,10 @@ def result_dtype(*operands: Any) -> np.dtype:
             tier, dtype = 2, _number_dtype(x)
         held = tiers[tier]
         tiers[tier] = dtype if held is None else _promote(held, dtype)
-    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
+    combined = _combine(tiers[0], _combine(tiers[1], tiers[2]))
+    if combined is None:
+        raise TypeError("result_dtype of no operands")
+    return combined
 
 
 def _as(x: Any, dtype: np.dtype) -> np.ndarray:
@@ -250,13 +255,15 @@ class MaskedFill(Function):
             raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
                              f"{np.shape(value)}")
         ctx.save_for_backward(mask)
-        return np.where(mask, np.asarray(value, a.dtype), a)
+        ctx.shape = a.shape
+        return np.where(mask, np.asarray(value, a.dtype), a)  # a and mask broadcast
 
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         zero = np.zeros((), grad.dtype)
-        return np.where(mask, zero, grad), None, np.where(mask, grad, zero).sum()
+        return (sum_to(np.where(mask, zero, grad), ctx.shape), None,
+                np.where(mask, grad, zero).sum())
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -267,13 +274,15 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(condition, a, b)
 
 
-def boolean_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A boolean ``mask`` that broadcasts to ``shape`` (masked_fill's rule)."""
+def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> np.ndarray:
+    """A boolean ``mask`` that broadcasts with ``shape`` (out of place, as PyTorch's
+    ``masked_fill``: the result takes the broadcast shape) or to it (``in_place``)."""
     mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != _BOOL:
         raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
     try:
-        if np.broadcast_shapes(mask.shape, shape) == shape:
+        if not in_place or np.broadcast_shapes(mask.shape, shape) == shape:
+            np.broadcast_shapes(mask.shape, shape)
             return mask
     except ValueError:
         pass
@@ -326,6 +335,19 @@ def _check_in_place(a: Tensor) -> None:
     if a.requires_grad and is_grad_enabled():
         raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
                            "(a new node), or update under no_grad()")
+
+
+def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
+    """``a[index] = value`` into ``a``'s own array (``value`` cast to its dtype, broadcast to
+    the indexed shape), where ``in_place`` allows it."""
+    _check_in_place(a)
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        a.data[index] = value
+    except ValueError as error:
+        raise RuntimeError(f"cannot assign a value of shape {np.shape(value)} into a tensor of "
+                           f"shape {a.data.shape} at {index!r}: {error}") from None
+    return a
 
 
 def zero_(a: Tensor) -> Tensor:
@@ -443,16 +465,17 @@ class Relu(Function):
 
 
 class Cast(Function):
-    """A copy of ``a`` in ``dtype`` (None: its own); the gradient flows back between floats."""
+    """A copy of ``a`` in ``dtype`` (None: its own), in NumPy's memory ``order`` ("K": as
+    ``a``'s; "C": contiguous); the gradient flows back between floats."""
 
     @staticmethod
-    def forward(ctx, a, dtype):
+    def forward(ctx, a, dtype, order="K"):
         ctx.dtype = a.dtype
-        return a.astype(a.dtype if dtype is None else dtype)
+        return a.astype(a.dtype if dtype is None else dtype, order=order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.dtype, copy=False), None
+        return grad.astype(ctx.dtype, copy=False), None, None
 
 
 # ---- matrix product -----------------------------------------------------------------------------
@@ -629,6 +652,92 @@ def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Ten
     return as_leaf(np.asarray(arg(a, axis=normalize_dim(dim, a.ndim), keepdims=keepdim)))
 
 
+class Norm(Function):
+    """The vector ``p``-norm over ``dims``: (sum |a|**p)**(1/p); ``p`` inf and -inf the
+    largest and smallest |a|, 0 the count of non-zero entries. As PyTorch's gradient: 0
+    where the norm is 0 (and, for p < 1, at the zero entries); tied extremes share it."""
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        magnitude = np.abs(a)
+        if p == math.inf or p == -math.inf:
+            if any(a.shape[d] == 0 for d in dims):  # no identity to start from, as in PyTorch
+                raise RuntimeError(f"norm of order {p} over a dimension of length 0")
+            pick = np.maximum if p > 0 else np.minimum
+            kept = pick.reduce(magnitude, axis=dims, keepdims=True)
+        elif p == 0:
+            kept = (a != 0).sum(axis=dims, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            kept = magnitude.sum(axis=dims, keepdims=True)
+        elif p == 2:
+            kept = np.sqrt(np.square(a).sum(axis=dims, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):  # 0 ** -1 is inf: the norm is 0, as it should be
+                kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(a, kept)
+        ctx.p, ctx.dims = p, dims
+        return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
+                                                  if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        p = ctx.p
+        g = grad.reshape(kept.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
+            if p == 0:
+                return np.zeros_like(a), None, None, None
+            if p == 1:
+                slope = np.sign(a)
+            elif p == math.inf or p == -math.inf:
+                chosen = np.abs(a) == kept
+                slope = np.sign(a) * chosen / chosen.sum(axis=ctx.dims, keepdims=True)
+            elif p == 2:
+                slope = a / kept
+            else:
+                slope = np.sign(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
+            slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
+        return (g * slope).astype(a.dtype, copy=False), None, None, None
+
+
+def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
+    """``x.norm(p, dim, keepdim)``: a vector norm over ``dim`` (all entries if None)."""
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise ValueError(f"norm: only vector norms (a number p, or 'fro'), not p={p!r}")
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"norm of {x.data.dtype} data: it needs a floating tensor")
+    return Norm.apply(x, float(p), dims(dim, None, x.data.ndim), keepdim)
+
+
+def topk(x: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> ValuesAndIndices:
+    """The ``k`` largest (or smallest) entries along ``dim``, largest first (smallest first),
+    and their indices; NaN counts as the largest, as in PyTorch. Tied entries come in the
+    order of their indices (PyTorch leaves that order open); ``sorted`` is accepted, and
+    the result is always sorted."""
+    a = x.data
+    d = normalize_dim(dim, a.ndim)
+    k = operator.index(k)
+    if not 0 <= k <= (a.shape[d] if a.ndim else 1):
+        raise RuntimeError(f"topk: k={k} is out of range for a tensor of shape {a.shape} "
+                           f"along dimension {dim}")
+    if a.ndim == 0:
+        top, at = topk(x.reshape(1), k, 0, largest, sorted)
+        return ValuesAndIndices(top.reshape(()) if k else top, at.reshape(()) if k else at)
+    if not largest:
+        order = np.argsort(a, axis=d, kind="stable")  # NaN last: the largest
+    elif a.dtype.kind == "f":
+        last = np.moveaxis(a, d, -1)
+        nan = np.isnan(last)
+        # NaN first (it is the largest), then descending; lexsort is stable: ties by index
+        order = np.moveaxis(np.lexsort((-np.where(nan, 0, last), ~nan)), -1, d)
+    else:
+        order = np.argsort(-a.astype(np.int64), axis=d, kind="stable")
+    indices = np.take(order, np.arange(k), axis=d)
+    return ValuesAndIndices(TakeAlong.apply(x, indices, d, True), as_leaf(indices))
+
+
 # ---- shape --------------------------------------------------------------------------------------
 
 
@@ -730,6 +839,66 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return sum_to(grad, ctx.shape), None
+
+
+class Triangle(Function):
+    """The lower (``upper`` False) or upper triangle of the last two dimensions, from
+    ``diagonal`` on; zeros elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return np.triu(a, diagonal) if upper else np.tril(a, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        keep = np.triu if ctx.upper else np.tril
+        return keep(grad, ctx.diagonal), None, None
+
+
+def triangle(x: Any, diagonal: int, upper: bool) -> Tensor:
+    """``tril`` (``upper`` False) or ``triu`` of a tensor of at least two dimensions."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.data.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: a tensor of at least 2 dimensions, "
+                           f"not {x.data.ndim}")
+    return Triangle.apply(x, operator.index(diagonal), upper)
+
+
+def split(x: Tensor, sizes: Any, dim: int) -> tuple[Tensor, ...]:
+    """``x.split(split_size_or_sections, dim)``: views of consecutive pieces along ``dim``."""
+    if not x.data.ndim:
+        raise RuntimeError("split of a 0-d tensor: it has no dimension to split")
+    d = normalize_dim(dim, x.data.ndim)
+    length = x.data.shape[d]
+    if isinstance(sizes, (int, np.integer)):
+        step = int(sizes)
+        if step < 0 or (step == 0 and length):
+            raise RuntimeError(f"split: a split size of {step} for a dimension of length "
+                               f"{length}")
+        bounds = list(range(0, length, step)) + [length] if length else [0, 0]
+    else:
+        sections = [operator.index(n) for n in sizes]
+        if any(n < 0 for n in sections) or sum(sections) != length:
+            raise RuntimeError(f"split: sizes {sections} do not add up to the length {length} "
+                               f"of dimension {dim}")
+        bounds = [0, *itertools.accumulate(sections)]
+    before = (slice(None),) * d
+    return tuple(x[before + (slice(start, end),)] for start, end in zip(bounds, bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int) -> tuple[Tensor, ...]:
+    """``x.chunk(chunks, dim)``: ``split`` into pieces of ceil(length / chunks)."""
+    chunks = operator.index(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: the number of chunks must be positive, not {chunks}")
+    if not x.data.ndim:
+        raise RuntimeError("chunk of a 0-d tensor: it has no dimension to split")
+    d = normalize_dim(dim, x.data.ndim)
+    length = x.data.shape[d]
+    if not length:  # as PyTorch: as many empty pieces as asked for
+        return tuple(x[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+    return split(x, -(-length // chunks), dim)
 
 
 class Concatenate(Function):

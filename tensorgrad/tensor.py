@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from . import devices
+from .devices import CPU, check_device
 from .grad_mode import disabled_threads, get_ident
 
 _next_sequence = itertools.count().__next__
@@ -46,6 +48,7 @@ class Context:
     function: type[Function]
     inputs: tuple[Any, ...]
     saved_tensors: tuple[Any, ...]
+    _sequence: int  # when it ran: backward() visits the newest first
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
@@ -551,40 +554,71 @@ class Tensor:
         return ops.Index.apply(self, ops.plain_index(index))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean, broadcasting to this
-        shape) is True, else self; in this tensor's dtype, as PyTorch's."""
+        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
+        in this tensor's dtype, as PyTorch's. The tensor and the mask broadcast together."""
         return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self.data.shape), value)
 
-    # dtype
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
+        where in-place ops are allowed: see ``__setitem__``."""
+        mask = ops.boolean_mask(mask, self.data.shape, in_place=True)
+        return ops.set_items(self, mask, value)
 
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor in ``dtype`` (itself if already so); gradients flow between floats."""
-        dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else ops.Cast.apply(self, dtype)
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value`` into this tensor's own array, as PyTorch allows it: on a
+        tensor that requires no grad, or under ``no_grad()``; else RuntimeError."""
+        ops.set_items(self, ops.plain_index(index), value)
+
+    # dtype and device
+
+    device = property(lambda self: CPU, doc="Where the data lives: always the CPU.")
+    is_cuda = False
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """This tensor in another dtype and/or on a device, as PyTorch's: ``to(dtype)``,
+        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype). Itself if
+        nothing changes (unless ``copy``); gradients flow back between floating dtypes.
+        The only device is the CPU: any other raises RuntimeError."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype if dtype is None else dtype
+            elif isinstance(arg, (str, devices.device)) or (
+                    isinstance(arg, int) and not isinstance(arg, bool)):
+                device = arg
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise TypeError(f"to() got two dtypes: {dtype!r} and {arg!r}")
+        check_device(device)
+        wanted = self.data.dtype if dtype is None else np.dtype(dtype)
+        if wanted.kind not in "biuf":
+            raise TypeError(f"a Tensor holds numbers or booleans, not {wanted}")
+        if wanted == self.data.dtype:
+            return self.clone() if copy else self
+        return ops.Cast.apply(self, wanted)
+
+    def cpu(self) -> Tensor:
+        """Itself: tensors live on the CPU."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise RuntimeError("tensorgrad runs on the CPU only: no CUDA (run the same code on "
+                           "PyTorch for GPUs)")
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype."""
+        return self.to(other.data.dtype)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
 
     def clone(self) -> Tensor:
         return ops.Cast.apply(self, None)
 
     def contiguous(self) -> Tensor:
-        return self if self.data.flags.c_contiguous else self.clone()
+        """Itself if its array is in C order, else a copy that is."""
+        return self if self.data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
 
     # in place, as PyTorch allows: on tensors outside the graph, or under no_grad()
 
@@ -602,6 +636,125 @@ class Tensor:
 
     def zero_(self) -> Tensor:
         return ops.zero_(self)
+
+    def fill_(self, value: Any) -> Tensor:
+        return ops.set_items(self, Ellipsis, value)
+
+    # PyTorch's method names for the operators and the torch.* functions
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def rsqrt(self) -> Tensor:
+        return self.sqrt().reciprocal()
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.triangle(self, diagonal, upper=False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triangle(self, diagonal, upper=True)
+
+    def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False) -> Tensor:
+        """The vector ``p``-norm over ``dim`` (every entry if None), as PyTorch's; ``p`` a
+        number (inf and 0 too) or "fro" (2)."""
+        return ops.norm(self, p, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
+        smallest) entries along ``dim``; the values carry the gradient."""
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0
+              ) -> tuple[Tensor, ...]:
+        """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be
+        shorter), or of the listed sizes, which must add up to the dimension's length."""
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """``split`` into pieces of ceil(length / chunks): at most ``chunks`` of them."""
+        return ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, each without that dimension."""
+        d = normalize_dim(dim, self.data.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.data.shape[d]))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """``tensorgrad.multinomial`` of this tensor's rows of weights."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A tensor of ``data`` in this tensor's dtype (or ``dtype``)."""
+        check_device(device)
+        return Tensor(data, requires_grad, self.data.dtype if dtype is None else dtype)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        from .creation import zeros
+
+        return zeros(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import ones
+
+        return ones(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import full
+
+        return full(size, fill_value, dtype=self.data.dtype if dtype is None else dtype,
+                    device=device, requires_grad=requires_grad)
+
+    # conversions named after dtypes: last, since in the class body their names hide
+    # the builtins' (float, int, bool) from the annotations of the methods after them
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
 
 
 def normalize_dim(dim: int, ndim: int) -> int:
