@@ -12,7 +12,7 @@ against) and ``dot.py`` (either engine's graph as DOT).
 This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
 """
 
-from . import functional, optim, random
+from . import functional, nn, optim, random  # noqa: F401 (nn: torch.nn's place, not in __all__)
 from .capture import Captured, CaptureError, capture
 from .creation import (
     arange,
@@ -71,6 +71,7 @@ from .torch_functions import (
     argmax,
     argmin,
     chunk,
+    erf,
     exp,
     flatten,
     is_tensor,
@@ -107,10 +108,10 @@ from .value import Value
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
     "Tensor", "Value", "abs", "amax", "amin", "arange", "argmax", "argmin", "as_tensor", "bool",
-    "capture", "cat", "chunk", "device", "double", "empty", "empty_like", "enable_grad", "exp",
-    "eye", "flatten", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like",
-    "functional", "get_default_dtype", "gradcheck", "half", "int", "int16", "int32", "int64",
-    "int8", "is_grad_enabled", "is_tensor", "linspace", "log", "log_softmax", "long",
+    "capture", "cat", "chunk", "device", "double", "empty", "empty_like", "enable_grad", "erf",
+    "exp", "eye", "flatten", "float", "float16", "float32", "float64", "from_numpy", "full",
+    "full_like", "functional", "get_default_dtype", "gradcheck", "half", "int", "int16", "int32",
+    "int64", "int8", "is_grad_enabled", "is_tensor", "linspace", "log", "log_softmax", "long",
     "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multinomial", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
     "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm", "relu", "reshape",

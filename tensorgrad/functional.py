@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from .ops import floating, sum_to
+from .random import rng
+from .special import erfc
 from .tensor import Function, Tensor, normalize_dim
 
 _max = np.maximum.reduce
@@ -129,6 +131,93 @@ def tanh(input: Tensor) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
+
+
+# ---- gelu and dropout ---------------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_ONE_OVER_SQRT_TAU = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_CUBIC = 0.044715  # the tanh form's coefficient (Hendrycks and Gimpel, as PyTorch's)
+
+
+class GELU(Function):
+    """x * Phi(x), Phi the standard normal distribution function; or its tanh form."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        x = floating(x)
+        ctx.approximate = approximate
+        # x**3 may overflow to inf (tanh(inf) is 1); -inf * 0 is NaN, as in PyTorch
+        with np.errstate(over="ignore", invalid="ignore"):
+            if approximate == "tanh":
+                t = np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
+                ctx.save_for_backward(x, t)
+                return 0.5 * x * (1 + t)
+            cdf = 0.5 * erfc(-x * _SQRT_HALF)  # erfc: accurate far out on the left, where
+            ctx.save_for_backward(x, cdf)      # 1 + erf would round to 0
+            return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, held = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 is NaN, as in PyTorch
+            if ctx.approximate == "tanh":
+                t = held
+                inner_slope = _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
+                slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope
+            else:  # d(x * Phi(x)) = Phi(x) + x * phi(x)
+                slope = held + x * (_ONE_OVER_SQRT_TAU * np.exp(-0.5 * x * x))
+        return grad * slope, None
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """The Gaussian error linear unit, x * Phi(x), exactly (with erf) or, with
+    ``approximate='tanh'``, as 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate is 'none' or 'tanh', not {approximate!r}")
+    return GELU.apply(input, approximate)
+
+
+class Dropout(Function):
+    """Zeros each entry with probability ``p`` (drawn in the forward, from the generator),
+    and scales the rest by 1 / (1 - p)."""
+
+    @staticmethod
+    def forward(ctx, x, p, generator):
+        kept = rng(generator).random(x.shape) >= p
+        scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
+        mask = kept * scale
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
+
+
+def _dropout_probability(p: float) -> float:
+    if not 0 <= p <= 1:  # (NaN fails this too)
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            *, generator: Any = None) -> Tensor:
+    """While ``training``, each entry zeroed with probability ``p`` and the others scaled by
+    1 / (1 - p), so that the expected value is unchanged; else (or for p = 0) ``input``
+    itself. The draws come from ``tensorgrad.random`` (``manual_seed`` repeats them)."""
+    p = _dropout_probability(p)
+    if not training or p == 0:
+        return input
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"dropout of {input.data.dtype} data: it needs a floating tensor")
+    out = Dropout.apply(input, p, generator)
+    if inplace:
+        input[...] = out.detach()
+        return input
+    return out
 
 
 # ---- cross_entropy ----------------------------------------------------------------------------
@@ -319,6 +408,64 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     return RMSNorm.apply(input, count, eps, weight)
 
 
+class LayerNorm(Function):
+    """(x - mean(x)) / sqrt(var(x) + eps) over groups of ``count`` entries (the variance
+    biased, as PyTorch's), then * weight and + bias where given."""
+
+    @staticmethod
+    def forward(ctx, x, count, eps, weight, bias):
+        x = floating(x)
+        ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
+        if count == 0:  # nothing to normalize: nothing
+            ctx.save_for_backward(None, None, None, weight)
+            return x.copy()
+        rows = x.reshape(-1, count)
+        means = _column(count, 1 / count, x.dtype)
+        centered = rows - rows.dot(means)
+        scale = (np.square(centered).dot(means) + eps) ** -0.5
+        normed = centered * scale
+        ctx.save_for_backward(normed, scale, means, weight)
+        out = normed if weight is None else normed * weight.reshape(-1)
+        if bias is not None:
+            out = out + bias.reshape(-1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # y = (x - m) * s: dx = s * (g - mean(g) - y * mean(g * y)), with g already * weight
+        normed, scale, means, weight = ctx.saved_tensors
+        if normed is None:
+            grad_weight = None if weight is None else np.zeros_like(weight)
+            grad_bias = None if ctx.bias_shape is None else np.zeros(ctx.bias_shape, grad.dtype)
+            return np.zeros(ctx.shape, grad.dtype), None, None, grad_weight, grad_bias
+        g = grad.reshape(normed.shape)
+        grad_weight = None if weight is None else (g * normed).sum(axis=0).reshape(weight.shape)
+        grad_bias = None if ctx.bias_shape is None else g.sum(axis=0).reshape(ctx.bias_shape)
+        if weight is not None:
+            g = g * weight.reshape(-1)
+        dx = scale * (g - g.dot(means) - normed * (g * normed).dot(means))
+        return dx.reshape(ctx.shape), None, None, grad_weight, grad_bias
+
+
+def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int],
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``normalized_shape`` dimensions to mean 0 and variance 1
+    (biased: divided by the count), then * ``weight`` and + ``bias`` (each of that shape)
+    where given, as PyTorch's."""
+    shape = input.data.shape
+    dims = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    if not dims or len(dims) > len(shape) or shape[len(shape) - len(dims):] != dims:
+        raise RuntimeError(f"layer_norm: normalized_shape {list(dims)} does not end the "
+                           f"input's shape {shape}")
+    for name, given in (("weight", weight), ("bias", bias)):
+        if given is not None and given.data.shape != dims:
+            raise RuntimeError(f"layer_norm: a {name} of shape {given.data.shape} for "
+                               f"normalized_shape {list(dims)}")
+    return LayerNorm.apply(input, math.prod(dims), eps, weight, bias)
+
+
 # ---- attention ----------------------------------------------------------------------------------
 
 
@@ -367,35 +514,59 @@ def _causal_bias(queries: int, keys: int) -> np.ndarray:
 
 
 class ScaledDotProductAttention(Function):
+    """softmax(q @ k^T * scale + mask) @ v, with dropout on the attention weights while
+    ``dropout_p`` > 0 (drawn in the forward); a floating mask gets its gradient."""
+
     @staticmethod
-    def forward(ctx, q, k, v, mask, is_causal, scale):
+    def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
         scaled_q = q * scale
         p = _attention_weights(scaled_q, k, mask, is_causal)
-        ctx.save_for_backward(p, scaled_q, k, v)
-        ctx.scale = scale
-        return p @ v
+        kept = None
+        if dropout_p:
+            kept = (rng(generator).random(p.shape) >= dropout_p) * (
+                p.dtype.type(1 / (1 - dropout_p)) if dropout_p < 1 else p.dtype.type(0))
+        ctx.save_for_backward(p, scaled_q, k, v, kept)
+        ctx.scale, ctx.mask_shape = scale, None if mask is None else mask.shape
+        return (p if kept is None else p * kept) @ v
 
     @staticmethod
     def backward(ctx, grad):
-        p, q, k, v = ctx.saved_tensors
-        grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.scale)
+        p, q, k, v, kept = ctx.saved_tensors
+        grad_mask = None
+        if kept is None and not ctx.needs_input_grad[3]:
+            grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.scale)
+        else:  # dropout, or a mask that requires grad: every step spelled out
+            grad_v = (p if kept is None else p * kept).swapaxes(-1, -2) @ grad
+            grad_p = grad @ v.swapaxes(-1, -2)
+            if kept is not None:
+                grad_p *= kept
+            grad_scores = p * (grad_p - _row_sums(grad_p * p))  # through the softmax
+            grad_q = grad_scores @ (k * ctx.scale)
+            grad_k = grad_scores.swapaxes(-1, -2) @ q
+            if ctx.needs_input_grad[3]:
+                grad_mask = sum_to(grad_scores, ctx.mask_shape)
         # batch dimensions may have been broadcast: sum them back to each input's shape
         return (sum_to(grad_q, q.shape), sum_to(grad_k, k.shape), sum_to(grad_v, v.shape),
-                None, None, None)
+                grad_mask, None, None, None, None)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False, *, generator: Any = None) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value over the last two dimensions.
 
     As in PyTorch: shapes (..., L, E), (..., S, E), (..., S, Ev); a boolean ``attn_mask``
     says where a query may attend (True), a float one is added to the scores; a query
     that may attend nowhere gets zeros. ``is_causal`` is the lower-triangular mask
-    aligned at the top left; ``scale`` defaults to 1/sqrt(E). No dropout.
+    aligned at the top left; ``scale`` defaults to 1/sqrt(E). ``dropout_p``: dropout on the
+    attention weights (as PyTorch, whatever the mode: pass 0 when not training). A floating
+    ``attn_mask`` that requires grad gets its gradient.
     """
-    if dropout_p:
-        raise ValueError("scaled_dot_product_attention: dropout is not supported")
+    dropout_p = _dropout_probability(dropout_p)
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: grouped-query attention "
+                                  "(enable_gqa) is not supported")
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     q, k, v = query.data, key.data, value.data
@@ -404,19 +575,22 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ValueError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} do "
                          "not fit")
     if attn_mask is not None:
-        attn_mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-        if attn_mask.dtype.kind not in "bf":
-            raise TypeError(f"attn_mask must be boolean or floating, not {attn_mask.dtype}")
+        if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
+            attn_mask = np.asarray(attn_mask)
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+        if mask.dtype.kind not in "bf":
+            raise TypeError(f"attn_mask must be boolean or floating, not {mask.dtype}")
         scores = q.shape[-2], k.shape[-2]  # (queries, keys)
         try:
-            fits = np.broadcast_shapes(attn_mask.shape[-2:], scores) == scores
+            fits = np.broadcast_shapes(mask.shape[-2:], scores) == scores
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"attention: attn_mask of shape {attn_mask.shape} for scores of "
+            raise ValueError(f"attention: attn_mask of shape {mask.shape} for scores of "
                              f"shape (..., {scores[0]}, {scores[1]})")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale,
+                                           dropout_p, generator)
 
 
 class MultiHeadAttention(Function):

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import special
 from .grad_mode import get_ident, is_grad_enabled
 from .tensor import Function, Tensor, as_leaf, normalize_dim, tapes
 
@@ -420,6 +421,19 @@ class Sqrt(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
+
+
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return special.erf(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * ((2 / math.sqrt(math.pi)) * np.exp(-a * a))
 
 
 class Tanh(Function):

@@ -432,6 +432,9 @@ class Tensor:
     def tanh(self) -> Tensor:
         return ops.Tanh.apply(self)
 
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
     def sigmoid(self) -> Tensor:
         return ops.Sigmoid.apply(self)
 

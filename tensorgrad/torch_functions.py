@@ -34,6 +34,10 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
     return _tensor(input).abs()
 
 
+def erf(input: Tensor) -> Tensor:
+    return _tensor(input).erf()
+
+
 def tanh(input: Tensor) -> Tensor:
     return _tensor(input).tanh()
 
