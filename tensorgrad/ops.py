@@ -183,14 +183,32 @@ class Div(Function):
                 sum_to(-grad_a * out, b.shape) if b_needs else None)
 
 
+def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a ** b`` as PyTorch computes it: a number exponent of -0.5 as 1 / sqrt(a) (NaN at
+    -inf, -inf at -0.0), as NumPy already does 0.5 as sqrt; integers to negative integer
+    powers by integer rules (1 and -1 keep their size, the rest give 0)."""
+    if b.ndim == 0 and a.dtype.kind == "f" and b == -0.5:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1 / np.sqrt(a)
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any():
+        positive = _broadcasting(np.power, a, np.maximum(b, 0), "**")
+        odd = (b % 2).astype(bool)
+        signed = np.where(a == -1, np.where(odd, a, 1), np.where(a == 1, 1, 0))
+        return np.where(b < 0, signed, positive).astype(positive.dtype, copy=False)
+    return _broadcasting(np.power, a, b, "**")
+
+
 class Pow(Function):
     """``a ** b``; as PyTorch, d/da is 0 where b == 0 (x ** 0 is 1 everywhere, x = 0 too),
     and d/db is 0 where a == 0 and b >= 0."""
 
     @staticmethod
     def forward(ctx, a, b):
+        if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
+                and np.asarray(a).dtype.kind in "biu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         a, b = _operands(a, b)
-        out = _broadcasting(np.power, a, b, "**")
+        out = _power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -201,7 +219,7 @@ class Pow(Function):
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
             if a_needs:
-                slope = np.where(b == 0, 0, b * a ** (b - 1))
+                slope = np.where(b == 0, 0, b * _power(a, b - 1))
                 grad_a = sum_to(grad * slope, a.shape)
             if b_needs:
                 slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
@@ -210,20 +228,24 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """The elementwise larger (``minimum``: smaller) of two; on ties each gets half."""
+    """The elementwise larger (``minimum``: smaller) of two; on ties each gets half. As
+    PyTorch's, an operand gets no gradient only where it loses the comparison: where one is
+    NaN, both get all of it."""
 
     @staticmethod
     def forward(ctx, a, b, pick):
         a, b = _operands(a, b)
         ctx.save_for_backward(a, b)
-        ctx.pick = pick
+        ctx.loses = np.less if pick is np.maximum else np.greater
         return _broadcasting(pick, a, b, pick.__name__)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        first = np.where(a == b, 0.5, np.where(ctx.pick(a, b) == a, 1.0, 0.0))
-        return sum_to(grad * first, a.shape), sum_to(grad * (1 - first), b.shape), None
+        tie = a == b
+        first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0))
+        second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0))
+        return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
 
 
 class Where(Function):
@@ -372,6 +394,13 @@ class Neg(Function):
         return -grad
 
 
+def sgn(a: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 by the sign of each entry, and 0 at NaN: PyTorch's ``sgn``, the slope
+    its ``abs`` and norms use."""
+    signs = np.sign(a)
+    return np.where(np.isnan(signs), 0, signs) if a.dtype.kind == "f" else signs
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
@@ -381,7 +410,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * np.sign(a)  # 0 at 0, as PyTorch
+        return grad * sgn(a)  # 0 at 0 and at NaN, as PyTorch
 
 
 class Exp(Function):
@@ -475,7 +504,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * (a > 0)
+        return np.where(a <= 0, 0.0, grad)  # as PyTorch: the gradient passes at NaN
 
 
 class Cast(Function):
@@ -592,15 +621,19 @@ class Mean(Function):
 
 class Extreme(Function):
     """The largest (``pick`` np.maximum) or smallest entries over ``dims``; tied extremes
-    share the gradient equally (PyTorch's ``amax``, ``amin`` and ``max()``)."""
+    share the gradient equally (PyTorch's ``amax``, ``amin`` and ``max()``).
+
+    Where the extreme is NaN, PyTorch's ``amax`` and ``amin`` give every entry of the group
+    NaN (none equals it: their share is 0 * grad / 0), and its ``max()`` and ``min()`` share
+    the gradient among the NaN entries (``nan_ties``); both are followed here."""
 
     @staticmethod
-    def forward(ctx, a, dims, keepdim, pick):
+    def forward(ctx, a, dims, keepdim, pick, nan_ties):
         if any(a.shape[d] == 0 for d in dims):  # other dims may be empty, as in PyTorch
             raise RuntimeError(f"{pick.__name__} over a dimension of length 0 (shape {a.shape})")
         kept = pick.reduce(a, axis=dims, keepdims=True)
         ctx.save_for_backward(a, kept)
-        ctx.dims = dims
+        ctx.dims, ctx.nan_ties = dims, nan_ties
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
                                                   if i not in dims])
 
@@ -608,8 +641,11 @@ class Extreme(Function):
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
         chosen = a == kept
-        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
-        return np.where(chosen, share, 0).astype(a.dtype, copy=False), None, None, None
+        if ctx.nan_ties and a.dtype.kind == "f":
+            chosen |= np.isnan(a) & np.isnan(kept)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a group of none: NaN, as said
+            share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
+            return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
 
 
 class TakeAlong(Function):
@@ -642,11 +678,12 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
     if isinstance(dim, (Tensor, np.ndarray)):
         return Maximum.apply(x, dim, pick)
     if dim is None:
-        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick)
+        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick, True)
     a = x.data
     d = normalize_dim(dim, a.ndim)
     if a.ndim == 0:
-        return ValuesAndIndices(Extreme.apply(x, (), False, pick), as_leaf(np.zeros((), np.int64)))
+        return ValuesAndIndices(Extreme.apply(x, (), False, pick, True),
+                                as_leaf(np.zeros((), np.int64)))
     if a.shape[d] == 0:
         raise RuntimeError(f"{pick.__name__} along dimension {dim} of length 0")
     arg = np.argmax if pick is np.maximum else np.argmin
@@ -702,14 +739,14 @@ class Norm(Function):
             if p == 0:
                 return np.zeros_like(a), None, None, None
             if p == 1:
-                slope = np.sign(a)
-            elif p == math.inf or p == -math.inf:
+                slope = sgn(a)
+            elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
                 chosen = np.abs(a) == kept
-                slope = np.sign(a) * chosen / chosen.sum(axis=ctx.dims, keepdims=True)
+                slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
             elif p == 2:
                 slope = a / kept
             else:
-                slope = np.sign(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
+                slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
             slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
         return (g * slope).astype(a.dtype, copy=False), None, None, None
 
@@ -915,22 +952,35 @@ def chunk(x: Tensor, chunks: int, dim: int) -> tuple[Tensor, ...]:
     return split(x, -(-length // chunks), dim)
 
 
+def _legacy_empty(shape: tuple[int, ...]) -> bool:
+    """A 1-D tensor of length 0, which PyTorch's ``cat`` skips (a legacy rule) beside tensors
+    of other shapes."""
+    return shape == (0,)
+
+
 class Concatenate(Function):
     """``cat(tensors, dim)``, as ``Concatenate.apply(dim, *tensors)``."""
 
     @staticmethod
     def forward(ctx, dim, *arrays):
-        dtype = result_dtype(*arrays)
+        dtype = result_dtype(*arrays)  # (the skipped empty ones count, as in PyTorch)
+        skipped = [_legacy_empty(a.shape) for a in arrays]
+        if all(skipped):
+            skipped = [False] * len(arrays)
+        joined = [_as(a, dtype) for a, skip in zip(arrays, skipped) if not skip]
         try:
-            out = np.concatenate([_as(a, dtype) for a in arrays], axis=dim)
+            out = np.concatenate(joined, axis=dim)
         except ValueError as error:
             raise ValueError(f"cat: {error}") from None
-        ctx.dim, ctx.bounds = dim, np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        ctx.dim, ctx.skipped = dim, skipped
+        ctx.bounds = np.cumsum([a.shape[dim] for a in joined])[:-1]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.split(grad, ctx.bounds, axis=ctx.dim))
+        pieces = iter(np.split(grad, ctx.bounds, axis=ctx.dim))
+        return (None, *(np.zeros(0, grad.dtype) if skip else next(pieces)
+                        for skip in ctx.skipped))
 
 
 class Stack(Function):
@@ -955,10 +1005,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
-    if ndim == 0:
+    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    if any(not shape for shape in shapes):
         raise ValueError("cat cannot join 0-d tensors: use stack")
-    return Concatenate.apply(normalize_dim(dim, ndim), *tensors)
+    kept = [shape for shape in shapes if not _legacy_empty(shape)] or shapes
+    return Concatenate.apply(normalize_dim(dim, len(kept[0])), *tensors)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

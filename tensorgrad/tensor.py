@@ -487,13 +487,13 @@ class Tensor:
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The largest entries over ``dim``; tied maxima share the gradient equally."""
         return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
-                                 keepdim or bool(keepdims), np.maximum)
+                                 keepdim or bool(keepdims), np.maximum, False)
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The smallest entries over ``dim``; tied minima share the gradient equally."""
         return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
-                                 keepdim or bool(keepdims), np.minimum)
+                                 keepdim or bool(keepdims), np.minimum, False)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
             keepdims: bool | None = None) -> Any:
