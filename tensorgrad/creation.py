@@ -301,10 +301,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     num_samples = operator.index(num_samples)
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot draw {num_samples} samples")
-    rows = weights.reshape(-1, weights.shape[-1]).astype(np.float64)
-    categories = rows.shape[1]
+    categories = weights.shape[-1]
     if categories == 0:
         raise RuntimeError("multinomial: no categories to draw from")
+    rows = weights.reshape(-1, categories).astype(np.float64)
     if not replacement and num_samples > categories:
         raise RuntimeError(f"multinomial: cannot draw {num_samples} samples from "
                            f"{categories} categories without replacement")

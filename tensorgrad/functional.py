@@ -176,7 +176,14 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     ``approximate='tanh'``, as 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate is 'none' or 'tanh', not {approximate!r}")
+    _need_floating(input, "gelu")
     return GELU.apply(input, approximate)
+
+
+def _need_floating(x: Tensor, name: str) -> None:
+    """As PyTorch: these ops take floating tensors only (convert integers with .float())."""
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name} of {x.data.dtype} data: it needs a floating tensor")
 
 
 class Dropout(Function):
@@ -211,8 +218,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = _dropout_probability(p)
     if not training or p == 0:
         return input
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"dropout of {input.data.dtype} data: it needs a floating tensor")
+    _need_floating(input, "dropout")
     out = Dropout.apply(input, p, generator)
     if inplace:
         input[...] = out.detach()
@@ -453,6 +459,7 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int
     """Normalize over the last ``normalized_shape`` dimensions to mean 0 and variance 1
     (biased: divided by the count), then * ``weight`` and + ``bias`` (each of that shape)
     where given, as PyTorch's."""
+    _need_floating(input, "layer_norm")
     shape = input.data.shape
     dims = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
         tuple(int(n) for n in normalized_shape)

@@ -253,15 +253,20 @@ class Tensor:
     __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
+    data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
+    grad: np.ndarray | None  # d(loss)/d(self) after backward(), for a leaf that requires grad
+    requires_grad: bool
+    grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
+
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data.data
         array = np.array(data, dtype=dtype)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
-        self.data: np.ndarray = array
-        self.grad: np.ndarray | None = None
-        self.grad_fn: Context | None = None
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -277,9 +282,17 @@ class Tensor:
 
     # ---- what it is ---------------------------------------------------------------------------
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -441,6 +454,16 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
+    def softmax(self, dim: int) -> Tensor:
+        from .functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from .functional import log_softmax
+
+        return log_softmax(self, dim)
+
     # comparisons and logic: boolean results, outside the graph
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -574,7 +597,10 @@ class Tensor:
 
     # dtype and device
 
-    device = property(lambda self: CPU, doc="Where the data lives: always the CPU.")
+    @property
+    def device(self) -> devices.device:
+        """Where the data lives: always the CPU."""
+        return CPU
     is_cuda = False
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,

@@ -412,3 +412,14 @@ def test_indexing_with_lists_keeps_the_dimension():
     assert last.shape == (2, 1, 4)
     last.sum().backward()
     assert x.grad[:, 2].all() and not x.grad[:, :2].any()
+
+
+def test_softmax_as_a_method_and_floating_only_ops():
+    x = Tensor([[1.0, 2.0], [0.5, 0.5]])
+    np.testing.assert_array_equal(x.softmax(-1).data, F.softmax(x, -1).data)
+    np.testing.assert_array_equal(x.log_softmax(0).data, F.log_softmax(x, 0).data)
+    for op in (F.gelu, lambda t: F.layer_norm(t, 2), lambda t: F.dropout(t, 0.5)):
+        with pytest.raises(TypeError, match="floating"):
+            op(Tensor([[1, 2], [3, 4]]))
+    with pytest.raises(RuntimeError, match="no categories"):
+        tensorgrad.multinomial(Tensor(np.zeros((2, 0))), 1)
