@@ -353,6 +353,10 @@ class _Flat:
                 if data.shape != view.shape:
                     raise ValueError(f"Adam: a parameter of shape {view.shape} was given data "
                                      f"of shape {data.shape}")
+                if data.dtype != view.dtype:  # (its moments and buffer are of the old one)
+                    raise ValueError(f"Adam: a {view.dtype} parameter was given {data.dtype} "
+                                     "data; convert a model (.to(dtype)) before making its "
+                                     "optimizer")
                 view[...] = data
                 p.data = view
 

@@ -449,3 +449,12 @@ def test_no_fused_or_foreach_kernels_but_the_keywords_exist():
 
     assert "fused" in inspect.signature(optim.AdamW).parameters
     optim.AdamW([Tensor([1.0], requires_grad=True)], fused=False, foreach=None)
+
+
+def test_adam_refuses_a_parameter_converted_to_another_dtype_after_it_was_made():
+    w = Tensor(np.ones(3), requires_grad=True)
+    opt = optim.Adam([w])
+    w.data = w.data.astype(np.float32)  # what Module.to(float32) does
+    w.grad = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="float64 parameter was given float32 data"):
+        opt.step()
