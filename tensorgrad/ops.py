@@ -313,6 +313,11 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
                      f"shape {shape}")
 
 
+def classify(test: np.ufunc, a: Tensor) -> Tensor:
+    """``isnan``, ``isinf``, ``isfinite``: a boolean tensor, outside the graph."""
+    return as_leaf(test(a.data))
+
+
 def compare(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """A boolean tensor, outside the graph: ``a == b``, ``a < b``, ... elementwise."""
     if b is None or isinstance(b, (str, bytes)):
@@ -505,6 +510,35 @@ class Relu(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return np.where(a <= 0, 0.0, grad)  # as PyTorch: the gradient passes at NaN
+
+
+class Clamp(Function):
+    """``a`` limited to [low, high] (either may be None); the gradient passes where ``a`` is
+    within them (ends included), as PyTorch's: not at NaN."""
+
+    @staticmethod
+    def forward(ctx, a, low, high):
+        a = _as(a, result_dtype(a, *(b for b in (low, high) if b is not None)))
+        out, inside = a, np.ones(a.shape, bool)
+        if low is not None:
+            out, inside = np.maximum(out, low), inside & (a >= low)
+        if high is not None:
+            out, inside = np.minimum(out, high), inside & (a <= high)
+        ctx.save_for_backward(inside)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return np.where(inside, grad, 0.0), None, None
+
+
+def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
+    """``x.clamp(min, max)``: numbers (or 0-d tensors) as bounds, at least one of them."""
+    if low is None and high is None:
+        raise ValueError("clamp: give min, max or both")
+    bounds = [b.item() if isinstance(b, Tensor) else b for b in (low, high)]
+    return Clamp.apply(x, *bounds)
 
 
 class Cast(Function):

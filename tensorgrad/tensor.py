@@ -454,6 +454,22 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        """Each entry limited to [min, max] (either may be None)."""
+        return ops.clamp(self, min, max)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        return ops.clamp(self, min, max)
+
+    def isnan(self) -> Tensor:
+        return ops.classify(np.isnan, self)
+
+    def isinf(self) -> Tensor:
+        return ops.classify(np.isinf, self)
+
+    def isfinite(self) -> Tensor:
+        return ops.classify(np.isfinite, self)
+
     def softmax(self, dim: int) -> Tensor:
         from .functional import softmax
 

@@ -6,12 +6,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import functional
 from .tensor import Tensor
 
 
 def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _tensor(input).clamp(min, max)
+
+
+def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _tensor(input).clamp(min, max)
+
+
+def isnan(input: Tensor) -> Tensor:
+    return _tensor(input).isnan()
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _tensor(input).isinf()
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return _tensor(input).isfinite()
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if every |input - other| <= atol + rtol * |other|, as ``torch.allclose``."""
+    return bool(np.allclose(_tensor(input).data, _tensor(other).data, rtol, atol, equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both have the same shape and the same values."""
+    a, b = _tensor(input).data, _tensor(other).data
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def exp(input: Tensor) -> Tensor:

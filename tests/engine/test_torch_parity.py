@@ -766,3 +766,12 @@ def test_dropout_at_p_0_and_1_and_in_eval_as_torch():
         check_against_torch(lambda t, p=p, training=training: F.dropout(t * 1.0, p, training),
                             lambda t, p=p, training=training: TF.dropout(t * 1.0, p, training),
                             x)
+
+
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (None, 0.5), (-0.5, None), (1.0, -1.0)])
+@given(data=st.data())
+def test_clamp_matches_torch_at_ties_and_nan(bounds, data):
+    shape = data.draw(shapes(size_zero=True), label="shape")
+    special = data.draw(st.booleans(), label="NaN and infinities")
+    x = draw_special(data, shape) if special else draw_inputs(data, shape, domain=TIES)[0]
+    check_against_torch(lambda t: t.clamp(*bounds), lambda t: t.clamp(*bounds), x)

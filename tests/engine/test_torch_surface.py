@@ -423,3 +423,45 @@ def test_softmax_as_a_method_and_floating_only_ops():
             op(Tensor([[1, 2], [3, 4]]))
     with pytest.raises(RuntimeError, match="no categories"):
         tensorgrad.multinomial(Tensor(np.zeros((2, 0))), 1)
+
+
+def test_contiguous_makes_a_transposed_tensor_viewable_as_pytorch():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    t = x.transpose(0, 1)
+    with pytest.raises(RuntimeError, match="view"):
+        t.view(-1)
+    flat = t.contiguous().view(-1)
+    assert flat.tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    assert t.contiguous().data.flags.c_contiguous
+    flat.backward(np.arange(6.0))
+    assert x.grad.tolist() == [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]]
+    assert x.contiguous() is x and x.view(3, -1).shape == (3, 2)
+    assert x.view(-1, 2, 1).shape == (3, 2, 1)
+
+
+@given(data=st.data())
+def test_clamp_matches_values(data):
+    x = data.draw(laid_out(data.draw(shapes(size_zero=True)), data.draw(float_dtypes), ANY))
+    low, high = data.draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None), (1.0, -1.0)]))
+
+    def value_clamp(values):
+        def one(v):
+            if low is not None and v.data < low:
+                return Value(low) if high is None or low <= high else Value(high)
+            if high is not None and v.data > high:
+                return Value(high)
+            return v
+        return np.vectorize(one, otypes=[object])(as_value_array(values))
+
+    check_against_values(lambda t: t.clamp(low, high), value_clamp, x)
+
+
+def test_isnan_isinf_isfinite_allclose_and_equal():
+    x = Tensor([np.nan, np.inf, -1.0])
+    assert tensorgrad.isnan(x).tolist() == [True, False, False]
+    assert x.isinf().tolist() == [False, True, False]
+    assert x.isfinite().tolist() == [False, False, True]
+    assert tensorgrad.allclose(Tensor([1.0]), Tensor([1.0 + 1e-9]))
+    assert not tensorgrad.equal(Tensor([1.0]), Tensor([1.0, 1.0]))
+    with pytest.raises(ValueError, match="min, max"):
+        x.clamp()
