@@ -8,7 +8,8 @@ steps; ``state_dict()`` has PyTorch's layout (``state`` by parameter number,
 
 Adam and AdamW keep the values of each group's parameters of one dtype end to end in one
 flat buffer (each ``p.data`` becomes a view of it), so that an update is a dozen NumPy
-calls however many tensors there are (speed: benchmarks/SPEED.md, "Adam").
+calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
+"Issue #16" for the chunks).
 """
 
 from __future__ import annotations
@@ -364,7 +365,8 @@ class _Flat:
 class Adam(Optimizer):
     """Adam with bias correction (Kingma and Ba), as PyTorch's ``optim.Adam``.
 
-    ``weight_decay`` adds weight_decay * p to the gradient (L2; ``AdamW`` decouples it);
+    ``weight_decay`` adds weight_decay * p to the gradient (L2), or with
+    ``decoupled_weight_decay`` (``AdamW``) shrinks the weights apart from it;
     ``amsgrad`` divides by the largest second moment seen; ``maximize`` climbs::
 
         opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -375,13 +377,12 @@ class Adam(Optimizer):
     ``state`` holds every parameter, step 0 before its first update.
     """
 
-    _decoupled = False
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, capturable: bool = False,
-                 differentiable: bool = False, fused: bool | None = None):
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
         name = type(self).__name__
         _check_kernels(name, {"foreach": foreach, "capturable": capturable,
                               "differentiable": differentiable, "fused": fused})
@@ -391,7 +392,8 @@ class Adam(Optimizer):
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
                                   "maximize": maximize, "foreach": foreach,
                                   "capturable": capturable, "differentiable": differentiable,
-                                  "fused": fused})
+                                  "fused": fused,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
 
     def _check_group(self, group: dict[str, Any]) -> None:
         _check_number("learning rate", group["lr"])
@@ -457,6 +459,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
             held, changes = self._held[id(group)]  # (_flats_of, inlined: it runs every step)
             params = group["params"]
             flats = self._flats[id(group)] if params is held and params.changes == changes \
@@ -472,16 +475,16 @@ class Adam(Optimizer):
                     if len(flat.chunks) == 1:
                         self._update(flat.values, flat.m, flat.v, flat.v_max, flat.grad,
                                      flat.scratch, flat.common_step, lr, beta1, beta2, eps,
-                                     weight_decay, maximize)
+                                     weight_decay, decoupled, maximize)
                         continue
                     for part in flat.chunks:
                         self._update(flat.values[part], flat.m[part], flat.v[part],
                                      None if flat.v_max is None else flat.v_max[part],
                                      flat.grad[part], flat.scratch[part], flat.common_step,
-                                     lr, beta1, beta2, eps, weight_decay, maximize)
+                                     lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
                 elif any(present):
                     self._update_some(flat, present, (lr, beta1, beta2, eps, weight_decay,
-                                                      maximize))
+                                                      decoupled, maximize))
         return loss
 
     def _update_some(self, flat: _Flat, present: list[bool], settings: tuple) -> None:
@@ -507,7 +510,8 @@ class Adam(Optimizer):
 
     def _update(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, v_max: np.ndarray | None,
                 g: np.ndarray, tmp: np.ndarray, step: int, lr: float, beta1: float,
-                beta2: float, eps: float, weight_decay: float, maximize: bool) -> None:
+                beta2: float, eps: float, weight_decay: float, decoupled: bool,
+                maximize: bool) -> None:
         """p -= lr * m_hat / (sqrt(v_hat) + eps), in place; ``g`` and ``tmp`` are scratch.
 
         The bias corrections c1 = 1 - beta1**t and c2 = 1 - beta2**t are folded into
@@ -518,7 +522,7 @@ class Adam(Optimizer):
         if maximize:
             np.negative(g, out=g)
         if weight_decay:
-            if self._decoupled:  # AdamW: shrink the weights, apart from the gradient
+            if decoupled:  # AdamW: shrink the weights, apart from the gradient
                 p *= 1 - lr * weight_decay
             else:  # Adam: L2, through the gradient
                 g += np.multiply(p, weight_decay, out=tmp)
@@ -555,8 +559,6 @@ class AdamW(Adam):
                      {"params": vectors, "weight_decay": 0.0}], lr=6e-4, betas=(0.9, 0.95))
     """
 
-    _decoupled = True
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
@@ -564,4 +566,4 @@ class AdamW(Adam):
                  differentiable: bool = False, fused: bool | None = None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          foreach=foreach, capturable=capturable, differentiable=differentiable,
-                         fused=fused)
+                         fused=fused, decoupled_weight_decay=True)
