@@ -125,10 +125,11 @@ class Module:
 
     def __getattr__(self, name: str) -> Any:
         # only reached when normal lookup fails: the name may be in one of the tables
-        for table in ("_parameters", "_buffers", "_modules"):
-            entries = self.__dict__.get(table)
-            if entries is not None and name in entries:
-                return entries[name]
+        tables = self.__dict__
+        if "_modules" in tables:  # (not before __init__, nor while unpickling)
+            for entries in (tables["_parameters"], tables["_buffers"], tables["_modules"]):
+                if name in entries:
+                    return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:

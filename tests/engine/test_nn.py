@@ -354,3 +354,16 @@ def test_norm_layers_compute_their_normalisations():
     rms = nn.RMSNorm(6, eps=1e-6)
     np.testing.assert_allclose(
         rms(x).data, x.data / np.sqrt((x.data**2).mean(-1, keepdims=True) + 1e-6), rtol=1e-12)
+
+
+def test_a_model_copies_and_pickles_with_its_parameters_ties_and_buffers():
+    import copy
+    import pickle
+
+    model = Tied()
+    for twin in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert twin.embed.weight is twin.head.weight  # still one matrix
+        assert twin.head.weight is not model.head.weight
+        assert list(twin.state_dict()) == list(model.state_dict())
+        x = Tensor([0, 3])
+        np.testing.assert_array_equal(twin(x).data, model(x).data)
