@@ -321,8 +321,9 @@ class Module:
         """Put this module and every submodule in training mode (False: evaluation)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for module in self.modules():
-            module.training = mode
+        self.training = mode
+        for module in self.children():  # each child's own train(), which a subclass may extend
+            module.train(mode)
         return self
 
     def eval(self: M) -> M:
