@@ -527,7 +527,11 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
         scaled_q = q * scale
-        p = _attention_weights(scaled_q, k, mask, is_causal)
+        if k.shape[-2] == 0:  # no keys: nowhere to attend, zeros (as PyTorch)
+            p = np.zeros(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (q.shape[-2], 0),
+                         np.result_type(q, k))
+        else:
+            p = _attention_weights(scaled_q, k, mask, is_causal)
         kept = None
         if dropout_p:
             kept = (rng(generator).random(p.shape) >= dropout_p) * (

@@ -227,6 +227,40 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+class Remainder(Function):
+    """``a % b`` with the sign of ``b`` (Python's and PyTorch's ``remainder``): a - b *
+    floor(a / b), so d/da is 1 and d/db is -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.save_for_backward(a, b)
+        return _broadcasting(np.remainder, a, b, "%")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = np.floor_divide(a, b)
+        return sum_to(grad, a.shape), sum_to(-grad * quotient, b.shape)
+
+
+class FloorDivide(Function):
+    """``a // b``: floor(a / b). Its derivative is 0 wherever it exists; PyTorch's backward
+    raises instead, this one gives 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.shapes = a.shape, b.shape
+        return _broadcasting(np.floor_divide, a, b, "//")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return np.zeros(a_shape, grad.dtype), np.zeros(b_shape, grad.dtype)
+
+
 class Maximum(Function):
     """The elementwise larger (``minimum``: smaller) of two; on ties each gets half. As
     PyTorch's, an operand gets no gradient only where it loses the comparison: where one is
@@ -470,6 +504,23 @@ class Erf(Function):
         return grad * ((2 / math.sqrt(math.pi)) * np.exp(-a * a))
 
 
+class StdFromVar(Function):
+    """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's ``std``:
+    a constant input has slope 0, not 0 * inf)."""
+
+    @staticmethod
+    def forward(ctx, variance):
+        out = np.sqrt(variance)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(out == 0, 0.0, grad / (2 * out))
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, a):
@@ -539,6 +590,21 @@ def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
         raise ValueError("clamp: give min, max or both")
     bounds = [b.item() if isinstance(b, Tensor) else b for b in (low, high)]
     return Clamp.apply(x, *bounds)
+
+
+class CumulativeSum(Function):
+    """Running sums along ``dim``; integers and booleans sum as int64, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each entry feeds every later running sum: the sums of the gradient from the end
+        reversed_grad = np.flip(grad, ctx.dim)
+        return np.flip(np.cumsum(reversed_grad, axis=ctx.dim), ctx.dim), None
 
 
 class Cast(Function):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -415,6 +416,18 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         return ops.Pow.apply(base, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.FloorDivide.apply(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.FloorDivide.apply(other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, other)
 
@@ -716,6 +729,60 @@ class Tensor:
 
     def reciprocal(self) -> Tensor:
         return 1.0 / self
+
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """The variance over ``dim``: the mean squared deviation, divided by n - 1
+        (``unbiased``, PyTorch's default) or by n - ``correction``."""
+        if correction is None:
+            correction = 1 if unbiased else 0
+        reduced = ops.dims(dim, None, self.data.ndim)
+        count = math.prod(self.data.shape[d] for d in reduced)
+        deviations = self - self.mean(reduced, keepdim=True)
+        return (deviations * deviations).sum(reduced, keepdim) / max(count - correction, 0)
+
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """The square root of ``var``."""
+        return ops.StdFromVar.apply(self.var(dim, unbiased, keepdim, correction=correction))
+
+    def cumsum(self, dim: int) -> Tensor:
+        """Running sums along ``dim``."""
+        if not self.data.ndim:
+            normalize_dim(dim, 0)
+            return ops.Cast.apply(self, np.int64 if self.data.dtype.kind in "biu" else None)
+        return ops.CumulativeSum.apply(self, normalize_dim(dim, self.data.ndim))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """The named tuple ``(values, indices)`` along ``dim``, ascending (NaN last) or
+        ``descending`` (NaN first); ties keep their order."""
+        length = self.data.shape[normalize_dim(dim, self.data.ndim)] if self.data.ndim else 1
+        return ops.topk(self, length, dim, descending, True)
+
+    def flip(self, *dims: int | Sequence[int]) -> Tensor:
+        """The entries in reverse order along each of ``dims``."""
+        flipped = set(ops.dims(ops.shape_argument(dims), None, self.data.ndim))
+        return self[tuple(slice(None, None, -1) if d in flipped else slice(None)
+                          for d in range(self.data.ndim))]
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """This tensor tiled ``sizes[i]`` times along dimension i (as NumPy's ``tile``);
+        extra leading sizes add dimensions."""
+        counts = ops.shape_argument(sizes)
+        if len(counts) < self.data.ndim:
+            raise RuntimeError(f"repeat{counts}: fewer sizes than the tensor's "
+                               f"{self.data.ndim} dimensions")
+        shape = (1,) * (len(counts) - self.data.ndim) + self.data.shape
+        spread = self.reshape(tuple(n for size in shape for n in (1, size)))
+        tiled = spread.expand(tuple(n for count, size in zip(counts, shape)
+                                    for n in (count, size)))
+        return tiled.reshape(tuple(count * size for count, size in zip(counts, shape)))
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        d = normalize_dim(dim, self.data.ndim)
+        shape = self.data.shape
+        return self.reshape((*shape[:d], *sizes, *shape[d + 1:]))
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return ops.triangle(self, diagonal, upper=False)

@@ -48,6 +48,28 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 
 
+def cumsum(input: Tensor, dim: int) -> Tensor:
+    return _tensor(input).cumsum(dim)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    return _tensor(input).sort(dim, descending, stable)
+
+
+def flip(input: Tensor, dims: Sequence[int]) -> Tensor:
+    return _tensor(input).flip(dims)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    return _tensor(input).var(dim, unbiased, keepdim, correction=correction)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    return _tensor(input).std(dim, unbiased, keepdim, correction=correction)
+
+
 def exp(input: Tensor) -> Tensor:
     return _tensor(input).exp()
 

@@ -775,3 +775,43 @@ def test_clamp_matches_torch_at_ties_and_nan(bounds, data):
     special = data.draw(st.booleans(), label="NaN and infinities")
     x = draw_special(data, shape) if special else draw_inputs(data, shape, domain=TIES)[0]
     check_against_torch(lambda t: t.clamp(*bounds), lambda t: t.clamp(*bounds), x)
+
+
+SHAPE_AND_REDUCTION_EXTRAS = {
+    "var": (lambda t: t.var(), lambda t: t.var()),
+    "var along 0, biased": (lambda t: t.var(0, False), lambda t: t.var(0, False)),
+    "std along -1, kept": (lambda t: t.std(-1, keepdim=True), lambda t: t.std(-1, keepdim=True)),
+    "cumsum along 0": (lambda t: t.cumsum(0), lambda t: t.cumsum(0)),
+    "cumsum along -1": (lambda t: t.cumsum(-1), lambda t: t.cumsum(-1)),
+    "flip 0": (lambda t: t.flip(0), lambda t: t.flip(0)),
+    "repeat": (lambda t: t.repeat(2, *[1] * t.ndim), lambda t: t.repeat(2, *[1] * t.ndim)),
+    "repeat 2s": (lambda t: t.repeat(*[2] * t.ndim), lambda t: t.repeat(*[2] * t.ndim)),
+    "sort": (lambda t: t.sort().values, lambda t: t.sort().values),
+    "sort descending along 0": (lambda t: t.sort(0, True).values,
+                                lambda t: t.sort(0, True).values),
+    "remainder": (lambda t: t % 0.75, lambda t: t % 0.75),
+}  # (1.5 % t: PyTorch has no derivative for the divisor; ours is -floor(a / b))
+
+
+@pytest.mark.parametrize("name", list(SHAPE_AND_REDUCTION_EXTRAS))
+@given(data=st.data())
+def test_more_ops_match_torch(name, data):
+    ours, theirs = SHAPE_AND_REDUCTION_EXTRAS[name]
+    shape = data.draw(shapes(min_dims=1, max_dims=3, size_zero=name.startswith(("c", "f", "r"))),
+                      label="shape")
+    (x,) = draw_inputs(data, shape, domain=AWAY_FROM_ZERO, unique=name.startswith("sort"))
+    check_against_torch(ours, theirs, x)
+
+
+def test_sort_indices_cumsum_of_integers_and_attention_over_no_keys_as_torch():
+    values = np.array([[3.0, np.nan, 1.0, 2.0], [0.5, -1.0, np.inf, 0.0]])
+    for descending in (False, True):
+        ours = Tensor(values).sort(-1, descending)
+        theirs = torch.tensor(values).sort(-1, descending)
+        assert_same(ours.indices.data, theirs.indices, "sort indices", 0)
+    assert_same(Tensor(np.array([True, True, False])).cumsum(0).data,
+                torch.tensor([True, True, False]).cumsum(0), "cumsum of bools", 0)
+    q = np.ones((2, 3))
+    check_against_torch(lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
+                        lambda a, b, c: TF.scaled_dot_product_attention(a, b, c),
+                        q, np.zeros((0, 3)), np.zeros((0, 3)))

@@ -465,3 +465,42 @@ def test_isnan_isinf_isfinite_allclose_and_equal():
     assert not tensorgrad.equal(Tensor([1.0]), Tensor([1.0, 1.0]))
     with pytest.raises(ValueError, match="min, max"):
         x.clamp()
+
+
+@given(data=st.data())
+def test_cumsum_matches_values(data):
+    shape = data.draw(shapes(min_dims=1, size_zero=True), label="shape")
+    x = data.draw(laid_out(shape, data.draw(float_dtypes), ANY), label="x")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+
+    def value_cumsum(values):
+        out = np.empty_like(values)
+        moved, target = np.moveaxis(values, dim, 0), np.moveaxis(out, dim, 0)
+        running = None
+        for i in range(moved.shape[0]):
+            running = moved[i] if running is None else running + moved[i]
+            target[i] = running
+        return out
+
+    check_against_values(lambda t: t.cumsum(dim), value_cumsum, x)
+
+
+@given(data=st.data())
+def test_remainder_matches_values(data):
+    dtype = data.draw(float_dtypes, label="dtype")
+    a = data.draw(laid_out((3,), dtype, ANY), label="a")
+    b = data.draw(laid_out((3,), dtype, AWAY_FROM_ZERO), label="b")
+    quotient = np.floor(a.values.astype(np.float64) / b.values)
+
+    def value_remainder(av, bv):  # a - b * floor(a / b), the floor a constant
+        return av - bv * quotient
+
+    check_against_values(lambda at, bt: at % bt, value_remainder, a, b)
+
+
+def test_floor_division_has_gradient_zero():
+    x = Tensor([5.0, -5.0], requires_grad=True)
+    out = x // 2
+    assert out.tolist() == [2.0, -3.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
