@@ -553,14 +553,16 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(a)
         # speed: a float 0.0 for float data (benchmarks/SPEED.md, "Fifth round")
-        return np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
+        out = np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return np.where(a <= 0, 0.0, grad)  # as PyTorch: the gradient passes at NaN
+        # the gradient passes where the result is not 0: where a > 0, and at NaN (as PyTorch)
+        (out,) = ctx.saved_tensors
+        return grad * (out != 0)
 
 
 class Clamp(Function):
