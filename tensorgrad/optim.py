@@ -14,6 +14,7 @@ calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round"
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -52,7 +53,8 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_type_name(params)}")
         self.defaults = defaults
-        self._state: dict[Tensor, dict[str, Any]] = {}
+        # a defaultdict as PyTorch's: a subclass's step() may start with `self.state[p]`
+        self._state: dict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -139,7 +141,7 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no step()")
 
     # ---- state_dict ---------------------------------------------------------------------------
 
@@ -210,7 +212,7 @@ class Optimizer:
 
     def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
         """Replace the state by ``loaded`` (parameters not in it start afresh)."""
-        self._state = loaded
+        self._state = defaultdict(dict, loaded)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

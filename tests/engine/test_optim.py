@@ -458,3 +458,25 @@ def test_adam_refuses_a_parameter_converted_to_another_dtype_after_it_was_made()
     w.grad = np.ones(3, np.float32)
     with pytest.raises(ValueError, match="float64 parameter was given float32 data"):
         opt.step()
+
+
+def test_an_optimizer_written_as_for_pytorch_runs_on_the_base_class():
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]  # empty at first, as PyTorch's
+                    state["count"] = state.get("count", 0) + 1
+                    p -= group["lr"] * np.sign(p.grad)
+
+    w = Tensor([1.0, -1.0], requires_grad=True)
+    opt = SignDescent([w], lr=0.25)
+    for _ in range(2):
+        w.grad = np.array([2.0, -3.0])
+        opt.step()
+    np.testing.assert_array_equal(w.data, [0.5, -0.5])
+    assert opt.state_dict()["state"] == {0: {"count": 2}}
