@@ -133,6 +133,42 @@ def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
+def silu(input: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    _need_floating(input, "silu")
+    return input * input.sigmoid()
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The squared differences, averaged ("mean"), summed ("sum") or as they are ("none");
+    ``input`` and ``target`` broadcast together."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    difference = input - target
+    squared = difference * difference
+    return squared if reduction == "none" else getattr(squared, reduction)()
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor with one more dimension, of length ``num_classes`` (-1: the largest
+    class + 1), holding 1 at each entry's class."""
+    classes = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if classes.dtype.kind not in "iu":
+        raise TypeError(f"one_hot takes integer classes, not {classes.dtype}")
+    if num_classes == -1:
+        if not classes.size:
+            raise RuntimeError("one_hot of an empty tensor needs num_classes")
+        num_classes = int(classes.max()) + 1
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+        raise RuntimeError(f"one_hot: a class outside 0..{num_classes - 1}")
+    return Tensor(np.arange(num_classes) == classes[..., None], dtype=np.int64)
+
+
+def embedding(input: Any, weight: Tensor) -> Tensor:
+    """The rows of ``weight`` at the integer indices ``input``."""
+    return weight[input]
+
+
 # ---- gelu and dropout ---------------------------------------------------------------------------
 
 _SQRT_HALF = math.sqrt(0.5)

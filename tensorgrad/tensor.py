@@ -784,6 +784,15 @@ class Tensor:
         shape = self.data.shape
         return self.reshape((*shape[:d], *sizes, *shape[d + 1:]))
 
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.data.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.data.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.data.shape)
+
     def tril(self, diagonal: int = 0) -> Tensor:
         return ops.triangle(self, diagonal, upper=False)
 

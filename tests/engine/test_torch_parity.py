@@ -815,3 +815,20 @@ def test_sort_indices_cumsum_of_integers_and_attention_over_no_keys_as_torch():
     check_against_torch(lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
                         lambda a, b, c: TF.scaled_dot_product_attention(a, b, c),
                         q, np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(data=st.data())
+def test_silu_mse_loss_embedding_and_one_hot_match_torch(reduction, data):
+    shape = data.draw(shapes(size_zero=True), label="shape")
+    a, b = draw_inputs(data, shape, shape)
+    check_against_torch(F.silu, TF.silu, a)
+    check_against_torch(lambda x, y: F.mse_loss(x, y, reduction=reduction),
+                        lambda x, y: TF.mse_loss(x, y, reduction=reduction), a, b)
+    ids = np.array([[0, 2], [1, 1]])
+    check_against_torch(lambda w: F.embedding(ids, w),
+                        lambda w: TF.embedding(torch.from_numpy(ids), w),
+                        draw_inputs(data, (3, 2))[0])
+    assert_same(F.one_hot(Tensor(ids)).data, TF.one_hot(torch.from_numpy(ids)), "one_hot", 0)
+    assert_same(F.one_hot(Tensor(ids), 5).data, TF.one_hot(torch.from_numpy(ids), 5),
+                "one_hot 5", 0)

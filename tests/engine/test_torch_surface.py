@@ -504,3 +504,13 @@ def test_floor_division_has_gradient_zero():
     assert out.tolist() == [2.0, -3.0]
     out.sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_the_as_forms_take_the_other_tensors_shape():
+    x, other = Tensor(np.arange(6.0)), Tensor(np.zeros((2, 3)))
+    assert x.view_as(other).shape == (2, 3) and x.reshape_as(other).shape == (2, 3)
+    assert Tensor(np.ones(3)).expand_as(other).shape == (2, 3)
+    with pytest.raises(TypeError, match="integer classes"):
+        F.one_hot(Tensor([0.5]))
+    with pytest.raises(RuntimeError, match="outside"):
+        F.one_hot(Tensor([3]), 2)
