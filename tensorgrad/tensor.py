@@ -630,7 +630,8 @@ class Tensor:
     def device(self) -> devices.device:
         """Where the data lives: always the CPU."""
         return CPU
-    is_cuda = False
+
+    is_cuda = False  # (PyTorch's attribute: no tensor here is on a GPU)
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
            non_blocking: bool = False) -> Tensor:

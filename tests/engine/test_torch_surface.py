@@ -514,3 +514,36 @@ def test_the_as_forms_take_the_other_tensors_shape():
         F.one_hot(Tensor([0.5]))
     with pytest.raises(RuntimeError, match="outside"):
         F.one_hot(Tensor([3]), 2)
+
+
+@pytest.mark.parametrize("upper", [False, True])
+@given(data=st.data())
+def test_tril_and_triu_match_values(upper, data):
+    shape = data.draw(shapes(min_dims=2, max_dims=3, size_zero=True), label="shape")
+    x = data.draw(laid_out(shape, data.draw(float_dtypes), ANY), label="x")
+    diagonal = data.draw(st.integers(-3, 3), label="diagonal")
+    rows, cols = np.indices(shape[-2:])
+    keep = (cols - rows >= diagonal) if upper else (cols - rows <= diagonal)
+    check_against_values(lambda t: t.triu(diagonal) if upper else t.tril(diagonal),
+                         lambda v: np.where(keep, v, Value(0.0)), x)
+
+
+@given(data=st.data())
+def test_var_and_std_match_values(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3), label="shape")
+    x = data.draw(laid_out(shape, data.draw(float_dtypes), ANY, unique=True), label="x")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    count = shape[dim]
+    correction = data.draw(st.sampled_from([0, 1]) if count > 1 else st.just(0), label="corr")
+
+    def value_var(values):
+        mean = np.sum(values, axis=dim, keepdims=True) * (1 / count)
+        deviations = values - mean
+        return np.sum(deviations * deviations, axis=dim) * (1 / (count - correction))
+
+    check_against_values(lambda t: t.var(dim, correction=correction), value_var, x)
+    if count > 1 or correction == 0:
+        unique_rows = np.ptp(x.values, axis=dim).min() > 0 if x.values.size else False
+        if unique_rows:
+            check_against_values(lambda t: t.std(dim, correction=correction),
+                                 lambda v: value_var(v) ** 0.5, x)
