@@ -364,6 +364,35 @@ class _Flat:
                 p.data = view
 
 
+def _update(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, tmp: np.ndarray,
+            step: int, lr: float, beta1: float, beta2: float, eps: float,
+            v_max: np.ndarray | None = None) -> None:
+    """Adam's update, p -= lr * m_hat / (sqrt(v_hat) + eps), in place; ``g`` and ``tmp`` are
+    scratch; with ``v_max`` (amsgrad), the largest second moments so far divide instead.
+
+    The bias corrections c1 = 1 - beta1**t and c2 = 1 - beta2**t are folded into scalars,
+    using sqrt(v_hat) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): one array division
+    where microgpt.py's order of operations takes three (the results may differ from its
+    in the last bits).
+    """
+    m_correction = 1 / (1 - beta1**step)
+    v_correction = 1 / (1 - beta2**step)
+    m *= beta1
+    m += np.multiply(g, 1 - beta1, out=tmp)
+    g *= g
+    g *= 1 - beta2
+    v *= beta2
+    v += g
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    np.sqrt(v, out=tmp)
+    tmp += eps / v_correction**0.5
+    np.divide(m, tmp, out=g)
+    g *= lr * m_correction / v_correction**0.5
+    p -= g
+
+
 class Adam(Optimizer):
     """Adam with bias correction (Kingma and Ba), as PyTorch's ``optim.Adam``.
 
@@ -388,8 +417,9 @@ class Adam(Optimizer):
         name = type(self).__name__
         _check_kernels(name, {"foreach": foreach, "capturable": capturable,
                               "differentiable": differentiable, "fused": fused})
-        self._flats: dict[int, list[_Flat]] = {}  # by id of the group
-        self._held: dict[int, tuple[_Params, int]] = {}  # each group's params list when flattened
+        # by id of each group: its params list when flattened, the list's count of changes
+        # then, and the flat buffers
+        self._layouts: dict[int, tuple[_Params, int, list[_Flat]]] = {}
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
                                   "maximize": maximize, "foreach": foreach,
@@ -422,7 +452,7 @@ class Adam(Optimizer):
         """Move the group's parameters into flat buffers by dtype with the state of
         ``loaded`` (default: the state they have; parameters without one start afresh)."""
         if loaded is None:
-            loaded = {p: flat.state_of(i) for flat in self._flats.get(id(group), ())
+            loaded = {p: flat.state_of(i) for flat in self._layouts.get(id(group), (0, 0, ()))[2]
                       for i, p in enumerate(flat.params)}
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for p in group["params"]:
@@ -439,16 +469,15 @@ class Adam(Optimizer):
                         state[key][...] = value
             flat.set_steps(steps)
         group["params"] = params = _Params(group["params"])
-        self._flats[id(group)] = flats
-        self._held[id(group)] = params, params.changes
+        self._layouts[id(group)] = params, params.changes, flats
         return flats
 
     def _flats_of(self, group: dict[str, Any]) -> list[_Flat]:
         """The group's flat buffers, made anew if its ``params`` list was changed."""
+        held, changes, flats = self._layouts[id(group)]
         params = group["params"]
-        held, changes = self._held[id(group)]
         if params is held and params.changes == changes:
-            return self._flats[id(group)]
+            return flats
         return self._flatten(group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -459,39 +488,37 @@ class Adam(Optimizer):
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            held, changes = self._held[id(group)]  # (_flats_of, inlined: it runs every step)
+            held, changes, flats = self._layouts[id(group)]  # (_flats_of, inlined)
             params = group["params"]
-            flats = self._flats[id(group)] if params is held and params.changes == changes \
-                else self._flatten(group)
+            if params is not held or params.changes != changes:
+                flats = self._flatten(group)
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            plain = not (group["weight_decay"] or group["maximize"] or group["amsgrad"])
             for flat in flats:
                 flat.follow_replaced_data()
                 present = [p.grad is not None for p in flat.params]
-                if all(present) and flat.common_step is not None:  # the usual case: at once
+                if plain and flat.common_step is not None and all(present):
+                    # speed: the usual case (microgpt's) in the fewest calls (benchmarks/
+                    # SPEED.md, "Second round"); _update_any does it too, and every other case
                     flat.common_step += 1
                     grads: list[np.ndarray] = [
                         p.grad.ravel() for p in flat.params]  # type: ignore[union-attr]  # (all present)
                     np.concatenate(grads, out=flat.grad, casting="same_kind")
                     if len(flat.chunks) == 1:
-                        self._update(flat.values, flat.m, flat.v, flat.v_max, flat.grad,
-                                     flat.scratch, flat.common_step, lr, beta1, beta2, eps,
-                                     weight_decay, decoupled, maximize)
+                        _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
+                                flat.common_step, lr, beta1, beta2, eps)
                         continue
                     for part in flat.chunks:
-                        self._update(flat.values[part], flat.m[part], flat.v[part],
-                                     None if flat.v_max is None else flat.v_max[part],
-                                     flat.grad[part], flat.scratch[part], flat.common_step,
-                                     lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
+                        _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part],
+                                flat.scratch[part], flat.common_step, lr, beta1, beta2, eps)
                 elif any(present):
-                    self._update_some(flat, present, (lr, beta1, beta2, eps, weight_decay,
-                                                      decoupled, maximize))
+                    self._update_any(flat, present, group)
         return loss
 
-    def _update_some(self, flat: _Flat, present: list[bool], settings: tuple) -> None:
+    def _update_any(self, flat: _Flat, present: list[bool], group: dict[str, Any]) -> None:
         """The update of the parameters that have gradients, each at its own step count
-        (as PyTorch, a parameter without one is left alone, moments and count too)."""
+        (as PyTorch, a parameter without one is left alone, moments and count too), with
+        any of weight decay, ``maximize`` and ``amsgrad``."""
         steps = [flat.step_of(i) + ok for i, ok in enumerate(present)]
         flat.set_steps(steps)
         by_step: dict[int, list[int]] = {}
@@ -499,50 +526,33 @@ class Adam(Optimizer):
             if ok:
                 by_step.setdefault(steps[i], []).append(i)
         for step, members in by_step.items():
-            index = np.concatenate([np.arange(flat.slices[i].start, flat.slices[i].stop)
-                                    for i in members])
-            values, m, v = flat.values[index], flat.m[index], flat.v[index]
-            v_max = None if flat.v_max is None else flat.v_max[index]
-            g = np.concatenate([np.asarray(flat.params[i].grad).ravel() for i in members]
-                               ).astype(values.dtype, copy=False)
-            self._update(values, m, v, v_max, g, np.empty_like(values), step, *settings)
-            flat.values[index], flat.m[index], flat.v[index] = values, m, v
-            if flat.v_max is not None:
-                flat.v_max[index] = v_max
-
-    def _update(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, v_max: np.ndarray | None,
-                g: np.ndarray, tmp: np.ndarray, step: int, lr: float, beta1: float,
-                beta2: float, eps: float, weight_decay: float, decoupled: bool,
-                maximize: bool) -> None:
-        """p -= lr * m_hat / (sqrt(v_hat) + eps), in place; ``g`` and ``tmp`` are scratch.
-
-        The bias corrections c1 = 1 - beta1**t and c2 = 1 - beta2**t are folded into
-        scalars, using sqrt(v_hat) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): one array
-        division where microgpt.py's order of operations takes three (the results may
-        differ from its in the last bits).
-        """
-        if maximize:
-            np.negative(g, out=g)
-        if weight_decay:
-            if decoupled:  # AdamW: shrink the weights, apart from the gradient
-                p *= 1 - lr * weight_decay
-            else:  # Adam: L2, through the gradient
-                g += np.multiply(p, weight_decay, out=tmp)
-        m_correction = 1 / (1 - beta1**step)
-        v_correction = 1 / (1 - beta2**step)
-        m *= beta1
-        m += np.multiply(g, 1 - beta1, out=tmp)
-        g *= g
-        g *= 1 - beta2
-        v *= beta2
-        v += g
-        if v_max is not None:
-            np.maximum(v_max, v, out=v_max)
-        np.sqrt(v if v_max is None else v_max, out=tmp)
-        tmp += eps / v_correction**0.5
-        np.divide(m, tmp, out=g)
-        g *= lr * m_correction / v_correction**0.5
-        p -= g
+            if len(members) == len(flat.params):  # all of them: the buffers themselves
+                values, m, v, v_max = flat.values, flat.m, flat.v, flat.v_max
+                g, scratch = flat.grad, flat.scratch
+                np.concatenate([np.asarray(p.grad).ravel() for p in flat.params], out=g,
+                               casting="same_kind")
+                index = None
+            else:  # some: copies of their parts, written back below
+                index = np.concatenate([np.arange(flat.slices[i].start, flat.slices[i].stop)
+                                        for i in members])
+                values, m, v = flat.values[index], flat.m[index], flat.v[index]
+                v_max = None if flat.v_max is None else flat.v_max[index]
+                g = np.concatenate([np.asarray(flat.params[i].grad).ravel() for i in members]
+                                   ).astype(values.dtype, copy=False)
+                scratch = np.empty_like(values)
+            if group["maximize"]:
+                np.negative(g, out=g)
+            lr, weight_decay = group["lr"], group["weight_decay"]
+            if weight_decay and group["decoupled_weight_decay"]:  # AdamW: apart from the gradient
+                values *= 1 - lr * weight_decay
+            elif weight_decay:  # Adam: L2, through the gradient
+                g += np.multiply(values, weight_decay, out=scratch)
+            beta1, beta2 = group["betas"]
+            _update(values, m, v, g, scratch, step, lr, beta1, beta2, group["eps"], v_max)
+            if index is not None:
+                flat.values[index], flat.m[index], flat.v[index] = values, m, v
+                if flat.v_max is not None:
+                    flat.v_max[index] = v_max
 
     def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
         """Write the loaded steps and moments into the flat buffers (parameters not in
