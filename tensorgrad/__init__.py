@@ -1,24 +1,122 @@
 """tensorgrad: a small reverse-mode autograd engine over NumPy, with PyTorch's names and
 semantics.
 
-``Tensor`` is the vectorized engine and ``Function`` the shape of every op in it (and of
-a user's own ops); ``Value`` is the scalar reference engine that the tests hold every
-``Tensor`` gradient against, and ``gradcheck`` a user's op. ``to_dot`` draws either
-engine's graph.
+Reading order: ``tensor.py`` (``Tensor``, ``Function``, ``Context`` and ``backward()``),
+``ops.py`` (the primitive ops, each a ``Function``), ``functional.py`` (the fused ops a
+GPT needs), ``creation.py`` (the factories), ``torch_functions.py`` (``torch.exp(x)`` and
+the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``random.py``
+(the one generator), ``grad_mode.py``, ``gradcheck.py``, ``capture.py`` (record a step
+once, replay it), ``value.py`` (the scalar reference engine every gradient is tested
+against) and ``dot.py`` (either engine's graph as DOT).
+
+This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
 """
 
 import importlib.metadata
-from typing import Any
 
-import numpy as np
-
-from . import functional, optim
+from . import functional, nn, optim, random  # noqa: F401 (nn: torch.nn's place, not in __all__)
 from .capture import Captured, CaptureError, capture
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    tril,
+    triu,
+    zeros,
+    zeros_like,
+)
+from .devices import device
 from .dot import to_dot
+from .dtypes import (
+    bool,  # noqa: A004 (PyTorch's name: tensorgrad.bool as torch.bool)
+    double,
+    float,  # noqa: A004 (PyTorch's name: float32)
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,  # noqa: A004 (PyTorch's name: int32)
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, stack, where
+from .random import Generator, manual_seed, seed
 from .tensor import Function, Tensor
+from .torch_functions import (
+    abs,  # noqa: A004 (PyTorch name)
+    allclose,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    chunk,
+    clamp,
+    clip,
+    cumsum,
+    equal,
+    erf,
+    exp,
+    flatten,
+    flip,
+    is_tensor,
+    isfinite,
+    isinf,
+    isnan,
+    log,
+    log_softmax,
+    masked_fill,
+    matmul,
+    max,  # noqa: A004 (PyTorch name)
+    maximum,
+    mean,
+    min,  # noqa: A004 (PyTorch name)
+    minimum,
+    norm,
+    numel,
+    permute,
+    pow,  # noqa: A004 (PyTorch name)
+    relu,
+    reshape,
+    rsqrt,
+    sigmoid,
+    softmax,
+    sort,
+    split,
+    sqrt,
+    squeeze,
+    std,
+    sum,  # noqa: A004 (PyTorch name)
+    tanh,
+    topk,
+    transpose,
+    unbind,
+    unsqueeze,
+    var,
+)
 from .value import Value
 
 try:
@@ -26,29 +124,18 @@ try:
 except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, never installed
     __version__ = "0+unknown"
 
-float32, float64 = np.dtype(np.float32), np.dtype(np.float64)
-int32, int64 = np.dtype(np.int32), np.dtype(np.int64)
-bool = np.dtype(np.bool_)  # noqa: A001 (PyTorch's name: tensorgrad.bool as torch.bool)
-
-
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``, as ``torch.tensor``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype or np.float64), requires_grad=requires_grad)
-
-
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype or np.float64), requires_grad=requires_grad)
-
-
-def _shape(shape: tuple) -> tuple:
-    return tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
-
-
-__all__ = ["CaptureError", "Captured", "Function", "GradcheckError", "GradcheckWarning", "Tensor",
-           "Value", "bool", "capture", "cat", "enable_grad", "float32", "float64", "functional",
-           "gradcheck", "int32", "int64", "is_grad_enabled", "no_grad", "ones", "optim",
-           "set_grad_enabled", "stack", "tensor", "to_dot", "where", "zeros"]
+__all__ = [
+    "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
+    "Tensor", "Value", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
+    "as_tensor", "bool", "capture", "cat", "chunk", "clamp", "clip", "cumsum", "device", "double",
+    "empty", "empty_like", "enable_grad", "equal", "erf", "exp", "eye", "flatten", "flip", "float",
+    "float16", "float32", "float64", "from_numpy", "full", "full_like", "functional",
+    "get_default_dtype", "gradcheck", "half", "int", "int16", "int32", "int64", "int8",
+    "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "linspace", "log", "log_softmax",
+    "long", "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "multinomial", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
+    "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm", "relu", "reshape",
+    "rsqrt", "seed", "set_grad_enabled", "short", "sigmoid", "softmax", "sort", "split", "sqrt",
+    "squeeze", "stack", "std", "sum", "tanh", "tensor", "to_dot", "topk", "transpose", "tril",
+    "triu", "uint8", "unbind", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]

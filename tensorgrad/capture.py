@@ -26,8 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import _get_ident, is_grad_enabled
-from .tensor import Context, Tensor, _accumulate, _conformed, _tapes
+from .grad_mode import get_ident as _get_ident
+from .grad_mode import is_grad_enabled
+from .tensor import Context, Tensor
+from .tensor import accumulate as _accumulate
+from .tensor import conformed as _conformed
+from .tensor import tapes as _tapes
 
 _KEEP_BYTES = 1 << 20  # a replay whose results take more than this releases them after a run
 

@@ -5,11 +5,9 @@ Names and arguments follow ``torch.nn.functional``; ``multi_head_attention`` goe
 it. ``tests/reference.py`` composes each from primitives, and the tests hold the fused
 ops against those compositions and against the scalar engine.
 
-At microgpt's sizes a step costs mostly per-call overhead, so the sums along the last
-dimension are matrix products with a column of ones (NumPy reduces a short innermost
-axis element by element, several times slower than BLAS's matrix-vector product), and
-products of two matrices call ``ndarray.dot`` (the same BLAS call as ``@``, with less
-dispatch). ``benchmarks/SPEED.md`` has the measurements.
+Two habits here exist only for speed (``benchmarks/SPEED.md`` has their accounts): sums
+along the last dimension are products with a column of ones ("Row sums"), and products
+of two matrices call ``ndarray.dot`` rather than ``@`` ("ndarray.dot").
 """
 
 from __future__ import annotations
@@ -21,18 +19,22 @@ from typing import Any
 
 import numpy as np
 
-from .ops import _floating, _sum_to
-from .tensor import Function, Tensor, _dim
+from .ops import floating, sum_to
+from .random import rng
+from .special import erfc
+from .tensor import Function, Tensor, normalize_dim
 
 _max = np.maximum.reduce
 
 
 def _row_sums(a: np.ndarray) -> np.ndarray:
     """Sums along the last dimension, kept as a dimension of length 1."""
+    # speed: a product with a column of ones, not a.sum(-1) (benchmarks/SPEED.md, "Row sums")
     ones = _column(a.shape[-1], 1, a.dtype)
     return a.dot(ones) if a.ndim == 2 else a @ ones
 
 
+# speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=256)
 def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
     """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count).
@@ -69,38 +71,38 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        x = _last(_floating(x), dim)
+        x = _last(floating(x), dim)
         p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
-        ctx.saved_tensors = (p,)
+        ctx.save_for_backward(p)
+        ctx.dim = dim
         return p
 
     @staticmethod
     def backward(ctx, grad):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian
         (p,) = ctx.saved_tensors
-        dim = ctx.inputs[1]
-        g, q = _last(grad, dim), _last(p, dim)
-        return _from_last(q * (g - _row_sums(g * q)), dim), None
+        g, q = _last(grad, ctx.dim), _last(p, ctx.dim)
+        return _from_last(q * (g - _row_sums(g * q)), ctx.dim), None
 
 
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        x = _last(_floating(x), dim)
+        x = _last(floating(x), dim)
+        ctx.dim = dim
         if not x.shape[-1]:  # over nothing: nothing (a maximum of nothing would raise)
-            ctx.saved_tensors = (x.copy(),)
-            return _from_last(ctx.saved_tensors[0], dim)
-        shifted = x - _max(x, axis=-1, keepdims=True)
-        shifted -= np.log(_row_sums(np.exp(shifted)))
-        ctx.saved_tensors = (shifted,)
+            shifted = x.copy()
+        else:
+            shifted = x - _max(x, axis=-1, keepdims=True)
+            shifted -= np.log(_row_sums(np.exp(shifted)))
+        ctx.save_for_backward(shifted)
         return _from_last(shifted, dim)
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        dim = ctx.inputs[1]
-        g = _last(grad, dim)
-        return _from_last(g - np.exp(out) * _row_sums(g), dim), None
+        g = _last(grad, ctx.dim)
+        return _from_last(g - np.exp(out) * _row_sums(g), ctx.dim), None
 
 
 def softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -115,7 +117,7 @@ def log_softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Ten
 
 def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
     """``op`` along ``dim``; a 0-d tensor counts as one entry along dimension 0 or -1."""
-    d = _dim(dim, x.data.ndim)
+    d = normalize_dim(dim, x.data.ndim)
     return op.apply(x, d) if x.data.ndim else op.apply(x.reshape(1), 0).reshape(())
 
 
@@ -129,6 +131,135 @@ def tanh(input: Tensor) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
+
+
+def silu(input: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    _need_floating(input, "silu")
+    return input * input.sigmoid()
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """The squared differences, averaged ("mean"), summed ("sum") or as they are ("none");
+    ``input`` and ``target`` broadcast together."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    difference = input - target
+    squared = difference * difference
+    return squared if reduction == "none" else getattr(squared, reduction)()
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor with one more dimension, of length ``num_classes`` (-1: the largest
+    class + 1), holding 1 at each entry's class."""
+    classes = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if classes.dtype.kind not in "iu":
+        raise TypeError(f"one_hot takes integer classes, not {classes.dtype}")
+    if num_classes == -1:
+        if not classes.size:
+            raise RuntimeError("one_hot of an empty tensor needs num_classes")
+        num_classes = int(classes.max()) + 1
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+        raise RuntimeError(f"one_hot: a class outside 0..{num_classes - 1}")
+    return Tensor(np.arange(num_classes) == classes[..., None], dtype=np.int64)
+
+
+def embedding(input: Any, weight: Tensor) -> Tensor:
+    """The rows of ``weight`` at the integer indices ``input``."""
+    return weight[input]
+
+
+# ---- gelu and dropout ---------------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_ONE_OVER_SQRT_TAU = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_CUBIC = 0.044715  # the tanh form's coefficient (Hendrycks and Gimpel, as PyTorch's)
+
+
+class GELU(Function):
+    """x * Phi(x), Phi the standard normal distribution function; or its tanh form."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        x = floating(x)
+        ctx.approximate = approximate
+        # x**3 may overflow to inf (tanh(inf) is 1); -inf * 0 is NaN, as in PyTorch
+        with np.errstate(over="ignore", invalid="ignore"):
+            if approximate == "tanh":
+                t = np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
+                ctx.save_for_backward(x, t)
+                return 0.5 * x * (1 + t)
+            cdf = 0.5 * erfc(-x * _SQRT_HALF)  # erfc: accurate far out on the left, where
+            ctx.save_for_backward(x, cdf)      # 1 + erf would round to 0
+            return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, held = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 is NaN, as in PyTorch
+            if ctx.approximate == "tanh":
+                t = held
+                inner_slope = _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
+                slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope
+            else:  # d(x * Phi(x)) = Phi(x) + x * phi(x)
+                slope = held + x * (_ONE_OVER_SQRT_TAU * np.exp(-0.5 * x * x))
+        return grad * slope, None
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """The Gaussian error linear unit, x * Phi(x), exactly (with erf) or, with
+    ``approximate='tanh'``, as 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate is 'none' or 'tanh', not {approximate!r}")
+    _need_floating(input, "gelu")
+    return GELU.apply(input, approximate)
+
+
+def _need_floating(x: Tensor, name: str) -> None:
+    """As PyTorch: these ops take floating tensors only (convert integers with .float())."""
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name} of {x.data.dtype} data: it needs a floating tensor")
+
+
+class Dropout(Function):
+    """Zeros each entry with probability ``p`` (drawn in the forward, from the generator),
+    and scales the rest by 1 / (1 - p)."""
+
+    @staticmethod
+    def forward(ctx, x, p, generator):
+        kept = rng(generator).random(x.shape) >= p
+        scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
+        mask = kept * scale
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
+
+
+def _dropout_probability(p: float) -> float:
+    if not 0 <= p <= 1:  # (NaN fails this too)
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            *, generator: Any = None) -> Tensor:
+    """While ``training``, each entry zeroed with probability ``p`` and the others scaled by
+    1 / (1 - p), so that the expected value is unchanged; else (or for p = 0) ``input``
+    itself. The draws come from ``tensorgrad.random`` (``manual_seed`` repeats them)."""
+    p = _dropout_probability(p)
+    if not training or p == 0:
+        return input
+    _need_floating(input, "dropout")
+    out = Dropout.apply(input, p, generator)
+    if inplace:
+        input[...] = out.detach()
+        return input
+    return out
 
 
 # ---- cross_entropy ----------------------------------------------------------------------------
@@ -164,7 +295,8 @@ class CrossEntropy(Function):
             losses = np.where(kept, losses, 0)
         count = len(losses) if kept is None else int(kept.sum())
         divisor = None if reduction == "none" else (max(count, 1) if reduction == "mean" else 1)
-        ctx.saved_tensors = exps, total, picked, kept, divisor
+        ctx.save_for_backward(exps, total, picked, kept)
+        ctx.divisor, ctx.shape = divisor, logits.shape
         if divisor is None:
             return losses.reshape(targets.shape)
         if reduction == "mean" and count == 0:
@@ -174,15 +306,17 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         # d(-log softmax(x)[t]) / dx = softmax(x) - onehot(t), times the upstream gradient
-        exps, total, picked, kept, divisor = ctx.saved_tensors
+        exps, total, picked, kept = ctx.saved_tensors
+        divisor = ctx.divisor
         scale = grad.reshape(-1) if divisor is None else grad / divisor
         if kept is not None:
             scale = scale * kept
         rows = exps * (scale / total)[:, None]
         rows.ravel()[picked] -= scale  # rows is a fresh C-ordered array: ravel() is a view
-        return rows.reshape(ctx.inputs[0].data.shape), None, None, None
+        return rows.reshape(ctx.shape), None, None, None
 
 
+# speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=64)
 def _row_numbers(rows: int) -> np.ndarray:
     """0, 1, ..., rows - 1."""
@@ -221,7 +355,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):
-        # One 2-D product serves all leading dimensions (np.matmul would loop over them).
+        # One 2-D product serves all leading dimensions (np.matmul would loop over them);
+        # speed: .dot, not @ (benchmarks/SPEED.md, "ndarray.dot")
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         try:
             out = rows.dot(weight.T)
@@ -230,7 +365,8 @@ class Linear(Function):
                              f"{weight.shape}") from None
         if bias is not None:
             out += bias
-        ctx.saved_tensors = rows, weight
+        ctx.save_for_backward(rows, weight)
+        ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
         # (sizes, not -1: with no rows, -1 is ambiguous)
         return out if x.ndim == 2 else out.reshape(*x.shape[:-1], out.shape[-1])
 
@@ -239,12 +375,11 @@ class Linear(Function):
         rows, weight = ctx.saved_tensors
         g = grad if grad.ndim == 2 else grad.reshape(len(rows), grad.shape[-1])
         grad_x = g.dot(weight)
-        shape = ctx.inputs[0].data.shape
-        if grad_x.shape != shape:  # the input was not 2-D
-            grad_x = grad_x.reshape(shape)
-        if len(ctx.inputs) == 2:
+        if grad_x.shape != ctx.shape:  # the input was not 2-D
+            grad_x = grad_x.reshape(ctx.shape)
+        if ctx.bias_shape is None:
             return grad_x, g.T.dot(rows)
-        return grad_x, g.T.dot(rows), _sum_to(g.sum(axis=0), ctx.inputs[2].data.shape)
+        return grad_x, g.T.dot(rows), sum_to(g.sum(axis=0), ctx.bias_shape)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -265,19 +400,19 @@ class RMSNorm(Function):
         means = _column(count, 1 / count, x.dtype)
         scale = (np.square(rows).dot(means) + eps) ** -0.5
         normed = rows * scale
-        ctx.saved_tensors = normed, scale, means
+        ctx.save_for_backward(normed, scale, means, weight)
+        ctx.shape = x.shape
         out = normed if weight is None else normed * weight.reshape(-1)
         return out if out.shape == x.shape else out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
         # y = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - y * mean(g * y))
-        normed, scale, means = ctx.saved_tensors
+        normed, scale, means, weight = ctx.saved_tensors
         g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
-        shape = ctx.inputs[0].data.shape
+        shape = ctx.shape
         grad_weight = None
-        if len(ctx.inputs) == 4:
-            weight = ctx.inputs[3].data
+        if weight is not None:
             grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)
             g = g * weight.reshape(-1)
         dx = g * normed  # one array for every step below: large inputs take no new memory
@@ -296,8 +431,9 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     ``weight`` (of that shape) if given. ``eps`` defaults to the dtype's machine epsilon,
     as in PyTorch."""
     shape = input.data.shape
+    # speed: the common case checked in one comparison (benchmarks/SPEED.md, "Fifth round")
     if type(normalized_shape) is int and weight is None and shape[-1:] == (normalized_shape,):
-        count = normalized_shape  # the common case, checked in one comparison
+        count = normalized_shape
     else:
         dims = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
@@ -312,6 +448,65 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     if weight is None:
         return RMSNorm.apply(input, count, eps)
     return RMSNorm.apply(input, count, eps, weight)
+
+
+class LayerNorm(Function):
+    """(x - mean(x)) / sqrt(var(x) + eps) over groups of ``count`` entries (the variance
+    biased, as PyTorch's), then * weight and + bias where given."""
+
+    @staticmethod
+    def forward(ctx, x, count, eps, weight, bias):
+        x = floating(x)
+        ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
+        if count == 0:  # nothing to normalize: nothing
+            ctx.save_for_backward(None, None, None, weight)
+            return x.copy()
+        rows = x.reshape(-1, count)
+        means = _column(count, 1 / count, x.dtype)
+        centered = rows - rows.dot(means)
+        scale = (np.square(centered).dot(means) + eps) ** -0.5
+        normed = centered * scale
+        ctx.save_for_backward(normed, scale, means, weight)
+        out = normed if weight is None else normed * weight.reshape(-1)
+        if bias is not None:
+            out = out + bias.reshape(-1)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # y = (x - m) * s: dx = s * (g - mean(g) - y * mean(g * y)), with g already * weight
+        normed, scale, means, weight = ctx.saved_tensors
+        if normed is None:
+            grad_weight = None if weight is None else np.zeros_like(weight)
+            grad_bias = None if ctx.bias_shape is None else np.zeros(ctx.bias_shape, grad.dtype)
+            return np.zeros(ctx.shape, grad.dtype), None, None, grad_weight, grad_bias
+        g = grad.reshape(normed.shape)
+        grad_weight = None if weight is None else (g * normed).sum(axis=0).reshape(weight.shape)
+        grad_bias = None if ctx.bias_shape is None else g.sum(axis=0).reshape(ctx.bias_shape)
+        if weight is not None:
+            g = g * weight.reshape(-1)
+        dx = scale * (g - g.dot(means) - normed * (g * normed).dot(means))
+        return dx.reshape(ctx.shape), None, None, grad_weight, grad_bias
+
+
+def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int],
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the last ``normalized_shape`` dimensions to mean 0 and variance 1
+    (biased: divided by the count), then * ``weight`` and + ``bias`` (each of that shape)
+    where given, as PyTorch's."""
+    _need_floating(input, "layer_norm")
+    shape = input.data.shape
+    dims = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
+        tuple(int(n) for n in normalized_shape)
+    if not dims or len(dims) > len(shape) or shape[len(shape) - len(dims):] != dims:
+        raise RuntimeError(f"layer_norm: normalized_shape {list(dims)} does not end the "
+                           f"input's shape {shape}")
+    for name, given in (("weight", weight), ("bias", bias)):
+        if given is not None and given.data.shape != dims:
+            raise RuntimeError(f"layer_norm: a {name} of shape {given.data.shape} for "
+                               f"normalized_shape {list(dims)}")
+    return LayerNorm.apply(input, math.prod(dims), eps, weight, bias)
 
 
 # ---- attention ----------------------------------------------------------------------------------
@@ -362,34 +557,63 @@ def _causal_bias(queries: int, keys: int) -> np.ndarray:
 
 
 class ScaledDotProductAttention(Function):
+    """softmax(q @ k^T * scale + mask) @ v, with dropout on the attention weights while
+    ``dropout_p`` > 0 (drawn in the forward); a floating mask gets its gradient."""
+
     @staticmethod
-    def forward(ctx, q, k, v, mask, is_causal, scale):
+    def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
         scaled_q = q * scale
-        p = _attention_weights(scaled_q, k, mask, is_causal)
-        ctx.saved_tensors = p, scaled_q, k, v
-        return p @ v
+        if k.shape[-2] == 0:  # no keys: nowhere to attend, zeros (as PyTorch)
+            p = np.zeros(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (q.shape[-2], 0),
+                         np.result_type(q, k))
+        else:
+            p = _attention_weights(scaled_q, k, mask, is_causal)
+        kept = None
+        if dropout_p:
+            kept = (rng(generator).random(p.shape) >= dropout_p) * (
+                p.dtype.type(1 / (1 - dropout_p)) if dropout_p < 1 else p.dtype.type(0))
+        ctx.save_for_backward(p, scaled_q, k, v, kept)
+        ctx.scale, ctx.mask_shape = scale, None if mask is None else mask.shape
+        return (p if kept is None else p * kept) @ v
 
     @staticmethod
     def backward(ctx, grad):
-        p, q, k, v = ctx.saved_tensors
-        grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.inputs[5])
+        p, q, k, v, kept = ctx.saved_tensors
+        grad_mask = None
+        if kept is None and not ctx.needs_input_grad[3]:
+            grad_q, grad_k, grad_v = _attention_backward(grad, p, q, k, v, ctx.scale)
+        else:  # dropout, or a mask that requires grad: every step spelled out
+            grad_v = (p if kept is None else p * kept).swapaxes(-1, -2) @ grad
+            grad_p = grad @ v.swapaxes(-1, -2)
+            if kept is not None:
+                grad_p *= kept
+            grad_scores = p * (grad_p - _row_sums(grad_p * p))  # through the softmax
+            grad_q = grad_scores @ (k * ctx.scale)
+            grad_k = grad_scores.swapaxes(-1, -2) @ q
+            if ctx.needs_input_grad[3]:
+                grad_mask = sum_to(grad_scores, ctx.mask_shape)
         # batch dimensions may have been broadcast: sum them back to each input's shape
-        return (_sum_to(grad_q, q.shape), _sum_to(grad_k, k.shape), _sum_to(grad_v, v.shape),
-                None, None, None)
+        return (sum_to(grad_q, q.shape), sum_to(grad_k, k.shape), sum_to(grad_v, v.shape),
+                grad_mask, None, None, None, None)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False, *, generator: Any = None) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value over the last two dimensions.
 
     As in PyTorch: shapes (..., L, E), (..., S, E), (..., S, Ev); a boolean ``attn_mask``
     says where a query may attend (True), a float one is added to the scores; a query
     that may attend nowhere gets zeros. ``is_causal`` is the lower-triangular mask
-    aligned at the top left; ``scale`` defaults to 1/sqrt(E). No dropout.
+    aligned at the top left; ``scale`` defaults to 1/sqrt(E). ``dropout_p``: dropout on the
+    attention weights (as PyTorch, whatever the mode: pass 0 when not training). A floating
+    ``attn_mask`` that requires grad gets its gradient.
     """
-    if dropout_p:
-        raise ValueError("scaled_dot_product_attention: dropout is not supported")
+    dropout_p = _dropout_probability(dropout_p)
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: grouped-query attention "
+                                  "(enable_gqa) is not supported")
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     q, k, v = query.data, key.data, value.data
@@ -398,19 +622,22 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ValueError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} do "
                          "not fit")
     if attn_mask is not None:
-        attn_mask = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-        if attn_mask.dtype.kind not in "bf":
-            raise TypeError(f"attn_mask must be boolean or floating, not {attn_mask.dtype}")
+        if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
+            attn_mask = np.asarray(attn_mask)
+        mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+        if mask.dtype.kind not in "bf":
+            raise TypeError(f"attn_mask must be boolean or floating, not {mask.dtype}")
         scores = q.shape[-2], k.shape[-2]  # (queries, keys)
         try:
-            fits = np.broadcast_shapes(attn_mask.shape[-2:], scores) == scores
+            fits = np.broadcast_shapes(mask.shape[-2:], scores) == scores
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"attention: attn_mask of shape {attn_mask.shape} for scores of "
+            raise ValueError(f"attention: attn_mask of shape {mask.shape} for scores of "
                              f"shape (..., {scores[0]}, {scores[1]})")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
-    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale)
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale,
+                                           dropout_p, generator)
 
 
 class MultiHeadAttention(Function):

@@ -18,21 +18,21 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_get_ident = threading.get_ident
-_disabled: set[int] = set()  # the threads in which ops record no graph; never rebound
+get_ident = threading.get_ident
+disabled_threads: set[int] = set()  # the threads in which ops record no graph; never rebound
 _thread_local = threading.local()
 
 
 class _Forget:
     """Lives in the local storage of a thread that turned recording off. That storage goes
-    when the thread ends, and with it this, which takes the thread out of ``_disabled``: a
+    when the thread ends, and with it this, which takes the thread out of ``disabled_threads``: a
     thread started later may be given the same ident, and it must start recording."""
 
     __slots__ = ("ident", "disabled")
 
     def __init__(self, ident: int) -> None:
         self.ident = ident
-        self.disabled = _disabled  # held: at exit the main thread's goes after the globals
+        self.disabled = disabled_threads  # held: at exit the main thread's goes after the globals
 
     def __del__(self) -> None:
         self.disabled.discard(self.ident)
@@ -40,17 +40,17 @@ class _Forget:
 
 def is_grad_enabled() -> bool:
     """True if ops in this thread record a graph for ``backward()``."""
-    return not _disabled or _get_ident() not in _disabled
+    return not disabled_threads or get_ident() not in disabled_threads
 
 
 def _set(mode: bool) -> bool:
     """Set this thread's mode; return the previous one."""
-    ident = _get_ident()
-    previous = ident not in _disabled
+    ident = get_ident()
+    previous = ident not in disabled_threads
     if mode:
-        _disabled.discard(ident)
+        disabled_threads.discard(ident)
     else:
-        _disabled.add(ident)
+        disabled_threads.add(ident)
         if not hasattr(_thread_local, "forget"):
             _thread_local.forget = _Forget(ident)
     return previous

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import no_grad
-from .tensor import Function, Tensor, _leaf
+from .tensor import Function, Tensor, as_leaf
 from .value import Value
 
 REFERENCES = ("auto", "scalar", "finite-difference")
@@ -100,8 +100,10 @@ def _our_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[int]
                              "the inputs that require grad (or fn ran under no_grad)")
     cotangent = np.random.default_rng(0).standard_normal(out.shape)
     out.backward(cotangent)
-    grads = {i: copies[i].grad if copies[i].grad is not None else np.zeros(inputs[i].shape)
-             for i in checked}
+    grads: dict[int, np.ndarray] = {}
+    for i in checked:
+        grad = copies[i].grad
+        grads[i] = np.zeros(inputs[i].shape) if grad is None else grad
     return grads, out.data, cotangent
 
 
@@ -109,7 +111,7 @@ def _scalar_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[in
                       result: np.ndarray, cotangent: np.ndarray) -> dict[int, np.ndarray]:
     """The exact gradients: ``fn`` on arrays of ``Value``s, then the scalar engine's backward."""
     leaves = {i: _value_array(inputs[i].data) for i in checked}
-    arguments = [_leaf(leaves[i]) if i in leaves else x for i, x in enumerate(inputs)]
+    arguments = [as_leaf(leaves[i]) if i in leaves else x for i, x in enumerate(inputs)]
     try:
         out = fn(*arguments)
     except Exception as exc:  # whatever a forward raises on objects it cannot handle
@@ -141,7 +143,7 @@ def _finite_differences(fn: Callable[..., Tensor], inputs: tuple, checked: list[
                         cotangent: np.ndarray, eps: float) -> dict[int, np.ndarray]:
     """Central differences of sum(v * fn(...)), one input entry at a time."""
     arrays = {i: inputs[i].data.copy() for i in checked}
-    arguments = [_leaf(arrays[i]) if i in arrays else x for i, x in enumerate(inputs)]  # shared
+    arguments = [as_leaf(arrays[i]) if i in arrays else x for i, x in enumerate(inputs)]  # shared
 
     def objective() -> float:
         with no_grad():

@@ -1,20 +1,23 @@
 """The primitive ops, each a ``Function``: its forward, then right below it its backward.
 
-Every backward returns gradients of exactly its inputs' shapes (``_sum_to`` sums a
+Every backward returns gradients of exactly its inputs' shapes (``sum_to`` sums a
 broadcast input's gradient back to its own shape) and never writes into the gradient
 it is given. Dtypes follow PyTorch's promotion rules (``result_dtype``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .grad_mode import _get_ident, is_grad_enabled
-from .tensor import Function, Tensor, _dim, _leaf, _tapes
+from . import special
+from .grad_mode import get_ident, is_grad_enabled
+from .tensor import Function, Tensor, as_leaf, normalize_dim, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -67,7 +70,10 @@ def result_dtype(*operands: Any) -> np.dtype:
             tier, dtype = 2, _number_dtype(x)
         held = tiers[tier]
         tiers[tier] = dtype if held is None else _promote(held, dtype)
-    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
+    combined = _combine(tiers[0], _combine(tiers[1], tiers[2]))
+    if combined is None:
+        raise TypeError("result_dtype of no operands")
+    return combined
 
 
 def _as(x: Any, dtype: np.dtype) -> np.ndarray:
@@ -79,12 +85,12 @@ def _as(x: Any, dtype: np.dtype) -> np.ndarray:
 def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """``a`` and ``b`` as arrays of the dtype PyTorch gives an op on them."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
-        return a, b
+        return a, b  # the common case, before PyTorch's promotion rules
     dtype = result_dtype(a, b)
     return _as(a, dtype), _as(b, dtype)
 
 
-def _floating(a: np.ndarray) -> np.ndarray:
+def floating(a: np.ndarray) -> np.ndarray:
     """``a``, or ``a`` as the default float dtype if it holds integers or booleans."""
     return a if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
 
@@ -102,7 +108,7 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.n
         raise  # another error (integers to a negative power, ...): NumPy's message says it
 
 
-def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a gradient over the dimensions that broadcasting added or stretched."""
     if grad.shape == shape:
         return grad
@@ -119,6 +125,7 @@ def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
+        # speed: same-dtype arrays skip _operands (benchmarks/SPEED.md, "The Add fast path")
         if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
             a, b = _operands(a, b)
         ctx.shapes = a.shape, b.shape
@@ -127,7 +134,7 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return _sum_to(grad, a_shape), _sum_to(grad, b_shape)
+        return sum_to(grad, a_shape), sum_to(grad, b_shape)
 
 
 class Sub(Function):
@@ -140,31 +147,31 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return _sum_to(grad, a_shape), _sum_to(-grad, b_shape)
+        return sum_to(grad, a_shape), sum_to(-grad, b_shape)
 
 
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
         return _broadcasting(np.multiply, a, b, "*")
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
-        return (_sum_to(grad * b, a.shape) if a_needs else None,
-                _sum_to(grad * a, b.shape) if b_needs else None)
+        return (sum_to(grad * b, a.shape) if a_needs else None,
+                sum_to(grad * a, b.shape) if b_needs else None)
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
-        a, b = _floating(a), _floating(b)  # true division, as PyTorch's / is
+        a, b = floating(a), floating(b)  # true division, as PyTorch's / is
         out = _broadcasting(np.divide, a, b, "/")
-        ctx.saved_tensors = a, b, out
+        ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
@@ -172,8 +179,23 @@ class Div(Function):
         a, b, out = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
         grad_a = grad / b
-        return (_sum_to(grad_a, a.shape) if a_needs else None,
-                _sum_to(-grad_a * out, b.shape) if b_needs else None)
+        return (sum_to(grad_a, a.shape) if a_needs else None,
+                sum_to(-grad_a * out, b.shape) if b_needs else None)
+
+
+def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a ** b`` as PyTorch computes it: a number exponent of -0.5 as 1 / sqrt(a) (NaN at
+    -inf, -inf at -0.0), as NumPy already does 0.5 as sqrt; integers to negative integer
+    powers by integer rules (1 and -1 keep their size, the rest give 0)."""
+    if b.ndim == 0 and a.dtype.kind == "f" and b == -0.5:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1 / np.sqrt(a)
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any():
+        positive = _broadcasting(np.power, a, np.maximum(b, 0), "**")
+        odd = (b % 2).astype(bool)
+        signed = np.where(a == -1, np.where(odd, a, 1), np.where(a == 1, 1, 0))
+        return np.where(b < 0, signed, positive).astype(positive.dtype, copy=False)
+    return _broadcasting(np.power, a, b, "**")
 
 
 class Pow(Function):
@@ -182,9 +204,12 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
+                and np.asarray(a).dtype.kind in "biu":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         a, b = _operands(a, b)
-        out = _broadcasting(np.power, a, b, "**")
-        ctx.saved_tensors = a, b, out
+        out = _power(a, b)
+        ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
@@ -194,35 +219,75 @@ class Pow(Function):
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
             if a_needs:
-                slope = np.where(b == 0, 0, b * a ** (b - 1))
-                grad_a = _sum_to(grad * slope, a.shape)
+                slope = np.where(b == 0, 0, b * _power(a, b - 1))
+                grad_a = sum_to(grad * slope, a.shape)
             if b_needs:
                 slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
-                grad_b = _sum_to(grad * slope, b.shape)
+                grad_b = sum_to(grad * slope, b.shape)
         return grad_a, grad_b
 
 
+class Remainder(Function):
+    """``a % b`` with the sign of ``b`` (Python's and PyTorch's ``remainder``): a - b *
+    floor(a / b), so d/da is 1 and d/db is -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.save_for_backward(a, b)
+        return _broadcasting(np.remainder, a, b, "%")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quotient = np.floor_divide(a, b)
+        return sum_to(grad, a.shape), sum_to(-grad * quotient, b.shape)
+
+
+class FloorDivide(Function):
+    """``a // b``: floor(a / b). Its derivative is 0 wherever it exists; PyTorch's backward
+    raises instead, this one gives 0."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        ctx.shapes = a.shape, b.shape
+        return _broadcasting(np.floor_divide, a, b, "//")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return np.zeros(a_shape, grad.dtype), np.zeros(b_shape, grad.dtype)
+
+
 class Maximum(Function):
-    """The elementwise larger (``minimum``: smaller) of two; on ties each gets half."""
+    """The elementwise larger (``minimum``: smaller) of two; on ties each gets half. As
+    PyTorch's, an operand gets no gradient only where it loses the comparison: where one is
+    NaN, both get all of it."""
 
     @staticmethod
     def forward(ctx, a, b, pick):
         a, b = _operands(a, b)
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
+        ctx.loses = np.less if pick is np.maximum else np.greater
         return _broadcasting(pick, a, b, pick.__name__)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        first = np.where(a == b, 0.5, np.where(ctx.inputs[2](a, b) == a, 1.0, 0.0))
-        return _sum_to(grad * first, a.shape), _sum_to(grad * (1 - first), b.shape), None
+        tie = a == b
+        first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0))
+        second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0))
+        return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
 
 
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
         a, b = _operands(a, b)
-        ctx.condition, ctx.shapes = condition, (a.shape, b.shape)
+        ctx.save_for_backward(condition)
+        ctx.shapes = a.shape, b.shape
         try:
             return np.where(condition, a, b)
         except ValueError:
@@ -231,10 +296,11 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
         zero = np.zeros((), grad.dtype)
         a_shape, b_shape = ctx.shapes
-        return (None, _sum_to(np.where(ctx.condition, grad, zero), a_shape),
-                _sum_to(np.where(ctx.condition, zero, grad), b_shape))
+        return (None, sum_to(np.where(condition, grad, zero), a_shape),
+                sum_to(np.where(condition, zero, grad), b_shape))
 
 
 class MaskedFill(Function):
@@ -245,13 +311,16 @@ class MaskedFill(Function):
         if np.ndim(value):
             raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
                              f"{np.shape(value)}")
-        ctx.mask = mask
-        return np.where(mask, np.asarray(value, a.dtype), a)
+        ctx.save_for_backward(mask)
+        ctx.shape = a.shape
+        return np.where(mask, np.asarray(value, a.dtype), a)  # a and mask broadcast
 
     @staticmethod
     def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
         zero = np.zeros((), grad.dtype)
-        return np.where(ctx.mask, zero, grad), None, np.where(ctx.mask, grad, zero).sum()
+        return (sum_to(np.where(mask, zero, grad), ctx.shape), None,
+                np.where(mask, grad, zero).sum())
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -262,13 +331,15 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(condition, a, b)
 
 
-def boolean_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A boolean ``mask`` that broadcasts to ``shape`` (masked_fill's rule)."""
+def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> np.ndarray:
+    """A boolean ``mask`` that broadcasts with ``shape`` (out of place, as PyTorch's
+    ``masked_fill``: the result takes the broadcast shape) or to it (``in_place``)."""
     mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != _BOOL:
         raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
     try:
-        if np.broadcast_shapes(mask.shape, shape) == shape:
+        if not in_place or np.broadcast_shapes(mask.shape, shape) == shape:
+            np.broadcast_shapes(mask.shape, shape)
             return mask
     except ValueError:
         pass
@@ -276,12 +347,17 @@ def boolean_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray:
                      f"shape {shape}")
 
 
+def classify(test: np.ufunc, a: Tensor) -> Tensor:
+    """``isnan``, ``isinf``, ``isfinite``: a boolean tensor, outside the graph."""
+    return as_leaf(test(a.data))
+
+
 def compare(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """A boolean tensor, outside the graph: ``a == b``, ``a < b``, ... elementwise."""
     if b is None or isinstance(b, (str, bytes)):
         return NotImplemented
     x, y = _operands(a.data, b.data if isinstance(b, Tensor) else b)
-    return _leaf(_broadcasting(op, x, y, op.__name__))
+    return as_leaf(_broadcasting(op, x, y, op.__name__))
 
 
 def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
@@ -292,8 +368,8 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
         raise TypeError(f"{op.__name__} takes boolean or integer tensors, not "
                         f"{', '.join(str(x.dtype) for x in arrays)}")
     if b is None:
-        return _leaf(op(arrays[0]))
-    return _leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))
+        return as_leaf(op(arrays[0]))
+    return as_leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))
 
 
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
@@ -315,12 +391,25 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
 
 
 def _check_in_place(a: Tensor) -> None:
-    if _tapes and _get_ident() in _tapes:
+    if tapes and get_ident() in tapes:
         raise RuntimeError("an in-place op inside a captured function: it would not be "
                            "replayed; write x = x + y")
     if a.requires_grad and is_grad_enabled():
         raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
                            "(a new node), or update under no_grad()")
+
+
+def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
+    """``a[index] = value`` into ``a``'s own array (``value`` cast to its dtype, broadcast to
+    the indexed shape), where ``in_place`` allows it."""
+    _check_in_place(a)
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        a.data[index] = value
+    except ValueError as error:
+        raise RuntimeError(f"cannot assign a value of shape {np.shape(value)} into a tensor of "
+                           f"shape {a.data.shape} at {index!r}: {error}") from None
+    return a
 
 
 def zero_(a: Tensor) -> Tensor:
@@ -344,23 +433,30 @@ class Neg(Function):
         return -grad
 
 
+def sgn(a: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 by the sign of each entry, and 0 at NaN: PyTorch's ``sgn``, the slope
+    its ``abs`` and norms use."""
+    signs = np.sign(a)
+    return np.where(np.isnan(signs), 0, signs) if a.dtype.kind == "f" else signs
+
+
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
-        ctx.saved_tensors = (a,)
+        ctx.save_for_backward(a)
         return np.abs(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * np.sign(a)  # 0 at 0, as PyTorch
+        return grad * sgn(a)  # 0 at 0 and at NaN, as PyTorch
 
 
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.exp(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.exp(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -372,8 +468,8 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx, a):
-        a = _floating(a)
-        ctx.saved_tensors = (a,)
+        a = floating(a)
+        ctx.save_for_backward(a)
         return np.log(a)
 
     @staticmethod
@@ -385,8 +481,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.sqrt(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.sqrt(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -395,11 +491,41 @@ class Sqrt(Function):
         return grad / (2 * out)
 
 
+class Erf(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return special.erf(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * ((2 / math.sqrt(math.pi)) * np.exp(-a * a))
+
+
+class StdFromVar(Function):
+    """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's ``std``:
+    a constant input has slope 0, not 0 * inf)."""
+
+    @staticmethod
+    def forward(ctx, variance):
+        out = np.sqrt(variance)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(out == 0, 0.0, grad / (2 * out))
+
+
 class Tanh(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.tanh(_floating(a))
-        ctx.saved_tensors = (out,)
+        out = np.tanh(floating(a))
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -411,11 +537,11 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        a = _floating(a)
+        a = floating(a)
         # exp of a negative number only, so that large |a| cannot overflow
         e = np.exp(-np.abs(a))
         out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
-        ctx.saved_tensors = (out,)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -427,26 +553,74 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        ctx.saved_tensors = (a,)
-        return np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
+        # speed: a float 0.0 for float data (benchmarks/SPEED.md, "Fifth round")
+        out = np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * (a > 0)
+        # the gradient passes where the result is not 0: where a > 0, and at NaN (as PyTorch)
+        (out,) = ctx.saved_tensors
+        return grad * (out != 0)
+
+
+class Clamp(Function):
+    """``a`` limited to [low, high] (either may be None); the gradient passes where ``a`` is
+    within them (ends included), as PyTorch's: not at NaN."""
+
+    @staticmethod
+    def forward(ctx, a, low, high):
+        a = _as(a, result_dtype(a, *(b for b in (low, high) if b is not None)))
+        out, inside = a, np.ones(a.shape, bool)
+        if low is not None:
+            out, inside = np.maximum(out, low), inside & (a >= low)
+        if high is not None:
+            out, inside = np.minimum(out, high), inside & (a <= high)
+        ctx.save_for_backward(inside)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return np.where(inside, grad, 0.0), None, None
+
+
+def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
+    """``x.clamp(min, max)``: numbers (or 0-d tensors) as bounds, at least one of them."""
+    if low is None and high is None:
+        raise ValueError("clamp: give min, max or both")
+    bounds = [b.item() if isinstance(b, Tensor) else b for b in (low, high)]
+    return Clamp.apply(x, *bounds)
+
+
+class CumulativeSum(Function):
+    """Running sums along ``dim``; integers and booleans sum as int64, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each entry feeds every later running sum: the sums of the gradient from the end
+        reversed_grad = np.flip(grad, ctx.dim)
+        return np.flip(np.cumsum(reversed_grad, axis=ctx.dim), ctx.dim), None
 
 
 class Cast(Function):
-    """A copy of ``a`` in ``dtype`` (None: its own); the gradient flows back between floats."""
+    """A copy of ``a`` in ``dtype`` (None: its own), in NumPy's memory ``order`` ("K": as
+    ``a``'s; "C": contiguous); the gradient flows back between floats."""
 
     @staticmethod
-    def forward(ctx, a, dtype):
+    def forward(ctx, a, dtype, order="K"):
         ctx.dtype = a.dtype
-        return a.astype(a.dtype if dtype is None else dtype)
+        return a.astype(a.dtype if dtype is None else dtype, order=order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.dtype, copy=False), None
+        return grad.astype(ctx.dtype, copy=False), None, None
 
 
 # ---- matrix product -----------------------------------------------------------------------------
@@ -463,7 +637,7 @@ class MatMul(Function):
             raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
         if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
             raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
-        ctx.saved_tensors = a, b
+        ctx.save_for_backward(a, b)
         return _broadcasting(np.matmul, a, b, "@")
 
     @staticmethod
@@ -476,8 +650,8 @@ class MatMul(Function):
         g = grad[..., None, :] if a.ndim == 1 else grad
         g = g[..., None] if b.ndim == 1 else g
         a_needs, b_needs = ctx.needs_input_grad
-        grad_a = _sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
-        grad_b = _sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
+        grad_a = sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
+        grad_b = sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
         return grad_a, grad_b
 
 
@@ -503,7 +677,7 @@ def dims(dim: int | Sequence[int] | None, axis: int | Sequence[int] | None, ndim
     if dim is None:
         return tuple(range(ndim))
     listed = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    normalized = sorted(_dim(int(d), ndim) for d in listed)
+    normalized = sorted(normalize_dim(int(d), ndim) for d in listed)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"dim {dim} names a dimension twice")
     return tuple(normalized) if ndim else ()
@@ -515,7 +689,8 @@ def _kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...
 
 def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> np.ndarray:
     """The gradient of a reduction over ``dims``, copied along them back to ``shape``."""
-    out = np.empty(shape, grad.dtype)  # a fresh array, not a broadcast view: faster next
+    # speed: a fresh array, not a broadcast view (benchmarks/SPEED.md, "Fresh gradient arrays")
+    out = np.empty(shape, grad.dtype)
     out[...] = grad.reshape(_kept_shape(shape, dims))
     return out
 
@@ -523,12 +698,12 @@ def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> 
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
-        ctx.shape = a.shape
+        ctx.shape, ctx.dims = a.shape, dims
         return a.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad, ctx.shape, ctx.inputs[1]), None, None
+        return _spread(grad, ctx.shape, ctx.dims), None, None
 
 
 class Mean(Function):
@@ -537,35 +712,42 @@ class Mean(Function):
         if a.dtype.kind not in "fc":
             raise TypeError(f"mean of {a.dtype} data: convert it to a floating dtype first")
         count = math.prod(a.shape[d] for d in dims)
-        ctx.shape, ctx.count = a.shape, max(count, 1)
+        ctx.shape, ctx.dims, ctx.count = a.shape, dims, max(count, 1)
         with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
             return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
 
     @staticmethod
     def backward(ctx, grad):
-        return _spread(grad / ctx.count, ctx.shape, ctx.inputs[1]), None, None
+        return _spread(grad / ctx.count, ctx.shape, ctx.dims), None, None
 
 
 class Extreme(Function):
     """The largest (``pick`` np.maximum) or smallest entries over ``dims``; tied extremes
-    share the gradient equally (PyTorch's ``amax``, ``amin`` and ``max()``)."""
+    share the gradient equally (PyTorch's ``amax``, ``amin`` and ``max()``).
+
+    Where the extreme is NaN, PyTorch's ``amax`` and ``amin`` give every entry of the group
+    NaN (none equals it: their share is 0 * grad / 0), and its ``max()`` and ``min()`` share
+    the gradient among the NaN entries (``nan_ties``); both are followed here."""
 
     @staticmethod
-    def forward(ctx, a, dims, keepdim, pick):
+    def forward(ctx, a, dims, keepdim, pick, nan_ties):
         if any(a.shape[d] == 0 for d in dims):  # other dims may be empty, as in PyTorch
             raise RuntimeError(f"{pick.__name__} over a dimension of length 0 (shape {a.shape})")
         kept = pick.reduce(a, axis=dims, keepdims=True)
-        ctx.saved_tensors = a, kept
+        ctx.save_for_backward(a, kept)
+        ctx.dims, ctx.nan_ties = dims, nan_ties
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
                                                   if i not in dims])
 
     @staticmethod
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
-        dims = ctx.inputs[1]
         chosen = a == kept
-        share = grad.reshape(kept.shape) / chosen.sum(axis=dims, keepdims=True)
-        return np.where(chosen, share, 0).astype(a.dtype, copy=False), None, None, None
+        if ctx.nan_ties and a.dtype.kind == "f":
+            chosen |= np.isnan(a) & np.isnan(kept)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a group of none: NaN, as said
+            share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
+            return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
 
 
 class TakeAlong(Function):
@@ -573,15 +755,16 @@ class TakeAlong(Function):
 
     @staticmethod
     def forward(ctx, a, indices, dim, keepdim):
-        ctx.shape = a.shape
+        ctx.save_for_backward(indices)
+        ctx.shape, ctx.dim = a.shape, dim
         out = np.take_along_axis(a, indices, axis=dim)
         return out if keepdim else out.squeeze(dim)
 
     @staticmethod
     def backward(ctx, grad):
-        _, indices, dim, _ = ctx.inputs
+        (indices,) = ctx.saved_tensors
         out = np.zeros(ctx.shape, grad.dtype)
-        np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=dim)
+        np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=ctx.dim)
         return out, None, None, None
 
 
@@ -597,28 +780,115 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
     if isinstance(dim, (Tensor, np.ndarray)):
         return Maximum.apply(x, dim, pick)
     if dim is None:
-        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick)
+        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick, True)
     a = x.data
-    d = _dim(dim, a.ndim)
+    d = normalize_dim(dim, a.ndim)
     if a.ndim == 0:
-        return ValuesAndIndices(Extreme.apply(x, (), False, pick), _leaf(np.zeros((), np.int64)))
+        return ValuesAndIndices(Extreme.apply(x, (), False, pick, True),
+                                as_leaf(np.zeros((), np.int64)))
     if a.shape[d] == 0:
         raise RuntimeError(f"{pick.__name__} along dimension {dim} of length 0")
     arg = np.argmax if pick is np.maximum else np.argmin
     indices = np.expand_dims(arg(a, axis=d), d)
     values = TakeAlong.apply(x, indices, d, keepdim)
-    return ValuesAndIndices(values, _leaf(indices if keepdim else indices.squeeze(d)))
+    return ValuesAndIndices(values, as_leaf(indices if keepdim else indices.squeeze(d)))
 
 
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
     a = x.data
-    if a.size == 0 and (dim is None or a.shape[_dim(dim, a.ndim)] == 0):
+    if a.size == 0 and (dim is None or a.shape[normalize_dim(dim, a.ndim)] == 0):
         raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
         out = np.asarray(arg(a))
-        return _leaf(out.reshape((1,) * a.ndim) if keepdim else out)
-    return _leaf(np.asarray(arg(a, axis=_dim(dim, a.ndim), keepdims=keepdim)))
+        return as_leaf(out.reshape((1,) * a.ndim) if keepdim else out)
+    return as_leaf(np.asarray(arg(a, axis=normalize_dim(dim, a.ndim), keepdims=keepdim)))
+
+
+class Norm(Function):
+    """The vector ``p``-norm over ``dims``: (sum |a|**p)**(1/p); ``p`` inf and -inf the
+    largest and smallest |a|, 0 the count of non-zero entries. As PyTorch's gradient: 0
+    where the norm is 0 (and, for p < 1, at the zero entries); tied extremes share it."""
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        magnitude = np.abs(a)
+        if p == math.inf or p == -math.inf:
+            if any(a.shape[d] == 0 for d in dims):  # no identity to start from, as in PyTorch
+                raise RuntimeError(f"norm of order {p} over a dimension of length 0")
+            pick = np.maximum if p > 0 else np.minimum
+            kept = pick.reduce(magnitude, axis=dims, keepdims=True)
+        elif p == 0:
+            kept = (a != 0).sum(axis=dims, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            kept = magnitude.sum(axis=dims, keepdims=True)
+        elif p == 2:
+            kept = np.sqrt(np.square(a).sum(axis=dims, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):  # 0 ** -1 is inf: the norm is 0, as it should be
+                kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
+        ctx.save_for_backward(a, kept)
+        ctx.p, ctx.dims = p, dims
+        return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
+                                                  if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        p = ctx.p
+        g = grad.reshape(kept.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
+            if p == 0:
+                return np.zeros_like(a), None, None, None
+            if p == 1:
+                slope = sgn(a)
+            elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
+                chosen = np.abs(a) == kept
+                slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
+            elif p == 2:
+                slope = a / kept
+            else:
+                slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
+            slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
+        return (g * slope).astype(a.dtype, copy=False), None, None, None
+
+
+def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
+    """``x.norm(p, dim, keepdim)``: a vector norm over ``dim`` (all entries if None)."""
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise ValueError(f"norm: only vector norms (a number p, or 'fro'), not p={p!r}")
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"norm of {x.data.dtype} data: it needs a floating tensor")
+    return Norm.apply(x, float(p), dims(dim, None, x.data.ndim), keepdim)
+
+
+def topk(x: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> ValuesAndIndices:
+    """The ``k`` largest (or smallest) entries along ``dim``, largest first (smallest first),
+    and their indices; NaN counts as the largest, as in PyTorch. Tied entries come in the
+    order of their indices (PyTorch leaves that order open); ``sorted`` is accepted, and
+    the result is always sorted."""
+    a = x.data
+    d = normalize_dim(dim, a.ndim)
+    k = operator.index(k)
+    if not 0 <= k <= (a.shape[d] if a.ndim else 1):
+        raise RuntimeError(f"topk: k={k} is out of range for a tensor of shape {a.shape} "
+                           f"along dimension {dim}")
+    if a.ndim == 0:
+        top, at = topk(x.reshape(1), k, 0, largest, sorted)
+        return ValuesAndIndices(top.reshape(()) if k else top, at.reshape(()) if k else at)
+    if not largest:
+        order = np.argsort(a, axis=d, kind="stable")  # NaN last: the largest
+    elif a.dtype.kind == "f":
+        last = np.moveaxis(a, d, -1)
+        nan = np.isnan(last)
+        # NaN first (it is the largest), then descending; lexsort is stable: ties by index
+        order = np.moveaxis(np.lexsort((-np.where(nan, 0, last), ~nan)), -1, d)
+    else:
+        order = np.argsort(-a.astype(np.int64), axis=d, kind="stable")
+    indices = np.take(order, np.arange(k), axis=d)
+    return ValuesAndIndices(TakeAlong.apply(x, indices, d, True), as_leaf(indices))
 
 
 # ---- shape --------------------------------------------------------------------------------------
@@ -653,14 +923,14 @@ class Reshape(Function):
 def flattened_shape(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
     if not shape:
         return (1,)
-    start, end = _dim(start, len(shape)), _dim(end, len(shape))
+    start, end = normalize_dim(start, len(shape)), normalize_dim(end, len(shape))
     if start > end:
         raise ValueError(f"flatten: start_dim {start} comes after end_dim {end}")
     return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
 
 
 def unsqueezed_shape(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
-    d = _dim(dim, len(shape) + 1)
+    d = normalize_dim(dim, len(shape) + 1)
     return (*shape[:d], 1, *shape[d:])
 
 
@@ -672,7 +942,7 @@ def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
 
 
 def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
-    normalized = tuple(_dim(d, ndim) for d in order) if ndim else order
+    normalized = tuple(normalize_dim(d, ndim) for d in order) if ndim else order
     if sorted(normalized) != list(range(ndim)):
         raise ValueError(f"permute{order} does not order the {ndim} dimensions of a tensor")
     return normalized
@@ -681,21 +951,23 @@ def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
 def swap(ndim: int, dim0: int, dim1: int) -> tuple[int, ...]:
     order = list(range(ndim))
     if ndim:
-        d0, d1 = _dim(dim0, ndim), _dim(dim1, ndim)
+        d0, d1 = normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
         order[d0], order[d1] = d1, d0
     else:
-        _dim(dim0, ndim), _dim(dim1, ndim)  # a 0-d tensor takes 0 and -1, and stays as it is
+        # a 0-d tensor takes 0 and -1, and stays as it is
+        normalize_dim(dim0, ndim), normalize_dim(dim1, ndim)
     return tuple(order)
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, a, order):
+        ctx.order = order
         return a.transpose(order)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.transpose(np.argsort(ctx.inputs[1])), None
+        return grad.transpose(np.argsort(ctx.order)), None
 
 
 def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
@@ -719,7 +991,73 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _sum_to(grad, ctx.shape), None
+        return sum_to(grad, ctx.shape), None
+
+
+class Triangle(Function):
+    """The lower (``upper`` False) or upper triangle of the last two dimensions, from
+    ``diagonal`` on; zeros elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return np.triu(a, diagonal) if upper else np.tril(a, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        keep = np.triu if ctx.upper else np.tril
+        return keep(grad, ctx.diagonal), None, None
+
+
+def triangle(x: Any, diagonal: int, upper: bool) -> Tensor:
+    """``tril`` (``upper`` False) or ``triu`` of a tensor of at least two dimensions."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.data.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: a tensor of at least 2 dimensions, "
+                           f"not {x.data.ndim}")
+    return Triangle.apply(x, operator.index(diagonal), upper)
+
+
+def split(x: Tensor, sizes: Any, dim: int) -> tuple[Tensor, ...]:
+    """``x.split(split_size_or_sections, dim)``: views of consecutive pieces along ``dim``."""
+    if not x.data.ndim:
+        raise RuntimeError("split of a 0-d tensor: it has no dimension to split")
+    d = normalize_dim(dim, x.data.ndim)
+    length = x.data.shape[d]
+    if isinstance(sizes, (int, np.integer)):
+        step = int(sizes)
+        if step < 0 or (step == 0 and length):
+            raise RuntimeError(f"split: a split size of {step} for a dimension of length "
+                               f"{length}")
+        bounds = list(range(0, length, step)) + [length] if length else [0, 0]
+    else:
+        sections = [operator.index(n) for n in sizes]
+        if any(n < 0 for n in sections) or sum(sections) != length:
+            raise RuntimeError(f"split: sizes {sections} do not add up to the length {length} "
+                               f"of dimension {dim}")
+        bounds = [0, *itertools.accumulate(sections)]
+    before = (slice(None),) * d
+    return tuple(x[before + (slice(start, end),)] for start, end in zip(bounds, bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int) -> tuple[Tensor, ...]:
+    """``x.chunk(chunks, dim)``: ``split`` into pieces of ceil(length / chunks)."""
+    chunks = operator.index(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: the number of chunks must be positive, not {chunks}")
+    if not x.data.ndim:
+        raise RuntimeError("chunk of a 0-d tensor: it has no dimension to split")
+    d = normalize_dim(dim, x.data.ndim)
+    length = x.data.shape[d]
+    if not length:  # as PyTorch: as many empty pieces as asked for
+        return tuple(x[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
+    return split(x, -(-length // chunks), dim)
+
+
+def _legacy_empty(shape: tuple[int, ...]) -> bool:
+    """A 1-D tensor of length 0, which PyTorch's ``cat`` skips (a legacy rule) beside tensors
+    of other shapes."""
+    return shape == (0,)
 
 
 class Concatenate(Function):
@@ -727,17 +1065,24 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, dim, *arrays):
-        dtype = result_dtype(*arrays)
+        dtype = result_dtype(*arrays)  # (the skipped empty ones count, as in PyTorch)
+        skipped = [_legacy_empty(a.shape) for a in arrays]
+        if all(skipped):
+            skipped = [False] * len(arrays)
+        joined = [_as(a, dtype) for a, skip in zip(arrays, skipped) if not skip]
         try:
-            out = np.concatenate([_as(a, dtype) for a in arrays], axis=dim)
+            out = np.concatenate(joined, axis=dim)
         except ValueError as error:
             raise ValueError(f"cat: {error}") from None
-        ctx.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        ctx.dim, ctx.skipped = dim, skipped
+        ctx.bounds = np.cumsum([a.shape[dim] for a in joined])[:-1]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.split(grad, ctx.bounds, axis=ctx.inputs[0]))
+        pieces = iter(np.split(grad, ctx.bounds, axis=ctx.dim))
+        return (None, *(np.zeros(0, grad.dtype) if skip else next(pieces)
+                        for skip in ctx.skipped))
 
 
 class Stack(Function):
@@ -746,6 +1091,7 @@ class Stack(Function):
     @staticmethod
     def forward(ctx, dim, *arrays):
         dtype = result_dtype(*arrays)
+        ctx.dim = dim
         try:
             return np.stack([_as(a, dtype) for a in arrays], axis=dim)
         except ValueError as error:
@@ -753,7 +1099,7 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (None, *np.moveaxis(grad, ctx.inputs[0], 0))
+        return (None, *np.moveaxis(grad, ctx.dim, 0))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -761,10 +1107,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
-    if ndim == 0:
+    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    if any(not shape for shape in shapes):
         raise ValueError("cat cannot join 0-d tensors: use stack")
-    return Concatenate.apply(_dim(dim, ndim), *tensors)
+    kept = [shape for shape in shapes if not _legacy_empty(shape)] or shapes
+    return Concatenate.apply(normalize_dim(dim, len(kept[0])), *tensors)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -773,7 +1120,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
-    return Stack.apply(_dim(dim, ndim + 1), *tensors)
+    return Stack.apply(normalize_dim(dim, ndim + 1), *tensors)
 
 
 # ---- indexing -----------------------------------------------------------------------------------
@@ -809,6 +1156,7 @@ def _is_basic(index: Any) -> bool:
 class Index(Function):
     @staticmethod
     def forward(ctx, a, index):
+        ctx.save_for_backward(index)
         ctx.shape, ctx.basic = a.shape, _is_basic(index)
         try:
             return a[index]
@@ -818,7 +1166,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        index = ctx.inputs[1]
+        (index,) = ctx.saved_tensors
         if ctx.basic:
             out = np.zeros(ctx.shape, grad.dtype)
             out[index] = grad
@@ -831,14 +1179,17 @@ class Index(Function):
         return out, None
 
 
+# speed: the thresholds between np.add.at, a one-hot product and sorted sums
+# (benchmarks/SPEED.md, "The embedding's gradient")
 _SCATTER_AT_MOST = 4096  # entries up to which np.add.at is the quickest way to add rows up
 _ONE_HOT_AT_MOST = 1 << 22  # entries of a one-hot matrix worth a matrix product
 
 
 def _scatter_rows(index: np.ndarray, rows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """out[index[i]] += rows[i] for every i, into a new array of ``shape`` (an embedding's
-    gradient): a one-hot matrix product, or sums of the rows sorted by index, both many
-    times quicker than np.add.at at this size (they add in another order: rounding differs)."""
+    gradient): a one-hot matrix product, or sums of the rows sorted by index. They exist for
+    speed (benchmarks/SPEED.md, "The embedding's gradient") and add in another order than
+    np.add.at: the rounding differs."""
     if shape[0] * len(index) <= _ONE_HOT_AT_MOST:
         one_hot = np.zeros((shape[0], len(index)), rows.dtype)
         one_hot[index, np.arange(len(index))] = 1

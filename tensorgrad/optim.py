@@ -1,25 +1,317 @@
-"""Adam: microgpt.py's update, vectorized over one flat buffer of parameters per dtype."""
+"""torch.optim's optimizers: ``SGD``, ``Adam`` and ``AdamW``, with parameter groups.
+
+As PyTorch's: ``param_groups`` is a list of dicts, each with its ``params`` and its own
+settings (``lr``, ``weight_decay``, ...), which a schedule may change between steps; a
+parameter without a gradient is left alone (moments too); each parameter counts its own
+steps; ``state_dict()`` has PyTorch's layout (``state`` by parameter number,
+``param_groups`` with numbers for ``params``), with NumPy arrays for the tensors.
+
+Adam and AdamW keep the values of each group's parameters of one dtype end to end in one
+flat buffer (each ``p.data`` becomes a view of it), so that an update is a dozen NumPy
+calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
+"Issue #16" for the chunks).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from .grad_mode import enable_grad
 from .tensor import Tensor
 
 _CHUNK = 1 << 14  # elements updated at a time: the update's dozen passes over them stay in cache
+_PER_RUN = ("foreach", "fused", "capturable", "differentiable")  # PyTorch's kernel choices
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _check_kernels(name: str, settings: dict[str, Any]) -> None:
+    """PyTorch's kernel choices are accepted where they ask for what is done here anyway."""
+    for key in _PER_RUN:
+        if settings.get(key):
+            raise ValueError(f"{name}: {key}=True is not supported (tensorgrad has one CPU "
+                             f"implementation); leave it False or None")
+
+
+class Optimizer:
+    """The base of the optimizers: parameter groups, ``zero_grad``, ``state_dict``.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with
+    ``"params"`` and any settings of its own; settings a group leaves out come from
+    ``defaults``. ``state`` maps each parameter to its own state (a dict).
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_type_name(params)}")
+        self.defaults = defaults
+        # a defaultdict as PyTorch's: a subclass's step() may start with `self.state[p]`
+        self._state: dict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with settings of its own (the rest: the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{_type_name(p)}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (optimizer parameters must "
+                                 "be leaf tensors)")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer got the same parameter twice in one group")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = {**param_group, "params": params}
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._check_group(group)
+        self.param_groups.append(group)
+        self._group_added(group)
+
+    @property
+    def state(self) -> dict[Tensor, dict[str, Any]]:
+        """Each parameter's state (a dict: its step count, moments, ...) by parameter."""
+        return self._state
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raise for settings this optimizer cannot run with (each subclass its own)."""
+
+    def _group_added(self, group: dict[str, Any]) -> None:
+        """Set up what a new group needs (each subclass its own)."""
+
+    @property
+    def lr(self) -> float:
+        """The first group's learning rate; setting it sets every group's (a schedule's
+        shorthand for ``for g in opt.param_groups: g["lr"] = value``)."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        for group in self.param_groups:
+            group["lr"] = value
+
+    @property
+    def params(self) -> list[Tensor]:
+        """Every group's parameters, in order."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every ``.grad`` to None, or with ``set_to_none=False`` fill it with zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; ``closure``, if given,
+        recomputes the loss (with gradients) first and its result is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._step_group(group)
+        return loss
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} defines no step()")
+
+    # ---- state_dict ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: ``state`` by parameter number (numbered through the groups in
+        order; copies of the arrays) and ``param_groups`` (settings, ``params`` numbers)."""
+        numbers: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            start = len(numbers)
+            numbers.update((id(p), start + i) for i, p in enumerate(group["params"]))
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": list(range(start, len(numbers)))})
+        state = {numbers[id(p)]: {k: v.copy() if isinstance(v, np.ndarray) else v
+                                  for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in numbers}
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Take the state and the groups' settings of ``state_dict()``'s layout (PyTorch's
+        too: tensors are read as arrays). Without ``param_groups`` the settings stay."""
+        params = self.params
+        saved_groups = state_dict.get("param_groups")
+        if saved_groups is not None:
+            if len(saved_groups) != len(self.param_groups):
+                raise ValueError("loaded state dict has a different number of parameter groups")
+            if any(len(g["params"]) != len(s["params"])
+                   for g, s in zip(self.param_groups, saved_groups)):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+            order = [i for s in saved_groups for i in s["params"]]
+        else:
+            order = list(range(len(params)))
+        by_number = dict(zip(order, params))
+        state = state_dict["state"]
+        unknown = sorted(set(state) - set(by_number))
+        if unknown:
+            raise ValueError(f"optimizer state for parameters {unknown}, but this optimizer's "
+                             f"are numbered {sorted(by_number)}")
+        loaded = {}
+        for number, saved in state.items():
+            p = by_number[number]
+            loaded[p] = {key: self._state_value(key, value, p) for key, value in saved.items()}
+        if saved_groups is not None:
+            for group, saved in zip(self.param_groups, saved_groups):
+                settings = {k: v for k, v in saved.items() if k != "params"}
+                _check_kernels(type(self).__name__, settings)
+                self._check_group({**group, **settings})
+                group.update(settings)
+        self._set_state(loaded)
+
+    @staticmethod
+    def _state_value(key: str, value: Any, p: Tensor) -> Any:
+        if key == "step":
+            step = float(np.asarray(value))
+            if step < 0 or step != int(step):
+                raise ValueError(f"optimizer state: a step count of {step}")
+            return int(step)
+        if value is None:
+            return None
+        # a copy: the optimizer updates its state in place, the caller's arrays stay theirs
+        array = np.asarray(value.data if isinstance(value, Tensor) else value).astype(
+            p.data.dtype, copy=True)
+        if array.shape != p.data.shape:
+            raise ValueError(f"optimizer state: {key} of shape {array.shape} for a parameter "
+                             f"of shape {p.data.shape}")
+        return array
+
+    def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
+        """Replace the state by ``loaded`` (parameters not in it start afresh)."""
+        self._state = defaultdict(dict, loaded)
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _check_number(what: str, value: Any, low: float = 0.0) -> None:
+    if not value >= low:
+        raise ValueError(f"Invalid {what}: {value}")
+
+
+# ---- SGD ----------------------------------------------------------------------------------------
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with momentum (Nesterov's too) and weight decay::
+
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    As PyTorch's: g = grad + weight_decay * p; with momentum, buf = momentum * buf +
+    (1 - dampening) * g (buf = g at first) and g = buf (Nesterov: g + momentum * buf);
+    p -= lr * g (``maximize``: +=).
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None):
+        _check_kernels("SGD", {"foreach": foreach, "differentiable": differentiable,
+                               "fused": fused})
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  "maximize": maximize, "foreach": foreach,
+                                  "differentiable": differentiable, "fused": fused})
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check_number("learning rate", group["lr"])
+        _check_number("momentum value", group["momentum"])
+        _check_number("weight_decay value", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay = group["weight_decay"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = np.asarray(p.grad, p.data.dtype)
+            if group["maximize"]:
+                g = -g
+            if weight_decay:
+                g = g + weight_decay * p.data
+            if momentum:
+                state = self._state.setdefault(p, {})
+                buffer = state.get("momentum_buffer")
+                if buffer is None:
+                    buffer = g.copy()
+                else:
+                    buffer *= momentum
+                    buffer += (1 - dampening) * g
+                state["momentum_buffer"] = buffer
+                g = g + momentum * buffer if group["nesterov"] else buffer
+            p.data -= lr * g
+
+
+# ---- Adam and AdamW -----------------------------------------------------------------------------
+
+
+class _Params(list):
+    """A group's ``params``: a list that counts its changes, so that Adam sees in one
+    comparison per step whether its flat buffers still hold the group's parameters."""
+
+    changes = 0
+
+
+def _counting(name: str) -> Callable[..., Any]:
+    plain = getattr(list, name)
+
+    def changing(self: _Params, *args: Any, **kwargs: Any) -> Any:
+        self.changes += 1
+        return plain(self, *args, **kwargs)
+
+    return changing
+
+
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+              "insert", "pop", "remove", "clear", "sort", "reverse"):
+    setattr(_Params, _name, _counting(_name))
 
 
 class _Flat:
-    """Parameters of one dtype with their values end to end in one buffer, moments beside it.
+    """Parameters of one group and dtype with their values end to end in one buffer, the
+    moments beside it, and each parameter's step count."""
 
-    Each ``p.data`` becomes a view of the buffer (same values, same shape), so that an
-    update is a dozen NumPy calls however many tensors there are.
-    """
-
-    def __init__(self, params: list[Tensor]):
+    def __init__(self, params: list[Tensor], amsgrad: bool):
         self.params = params
         self.values = np.concatenate([p.data.ravel() for p in params])
         bounds = np.cumsum([0, *(p.data.size for p in params)]).tolist()
@@ -29,10 +321,32 @@ class _Flat:
             p.data = view
         self.m = np.zeros_like(self.values)  # first moments
         self.v = np.zeros_like(self.values)  # second moments
+        self.v_max = np.zeros_like(self.values) if amsgrad else None
         self.grad = np.empty_like(self.values)  # scratch: the gradients, gathered
         self.scratch = np.empty_like(self.values)
-        size = self.values.size
-        self.chunks = [slice(start, start + _CHUNK) for start in range(0, size, _CHUNK)]
+        self.chunks = [slice(start, start + _CHUNK) for start in range(0, self.values.size,
+                                                                       _CHUNK)]
+        # The step count of every parameter while they agree (the usual case: one number
+        # to count); None once they differ, and then ``steps`` holds each one's.
+        self.common_step: int | None = 0
+        self.steps = [0] * len(params)
+
+    def step_of(self, i: int) -> int:
+        return self.steps[i] if self.common_step is None else self.common_step
+
+    def set_steps(self, steps: list[int]) -> None:
+        self.steps = steps
+        self.common_step = steps[0] if len(set(steps)) == 1 else None
+
+    def state_of(self, i: int) -> dict[str, Any]:
+        """Parameter ``i``'s state as PyTorch's Adam keeps it: its step count and views of
+        its moments."""
+        part, shape = self.slices[i], self.params[i].data.shape
+        state = {"step": self.step_of(i), "exp_avg": self.m[part].reshape(shape),
+                 "exp_avg_sq": self.v[part].reshape(shape)}
+        if self.v_max is not None:
+            state["max_exp_avg_sq"] = self.v_max[part].reshape(shape)
+        return state
 
     def follow_replaced_data(self) -> None:
         """Take in the values of any ``p.data`` that was replaced since the last step."""
@@ -42,140 +356,226 @@ class _Flat:
                 if data.shape != view.shape:
                     raise ValueError(f"Adam: a parameter of shape {view.shape} was given data "
                                      f"of shape {data.shape}")
+                if data.dtype != view.dtype:  # (its moments and buffer are of the old one)
+                    raise ValueError(f"Adam: a {view.dtype} parameter was given {data.dtype} "
+                                     "data; convert a model (.to(dtype)) before making its "
+                                     "optimizer")
                 view[...] = data
                 p.data = view
 
 
-class Adam:
-    """Adam with bias correction, as microgpt.py (and PyTorch) define it.
+def _update(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, tmp: np.ndarray,
+            step: int, lr: float, beta1: float, beta2: float, eps: float,
+            v_max: np.ndarray | None = None) -> None:
+    """Adam's update, p -= lr * m_hat / (sqrt(v_hat) + eps), in place; ``g`` and ``tmp`` are
+    scratch; with ``v_max`` (amsgrad), the largest second moments so far divide instead.
 
-    Set ``lr`` (or ``param_groups[0]["lr"]``) before a ``step()`` to schedule it. The
-    parameters' values move into one flat buffer per dtype (each ``p.data`` becomes a view
-    of it); assigning ``p.data`` later is fine, the next ``step()`` takes the new values in.
-    Unlike PyTorch, the step count is one for all parameters: a parameter left without a
-    gradient is skipped, moments too, but its next update uses the common count.
+    The bias corrections c1 = 1 - beta1**t and c2 = 1 - beta2**t are folded into scalars,
+    using sqrt(v_hat) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): one array division
+    where microgpt.py's order of operations takes three (the results may differ from its
+    in the last bits).
+    """
+    m_correction = 1 / (1 - beta1**step)
+    v_correction = 1 / (1 - beta2**step)
+    m *= beta1
+    m += np.multiply(g, 1 - beta1, out=tmp)
+    g *= g
+    g *= 1 - beta2
+    v *= beta2
+    v += g
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    np.sqrt(v, out=tmp)
+    tmp += eps / v_correction**0.5
+    np.divide(m, tmp, out=g)
+    g *= lr * m_correction / v_correction**0.5
+    p -= g
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (Kingma and Ba), as PyTorch's ``optim.Adam``.
+
+    ``weight_decay`` adds weight_decay * p to the gradient (L2), or with
+    ``decoupled_weight_decay`` (``AdamW``) shrinks the weights apart from it;
+    ``amsgrad`` divides by the largest second moment seen; ``maximize`` climbs::
+
+        opt = optim.Adam(model.parameters(), lr=1e-3)
+        loss.backward(); opt.step(); opt.zero_grad()
+
+    The parameters' values move into flat buffers (each ``p.data`` becomes a view of one);
+    assigning ``p.data`` later is fine: the next ``step()`` takes the new values in.
+    ``state`` holds every parameter, step 0 before its first update.
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        params = list(params)
-        if not params:
-            raise ValueError("Adam got an empty parameter list")
-        if not all(isinstance(p, Tensor) and p.requires_grad and p.is_leaf for p in params):
-            raise ValueError("Adam's parameters must be leaf tensors that require grad")
-        if len({id(p) for p in params}) != len(params):
-            raise ValueError("Adam got the same parameter twice")
-        self.param_groups = [{"params": params, "lr": lr, "betas": betas, "eps": eps}]
-        self.step_count = 0
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False):
+        name = type(self).__name__
+        _check_kernels(name, {"foreach": foreach, "capturable": capturable,
+                              "differentiable": differentiable, "fused": fused})
+        # by id of each group: its params list when flattened, the list's count of changes
+        # then, and the flat buffers
+        self._layouts: dict[int, tuple[_Params, int, list[_Flat]]] = {}
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize, "foreach": foreach,
+                                  "capturable": capturable, "differentiable": differentiable,
+                                  "fused": fused,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        _check_number("learning rate", group["lr"])
+        _check_number("epsilon value", group["eps"])
+        beta1, beta2 = group["betas"]
+        for i, beta in enumerate((beta1, beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        _check_number("weight_decay value", group["weight_decay"])
+        _check_kernels(type(self).__name__, group)
+
+    @property
+    def state(self) -> dict[Tensor, dict[str, Any]]:
+        """Each parameter's step count and moments (views: writing into them writes the
+        optimizer's), made when asked for."""
+        return {p: flat.state_of(i) for group in self.param_groups
+                for flat in self._flats_of(group) for i, p in enumerate(flat.params)}
+
+    def _group_added(self, group: dict[str, Any]) -> None:
+        self._flatten(group)
+
+    def _flatten(self, group: dict[str, Any], loaded: dict[Tensor, dict[str, Any]] | None = None
+                 ) -> list[_Flat]:
+        """Move the group's parameters into flat buffers by dtype with the state of
+        ``loaded`` (default: the state they have; parameters without one start afresh)."""
+        if loaded is None:
+            loaded = {p: flat.state_of(i) for flat in self._layouts.get(id(group), (0, 0, ()))[2]
+                      for i, p in enumerate(flat.params)}
         by_dtype: dict[np.dtype, list[Tensor]] = {}
-        for p in params:
+        for p in group["params"]:
             by_dtype.setdefault(p.data.dtype, []).append(p)
-        self._groups = [_Flat(group) for group in by_dtype.values()]
+        flats = [_Flat(params, group["amsgrad"]) for params in by_dtype.values()]
+        for flat in flats:
+            steps = []
+            for i, p in enumerate(flat.params):
+                state = flat.state_of(i)
+                saved = loaded.get(p, {})
+                steps.append(saved.get("step", 0))
+                for key, value in saved.items():
+                    if key != "step" and key in state and value is not None:
+                        state[key][...] = value
+            flat.set_steps(steps)
+        group["params"] = params = _Params(group["params"])
+        self._layouts[id(group)] = params, params.changes, flats
+        return flats
 
-    @property
-    def params(self) -> list[Tensor]:
-        return self.param_groups[0]["params"]
+    def _flats_of(self, group: dict[str, Any]) -> list[_Flat]:
+        """The group's flat buffers, made anew if its ``params`` list was changed."""
+        held, changes, flats = self._layouts[id(group)]
+        params = group["params"]
+        if params is held and params.changes == changes:
+            return flats
+        return self._flatten(group)
 
-    @property
-    def lr(self) -> float:
-        return self.param_groups[0]["lr"]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; ``closure``, if given,
+        recomputes the loss (with gradients) first and its result is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            held, changes, flats = self._layouts[id(group)]  # (_flats_of, inlined)
+            params = group["params"]
+            if params is not held or params.changes != changes:
+                flats = self._flatten(group)
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            plain = not (group["weight_decay"] or group["maximize"] or group["amsgrad"])
+            for flat in flats:
+                flat.follow_replaced_data()
+                present = [p.grad is not None for p in flat.params]
+                if plain and flat.common_step is not None and all(present):
+                    # speed: the usual case (microgpt's) in the fewest calls (benchmarks/
+                    # SPEED.md, "Second round"); _update_any does it too, and every other case
+                    flat.common_step += 1
+                    grads: list[np.ndarray] = [
+                        p.grad.ravel() for p in flat.params]  # type: ignore[union-attr]  # (all present)
+                    np.concatenate(grads, out=flat.grad, casting="same_kind")
+                    if len(flat.chunks) == 1:
+                        _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
+                                flat.common_step, lr, beta1, beta2, eps)
+                        continue
+                    for part in flat.chunks:
+                        _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part],
+                                flat.scratch[part], flat.common_step, lr, beta1, beta2, eps)
+                elif any(present):
+                    self._update_any(flat, present, group)
+        return loss
 
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self.param_groups[0]["lr"] = value
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Set every ``.grad`` to None, or with ``set_to_none=False`` fill it with zeros."""
-        for p in self.params:
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad[...] = 0
-
-    def step(self) -> None:
-        """One update of every parameter that has a gradient."""
-        self.step_count += 1
-        for group in self._groups:
-            group.follow_replaced_data()
-            present = [p.grad is not None for p in group.params]
-            if all(present):
-                np.concatenate([p.grad.ravel() for p in group.params], out=group.grad,
+    def _update_any(self, flat: _Flat, present: list[bool], group: dict[str, Any]) -> None:
+        """The update of the parameters that have gradients, each at its own step count
+        (as PyTorch, a parameter without one is left alone, moments and count too), with
+        any of weight decay, ``maximize`` and ``amsgrad``."""
+        steps = [flat.step_of(i) + ok for i, ok in enumerate(present)]
+        flat.set_steps(steps)
+        by_step: dict[int, list[int]] = {}
+        for i, ok in enumerate(present):
+            if ok:
+                by_step.setdefault(steps[i], []).append(i)
+        for step, members in by_step.items():
+            if len(members) == len(flat.params):  # all of them: the buffers themselves
+                values, m, v, v_max = flat.values, flat.m, flat.v, flat.v_max
+                g, scratch = flat.grad, flat.scratch
+                np.concatenate([np.asarray(p.grad).ravel() for p in flat.params], out=g,
                                casting="same_kind")
-                if len(group.chunks) == 1:
-                    self._update(group.values, group.m, group.v, group.grad, group.scratch)
-                else:
-                    for part in group.chunks:
-                        self._update(group.values[part], group.m[part], group.v[part],
-                                     group.grad[part], group.scratch[part])
-            elif any(present):  # as in PyTorch, a parameter without a gradient is left alone
-                index = np.concatenate([np.arange(s.start, s.stop) for s, ok in
-                                        zip(group.slices, present) if ok])
-                values, m, v = group.values[index], group.m[index], group.v[index]
-                g = np.concatenate([p.grad.ravel() for p, ok in zip(group.params, present) if ok]
+                index = None
+            else:  # some: copies of their parts, written back below
+                index = np.concatenate([np.arange(flat.slices[i].start, flat.slices[i].stop)
+                                        for i in members])
+                values, m, v = flat.values[index], flat.m[index], flat.v[index]
+                v_max = None if flat.v_max is None else flat.v_max[index]
+                g = np.concatenate([np.asarray(flat.params[i].grad).ravel() for i in members]
                                    ).astype(values.dtype, copy=False)
-                self._update(values, m, v, g, np.empty_like(values))
-                group.values[index], group.m[index], group.v[index] = values, m, v
+                scratch = np.empty_like(values)
+            if group["maximize"]:
+                np.negative(g, out=g)
+            lr, weight_decay = group["lr"], group["weight_decay"]
+            if weight_decay and group["decoupled_weight_decay"]:  # AdamW: apart from the gradient
+                values *= 1 - lr * weight_decay
+            elif weight_decay:  # Adam: L2, through the gradient
+                g += np.multiply(values, weight_decay, out=scratch)
+            beta1, beta2 = group["betas"]
+            _update(values, m, v, g, scratch, step, lr, beta1, beta2, group["eps"], v_max)
+            if index is not None:
+                flat.values[index], flat.m[index], flat.v[index] = values, m, v
+                if flat.v_max is not None:
+                    flat.v_max[index] = v_max
 
-    def _update(self, p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray,
-                tmp: np.ndarray) -> None:
-        """p -= lr * m_hat / (sqrt(v_hat) + eps), in place; ``g`` and ``tmp`` are scratch.
+    def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
+        """Write the loaded steps and moments into the flat buffers (parameters not in
+        ``loaded`` start afresh)."""
+        for group in self.param_groups:
+            self._flatten(group, loaded)
 
-        The bias corrections c1 = 1 - beta1**t and c2 = 1 - beta2**t are folded into
-        scalars, using sqrt(v_hat) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): one array
-        division where microgpt.py's order of operations takes three (the results may
-        differ from its in the last bits).
-        """
-        beta1, beta2 = self.param_groups[0]["betas"]
-        eps, lr = self.param_groups[0]["eps"], self.param_groups[0]["lr"]
-        m_correction = 1 / (1 - beta1**self.step_count)
-        v_correction = 1 / (1 - beta2**self.step_count)
-        m *= beta1
-        m += np.multiply(g, 1 - beta1, out=tmp)
-        g *= g
-        g *= 1 - beta2
-        v *= beta2
-        v += g
-        np.sqrt(v, out=tmp)
-        tmp += eps / v_correction**0.5
-        np.divide(m, tmp, out=g)
-        g *= lr * m_correction / v_correction**0.5
-        p -= g
 
-    def state_dict(self) -> dict[str, Any]:
-        """PyTorch's layout: ``state`` by parameter number (``step``, ``exp_avg`` and
-        ``exp_avg_sq`` of the parameter's shape, copies) and ``param_groups``."""
-        state = {}
-        for group in self._groups:
-            for p, s in zip(group.params, group.slices):
-                state[self._number(p)] = {"step": self.step_count,
-                                          "exp_avg": group.m[s].reshape(p.data.shape).copy(),
-                                          "exp_avg_sq": group.v[s].reshape(p.data.shape).copy()}
-        settings = {k: v for k, v in self.param_groups[0].items() if k != "params"}
-        return {"state": dict(sorted(state.items())),
-                "param_groups": [{**settings, "params": list(range(len(self.params)))}]}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), as PyTorch's
+    ``optim.AdamW``: each step first multiplies the weights by 1 - lr * weight_decay.
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Take the moments, step count and settings of ``state_dict()``'s layout."""
-        state = state_dict["state"]
-        if sorted(state) != list(range(len(self.params))):
-            raise ValueError(f"optimizer state for parameters {sorted(state)}, not for "
-                             f"{len(self.params)} parameters")
-        steps = {int(s["step"]) for s in state.values()}
-        if len(steps) != 1 or steps.pop() < 0:
-            raise ValueError("optimizer state: the parameters' step counts must be one number "
-                             ">= 0")
-        for group in self._groups:
-            for p, s in zip(group.params, group.slices):
-                saved = state[self._number(p)]
-                for name, moments in (("exp_avg", group.m), ("exp_avg_sq", group.v)):
-                    if np.shape(saved[name]) != p.data.shape:
-                        raise ValueError(f"optimizer state: {name} of shape "
-                                         f"{np.shape(saved[name])} for a parameter of shape "
-                                         f"{p.data.shape}")
-                    moments[s] = np.ravel(saved[name])
-        self.step_count = int(state[0]["step"])
-        settings = state_dict.get("param_groups", [{}])[0]
-        self.param_groups[0].update({k: v for k, v in settings.items() if k != "params"})
+    nanoGPT's use, two groups, the matrices decayed and the rest not::
 
-    def _number(self, p: Tensor) -> int:
-        return next(i for i, q in enumerate(self.params) if q is p)
+        optim.AdamW([{"params": matrices, "weight_decay": 0.1},
+                     {"params": vectors, "weight_decay": 0.0}], lr=6e-4, betas=(0.9, 0.95))
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

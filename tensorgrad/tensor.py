@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .grad_mode import _disabled, _get_ident
+from . import devices
+from .devices import CPU, check_device
+from .grad_mode import disabled_threads, get_ident
 
 _next_sequence = itertools.count().__next__
-_tapes: dict[int, list] = {}  # thread -> the (ctx, result) of every op applied while capturing
-_new = object.__new__
+# thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
+tapes: dict[int, list[tuple[Context, Tensor]]] = {}
+_new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Function.apply")
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 
 
@@ -33,12 +37,19 @@ class Context:
     """What an op keeps between its forward and its backward; also its node in the graph.
 
     The result of a recorded op has it as ``grad_fn``: ``function`` is the op's class and
-    ``inputs`` the arguments it was applied to. An op keeps arrays with
-    ``save_for_backward(...)`` (read back as ``saved_tensors``) and anything else as
-    attributes of its own.
+    ``inputs`` the arguments it was applied to. In ``forward`` an op keeps the arrays its
+    backward needs with ``save_for_backward(...)`` and reads them back in ``backward`` as
+    ``saved_tensors``; constants that are not arrays (a dim, a shape, a dtype) may be kept
+    as attributes of ``ctx`` instead (``ctx.dim = dim``), as PyTorch allows. ``backward``
+    reads nothing else of the forward: not ``inputs``, which a replay (``capture``) changes.
     """
 
     __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+
+    function: type[Function]
+    inputs: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...]
+    _sequence: int  # when it ran: backward() visits the newest first
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
@@ -63,7 +74,21 @@ class Function:
     arguments as they are) and returns an ndarray. ``backward(ctx, grad)`` receives the
     gradient of that result and returns one gradient per argument of ``forward`` (each of
     its argument's shape), or None where there is none. Neither may change an array it is
-    given: arrays flow to several places. ``ctx`` is a ``Context``.
+    given: arrays flow to several places. ``ctx`` is a ``Context``: see there what an op
+    keeps on it. For example::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 2 * x * grad
+
+        y = Square.apply(Tensor([1.0, 2.0], requires_grad=True))
     """
 
     @staticmethod
@@ -79,7 +104,9 @@ class Function:
         """Run the op on tensors (or other values) and record it when gradients are needed."""
         ctx = _new(Context)
         ctx.function, ctx.inputs = cls, args
-        if len(args) == 1:  # (one and two arguments without a comprehension: it costs more)
+        # speed: one and two arguments without a comprehension (benchmarks/SPEED.md,
+        # "Function.apply")
+        if len(args) == 1:
             (a,) = args
             data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a)
         elif len(args) == 2:
@@ -92,9 +119,10 @@ class Function:
             data = np.asarray(data)
         out = _new(Tensor)
         out.data, out.grad = data, None
-        if _tapes:  # a capture is recording (see capture.py)
+        if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
-        recording = not _disabled or _get_ident() not in _disabled  # grad mode, inlined
+        # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
+        recording = not disabled_threads or get_ident() not in disabled_threads
         if recording and data.dtype.kind in _DIFFERENTIABLE:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
@@ -106,12 +134,12 @@ class Function:
 
 
 def _record(ctx: Context, out: Tensor) -> None:
-    tape = _tapes.get(_get_ident())
+    tape = tapes.get(get_ident())
     if tape is not None:
         tape.append((ctx, out))
 
 
-def _leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
+def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
     out.data, out.grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
@@ -163,7 +191,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
             data = a.data
             if type(g) is not np.ndarray or g.shape != data.shape or (
                     g.dtype is not data.dtype and g.dtype != data.dtype):
-                g = _conformed(g, a, fn)
+                g = conformed(g, a, fn)
             parent = a.grad_fn
             if parent is None:
                 held = leaves.get(a)
@@ -185,7 +213,7 @@ def _check_count(grads: tuple, fn: Context) -> None:
                            f"for {len(fn.inputs)} inputs")
 
 
-def _conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
+def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype; it must
     have ``a``'s shape."""
     g = np.asarray(g)
@@ -195,7 +223,7 @@ def _conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     return g.astype(a.data.dtype, copy=False)
 
 
-def _accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
+def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
     written. A leaf takes a computed array as it is unless it might be seen elsewhere too
     (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
@@ -226,15 +254,20 @@ class Tensor:
     __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
+    data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
+    grad: np.ndarray | None  # d(loss)/d(self) after backward(), for a leaf that requires grad
+    requires_grad: bool
+    grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
+
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
             data = data.data
         array = np.array(data, dtype=dtype)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
-        self.data: np.ndarray = array
-        self.grad: np.ndarray | None = None
-        self.grad_fn: Context | None = None
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_()
@@ -250,16 +283,26 @@ class Tensor:
 
     # ---- what it is ---------------------------------------------------------------------------
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
 
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.data.ndim)]
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[normalize_dim(dim, self.data.ndim)]
 
     def dim(self) -> int:
         return self.data.ndim
@@ -329,7 +372,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared), cut off from the graph."""
-        return _leaf(self.data)
+        return as_leaf(self.data)
 
     # ---- the backward pass --------------------------------------------------------------------
 
@@ -339,7 +382,7 @@ class Tensor:
         ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor.
         """
         seed = _seed(self, gradient)
-        _accumulate(_propagate(self, seed), seed)
+        accumulate(_propagate(self, seed), seed)
 
     # ---- ops: see ops.py, where each is a Function ---------------------------------------------
 
@@ -373,6 +416,18 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         return ops.Pow.apply(base, self)
 
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.Remainder.apply(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.FloorDivide.apply(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.FloorDivide.apply(other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.MatMul.apply(self, other)
 
@@ -403,11 +458,40 @@ class Tensor:
     def tanh(self) -> Tensor:
         return ops.Tanh.apply(self)
 
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
     def sigmoid(self) -> Tensor:
         return ops.Sigmoid.apply(self)
 
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        """Each entry limited to [min, max] (either may be None)."""
+        return ops.clamp(self, min, max)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        return ops.clamp(self, min, max)
+
+    def isnan(self) -> Tensor:
+        return ops.classify(np.isnan, self)
+
+    def isinf(self) -> Tensor:
+        return ops.classify(np.isinf, self)
+
+    def isfinite(self) -> Tensor:
+        return ops.classify(np.isfinite, self)
+
+    def softmax(self, dim: int) -> Tensor:
+        from .functional import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from .functional import log_softmax
+
+        return log_softmax(self, dim)
 
     # comparisons and logic: boolean results, outside the graph
 
@@ -455,13 +539,13 @@ class Tensor:
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The largest entries over ``dim``; tied maxima share the gradient equally."""
         return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
-                                 keepdim or bool(keepdims), np.maximum)
+                                 keepdim or bool(keepdims), np.maximum, False)
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The smallest entries over ``dim``; tied minima share the gradient equally."""
         return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
-                                 keepdim or bool(keepdims), np.minimum)
+                                 keepdim or bool(keepdims), np.minimum, False)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
             keepdims: bool | None = None) -> Any:
@@ -525,40 +609,75 @@ class Tensor:
         return ops.Index.apply(self, ops.plain_index(index))
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean, broadcasting to this
-        shape) is True, else self; in this tensor's dtype, as PyTorch's."""
+        """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
+        in this tensor's dtype, as PyTorch's. The tensor and the mask broadcast together."""
         return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self.data.shape), value)
 
-    # dtype
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
+        where in-place ops are allowed: see ``__setitem__``."""
+        mask = ops.boolean_mask(mask, self.data.shape, in_place=True)
+        return ops.set_items(self, mask, value)
 
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor in ``dtype`` (itself if already so); gradients flow between floats."""
-        dtype = np.dtype(dtype)
-        return self if dtype == self.data.dtype else ops.Cast.apply(self, dtype)
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value`` into this tensor's own array, as PyTorch allows it: on a
+        tensor that requires no grad, or under ``no_grad()``; else RuntimeError."""
+        ops.set_items(self, ops.plain_index(index), value)
+
+    # dtype and device
+
+    @property
+    def device(self) -> devices.device:
+        """Where the data lives: always the CPU."""
+        return CPU
+
+    is_cuda = False  # (PyTorch's attribute: no tensor here is on a GPU)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """This tensor in another dtype and/or on a device, as PyTorch's: ``to(dtype)``,
+        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype). Itself if
+        nothing changes (unless ``copy``); gradients flow back between floating dtypes.
+        The only device is the CPU: any other raises RuntimeError."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype if dtype is None else dtype
+            elif isinstance(arg, (str, devices.device)) or (
+                    isinstance(arg, int) and not isinstance(arg, bool)):
+                device = arg
+            elif dtype is None:
+                dtype = arg
+            else:
+                raise TypeError(f"to() got two dtypes: {dtype!r} and {arg!r}")
+        check_device(device)
+        wanted = self.data.dtype if dtype is None else np.dtype(dtype)
+        if wanted.kind not in "biuf":
+            raise TypeError(f"a Tensor holds numbers or booleans, not {wanted}")
+        if wanted == self.data.dtype:
+            return self.clone() if copy else self
+        return ops.Cast.apply(self, wanted)
+
+    def cpu(self) -> Tensor:
+        """Itself: tensors live on the CPU."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise RuntimeError("tensorgrad runs on the CPU only: no CUDA (run the same code on "
+                           "PyTorch for GPUs)")
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype."""
+        return self.to(other.data.dtype)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def int(self) -> Tensor:
-        return self.to(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
 
     def clone(self) -> Tensor:
         return ops.Cast.apply(self, None)
 
     def contiguous(self) -> Tensor:
-        return self if self.data.flags.c_contiguous else self.clone()
+        """Itself if its array is in C order, else a copy that is."""
+        return self if self.data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
 
     # in place, as PyTorch allows: on tensors outside the graph, or under no_grad()
 
@@ -577,8 +696,190 @@ class Tensor:
     def zero_(self) -> Tensor:
         return ops.zero_(self)
 
+    def fill_(self, value: Any) -> Tensor:
+        return ops.set_items(self, Ellipsis, value)
 
-def _dim(dim: int, ndim: int) -> int:
+    # PyTorch's method names for the operators and the torch.* functions
+
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def rsqrt(self) -> Tensor:
+        return self.sqrt().reciprocal()
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """The variance over ``dim``: the mean squared deviation, divided by n - 1
+        (``unbiased``, PyTorch's default) or by n - ``correction``."""
+        if correction is None:
+            correction = 1 if unbiased else 0
+        reduced = ops.dims(dim, None, self.data.ndim)
+        count = math.prod(self.data.shape[d] for d in reduced)
+        deviations = self - self.mean(reduced, keepdim=True)
+        return (deviations * deviations).sum(reduced, keepdim) / max(count - correction, 0)
+
+    def std(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
+            keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+        """The square root of ``var``."""
+        return ops.StdFromVar.apply(self.var(dim, unbiased, keepdim, correction=correction))
+
+    def cumsum(self, dim: int) -> Tensor:
+        """Running sums along ``dim``."""
+        if not self.data.ndim:
+            normalize_dim(dim, 0)
+            return ops.Cast.apply(self, np.int64 if self.data.dtype.kind in "biu" else None)
+        return ops.CumulativeSum.apply(self, normalize_dim(dim, self.data.ndim))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """The named tuple ``(values, indices)`` along ``dim``, ascending (NaN last) or
+        ``descending`` (NaN first); ties keep their order."""
+        length = self.data.shape[normalize_dim(dim, self.data.ndim)] if self.data.ndim else 1
+        return ops.topk(self, length, dim, descending, True)
+
+    def flip(self, *dims: int | Sequence[int]) -> Tensor:
+        """The entries in reverse order along each of ``dims``."""
+        flipped = set(ops.dims(ops.shape_argument(dims), None, self.data.ndim))
+        return self[tuple(slice(None, None, -1) if d in flipped else slice(None)
+                          for d in range(self.data.ndim))]
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """This tensor tiled ``sizes[i]`` times along dimension i (as NumPy's ``tile``);
+        extra leading sizes add dimensions."""
+        counts = ops.shape_argument(sizes)
+        if len(counts) < self.data.ndim:
+            raise RuntimeError(f"repeat{counts}: fewer sizes than the tensor's "
+                               f"{self.data.ndim} dimensions")
+        shape = (1,) * (len(counts) - self.data.ndim) + self.data.shape
+        spread = self.reshape(tuple(n for size in shape for n in (1, size)))
+        tiled = spread.expand(tuple(n for count, size in zip(counts, shape)
+                                    for n in (count, size)))
+        return tiled.reshape(tuple(count * size for count, size in zip(counts, shape)))
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        d = normalize_dim(dim, self.data.ndim)
+        shape = self.data.shape
+        return self.reshape((*shape[:d], *sizes, *shape[d + 1:]))
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.view(other.data.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.data.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.data.shape)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return ops.triangle(self, diagonal, upper=False)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return ops.triangle(self, diagonal, upper=True)
+
+    def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None,
+             keepdim: bool = False) -> Tensor:
+        """The vector ``p``-norm over ``dim`` (every entry if None), as PyTorch's; ``p`` a
+        number (inf and 0 too) or "fro" (2)."""
+        return ops.norm(self, p, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
+        smallest) entries along ``dim``; the values carry the gradient."""
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0
+              ) -> tuple[Tensor, ...]:
+        """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be
+        shorter), or of the listed sizes, which must add up to the dimension's length."""
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """``split`` into pieces of ceil(length / chunks): at most ``chunks`` of them."""
+        return ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, each without that dimension."""
+        d = normalize_dim(dim, self.data.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.data.shape[d]))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
+        """``tensorgrad.multinomial`` of this tensor's rows of weights."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A tensor of ``data`` in this tensor's dtype (or ``dtype``)."""
+        check_device(device)
+        return Tensor(data, requires_grad, self.data.dtype if dtype is None else dtype)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        from .creation import zeros
+
+        return zeros(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import ones
+
+        return ones(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        from .creation import full
+
+        return full(size, fill_value, dtype=self.data.dtype if dtype is None else dtype,
+                    device=device, requires_grad=requires_grad)
+
+    # conversions named after dtypes: last, since in the class body their names hide
+    # the builtins' (float, int, bool) from the annotations of the methods after them
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
     """``dim`` as a non-negative index; a 0-d tensor takes 0 and -1, as in PyTorch."""
     size = max(ndim, 1)
     if not -size <= dim < size:

@@ -1,4 +1,4 @@
-"""optim.Adam against the update written out in plain Python floats."""
+"""optim against the updates written out in plain Python (PyTorch itself: test_nn_torch.py)."""
 
 from __future__ import annotations
 
@@ -221,3 +221,262 @@ def test_a_model_larger_than_one_update_chunk_matches_plain_python():
         reference.step([g.ravel().tolist() for g in grads], 0.01)
     for p, expected in zip(params, reference.params):
         np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+
+
+# ---- PyTorch's optimizers: groups, a step count per parameter, AdamW, SGD ------------------------
+
+
+class PlainAdamW(PlainAdam):
+    """PlainAdam with PyTorch's decoupled weight decay, and each parameter's own step count."""
+
+    def __init__(self, params, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, betas, eps)
+        self.weight_decay = weight_decay
+        self.steps = [0] * len(params)
+
+    def step(self, grads, lr):
+        for k, (p, g, m, v) in enumerate(zip(self.params, grads, self.m, self.v)):
+            if g is None:
+                continue
+            self.steps[k] += 1
+            t = self.steps[k]
+            for i in range(len(p)):
+                p[i] *= 1 - lr * self.weight_decay
+                m[i] = self.b1 * m[i] + (1 - self.b1) * g[i]
+                v[i] = self.b2 * v[i] + (1 - self.b2) * g[i] ** 2
+                p[i] -= lr * (m[i] / (1 - self.b1**t)) / ((v[i] / (1 - self.b2**t)) ** 0.5
+                                                           + self.eps)
+
+
+def test_each_parameter_counts_its_own_steps_as_in_pytorch():
+    """A parameter first given a gradient at step 4 takes Adam's first step then (a step of
+    about lr), not the fourth's."""
+    rng = np.random.default_rng(12)
+    params = make_params(rng)
+    reference = PlainAdamW([p.data.ravel().tolist() for p in params])
+    opt = optim.Adam(params, lr=0.05)
+    for step in range(6):
+        grads = [rng.normal(size=p.shape) for p in params]
+        if step < 3:
+            grads[1] = None  # b has no gradient for three steps
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        reference.step([None if g is None else g.ravel().tolist() for g in grads], 0.05)
+        for p, expected in zip(params, reference.params):
+            np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+    assert [opt.state[p]["step"] for p in params] == [6, 3, 6]
+    assert [s["step"] for s in opt.state_dict()["state"].values()] == [6, 3, 6]
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adamw_decays_the_weights_apart_from_the_gradient(weight_decay):
+    rng = np.random.default_rng(13)
+    params = make_params(rng)
+    reference = PlainAdamW([p.data.ravel().tolist() for p in params], betas=(0.9, 0.95),
+                           weight_decay=weight_decay)
+    opt = optim.AdamW(params, lr=0.02, betas=(0.9, 0.95), weight_decay=weight_decay)
+    for _ in range(4):
+        grads = [rng.normal(size=p.shape) for p in params]
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        reference.step([g.ravel().tolist() for g in grads], 0.02)
+    for p, expected in zip(params, reference.params):
+        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_adamws_defaults_are_pytorchs():
+    opt = optim.AdamW([Tensor([1.0], requires_grad=True)])
+    group = opt.param_groups[0]
+    assert (group["lr"], group["betas"], group["eps"], group["weight_decay"]) == \
+        (1e-3, (0.9, 0.999), 1e-8, 1e-2)
+    assert optim.Adam([Tensor([1.0], requires_grad=True)]).param_groups[0]["weight_decay"] == 0
+
+
+def test_adam_weight_decay_is_l2_through_the_gradient():
+    p = Tensor([2.0, -1.0], requires_grad=True)
+    q = Tensor([2.0, -1.0], requires_grad=True)
+    opt, plain = optim.Adam([p], lr=0.1, weight_decay=0.5), optim.Adam([q], lr=0.1)
+    for _ in range(3):
+        g = np.array([0.3, 0.2])
+        p.grad, q.grad = g, g + 0.5 * q.data  # the same gradient, the decay added by hand
+        opt.step()
+        plain.step()
+    np.testing.assert_allclose(p.data, q.data, rtol=1e-14)
+
+
+@pytest.mark.parametrize("momentum, dampening, nesterov, weight_decay",
+                         [(0.0, 0.0, False, 0.0), (0.9, 0.0, False, 0.0),
+                          (0.9, 0.0, True, 0.1), (0.5, 0.25, False, 0.0)])
+def test_sgd_matches_its_update_written_out(momentum, dampening, nesterov, weight_decay):
+    rng = np.random.default_rng(14)
+    p = Tensor(rng.normal(size=5), requires_grad=True)
+    x, buffer = p.data.copy(), None
+    opt = optim.SGD([p], lr=0.1, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                    weight_decay=weight_decay)
+    for _ in range(4):
+        g = rng.normal(size=5)
+        p.grad = g
+        opt.step()
+        d = g + weight_decay * x
+        if momentum:
+            buffer = d.copy() if buffer is None else momentum * buffer + (1 - dampening) * d
+            d = d + momentum * buffer if nesterov else buffer
+        x = x - 0.1 * d
+        np.testing.assert_allclose(p.data, x, rtol=1e-14)
+
+
+def test_parameter_groups_have_their_own_settings():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a], "lr": 0.5}, {"params": b}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.1]
+    a.grad = b.grad = np.array([1.0])
+    opt.step()
+    np.testing.assert_allclose([a.item(), b.item()], [0.5, 0.9])
+    c = Tensor([1.0], requires_grad=True)
+    opt.add_param_group({"params": [c], "momentum": 0.9})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["momentum"] == 0.9
+    layout = opt.state_dict()["param_groups"]
+    assert [g["params"] for g in layout] == [[0], [1], [2]]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+
+
+def test_adam_takes_in_a_parameter_added_to_a_groups_list():
+    """PyTorch reads group["params"] at every step; so does Adam, though it keeps the values
+    in flat buffers: a change to the list makes them anew, keeping each parameter's state."""
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0], requires_grad=True)
+    opt = optim.Adam([a], lr=0.1)
+    a.grad = np.array([1.0, 1.0])
+    opt.step()
+    kept = opt.state[a]["exp_avg"].copy()
+    opt.param_groups[0]["params"].append(b)
+    a.grad, b.grad = np.array([1.0, 1.0]), np.array([1.0])
+    opt.step()
+    assert opt.state[a]["step"] == 2 and opt.state[b]["step"] == 1
+    np.testing.assert_allclose(b.data, [2.9])  # a first step: lr
+    np.testing.assert_allclose(opt.state[a]["exp_avg"], kept * 0.9 + 0.1)
+    opt.param_groups[0]["params"][1] = c = Tensor([5.0], requires_grad=True)
+    c.grad = np.array([-1.0])
+    opt.step()
+    np.testing.assert_allclose(c.data, [5.1])
+    np.testing.assert_allclose(b.data, [2.9])  # no longer in the optimizer
+
+
+def test_state_dict_round_trip_with_groups_and_steps_apart():
+    rng = np.random.default_rng(15)
+    params = make_params(rng)
+    twins = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+
+    def groups(ps):
+        return [{"params": ps[:2], "weight_decay": 0.1}, {"params": ps[2:], "lr": 0.01}]
+
+    opt = optim.AdamW(groups(params), lr=0.05, amsgrad=True)
+    for step in range(3):
+        for i, p in enumerate(params):
+            p.grad = None if (i == 0 and step == 1) else rng.normal(size=p.shape)
+        opt.step()
+    state = opt.state_dict()
+    assert [s["step"] for s in state["state"].values()] == [2, 3, 3]
+    assert set(state["state"][0]) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    for twin, p in zip(twins, params):
+        twin.data[...] = p.data
+    resumed = optim.AdamW(groups(twins), lr=1.0, amsgrad=True)
+    resumed.load_state_dict(state)
+    assert [g["lr"] for g in resumed.param_groups] == [0.05, 0.01]
+    for _ in range(2):
+        grads = [rng.normal(size=p.shape) for p in params]
+        for ps, o in ((params, opt), (twins, resumed)):
+            for p, g in zip(ps, grads):
+                p.grad = g
+            o.step()
+    for p, q in zip(params, twins):
+        np.testing.assert_array_equal(p.data, q.data)
+    state["state"][0]["exp_avg"][...] = 7.0  # the state dict's arrays are copies
+    assert not np.any(opt.state[params[0]]["exp_avg"] == 7.0)
+
+
+def test_loading_checks_groups_numbers_and_shapes():
+    params = make_params(np.random.default_rng(16))
+    opt = optim.Adam(params)
+    state = opt.state_dict()
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        optim.Adam([{"params": params[:1]}, {"params": params[1:]}]).load_state_dict(state)
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        optim.Adam(params[:2]).load_state_dict(state)
+    wrong = {"state": {0: {**state["state"][0], "exp_avg": np.zeros(3)}},
+             "param_groups": state["param_groups"]}
+    with pytest.raises(ValueError, match=r"exp_avg of shape \(3,\) for a parameter of shape"):
+        opt.load_state_dict(wrong)
+    with pytest.raises(ValueError, match="state for parameters \\[5\\]"):
+        opt.load_state_dict({"state": {5: state["state"][0]}})
+    with pytest.raises(ValueError, match="step count"):
+        opt.load_state_dict({"state": {0: {**state["state"][0], "step": -1}}})
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.Adam(ps, lr=-0.1), lambda ps: optim.AdamW(ps, betas=(0.9, 1.0)),
+    lambda ps: optim.AdamW(ps, eps=-1.0), lambda ps: optim.SGD(ps, weight_decay=-1.0),
+    lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), lambda ps: optim.AdamW(ps, fused=True),
+    lambda ps: optim.Adam(ps, foreach=True), lambda ps: optim.SGD([ps[0], ps[0]]),
+    lambda ps: optim.SGD([{"params": ps, "lr": -1.0}]),
+], ids=["negative lr", "beta2 of 1", "negative eps", "negative weight decay",
+        "nesterov without momentum", "fused", "foreach", "a parameter twice",
+        "a group's negative lr"])
+def test_bad_settings_raise(make):
+    with pytest.raises(ValueError):
+        make(make_params(np.random.default_rng(17)))
+
+
+def test_step_takes_a_closure_and_returns_its_loss():
+    p = Tensor([3.0], requires_grad=True)
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with no_grad():  # the closure records a graph all the same, as PyTorch's does
+        assert opt.step(closure).item() == 9.0
+    np.testing.assert_allclose(p.data, [1.5])
+
+
+def test_no_fused_or_foreach_kernels_but_the_keywords_exist():
+    import inspect
+
+    assert "fused" in inspect.signature(optim.AdamW).parameters
+    optim.AdamW([Tensor([1.0], requires_grad=True)], fused=False, foreach=None)
+
+
+def test_adam_refuses_a_parameter_converted_to_another_dtype_after_it_was_made():
+    w = Tensor(np.ones(3), requires_grad=True)
+    opt = optim.Adam([w])
+    w.data = w.data.astype(np.float32)  # what Module.to(float32) does
+    w.grad = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="float64 parameter was given float32 data"):
+        opt.step()
+
+
+def test_an_optimizer_written_as_for_pytorch_runs_on_the_base_class():
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @no_grad()
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]  # empty at first, as PyTorch's
+                    state["count"] = state.get("count", 0) + 1
+                    p -= group["lr"] * np.sign(p.grad)
+
+    w = Tensor([1.0, -1.0], requires_grad=True)
+    opt = SignDescent([w], lr=0.25)
+    for _ in range(2):
+        w.grad = np.array([2.0, -3.0])
+        opt.step()
+    np.testing.assert_array_equal(w.data, [0.5, -0.5])
+    assert opt.state_dict()["state"] == {0: {"count": 2}}

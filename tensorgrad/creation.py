@@ -1,0 +1,346 @@
+"""Making tensors, as ``torch.*`` does: ``tensor``, ``zeros``, ``ones``, ``full``, ``empty``,
+``arange``, ``eye``, the ``*_like`` forms, the random draws (``randn``, ``rand``, ``randint``,
+``randperm``, ``multinomial``: from ``tensorgrad.random``'s one generator), ``tril`` and
+``triu``.
+
+Every factory takes ``dtype=``, ``device=`` and ``requires_grad=`` keywords as PyTorch's
+do. Floating factories make float64 by default (PyTorch: float32).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from . import dtypes, ops
+from .devices import check_device
+from .random import Generator, rng
+from .tensor import Tensor, as_leaf
+
+# ---- arguments ----------------------------------------------------------------------------------
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` (a NumPy dtype, a tensorgrad dtype name, a NumPy scalar type) as a dtype a
+    tensor can hold."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"not a dtype: {dtype!r}") from None
+    if resolved.kind not in "biuf":
+        raise TypeError(f"a Tensor holds numbers or booleans, not {resolved}")
+    return resolved
+
+
+def size_argument(size: tuple, keyword: Any = None) -> tuple[int, ...]:
+    """``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros([2, 3])`` and ``zeros(size=(2, 3))`` alike."""
+    if keyword is not None:
+        if size:
+            raise TypeError("give the size by position or as size=, not both")
+        size = (keyword,)
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer, Tensor)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(operator.index(n) for n in size)
+    except TypeError:
+        raise TypeError(f"a size is a sequence of integers, not {size!r}") from None
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"a size of {shape}: a dimension cannot be negative")
+    return shape
+
+
+def _made(data: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
+    check_device(device)
+    out = as_leaf(data)
+    if requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def _floating_dtype(dtype: Any, name: str) -> np.dtype:
+    resolved = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    if resolved.kind != "f":
+        raise TypeError(f"{name} draws floating numbers, not {resolved}")
+    return resolved
+
+
+# ---- from data ----------------------------------------------------------------------------------
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+           ) -> Tensor:
+    """A new leaf holding a copy of ``data`` (numbers, nested lists, an array, a tensor), as
+    ``torch.tensor``: Python floats become float64, ints int64, bools bool."""
+    check_device(device)
+    return Tensor(data, requires_grad=requires_grad,
+                  dtype=None if dtype is None else as_dtype(dtype))
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` itself if it is a tensor of ``dtype`` already, else a new tensor of it."""
+    check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype) == data.dtype) \
+            and data.dtype.kind in "biuf":
+        return as_leaf(data)
+    return tensor(data, dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares ``array``'s memory (writes show in both), as PyTorch's."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy takes a NumPy array, not {type(array).__name__}")
+    as_dtype(array.dtype)
+    return as_leaf(array)
+
+
+# ---- filled -------------------------------------------------------------------------------------
+
+
+def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          size: Any = None) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``; float64 unless ``dtype``."""
+    return _filled(shape, size, 0, dtype, device, requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         size: Any = None) -> Tensor:
+    """A tensor of ones, as ``zeros``."""
+    return _filled(shape, size, 1, dtype, device, requires_grad)
+
+
+def empty(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          size: Any = None) -> Tensor:
+    """A tensor whose values are whatever the memory held: write them before reading."""
+    shape = size_argument(shape, size)
+    return _made(np.empty(shape, dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)),
+                 device, requires_grad)
+
+
+def _filled(size: tuple, keyword: Any, value: Any, dtype: Any, device: Any,
+            requires_grad: bool) -> Tensor:
+    shape = size_argument(size, keyword)
+    return _made(np.full(shape, value, dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)),
+                 device, requires_grad)
+
+
+def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value's (a
+    bool, an int: int64, a float: float64) unless ``dtype`` is given."""
+    if isinstance(fill_value, Tensor):
+        if fill_value.data.ndim:
+            raise RuntimeError("full: fill_value must be a number or a 0-d tensor")
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = ops.result_dtype(fill_value)
+    return _made(np.full(size_argument((size,)), fill_value, as_dtype(dtype)), device,
+                 requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n-by-m identity matrix (square if ``m`` is None)."""
+    n, m = size_argument((n, n if m is None else m))
+    return _made(np.eye(n, m, dtype=dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)),
+                 device, requires_grad)
+
+
+def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"a *_like factory takes a tensor, not {type(input).__name__}")
+    return input.data.shape, input.data.dtype if dtype is None else as_dtype(dtype)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
+    shape, kind = _like(input, dtype)
+    return _made(np.zeros(shape, kind), device, requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """Ones of ``input``'s shape and dtype (or ``dtype``)."""
+    shape, kind = _like(input, dtype)
+    return _made(np.ones(shape, kind), device, requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of ``input``'s shape and dtype (or ``dtype``)."""
+    shape, kind = _like(input, dtype)
+    return _made(np.empty(shape, kind), device, requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``)."""
+    shape, kind = _like(input, dtype)
+    return _made(np.full(shape, fill_value, kind), device, requires_grad)
+
+
+# ---- ranges -------------------------------------------------------------------------------------
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0..n-1.
+
+    int64 if every bound is an integer, else float64 (PyTorch: the default float dtype).
+    """
+    if end is None:
+        start, end = 0, start
+    bounds = [x.item() if isinstance(x, Tensor) else x for x in (start, end, step)]
+    for x in bounds:
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+            raise TypeError(f"arange takes numbers, not {type(x).__name__}")
+    first, last, stride = bounds
+    if not all(math.isfinite(x) for x in bounds):
+        raise RuntimeError("arange: the bounds and the step must be finite")
+    if stride == 0:
+        raise RuntimeError("arange: the step must be nonzero")
+    if (last - first) * stride < 0:
+        raise RuntimeError(f"arange: the step {stride} goes away from end {last} "
+                           f"(start {first})")
+    if dtype is None:
+        integral = all(isinstance(x, (int, np.integer)) for x in bounds)
+        resolved = np.dtype(np.int64) if integral else dtypes.DEFAULT_FLOAT
+    else:
+        resolved = as_dtype(dtype)
+    count = max(0, math.ceil((last - first) / stride))
+    values = first + stride * np.arange(count, dtype=np.float64 if resolved.kind == "f"
+                                        or not isinstance(stride, (int, np.integer))
+                                        else np.int64)
+    return _made(values.astype(resolved), device, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced numbers from ``start`` to ``end``, both included."""
+    steps = operator.index(steps)
+    if steps < 0:
+        raise RuntimeError("linspace: the number of steps cannot be negative")
+    resolved = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    return _made(np.linspace(start, end, steps).astype(resolved), device, requires_grad)
+
+
+# ---- random -------------------------------------------------------------------------------------
+
+
+def randn(*shape: Any, generator: Generator | None = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False, size: Any = None) -> Tensor:
+    """Draws from the standard normal distribution (``tensorgrad.random``'s generator)."""
+    shape, kind = size_argument(shape, size), _floating_dtype(dtype, "randn")
+    data = rng(generator).standard_normal(shape, np.float64).astype(kind, copy=False)
+    return _made(data, device, requires_grad)
+
+
+def rand(*shape: Any, generator: Generator | None = None, dtype: Any = None,
+         device: Any = None, requires_grad: bool = False, size: Any = None) -> Tensor:
+    """Draws from the uniform distribution on [0, 1)."""
+    shape, kind = size_argument(shape, size), _floating_dtype(dtype, "rand")
+    data = rng(generator).random(shape, np.float64).astype(kind, copy=False)
+    if kind != np.float64:  # rounding up to 1.0 would leave [0, 1)
+        np.minimum(data, np.nextafter(kind.type(1), kind.type(0)), out=data)
+    return _made(data, device, requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return randn(shape, dtype=kind, device=device, requires_grad=requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, kind = _like(input, dtype)
+    return rand(shape, dtype=kind, device=device, requires_grad=requires_grad)
+
+
+def randint(*args: Any, size: Any = None, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``; int64 unless ``dtype``."""
+    if size is None and args and not isinstance(args[-1], (int, np.integer, Tensor)):
+        *args, size = args  # type: ignore[assignment]  # (a tuple of the bounds, as given)
+    if size is None or len(args) not in (1, 2):
+        raise TypeError("randint(high, size) or randint(low, high, size)")
+    low, high = (0, args[0]) if len(args) == 1 else args
+    low, high = operator.index(low), operator.index(high)
+    if low >= high:
+        raise RuntimeError(f"randint: low {low} must be below high {high}")
+    kind = np.dtype(np.int64) if dtype is None else as_dtype(dtype)
+    data = rng(generator).integers(low, high, size_argument((size,)), dtype=np.int64)
+    return _made(data.astype(kind, copy=False), device, requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random order of 0..n-1."""
+    n = operator.index(n)
+    if n < 0:
+        raise RuntimeError(f"randperm of {n}: n cannot be negative")
+    kind = np.dtype(np.int64) if dtype is None else as_dtype(dtype)
+    return _made(rng(generator).permutation(n).astype(kind), device, requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Category indices drawn from each row of ``input`` (non-negative weights, 1-D or 2-D,
+    not necessarily summing to 1): ``num_samples`` per row, int64, as PyTorch's."""
+    weights = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if weights.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, not {weights.ndim}-D")
+    if weights.dtype.kind != "f":
+        raise RuntimeError(f"multinomial: the weights must be floating, not {weights.dtype}")
+    num_samples = operator.index(num_samples)
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples")
+    categories = weights.shape[-1]
+    if categories == 0:
+        raise RuntimeError("multinomial: no categories to draw from")
+    rows = weights.reshape(-1, categories).astype(np.float64)
+    if not replacement and num_samples > categories:
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples from "
+                           f"{categories} categories without replacement")
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("multinomial: the weights contain inf, NaN or a negative number")
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: a row of weights sums to 0")
+    draw = rng(generator)
+    if replacement:
+        cumulative = np.cumsum(rows, axis=1)
+        targets = draw.random((len(rows), num_samples)) * totals[:, None]
+        picked = np.stack([np.searchsorted(c, t, side="right")
+                           for c, t in zip(cumulative, targets)])
+        last = categories - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)  # the last possible one
+        picked = np.minimum(picked, last[:, None])  # (a target rounded up to the total)
+    else:
+        # Draws without replacement in proportion to the weights: the categories in the
+        # order of exponential waiting times divided by their weights. Categories of weight
+        # 0 come last, in their order (as PyTorch's, which draws them once the rest is used).
+        with np.errstate(divide="ignore"):
+            keys = draw.exponential(size=rows.shape) / rows
+        picked = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    shape = (num_samples,) if weights.ndim == 1 else (len(rows), num_samples)
+    return as_leaf(picked.astype(np.int64).reshape(shape))
+
+
+# ---- triangles ----------------------------------------------------------------------------------
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (on and below ``diagonal``), zeros above."""
+    return ops.triangle(input, diagonal, upper=False)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (on and above ``diagonal``), zeros below."""
+    return ops.triangle(input, diagonal, upper=True)
+

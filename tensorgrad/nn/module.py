@@ -1,0 +1,509 @@
+"""``Module`` and ``Parameter``: torch.nn's way of holding a model's weights, with its names.
+
+A ``Module`` keeps the tensors and submodules assigned to its attributes in three ordered
+tables (parameters, buffers, submodules), from which ``parameters()``, ``state_dict()``,
+``to()`` and ``train()`` walk the whole model, as PyTorch's ``nn.Module`` does.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from ..devices import check_device
+from ..grad_mode import no_grad
+from ..tensor import Tensor
+
+M = TypeVar("M", bound="Module")
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's weight: a leaf that requires grad (by default).
+
+    ``Parameter(data)`` holds a copy of ``data`` (a tensor, array or nested list), so a
+    parameter made of a slice of another (``nn.Parameter(w[:k])``) is a new leaf with
+    values of its own. Assigned to a module's attribute, it is registered there::
+
+        layer.scale = nn.Parameter(tensorgrad.ones(4))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True):
+        super().__init__(np.empty(0) if data is None else data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match: keys the model has and keys it does not."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _check_name(name: Any, kind: str, module: Module) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_type_name(name)}")
+    if "." in name:
+        raise KeyError(f"{kind} name can't contain \".\"")
+    if name == "":
+        raise KeyError(f"{kind} name can't be empty string \"\"")
+    table = module._parameters if kind == "parameter" else module._buffers
+    if hasattr(module, name) and name not in table:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return isinstance(value, (Tensor, np.ndarray)) or (
+        hasattr(value, "__array__") and hasattr(value, "shape"))
+
+
+def _forward_unimplemented(self: Module, *args: Any) -> Any:
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                              '"forward" function')
+
+
+class Module:
+    """The base of every layer and model, as ``torch.nn.Module``.
+
+    Subclass it, call ``super().__init__()`` first, assign parameters, buffers and
+    submodules to attributes, and define ``forward``; calling the module calls it::
+
+        class Affine(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.weight = nn.Parameter(tensorgrad.ones(n))
+                self.bias = nn.Parameter(tensorgrad.zeros(n))
+
+            def forward(self, x):
+                return x * self.weight + self.bias
+
+    There are no hooks and no devices but the CPU.
+    """
+
+    training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers: set[str]
+    _modules: dict[str, Module | None]
+
+    def __init__(self) -> None:
+        setattr_ = super().__setattr__
+        setattr_("training", True)
+        setattr_("_parameters", {})
+        setattr_("_buffers", {})
+        setattr_("_non_persistent_buffers", set())
+        setattr_("_modules", {})
+
+    # (a callable attribute, not a method: each subclass's forward takes its own arguments)
+    forward: Callable[..., Any] = _forward_unimplemented
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- registration by attribute ------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached when normal lookup fails: the name may be in one of the tables
+        tables = self.__dict__
+        if "_modules" in tables:  # (not before __init__, nor while unpickling)
+            for entries in (tables["_parameters"], tables["_buffers"], tables["_modules"]):
+                if name in entries:
+                    return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        tables = self.__dict__
+        parameters = tables.get("_parameters")
+        if isinstance(value, Parameter):
+            if parameters is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif parameters is not None and name in parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                                "(nn.Parameter or None expected)")
+            parameters[name] = None
+        elif isinstance(value, Module):
+            if tables.get("_modules") is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            self._modules[name] = value
+        elif name in tables.get("_modules", ()):
+            if value is not None:
+                raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                                "(nn.Module or None expected)")
+            self._modules[name] = None
+        elif name in tables.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            super().__setattr__(name, value)
+
+    def _forget(self, name: str) -> None:
+        """Take ``name`` out of every table (and the plain attributes): it is reassigned."""
+        self.__dict__.pop(name, None)
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        super().__delattr__(name)
+
+    def __dir__(self) -> list[str]:
+        names = [*super().__dir__(), *self._parameters, *self._buffers, *self._modules]
+        return sorted(set(names))
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add ``param`` (a ``Parameter``, or None for a slot left empty) under ``name``."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name(name, "parameter", self)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True
+                        ) -> None:
+        """Keep ``tensor`` with the module: not a parameter, but moved by ``to()`` and, if
+        ``persistent``, saved in ``state_dict()`` (a causal mask, running statistics)."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name(name, "buffer", self)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                            "(Tensor or None required)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a submodule under ``name``, as assigning it to the attribute does."""
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_type_name(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name or name == "":
+            raise KeyError(f"module name can't contain \".\", got: {name}" if name else
+                           "module name can't be empty string \"\"")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ---- walking the model --------------------------------------------------------------------
+
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule below it, each once, with its dotted name."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name,
+                                                remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules, each once, with their names."""
+        seen: set[Module] = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, table: str, prefix: str, recurse: bool, remove_duplicate: bool
+                       ) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else iter([(prefix, self)])
+        for module_prefix, module in modules:
+            for name, value in getattr(module, table).items():
+                if value is None:
+                    continue
+                if remove_duplicate:
+                    if id(value) in seen:  # tied weights: one tensor under two names
+                        continue
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name; a tensor tied to two places comes once,
+        under the first name."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at a dotted name (``"transformer.h.0"``); "" is this module."""
+        module = self
+        walked = type(self).__name__
+        for name in target.split(".") if target else ():
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(f"{walked} has no attribute `{name}`")
+            module, walked = child, walked + "." + name
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        module_name, _, name = target.rpartition(".")
+        module = self.get_submodule(module_name)
+        param = module._parameters.get(name)
+        if param is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return param
+
+    def apply(self: M, fn: Callable[[Module], Any]) -> M:
+        """Call ``fn`` on every submodule (children first), then on this module; return it."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes, gradients, dtypes -------------------------------------------------------------
+
+    def train(self: M, mode: bool = True) -> M:
+        """Put this module and every submodule in training mode (False: evaluation)."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():  # each child's own train(), which a subclass may extend
+            module.train(mode)
+        return self
+
+    def eval(self: M) -> M:
+        return self.train(False)
+
+    def requires_grad_(self: M, requires_grad: bool = True) -> M:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (or, ``set_to_none=False``, fill it with zeros)."""
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad[...] = 0
+
+    def to(self: M, *args: Any, **kwargs: Any) -> M:
+        """Convert floating parameters and buffers to a dtype, in place; as PyTorch's
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``. The only
+        device is the CPU."""
+        dtype = _target_dtype(args, kwargs)
+        if dtype is not None:
+            if np.dtype(dtype).kind not in "fc":
+                raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                                f"desired dtype={np.dtype(dtype)}")
+            self._cast_floating(np.dtype(dtype))
+        return self
+
+    def _cast_floating(self, dtype: np.dtype) -> None:
+        for module in self.modules():
+            for table in (module._parameters, module._buffers):
+                for tensor in table.values():
+                    if tensor is not None and tensor.data.dtype.kind in "fc" and \
+                            tensor.data.dtype != dtype:
+                        tensor.data = tensor.data.astype(dtype)
+                        if tensor.grad is not None:
+                            tensor.grad = tensor.grad.astype(dtype)
+
+    def double(self: M) -> M:
+        self._cast_floating(np.dtype(np.float64))
+        return self
+
+    def float(self: M) -> M:
+        self._cast_floating(np.dtype(np.float32))
+        return self
+
+    def cpu(self: M) -> M:
+        return self
+
+    # ---- state_dict ---------------------------------------------------------------------------
+
+    def state_dict(self, destination: dict[str, Tensor] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, sharing their values
+        (detached unless ``keep_vars``). A tied tensor appears under each of its names."""
+        out: dict[str, Tensor] = OrderedDict() if destination is None else destination
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
+                                                        remove_duplicate=False):
+            dot = module_prefix + ("." if module_prefix else "")
+            for name, param in module._parameters.items():
+                if param is not None:
+                    out[dot + name] = param if keep_vars else param.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    out[dot + name] = buffer if keep_vars else buffer.detach()
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> IncompatibleKeys:
+        """Copy values (tensors, NumPy arrays) into the parameters and persistent buffers
+        named by ``state_dict()``'s keys, in place.
+
+        As PyTorch's: with ``strict`` a missing or unexpected key is an error; a value of
+        another shape always is; all of them are reported in one ``RuntimeError``.
+        Returns the named tuple ``(missing_keys, unexpected_keys)``.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        if assign:
+            raise NotImplementedError("load_state_dict(assign=True) is not supported: values "
+                                      "are copied into the existing parameters")
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+        self._load_into(dict(state_dict), "", missing, unexpected, errors)
+        if strict and unexpected:
+            errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                ", ".join(f'"{k}"' for k in unexpected)))
+        if strict and missing:
+            errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                ", ".join(f'"{k}"' for k in missing)))
+        if errors:
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
+        return IncompatibleKeys(missing, unexpected)
+
+    def _load_into(self, state_dict: dict[str, Any], prefix: str, missing: list[str],
+                   unexpected: list[str], errors: list[str]) -> None:
+        """This module's part of ``load_state_dict``, then each child's (PyTorch's order of
+        keys and messages)."""
+        local: dict[str, Tensor] = {name: t for name, t in self._parameters.items()
+                                    if t is not None}
+        local.update((name, t) for name, t in self._buffers.items()
+                     if t is not None and name not in self._non_persistent_buffers)
+        for name, tensor in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            value = state_dict[key]
+            if not _is_tensor_like(value):
+                errors.append(f'While copying the parameter named "{key}", expected a Tensor '
+                              f"or an array from checkpoint but received {type(value)}")
+                continue
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if tensor.data.ndim == 0 and array.shape == (1,):  # PyTorch's legacy 0-d
+                array = array[0]
+            if array.shape != tensor.data.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{array.shape} from checkpoint, the shape in current model is "
+                              f"{tensor.data.shape}.")
+                continue
+            with no_grad():
+                tensor.data[...] = array  # in place: an optimizer's views stay the weights
+        for key in state_dict:
+            if key.startswith(prefix):
+                first, dot, _ = key[len(prefix):].partition(".")
+                if (dot and first not in self._modules) or (not dot and first not in local):
+                    unexpected.append(key)
+        for name, child in self._modules.items():
+            if child is not None:
+                child_prefix = prefix + name + "."
+                child._load_into({k: v for k, v in state_dict.items()
+                                  if k.startswith(child_prefix)},
+                                 child_prefix, missing, unexpected, errors)
+
+    # ---- repr ---------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The module's own settings, shown in its ``repr`` (a subclass's to define)."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({name}): {_indented(repr(module))}"
+                    for name, module in self._modules.items()]
+        if len(lines) == 1 and not children:
+            return f"{self._get_name()}({lines[0]})"
+        body = lines + children
+        if not body:
+            return f"{self._get_name()}()"
+        return f"{self._get_name()}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _indented(text: str) -> str:
+    """``text`` with every line after the first indented by two spaces."""
+    return text.replace("\n", "\n  ")
+
+
+def _target_dtype(args: tuple, kwargs: dict) -> Any:
+    """The dtype among ``to()``'s arguments, after checking that any device is the CPU."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (np.dtype, type)):
+            dtype = arg
+        else:
+            device = arg
+    check_device(device)
+    return dtype
+
+

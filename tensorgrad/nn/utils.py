@@ -1,0 +1,61 @@
+"""torch.nn.utils' gradient clipping: scale or clamp the ``.grad`` of parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p for p in params if p.grad is not None]
+
+
+def _norm(values: np.ndarray, norm_type: float) -> np.floating:
+    magnitudes = np.abs(values.ravel())
+    if norm_type == np.inf:
+        return magnitudes.max(initial=0)
+    if norm_type == 2:
+        return np.sqrt(np.dot(magnitudes, magnitudes))
+    return np.sum(magnitudes**norm_type) ** (1 / norm_type)
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
+    """Scale the gradients so that their norm, taken together, is at most ``max_norm``;
+    return that norm (before scaling) as a 0-d tensor.
+
+    As PyTorch's: the norm of all gradients as one vector (``norm_type`` inf: the largest
+    magnitude); each is multiplied by max_norm / (norm + 1e-6) when that is below 1::
+
+        total = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    """
+    del foreach  # (PyTorch's choice of kernels; there is one way here)
+    norm_type = float(norm_type)
+    params = _with_grads(parameters)
+    if not params:
+        return Tensor(0.0)
+    grads = [np.asarray(p.grad) for p in params]
+    norms = np.array([_norm(g, norm_type) for g in grads], dtype=np.result_type(*grads))
+    total = _norm(norms, norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable "
+                           "this error and scale the gradients by the non-finite norm anyway, "
+                           "set `error_if_nonfinite=False`")
+    coefficient = min(max_norm / (total + 1e-6), 1.0)
+    for p, g in zip(params, grads):
+        p.grad = g * np.asarray(coefficient, g.dtype)
+    return Tensor(np.asarray(total))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clamp every gradient entry into [-clip_value, clip_value]."""
+    del foreach
+    for p in _with_grads(parameters):
+        p.grad = np.clip(np.asarray(p.grad), -clip_value, clip_value)

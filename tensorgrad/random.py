@@ -1,0 +1,62 @@
+"""The one source of randomness: ``randn``, ``rand``, ``randint``, ``randperm``,
+``multinomial``, dropout and ``nn.init`` all draw from ``default_generator``, so that
+``manual_seed(seed)`` makes a run repeat, as ``torch.manual_seed`` does.
+
+A ``Generator`` holds a NumPy ``Generator``; the draws follow NumPy's algorithms, so the
+numbers differ from PyTorch's for the same seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .devices import check_device
+
+
+class Generator:
+    """A random number generator, as ``torch.Generator``: pass one as ``generator=`` to draw
+    from it instead of the default one."""
+
+    def __init__(self, device: object = "cpu") -> None:
+        check_device(device)
+        self.rng = np.random.default_rng()
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the sequence from ``seed``; returns this generator."""
+        self.rng = np.random.default_rng(_seed(seed))
+        return self
+
+    def seed(self) -> int:
+        """Restart from a fresh, unpredictable seed; returns it."""
+        seed = int(np.random.default_rng().integers(1 << 63))
+        self.manual_seed(seed)
+        return seed
+
+
+def _seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"a seed is an integer, not {type(seed).__name__}")
+    return int(seed) % (1 << 64)  # as PyTorch: negative seeds wrap around
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator, so that every draw after it repeats from run to run."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    """Seed the default generator unpredictably; returns the seed."""
+    return default_generator.seed()
+
+
+def rng(generator: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s, or the default one's."""
+    if generator is None:
+        return default_generator.rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tensorgrad.Generator, not "
+                        f"{type(generator).__name__}")
+    return generator.rng
