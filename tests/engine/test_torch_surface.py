@@ -543,7 +543,9 @@ def test_var_and_std_match_values(data):
 
     check_against_values(lambda t: t.var(dim, correction=correction), value_var, x)
     if count > 1 or correction == 0:
-        unique_rows = np.ptp(x.values, axis=dim).min() > 0 if x.values.size else False
-        if unique_rows:
+        # std's slope is 1/(2 std): compare it only where every row's variance is far from
+        # zero, so that it cannot underflow (its square of a tiny spread) in either engine
+        spread = np.ptp(x.values, axis=dim).min() if x.values.size else 0.0
+        if spread > 1e-3:
             check_against_values(lambda t: t.std(dim, correction=correction),
                                  lambda v: value_var(v) ** 0.5, x)
