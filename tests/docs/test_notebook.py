@@ -48,4 +48,5 @@ def test_the_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
               and o.data.get("text/plain", "").startswith("digraph")]
     assert len(graphs) == 2  # both engines' rms_norm, drawn where Graphviz is installed
     pictures = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
-    assert len(pictures) == 3  # the nodes per op, the loss curve, the attention maps
+    assert len(pictures) == 4  # the nodes per op, the loss curve, the attention maps, nn's curve
+    assert "TinyGPT(" in text and "parameters; loss" in text  # the nn model, printed, trained
