@@ -671,12 +671,13 @@ def dims(dim: int | Sequence[int] | None, axis: int | Sequence[int] | None, ndim
          ) -> tuple[int, ...]:
     """The dimensions a reduction runs over, sorted and non-negative (``axis``: NumPy's name).
 
-    None means all. A 0-d tensor accepts 0 and -1, as in PyTorch, and has none to reduce.
+    None means all, and so does an empty tuple, as in PyTorch (in NumPy it means none). A
+    0-d tensor accepts 0 and -1, as in PyTorch, and has none to reduce.
     """
     dim = alias(dim, axis)
-    if dim is None:
+    listed = () if dim is None else (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not listed:
         return tuple(range(ndim))
-    listed = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     normalized = sorted(normalize_dim(int(d), ndim) for d in listed)
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"dim {dim} names a dimension twice")
@@ -855,6 +856,9 @@ class Norm(Function):
 
 def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
     """``x.norm(p, dim, keepdim)``: a vector norm over ``dim`` (all entries if None)."""
+    if p == "fro" and not isinstance(dim, (int, np.integer)) and dim is not None \
+            and len(dim) > 2:
+        raise RuntimeError(f"norm: 'fro' over dims {tuple(dim)}: a matrix norm takes 2 dims")
     if p is None or p == "fro":
         p = 2
     if isinstance(p, str) or not isinstance(p, (int, float, np.integer, np.floating)):
@@ -937,6 +941,8 @@ def unsqueezed_shape(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
 def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
                    ) -> tuple[int, ...]:
     """Without the dimensions of length 1 among ``dim`` (all, if None); others stay."""
+    if dim is not None and not isinstance(dim, (int, np.integer)) and not len(dim):
+        return shape  # squeeze(()) squeezes nothing, as PyTorch's
     chosen = range(len(shape)) if dim is None else dims(dim, None, len(shape))
     return tuple(n for i, n in enumerate(shape) if not (i in chosen and n == 1))
 

@@ -762,7 +762,8 @@ class Tensor:
 
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
         """The entries in reverse order along each of ``dims``."""
-        flipped = set(ops.dims(ops.shape_argument(dims), None, self.data.ndim))
+        listed = ops.shape_argument(dims)
+        flipped = set(ops.dims(listed, None, self.data.ndim)) if listed else set()
         return self[tuple(slice(None, None, -1) if d in flipped else slice(None)
                           for d in range(self.data.ndim))]
 
