@@ -12,9 +12,11 @@ against) and ``dot.py`` (either engine's graph as DOT).
 This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
 """
 
+import importlib
 import importlib.metadata
+from typing import TYPE_CHECKING
 
-from . import functional, nn, optim, random  # noqa: F401 (nn: torch.nn's place, not in __all__)
+from . import functional, optim, random
 from .capture import Captured, CaptureError, capture
 from .creation import (
     arange,
@@ -119,6 +121,9 @@ from .torch_functions import (
 )
 from .value import Value
 
+if TYPE_CHECKING:
+    from . import nn
+
 try:
     __version__ = importlib.metadata.version("microgpt-tensorgrad")
 except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, never installed
@@ -133,9 +138,17 @@ __all__ = [
     "get_default_dtype", "gradcheck", "half", "int", "int16", "int32", "int64", "int8",
     "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "linspace", "log", "log_softmax",
     "long", "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multinomial", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
+    "multinomial", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
     "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm", "relu", "reshape",
     "rsqrt", "seed", "set_grad_enabled", "short", "sigmoid", "softmax", "sort", "split", "sqrt",
     "squeeze", "stack", "std", "sum", "tanh", "tensor", "to_dot", "topk", "transpose", "tril",
     "triu", "uint8", "unbind", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # torch.nn's place, imported when first used (PEP 562): a program that never uses it,
+    # as microgpt's command line, does not pay for its import at start-up.
+    if name == "nn":
+        return importlib.import_module(".nn", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

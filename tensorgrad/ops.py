@@ -17,7 +17,7 @@ import numpy as np
 
 from . import special
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Function, Tensor, as_leaf, normalize_dim, tapes
+from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -384,6 +384,7 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
         raise TypeError(f"an in-place op would turn {a.data.dtype} data into {dtype}")
     try:
         op(a.data, _as(b, dtype), out=a.data, casting="same_kind")
+        note_in_place_write(a.data)
     except ValueError:
         raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
                          f"shape {a.data.shape} in place") from None
@@ -406,6 +407,7 @@ def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
     value = value.data if isinstance(value, Tensor) else value
     try:
         a.data[index] = value
+        note_in_place_write(a.data)
     except ValueError as error:
         raise RuntimeError(f"cannot assign a value of shape {np.shape(value)} into a tensor of "
                            f"shape {a.data.shape} at {index!r}: {error}") from None
@@ -417,6 +419,7 @@ def zero_(a: Tensor) -> Tensor:
     NaN), where ``in_place`` allows it."""
     _check_in_place(a)
     a.data[...] = 0
+    note_in_place_write(a.data)
     return a
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -30,6 +31,11 @@ _next_sequence = itertools.count().__next__
 # thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
 tapes: dict[int, list[tuple[Context, Tensor]]] = {}
 _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Function.apply")
+# Arrays that a tensor op wrote in place (x += y, x[i] = v, zero_(), ...), by the id of the
+# array that owns their memory, with the sequence number of the write. backward() refuses an op
+# whose saved arrays were written after it ran, as PyTorch's version counters do; an entry
+# goes when its array does, so a reused id never matches.
+in_place_writes: dict[int, int] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 
 
@@ -180,6 +186,8 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
     while queue:
         fn = heapq.heappop(queue)[1]
+        if in_place_writes:
+            _check_not_written(fn)
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
@@ -204,6 +212,33 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
                 else:
                     pending[parent] = held + g
     return leaves
+
+
+def note_in_place_write(array: np.ndarray) -> None:
+    """Record that a tensor op wrote into ``array`` (a view writes its owner's memory)."""
+    owner = _owner(array)
+    key = id(owner)
+    if key not in in_place_writes:
+        weakref.finalize(owner, in_place_writes.pop, key, None)
+    in_place_writes[key] = _next_sequence()
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (itself, or the base its views lead to)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _check_not_written(fn: Context) -> None:
+    """Refuse to run ``fn``'s backward if an array it saved for it was written in place since
+    (an op that saved nothing, as Add, does not mind: PyTorch's rule)."""
+    for x in getattr(fn, "saved_tensors", ()):
+        if isinstance(x, np.ndarray) and in_place_writes.get(id(_owner(x)), -1) > fn._sequence:
+            raise RuntimeError(
+                f"one of the arrays needed for gradient computation has been modified by an "
+                f"in-place operation: an array of shape {x.shape} that {fn.name()} saved was "
+                "written after it ran; compute it anew (x = x + y) instead of in place")
 
 
 def _check_count(grads: tuple, fn: Context) -> None:

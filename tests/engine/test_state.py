@@ -319,3 +319,55 @@ def test_a_tensor_given_as_the_gradient_is_not_shared_either():
     upstream = Tensor([0.5, -0.5])
     (x + 0.0).backward(upstream)
     assert not np.shares_memory(x.grad, upstream.data)
+
+
+# ---- in-place changes of what backward needs --------------------------------------------------
+
+IN_PLACE_CHANGES = {
+    "+=": lambda t: t.__iadd__(1.0),
+    "*=": lambda t: t.__imul__(2.0),
+    "item assignment": lambda t: t.__setitem__(0, 5.0),
+    "zero_": lambda t: t.zero_(),
+    "masked_fill_": lambda t: t.masked_fill_(t.data > 0, 0.0),
+}
+
+
+@pytest.mark.parametrize("change", IN_PLACE_CHANGES, ids=list(IN_PLACE_CHANGES))
+def test_backward_refuses_an_input_an_op_saved_and_that_changed_since(change):
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = Tensor([4.0, 5.0, 6.0])  # needs no grad: in place is allowed, but Mul saved it
+    y = w * b
+    IN_PLACE_CHANGES[change](b)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    assert w.grad is None  # nothing half-accumulated
+
+
+def test_backward_refuses_a_view_of_a_saved_array_written_in_place():
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    y = w * x[0]  # Mul saved a view of x's memory
+    with no_grad():
+        x[0, 1] = 10.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_backward_refuses_a_saved_result_written_in_place():
+    w = Tensor([0.5, -1.0], requires_grad=True)
+    z = w.exp()  # exp's backward reads its own result
+    with no_grad():
+        z[0] = 0.0
+    with pytest.raises(RuntimeError, match="Exp saved"):
+        z.sum().backward()
+
+
+def test_in_place_changes_that_backward_does_not_need_are_fine_as_in_pytorch():
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = Tensor([4.0, 5.0, 6.0])
+    y = w + b  # Add saves nothing: b's later values do not matter
+    b += 1.0
+    c = Tensor([1.0, 1.0, 1.0])
+    c += 2.0  # written before the op that uses it
+    (y * c).sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
