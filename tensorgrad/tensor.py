@@ -39,6 +39,10 @@ class Context:
     """
 
     __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+    function: type[Function]
+    inputs: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...]
+    _sequence: int
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
