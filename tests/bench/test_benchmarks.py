@@ -82,7 +82,7 @@ def run(tmp_path_factory, in_repository):
 def test_the_json_is_a_pyperf_suite_of_every_engine_at_every_point(run):
     suite = run[0]
     assert suite.get_benchmark_names() == ["default scalar", "default tensor", "default numpy",
-                                           "batch=16 tensor", "batch=16 numpy"]
+                                           "batch=4 tensor", "batch=4 numpy"]
     common = suite.get_metadata()
     assert common["bench_command"].startswith("python -m benchmarks --sizes default,batch")
     assert common["matmul_peak_gflops"] > 0 and common["dtype"] == "float64"
@@ -98,9 +98,9 @@ def test_the_points_metadata_say_what_was_measured(run):
     suite = run[0]
     default = suite.get_benchmark("default tensor").get_metadata()
     assert (default["n_embd"], default["n_head"], default["batch"]) == (16, 4, 1)
-    batch = suite.get_benchmark("batch=16 numpy").get_metadata()
-    assert (batch["table"], batch["batch"], batch["block_size"]) == ("batch", 16, 16)
-    assert batch["flops_per_step"] == step_flops(config_of({**BASE, "batch": 16}), [16] * 16)
+    batch = suite.get_benchmark("batch=4 numpy").get_metadata()
+    assert (batch["table"], batch["batch"], batch["block_size"]) == ("batch", 4, 16)
+    assert batch["flops_per_step"] == step_flops(config_of({**BASE, "batch": 4}), [16] * 4)
     assert batch["skipped"] == "scalar: one document per step only"
     nodes = {name: suite.get_benchmark(f"default {name}").get_metadata()["graph_nodes"]
              for name in ("scalar", "tensor", "numpy")}
@@ -110,7 +110,7 @@ def test_the_points_metadata_say_what_was_measured(run):
 def test_the_report_is_made_from_the_json_alone(run, tmp_path):
     out = run[1]
     assert "## Default run" in out and "## Sweep: batch" in out
-    assert "| 16 | numpy |" in out and "Skipped at batch=16: scalar" in out
+    assert "| 4 | numpy |" in out and "Skipped at batch=4: scalar" in out
     status, again, err = run_cli(["--report", str(run[2] / "bench.json")])
     assert status == 0, err
     assert again == out
