@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "--copy-env", *(["--quiet"] if args.quiet else [])])
     common = {"bench_command": command_line(argv), "dtype": args.dtype,
               "matmul_size": args.peak_size, "processes": args.processes,
-              "values": args.values, "warmups": args.warmups,
+              "values": args.values, "warmups": args.warmups, "steps_per_value": args.loops,
               "timing_order": "sequential" if args.sequential else "interleaved",
               "malloc_thresholds": allocator,
               "numpy_version": np.__version__, "blas": blas()}
