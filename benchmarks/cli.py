@@ -36,8 +36,9 @@ from .plan import Plan, assign_engines
 from .workloads import BASE, QUICK_SIZES, SIZE_KEYS, SIZES, Point, config_of, points, spell
 
 PROG = "python -m benchmarks"
-# How far the engines' losses may differ in the agreement check: float64's rounding, or
-# float32's, which the first Adam updates amplify (benchmarks/SPEED.md, "float32").
+# How far the engines' losses may differ in the agreement check (relative to a loss above 1):
+# float64's rounding, or float32's, which the first Adam updates amplify (benchmarks/SPEED.md,
+# "Issue #26").
 TOLERANCES = {"float64": 1e-9, "float32": 1e-2}
 # option -> (full run, --quick); an option given explicitly always wins. --quick is a smoke
 # run of about half a minute: one process per engine, a fixed number of steps (no calibration

@@ -94,7 +94,8 @@ def section(table: str, points: dict[str, list[pyperf.Benchmark]], peak: float) 
     documents = ", ".join(dict.fromkeys(about["documents"] for about in first))
     lines += [f"Documents: {documents}. Agreement checked before timing: every "
               f"engine's losses at steps 0-2 equal the {REFERENCE} engine's within "
-              f"{first[0]['agreement_tolerance']:g} (largest difference {worst:.2g}).", "",
+              f"{first[0]['agreement_tolerance']:g}, relative to the loss where it exceeds 1 "
+              f"(largest difference {worst:.2g}).", "",
               "| " + " | ".join([key, "engine", "ms/step", "±", f"vs {REFERENCE}", "GFLOP/s",
                                  "MFU", "graph nodes"]) + " |",
               "| --- | --- |" + " ---: |" * 6]

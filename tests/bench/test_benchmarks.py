@@ -179,6 +179,44 @@ def test_disagreeing_engines_are_an_error_before_any_timing(monkeypatch):
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+class Scaled(engines.Trainer):
+    """Losses of a given size, off the reference's by a given fraction."""
+
+    def __init__(self, loss: float, off: float):
+        self.value, self.off = loss, off
+
+    def activate(self):
+        pass
+
+    def loss(self, batch):
+        return self.value
+
+    def update(self, loss, step):
+        return loss * (1 + self.off)
+
+    def step(self, batch, step):
+        return self.update(self.value, step)
+
+
+@pytest.mark.parametrize("loss, off, agrees", [(100.0, 5e-3, True), (100.0, 2e-2, False),
+                                               (0.5, 1.5e-2, True), (0.5, 4e-2, False)])
+def test_agreement_is_relative_to_a_loss_above_one(monkeypatch, loss, off, agrees):
+    """float32's rounding, amplified by the first Adam updates, grows with the loss."""
+    from benchmarks import measure
+
+    made = {"tensor": Scaled(loss, 0.0), "numpy": Scaled(loss, off)}
+    monkeypatch.setattr(measure, "ENGINES", {
+        name: mock.Mock(make=lambda *args, name=name: made[name]) for name in made})
+    monkeypatch.setattr(measure, "graph_nodes", lambda loss: 0)
+    point = Point("p", "config", dict(BASE), engines=["numpy"])
+    work = synthetic_workload(dict(BASE), seed=0)
+    if agrees:
+        measure.check_agreement(point, work, Hyperparameters(), 1e-2)
+    else:
+        with pytest.raises(measure.EngineDisagreement, match="relative"):
+            measure.check_agreement(point, work, Hyperparameters(), 1e-2)
+
+
 def test_a_worker_that_times_another_benchmark_is_an_error(monkeypatch):
     # pyperf names a worker's benchmark by its index: here this process's order differs.
     timings = Plan.timings
