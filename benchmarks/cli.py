@@ -33,14 +33,18 @@ from . import report
 from .engines import ENGINES, unavailable
 from .flops import matmul_peak
 from .plan import Plan, assign_engines
-from .workloads import BASE, SIZE_KEYS, SIZES, Point, config_of, points, spell
+from .workloads import BASE, QUICK_SIZES, SIZE_KEYS, SIZES, Point, config_of, points, spell
 
 PROG = "python -m benchmarks"
-# How far the engines' losses may differ in the agreement check: float64's rounding, or
-# float32's, which the first Adam updates amplify (up to 1.6e-3 at n_embd 256, measured).
+# How far the engines' losses may differ in the agreement check (relative to a loss above 1):
+# float64's rounding, or float32's, which the first Adam updates amplify (benchmarks/SPEED.md,
+# "Issue #26").
 TOLERANCES = {"float64": 1e-9, "float32": 1e-2}
-# option -> (full run, --quick); an option given explicitly always wins.
-DEFAULTS = {"processes": (5, 1), "min_time": (0.1, 0.05), "scalar_budget": (15.0, 3.0)}
+# option -> (full run, --quick); an option given explicitly always wins. --quick is a smoke
+# run of about half a minute: one process per engine, a fixed number of steps (no calibration
+# process) and one value each, a small matmul peak.
+DEFAULTS = {"processes": (5, 1), "values": (3, 1), "warmups": (3, 1), "loops": (0, 20),
+            "min_time": (0.1, 0.05), "scalar_budget": (15.0, 3.0), "peak_size": (2048, 512)}
 
 
 def names(allowed: Sequence[str], what: str):
@@ -97,20 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"among {','.join(SIZES)} (default: all but training)")
     add("--config", type=model_sizes, action="append", metavar="KEY=N,...",
         help=f"time this model instead (repeatable): {spell(BASE)} by default, and dtype=")
-    add("--quick", action="store_true", help="fewer sizes, one process per engine: a smoke run")
+    add("--quick", action="store_true",
+        help=f"a smoke run: sizes {','.join(QUICK_SIZES)} (one point each) unless --sizes, "
+             "one process per engine, fixed steps, one value")
     add("--data", metavar="PATH", help="the default run's documents (default: synthetic names)")
     add("--seed", type=int, default=42, help="of weights and documents (%(default)s)")
     add("--dtype", choices=DTYPES, help="of every engine (default float64)")
     add("--processes", type=positive_int, metavar="N",
         help="pyperf worker processes per engine and point (5; --quick 1)")
-    add("--values", type=positive_int, default=3, metavar="N", help="timed, per process (3)")
-    add("--warmups", type=non_negative_int, default=3, metavar="N",
+    add("--values", type=positive_int, metavar="N", help="timed, per process (3; --quick 1)")
+    add("--warmups", type=non_negative_int, metavar="N",
         help="untimed values first, per process (3: at microgpt's size some thousand steps, "
-             "in which tensorgrad records the graph of every document length it replays)")
+             "in which tensorgrad records the graph of every document length it replays; "
+             "--quick 1)")
     add("--min-time", type=positive_float, metavar="SECONDS",
         help="steps per value are calibrated to last this long (0.1; --quick 0.05)")
-    add("--loops", type=non_negative_int, default=0, metavar="N",
-        help="steps per value instead (0: calibrate)")
+    add("--loops", type=non_negative_int, metavar="N",
+        help="steps per value instead (0: calibrate; --quick 20)")
     add("--sequential", action="store_true",
         help="start each engine's processes in a row (pyperf's order), not in turns")
     add("--glibc-malloc", action="store_true",
@@ -119,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
              "freed memory for the next step)")
     add("--scalar-budget", type=non_negative_float, metavar="SECONDS",
         help="skip the scalar engine where its steps should take longer (15; --quick 3)")
-    add("--peak-size", type=positive_int, default=2048, metavar="N",
-        help="the matmul peak's matrices are N x N (%(default)s)")
+    add("--peak-size", type=positive_int, metavar="N",
+        help="the matmul peak's matrices are N x N (2048; --quick 512)")
     add("--json", metavar="PATH", help="write the results (pyperf's JSON)")
     add("--plot", metavar="PATH.png", help="ms/step against size (needs matplotlib)")
     add("--report", metavar="JSON", help="report a --json file's results; measure nothing")
@@ -148,7 +155,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if len(dtypes) > 1:
         parser.error("one dtype per run: --dtype and the configs' dtype= differ")
     args.dtype = dtypes.pop() if dtypes else "float64"
-    args.sizes = args.sizes or [size for size in SIZES if size != "training"]
+    args.sizes = args.sizes or (list(QUICK_SIZES) if args.quick else
+                                [size for size in SIZES if size != "training"])
     if args.data is not None:
         if args.config or "default" not in args.sizes:
             parser.error("--data applies to the default run: add 'default' to --sizes")
@@ -225,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "--copy-env", *(["--quiet"] if args.quiet else [])])
     common = {"bench_command": command_line(argv), "dtype": args.dtype,
               "matmul_size": args.peak_size, "processes": args.processes,
-              "values": args.values, "warmups": args.warmups,
+              "values": args.values, "warmups": args.warmups, "steps_per_value": args.loops,
               "timing_order": "sequential" if args.sequential else "interleaved",
               "malloc_thresholds": allocator,
               "numpy_version": np.__version__, "blas": blas()}

@@ -80,8 +80,9 @@ def check_agreement(point: Point, work: Workload, hp: Hyperparameters,
                     tolerance: float) -> tuple[float, dict[str, int]]:
     """Train each engine of ``point`` and the reference here for ``CHECK_STEPS`` steps and hold
     every loss against the reference's: step 0 checks the forward pass, the later ones the
-    gradients and Adam. Returns the largest difference and each engine's graph nodes at step
-    0; raises ``EngineDisagreement`` if a difference exceeds ``tolerance``."""
+    gradients and Adam. A difference counts relative to the loss where the loss exceeds 1.
+    Returns the largest difference and each engine's graph nodes at step 0; raises
+    ``EngineDisagreement`` if a difference exceeds ``tolerance``."""
     losses, nodes = {}, {}
     for engine in dict.fromkeys((REFERENCE, *point.engines)):
         trainer = ENGINES[engine].make(work.state, work.config, hp)
@@ -93,11 +94,12 @@ def check_agreement(point: Point, work: Workload, hp: Hyperparameters,
     worst = 0.0
     for engine in point.engines:
         for step, (loss, expected) in enumerate(zip(losses[engine], losses[REFERENCE])):
-            diff = abs(loss - expected)
+            diff = abs(loss - expected) / max(1.0, abs(expected))
             if not diff <= tolerance:  # also catches NaN
                 raise EngineDisagreement(
                     f"{point.label}: {engine} loss at step {step} is {loss!r}, {REFERENCE} "
-                    f"gives {expected!r} (|diff| {diff:.3g} > {tolerance:g})")
+                    f"gives {expected!r} (|diff| {abs(loss - expected):.3g}, relative "
+                    f"{diff:.3g} > {tolerance:g})")
             worst = max(worst, diff)
     return worst, nodes
 

@@ -94,7 +94,8 @@ def section(table: str, points: dict[str, list[pyperf.Benchmark]], peak: float) 
     documents = ", ".join(dict.fromkeys(about["documents"] for about in first))
     lines += [f"Documents: {documents}. Agreement checked before timing: every "
               f"engine's losses at steps 0-2 equal the {REFERENCE} engine's within "
-              f"{first[0]['agreement_tolerance']:g} (largest difference {worst:.2g}).", "",
+              f"{first[0]['agreement_tolerance']:g}, relative to the loss where it exceeds 1 "
+              f"(largest difference {worst:.2g}).", "",
               "| " + " | ".join([key, "engine", "ms/step", "±", f"vs {REFERENCE}", "GFLOP/s",
                                  "MFU", "graph nodes"]) + " |",
               "| --- | --- |" + " ---: |" * 6]
@@ -129,7 +130,8 @@ def markdown(suite: pyperf.BenchmarkSuite) -> str:
         f"(benchmarks/flops.py).",
         f"Timing by pyperf {common['perf_version']}: worker processes per engine and point: "
         f"{common['processes']}, started {order}; warm-ups and values per process: "
-        f"{common['warmups']} and {common['values']}, of a calibrated number of steps (the "
+        f"{common['warmups']} and {common['values']}, of "
+        f"{steps(common.get('steps_per_value', 0))} (the "
         f"scalar engine: 1 and 1, of one step). ms/step is the median of all values, ± their "
         f"standard deviation; 'vs {REFERENCE}' the median over rounds of the engine's median "
         f"over {REFERENCE}'s. The workers' allocator thresholds: "
@@ -191,3 +193,8 @@ def write_json(path: Path, suite: pyperf.BenchmarkSuite) -> None:
     suite.dump(text, compact=False)
     with atomic_write(path) as out:
         out.write(text.getvalue().encode("utf-8"))
+
+
+def steps(loops: int) -> str:
+    """How many steps a value times: ``--loops``, or 0 for pyperf's calibration."""
+    return f"{loops} steps" if loops else "a calibrated number of steps"

@@ -68,8 +68,8 @@ class GPT(nn.Module):
         b, n = inputs.shape
         c = self.wte.shape[1]
         h, hd = self.n_head, c // self.n_head
-        # F.embedding, not wte[inputs]: advanced indexing and its index_put backward are far
-        # slower on small tensors.
+        # speed: F.embedding, not wte[inputs], whose index_put backward costs more on small
+        # tensors (benchmarks/SPEED.md, "Issue #26")
         x = F.rms_norm(F.embedding(inputs, self.wte) + self.wpe[:n], (c,), eps=RMS_EPS)
         for layer in self.layers:
             y = F.rms_norm(x, (c,), eps=RMS_EPS)

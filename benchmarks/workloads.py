@@ -26,11 +26,12 @@ BASE = {"vocab": 27, "n_embd": 16, "n_head": 4, "n_layer": 1, "block_size": 16, 
 # sweep -> (the size it varies, its values in a full run, in a --quick one). The base model is
 # the n_embd sweep's first point; the other sweeps leave it out rather than measure it again.
 SWEEPS = {
-    "n_embd": ("n_embd", (16, 32, 64, 128, 256), (16, 64)),
+    "n_embd": ("n_embd", (16, 32, 64, 128, 256), (32,)),
     "seq": ("block_size", (8, 32, 64), (32,)),
     "n_layer": ("n_layer", (2, 4), (2,)),
-    "batch": ("batch", (4, 16, 64), (16,)),
+    "batch": ("batch", (4, 16, 64), (4,)),
 }
+QUICK_SIZES = ("default", "batch")  # --quick without --sizes: each engine at one point or two
 # The sizes users train at after the default run (issue #16), on a 65-character vocabulary.
 TRAINING = [dict(zip(SIZE_KEYS, sizes)) for sizes in (
     (65, 16, 4, 1, 16, 64), (65, 64, 4, 2, 32, 32), (65, 128, 4, 4, 64, 32),

@@ -33,7 +33,9 @@ from .tensor import accumulate as _accumulate
 from .tensor import conformed as _conformed
 from .tensor import tapes as _tapes
 
-_KEEP_BYTES = 1 << 20  # a replay whose results take more than this releases them after a run
+# speed: a replay whose results take more than this releases them after a run; a smaller one
+# keeps them until its next (benchmarks/SPEED.md, "Issue #15")
+_KEEP_BYTES = 1 << 20
 
 
 class CaptureError(RuntimeError):
@@ -84,7 +86,7 @@ def capture(loss_fn: Callable[..., Tensor]) -> Captured:
 def _signature(inputs: Sequence[Any]) -> Hashable:
     """What must be equal between calls for one recording to serve: each input's kind and,
     for an array or tensor, its shape and dtype; other inputs by value."""
-    key = []
+    key: list[Hashable] = []
     for x in inputs:
         if isinstance(x, (Tensor, np.ndarray)):
             data = x.data if isinstance(x, Tensor) else x
@@ -202,8 +204,8 @@ class _Replay:
         self.source, namespace = _program(recording)
         exec(_compiled(self.source), namespace)  # noqa: S102
         self._run = namespace["run"]
-        # A small graph keeps its arrays until its next run; a large one lets go of them
-        # after each run, so that many recorded shapes cannot hold many steps' memory.
+        # A large graph lets go of its arrays after each run, so that many recorded shapes
+        # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
 
     def run(self, inputs: Sequence[Any]) -> Tensor:
@@ -239,8 +241,8 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
             if position in given:
                 k, array = given[position]
                 held.append(f"x{k}.data" if array else f"x{k}")
-                tensor = isinstance(recording.inputs[k], Tensor) and not array
-                args.append(f"{held[-1]}.data" if tensor else held[-1])
+                whole = isinstance(recording.inputs[k], Tensor) and not array
+                args.append(f"{held[-1]}.data" if whole else held[-1])
             elif isinstance(a, Tensor):
                 held.append(name(a, "t"))
                 args.append(f"{held[-1]}.data")
@@ -256,7 +258,8 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
     loss = name(recording.loss, "o")
     order = sorted(_graph(recording.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
     sums = [f"g_{names[id(ctx)]}" for ctx in order]  # each op's gradient, summed
-    given = {id(x): f"x{k}" for k, x in enumerate(recording.inputs) if isinstance(x, Tensor)}
+    input_names = {id(x): f"x{k}" for k, x in enumerate(recording.inputs)
+                   if isinstance(x, Tensor)}
     leaves: dict[int, tuple[str, str]] = {}  # each leaf's sum and expression, by the leaf
     seed = np.ones_like(recording.result.data)  # the loss's gradient, as backward() seeds it
     seed.flags.writeable = False  # the same array every run: a backward may not write into it
@@ -270,7 +273,7 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
         for position, a in enumerate(ctx.inputs):
             if not (isinstance(a, Tensor) and a.requires_grad):
                 continue
-            tensor = given.get(id(a)) or names[id(a)]  # a step's input: a new tensor each run
+            tensor = input_names.get(id(a)) or names[id(a)]  # an input: new each run
             if a.grad_fn is not None:
                 target = f"g_{names[id(a.grad_fn)]}"
             else:
@@ -293,8 +296,9 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(source: str) -> CodeType:
-    """The code of a replay's source; graphs that differ only in their arrays' shapes (a
-    model's documents of different lengths) have the same source, compiled once."""
+    """The code of a replay's source, compiled once for graphs that differ only in their
+    arrays' shapes, as a model's documents of different lengths (speed: benchmarks/SPEED.md,
+    "Issue #15")."""
     return compile(source, "<tensorgrad replay>", "exec")
 
 
@@ -308,7 +312,7 @@ def _release(ops: Iterable[tuple[Context, Tensor]]) -> None:
     for ctx, out in ops:
         ctx.__dict__.clear()
         ctx.saved_tensors = ()
-        out.data = None
+        out.data = None  # type: ignore[assignment]  # released: the next run sets it
 
 
 def _graph(root: Tensor) -> set[Context]:

@@ -516,8 +516,8 @@ def _attention_weights(scaled_q: np.ndarray, k: np.ndarray, mask: Any, is_causal
                        out: np.ndarray | None = None) -> np.ndarray:
     """softmax(q * scale @ k^T (+ the mask's bias)) over the keys, from ``scaled_q``.
 
-    (Scaling q, not the scores: fewer numbers, and the same results when the scale is a
-    power of two, as 1/sqrt(head_dim) is for head_dim 4, 16, 64, ...)
+    speed: q is scaled rather than the scores, fewer numbers; the same results when the
+    scale is a power of two (benchmarks/SPEED.md, "Issue #16").
     """
     scores = np.matmul(scaled_q, k.swapaxes(-1, -2), out=out)
     if is_causal:
@@ -643,9 +643,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 class MultiHeadAttention(Function):
     """Causal (or full) self-attention of ``heads`` heads from packed (..., L, 3E) projections.
 
-    Large batches go through attention a block of documents (or heads) at a time, so that
-    the passes over each block's scores run in cache; every block computes exactly what the
-    whole would.
+    speed: large batches go through attention a block of documents at a time, so that the
+    passes over each block's scores run in cache, and causal ones in tiles of queries against
+    only the keys they see, ``_causal_forward`` (benchmarks/SPEED.md, "Issue #16" and
+    "Issue #26").
     """
 
     @staticmethod
@@ -658,6 +659,10 @@ class MultiHeadAttention(Function):
         scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
         q = q * scale
         blocks = _blocks(q.shape, length, q.itemsize)
+        if blocks is not None and is_causal:
+            out, saved = _causal_forward(q, k, v, blocks)
+            ctx.saved_tensors = saved, q, k, v, scale, packed.shape, to_heads, blocks
+            return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
         if blocks is None:
             p = _attention_weights(q, k, None, is_causal)
             out = p @ v
@@ -677,15 +682,21 @@ class MultiHeadAttention(Function):
         # the three gradients land in their slots of one packed array: no concatenation
         packed = np.empty(packed_shape, grad.dtype)
         grad_q, grad_k, grad_v = packed.transpose(to_heads)
-        if blocks is None:
+        if type(p) is tuple:  # the causal tiles' exponentials, row sums and result
+            _causal_backward(g, p, q, k, v, scale, blocks, (grad_q, grad_k, grad_v))
+        elif blocks is None:
             _attention_backward(g, p, q, k, v, scale, out=(grad_q, grad_k, grad_v))
-        for part in blocks or ():
-            _attention_backward(g[part], p[part], q[part], k[part], v[part], scale,
-                                out=(grad_q[part], grad_k[part], grad_v[part]))
+        else:
+            for part in blocks:
+                _attention_backward(g[part], p[part], q[part], k[part], v[part], scale,
+                                    out=(grad_q[part], grad_k[part], grad_v[part]))
         return packed.reshape(ctx.inputs[0].data.shape), None, None, None
 
 
-_BLOCK_BYTES = 1 << 18  # scores of one block of attention: a few arrays of it fit in cache
+# speed: the scores of one block of documents, a few arrays of which fit in cache, and the
+# queries of one tile of causal attention (benchmarks/SPEED.md, "Issue #26")
+_BLOCK_BYTES = 1 << 18
+_TILE = 32
 
 
 def _blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice] | None:
@@ -696,6 +707,110 @@ def _blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice] |
         return None
     step = max(1, _BLOCK_BYTES // per_entry)
     return [slice(start, start + step) for start in range(0, q_shape[0], step)]
+
+
+def _tiles(length: int) -> list[tuple[int, int]]:
+    """(start, stop) of each tile of ``_TILE`` positions."""
+    return [(start, min(start + _TILE, length)) for start in range(0, length, _TILE)]
+
+
+def _causal_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, blocks: list[slice]
+                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Causal attention of scaled queries, block by block of documents and tile by tile of
+    queries, each tile against the keys it sees (the mask only on the diagonal tile).
+
+    Returns the result and what ``_causal_backward`` needs: the exponentials ``e`` of the
+    scores (written only where a query sees a key: the rest of the array is never read),
+    their row sums ``r`` (the weights are e / r) and the result.
+    """
+    length = q.shape[-2]
+    e = np.empty(q.shape[:-1] + (length,), q.dtype)
+    r = np.empty(q.shape[:-1] + (1,), q.dtype)
+    out = np.empty_like(q)
+    kt = np.ascontiguousarray(k.swapaxes(-1, -2))  # speed: SPEED.md, "Issue #26"
+    tiles = _tiles(length)
+    shift = False
+
+    def block(part: slice) -> None:
+        qb, kb, vb, eb, rb, ob = q[part], kt[part], v[part], e[part], r[part], out[part]
+        for start, stop in tiles:
+            s = eb[..., start:stop, :stop]
+            np.matmul(qb[..., start:stop, :], kb[..., :stop], out=s)
+            diagonal = s[..., start:]
+            np.copyto(diagonal, -np.inf, where=_above_diagonal(stop - start))
+            if shift:
+                s -= _max(s, axis=-1, keepdims=True)
+            np.exp(s, out=s)
+            sums = rb[..., start:stop, :]
+            np.matmul(s, _column(stop, 1, s.dtype), out=sums)
+            o = ob[..., start:stop, :]
+            np.matmul(s, vb[..., :stop, :], out=o)
+            o /= sums
+
+    # Softmax is the same for any shift of a row's scores: without the rows' maxima (a slow
+    # reduction), unless a row's sum of exponentials leaves a range where neither it nor
+    # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
+    with np.errstate(all="ignore"):  # what overflows is done again below
+        for part in blocks:
+            block(part)
+    limit = np.log(np.finfo(q.dtype).max) / 4
+    if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
+        shift = True
+        for part in blocks:
+            block(part)
+    return out, (e, r, out)
+
+
+@functools.lru_cache(maxsize=64)
+def _above_diagonal(size: int) -> np.ndarray:
+    """True where key j comes after query i, j > i."""
+    mask = np.triu(np.ones((size, size), bool), k=1)
+    mask.flags.writeable = False  # shared between calls
+    return mask
+
+
+def _causal_backward(g: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: float,
+                     blocks: list[slice], out: tuple[np.ndarray, np.ndarray, np.ndarray]
+                     ) -> None:
+    """The gradients of ``_causal_forward``'s scaled q, k and v, written into ``out``.
+
+    With the weights p = e / r and the result o = p @ v: grad_v = p^T @ g = e^T @ (g / r),
+    and the scores' gradient p * (g @ v^T - rowsum(g * o)) = e * (g' @ v^T - rowsum(g' * o))
+    with g' = g / r: passes over (L, head_dim) rows instead of (L, L) scores.
+    """
+    e, r, o = saved
+    grad_q, grad_k, grad_v = out
+    tiles = _tiles(q.shape[-2])
+    # g' and -rowsum(g' * o) side by side, v^T over a row of ones: their product is
+    # g' @ v^T - rowsum(g' * o), with no pass of its own over the scores
+    head_dim = q.shape[-1]
+    ga = np.empty(g.shape[:-1] + (head_dim + 1,), g.dtype)
+    g = np.divide(g, r, out=ga[..., :head_dim])
+    np.negative(_row_sums(g * o), out=ga[..., head_dim:])
+    vt = np.empty(v.shape[:-2] + (head_dim + 1, v.shape[-2]), v.dtype)
+    vt[..., :head_dim, :] = v.swapaxes(-1, -2)  # speed: SPEED.md, "Issue #26"
+    vt[..., head_dim, :] = 1
+    k = k * scale
+
+    def block(part: slice) -> None:
+        eb, gb, gab, qb, kb, vb = e[part], g[part], ga[part], q[part], k[part], vt[part]
+        gq, gk, gv = grad_q[part], grad_k[part], grad_v[part]
+        ds = np.empty_like(eb)  # the scores' gradient
+        for start, stop in tiles:  # each key tile, against the queries that see it
+            np.matmul(eb[..., start:, start:stop].swapaxes(-1, -2), gb[..., start:, :],
+                      out=gv[..., start:stop, :])
+        for start, stop in tiles:  # each query tile against the keys it sees
+            d = ds[..., start:stop, :stop]
+            np.matmul(gab[..., start:stop, :], vb[..., :stop], out=d)
+            d *= eb[..., start:stop, :stop]
+            np.matmul(d, kb[..., :stop, :], out=gq[..., start:stop, :])
+        for start, stop in tiles:
+            np.matmul(ds[..., start:, start:stop].swapaxes(-1, -2), qb[..., start:, :],
+                      out=gk[..., start:stop, :])
+
+    for part in blocks:
+        block(part)
 
 
 @functools.lru_cache(maxsize=8)

@@ -51,6 +51,10 @@ class Context:
     """
 
     __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+    function: type[Function]
+    inputs: tuple[Any, ...]
+    saved_tensors: tuple[Any, ...]
+    _sequence: int
 
     function: type[Function]
     inputs: tuple[Any, ...]

@@ -82,7 +82,7 @@ def run(tmp_path_factory, in_repository):
 def test_the_json_is_a_pyperf_suite_of_every_engine_at_every_point(run):
     suite = run[0]
     assert suite.get_benchmark_names() == ["default scalar", "default tensor", "default numpy",
-                                           "batch=16 tensor", "batch=16 numpy"]
+                                           "batch=4 tensor", "batch=4 numpy"]
     common = suite.get_metadata()
     assert common["bench_command"].startswith("python -m benchmarks --sizes default,batch")
     assert common["matmul_peak_gflops"] > 0 and common["dtype"] == "float64"
@@ -98,9 +98,9 @@ def test_the_points_metadata_say_what_was_measured(run):
     suite = run[0]
     default = suite.get_benchmark("default tensor").get_metadata()
     assert (default["n_embd"], default["n_head"], default["batch"]) == (16, 4, 1)
-    batch = suite.get_benchmark("batch=16 numpy").get_metadata()
-    assert (batch["table"], batch["batch"], batch["block_size"]) == ("batch", 16, 16)
-    assert batch["flops_per_step"] == step_flops(config_of({**BASE, "batch": 16}), [16] * 16)
+    batch = suite.get_benchmark("batch=4 numpy").get_metadata()
+    assert (batch["table"], batch["batch"], batch["block_size"]) == ("batch", 4, 16)
+    assert batch["flops_per_step"] == step_flops(config_of({**BASE, "batch": 4}), [16] * 4)
     assert batch["skipped"] == "scalar: one document per step only"
     nodes = {name: suite.get_benchmark(f"default {name}").get_metadata()["graph_nodes"]
              for name in ("scalar", "tensor", "numpy")}
@@ -110,7 +110,7 @@ def test_the_points_metadata_say_what_was_measured(run):
 def test_the_report_is_made_from_the_json_alone(run, tmp_path):
     out = run[1]
     assert "## Default run" in out and "## Sweep: batch" in out
-    assert "| 16 | numpy |" in out and "Skipped at batch=16: scalar" in out
+    assert "| 4 | numpy |" in out and "Skipped at batch=4: scalar" in out
     status, again, err = run_cli(["--report", str(run[2] / "bench.json")])
     assert status == 0, err
     assert again == out
@@ -177,6 +177,44 @@ def test_disagreeing_engines_are_an_error_before_any_timing(monkeypatch):
     assert status == 1 and out == ""
     assert "error: the engines disagree" in err and "numpy loss at step 2" in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+class Scaled(engines.Trainer):
+    """Losses of a given size, off the reference's by a given fraction."""
+
+    def __init__(self, loss: float, off: float):
+        self.value, self.off = loss, off
+
+    def activate(self):
+        pass
+
+    def loss(self, batch):
+        return self.value
+
+    def update(self, loss, step):
+        return loss * (1 + self.off)
+
+    def step(self, batch, step):
+        return self.update(self.value, step)
+
+
+@pytest.mark.parametrize("loss, off, agrees", [(100.0, 5e-3, True), (100.0, 2e-2, False),
+                                               (0.5, 1.5e-2, True), (0.5, 4e-2, False)])
+def test_agreement_is_relative_to_a_loss_above_one(monkeypatch, loss, off, agrees):
+    """float32's rounding, amplified by the first Adam updates, grows with the loss."""
+    from benchmarks import measure
+
+    made = {"tensor": Scaled(loss, 0.0), "numpy": Scaled(loss, off)}
+    monkeypatch.setattr(measure, "ENGINES", {
+        name: mock.Mock(make=lambda *args, name=name: made[name]) for name in made})
+    monkeypatch.setattr(measure, "graph_nodes", lambda loss: 0)
+    point = Point("p", "config", dict(BASE), engines=["numpy"])
+    work = synthetic_workload(dict(BASE), seed=0)
+    if agrees:
+        measure.check_agreement(point, work, Hyperparameters(), 1e-2)
+    else:
+        with pytest.raises(measure.EngineDisagreement, match="relative"):
+            measure.check_agreement(point, work, Hyperparameters(), 1e-2)
 
 
 def test_a_worker_that_times_another_benchmark_is_an_error(monkeypatch):

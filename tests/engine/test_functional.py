@@ -397,10 +397,13 @@ def test_multi_head_attention_matches_split_heads_and_sdpa(data):
     check_against_composition(fused, composed, qkv)
 
 
+@pytest.mark.parametrize("is_causal", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_multi_head_attention_of_a_large_batch_is_the_composition_exactly(dtype):
+def test_multi_head_attention_of_a_large_batch_is_the_composition_exactly(dtype, is_causal):
     """A batch large enough to go through attention block by block gives, to the last bit,
-    what splitting the heads and scaled_dot_product_attention on the whole batch give."""
+    what splitting the heads and scaled_dot_product_attention on the whole batch give; a
+    causal one, whose blocks go in tiles of queries against the keys they see, to rounding
+    (tests/engine/test_causal_attention.py)."""
     rng = np.random.default_rng(5)
     batch, length, heads, head_dim = 12, 48, 4, 8
     qkv = rng.normal(size=(batch, length, 3 * heads * head_dim)).astype(dtype)
@@ -409,15 +412,20 @@ def test_multi_head_attention_of_a_large_batch_is_the_composition_exactly(dtype)
     for fused in (True, False):
         x = Tensor(qkv, requires_grad=True)
         if fused:
-            out = F.multi_head_attention(x, heads, is_causal=True)
+            out = F.multi_head_attention(x, heads, is_causal=is_causal)
         else:
             q, k, v = x.reshape(batch, length, 3, heads, head_dim).permute(2, 0, 3, 1, 4)
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
             out = out.permute(0, 2, 1, 3).reshape(batch, length, heads * head_dim)
         out.backward(upstream)
         results.append((out.data, x.grad))
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    np.testing.assert_array_equal(results[0][1], results[1][1])
+    if is_causal:
+        rtol = FLOAT32_RTOL if dtype == np.float32 else 1e-10
+        assert_close(results[0][0], results[1][0], "forward", rtol)
+        assert_close(results[0][1], results[1][1], "grad", rtol)
+    else:
+        np.testing.assert_array_equal(results[0][0], results[1][0])
+        np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
 def test_multi_head_attention_rejects_a_width_that_does_not_split_into_heads():
