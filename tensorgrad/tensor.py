@@ -54,11 +54,6 @@ class Context:
     function: type[Function]
     inputs: tuple[Any, ...]
     saved_tensors: tuple[Any, ...]
-    _sequence: int
-
-    function: type[Function]
-    inputs: tuple[Any, ...]
-    saved_tensors: tuple[Any, ...]
     _sequence: int  # when it ran: backward() visits the newest first
 
     def save_for_backward(self, *values: Any) -> None:
