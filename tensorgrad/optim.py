@@ -40,6 +40,13 @@ def _check_kernels(name: str, settings: dict[str, Any]) -> None:
                              f"implementation); leave it False or None")
 
 
+def _loss_of(closure: Callable[[], Any] | None) -> Any:
+    """What ``step(closure)`` returns: the loss the closure recomputes, with gradients."""
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
+
 class Optimizer:
     """The base of the optimizers: parameter groups, ``zero_grad``, ``state_dict``.
 
@@ -132,10 +139,7 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,
         recomputes the loss (with gradients) first and its result is returned."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _loss_of(closure)
         for group in self.param_groups:
             self._step_group(group)
         return loss
@@ -483,10 +487,7 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,
         recomputes the loss (with gradients) first and its result is returned."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+        loss = _loss_of(closure)
         for group in self.param_groups:
             held, changes, flats = self._layouts[id(group)]  # (_flats_of, inlined)
             params = group["params"]
