@@ -659,9 +659,11 @@ class MultiHeadAttention(Function):
         scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
         q = q * scale
         blocks = _blocks(q.shape, length, q.itemsize)
+        ctx.scale, ctx.blocks, ctx.to_heads = scale, blocks, to_heads
+        ctx.packed_shape, ctx.input_shape = packed.shape, qkv.shape
         if blocks is not None and is_causal:
             out, saved = _causal_forward(q, k, v, blocks)
-            ctx.saved_tensors = saved, q, k, v, scale, packed.shape, to_heads, blocks
+            ctx.save_for_backward(saved, q, k, v)
             return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
         if blocks is None:
             p = _attention_weights(q, k, None, is_causal)
@@ -672,12 +674,14 @@ class MultiHeadAttention(Function):
             for part in blocks:
                 _attention_weights(q[part], k[part], None, is_causal, out=p[part])
                 np.matmul(p[part], v[part], out=out[part])
-        ctx.saved_tensors = p, q, k, v, scale, packed.shape, to_heads, blocks
+        ctx.save_for_backward(p, q, k, v)
         return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
     @staticmethod
     def backward(ctx, grad):
-        p, q, k, v, scale, packed_shape, to_heads, blocks = ctx.saved_tensors
+        p, q, k, v = ctx.saved_tensors
+        scale, blocks, to_heads = ctx.scale, ctx.blocks, ctx.to_heads
+        packed_shape = ctx.packed_shape
         g = grad.reshape(packed_shape[:-3] + packed_shape[-2:]).swapaxes(-2, -3)
         # the three gradients land in their slots of one packed array: no concatenation
         packed = np.empty(packed_shape, grad.dtype)
@@ -690,7 +694,7 @@ class MultiHeadAttention(Function):
             for part in blocks:
                 _attention_backward(g[part], p[part], q[part], k[part], v[part], scale,
                                     out=(grad_q[part], grad_k[part], grad_v[part]))
-        return packed.reshape(ctx.inputs[0].data.shape), None, None, None
+        return packed.reshape(ctx.input_shape), None, None, None
 
 
 # speed: the scores of one block of documents, a few arrays of which fit in cache, and the
