@@ -164,7 +164,7 @@ def graph_nodes(loss: Any) -> int:
         root = loss
 
         def inputs(node: Any) -> list:
-            return list(node._children)
+            return list(node.children)
     elif hasattr(loss, "grad_fn"):
         root = loss.grad_fn
 

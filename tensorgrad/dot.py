@@ -104,7 +104,7 @@ def to_dot(root: Tensor | Value, names: Mapping[str, Any] | None = None,
 def _inputs(node: Tensor | Value, local_grads: bool) -> Iterator[tuple[Tensor | Value, str]]:
     """The nodes ``node`` was computed from, each with the label of its edge."""
     if isinstance(node, Value):
-        for child, local_grad in zip(node._children, node._local_grads):
+        for child, local_grad in zip(node.children, node.local_grads):
             yield child, _number(local_grad) if local_grads else ""
     elif node.grad_fn is not None:
         for argument in node.grad_fn.inputs:
@@ -117,7 +117,7 @@ def _describe(node: Tensor | Value, name: str | None) -> tuple[str, str]:
     if isinstance(node, Value):
         lines = [name] if name else []
         lines += [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
-        if node._children:
+        if node.children:
             return "\n".join(lines), ""
         return "\n".join(lines), _LEAF_STYLE if name else _CONSTANT_STYLE
     fn = node.grad_fn

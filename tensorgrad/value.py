@@ -15,13 +15,13 @@ import math
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back."""
 
-    __slots__ = ("data", "grad", "_children", "_local_grads")
+    __slots__ = ("data", "grad", "children", "local_grads")
 
     def __init__(self, data: float, children: tuple = (), local_grads: tuple = ()):
         self.data = float(data)
         self.grad = 0.0
-        self._children = children
-        self._local_grads = local_grads  # d(self)/d(child), one per child
+        self.children = children
+        self.local_grads = local_grads  # d(self)/d(child), one per child
 
     def __add__(self, other: Value | float) -> Value:
         other = other if isinstance(other, Value) else Value(other)
@@ -72,7 +72,7 @@ class Value:
         """Accumulate d(self)/d(node) into ``node.grad`` for every node of the graph."""
         self.grad = 1.0
         for node in reversed(topological_order(self)):
-            for child, local_grad in zip(node._children, node._local_grads):
+            for child, local_grad in zip(node.children, node.local_grads):
                 child.grad += local_grad * node.grad
 
     def __repr__(self) -> str:
@@ -90,5 +90,5 @@ def topological_order(root: Value) -> list[Value]:
         elif id(node) not in visited:
             visited.add(id(node))
             stack.append((node, True))
-            stack.extend((child, False) for child in node._children)
+            stack.extend((child, False) for child in node.children)
     return order

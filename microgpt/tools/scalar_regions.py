@@ -85,7 +85,7 @@ class Trace:
             self._seen.add(id(node))
             if id(node) in self.graph:
                 found.append(node)
-            stack.extend(c for c in node._children if id(c) not in self._seen)
+            stack.extend(c for c in node.children if id(c) not in self._seen)
         return found
 
 
@@ -161,7 +161,7 @@ def backward_by_region(trace: Trace, regions: Sequence[list[Value]]) -> list[flo
     for k in reversed(range(len(ordered))):
         start = time.perf_counter()
         for node in ordered[k]:  # Value.backward's loop, on this region's nodes
-            for child, local_grad in zip(node._children, node._local_grads):
+            for child, local_grad in zip(node.children, node.local_grads):
                 child.grad += local_grad * node.grad
         seconds[k] = time.perf_counter() - start
     return seconds
