@@ -26,12 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import get_ident as _get_ident
-from .grad_mode import is_grad_enabled
-from .tensor import Context, Tensor
-from .tensor import accumulate as _accumulate
-from .tensor import conformed as _conformed
-from .tensor import tapes as _tapes
+from .grad_mode import get_ident, is_grad_enabled
+from .tensor import Context, Tensor, accumulate, conformed, tapes
 
 # speed: a replay whose results take more than this releases them after a run; a smaller one
 # keeps them until its next (benchmarks/SPEED.md, "Issue #15")
@@ -105,16 +101,16 @@ class _Recording:
     """One eager run of ``loss_fn`` and its backward, with every op it applied."""
 
     def __init__(self, loss_fn: Callable[..., Tensor], inputs: Sequence[Any]):
-        ident = _get_ident()
-        if ident in _tapes:
+        ident = get_ident()
+        if ident in tapes:
             raise CaptureError("a captured step cannot run inside the recording of another")
         self.inputs = tuple(inputs)
         self.ops: list[tuple[Context, Tensor]] = []
-        _tapes[ident] = self.ops
+        tapes[ident] = self.ops
         try:
             loss = loss_fn(*inputs)
         finally:
-            del _tapes[ident]
+            del tapes[ident]
         if not isinstance(loss, Tensor) or loss.data.size != 1 or not loss.requires_grad:
             raise CaptureError("a captured function must return a one-element tensor that "
                                "requires grad (the loss)")
@@ -219,8 +215,8 @@ class _Replay:
 def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
     """The source of ``run(x0, x1, ...)`` for a recording, and the objects it names."""
     namespace: dict[str, Any] = {"_ndarray": np.ndarray, "_asarray": np.asarray,
-                                 "_conformed": _conformed,
-                                 "_accumulate": _accumulate, "_tupled": _tupled}
+                                 "_conformed": conformed,
+                                 "_accumulate": accumulate, "_tupled": _tupled}
     names: dict[int, str] = {}
     counts: dict[str, int] = {}
 
