@@ -166,7 +166,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                      help="also report the validation loss every N steps (needs --val-fraction)")
     how.add_argument("--dtype", choices=DTYPES, default="float64", action=_Explicit,
                      help="precision of the weights and of all the arithmetic; float32 (tensor "
-                          "engine only) halves the memory traffic, which pays from n_embd 64 up")
+                          "engine only) halves the memory traffic, which pays in the larger models")
     out = parser.add_argument_group(
         "output and checkpoints",
         "--save and --plot are written only after training (or when Ctrl-C or SIGTERM stops "

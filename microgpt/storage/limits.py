@@ -56,8 +56,8 @@ def check_size(config: GPTConfig, batch_size: int = 1) -> None:
     if params > MAX_PARAMETERS:
         raise ValueError(
             f"a model of {params:,} parameters is more than the {MAX_PARAMETERS:,} microgpt "
-            "allows (its weights are drawn one at a time in Python, most of a second per "
-            f"million); use a smaller {name('n_embd')}, {name('n_layer')} or "
+            "allows (its weights are drawn one at a time in Python, in microgpt.py's order); "
+            f"use a smaller {name('n_embd')}, {name('n_layer')} or "
             f"{name('block_size')}")
     values = step_values(config, batch_size)
     if values > MAX_STEP_VALUES:
