@@ -489,10 +489,7 @@ class Adam(Optimizer):
         recomputes the loss (with gradients) first and its result is returned."""
         loss = _loss_of(closure)
         for group in self.param_groups:
-            held, changes, flats = self._layouts[id(group)]  # (_flats_of, inlined)
-            params = group["params"]
-            if params is not held or params.changes != changes:
-                flats = self._flatten(group)
+            flats = self._flats_of(group)
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             plain = not (group["weight_decay"] or group["maximize"] or group["amsgrad"])
             for flat in flats:
