@@ -40,7 +40,8 @@ from .schedule import SCHEDULES
 from .storage import checkpoint as checkpoints
 from .storage import options
 from .storage.checkpoint import Checkpoint, CheckpointError
-from .storage.datasets import DataError, find_dataset, load_docs
+from .storage.datasets import DataError, find_dataset, is_url, load_docs
+from .storage.download import TIME_LIMIT
 from .storage.limits import check_size
 from .storage.naming import name as _name
 from .storage.naming import setting as _set
@@ -100,14 +101,27 @@ class Dataset:
         return f"Dataset({len(self.docs)} documents{where})"
 
 
-def load_dataset(source: str | Path | None = None, sha256: str | None = None) -> Dataset:
+def load_dataset(source: str | Path | None = None, sha256: str | None = None, *,
+                 redownload: bool = False, download_timeout: float | None = None) -> Dataset:
     """The dataset at ``source``: the shipped names (None), a text file, or an http(s) URL
-    (downloaded once into a cache). ``sha256``: refuse a file of another digest.
+    (downloaded once into a cache; again with ``redownload``; given up after
+    ``download_timeout`` seconds, 300 by default). ``sha256``: refuse a file of another digest.
 
     >>> len(load_dataset())
     32033
     """
-    path = find_dataset(None if source is None else str(source), sha256)
+    text = None if source is None else str(source)
+    if (redownload or download_timeout is not None) and (text is None or not is_url(text)):
+        what = "the shipped names" if text is None else f"the local file {text}"
+        raise SettingsError(f"{_name('redownload' if redownload else 'download_timeout')} "
+                            f"applies to an http(s) URL only, not to {what}")
+    timeout = TIME_LIMIT
+    if download_timeout is not None:
+        try:
+            timeout = options.download_seconds.check(download_timeout, _name("download_timeout"))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    path = find_dataset(text, sha256, redownload=redownload, download_timeout=timeout)
     return Dataset(load_docs(path, sha256), path)
 
 

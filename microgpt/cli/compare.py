@@ -84,7 +84,9 @@ def _plan(args: argparse.Namespace) -> Plan:
     """The run of the options, checked, then the dataset read and checked against it."""
     settings = TrainSettings(steps=args.steps, lr=args.lr, seed=args.seed,
                              **{name: getattr(args, name) for name in MODEL_OPTIONS})
-    return plan(load_dataset(args.data, args.data_sha256), settings)
+    dataset = load_dataset(args.data, args.data_sha256, redownload=args.redownload,
+                           download_timeout=args.download_timeout)
+    return plan(dataset, settings)
 
 
 def _first_step_grads(engine: ModuleType, run: Setup) -> dict[str, np.ndarray]:

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 from ..model import GPTConfig
 from ..schedule import SCHEDULES
 from ..storage import options
+from ..storage.download import TIME_LIMIT
 from ..storage.limits import (
     MAX_DATASET_BYTES,
     MAX_DRAWN_NODES,
@@ -125,6 +126,17 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
                              "with microgpt)")
     parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
                         help="refuse a dataset whose sha256 is not HEX")
+    downloads = parser.add_argument_group(
+        "downloads (--data URL)",
+        "a URL is downloaded once, into microgpt's cache directory (~/.cache/microgpt on "
+        "Linux, or $XDG_CACHE_HOME/microgpt), and later runs use that copy; an HTML page or "
+        "binary data is refused, and nothing unfinished is kept")
+    downloads.add_argument("--redownload", action="store_true",
+                           help="download the URL again, replacing the cached copy once the "
+                                "new one is complete")
+    downloads.add_argument("--download-timeout", type=options.download_seconds, metavar="S",
+                           help="give up a download not done in S seconds, retries included "
+                                f"(default: {TIME_LIMIT:g})")
 
 
 def _add_seed_option(parser: argparse.ArgumentParser) -> None:

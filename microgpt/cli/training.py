@@ -39,7 +39,8 @@ def _train(args: argparse.Namespace) -> int:
     save_path, plot_path, log_path = _outputs(args)
     resumed = load_resumable(args.resume) if args.resume is not None else None
     settings, stop_step = resolve(args, resumed)
-    dataset = load_dataset(args.data, args.data_sha256)
+    dataset = load_dataset(args.data, args.data_sha256, redownload=args.redownload,
+                           download_timeout=args.download_timeout)
     for output in (save_path, plot_path, log_path):
         if output is not None and dataset.path is not None and same_file(output, dataset.path):
             raise UsageError(f"{output} is the dataset; writing there would destroy it")

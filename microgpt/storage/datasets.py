@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from ..data import NAMES, docs_from_text
-from .download import DownloadError, fetch
+from .download import TIME_LIMIT, DownloadError, fetch
 from .files import FileProblem, read_at_most
 from .limits import MAX_DATASET_BYTES
 
@@ -26,16 +26,18 @@ def is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
 
-def find_dataset(source: str | None = None, sha256: str | None = None) -> Path:
+def find_dataset(source: str | None = None, sha256: str | None = None, *,
+                 redownload: bool = False, download_timeout: float = TIME_LIMIT) -> Path:
     """The dataset file: the shipped names (``source`` None), a local path, or a URL's copy.
 
-    A URL is downloaded once, checked against ``sha256`` if given (see ``download``).
+    A URL is downloaded once (again with ``redownload``), checked against ``sha256`` if
+    given, within ``download_timeout`` seconds (see ``download``).
     """
     if source is None:
         return NAMES
     if is_url(source):
         try:
-            return fetch(source, sha256)
+            return fetch(source, sha256, redownload=redownload, time_limit=download_timeout)
         except DownloadError as exc:
             raise DataError(str(exc)) from exc
     return Path(source).expanduser()

@@ -52,4 +52,6 @@ fraction = Number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
 # A seed is stored in checkpoints as JSON; 64 bits are more than Random(seed) needs.
 seed = Number(int, "an integer in [0, 2**64)", lambda x: 0 <= x < 2**64)
 steps = Number(int, f"an integer in 1..{MAX_STEPS:,}", lambda x: 1 <= x <= MAX_STEPS)
+# A day: more than a dataset's download needs, and a timer's delay the platform can hold.
+download_seconds = Number(float, "a number of seconds in (0, 86,400]", lambda x: 0 < x <= 86_400)
 n_layer = Number(int, f"an integer in 1..{MAX_N_LAYER}", lambda x: 1 <= x <= MAX_N_LAYER)

@@ -187,11 +187,14 @@ def test_a_download_is_verified_cached_and_reused(server, capsys):
     assert path.parent == cache() and path.name.endswith("-names.txt")
     assert path.read_bytes() == GOOD
     assert list(cache().iterdir()) == [path]  # no temporary file left behind
-    assert capsys.readouterr().err == f"downloaded {url} (sha256 {GOOD_SHA}) to {path}\n"
+    assert capsys.readouterr().err == (f"downloading {url} to {path}\n"
+                                       f"receiving {len(GOOD)} bytes\n"
+                                       f"downloaded {url} (sha256 {GOOD_SHA}) to {path}\n")
     assert find_dataset(url, GOOD_SHA) == path  # the cache hit asks the server nothing
     assert find_dataset(url) == path
     assert server.hits["/names.txt"] == 1
-    assert capsys.readouterr().err == ""
+    cached = f"using the copy of {url} cached at {path} (redownload=True downloads it again)\n"
+    assert capsys.readouterr().err == 2 * cached
 
 
 def test_a_cached_copy_that_does_not_match_is_downloaded_again(server):
