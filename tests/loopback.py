@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia"]
 GOOD = "".join(name + "\n" for name in NAMES).encode()
 GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
+HTML = b"<!DOCTYPE html>\n<html><body>Sorry, this page is not available.</body></html>\n"
+DRIP_SECONDS = 0.1  # /drip.txt takes len(GOOD) times this: 3.2 s
+SLOW_SECONDS = 0.4  # each answer of /slow-500.txt
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,12 +55,46 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stalled.set()
             self.server.resume.wait(timeout=10)
             self.close_connection = True
+        elif self.path == "/drip.txt":  # a byte every DRIP_SECONDS: no read ever times out
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD)))
+            self.end_headers()
+            for byte in GOOD:
+                self.wfile.write(bytes([byte]))
+                time.sleep(DRIP_SECONDS)
+        elif self.path == "/slow-500.txt":  # fails every time, after SLOW_SECONDS
+            time.sleep(SLOW_SECONDS)
+            self._send(500, b"overloaded")
+        elif self.path == "/page.html":  # an HTML page, as its Content-Type says
+            self._send(200, HTML, content_type="text/html; charset=utf-8")
+        elif self.path == "/error-page.txt":  # an HTML page that does not say so
+            self._send(200, b"\xef\xbb\xbf \r\n\t" + HTML.upper(), content_type="text/plain")
+        elif self.path == "/binary.txt":
+            self._send(200, GOOD + b"\x00\x01\x02\n")
+        elif self.path == "/moved.txt":  # a redirect, whose own body is an HTML page
+            self.send_response(301)
+            self.send_header("Location", "/names.txt")
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(HTML)))
+            self.end_headers()
+            self.wfile.write(HTML)
+        elif self.path == "/unsized.txt":  # no Content-Length: the body ends with the connection
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(GOOD)
+            self.close_connection = True
+        elif self.path == "/updated.txt":  # GOOD, then GOOD and one more name
+            self._send(200, GOOD if hit == 1 else GOOD + b"zoe\n")
+        elif self.path == "/gone-later.txt":  # GOOD once, then an error page
+            self._send(*((200, GOOD) if hit == 1 else (200, HTML)))
         else:
             self._send(404, b"not found")
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, content_type: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
         self.end_headers()
         self.wfile.write(body)
 
@@ -69,6 +108,12 @@ class Server(ThreadingHTTPServer):
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()  # handlers run on their own threads
         self.stalled, self.resume = threading.Event(), threading.Event()  # for /stalled.txt
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up (a test's time limit) is no error; the traceback socketserver
+        # prints would land in whichever test captures stderr next.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def count(self, path: str) -> int:
         with self._lock:
