@@ -7,6 +7,7 @@ the internet even by mistake.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import socket
 import sys
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia"]
 GOOD = "".join(name + "\n" for name in NAMES).encode()
 GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
+GZIPPED = gzip.compress(GOOD, mtime=0)
 HTML = b"<!DOCTYPE html>\n<html><body>Sorry, this page is not available.</body></html>\n"
 DRIP_SECONDS = 0.1  # /drip.txt takes len(GOOD) times this: 3.2 s
 SLOW_SECONDS = 0.4  # each answer of /slow-500.txt
@@ -83,6 +85,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(GOOD)
             self.close_connection = True
+        elif self.path == "/gzipped.txt":  # compressed on the way: a size that is not GOOD's
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(GZIPPED)))
+            self.end_headers()
+            self.wfile.write(GZIPPED)
         elif self.path == "/updated.txt":  # GOOD, then GOOD and one more name
             self._send(200, GOOD if hit == 1 else GOOD + b"zoe\n")
         elif self.path == "/gone-later.txt":  # GOOD once, then an error page

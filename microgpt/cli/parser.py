@@ -122,15 +122,16 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="PATH|URL",
                         help="dataset, one document per line: a UTF-8 text file of at most "
                              f"{MAX_DATASET_BYTES // 2**20} MiB, or an http(s) URL of one, "
-                             "downloaded once into a cache (default: the names that ship "
+                             "downloaded once (see 'downloads') (default: the names that ship "
                              "with microgpt)")
     parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
                         help="refuse a dataset whose sha256 is not HEX")
     downloads = parser.add_argument_group(
         "downloads (--data URL)",
-        "a URL is downloaded once, into microgpt's cache directory (~/.cache/microgpt on "
-        "Linux, or $XDG_CACHE_HOME/microgpt), and later runs use that copy; an HTML page or "
-        "binary data is refused, and nothing unfinished is kept")
+        "a URL is downloaded once, into microgpt's cache directory (on Linux "
+        "~/.cache/microgpt, or $XDG_CACHE_HOME/microgpt; the lines on stderr name the file), "
+        "and later runs use that copy; an HTML page or binary data is refused, and nothing "
+        "unfinished is kept")
     downloads.add_argument("--redownload", action="store_true",
                            help="download the URL again, replacing the cached copy once the "
                                 "new one is complete")

@@ -156,13 +156,16 @@ class _Download:
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind in _HTML_TYPES:
             raise _Refused(f"it is an HTML page (Content-Type {kind}), not a text dataset")
-        size = response.headers.get("Content-Length", "")
-        if size.isascii() and size.isdigit():
-            _say(f"receiving {int(size):,} bytes")
-            if self.checked is not None:
-                self.checked.expect(int(size))
-        else:
+        length = response.headers.get("Content-Length", "")
+        size = int(length) if length.isascii() and length.isdigit() else None
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        compressed = encoding not in ("", "identity")  # then the size is not the text's
+        if size is None:
             _say("receiving (the server does not say how many bytes)")
+        else:
+            _say(f"receiving {size:,} bytes" + (f" ({encoding}-compressed)" if compressed else ""))
+        if self.checked is not None:
+            self.checked.show_progress(None if compressed else size)
 
 
 class _Checked:
@@ -181,8 +184,8 @@ class _Checked:
         if self.bar is not None:
             self.bar.close()
 
-    def expect(self, size: int) -> None:
-        """Show a progress bar towards ``size`` bytes, if stderr is a terminal."""
+    def show_progress(self, size: int | None) -> None:
+        """Show a progress bar towards ``size`` bytes (None: unknown), if stderr is a terminal."""
         if sys.stderr is None or not sys.stderr.isatty() or self.bar is not None:
             return
         try:

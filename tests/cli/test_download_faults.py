@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
 import pooch.core
 import pytest
-from loopback import GOOD, GOOD_SHA, SLOW_SECONDS, offline, serving
+from loopback import GOOD, GOOD_SHA, GZIPPED, SLOW_SECONDS, offline, serving
 
 from microgpt import cli
 from microgpt.api import SettingsError, load_dataset
@@ -79,16 +80,16 @@ def test_a_download_says_where_it_goes_and_its_size_before_it_ends(server, capsy
     assert server.hits["/names.txt"] == 1
 
 
-def test_a_download_of_unknown_size_and_one_redirected_say_so(server, capsys):
-    url = server.url("/unsized.txt")
+@pytest.mark.parametrize("where, size", [
+    ("/unsized.txt", "receiving (the server does not say how many bytes)"),
+    ("/gzipped.txt", f"receiving {len(GZIPPED)} bytes (gzip-compressed)"),
+    ("/moved.txt", f"receiving {len(GOOD)} bytes"),  # not the size of the redirect's HTML body
+])
+def test_a_download_says_its_size_as_the_server_gives_it(server, capsys, where, size):
+    url = server.url(where)
     path = find_dataset(url)
     assert path.read_bytes() == GOOD
-    assert capsys.readouterr().err.splitlines()[:2] == [
-        f"downloading {url} to {path}", "receiving (the server does not say how many bytes)"]
-    url = server.url("/moved.txt")  # the HTML body of the redirect is not what is downloaded
-    path = find_dataset(url)
-    assert path.read_bytes() == GOOD and server.hits["/names.txt"] == 1
-    assert capsys.readouterr().err.splitlines()[1] == f"receiving {len(GOOD)} bytes"
+    assert capsys.readouterr().err.splitlines()[:2] == [f"downloading {url} to {path}", size]
 
 
 def test_each_retry_is_said_and_a_client_error_is_not_retried(server, capsys):
@@ -100,6 +101,17 @@ def test_each_retry_is_said_and_a_client_error_is_not_retried(server, capsys):
     with pytest.raises(DataError, match="HTTPError: 404 Client Error"):
         find_dataset(server.url("/nowhere.txt"))
     assert server.hits["/nowhere.txt"] == 1  # the same question gets the same answer
+
+
+def test_a_download_from_another_thread_works_without_the_timer(server, capsys):
+    # Python runs signal handlers in the main thread only: elsewhere only each read is bounded.
+    found: list[Path] = []
+    worker = threading.Thread(target=lambda: found.append(find_dataset(
+        server.url("/names.txt"), download_timeout=5)))
+    worker.start()
+    worker.join()
+    assert found[0].read_bytes() == GOOD
+    assert capsys.readouterr().err.startswith(f"downloading {server.url('/names.txt')} to ")
 
 
 # ---- the time limit ----------------------------------------------------------------------------
