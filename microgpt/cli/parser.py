@@ -127,7 +127,7 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-sha256", type=_sha256, metavar="HEX",
                         help="refuse a dataset whose sha256 is not HEX")
     downloads = parser.add_argument_group(
-        "downloads (--data URL)",
+        "downloads (when --data is a URL)",
         "a URL is downloaded once, into microgpt's cache directory (on Linux "
         "~/.cache/microgpt, or $XDG_CACHE_HOME/microgpt; the lines on stderr name the file), "
         "and later runs use that copy; an HTML page or binary data is refused, and nothing "
@@ -135,8 +135,8 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     downloads.add_argument("--redownload", action="store_true",
                            help="download the URL again, replacing the cached copy once the "
                                 "new one is complete")
-    downloads.add_argument("--download-timeout", type=options.download_seconds, metavar="S",
-                           help="give up a download not done in S seconds, retries included "
+    downloads.add_argument("--download-timeout", type=options.download_seconds, metavar="F",
+                           help="give up a download not done in F seconds, retries included "
                                 f"(default: {TIME_LIMIT:g})")
 
 
