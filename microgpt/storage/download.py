@@ -120,6 +120,7 @@ class _Download:
         self.deadline = 0.0
         self.failure: str | None = None  # why the last attempt failed, if it failed here
         self.checked: _Checked | None = None  # the file the attempt under way writes
+        self.response: requests.Response | None = None  # its answer, once the headers are in
 
     def __call__(self, url: str, output_file: str, owner: object) -> None:
         import pooch
@@ -148,9 +149,14 @@ class _Download:
                 if status is not None and 400 <= status < 500 and status not in (408, 429):
                     raise _Refused(self.failure) from exc  # asking again gets the same answer
                 raise
+            finally:  # a failed attempt's connection too, rather than whenever it is collected
+                if self.response is not None:
+                    self.response.close()
+                    self.response = None
 
     def _headers(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Refuse an HTML page, and say how much is coming, once the headers are in."""
+        self.response = response
         if response.is_redirect or not response.ok:  # followed, or refused by pooch
             return
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
