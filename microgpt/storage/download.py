@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -65,25 +67,23 @@ def fetch(url: str, sha256: str | None = None, *, redownload: bool = False,
     cache = Path(pooch.os_cache("microgpt"))
     name = unique_file_name(url)
     path = cache / name
-    # A new copy is fetched under its own name, so the old one stays until it is replaced.
-    fetched = f"{name}.new" if redownload else name
     known_hash = None if sha256 is None else f"sha256:{sha256}"
-    fetcher = pooch.create(path=cache, base_url="", registry={fetched: known_hash},
-                           urls={fetched: url}, retry_if_failed=RETRIES)
     download = _Download(url, path, sha256, time_limit)
     created = [d for d in (cache, *cache.parents) if not d.exists()]
+    staging = None  # with redownload: a directory of this call's own, where the new copy goes
     try:
-        if redownload:
-            with contextlib.suppress(FileNotFoundError):  # left by a run that was killed
-                (cache / fetched).unlink()
+        if redownload:  # so that the old copy stays until the new one replaces it
+            cache.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache))
+        fetcher = pooch.create(path=staging or cache, base_url="", registry={name: known_hash},
+                               urls={name: url}, retry_if_failed=RETRIES)
         with _quiet(pooch.get_logger()):
-            copy = Path(fetcher.fetch(fetched, downloader=download))
-        if redownload:
+            copy = Path(fetcher.fetch(name, downloader=download))
+        if staging is not None:
             copy.replace(path)
     except BaseException as exc:  # Ctrl-C too: pooch removes its temporary file, we the rest
-        if redownload:
-            with contextlib.suppress(OSError):
-                (cache / fetched).unlink()
+        if staging is not None:  # this call's own, whatever it holds
+            shutil.rmtree(staging, ignore_errors=True)
         for directory in created:  # deepest first; only those left empty
             with contextlib.suppress(OSError):
                 directory.rmdir()
@@ -91,6 +91,9 @@ def fetch(url: str, sha256: str | None = None, *, redownload: bool = False,
             raise
         raise DownloadError(f"download of {url} failed: {_describe(exc, sha256, time_limit)} "
                             f"({_OFFLINE_HINT})") from exc
+    if staging is not None:
+        with contextlib.suppress(OSError):  # empty now; a leftover if not, but the copy is in
+            staging.rmdir()
     if download.attempts:  # new: say what, to pin it
         _say(f"downloaded {url} (sha256 {pooch.file_hash(str(path))}) to {path}")
     else:
@@ -258,7 +261,8 @@ def _deadline(seconds: float) -> Iterator[None]:
 def _say(line: str) -> None:
     """Tell the user what the download does, on stderr (stdout is the run's output)."""
     if sys.stderr is not None:
-        print(line, file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError, ValueError):  # closed, or its reader gone: the
+            print(line, file=sys.stderr, flush=True)  # download need not fail for that
 
 
 @contextlib.contextmanager
