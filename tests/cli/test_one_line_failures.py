@@ -131,3 +131,58 @@ def test_the_entry_point_runs_the_command_line(capsys, tmp_path):
 
     assert main(["sample", "--load", str(tmp_path / "missing")]) == 1
     assert_one_error_line(capsys.readouterr().err, "cannot read checkpoint")
+
+
+# ---- malformed --data: URLs, home directories -----------------------------------------------
+
+
+@pytest.mark.parametrize("url, why", [
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("http://[zz]/names.txt", "'zz' does not appear to be an IPv4 or IPv6 address"),
+    ("http://[::1]:abc/", "Port could not be cast to integer value"),
+    ("https://example.org:99999/names.txt", "Port out of range 0-65535"),
+    ("https://", "it names no host"),
+    ("HTTP://:80/names.txt", "it names no host"),
+    ("http://example.org/my names.txt", "a space or a control character"),
+    ("http://exa\x00mple.org/", "a space or a control character"),
+    ("http://" + "a" * 64 + ".org/names.txt", "its host name is not valid"),
+    ("http://a..b/names.txt", "its host name is not valid"),
+])
+@pytest.mark.parametrize("command", ["train", "compare", "graph"])
+def test_a_malformed_url_is_one_line_before_any_download(capsys, monkeypatch, tmp_path, url,
+                                                        why, command):
+    from microgpt.storage import datasets
+
+    def fetch(*args):
+        raise AssertionError("a malformed URL reached the download")
+
+    monkeypatch.setattr(datasets, "fetch", fetch)
+    argv = ["--out", tmp_path / "g.dot"] if command == "graph" else []
+    status, out, err = run(capsys, command, "--data", url, *argv)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, "error: cannot download ")
+    assert why in err
+
+
+@pytest.mark.parametrize("path", ["~no-such-user-of-microgpt/names.txt",
+                                  "~no-such-user-of-microgpt"])
+def test_the_home_of_no_user_is_one_line(capsys, path):
+    status, out, err = run(capsys, "train", "--data", path)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, f"cannot read dataset {path}: ~no-such-user-of-microgpt names no "
+                               "home directory")
+
+
+# ---- matplotlib that refuses its settings ---------------------------------------------------
+
+
+def test_a_matplotlib_that_fails_to_load_is_one_line(tmp_path):
+    pytest.importorskip("matplotlib")
+    env = {**os.environ, "MPLBACKEND": "bogus", "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "microgpt", "train", "--plot", "loss.png"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+                            check=False)
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert_one_error_line(result.stderr, "error: --plot needs matplotlib, which fails to load: "
+                                         "Key backend: 'bogus'")
+    assert list(tmp_path.iterdir()) == []
