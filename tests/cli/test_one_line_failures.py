@@ -5,10 +5,12 @@ terminal (control characters escaped).
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
 
 import numpy as np
@@ -186,3 +188,22 @@ def test_a_matplotlib_that_fails_to_load_is_one_line(tmp_path):
     assert_one_error_line(result.stderr, "error: --plot needs matplotlib, which fails to load: "
                                          "Key backend: 'bogus'")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- tqdm that refuses its settings ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [ValueError("could not convert string to float: 'abc'"),
+                                   KeyError("nope")])
+def test_a_progress_bar_that_refuses_its_settings_is_one_line(monkeypatch, error):
+    """tqdm reads TQDM_* variables (TQDM_MININTERVAL=abc, TQDM_BAR_FORMAT={nope}) unchecked."""
+    from microgpt.cli.errors import CommandError
+    from microgpt.cli.progress import Progress
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=refuse))
+    with pytest.raises(CommandError, match=r"^the progress bar \(tqdm\) refuses its settings: "
+                                           rf"{type(error).__name__}: .*TQDM_\*"):
+        Progress(10, bar=True, stream=io.StringIO())
