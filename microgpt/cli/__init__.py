@@ -43,7 +43,7 @@ from ..storage.files import problem
 from ..tools.plot import PlotError
 from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
-from .output import OutputError, output_errors_named
+from .output import OutputError, printable, terminal_output
 from .parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allocator.keep_freed_memory()  # fewer page faults per step (see allocator.py)
         # Overflow and NaN are detected and reported above as one line; NumPy's warnings
         # about them would only add lines to stderr.
-        with output_errors_named(), signals.sigterm_raises(), np.errstate(
+        with terminal_output(), signals.sigterm_raises(), np.errstate(
                 over="ignore", invalid="ignore", divide="ignore"):
             status = args.run(args)
             sys.stdout.flush()  # here, where a failure can still be reported
@@ -106,7 +106,7 @@ _MEMORY_HINTS = {"train": f"{_SMALLER_MODEL} or --batch-size", "compare": _SMALL
 
 def _fail(message: str, status: int) -> int:
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {printable(message)}", file=sys.stderr)
     return status
 
 

@@ -44,7 +44,9 @@ class Progress:
             try:
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=steps, initial=start, unit="step", file=self.stream,
+                # The command line's output escapes control characters: not the bar's own.
+                self._file = getattr(self.stream, "unescaped", self.stream)
+                self._bar = tqdm(total=steps, initial=start, unit="step", file=self._file,
                                  dynamic_ncols=True, desc="training")
             except ImportError:  # the optional extra is missing: plain lines do the job
                 return
@@ -71,7 +73,7 @@ class Progress:
                 self.stream.write(step_line(step, self.steps, loss, val_loss) + "\n")
             return
         if val_loss is not None:
-            self._bar.write(step_line(step, self.steps, loss, val_loss), file=self.stream)
+            self._bar.write(step_line(step, self.steps, loss, val_loss), file=self._file)
         if due or val_loss is not None:
             self._postfix["loss"] = f"{loss:.4f}"
             if val_loss is not None:

@@ -207,3 +207,90 @@ def test_a_progress_bar_that_refuses_its_settings_is_one_line(monkeypatch, error
     with pytest.raises(CommandError, match=r"^the progress bar \(tqdm\) refuses its settings: "
                                            rf"{type(error).__name__}: .*TQDM_\*"):
         Progress(10, bar=True, stream=io.StringIO())
+
+
+# ---- output that cannot drive the terminal --------------------------------------------------
+
+# What must never reach the terminal raw: C0 controls (newline apart, where it ends a line),
+# DEL, C1 controls (U+009B is a CSI of its own), bidi overrides and isolates.
+UNSAFE = ["\x00", "\x07", "\x08", "\t", "\r", "\x1b", "\x7f", "\x85", "\x9b", "\u061c", "\u200e",
+          "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069"]
+
+
+def assert_nothing_unsafe(text: str) -> None:
+    found = sorted({ch for ch in text if ch in UNSAFE})
+    assert not found, f"raw {found} in {text!r}"
+
+
+def test_printable_escapes_what_drives_a_terminal_and_keeps_the_rest():
+    from microgpt.cli.output import printable
+
+    for ch in UNSAFE + ["\n"]:
+        escaped = printable(f"a{ch}b")
+        assert escaped == "a" + repr(ch)[1:-1] + "b"  # as Python writes it: \x1b, \t, \u202e
+    kept = "".join(map(chr, range(0x20, 0x7f))) + "zoë Ørjan 李 ✓ 🙂 \u200d é"
+    assert printable(kept) == kept
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """A dataset of names made of nothing but controls: every character sampled is one."""
+    path = tmp_path / "hostile.txt"
+    path.write_text("".join(f"{a}{b}\n" for a in UNSAFE if a != "\r" for b in "\x1b\u202e"))
+    return path
+
+
+def test_sampled_names_are_printed_escaped(capsys, hostile, tmp_path):
+    save = tmp_path / "hostile.safetensors"
+    status, out, err = run(capsys, "train", "--data", hostile, "--steps", "1", "--samples", "5",
+                           "--n-embd", "8", "--n-head", "2", "--save", save)
+    assert (status, err) == (0, "")
+    assert_nothing_unsafe(out)
+    samples = [line for line in out.splitlines() if line.startswith("sample ")]
+    assert len(samples) == 5 and "\\x1b" in out and "\\u202e" in out
+    status, out, err = run(capsys, "sample", "--load", save, "--samples", "5")
+    assert (status, err) == (0, "")
+    assert_nothing_unsafe(out)
+    assert len(out.splitlines()) == 5 and "\\x1b" in out
+
+
+def test_paths_in_error_lines_and_in_the_output_are_escaped(capsys, dataset, tmp_path):
+    missing = tmp_path / "gone\x1b[2J\r\u202etxt.\n"
+    status, out, err = run(capsys, "train", "--data", missing)
+    assert status == 1
+    assert_one_error_line(err, "gone\\x1b[2J\\r\\u202etxt.\\n: No such file or directory")
+    assert_nothing_unsafe(err)
+    save = tmp_path / "run\x1b]0;title\x07.safetensors"
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "1", "--samples", "0",
+                           "--save", save)
+    assert (status, err) == (0, "")
+    assert "checkpoint saved to " in out and "run\\x1b]0;title\\x07.safetensors" in out
+    assert_nothing_unsafe(out)
+
+
+def test_what_else_reaches_stderr_is_escaped(capsys, monkeypatch, dataset):
+    from microgpt.storage import datasets
+
+    def fetch(url, sha256):  # a download says where it put the file
+        print(f"downloaded {url} to /cache/\x1b[31mred", file=sys.stderr)
+        return dataset
+
+    monkeypatch.setattr(datasets, "fetch", fetch)
+    status, out, err = run(capsys, "train", "--data", "https://example.org/names.txt",
+                           "--steps", "1", "--samples", "0")
+    assert status == 0
+    assert err == "downloaded https://example.org/names.txt to /cache/\\x1b[31mred\n"
+
+
+def test_the_progress_bar_keeps_its_carriage_returns(monkeypatch):
+    pytest.importorskip("tqdm")
+    from microgpt.cli.output import terminal_output
+    from microgpt.cli.progress import Progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", screen)
+    with terminal_output():
+        progress = Progress(3, bar=True)
+        progress.update(1, 3.0)
+        progress.close()
+    assert "\r" in screen.getvalue() and "\\r" not in screen.getvalue()
