@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,12 @@ import numpy as np
 import pytest
 from paths import REPO
 
-from microgpt import cli, gpt_tensor
+from microgpt import api as microgpt_api
+from microgpt import cli, gpt_scalar, gpt_tensor
+from microgpt import train as train_module
+from microgpt.model import GPTConfig, init_state_dict, num_params
+from microgpt.storage import limits
+from tensorgrad.value import topological_order
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
@@ -294,3 +300,58 @@ def test_the_progress_bar_keeps_its_carriage_returns(monkeypatch):
         progress.update(1, 3.0)
         progress.close()
     assert "\r" in screen.getvalue() and "\\r" not in screen.getvalue()
+
+
+# ---- the scalar engine's size bound ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("config, positions", [
+    (GPTConfig(vocab_size=5, n_embd=4, n_head=1, n_layer=1, block_size=4), 3),
+    (GPTConfig(vocab_size=11, n_embd=12, n_head=3, n_layer=2, block_size=7), 5),
+    (GPTConfig(vocab_size=3, n_embd=8, n_head=2, n_layer=3, block_size=9), 9),
+])
+def test_the_scalar_node_count_is_the_count_of_a_real_step(config, positions):
+    params = gpt_scalar.from_state_dict(init_state_dict(config, random.Random(0)))
+    leaves = {id(p) for p in gpt_scalar.parameters(params)}
+    tokens = [config.vocab_size - 1, *[i % (config.vocab_size - 1) for i in range(positions)]]
+    loss = gpt_scalar.document_loss(params, config, tokens)
+    graph = [node for node in topological_order(loss) if id(node) not in leaves]
+    assert limits.scalar_step_nodes(config, positions) == num_params(config) + len(graph)
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "--n-embd", "256"],
+    ["compare", "--by-op", "--n-embd", "128"],
+    ["compare", "--n-layer", "2", "--n-embd", "64"],
+    ["train", "--engine", "scalar", "--n-embd", "128"],
+    ["graph", "--engine", "scalar", "--n-embd", "128", "--out", "step.dot"],
+])
+def test_a_scalar_step_too_large_is_refused_before_any_work(capsys, monkeypatch, tmp_path, argv):
+    def never(*args):
+        raise AssertionError("the weights were drawn")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train_module, "init_state_dict", never)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert_one_error_line(err, "error: the scalar engine would build about ")
+    assert "million Values for one step, more than the 2 million microgpt allows" in err
+    assert "--n-embd, --n-layer or --block-size" in err
+    assert ("--engine tensor" in err) == ("--engine" in argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scalar_bound_counts_the_longest_document():
+    from microgpt.api import SettingsError, check_scalar_size
+
+    config = GPTConfig(vocab_size=27, n_embd=64, n_layer=2, block_size=16)
+    check_scalar_size(config, ["ab", "c"])  # 3 positions
+    with pytest.raises(SettingsError, match="million Values"):
+        check_scalar_size(config, ["ab", "c" * 15])  # 16 positions
+    with pytest.raises(SettingsError, match=r"n_embd, n_layer or block_size \(or engine=tensor\)"):
+        microgpt_api.Run(["a" * 20], microgpt_api.TrainSettings(engine="scalar", n_embd=128))
+
+
+def test_the_default_scalar_runs_are_within_the_bound():
+    config = GPTConfig(vocab_size=27)  # microgpt.py's model on the names (at most 16 positions)
+    assert limits.scalar_step_nodes(config, 16) <= limits.MAX_SCALAR_NODES
