@@ -67,7 +67,7 @@ class _Output:
         self._stream, self._escape, self._name_errors = stream, escape, name_errors
 
     def write(self, text: str) -> int:
-        if self._escape and _IN_LINES.search(text) is not None:  # mostly None: no copy
+        if self._escape:
             text = _IN_LINES.sub(_escape, text)
         if not self._name_errors:
             return self._stream.write(text)
