@@ -50,6 +50,8 @@ class Progress:
                                  dynamic_ncols=True, desc="training")
             except ImportError:  # the optional extra is missing: plain lines do the job
                 return
+            except MemoryError:
+                raise
             except Exception as exc:  # its defaults come from TQDM_* variables, unchecked
                 raise CommandError(f"the progress bar (tqdm) refuses its settings: "
                                    f"{type(exc).__name__}: {exc}; check the TQDM_* environment "

@@ -355,3 +355,26 @@ def test_the_scalar_bound_counts_the_longest_document():
 def test_the_default_scalar_runs_are_within_the_bound():
     config = GPTConfig(vocab_size=27)  # microgpt.py's model on the names (at most 16 positions)
     assert limits.scalar_step_nodes(config, 16) <= limits.MAX_SCALAR_NODES
+
+
+def test_running_out_of_memory_in_matplotlib_or_tqdm_is_not_blamed_on_them(monkeypatch,
+                                                                           tmp_path):
+    from microgpt.cli.progress import Progress
+    from microgpt.tools import plot
+
+    class NoMemory:
+        def find_spec(self, name, path=None, target=None):
+            if name == "matplotlib":
+                raise MemoryError
+            return None
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.delitem(sys.modules, "matplotlib", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoMemory(), *sys.meta_path])
+    with pytest.raises(MemoryError):  # reported as "out of memory" by the command line
+        plot.check(tmp_path / "loss.png")
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=no_memory))
+    with pytest.raises(MemoryError):
+        Progress(10, bar=True, stream=io.StringIO())
