@@ -24,8 +24,9 @@ command line's) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,
-plot, output, memory), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output goes
-away. Options are checked before any data is read or any training starts.
+plot, output, memory), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output
+goes away. Options are checked before any data is read or any training starts. What it prints
+cannot drive the terminal: control characters are escaped (``output``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The output: the lines every command prints as microgpt.py prints them (the run's header,
-the samples), and the errors of writing them, told apart from every other file's."""
+the samples), the errors of writing them, told apart from every other file's, and the
+characters that could drive the terminal, escaped (names and paths come from the user's
+files: a dataset, a checkpoint, a download)."""
 
 from __future__ import annotations
 

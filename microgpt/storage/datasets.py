@@ -35,7 +35,7 @@ def find_dataset(source: str | None = None, sha256: str | None = None) -> Path:
     if source is None:
         return NAMES
     if is_url(source):
-        check_url(source)
+        _check_url(source)
         try:
             return fetch(source, sha256)
         except DownloadError as exc:
@@ -47,7 +47,7 @@ def find_dataset(source: str | None = None, sha256: str | None = None) -> Path:
                         "directory") from exc
 
 
-def check_url(url: str) -> None:
+def _check_url(url: str) -> None:
     """Raise ``DataError`` unless ``url`` can be asked for: a host, a port in range, no spaces.
 
     What Python's URL parser and the host name's encoding would raise deep in a download,
