@@ -1,6 +1,6 @@
-"""Failures Python raises on its own, each one line: memory, malformed paths and URLs, a broken
-matplotlib, Ctrl-C in start-up; the scalar engine's size bound; output that cannot drive the
-terminal (control characters escaped).
+"""Failures Python raises on its own, each one line: memory, malformed paths and URLs, a
+matplotlib or a tqdm that refuses its settings, Ctrl-C in start-up; the scalar engine's size
+bound; output that cannot drive the terminal (control characters escaped).
 """
 
 from __future__ import annotations
