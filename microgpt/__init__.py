@@ -26,9 +26,9 @@ What serves the model, each in a subpackage of its own:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
-
+# typing.TYPE_CHECKING, without importing typing (or importlib): until the command line has
+# loaded (microgpt/__main__.py), Ctrl-C in an import ends it with a traceback.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .api import (
         CheckpointError,
@@ -56,7 +56,9 @@ def __getattr__(name: str) -> object:
     # PEP 562: the API (and NumPy with it) is imported when first used, not by `import
     # microgpt`, so that `microgpt --help` and `--version` start quickly.
     if name in _API:
-        return getattr(importlib.import_module(".api", __name__), name)
+        from . import api
+
+        return getattr(api, name)
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

@@ -1,6 +1,51 @@
-"""``python -m microgpt``: the same command line as the ``microgpt`` script."""
+"""The ``microgpt`` script and ``python -m microgpt``: the command line, and Ctrl-C at any moment.
 
-from .cli import main
+The command line imports NumPy, the slow part of start-up, and Ctrl-C in the middle of an
+import ends it with a traceback (or, inside NumPy's compiled modules, an ``ImportError``).
+This module imports nothing heavy: ``main`` holds Ctrl-C until the command line has loaded,
+then exits 130 with one line if it came.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Sequence
+
+
+class _Held:
+    """A SIGINT handler that notes the signal instead of raising ``KeyboardInterrupt``."""
+
+    received = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received = True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+    held = _Held()
+    try:
+        # Only over the default handler: a caller that ignores SIGINT (nohup) keeps that.
+        holding = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if holding:
+            signal.signal(signal.SIGINT, held)
+    except ValueError:  # not the main thread: signals are not this thread's to handle
+        holding = False
+    try:
+        try:
+            from .cli import main as run
+        finally:
+            if holding:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not held.received:
+            return run(argv)
+    except KeyboardInterrupt:  # between the imports and the command line's own handling
+        pass
+    if sys.stderr is not None:
+        print("error: interrupted", file=sys.stderr)
+    return 130
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

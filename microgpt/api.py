@@ -38,7 +38,7 @@ from .data import Tokenizer, docs_from_text
 from .model import GPTConfig
 from .schedule import SCHEDULES
 from .storage import checkpoint as checkpoints
-from .storage import options
+from .storage import limits, options
 from .storage.checkpoint import Checkpoint, CheckpointError
 from .storage.datasets import DataError, find_dataset, is_url, load_docs
 from .storage.download import TIME_LIMIT
@@ -61,8 +61,8 @@ from .validation import num_validation_docs, split, validation_loss
 
 __all__ = [
     "CheckpointError", "DataError", "Dataset", "Model", "Plan", "Run", "SamplingError",
-    "SettingsError", "StepRecord", "TrainSettings", "TrainingDiverged", "load", "load_dataset",
-    "load_resumable", "plan", "resume", "resume_settings",
+    "SettingsError", "StepRecord", "TrainSettings", "TrainingDiverged", "check_scalar_size", "load",
+    "load_dataset", "load_resumable", "plan", "resume", "resume_settings",
 ]
 
 MODEL_FIELDS = ("n_embd", "n_head", "n_layer", "block_size")  # GPTConfig's, but vocab_size
@@ -337,8 +337,21 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
         raise SettingsError(f"{_set('batch_size', settings.batch_size)} is more than the "
                             f"{len(docs) - held_out} documents there are to train on")
     tokenizer = Tokenizer.from_docs(docs)
-    return Plan(dataset, settings, tokenizer, settings.model_config(tokenizer.vocab_size),
-                digest, resumed)
+    config = settings.model_config(tokenizer.vocab_size)
+    if settings.engine == "scalar":
+        check_scalar_size(config, docs, f" (or {_set('engine', 'tensor')})")
+    return Plan(dataset, settings, tokenizer, config, digest, resumed)
+
+
+def check_scalar_size(config: GPTConfig, docs: Sequence[str], hint: str = "") -> None:
+    """Raise ``SettingsError`` (its message ending with ``hint``) if a step of the scalar
+    engine on the longest of ``docs`` would hold more than ``limits.MAX_SCALAR_NODES`` Values."""
+    # A document of k characters is k + 1 positions (document_tokens), at most block_size.
+    positions = min(config.block_size, max(map(len, docs)) + 1)
+    try:
+        limits.check_scalar_size(config, positions)
+    except ValueError as exc:
+        raise SettingsError(f"{exc}{hint}") from None
 
 
 class StepRecord(NamedTuple):

@@ -24,8 +24,9 @@ command line's) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,
-plot, output), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output goes
-away. Options are checked before any data is read or any training starts.
+plot, output, memory), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output
+goes away. Options are checked before any data is read or any training starts. What it prints
+cannot drive the terminal: control characters are escaped (``output``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ..storage.files import problem
 from ..tools.plot import PlotError
 from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
-from .output import OutputError, output_errors_named
+from .output import OutputError, printable, terminal_output
 from .parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -54,19 +55,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ``--help`` exits through argparse's ``SystemExit(0)`` as usual.
     """
-    for stream in (sys.stdout, sys.stderr):
-        # Names and paths may hold characters the terminal's encoding lacks: escape them.
-        if stream is not None and hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
+    command: str | None = None  # for the hint of an out-of-memory message
     try:
+        for stream in (sys.stdout, sys.stderr):
+            # Names and paths may hold characters the terminal's encoding lacks: escape them.
+            if stream is not None and hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         if sys.stdout is None:  # started with stdout closed (`microgpt train >&-`)
             raise CommandError("standard output is closed; redirect it to a file or to "
                                "/dev/null instead")
         args = build_parser().parse_args(argv)
+        command = args.command
         allocator.keep_freed_memory()  # fewer page faults per step (see allocator.py)
         # Overflow and NaN are detected and reported above as one line; NumPy's warnings
         # about them would only add lines to stderr.
-        with output_errors_named(), signals.sigterm_raises(), np.errstate(
+        with terminal_output(), signals.sigterm_raises(), np.errstate(
                 over="ignore", invalid="ignore", divide="ignore"):
             status = args.run(args)
             sys.stdout.flush()  # here, where a failure can still be reported
@@ -90,11 +93,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"cannot write to standard output: {problem(exc)}", 1)
     except OSError as exc:  # file errors are worded where they happen: this is unforeseen
         return _fail(problem(exc), 1)
+    except MemoryError as exc:
+        # Reported once the block has ended: the frames that held the memory are gone then.
+        detail = f" ({exc})" if str(exc) else ""  # NumPy's says how much it asked for
+    return _fail(f"out of memory{detail}: this run needs more than the machine can give; "
+                 f"{_MEMORY_HINTS.get(command or '', 'free some memory and try again')}", 1)
+
+
+_SMALLER_MODEL = "use a smaller model (--n-embd, --n-layer, --block-size)"
+_MEMORY_HINTS = {"train": f"{_SMALLER_MODEL} or --batch-size", "compare": _SMALLER_MODEL,
+                 "graph": _SMALLER_MODEL}
 
 
 def _fail(message: str, status: int) -> int:
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {printable(message)}", file=sys.stderr)
     return status
 
 

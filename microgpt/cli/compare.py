@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ..api import Plan, TrainSettings, load_dataset, plan
+from ..api import Plan, TrainSettings, check_scalar_size, load_dataset, plan
 from ..model import num_params
 from ..storage.atomic import atomic_write
 from ..storage.files import problem
@@ -81,12 +81,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The run of the options, checked, then the dataset read and checked against it."""
+    """The run of the options, checked, then the dataset read and checked against it, and
+    against what the scalar engine can build."""
     settings = TrainSettings(steps=args.steps, lr=args.lr, seed=args.seed,
                              **{name: getattr(args, name) for name in MODEL_OPTIONS})
     dataset = load_dataset(args.data, args.data_sha256, redownload=args.redownload,
                            download_timeout=args.download_timeout)
-    return plan(dataset, settings)
+    planned = plan(dataset, settings)
+    check_scalar_size(planned.config, planned.dataset.docs)
+    return planned
 
 
 def _first_step_grads(engine: ModuleType, run: Setup) -> dict[str, np.ndarray]:

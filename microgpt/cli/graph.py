@@ -18,7 +18,7 @@ import subprocess
 from tensorgrad import Tensor, Value, to_dot
 from tensorgrad.value import topological_order
 
-from ..api import Plan, TrainSettings, load_dataset, plan
+from ..api import Plan, TrainSettings, check_scalar_size, load_dataset, plan
 from ..storage.atomic import atomic_write
 from ..storage.files import problem
 from ..storage.limits import MAX_DRAWN_NODES
@@ -70,12 +70,16 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    """The model of the options, checked, then the dataset read and checked against it."""
+    """The model of the options, checked, then the dataset read and checked against it (and
+    against what the scalar engine can build, for its graph)."""
     settings = TrainSettings(seed=args.seed, **{name: getattr(args, name)
                                                 for name in MODEL_OPTIONS})
     dataset = load_dataset(args.data, args.data_sha256, redownload=args.redownload,
                            download_timeout=args.download_timeout)
-    return plan(dataset, settings)
+    planned = plan(dataset, settings)
+    if args.engine == "scalar":
+        check_scalar_size(planned.config, planned.dataset.docs, " (or --engine tensor)")
+    return planned
 
 
 def _size(loss: Tensor | Value) -> int:

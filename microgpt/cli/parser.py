@@ -16,6 +16,7 @@ from ..storage.limits import (
     MAX_DATASET_BYTES,
     MAX_DRAWN_NODES,
     MAX_PARAMETERS,
+    MAX_SCALAR_NODES,
     MAX_STEP_VALUES,
     MAX_STEPS,
 )
@@ -149,8 +150,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group(
         "model options", f"at most {MAX_PARAMETERS:,} parameters (the weights are drawn one "
         "at a time in Python, in microgpt.py's order), and a training step may keep at most "
-        f"about {MAX_STEP_VALUES:,} numbers for its backward pass (1 GiB in float64); a "
-        "larger model is refused before its weights are drawn")
+        f"about {MAX_STEP_VALUES:,} numbers for its backward pass (1 GiB in float64), and "
+        f"on the scalar engine build at most {MAX_SCALAR_NODES:,} Values; a larger "
+        "model is refused before its weights are drawn")
     for name, help in MODEL_OPTIONS.items():  # defaults: GPTConfig's, i.e. microgpt.py's
         kind = options.n_layer if name == "n_layer" else options.positive_int
         model.add_argument(option(name), type=kind, action=_Explicit,

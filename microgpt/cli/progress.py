@@ -13,6 +13,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from .errors import CommandError
+
 
 def step_line(step: int, steps: int, loss: float, val_loss: float | None = None) -> str:
     """microgpt.py's line for a step (1-based), with the validation loss when there is one."""
@@ -41,10 +43,19 @@ class Progress:
         if bar:
             try:
                 from tqdm import tqdm
+
+                # The command line's output escapes control characters: not the bar's own.
+                self._file = getattr(self.stream, "unescaped", self.stream)
+                self._bar = tqdm(total=steps, initial=start, unit="step", file=self._file,
+                                 dynamic_ncols=True, desc="training")
             except ImportError:  # the optional extra is missing: plain lines do the job
                 return
-            self._bar = tqdm(total=steps, initial=start, unit="step", file=self.stream,
-                             dynamic_ncols=True, desc="training")
+            except MemoryError:
+                raise
+            except Exception as exc:  # its defaults come from TQDM_* variables, unchecked
+                raise CommandError(f"the progress bar (tqdm) refuses its settings: "
+                                   f"{type(exc).__name__}: {exc}; check the TQDM_* environment "
+                                   "variables") from exc
 
     @property
     def bar(self) -> bool:
@@ -64,7 +75,7 @@ class Progress:
                 self.stream.write(step_line(step, self.steps, loss, val_loss) + "\n")
             return
         if val_loss is not None:
-            self._bar.write(step_line(step, self.steps, loss, val_loss), file=self.stream)
+            self._bar.write(step_line(step, self.steps, loss, val_loss), file=self._file)
         if due or val_loss is not None:
             self._postfix["loss"] = f"{loss:.4f}"
             if val_loss is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..data import NAMES, docs_from_text
 from .download import TIME_LIMIT, DownloadError, fetch
@@ -36,11 +37,43 @@ def find_dataset(source: str | None = None, sha256: str | None = None, *,
     if source is None:
         return NAMES
     if is_url(source):
+        _check_url(source)
         try:
             return fetch(source, sha256, redownload=redownload, time_limit=download_timeout)
         except DownloadError as exc:
             raise DataError(str(exc)) from exc
-    return Path(source).expanduser()
+    try:
+        return Path(source).expanduser()
+    except RuntimeError as exc:  # ~user of no user, or ~ without a home directory
+        raise DataError(f"cannot read dataset {source}: {source.split('/')[0]} names no home "
+                        "directory") from exc
+
+
+def _check_url(url: str) -> None:
+    """Raise ``DataError`` unless ``url`` can be asked for: a host, a port in range, no spaces.
+
+    What Python's URL parser and the host name's encoding would raise deep in a download,
+    raised here in one line.
+    """
+    why = ""
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        why = "it holds a space or a control character (write it %-encoded)"
+    else:
+        try:
+            parts = urlsplit(url)
+            host, _ = parts.hostname, parts.port  # .port raises for a port out of range
+        except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+            why = " ".join(str(exc).split())
+        else:
+            if not host:
+                why = "it names no host"
+            else:
+                try:
+                    host.encode("idna")
+                except UnicodeError as exc:
+                    why = f"its host name is not valid ({exc.__cause__ or exc})"
+    if why:
+        raise DataError(f"cannot download {url}: {why}")
 
 
 def load_docs(path: str | Path, sha256: str | None = None) -> list[str]:

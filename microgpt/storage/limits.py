@@ -11,6 +11,8 @@ cannot be loaded either (and a crafted file cannot make ``microgpt`` allocate mo
 * ``MAX_N_LAYER``: it also bounds the number of tensors a checkpoint holds.
 * ``MAX_STEP_VALUES``: an estimate of the numbers one training step keeps for its
   backward pass (``step_values``); 2**27 of them are 1 GiB in float64.
+* ``MAX_SCALAR_NODES``: the scalar engine makes a Python object (a ``Value``) of every
+  number of a step, and keeps them all for the backward pass (``scalar_step_nodes``).
 * ``MAX_STEPS``: every step's loss is kept, for the checkpoint and the loss curve.
 * ``MAX_DATASET_BYTES``: the dataset is read whole into memory, and split into documents.
 
@@ -25,6 +27,7 @@ from .naming import name
 MAX_PARAMETERS = 10_000_000
 MAX_N_LAYER = 128
 MAX_STEP_VALUES = 2**27
+MAX_SCALAR_NODES = 2_000_000
 MAX_STEPS = 10_000_000
 MAX_DATASET_BYTES = 32 * 2**20
 # Graphviz's layout time grows faster than the graph: `microgpt graph` draws at most this many
@@ -66,3 +69,32 @@ def check_size(config: GPTConfig, batch_size: int = 1) -> None:
             f"backward pass, more than the {MAX_STEP_VALUES:,} (1 GiB in float64) microgpt "
             f"allows; use a smaller {name('batch_size')}, {name('block_size')}, "
             f"{name('n_embd')} or {name('n_layer')}")
+
+
+def scalar_step_nodes(config: GPTConfig, positions: int) -> int:
+    """The ``Value``s a training step of the scalar engine holds, on a document of
+    ``positions`` positions: the parameters, and every other node of the loss's graph.
+
+    Counted from ``gpt_scalar``, where ``a + b`` makes one node, ``a * 2.0`` two (the
+    constant is one), ``sum`` of k nodes k + 1 and ``x / y`` two. At the position with t keys
+    cached: the embeddings' sum and its norm; per layer, the norms, the projections (2k + 1
+    nodes per row of k inputs), the attention of each head over the t keys, the MLP and the
+    residual sums; the logits and the target's probability, log and sign. Then the mean.
+    """
+    c, h, v, n = config.n_embd, config.n_head, config.vocab_size, positions
+    per_layer = 24 * c * c + 22 * c + 12 + h  # all but the attention over the cache
+    per_position = 4 * c + 12 + config.n_layer * per_layer + 2 * c * v + 5 * v
+    over_the_cache = config.n_layer * (4 * c + 9 * h) * n * (n + 1) // 2  # t = 1 .. n
+    return num_params(config) + n * per_position + over_the_cache + n + 3
+
+
+def check_scalar_size(config: GPTConfig, positions: int) -> None:
+    """Raise ``ValueError`` if a scalar-engine step on ``positions`` positions would hold
+    more than ``MAX_SCALAR_NODES`` Values."""
+    nodes = scalar_step_nodes(config, positions)
+    if nodes > MAX_SCALAR_NODES:
+        raise ValueError(
+            f"the scalar engine would build about {nodes / 1e6:,.1f} million Values for one "
+            f"step, more than the {MAX_SCALAR_NODES / 1e6:.0f} million microgpt allows (it "
+            "makes a Python object of every number of the step, one at a time); use a smaller "
+            f"{name('n_embd')}, {name('n_layer')} or {name('block_size')}")

@@ -40,6 +40,11 @@ def check(path: str | Path, option: str = "--plot") -> Path:
     except ImportError as exc:
         raise PlotError(f"{option} needs matplotlib, which is not installed ({INSTALL_HINT})"
                         ) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # it refuses its settings: MPLBACKEND=bogus, a bad matplotlibrc
+        raise PlotError(f"{option} needs matplotlib, which fails to load: "
+                        f"{' '.join(str(exc).split())}") from exc
     return path
 
 

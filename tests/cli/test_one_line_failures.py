@@ -1,0 +1,379 @@
+"""Failures Python raises on its own, each one line: memory, malformed paths and URLs, a
+matplotlib or a tqdm that refuses its settings, Ctrl-C in start-up; the scalar engine's size
+bound; output that cannot drive the terminal (control characters escaped).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from paths import REPO
+
+from microgpt import api as microgpt_api
+from microgpt import cli, gpt_scalar, gpt_tensor
+from microgpt import train as train_module
+from microgpt.model import GPTConfig, init_state_dict, num_params
+from microgpt.storage import limits
+from tensorgrad.value import topological_order
+
+NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    path = tmp_path / "names.txt"
+    path.write_text("\n".join(NAMES) + "\n")
+    return path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    status = cli.main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def assert_one_error_line(err: str, message: str) -> None:
+    assert err.startswith("error: ") and err.endswith("\n") and err.count("\n") == 1, err
+    assert message in err, err
+
+
+# ---- memory ---------------------------------------------------------------------------------
+
+
+def allocate_too_much(*args):
+    """A step that asks NumPy for more memory than any machine has (NumPy's MemoryError)."""
+    def step(batch):
+        return np.empty(2**58)
+    return step
+
+
+def raise_memory_error(*args):
+    """A step that runs out of memory in Python itself (a MemoryError without a message)."""
+    def step(batch):
+        raise MemoryError
+    return step
+
+
+@pytest.mark.parametrize("step", [allocate_too_much, raise_memory_error])
+def test_running_out_of_memory_is_one_line_with_a_hint(capsys, dataset, monkeypatch, step):
+    monkeypatch.setattr(gpt_tensor, "training_step", step)
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "2")
+    assert status == 1
+    assert_one_error_line(err, "error: out of memory")
+    assert "--batch-size" in err and "--n-embd" in err
+    if step is allocate_too_much:  # NumPy says how much it asked for
+        assert "Unable to allocate" in err
+
+
+def limited_to_what_it_uses(extra: int) -> str:
+    """Python code that caps the process's address space at what it maps now plus ``extra``."""
+    return textwrap.dedent(f"""
+        import resource
+        pages = int(open("/proc/self/statm").read().split()[0])
+        limit = pages * resource.getpagesize() + {extra}
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    """)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="Linux's /proc")
+def test_a_real_run_that_outgrows_its_memory_is_one_line():
+    """A batch whose step needs more than 64 MiB, in a process that has 64 MiB to spare."""
+    code = ("import sys\nfrom microgpt import cli\n" + limited_to_what_it_uses(64 * 2**20)
+            + "sys.exit(cli.main(sys.argv[1:]))")
+    argv = ["train", "--batch-size", "2000", "--steps", "1", "--samples", "0"]
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                            text=True, cwd=REPO, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result.stderr, "error: out of memory")
+
+
+# ---- Ctrl-C while the command line loads ----------------------------------------------------
+
+
+INTERRUPTED_IMPORT = textwrap.dedent("""
+    import os, signal, sys
+
+    class Interrupting:  # Ctrl-C when the module sys.argv[1] is about to be imported
+        def find_spec(self, name, path=None, target=None):
+            if name == sys.argv[1]:
+                os.kill(os.getpid(), signal.SIGINT)
+            return None
+
+    sys.meta_path.insert(0, Interrupting())
+    from microgpt.__main__ import main
+    sys.exit(main(sys.argv[2:]))
+""")
+
+
+@posix_only
+# datetime: imported by NumPy's compiled core, where an interrupt becomes an ImportError
+@pytest.mark.parametrize("module", ["numpy", "datetime"])
+def test_ctrl_c_while_numpy_imports_exits_130_in_one_line(module):
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, module, "--version"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "error: interrupted\n")
+
+
+def test_the_script_is_the_entry_point_that_holds_ctrl_c():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["microgpt"] == "microgpt.__main__:main"
+    code = "import sys, microgpt.__main__; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60, check=True)
+    assert result.stdout == "False\n"  # nothing heavy imported before main() holds Ctrl-C
+
+
+def test_the_entry_point_runs_the_command_line(capsys, tmp_path):
+    from microgpt.__main__ import main
+
+    assert main(["sample", "--load", str(tmp_path / "missing")]) == 1
+    assert_one_error_line(capsys.readouterr().err, "cannot read checkpoint")
+
+
+# ---- malformed --data: URLs, home directories -----------------------------------------------
+
+
+@pytest.mark.parametrize("url, why", [
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("http://[zz]/names.txt", "'zz' does not appear to be an IPv4 or IPv6 address"),
+    ("http://[::1]:abc/", "Port could not be cast to integer value"),
+    ("https://example.org:99999/names.txt", "Port out of range 0-65535"),
+    ("https://", "it names no host"),
+    ("HTTP://:80/names.txt", "it names no host"),
+    ("http://example.org/my names.txt", "a space or a control character"),
+    ("http://exa\x00mple.org/", "a space or a control character"),
+    ("http://" + "a" * 64 + ".org/names.txt", "its host name is not valid"),
+    ("http://a..b/names.txt", "its host name is not valid"),
+])
+@pytest.mark.parametrize("command", ["train", "compare", "graph"])
+def test_a_malformed_url_is_one_line_before_any_download(capsys, monkeypatch, tmp_path, url,
+                                                        why, command):
+    from microgpt.storage import datasets
+
+    def fetch(*args):
+        raise AssertionError("a malformed URL reached the download")
+
+    monkeypatch.setattr(datasets, "fetch", fetch)
+    argv = ["--out", tmp_path / "g.dot"] if command == "graph" else []
+    status, out, err = run(capsys, command, "--data", url, *argv)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, "error: cannot download ")
+    assert why in err
+
+
+@pytest.mark.parametrize("path", ["~no-such-user-of-microgpt/names.txt",
+                                  "~no-such-user-of-microgpt"])
+def test_the_home_of_no_user_is_one_line(capsys, path):
+    status, out, err = run(capsys, "train", "--data", path)
+    assert (status, out) == (1, "")
+    assert_one_error_line(err, f"cannot read dataset {path}: ~no-such-user-of-microgpt names no "
+                               "home directory")
+
+
+# ---- matplotlib that refuses its settings ---------------------------------------------------
+
+
+def test_a_matplotlib_that_fails_to_load_is_one_line(tmp_path):
+    pytest.importorskip("matplotlib")
+    env = {**os.environ, "MPLBACKEND": "bogus", "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "microgpt", "train", "--plot", "loss.png"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+                            check=False)
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert_one_error_line(result.stderr, "error: --plot needs matplotlib, which fails to load: "
+                                         "Key backend: 'bogus'")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- tqdm that refuses its settings ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", [ValueError("could not convert string to float: 'abc'"),
+                                   KeyError("nope")])
+def test_a_progress_bar_that_refuses_its_settings_is_one_line(monkeypatch, error):
+    """tqdm reads TQDM_* variables (TQDM_MININTERVAL=abc, TQDM_BAR_FORMAT={nope}) unchecked."""
+    from microgpt.cli.errors import CommandError
+    from microgpt.cli.progress import Progress
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=refuse))
+    with pytest.raises(CommandError, match=r"^the progress bar \(tqdm\) refuses its settings: "
+                                           rf"{type(error).__name__}: .*TQDM_\*"):
+        Progress(10, bar=True, stream=io.StringIO())
+
+
+# ---- output that cannot drive the terminal --------------------------------------------------
+
+# What must never reach the terminal raw: C0 controls (newline apart, where it ends a line),
+# DEL, C1 controls (U+009B is a CSI of its own), bidi overrides and isolates.
+UNSAFE = ["\x00", "\x07", "\x08", "\t", "\r", "\x1b", "\x7f", "\x85", "\x9b", "\u061c", "\u200e",
+          "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069"]
+
+
+def assert_nothing_unsafe(text: str) -> None:
+    found = sorted({ch for ch in text if ch in UNSAFE})
+    assert not found, f"raw {found} in {text!r}"
+
+
+def test_printable_escapes_what_drives_a_terminal_and_keeps_the_rest():
+    from microgpt.cli.output import printable
+
+    for ch in UNSAFE + ["\n"]:
+        escaped = printable(f"a{ch}b")
+        assert escaped == "a" + repr(ch)[1:-1] + "b"  # as Python writes it: \x1b, \t, \u202e
+    kept = "".join(map(chr, range(0x20, 0x7f))) + "zoë Ørjan 李 ✓ 🙂 \u200d é"
+    assert printable(kept) == kept
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """A dataset of names made of nothing but controls: every character sampled is one."""
+    path = tmp_path / "hostile.txt"
+    path.write_text("".join(f"{a}{b}\n" for a in UNSAFE if a != "\r" for b in "\x1b\u202e"))
+    return path
+
+
+def test_sampled_names_are_printed_escaped(capsys, hostile, tmp_path):
+    save = tmp_path / "hostile.safetensors"
+    status, out, err = run(capsys, "train", "--data", hostile, "--steps", "1", "--samples", "5",
+                           "--n-embd", "8", "--n-head", "2", "--save", save)
+    assert (status, err) == (0, "")
+    assert_nothing_unsafe(out)
+    samples = [line for line in out.splitlines() if line.startswith("sample ")]
+    assert len(samples) == 5 and "\\x1b" in out and "\\u202e" in out
+    status, out, err = run(capsys, "sample", "--load", save, "--samples", "5")
+    assert (status, err) == (0, "")
+    assert_nothing_unsafe(out)
+    assert len(out.splitlines()) == 5 and "\\x1b" in out
+
+
+def test_paths_in_error_lines_and_in_the_output_are_escaped(capsys, dataset, tmp_path):
+    missing = tmp_path / "gone\x1b[2J\r\u202etxt.\n"
+    status, out, err = run(capsys, "train", "--data", missing)
+    assert status == 1
+    assert_one_error_line(err, "gone\\x1b[2J\\r\\u202etxt.\\n: No such file or directory")
+    assert_nothing_unsafe(err)
+    save = tmp_path / "run\x1b]0;title\x07.safetensors"
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "1", "--samples", "0",
+                           "--save", save)
+    assert (status, err) == (0, "")
+    assert "checkpoint saved to " in out and "run\\x1b]0;title\\x07.safetensors" in out
+    assert_nothing_unsafe(out)
+
+
+def test_what_else_reaches_stderr_is_escaped(capsys, monkeypatch, dataset):
+    from microgpt.storage import datasets
+
+    def fetch(url, sha256):  # a download says where it put the file
+        print(f"downloaded {url} to /cache/\x1b[31mred", file=sys.stderr)
+        return dataset
+
+    monkeypatch.setattr(datasets, "fetch", fetch)
+    status, out, err = run(capsys, "train", "--data", "https://example.org/names.txt",
+                           "--steps", "1", "--samples", "0")
+    assert status == 0
+    assert err == "downloaded https://example.org/names.txt to /cache/\\x1b[31mred\n"
+
+
+def test_the_progress_bar_keeps_its_carriage_returns(monkeypatch):
+    pytest.importorskip("tqdm")
+    from microgpt.cli.output import terminal_output
+    from microgpt.cli.progress import Progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", screen)
+    with terminal_output():
+        progress = Progress(3, bar=True)
+        progress.update(1, 3.0)
+        progress.close()
+    assert "\r" in screen.getvalue() and "\\r" not in screen.getvalue()
+
+
+# ---- the scalar engine's size bound ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("config, positions", [
+    (GPTConfig(vocab_size=5, n_embd=4, n_head=1, n_layer=1, block_size=4), 3),
+    (GPTConfig(vocab_size=11, n_embd=12, n_head=3, n_layer=2, block_size=7), 5),
+])
+def test_the_scalar_node_count_is_the_count_of_a_real_step(config, positions):
+    params = gpt_scalar.from_state_dict(init_state_dict(config, random.Random(0)))
+    leaves = {id(p) for p in gpt_scalar.parameters(params)}
+    tokens = [config.vocab_size - 1, *[i % (config.vocab_size - 1) for i in range(positions)]]
+    loss = gpt_scalar.document_loss(params, config, tokens)
+    graph = [node for node in topological_order(loss) if id(node) not in leaves]
+    assert limits.scalar_step_nodes(config, positions) == num_params(config) + len(graph)
+
+
+@pytest.mark.parametrize("argv", [
+    ["compare", "--n-embd", "256"],
+    ["compare", "--by-op", "--n-embd", "128"],
+    ["compare", "--n-layer", "2", "--n-embd", "64"],
+    ["train", "--engine", "scalar", "--n-embd", "128"],
+    ["graph", "--engine", "scalar", "--n-embd", "128", "--out", "step.dot"],
+])
+def test_a_scalar_step_too_large_is_refused_before_any_work(capsys, monkeypatch, tmp_path, argv):
+    def never(*args):
+        raise AssertionError("the weights were drawn")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(train_module, "init_state_dict", never)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert_one_error_line(err, "error: the scalar engine would build about ")
+    assert "million Values for one step, more than the 2 million microgpt allows" in err
+    assert "--n-embd, --n-layer or --block-size" in err
+    assert ("--engine tensor" in err) == ("--engine" in argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scalar_bound_counts_the_longest_document():
+    from microgpt.api import SettingsError, check_scalar_size
+
+    config = GPTConfig(vocab_size=27, n_embd=64, n_layer=2, block_size=16)
+    check_scalar_size(config, ["ab", "c"])  # 3 positions
+    with pytest.raises(SettingsError, match="million Values"):
+        check_scalar_size(config, ["ab", "c" * 15])  # 16 positions
+    with pytest.raises(SettingsError, match=r"n_embd, n_layer or block_size \(or engine=tensor\)"):
+        microgpt_api.Run(["a" * 20], microgpt_api.TrainSettings(engine="scalar", n_embd=128))
+
+
+def test_the_default_scalar_runs_are_within_the_bound():
+    config = GPTConfig(vocab_size=27)  # microgpt.py's model on the names (at most 16 positions)
+    assert limits.scalar_step_nodes(config, 16) <= limits.MAX_SCALAR_NODES
+
+
+def test_running_out_of_memory_in_matplotlib_or_tqdm_is_not_blamed_on_them(monkeypatch,
+                                                                           tmp_path):
+    from microgpt.cli.progress import Progress
+    from microgpt.tools import plot
+
+    class NoMemory:
+        def find_spec(self, name, path=None, target=None):
+            if name == "matplotlib":
+                raise MemoryError
+            return None
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.delitem(sys.modules, "matplotlib", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoMemory(), *sys.meta_path])
+    with pytest.raises(MemoryError):  # reported as "out of memory" by the command line
+        plot.check(tmp_path / "loss.png")
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=no_memory))
+    with pytest.raises(MemoryError):
+        Progress(10, bar=True, stream=io.StringIO())
