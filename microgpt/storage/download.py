@@ -201,8 +201,9 @@ class _Checked:
             from tqdm import tqdm
         except ImportError:  # the optional extra is missing: the lines say enough
             return
-        self.bar = tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, leave=False,
-                        desc="downloading")
+        # The command line's output escapes control characters: not the bar's own.
+        self.bar = tqdm(total=size, unit="B", unit_scale=True, leave=False, desc="downloading",
+                        file=getattr(sys.stderr, "unescaped", sys.stderr))
 
     def write(self, data: bytes) -> int:
         start = self.written

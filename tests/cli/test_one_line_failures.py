@@ -161,7 +161,7 @@ def test_a_malformed_url_is_one_line_before_any_download(capsys, monkeypatch, tm
                                                         why, command):
     from microgpt.storage import datasets
 
-    def fetch(*args):
+    def fetch(*args, **options):
         raise AssertionError("a malformed URL reached the download")
 
     monkeypatch.setattr(datasets, "fetch", fetch)
@@ -277,7 +277,7 @@ def test_paths_in_error_lines_and_in_the_output_are_escaped(capsys, dataset, tmp
 def test_what_else_reaches_stderr_is_escaped(capsys, monkeypatch, dataset):
     from microgpt.storage import datasets
 
-    def fetch(url, sha256):  # a download says where it put the file
+    def fetch(url, sha256, **options):  # a download says where it put the file
         print(f"downloaded {url} to /cache/\x1b[31mred", file=sys.stderr)
         return dataset
 
