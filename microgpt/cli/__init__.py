@@ -24,14 +24,13 @@ command line's) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,
-plot, output), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output goes
-away. Options are checked before any data is read or any training starts.
+plot, output), 130 for Ctrl-C, 143 for SIGTERM and 129 for SIGHUP, 141 when the reader of
+the output goes away. Options are checked before any data is read or any training starts.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -43,7 +42,7 @@ from ..storage.files import problem
 from ..tools.plot import PlotError
 from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
-from .output import OutputError, output_errors_named
+from .output import OutputError, discard_output, output_errors_named
 from .parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -79,14 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.status)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except signals.Terminated:
-        return _fail("terminated", 143)
+    except signals.Terminated as exc:  # SIGTERM, or SIGHUP
+        return _fail(exc.what, exc.status)
     except BrokenPipeError:
         # The reader went away (`microgpt train | head`): stop quietly.
-        _discard_output()
+        discard_output()
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except OutputError as exc:
-        _discard_output()
+        discard_output()
         return _fail(f"cannot write to standard output: {problem(exc)}", 1)
     except OSError as exc:  # file errors are worded where they happen: this is unforeseen
         return _fail(problem(exc), 1)
@@ -94,11 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str, status: int) -> int:
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
-        print(f"error: {message}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # its terminal hung up: the status alone says it
+            print(f"error: {message}", file=sys.stderr)
     return status
 
-
-def _discard_output() -> None:
-    """Point stdout at /dev/null, so that Python's flush at exit does not fail again."""
-    with contextlib.suppress(OSError, ValueError):  # not a real file (tests capture it)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
