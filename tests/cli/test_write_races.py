@@ -394,16 +394,13 @@ def train_until_stepping(path: Path, dataset: Path, extra_env: dict | None = Non
         env=os.environ | {"PYTHONUNBUFFERED": "1"} | (extra_env or {}), **options)
 
 
-def test_sighup_saves_as_sigterm_does_and_a_second_one_does_not_stop_the_save(dataset,
-                                                                              tmp_path):
+def test_a_real_sighup_to_a_real_run_saves_as_sigterm_does(dataset, tmp_path):
     path = tmp_path / "m"
     child = train_until_stepping(path, dataset, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
     for line in child.stdout:
         if line.startswith("step    5 /"):
             break
-    # The kernel sends one when the terminal closes, and the shell passes it on: two.
-    child.send_signal(signal.SIGHUP)
     child.send_signal(signal.SIGHUP)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 129, err
@@ -411,6 +408,48 @@ def test_sighup_saves_as_sigterm_does_and_a_second_one_does_not_stop_the_save(da
     assert err == (f"error: hung up at step {step} / 1000000; checkpoint saved to {path} "
                    f"(continue with --resume {path})\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "names.txt"]
+
+
+def raise_sighup() -> None:
+    """SIGHUP to this process, handled at once; a test failure instead if nothing handles it
+    (its default would end the test run)."""
+    if signal.getsignal(signal.SIGHUP) in (signal.SIG_DFL, None):
+        pytest.fail("SIGHUP is not handled: it would have ended the process")
+    signal.raise_signal(signal.SIGHUP)
+
+
+def test_a_second_sighup_during_the_save_does_not_stop_it(capsys, dataset, tmp_path,
+                                                         monkeypatch, wrap_training_steps):
+    path = tmp_path / "m"
+    at_step(wrap_training_steps, 2, raise_sighup)
+    during_the_write(monkeypatch, raise_sighup)  # the shell passes the terminal's on
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "6", "--save", path,
+                         *SMALL_MODEL)
+    assert status == 129
+    assert one_line(err) == (f"hung up at step 2 / 6; checkpoint saved to {path} (continue "
+                             f"with --resume {path})")
+    assert checkpoint.load(path).training.step == 2
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # restored
+
+
+def test_after_sighup_output_to_the_terminal_that_hung_up_is_dropped():
+    """Not an error: the run goes on to save, and whatever it prints meanwhile is lost with
+    the terminal."""
+    code = (
+        "import os, pty, signal, sys\n"
+        "from microgpt.cli import signals\n"
+        "master, terminal = pty.openpty()\n"
+        "os.dup2(terminal, 1)\n"
+        "os.dup2(terminal, 2)\n"
+        "os.close(master)  # the terminal hangs up: writing it fails from now on\n"
+        "with signals.held() as stop:\n"
+        "    signal.raise_signal(signal.SIGHUP)\n"
+        "    print('written after the hang-up', flush=True)\n"
+        "    print('on stderr too', file=sys.stderr, flush=True)\n"
+        "    stop.signum = None\n"
+        "sys.exit(7)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, check=False)
+    assert result.returncode == 7  # not 1: no OSError from writing the terminal
 
 
 @pytest.mark.parametrize("controlling", [False, True],
