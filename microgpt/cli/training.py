@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import signal
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..api import Run, StepRecord, load_dataset, load_resumable, plan
-from ..storage.atomic import same_file
+from ..storage.atomic import keeping, open_in_place, same_file
 from ..storage.checkpoint import CheckpointError, check_can_save
 from ..storage.files import problem
 from ..tools import plot
@@ -61,8 +62,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"resuming {args.resume} at step {resumed.training.step} / {settings.steps}")
     first = run.step
 
-    with signals.held() as stop, _Log(log_path) as log, keeping_outputs(
-            ("the dataset", dataset.path), ("the log", log_path)):
+    with (signals.held() as stop, keeping_outputs(("the dataset", dataset.path)),
+          _Log(log_path) as log, keeping(("the log", log.fileno()))):
         try:
             _train_steps(run, stop_step, args.log_every, stop, log)
         except signals.Stopped as exc:
@@ -165,11 +166,16 @@ class _Log:
 
     def __enter__(self) -> _Log:
         if self.path is not None:
-            try:  # truncates an existing file: the log is the run's, from its first step
-                self.file = open(self.path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+            try:  # emptied: the log is the run's, from its first step
+                self.file = io.TextIOWrapper(open_in_place(self.path), encoding="utf-8",
+                                             line_buffering=True)
             except OSError as exc:
                 raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
         return self
+
+    def fileno(self) -> int | None:
+        """The log's descriptor, if there is a log."""
+        return None if self.file is None else self.file.fileno()
 
     def __exit__(self, *exc: object) -> None:
         if self.file is not None:

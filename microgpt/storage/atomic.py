@@ -39,6 +39,8 @@ from .files import kind_of, problem, problem_with
 
 _TEMPORARY = re.compile(r"\.microgpt-(\d{1,7})-\w+\.tmp")  # a pid has at most 7 digits
 STALE_AFTER = 3600  # seconds: far longer than any write takes between its file's writes
+_MOUNTS = "/proc/self/mountinfo"
+_OCTAL = re.compile(r"\\([0-7]{3})")
 # A directory can be held open, and files named relative to it, on POSIX systems.
 _HOLD_DIRECTORY = os.rename in os.supports_dir_fd and os.open in os.supports_dir_fd
 
@@ -86,7 +88,7 @@ def write_target(path: str | Path) -> Path:
     if info is None and os.path.basename(name) in ("", ".", ".."):
         raise UnwritableError(f"Not a directory (a path ending in "
                               f"{os.sep}{os.path.basename(name)} names one)")
-    _refuse(info, str(target), None)
+    _refuse(info, str(target), None, target)
     directory = target.parent
     if not directory.is_dir():
         raise UnwritableError(f"no directory {directory}")
@@ -156,9 +158,58 @@ def _resolved(path: str | Path) -> Path:
         raise UnwritableError(problem_with(path, exc)) from exc
 
 
-def _refuse(info: os.stat_result | None, where: str, dir_fd: int | None) -> None:
-    """Raise ``UnwritableError`` if the file ``info`` describes (at ``where``, relative to
-    ``dir_fd``; None: none there) may not be replaced."""
+def open_in_place(path: str | Path) -> BinaryIO:
+    """``path`` opened to write in place from its start, emptied: for a file written as a run
+    goes (``--log``), which is not replaced but written through.
+
+    What is refused is checked on the file opened, after it is opened (so that it cannot
+    change in between), before it is emptied: anything but a regular file, a read-only one,
+    one that ``keeping`` keeps. ``UnwritableError`` (an ``OSError``) says why.
+    """
+    flags = os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)  # a FIFO: never wait
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:  # new: nothing to check but that it could be made
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise UnwritableError(problem_with(path, exc)) from exc
+        new = True
+    except (OSError, ValueError) as exc:
+        raise UnwritableError(problem_with(path, exc)) from exc
+    else:
+        new = False
+    try:
+        info = os.fstat(fd)
+        if not new:
+            if not stat.S_ISREG(info.st_mode):
+                raise UnwritableError(f"it is {kind_of(info.st_mode)}, not a regular file")
+            if not info.st_mode & 0o222:  # opened all the same: by root
+                raise UnwritableError("it is read-only")
+            check_not_kept(info)
+            os.ftruncate(fd, 0)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_not_kept(info: os.stat_result) -> None:
+    """Raise ``UnwritableError`` if ``info`` (``os.stat``'s) is a file that a ``keeping``
+    block keeps."""
+    for what, file in _KEPT.get():
+        try:
+            kept = os.fstat(file) if isinstance(file, int) else os.stat(file)
+        except (OSError, ValueError):  # it is gone: there is nothing to keep
+            continue
+        if os.path.samestat(info, kept):
+            raise UnwritableError(f"it is {what}")
+
+
+def _refuse(info: os.stat_result | None, where: str, dir_fd: int | None, target: Path) -> None:
+    """Raise ``UnwritableError`` if the file ``info`` describes (``target``, at ``where``
+    relative to ``dir_fd``; None: none there) may not be replaced."""
     if info is None:
         return
     if stat.S_ISLNK(info.st_mode):  # found when it was resolved, a link now
@@ -169,13 +220,22 @@ def _refuse(info: os.stat_result | None, where: str, dir_fd: int | None) -> None
     # read-only too: the user made it so.
     if not os.access(where, os.W_OK, dir_fd=dir_fd) or not info.st_mode & 0o222:
         raise UnwritableError("it is read-only")
-    for what, file in _KEPT.get():
-        try:
-            kept = os.fstat(file) if isinstance(file, int) else os.stat(file)
-        except (OSError, ValueError):  # it is gone: there is nothing to keep
-            continue
-        if os.path.samestat(info, kept):
-            raise UnwritableError(f"it is {what}")
+    check_not_kept(info)
+    if _mounted_over(target):
+        raise UnwritableError("it is a mount point (a file mounted over another, as a "
+                              "container's volume), which a rename cannot replace; write "
+                              "into a mounted directory instead")
+
+
+def _mounted_over(target: Path) -> bool:
+    """Whether the file ``target`` is a mount point: Linux lists them in ``_MOUNTS``."""
+    try:
+        with open(_MOUNTS, encoding="utf-8", errors="surrogateescape") as mounts:
+            # The fifth field; a space, tab, newline or backslash in it is escaped in octal.
+            return any(_OCTAL.sub(lambda m: chr(int(m[1], 8)), line.split(" ")[4])
+                       == str(target) for line in mounts)
+    except (OSError, IndexError):  # not Linux, or no /proc: a rename will tell
+        return False
 
 
 def _check_unchanged(path: str | Path, target: Path, directory: _Directory) -> None:
@@ -188,7 +248,7 @@ def _check_unchanged(path: str | Path, target: Path, directory: _Directory) -> N
         info = os.stat(where, dir_fd=directory.fd, follow_symlinks=False)
     except FileNotFoundError:  # removed meanwhile: the new file takes its place
         return
-    _refuse(info, where, directory.fd)
+    _refuse(info, where, directory.fd, target)
 
 
 class _Directory:

@@ -155,6 +155,106 @@ def test_the_plot_does_not_replace_the_checkpoint_when_it_becomes_a_link_to_it(
     assert checkpoint.load(save).training.step == 3
 
 
+def test_the_log_is_not_opened_over_the_dataset_swapped_in_as_the_run_starts(
+        capsys, dataset, tmp_path, monkeypatch):
+    """Between the checks and the first step the weights are drawn (seconds, for a large
+    model): the log, written as the run goes, is checked on the file it opens."""
+    from microgpt.cli import training
+
+    before = dataset.read_bytes()
+    log = tmp_path / "log.jsonl"
+    real_header = training.print_header
+
+    def header_then_swap(*args):
+        real_header(*args)
+        swap_for_link(log, dataset)
+
+    monkeypatch.setattr(training, "print_header", header_then_swap)
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--log", log,
+                         *SMALL_MODEL)
+    assert status == 1
+    assert one_line(err) == f"cannot write --log {log}: it is the dataset"
+    assert dataset.read_bytes() == before
+
+
+def test_the_checkpoint_is_not_saved_over_the_log(capsys, dataset, tmp_path,
+                                                  wrap_training_steps):
+    save, log = tmp_path / "m", tmp_path / "log.jsonl"
+    at_step(wrap_training_steps, 2, lambda: swap_for_link(save, log))
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--save", save,
+                         "--log", log, "--samples", "0", *SMALL_MODEL)
+    assert status == 1
+    assert one_line(err) == (f"cannot write checkpoint {save}: it is the log; the run is not "
+                             f"saved; log written to {log}")
+    assert len(log.read_text().splitlines()) == 3
+
+
+@pytest.fixture
+def bind_mount():
+    """``mount(source, target)``: bind-mount the file ``source`` over ``target`` (as a
+    container's volume is), unmounted after the test. Needs root and the right to mount."""
+    mounted = []
+
+    def mount(source: Path, target: Path) -> None:
+        result = subprocess.run(["mount", "--bind", str(source), str(target)],
+                                capture_output=True, check=False)
+        if result.returncode != 0:
+            pytest.skip(f"cannot bind-mount here: {result.stderr.decode().strip()}")
+        mounted.append(target)
+
+    if os.geteuid() != 0 or not Path("/proc/self/mountinfo").exists():
+        pytest.skip("bind mounts need root and Linux")
+    yield mount
+    for target in mounted:
+        subprocess.run(["umount", str(target)], check=True)
+
+
+def test_a_bind_mounted_file_is_refused_before_training(capsys, dataset, tmp_path, bind_mount):
+    (tmp_path / "volume").write_bytes(b"the host's file")
+    save = tmp_path / "m"
+    save.write_bytes(b"")
+    bind_mount(tmp_path / "volume", save)
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--save", save)
+    assert (status, out) == (1, "")
+    assert one_line(err).startswith(f"cannot save checkpoint to {save}: it is a mount point")
+
+
+def test_a_file_mounted_during_training_is_refused_when_saving(capsys, dataset, tmp_path,
+                                                               bind_mount, wrap_training_steps):
+    (tmp_path / "volume").write_bytes(b"the host's file")
+    save = tmp_path / "m"
+    save.write_bytes(b"an older checkpoint")
+    at_step(wrap_training_steps, 2, lambda: bind_mount(tmp_path / "volume", save))
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--save", save,
+                         "--samples", "0", *SMALL_MODEL)
+    assert status == 1
+    message = one_line(err)
+    assert message.startswith(f"cannot write checkpoint {save}: it is a mount point")
+    assert message.endswith("; the run is not saved")
+    assert save.read_bytes() == b"the host's file" and temporaries(tmp_path) == []
+
+
+def test_a_real_ebusy_at_the_rename_says_the_run_is_not_saved(capsys, dataset, tmp_path,
+                                                              bind_mount, monkeypatch):
+    """Mounted after the last check, just before the rename: the rename itself fails."""
+    (tmp_path / "volume").write_bytes(b"the host's file")
+    save = tmp_path / "m"
+    save.write_bytes(b"an older checkpoint")
+    real_replace = os.replace
+
+    def mount_then_replace(src, dst, **kwargs):
+        bind_mount(tmp_path / "volume", save)
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "replace", mount_then_replace)
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--save", save,
+                         "--samples", "0", *SMALL_MODEL)
+    assert status == 1
+    assert one_line(err) == (f"cannot write checkpoint {save}: Device or resource busy; the "
+                             "run is not saved")
+    assert temporaries(tmp_path) == []
+
+
 @pytest.fixture
 def small_run(dataset) -> microgpt.Run:
     data = microgpt.load_dataset(dataset)
