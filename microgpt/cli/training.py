@@ -63,7 +63,7 @@ def _train(args: argparse.Namespace) -> int:
     first = run.step
 
     with (signals.held() as stop, keeping_outputs(("the dataset", dataset.path)),
-          _Log(log_path) as log, keeping(("the log", log.fileno()))):
+          _Log(log_path, args.resume) as log, keeping(("the log", log.fileno()))):
         try:
             _train_steps(run, stop_step, args.log_every, stop, log)
         except signals.Stopped as exc:
@@ -114,8 +114,8 @@ def _save_and_plot(run: Run, args: argparse.Namespace, save_path: Path | None,
             written.append(f"checkpoint saved to {save_path} (continue with --resume "
                            f"{save_path})")
         if plot_path is not None:
-            with keeping_outputs(("the checkpoint it resumes", args.resume),
-                                 ("the checkpoint", save_path)):
+            with keeping(("the checkpoint it resumes", args.resume),
+                         ("the checkpoint", save_path)):
                 plot.save_loss_curve(plot_path, run.losses, run.val_history)
     except (CheckpointError, plot.PlotError) as exc:
         kept = written or (["the run is not saved"] if save_path is not None else [])
@@ -158,17 +158,19 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, Path |
 
 
 class _Log:
-    """``--log``: one JSON object per line and step, flushed as it is written."""
+    """``--log``: one JSON object per line and step, flushed as it is written; never over
+    the checkpoint ``resumed``."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, resumed: str | None) -> None:
+        self.path, self.resumed = path, resumed
         self.file: TextIO | None = None
 
     def __enter__(self) -> _Log:
         if self.path is not None:
             try:  # emptied: the log is the run's, from its first step
-                self.file = io.TextIOWrapper(open_in_place(self.path), encoding="utf-8",
-                                             line_buffering=True)
+                with keeping(("the checkpoint it resumes", self.resumed)):
+                    opened = open_in_place(self.path)
+                self.file = io.TextIOWrapper(opened, encoding="utf-8", line_buffering=True)
             except OSError as exc:
                 raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
         return self

@@ -5,7 +5,9 @@ or a symlink that leads to one, which is then written through (the link stays, i
 gets the new content). Anything else the path names (a directory, a device such as
 ``/dev/full``, a FIFO), a path that ends in ``/`` (it names a directory), a read-only file
 and the files the caller keeps (``keeping``: the dataset, the file the output goes to) are
-refused: replacing them would destroy them.
+refused: replacing them would destroy them. So is a file mounted over another (a
+container's volume), which a rename cannot replace: better said before a long run than
+after it.
 
 ``atomic_write`` makes these checks when it starts and again just before the rename that
 puts the new file in place: a check made when a long run began still holds when its file is
@@ -20,6 +22,9 @@ directory removes the ones that nobody holds locked and that have not been writt
 ``STALE_AFTER`` seconds. The lock tells a live writer apart from a dead one in any process
 that shares the file system's locks (other containers, other hosts on NFS with locking);
 the age protects a live writer where locks are not shared (an NFS mount with ``nolock``).
+
+A file written as a run goes (``--log``) is not replaced but written in place
+(``open_in_place``), and checked on the file it opens.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from typing import BinaryIO
 
 from .files import kind_of, problem, problem_with
 
-_TEMPORARY = re.compile(r"\.microgpt-(\d{1,7})-\w+\.tmp")  # a pid has at most 7 digits
+# The writer's pid (at most 7 digits) names the file for people; it says nothing of whether
+# the writer lives in another container or on another host.
+_TEMPORARY = re.compile(r"\.microgpt-\d{1,7}-\w+\.tmp")
 STALE_AFTER = 3600  # seconds: far longer than any write takes between its file's writes
 _MOUNTS = "/proc/self/mountinfo"
 _OCTAL = re.compile(r"\\([0-7]{3})")

@@ -155,26 +155,31 @@ def test_the_plot_does_not_replace_the_checkpoint_when_it_becomes_a_link_to_it(
     assert checkpoint.load(save).training.step == 3
 
 
-def test_the_log_is_not_opened_over_the_dataset_swapped_in_as_the_run_starts(
-        capsys, dataset, tmp_path, monkeypatch):
+@pytest.mark.parametrize("swapped", ["the dataset", "the checkpoint it resumes"])
+def test_the_log_is_not_opened_over_what_was_swapped_in_as_the_run_starts(
+        capsys, dataset, tmp_path, monkeypatch, swapped):
     """Between the checks and the first step the weights are drawn (seconds, for a large
     model): the log, written as the run goes, is checked on the file it opens."""
     from microgpt.cli import training
 
-    before = dataset.read_bytes()
+    resumed = tmp_path / "r"
+    assert run(capsys, "train", "--data", dataset, "--steps", "2", "--save", resumed,
+               *SMALL_MODEL)[0] == 0
+    kept = dataset if swapped == "the dataset" else resumed
+    before = kept.read_bytes()
     log = tmp_path / "log.jsonl"
     real_header = training.print_header
 
     def header_then_swap(*args):
         real_header(*args)
-        swap_for_link(log, dataset)
+        swap_for_link(log, kept)
 
     monkeypatch.setattr(training, "print_header", header_then_swap)
-    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "3", "--log", log,
-                         *SMALL_MODEL)
+    status, _, err = run(capsys, "train", "--data", dataset, "--resume", resumed, "--steps",
+                         "3", "--log", log)
     assert status == 1
-    assert one_line(err) == f"cannot write --log {log}: it is the dataset"
-    assert dataset.read_bytes() == before
+    assert one_line(err) == f"cannot write --log {log}: it is {swapped}"
+    assert kept.read_bytes() == before
 
 
 def test_the_checkpoint_is_not_saved_over_the_log(capsys, dataset, tmp_path,
