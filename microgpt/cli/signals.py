@@ -21,9 +21,9 @@ caller ignores (``nohup``, a shell's background job) stays ignored.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
-import stat
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -35,7 +35,7 @@ _WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", _HANGUP: "
 class Terminated(BaseException):
     """SIGTERM or SIGHUP, raised where it lands as KeyboardInterrupt is for SIGINT."""
 
-    def __init__(self, signum: int = signal.SIGTERM) -> None:
+    def __init__(self, signum: int) -> None:
         self.signum = signum
         self.what = _WORDS[signum]
         self.status = 128 + signum  # as a shell reports a process the signal killed
@@ -59,18 +59,31 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 
 
 def hung_up() -> bool:
-    """Whether stdout or stderr is a terminal that hung up (a character device that is no
-    longer a terminal); those that are are pointed at /dev/null, so that writing them no
-    longer fails."""
+    """Whether stdout or stderr is a terminal that hung up; those that are are pointed at
+    /dev/null, so that writing them no longer fails."""
     found = False
     for fd in (1, 2):
-        with contextlib.suppress(OSError):  # closed: nothing to drop
-            if stat.S_ISCHR(os.fstat(fd).st_mode) and not os.isatty(fd):
+        if _hung_up_terminal(fd):
+            with contextlib.suppress(OSError):
                 null = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(null, fd)
                 os.close(null)
-                found = True
+            found = True
     return found
+
+
+def _hung_up_terminal(fd: int) -> bool:
+    """Whether ``fd`` is a terminal that hung up: asking for its settings fails with EIO
+    (ENOTTY for what never was a terminal, /dev/null included)."""
+    try:
+        import termios
+    except ImportError:  # not POSIX: no SIGHUP either
+        return False
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return exc.args[0] == errno.EIO
+    return False
 
 
 _STOPS = [s for s in (signal.SIGINT, signal.SIGTERM, _HANGUP) if s is not None]

@@ -537,6 +537,33 @@ def test_a_second_sighup_during_the_save_does_not_stop_it(capsys, dataset, tmp_p
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # restored
 
 
+def test_sighup_outside_training_stops_with_one_line(capsys, dataset, monkeypatch):
+    def hung_up(*args, **kwargs):
+        raise_sighup()
+        return [0]
+
+    monkeypatch.setattr(gpt_tensor, "generate", hung_up)  # while sampling
+    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "1", *SMALL_MODEL)
+    assert (status, err) == (129, "error: hung up\n")
+
+
+def test_an_error_with_the_output_on_dev_null_is_not_taken_for_a_hang_up(dataset):
+    """/dev/null is a character device that is not a terminal, as a hung-up one seems."""
+    code = (
+        "import errno, sys\n"
+        "from microgpt import cli, gpt_tensor\n"
+        "def failing_step(params, config):\n"
+        "    def step(batch):\n"
+        "        raise OSError(errno.EIO, 'Input/output error')\n"
+        "    return step\n"
+        "gpt_tensor.training_step = failing_step\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n")
+    result = subprocess.run([sys.executable, "-c", code, "train", "--data", str(dataset),
+                             "--steps", "2"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=60, check=False)
+    assert (result.returncode, result.stderr) == (1, "error: Input/output error\n")
+
+
 def test_after_sighup_output_to_the_terminal_that_hung_up_is_dropped():
     """Not an error: the run goes on to save, and whatever it prints meanwhile is lost with
     the terminal."""
