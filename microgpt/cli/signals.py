@@ -32,24 +32,22 @@ _HANGUP: int | None = getattr(signal, "SIGHUP", None)  # POSIX only
 _WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated", _HANGUP: "hung up"}
 
 
-class Terminated(BaseException):
+class _Signalled(BaseException):
+    """An exception that a signal caused: ``what`` it did in words, and the exit ``status``."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.what = _WORDS[signum]
+        self.status = 128 + signum  # as a shell reports a process the signal killed
+        super().__init__(self.what)
+
+
+class Terminated(_Signalled):
     """SIGTERM or SIGHUP, raised where it lands as KeyboardInterrupt is for SIGINT."""
 
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        self.what = _WORDS[signum]
-        self.status = 128 + signum  # as a shell reports a process the signal killed
-        super().__init__(self.what)
 
-
-class Stopped(Exception):
+class Stopped(_Signalled, Exception):
     """A held stop signal, acted on between two training steps."""
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        self.what = _WORDS[signum]
-        self.status = 128 + signum  # as a shell reports a process the signal killed
-        super().__init__(self.what)
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
