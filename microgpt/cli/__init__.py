@@ -92,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, status: int) -> int:
+    if sys.stdout is not None:
+        try:  # now: at exit, a failure would print a traceback and change the status to 120
+            sys.stdout.flush()
+        except (OSError, ValueError):  # a reader gone, a terminal hung up: drop what is left
+            discard_output()
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
         with contextlib.suppress(OSError):  # its terminal hung up: the status alone says it
             print(f"error: {message}", file=sys.stderr)

@@ -15,11 +15,9 @@ samples).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -219,24 +217,13 @@ def _train_steps(run: Run, stop_step: int, log_every: int, stop: signals.StopReq
         raise CommandError(f"{exc}; try a smaller --lr") from exc
     except OSError:
         # Reporting failed. With a stop signal held, or the terminal hung up (its SIGHUP may
-        # still be on its way), stop and save.
-        if stop.signum is None and not signals.hung_up():
+        # still be on its way), stop and save. (Calling hung_up first also runs the handler
+        # of a signal that arrived during the failed write.)
+        terminal_gone = signals.hung_up()
+        if stop.signum is None and not terminal_gone:
             raise
-        discard_output()
+        discard_output()  # what is left to print would fail again at exit
         raise signals.Stopped(signal.SIGHUP if stop.signum is None else stop.signum
                               ) from None
     finally:
-        with _unless_stopping(stop):
-            progress.close()
-
-
-@contextlib.contextmanager
-def _unless_stopping(stop: signals.StopRequests) -> Iterator[None]:
-    """Within the block, an ``OSError`` is ignored if a stop signal is held or the terminal
-    hung up: output that went away with the terminal must not keep the run from saving."""
-    try:
-        yield
-    except OSError:
-        if stop.signum is None and not signals.hung_up():
-            raise
-        discard_output()
+        progress.close()  # the bar (tqdm) ignores a terminal that hung up

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import io
 import os
 import pty
 import signal
@@ -535,6 +536,55 @@ def test_a_second_sighup_during_the_save_does_not_stop_it(capsys, dataset, tmp_p
                              f"with --resume {path})")
     assert checkpoint.load(path).training.step == 2
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # restored
+
+
+def test_output_that_fails_after_sighup_does_not_keep_the_run_from_saving(
+        capsys, dataset, tmp_path, monkeypatch, wrap_training_steps):
+    """`microgpt train | tee log` in a terminal that closes: tee goes with it, and writing
+    to its pipe fails from then on."""
+
+    class Pipe(io.TextIOBase):
+        gone = False
+
+        def write(self, text):
+            if self.gone:
+                raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+            return len(text)
+
+    pipe = Pipe()
+    monkeypatch.setattr(sys, "stdout", pipe)
+
+    def hang_up():
+        raise_sighup()
+        pipe.gone = True
+
+    at_step(wrap_training_steps, 2, hang_up)
+    path = tmp_path / "m"
+    status = cli.main(["train", "--data", str(dataset), "--steps", "6", "--save", str(path),
+                       *SMALL_MODEL])
+    pipe.gone = False
+    assert status == 129
+    assert one_line(capsys.readouterr().err) == (
+        f"hung up at step 2 / 6; checkpoint saved to {path} (continue with --resume {path})")
+    assert checkpoint.load(path).training.step == 2
+
+
+def test_a_real_run_whose_pipe_closes_after_sighup_saves_and_exits_129(dataset, tmp_path):
+    """Its reader gone, what the run still holds to print would fail again at exit (status
+    120): it is dropped."""
+    path = tmp_path / "m"
+    child = train_until_stepping(path, dataset, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 extra_env={"PYTHONUNBUFFERED": ""})
+    for line in child.stdout:
+        if line.startswith(b"step    5 /"):
+            break
+    child.send_signal(signal.SIGSTOP)  # so that the pipe closes before it prints again
+    child.stdout.close()
+    child.send_signal(signal.SIGHUP)
+    child.send_signal(signal.SIGCONT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 129, err
+    assert checkpoint.load(path).training.step >= 5
 
 
 def test_sighup_outside_training_stops_with_one_line(capsys, dataset, monkeypatch):
