@@ -82,7 +82,8 @@ def write_target(path: str | Path) -> Path:
     """The file that writing ``path`` replaces: ``path``, or the regular file its link names.
 
     Raises ``UnwritableError`` unless that is a new file, or an existing regular file this
-    process may write and no ``keeping`` block keeps, in a directory it may write to.
+    process may write, not mounted over another and kept by no ``keeping`` block, in a
+    directory it may write to. A ``path`` ending in ``/`` names a directory, never a file.
     """
     target = _resolved(path)
     try:
