@@ -1,8 +1,9 @@
 """Writing when the world has changed since the run began (issue #27).
 
 A check made before training holds when the file is written: the path swapped for a link
-to the dataset meanwhile, or to the file the output goes to, is refused then too. A write
-that fails at the end says in one line what was kept and what was skipped, and leaves no
+to the dataset meanwhile (or to the output's file, the log, the checkpoint), made read-only
+or mounted over, is refused then too; the log is checked on the file it opens. A write that
+fails at the end says in one line what was kept and what was skipped, and leaves no
 temporary file. A path ending in "/" names a directory. Another writer's temporary file is
 removed only when nobody holds it locked. A deleted working directory is one line. SIGHUP
 (a closed terminal) saves as Ctrl-C and SIGTERM do, though the terminal is gone.
