@@ -39,6 +39,7 @@ from .model import GPTConfig
 from .schedule import SCHEDULES
 from .storage import checkpoint as checkpoints
 from .storage import limits, options
+from .storage.atomic import keeping
 from .storage.checkpoint import Checkpoint, CheckpointError
 from .storage.datasets import DataError, find_dataset, is_url, load_docs
 from .storage.download import TIME_LIMIT
@@ -495,8 +496,10 @@ class Run:
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint (safetensors) atomically; ``load`` samples from it, ``resume``
-        continues it. ``CheckpointError`` if it cannot be written."""
-        return checkpoints.save(path, self.checkpoint())
+        continues it. ``CheckpointError`` if it cannot be written, or if ``path`` leads to
+        the run's dataset file."""
+        with keeping(("the dataset", self.dataset.path)):
+            return checkpoints.save(path, self.checkpoint())
 
     def model(self) -> Model:
         """The model as trained so far, to sample from."""

@@ -24,15 +24,14 @@ command line's) and ``targets`` (the files a command writes).
 
 Every problem a user can cause is one ``error: ...`` line on stderr and a non-zero exit
 status: 2 for a bad command line, 1 for a problem met while running (dataset, checkpoint,
-plot, output, memory), 130 for Ctrl-C and 143 for SIGTERM, 141 when the reader of the output
-goes away. Options are checked before any data is read or any training starts. What it prints
-cannot drive the terminal: control characters are escaped (``output``).
+plot, output, memory), 130 for Ctrl-C, 143 for SIGTERM and 129 for SIGHUP, 141 when the
+reader of the output goes away. Options are checked before any data is read or any training
+starts. What it prints cannot drive the terminal: control characters are escaped (``output``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -44,7 +43,7 @@ from ..storage.files import problem
 from ..tools.plot import PlotError
 from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
-from .output import OutputError, printable, terminal_output
+from .output import OutputError, discard_output, printable, terminal_output
 from .parser import build_parser
 
 __all__ = ["main", "build_parser"]
@@ -82,14 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), exc.status)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except signals.Terminated:
-        return _fail("terminated", 143)
+    except signals.Terminated as exc:  # SIGTERM, or SIGHUP
+        return _fail(exc.what, exc.status)
     except BrokenPipeError:
         # The reader went away (`microgpt train | head`): stop quietly.
-        _discard_output()
+        discard_output()
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
     except OutputError as exc:
-        _discard_output()
+        discard_output()
         return _fail(f"cannot write to standard output: {problem(exc)}", 1)
     except OSError as exc:  # file errors are worded where they happen: this is unforeseen
         return _fail(problem(exc), 1)
@@ -106,12 +105,13 @@ _MEMORY_HINTS = {"train": f"{_SMALLER_MODEL} or --batch-size", "compare": _SMALL
 
 
 def _fail(message: str, status: int) -> int:
+    if sys.stdout is not None:
+        try:  # now: at exit, a failure would print a traceback and change the status to 120
+            sys.stdout.flush()
+        except (OSError, ValueError):  # a reader gone, a terminal hung up: drop what is left
+            discard_output()
     if sys.stderr is not None:  # closed (`2>&-`): the status alone says it
-        print(f"error: {printable(message)}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # its terminal hung up: the status alone says it
+            print(f"error: {printable(message)}", file=sys.stderr)
     return status
 
-
-def _discard_output() -> None:
-    """Point stdout at /dev/null, so that Python's flush at exit does not fail again."""
-    with contextlib.suppress(OSError, ValueError):  # not a real file (tests capture it)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -31,7 +31,7 @@ from .api_errors import api_errors
 from .errors import CommandError, UsageError
 from .output import print_header
 from .prepare import MODEL_OPTIONS
-from .targets import check_not_read, check_target
+from .targets import check_not_read, check_target, keeping_outputs
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -132,7 +132,8 @@ def _compare_by_op(args: argparse.Namespace) -> int:
     if json_path is not None:
         document = {"document": run.docs[0], "seed": args.seed, "config": asdict(run.config),
                     **result.to_json()}
-        _write_json(json_path, document)
+        with keeping_outputs(("the dataset", planned.dataset.path)):
+            _write_json(json_path, document)
         print(f"table written to {json_path}")
     return 0
 

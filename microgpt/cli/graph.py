@@ -27,7 +27,7 @@ from ..train import ENGINES, document_tokens, initialise
 from .api_errors import api_errors
 from .errors import CommandError
 from .prepare import MODEL_OPTIONS
-from .targets import check_not_read, check_target
+from .targets import check_not_read, check_target, keeping_outputs
 
 FORMATS = (".dot", ".svg", ".png")
 SMALL_MODEL = "--n-embd 4 --n-head 1 --block-size 4"
@@ -60,7 +60,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     source = to_dot(loss, params, local_grads=False)
     content = _draw(source, out.suffix.lower()[1:]) if drawn else source.encode()
     try:
-        with atomic_write(out) as file:
+        with keeping_outputs(("the dataset", planned.dataset.path)), atomic_write(out) as file:
             file.write(content)
     except OSError as exc:
         raise CommandError(f"cannot write --out {out}: {problem(exc)}") from exc

@@ -184,10 +184,11 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                           "engine only) halves the memory traffic, which pays in the larger models")
     out = parser.add_argument_group(
         "output and checkpoints",
-        "--save and --plot are written only after training (or when Ctrl-C or SIGTERM stops "
-        "it), each to a temporary file renamed into place; --log as the run goes. Only "
+        "--save and --plot are written only after training (or when Ctrl-C, SIGTERM or SIGHUP "
+        "stops it), each to a temporary file renamed into place; --log as the run goes. Only "
         "regular files are written (a symlink to one is written through), never the dataset, "
-        "never one file twice; all are checked before training starts")
+        "never one file twice; all are checked before training starts, and again when "
+        "written")
     out.add_argument("--log-every", type=options.positive_int, default=1, metavar="N",
                      help="print every N-th step's line (and the last); on a terminal, update "
                           "the progress bar as often")
@@ -200,8 +201,8 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
                      help="draw the training and validation loss against step to this PNG "
                           "file (needs matplotlib)")
     out.add_argument("--save", metavar="PATH",
-                     help="write a checkpoint (safetensors) after training, or when Ctrl-C or "
-                          "SIGTERM stops it; it holds everything --resume needs")
+                     help="write a checkpoint (safetensors) after training, or when Ctrl-C, "
+                          "SIGTERM or SIGHUP stops it; it holds everything --resume needs")
     out.add_argument("--resume", metavar="PATH",
                      help="continue the run saved in this checkpoint, on the same --data; "
                           "--steps is the run's total (default: the saved total), and the "

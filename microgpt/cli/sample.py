@@ -11,7 +11,7 @@ from ..tools import attention_maps, plot
 from .api_errors import api_errors
 from .errors import UsageError
 from .output import print_samples
-from .targets import check_not_read, is_the_output
+from .targets import check_not_read, is_the_output, keeping_outputs
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -39,8 +39,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
         tokens = [tokenizer.bos, *tokenizer.encode(name)]  # what the model read to draw it
         labels = ["BOS", *name][:model.config.block_size]
         weights = attention_maps.attention_weights(model.params, model.config, tokens)
-        attention_maps.save_attention_maps(maps_path, weights, labels,
-                                           f"attention while drawing {name!r}")
+        with keeping_outputs(("the checkpoint", args.load)):
+            attention_maps.save_attention_maps(maps_path, weights, labels,
+                                               f"attention while drawing {name!r}")
         print(f"attention maps of sample 1, {name!r}, drawn to {maps_path}")
     return 0
 

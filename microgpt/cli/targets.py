@@ -3,7 +3,9 @@ reads or prints to.
 
 Each check raises one line: ``UsageError`` when the command line names the file wrongly
 (the output it prints to, the dataset it reads), ``CommandError`` when the file system
-refuses (a directory, a device, a read-only file, a missing directory).
+refuses (a directory, a device, a read-only file, a missing directory). A long command
+writes within ``keeping_outputs``, so that what was refused at the start is refused again
+when the file is written (the world may have changed meanwhile).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..storage.atomic import same_file, write_target
+from ..storage.atomic import keeping, same_file, write_target
 from ..storage.files import problem
 from .errors import CommandError, UsageError
 
@@ -27,6 +29,17 @@ def is_the_output(path: Path) -> bool:
     return False
 
 
+def keeping_outputs(*files: tuple[str, str | Path | None]
+                    ) -> contextlib.AbstractContextManager[None]:
+    """``atomic.keeping`` the ``(what, path)`` ``files`` and the files stdout and stderr go to:
+    what the checks below refuse before any work, each write refuses again."""
+    outputs = []
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, or not a file
+            outputs.append(("where the output goes", stream.fileno()))
+    return keeping(*files, *outputs)
+
+
 def check_target(path: str, option: str, suffixes: tuple[str, ...] = ()) -> Path:
     """``path`` as ``option`` may write it: with one of ``suffixes`` (if given), a regular
     file or a new one in a writable directory (see ``atomic.write_target``), and not where
@@ -36,7 +49,7 @@ def check_target(path: str, option: str, suffixes: tuple[str, ...] = ()) -> Path
         raise UsageError(f"{option} writes {' or '.join(suffixes)} files: give a path ending in "
                          f"one of them, not {path}")
     try:
-        write_target(target)
+        write_target(path)  # as given: Path() would drop a trailing "/"
     except OSError as exc:
         raise CommandError(f"cannot write {option} {path}: {problem(exc)}") from exc
     if is_the_output(target):

@@ -5,28 +5,35 @@ it resumes, settle the settings, read the dataset and refuse to write onto it, p
 microgpt.py's header, then train (``api.Run``) with Ctrl-C and SIGTERM held until the step
 under way is done (see ``signals``), save, plot, and sample. The checkpoint and the plot are
 written only once training ends or stops; the log is written as the run goes.
+
+Each file is checked again when it is written (``targets.keeping_outputs``). A write that
+fails then ends the run at once, status 1, with one line that says what was kept (the
+checkpoint saved before the plot failed, the log) and what was skipped (the plot, the
+samples).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import signal
 from pathlib import Path
 from typing import TextIO
 
 from ..api import Run, StepRecord, load_dataset, load_resumable, plan
-from ..storage.atomic import same_file
-from ..storage.checkpoint import check_can_save
+from ..storage.atomic import keeping, open_in_place, same_file
+from ..storage.checkpoint import CheckpointError, check_can_save
 from ..storage.files import problem
 from ..tools import plot
 from ..train import TrainingDiverged
 from . import signals
 from .api_errors import api_errors
 from .errors import CommandError, Interrupted, UsageError
-from .output import print_header, print_samples
+from .output import discard_output, print_header, print_samples
 from .progress import Progress
 from .settings import resolve
-from .targets import check_target, is_the_output
+from .targets import check_target, is_the_output, keeping_outputs
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -54,22 +61,25 @@ def _train(args: argparse.Namespace) -> int:
         print(f"resuming {args.resume} at step {resumed.training.step} / {settings.steps}")
     first = run.step
 
-    with signals.held() as stop, _Log(log_path) as log:
+    with (signals.held() as stop, keeping_outputs(("the dataset", dataset.path)),
+          _Log(log_path, args.resume) as log, keeping(("the log", log.fileno()))):
         try:
             _train_steps(run, stop_step, args.log_every, stop, log)
         except signals.Stopped as exc:
             where = f"{exc.what} at step {run.step} / {settings.steps}"
             if save_path is None:
                 raise Interrupted(f"{where}; nothing saved (no --save)", exc.status) from None
-            run.save(save_path)
+            try:
+                run.save(save_path)
+            except CheckpointError as error:
+                raise Interrupted(f"{where}; {error}; the run is not saved", exc.status
+                                  ) from None
             raise Interrupted(f"{where}; checkpoint saved to {save_path} (continue with "
                               f"--resume {save_path})", exc.status) from None
         if run.val_docs:
             print(f"final val loss: {run.validation_loss():.4f}")
-        if save_path is not None:  # before sampling: Ctrl-C there must not lose the training
-            run.save(save_path)
-        if plot_path is not None:
-            plot.save_loss_curve(plot_path, run.losses, run.val_history)
+        # Before sampling: Ctrl-C there must not lose the training.
+        _save_and_plot(run, args, save_path, plot_path, log_path)
     if run.step < settings.steps:
         how = (f"continue with --resume {save_path}" if save_path is not None
                else "without --save there is nothing to resume from")
@@ -90,6 +100,32 @@ def _train(args: argparse.Namespace) -> int:
           f"({1000 * seconds / steps:.2f} ms/step, {settings.engine} engine{dtype})"
           f"{evaluated}{notes}")
     return 0
+
+
+def _save_and_plot(run: Run, args: argparse.Namespace, save_path: Path | None,
+                   plot_path: Path | None, log_path: Path | None) -> None:
+    """Save the checkpoint, then draw the plot; ``CommandError`` if either cannot be written,
+    saying what is kept and what is skipped."""
+    written = []
+    try:
+        if save_path is not None:
+            run.save(save_path)
+            written.append(f"checkpoint saved to {save_path} (continue with --resume "
+                           f"{save_path})")
+        if plot_path is not None:
+            with keeping(("the checkpoint it resumes", args.resume),
+                         ("the checkpoint", save_path)):
+                plot.save_loss_curve(plot_path, run.losses, run.val_history)
+    except (CheckpointError, plot.PlotError) as exc:
+        kept = written or (["the run is not saved"] if save_path is not None else [])
+        if log_path is not None:
+            kept.append(f"log written to {log_path}")
+        skipped = [what for what, asked in (("the plot", plot_path is not None and
+                                                           isinstance(exc, CheckpointError)),
+                                            ("the samples", args.samples > 0)) if asked]
+        if skipped:
+            kept.append(f"{' and '.join(skipped)} skipped")
+        raise CommandError("; ".join([str(exc), *kept])) from exc
 
 
 def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, Path | None]:
@@ -121,19 +157,26 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, Path |
 
 
 class _Log:
-    """``--log``: one JSON object per line and step, flushed as it is written."""
+    """``--log``: one JSON object per line and step, flushed as it is written; never over
+    the checkpoint ``resumed``."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, resumed: str | None) -> None:
+        self.path, self.resumed = path, resumed
         self.file: TextIO | None = None
 
     def __enter__(self) -> _Log:
         if self.path is not None:
-            try:  # truncates an existing file: the log is the run's, from its first step
-                self.file = open(self.path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
+            try:  # emptied: the log is the run's, from its first step
+                with keeping(("the checkpoint it resumes", self.resumed)):
+                    opened = open_in_place(self.path)
+                self.file = io.TextIOWrapper(opened, encoding="utf-8", line_buffering=True)
             except OSError as exc:
                 raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
         return self
+
+    def fileno(self) -> int | None:
+        """The log's descriptor, if there is a log."""
+        return None if self.file is None else self.file.fileno()
 
     def __exit__(self, *exc: object) -> None:
         if self.file is not None:
@@ -173,5 +216,15 @@ def _train_steps(run: Run, stop_step: int, log_every: int, stop: signals.StopReq
         if exc.loss is not None:  # the step's line, as microgpt.py would print it
             progress.update(exc.step, exc.loss, last=True)
         raise CommandError(f"{exc}; try a smaller --lr") from exc
+    except OSError:
+        # Reporting failed. With a stop signal held, or the terminal hung up (its SIGHUP may
+        # still be on its way), stop and save. (Calling hung_up first also runs the handler
+        # of a signal that arrived during the failed write.)
+        terminal_gone = signals.hung_up()
+        if stop.signum is None and not terminal_gone:
+            raise
+        discard_output()  # what is left to print would fail again at exit
+        raise signals.Stopped(signal.SIGHUP if stop.signum is None else stop.signum
+                              ) from None
     finally:
-        progress.close()
+        progress.close()  # the bar (tqdm) ignores a terminal that hung up

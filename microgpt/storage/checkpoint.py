@@ -100,12 +100,11 @@ class Checkpoint:
 
 def check_can_save(path: str | Path) -> Path:
     """Fail now, before any work, if ``save(path, ...)`` surely cannot write there."""
-    path = Path(path)
     try:
-        write_target(path)
+        write_target(path)  # as given: Path() would drop a trailing "/"
     except OSError as exc:
         raise CheckpointError(f"cannot save checkpoint to {path}: {problem(exc)}") from exc
-    return path
+    return Path(path)
 
 
 def save(path: str | Path, checkpoint: Checkpoint) -> Path:
@@ -113,9 +112,8 @@ def save(path: str | Path, checkpoint: Checkpoint) -> Path:
 
     What would be written is first checked as ``load`` checks it (``CheckpointError`` if it
     fails), then written to a temporary file that replaces ``path`` only once complete
-    (``atomic.atomic_write``).
+    (``atomic.atomic_write``), and checked again (``atomic.write_target``) just before.
     """
-    path = Path(path)
     try:
         data = _encode(checkpoint)
         _decode(io.BytesIO(data), len(data))
@@ -126,7 +124,7 @@ def save(path: str | Path, checkpoint: Checkpoint) -> Path:
             out.write(data)
     except OSError as exc:
         raise CheckpointError(f"cannot write checkpoint {path}: {problem(exc)}") from exc
-    return path
+    return Path(path)
 
 
 def load(path: str | Path) -> Checkpoint:

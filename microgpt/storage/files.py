@@ -38,6 +38,17 @@ def problem(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc)
 
 
+def problem_with(path: str | Path, exc: BaseException) -> str:
+    """``problem(exc)``, met using ``path``; for a relative path when the current directory
+    was deleted (where it names nothing), that."""
+    if isinstance(exc, FileNotFoundError) and not os.path.isabs(path):
+        try:
+            os.getcwd()
+        except FileNotFoundError:
+            return "the current directory no longer exists"
+    return problem(exc)
+
+
 @contextlib.contextmanager
 def open_regular(path: str | Path) -> Iterator[tuple[BinaryIO, int]]:
     """Yield ``path`` open to read (binary) and its size in bytes.
@@ -49,7 +60,7 @@ def open_regular(path: str | Path) -> Iterator[tuple[BinaryIO, int]]:
     try:
         fd = os.open(path, flags)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        raise FileProblem(problem(exc)) from exc
+        raise FileProblem(problem_with(path, exc)) from exc
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -28,11 +28,10 @@ class PlotError(Exception):
 def check(path: str | Path, option: str = "--plot") -> Path:
     """Fail now, before any work, if the picture ``option`` asks for surely cannot be drawn
     or written."""
-    path = Path(path)
-    if path.suffix.lower() != ".png":
+    if Path(path).suffix.lower() != ".png":
         raise PlotError(f"{option} writes a PNG image: give a path ending in .png, not {path}")
     try:
-        write_target(path)
+        write_target(path)  # as given: Path() would drop a trailing "/"
     except OSError as exc:
         raise PlotError(f"cannot write {option} {path}: {problem(exc)}") from exc
     try:
@@ -45,7 +44,7 @@ def check(path: str | Path, option: str = "--plot") -> Path:
     except Exception as exc:  # it refuses its settings: MPLBACKEND=bogus, a bad matplotlibrc
         raise PlotError(f"{option} needs matplotlib, which fails to load: "
                         f"{' '.join(str(exc).split())}") from exc
-    return path
+    return Path(path)
 
 
 def save_loss_curve(path: str | Path, losses: Sequence[float],
@@ -58,7 +57,6 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
     # The Figure API, not pyplot: no global state and no GUI backend, just an image.
     from matplotlib.figure import Figure
 
-    path = Path(path)
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.subplots()
     steps = np.arange(1, len(losses) + 1)
@@ -78,11 +76,11 @@ def save_loss_curve(path: str | Path, losses: Sequence[float],
     return save_png(fig, path, "the plot")
 
 
-def save_png(fig: Figure, path: Path, what: str) -> Path:
+def save_png(fig: Figure, path: str | Path, what: str) -> Path:
     """Write ``fig`` to ``path`` as a PNG, whole or not at all (PlotError naming ``what``)."""
     try:
         with atomic_write(path) as out:
             fig.savefig(out, format="png", dpi=100)
     except OSError as exc:
         raise PlotError(f"cannot write {what} to {path}: {problem(exc)}") from exc
-    return path
+    return Path(path)

@@ -468,7 +468,7 @@ def test_an_interrupted_write_leaves_no_file(tmp_path, monkeypatch, interruption
 
 
 def test_a_failed_rename_leaves_no_file(tmp_path, monkeypatch):
-    def refuse(src, dst):
+    def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(atomic.os, "replace", refuse)

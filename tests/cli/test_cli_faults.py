@@ -285,23 +285,6 @@ def test_a_nul_in_a_path_is_one_line(capsys, dataset, option):
     assert_one_error_line(err, "embedded null")  # "byte" to Python 3.12, "character" after
 
 
-@posix_only
-def test_temporary_files_of_killed_runs_are_removed_by_the_next_save(capsys, dataset,
-                                                                    tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    dead_pid = int(dead.stdout)  # a process that has exited
-    stale = tmp_path / f".microgpt-{dead_pid}-abcd1234.tmp"
-    live = tmp_path / f".microgpt-{os.getpid()}-efgh5678.tmp"  # a writer still running
-    unrelated = tmp_path / ".notes.tmp"
-    for path in (stale, live, unrelated):
-        path.write_bytes(b"half a checkpoint")
-    status, _, err = run(capsys, "train", "--data", dataset, "--steps", "1", "--save",
-                         tmp_path / "m", *SMALL_MODEL)
-    assert (status, err) == (0, "")
-    assert not stale.exists() and live.exists() and unrelated.exists()
-
-
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/setpriv")
                     .exists(), reason="runs a child as nobody: needs root and setpriv")
 def test_permissions_of_another_user(tmp_path):
