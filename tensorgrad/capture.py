@@ -14,12 +14,14 @@ What may change between calls is the *values* of the inputs: arrays or tensors p
 a constant of the recording, so ``loss_fn`` must not compute arrays from its inputs outside
 tensor ops, nor branch on their values. The second recording is compared with the first,
 op by op, and a difference (an array that changed with the inputs though it is not one) is
-an error, not a wrong replay. In-place ops are refused while recording.
+an error, not a wrong replay. In-place ops are refused while recording. Calls of one step
+from several threads take turns: each records or replays alone.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import CodeType
 from typing import Any
@@ -44,22 +46,26 @@ class Captured:
     def __init__(self, loss_fn: Callable[..., Tensor]):
         self.loss_fn = loss_fn
         self._recordings: dict[Hashable, _Recording | _Replay] = {}
+        # A replay runs in its recording's contexts and tensors: one call at a time, so that
+        # calls from several threads wait for each other instead of mixing their arrays.
+        self._lock = threading.RLock()
 
     def __call__(self, *inputs: Any) -> Tensor:
         """``loss_fn(*inputs).backward()``; returns the loss, detached from the graph."""
         if not is_grad_enabled():
             raise RuntimeError("a captured step computes gradients: call it with grad enabled")
         key = _signature(inputs)
-        known = self._recordings.get(key)
-        if isinstance(known, _Replay):
-            return known.run(inputs)
-        recording = _Recording(self.loss_fn, inputs)
-        if known is None:
-            self._recordings[key] = recording
-        else:
-            known.check_same_as(recording)
-            self._recordings[key] = _Replay(recording)
-        return recording.result
+        with self._lock:
+            known = self._recordings.get(key)
+            if isinstance(known, _Replay):
+                return known.run(inputs)
+            recording = _Recording(self.loss_fn, inputs)
+            if known is None:
+                self._recordings[key] = recording
+            else:
+                known.check_same_as(recording)
+                self._recordings[key] = _Replay(recording)
+            return recording.result
 
     def source(self, *inputs: Any) -> str:
         """The Python a replay runs for inputs like these (of their shapes and kinds)."""
