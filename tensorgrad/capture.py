@@ -211,8 +211,15 @@ class _Replay:
     def __init__(self, recording: _Recording):
         self.ops = recording.ops
         self.source, namespace = _program(recording)
-        exec(_compiled(self.source), namespace)  # noqa: S102
-        self._run = namespace["run"]
+        # speed: the objects it names are the variables of a closure, not globals, which the
+        # replays of other shapes, sharing its code, would look up anew (benchmarks/SPEED.md,
+        # "The captured step as a compiler")
+        names = sorted(namespace)
+        scope: dict[str, Any] = {}
+        exec(_compiled(f"def make({', '.join(names)}):\n"  # noqa: S102
+                       + "".join(f"    {line}\n" for line in self.source.splitlines())
+                       + "    return run\n"), scope)
+        self._run = scope["make"](**namespace)
         # A large graph lets go of its arrays after each run, so that many recorded shapes
         # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
