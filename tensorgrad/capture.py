@@ -320,13 +320,19 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
     seed = np.ones_like(recording.result.data)  # the loss's gradient, as backward() seeds it
     seed.flags.writeable = False  # the same array every run: a backward may not write into it
     first = sums[id(order[0])]
-    body = [f"    {first} = seed = {name(seed, 'k')}"]
+    body = [f"    {first} = {name(seed, 'k')}"]
     # Whether each sum holds a gradient at this point of the lines: "yes", "maybe" (a called
     # op's backward may give None), or not yet (absent).
     state = {first: "yes"}
     unset: list[str] = []  # the sums that may be None somewhere: None until set
+    # What went into each sum: a variable that a written op's lines made for this one use,
+    # or something else (a called op's gradient, or one a written op passed on as it came).
+    parts: dict[str, list[str]] = {}
+    uses: dict[str, int] = {}
 
     def add(target: str, e: str, certain: bool, indent: str) -> list[str]:
+        parts.setdefault(target, []).append(e)
+        uses[e] = uses.get(e, 0) + 1
         held = state.get(target)
         state[target] = "yes" if certain or held == "yes" else "maybe"
         if state[target] == "maybe" and target not in unset:
@@ -363,6 +369,8 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
                 e = grads[position]
                 if e is not None:
                     body += add(target, e, sure, indent)
+                    if e == total:  # passed on as it came: shared
+                        uses[e] += 1
                 continue
             check = f"type(e) is not _ndarray or e.dtype is not {tensor}.data.dtype"
             body += [f"{indent}e = r[{position}]",
@@ -372,14 +380,25 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
                      *add(target, "e", False, indent + "    ")]
     lines += [f"    {' = '.join(unset)} = None"] if unset else []
     lines += body
-    lines.append("    leaves = {}")
+    # speed: a leaf whose gradient no other leaf can hold is given it here; the others as
+    # accumulate() gives them (benchmarks/SPEED.md, "The captured step as a compiler")
+    shared = []
     for target, tensor in leaves.values():
-        if state.get(target) == "maybe":
-            lines += [f"    if {target} is not None:", f"        leaves[{tensor}] = {target}"]
-        elif target in state:
-            lines.append(f"    leaves[{tensor}] = {target}")
-    lines += ["    _accumulate(leaves, seed)",
-              f"    return _as_leaf({value[id(recording.loss)]})"]
+        if target not in state:
+            continue
+        maybe, indent = state[target] == "maybe", "        " if state[target] == "maybe" else "    "
+        guard = [f"    if {target} is not None:"] if maybe else []
+        if all(e != "e" and uses[e] == 1 for e in parts[target]):
+            lines += [*guard, f"{indent}if {tensor}.grad is None:",
+                      f"{indent}    {tensor}.grad = {target} if {target}.base is None else "
+                      f"{target}.copy()",
+                      f"{indent}else:",
+                      f"{indent}    {tensor}.grad = {tensor}.grad + {target}"]
+        else:
+            shared += [*guard, f"{indent}leaves[{tensor}] = {target}"]
+    if shared:
+        lines += ["    leaves = {}", *shared, f"    _accumulate(leaves, {names[id(seed)]})"]
+    lines.append(f"    return _as_leaf({value[id(recording.loss)]})")
     return "\n".join(lines) + "\n", namespace
 
 

@@ -246,3 +246,39 @@ def test_a_parameter_that_changes_its_dtype_or_shape_is_recorded_anew():
         loss.backward()
         assert all(r.tobytes() == loss.data.tobytes() for r in replayed)
         assert grad.dtype == data.dtype and grad.tobytes() == (w.grad + w.grad + w.grad).tobytes()
+
+
+def test_leaves_given_one_gradient_array_each_get_their_own():
+    w1 = Tensor(draw((3, 4), "float64", 0), requires_grad=True)
+    w2 = Tensor(draw((3, 4), "float64", 1), requires_grad=True)
+    w3 = Tensor(draw((3, 4), "float64", 2), requires_grad=True)
+
+    def loss_fn(x):  # Add gives its result's gradient to w1 and w2 as it is: one array
+        return F.cross_entropy(F.linear(x, w1 + w2) + F.linear(x, w3), np.array([0, 1, 2]))
+
+    step = assert_replays_eager(loss_fn, lambda call: [Tensor(draw((3, 4), "float64", call))],
+                                [w1, w2, w3])
+    for w in (w1, w2, w3):
+        w.grad = None
+    step(Tensor(draw((3, 4), "float64", 9)))
+    assert not np.shares_memory(w1.grad, w2.grad)
+    np.testing.assert_array_equal(w1.grad, w2.grad)
+    kept = w3.grad
+    step(Tensor(draw((3, 4), "float64", 9)))  # a gradient you kept is not written again
+    assert w3.grad is not kept and np.array_equal(w3.grad, kept + kept)
+
+
+def test_a_leaf_added_to_the_loss_gets_a_gradient_of_its_own():
+    b = Tensor(np.array(0.5), requires_grad=True)
+
+    def loss_fn(x):  # Add passes the seed gradient (one array for every run) on to b
+        return b + x
+
+    step = assert_replays_eager(loss_fn, lambda call: [Tensor(np.array(call * 1.0))], [b])
+    b.grad = None
+    step(Tensor(np.array(2.0)))
+    kept = b.grad
+    kept += 1  # yours to write
+    b.grad = None
+    step(Tensor(np.array(2.0)))
+    assert b.grad == 1 and kept == 2
