@@ -282,3 +282,23 @@ def test_a_leaf_added_to_the_loss_gets_a_gradient_of_its_own():
     b.grad = None
     step(Tensor(np.array(2.0)))
     assert b.grad == 1 and kept == 2
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_microgpts_step_is_written_out_whole_and_replays_eager(dtype):
+    import functools
+    import random
+
+    from microgpt import gpt_tensor
+    from microgpt.model import GPTConfig, init_state_dict
+
+    config = GPTConfig(vocab_size=27, n_embd=16, n_head=4, n_layer=1, block_size=16)
+    state = init_state_dict(config, random.Random(0))
+    params = gpt_tensor.from_state_dict({k: v.astype(dtype) for k, v in state.items()})
+
+    def inputs(call):
+        tokens = np.random.default_rng(call).integers(0, 27, 11)
+        return [tokens[:-1], tokens[1:]]
+
+    assert_replays_eager(functools.partial(gpt_tensor.token_loss, params, config), inputs,
+                         list(params.values()), called=[])  # every op: no call, no context
