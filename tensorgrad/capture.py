@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from types import CodeType
 from typing import Any
 
@@ -50,6 +50,7 @@ class Captured:
         # A replay runs in its recording's contexts and tensors: one call at a time, so that
         # calls from several threads wait for each other instead of mixing their arrays.
         self._lock = threading.RLock()
+        self._called: set[type] = set()  # ops whose lines met inputs they do not cover
 
     def __call__(self, *inputs: Any) -> Tensor:
         """``loss_fn(*inputs).backward()``; returns the loss, detached from the graph."""
@@ -61,7 +62,8 @@ class Captured:
             if isinstance(known, _Replay):
                 try:
                     return known.run(inputs)
-                except inlined.Stale:  # a parameter's dtype or shape changed, ...: record anew
+                except inlined.Stale as stale:  # a parameter changed dtype, ...: record anew
+                    self._called.update(stale.args)  # and call these ops from now on
                     del self._recordings[key]
                     known = None
             recording = _Recording(self.loss_fn, inputs)
@@ -70,7 +72,7 @@ class Captured:
                     self._recordings[key] = recording
                 else:
                     known.check_same_as(recording)
-                    self._recordings[key] = _Replay(recording)
+                    self._recordings[key] = _Replay(recording, self._called)
             finally:
                 _release(recording.ops)  # the replay is written from the arrays: then let go
             return recording.result
@@ -208,9 +210,9 @@ class _Replay:
     forward in the recorded order, then each backward in ``backward()``'s order, every
     gradient added where it goes in the order ``backward()`` adds it."""
 
-    def __init__(self, recording: _Recording):
+    def __init__(self, recording: _Recording, called: Collection[type] = ()):
         self.ops = recording.ops
-        self.source, namespace = _program(recording)
+        self.source, namespace = _program(recording, called)
         # speed: the objects it names are the variables of a closure, not globals, which the
         # replays of other shapes, sharing its code, would look up anew (benchmarks/SPEED.md,
         # "The captured step as a compiler")
@@ -232,7 +234,7 @@ class _Replay:
                 _release(self.ops)
 
 
-def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
+def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict[str, Any]]:
     """The source of ``run(x0, x1, ...)`` for a recording, and the objects it names.
 
     An op that ``inlined.WRITERS`` can write out becomes its NumPy lines; any other is
@@ -286,7 +288,7 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
             values.append(a.data if isinstance(a, Tensor) else a)
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in ctx.inputs)
         v, o = f"v{i}", name(out, "o")
-        writer = inlined.WRITERS.get(ctx.function)
+        writer = None if ctx.function in called else inlined.WRITERS.get(ctx.function)
         site = inlined.Site(ctx, args, values, out.data, v, f"s{i}_", needs, constant)
         writing = writer(site) if writer is not None else None
         lines.append(f"    # {i}: {ctx.function.__name__}")

@@ -170,7 +170,8 @@ WRITERS: dict[type[Function], Callable[[Site], Written | None]] = {
 
 class Stale(Exception):  # noqa: N818 (not an error: the step records anew)
     """Raised by a replay whose recording no longer holds: a parameter changed its dtype or
-    shape, or the inputs take a branch the recording did not."""
+    shape, or the inputs take a branch the recording did not; then its arguments are the ops
+    whose lines cannot take them (to be called from then on)."""
 
 
 # what the lines above refer to
@@ -191,7 +192,7 @@ def _cross_entropy(s: Site) -> Written | None:
              f"    {p}picked = _np.ravel_multi_index(({s.constant(functional.row_numbers(rows))}, "
              f"{s.args[1]}.reshape(-1)), {s.constant((rows, classes))})",
              "except ValueError:  # a target to ignore, or out of range: record anew",
-             "    raise _Stale from None",
+             f"    raise _Stale({s.constant(functional.CrossEntropy)}) from None",
              f"{p}shifted = {p}rows - _max({p}rows, axis=1, keepdims=True)",
              f"{p}exps = _np.exp({p}shifted)",
              f"{p}total = {p}exps.dot({s.constant(functional.column(classes, 1, exps.dtype))})"
