@@ -14,20 +14,23 @@ What may change between calls is the *values* of the inputs: arrays or tensors p
 a constant of the recording, so ``loss_fn`` must not compute arrays from its inputs outside
 tensor ops, nor branch on their values. The second recording is compared with the first,
 op by op, and a difference (an array that changed with the inputs though it is not one) is
-an error, not a wrong replay. In-place ops are refused while recording.
+an error, not a wrong replay. In-place ops are refused while recording. Calls of one step
+from several threads take turns: each records or replays alone.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from types import CodeType
 from typing import Any
 
 import numpy as np
 
+from . import inlined
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Context, Tensor, accumulate, conformed, tapes
+from .tensor import Context, Tensor, accumulate, as_leaf, conformed, tapes
 
 # speed: a replay whose results take more than this releases them after a run; a smaller one
 # keeps them until its next (benchmarks/SPEED.md, "Issue #15")
@@ -44,22 +47,35 @@ class Captured:
     def __init__(self, loss_fn: Callable[..., Tensor]):
         self.loss_fn = loss_fn
         self._recordings: dict[Hashable, _Recording | _Replay] = {}
+        # A replay runs in its recording's contexts and tensors: one call at a time, so that
+        # calls from several threads wait for each other instead of mixing their arrays.
+        self._lock = threading.RLock()
+        self._called: set[type] = set()  # ops whose lines met inputs they do not cover
 
     def __call__(self, *inputs: Any) -> Tensor:
         """``loss_fn(*inputs).backward()``; returns the loss, detached from the graph."""
         if not is_grad_enabled():
             raise RuntimeError("a captured step computes gradients: call it with grad enabled")
         key = _signature(inputs)
-        known = self._recordings.get(key)
-        if isinstance(known, _Replay):
-            return known.run(inputs)
-        recording = _Recording(self.loss_fn, inputs)
-        if known is None:
-            self._recordings[key] = recording
-        else:
-            known.check_same_as(recording)
-            self._recordings[key] = _Replay(recording)
-        return recording.result
+        with self._lock:
+            known = self._recordings.get(key)
+            if isinstance(known, _Replay):
+                try:
+                    return known.run(inputs)
+                except inlined.Stale as stale:  # a parameter changed dtype, ...: record anew
+                    self._called.update(stale.args)  # and call these ops from now on
+                    del self._recordings[key]
+                    known = None
+            recording = _Recording(self.loss_fn, inputs)
+            try:
+                if known is None:
+                    self._recordings[key] = recording
+                else:
+                    known.check_same_as(recording)
+                    self._recordings[key] = _Replay(recording, self._called)
+            finally:
+                _release(recording.ops)  # the replay is written from the arrays: then let go
+            return recording.result
 
     def source(self, *inputs: Any) -> str:
         """The Python a replay runs for inputs like these (of their shapes and kinds)."""
@@ -119,7 +135,6 @@ class _Recording:
         self.made = {id(out): i for i, (_, out) in enumerate(self.ops)}
         self.slots = self._input_slots()
         self.nbytes = sum(out.data.nbytes for _, out in self.ops)  # the results alone
-        _release(self.ops)
 
     def _input_slots(self) -> list[list[tuple[int, int, bool]]]:
         """For each op, its arguments that are inputs: (argument position, input number, and
@@ -195,11 +210,18 @@ class _Replay:
     forward in the recorded order, then each backward in ``backward()``'s order, every
     gradient added where it goes in the order ``backward()`` adds it."""
 
-    def __init__(self, recording: _Recording):
+    def __init__(self, recording: _Recording, called: Collection[type] = ()):
         self.ops = recording.ops
-        self.source, namespace = _program(recording)
-        exec(_compiled(self.source), namespace)  # noqa: S102
-        self._run = namespace["run"]
+        self.source, namespace = _program(recording, called)
+        # speed: the objects it names are the variables of a closure, not globals, which the
+        # replays of other shapes, sharing its code, would look up anew (benchmarks/SPEED.md,
+        # "The captured step as a compiler")
+        names = sorted(namespace)
+        scope: dict[str, Any] = {}
+        exec(_compiled(f"def make({', '.join(names)}):\n"  # noqa: S102
+                       + "".join(f"    {line}\n" for line in self.source.splitlines())
+                       + "    return run\n"), scope)
+        self._run = scope["make"](**namespace)
         # A large graph lets go of its arrays after each run, so that many recorded shapes
         # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
@@ -212,11 +234,17 @@ class _Replay:
                 _release(self.ops)
 
 
-def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
-    """The source of ``run(x0, x1, ...)`` for a recording, and the objects it names."""
+def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict[str, Any]]:
+    """The source of ``run(x0, x1, ...)`` for a recording, and the objects it names.
+
+    An op that ``inlined.WRITERS`` can write out becomes its NumPy lines; any other is
+    called, its gradients checked as ``backward()`` checks them. Where the recording settles
+    that a gradient is there (or that none can be), the lines do not ask.
+    """
     namespace: dict[str, Any] = {"_ndarray": np.ndarray, "_asarray": np.asarray,
-                                 "_conformed": conformed,
-                                 "_accumulate": accumulate, "_tupled": _tupled}
+                                 "_conformed": conformed, "_as_leaf": as_leaf,
+                                 "_accumulate": accumulate, "_tupled": _tupled,
+                                 **inlined.NAMESPACE}
     names: dict[int, str] = {}
     counts: dict[str, int] = {}
 
@@ -228,11 +256,23 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
             namespace[names[id(obj)]] = obj
         return names[id(obj)]
 
+    def constant(obj: Any) -> str:
+        """A new name for ``obj`` (a shape, a size), so that graphs that differ only in their
+        arrays' shapes have the same source."""
+        counts["n"] = counts.get("n", -1) + 1
+        namespace[f"n{counts['n']}"] = obj
+        return f"n{counts['n']}"
+
     inputs = [f"x{k}" for k in range(len(recording.inputs))]
     lines = [f"def run({', '.join(inputs)}):"]
+    checks: list[str] = []  # the arrays written lines read: as recorded, or record anew
+    checked: set[str] = set()
+    value: dict[int, str] = {}  # each result's variable, by its tensor
+    written: dict[int, inlined.Backward] = {}  # the written ops' backward, by context
+    stored: set[int] = set()  # results also kept in their tensor (a called op holds it)
     for i, ((ctx, out), slots) in enumerate(zip(recording.ops, recording.slots)):
         given = {position: (k, array) for position, k, array in slots}
-        held, args = [], []  # what ctx.inputs holds, and what forward() is given
+        held, args, values = [], [], []  # what ctx.inputs holds, forward() is given, was given
         for position, a in enumerate(ctx.inputs):
             if position in given:
                 k, array = given[position]
@@ -241,52 +281,126 @@ def _program(recording: _Recording) -> tuple[str, dict[str, Any]]:
                 args.append(f"{held[-1]}.data" if whole else held[-1])
             elif isinstance(a, Tensor):
                 held.append(name(a, "t"))
-                args.append(f"{held[-1]}.data")
+                args.append(value.get(id(a)) or f"{held[-1]}.data")
             else:
                 held.append(name(a, "k"))
                 args.append(held[-1])
-        c, o = name(ctx, "c"), name(out, "o")
+            values.append(a.data if isinstance(a, Tensor) else a)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in ctx.inputs)
+        v, o = f"v{i}", name(out, "o")
+        writer = None if ctx.function in called else inlined.WRITERS.get(ctx.function)
+        site = inlined.Site(ctx, args, values, out.data, v, f"s{i}_", needs, constant)
+        writing = writer(site) if writer is not None else None
         lines.append(f"    # {i}: {ctx.function.__name__}")
-        if slots:
-            lines.append(f"    {c}.inputs = ({', '.join(held)},)")
-        lines.append(f"    d = {name(ctx.function.forward, 'f')}({', '.join([c, *args])})")
-        lines.append(f"    {o}.data = d if type(d) is _ndarray else _asarray(d)")
-    loss = name(recording.loss, "o")
+        for position, a in enumerate(ctx.inputs):  # a parameter, or a tensor made in loss_fn
+            tensor = f"{held[position]}.data"
+            if args[position] == tensor and position not in given and tensor not in checked:
+                checked.add(tensor)
+                checks.append(f"    if {tensor}.dtype is not {constant(a.data.dtype)} or "
+                              f"{tensor}.shape != {constant(a.data.shape)}:")
+        if writing is not None:
+            forward, written[id(ctx)] = writing
+            lines += [f"    {line}" for line in forward]
+        else:
+            for a in ctx.inputs:  # its context holds them: as they are in this run
+                if id(a) in value and id(a) not in stored:
+                    stored.add(id(a))
+                    lines.append(f"    {name(a, 'o')}.data = {value[id(a)]}")
+            c = name(ctx, "c")
+            stored.add(id(out))
+            if slots:
+                lines.append(f"    {c}.inputs = ({', '.join(held)},)")
+            lines += [f"    d = {name(ctx.function.forward, 'f')}({', '.join([c, *args])})",
+                      f"    {o}.data = {v} = d if type(d) is _ndarray else _asarray(d)"]
+        value[id(out)] = v
+    lines[1:1] = [line for check in checks for line in (check, "        raise _Stale")]
     order = sorted(_graph(recording.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
-    sums = [f"g_{names[id(ctx)]}" for ctx in order]  # each op's gradient, summed
+    sums = {id(ctx): f"g{recording.made[id(out)]}" for ctx, out in recording.ops}
     input_names = {id(x): f"x{k}" for k, x in enumerate(recording.inputs)
                    if isinstance(x, Tensor)}
     leaves: dict[int, tuple[str, str]] = {}  # each leaf's sum and expression, by the leaf
     seed = np.ones_like(recording.result.data)  # the loss's gradient, as backward() seeds it
     seed.flags.writeable = False  # the same array every run: a backward may not write into it
-    body = [f"    {sums[0]} = seed = {name(seed, 'k')}"]
-    for ctx, total in zip(order, sums):
-        c = names[id(ctx)]
-        body += [f"    if {total} is not None:",
-                 f"        r = {name(ctx.function.backward, 'b')}({c}, {total})",
-                 "        if type(r) is not tuple:",
-                 "            r = _tupled(r)"]
+    first = sums[id(order[0])]
+    body = [f"    {first} = {name(seed, 'k')}"]
+    # Whether each sum holds a gradient at this point of the lines: "yes", "maybe" (a called
+    # op's backward may give None), or not yet (absent).
+    state = {first: "yes"}
+    unset: list[str] = []  # the sums that may be None somewhere: None until set
+    # What went into each sum: a variable that a written op's lines made for this one use,
+    # or something else (a called op's gradient, or one a written op passed on as it came).
+    parts: dict[str, list[str]] = {}
+    uses: dict[str, int] = {}
+
+    def add(target: str, e: str, certain: bool, indent: str) -> list[str]:
+        parts.setdefault(target, []).append(e)
+        uses[e] = uses.get(e, 0) + 1
+        held = state.get(target)
+        state[target] = "yes" if certain or held == "yes" else "maybe"
+        if state[target] == "maybe" and target not in unset:
+            unset.append(target)
+        if held == "maybe":
+            return [f"{indent}{target} = {e} if {target} is None else {target} + {e}"]
+        return [f"{indent}{target} = {e}" if held is None else f"{indent}{target} = {target} + {e}"]
+
+    for ctx in order:
+        total = sums[id(ctx)]
+        if total not in state:
+            continue  # no gradient reaches it: backward() would not visit it either
+        indent, sure = "    ", state[total] == "yes"  # sure: these lines run every time
+        if not sure:
+            body.append(f"    if {total} is not None:")
+            indent = "        "
+        if id(ctx) in written:
+            code, grads = written[id(ctx)](total)
+            body += [indent + line for line in code]
+        else:
+            c = names[id(ctx)]
+            body += [f"{indent}r = {name(ctx.function.backward, 'b')}({c}, {total})",
+                     f"{indent}if type(r) is not tuple:",
+                     f"{indent}    r = _tupled(r)"]
         for position, a in enumerate(ctx.inputs):
             if not (isinstance(a, Tensor) and a.requires_grad):
                 continue
             tensor = input_names.get(id(a)) or names[id(a)]  # an input: new each run
             if a.grad_fn is not None:
-                target = f"g_{names[id(a.grad_fn)]}"
+                target = sums[id(a.grad_fn)]
             else:
-                target = leaves.setdefault(id(a), (f"l_{len(leaves)}", tensor))[0]
+                target = leaves.setdefault(id(a), (f"l{len(leaves)}", tensor))[0]
+            if id(ctx) in written:
+                e = grads[position]
+                if e is not None:
+                    body += add(target, e, sure, indent)
+                    if e == total:  # passed on as it came: shared
+                        uses[e] += 1
+                continue
             check = f"type(e) is not _ndarray or e.dtype is not {tensor}.data.dtype"
-            body += [f"        e = r[{position}]",
-                     "        if e is not None:",
-                     f"            if {check}:",
-                     f"                e = _conformed(e, {tensor}, {c})",
-                     f"            {target} = e if {target} is None else {target} + e"]
-    unset = sums[1:] + [target for target, _ in leaves.values()]
+            body += [f"{indent}e = r[{position}]",
+                     f"{indent}if e is not None:",
+                     f"{indent}    if {check}:",
+                     f"{indent}        e = _conformed(e, {tensor}, {c})",
+                     *add(target, "e", False, indent + "    ")]
     lines += [f"    {' = '.join(unset)} = None"] if unset else []
     lines += body
-    lines.append("    leaves = {}")
+    # speed: a leaf whose gradient no other leaf can hold is given it here; the others as
+    # accumulate() gives them (benchmarks/SPEED.md, "The captured step as a compiler")
+    shared = []
     for target, tensor in leaves.values():
-        lines += [f"    if {target} is not None:", f"        leaves[{tensor}] = {target}"]
-    lines += ["    _accumulate(leaves, seed)", f"    return {loss}.detach()"]
+        if target not in state:
+            continue
+        maybe, indent = state[target] == "maybe", "        " if state[target] == "maybe" else "    "
+        guard = [f"    if {target} is not None:"] if maybe else []
+        if all(e != "e" and uses[e] == 1 for e in parts[target]):
+            lines += [*guard, f"{indent}if {tensor}.grad is None:",
+                      f"{indent}    {tensor}.grad = {target} if {target}.base is None else "
+                      f"{target}.copy()",
+                      f"{indent}else:",
+                      f"{indent}    {tensor}.grad = {tensor}.grad + {target}"]
+        else:
+            shared += [*guard, f"{indent}leaves[{tensor}] = {target}"]
+    if shared:
+        lines += ["    leaves = {}", *shared, f"    _accumulate(leaves, {names[id(seed)]})"]
+    lines.append(f"    return _as_leaf({value[id(recording.loss)]})")
     return "\n".join(lines) + "\n", namespace
 
 

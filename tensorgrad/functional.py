@@ -30,20 +30,20 @@ _max = np.maximum.reduce
 def _row_sums(a: np.ndarray) -> np.ndarray:
     """Sums along the last dimension, kept as a dimension of length 1."""
     # speed: a product with a column of ones, not a.sum(-1) (benchmarks/SPEED.md, "Row sums")
-    ones = _column(a.shape[-1], 1, a.dtype)
+    ones = column(a.shape[-1], 1, a.dtype)
     return a.dot(ones) if a.ndim == 2 else a @ ones
 
 
 # speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=256)
-def _column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
+def column(count: int, value: float, dtype: np.dtype) -> np.ndarray:
     """A (count, 1) column of ``value``: ``rows @ column`` sums (1) or averages (1/count).
 
     256 are kept: attention's row sums alone use one per sequence length.
     """
-    column = np.full((count, 1), value, dtype)
-    column.flags.writeable = False  # shared between calls
-    return column
+    entries = np.full((count, 1), value, dtype)
+    entries.flags.writeable = False  # shared between calls
+    return entries
 
 
 def _last(a: np.ndarray, dim: int) -> np.ndarray:
@@ -279,17 +279,17 @@ class CrossEntropy(Function):
         if not (0 <= ignore_index < num_classes and (flat_targets == ignore_index).any()):
             # each target's entry in the flattened rows; the same call checks the range
             with contextlib.suppress(ValueError):
-                picked = np.ravel_multi_index((_row_numbers(len(rows)), flat_targets),
+                picked = np.ravel_multi_index((row_numbers(len(rows)), flat_targets),
                                               rows.shape)
         if picked is None:  # some targets are ignored (or out of range)
             kept = flat_targets != ignore_index
             if not ((flat_targets[kept] >= 0) & (flat_targets[kept] < num_classes)).all():
                 raise IndexError(f"cross_entropy: a target is outside 0..{num_classes - 1}")
-            picked = np.ravel_multi_index((_row_numbers(len(rows)), np.where(kept, flat_targets,
+            picked = np.ravel_multi_index((row_numbers(len(rows)), np.where(kept, flat_targets,
                                                                              0)), rows.shape)
         shifted = rows - _max(rows, axis=1, keepdims=True)  # log_softmax = shifted - log(total)
         exps = np.exp(shifted)
-        total = exps.dot(_column(num_classes, 1, exps.dtype))[:, 0]
+        total = exps.dot(column(num_classes, 1, exps.dtype))[:, 0]
         losses = np.log(total) - shifted.ravel()[picked]
         if kept is not None:
             losses = np.where(kept, losses, 0)
@@ -318,7 +318,7 @@ class CrossEntropy(Function):
 
 # speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
 @functools.lru_cache(maxsize=64)
-def _row_numbers(rows: int) -> np.ndarray:
+def row_numbers(rows: int) -> np.ndarray:
     """0, 1, ..., rows - 1."""
     numbers = np.arange(rows)
     numbers.flags.writeable = False  # shared between calls
@@ -397,7 +397,7 @@ class RMSNorm(Function):
     @staticmethod
     def forward(ctx, x, count, eps, weight=None):
         rows = x if x.ndim == 2 and x.shape[1] == count else x.reshape(-1, count)
-        means = _column(count, 1 / count, x.dtype)
+        means = column(count, 1 / count, x.dtype)
         scale = (np.square(rows).dot(means) + eps) ** -0.5
         normed = rows * scale
         ctx.save_for_backward(normed, scale, means, weight)
@@ -462,7 +462,7 @@ class LayerNorm(Function):
             ctx.save_for_backward(None, None, None, weight)
             return x.copy()
         rows = x.reshape(-1, count)
-        means = _column(count, 1 / count, x.dtype)
+        means = column(count, 1 / count, x.dtype)
         centered = rows - rows.dot(means)
         scale = (np.square(centered).dot(means) + eps) ** -0.5
         normed = centered * scale
@@ -521,7 +521,7 @@ def _attention_weights(scaled_q: np.ndarray, k: np.ndarray, mask: Any, is_causal
     """
     scores = np.matmul(scaled_q, k.swapaxes(-1, -2), out=out)
     if is_causal:
-        scores += _causal_bias(scaled_q.shape[-2], k.shape[-2])
+        scores += causal_bias(scaled_q.shape[-2], k.shape[-2])
     elif mask is not None:
         scores = np.where(mask, scores, -np.inf) if mask.dtype == np.bool_ else scores + mask
         nowhere = np.isneginf(_max(scores, axis=-1, keepdims=True))
@@ -549,7 +549,7 @@ def _attention_backward(g: np.ndarray, p: np.ndarray, scaled_q: np.ndarray, k: n
 
 
 @functools.lru_cache(maxsize=64)
-def _causal_bias(queries: int, keys: int) -> np.ndarray:
+def causal_bias(queries: int, keys: int) -> np.ndarray:
     """0 where query i may attend to key j <= i (top-left aligned, as PyTorch), else -inf."""
     bias = np.triu(np.full((queries, keys), -np.inf), k=1)
     bias.flags.writeable = False  # shared between calls
@@ -746,7 +746,7 @@ def _causal_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, blocks: list[sl
                 s -= _max(s, axis=-1, keepdims=True)
             np.exp(s, out=s)
             sums = rb[..., start:stop, :]
-            np.matmul(s, _column(stop, 1, s.dtype), out=sums)
+            np.matmul(s, column(stop, 1, s.dtype), out=sums)
             o = ob[..., start:stop, :]
             np.matmul(s, vb[..., :stop, :], out=o)
             o /= sums

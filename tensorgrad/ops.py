@@ -1181,8 +1181,8 @@ class Index(Function):
             out[index] = grad
             return out, None
         if (type(index) is np.ndarray and index.dtype.kind in "iu" and len(ctx.shape) == 2
-                and index.size * ctx.shape[1] > _SCATTER_AT_MOST):  # rows of a table, many
-            return _scatter_rows(index.ravel(), grad.reshape(index.size, -1), ctx.shape), None
+                and index.size * ctx.shape[1] > SCATTER_AT_MOST):  # rows of a table, many
+            return scatter_rows(index.ravel(), grad.reshape(index.size, -1), ctx.shape), None
         out = np.zeros(ctx.shape, grad.dtype)
         np.add.at(out, index, grad)  # integer arrays may pick an element more than once
         return out, None
@@ -1190,11 +1190,11 @@ class Index(Function):
 
 # speed: the thresholds between np.add.at, a one-hot product and sorted sums
 # (benchmarks/SPEED.md, "The embedding's gradient")
-_SCATTER_AT_MOST = 4096  # entries up to which np.add.at is the quickest way to add rows up
+SCATTER_AT_MOST = 4096  # entries up to which np.add.at is the quickest way to add rows up
 _ONE_HOT_AT_MOST = 1 << 22  # entries of a one-hot matrix worth a matrix product
 
 
-def _scatter_rows(index: np.ndarray, rows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def scatter_rows(index: np.ndarray, rows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """out[index[i]] += rows[i] for every i, into a new array of ``shape`` (an embedding's
     gradient): a one-hot matrix product, or sums of the rows sorted by index. They exist for
     speed (benchmarks/SPEED.md, "The embedding's gradient") and add in another order than

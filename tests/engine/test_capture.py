@@ -150,3 +150,34 @@ def test_source_gives_the_python_of_a_recorded_signature_only():
     assert step.source(np.zeros((4, 2)), t + 1) == source  # any values of those shapes
     with pytest.raises(LookupError):
         step.source(np.ones((5, 2)), np.zeros(5, int))  # a shape recorded once, or never
+
+
+def test_a_step_called_from_several_threads_gives_every_call_its_own_loss():
+    import sys
+    import threading
+
+    params, config = small_model()
+    docs = documents(2, seed=3)
+    docs = [docs[0], docs[0][:1] + docs[0][1:][::-1]]  # one length, different tokens
+    answers = [gpt_tensor.document_loss(params, config, doc).item() for doc in docs]
+    assert answers[0] != answers[1]
+    step = gpt_tensor.training_step(params, config)  # the threads record it, then replay
+    calls, start = 300, threading.Barrier(len(docs))
+    wrong = [0] * len(docs)
+
+    def worker(k):
+        start.wait()
+        for _ in range(calls):
+            wrong[k] += step([docs[k]]).item() != answers[k]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often: between the replay's lines
+    try:
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(docs))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == [0] * len(docs)
