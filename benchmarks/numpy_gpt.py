@@ -70,7 +70,7 @@ def init_state(
     return {k: rng.normal(0.0, std, shapes[k]) for k in state_keys(n_layer)}
 
 
-def _causal_bias(n: int) -> np.ndarray:
+def causal_bias(n: int) -> np.ndarray:
     bias = _CAUSAL_BIAS.get(n)
     if bias is None:
         bias = np.triu(np.full((n, n), -np.inf), k=1)
@@ -94,7 +94,7 @@ def _means(n: int) -> np.ndarray:
     return col
 
 
-def _rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """y = x * s with s = (mean(x**2) + eps)**-0.5 per row; returns (y, s) for the backward."""
     s = (np.square(x).dot(_means(x.shape[-1])) + RMS_EPS) ** -0.5
     return x * s, s
@@ -170,10 +170,10 @@ def loss_and_grads(
     hd = c // n_head
     scale = 1.0 / math.sqrt(hd)
     big_n = b * n  # all positions of the batch flattened: everything but attention is per-row
-    bias = _causal_bias(n)
+    bias = causal_bias(n)
 
     # ---------------- forward, keeping what the backward needs ----------------
-    x, s0 = _rmsnorm((wte[inputs] + wpe[:n]).reshape(big_n, c))
+    x, s0 = rmsnorm((wte[inputs] + wpe[:n]).reshape(big_n, c))
     x_embed = x
     caches = []
     for i in range(n_layer):
@@ -182,7 +182,7 @@ def loss_and_grads(
                                 state[p + "attn_wv"]))  # (3C, C): one matmul for q, k and v
         w_o, w_fc1, w_fc2 = state[p + "attn_wo"], state[p + "mlp_fc1"], state[p + "mlp_fc2"]
 
-        h1, s1 = _rmsnorm(x)
+        h1, s1 = rmsnorm(x)
         qkv = h1.dot(w_qkv.T)  # (N, 3C)
         # (B, n, 3, H, hd) -> (3, B, H, n, hd): strided views, no copy
         q, k, v = qkv.reshape(b, n, 3, n_head, hd).transpose(2, 0, 3, 1, 4)
@@ -195,7 +195,7 @@ def loss_and_grads(
         heads = (att @ v).transpose(0, 2, 1, 3).reshape(big_n, c)  # concat heads: (N, C)
         x = x + heads.dot(w_o.T)
 
-        h2, s2 = _rmsnorm(x)
+        h2, s2 = rmsnorm(x)
         pre = h2.dot(w_fc1.T)  # (N, 4C)
         act = np.maximum(pre, 0.0)
         x = x + act.dot(w_fc2.T)

@@ -302,3 +302,17 @@ def test_pad_batch_pads_after_each_document():
     assert inputs.tolist() == [[9, 1, 2, 9], [9, 3, 9, 0], [9, 1, 2, 3]]
     assert targets.tolist() == [[1, 2, 9, 0], [3, 9, 0, 0], [1, 2, 3, 4]]
     assert mask.tolist() == [[1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1]]
+
+
+def test_the_numpy_run_prints_what_microgpt_train_prints(capsys):
+    """The whole-run baseline trains and samples the same model from the same stream: its
+    lines are microgpt's (all but the timing line), so timing one against the other is fair."""
+    from benchmarks import numpy_run
+    from microgpt import cli
+
+    assert numpy_run.main() == 0
+    baseline = capsys.readouterr().out.splitlines()
+    assert cli.main(["train"]) == 0
+    ours = capsys.readouterr().out.splitlines()
+    assert ours[-1].startswith("trained 1000 steps in ")
+    assert baseline == ours[:-1]
