@@ -37,6 +37,7 @@ _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Fu
 # goes when its array does, so a reused id never matches.
 in_place_writes: dict[int, int] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 
 
 class Context:
@@ -121,14 +122,16 @@ class Function:
         else:
             data = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
         if type(data) is not np.ndarray:
-            data = np.asarray(data)
+            data = result_array(cls, data)
+        dtype = data.dtype
+        # speed: the usual dtypes by identity, not by kind (benchmarks/SPEED.md, "Function.apply")
+        floating = dtype is _FLOAT64 or dtype is _FLOAT32 or result_is_floating(cls, dtype, args)
         out = _new(Tensor)
         out.data, out.grad = data, None
         if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
         # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
-        recording = not disabled_threads or get_ident() not in disabled_threads
-        if recording and data.dtype.kind in _DIFFERENTIABLE:
+        if floating and (not disabled_threads or get_ident() not in disabled_threads):
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
                     ctx._sequence = _next_sequence()
@@ -136,6 +139,30 @@ class Function:
                     return out
         out.grad_fn, out.requires_grad = None, False
         return out
+
+
+def result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) -> bool:
+    """Whether ``function.forward``'s result of ``dtype`` can carry gradients; TypeError if a
+    Tensor cannot hold it (strings, objects, complex numbers, ...). Objects come out of
+    objects: ``gradcheck`` runs ops on arrays of ``Value``s."""
+    if dtype.kind == "O" and any(isinstance(a, Tensor) and a.data.dtype.kind == "O"
+                                 for a in args):
+        return False
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{function.__name__}.forward returned {dtype} data: a Tensor holds "
+                        "numbers or booleans")
+    return dtype.kind == "f"
+
+
+def result_array(function: type[Function], result: Any) -> np.ndarray:
+    """What ``function.forward`` returned, other than an ndarray, as one: a number or a
+    tensor's array. None or a collection (a tuple, a list, ...) is not one result: TypeError."""
+    if isinstance(result, Tensor):
+        return result.data
+    if result is None or isinstance(result, (tuple, list, dict, set)):
+        raise TypeError(f"{function.__name__}.forward returned a {type(result).__name__}: it "
+                        "returns one array (or a number)")
+    return np.asarray(result)
 
 
 def _record(ctx: Context, out: Tensor) -> None:

@@ -126,3 +126,84 @@ def test_generator_decorators_match_pytorch():
                     made = generator()
                     seen.append([*next(made), *probe(), *next(made), *probe()])
             assert seen[0] == seen[1]
+
+
+# ---- what a Function's forward may return ----------------------------------------------------
+
+
+def returning(result):
+    """A Function whose forward returns ``result`` (a callable of the input array)."""
+
+    class Returns(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return result(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    return Returns
+
+
+REFUSED_DATA = {  # what Tensor(...) refuses, returned by a forward
+    "str": lambda x: "abc",
+    "str array": lambda x: np.array(["a", "b"]),
+    "bytes array": lambda x: np.array([b"a"]),
+    "object array": lambda x: np.array([object()]),
+    "complex array": lambda x: x + 1j,
+    "complex64 array": lambda x: x.astype(np.complex64),
+    "complex number": lambda x: 1j,
+    "numpy complex": lambda x: np.complex128(1j),
+    "datetime array": lambda x: np.array(["2026-01-01"], dtype="datetime64[D]"),
+}
+NOT_ONE_RESULT = {  # a Function here has one output: one array, or a number
+    "None": lambda x: None,
+    "tuple": lambda x: (x, x),
+    "list of arrays": lambda x: [x, x],
+    "list of numbers": lambda x: [1.0, 2.0],
+    "dict": lambda x: {"x": x},
+}
+
+
+@pytest.mark.parametrize("name", REFUSED_DATA)
+@pytest.mark.parametrize("grad", [True, False])
+def test_a_forward_returning_data_a_tensor_refuses_raises_naming_the_op(name, grad):
+    for data in (np.array([1.0, 2.0]), np.array([1.0, 2.0], np.float32)):
+        with pytest.raises(TypeError, match=r"Returns\.forward returned .* a Tensor holds "
+                                            "numbers or booleans"):
+            with tg.set_grad_enabled(grad):
+                returning(REFUSED_DATA[name]).apply(Tensor(data, requires_grad=True))
+        with pytest.raises(TypeError):  # as Tensor(...) itself does
+            Tensor(REFUSED_DATA[name](data))
+
+
+@pytest.mark.parametrize("name", NOT_ONE_RESULT)
+def test_a_forward_returning_other_than_one_result_raises_naming_the_op(name):
+    with pytest.raises(TypeError, match=r"Returns\.forward returned a .*: it returns one array"):
+        returning(NOT_ONE_RESULT[name]).apply(Tensor([1.0, 2.0], requires_grad=True))
+
+
+@pytest.mark.parametrize("result, dtype, grad", [
+    (lambda x: x.sum(), np.float64, True),  # a NumPy scalar
+    (lambda x: 2.5, np.float64, True),
+    (lambda x: 3, np.int64, False),
+    (lambda x: True, np.bool_, False),
+    (lambda x: x > 1, np.bool_, False),
+    (lambda x: x.astype(np.float16), np.float16, True),
+    (lambda x: x.astype(">f8"), ">f8", True),  # another byte order: not float64 itself
+    (lambda x: Tensor(x * 2), np.float64, True),
+    (lambda x: np.empty((0, 3)), np.float64, True),
+])
+def test_a_forward_may_return_numbers_and_arrays_of_numbers(result, dtype, grad):
+    out = returning(result).apply(Tensor([1.0, 2.0], requires_grad=True))
+    assert isinstance(out.data, np.ndarray) and out.dtype == dtype
+    assert out.requires_grad is grad
+
+
+@pytest.mark.parametrize("operand", [np.array([1j]), np.array(["a"]), np.array([object()])])
+def test_a_built_in_op_refuses_an_array_a_tensor_could_not_hold(operand):
+    x = Tensor([1.0], requires_grad=True)
+    for op in (lambda: x + operand, lambda: operand * x, lambda: x - operand):
+        with pytest.raises(TypeError, match="a tensor op takes tensors, arrays and numbers"):
+            op()
