@@ -226,6 +226,17 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def checked_grad(optimizer: str, p: Tensor) -> np.ndarray:
+    """``p.grad``, if it still has ``p``'s shape and dtype: the ``grad`` setter checks them,
+    but an array's shape and dtype can be changed in place (``p.grad.shape = ...``)."""
+    g: np.ndarray = p.grad  # type: ignore[assignment]  # (the caller checked it is not None)
+    if g.shape != p.data.shape or g.dtype != p.data.dtype:
+        raise RuntimeError(f"{optimizer}: the gradient of a parameter of shape {p.data.shape} "
+                           f"and dtype {p.data.dtype} has shape {g.shape} and dtype {g.dtype} "
+                           "(changed in place since it was assigned?)")
+    return g
+
+
 def _check_number(what: str, value: Any, low: float = 0.0) -> None:
     if not value >= low:
         raise ValueError(f"Invalid {what}: {value}")
@@ -268,7 +279,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = np.asarray(p.grad, p.data.dtype)
+            g = checked_grad("SGD", p)
             if group["maximize"]:
                 g = -g
             if weight_decay:
@@ -499,8 +510,7 @@ class Adam(Optimizer):
                     # speed: the usual case (microgpt's) in the fewest calls (benchmarks/
                     # SPEED.md, "Second round"); _update_any does it too, and every other case
                     flat.common_step += 1
-                    grads: list[np.ndarray] = [
-                        p.grad.ravel() for p in flat.params]  # type: ignore[union-attr]  # (all present)
+                    grads = [checked_grad("Adam", p).ravel() for p in flat.params]
                     np.concatenate(grads, out=flat.grad, casting="same_kind")
                     if len(flat.chunks) == 1:
                         _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
@@ -527,16 +537,15 @@ class Adam(Optimizer):
             if len(members) == len(flat.params):  # all of them: the buffers themselves
                 values, m, v, v_max = flat.values, flat.m, flat.v, flat.v_max
                 g, scratch = flat.grad, flat.scratch
-                np.concatenate([np.asarray(p.grad).ravel() for p in flat.params], out=g,
-                               casting="same_kind")
+                np.concatenate([checked_grad("Adam", p).ravel() for p in flat.params], out=g)
                 index = None
             else:  # some: copies of their parts, written back below
                 index = np.concatenate([np.arange(flat.slices[i].start, flat.slices[i].stop)
                                         for i in members])
                 values, m, v = flat.values[index], flat.m[index], flat.v[index]
                 v_max = None if flat.v_max is None else flat.v_max[index]
-                g = np.concatenate([np.asarray(flat.params[i].grad).ravel() for i in members]
-                                   ).astype(values.dtype, copy=False)
+                g = np.concatenate([checked_grad("Adam", flat.params[i]).ravel()
+                                    for i in members])
                 scratch = np.empty_like(values)
             if group["maximize"]:
                 np.negative(g, out=g)

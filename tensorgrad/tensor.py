@@ -127,7 +127,7 @@ class Function:
         # speed: the usual dtypes by identity, not by kind (benchmarks/SPEED.md, "Function.apply")
         floating = dtype is _FLOAT64 or dtype is _FLOAT32 or result_is_floating(cls, dtype, args)
         out = _new(Tensor)
-        out.data, out.grad = data, None
+        out.data, out._grad = data, None
         if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
         # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
@@ -174,7 +174,7 @@ def _record(ctx: Context, out: Tensor) -> None:
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
-    out.data, out.grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
+    out.data, out._grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
     return out
 
 
@@ -290,13 +290,17 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
     taken = {id(seed)}
     for leaf, g in leaves.items():
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + g
+        held = leaf._grad
+        if held is not None:
+            if held.shape != g.shape:  # changed in place since it was assigned (.shape = ...)
+                raise RuntimeError(f"backward(): the .grad of a tensor of shape {g.shape} has "
+                                   f"shape {held.shape}; the gradients cannot be added")
+            leaf._grad = held + g
         elif g.base is None and id(g) not in taken:
-            leaf.grad = g
+            leaf._grad = g
             taken.add(id(g))
         else:
-            leaf.grad = g.copy()
+            leaf._grad = g.copy()
 
 
 # ---- the Tensor -------------------------------------------------------------------------------
@@ -311,12 +315,12 @@ class Tensor:
     floating tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
     data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
-    grad: np.ndarray | None  # d(loss)/d(self) after backward(), for a leaf that requires grad
+    _grad: np.ndarray | None  # what ``grad`` holds, set without its checks where they hold
     requires_grad: bool
     grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
 
@@ -327,7 +331,7 @@ class Tensor:
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
         self.data = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
@@ -341,6 +345,20 @@ class Tensor:
             raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
         self.requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad: an array of this
+        tensor's shape and dtype, or None.
+
+        It may be assigned (None, an array or a tensor, whose array it takes) as PyTorch's:
+        of another shape or dtype it raises RuntimeError, as PyTorch's does.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | Tensor | None) -> None:
+        self._grad = None if value is None else _checked_grad(self, value)
 
     # ---- what it is ---------------------------------------------------------------------------
 
@@ -939,6 +957,27 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
+
+
+def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
+    """``grad`` as the array to assign to ``tensor.grad``, if it is one of its shape and dtype."""
+    if isinstance(grad, Tensor):
+        if grad is tensor:
+            raise RuntimeError("a tensor cannot be assigned as its own grad")
+        grad = grad.data
+    elif isinstance(grad, np.generic):  # what NumPy makes of a 0-d array's arithmetic
+        grad = np.asarray(grad)
+    elif not isinstance(grad, np.ndarray):
+        raise TypeError(f"assigned grad expected to be an array, a Tensor or None, but got "
+                        f"grad of type {type(grad).__name__}")
+    data = tensor.data
+    if grad.shape != data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of shape {grad.shape} to a tensor "
+                           f"of shape {data.shape}: a gradient has its tensor's shape")
+    if grad.dtype != data.dtype:
+        raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor "
+                           f"of dtype {data.dtype}: a gradient has its tensor's dtype")
+    return grad
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

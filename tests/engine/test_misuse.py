@@ -207,3 +207,135 @@ def test_a_built_in_op_refuses_an_array_a_tensor_could_not_hold(operand):
     for op in (lambda: x + operand, lambda: operand * x, lambda: x - operand):
         with pytest.raises(TypeError, match="a tensor op takes tensors, arrays and numbers"):
             op()
+
+
+# ---- .grad: of its tensor's shape and dtype -------------------------------------------------
+
+SHAPES = [(2, 3), (), (0, 3), (1,), (4, 1, 2)]
+DTYPES = [np.float64, np.float32]
+
+
+def wrong_shapes(shape):
+    """Shapes other than ``shape``, of the same size first (the ones Adam's ravel mixed up)."""
+    size = int(np.prod(shape))
+    same_size = [s for s in [shape[::-1], (size,), (1, size), (size, 1), (), (0,), (3, 0)]
+                 if s != shape and int(np.prod(s)) == size]
+    return [*same_size, (size + 1,), (2, *shape)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_assigning_a_grad_of_another_shape_raises_as_pytorch(shape, dtype):
+    p = tg.zeros(shape, dtype=dtype, requires_grad=True)
+    for wrong in wrong_shapes(shape):
+        for grad in (np.zeros(wrong, dtype), tg.zeros(wrong, dtype=dtype)):
+            with pytest.raises(RuntimeError, match="assign a gradient of shape"):
+                p.grad = grad
+            assert p.grad is None
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_assigning_a_grad_of_another_dtype_raises_as_pytorch(shape, dtype):
+    p = tg.zeros(shape, dtype=dtype, requires_grad=True)
+    for wrong in [np.float32 if dtype == np.float64 else np.float64, np.int64, np.bool_,
+                  np.float16]:
+        with pytest.raises(RuntimeError, match="assign a gradient of dtype"):
+            p.grad = np.zeros(shape, wrong)
+    p.grad = np.ones(shape, dtype)  # its own shape and dtype: taken as it is
+    assert p.grad.dtype == dtype and p.grad.shape == shape
+
+
+@pytest.mark.parametrize("value", [[[0.0] * 3] * 2, 1.0, "grad", object()])
+def test_assigning_a_grad_that_is_no_array_raises_type_error_as_pytorch(value):
+    p = tg.zeros(2, 3, requires_grad=True)
+    with pytest.raises(TypeError, match="assigned grad expected to be an array, a Tensor or None"):
+        p.grad = value
+
+
+def test_a_tensor_cannot_be_its_own_grad_as_in_pytorch():
+    p = tg.zeros(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="its own grad"):
+        p.grad = p
+
+
+LAYOUTS = {
+    "C": lambda a: np.ascontiguousarray(a),
+    "Fortran": lambda a: np.asfortranarray(a),
+    "transposed view": lambda a: np.ascontiguousarray(a.T).T,
+    "sliced view": lambda a: np.concatenate([a, a]).reshape(2, *a.shape)[1],
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("make", [optim.Adam, optim.AdamW, optim.SGD,
+                                  lambda ps: optim.Adam(ps, amsgrad=True)])
+def test_an_assigned_grad_in_any_layout_updates_as_its_values_say(layout, dtype, make):
+    rng = np.random.default_rng(1)
+    start, grad = rng.normal(size=(3, 4)).astype(dtype), rng.normal(size=(3, 4)).astype(dtype)
+    results = []
+    for given in (grad.copy(), LAYOUTS[layout](grad.copy())):
+        p = Tensor(start.copy(), requires_grad=True)
+        opt = make([p])
+        p.grad = given  # an array
+        opt.step()
+        p.grad = Tensor(given)  # or a tensor, as PyTorch's code assigns
+        opt.step()
+        results.append(p.data.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+CHANGES_IN_PLACE = {  # ways past the setter: NumPy lets an array change its own shape or dtype
+    "shape": lambda g: setattr(g, "shape", g.shape[::-1]),
+    "flattened": lambda g: setattr(g, "shape", (g.size,)),
+    "dtype": lambda g: setattr(g, "dtype", np.int64 if g.dtype == np.float64 else np.int32),
+}
+OPTIMIZERS = {
+    "Adam": optim.Adam,
+    "AdamW": lambda ps: optim.AdamW(ps, weight_decay=0.1),
+    "Adam amsgrad": lambda ps: optim.Adam(ps, amsgrad=True),
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES_IN_PLACE)
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_an_optimizer_refuses_a_grad_changed_in_place_to_another_shape_or_dtype(change, name,
+                                                                             dtype):
+    p = tg.zeros(2, 3, dtype=dtype, requires_grad=True)
+    other = tg.zeros(4, dtype=dtype, requires_grad=True)  # a second parameter in the group
+    opt = OPTIMIZERS[name]([p, other])
+    p.grad, other.grad = np.ones((2, 3), dtype), np.ones(4, dtype)
+    CHANGES_IN_PLACE[change](p.grad)
+    before = p.data.copy()
+    with pytest.raises(RuntimeError, match="the gradient of a parameter of shape"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, before)
+
+
+def test_backward_refuses_to_add_to_a_grad_changed_in_place_to_another_shape():
+    w = tg.ones(1, 4, requires_grad=True)
+    (w * 2.0).sum().backward()
+    w.grad.shape = (4, 1)  # would broadcast with a (1, 4) gradient into (4, 4)
+    with pytest.raises(RuntimeError, match="the gradients cannot be added"):
+        (w * 2.0).sum().backward()
+
+
+def test_grad_assignment_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    cases = [((2, 3), (3, 2), "float32"), ((2, 3), (6,), "float32"), ((), (1,), "float32"),
+             ((0, 3), (3, 0), "float32"), ((2, 3), (2, 3), "float64"), ((2, 3), (2, 3), "int64"),
+             ((2, 3), (2, 3), "float32")]
+    for shape, grad_shape, grad_dtype in cases:
+        outcomes = []
+        for engine in (tg, torch):
+            p = engine.zeros(shape, dtype=engine.float32, requires_grad=True)
+            try:
+                p.grad = engine.zeros(grad_shape, dtype=getattr(engine, grad_dtype))
+                outcomes.append(tuple(p.grad.shape))
+            except (RuntimeError, TypeError) as error:
+                outcomes.append(type(error))
+        assert outcomes[0] == outcomes[1], (shape, grad_shape, grad_dtype)
