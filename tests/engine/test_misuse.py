@@ -170,10 +170,9 @@ NOT_ONE_RESULT = {  # a Function here has one output: one array, or a number
 @pytest.mark.parametrize("grad", [True, False])
 def test_a_forward_returning_data_a_tensor_refuses_raises_naming_the_op(name, grad):
     for data in (np.array([1.0, 2.0]), np.array([1.0, 2.0], np.float32)):
-        with pytest.raises(TypeError, match=r"Returns\.forward returned .* a Tensor holds "
-                                            "numbers or booleans"):
-            with tg.set_grad_enabled(grad):
-                returning(REFUSED_DATA[name]).apply(Tensor(data, requires_grad=True))
+        message = r"Returns\.forward returned .* a Tensor holds numbers or booleans"
+        with pytest.raises(TypeError, match=message), tg.set_grad_enabled(grad):
+            returning(REFUSED_DATA[name]).apply(Tensor(data, requires_grad=True))
         with pytest.raises(TypeError):  # as Tensor(...) itself does
             Tensor(REFUSED_DATA[name](data))
 
