@@ -36,6 +36,9 @@ _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Fu
 # whose saved arrays were written after it ran, as PyTorch's version counters do; an entry
 # goes when its array does, so a reused id never matches.
 in_place_writes: dict[int, int] = {}
+# Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
+# (see hand_out): the user may write through one for as long as it lives, unseen by the ops.
+handed_out: dict[int, list[HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 
@@ -135,6 +138,8 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
                     ctx._sequence = _next_sequence()
+                    if handed_out:  # an array numpy() gave out is alive: see hand_out
+                        _renew_hand_outs(ctx)
                     out.grad_fn, out.requires_grad = ctx, True
                     return out
         out.grad_fn, out.requires_grad = None, False
@@ -212,7 +217,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
     while queue:
         fn = heapq.heappop(queue)[1]
-        if in_place_writes:
+        if in_place_writes or handed_out:
             _check_not_written(fn)
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
@@ -240,13 +245,83 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     return leaves
 
 
-def note_in_place_write(array: np.ndarray) -> None:
-    """Record that a tensor op wrote into ``array`` (a view writes its owner's memory)."""
+def note_in_place_write(array: np.ndarray, sequence: int | None = None) -> None:
+    """Record that a tensor op wrote into ``array`` (a view writes its owner's memory), now or
+    (``sequence``) at some time after that sequence number."""
     owner = _owner(array)
     key = id(owner)
-    if key not in in_place_writes:
+    held = in_place_writes.get(key)
+    if held is None:
         weakref.finalize(owner, in_place_writes.pop, key, None)
-    in_place_writes[key] = _next_sequence()
+    in_place_writes[key] = _next_sequence() if sequence is None else max(sequence, held or -1)
+
+
+class HandOut:
+    """An array ``numpy()`` gave out (``hand_out``): ``source``, the tensor's array it is a
+    view of, showed the bytes ``shown`` as of sequence number ``sequence``."""
+
+    __slots__ = ("source", "shown", "sequence")
+
+    def __init__(self, source: np.ndarray) -> None:
+        self.source = source
+        self.shown = source.tobytes()
+        self.sequence = _next_sequence()
+
+    def written(self) -> bool:
+        """Whether the array was written since ``sequence``."""
+        return self.source.tobytes() != self.shown
+
+
+class _Lease:
+    """The base of an array ``hand_out`` gives: NumPy makes the views of that array views of
+    it, not of the tensor's array, so this lives as long as any array the user can write
+    through (a view of a plain view would skip to the array that owns the memory)."""
+
+    __slots__ = ("__array_interface__", "array", "__weakref__")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.__array_interface__ = array.__array_interface__
+
+
+def hand_out(array: np.ndarray) -> np.ndarray:
+    """``array`` shared with the user (no copy), who may write through it unseen by the ops;
+    ``backward()`` refuses an op whose saved arrays were written so after it ran.
+
+    While the user holds it (or a view of it) its bytes are compared with those it showed:
+    when it was handed out (for the ops that ran before), and again when a recorded op saves
+    what it shows (for that op and those after). A change found when it goes counts as an
+    in-place write at the time the comparison began.
+    """
+    lease = _Lease(array)
+    key = id(_owner(array))
+    record = HandOut(array)
+    handed_out.setdefault(key, []).append(record)
+    weakref.finalize(lease, _close_hand_out, key, record).atexit = False
+    return np.asarray(lease)
+
+
+def _close_hand_out(key: int, record: HandOut) -> None:
+    records = handed_out.get(key, [])
+    if record in records:
+        records.remove(record)
+        if not records:
+            del handed_out[key]
+    if record.written():
+        note_in_place_write(record.source, record.sequence)
+
+
+def _renew_hand_outs(ctx: Context) -> None:
+    """Compare from now on what ``ctx`` saved of arrays numpy() gave out: a write until now
+    counts for the ops before, one from now on for this op and those after."""
+    for x in getattr(ctx, "saved_tensors", ()):
+        if isinstance(x, np.ndarray):
+            for record in handed_out.get(id(_owner(x)), ()):
+                if np.may_share_memory(x, record.source):
+                    if record.written():
+                        note_in_place_write(record.source, record.sequence)
+                        record.shown = record.source.tobytes()
+                    record.sequence = _next_sequence()
 
 
 def _owner(array: np.ndarray) -> np.ndarray:
@@ -260,11 +335,17 @@ def _check_not_written(fn: Context) -> None:
     """Refuse to run ``fn``'s backward if an array it saved for it was written in place since
     (an op that saved nothing, as Add, does not mind: PyTorch's rule)."""
     for x in getattr(fn, "saved_tensors", ()):
-        if isinstance(x, np.ndarray) and in_place_writes.get(id(_owner(x)), -1) > fn._sequence:
+        if not isinstance(x, np.ndarray):
+            continue
+        key = id(_owner(x))
+        if in_place_writes.get(key, -1) > fn._sequence or any(
+                record.sequence > fn._sequence and np.may_share_memory(x, record.source)
+                and record.written() for record in handed_out.get(key, ())):
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by an "
                 f"in-place operation: an array of shape {x.shape} that {fn.name()} saved was "
-                "written after it ran; compute it anew (x = x + y) instead of in place")
+                "written after it ran (by an in-place op, or through numpy()); compute it "
+                "anew (x = x + y), or write into a copy")
 
 
 def _check_count(grads: tuple, fn: Context) -> None:
@@ -437,17 +518,27 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
-    def numpy(self) -> np.ndarray:
-        """The array itself (shared, not a copy), as PyTorch's ``numpy()``."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an array that shares this tensor's memory (writable, no copy), as
+        PyTorch's ``numpy()``; with ``force``, a copy (also of a tensor that requires grad).
+
+        Writing through it into an array that a recorded op saved, after that op ran and
+        before ``backward()``, makes ``backward()`` raise, as an in-place op does (see
+        docs/engine.md for what that costs while the array lives).
+        """
+        if force:
+            return self.data.copy()
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: use detach().numpy()")
-        return self.data
+        return hand_out(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        array = self.numpy()
-        if dtype is not None and dtype != array.dtype:
-            return array.astype(dtype)
-        return array.copy() if copy else array
+        if copy or (dtype is not None and dtype != self.data.dtype):
+            if self.requires_grad:
+                raise RuntimeError("numpy() of a tensor that requires grad: use "
+                                   "detach().numpy()")
+            return self.data.astype(self.data.dtype if dtype is None else dtype)
+        return self.numpy()
 
     def detach(self) -> Tensor:
         """The same data (shared), cut off from the graph."""

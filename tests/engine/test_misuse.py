@@ -338,3 +338,129 @@ def test_grad_assignment_matches_pytorch():
             except (RuntimeError, TypeError) as error:
                 outcomes.append(type(error))
         assert outcomes[0] == outcomes[1], (shape, grad_shape, grad_dtype)
+
+
+# ---- writing through numpy() into what backward needs ---------------------------------------
+
+VALUE_LAYOUTS = {  # the tensor's own array: numpy() shares its memory, whatever its layout
+    "C": lambda a: a,
+    "Fortran": lambda a: np.asfortranarray(a),
+    "transposed": lambda a: np.ascontiguousarray(a.T).T,
+    "sliced": lambda a: np.stack([a, a])[1, ...],
+}
+SHAPES_WITH_ENTRIES = [(3,), (2, 3), ()]
+
+
+def saved_input(shape, dtype, layout):
+    """w (requires grad) and x, and y = (w * x).sum(): Mul saved x for w's gradient."""
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True)
+    x = tg.from_numpy(VALUE_LAYOUTS[layout](rng.normal(size=shape).astype(dtype)))
+    return w, x, (w * x).sum()
+
+
+WRITES = {  # through numpy() after the op ran
+    "a temporary": lambda x: x.numpy().__setitem__(..., 5.0),
+    "a held array": lambda x: np.add(x.numpy(), 1.0, out=x.numpy()),
+    "np.asarray": lambda x: np.asarray(x).__setitem__(..., 5.0),
+    "a detached tensor's": lambda x: x.detach().numpy().__imul__(2.0),
+    "a view of it": lambda x: x.numpy().T.__setitem__(..., 7.0),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+@pytest.mark.parametrize("shape", SHAPES_WITH_ENTRIES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", VALUE_LAYOUTS)
+def test_backward_refuses_a_saved_array_written_through_numpy_after_the_op(write, shape, dtype,
+                                                                          layout):
+    w, x, y = saved_input(shape, dtype, layout)
+    WRITES[write](x)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+    assert w.grad is None
+
+
+@pytest.mark.parametrize("collected", [False, True])
+def test_a_write_through_an_array_handed_out_before_the_op_is_refused_too(collected):
+    w, x = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+    held = x.numpy()  # before the op: the user may write through it at any time
+    y = (w * x).sum()
+    held[0] = 50.0
+    if collected:  # the array gone before backward: its change was recorded as it went
+        del held
+        import gc
+
+        gc.collect()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_a_buffer_refilled_through_numpy_before_each_forward_is_fine():
+    w, x = Tensor([1.0, 2.0], requires_grad=True), Tensor([0.0, 0.0])
+    buffer = x.numpy()
+    for batch in ([1.0, 1.0], [2.0, 3.0], [5.0, 8.0]):
+        buffer[...] = batch
+        w.grad = None
+        (w * x).sum().backward()
+        np.testing.assert_array_equal(w.grad, batch)
+    buffer[...] = 0.0
+    y = (w * x).sum()
+    buffer[...] = 1.0  # between forward and backward: refused
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+READS = {
+    "print": lambda x: repr(x.numpy()),
+    "sum": lambda x: x.numpy().sum(),
+    "np.asarray": lambda x: np.asarray(x).copy(),
+    "held": lambda x: x.numpy(),
+    "a write of the same values": lambda x: x.numpy().__setitem__(..., x.numpy().copy()),
+    "force": lambda x: x.numpy(force=True).__iadd__(1.0),  # a copy: write as you like
+    "astype": lambda x: np.asarray(x, dtype=np.float16).__iadd__(1.0),
+}
+
+
+@pytest.mark.parametrize("read", READS)
+@pytest.mark.parametrize("shape", [*SHAPES_WITH_ENTRIES, (0, 3)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_reading_through_numpy_between_forward_and_backward_is_fine(read, shape, dtype):
+    w, x, y = saved_input(shape, dtype, "C")
+    kept = READS[read](x)
+    y.backward()
+    np.testing.assert_array_equal(w.grad, x.data)
+    del kept
+
+
+@pytest.mark.parametrize("layout", VALUE_LAYOUTS)
+def test_numpy_shares_memory_and_is_writable_as_pytorch(layout):
+    x = tg.from_numpy(VALUE_LAYOUTS[layout](np.arange(6.0).reshape(2, 3)))
+    array = x.numpy()
+    assert np.shares_memory(array, x.data) and array.flags.writeable
+    array[0, 0] = 9.0
+    assert x[0, 0].item() == 9.0
+    assert not np.shares_memory(x.numpy(force=True), x.data)
+    with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy"):
+        Tensor([1.0], requires_grad=True).numpy()
+    np.testing.assert_array_equal(Tensor([1.0], requires_grad=True).numpy(force=True), [1.0])
+
+
+def test_writes_that_backward_does_not_need_are_fine():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([3.0, 4.0])
+    y = (w + x).sum()  # Add saves nothing
+    x.numpy()[...] = 0.0
+    z = (w * Tensor([1.0, 1.0])).sum()
+    x.numpy()[...] = 1.0  # z's op did not save x
+    (y + z).backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0])
+
+
+def test_a_write_elsewhere_in_the_same_memory_counts_as_pytorch_counts_a_storage():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([[3.0, 4.0], [5.0, 6.0]])
+    y = (w * x[0]).sum()  # Mul saved a view of x's first row
+    x.numpy()[1] = 9.0  # another row: PyTorch's version counter is per storage too
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
