@@ -80,7 +80,8 @@ class Function:
     """An op with a hand-written backward; subclass it, as ``torch.autograd.Function``.
 
     ``forward(ctx, *args)`` receives each ``Tensor`` argument as its NumPy array (other
-    arguments as they are) and returns an ndarray. ``backward(ctx, grad)`` receives the
+    arguments as they are) and returns one ndarray of numbers or booleans (or a number;
+    anything else raises TypeError). ``backward(ctx, grad)`` receives the
     gradient of that result and returns one gradient per argument of ``forward`` (each of
     its argument's shape), or None where there is none. Neither may change an array it is
     given: arrays flow to several places. ``ctx`` is a ``Context``: see there what an op
