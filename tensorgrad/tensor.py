@@ -67,7 +67,7 @@ class Context:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each argument of ``forward``: does its gradient reach a tensor that requires it?"""
-        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+        return tuple(isinstance(a, Tensor) and a._requires_grad for a in self.inputs)
 
     def name(self) -> str:
         return self.function.__name__
@@ -137,13 +137,13 @@ class Function:
         # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
         if floating and (not disabled_threads or get_ident() not in disabled_threads):
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
+                if isinstance(a, Tensor) and a._requires_grad:  # then the result joins the graph
                     ctx._sequence = _next_sequence()
                     if handed_out:  # an array numpy() gave out is alive: see hand_out
                         _renew_hand_outs(ctx)
-                    out.grad_fn, out.requires_grad = ctx, True
+                    out.grad_fn, out._requires_grad = ctx, True
                     return out
-        out.grad_fn, out.requires_grad = None, False
+        out.grad_fn, out._requires_grad = None, False
         return out
 
 
@@ -180,7 +180,7 @@ def _record(ctx: Context, out: Tensor) -> None:
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
-    out.data, out._grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
+    out.data, out._grad, out.grad_fn, out._requires_grad = data, None, None, requires_grad
     return out
 
 
@@ -226,7 +226,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
         if len(grads) != len(fn.inputs):
             _check_count(grads, fn)
         for a, g in zip(fn.inputs, grads):
-            if g is None or not isinstance(a, Tensor) or not a.requires_grad:
+            if g is None or not isinstance(a, Tensor) or not a._requires_grad:
                 continue
             data = a.data
             if type(g) is not np.ndarray or g.shape != data.shape or (
@@ -397,13 +397,15 @@ class Tensor:
     floating tensors can require grad.
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
     data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
-    _grad: np.ndarray | None  # what ``grad`` holds, set without its checks where they hold
-    requires_grad: bool
+    # speed: the engine reads and sets these two slots, not the properties that check what a
+    # user assigns (benchmarks/SPEED.md, "Function.apply")
+    _grad: np.ndarray | None  # what ``grad`` holds
+    _requires_grad: bool  # what ``requires_grad`` holds
     grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -415,7 +417,7 @@ class Tensor:
         self.data = array
         self._grad = None
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
@@ -425,8 +427,19 @@ class Tensor:
             raise RuntimeError(f"only floating tensors can require grad, not {self.data.dtype}")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops record how they use this tensor. Assigning it is ``requires_grad_``:
+        only a floating tensor can require grad, and only a leaf can stop (else RuntimeError,
+        as in PyTorch)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
 
     @property
     def grad(self) -> np.ndarray | None:
@@ -547,13 +560,24 @@ class Tensor:
 
     # ---- the backward pass --------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
+        (with ``inputs``, for those leaves only).
 
-        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor.
+        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor. The
+        graph is kept whatever ``retain_graph`` says (PyTorch frees it by default); there are
+        no gradients of gradients: ``create_graph=True`` raises RuntimeError.
         """
+        if create_graph:
+            raise RuntimeError("backward(create_graph=True): tensorgrad computes no gradients "
+                               "of gradients")
         seed = _seed(self, gradient)
-        accumulate(_propagate(self, seed), seed)
+        leaves = _propagate(self, seed)
+        if inputs is not None:
+            wanted = _leaves_wanted(inputs)
+            leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
+        accumulate(leaves, seed)
 
     # ---- ops: see ops.py, where each is a Function ---------------------------------------------
 
@@ -1049,6 +1073,18 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
+
+
+def _leaves_wanted(inputs: Any) -> set[Tensor]:
+    """``backward(inputs=...)``'s tensors (one or a sequence), each a leaf that requires grad."""
+    wanted = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not wanted:
+        raise RuntimeError("backward(inputs=...) got no tensors")
+    for x in wanted:
+        if not isinstance(x, Tensor) or not x.requires_grad or x.grad_fn is not None:
+            raise RuntimeError("backward(inputs=...) takes leaf tensors that require grad "
+                               "(tensorgrad keeps no .grad of a result of an op)")
+    return set(wanted)
 
 
 def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:

@@ -464,3 +464,66 @@ def test_a_write_elsewhere_in_the_same_memory_counts_as_pytorch_counts_a_storage
     x.numpy()[1] = 9.0  # another row: PyTorch's version counter is per storage too
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.backward()
+
+
+# ---- requires_grad and backward's arguments, as PyTorch's ------------------------------------
+
+
+def test_a_result_of_an_op_cannot_stop_requiring_grad_as_in_pytorch():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    y = w * 2.0
+    with pytest.raises(RuntimeError, match="use detach"):
+        y.requires_grad = False  # w would silently get no gradient through y
+    (y * 3.0).sum().backward()
+    np.testing.assert_array_equal(w.grad, [6.0, 6.0])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.uint8])
+def test_only_a_floating_tensor_can_be_set_to_require_grad_as_in_pytorch(dtype):
+    x = Tensor(np.zeros(3, dtype))
+    with pytest.raises(RuntimeError, match="only floating tensors can require grad"):
+        x.requires_grad = True
+    assert x.requires_grad is False
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_leaf_can_be_frozen_and_unfrozen_by_assignment(dtype):
+    p = tg.ones(3, dtype=dtype, requires_grad=True)
+    p.requires_grad = False
+    assert not (p * 2.0).requires_grad
+    p.requires_grad = True
+    (p * 2.0).sum().backward()
+    np.testing.assert_array_equal(p.grad, [2.0, 2.0, 2.0])
+
+
+def test_requires_grad_assignment_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for engine in (tg, torch):
+        w = engine.ones(2, requires_grad=True)
+        results = []
+        for target, value in [(w * 2, False), (engine.zeros(2, dtype=engine.int64), True),
+                              (w.detach(), True), (w, False)]:
+            try:
+                target.requires_grad = value
+                results.append(target.requires_grad)
+            except RuntimeError:
+                results.append("RuntimeError")
+        outcomes.append(results)
+    assert outcomes[0] == outcomes[1]
+
+
+def test_backward_takes_pytorchs_arguments():
+    w, v = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    y = (w * v).sum()
+    y.backward(retain_graph=True)
+    y.backward(inputs=[w])  # only w's gradient accumulates
+    np.testing.assert_array_equal(w.grad, [6.0, 8.0])
+    np.testing.assert_array_equal(v.grad, [1.0, 2.0])
+    with pytest.raises(RuntimeError, match="no gradients of gradients"):
+        y.backward(create_graph=True)
+    with pytest.raises(RuntimeError, match="leaf tensors that require grad"):
+        y.backward(inputs=[w * 1.0])
+    with pytest.raises(RuntimeError, match="no tensors"):
+        y.backward(inputs=[])
+    np.testing.assert_array_equal(w.grad, [6.0, 8.0])  # nothing accumulated by the refusals
