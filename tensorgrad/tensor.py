@@ -317,7 +317,8 @@ def _renew_hand_outs(ctx: Context) -> None:
     counts for the ops before, one from now on for this op and those after."""
     for x in getattr(ctx, "saved_tensors", ()):
         if isinstance(x, np.ndarray):
-            for record in handed_out.get(id(_owner(x)), ()):
+            # (a copy: a record goes when its array does, which a collection may do meanwhile)
+            for record in tuple(handed_out.get(id(_owner(x)), ())):
                 if np.may_share_memory(x, record.source):
                     if record.written():
                         note_in_place_write(record.source, record.sequence)
@@ -341,7 +342,7 @@ def _check_not_written(fn: Context) -> None:
         key = id(_owner(x))
         if in_place_writes.get(key, -1) > fn._sequence or any(
                 record.sequence > fn._sequence and np.may_share_memory(x, record.source)
-                and record.written() for record in handed_out.get(key, ())):
+                and record.written() for record in tuple(handed_out.get(key, ()))):
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by an "
                 f"in-place operation: an array of shape {x.shape} that {fn.name()} saved was "
