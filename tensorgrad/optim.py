@@ -231,9 +231,9 @@ def checked_grad(optimizer: str, p: Tensor) -> np.ndarray:
     but an array's shape and dtype can be changed in place (``p.grad.shape = ...``)."""
     g: np.ndarray = p.grad  # type: ignore[assignment]  # (the caller checked it is not None)
     if g.shape != p.data.shape or g.dtype != p.data.dtype:
-        raise RuntimeError(f"{optimizer}: the gradient of a parameter of shape {p.data.shape} "
-                           f"and dtype {p.data.dtype} has shape {g.shape} and dtype {g.dtype} "
-                           "(changed in place since it was assigned?)")
+        raise RuntimeError(f"{optimizer}: a parameter of shape {p.data.shape} and dtype "
+                           f"{p.data.dtype} has a gradient of shape {g.shape} and dtype "
+                           f"{g.dtype}; a gradient has its parameter's shape and dtype")
     return g
 
 

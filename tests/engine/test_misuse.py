@@ -310,7 +310,7 @@ def test_an_optimizer_refuses_a_grad_changed_in_place_to_another_shape_or_dtype(
     p.grad, other.grad = np.ones((2, 3), dtype), np.ones(4, dtype)
     CHANGES_IN_PLACE[change](p.grad)
     before = p.data.copy()
-    with pytest.raises(RuntimeError, match="the gradient of a parameter of shape"):
+    with pytest.raises(RuntimeError, match="has a gradient of shape"):
         opt.step()
     np.testing.assert_array_equal(p.data, before)
 
@@ -527,3 +527,14 @@ def test_backward_takes_pytorchs_arguments():
     with pytest.raises(RuntimeError, match="no tensors"):
         y.backward(inputs=[])
     np.testing.assert_array_equal(w.grad, [6.0, 8.0])  # nothing accumulated by the refusals
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_an_optimizer_refuses_a_grad_left_behind_by_a_change_of_data(name):
+    p = tg.zeros(1, 3, requires_grad=True)
+    opt = OPTIMIZERS[name]([p])
+    p.grad = np.ones((1, 3))
+    p.data = np.zeros((3, 3))  # the values replaced by more, not the grad: it would broadcast
+    with pytest.raises((RuntimeError, ValueError), match="shape"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.zeros((3, 3)))
