@@ -37,8 +37,8 @@ _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Fu
 # goes when its array does, so a reused id never matches.
 in_place_writes: dict[int, int] = {}
 # Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
-# (see hand_out): the user may write through one for as long as it lives, unseen by the ops.
-handed_out: dict[int, list[HandOut]] = {}
+# (see _hand_out): the user may write through one for as long as it lives, unseen by the ops.
+handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 
@@ -126,10 +126,10 @@ class Function:
         else:
             data = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
         if type(data) is not np.ndarray:
-            data = result_array(cls, data)
+            data = _result_array(cls, data)
         dtype = data.dtype
         # speed: the usual dtypes by identity, not by kind (benchmarks/SPEED.md, "Function.apply")
-        floating = dtype is _FLOAT64 or dtype is _FLOAT32 or result_is_floating(cls, dtype, args)
+        floating = dtype is _FLOAT64 or dtype is _FLOAT32 or _result_is_floating(cls, dtype, args)
         out = _new(Tensor)
         out.data, out._grad = data, None
         if tapes:  # a capture is recording (see capture.py)
@@ -139,7 +139,7 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:  # then the result joins the graph
                     ctx._sequence = _next_sequence()
-                    if handed_out:  # an array numpy() gave out is alive: see hand_out
+                    if handed_out:  # an array numpy() gave out is alive: see _hand_out
                         _renew_hand_outs(ctx)
                     out.grad_fn, out._requires_grad = ctx, True
                     return out
@@ -147,7 +147,7 @@ class Function:
         return out
 
 
-def result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) -> bool:
+def _result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) -> bool:
     """Whether ``function.forward``'s result of ``dtype`` can carry gradients; TypeError if a
     Tensor cannot hold it (strings, objects, complex numbers, ...). Objects come out of
     objects: ``gradcheck`` runs ops on arrays of ``Value``s."""
@@ -160,7 +160,7 @@ def result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) -
     return dtype.kind == "f"
 
 
-def result_array(function: type[Function], result: Any) -> np.ndarray:
+def _result_array(function: type[Function], result: Any) -> np.ndarray:
     """What ``function.forward`` returned, other than an ndarray, as one: a number or a
     tensor's array. None or a collection (a tuple, a list, ...) is not one result: TypeError."""
     if isinstance(result, Tensor):
@@ -254,11 +254,12 @@ def note_in_place_write(array: np.ndarray, sequence: int | None = None) -> None:
     held = in_place_writes.get(key)
     if held is None:
         weakref.finalize(owner, in_place_writes.pop, key, None)
-    in_place_writes[key] = _next_sequence() if sequence is None else max(sequence, held or -1)
+    in_place_writes[key] = _next_sequence() if sequence is None else max(
+        sequence, -1 if held is None else held)
 
 
-class HandOut:
-    """An array ``numpy()`` gave out (``hand_out``): ``source``, the tensor's array it is a
+class _HandOut:
+    """An array ``numpy()`` gave out (``_hand_out``): ``source``, the tensor's array it is a
     view of, showed the bytes ``shown`` as of sequence number ``sequence``."""
 
     __slots__ = ("source", "shown", "sequence")
@@ -274,7 +275,7 @@ class HandOut:
 
 
 class _Lease:
-    """The base of an array ``hand_out`` gives: NumPy makes the views of that array views of
+    """The base of an array ``_hand_out`` gives: NumPy makes the views of that array views of
     it, not of the tensor's array, so this lives as long as any array the user can write
     through (a view of a plain view would skip to the array that owns the memory)."""
 
@@ -285,7 +286,7 @@ class _Lease:
         self.__array_interface__ = array.__array_interface__
 
 
-def hand_out(array: np.ndarray) -> np.ndarray:
+def _hand_out(array: np.ndarray) -> np.ndarray:
     """``array`` shared with the user (no copy), who may write through it unseen by the ops;
     ``backward()`` refuses an op whose saved arrays were written so after it ran.
 
@@ -296,13 +297,13 @@ def hand_out(array: np.ndarray) -> np.ndarray:
     """
     lease = _Lease(array)
     key = id(_owner(array))
-    record = HandOut(array)
+    record = _HandOut(array)
     handed_out.setdefault(key, []).append(record)
     weakref.finalize(lease, _close_hand_out, key, record).atexit = False
     return np.asarray(lease)
 
 
-def _close_hand_out(key: int, record: HandOut) -> None:
+def _close_hand_out(key: int, record: _HandOut) -> None:
     records = handed_out.get(key, [])
     if record in records:
         records.remove(record)
@@ -545,10 +546,12 @@ class Tensor:
             return self.data.copy()
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: use detach().numpy()")
-        return hand_out(self.data)
+        return _hand_out(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy or (dtype is not None and dtype != self.data.dtype):
+            if copy is False:  # NumPy 2's meaning: never a copy
+                raise ValueError(f"a {self.data.dtype} tensor as {dtype} needs a copy")
             if self.requires_grad:
                 raise RuntimeError("numpy() of a tensor that requires grad: use "
                                    "detach().numpy()")
@@ -573,10 +576,10 @@ class Tensor:
         if create_graph:
             raise RuntimeError("backward(create_graph=True): tensorgrad computes no gradients "
                                "of gradients")
+        wanted = None if inputs is None else _leaves_wanted(inputs)
         seed = _seed(self, gradient)
         leaves = _propagate(self, seed)
-        if inputs is not None:
-            wanted = _leaves_wanted(inputs)
+        if wanted is not None:
             leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
         accumulate(leaves, seed)
 

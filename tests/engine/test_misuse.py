@@ -538,3 +538,12 @@ def test_an_optimizer_refuses_a_grad_left_behind_by_a_change_of_data(name):
     with pytest.raises((RuntimeError, ValueError), match="shape"):
         opt.step()
     np.testing.assert_array_equal(p.data, np.zeros((3, 3)))
+
+
+def test_np_asarray_copies_only_when_asked_or_converting_as_numpy_2_asks():
+    x = Tensor([1.0, 2.0])
+    assert np.shares_memory(np.asarray(x, copy=False), x.data)
+    assert not np.shares_memory(np.array(x), x.data)  # copy=True
+    assert np.asarray(x, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError):
+        np.asarray(x, dtype=np.float32, copy=False)  # would need a copy
