@@ -365,6 +365,9 @@ def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     if g.shape != a.data.shape:
         raise RuntimeError(f"{fn.function.__name__}.backward returned a gradient of shape "
                            f"{g.shape} for an input of shape {a.data.shape}")
+    if g.dtype.kind not in "biufc":  # (a complex one loses its imaginary part, as in PyTorch)
+        raise TypeError(f"{fn.function.__name__}.backward returned a gradient of {g.dtype} "
+                        "data: a gradient holds numbers")
     return g.astype(a.data.dtype, copy=False)
 
 

@@ -547,3 +547,21 @@ def test_np_asarray_copies_only_when_asked_or_converting_as_numpy_2_asks():
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
     with pytest.raises(ValueError):
         np.asarray(x, dtype=np.float32, copy=False)  # would need a copy
+
+
+@pytest.mark.parametrize("gradient", [np.array(["a", "b"]), np.array([object(), object()]),
+                                      np.array([b"a", b"b"])])
+def test_a_backward_returning_a_gradient_of_no_numbers_raises_naming_the_op(gradient):
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return gradient
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"Twice\.backward returned a gradient of .* data"):
+        Twice.apply(x).sum().backward()
+    assert x.grad is None
