@@ -565,3 +565,52 @@ def test_a_backward_returning_a_gradient_of_no_numbers_raises_naming_the_op(grad
     with pytest.raises(TypeError, match=r"Twice\.backward returned a gradient of .* data"):
         Twice.apply(x).sum().backward()
     assert x.grad is None
+
+
+# ---- parameters written in place by the library, between forward and backward -----------------
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_refuses_a_graph_that_saved_parameters_an_optimizer_step_changed_since(name,
+                                                                                      dtype):
+    w = tg.tensor([1.0, 2.0], dtype=dtype, requires_grad=True)
+    opt = OPTIMIZERS[name]([w])
+    (w * w).sum().backward()
+    loss = (w * w).sum()  # Mul saved w
+    opt.step()  # w changed in place: the graph's gradient would be of the old w
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    opt.zero_grad()
+    (w * w).sum().backward()  # a graph made after the step is fine
+    np.testing.assert_allclose(w.grad, 2 * w.data)
+
+
+def test_backward_refuses_a_graph_that_saved_weights_load_state_dict_or_init_replaced():
+    layer = tg.nn.Linear(2, 1)
+    x = Tensor([[1.0, 2.0]])
+    loss = layer(x).sum()
+    layer.load_state_dict({"weight": np.ones((1, 2)), "bias": np.zeros(1)})
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    loss = (layer.weight * 2.0).sum()
+    tg.nn.init.zeros_(layer.weight)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        (loss * layer.weight).sum().backward()
+
+
+def test_an_optimizer_step_between_forward_and_backward_raises_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for engine in (tg, torch):
+        w = engine.ones(2, dtype=engine.float64, requires_grad=True)
+        opt = engine.optim.SGD([w], lr=0.1)
+        (w * w).sum().backward()
+        loss = (w * w).sum()
+        opt.step()
+        try:
+            loss.backward()
+            outcomes.append("none")
+        except RuntimeError:
+            outcomes.append("RuntimeError")
+    assert outcomes == ["RuntimeError", "RuntimeError"]
