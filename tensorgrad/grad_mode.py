@@ -2,7 +2,9 @@
 
 ``no_grad()`` and ``enable_grad()`` work as context managers and as decorators;
 ``set_grad_enabled(mode)`` sets the mode at once, and as a context manager restores the
-previous one on exit. Each changes the mode of the calling thread only.
+previous one on exit. Each changes the mode of the calling thread only. As decorators of a
+generator function they set the mode each time the generator resumes and restore the
+caller's at each ``yield``, as PyTorch's do.
 
 The mode is kept as the set of threads that turned recording off, not in a
 ``threading.local``: every op asks for the mode, and an empty set (the usual case while
@@ -12,8 +14,9 @@ training) answers without looking the thread up.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +59,40 @@ def _set(mode: bool) -> bool:
     return previous
 
 
+def _decorated(switch: Callable[[], Any], function: F) -> F:
+    """``function`` run inside a fresh ``switch()`` block on each call (calls may nest or
+    run in threads); a generator function's generator inside one on each resume, so that
+    the code between its ``yield``s runs in the mode and its caller's code in its own."""
+    if inspect.isgeneratorfunction(function):
+        @functools.wraps(function)
+        def resumed(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            generator = function(*args, **kwargs)
+            resume, value = generator.send, None
+            try:
+                while True:
+                    with switch():
+                        item = resume(value)
+                    try:
+                        value, resume = (yield item), generator.send
+                    except GeneratorExit:
+                        with switch():
+                            generator.close()
+                        raise
+                    except BaseException as error:  # thrown in by the caller: passed on
+                        value, resume = error, generator.throw
+            except StopIteration as stop:
+                return stop.value
+
+        return resumed  # type: ignore[return-value]  # (a generator function, as given)
+
+    @functools.wraps(function)
+    def switched(*args: Any, **kwargs: Any) -> Any:
+        with switch():
+            return function(*args, **kwargs)
+
+    return switched  # type: ignore[return-value]  # (a function of the same signature)
+
+
 class _Switch:
     """Sets the mode on entering a block (or calling the decorated function), restores it after."""
 
@@ -73,12 +110,7 @@ class _Switch:
         _set(self._previous)
 
     def __call__(self, function: F) -> F:
-        @functools.wraps(function)
-        def switched(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():  # a fresh switch per call: calls may nest or run in threads
-                return function(*args, **kwargs)
-
-        return switched  # type: ignore[return-value]
+        return _decorated(type(self), function)
 
 
 class no_grad(_Switch):  # noqa: N801 (PyTorch's name)
@@ -104,13 +136,7 @@ class set_grad_enabled:  # noqa: N801 (PyTorch's name)
         """As a decorator (as PyTorch's): the mode only while ``function`` runs."""
         _set(self._previous)  # undo the switch __init__ made
         mode = self.mode
-
-        @functools.wraps(function)
-        def switched(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return function(*args, **kwargs)
-
-        return switched  # type: ignore[return-value]
+        return _decorated(lambda: set_grad_enabled(mode), function)
 
     def __enter__(self) -> None:
         pass

@@ -66,6 +66,9 @@ def result_dtype(*operands: Any) -> np.dtype:
     for x in operands:
         if isinstance(x, np.ndarray):
             tier, dtype = (0 if x.ndim else 1), x.dtype
+            if dtype.kind not in "biuf":
+                raise TypeError(f"a tensor op takes tensors, arrays and numbers, not an array "
+                                f"of {dtype} data")
         else:
             tier, dtype = 2, _number_dtype(x)
         held = tiers[tier]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import enable_grad
-from .tensor import Tensor
+from .tensor import Tensor, clear_grads, note_in_place_write
 
 _CHUNK = 1 << 14  # elements updated at a time: the update's dozen passes over them stay in cache
 _PER_RUN = ("foreach", "fused", "capturable", "differentiable")  # PyTorch's kernel choices
@@ -130,10 +130,11 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Set every ``.grad`` to None, or with ``set_to_none=False`` fill it with zeros."""
         for group in self.param_groups:
+            if set_to_none:
+                clear_grads(group["params"])
+                continue
             for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
+                if p.grad is not None:
                     p.grad[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -226,6 +227,19 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def checked_grad(optimizer: str, p: Tensor) -> np.ndarray:
+    """``p.grad``, if it still has ``p``'s shape and dtype: the ``grad`` setter checks them,
+    but an array's shape and dtype can be changed in place (``p.grad.shape = ...``)."""
+    g: np.ndarray = p.grad  # type: ignore[assignment]  # (the caller checked it is not None)
+    data = p.data
+    # speed: dtypes by identity first (benchmarks/SPEED.md, "Function.apply")
+    if g.shape != data.shape or (g.dtype is not data.dtype and g.dtype != data.dtype):
+        raise RuntimeError(f"{optimizer}: a parameter of shape {p.data.shape} and dtype "
+                           f"{p.data.dtype} has a gradient of shape {g.shape} and dtype "
+                           f"{g.dtype}; a gradient has its parameter's shape and dtype")
+    return g
+
+
 def _check_number(what: str, value: Any, low: float = 0.0) -> None:
     if not value >= low:
         raise ValueError(f"Invalid {what}: {value}")
@@ -268,7 +282,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = np.asarray(p.grad, p.data.dtype)
+            g = checked_grad("SGD", p)
             if group["maximize"]:
                 g = -g
             if weight_decay:
@@ -284,6 +298,7 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = buffer
                 g = g + momentum * buffer if group["nesterov"] else buffer
             p.data -= lr * g
+            note_in_place_write(p.data)  # a graph that saved p before the step is out of date
 
 
 # ---- Adam and AdamW -----------------------------------------------------------------------------
@@ -335,6 +350,16 @@ class _Flat:
         self.common_step: int | None = 0
         self.steps = [0] * len(params)
 
+    def raveled(self, grads: list[Any]) -> list[np.ndarray]:
+        """The parameters' gradients (arrays, none missing), flat, if each has its parameter's
+        shape and dtype (``checked_grad``'s test in one call for all: speed, benchmarks/
+        SPEED.md, "Function.apply")."""
+        dtype = self.values.dtype
+        for p, g, view in zip(self.params, grads, self.views):
+            if g.shape != view.shape or (g.dtype is not dtype and g.dtype != dtype):
+                checked_grad("Adam", p)  # raises, saying what does not fit
+        return [g.ravel() for g in grads]
+
     def step_of(self, i: int) -> int:
         return self.steps[i] if self.common_step is None else self.common_step
 
@@ -365,6 +390,7 @@ class _Flat:
                                      "data; convert a model (.to(dtype)) before making its "
                                      "optimizer")
                 view[...] = data
+                note_in_place_write(view)
                 p.data = view
 
 
@@ -494,14 +520,15 @@ class Adam(Optimizer):
             plain = not (group["weight_decay"] or group["maximize"] or group["amsgrad"])
             for flat in flats:
                 flat.follow_replaced_data()
-                present = [p.grad is not None for p in flat.params]
+                grads = [p.grad for p in flat.params]
+                present = [g is not None for g in grads]
                 if plain and flat.common_step is not None and all(present):
                     # speed: the usual case (microgpt's) in the fewest calls (benchmarks/
                     # SPEED.md, "Second round"); _update_any does it too, and every other case
                     flat.common_step += 1
-                    grads: list[np.ndarray] = [
-                        p.grad.ravel() for p in flat.params]  # type: ignore[union-attr]  # (all present)
-                    np.concatenate(grads, out=flat.grad, casting="same_kind")
+                    np.concatenate(flat.raveled(grads), out=flat.grad)
+                    # a graph that saved a parameter before the step is out of date
+                    note_in_place_write(flat.values)
                     if len(flat.chunks) == 1:
                         _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
                                 flat.common_step, lr, beta1, beta2, eps)
@@ -511,6 +538,7 @@ class Adam(Optimizer):
                                 flat.scratch[part], flat.common_step, lr, beta1, beta2, eps)
                 elif any(present):
                     self._update_any(flat, present, group)
+                    note_in_place_write(flat.values)
         return loss
 
     def _update_any(self, flat: _Flat, present: list[bool], group: dict[str, Any]) -> None:
@@ -527,16 +555,15 @@ class Adam(Optimizer):
             if len(members) == len(flat.params):  # all of them: the buffers themselves
                 values, m, v, v_max = flat.values, flat.m, flat.v, flat.v_max
                 g, scratch = flat.grad, flat.scratch
-                np.concatenate([np.asarray(p.grad).ravel() for p in flat.params], out=g,
-                               casting="same_kind")
+                np.concatenate([checked_grad("Adam", p).ravel() for p in flat.params], out=g)
                 index = None
             else:  # some: copies of their parts, written back below
                 index = np.concatenate([np.arange(flat.slices[i].start, flat.slices[i].stop)
                                         for i in members])
                 values, m, v = flat.values[index], flat.m[index], flat.v[index]
                 v_max = None if flat.v_max is None else flat.v_max[index]
-                g = np.concatenate([np.asarray(flat.params[i].grad).ravel() for i in members]
-                                   ).astype(values.dtype, copy=False)
+                g = np.concatenate([checked_grad("Adam", flat.params[i]).ravel()
+                                    for i in members])
                 scratch = np.empty_like(values)
             if group["maximize"]:
                 np.negative(g, out=g)

@@ -18,7 +18,7 @@ import heapq
 import itertools
 import math
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,11 @@ _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Fu
 # whose saved arrays were written after it ran, as PyTorch's version counters do; an entry
 # goes when its array does, so a reused id never matches.
 in_place_writes: dict[int, int] = {}
+# Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
+# (see _hand_out): the user may write through one for as long as it lives, unseen by the ops.
+handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 
 
 class Context:
@@ -63,7 +67,7 @@ class Context:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each argument of ``forward``: does its gradient reach a tensor that requires it?"""
-        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+        return tuple(isinstance(a, Tensor) and a._requires_grad for a in self.inputs)
 
     def name(self) -> str:
         return self.function.__name__
@@ -76,7 +80,8 @@ class Function:
     """An op with a hand-written backward; subclass it, as ``torch.autograd.Function``.
 
     ``forward(ctx, *args)`` receives each ``Tensor`` argument as its NumPy array (other
-    arguments as they are) and returns an ndarray. ``backward(ctx, grad)`` receives the
+    arguments as they are) and returns one ndarray of numbers or booleans (or a number;
+    anything else raises TypeError). ``backward(ctx, grad)`` receives the
     gradient of that result and returns one gradient per argument of ``forward`` (each of
     its argument's shape), or None where there is none. Neither may change an array it is
     given: arrays flow to several places. ``ctx`` is a ``Context``: see there what an op
@@ -121,21 +126,49 @@ class Function:
         else:
             data = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
         if type(data) is not np.ndarray:
-            data = np.asarray(data)
+            data = _result_array(cls, data)
+        dtype = data.dtype
+        # speed: the usual dtypes by identity, not by kind (benchmarks/SPEED.md, "Function.apply")
+        floating = dtype is _FLOAT64 or dtype is _FLOAT32 or _result_is_floating(cls, dtype, args)
         out = _new(Tensor)
-        out.data, out.grad = data, None
+        out.data, out._grad = data, None
         if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
         # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
-        recording = not disabled_threads or get_ident() not in disabled_threads
-        if recording and data.dtype.kind in _DIFFERENTIABLE:
+        if floating and (not disabled_threads or get_ident() not in disabled_threads):
             for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:  # then the result joins the graph
+                if isinstance(a, Tensor) and a._requires_grad:  # then the result joins the graph
                     ctx._sequence = _next_sequence()
-                    out.grad_fn, out.requires_grad = ctx, True
+                    if handed_out:  # an array numpy() gave out is alive: see _hand_out
+                        _renew_hand_outs(ctx)
+                    out.grad_fn, out._requires_grad = ctx, True
                     return out
-        out.grad_fn, out.requires_grad = None, False
+        out.grad_fn, out._requires_grad = None, False
         return out
+
+
+def _result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) -> bool:
+    """Whether ``function.forward``'s result of ``dtype`` can carry gradients; TypeError if a
+    Tensor cannot hold it (strings, objects, complex numbers, ...). Objects come out of
+    objects: ``gradcheck`` runs ops on arrays of ``Value``s."""
+    if dtype.kind == "O" and any(isinstance(a, Tensor) and a.data.dtype.kind == "O"
+                                 for a in args):
+        return False
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{function.__name__}.forward returned {dtype} data: a Tensor holds "
+                        "numbers or booleans")
+    return dtype.kind == "f"
+
+
+def _result_array(function: type[Function], result: Any) -> np.ndarray:
+    """What ``function.forward`` returned, other than an ndarray, as one: a number or a
+    tensor's array. None or a collection (a tuple, a list, ...) is not one result: TypeError."""
+    if isinstance(result, Tensor):
+        return result.data
+    if result is None or isinstance(result, (tuple, list, dict, set)):
+        raise TypeError(f"{function.__name__}.forward returned a {type(result).__name__}: it "
+                        "returns one array (or a number)")
+    return np.asarray(result)
 
 
 def _record(ctx: Context, out: Tensor) -> None:
@@ -147,7 +180,7 @@ def _record(ctx: Context, out: Tensor) -> None:
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
-    out.data, out.grad, out.grad_fn, out.requires_grad = data, None, None, requires_grad
+    out.data, out._grad, out.grad_fn, out._requires_grad = data, None, None, requires_grad
     return out
 
 
@@ -185,7 +218,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
     while queue:
         fn = heapq.heappop(queue)[1]
-        if in_place_writes:
+        if in_place_writes or handed_out:
             _check_not_written(fn)
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
@@ -193,7 +226,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
         if len(grads) != len(fn.inputs):
             _check_count(grads, fn)
         for a, g in zip(fn.inputs, grads):
-            if g is None or not isinstance(a, Tensor) or not a.requires_grad:
+            if g is None or not isinstance(a, Tensor) or not a._requires_grad:
                 continue
             data = a.data
             if type(g) is not np.ndarray or g.shape != data.shape or (
@@ -213,13 +246,85 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     return leaves
 
 
-def note_in_place_write(array: np.ndarray) -> None:
-    """Record that a tensor op wrote into ``array`` (a view writes its owner's memory)."""
+def note_in_place_write(array: np.ndarray, sequence: int | None = None) -> None:
+    """Record that a tensor op wrote into ``array`` (a view writes its owner's memory), now or
+    (``sequence``) at some time after that sequence number."""
     owner = _owner(array)
     key = id(owner)
-    if key not in in_place_writes:
+    held = in_place_writes.get(key)
+    if held is None:
         weakref.finalize(owner, in_place_writes.pop, key, None)
-    in_place_writes[key] = _next_sequence()
+    in_place_writes[key] = _next_sequence() if sequence is None else max(
+        sequence, -1 if held is None else held)
+
+
+class _HandOut:
+    """An array ``numpy()`` gave out (``_hand_out``): ``source``, the tensor's array it is a
+    view of, showed the bytes ``shown`` as of sequence number ``sequence``."""
+
+    __slots__ = ("source", "shown", "sequence")
+
+    def __init__(self, source: np.ndarray) -> None:
+        self.source = source
+        self.shown = source.tobytes()
+        self.sequence = _next_sequence()
+
+    def written(self) -> bool:
+        """Whether the array was written since ``sequence``."""
+        return self.source.tobytes() != self.shown
+
+
+class _Lease:
+    """The base of an array ``_hand_out`` gives: NumPy makes the views of that array views of
+    it, not of the tensor's array, so this lives as long as any array the user can write
+    through (a view of a plain view would skip to the array that owns the memory)."""
+
+    __slots__ = ("__array_interface__", "array", "__weakref__")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.__array_interface__ = array.__array_interface__
+
+
+def _hand_out(array: np.ndarray) -> np.ndarray:
+    """``array`` shared with the user (no copy), who may write through it unseen by the ops;
+    ``backward()`` refuses an op whose saved arrays were written so after it ran.
+
+    While the user holds it (or a view of it) its bytes are compared with those it showed:
+    when it was handed out (for the ops that ran before), and again when a recorded op saves
+    what it shows (for that op and those after). A change found when it goes counts as an
+    in-place write at the time the comparison began.
+    """
+    lease = _Lease(array)
+    key = id(_owner(array))
+    record = _HandOut(array)
+    handed_out.setdefault(key, []).append(record)
+    weakref.finalize(lease, _close_hand_out, key, record).atexit = False
+    return np.asarray(lease)
+
+
+def _close_hand_out(key: int, record: _HandOut) -> None:
+    records = handed_out.get(key, [])
+    if record in records:
+        records.remove(record)
+        if not records:
+            del handed_out[key]
+    if record.written():
+        note_in_place_write(record.source, record.sequence)
+
+
+def _renew_hand_outs(ctx: Context) -> None:
+    """Compare from now on what ``ctx`` saved of arrays numpy() gave out: a write until now
+    counts for the ops before, one from now on for this op and those after."""
+    for x in getattr(ctx, "saved_tensors", ()):
+        if isinstance(x, np.ndarray):
+            # (a copy: a record goes when its array does, which a collection may do meanwhile)
+            for record in tuple(handed_out.get(id(_owner(x)), ())):
+                if np.may_share_memory(x, record.source):
+                    if record.written():
+                        note_in_place_write(record.source, record.sequence)
+                        record.shown = record.source.tobytes()
+                    record.sequence = _next_sequence()
 
 
 def _owner(array: np.ndarray) -> np.ndarray:
@@ -233,11 +338,17 @@ def _check_not_written(fn: Context) -> None:
     """Refuse to run ``fn``'s backward if an array it saved for it was written in place since
     (an op that saved nothing, as Add, does not mind: PyTorch's rule)."""
     for x in getattr(fn, "saved_tensors", ()):
-        if isinstance(x, np.ndarray) and in_place_writes.get(id(_owner(x)), -1) > fn._sequence:
+        if not isinstance(x, np.ndarray):
+            continue
+        key = id(_owner(x))
+        if in_place_writes.get(key, -1) > fn._sequence or any(
+                record.sequence > fn._sequence and np.may_share_memory(x, record.source)
+                and record.written() for record in tuple(handed_out.get(key, ()))):
             raise RuntimeError(
                 f"one of the arrays needed for gradient computation has been modified by an "
                 f"in-place operation: an array of shape {x.shape} that {fn.name()} saved was "
-                "written after it ran; compute it anew (x = x + y) instead of in place")
+                "written after it ran (by an in-place op, or through numpy()); compute it "
+                "anew (x = x + y), or write into a copy")
 
 
 def _check_count(grads: tuple, fn: Context) -> None:
@@ -254,6 +365,9 @@ def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     if g.shape != a.data.shape:
         raise RuntimeError(f"{fn.function.__name__}.backward returned a gradient of shape "
                            f"{g.shape} for an input of shape {a.data.shape}")
+    if g.dtype.kind not in "biufc":  # (a complex one loses its imaginary part, as in PyTorch)
+        raise TypeError(f"{fn.function.__name__}.backward returned a gradient of {g.dtype} "
+                        "data: a gradient holds numbers")
     return g.astype(a.data.dtype, copy=False)
 
 
@@ -263,13 +377,17 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
     taken = {id(seed)}
     for leaf, g in leaves.items():
-        if leaf.grad is not None:
-            leaf.grad = leaf.grad + g
+        held = leaf._grad
+        if held is not None:
+            if held.shape != g.shape:  # changed in place since it was assigned (.shape = ...)
+                raise RuntimeError(f"backward(): the .grad of a tensor of shape {g.shape} has "
+                                   f"shape {held.shape}; the gradients cannot be added")
+            leaf._grad = held + g
         elif g.base is None and id(g) not in taken:
-            leaf.grad = g
+            leaf._grad = g
             taken.add(id(g))
         else:
-            leaf.grad = g.copy()
+            leaf._grad = g.copy()
 
 
 # ---- the Tensor -------------------------------------------------------------------------------
@@ -284,13 +402,15 @@ class Tensor:
     floating tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
     data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
-    grad: np.ndarray | None  # d(loss)/d(self) after backward(), for a leaf that requires grad
-    requires_grad: bool
+    # speed: the engine reads and sets these two slots, not the properties that check what a
+    # user assigns (benchmarks/SPEED.md, "Function.apply")
+    _grad: np.ndarray | None  # what ``grad`` holds
+    _requires_grad: bool  # what ``requires_grad`` holds
     grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -300,9 +420,9 @@ class Tensor:
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
         self.data = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_()
 
@@ -312,8 +432,33 @@ class Tensor:
             raise RuntimeError(f"only floating tensors can require grad, not {self.data.dtype}")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops record how they use this tensor. Assigning it is ``requires_grad_``:
+        only a floating tensor can require grad, and only a leaf can stop (else RuntimeError,
+        as in PyTorch)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad: an array of this
+        tensor's shape and dtype, or None.
+
+        It may be assigned (None, an array or a tensor, whose array it takes) as PyTorch's:
+        of another shape or dtype it raises RuntimeError, as PyTorch's does.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | Tensor | None) -> None:
+        self._grad = None if value is None else _checked_grad(self, value)
 
     # ---- what it is ---------------------------------------------------------------------------
 
@@ -392,17 +537,29 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
-    def numpy(self) -> np.ndarray:
-        """The array itself (shared, not a copy), as PyTorch's ``numpy()``."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an array that shares this tensor's memory (writable, no copy), as
+        PyTorch's ``numpy()``; with ``force``, a copy (also of a tensor that requires grad).
+
+        Writing through it into an array that a recorded op saved, after that op ran and
+        before ``backward()``, makes ``backward()`` raise, as an in-place op does (see
+        docs/engine.md for what that costs while the array lives).
+        """
+        if force:
+            return self.data.copy()
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: use detach().numpy()")
-        return self.data
+        return _hand_out(self.data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        array = self.numpy()
-        if dtype is not None and dtype != array.dtype:
-            return array.astype(dtype)
-        return array.copy() if copy else array
+        if copy or (dtype is not None and dtype != self.data.dtype):
+            if copy is False:  # NumPy 2's meaning: never a copy
+                raise ValueError(f"a {self.data.dtype} tensor as {dtype} needs a copy")
+            if self.requires_grad:
+                raise RuntimeError("numpy() of a tensor that requires grad: use "
+                                   "detach().numpy()")
+            return self.data.astype(self.data.dtype if dtype is None else dtype)
+        return self.numpy()
 
     def detach(self) -> Tensor:
         """The same data (shared), cut off from the graph."""
@@ -410,13 +567,24 @@ class Tensor:
 
     # ---- the backward pass --------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Sequence[Tensor] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
+        (with ``inputs``, for those leaves only).
 
-        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor.
+        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor. The
+        graph is kept whatever ``retain_graph`` says (PyTorch frees it by default); there are
+        no gradients of gradients: ``create_graph=True`` raises RuntimeError.
         """
+        if create_graph:
+            raise RuntimeError("backward(create_graph=True): tensorgrad computes no gradients "
+                               "of gradients")
+        wanted = None if inputs is None else _leaves_wanted(inputs)
         seed = _seed(self, gradient)
-        accumulate(_propagate(self, seed), seed)
+        leaves = _propagate(self, seed)
+        if wanted is not None:
+            leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
+        accumulate(leaves, seed)
 
     # ---- ops: see ops.py, where each is a Function ---------------------------------------------
 
@@ -912,6 +1080,46 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
+
+
+def clear_grads(tensors: Iterable[Tensor]) -> None:
+    """Set each tensor's ``.grad`` to None (what ``zero_grad()`` does, without a call of the
+    property's setter per tensor: speed, benchmarks/SPEED.md, "Function.apply")."""
+    for tensor in tensors:
+        tensor._grad = None
+
+
+def _leaves_wanted(inputs: Any) -> set[Tensor]:
+    """``backward(inputs=...)``'s tensors (one or a sequence), each a leaf that requires grad."""
+    wanted = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not wanted:
+        raise RuntimeError("backward(inputs=...) got no tensors")
+    for x in wanted:
+        if not isinstance(x, Tensor) or not x.requires_grad or x.grad_fn is not None:
+            raise RuntimeError("backward(inputs=...) takes leaf tensors that require grad "
+                               "(tensorgrad keeps no .grad of a result of an op)")
+    return set(wanted)
+
+
+def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
+    """``grad`` as the array to assign to ``tensor.grad``, if it is one of its shape and dtype."""
+    if isinstance(grad, Tensor):
+        if grad is tensor:
+            raise RuntimeError("a tensor cannot be assigned as its own grad")
+        grad = grad.data
+    elif isinstance(grad, np.generic):  # what NumPy makes of a 0-d array's arithmetic
+        grad = np.asarray(grad)
+    elif not isinstance(grad, np.ndarray):
+        raise TypeError(f"assigned grad expected to be an array, a Tensor or None, but got "
+                        f"grad of type {type(grad).__name__}")
+    data = tensor.data
+    if grad.shape != data.shape:
+        raise RuntimeError(f"attempting to assign a gradient of shape {grad.shape} to a tensor "
+                           f"of shape {data.shape}: a gradient has its tensor's shape")
+    if grad.dtype != data.dtype:
+        raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor "
+                           f"of dtype {data.dtype}: a gradient has its tensor's dtype")
+    return grad
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

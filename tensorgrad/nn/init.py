@@ -13,11 +13,12 @@ import math
 from typing import Any
 
 from ..random import Generator, rng
-from ..tensor import Tensor
+from ..tensor import Tensor, note_in_place_write
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     tensor.data[...] = values
+    note_in_place_write(tensor.data)  # as PyTorch's init_ functions: in place, seen by backward
     return tensor
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..devices import check_device
 from ..grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, note_in_place_write
 
 M = TypeVar("M", bound="Module")
 
@@ -450,6 +450,7 @@ class Module:
                 continue
             with no_grad():
                 tensor.data[...] = array  # in place: an optimizer's views stay the weights
+            note_in_place_write(tensor.data)  # a graph that saved the old values is out of date
         for key in state_dict:
             if key.startswith(prefix):
                 first, dot, _ = key[len(prefix):].partition(".")
