@@ -30,7 +30,7 @@ import numpy as np
 
 from . import inlined
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Context, Tensor, accumulate, as_leaf, conformed, tapes
+from .tensor import Context, Tensor, accumulate, as_leaf, conformed, store_grad, tapes
 
 # speed: a replay whose results take more than this releases them after a run; a smaller one
 # keeps them until its next (benchmarks/SPEED.md, "Issue #15")
@@ -243,6 +243,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
     """
     namespace: dict[str, Any] = {"_ndarray": np.ndarray, "_asarray": np.asarray,
                                  "_conformed": conformed, "_as_leaf": as_leaf,
+                                 "_store_grad": store_grad,
                                  "_accumulate": accumulate, "_tupled": _tupled,
                                  **inlined.NAMESPACE}
     names: dict[int, str] = {}
@@ -391,11 +392,12 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         maybe, indent = state[target] == "maybe", "        " if state[target] == "maybe" else "    "
         guard = [f"    if {target} is not None:"] if maybe else []
         if all(e != "e" and uses[e] == 1 for e in parts[target]):
-            lines += [*guard, f"{indent}if {tensor}.grad is None:",
-                      f"{indent}    {tensor}.grad = {target} if {target}.base is None else "
-                      f"{target}.copy()",
+            lines += [*guard, f"{indent}held = {tensor}.grad",
+                      f"{indent}if held is None:",
+                      f"{indent}    _store_grad({tensor}, {target} if {target}.base is None "
+                      f"else {target}.copy())",
                       f"{indent}else:",
-                      f"{indent}    {tensor}.grad = {tensor}.grad + {target}"]
+                      f"{indent}    {tensor}.grad = held + {target}"]
         else:
             shared += [*guard, f"{indent}leaves[{tensor}] = {target}"]
     if shared:

@@ -36,6 +36,9 @@ _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Fu
 # whose saved arrays were written after it ran, as PyTorch's version counters do; an entry
 # goes when its array does, so a reused id never matches.
 in_place_writes: dict[int, int] = {}
+# The newest sequence number in in_place_writes: an op newer than it saw every write already,
+# and its backward needs no check (speed: benchmarks/SPEED.md, "In-place writes after a step").
+_newest_write = -1
 # Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
 # (see _hand_out): the user may write through one for as long as it lives, unseen by the ops.
 handed_out: dict[int, list[_HandOut]] = {}
@@ -218,7 +221,7 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
     while queue:
         fn = heapq.heappop(queue)[1]
-        if in_place_writes or handed_out:
+        if handed_out or (in_place_writes and _newest_write > fn._sequence):
             _check_not_written(fn)
         grads = fn.function.backward(fn, pending.pop(fn))
         if type(grads) is not tuple:
@@ -249,13 +252,15 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
 def note_in_place_write(array: np.ndarray, sequence: int | None = None) -> None:
     """Record that a tensor op wrote into ``array`` (a view writes its owner's memory), now or
     (``sequence``) at some time after that sequence number."""
+    global _newest_write
     owner = _owner(array)
     key = id(owner)
     held = in_place_writes.get(key)
     if held is None:
         weakref.finalize(owner, in_place_writes.pop, key, None)
-    in_place_writes[key] = _next_sequence() if sequence is None else max(
+    in_place_writes[key] = written = _next_sequence() if sequence is None else max(
         sequence, -1 if held is None else held)
+    _newest_write = max(_newest_write, written)
 
 
 class _HandOut:
@@ -1080,6 +1085,12 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(np.bool_)
+
+
+# ``.grad``'s slot, assigned without the property's checks by the engine's own code where the
+# gradient is known to fit: a captured replay's lines (speed: benchmarks/SPEED.md, "The captured
+# step as a compiler").
+store_grad = Tensor.__dict__["_grad"].__set__
 
 
 def clear_grads(tensors: Iterable[Tensor]) -> None:
