@@ -13,7 +13,6 @@ This file only re-exports: ``import tensorgrad as torch`` reaches the same names
 """
 
 import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING
 
 from . import functional, optim, random
@@ -124,11 +123,6 @@ from .value import Value
 if TYPE_CHECKING:
     from . import nn
 
-try:
-    __version__ = importlib.metadata.version("microgpt-tensorgrad")
-except importlib.metadata.PackageNotFoundError:  # a checkout on sys.path, never installed
-    __version__ = "0+unknown"
-
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
     "Tensor", "Value", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
@@ -151,4 +145,13 @@ def __getattr__(name: str) -> object:
     # as microgpt's command line, does not pay for its import at start-up.
     if name == "nn":
         return importlib.import_module(".nn", __name__)
+    # The installed version, looked up when asked for: importlib.metadata takes about a tenth
+    # of the command line's start-up (benchmarks/SPEED.md, "Start-up").
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("microgpt-tensorgrad")
+        except PackageNotFoundError:  # a checkout on sys.path, never installed
+            return "0+unknown"
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,8 +20,6 @@ a parameter from a constant), in grey the others.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -48,6 +46,9 @@ class DotSource(str):
     def _repr_svg_(self) -> str | None:
         """The graph drawn as SVG by ``dot``; None (Jupyter then shows the text) without ``dot``,
         for a graph of more than ``DRAWN_NODES`` nodes, or if ``dot`` fails."""
+        import shutil  # here, not at the top: only Jupyter's drawing needs them, and
+        import subprocess  # they add to every program's start-up (SPEED.md, "Start-up")
+
         dot = shutil.which("dot")
         if dot is None or len(_NODE_LINE.findall(self)) > DRAWN_NODES:
             return None
