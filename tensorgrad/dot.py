@@ -47,7 +47,7 @@ class DotSource(str):
         """The graph drawn as SVG by ``dot``; None (Jupyter then shows the text) without ``dot``,
         for a graph of more than ``DRAWN_NODES`` nodes, or if ``dot`` fails."""
         import shutil  # here, not at the top: only Jupyter's drawing needs them, and
-        import subprocess  # they add to every program's start-up (SPEED.md, "Start-up")
+        import subprocess  # they add to every start-up (benchmarks/SPEED.md, "Start-up")
 
         dot = shutil.which("dot")
         if dot is None or len(_NODE_LINE.findall(self)) > DRAWN_NODES:
