@@ -9,6 +9,7 @@ downloaded once by ``download.fetch``. Every failure a user can cause or meet is
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -62,6 +63,8 @@ def _check_url(url: str) -> None:
         try:
             parts = urlsplit(url)
             host, _ = parts.hostname, parts.port  # .port raises for a port out of range
+            if host and "[" in parts.netloc:  # an address, which Python 3.10 does not check
+                ipaddress.ip_address(host.partition("%")[0])  # (the zone after % is free)
         except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
             why = " ".join(str(exc).split())
         else:
