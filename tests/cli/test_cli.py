@@ -32,12 +32,6 @@ SAMPLE = re.compile(r"sample +(\d+): ([a-z]*)")
 TIMING = re.compile(r"trained (\d+) steps in \d+\.\d\d s \(\d+\.\d\d ms/step, (\w+) engine\)(.*)")
 
 
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
-
 
 def run(capsys, *argv: str | Path) -> tuple[int, list[str], str]:
     """``main(argv)``: exit status, stdout lines, stderr."""

@@ -23,19 +23,12 @@ from pathlib import Path
 
 import pytest
 from paths import REPO
+from test_cli import NAMES, SMALL_MODEL
 
 from microgpt import cli, gpt_tensor
 
-NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
-SMALL_MODEL = ["--n-embd", "8", "--n-head", "2", "--block-size", "6"]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX files and signals")
 
-
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

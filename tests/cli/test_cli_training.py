@@ -13,7 +13,6 @@ import random
 import re
 import signal
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,12 +35,6 @@ TRAINING_OPTIONS = {
     "float32, batches": ["--dtype", "float32", "--batch-size", "2", "--lr", "0.05"],
 }
 
-
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
 
 
 def train(capsys, dataset, *options) -> tuple[list[str], str]:

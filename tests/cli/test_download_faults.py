@@ -17,8 +17,8 @@ from pathlib import Path
 import pooch.core
 import pytest
 from loopback import GOOD, GOOD_SHA, GZIPPED, SLOW_SECONDS, offline, serving
+from test_cli_faults import run
 
-from microgpt import cli
 from microgpt.api import SettingsError, load_dataset
 from microgpt.storage import download
 from microgpt.storage.datasets import DataError, find_dataset
@@ -42,11 +42,6 @@ def _isolated(monkeypatch, tmp_path):
 def cache() -> Path:
     return Path(os.environ["XDG_CACHE_HOME"]) / "microgpt"
 
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def train(capsys, *argv) -> tuple[int, str, str]:

@@ -17,34 +17,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from paths import REPO
+from test_cli_faults import assert_one_error_line, run
 
 from microgpt import api as microgpt_api
-from microgpt import cli, gpt_scalar, gpt_tensor
+from microgpt import gpt_scalar, gpt_tensor
 from microgpt import train as train_module
 from microgpt.model import GPTConfig, init_state_dict, num_params
 from microgpt.storage import limits
 from tensorgrad.value import topological_order
 
-NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
 
 
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
 
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_one_error_line(err: str, message: str) -> None:
-    assert err.startswith("error: ") and err.endswith("\n") and err.count("\n") == 1, err
-    assert message in err, err
 
 
 # ---- memory ---------------------------------------------------------------------------------

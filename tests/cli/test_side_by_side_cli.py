@@ -34,12 +34,6 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed")
 
 
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
-
 
 def first_losses(**model: int) -> dict[str, object]:
     """Each engine's loss of the first training step on NAMES."""

@@ -11,18 +11,12 @@ import signal
 import time
 
 import pytest
-from test_cli import NAMES, SMALL_MODEL, STEP, TIMING, run
+from test_cli import SMALL_MODEL, STEP, TIMING, run
 
 from microgpt import __version__, api, cli, gpt_tensor
 
 LOG_KEYS = {"step", "loss", "lr", "elapsed"}
 
-
-@pytest.fixture
-def dataset(tmp_path):
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
 
 
 def read_log(path) -> list[dict]:

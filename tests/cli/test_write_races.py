@@ -30,27 +30,16 @@ from pathlib import Path
 
 import pytest
 from paths import REPO
+from test_cli import SMALL_MODEL
+from test_cli_faults import run
 
 import microgpt
 from microgpt import cli, gpt_tensor
 from microgpt.storage import atomic, checkpoint
 
-NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
-SMALL_MODEL = ["--n-embd", "8", "--n-head", "2", "--block-size", "6"]
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX files, locks and signals")
 
 
-@pytest.fixture
-def dataset(tmp_path: Path) -> Path:
-    path = tmp_path / "names.txt"
-    path.write_text("\n".join(NAMES) + "\n")
-    return path
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    status = cli.main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def one_line(err: str) -> str:
