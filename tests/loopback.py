@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import socket
 import sys
 import threading
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia"]
 GOOD = "".join(name + "\n" for name in NAMES).encode()
@@ -156,3 +158,8 @@ def offline(monkeypatch) -> None:
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+
+
+def download_cache() -> Path:
+    """microgpt's download cache under the test's XDG_CACHE_HOME."""
+    return Path(os.environ["XDG_CACHE_HOME"]) / "microgpt"

@@ -13,10 +13,9 @@ import signal
 import threading
 from pathlib import Path
 
-import pooch.core
 import pytest
 from fifo import refusal
-from loopback import GOOD, GOOD_SHA, NAMES, offline, serving
+from loopback import GOOD, GOOD_SHA, NAMES, download_cache, serving
 from paths import SHARED_NAMES
 
 from microgpt import data
@@ -25,24 +24,8 @@ from microgpt.storage import download, files
 from microgpt.storage.datasets import DataError, find_dataset, is_url, load_docs
 from microgpt.storage.limits import MAX_DATASET_BYTES
 
-
-@pytest.fixture
-def server():
-    with serving() as httpd:
-        yield httpd
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Keep the cache in tmp_path, refuse to resolve any host but loopback, and let pooch
-    retry without its 1 s pauses."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    offline(monkeypatch)
-    monkeypatch.setattr(pooch.core, "time", type("NoSleep", (), {"sleep": lambda s: None}))
-
-
-def cache() -> Path:
-    return Path(os.environ["XDG_CACHE_HOME"]) / "microgpt"
+# Downloads go to a cache in tmp_path, from loopback servers only (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("downloads_isolated")
 
 
 # ---- the names that ship with the package -------------------------------------------------------
@@ -184,9 +167,9 @@ def test_is_url(source, url):
 def test_a_download_is_verified_cached_and_reused(server, capsys):
     url = server.url("/names.txt")
     path = find_dataset(url, GOOD_SHA)
-    assert path.parent == cache() and path.name.endswith("-names.txt")
+    assert path.parent == download_cache() and path.name.endswith("-names.txt")
     assert path.read_bytes() == GOOD
-    assert list(cache().iterdir()) == [path]  # no temporary file left behind
+    assert list(download_cache().iterdir()) == [path]  # no temporary file left behind
     assert capsys.readouterr().err == (f"downloading {url} to {path}\n"
                                        f"receiving {len(GOOD)} bytes\n"
                                        f"downloaded {url} (sha256 {GOOD_SHA}) to {path}\n")

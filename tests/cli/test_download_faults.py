@@ -14,33 +14,16 @@ import threading
 import time
 from pathlib import Path
 
-import pooch.core
 import pytest
-from loopback import GOOD, GOOD_SHA, GZIPPED, SLOW_SECONDS, offline, serving
+from loopback import GOOD, GOOD_SHA, GZIPPED, SLOW_SECONDS, download_cache
 from test_cli_faults import run
 
 from microgpt.api import SettingsError, load_dataset
 from microgpt.storage import download
 from microgpt.storage.datasets import DataError, find_dataset
 
-
-@pytest.fixture
-def server():
-    with serving() as httpd:
-        yield httpd
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    """Keep the cache in tmp_path, refuse to resolve any host but loopback, and let pooch
-    retry without its 1 s pauses."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-    offline(monkeypatch)
-    monkeypatch.setattr(pooch.core, "time", type("NoSleep", (), {"sleep": lambda s: None}))
-
-
-def cache() -> Path:
-    return Path(os.environ["XDG_CACHE_HOME"]) / "microgpt"
+# Downloads go to a cache in tmp_path, from loopback servers only (tests/cli/conftest.py).
+pytestmark = pytest.mark.usefixtures("downloads_isolated")
 
 
 
@@ -197,7 +180,7 @@ def test_redownload_replaces_the_cached_copy(server, capsys):
     status, out, err = train(capsys, "--data", url, "--redownload")
     assert status == 0 and out.startswith("num docs: 6\n")
     assert err.splitlines()[0] == f"downloading {url} to {path}"
-    assert path.read_bytes() == GOOD + b"zoe\n" and list(cache().iterdir()) == [path]
+    assert path.read_bytes() == GOOD + b"zoe\n" and list(download_cache().iterdir()) == [path]
     assert server.hits["/updated.txt"] == 2
 
 
@@ -206,4 +189,4 @@ def test_a_failed_redownload_keeps_the_cached_copy(server, capsys):
     path = find_dataset(url)
     with pytest.raises(DataError, match="it is an HTML page"):
         find_dataset(url, redownload=True)
-    assert path.read_bytes() == GOOD and list(cache().iterdir()) == [path]
+    assert path.read_bytes() == GOOD and list(download_cache().iterdir()) == [path]
