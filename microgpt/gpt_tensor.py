@@ -8,18 +8,24 @@ one array op. Documents come in batches of shape (B, n); microgpt's own run is B
 from __future__ import annotations
 
 import functools
+import operator
 import random
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tensorgrad import Tensor, capture, no_grad
+from tensorgrad import Tensor, capture, get_num_threads, no_grad
 from tensorgrad import functional as F
 from tensorgrad.optim import Adam
+from tensorgrad.threads import run_parts
 
 from .model import GPTConfig, pad_batch
 
 __all__ = ["Adam"]  # the optimizer: tensorgrad's, re-exported to mirror gpt_scalar.Adam
+
+# The bytes of one activation (positions x n_embd) a thread takes at least in a batched step:
+# smaller parts cost more to hand over than they save (benchmarks/SPEED.md, "Both cores").
+_PART_BYTES = 1 << 17
 
 
 # ---- parameters ---------------------------------------------------------------------------------
@@ -203,15 +209,51 @@ def training_step(params: dict[str, Tensor], config: GPTConfig
     The same as ``document_loss(...).backward()``, to the last bit, but captured
     (``tensorgrad.capture``): from the third document of a length on, the recorded graph
     is replayed without running the model's Python again.
+
+    A batch with enough work (``_PART_BYTES``) is cut into parts, one per thread
+    (``tensorgrad.get_num_threads()``), whose losses and gradients are computed at once,
+    each part on its own copies of the parameter tensors (sharing their arrays); the parts'
+    gradients are then added into the parameters': the same bits as each part's loss
+    backpropagated alone and the gradients added, and the whole batch's to rounding.
     """
     one = capture(functools.partial(token_loss, params, config))
-    many = capture(functools.partial(weighted_loss, params, config))
+    parts = [(params, capture(functools.partial(weighted_loss, params, config)))]
+
+    def part(i: int, inputs: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> Tensor:
+        own, step = parts[i]
+        if i:  # the parameters' arrays, which an optimizer may have replaced since
+            for name, p in params.items():
+                own[name].data = p.data
+                if own[name].requires_grad != p.requires_grad:
+                    own[name].requires_grad = p.requires_grad
+        return step(inputs, targets, weights)
+
+    def add_grads(names: list[str], count: int) -> None:
+        for name in names:
+            p = params[name]
+            for own, _ in parts[1:count]:
+                g, own[name].grad = own[name].grad, None
+                if g is not None:
+                    p.grad = g if p.grad is None else p.grad + g
 
     def step(batch: list[list[int]]) -> Tensor:
         if len(batch) == 1:  # microgpt.py's own path: one document, no padding
             return one(*_document_arrays(config, batch[0]))
-        return many(*_batch_arrays(params, config, batch))
-
+        arrays = _batch_arrays(params, config, batch)
+        work = arrays[0].size * config.n_embd * params["wte"].data.itemsize
+        count = min(get_num_threads(), len(batch), work // _PART_BYTES)
+        if count < 2:
+            return parts[0][1](*arrays)
+        while len(parts) < count:  # a part's own tensors, given the arrays at each step
+            own = {name: Tensor(np.empty(0), requires_grad=True) for name in params}
+            parts.append((own, capture(functools.partial(weighted_loss, own, config))))
+        cuts = [np.array_split(a, count) for a in arrays]
+        losses = run_parts([functools.partial(part, i, *(c[i] for c in cuts))
+                            for i in range(count)])
+        names = list(params)
+        run_parts([functools.partial(add_grads, names[i::count], count) for i in range(count)])
+        with no_grad():
+            return functools.reduce(operator.add, losses)  # the parts' sums: the batch's
     return step
 
 

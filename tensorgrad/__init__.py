@@ -5,8 +5,9 @@ Reading order: ``tensor.py`` (``Tensor``, ``Function``, ``Context`` and ``backwa
 ``ops.py`` (the primitive ops, each a ``Function``), ``functional.py`` (the fused ops a
 GPT needs), ``creation.py`` (the factories), ``torch_functions.py`` (``torch.exp(x)`` and
 the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``random.py``
-(the one generator), ``grad_mode.py``, ``gradcheck.py``, ``capture.py`` (record a step
-once, replay it), ``value.py`` (the scalar reference engine every gradient is tested
+(the one generator), ``grad_mode.py``, ``threads.py`` (both cores), ``gradcheck.py``,
+``capture.py`` (record a step once, replay it), ``value.py`` (the scalar reference engine
+every gradient is tested
 against) and ``dot.py`` (either engine's graph as DOT).
 
 This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
@@ -67,6 +68,7 @@ from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, stack, where
 from .random import Generator, manual_seed, seed
 from .tensor import Function, Tensor
+from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
     abs,  # noqa: A004 (PyTorch name)
     allclose,
@@ -129,12 +131,14 @@ __all__ = [
     "as_tensor", "bool", "capture", "cat", "chunk", "clamp", "clip", "cumsum", "device", "double",
     "empty", "empty_like", "enable_grad", "equal", "erf", "exp", "eye", "flatten", "flip", "float",
     "float16", "float32", "float64", "from_numpy", "full", "full_like", "functional",
-    "get_default_dtype", "gradcheck", "half", "int", "int16", "int32", "int64", "int8",
+    "get_default_dtype", "get_num_threads", "gradcheck", "half", "int", "int16", "int32",
+    "int64", "int8",
     "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "linspace", "log", "log_softmax",
     "long", "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multinomial", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
     "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm", "relu", "reshape",
-    "rsqrt", "seed", "set_grad_enabled", "short", "sigmoid", "softmax", "sort", "split", "sqrt",
+    "rsqrt", "seed", "set_grad_enabled", "set_num_threads", "short", "sigmoid", "softmax", "sort",
+    "split", "sqrt",
     "squeeze", "stack", "std", "sum", "tanh", "tensor", "to_dot", "topk", "transpose", "tril",
     "triu", "uint8", "unbind", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

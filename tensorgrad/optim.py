@@ -14,6 +14,7 @@ calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round"
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,8 +23,11 @@ import numpy as np
 
 from .grad_mode import enable_grad
 from .tensor import Tensor, clear_grads, note_in_place_write
+from .threads import get_num_threads, run_parts
 
-_CHUNK = 1 << 14  # elements updated at a time: the update's dozen passes over them stay in cache
+_CHUNK = 1 << 17  # elements updated at a time: the update's dozen passes over them stay in cache
+# chunks a thread of ``run_parts`` takes at least: fewer cost more to hand over than they save
+_CHUNKS_PER_THREAD = 2
 _PER_RUN = ("foreach", "fused", "capturable", "differentiable")  # PyTorch's kernel choices
 
 
@@ -350,6 +354,12 @@ class _Flat:
         self.common_step: int | None = 0
         self.steps = [0] * len(params)
 
+    def parts(self) -> list[list[slice]]:
+        """The chunks, in as many runs of them as there are threads to update them at once."""
+        count = max(1, min(get_num_threads(), len(self.chunks) // _CHUNKS_PER_THREAD))
+        size = -(-len(self.chunks) // count)
+        return [self.chunks[i:i + size] for i in range(0, len(self.chunks), size)]
+
     def raveled(self, grads: list[Any]) -> list[np.ndarray]:
         """The parameters' gradients (arrays, none missing), flat, if each has its parameter's
         shape and dtype (``checked_grad``'s test in one call for all: speed, benchmarks/
@@ -421,6 +431,13 @@ def _update(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, tmp: np.
     np.divide(m, tmp, out=g)
     g *= lr * m_correction / v_correction**0.5
     p -= g
+
+
+def _update_chunks(flat: _Flat, chunks: list[slice], step: int, lr: float, beta1: float,
+                   beta2: float, eps: float) -> None:
+    for part in chunks:
+        _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part],
+                flat.scratch[part], step, lr, beta1, beta2, eps)
 
 
 class Adam(Optimizer):
@@ -533,9 +550,9 @@ class Adam(Optimizer):
                         _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
                                 flat.common_step, lr, beta1, beta2, eps)
                         continue
-                    for part in flat.chunks:
-                        _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part],
-                                flat.scratch[part], flat.common_step, lr, beta1, beta2, eps)
+                    run_parts([functools.partial(_update_chunks, flat, chunks, flat.common_step,
+                                                 lr, beta1, beta2, eps)
+                               for chunks in flat.parts()])
                 elif any(present):
                     self._update_any(flat, present, group)
                     note_in_place_write(flat.values)

@@ -1,0 +1,159 @@
+"""Both cores for the work BLAS does not do: ``set_num_threads`` and ``get_num_threads`` as
+PyTorch's, and ``run_parts``, which calls independent pieces of work at once.
+
+NumPy runs each elementwise op on one core; only its matrix products (BLAS) use more. Work
+that splits into independent parts (the two halves of a batch, the chunks of Adam's update)
+runs its parts on as many threads, which NumPy lets run together since it releases the GIL
+inside its loops. BLAS is held to one thread while they run (``threadpoolctl``), so that its
+own threads neither split each part's small products nor spin on the cores the parts need.
+What this buys, and where it does not pay: benchmarks/SPEED.md, "Both cores, by halves".
+
+    tensorgrad.set_num_threads(1)  # everything on the calling thread, as before
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .grad_mode import is_grad_enabled, set_grad_enabled
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+T = TypeVar("T")
+
+_settings = {"threads": 0}  # set_num_threads's; 0: the cores this process may run on
+_lock = threading.Lock()  # over the pool, the BLAS limit and its count
+_state: dict[str, Any] = {"pool": None, "workers": 0, "controller": None, "limit": None,
+                          "inside": 0}
+_local = threading.local()  # .busy: this thread is running a part
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """The number of threads ``run_parts`` (and so Adam and microgpt's batched step) may use:
+    the cores this process may run on, unless ``set_num_threads`` said otherwise."""
+    return _settings["threads"] or _cores()
+
+
+def set_num_threads(n: int) -> None:
+    """Use at most ``n`` threads for work that splits into parts (1: none but the caller's).
+
+    As PyTorch's, it sets a number for the whole process. BLAS keeps its own threads for the
+    products outside such work.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads(): argument 'int' must be int, not {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _settings["threads"] = n
+
+
+def _forget_pool() -> None:  # in a forked child: the parent's worker threads are not there
+    global _lock
+    _lock = threading.Lock()
+    _state.update(pool=None, workers=0, limit=None, inside=0)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor  # here: not at every start-up
+
+    if _state["workers"] < workers:
+        old = _state["pool"]
+        _state["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="tensorgrad")
+        _state["workers"] = workers
+        if old is not None:
+            old.shutdown(wait=False)
+    return _state["pool"]
+
+
+def _hold_blas() -> None:
+    """BLAS to one thread while any ``run_parts`` runs (from any thread)."""
+    if _state["inside"] == 0:
+        if _state["controller"] is None:
+            from threadpoolctl import ThreadpoolController  # scans the loaded libraries: ms
+            _state["controller"] = ThreadpoolController()
+        _state["limit"] = _state["controller"].limit(limits=1, user_api="blas")
+    _state["inside"] += 1
+
+
+def _release_blas() -> None:
+    _state["inside"] -= 1
+    if _state["inside"] == 0 and _state["limit"] is not None:
+        _state["limit"].restore_original_limits()
+        _state["limit"] = None
+
+
+def _address_space_capped() -> bool:
+    """Whether the process's address space is capped (``ulimit -v``): OpenBLAS reserves a
+    buffer for each thread that calls it and ends the whole process, with no exception to
+    catch, when it cannot; so under a cap the parts run in turn on the calling thread."""
+    try:
+        import resource
+    except ImportError:  # not on a Unix
+        return False
+    return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
+
+
+def _in_part(part: Callable[[], T], grad_mode: bool) -> T:
+    _local.busy = True
+    try:
+        with set_grad_enabled(grad_mode):
+            return part()
+    finally:
+        _local.busy = False
+
+
+def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
+    """Call every part at once, the first on this thread and the others on worker threads,
+    and return their results in order.
+
+    The parts must be independent: they run at the same time, each in the caller's grad mode,
+    with BLAS held to one thread. Every part has ended when this returns or raises (the first
+    part's exception in order is raised). With one thread allowed, one part, from inside a
+    part, or in a process whose address space is capped, the parts run one after another on
+    this thread::
+
+        halves = run_parts([lambda: np.exp(a[:n]), lambda: np.exp(a[n:])])
+    """
+    parts = list(parts)
+    workers = min(len(parts), get_num_threads()) - 1
+    if workers <= 0 or getattr(_local, "busy", False) or _address_space_capped():
+        return [part() for part in parts]
+    grad_mode = is_grad_enabled()
+    with _lock:
+        pool = _pool(workers)
+        _hold_blas()
+    try:
+        # parts beyond the threads allowed queue behind the others
+        futures: list[Future] = [pool.submit(_in_part, part, grad_mode) for part in parts[1:]]
+        results: list[Any] = []
+        errors: list[BaseException] = []
+        try:
+            results.append(_in_part(parts[0], grad_mode))
+        except BaseException as error:  # noqa: BLE001 (raised below, once every part ended)
+            errors.append(error)
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException as error:  # noqa: BLE001
+                errors.append(error)
+        if errors:
+            raise errors[0]
+        return results
+    finally:
+        with _lock:
+            _release_blas()
