@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from .ops import floating, sum_to
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim
+from .threads import get_num_threads, run_parts
 
 _max = np.maximum.reduce
 
@@ -662,6 +664,7 @@ class MultiHeadAttention(Function):
         ctx.scale, ctx.blocks, ctx.to_heads = scale, blocks, to_heads
         ctx.packed_shape, ctx.input_shape = packed.shape, qkv.shape
         if blocks is not None and is_causal:
+            ctx.blocks = blocks = _causal_blocks(q.shape, length, q.itemsize)
             out, saved = _causal_forward(q, k, v, blocks)
             ctx.save_for_backward(saved, q, k, v)
             return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
@@ -697,9 +700,12 @@ class MultiHeadAttention(Function):
         return packed.reshape(ctx.input_shape), None, None, None
 
 
-# speed: the scores of one block of documents, a few arrays of which fit in cache, and the
-# queries of one tile of causal attention (benchmarks/SPEED.md, "Issue #26")
+# speed: the scores of one block of documents, a few arrays of which fit in cache; the most
+# of one block of causal tiles, whose tiles' calls are then fewer and larger (the same speed on
+# one thread, and fewer hand-overs of the GIL on two); and the queries of one tile of causal
+# attention (benchmarks/SPEED.md, "Issue #26" and "Both cores")
 _BLOCK_BYTES = 1 << 18
+_CAUSAL_BLOCK_BYTES = 1 << 22
 _TILE = 32
 
 
@@ -711,6 +717,15 @@ def _blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice] |
         return None
     step = max(1, _BLOCK_BYTES // per_entry)
     return [slice(start, start + step) for start in range(0, q_shape[0], step)]
+
+
+def _causal_blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice]:
+    """Slices of the first dimension for the causal tiles: at least one per thread, each
+    with scores of at most about ``_CAUSAL_BLOCK_BYTES``."""
+    count, per_entry = q_shape[0], math.prod(q_shape[1:-1]) * keys * itemsize
+    blocks = max(min(get_num_threads(), count), -(-count * per_entry // _CAUSAL_BLOCK_BYTES))
+    step = -(-count // blocks)
+    return [slice(start, start + step) for start in range(0, count, step)]
 
 
 def _tiles(length: int) -> list[tuple[int, int]]:
@@ -755,14 +770,26 @@ def _causal_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, blocks: list[sl
     # reduction), unless a row's sum of exponentials leaves a range where neither it nor
     # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
     with np.errstate(all="ignore"):  # what overflows is done again below
-        for part in blocks:
-            block(part)
+        _each_block(block, blocks)
     limit = np.log(np.finfo(q.dtype).max) / 4
     if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
         shift = True
-        for part in blocks:
-            block(part)
+        _each_block(block, blocks)
     return out, (e, r, out)
+
+
+def _each_block(block: Callable[[slice], None], blocks: list[slice]) -> None:
+    """``block(part)`` for every part, the parts shared out between threads (``run_parts``):
+    blocks are documents, independent of each other."""
+    count = min(get_num_threads(), len(blocks))
+    size = -(-len(blocks) // count)
+    groups = [blocks[i:i + size] for i in range(0, len(blocks), size)]
+
+    def run(group: list[slice]) -> None:
+        for part in group:
+            block(part)
+
+    run_parts([functools.partial(run, group) for group in groups])
 
 
 @functools.lru_cache(maxsize=64)
@@ -813,8 +840,7 @@ def _causal_backward(g: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndar
             np.matmul(ds[..., start:, start:stop].swapaxes(-1, -2), qb[..., start:, :],
                       out=gk[..., start:stop, :])
 
-    for part in blocks:
-        block(part)
+    _each_block(block, blocks)
 
 
 @functools.lru_cache(maxsize=8)

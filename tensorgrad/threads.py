@@ -13,6 +13,7 @@ What this buys, and where it does not pay: benchmarks/SPEED.md, "Both cores, by 
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -121,8 +122,9 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
     """Call every part at once, the first on this thread and the others on worker threads,
     and return their results in order.
 
-    The parts must be independent: they run at the same time, each in the caller's grad mode,
-    with BLAS held to one thread. Every part has ended when this returns or raises (the first
+    The parts must be independent: they run at the same time, each in the caller's grad mode
+    and context variables (NumPy's ``errstate``), with BLAS held to one thread. Every part
+    has ended when this returns or raises (the first
     part's exception in order is raised). With one thread allowed, one part, from inside a
     part, or in a process whose address space is capped, the parts run one after another on
     this thread::
@@ -139,7 +141,9 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
         _hold_blas()
     try:
         # parts beyond the threads allowed queue behind the others
-        futures: list[Future] = [pool.submit(_in_part, part, grad_mode) for part in parts[1:]]
+        # each in a copy of the caller's context: NumPy's errstate, for one, lives there
+        futures: list[Future] = [pool.submit(contextvars.copy_context().run, _in_part, part,
+                                             grad_mode) for part in parts[1:]]
         results: list[Any] = []
         errors: list[BaseException] = []
         try:

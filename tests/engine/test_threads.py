@@ -88,6 +88,13 @@ def test_each_part_runs_in_the_callers_grad_mode(threads):
     assert run_parts([tg.is_grad_enabled, tg.is_grad_enabled]) == [True, True]
 
 
+def test_each_part_runs_in_the_callers_numpy_errstate(threads):
+    threads(2)
+    with np.errstate(over="raise", divide="ignore"):
+        states = run_parts([np.geterr, np.geterr])
+    assert [(e["over"], e["divide"]) for e in states] == [("raise", "ignore")] * 2
+
+
 def test_blas_is_held_to_one_thread_inside_the_parts_and_given_back(threads):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     controller = threadpoolctl.ThreadpoolController()
@@ -167,6 +174,31 @@ def test_adam_on_two_threads_updates_to_the_same_bits_as_on_one(threads, dtype):
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
     assert np.isnan(results[1][1]).any()
+
+
+# ---- causal attention's blocks of documents ----------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("documents", [2, 5])
+def test_causal_attention_on_two_threads_is_the_same_bits_as_on_one(threads, dtype, documents):
+    """Large enough to go by causal tiles, in blocks of documents shared between threads; a
+    NaN in one document stays in it."""
+    rng = np.random.default_rng(1)
+    packed = rng.standard_normal((documents, 96, 3 * 4 * 16)).astype(dtype)
+    packed[-1, 40, 5] = np.nan
+    grad = rng.standard_normal((documents, 96, 4 * 16)).astype(dtype)
+    found = []
+    for count in (1, 2):
+        threads(count)
+        qkv = tg.Tensor(packed, requires_grad=True)
+        out = tg.functional.multi_head_attention(qkv, 4, is_causal=True)
+        out.backward(tg.Tensor(grad))
+        found.append((out.data, qkv.grad))
+    (one_out, one_grad), (two_out, two_grad) = found
+    np.testing.assert_array_equal(one_out, two_out)
+    np.testing.assert_array_equal(one_grad, two_grad)
+    assert np.isnan(two_out[-1]).any() and not np.isnan(two_out[:-1]).any()
 
 
 # ---- microgpt's batched step --------------------------------------------------------------------
