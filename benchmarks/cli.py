@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+import tensorgrad
 from microgpt.cli.allocator import environment as keep_freed_memory_environment
 from microgpt.storage.atomic import UnwritableError, write_target
 from microgpt.storage.datasets import DataError, load_docs
@@ -95,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Time microgpt's training step "
                                      "(forward, backward, Adam) on each engine.")
     add = parser.add_argument
-    add("--engines", type=names(list(ENGINES), "engine"), default=list(ENGINES), metavar="LIST",
-        help=f"comma-separated (default all: {','.join(ENGINES)})")
+    default_engines = [name for name, engine in ENGINES.items() if engine.by_default]
+    add("--engines", type=names(list(ENGINES), "engine"), default=default_engines,
+        metavar="LIST", help=f"comma-separated, of {','.join(ENGINES)} (default "
+                             f"{','.join(default_engines)})")
     add("--sizes", type=names(SIZES, "size"), metavar="LIST",
         help=f"among {','.join(SIZES)} (default: all but training)")
     add("--config", type=model_sizes, action="append", metavar="KEY=N,...",
@@ -236,7 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "values": args.values, "warmups": args.warmups, "steps_per_value": args.loops,
               "timing_order": "sequential" if args.sequential else "interleaved",
               "malloc_thresholds": allocator,
-              "numpy_version": np.__version__, "blas": blas()}
+              "numpy_version": np.__version__, "blas": blas(),
+              "tensorgrad_threads": tensorgrad.get_num_threads()}
     if any(ENGINES[name].needs_torch for point in measured for name in point.engines):
         torch = importlib.import_module("torch")  # before torch-1t's check changes its threads
         common |= {"torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}

@@ -6,6 +6,8 @@ time, forward (``loss``), then backward and Adam with microgpt's linear learning
 * ``tensor``: ``microgpt.gpt_tensor`` and ``tensorgrad.optim.Adam``, each step through
   ``gpt_tensor.training_step`` as ``microgpt train`` runs it (a replay of the captured graph).
 * ``tensor-eager``: the same, each step built and differentiated anew (``loss.backward()``).
+* ``tensor-1t``: ``tensor`` on one thread (``tensorgrad.set_num_threads(1)``, BLAS at one
+  thread too), to set beside ``torch-1t``.
 * ``numpy``: ``benchmarks.numpy_gpt``, the step written by hand in NumPy, no graph.
 * ``torch-1t`` / ``torch``: ``benchmarks.torch_gpt`` and ``torch.optim.Adam``, at one thread and
   at PyTorch's default thread count; torch is imported only when one of them runs.
@@ -21,7 +23,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import threadpoolctl
 
+import tensorgrad
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.model import GPTConfig, pad_batch
 from microgpt.train import DTYPES, Hyperparameters, cast
@@ -63,13 +67,18 @@ class ModuleTrainer(Trainer):
     """
 
     def __init__(self, module: ModuleType, state: dict[str, np.ndarray], config: GPTConfig,
-                 hp: Hyperparameters, eager: bool = False):
+                 hp: Hyperparameters, eager: bool = False, threads: int | None = None):
         super().__init__(state, config, hp)
-        self.module, self.eager = module, eager
+        self.module, self.eager, self.threads = module, eager, threads
         self.params = module.from_state_dict(cast(state, hp.dtype))
         self.backward_step = module.training_step(self.params, config)
         self.optimizer = module.Adam(module.parameters(self.params), lr=hp.lr,
                                      betas=(hp.beta1, hp.beta2), eps=hp.eps)
+
+    def activate(self) -> None:
+        if self.threads:  # for the rest of the process: a worker runs this engine alone
+            tensorgrad.set_num_threads(self.threads)
+            threadpoolctl.threadpool_limits(self.threads, user_api="blas")
 
     def loss(self, batch: Batch) -> Any:
         if len(batch) == 1:  # microgpt's own path: one document per step
@@ -187,6 +196,7 @@ class Engine:
     batched: bool = True  # can train on several documents per step
     dtypes: tuple[str, ...] = DTYPES  # what it can compute in (Hyperparameters.dtype)
     needs_torch: bool = False
+    by_default: bool = True  # measured when --engines is not given
 
 
 ENGINES = {
@@ -194,6 +204,8 @@ ENGINES = {
                      dtypes=("float64",)),
     "tensor": Engine(functools.partial(ModuleTrainer, gpt_tensor)),
     "tensor-eager": Engine(functools.partial(ModuleTrainer, gpt_tensor, eager=True)),
+    "tensor-1t": Engine(functools.partial(ModuleTrainer, gpt_tensor, threads=1),
+                        by_default=False),
     "numpy": Engine(NumpyTrainer, dtypes=("float64",)),
     "torch-1t": Engine(functools.partial(TorchTrainer, threads=1), needs_torch=True),
     "torch": Engine(TorchTrainer, needs_torch=True),

@@ -27,7 +27,8 @@ HEADINGS = {"default": "Default run", "training": "Training-scale sizes",
             "config": "Configurations", **{name: f"Sweep: {key}" for name, (key, *_) in
                                            SWEEPS.items()}}
 ENGINE_STYLE = {  # a fixed colour and marker per engine, across panels and runs
-    "scalar": ("tab:red", "o"), "tensor": ("tab:blue", "s"), "numpy": ("tab:green", "^"),
+    "scalar": ("tab:red", "o"), "tensor": ("tab:blue", "s"), "tensor-1t": ("tab:cyan", "s"),
+    "numpy": ("tab:green", "^"),
     "torch-1t": ("tab:purple", "v"), "torch": ("tab:orange", "D"),
 }
 
@@ -113,6 +114,9 @@ def markdown(suite: pyperf.BenchmarkSuite) -> str:
     peak = common["matmul_peak_gflops"]
     torch = (f"PyTorch {common['torch_version']} ({common['torch_threads']} threads by default)"
              if "torch_version" in common else "no PyTorch")
+    # (older --json files lack the count)
+    threads = (f"tensorgrad on {common['tensorgrad_threads']} threads; "
+               if "tensorgrad_threads" in common else "")
     loads = [run.get_metadata().get("load_avg_1min", 0.0) for bench in suite.get_benchmarks()
              for run in bench.get_runs()]
     order = ("in turns, engine after engine" if common["timing_order"] == "interleaved"
@@ -121,7 +125,7 @@ def markdown(suite: pyperf.BenchmarkSuite) -> str:
         "# microgpt engine benchmark", "",
         f"{common.get('cpu_model_name', 'unknown CPU')}, {common['cpu_count']} cores; Python "
         f"{common['python_version']}; NumPy {common['numpy_version']} ({common['blas']}); "
-        f"{torch}; {suite.get_dates()[0]:%Y-%m-%d %H:%M}; load average (1 min) "
+        f"{threads}{torch}; {suite.get_dates()[0]:%Y-%m-%d %H:%M}; load average (1 min) "
         f"{min(loads):g} to {max(loads):g}.",
         f"Command: `{common['bench_command']}`",
         f"Every engine computes in {common['dtype']}. MFU is GFLOP/s over the matmul peak, "
