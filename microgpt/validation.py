@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 
 import numpy as np
 
@@ -29,6 +28,10 @@ def num_validation_docs(fraction: float, num_docs: int) -> int:
     The product is taken on the decimal the float prints as (0.3 is 3/10, not the binary
     0.29999...), so ``0.3`` of 10 documents is 3, as anyone would expect, not 4.
     """
+    if not fraction:  # the default: no split, and no import of fractions at start-up
+        return 0
+    from fractions import Fraction
+
     return math.ceil(Fraction(repr(float(fraction))) * num_docs)
 
 

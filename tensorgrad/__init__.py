@@ -7,8 +7,7 @@ GPT needs), ``creation.py`` (the factories), ``torch_functions.py`` (``torch.exp
 the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``random.py``
 (the one generator), ``grad_mode.py``, ``threads.py`` (both cores), ``gradcheck.py``,
 ``capture.py`` (record a step once, replay it), ``value.py`` (the scalar reference engine
-every gradient is tested
-against) and ``dot.py`` (either engine's graph as DOT).
+every gradient is tested against) and ``dot.py`` (either engine's graph as DOT).
 
 This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
 """

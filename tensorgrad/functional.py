@@ -702,10 +702,11 @@ class MultiHeadAttention(Function):
 
 # speed: the scores of one block of documents, a few arrays of which fit in cache; the most
 # of one block of causal tiles, whose tiles' calls are then fewer and larger (the same speed on
-# one thread, and fewer hand-overs of the GIL on two); and the queries of one tile of causal
-# attention (benchmarks/SPEED.md, "Issue #26" and "Both cores")
+# one thread, and fewer hand-overs of the GIL on two); the least a thread takes of them; and
+# the queries of one tile of causal attention (benchmarks/SPEED.md, "Issue #26", "Both cores")
 _BLOCK_BYTES = 1 << 18
 _CAUSAL_BLOCK_BYTES = 1 << 22
+_CAUSAL_PART_BYTES = 1 << 20
 _TILE = 32
 
 
@@ -720,10 +721,11 @@ def _blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice] |
 
 
 def _causal_blocks(q_shape: tuple[int, ...], keys: int, itemsize: int) -> list[slice]:
-    """Slices of the first dimension for the causal tiles: at least one per thread, each
-    with scores of at most about ``_CAUSAL_BLOCK_BYTES``."""
+    """Slices of the first dimension for the causal tiles: one per thread at least where
+    each has ``_CAUSAL_PART_BYTES`` of scores, and each at most about ``_CAUSAL_BLOCK_BYTES``."""
     count, per_entry = q_shape[0], math.prod(q_shape[1:-1]) * keys * itemsize
-    blocks = max(min(get_num_threads(), count), -(-count * per_entry // _CAUSAL_BLOCK_BYTES))
+    threads = min(get_num_threads(), count, count * per_entry // _CAUSAL_PART_BYTES)
+    blocks = max(threads, -(-count * per_entry // _CAUSAL_BLOCK_BYTES))
     step = -(-count // blocks)
     return [slice(start, start + step) for start in range(0, count, step)]
 

@@ -25,8 +25,9 @@ from .grad_mode import enable_grad
 from .tensor import Tensor, clear_grads, note_in_place_write
 from .threads import get_num_threads, run_parts
 
-_CHUNK = 1 << 17  # elements updated at a time: the update's dozen passes over them stay in cache
-# chunks a thread of ``run_parts`` takes at least: fewer cost more to hand over than they save
+# speed: values updated at a time, and the chunks a thread takes at least: fewer calls hand
+# the GIL over less often between threads (benchmarks/SPEED.md, "Both cores")
+_CHUNK = 1 << 17
 _CHUNKS_PER_THREAD = 2
 _PER_RUN = ("foreach", "fused", "capturable", "differentiable")  # PyTorch's kernel choices
 

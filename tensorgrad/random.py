@@ -19,11 +19,21 @@ class Generator:
 
     def __init__(self, device: object = "cpu") -> None:
         check_device(device)
-        self.rng = np.random.default_rng()
+        # NumPy's generator is made at the first draw: numpy.random takes about a tenth of
+        # microgpt's start-up to import (benchmarks/SPEED.md, "Start-up")
+        self._rng: np.random.Generator | None = None
+        self._seed: int | None = None  # None: an unpredictable one
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The NumPy generator this one draws from."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the sequence from ``seed``; returns this generator."""
-        self.rng = np.random.default_rng(_seed(seed))
+        self._seed, self._rng = _seed(seed), None
         return self
 
     def seed(self) -> int:

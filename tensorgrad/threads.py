@@ -6,7 +6,7 @@ that splits into independent parts (the two halves of a batch, the chunks of Ada
 runs its parts on as many threads, which NumPy lets run together since it releases the GIL
 inside its loops. BLAS is held to one thread while they run (``threadpoolctl``), so that its
 own threads neither split each part's small products nor spin on the cores the parts need.
-What this buys, and where it does not pay: benchmarks/SPEED.md, "Both cores, by halves".
+What this buys, and where it does not pay: benchmarks/SPEED.md, "Both cores".
 
     tensorgrad.set_num_threads(1)  # everything on the calling thread, as before
 """

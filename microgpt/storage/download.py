@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -61,6 +59,9 @@ def fetch(url: str, sha256: str | None = None, *, redownload: bool = False,
     where a timer signal can interrupt a read; elsewhere only each read is bounded). On
     failure nothing is left behind, not even a cache directory this call created.
     """
+    import shutil  # here, as pooch: not at every start-up (benchmarks/SPEED.md, "Start-up")
+    import tempfile
+
     import pooch
     from pooch.utils import unique_file_name
 

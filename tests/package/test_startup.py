@@ -1,0 +1,29 @@
+"""The default run imports only what it uses: each module below took milliseconds of every
+start-up before it was imported where needed (benchmarks/SPEED.md, "Start-up")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.paths import REPO
+
+# (shutil is not among them: argparse imports it to find the terminal's width)
+NOT_AT_START_UP = ("numpy.random", "fractions", "tempfile", "importlib.metadata",
+                   "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess")
+
+
+def test_the_default_run_imports_nothing_it_does_not_use():
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from microgpt import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = cli.main(['train', '--steps', '3', '--samples', '2'])\n"
+        f"print(json.dumps([status, [m for m in {NOT_AT_START_UP!r} if m in sys.modules]]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60, check=True)
+    status, imported = json.loads(result.stdout)
+    assert status == 0
+    assert imported == []
