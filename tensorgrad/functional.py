@@ -659,15 +659,18 @@ class MultiHeadAttention(Function):
         to_heads = _heads_permutation(len(batch))  # -> (3, ..., heads, L, head_dim): views
         q, k, v = packed.transpose(to_heads)
         scale = 1.0 / math.sqrt(head_dim) if scale is None else scale
-        q = q * scale
         blocks = _blocks(q.shape, length, q.itemsize)
         ctx.scale, ctx.blocks, ctx.to_heads = scale, blocks, to_heads
         ctx.packed_shape, ctx.input_shape = packed.shape, qkv.shape
         if blocks is not None and is_causal:
             ctx.blocks = blocks = _causal_blocks(q.shape, length, q.itemsize)
-            out, saved = _causal_forward(q, k, v, blocks)
-            ctx.save_for_backward(saved, q, k, v)
-            return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
+            # the heads side by side again: each tile's result is written into its place
+            result = np.empty(batch + (length, width // 3), np.result_type(q.dtype, scale))
+            out = result.reshape(batch + (length, heads, head_dim)).swapaxes(-2, -3)
+            q, e, r = _causal_forward(q, scale, k, v, blocks, out)
+            ctx.save_for_backward(e, r, out, q, k, v)
+            return result
+        q = q * scale
         if blocks is None:
             p = _attention_weights(q, k, None, is_causal)
             out = p @ v
@@ -682,20 +685,20 @@ class MultiHeadAttention(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        p, q, k, v = ctx.saved_tensors
+        *p, q, k, v = ctx.saved_tensors
         scale, blocks, to_heads = ctx.scale, ctx.blocks, ctx.to_heads
         packed_shape = ctx.packed_shape
         g = grad.reshape(packed_shape[:-3] + packed_shape[-2:]).swapaxes(-2, -3)
         # the three gradients land in their slots of one packed array: no concatenation
         packed = np.empty(packed_shape, grad.dtype)
         grad_q, grad_k, grad_v = packed.transpose(to_heads)
-        if type(p) is tuple:  # the causal tiles' exponentials, row sums and result
+        if len(p) == 3:  # the causal tiles' exponentials, row sums and result
             _causal_backward(g, p, q, k, v, scale, blocks, (grad_q, grad_k, grad_v))
         elif blocks is None:
-            _attention_backward(g, p, q, k, v, scale, out=(grad_q, grad_k, grad_v))
+            _attention_backward(g, p[0], q, k, v, scale, out=(grad_q, grad_k, grad_v))
         else:
             for part in blocks:
-                _attention_backward(g[part], p[part], q[part], k[part], v[part], scale,
+                _attention_backward(g[part], p[0][part], q[part], k[part], v[part], scale,
                                     out=(grad_q[part], grad_k[part], grad_v[part]))
         return packed.reshape(ctx.input_shape), None, None, None
 
@@ -735,25 +738,29 @@ def _tiles(length: int) -> list[tuple[int, int]]:
     return [(start, min(start + _TILE, length)) for start in range(0, length, _TILE)]
 
 
-def _causal_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, blocks: list[slice]
-                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Causal attention of scaled queries, block by block of documents and tile by tile of
-    queries, each tile against the keys it sees (the mask only on the diagonal tile).
+def _causal_forward(q: np.ndarray, scale: float, k: np.ndarray, v: np.ndarray,
+                    blocks: list[slice], out: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Causal attention, block by block of documents and tile by tile of queries, each tile
+    against the keys it sees (the mask only on the diagonal tile); the result into ``out``.
 
-    Returns the result and what ``_causal_backward`` needs: the exponentials ``e`` of the
-    scores (written only where a query sees a key: the rest of the array is never read),
-    their row sums ``r`` (the weights are e / r) and the result.
+    Returns what ``_causal_backward`` needs besides the result: the scaled queries, the
+    exponentials ``e`` of the scores (written only where a query sees a key: the rest of the
+    array is never read) and their row sums ``r`` (the weights are e / r). Each block scales
+    its queries and transposes its keys itself, so that threads share that work too.
     """
     length = q.shape[-2]
-    e = np.empty(q.shape[:-1] + (length,), q.dtype)
-    r = np.empty(q.shape[:-1] + (1,), q.dtype)
-    out = np.empty_like(q)
-    kt = np.ascontiguousarray(k.swapaxes(-1, -2))  # speed: SPEED.md, "Issue #26"
+    scaled = np.empty(q.shape, out.dtype)
+    kt = np.empty(k.shape[:-2] + k.shape[:-3:-1], k.dtype)  # speed: SPEED.md, "Issue #26"
+    e = np.empty(q.shape[:-1] + (length,), out.dtype)
+    r = np.empty(q.shape[:-1] + (1,), out.dtype)
     tiles = _tiles(length)
     shift = False
 
     def block(part: slice) -> None:
-        qb, kb, vb, eb, rb, ob = q[part], kt[part], v[part], e[part], r[part], out[part]
+        qb, kb, vb, eb, rb, ob = scaled[part], kt[part], v[part], e[part], r[part], out[part]
+        np.multiply(q[part], scale, out=qb)
+        np.copyto(kb, k[part].swapaxes(-1, -2))
         for start, stop in tiles:
             s = eb[..., start:stop, :stop]
             np.matmul(qb[..., start:stop, :], kb[..., :stop], out=s)
@@ -773,11 +780,11 @@ def _causal_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, blocks: list[sl
     # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
     with np.errstate(all="ignore"):  # what overflows is done again below
         _each_block(block, blocks)
-    limit = np.log(np.finfo(q.dtype).max) / 4
+    limit = np.log(np.finfo(out.dtype).max) / 4
     if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
         shift = True
         _each_block(block, blocks)
-    return out, (e, r, out)
+    return scaled, e, r
 
 
 def _each_block(block: Callable[[slice], None], blocks: list[slice]) -> None:
@@ -802,10 +809,9 @@ def _above_diagonal(size: int) -> np.ndarray:
     return mask
 
 
-def _causal_backward(g: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndarray],
-                     q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: float,
-                     blocks: list[slice], out: tuple[np.ndarray, np.ndarray, np.ndarray]
-                     ) -> None:
+def _causal_backward(g: np.ndarray, saved: list[np.ndarray], q: np.ndarray, k: np.ndarray,
+                     v: np.ndarray, scale: float, blocks: list[slice],
+                     out: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """The gradients of ``_causal_forward``'s scaled q, k and v, written into ``out``.
 
     With the weights p = e / r and the result o = p @ v: grad_v = p^T @ g = e^T @ (g / r),
@@ -814,28 +820,28 @@ def _causal_backward(g: np.ndarray, saved: tuple[np.ndarray, np.ndarray, np.ndar
     """
     e, r, o = saved
     grad_q, grad_k, grad_v = out
-    tiles = _tiles(q.shape[-2])
-    # g' and -rowsum(g' * o) side by side, v^T over a row of ones: their product is
-    # g' @ v^T - rowsum(g' * o), with no pass of its own over the scores
-    head_dim = q.shape[-1]
-    ga = np.empty(g.shape[:-1] + (head_dim + 1,), g.dtype)
-    g = np.divide(g, r, out=ga[..., :head_dim])
-    np.negative(_row_sums(g * o), out=ga[..., head_dim:])
-    vt = np.empty(v.shape[:-2] + (head_dim + 1, v.shape[-2]), v.dtype)
-    vt[..., :head_dim, :] = v.swapaxes(-1, -2)  # speed: SPEED.md, "Issue #26"
-    vt[..., head_dim, :] = 1
-    k = k * scale
+    length, head_dim = q.shape[-2:]
+    tiles = _tiles(length)
 
     def block(part: slice) -> None:
-        eb, gb, gab, qb, kb, vb = e[part], g[part], ga[part], q[part], k[part], vt[part]
+        eb, qb, vb = e[part], q[part], v[part]
         gq, gk, gv = grad_q[part], grad_k[part], grad_v[part]
+        # g' and -rowsum(g' * o) side by side, v^T over a row of ones: their product is
+        # g' @ v^T - rowsum(g' * o), with no pass of its own over the scores
+        ga = np.empty(qb.shape[:-1] + (head_dim + 1,), g.dtype)
+        gb = np.divide(g[part], r[part], out=ga[..., :head_dim])
+        np.negative(_row_sums(gb * o[part]), out=ga[..., head_dim:])
+        vt = np.empty(vb.shape[:-2] + (head_dim + 1, length), v.dtype)
+        vt[..., :head_dim, :] = vb.swapaxes(-1, -2)  # speed: SPEED.md, "Issue #26"
+        vt[..., head_dim, :] = 1
+        kb = k[part] * scale
         ds = np.empty_like(eb)  # the scores' gradient
         for start, stop in tiles:  # each key tile, against the queries that see it
             np.matmul(eb[..., start:, start:stop].swapaxes(-1, -2), gb[..., start:, :],
                       out=gv[..., start:stop, :])
         for start, stop in tiles:  # each query tile against the keys it sees
             d = ds[..., start:stop, :stop]
-            np.matmul(gab[..., start:stop, :], vb[..., :stop], out=d)
+            np.matmul(ga[..., start:stop, :], vt[..., :stop], out=d)
             d *= eb[..., start:stop, :stop]
             np.matmul(d, kb[..., :stop, :], out=gq[..., start:stop, :])
         for start, stop in tiles:

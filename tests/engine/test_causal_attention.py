@@ -16,7 +16,7 @@ from reference import FLOAT32_RTOL, RTOL, assert_close, upstream_weights
 from strategies import SMALL, float_dtypes, laid_out, shapes
 
 import tensorgrad.functional as F
-from tensorgrad import Tensor
+from tensorgrad import Tensor, no_grad
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +116,16 @@ def test_the_tiled_path_runs_under_the_fixture(monkeypatch):
                         lambda *args: called.append(1) or original(*args))
     fused(Tensor(np.ones((2, 3, 6)), requires_grad=True), 1)
     assert called
+
+
+def test_writing_into_the_result_before_backward_raises():
+    """The tiles' backward reads the result (written in place of the heads side by side), as
+    PyTorch's fused kernels do: a write into it is refused, not read as if it were not."""
+    rng = np.random.default_rng(0)
+    qkv = Tensor(rng.standard_normal((2, 6, 3 * 2 * 4)), requires_grad=True)
+    out = fused(qkv, 2)
+    doubled = out * 2.0
+    with no_grad():
+        out += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        doubled.sum().backward()
