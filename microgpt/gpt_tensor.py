@@ -223,7 +223,7 @@ def training_step(params: dict[str, Tensor], config: GPTConfig
         own, step = parts[i]
         if i:  # the parameters' arrays, which an optimizer may have replaced since
             for name, p in params.items():
-                own[name].data = p.data
+                own[name].data, own[name].grad = p.data, None  # (None: a failed step's gone)
                 if own[name].requires_grad != p.requires_grad:
                     own[name].requires_grad = p.requires_grad
         return step(inputs, targets, weights)

@@ -294,3 +294,22 @@ def test_gradients_already_there_are_added_to(threads):
     step(batch)
     for name, p in params.items():
         np.testing.assert_allclose(p.grad, 2 * once[name], rtol=1e-12, atol=1e-15)
+
+
+def test_a_step_that_fails_in_one_part_leaves_nothing_for_the_next(threads):
+    """The first half names a token the model does not have: that part raises, the other
+    computes its gradients; the next step's gradients are its own only."""
+    threads(2)
+    params, config = model("float64")
+    step = gpt_tensor.training_step(params, config)
+    good = batches(1)[0]
+    bad = [[8, 99, 8], *good[1:]]
+    with pytest.raises(IndexError):
+        step(bad)
+    for p in params.values():
+        p.grad = None
+    step(good)
+    fresh, _ = model("float64")
+    gpt_tensor.training_step(fresh, config)(good)
+    for name, p in params.items():
+        np.testing.assert_array_equal(p.grad, fresh[name].grad)
