@@ -564,6 +564,17 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
+        ctx.blocks = None
+        if is_causal and not dropout_p and q.shape == k.shape == v.shape and \
+                q.dtype == k.dtype == v.dtype and q.dtype.kind == "f" and \
+                _blocks(q.shape, q.shape[-2], q.itemsize) is not None:
+            # self-attention that outgrows a block: in causal tiles, as multi_head_attention
+            ctx.blocks = blocks = _causal_blocks(q.shape, q.shape[-2], q.itemsize)
+            out = np.empty(q.shape, np.result_type(q.dtype, scale))
+            scaled_q, e, r = _causal_forward(q, scale, k, v, blocks, out)
+            ctx.save_for_backward(e, r, out, scaled_q, k, v)
+            ctx.scale = scale
+            return out
         scaled_q = q * scale
         if k.shape[-2] == 0:  # no keys: nowhere to attend, zeros (as PyTorch)
             p = np.zeros(np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (q.shape[-2], 0),
@@ -580,6 +591,11 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.blocks is not None:  # the causal tiles' exponentials, row sums and result
+            e, r, out, q, k, v = ctx.saved_tensors
+            grads = tuple(np.empty(q.shape, grad.dtype) for _ in range(3))
+            _causal_backward(grad, [e, r, out], q, k, v, ctx.scale, ctx.blocks, grads)
+            return (*grads, None, None, None, None, None)
         p, q, k, v, kept = ctx.saved_tensors
         grad_mask = None
         if kept is None and not ctx.needs_input_grad[3]:

@@ -29,21 +29,31 @@ def fused(t: Tensor, heads: int, scale: float | None = None) -> Tensor:
     return F.multi_head_attention(t, heads, is_causal=True, scale=scale)
 
 
-def dense(t: Tensor, heads: int, scale: float | None = None) -> Tensor:
-    """The heads split with view ops, scaled_dot_product_attention, the heads joined."""
+def dense(t: Tensor, heads: int, scale: float | None = None, tiled: bool = False) -> Tensor:
+    """The heads split with view ops, scaled_dot_product_attention, the heads joined: under
+    a boolean mask (dense), or with ``is_causal`` (tiled, as the fused op, from 4-D)."""
     *batch, length, width = t.shape
     nb, head_dim = len(batch), width // (3 * heads)
     packed = t.reshape(*batch, length, 3, heads, head_dim)
     q, k, v = packed.permute(nb + 1, *range(nb), nb + 2, nb, nb + 3)[0:3]
-    out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+    if tiled:
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=scale)
+    else:
+        causal = np.tril(np.ones((length, length), bool))
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=causal, scale=scale)
     return out.permute(*range(nb), nb + 1, nb, nb + 2).reshape(*batch, length, width // 3)
 
 
+def sdpa_tiled(t: Tensor, heads: int, scale: float | None = None) -> Tensor:
+    return dense(t, heads, scale, tiled=True)
+
+
 def both(qkv, heads: int, scale: float | None = None, leaf: np.ndarray | None = None,
-         view=lambda t: t):
-    """(result, gradient of the leaf) of the fused op and of the dense composition."""
+         view=lambda t: t, tiled=None):
+    """(result, gradient of the leaf) of the fused op (or ``tiled``) and of the dense
+    composition."""
     results = []
-    for fn in (fused, dense):
+    for fn in (tiled or fused, dense):
         t = Tensor(qkv if leaf is None else leaf, requires_grad=True)
         out = fn(view(t), heads, scale)
         out.backward(upstream_weights(out.shape, seed=1).astype(out.dtype))
@@ -51,8 +61,10 @@ def both(qkv, heads: int, scale: float | None = None, leaf: np.ndarray | None = 
     return results
 
 
+@pytest.mark.parametrize("tiled", [fused, sdpa_tiled], ids=["multi_head_attention",
+                                                            "scaled_dot_product_attention"])
 @given(data=st.data())
-def test_tiled_causal_attention_is_the_dense_one_to_rounding(data):
+def test_tiled_causal_attention_is_the_dense_one_to_rounding(tiled, data):
     batch = data.draw(shapes(min_dims=1, max_dims=2, max_side=3), label="batch")
     length = data.draw(st.integers(1, 7), label="L")  # 1 to 4 tiles of 2, some ragged
     heads, head_dim = data.draw(st.integers(1, 3), label="heads"), data.draw(
@@ -61,7 +73,7 @@ def test_tiled_causal_attention_is_the_dense_one_to_rounding(data):
     qkv = data.draw(laid_out((*batch, length, 3 * heads * head_dim),
                              data.draw(float_dtypes), SMALL), label="qkv")
     (out, grad), (expected_out, expected_grad) = both(None, heads, scale, qkv.leaf,
-                                                      qkv.layout.view)
+                                                      qkv.layout.view, tiled)
     rtol = FLOAT32_RTOL if qkv.dtype == np.float32 else RTOL
     assert out.dtype == qkv.dtype and grad.dtype == qkv.dtype
     assert_close(out, expected_out, "forward", rtol)

@@ -179,22 +179,58 @@ def test_adam_on_two_threads_updates_to_the_same_bits_as_on_one(threads, dtype):
 # ---- causal attention's blocks of documents ----------------------------------------------------
 
 
+@pytest.fixture
+def parts_seen(monkeypatch):
+    """Causal attention's tiles shared out from any size; the counts of parts it ran."""
+    import tensorgrad.functional as functional
+
+    monkeypatch.setattr(functional, "_BLOCK_BYTES", 0)
+    monkeypatch.setattr(functional, "_CAUSAL_PART_BYTES", 1)
+    monkeypatch.setattr(functional, "_TILE", 8)
+    seen = []
+
+    def counted(parts):
+        seen.append(len(parts))
+        return run_parts(parts)
+
+    monkeypatch.setattr(functional, "run_parts", counted)
+    return seen
+
+
+def _multi_head(packed, grad):
+    qkv = tg.Tensor(packed, requires_grad=True)
+    out = tg.functional.multi_head_attention(qkv, 4, is_causal=True)
+    out.backward(tg.Tensor(grad))
+    return out.data, qkv.grad
+
+
+def _scaled_dot_product(packed, grad):
+    """The same numbers as (documents, heads, L, head_dim) queries, keys and values."""
+    documents, length = packed.shape[:2]
+    q, k, v = (tg.Tensor(np.ascontiguousarray(part.reshape(documents, length, 4, -1)
+                                               .swapaxes(1, 2)), requires_grad=True)
+               for part in np.split(packed, 3, axis=-1))
+    out = tg.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    out.backward(tg.Tensor(grad.reshape(documents, length, 4, -1).swapaxes(1, 2)))
+    return out.data, np.concatenate([t.grad for t in (q, k, v)])
+
+
+@pytest.mark.parametrize("attention", [_multi_head, _scaled_dot_product])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("documents", [2, 5])
-def test_causal_attention_on_two_threads_is_the_same_bits_as_on_one(threads, dtype, documents):
-    """Large enough to go by causal tiles, in blocks of documents shared between threads; a
-    NaN in one document stays in it."""
+def test_causal_attention_on_two_threads_is_the_same_bits_as_on_one(threads, parts_seen,
+                                                                   attention, dtype, documents):
+    """Causal tiles in blocks of documents shared between threads; a NaN in one document
+    stays in it."""
     rng = np.random.default_rng(1)
-    packed = rng.standard_normal((documents, 96, 3 * 4 * 16)).astype(dtype)
-    packed[-1, 40, 5] = np.nan
-    grad = rng.standard_normal((documents, 96, 4 * 16)).astype(dtype)
+    packed = rng.standard_normal((documents, 40, 3 * 4 * 16)).astype(dtype)
+    packed[-1, 30, 5] = np.nan
+    grad = rng.standard_normal((documents, 40, 4 * 16)).astype(dtype)
     found = []
     for count in (1, 2):
         threads(count)
-        qkv = tg.Tensor(packed, requires_grad=True)
-        out = tg.functional.multi_head_attention(qkv, 4, is_causal=True)
-        out.backward(tg.Tensor(grad))
-        found.append((out.data, qkv.grad))
+        found.append(attention(packed, grad))
+    assert max(parts_seen) == 2  # two threads did share the blocks
     (one_out, one_grad), (two_out, two_grad) = found
     np.testing.assert_array_equal(one_out, two_out)
     np.testing.assert_array_equal(one_grad, two_grad)
