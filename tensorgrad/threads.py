@@ -52,8 +52,8 @@ def set_num_threads(n: int) -> None:
     As PyTorch's, it sets a number for the whole process. BLAS keeps its own threads for the
     products outside such work.
     """
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"set_num_threads(): argument 'int' must be int, not {type(n).__name__}")
+    if isinstance(n, bool) or not isinstance(n, int):  # RuntimeError, as PyTorch's
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
     _settings["threads"] = n

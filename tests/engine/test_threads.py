@@ -110,11 +110,14 @@ def test_blas_is_held_to_one_thread_inside_the_parts_and_given_back(threads):
         assert after == [2] * len(after)
 
 
-@pytest.mark.parametrize("bad, error", [(0, RuntimeError), (-2, RuntimeError),
-                                        (1.5, TypeError), (True, TypeError), ("2", TypeError)])
-def test_set_num_threads_refuses_what_is_not_a_positive_int(threads, bad, error):
+@pytest.mark.parametrize("bad, message", [(0, "a positive integer"), (-2, "a positive integer"),
+                                          (1.5, "an int, but got float"),
+                                          (True, "an int, but got bool"),
+                                          ("2", "an int, but got str")])
+def test_set_num_threads_refuses_what_is_not_a_positive_int_as_pytorch_does(threads, bad,
+                                                                            message):
     before = tg.get_num_threads()
-    with pytest.raises(error):
+    with pytest.raises(RuntimeError, match=f"set_num_threads expects {message}"):
         tg.set_num_threads(bad)
     assert tg.get_num_threads() == before
 
