@@ -181,3 +181,13 @@ def test_a_step_called_from_several_threads_gives_every_call_its_own_loss():
     finally:
         sys.setswitchinterval(interval)
     assert wrong == [0] * len(docs)
+
+
+@pytest.mark.parametrize("shape", [(), (1,)])
+def test_a_step_whose_loss_is_a_leaf_runs_as_backward_does_every_time(shape):
+    """No op to record: each call is the eager one (its gradient, 1, added each time)."""
+    w = Tensor(np.full(shape, 2.0), requires_grad=True)
+    step = tg.capture(lambda x: w)
+    for calls in range(1, 5):
+        assert step(np.ones(2)).item() == 2.0
+        np.testing.assert_array_equal(w.grad, np.full(shape, float(calls)))
