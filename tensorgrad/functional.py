@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from .ops import floating, sum_to
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim
-from .threads import get_num_threads, run_parts
+from .threads import get_num_threads, run_each
 
 _max = np.maximum.reduce
 
@@ -795,26 +794,12 @@ def _causal_forward(q: np.ndarray, scale: float, k: np.ndarray, v: np.ndarray,
     # reduction), unless a row's sum of exponentials leaves a range where neither it nor
     # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
     with np.errstate(all="ignore"):  # what overflows is done again below
-        _each_block(block, blocks)
+        run_each(block, blocks)  # blocks of documents: independent, shared between threads
     limit = np.log(np.finfo(out.dtype).max) / 4
     if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
         shift = True
-        _each_block(block, blocks)
+        run_each(block, blocks)
     return scaled, e, r
-
-
-def _each_block(block: Callable[[slice], None], blocks: list[slice]) -> None:
-    """``block(part)`` for every part, the parts shared out between threads (``run_parts``):
-    blocks are documents, independent of each other."""
-    count = min(get_num_threads(), len(blocks))
-    size = -(-len(blocks) // count)
-    groups = [blocks[i:i + size] for i in range(0, len(blocks), size)]
-
-    def run(group: list[slice]) -> None:
-        for part in group:
-            block(part)
-
-    run_parts([functools.partial(run, group) for group in groups])
 
 
 @functools.lru_cache(maxsize=64)
@@ -864,7 +849,7 @@ def _causal_backward(g: np.ndarray, saved: list[np.ndarray], q: np.ndarray, k: n
             np.matmul(ds[..., start:, start:stop].swapaxes(-1, -2), qb[..., start:, :],
                       out=gk[..., start:stop, :])
 
-    _each_block(block, blocks)
+    run_each(block, blocks)
 
 
 @functools.lru_cache(maxsize=8)

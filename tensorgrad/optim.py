@@ -23,7 +23,7 @@ import numpy as np
 
 from .grad_mode import enable_grad
 from .tensor import Tensor, clear_grads, note_in_place_write
-from .threads import get_num_threads, run_parts
+from .threads import run_each
 
 # speed: values updated at a time, and the chunks a thread takes at least: fewer calls hand
 # the GIL over less often between threads (benchmarks/SPEED.md, "Both cores")
@@ -355,12 +355,6 @@ class _Flat:
         self.common_step: int | None = 0
         self.steps = [0] * len(params)
 
-    def parts(self) -> list[list[slice]]:
-        """The chunks, in as many runs of them as there are threads to update them at once."""
-        count = max(1, min(get_num_threads(), len(self.chunks) // _CHUNKS_PER_THREAD))
-        size = -(-len(self.chunks) // count)
-        return [self.chunks[i:i + size] for i in range(0, len(self.chunks), size)]
-
     def raveled(self, grads: list[Any]) -> list[np.ndarray]:
         """The parameters' gradients (arrays, none missing), flat, if each has its parameter's
         shape and dtype (``checked_grad``'s test in one call for all: speed, benchmarks/
@@ -434,11 +428,10 @@ def _update(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, tmp: np.
     p -= g
 
 
-def _update_chunks(flat: _Flat, chunks: list[slice], step: int, lr: float, beta1: float,
-                   beta2: float, eps: float) -> None:
-    for part in chunks:
-        _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part],
-                flat.scratch[part], step, lr, beta1, beta2, eps)
+def _update_chunk(flat: _Flat, step: int, lr: float, beta1: float, beta2: float, eps: float,
+                  part: slice) -> None:
+    _update(flat.values[part], flat.m[part], flat.v[part], flat.grad[part], flat.scratch[part],
+            step, lr, beta1, beta2, eps)
 
 
 class Adam(Optimizer):
@@ -551,9 +544,8 @@ class Adam(Optimizer):
                         _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
                                 flat.common_step, lr, beta1, beta2, eps)
                         continue
-                    run_parts([functools.partial(_update_chunks, flat, chunks, flat.common_step,
-                                                 lr, beta1, beta2, eps)
-                               for chunks in flat.parts()])
+                    run_each(functools.partial(_update_chunk, flat, flat.common_step, lr, beta1,
+                                               beta2, eps), flat.chunks, _CHUNKS_PER_THREAD)
                 elif any(present):
                     self._update_any(flat, present, group)
                     note_in_place_write(flat.values)

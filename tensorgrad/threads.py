@@ -14,6 +14,7 @@ What this buys, and where it does not pay: benchmarks/SPEED.md, "Both cores".
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -124,10 +125,9 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
 
     The parts must be independent: they run at the same time, each in the caller's grad mode
     and context variables (NumPy's ``errstate``), with BLAS held to one thread. Every part
-    has ended when this returns or raises (the first
-    part's exception in order is raised). With one thread allowed, one part, from inside a
-    part, or in a process whose address space is capped, the parts run one after another on
-    this thread::
+    has ended when this returns or raises (the first part's exception in order is raised).
+    With one thread allowed, one part, from inside a part, or in a process whose address
+    space is capped, the parts run one after another on this thread::
 
         halves = run_parts([lambda: np.exp(a[:n]), lambda: np.exp(a[n:])])
     """
@@ -140,8 +140,8 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
         pool = _pool(workers)
         _hold_blas()
     try:
-        # parts beyond the threads allowed queue behind the others
-        # each in a copy of the caller's context: NumPy's errstate, for one, lives there
+        # parts beyond the threads allowed queue behind the others; each runs in a copy of
+        # the caller's context: NumPy's errstate, for one, lives there
         futures: list[Future] = [pool.submit(contextvars.copy_context().run, _in_part, part,
                                              grad_mode) for part in parts[1:]]
         results: list[Any] = []
@@ -161,3 +161,16 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
     finally:
         with _lock:
             _release_blas()
+
+
+def run_each(function: Callable[[Any], None], items: Sequence[Any], least: int = 1) -> None:
+    """``function(item)`` for every item, the items shared out between threads in runs of
+    consecutive ones, at least ``least`` to a thread (``run_parts``)."""
+    count = max(1, min(get_num_threads(), len(items) // least))
+    size = -(-len(items) // count)
+
+    def run(chunk: Sequence[Any]) -> None:
+        for item in chunk:
+            function(item)
+
+    run_parts([functools.partial(run, items[i:i + size]) for i in range(0, len(items), size)])

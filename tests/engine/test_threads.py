@@ -186,6 +186,7 @@ def test_adam_on_two_threads_updates_to_the_same_bits_as_on_one(threads, dtype):
 def parts_seen(monkeypatch):
     """Causal attention's tiles shared out from any size; the counts of parts it ran."""
     import tensorgrad.functional as functional
+    import tensorgrad.threads as threads_module
 
     monkeypatch.setattr(functional, "_BLOCK_BYTES", 0)
     monkeypatch.setattr(functional, "_CAUSAL_PART_BYTES", 1)
@@ -196,7 +197,7 @@ def parts_seen(monkeypatch):
         seen.append(len(parts))
         return run_parts(parts)
 
-    monkeypatch.setattr(functional, "run_parts", counted)
+    monkeypatch.setattr(threads_module, "run_parts", counted)
     return seen
 
 
