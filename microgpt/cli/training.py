@@ -4,7 +4,8 @@ In order: check where the session will write (``--save``, ``--plot``, ``--log``)
 it resumes, settle the settings, read the dataset and refuse to write onto it, print
 microgpt.py's header, then train (``api.Run``) with Ctrl-C and SIGTERM held until the step
 under way is done (see ``signals``), save, plot, and sample. The checkpoint and the plot are
-written only once training ends or stops; the log is written as the run goes.
+written only once training ends or stops; the log is written as the run goes, and a
+failure to write it stops the run as a stop signal does (saving what was trained).
 
 Each file is checked again when it is written (``targets.keeping_outputs``). A write that
 fails then ends the run at once, status 1, with one line that says what was kept (the
@@ -15,6 +16,7 @@ samples).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import signal
@@ -61,21 +63,19 @@ def _train(args: argparse.Namespace) -> int:
         print(f"resuming {args.resume} at step {resumed.training.step} / {settings.steps}")
     first = run.step
 
+    # The bar before the log: a bar that refuses its settings must leave the log untouched.
     with (signals.held() as stop, keeping_outputs(("the dataset", dataset.path)),
+          contextlib.closing(Progress(run.settings.steps, start=run.step, stop=stop_step,
+                                      log_every=args.log_every)) as progress,
           _Log(log_path, args.resume) as log, keeping(("the log", log.fileno()))):
         try:
-            _train_steps(run, stop_step, args.log_every, stop, log)
+            _train_steps(run, stop_step, progress, stop, log)
         except signals.Stopped as exc:
-            where = f"{exc.what} at step {run.step} / {settings.steps}"
-            if save_path is None:
-                raise Interrupted(f"{where}; nothing saved (no --save)", exc.status) from None
-            try:
-                run.save(save_path)
-            except CheckpointError as error:
-                raise Interrupted(f"{where}; {error}; the run is not saved", exc.status
-                                  ) from None
-            raise Interrupted(f"{where}; checkpoint saved to {save_path} (continue with "
-                              f"--resume {save_path})", exc.status) from None
+            raise Interrupted(f"{exc.what} at step {run.step} / {settings.steps}; "
+                              f"{_save_as_it_stands(run, save_path)}", exc.status) from None
+        except _LogFailed as exc:  # as a stop signal does: the steps done are not lost
+            raise CommandError(f"{exc}; stopped at step {run.step} / {settings.steps}; "
+                               f"{_save_as_it_stands(run, save_path)}") from exc
         if run.val_docs:
             print(f"final val loss: {run.validation_loss():.4f}")
         # Before sampling: Ctrl-C there must not lose the training.
@@ -100,6 +100,17 @@ def _train(args: argparse.Namespace) -> int:
           f"({1000 * seconds / steps:.2f} ms/step, {settings.engine} engine{dtype})"
           f"{evaluated}{notes}")
     return 0
+
+
+def _save_as_it_stands(run: Run, save_path: Path | None) -> str:
+    """Save a run stopped before its end, if ``--save`` was given; say what was saved."""
+    if save_path is None:
+        return "nothing saved (no --save)"
+    try:
+        run.save(save_path)
+    except CheckpointError as error:
+        return f"{error}; the run is not saved"
+    return f"checkpoint saved to {save_path} (continue with --resume {save_path})"
 
 
 def _save_and_plot(run: Run, args: argparse.Namespace, save_path: Path | None,
@@ -156,6 +167,10 @@ def _outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None, Path |
     return save_path, plot_path, log_path
 
 
+class _LogFailed(CommandError):
+    """Writing the log failed during training; the run stops there."""
+
+
 class _Log:
     """``--log``: one JSON object per line and step, flushed as it is written; never over
     the checkpoint ``resumed``."""
@@ -163,6 +178,7 @@ class _Log:
     def __init__(self, path: Path | None, resumed: str | None) -> None:
         self.path, self.resumed = path, resumed
         self.file: TextIO | None = None
+        self.failed = False  # a write failed: what it left buffered would fail again
 
     def __enter__(self) -> _Log:
         if self.path is not None:
@@ -181,8 +197,10 @@ class _Log:
     def __exit__(self, *exc: object) -> None:
         if self.file is not None:
             try:
-                self.file.close()
+                self.file.close()  # closes the file even when its last flush fails
             except OSError as error:
+                if self.failed:  # already said, with what the run did about it
+                    return
                 raise CommandError(f"cannot write --log {self.path}: {problem(error)}"
                                    ) from error
 
@@ -196,17 +214,17 @@ class _Log:
         try:
             self.file.write(json.dumps(entry) + "\n")  # line-buffered: flushed here
         except OSError as exc:
-            raise CommandError(f"cannot write --log {self.path}: {problem(exc)}") from exc
+            self.failed = True
+            raise _LogFailed(f"cannot write --log {self.path}: {problem(exc)}") from exc
 
 
-def _train_steps(run: Run, stop_step: int, log_every: int, stop: signals.StopRequests,
+def _train_steps(run: Run, stop_step: int, progress: Progress, stop: signals.StopRequests,
                  log: _Log) -> None:
     """Train up to ``stop_step``, reporting progress and logging each step.
 
-    Raises ``Stopped`` after the step during which a stop signal arrived, and
-    ``CommandError`` at a step that diverged.
+    Raises ``Stopped`` after the step during which a stop signal arrived, ``_LogFailed``
+    after a step the log could not hold, and ``CommandError`` at a step that diverged.
     """
-    progress = Progress(run.settings.steps, start=run.step, stop=stop_step, log_every=log_every)
     try:
         for record in run.train(until=stop_step):
             progress.update(record.step, record.loss, record.val_loss)

@@ -6,19 +6,24 @@ only here and only when a plot is asked for; ``check`` finds out before training
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import stat
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..storage.atomic import atomic_write, write_target
-from ..storage.files import problem
+from ..storage.files import kind_of, problem
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 INSTALL_HINT = "pip install 'microgpt-tensorgrad[plot]'"
+# matplotlib's own settings file is ~40 KB; one much larger is not a settings file.
+MAX_SETTINGS_BYTES = 2**20
 
 
 class PlotError(Exception):
@@ -34,6 +39,8 @@ def check(path: str | Path, option: str = "--plot") -> Path:
         write_target(path)  # as given: Path() would drop a trailing "/"
     except OSError as exc:
         raise PlotError(f"cannot write {option} {path}: {problem(exc)}") from exc
+    if "matplotlib" not in sys.modules:  # once imported, it has read its settings
+        _check_settings_file(option)
     try:
         import matplotlib  # noqa: F401  (only checking that it is there)
     except ImportError as exc:
@@ -45,6 +52,63 @@ def check(path: str | Path, option: str = "--plot") -> Path:
         raise PlotError(f"{option} needs matplotlib, which fails to load: "
                         f"{' '.join(str(exc).split())}") from exc
     return Path(path)
+
+
+def _check_settings_file(option: str) -> None:
+    """Refuse the settings file (matplotlibrc) that importing matplotlib would read if that
+    read could hang or be huge: a device, a FIFO (it waits for a writer), a file far too
+    large."""
+    for candidate, source in _settings_candidates():
+        # matplotlib reads the first that exists and is not a directory (matplotlib_fname)
+        if not os.path.exists(candidate) or os.path.isdir(candidate):
+            continue
+        try:  # stat, unlike open, does not wait on a FIFO
+            info = os.stat(os.path.expanduser(candidate))  # as matplotlib opens it
+        except OSError:
+            return  # gone meanwhile, or not ours to look at: matplotlib's error, if any
+        start = f"{option} needs matplotlib, whose settings file {candidate} ({source}) is"
+        if not stat.S_ISREG(info.st_mode):
+            raise PlotError(f"{start} {kind_of(info.st_mode)}, not a regular file")
+        if info.st_size > MAX_SETTINGS_BYTES:
+            raise PlotError(f"{start} larger than the {MAX_SETTINGS_BYTES // 2**20} MiB a "
+                            "settings file may be")
+        return
+
+
+def _settings_candidates() -> Iterator[tuple[str, str]]:
+    """The settings files matplotlib looks for, in its order (``matplotlib_fname``), each
+    with where it comes from; its own, in its package, comes last and is left out."""
+    yield "matplotlibrc", "in the current directory"
+    matplotlibrc = os.environ.get("MATPLOTLIBRC")
+    if matplotlibrc is not None:
+        yield matplotlibrc, "from MATPLOTLIBRC"
+        yield os.path.join(matplotlibrc, "matplotlibrc"), "from MATPLOTLIBRC"
+    configdir = _config_dir()
+    if configdir is not None:
+        yield os.path.join(configdir, "matplotlibrc"), (
+            "from MPLCONFIGDIR" if os.environ.get("MPLCONFIGDIR") else
+            "in matplotlib's configuration directory")
+
+
+def _config_dir() -> str | None:
+    """The directory ``matplotlib.get_configdir`` picks, if it holds settings: one that is
+    not a writable directory is replaced by a new, empty, temporary one."""
+    try:
+        if os.environ.get("MPLCONFIGDIR"):
+            configdir = Path(os.environ["MPLCONFIGDIR"])
+        elif sys.platform.startswith(("linux", "freebsd")):
+            configdir = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config",
+                             "matplotlib")
+        elif sys.platform == "win32":
+            configdir = Path.home() / ".matplotlib"
+            if not configdir.is_dir() and os.environ.get("LOCALAPPDATA"):
+                configdir = Path(os.environ["LOCALAPPDATA"], "matplotlib")
+        else:
+            configdir = Path.home() / ".matplotlib"
+        configdir = configdir.resolve()
+    except (RuntimeError, OSError):  # no home directory: matplotlib makes a temporary one
+        return None
+    return str(configdir) if configdir.is_dir() and os.access(configdir, os.W_OK) else None
 
 
 def save_loss_curve(path: str | Path, losses: Sequence[float],

@@ -9,8 +9,10 @@ instead of hanging or exhausting the machine.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
+import json
 import os
 import re
 import resource
@@ -494,6 +496,56 @@ def test_closed_stderr_leaves_the_status_and_nothing_on_stdout(capsys, dataset, 
     monkeypatch.setattr(sys, "stderr", None)
     assert cli.main(["train", "--data", str(dataset), "--steps", "0"]) == 2
     assert capsys.readouterr().out == ""
+
+
+def fill_the_disk_under(path: Path) -> None:
+    """From now on, writing the file ``path`` that this process holds open fails as on a full
+    disk: its descriptor is pointed at /dev/full."""
+    target = os.stat(path)
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+                if os.path.samestat(os.fstat(int(name)), target):
+                    os.dup2(full, int(name))
+    finally:
+        os.close(full)
+
+
+@pytest.mark.skipif(not (os.path.exists("/dev/full") and os.path.isdir("/proc/self/fd")),
+                    reason="needs /dev/full and Linux's /proc")
+@pytest.mark.parametrize("save", ["given", "failing", "absent"])
+def test_a_log_that_fills_the_disk_stops_the_run_and_saves_it(capsys, dataset, tmp_path,
+                                                              wrap_training_steps, save):
+    """As a stop signal does: the checkpoint holds the steps done, no sample is drawn."""
+    from microgpt.storage import checkpoint
+
+    log, saved = tmp_path / "run.jsonl", tmp_path / "m"
+
+    def full_in_step_3(k, batch, step):
+        if k == 3:  # steps 1 and 2 are logged; writing step 3's record fails
+            fill_the_disk_under(log)
+            if save == "failing":
+                saved.mkdir()
+        return step(batch)
+
+    wrap_training_steps(gpt_tensor, full_in_step_3)
+    argv = ["--save", saved] if save != "absent" else []
+    status, out, err = run(capsys, "train", "--data", dataset, "--steps", "6", "--log", log,
+                           *argv, *SMALL_MODEL)
+    assert status == 1 and "inference" not in out
+    start = f"error: cannot write --log {log}: No space left on device; stopped at step 3 / 6; "
+    assert err.startswith(start) and err.count("\n") == 1, err
+    outcome = err[len(start):-1]
+    if save == "given":
+        assert outcome == f"checkpoint saved to {saved} (continue with --resume {saved})"
+        assert checkpoint.load(saved).training.step == 3
+    elif save == "failing":
+        assert outcome.startswith(f"cannot write checkpoint {saved}: ")
+        assert outcome.endswith("; the run is not saved")
+    else:
+        assert outcome == "nothing saved (no --save)"
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2]
 
 
 # ---- signals -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from paths import REPO
-from test_cli_faults import assert_one_error_line, run
+from test_cli_faults import assert_one_error_line, microgpt, run, tree
 
 from microgpt import api as microgpt_api
 from microgpt import gpt_scalar, gpt_tensor
@@ -181,6 +181,61 @@ def test_a_matplotlib_that_fails_to_load_is_one_line(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@posix_only
+@pytest.mark.parametrize("where", ["MATPLOTLIBRC", "MATPLOTLIBRC directory", "MPLCONFIGDIR",
+                                   "current directory"])
+@pytest.mark.parametrize("kind", ["/dev/zero", "a FIFO", "too large"])
+def test_a_matplotlib_settings_file_that_would_not_end_is_refused(tmp_path, where, kind):
+    """matplotlib reads its settings file to the end as it loads: /dev/zero never ends, a
+    FIFO waits for a writer. Refused promptly (a regression fails on the timeout)."""
+    pytest.importorskip("matplotlib")
+    work = tmp_path / "work"
+    work.mkdir()
+    directory = {"MATPLOTLIBRC": tmp_path, "current directory": work}.get(where, tmp_path / "rc")
+    directory.mkdir(exist_ok=True)
+    name = "rc" if where == "MATPLOTLIBRC" else "matplotlibrc"
+    settings = directory / name
+    if kind == "/dev/zero":
+        settings.symlink_to("/dev/zero")
+    elif kind == "a FIFO":
+        os.mkfifo(settings)
+    else:
+        with open(settings, "wb") as out:
+            out.truncate(2**20 + 1)  # sparse: refused on its size
+    env = os.environ | {"PYTHONPATH": str(REPO), "MPLCONFIGDIR": str(tmp_path / "config")}
+    if where == "MATPLOTLIBRC":
+        env["MATPLOTLIBRC"] = str(settings)
+    elif where == "MATPLOTLIBRC directory":
+        env["MATPLOTLIBRC"] = str(directory)
+    elif where == "MPLCONFIGDIR":
+        env["MPLCONFIGDIR"] = str(directory)
+    shown = name if where == "current directory" else str(settings)
+    source = {"MATPLOTLIBRC directory": "from MATPLOTLIBRC", "MPLCONFIGDIR": "from MPLCONFIGDIR",
+              "current directory": "in the current directory"}.get(where, "from MATPLOTLIBRC")
+    why = {"/dev/zero": "a character device, not a regular file",
+           "a FIFO": "a FIFO (named pipe), not a regular file",
+           "too large": "larger than the 1 MiB a settings file may be"}[kind]
+    before = tree(tmp_path)
+    for argv in (["train", "--steps", "2", "--samples", "0", "--plot", "p.png"],
+                 ["sample", "--load", "m", "--attention", "p.png"]):
+        result = microgpt(*argv, cwd=work, env=env, timeout=30)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert_one_error_line(result.stderr, f"error: {argv[-2]} needs matplotlib, whose "
+                                             f"settings file {shown} ({source}) is {why}\n")
+    assert tree(tmp_path) == before
+
+
+def test_a_regular_matplotlib_settings_file_is_read(tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "rc").write_text("lines.linewidth: 3\n")
+    env = os.environ | {"PYTHONPATH": str(REPO), "MATPLOTLIBRC": str(tmp_path / "rc"),
+                        "MPLCONFIGDIR": str(tmp_path / "config")}
+    result = microgpt("train", "--steps", "2", "--samples", "0", "--plot", "p.png",
+                      cwd=tmp_path, env=env, timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+
+
 # ---- tqdm that refuses its settings ---------------------------------------------------------
 
 
@@ -198,6 +253,32 @@ def test_a_progress_bar_that_refuses_its_settings_is_one_line(monkeypatch, error
     with pytest.raises(CommandError, match=r"^the progress bar \(tqdm\) refuses its settings: "
                                            rf"{type(error).__name__}: .*TQDM_\*"):
         Progress(10, bar=True, stream=io.StringIO())
+
+
+@posix_only
+@pytest.mark.parametrize("existing", [False, True], ids=["a new log", "an older log"])
+def test_a_progress_bar_that_refuses_its_settings_leaves_the_log_alone(dataset, tmp_path,
+                                                                       existing):
+    """On a terminal, with TQDM_MININTERVAL=abc: refused before the log is created or
+    emptied."""
+    pytest.importorskip("tqdm")
+    pty = pytest.importorskip("pty")
+    log = tmp_path / "run.jsonl"
+    if existing:
+        log.write_text("an older run's log\n")
+    before = tree(tmp_path)
+    master, terminal = pty.openpty()
+    try:
+        result = microgpt("train", "--data", dataset, "--steps", "3", "--log", log,
+                          stdout=terminal, stderr=subprocess.PIPE, capture_output=False,
+                          env=os.environ | {"TQDM_MININTERVAL": "abc"})
+    finally:
+        os.close(terminal)
+        os.close(master)
+    assert result.returncode == 1
+    assert_one_error_line(result.stderr, "error: the progress bar (tqdm) refuses its settings: "
+                                         "ValueError: ")
+    assert tree(tmp_path) == before
 
 
 # ---- output that cannot drive the terminal --------------------------------------------------
