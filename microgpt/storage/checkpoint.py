@@ -53,8 +53,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import safetensors.numpy
-from safetensors import SafetensorError
 
 from ..data import Tokenizer
 from ..model import GPTConfig, parameter_shapes
@@ -169,6 +167,8 @@ def _encode(checkpoint: Checkpoint) -> bytes:
             "history.val_step": np.array([s for s, _ in training.val_history], dtype=np.int64),
             "history.val_loss": np.array([v for _, v in training.val_history], np.float64),
         }
+    import safetensors.numpy  # here: a run that saves nothing need not load it (start-up)
+
     return safetensors.numpy.save(tensors, metadata=metadata)
 
 
@@ -206,6 +206,9 @@ def _decode(file: BinaryIO, size: int) -> Checkpoint:
     layout = _layout(config, training, entries)
     data_start = 8 + header_size
     _check_tensors(entries, layout, size - data_start)
+    import safetensors.numpy  # here: a run that loads nothing need not load it (start-up)
+    from safetensors import SafetensorError
+
     file.seek(0)
     try:
         tensors = safetensors.numpy.load(file.read(size))

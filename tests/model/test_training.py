@@ -7,6 +7,7 @@ an uninterrupted one does. The command line's side of these is in ``test_cli.py`
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 
@@ -480,6 +481,14 @@ def test_the_dataset_digest_sees_order_and_content():
     assert digest == resume.dataset_digest(["ab", "c"])
     assert len({digest, resume.dataset_digest(["c", "ab"]), resume.dataset_digest(["a", "bc"]),
                 resume.dataset_digest(["ab", "c", ""])}) == 4
+
+
+def test_the_dataset_digest_is_that_of_the_documents_as_lines():
+    """Checkpoints saved by earlier versions hold this digest: its text must not change."""
+    assert resume.dataset_digest(["ab", "c"]) == hashlib.sha256(b"ab\nc\n").hexdigest()
+    assert resume.dataset_digest(["\u00e9"]) == hashlib.sha256("\u00e9\n".encode()).hexdigest()
+    assert resume.dataset_digest([""]) == hashlib.sha256(b"\n").hexdigest()
+    assert resume.dataset_digest([]) == hashlib.sha256(b"").hexdigest()
 
 
 def test_train_module_keeps_its_simple_generator():

@@ -11,7 +11,8 @@ from tests.paths import REPO
 
 # (shutil is not among them: argparse imports it to find the terminal's width)
 NOT_AT_START_UP = ("numpy.random", "fractions", "tempfile", "importlib.metadata",
-                   "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess")
+                   "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess",
+                   "safetensors")
 
 
 def test_the_default_run_imports_nothing_it_does_not_use():
