@@ -166,8 +166,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def embedding(input: Any, weight: Tensor) -> Tensor:
-    """The rows of ``weight`` at the integer indices ``input``."""
-    return weight[input]
+    """The rows of ``weight`` at the integer indices ``input``; an index outside
+    0..len(weight) - 1 raises IndexError, as PyTorch's (-1 is not the last row)."""
+    ids = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"embedding takes integer indices, not {ids.dtype}")
+    if ids.size and not (ids.min() >= 0 and ids.max() < len(weight.data)):
+        raise IndexError(f"embedding: an index outside 0..{len(weight.data) - 1}")
+    return weight[ids]
 
 
 # ---- gelu and dropout ---------------------------------------------------------------------------

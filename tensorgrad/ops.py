@@ -82,7 +82,10 @@ def result_dtype(*operands: Any) -> np.dtype:
 def _as(x: Any, dtype: np.dtype) -> np.ndarray:
     if isinstance(x, np.ndarray):
         return x if x.dtype == dtype else x.astype(dtype)
-    return np.asarray(x, dtype)
+    try:
+        return np.asarray(x, dtype)
+    except OverflowError:  # an int outside the dtype's range (uint8 and -1): it wraps, as in
+        return np.asarray(x, np.int64).astype(dtype)  # PyTorch (beyond int64, both raise)
 
 
 def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -171,8 +174,11 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
+        a_in, b_in = a, b
         a, b = _operands(a, b)
-        a, b = floating(a), floating(b)  # true division, as PyTorch's / is
+        if a.dtype.kind not in "fc":  # true division, as PyTorch's / is: each integer operand
+            # to floats as it is, not through a common integer dtype that may wrap (uint8, -1)
+            a, b = _as(a_in, DEFAULT_FLOAT), _as(b_in, DEFAULT_FLOAT)
         out = _broadcasting(np.divide, a, b, "/")
         ctx.save_for_backward(a, b, out)
         return out
@@ -230,6 +236,13 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+def _check_divisor(a: np.ndarray, b: np.ndarray) -> None:
+    """As PyTorch: an integer ``//`` or ``%`` by zero raises (NumPy's gives 0, and a warning);
+    with nothing to divide, nothing does."""
+    if b.dtype.kind in "biu" and a.size and not b.all():
+        raise RuntimeError("ZeroDivisionError: integer division or remainder by zero")
+
+
 class Remainder(Function):
     """``a % b`` with the sign of ``b`` (Python's and PyTorch's ``remainder``): a - b *
     floor(a / b), so d/da is 1 and d/db is -floor(a / b)."""
@@ -237,6 +250,7 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        _check_divisor(a, b)
         ctx.save_for_backward(a, b)
         return _broadcasting(np.remainder, a, b, "%")
 
@@ -255,6 +269,7 @@ class FloorDivide(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        _check_divisor(a, b)
         ctx.shapes = a.shape, b.shape
         return _broadcasting(np.floor_divide, a, b, "//")
 
@@ -343,7 +358,9 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
     try:
         if not in_place or np.broadcast_shapes(mask.shape, shape) == shape:
             np.broadcast_shapes(mask.shape, shape)
-            return mask
+            # in place it indexes the tensor, where a mask of fewer dimensions would pick along
+            # the leading ones: spread to the tensor's shape, it picks what broadcasting means
+            return np.broadcast_to(mask, shape) if in_place else mask
     except ValueError:
         pass
     raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not fit a tensor of "
@@ -383,10 +400,13 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     dtype = result_dtype(a.data, b)
     if op is np.true_divide and dtype.kind in "biu":
         dtype = DEFAULT_FLOAT
-    if not np.can_cast(dtype, a.data.dtype, "same_kind"):
+    # PyTorch's rule: a result of a higher category (bool < integer < floating) cannot be
+    # written into the tensor; within one it is cast (int64 into uint8 too, which NumPy's
+    # "same_kind" refuses)
+    if _CATEGORY[dtype.kind] > _CATEGORY[a.data.dtype.kind]:
         raise TypeError(f"an in-place op would turn {a.data.dtype} data into {dtype}")
     try:
-        op(a.data, _as(b, dtype), out=a.data, casting="same_kind")
+        op(a.data, _as(b, dtype), out=a.data, casting="unsafe")
         note_in_place_write(a.data)
     except ValueError:
         raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
@@ -408,6 +428,11 @@ def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
     the indexed shape), where ``in_place`` allows it."""
     _check_in_place(a)
     value = value.data if isinstance(value, Tensor) else value
+    shape = np.shape(value)
+    if shape[:1] == (1,):  # as PyTorch, a value's leading dimensions of length 1 are dropped
+        # first: x[0] = row[None] fits
+        value = np.reshape(value, shape[next((i for i, n in enumerate(shape) if n != 1),
+                                             len(shape)):])
     try:
         a.data[index] = value
         note_in_place_write(a.data)
@@ -706,7 +731,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims = a.shape, dims
-        return a.sum(axis=dims, keepdims=keepdim)
+        # integers and booleans sum as int64, as PyTorch's (NumPy sums unsigned ones as uint64)
+        return a.sum(axis=dims, keepdims=keepdim, dtype=np.int64 if a.dtype.kind == "u" else None)
 
     @staticmethod
     def backward(ctx, grad):

@@ -729,6 +729,15 @@ class Tensor:
     def __xor__(self, other: Any) -> Tensor:
         return ops.logical(np.bitwise_xor, self, other)
 
+    def __rand__(self, other: Any) -> Tensor:  # (`1 & x`: these three are symmetric)
+        return ops.logical(np.bitwise_and, self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.logical(np.bitwise_or, self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.logical(np.bitwise_xor, self, other)
+
     def __invert__(self) -> Tensor:
         return ops.logical(np.invert, self)
 
@@ -930,7 +939,8 @@ class Tensor:
         return -self
 
     def square(self) -> Tensor:
-        return self * self
+        # (booleans square to int64 in PyTorch, as ** 2 gives them; bool * bool stays bool)
+        return self * self if self.data.dtype.kind != "b" else self**2
 
     def rsqrt(self) -> Tensor:
         return self.sqrt().reciprocal()

@@ -108,6 +108,8 @@ def relu(input: Tensor) -> Tensor:
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``input ** exponent``; either may be a number."""
+    if isinstance(exponent, Tensor) and not isinstance(input, Tensor):
+        return exponent.__rpow__(input)  # a number base stays a number: PyTorch's promotion
     return _tensor(input) ** exponent
 
 

@@ -8,6 +8,9 @@ floats (PyTorch's is float32: the one intended difference in dtypes). Skipped wi
 
 from __future__ import annotations
 
+import math
+import operator
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -851,3 +854,109 @@ def test_an_empty_dim_tuple_means_what_it_means_in_torch(name):
         return getattr(t, name)(())
 
     check_against_torch(run, run, x)
+
+
+# ---- found by differential fuzzing against PyTorch ---------------------------------------------
+
+
+@pytest.mark.parametrize(("shape", "mask"), [((2, 2), [True, False]), ((2, 3), [True, False, True]),
+                                             ((2, 3), [[False, True, True]])])
+def test_masked_fill_in_place_broadcasts_the_mask_as_torch(shape, mask):
+    """A mask of fewer dimensions is broadcast, not taken as an index of the leading ones."""
+    values = np.arange(float(math.prod(shape))).reshape(shape)
+    ours, theirs = Tensor(values), torch.tensor(values)
+    ours.masked_fill_(Tensor(np.array(mask)), -1.0)
+    theirs.masked_fill_(torch.tensor(mask), -1.0)
+    assert_same(ours.data, theirs, "masked_fill_", 0)
+
+
+@pytest.mark.parametrize(("left", "right"), [
+    (np.array([0, 3, 200], np.uint8), np.array(-1, np.int16)),  # a 0-d operand of another sign
+    (np.array(-4), np.array([0, 3, 2], np.uint8)),
+    (np.array([0, 3, 200], np.uint8), -2),                      # a Python int out of uint8's range
+    (np.array([1, 2], np.uint8), 300),
+    (np.array([7, -7], np.int32), np.array([2, 2], np.uint8)),
+])
+def test_true_division_of_integers_converts_each_operand_as_torch(left, right):
+    """Each integer operand becomes floating as it is: none wraps through a common dtype."""
+    def run(make):
+        a = make(left)
+        b = make(right) if isinstance(right, np.ndarray) else right
+        return a / b, b / a if isinstance(right, np.ndarray) else right / a
+
+    for ours, theirs in zip(run(Tensor), run(torch.tensor)):
+        assert_same(ours.data, theirs, "division", 0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.bool_, np.int8, np.int32])
+def test_sums_of_small_integers_are_int64_as_torch(dtype):
+    values = np.array([[3, 200], [1, 255]]).astype(dtype)
+    for dim in (None, 0, (0, 1)):
+        ours = Tensor(values).sum(dim) if dim is not None else Tensor(values).sum()
+        theirs = torch.tensor(values).sum(dim) if dim is not None else torch.tensor(values).sum()
+        assert_same(ours.data, theirs, f"sum over {dim}", 0)
+
+
+@pytest.mark.parametrize("ids", [[0, -1], [3], [[1], [-4]]])
+def test_embedding_refuses_an_index_out_of_range_as_torch(ids):
+    """-1 is not the last row: PyTorch raises, and so does ours (NumPy would wrap)."""
+    weight = np.arange(6.0).reshape(3, 2)
+    with pytest.raises(IndexError):
+        TF.embedding(torch.tensor(ids), torch.tensor(weight))
+    with pytest.raises(IndexError):
+        F.embedding(Tensor(ids), Tensor(weight, requires_grad=True))
+    with pytest.raises(IndexError):
+        F.embedding(np.array(ids), Tensor(weight))
+
+
+@pytest.mark.parametrize("number", [1, 6, True, False])
+def test_bitwise_ops_with_a_number_on_the_left_as_torch(number):
+    values = np.array([0, 3, 5, -2])
+    for x in (values, values > 0):
+        for op in (operator.and_, operator.or_, operator.xor):
+            assert_same(op(number, Tensor(x)).data, op(number, torch.tensor(x)), op.__name__, 0)
+
+
+@pytest.mark.parametrize("op", [operator.floordiv, operator.mod])
+def test_integer_division_by_zero_raises_as_torch(op):
+    """NumPy gives 0 (and a warning); PyTorch raises, unless there is nothing to divide."""
+    a, b = np.array([3, -4]), np.array([2, 0])
+    for make in (Tensor, torch.tensor):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op(make(a), make(b))
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op(7, make(b))
+    assert_same(op(Tensor(a[:0]), 0).data, op(torch.tensor(a[:0]), 0), "empty", 0)
+    assert_same(op(Tensor(a), Tensor(b.astype(float))).data,
+                op(torch.tensor(a), torch.tensor(b.astype(float))), "floating", 0)
+
+
+def test_setitem_drops_a_values_leading_ones_as_torch():
+    for index, value in ((0, np.ones((1, 3))), (1, np.full((1, 1, 3), 2.0)), ((0, 1), np.ones(1)),
+                         (slice(0, 1), np.ones((1, 1, 3)))):
+        ours, theirs = tensorgrad.zeros(2, 3), torch.zeros(2, 3)
+        ours[index] = Tensor(value)
+        theirs[index] = torch.tensor(value)
+        assert_same(ours.data, theirs, f"x[{index}] = {value.shape}", 0)
+
+
+def test_integers_wrap_into_uint8_as_torch():
+    values = np.array([0, 3, 200], np.uint8)
+    for run in (lambda x: x + -1, lambda x: -1 * x, lambda x: x // 3, lambda x: x % -2,
+                lambda x: x < -1, lambda x: x.square()):
+        assert_same(run(Tensor(values)).data, run(torch.tensor(values)), "uint8 and an int", 0)
+    ours, theirs = Tensor(values), torch.tensor(values)
+    ours += Tensor(np.array([1, -1, 100]))  # int64 into uint8, in place: cast, as in PyTorch
+    theirs += torch.tensor([1, -1, 100])
+    assert_same(ours.data, theirs, "in place", 0)
+    for x in (Tensor(np.array([1, 0])), Tensor(np.array([True]))):
+        with pytest.raises(TypeError):  # a higher category cannot be written in (PyTorch too)
+            x += 1.5 if x.dtype.kind == "i" else 1
+
+
+def test_square_of_booleans_and_a_number_base_of_pow_as_torch():
+    flags = np.array([True, False])
+    assert_same(Tensor(flags).square().data, torch.tensor(flags).square(), "square", 0)
+    for exponent in (np.array(3, np.int32), np.array([1, 2], np.int16), np.array(0.5, np.float32)):
+        assert_same(tensorgrad.pow(2, Tensor(exponent)).data,
+                    torch.pow(2, torch.tensor(exponent)), "pow(number, tensor)", 1e-6)
