@@ -155,6 +155,20 @@ def test_float32_runs_the_engines_that_compute_in_it(tmp_path):
     assert suite.get_metadata()["agreement_tolerance"] == 1e-2
 
 
+@pytest.mark.parametrize("peaks", [(50.0, 80.0), (80.0, 50.0)])
+def test_the_matmul_peak_is_the_better_of_before_and_after_the_timing(tmp_path, monkeypatch,
+                                                                      peaks):
+    """A moment's load lowers a measured peak (and raises every MFU): the higher one stands."""
+    measured = iter(peaks)
+    monkeypatch.setattr(cli, "matmul_peak", lambda dtype, size: next(measured))
+    path = tmp_path / "r.json"
+    status, out, err = run_cli(["--config", TINY, "--engines", "tensor", *FAST, "--json",
+                                str(path)])
+    assert status == 0, err
+    assert pyperf.BenchmarkSuite.load(str(path)).get_metadata()["matmul_peak_gflops"] == 80.0
+    assert "the matmul peak, 80.0 GFLOP/s" in out and next(measured, None) is None
+
+
 def test_each_points_documents_are_named():
     status, out, err = run_cli(["--config", "n_embd=8,n_head=2,block_size=4", "--config",
                                 "n_embd=8,n_head=2,block_size=8", "--engines", "tensor", *FAST])
