@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import floating, sum_to
+from .ops import floating, promote_types, sum_to
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim
@@ -145,6 +145,13 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     ``input`` and ``target`` broadcast together."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
+    if isinstance(target, np.ndarray):
+        target = Tensor(target)
+    if isinstance(target, Tensor) and target.data.dtype != input.data.dtype:
+        # PyTorch broadcasts the two first, so a 0-d target's dtype counts as fully as the
+        # input's (a float64 0-d target makes float32 data's loss float64)
+        dtype = promote_types(input.data.dtype, target.data.dtype)
+        input, target = input.to(dtype), target.to(dtype)
     difference = input - target
     squared = difference * difference
     return squared if reduction == "none" else getattr(squared, reduction)()
@@ -351,6 +358,13 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
     if not shape or targets.shape != shape[:-1]:
         raise ValueError(f"cross_entropy: targets of shape {targets.shape} for logits of shape "
                          f"{shape} (the classes are the last dimension)")
+    if not shape[-1]:  # no classes: every target must be ignored, each loss then 0
+        if (targets != ignore_index).any():
+            raise IndexError("cross_entropy: a target is outside the classes: there are none")
+        losses = input.sum(-1)  # zeros, in the input's dtype and with its (empty) gradient
+        if reduction == "none":
+            return losses
+        return losses.sum() if reduction == "sum" else losses.sum() * math.nan
     return CrossEntropy.apply(input, targets, reduction, ignore_index)
 
 
@@ -403,6 +417,10 @@ class RMSNorm(Function):
 
     @staticmethod
     def forward(ctx, x, count, eps, weight=None):
+        if not count:  # nothing to normalize: nothing (mean(x**2) would be 0 / 0)
+            ctx.save_for_backward(None, None, None, weight)
+            ctx.shape = x.shape
+            return x.copy() if weight is None else x * weight
         rows = x if x.ndim == 2 and x.shape[1] == count else x.reshape(-1, count)
         means = column(count, 1 / count, x.dtype)
         scale = (np.square(rows).dot(means) + eps) ** -0.5
@@ -416,8 +434,12 @@ class RMSNorm(Function):
     def backward(ctx, grad):
         # y = x * s with s = (mean(x^2) + eps)^-1/2, so dx = s * (g - y * mean(g * y))
         normed, scale, means, weight = ctx.saved_tensors
-        g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
         shape = ctx.shape
+        if normed is None:  # nothing was normalized
+            zeros = np.zeros(shape, grad.dtype)
+            return (zeros, None, None) if weight is None else \
+                (zeros, None, None, np.zeros_like(weight))
+        g = grad if grad.shape == normed.shape else grad.reshape(normed.shape)
         grad_weight = None
         if weight is not None:
             grad_weight = (g * normed).sum(axis=0).reshape(weight.shape)

@@ -86,6 +86,8 @@ def _rms_norm(s: Site) -> Written | None:
     if not _arrays(x) or x.dtype.kind != "f" or s.result.dtype != x.dtype:
         return None
     count = s.values[1]
+    if not count:  # nothing normalized, nothing saved: called
+        return None
     normed, _, means = s.ctx.saved_tensors[:3]
     means_name, p = s.constant(means), s.local
     if x.ndim == 2 and x.shape[1] == count:

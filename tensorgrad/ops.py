@@ -43,7 +43,7 @@ def _number_dtype(x: Any) -> np.dtype:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     """PyTorch's promotion of two dtypes: the higher category wins as it is (an integer
     and float32 give float32, where NumPy gives float64); within one, NumPy's rule."""
     ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
@@ -72,7 +72,7 @@ def result_dtype(*operands: Any) -> np.dtype:
         else:
             tier, dtype = 2, _number_dtype(x)
         held = tiers[tier]
-        tiers[tier] = dtype if held is None else _promote(held, dtype)
+        tiers[tier] = dtype if held is None else promote_types(held, dtype)
     combined = _combine(tiers[0], _combine(tiers[1], tiers[2]))
     if combined is None:
         raise TypeError("result_dtype of no operands")
@@ -187,9 +187,14 @@ class Div(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
-        grad_a = grad / b
-        return (sum_to(grad_a, a.shape) if a_needs else None,
-                sum_to(-grad_a * out, b.shape) if b_needs else None)
+        grad_b = None
+        if b_needs:  # PyTorch's -grad * (out / b), not -(grad / b) * out: where b is denormal,
+            # grad / b overflows and times out = 0 gives NaN; theirs gives 0. In place (and
+            # into an array: a 0-d quotient would be a NumPy scalar) for speed
+            grad_b = np.divide(out, b, out=np.empty_like(out))
+            np.multiply(grad_b, grad, out=grad_b)
+            grad_b = sum_to(np.negative(grad_b, out=grad_b), b.shape)
+        return sum_to(grad / b, a.shape) if a_needs else None, grad_b
 
 
 def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -216,7 +221,13 @@ class Pow(Function):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
                 and np.asarray(a).dtype.kind in "biu":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        b_in = b
         a, b = _operands(a, b)
+        if a.dtype == _BOOL and b.dtype == _BOOL:  # NumPy's gives int8; PyTorch's
+            # only takes a bool number: x ** True is x, x ** False all True
+            if not isinstance(b_in, (bool, np.bool_)):
+                raise NotImplementedError('"pow" not implemented for \'Bool\'')
+            return a | ~b
         out = _power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
@@ -596,33 +607,58 @@ class Relu(Function):
         return grad * (out != 0)
 
 
+def _bound(x: Any, dtype: np.dtype) -> np.ndarray:
+    """A clamp bound in ``dtype``. As PyTorch's, an int bound must fit an integer dtype, one
+    of an unsigned dtype down to -max (it wraps: -1 is uint8's 255); a tensor's just wraps."""
+    if dtype.kind in "iu" and isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        info = np.iinfo(dtype)
+        if not (-info.max if dtype.kind == "u" else info.min) <= x <= info.max:
+            raise RuntimeError(f"clamp: the bound {x} cannot be converted to {dtype} without "
+                               "overflow")
+    return _as(x, dtype)
+
+
 class Clamp(Function):
-    """``a`` limited to [low, high] (either may be None); the gradient passes where ``a`` is
-    within them (ends included), as PyTorch's: not at NaN."""
+    """``a`` limited to [low, high] (either may be None, a number or a tensor that broadcasts
+    with ``a``); the gradient passes where ``a`` is within them (ends included), as PyTorch's:
+    not at NaN. A tensor bound gets it where ``a`` is beyond it, as in PyTorch; with both, low
+    only where low < high, high also where high < low (equal bounds: neither)."""
 
     @staticmethod
     def forward(ctx, a, low, high):
-        a = _as(a, result_dtype(a, *(b for b in (low, high) if b is not None)))
+        dtype = result_dtype(a, *(b for b in (low, high) if b is not None))
+        a = _as(a, dtype)
         out, inside = a, np.ones(a.shape, bool)
         if low is not None:
+            low = _bound(low, dtype)
             out, inside = np.maximum(out, low), inside & (a >= low)
         if high is not None:
+            high = _bound(high, dtype)
             out, inside = np.minimum(out, high), inside & (a <= high)
-        ctx.save_for_backward(inside)
+        ctx.save_for_backward(inside, a, low, high)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (inside,) = ctx.saved_tensors
-        return np.where(inside, grad, 0.0), None, None
+        inside, a, low, high = ctx.saved_tensors
+        low_needs, high_needs = ctx.needs_input_grad[1:]
+        grad_low = grad_high = None
+        if low_needs:  # PyTorch's rule, also for crossed or equal bounds
+            below = (a < low) if high is None else (a < low) & (low < high)
+            grad_low = sum_to(np.where(below, grad, 0.0), low.shape)
+        if high_needs:
+            above = (a > high) if low is None else (a > high) | (high < low)
+            grad_high = sum_to(np.where(above, grad, 0.0), high.shape)
+        return sum_to(np.where(inside, grad, 0.0), a.shape), grad_low, grad_high
 
 
 def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
-    """``x.clamp(min, max)``: numbers (or 0-d tensors) as bounds, at least one of them."""
+    """``x.clamp(min, max)``: numbers or tensors as bounds, at least one of them. As PyTorch,
+    tensor bounds take part in the dtype as tensors (a 0-d float64 bound makes a 0-d float32
+    ``x``'s result float64), numbers as numbers."""
     if low is None and high is None:
         raise ValueError("clamp: give min, max or both")
-    bounds = [b.item() if isinstance(b, Tensor) else b for b in (low, high)]
-    return Clamp.apply(x, *bounds)
+    return Clamp.apply(x, low, high)
 
 
 class CumulativeSum(Function):

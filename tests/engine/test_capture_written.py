@@ -98,6 +98,19 @@ def test_rms_norm_over_two_dimensions_and_tensor_inputs_that_need_gradients(dtyp
     assert_replays_eager(loss_fn, inputs, [w], called=["Reshape"])
 
 
+
+def test_rms_norm_over_nothing_is_called():
+    """Over a size-0 dimension rms_norm normalizes nothing and saves nothing to write out."""
+    w = Tensor(draw((3, 2), "float64", 0), requires_grad=True)
+
+    def loss_fn(x):
+        empty = F.linear(x, w)[:, :0]  # (4, 0): rows of nothing
+        return F.rms_norm(empty, 0).sum() + (F.linear(x, w) * 2).sum()
+
+    assert_replays_eager(loss_fn, lambda call: [Tensor(draw((4, 2), "float64", 10 + call))],
+                         [w], called=["RMSNorm", "Sum", "Mul", "Sum"])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_embeddings_and_cross_entropy_written_out(dtype, reduction):

@@ -960,3 +960,113 @@ def test_square_of_booleans_and_a_number_base_of_pow_as_torch():
     for exponent in (np.array(3, np.int32), np.array([1, 2], np.int16), np.array(0.5, np.float32)):
         assert_same(tensorgrad.pow(2, Tensor(exponent)).data,
                     torch.pow(2, torch.tensor(exponent)), "pow(number, tensor)", 1e-6)
+
+
+@pytest.mark.parametrize(("dtype", "bound"), [(np.uint8, -1), (np.uint8, -255), (np.uint8, 256),
+                                              (np.uint8, -256), (np.int8, 128), (np.int8, -128),
+                                              (np.bool_, 2), (np.bool_, -1)])
+def test_clamp_of_small_integers_by_int_bounds_as_torch(dtype, bound):
+    """An int bound is converted to the dtype: a negative one wraps into an unsigned dtype
+    (down to -max, as PyTorch's), beyond that it raises."""
+    values = np.array([0, 1, 3, 200]).astype(dtype)
+    for keyword in ("min", "max"):
+        try:
+            theirs = torch.tensor(values).clamp(**{keyword: bound})
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                Tensor(values).clamp(**{keyword: bound})
+            continue
+        assert_same(Tensor(values).clamp(**{keyword: bound}).data, theirs, keyword, 0)
+
+
+def test_a_bool_tensor_to_a_bool_power_as_torch():
+    for flags in (np.array([True, False]), np.array(True)):
+        for exponent in (True, False, np.True_):
+            assert_same((Tensor(flags) ** exponent).data, torch.tensor(flags) ** bool(exponent),
+                        f"** {exponent}", 0)
+            assert_same(tensorgrad.pow(Tensor(flags), exponent).data,
+                        torch.pow(torch.tensor(flags), bool(exponent)), "pow", 0)
+    flags = np.array([True, False])
+    for make in (Tensor, torch.tensor):  # a bool tensor as exponent: neither has a bool pow
+        with pytest.raises(NotImplementedError):
+            make(flags) ** make(np.array(True))
+        with pytest.raises(NotImplementedError):
+            True ** make(flags)
+
+
+@pytest.mark.parametrize(("shape", "low", "high"), [
+    ((), np.array(0.0), np.array(1.0)),          # 0-d bounds of a 0-d float32 input: float64
+    ((), np.array(0.0), None),
+    ((3,), None, np.array(0.5, np.float16)),      # a 0-d bound of a lower tier: float32
+    ((2, 3), np.array([-0.5, 0.0, 2.0]), np.array(1.0)),  # broadcast bounds
+    ((2, 3), np.array([1.0, 0.5, 0.0]), np.array([[0.0], [0.5]])),  # crossed and equal
+    ((2, 1), np.array([0.0, 0.5]), None),          # a bound wider than the input
+])
+def test_clamp_with_tensor_bounds_promotes_and_differentiates_as_torch(shape, low, high):
+    """Tensor bounds take part in the dtype as tensors, broadcast, and get gradients where
+    they are the result."""
+    x = np.linspace(-1.0, 2.0, math.prod(shape)).reshape(shape).astype(np.float32)
+    bounds = [b for b in (low, high) if b is not None]
+
+    def run(t, *given):
+        it = iter(given)
+        return t.clamp(None if low is None else next(it), None if high is None else next(it))
+
+    check_against_torch(run, run, x, *bounds)
+
+
+@pytest.mark.parametrize("target", [np.array(0.5), np.array(1), np.array([0.5, 1.0, 4.0])])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_promotes_the_dtypes_of_input_and_target_as_torch(target, reduction):
+    """PyTorch broadcasts the two first: a 0-d float64 target makes float32 data's loss
+    float64, where a 0-d operand of an op would not."""
+    x = np.array([1.0, 2.0, -3.0], np.float32)
+    check_against_torch(lambda a, b: F.mse_loss(a, b, reduction=reduction),
+                        lambda a, b: TF.mse_loss(a, b.expand(a.shape), reduction=reduction),
+                        x, target)
+
+
+@pytest.mark.parametrize(("shape", "normalized"), [((2, 0), (0,)), ((0,), (0,)),
+                                                   ((2, 0, 3), (0, 3))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rms_norm_over_nothing_gives_nothing_as_torch(shape, normalized, dtype):
+    x = np.zeros(shape, dtype)
+    check_against_torch(lambda t: F.rms_norm(t, normalized),
+                        lambda t: TF.rms_norm(t, normalized), x)
+    check_against_torch(lambda t, w: F.rms_norm(t, normalized, w),
+                        lambda t, w: TF.rms_norm(t, normalized, w), x, np.ones(normalized, dtype))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_over_no_classes_as_torch(reduction):
+    """With no classes every target must be ignored (each loss is then 0), else IndexError."""
+    for shape, targets in (((0, 0), []), ((2, 0), [-100, -100]), ((0,), -100)):
+        ids = np.array(targets, np.int64)
+        check_against_torch(
+            lambda t, ids=ids: F.cross_entropy(t, ids, reduction=reduction),
+            lambda t, ids=ids: TF.cross_entropy(t, torch.from_numpy(ids), reduction=reduction),
+            np.zeros(shape))
+    for shape, targets in (((2, 0), [0, -100]), ((0,), 0)):
+        ids = np.array(targets, np.int64)
+        with pytest.raises(IndexError):
+            TF.cross_entropy(torch.zeros(shape), torch.from_numpy(ids), reduction=reduction)
+        with pytest.raises(IndexError):
+            F.cross_entropy(Tensor(np.zeros(shape)), ids, reduction=reduction)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_gradient_of_a_divisor_is_pytorchs_to_the_bit(dtype):
+    """-grad * (out / b), as PyTorch: at a = 0 over a denormal b it is 0, not NaN (grad / b
+    overflows, and inf * 0 is NaN); for ordinary values it rounds as theirs does."""
+    tiny = np.finfo(dtype).smallest_subnormal
+    generator = np.random.default_rng(0)
+    a = np.concatenate([[0.0, -0.0, 1.0, 0.0], generator.standard_normal(500)]).astype(dtype)
+    b = np.concatenate([[tiny, tiny, tiny, -tiny], generator.standard_normal(500)]).astype(dtype)
+    out = check_against_torch(operator.truediv, operator.truediv, a, b)
+    ours_b = Tensor(b, requires_grad=True)
+    theirs_b = torch.tensor(b, requires_grad=True)
+    weights = upstream_weights(out.shape).astype(dtype)
+    (Tensor(a) / ours_b).backward(weights)
+    (torch.tensor(a) / theirs_b).backward(torch.tensor(weights))
+    np.testing.assert_array_equal(ours_b.grad, theirs_b.grad.numpy())
