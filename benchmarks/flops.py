@@ -38,7 +38,7 @@ def step_flops(config: GPTConfig, positions: Iterable[int]) -> float:
                      for n in positions))
 
 
-def matmul_peak(dtype: str, size: int = 2048, repeats: int = 3) -> float:
+def matmul_peak(dtype: str, size: int = 2048, repeats: int = 10) -> float:
     """GFLOP/s of the best of ``repeats`` ``np.matmul`` of two ``size`` x ``size`` matrices
     (after one untimed product that wakes the BLAS threads)."""
     a = np.random.default_rng(0).standard_normal((size, size)).astype(dtype)

@@ -17,11 +17,13 @@ import argparse
 import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyperf
+import threadpoolctl
 
+import tensorgrad
 from microgpt.train import Hyperparameters
 
 from .engines import ENGINES, REFERENCE, graph_nodes
@@ -84,13 +86,15 @@ def check_agreement(point: Point, work: Workload, hp: Hyperparameters,
     Returns the largest difference and each engine's graph nodes at step 0; raises
     ``EngineDisagreement`` if a difference exceeds ``tolerance``."""
     losses, nodes = {}, {}
-    for engine in dict.fromkeys((REFERENCE, *point.engines)):
-        trainer = ENGINES[engine].make(work.state, work.config, hp)
-        trainer.activate()
-        loss = trainer.loss(work.batch(0))
-        nodes[engine] = graph_nodes(loss)
-        losses[engine] = [trainer.update(loss, 0)]
-        losses[engine] += [trainer.step(work.batch(step), step) for step in range(1, CHECK_STEPS)]
+    with _thread_counts_kept():
+        for engine in dict.fromkeys((REFERENCE, *point.engines)):
+            trainer = ENGINES[engine].make(work.state, work.config, hp)
+            trainer.activate()
+            loss = trainer.loss(work.batch(0))
+            nodes[engine] = graph_nodes(loss)
+            losses[engine] = [trainer.update(loss, 0)]
+            losses[engine] += [trainer.step(work.batch(step), step)
+                               for step in range(1, CHECK_STEPS)]
     worst = 0.0
     for engine in point.engines:
         for step, (loss, expected) in enumerate(zip(losses[engine], losses[REFERENCE])):
@@ -102,6 +106,22 @@ def check_agreement(point: Point, work: Workload, hp: Hyperparameters,
                     f"{diff:.3g} > {tolerance:g})")
             worst = max(worst, diff)
     return worst, nodes
+
+
+@contextlib.contextmanager
+def _thread_counts_kept() -> Iterator[None]:
+    """Put back the thread counts an engine's ``activate`` sets (tensorgrad's, BLAS's and
+    PyTorch's): a worker keeps them for its one engine; this process, which also measures
+    the matmul peak, must not (one check of ``tensor-1t`` left it at one thread)."""
+    torch = sys.modules.get("torch")
+    threads, torch_threads = tensorgrad.get_num_threads(), torch and torch.get_num_threads()
+    try:
+        with threadpoolctl.threadpool_limits(None):  # BLAS's as they were, on leaving
+            yield
+    finally:
+        tensorgrad.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(torch_threads)
 
 
 def measure(plan: Plan, runner: pyperf.Runner, tolerance: float,

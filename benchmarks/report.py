@@ -129,8 +129,8 @@ def markdown(suite: pyperf.BenchmarkSuite) -> str:
         f"{min(loads):g} to {max(loads):g}.",
         f"Command: `{common['bench_command']}`",
         f"Every engine computes in {common['dtype']}. MFU is GFLOP/s over the matmul peak, "
-        f"{peak:.1f} GFLOP/s (the best of 3 np.matmul of two {common['matmul_size']}-square "
-        f"{common['dtype']} matrices before the timing and 3 after); GFLOP/s count the step's "
+        f"{peak:.1f} GFLOP/s (the best of 10 np.matmul of two {common['matmul_size']}-square "
+        f"{common['dtype']} matrices before the timing and 10 after); GFLOP/s count the step's "
         f"matrix products (benchmarks/flops.py).",
         f"Timing by pyperf {common['perf_version']}: worker processes per engine and point: "
         f"{common['processes']}, started {order}; warm-ups and values per process: "

@@ -231,6 +231,30 @@ def test_agreement_is_relative_to_a_loss_above_one(monkeypatch, loss, off, agree
             measure.check_agreement(point, work, Hyperparameters(), 1e-2)
 
 
+def test_the_agreement_check_leaves_this_process_its_thread_counts():
+    """The engines at one thread set tensorgrad's, BLAS's and PyTorch's counts, for the rest
+    of a worker; the process that checks them also measures the matmul peak after."""
+    import threadpoolctl
+
+    import tensorgrad
+    from benchmarks import measure
+
+    def counts():
+        blas = [pool["num_threads"] for pool in threadpoolctl.threadpool_info()
+                if pool["user_api"] == "blas"]
+        torch = sys.modules.get("torch")
+        return tensorgrad.get_num_threads(), blas, torch and torch.get_num_threads()
+
+    engines = ["tensor-1t", *(["torch-1t"] if HAS_TORCH else [])]
+    if HAS_TORCH:
+        import torch  # noqa: F401  (imported first, as the command line does)
+    sizes = dict(BASE, n_embd=8, n_head=2, block_size=4)
+    before = counts()
+    measure.check_agreement(Point("p", "config", sizes, engines=engines),
+                            synthetic_workload(sizes, seed=0), Hyperparameters(), 1e-2)
+    assert counts() == before
+
+
 def test_a_worker_that_times_another_benchmark_is_an_error(monkeypatch):
     # pyperf names a worker's benchmark by its index: here this process's order differs.
     timings = Plan.timings
