@@ -18,6 +18,10 @@ def _norm(values: np.ndarray, norm_type: float) -> np.floating:
     magnitudes = np.abs(values.ravel())
     if norm_type == np.inf:
         return magnitudes.max(initial=0)
+    if norm_type == -np.inf:  # as PyTorch's vector_norm: the smallest magnitude
+        return magnitudes.min(initial=np.inf)
+    if norm_type == 0:  # as PyTorch's vector_norm: the count of nonzero entries
+        return magnitudes.dtype.type(np.count_nonzero(magnitudes))
     if norm_type == 2:
         return np.sqrt(np.dot(magnitudes, magnitudes))
     return np.sum(magnitudes**norm_type) ** (1 / norm_type)

@@ -257,7 +257,8 @@ def test_named_modules_split_parameters_for_weight_decay_as_pytorch():
 
 
 @pytest.mark.parametrize("max_norm, norm_type", [(0.05, 2.0), (1e3, 2.0), (0.01, 1.0),
-                                                 (0.001, float("inf")), (0.02, 3.0)])
+                                                 (0.001, float("inf")), (0.02, 3.0),
+                                                 (1e-4, float("-inf")), (3.0, 0.0)])
 def test_clip_grad_norm_as_pytorchs(max_norm, norm_type):
     model, reference = pair()
     idx, targets = batch(np.random.default_rng(6), 2, 8)
@@ -270,6 +271,14 @@ def test_clip_grad_norm_as_pytorchs(max_norm, norm_type):
     their_params = dict(reference.named_parameters())
     for name, p in model.named_parameters():
         assert_close(tensorgrad.tensor(p.grad), their_params[name].grad, f"clipped {name}")
+
+
+@pytest.mark.parametrize("nonlinearity", ["linear", "conv1d", "conv2d", "conv3d",
+                                          "conv_transpose1d", "conv_transpose2d",
+                                          "conv_transpose3d", "sigmoid", "tanh", "relu",
+                                          "leaky_relu", "selu"])
+def test_calculate_gain_as_pytorchs(nonlinearity):
+    assert nn.init.calculate_gain(nonlinearity) == torch.nn.init.calculate_gain(nonlinearity)
 
 
 def test_a_sequential_model_with_nn_init_trains_as_pytorchs():
