@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import floating, promote_types, sum_to
+from .ops import floating, promote_types, sum_to, where
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim
@@ -172,15 +172,34 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor(np.arange(num_classes) == classes[..., None], dtype=np.int64)
 
 
-def embedding(input: Any, weight: Tensor) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """The rows of ``weight`` at the integer indices ``input``; an index outside
-    0..len(weight) - 1 raises IndexError, as PyTorch's (-1 is not the last row)."""
+    0..len(weight) - 1 raises IndexError, as PyTorch's (-1 is not the last row). The row
+    ``padding_idx`` (negative: from the end) is looked up as the others but gets no
+    gradient, as in PyTorch::
+
+        emb = embedding(np.array([0, 2, 0]), weight, padding_idx=0)  # weight.grad[0]: zeros
+    """
     ids = input.data if isinstance(input, Tensor) else np.asarray(input)
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding takes integer indices, not {ids.dtype}")
-    if ids.size and not (ids.min() >= 0 and ids.max() < len(weight.data)):
-        raise IndexError(f"embedding: an index outside 0..{len(weight.data) - 1}")
-    return weight[ids]
+        raise TypeError(f"embedding takes integer ids, not {ids.dtype}")
+    rows = len(weight.data)
+    if ids.size and not (ids.min() >= 0 and ids.max() < rows):
+        raise IndexError(f"embedding: an id outside 0..{rows - 1}")
+    if padding_idx is None:
+        return weight[ids]
+    padding_idx = padding_index(padding_idx, rows)
+    looked_up = weight[ids]
+    # the same rows, the padding's taken from outside the graph: no gradient reaches it
+    return where((ids == padding_idx)[..., None], looked_up.detach(), looked_up)
+
+
+def padding_index(padding_idx: int, rows: int) -> int:
+    """``padding_idx`` of a table of ``rows`` rows as a row number (-1: the last), checked
+    as PyTorch checks it."""
+    if not -rows <= padding_idx < rows:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx + rows if padding_idx < 0 else padding_idx
 
 
 # ---- gelu and dropout ---------------------------------------------------------------------------

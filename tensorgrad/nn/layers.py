@@ -74,29 +74,31 @@ class Linear(Module):
 
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of ``embedding_dim``, looked up by integer ids;
-    they start standard normal, as PyTorch's do."""
+    they start standard normal, as PyTorch's do. The row ``padding_idx`` (negative: from
+    the end), if given, starts at zeros and gets no gradient."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, device: Any = None,
+    def __init__(self, num_embeddings: int, embedding_dim: int,
+                 padding_idx: int | None = None, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
         check_device(device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else \
+            F.padding_index(padding_idx, num_embeddings)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:
-        ids = input.data if isinstance(input, Tensor) else np.asarray(input)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"Embedding takes integer ids, not {ids.dtype}")
-        if ids.size and not (ids.min() >= 0 and ids.max() < self.num_embeddings):
-            raise IndexError(f"Embedding: an id outside 0..{self.num_embeddings - 1}")
-        return self.weight[ids]
+        return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 
 def _shape(normalized_shape: int | tuple[int, ...] | list[int]) -> tuple[int, ...]:

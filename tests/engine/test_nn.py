@@ -367,3 +367,16 @@ def test_a_model_copies_and_pickles_with_its_parameters_ties_and_buffers():
         assert list(twin.state_dict()) == list(model.state_dict())
         x = Tensor([0, 3])
         np.testing.assert_array_equal(twin(x).data, model(x).data)
+
+
+@pytest.mark.parametrize("padding_idx", [1, -2])
+def test_an_embeddings_padding_row_starts_at_zeros_and_gets_no_gradient(padding_idx):
+    emb = nn.Embedding(3, 2, padding_idx=padding_idx)
+    assert emb.padding_idx == 1 and not emb.weight.data[1].any()
+    emb.weight.data[1] = 5.0  # looked up as it is
+    out = emb(np.array([1, 0, 1, 2, 0]))
+    np.testing.assert_array_equal(out.data[[0, 2]], np.full((2, 2), 5.0))
+    out.backward(np.ones((5, 2)))
+    np.testing.assert_array_equal(emb.weight.grad, [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        nn.Embedding(3, 2, padding_idx=-4)

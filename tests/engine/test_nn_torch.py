@@ -281,6 +281,36 @@ def test_calculate_gain_as_pytorchs(nonlinearity):
     assert nn.init.calculate_gain(nonlinearity) == torch.nn.init.calculate_gain(nonlinearity)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("padding_idx", [0, -1, 2])
+def test_embedding_with_a_padding_row_as_pytorchs(dtype, padding_idx):
+    """The padding row starts at zeros, is looked up as it is (here after a change) and gets
+    no gradient; the module and the function alike."""
+    ours_emb = nn.Embedding(5, 3, padding_idx=padding_idx, dtype=getattr(tensorgrad, dtype))
+    theirs_emb = torch.nn.Embedding(5, 3, padding_idx=padding_idx, dtype=getattr(torch, dtype))
+    assert repr(ours_emb) == repr(theirs_emb)
+    assert not ours_emb.weight.data[padding_idx].any()
+    ours_emb.weight.data[padding_idx] = 7  # looked up as it is, whatever it holds
+    with torch.no_grad():
+        theirs_emb.weight.copy_(torch.from_numpy(ours_emb.weight.data.copy()))
+    ids = np.array([[0, 2, 4], [4, 4, 1]])
+    upstream = np.random.default_rng(0).standard_normal((2, 3, 3)).astype(dtype)
+    for function in (False, True):
+        ours_emb.weight.grad, theirs_emb.weight.grad = None, None
+        if function:
+            out = nn.functional.embedding(ids, ours_emb.weight, padding_idx=padding_idx)
+            expected = torch.nn.functional.embedding(torch.from_numpy(ids), theirs_emb.weight,
+                                                     padding_idx=padding_idx)
+        else:
+            out, expected = ours_emb(ids), theirs_emb(torch.from_numpy(ids))
+        out.backward(upstream)
+        expected.backward(torch.from_numpy(upstream))
+        np.testing.assert_array_equal(out.data, expected.detach().numpy())
+        np.testing.assert_array_equal(ours_emb.weight.grad, theirs_emb.weight.grad.numpy())
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        nn.Embedding(5, 3, padding_idx=5)
+
+
 def test_a_sequential_model_with_nn_init_trains_as_pytorchs():
     def build(lib):
         lib.manual_seed(0)
