@@ -120,14 +120,16 @@ def _in_part(part: Callable[[], T], grad_mode: bool) -> T:
 
 
 def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
-    """Call every part at once, the first on this thread and the others on worker threads,
-    and return their results in order.
+    """Call every part at once on this thread and worker threads, and return their results
+    in order.
 
     The parts must be independent: they run at the same time, each in the caller's grad mode
-    and context variables (NumPy's ``errstate``), with BLAS held to one thread. Every part
-    has ended when this returns or raises (the first part's exception in order is raised).
-    With one thread allowed, one part, from inside a part, or in a process whose address
-    space is capped, the parts run one after another on this thread::
+    and a copy of its context variables (NumPy's ``errstate``), with BLAS held to one thread.
+    Each thread takes the next part not yet taken, so that more parts than threads even out
+    threads held up unequally (by other processes, say). Every part has ended when this returns or raises (the first part's
+    exception in order is raised). With one thread allowed, one part, from inside a part, or
+    in a process whose address space is capped, the parts run one after another on this
+    thread::
 
         halves = run_parts([lambda: np.exp(a[:n]), lambda: np.exp(a[n:])])
     """
@@ -136,27 +138,38 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
     if workers <= 0 or getattr(_local, "busy", False) or _address_space_capped():
         return [part() for part in parts]
     grad_mode = is_grad_enabled()
+    results: list[Any] = [None] * len(parts)
+    errors: list[BaseException | None] = [None] * len(parts)
+    taken = [0]  # parts handed out so far
+    taking = threading.Lock()
+
+    def take_parts(context: contextvars.Context) -> None:
+        while True:  # until every part is taken
+            with taking:
+                i = taken[0]
+                taken[0] += 1
+            if i >= len(parts):
+                return
+            try:
+                results[i] = context.copy().run(_in_part, parts[i], grad_mode)
+            except BaseException as error:  # noqa: BLE001 (raised below, once every part ended)
+                errors[i] = error
+
     with _lock:
         pool = _pool(workers)
         _hold_blas()
     try:
-        # parts beyond the threads allowed queue behind the others; each runs in a copy of
-        # the caller's context: NumPy's errstate, for one, lives there
-        futures: list[Future] = [pool.submit(contextvars.copy_context().run, _in_part, part,
-                                             grad_mode) for part in parts[1:]]
-        results: list[Any] = []
-        errors: list[BaseException] = []
-        try:
-            results.append(_in_part(parts[0], grad_mode))
-        except BaseException as error:  # noqa: BLE001 (raised below, once every part ended)
-            errors.append(error)
+        # Each part runs in its own copy of the caller's context: NumPy's errstate, for one,
+        # lives there, and what a part sets there stays in the part.
+        context = contextvars.copy_context()
+        futures: list[Future] = [pool.submit(take_parts, context) for _ in range(workers)]
+        take_parts(context)
         for future in futures:
-            try:
-                results.append(future.result())
-            except BaseException as error:  # noqa: BLE001
-                errors.append(error)
-        if errors:
-            raise errors[0]
+            if not future.cancel():  # not cancelled: it started, and may hold a part
+                future.result()
+        for error in errors:
+            if error is not None:
+                raise error
         return results
     finally:
         with _lock:

@@ -5,8 +5,11 @@ again. By default glibc serves arrays over 128 KiB with fresh mmap()s, and retur
 free top of the heap to the OS once it exceeds a threshold; each page it hands back is
 a page fault when the next step touches it again, which at large batches costs a large
 part of the step (benchmarks/SPEED.md, "The allocator"). The command line therefore raises
-both thresholds when it starts. The ``tensorgrad`` library leaves the allocator
-alone: changing a process-wide setting is a program's decision, not a library's.
+both thresholds when it starts, and keeps every thread on the one heap those thresholds
+govern: glibc gives other threads heaps of their own (arenas), and hands an arena's heap
+back whole when it empties, which a batched step's worker thread does every step
+(SPEED.md, "One arena"). The ``tensorgrad`` library leaves the allocator alone: changing a
+process-wide setting is a program's decision, not a library's.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import sys
 _SETTINGS = (
     (-1, 256 << 20, "MALLOC_TRIM_THRESHOLD_"),  # M_TRIM_THRESHOLD: keep up to 256 MiB free
     (-3, 32 << 20, "MALLOC_MMAP_THRESHOLD_"),  # M_MMAP_THRESHOLD: glibc's largest, 32 MiB
+    (-8, 1, "MALLOC_ARENA_MAX"),  # M_ARENA_MAX: every thread allocates from the main heap
 )
 
 
 def keep_freed_memory() -> bool:
-    """Raise glibc's trim and mmap thresholds; True if at least one was set.
+    """Raise glibc's trim and mmap thresholds and keep one arena; True if at least one was set.
 
     Does nothing off glibc (the call is not there, or fails) and leaves any setting the
     user made through its environment variable as it is.

@@ -1,16 +1,18 @@
 """The command line's malloc settings: freed memory stays in the process for the next step.
 
 What the user gets is glibc's documented interface used as documented: ``mallopt()`` with
-``M_TRIM_THRESHOLD`` and ``M_MMAP_THRESHOLD`` (``<malloc.h>``: -1 and -3), and the same
-settings as the ``MALLOC_*_`` environment variables for child processes; a setting the
-user made through that environment is left as it is. What the settings then do to a
-step's speed is the allocator's business (benchmarks/SPEED.md, "The allocator").
+``M_TRIM_THRESHOLD``, ``M_MMAP_THRESHOLD`` and ``M_ARENA_MAX`` (``<malloc.h>``: -1, -3 and
+-8), and the same settings as the ``MALLOC_*`` environment variables for child processes; a
+setting the user made through that environment is left as it is. What the settings then
+do to a step's speed is the allocator's business (benchmarks/SPEED.md, "The allocator"),
+but that a worker thread's freed memory stays in the process is tested here.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import subprocess
 import sys
 
@@ -22,9 +24,9 @@ from microgpt.cli import allocator
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="glibc's mallopt() is Linux only")
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
-TRIM, MMAP = "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"
-SETTINGS = {M_TRIM_THRESHOLD: 256 << 20, M_MMAP_THRESHOLD: 32 << 20}
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's <malloc.h>
+TRIM, MMAP, ARENAS = "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"
+SETTINGS = {M_TRIM_THRESHOLD: 256 << 20, M_MMAP_THRESHOLD: 32 << 20, M_ARENA_MAX: 1}
 
 
 class FakeLibc:
@@ -44,19 +46,20 @@ class FakeLibc:
 @pytest.fixture
 def libc(monkeypatch):
     fake = FakeLibc()
-    for variable in (TRIM, MMAP):
+    for variable in (TRIM, MMAP, ARENAS):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
     return fake
 
 
-def test_both_thresholds_are_raised_through_mallopt(libc):
+def test_the_thresholds_are_raised_and_one_arena_kept_through_mallopt(libc):
     assert allocator.keep_freed_memory() is True
     assert dict(libc.calls) == SETTINGS
 
 
 @pytest.mark.parametrize("variable, left_alone", [(TRIM, M_TRIM_THRESHOLD),
-                                                  (MMAP, M_MMAP_THRESHOLD)])
+                                                  (MMAP, M_MMAP_THRESHOLD),
+                                                  (ARENAS, M_ARENA_MAX)])
 def test_a_setting_the_user_made_in_the_environment_is_left_alone(libc, monkeypatch, variable,
                                                                    left_alone):
     monkeypatch.setenv(variable, "131072")
@@ -64,9 +67,10 @@ def test_a_setting_the_user_made_in_the_environment_is_left_alone(libc, monkeypa
     assert dict(libc.calls) == {p: v for p, v in SETTINGS.items() if p != left_alone}
 
 
-def test_nothing_is_set_when_the_user_set_both(libc, monkeypatch):
+def test_nothing_is_set_when_the_user_set_them_all(libc, monkeypatch):
     monkeypatch.setenv(TRIM, "131072")
     monkeypatch.setenv(MMAP, "131072")
+    monkeypatch.setenv(ARENAS, "4")
     assert allocator.keep_freed_memory() is False
     assert libc.calls == []
 
@@ -97,8 +101,46 @@ def test_the_command_line_applies_them_before_it_trains(monkeypatch, capsys, tmp
 
 def test_the_environment_for_child_processes_leaves_out_what_the_user_set(monkeypatch):
     monkeypatch.delenv(TRIM, raising=False)
+    monkeypatch.delenv(ARENAS, raising=False)
     monkeypatch.setenv(MMAP, "4096")
-    assert allocator.environment() == {TRIM: str(SETTINGS[M_TRIM_THRESHOLD])}
+    assert allocator.environment() == {TRIM: str(SETTINGS[M_TRIM_THRESHOLD]),
+                                       ARENAS: str(SETTINGS[M_ARENA_MAX])}
     monkeypatch.delenv(MMAP)
     assert allocator.environment() == {TRIM: str(SETTINGS[M_TRIM_THRESHOLD]),
-                                       MMAP: str(SETTINGS[M_MMAP_THRESHOLD])}
+                                       MMAP: str(SETTINGS[M_MMAP_THRESHOLD]),
+                                       ARENAS: str(SETTINGS[M_ARENA_MAX])}
+
+
+_WORKER_THREAD_MEMORY = """
+import resource, threading
+import numpy as np
+import tensorgrad as tg
+from microgpt.cli import allocator
+from tensorgrad.threads import run_parts
+
+tg.set_num_threads(2)
+assert allocator.keep_freed_memory()
+both = threading.Barrier(2, timeout=10)
+
+def part():  # a part of a batched step, as large: 96 MiB of arrays, freed at its end
+    both.wait()  # one part on each thread
+    arrays = [np.ones(1 << 19) for _ in range(24)]
+    return float(sum(a[0] for a in arrays))
+
+for _ in range(3):
+    run_parts([part, part])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(5):
+    run_parts([part, part])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's arenas")
+def test_a_worker_threads_freed_memory_stays_for_the_next_step():
+    """Without one arena, glibc hands the worker's heap back to the OS as it empties, and
+    every page of it faults again the next time (20,000 pages here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", _WORKER_THREAD_MEMORY], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert int(out) < 500  # page faults in five steps of 192 MiB

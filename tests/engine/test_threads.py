@@ -35,7 +35,7 @@ def test_parts_run_at_once_and_their_results_come_in_order(threads):
 
     (first, here), (second, there) = run_parts([lambda: part(0), lambda: part(1)])
     assert (first, second) == (0, 1)
-    assert here == threading.get_ident() and there != here
+    assert here != there and threading.get_ident() in (here, there)
 
 
 def test_one_thread_runs_the_parts_in_turn_on_the_caller(threads):
@@ -50,6 +50,36 @@ def test_one_thread_runs_the_parts_in_turn_on_the_caller(threads):
 def test_more_parts_than_threads_all_run(threads):
     threads(2)
     assert run_parts([lambda i=i: i * i for i in range(7)]) == [i * i for i in range(7)]
+
+
+def test_a_thread_held_up_by_a_part_leaves_the_next_parts_to_the_others(threads):
+    """Part 1 waits for part 2: on two threads, whichever takes part 1, the other takes 2."""
+    threads(2)
+    second_done = threading.Event()
+
+    def waits():
+        assert second_done.wait(timeout=10), "part 2 never ran: it queued behind part 1"
+        return threading.get_ident()
+
+    def second():
+        second_done.set()
+        return threading.get_ident()
+
+    _, waited_on, ran_on = run_parts([threading.get_ident, waits, second])
+    assert waited_on != ran_on
+
+
+def test_what_a_part_sets_in_its_context_stays_in_the_part(threads):
+    threads(2)
+
+    def sets():
+        before = np.geterr()["over"]
+        np.seterr(over="raise")
+        return before
+
+    with np.errstate(over="warn"):
+        assert run_parts([sets] * 6) == ["warn"] * 6
+        assert np.geterr()["over"] == "warn"
 
 
 def test_an_error_is_raised_once_every_part_has_ended(threads):
