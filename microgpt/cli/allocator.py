@@ -21,7 +21,7 @@ import sys
 # mallopt() parameters, from glibc's <malloc.h>, with the values we set and the
 # environment variables glibc reads for the same settings.
 _SETTINGS = (
-    (-1, 256 << 20, "MALLOC_TRIM_THRESHOLD_"),  # M_TRIM_THRESHOLD: keep up to 256 MiB free
+    (-1, (1 << 31) - 1, "MALLOC_TRIM_THRESHOLD_"),  # M_TRIM_THRESHOLD: keep up to 2 GiB free
     (-3, 32 << 20, "MALLOC_MMAP_THRESHOLD_"),  # M_MMAP_THRESHOLD: glibc's largest, 32 MiB
     (-8, 1, "MALLOC_ARENA_MAX"),  # M_ARENA_MAX: every thread allocates from the main heap
 )
