@@ -167,6 +167,20 @@ def test_bad_old_files_are_one_line_and_never_unpickled(capsys, tmp_path, monkey
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("new", ["old.npz", "./old.npz", "link.npz"])
+def test_convert_refuses_to_write_over_the_checkpoint_it_reads(capsys, tmp_path, monkeypatch,
+                                                               new):
+    monkeypatch.chdir(tmp_path)
+    write_old(tmp_path / "old.npz", old_arrays(MODEL))
+    (tmp_path / "link.npz").symlink_to(tmp_path / "old.npz")
+    before = (tmp_path / "old.npz").read_bytes()
+    assert cli.main(["convert", "old.npz", new]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"error: NEW {new.removeprefix('./')} is the checkpoint "
+                                 "converted; writing there would destroy it\n")
+    assert (tmp_path / "old.npz").read_bytes() == before
+
+
 def test_read_npz_raises_checkpoint_error(tmp_path):
     with pytest.raises(CheckpointError, match="not an old .npz checkpoint"):
         read_npz(changed("version", np.array(2))(tmp_path))
