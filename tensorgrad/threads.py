@@ -125,11 +125,11 @@ def run_parts(parts: Sequence[Callable[[], T]]) -> list[T]:
 
     The parts must be independent: they run at the same time, each in the caller's grad mode
     and a copy of its context variables (NumPy's ``errstate``), with BLAS held to one thread.
-    Each thread takes the next part not yet taken, so that more parts than threads even out
-    threads held up unequally (by other processes, say). Every part has ended when this returns or raises (the first part's
-    exception in order is raised). With one thread allowed, one part, from inside a part, or
-    in a process whose address space is capped, the parts run one after another on this
-    thread::
+    Each thread takes the next part not yet taken, so that a thread held up (by another
+    process, say) leaves the parts after its own to the others. Every part has ended when
+    this returns or raises (the first part's exception in order is raised). With one thread
+    allowed, one part, from inside a part, or in a process whose address space is capped,
+    the parts run one after another on this thread::
 
         halves = run_parts([lambda: np.exp(a[:n]), lambda: np.exp(a[n:])])
     """

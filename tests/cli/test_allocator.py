@@ -127,12 +127,12 @@ def part():  # a part of a batched step: 160 MiB of arrays, freed at its end
     arrays = [np.ones(1 << 19) for _ in range(40)]
     return float(sum(a[0] for a in arrays))
 
-for _ in range(3):
+faults = []  # page faults in each step after the first
+for _ in range(8):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     run_parts([part, part])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(5):
-    run_parts([part, part])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(sorted(faults[1:])[3])  # the median step's
 """
 
 
@@ -140,8 +140,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def test_a_worker_threads_freed_memory_stays_for_the_next_step():
     """Without one arena, glibc hands the worker's heap back to the OS as it empties; with
     the trim threshold under the 320 MiB a step frees, the top of the heap goes back; either
-    way, every page of it faults again the next time (tens of thousands of pages here)."""
+    way, its pages fault again the next step (5,000 to 33,000 a step here). With both, most
+    steps fault none (now and then the heap grows by an array's 1,024 pages)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     out = subprocess.run([sys.executable, "-c", _WORKER_THREAD_MEMORY], env=env,
                          capture_output=True, text=True, check=True).stdout
-    assert int(out) < 500  # page faults in five steps of 320 MiB
+    assert int(out) < 100
