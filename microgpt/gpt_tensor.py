@@ -190,7 +190,8 @@ def weighted_loss(params: dict[str, Tensor], config: GPTConfig, inputs: np.ndarr
                   targets: np.ndarray, weights: np.ndarray) -> Tensor:
     """The sum of each target's -log p times its weight; (B, n) each."""
     logits = gpt(params, config, inputs, 0)  # (B, n, vocab)
-    return (F.cross_entropy(logits, targets, reduction="none") * weights).sum()
+    # PyTorch's layout: the classes on dimension 1; losses (B, n)
+    return (F.cross_entropy(logits.transpose(1, 2), targets, reduction="none") * weights).sum()
 
 
 def _batch_arrays(params: dict[str, Tensor], config: GPTConfig, batch: list[list[int]]

@@ -66,8 +66,8 @@ def validation_loss(params: dict[str, Tensor], config: GPTConfig,
         for start in range(0, len(documents), batch_size):
             inputs, targets, mask = pad_batch(documents[start:start + batch_size],
                                               config.block_size)
-            logits = gpt_tensor.gpt(params, config, inputs, 0)
-            losses = F.cross_entropy(logits, targets, reduction="none").data
+            logits = gpt_tensor.gpt(params, config, inputs, 0)  # (B, n, vocab)
+            losses = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none").data
             # where, not a product: a padded position's loss may be anything, even inf.
             total += float(np.where(mask > 0, losses, 0.0).sum(dtype=np.float64))
             count += float(mask.sum())

@@ -5,6 +5,15 @@ Names and arguments follow ``torch.nn.functional``; ``multi_head_attention`` goe
 it. ``tests/reference.py`` composes each from primitives, and the tests hold the fused
 ops against those compositions and against the scalar engine.
 
+Beyond a GPT, the rest of what model and training code commonly calls: activations
+(``leaky_relu``, ``elu``, ``softplus``, ``mish``, ``hardtanh``, ``logsigmoid``), each a
+``Function`` with its value and its slope side by side; the losses (``nll_loss``,
+``binary_cross_entropy`` and ``..._with_logits``, ``l1_loss``, ``smooth_l1_loss``,
+``huber_loss``, and ``cross_entropy``'s class weights, label smoothing and probability
+targets), elementwise ``Function``s reduced by primitives; ``pad``, ``normalize`` and
+``cosine_similarity``. ``tests/engine/test_nn_more.py`` holds them against the scalar
+engine and against PyTorch.
+
 Two habits here exist only for speed (``benchmarks/SPEED.md`` has their accounts): sums
 along the last dimension are products with a column of ones ("Row sums"), and products
 of two matrices call ``ndarray.dot`` rather than ``@`` ("ndarray.dot").
@@ -15,14 +24,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .ops import floating, promote_types, sum_to, where
+from .grad_mode import get_ident, is_grad_enabled
+from .ops import floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
-from .tensor import Function, Tensor, normalize_dim
+from .tensor import Function, Tensor, normalize_dim, tapes
 from .threads import get_num_threads, run_each
 
 _max = np.maximum.reduce
@@ -122,8 +134,9 @@ def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
     return op.apply(x, d) if x.data.ndim else op.apply(x.reshape(1), 0).reshape(())
 
 
-def relu(input: Tensor) -> Tensor:
-    return input.relu()
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); ``inplace`` as in ``leaky_relu``."""
+    return _in_place(input, input.relu()) if inplace else input.relu()
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -134,27 +147,195 @@ def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
-def silu(input: Tensor) -> Tensor:
-    """x * sigmoid(x) (also called swish)."""
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish); ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "silu")
-    return input * input.sigmoid()
+    out = input * input.sigmoid()
+    return _in_place(input, out) if inplace else out
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """The squared differences, averaged ("mean"), summed ("sum") or as they are ("none");
-    ``input`` and ``target`` broadcast together."""
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    if isinstance(target, np.ndarray):
-        target = Tensor(target)
-    if isinstance(target, Tensor) and target.data.dtype != input.data.dtype:
-        # PyTorch broadcasts the two first, so a 0-d target's dtype counts as fully as the
-        # input's (a float64 0-d target makes float32 data's loss float64)
-        dtype = promote_types(input.data.dtype, target.data.dtype)
-        input, target = input.to(dtype), target.to(dtype)
-    difference = input - target
-    squared = difference * difference
-    return squared if reduction == "none" else getattr(squared, reduction)()
+# ---- activations --------------------------------------------------------------------------------
+# Each is one Function: its value and its slope side by side, written as PyTorch's kernels
+# write them, so that the two agree at 0, at the kinks, at +-inf and at NaN.
+
+
+def _in_place(input: Tensor, out: Tensor) -> Tensor:
+    """``out`` written into ``input``, which is returned: an activation's ``inplace=True``.
+    As every in-place op here, only where no gradient is recorded (``dropout`` does the same)."""
+    input[...] = out.detach()
+    return input
+
+
+class LeakyReLU(Function):
+    """x where x > 0, else negative_slope * x; the slope 1, else negative_slope (at 0 and
+    at NaN too, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        ctx.negative_slope = negative_slope
+        return np.where(positive, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return np.where(positive, grad, grad * ctx.negative_slope), None
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, ``negative_slope`` * x elsewhere::
+
+        F.leaky_relu(tensorgrad.tensor([-2.0, 3.0]), 0.1)  # Tensor([-0.2, 3.])
+
+    With ``inplace=True`` the result is written into ``input`` and ``input`` returned, as in
+    PyTorch; here that needs a tensor that records no gradient (or ``no_grad()``).
+    """
+    _need_floating(input, "leaky_relu")
+    out = LeakyReLU.apply(input, negative_slope)
+    return _in_place(input, out) if inplace else out
+
+
+class ELU(Function):
+    """x where x > 0, else alpha * (exp(x) - 1); the slope 1, else alpha * exp(x)."""
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        # PyTorch's test is x <= 0, so NaN takes the slope 1
+        nonpositive = x <= 0
+        below = np.minimum(x, 0)  # (the exponentials of the positive part would overflow)
+        ctx.save_for_backward(nonpositive, np.exp(below))
+        ctx.alpha = alpha
+        return np.where(nonpositive, alpha * np.expm1(below), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        nonpositive, exps = ctx.saved_tensors
+        return np.where(nonpositive, grad * (ctx.alpha * exps), grad), None
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, ``alpha`` * (exp(x) - 1) elsewhere; ``inplace`` as in ``leaky_relu``."""
+    _need_floating(input, "elu")
+    out = ELU.apply(input, alpha)
+    return _in_place(input, out) if inplace else out
+
+
+class Softplus(Function):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold; the slope
+    sigmoid(beta * x), else 1."""
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        scaled = x * beta
+        linear = scaled > threshold
+        ctx.save_for_backward(scaled, linear)
+        # exp overflows only where x itself is taken; beta 0 divides by 0, as in PyTorch
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return np.where(linear, x, np.log1p(np.exp(scaled)) / beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        scaled, linear = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):
+            exps = np.exp(scaled)
+            return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """A smooth relu, log(1 + exp(beta * x)) / beta; x itself where beta * x > ``threshold``
+    (where the two agree to rounding), as PyTorch's."""
+    _need_floating(input, "softplus")
+    return Softplus.apply(input, beta, threshold)
+
+
+class Mish(Function):
+    """x * tanh(softplus(x)); the slope tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)**2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = floating(x)  # (as PyTorch's, mish takes integers)
+        with np.errstate(over="ignore", invalid="ignore"):  # +-inf give NaN, as in PyTorch
+            t = np.tanh(np.log1p(np.exp(x)))
+            ctx.save_for_backward(x, t)
+            return x * t
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):
+            return grad * (t + x * _sigmoid(x) * (1 - t * t))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)); ``inplace`` as in ``leaky_relu``."""
+    out = Mish.apply(input)
+    return _in_place(input, out) if inplace else out
+
+
+class Hardtanh(Function):
+    """x clipped into [min_val, max_val]; the slope 1 strictly between the bounds, 0 at and
+    beyond them (PyTorch's, where ``clamp``'s is 1 at the bounds)."""
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        if x.dtype.kind in "iu":  # integers clip to the bounds truncated, as in PyTorch
+            min_val, max_val = int(min_val), int(max_val)
+        ctx.save_for_backward((x <= min_val) | (x >= max_val))
+        return np.clip(x, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (outside,) = ctx.saved_tensors
+        return np.where(outside, 0, grad), None, None
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped into [``min_val``, ``max_val``]; no gradient at the bounds themselves.
+    ``inplace`` as in ``leaky_relu``."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    out = Hardtanh.apply(input, min_val, max_val)
+    return _in_place(input, out) if inplace else out
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): ``hardtanh`` between 0 and 6."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-x) of a very negative x is inf: 1 / inf is 0
+        return 1 / (1 + np.exp(-x))
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow, and no log of a
+    rounded 1 for large x."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class LogSigmoid(Function):
+    """log(sigmoid(x)); the slope sigmoid(-x), from exp(-|x|) as PyTorch computes it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _log_sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        e = np.exp(-np.abs(x))
+        part = e / (1 + e)
+        return grad * np.where(x < 0, 1 - part, part)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), accurate for large |x|."""
+    _need_floating(input, "logsigmoid")
+    return LogSigmoid.apply(input)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -172,26 +353,71 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor(np.arange(num_classes) == classes[..., None], dtype=np.int64)
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """The rows of ``weight`` at the integer indices ``input``; an index outside
     0..len(weight) - 1 raises IndexError, as PyTorch's (-1 is not the last row). The row
     ``padding_idx`` (negative: from the end) is looked up as the others but gets no
     gradient, as in PyTorch::
 
         emb = embedding(np.array([0, 2, 0]), weight, padding_idx=0)  # weight.grad[0]: zeros
+
+    ``max_norm``: first, each row looked up whose ``norm_type``-norm exceeds it is scaled in
+    place (outside the graph) to that norm, as PyTorch's. That write is not tracked (as a
+    write through ``.data``): clone the weight for any other use in the same forward pass.
+    ``scale_grad_by_freq``: each row's gradient is divided by the number of times the batch
+    looks it up. Sparse gradients (``sparse=True``) are not supported.
     """
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients (sparse=True) are not supported")
     ids = input.data if isinstance(input, Tensor) else np.asarray(input)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"embedding takes integer ids, not {ids.dtype}")
     rows = len(weight.data)
     if ids.size and not (ids.min() >= 0 and ids.max() < rows):
         raise IndexError(f"embedding: an id outside 0..{rows - 1}")
-    if padding_idx is None:
-        return weight[ids]
-    padding_idx = padding_index(padding_idx, rows)
+    if padding_idx is not None:
+        padding_idx = padding_index(padding_idx, rows)
+    if max_norm is not None:
+        _renorm_rows(weight.data, ids, max_norm, norm_type)
     looked_up = weight[ids]
+    if scale_grad_by_freq and ids.size:
+        _, where_in, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        shares = 1 / counts[where_in.reshape(ids.shape)]
+        looked_up = ScaledGradient.apply(looked_up, shares[..., None].astype(looked_up.dtype))
+    if padding_idx is None:
+        return looked_up
     # the same rows, the padding's taken from outside the graph: no gradient reaches it
     return where((ids == padding_idx)[..., None], looked_up.detach(), looked_up)
+
+
+def _renorm_rows(table: np.ndarray, ids: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``table`` that ``ids`` names and whose norm exceeds ``max_norm`` by
+    max_norm / (norm + 1e-7), in place: PyTorch's embedding_renorm_."""
+    if tapes and get_ident() in tapes:
+        raise RuntimeError("embedding with max_norm writes into the weight, which a captured "
+                           "function would not replay")
+    named = np.unique(ids)
+    norms = np.linalg.norm(table[named], ord=norm_type, axis=-1)
+    over = norms > max_norm
+    if over.any():
+        scale = max_norm / (norms[over].astype(np.float64) + 1e-7)
+        table[named[over]] *= scale.astype(table.dtype)[:, None]
+
+
+class ScaledGradient(Function):
+    """The identity, with the gradient multiplied by ``scale``."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(scale)
+        return x.view()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (scale,) = ctx.saved_tensors
+        return grad * scale, None
 
 
 def padding_index(padding_idx: int, rows: int) -> int:
@@ -358,33 +584,664 @@ def row_numbers(rows: int) -> np.ndarray:
     return numbers
 
 
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
-                  ignore_index: int = -100) -> Tensor:
-    """Negative log-likelihood of integer ``target`` classes under softmax(``input``).
+# ---- losses -------------------------------------------------------------------------------------
+# Each takes PyTorch's arguments, in PyTorch's order: ``reduction`` "mean", "sum" or "none",
+# and the deprecated ``size_average`` and ``reduce`` that older code still passes.
 
-    ``input`` has shape (..., C), ``target`` the leading shape (...): one class per row.
-    Unlike PyTorch, whose N-d input is (N, C, d1, ...), the classes are the *last*
-    dimension here, as a language model's logits (..., vocab) have them; for (N, C) and
-    (C,) inputs the two agree. ``reduction`` is "mean" (over targets not equal to
-    ``ignore_index``), "sum" or "none"; ignored targets add 0 and get no gradient.
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """The ``reduction`` that the deprecated ``size_average`` and ``reduce`` stand for (None
+    counts as True), with PyTorch's deprecation warning."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=3)
+    return reduction
+
+
+def _reduction(reduction: str, size_average: bool | None = None,
+               reduce: bool | None = None) -> str:
+    """``reduction`` checked as PyTorch checks it, or made from the deprecated arguments."""
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=3)
+        return "mean"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction (reduction must be "
+                         "'mean', 'sum' or 'none')")
+    return reduction
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return losses
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _array(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _constant(value: Any, op: str, argument: str) -> np.ndarray | None:
+    """The array of a weight that gets no gradient in PyTorch, which refuses one that
+    requires grad."""
+    if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument "
+                           f"'{argument}'. This input cannot have requires_grad True.")
+    return None if value is None else _array(value)
+
+
+def _fits(weight: np.ndarray | None, shape: tuple[int, ...], argument: str) -> None:
+    """Check that ``weight`` broadcasts to ``shape`` (the loss's elementwise shape)."""
+    if weight is None:
+        return
+    try:
+        fits = np.broadcast_shapes(weight.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"a {argument} of shape {weight.shape} does not broadcast to the "
+                           f"input's shape {shape}")
+
+
+def _regression_pair(input: Tensor, target: Any, promote: bool = True) -> tuple[Tensor, Any]:
+    """``input`` and ``target`` of one dtype: PyTorch broadcasts the two first, so a 0-d
+    target's dtype counts in full (a float64 one makes float32 data's loss float64), or (not
+    ``promote``) the input's. A target of another shape is broadcast, with PyTorch's
+    warning."""
+    if isinstance(target, np.ndarray):
+        target = Tensor(target)
+    shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    if shape != input.data.shape:
+        warnings.warn(f"Using a target size ({shape}) that is different to the input size "
+                      f"({input.data.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+    if isinstance(target, Tensor) and target.data.dtype != input.data.dtype:
+        dtype = promote_types(input.data.dtype, target.data.dtype) if promote else \
+            input.data.dtype
+        input, target = input.to(dtype), target.to(dtype)
+    return input, target
+
+
+def _weighted(losses: Tensor, reduction: str, weight: Any, shape: tuple[int, ...],
+              mean_over_weights: bool) -> Tensor:
+    """``losses`` times ``weight`` (of the input's ``shape``), reduced; "mean" divides by
+    the sum of the weights (``mean_over_weights``, mse and l1) or by the count (huber), as
+    PyTorch's do."""
+    if weight is None:
+        return _reduce(losses, reduction)
+    if not isinstance(weight, Tensor):
+        weight = Tensor(np.asarray(weight))
+    if weight.data.shape != shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = losses * weight
+    if reduction == "mean" and mean_over_weights:
+        return weighted.sum() / weight.sum()
+    return _reduce(weighted, reduction)
+
+
+def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
+             reduce: bool | None = None, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """The squared differences, averaged ("mean"), summed ("sum") or as they are ("none");
+    ``input`` and ``target`` broadcast together. A ``weight`` of the input's shape scales
+    each, and "mean" then divides by the weights' sum::
+
+        F.mse_loss(prediction, target)  # a 0-d tensor
     """
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    targets = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if targets.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy targets must be integer classes, not {targets.dtype}")
-    shape = input.data.shape
-    if not shape or targets.shape != shape[:-1]:
-        raise ValueError(f"cross_entropy: targets of shape {targets.shape} for logits of shape "
-                         f"{shape} (the classes are the last dimension)")
-    if not shape[-1]:  # no classes: every target must be ignored, each loss then 0
-        if (targets != ignore_index).any():
-            raise IndexError("cross_entropy: a target is outside the classes: there are none")
-        losses = input.sum(-1)  # zeros, in the input's dtype and with its (empty) gradient
+    reduction = _reduction(reduction, size_average, reduce)
+    input, target = _regression_pair(input, target)
+    difference = input - target
+    return _weighted(difference * difference, reduction, weight, input.data.shape, True)
+
+
+def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
+            reduce: bool | None = None, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """The absolute differences, reduced as in ``mse_loss`` (the gradient 0 where they are
+    0, as PyTorch's)."""
+    reduction = _reduction(reduction, size_average, reduce)
+    input, target = _regression_pair(input, target)
+    _need_floating(input, "l1_loss")
+    return _weighted((input - target).abs(), reduction, weight, input.data.shape, True)
+
+
+class SmoothL1(Function):
+    """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2; the slope d / beta, else
+    sign(d) (so +-1 at +-inf and NaN at NaN, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, d, beta):
+        ctx.save_for_backward(d)
+        ctx.beta = beta
+        size = np.abs(d)
+        with np.errstate(over="ignore", invalid="ignore"):  # the square beyond beta: unused
+            return np.where(size < beta, 0.5 * d * d / beta, size - 0.5 * beta)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return grad * np.where(np.abs(d) < ctx.beta, d / ctx.beta, np.sign(d)), None
+
+
+class Huber(Function):
+    """0.5 d**2 where |d| < delta, else delta * (|d| - delta / 2); the slope d, else
+    delta * sign(d)."""
+
+    @staticmethod
+    def forward(ctx, d, delta):
+        ctx.save_for_backward(d)
+        ctx.delta = delta
+        size = np.abs(d)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return grad * np.where(np.abs(d) < ctx.delta, d, ctx.delta * np.sign(d)), None
+
+
+def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """Squared (halved, over ``beta``) below ``beta``, absolute beyond: L1 that is smooth at
+    0. ``beta`` 0 is ``l1_loss``."""
+    reduction = _reduction(reduction, size_average, reduce)
+    input, target = _regression_pair(input, target)
+    _need_floating(input, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    difference = input - target
+    losses = difference.abs() if beta == 0 else SmoothL1.apply(difference, beta)
+    return _reduce(losses, reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0,
+               weight: Any = None) -> Tensor:
+    """Squared (halved) below ``delta``, ``delta`` times absolute beyond: ``delta`` times
+    ``smooth_l1_loss`` with beta = delta. A ``weight`` scales each loss ("mean" then
+    averages the weighted losses, as PyTorch's)."""
+    reduction = _reduction(reduction)
+    input, target = _regression_pair(input, target, promote=False)  # PyTorch's: input's dtype
+    _need_floating(input, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    losses = Huber.apply(input - target, delta)
+    return _weighted(losses, reduction, weight, input.data.shape, False)
+
+
+# PyTorch's floor of p * (1 - p) in binary_cross_entropy's gradient: 1e-12 as a float32
+_EPSILON = float(np.float32(1e-12))
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log p + (1 - t) log(1 - p)) times the weight, each log at least -100 (PyTorch's
+    bound: a certain mistake costs 100, not inf); the slopes w (p - t) / max(p (1 - p),
+    1e-12) for p and w (log(1 - p) - log p) for t."""
+
+    @staticmethod
+    def forward(ctx, p, t, weight):
+        with np.errstate(divide="ignore"):  # log(0): -inf, then the bound
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        losses = (t - 1) * log_q - t * log_p
+        ctx.save_for_backward(p, t, weight)
+        return losses if weight is None else losses * weight
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t, weight = ctx.saved_tensors
+        if weight is not None:
+            grad = grad * weight
+        grad_p = grad_t = None
+        if ctx.needs_input_grad[0]:
+            grad_p = grad * (p - t) / np.maximum((1 - p) * p, _EPSILON)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):  # unbounded, as PyTorch's
+                grad_t = grad * (np.log1p(-p) - np.log(p))
+        return grad_p, grad_t, None
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """The cross-entropy of probabilities ``input`` (in [0, 1]) against ``target`` (of the
+    input's shape and dtype, in [0, 1]), times ``weight`` (broadcast to it), reduced. Each
+    log is at least -100, as in PyTorch; ``binary_cross_entropy_with_logits`` takes logits
+    and is exact where sigmoid would round to 0 or 1::
+
+        F.binary_cross_entropy(model(x).sigmoid(), labels)
+    """
+    reduction = _reduction(reduction, size_average, reduce)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    p, t = input.data, target.data
+    if t.shape != p.shape:
+        raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
+                         f"({p.shape}) is deprecated. Please ensure they have the same size.")
+    _need_floating(input, "binary_cross_entropy")
+    if t.dtype != p.dtype:
+        raise RuntimeError(f"Found dtype {t.dtype} but expected {p.dtype}")
+    if not ((p >= 0) & (p <= 1)).all():  # (NaN too)
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if not ((t >= 0) & (t <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    w = _constant(weight, "binary_cross_entropy", "weight")
+    _fits(w, p.shape, "weight")
+    w = None if w is None else w.astype(p.dtype, copy=False)
+    return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """(1 - t) x - l * log(sigmoid(x)), l = 1 + (pos_weight - 1) t, times the weight: the
+    cross-entropy of sigmoid(x) against t with no rounding of sigmoid(x) to 0 or 1. The
+    slopes ((t pw + 1 - t) sigmoid(x) - t pw) for x and log(sigmoid(-x)) - pw
+    log(sigmoid(x)) for t, each times the weight. PyTorch's formulas, in the target's
+    dtype as PyTorch's result is."""
+
+    @staticmethod
+    def forward(ctx, x, t, weight, pos_weight):
+        log_sigmoid = _log_sigmoid(x)
+        if pos_weight is not None:
+            log_sigmoid = log_sigmoid * ((pos_weight - 1) * t + 1)
+        with np.errstate(invalid="ignore"):  # (1 - 1) * inf: NaN, as in PyTorch
+            losses = (1 - t) * x - log_sigmoid
+        if weight is not None:
+            losses = losses * weight
+        ctx.save_for_backward(x, t, weight, pos_weight)
+        return losses.astype(t.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight, pos_weight = ctx.saved_tensors
+        if weight is not None:
+            grad = grad * weight
+        grad_x = grad_t = None
+        if ctx.needs_input_grad[0]:
+            if pos_weight is None:
+                grad_x = grad * (_sigmoid(x) - t)
+            else:
+                positive = pos_weight * t
+                grad_x = grad * ((positive + 1 - t) * _sigmoid(x) - positive)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(invalid="ignore"):
+                slope = -x if pos_weight is None else \
+                    _log_sigmoid(-x) - _log_sigmoid(x) * pos_weight
+            grad_t = grad * slope
+        return grad_x, grad_t, None, None
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,
+                                     size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """``binary_cross_entropy`` of sigmoid(``input``), computed from the logits themselves:
+    finite and exact where sigmoid would round to 0 or 1. ``target`` (floating, of the
+    input's shape) may be any probability; ``weight`` scales each loss and ``pos_weight``
+    (broadcast along the last dimension: one per class) the positive term::
+
+        loss = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=ratio)
+
+    The result has the target's dtype, as PyTorch's.
+    """
+    reduction = _reduction(reduction, size_average, reduce)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    x, t = input.data, target.data
+    if t.shape != x.shape:
+        raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
+    _need_floating(input, "binary_cross_entropy_with_logits")
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"binary_cross_entropy_with_logits: the target must be floating (its "
+                           f"dtype is the result's), not {t.dtype}")
+    name = "binary_cross_entropy_with_logits"
+    w, pw = _constant(weight, name, "weight"), _constant(pos_weight, name, "pos_weight")
+    _fits(w, x.shape, "weight")
+    _fits(pw, x.shape, "pos_weight")
+    return _reduce(BinaryCrossEntropyWithLogits.apply(input, target, w, pw), reduction)
+
+
+class NLLLoss(Function):
+    """-weight[t] * x[t] for each row's target class t (the classes on the last dimension),
+    0 where t is ``ignore_index``; "mean" divides the sum by the targets' total weight."""
+
+    @staticmethod
+    def forward(ctx, x, targets, weight, reduction, ignore_index):
+        classes = x.shape[-1]
+        rows = x.reshape(-1, classes)
+        flat = targets.reshape(-1)
+        kept = flat != ignore_index
+        picked = np.where(kept, flat, 0)
+        w = kept.astype(x.dtype) if weight is None else np.where(kept, weight[picked], 0)
+        numbers = row_numbers(len(rows))
+        # where, not a product: an ignored row's entry may be inf or NaN, its loss is 0
+        with np.errstate(invalid="ignore"):
+            losses = np.where(kept, -w * rows[numbers, picked], 0).astype(x.dtype, copy=False)
+        ctx.save_for_backward(kept, picked, w)
+        ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
-            return losses
-        return losses.sum() if reduction == "sum" else losses.sum() * math.nan
-    return CrossEntropy.apply(input, targets, reduction, ignore_index)
+            return losses.reshape(targets.shape)
+        total = np.add.reduce(losses)
+        if reduction == "sum":
+            return np.asarray(total)
+        ctx.total_weight = np.add.reduce(w)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no weight: NaN, as PyTorch's
+            return np.asarray(total / ctx.total_weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        kept, picked, w = ctx.saved_tensors
+        if ctx.reduction == "none":
+            scale = grad.reshape(-1)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scale = grad if ctx.reduction == "sum" else grad / ctx.total_weight
+            scale = np.broadcast_to(scale, kept.shape)
+        rows = np.zeros((len(kept), ctx.shape[-1]), grad.dtype)
+        with np.errstate(invalid="ignore"):
+            rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
+        return rows.reshape(ctx.shape), None, None, None, None
+
+
+def _class_weight(weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
+    """A class-index loss's ``weight``: one per class, in the input's dtype (PyTorch refuses
+    another dtype; here it is cast, since a Python float makes float64 where PyTorch's makes
+    float32), and no gradient."""
+    w = _constant(weight, "nll_loss_forward", "weight")
+    if w is not None and w.shape != (classes,):
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or "
+                           f"no classes but got weight tensor of shape: {list(w.shape)}")
+    return None if w is None else w.astype(dtype, copy=False)
+
+
+def _class_indices(target: Any, name: str) -> np.ndarray:
+    targets = _array(target)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"{name} targets must be integer classes, not {targets.dtype}")
+    return targets
+
+
+def _classes_last(x: Tensor) -> Tensor:
+    """PyTorch's (N, C, d1, ...) layout as (N, d1, ..., C): a view."""
+    ndim = x.data.ndim
+    return x if ndim <= 2 else x.permute(0, *range(2, ndim), 1)
+
+
+def _target_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of the class targets for an input of ``shape`` in PyTorch's layout."""
+    return shape[:1] + shape[2:] if len(shape) > 1 else ()
+
+
+def _check_pytorch_layout(shape: tuple[int, ...], targets: np.ndarray) -> None:
+    """Check class-index ``targets`` against an input of ``shape`` (C), (N, C) or (N, C, d1,
+    ...), with PyTorch's messages."""
+    if not shape:
+        raise ValueError("Expected 1 or more dimensions (got 0)")
+    if len(shape) == 1:
+        fits = targets.size == 1 and targets.ndim <= 1
+    elif len(shape) == 2:
+        if targets.ndim != 1 or len(targets) != shape[0]:
+            batch = targets.shape[0] if targets.ndim else 0
+            raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                             f"({batch}).")
+        fits = True
+    else:
+        fits = targets.shape == _target_shape(shape)
+    if not fits:
+        raise RuntimeError(f"Expected target size {list(_target_shape(shape))}, got "
+                           f"{list(targets.shape)}")
+
+
+def _nll(x: Tensor, targets: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+         reduction: str) -> Tensor:
+    """``NLLLoss`` of ``x`` with its classes last, its targets range-checked."""
+    classes = x.data.shape[-1]
+    kept = targets[targets != ignore_index]
+    outside = kept[(kept < 0) | (kept >= classes)]
+    if outside.size:
+        raise IndexError(f"Target {outside.flat[0]} is out of bounds.")
+    if not classes:  # every target ignored (else raised above): each loss 0, their mean NaN
+        losses = x.sum(-1)
+        return losses if reduction == "none" else losses.sum() * (
+            1.0 if reduction == "sum" else math.nan)
+    return NLLLoss.apply(x, targets, weight, reduction, ignore_index)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None,
+             reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of integer ``target`` classes under log-probabilities
+    ``input``: -input[target], weighted by ``weight[target]`` if given.
+
+    Shapes are PyTorch's: ``input`` (C), (N, C) or (N, C, d1, ...) with the classes on
+    dimension 1, ``target`` (), (N) or (N, d1, ...). ``reduction`` "mean" divides by the
+    targets' total weight (their count, without ``weight``); targets equal to
+    ``ignore_index`` add nothing, to the sum or to the weight::
+
+        loss = F.nll_loss(F.log_softmax(logits, dim=1), labels)
+    """
+    reduction = _reduction(reduction, size_average, reduce)
+    targets = _class_indices(target, "nll_loss")
+    shape = input.data.shape
+    _check_pytorch_layout(shape, targets)
+    _need_floating(input, "nll_loss")
+    w = _class_weight(weight, shape[0] if len(shape) == 1 else shape[1], input.data.dtype)
+    return _nll(_classes_last(input), targets.reshape(_target_shape(shape)), w, ignore_index,
+                reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """The cross-entropy of softmax(``input``) against ``target``: integer classes (the
+    negative log-likelihood of each) or, as a float tensor of the input's shape, class
+    probabilities.
+
+    ``input`` has PyTorch's shape: (C), (N, C) or (N, C, d1, ...), the classes on dimension
+    1, and class targets have shape (), (N) or (N, d1, ...). ``weight`` (one per class)
+    scales each target's loss, and "mean" then divides by the targets' total weight; targets
+    equal to ``ignore_index`` add 0 and get no gradient. ``label_smoothing`` mixes each
+    target with the uniform distribution over the classes. A language model's (..., vocab)
+    logits go in flattened, as in PyTorch::
+
+        loss = F.cross_entropy(logits.view(-1, vocab), targets.view(-1), label_smoothing=0.1)
+    """
+    reduction = _reduction(reduction, size_average, reduce)
+    if label_smoothing > 1.0:  # (PyTorch takes a negative one as 0)
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    shape = input.data.shape
+    targets = _array(target)
+    if targets.shape == shape and shape:  # class probabilities
+        if targets.dtype.kind != "f":
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {targets.dtype}")
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        target = target if isinstance(target, Tensor) else Tensor(targets)
+        return _soft_cross_entropy(_classes_last(input), _classes_last(target), weight,
+                                   reduction, label_smoothing)
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy targets must be integer classes, not {targets.dtype} "
+                        f"(or class probabilities: floats of the input's shape {shape})")
+    _check_pytorch_layout(shape, targets)
+    if targets.shape != _target_shape(shape):  # (a (C) input's target of shape (1))
+        targets = targets.reshape(_target_shape(shape))
+    input = _classes_last(input)  # the fused node and the composed ops take them last
+    w = _class_weight(weight, input.data.shape[-1], input.data.dtype)
+    if w is None and label_smoothing <= 0 and input.data.shape[-1]:
+        return CrossEntropy.apply(input, targets, reduction, ignore_index)  # one fused node
+    return _smoothed_cross_entropy(input, targets, w, ignore_index, reduction, label_smoothing)
+
+
+def _smoothed_cross_entropy(input: Tensor, targets: np.ndarray, w: np.ndarray | None,
+                            ignore_index: int, reduction: str, label_smoothing: float) -> Tensor:
+    """Class-index cross-entropy with a class weight or label smoothing (classes last), as
+    PyTorch computes it: (1 - s) * nll + s / C * the weighted sum of -log p over the classes,
+    each reduced as nll is."""
+    _need_floating(input, "cross_entropy")
+    log_p = log_softmax(input, -1)
+    nll = _nll(log_p, targets, w, ignore_index, reduction)
+    if label_smoothing <= 0:
+        return nll
+    classes = input.data.shape[-1]
+    ignored = targets == ignore_index
+    every_class = -(log_p if w is None else log_p * w).sum(-1)
+    every_class = every_class.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        total = w[targets[~ignored]].sum() if w is not None else (~ignored).sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # nothing kept: NaN, as PyTorch's
+            # times the reciprocal: a quotient's backward would divide by 0 again, unguarded
+            every_class = every_class.sum() * np.divide(1.0, total, dtype=input.data.dtype)
+    elif reduction == "sum":
+        every_class = every_class.sum()
+    with np.errstate(divide="ignore"):  # no classes: NaN, as PyTorch's
+        share = np.divide(label_smoothing, classes)
+    return nll * (1 - label_smoothing) + every_class * share
+
+
+def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: str,
+                        label_smoothing: float) -> Tensor:
+    """Cross-entropy against class probabilities (classes last): -sum(t * w * log p) per
+    row; "mean" averages over the rows, whatever the weights (PyTorch's)."""
+    _need_floating(input, "cross_entropy")
+    classes = input.data.shape[-1]
+    if weight is not None:
+        weight = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
+        if weight.data.shape != (classes,):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                               f"{classes} classes or no classes but got weight tensor of "
+                               f"shape: {list(weight.data.shape)}")
+    if label_smoothing > 0:
+        with np.errstate(divide="ignore"):  # (no classes: nothing to smooth)
+            target = target * (1 - label_smoothing) + np.divide(label_smoothing, classes)
+    products = log_softmax(input, -1) * target
+    if weight is not None:
+        products = products * weight
+    losses = -products.sum(-1)
+    if reduction != "mean":
+        return _reduce(losses, reduction)
+    # no rows: NaN, as PyTorch's; times the reciprocal, as a quotient's backward would
+    # divide by 0 again, unguarded
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return losses.sum() * np.divide(classes, input.data.size, dtype=input.data.dtype)
+
+
+# ---- pad, normalize, cosine_similarity ----------------------------------------------------------
+
+
+class Pad(Function):
+    """``x`` inside a border of ``value`` (a negative width crops instead); the gradient is
+    the part of the result's gradient where ``x`` landed."""
+
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        # per dimension: the part of x that is kept, and where it lands in the result
+        kept, placed, shape = [], [], []
+        for size, (before, after) in zip(x.shape, widths):
+            start, stop = max(-before, 0), size - max(-after, 0)
+            kept.append(slice(start, stop))
+            placed.append(slice(max(before, 0), max(before, 0) + stop - start))
+            shape.append(size + before + after)
+        out = np.full(shape, value, x.dtype)
+        out[tuple(placed)] = x[tuple(kept)]
+        ctx.kept, ctx.placed, ctx.shape = tuple(kept), tuple(placed), x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = np.zeros(ctx.shape, grad.dtype)
+        grad_x[ctx.kept] = grad[ctx.placed]
+        return grad_x, None, None
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """``input`` with a border of ``value`` (0 by default): ``pad`` gives the widths before and
+    after, for the last dimension first, then the one before it, and so on; a negative
+    width crops. Only ``mode="constant"``: the others raise NotImplementedError::
+
+        F.pad(x, (1, 1))        # one more column of zeros on each side
+        F.pad(x, (0, 0, 2, 0))  # two more rows on top
+    """
+    if mode != "constant":
+        if mode in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"pad: mode '{mode}' is not supported (only 'constant')")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    for position, width in enumerate(pad):
+        if not isinstance(width, (int, np.integer)) or isinstance(width, bool):
+            raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found "
+                            f"element of type {type(width).__name__} at pos {position}")
+    shape = input.data.shape
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) > 2 * len(shape):
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{len(shape)}")
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
+    widths = [(0, 0)] * (len(shape) - len(pairs)) + pairs[::-1]
+    for dim, (size, (before, after)) in enumerate(zip(shape, widths)):
+        if size + min(before, 0) + min(after, 0) < 0:  # cropped by more than there is
+            raise RuntimeError(f"pad: the input size {size}, plus negative padding {before} and "
+                               f"{after} resulted in a negative output size, which is invalid. "
+                               f"Check dimension {dim} of your input.")
+    fill = 0 if value is None else value
+    dtype = input.data.dtype
+    # as PyTorch: the value cast to the tensor's dtype (7.5 into an integer tensor is 7)
+    fill = bool(fill) if dtype == np.bool_ else int(fill) if dtype.kind in "iu" else fill
+    return Pad.apply(input, tuple(widths), fill)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """``input`` divided by its ``p``-norm along ``dim`` (at least ``eps``, so a zero vector
+    stays zero)::
+
+        unit = F.normalize(embeddings, dim=-1)  # rows of length 1
+    """
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; use the result")
+    _need_floating(input, "normalize")
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+class _AtLeast(Function):
+    """max(x, floor) in value, with the gradient passed on as if unclamped: PyTorch clamps
+    cosine_similarity's norms outside autograd, and its gradients are those."""
+
+    @staticmethod
+    def forward(ctx, x, floor):
+        return np.maximum(x, floor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` (broadcast together) along ``dim``,
+    which the result lacks: each divided by its norm (at least ``eps``) first, then the
+    products summed, as PyTorch computes it::
+
+        F.cosine_similarity(a, b, dim=-1)  # one number per row, in [-1, 1]
+    """
+    dtype = result_dtype(x1.data, x2.data)
+    if dtype.kind != "f":
+        raise TypeError(f"cosine_similarity: expected common dtype to be floating point, yet "
+                        f"common dtype is {dtype}")
+    try:
+        shape = np.broadcast_shapes(x1.data.shape, x2.data.shape)
+    except ValueError:
+        raise RuntimeError(f"cosine_similarity: shapes {x1.data.shape} and {x2.data.shape} do "
+                           "not broadcast") from None
+    a, b = (x if x.data.shape == shape else x.expand(*shape) for x in (x1.to(dtype), x2.to(dtype)))
+    d = normalize_dim(dim, len(shape))
+    norm_a = _AtLeast.apply(a.norm(2, d, keepdim=True), eps)
+    norm_b = _AtLeast.apply(b.norm(2, d, keepdim=True), eps)
+    return ((a / norm_a) * (b / norm_b)).sum(d)
 
 
 # ---- linear and rms_norm ------------------------------------------------------------------------

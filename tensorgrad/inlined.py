@@ -162,12 +162,26 @@ def _index(s: Site) -> Written | None:
     return lines, backward
 
 
+def _permute(s: Site) -> Written | None:
+    a, order = s.values
+    if not _arrays(a):
+        return None
+    lines = [f"{s.out} = {s.args[0]}.transpose({s.constant(tuple(order))})"]
+    undo = s.constant(tuple(int(d) for d in np.argsort(order)))
+
+    def backward(grad: str) -> tuple[list[str], list[str | None]]:
+        return [f"{s.local}g = {grad}.transpose({undo})"], [f"{s.local}g", None]
+
+    return lines, backward
+
+
 WRITERS: dict[type[Function], Callable[[Site], Written | None]] = {
     functional.Linear: _linear,
     functional.RMSNorm: _rms_norm,
     ops.Add: _add,
     ops.Relu: _relu,
     ops.Index: _index,
+    ops.Permute: _permute,
 }
 
 class Stale(Exception):  # noqa: N818 (not an error: the step records anew)

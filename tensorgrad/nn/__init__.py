@@ -1,5 +1,6 @@
-"""torch.nn on tensorgrad: ``Module``, ``Parameter``, the layers a GPT is made of, and the
-``functional``, ``init`` and ``utils`` modules, with PyTorch's names and meanings.
+"""torch.nn on tensorgrad: ``Module``, ``Parameter``, the layers a GPT is made of, the common
+activations, losses and containers, and the ``functional``, ``init`` and ``utils`` modules,
+with PyTorch's names and meanings.
 
 Code written for PyTorch runs with its imports pointed here::
 
@@ -11,10 +12,39 @@ See docs/nn.md for what there is and what is not.
 """
 
 from . import functional, init, utils
-from .containers import ModuleDict, ModuleList, Sequential
-from .layers import GELU, Dropout, Embedding, Identity, LayerNorm, Linear, ReLU, RMSNorm, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .layers import Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, RMSNorm, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Parameter
 
-__all__ = ["GELU", "Dropout", "Embedding", "Identity", "LayerNorm", "Linear", "Module",
-           "ModuleDict", "ModuleList", "Parameter", "RMSNorm", "ReLU", "Sequential", "Tanh",
-           "functional", "init", "utils"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
+           "Flatten", "GELU", "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
+           "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "Mish", "Module",
+           "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
+           "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
+           "Softmax", "Softplus", "Tanh", "Unflatten", "functional", "init", "utils"]

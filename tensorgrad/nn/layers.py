@@ -1,4 +1,6 @@
-"""torch.nn's layers: each holds its weights as parameters and calls one functional op.
+"""torch.nn's layers: each holds its weights as parameters and calls one functional op
+(``Flatten`` and ``Unflatten``, which have none, one view). The activations are in
+``activation.py``, the losses in ``loss.py``.
 
 Weights start as PyTorch's do, drawn from tensorgrad's one generator (``manual_seed``).
 """
@@ -14,6 +16,7 @@ from .. import functional as F
 from ..devices import check_device
 from ..tensor import Tensor
 from . import init
+from .activation import in_place
 from .module import Module, Parameter
 
 
@@ -75,18 +78,54 @@ class Linear(Module):
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of ``embedding_dim``, looked up by integer ids;
     they start standard normal, as PyTorch's do. The row ``padding_idx`` (negative: from
-    the end), if given, starts at zeros and gets no gradient."""
+    the end), if given, starts at zeros and gets no gradient. ``max_norm``,
+    ``norm_type`` and ``scale_grad_by_freq`` are ``F.embedding``'s::
+
+        wte = nn.Embedding(vocab_size, n_embd)
+        x = wte(idx)  # (B, T, n_embd) for (B, T) ids
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, device: Any = None,
-                 dtype: Any = None) -> None:
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Any = None, _freeze: bool = False,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         check_device(device)
+        if sparse:
+            raise NotImplementedError("Embedding: sparse gradients (sparse=True) are not "
+                                      "supported")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else \
             F.padding_index(padding_idx, num_embeddings)
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), _float_dtype(dtype)))
-        self.reset_parameters()
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
+                                             _float_dtype(dtype)), requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(np.shape(_weight)) != (num_embeddings, embedding_dim):
+                raise AssertionError("Shape of weight does not match num_embeddings and "
+                                     "embedding_dim")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding holding (a copy of) the 2-D ``embeddings``, frozen unless ``freeze``
+        is False::
+
+            emb = nn.Embedding.from_pretrained(vectors, freeze=False)
+        """
+        shape = np.shape(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if len(shape) != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -94,11 +133,20 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, input: Any) -> Tensor:
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm,
+                           self.norm_type, self.scale_grad_by_freq)
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        settings = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            settings += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            settings += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            settings += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            settings += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        return settings
 
 
 def _shape(normalized_shape: int | tuple[int, ...] | list[int]) -> tuple[int, ...]:
@@ -161,53 +209,61 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class GELU(Module):
-    """x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` for GPT-2's
-    tanh formula."""
-
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.gelu(input, approximate=self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate={self.approximate!r}"
-
-
-class ReLU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        if inplace:
-            raise ValueError("ReLU(inplace=True) is not supported")
-        self.inplace = inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return input.relu()
-
-
-class Tanh(Module):
-    def forward(self, input: Tensor) -> Tensor:
-        return input.tanh()
-
-
 class Dropout(Module):
     """In training mode, zero each entry with probability ``p`` and scale the rest by
-    1 / (1 - p); in evaluation mode (``eval()``), the identity."""
+    1 / (1 - p); in evaluation mode (``eval()``), the identity. ``inplace`` as the
+    activations' (``activation.py``)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        if inplace:
-            raise ValueError("Dropout(inplace=True) is not supported")
         self.p, self.inplace = p, inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, in_place(self.inplace, input))
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Flatten(Module):
+    """Dimensions ``start_dim`` to ``end_dim`` made one (by default all but the batch's)::
+
+        head = nn.Sequential(nn.Flatten(), nn.Linear(C * H * W, classes))
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Dimension ``dim`` split into ``unflattened_size`` (a tuple or list of ints; one may be
+    -1)::
+
+        nn.Unflatten(1, (C, H, W))  # (N, C * H * W) -> (N, C, H, W)
+    """
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for position, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError("unflattened_size must be tuple of ints, but found element of "
+                                f"type {type(size).__name__} at pos {position}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -138,7 +138,7 @@ class Module:
         if isinstance(value, Parameter):
             if parameters is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, self._parameters)
             self.register_parameter(name, value)
         elif parameters is not None and name in parameters:
             if value is not None:
@@ -148,7 +148,7 @@ class Module:
         elif isinstance(value, Module):
             if tables.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, self._modules)
             self._modules[name] = value
         elif name in tables.get("_modules", ()):
             if value is not None:
@@ -163,11 +163,13 @@ class Module:
         else:
             super().__setattr__(name, value)
 
-    def _forget(self, name: str) -> None:
-        """Take ``name`` out of every table (and the plain attributes): it is reassigned."""
+    def _forget(self, name: str, kept: dict) -> None:
+        """Take ``name`` out of the plain attributes and of every table but ``kept``, where it
+        is reassigned: there it keeps its place, as in PyTorch (``state_dict()``'s order)."""
         self.__dict__.pop(name, None)
         for table in (self._parameters, self._buffers, self._modules):
-            table.pop(name, None)
+            if table is not kept:
+                table.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __delattr__(self, name: str) -> None:

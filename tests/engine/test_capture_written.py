@@ -85,6 +85,21 @@ def test_linear_rms_norm_relu_and_add_written_out(dtype, kind, shape):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["C", "F", "T"])
+def test_permutations_written_out(dtype, kind):
+    w1 = Tensor(draw((4, 3), dtype, 0), requires_grad=True)
+    w2 = Tensor(draw((3, 4), dtype, 1), requires_grad=True)
+
+    def loss_fn(x):  # (2, 3, 4) to (4, 2, 3): not its own inverse
+        h = F.linear(x.permute(2, 0, 1), w1).relu()  # (4, 2, 4)
+        return F.linear(h.transpose(0, 2), w2).relu().sum()  # Sum: called
+
+    assert_replays_eager(loss_fn, lambda call: [Tensor(draw((2, 3, 4), dtype, 10 + call, kind),
+                                                       requires_grad=True)],
+                         [w1, w2], called=["Sum"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_rms_norm_over_two_dimensions_and_tensor_inputs_that_need_gradients(dtype):
     w = Tensor(draw((3, 4), dtype, 0), requires_grad=True)
 
@@ -120,7 +135,8 @@ def test_embeddings_and_cross_entropy_written_out(dtype, reduction):
 
     def loss_fn(ids, targets):
         x = wte[ids] + wpe[0:ids.shape[-1]]
-        loss = F.cross_entropy(F.linear(x, head), targets, reduction=reduction)
+        logits = F.linear(x, head).transpose(1, 2)  # (N, C, d1): PyTorch's layout
+        loss = F.cross_entropy(logits, targets, reduction=reduction)
         return loss.sum() if reduction == "none" else loss
 
     def inputs(call):

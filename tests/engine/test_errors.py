@@ -140,7 +140,7 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         TypeError, "targets must be integer classes, not float64"),
     "targets of the wrong shape for cross_entropy": (
         lambda: F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1, 2])),
-        ValueError, r"targets of shape \(3,\) for logits of shape \(2, 3\)"),
+        ValueError, r"Expected input batch_size \(2\) to match target batch_size \(3\)"),
     "an unknown reduction": (
         lambda: F.cross_entropy(Tensor(np.zeros((2, 3))), np.array([0, 1]), reduction="avg"),
         ValueError, "reduction must be"),

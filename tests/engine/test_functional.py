@@ -51,7 +51,8 @@ def logits_and_axis(draw, size_zero: bool = False):
 
 @st.composite
 def logits_and_targets(draw):
-    """Logits (N, C) or (B, N, C) and integer targets of the leading shape."""
+    """Logits (N, C) or (B, N, C) and integer targets of the leading shape (the classes last:
+    the tests move them to dimension 1, PyTorch's layout, for ``F.cross_entropy``)."""
     leading = draw(
         st.one_of(
             st.tuples(st.integers(1, 5)),
@@ -161,15 +162,19 @@ def test_softmax_after_masked_fill_with_minus_infinity_ignores_masked_entries():
 @given(case=logits_and_targets())
 def test_cross_entropy_matches_values_and_composition(reduction, case):
     logits, targets = case
+
+    def pytorch_layout(x):  # (B, N, C) logits as (B, C, N)
+        return x.transpose(1, 2) if x.ndim == 3 else x
+
     out = check_against_values(
-        lambda x: F.cross_entropy(x, targets, reduction=reduction),
+        lambda x: F.cross_entropy(pytorch_layout(x), targets, reduction=reduction),
         lambda x: value_cross_entropy(x, targets, reduction),
         logits,
     )
     assert out.shape == (targets.shape if reduction == "none" else ())
     assert out.dtype == logits.dtype
     check_against_composition(
-        lambda x: F.cross_entropy(x, targets, reduction=reduction),
+        lambda x: F.cross_entropy(pytorch_layout(x), targets, reduction=reduction),
         lambda x: composed_cross_entropy(x, targets, reduction),
         logits,
     )
