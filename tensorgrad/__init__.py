@@ -38,7 +38,9 @@ from .creation import (
     randperm,
     tensor,
     tril,
+    tril_indices,
     triu,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -62,49 +64,80 @@ from .dtypes import (
     short,
     uint8,
 )
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
-from .ops import cat, stack, where
+from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
 from .tensor import Function, Tensor
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
     abs,  # noqa: A004 (PyTorch name)
+    addcdiv,
+    addcmul,
+    all,  # noqa: A004 (PyTorch name)
     allclose,
     amax,
     amin,
+    any,  # noqa: A004 (PyTorch name)
     argmax,
     argmin,
+    argsort,
+    bmm,
+    ceil,
     chunk,
     clamp,
     clip,
+    cumprod,
     cumsum,
+    diag,
     equal,
     erf,
     exp,
+    expm1,
     flatten,
     flip,
+    floor,
+    fmod,
+    gather,
+    index_select,
     is_tensor,
+    isclose,
     isfinite,
     isinf,
     isnan,
+    lerp,
     log,
+    log1p,
     log_softmax,
+    logsumexp,
     masked_fill,
     matmul,
     max,  # noqa: A004 (PyTorch name)
     maximum,
     mean,
+    meshgrid,
     min,  # noqa: A004 (PyTorch name)
     minimum,
+    mm,
+    moveaxis,
+    movedim,
+    nan_to_num,
+    narrow,
     norm,
     numel,
+    outer,
     permute,
     pow,  # noqa: A004 (PyTorch name)
+    prod,
     relu,
+    remainder,
+    repeat_interleave,
     reshape,
+    roll,
+    round,  # noqa: A004 (PyTorch name)
     rsqrt,
     sigmoid,
+    sign,
     softmax,
     sort,
     split,
@@ -112,9 +145,14 @@ from .torch_functions import (
     squeeze,
     std,
     sum,  # noqa: A004 (PyTorch name)
+    swapaxes,
+    swapdims,
+    t,
     tanh,
+    tile,
     topk,
     transpose,
+    trunc,
     unbind,
     unsqueeze,
     var,
@@ -122,32 +160,35 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import nn
+    from . import nn, utils
 
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
-    "Tensor", "Value", "abs", "allclose", "amax", "amin", "arange", "argmax", "argmin",
-    "as_tensor", "bool", "capture", "cat", "chunk", "clamp", "clip", "cumsum", "device", "double",
-    "empty", "empty_like", "enable_grad", "equal", "erf", "exp", "eye", "flatten", "flip", "float",
-    "float16", "float32", "float64", "from_numpy", "full", "full_like", "functional",
-    "get_default_dtype", "get_num_threads", "gradcheck", "half", "int", "int16", "int32",
-    "int64", "int8",
-    "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "linspace", "log", "log_softmax",
-    "long", "manual_seed", "masked_fill", "matmul", "max", "maximum", "mean", "min", "minimum",
-    "multinomial", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "permute", "pow",
-    "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm", "relu", "reshape",
-    "rsqrt", "seed", "set_grad_enabled", "set_num_threads", "short", "sigmoid", "softmax", "sort",
-    "split", "sqrt",
-    "squeeze", "stack", "std", "sum", "tanh", "tensor", "to_dot", "topk", "transpose", "tril",
-    "triu", "uint8", "unbind", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "Tensor", "Value", "abs", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",
+    "arange", "argmax", "argmin", "argsort", "as_tensor", "bmm", "bool", "capture", "cat", "ceil",
+    "chunk", "clamp", "clip", "cumprod", "cumsum", "device", "diag", "double", "einsum", "empty",
+    "empty_like", "enable_grad", "equal", "erf", "exp", "expm1", "eye", "flatten", "flip", "float",
+    "float16", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like",
+    "functional", "gather", "get_default_dtype", "get_num_threads", "gradcheck", "half",
+    "index_select", "inference_mode", "int", "int16", "int32", "int64", "int8", "is_grad_enabled",
+    "is_tensor", "isclose", "isfinite", "isinf", "isnan", "lerp", "linspace", "log", "log1p",
+    "log_softmax", "logsumexp", "long", "manual_seed", "masked_fill", "matmul", "max", "maximum",
+    "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "multinomial", "nan_to_num",
+    "narrow", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "outer", "permute",
+    "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm",
+    "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "seed",
+    "set_grad_enabled", "set_num_threads", "short", "sigmoid", "sign", "softmax", "sort", "split",
+    "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "swapdims", "t", "tanh", "tensor",
+    "tile", "to_dot", "topk", "transpose", "tril", "tril_indices", "triu", "triu_indices", "trunc",
+    "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]
 
 
 def __getattr__(name: str) -> object:
-    # torch.nn's place, imported when first used (PEP 562): a program that never uses it,
-    # as microgpt's command line, does not pay for its import at start-up.
-    if name == "nn":
-        return importlib.import_module(".nn", __name__)
+    # torch.nn's and torch.utils' places, imported when first used (PEP 562): a program that
+    # never uses them, as microgpt's command line, does not pay for their import at start-up.
+    if name in ("nn", "utils"):
+        return importlib.import_module(f".{name}", __name__)
     # The installed version, looked up when asked for: importlib.metadata takes about a tenth
     # of the command line's start-up (benchmarks/SPEED.md, "Start-up").
     if name == "__version__":

@@ -1,16 +1,18 @@
 """Making tensors, as ``torch.*`` does: ``tensor``, ``zeros``, ``ones``, ``full``, ``empty``,
 ``arange``, ``eye``, the ``*_like`` forms, the random draws (``randn``, ``rand``, ``randint``,
 ``randperm``, ``multinomial``: from ``tensorgrad.random``'s one generator), ``tril`` and
-``triu``.
+``triu`` and the coordinates of triangles, ``tril_indices`` and ``triu_indices``.
 
 Every factory takes ``dtype=``, ``device=`` and ``requires_grad=`` keywords as PyTorch's
-do. Floating factories make float64 by default (PyTorch: float32).
+do (the triangles' coordinates, integers, no ``requires_grad=``). Floating factories make
+float64 by default (PyTorch: float32).
 """
 
 from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -333,6 +335,35 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 
 # ---- triangles ----------------------------------------------------------------------------------
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The coordinates of the lower triangle of a ``row`` by ``col`` matrix (on and below the
+    ``offset``-th diagonal), row by row: a 2 x N tensor of row and column indices, int64
+    unless ``dtype``::
+
+        tril_indices(2, 2)    # [[0, 1, 1], [0, 0, 1]]
+    """
+    return _triangle_indices(row, col, offset, dtype, device, np.tril_indices)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The coordinates of the upper triangle (on and above the ``offset``-th diagonal), as
+    ``tril_indices``."""
+    return _triangle_indices(row, col, offset, dtype, device, np.triu_indices)
+
+
+def _triangle_indices(row: int, col: int, offset: int, dtype: Any, device: Any,
+                      indices: Callable[..., tuple[np.ndarray, ...]]) -> Tensor:
+    row, col, offset = operator.index(row), operator.index(col), operator.index(offset)
+    if row < 0 or col < 0:
+        raise RuntimeError(f"a {row} by {col} matrix: neither can be negative")
+    kind = np.dtype(np.int64) if dtype is None else as_dtype(dtype)
+    if kind.kind not in "iu":
+        raise NotImplementedError(f"triangle indices are integers, not {kind}")
+    return _made(np.stack(indices(row, offset, col)).astype(kind), device, False)
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

@@ -1283,6 +1283,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
     if not input.data.ndim:
         raise ValueError("linear: a 0-d input has no features (it needs shape (..., in_features))")
+    dtypes = [_array(a).dtype for a in ((input, weight) if bias is None else
+                                         (input, weight, bias))]
+    if len(set(dtypes)) > 1:  # PyTorch's rule, as matmul's: no promotion in a product
+        raise RuntimeError(f"linear of {' and '.join(map(str, dtypes))} data (input, weight"
+                           f"{'' if bias is None else ', bias'}): all need the same dtype "
+                           "(convert with .to(), or the module with .float() or .double())")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

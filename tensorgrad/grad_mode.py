@@ -1,10 +1,10 @@
 """Whether ops record a graph: on by default and per thread, as PyTorch's grad mode is.
 
-``no_grad()`` and ``enable_grad()`` work as context managers and as decorators;
-``set_grad_enabled(mode)`` sets the mode at once, and as a context manager restores the
-previous one on exit. Each changes the mode of the calling thread only. As decorators of a
-generator function they set the mode each time the generator resumes and restore the
-caller's at each ``yield``, as PyTorch's do.
+``no_grad()``, ``enable_grad()`` and ``inference_mode()`` work as context managers and as
+decorators; ``set_grad_enabled(mode)`` sets the mode at once, and as a context manager
+restores the previous one on exit. Each changes the mode of the calling thread only. As
+decorators of a generator function they set the mode each time the generator resumes and
+restore the caller's at each ``yield``, as PyTorch's do.
 
 The mode is kept as the set of threads that turned recording off, not in a
 ``threading.local``: every op asks for the mode, and an empty set (the usual case while
@@ -123,6 +123,29 @@ class enable_grad(_Switch):  # noqa: N801 (PyTorch's name)
     """Ops inside record a graph, even within ``no_grad()``."""
 
     mode = True
+
+
+class inference_mode:  # noqa: N801 (PyTorch's name)
+    """Ops inside record no graph, as in ``no_grad()`` (PyTorch's faster form of it, which
+    here is the same); ``inference_mode(False)`` records, as ``enable_grad()``. A context
+    manager or a decorator, with or without parentheses."""
+
+    mode: bool
+
+    def __new__(cls, mode: Any = True) -> Any:
+        switch = super().__new__(cls)
+        switch.mode = True if callable(mode) else bool(mode)
+        return switch(mode) if callable(mode) else switch
+
+    def __enter__(self) -> None:
+        self._previous = _set(not self.mode)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _set(self._previous)
+
+    def __call__(self, function: F) -> F:
+        mode = self.mode
+        return _decorated(lambda: inference_mode(mode), function)
 
 
 class set_grad_enabled:  # noqa: N801 (PyTorch's name)

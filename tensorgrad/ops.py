@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import string
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -99,6 +100,14 @@ def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
 def floating(a: np.ndarray) -> np.ndarray:
     """``a``, or ``a`` as the default float dtype if it holds integers or booleans."""
     return a if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
+
+
+def tensor_argument(x: Any, name: str, what: str) -> Any:
+    """``x`` if it is a tensor (or an array), passed on as it is (a captured step replays a
+    tensor); a number or a list is a TypeError, as in PyTorch."""
+    if not isinstance(x, (Tensor, np.ndarray)):
+        raise TypeError(f"{name}: {what} must be a tensor, not {type(x).__name__}")
+    return x
 
 
 def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
@@ -273,6 +282,27 @@ class Remainder(Function):
         return sum_to(grad, a.shape), sum_to(-grad * quotient, b.shape)
 
 
+class Fmod(Function):
+    """``a`` modulo ``b`` with the sign of ``a`` (C's ``fmod``, PyTorch's ``fmod``): a - b *
+    trunc(a / b), so d/da is 1 and d/db is -trunc(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)
+        _check_divisor(a, b)
+        ctx.save_for_backward(a, b)
+        return _broadcasting(np.fmod, a, b, "fmod")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_b = sum_to(-grad * np.trunc(a / b), b.shape)
+        return sum_to(grad, a.shape), grad_b
+
+
 class FloorDivide(Function):
     """``a // b``: floor(a / b). Its derivative is 0 wherever it exists; PyTorch's backward
     raises instead, this one gives 0."""
@@ -309,6 +339,40 @@ class Maximum(Function):
         first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0))
         second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0))
         return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
+
+
+class Lerp(Function):
+    """start + weight * (end - start), by PyTorch's formula: from the end, end - (end -
+    start) * (1 - weight), where |weight| >= 0.5, so that weight 1 gives ``end`` exactly.
+    The three broadcast; ``weight`` may be a number."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        if start.dtype.kind != "f":
+            raise NotImplementedError(f"lerp of {start.dtype} data: it needs floating tensors")
+        if end.dtype != start.dtype or (np.ndim(weight) and weight.dtype != start.dtype):
+            raise RuntimeError(f"lerp: start is {start.dtype}, end {end.dtype} and weight "
+                               f"{np.asarray(weight).dtype}: start, end and a weight with "
+                               "dimensions need one dtype")
+        weight = _as(weight, start.dtype)
+        try:
+            np.broadcast_shapes(start.shape, end.shape, weight.shape)
+        except ValueError:
+            raise ValueError(f"lerp: shapes {start.shape}, {end.shape} and {weight.shape} do "
+                             "not broadcast together") from None
+        ctx.save_for_backward(start, end, weight)
+        span = end - start
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, as in PyTorch
+            return np.where(np.abs(weight) < 0.5, start + weight * span, end - span * (1 - weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        start_needs, end_needs, weight_needs = ctx.needs_input_grad
+        with np.errstate(invalid="ignore"):
+            return (sum_to(grad * (1 - weight), start.shape) if start_needs else None,
+                    sum_to(grad * weight, end.shape) if end_needs else None,
+                    sum_to(grad * (end - start), weight.shape) if weight_needs else None)
 
 
 class Where(Function):
@@ -546,6 +610,99 @@ class Erf(Function):
         return grad * ((2 / math.sqrt(math.pi)) * np.exp(-a * a))
 
 
+class Log1p(Function):
+    """log(1 + a), accurate where a is tiny."""
+
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a + 1)
+
+
+class Expm1(Function):
+    """exp(a) - 1, accurate where a is tiny."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.expm1(floating(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class Sign(Function):
+    """-1, 0 or 1 by the sign of each entry, in its dtype (0 at NaN, booleans as they are,
+    as PyTorch's); the gradient is 0 everywhere, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.shape = a.shape
+        return a.copy() if a.dtype.kind == "b" else sgn(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros(ctx.shape, grad.dtype)
+
+
+class Rounded(Function):
+    """``rule`` (np.floor, np.ceil, np.trunc or np.rint, which rounds half to even as
+    PyTorch's ``round``) of each entry, ``round`` to ``decimals`` places (None: not given);
+    integers come out as they are. Steps are flat: the gradient is 0 everywhere, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, rule, decimals):
+        name = "round" if rule is np.rint else rule.__name__
+        if a.dtype.kind == "b" or (a.dtype.kind in "iu" and decimals is not None):
+            raise NotImplementedError(f'"{name}" not implemented for {a.dtype} data')
+        ctx.shape = a.shape
+        if a.dtype.kind in "iu":
+            return a.copy()
+        if not decimals:
+            return rule(a)
+        # PyTorch's: scaled by a power of ten in the tensor's dtype, rounded, scaled back
+        scale = a.dtype.type(10.0 ** abs(decimals))
+        with np.errstate(over="ignore"):
+            return rule(a * scale) / scale if decimals > 0 else rule(a / scale) * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros(ctx.shape, grad.dtype), None, None
+
+
+class NanToNum(Function):
+    """NaN, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (None: the dtype's
+    largest and smallest finite numbers); the gradient passes where the entry was finite."""
+
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        if a.dtype.kind != "f":
+            return a.copy()
+        finite = np.isfinite(a)
+        ctx.save_for_backward(finite)
+        info = np.finfo(a.dtype)
+        with np.errstate(over="ignore"):  # a replacement beyond the dtype's range: inf
+            values = [np.asarray(v, np.float64).astype(a.dtype)
+                      for v in (nan, info.max if posinf is None else posinf,
+                                info.min if neginf is None else neginf)]
+        return np.where(finite, a, np.where(np.isnan(a), values[0],
+                                            np.where(a > 0, values[1], values[2])))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (finite,) = ctx.saved_tensors
+        return grad * finite, None, None, None
+
+
 class StdFromVar(Function):
     """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's ``std``:
     a constant input has slope 0, not 0 * inf)."""
@@ -676,6 +833,43 @@ class CumulativeSum(Function):
         return np.flip(np.cumsum(reversed_grad, axis=ctx.dim), ctx.dim), None
 
 
+class CumulativeProduct(Function):
+    """Running products along ``dim``; integers and booleans multiply as int64, as PyTorch's.
+
+    The gradient is PyTorch's, exact where entries are 0: an entry ahead of the first zero
+    of its line gets sum over j >= k of grad_j * out_j / a_k (only the j ahead of that zero:
+    past it out_j is 0); the first zero gets the products that skip it, up to the second
+    zero; the entries after it get 0."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        out = np.cumprod(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
+        ctx.save_for_backward(a, out)
+        ctx.dim = dim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        d = ctx.dim
+        if a.size == 0 or a.shape[d] == 1:  # PyTorch's rule, for an inf or NaN alone too
+            return grad, None
+        zeros_so_far = np.cumsum(a == 0, axis=d)
+        ahead = zeros_so_far == 0
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            later = np.flip(np.cumsum(np.flip(np.where(ahead, out * grad, 0), d), axis=d), d)
+            result = np.where(ahead, later / a, 0)
+            between = zeros_so_far == 1  # from the first zero up to the second
+            first = np.argmax(between, axis=d, keepdims=True)
+            at_first = between & (np.arange(a.shape[d]).reshape(
+                (-1,) + (1,) * (a.ndim - d - 1)) == first)
+            skipping = np.cumprod(np.where(between & ~at_first, a, 1), axis=d)
+            total = (skipping * np.where(between, grad, 0)).sum(axis=d, keepdims=True)
+            before = np.where(first == 0, 1, np.take_along_axis(out, np.maximum(first - 1, 0),
+                                                                axis=d))
+            return np.where(at_first, total * before, result), None
+
+
 class Cast(Function):
     """A copy of ``a`` in ``dtype`` (None: its own), in NumPy's memory ``order`` ("K": as
     ``a``'s; "C": contiguous); the gradient flows back between floats."""
@@ -699,9 +893,13 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = _operands(a, b)
+        if type(a) is not np.ndarray or type(b) is not np.ndarray:
+            a, b = _operands(a, b)  # (a number is 0-d: refused below)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
+        if a.dtype != b.dtype:  # PyTorch's rule: no promotion in a product of matrices
+            raise RuntimeError(f"matmul of {a.dtype} and {b.dtype} data: both operands need "
+                               "the same dtype (convert one with .to())")
         if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
             raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
         ctx.save_for_backward(a, b)
@@ -720,6 +918,165 @@ class MatMul(Function):
         grad_a = sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
         grad_b = sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
         return grad_a, grad_b
+
+
+def matrix_product(a: Tensor, b: Any, ndim: int, name: str) -> Tensor:
+    """``mm`` (``ndim`` 2) or ``bmm`` (3): ``a @ b`` of exactly two matrices, or of two
+    batches of as many matrices, as PyTorch's (no broadcasting)."""
+    b = tensor_argument(b, name, "the second operand")
+    shapes = a.data.shape, (b.data if isinstance(b, Tensor) else b).shape
+    if any(len(shape) != ndim for shape in shapes):
+        raise RuntimeError(f"{name} takes two tensors of {ndim} dimensions, not shapes "
+                           f"{shapes[0]} and {shapes[1]}")
+    if shapes[0][:-2] != shapes[1][:-2] or shapes[0][-1] != shapes[1][-2]:
+        raise RuntimeError(f"{name}: shapes {shapes[0]} and {shapes[1]} cannot be multiplied")
+    return MatMul.apply(a, b)
+
+
+_SUBSCRIPTS = frozenset(string.ascii_letters)
+
+
+class EinsumPlan(NamedTuple):
+    """An einsum equation worked out for operands of given shapes: each operand's labels
+    (letters; its "..." dims spelled out with letters the equation leaves free), the
+    output's, and every label's length (dims of length 1 broadcast, as in PyTorch)."""
+
+    inputs: tuple[str, ...]
+    output: str
+    sizes: dict[str, int]
+
+    def broadcast(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The operands stretched along their length-1 dims to the labels' lengths (views)."""
+        return [a if a.shape == shape else np.broadcast_to(a, shape)
+                for a, shape in ((a, tuple(self.sizes[c] for c in labels))
+                                 for a, labels in zip(arrays, self.inputs))]
+
+
+def _terms(term: str, where: str) -> tuple[str, bool, str]:
+    """A term's letters before and after its "..." (if any)."""
+    head, dots, tail = term.partition("...")
+    if "." in head + tail:
+        raise RuntimeError(f"einsum: {where} has a '.' outside one '...'")
+    for c in head + tail:
+        if c not in _SUBSCRIPTS:
+            raise RuntimeError(f"einsum: {where} has the subscript {c!r}; subscripts are "
+                               "letters a-z and A-Z")
+    return head, bool(dots), tail
+
+
+def einsum_plan(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan:
+    """Parse ``equation`` as PyTorch's ``einsum`` reads it, for operands of ``shapes``."""
+    left, arrow, right = equation.replace(" ", "").partition("->")
+    terms = left.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum: the equation has {len(terms)} operands, {len(shapes)} "
+                           "were given")
+    parsed = [_terms(term, f"operand {i}") for i, term in enumerate(terms)]
+    widths = []  # each operand's count of "..." dims
+    for i, ((head, dots, tail), shape) in enumerate(zip(parsed, shapes)):
+        width = len(shape) - len(head) - len(tail)
+        if width < 0 or (width and not dots):
+            raise RuntimeError(f"einsum: operand {i} has {len(shape)} dims for the "
+                               f"subscripts {terms[i]!r}")
+        widths.append(width)
+    used = set(left + right)
+    spare = [c for c in string.ascii_letters if c not in used]
+    if max(widths, default=0) > len(spare):
+        raise RuntimeError("einsum: more dims than letters to name them")
+    ellipsis = "".join(spare[:max(widths, default=0)])
+    inputs = tuple(head + (ellipsis[len(ellipsis) - w:] if w else "") + tail
+                   for (head, _, tail), w in zip(parsed, widths))
+    if arrow:
+        head, dots, tail = _terms(right, "the output")
+        output = head + (ellipsis if dots else "") + tail
+        for c in head + tail:
+            if (head + tail).count(c) > 1:
+                raise RuntimeError(f"einsum: the output subscript {c!r} appears twice")
+            if c not in left:
+                raise RuntimeError(f"einsum: the output subscript {c!r} is in no operand")
+    else:  # PyTorch's implicit output: the "..." dims, then the letters seen once, sorted
+        letters = "".join(h + t for h, _, t in parsed)
+        output = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    sizes: dict[str, int] = {}
+    for i, (labels, shape) in enumerate(zip(inputs, shapes)):
+        own: dict[str, int] = {}
+        for c, n in zip(labels, shape):
+            if own.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum: subscript {c!r} of operand {i} has lengths "
+                                   f"{own[c]} and {n}")
+            held = sizes.get(c, 1)
+            if held == 1:
+                sizes[c] = n
+            elif n not in (1, held):
+                raise RuntimeError(f"einsum: subscript {c!r} has length {n} in operand {i}, "
+                                   f"which does not broadcast with {held}")
+    return EinsumPlan(inputs, output, sizes)
+
+
+class Einsum(Function):
+    """``einsum(equation, *operands)``, as ``Einsum.apply(equation, *operands)``: NumPy's
+    einsum with PyTorch's reading of the equation (see ``einsum_plan``). The gradient of an
+    operand is the einsum of the output's gradient with the other operands, onto that
+    operand's labels; a label only that operand has is summed in the forward, so its
+    gradient is spread along it; a repeated label (a diagonal) gets it on the diagonal."""
+
+    @staticmethod
+    def forward(ctx, equation, *arrays):
+        dtypes = {a.dtype for a in arrays}
+        if len(dtypes) > 1:
+            raise RuntimeError(f"einsum of {', '.join(str(a.dtype) for a in arrays)} operands: "
+                               "all need one dtype")
+        plan = einsum_plan(equation, [a.shape for a in arrays])
+        ctx.save_for_backward(*arrays)
+        ctx.plan = plan
+        spelled = ",".join(plan.inputs) + "->" + plan.output
+        return np.asarray(np.einsum(spelled, *plan.broadcast(arrays), optimize=len(arrays) > 1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        plan = ctx.plan
+        arrays = ctx.saved_tensors
+        stretched = plan.broadcast(arrays)
+        grads = []
+        for i, (a, labels) in enumerate(zip(arrays, plan.inputs)):
+            if not ctx.needs_input_grad[1 + i]:
+                grads.append(None)
+                continue
+            others = [(plan.output, grad)] + [(plan.inputs[j], stretched[j])
+                                              for j in range(len(arrays)) if j != i]
+            seen = set("".join(term for term, _ in others))
+            unique = "".join(dict.fromkeys(labels))
+            kept = "".join(c for c in unique if c in seen)
+            spelled = ",".join(term for term, _ in others) + "->" + kept
+            g = np.einsum(spelled, *(x for _, x in others), optimize=len(others) > 1)
+            # labels summed within this operand alone: the gradient is the same along them
+            g = np.asarray(g).reshape([plan.sizes[c] if c in seen else 1 for c in unique])
+            g = np.broadcast_to(g, [plan.sizes[c] for c in unique])
+            if len(unique) < len(labels):  # a repeated label: onto the diagonal
+                full = np.zeros([plan.sizes[c] for c in labels], grad.dtype)
+                axes = {c: np.arange(plan.sizes[c]).reshape(
+                    [-1 if d == unique.index(c) else 1 for d in range(len(unique))])
+                    for c in unique}
+                full[tuple(axes[c] for c in labels)] = g
+                g = full
+            grads.append(sum_to(np.ascontiguousarray(g), a.shape))
+        return (None, *grads)
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """The sum over the repeated subscripts of the operands' products, as ``torch.einsum``:
+    ``einsum("ij,jk->ik", a, b)`` is ``a @ b``. Subscripts are letters; "..." stands for the
+    dims not named; with no "->" the output has the "..." dims, then the letters that
+    appear once, in order (A-Z before a-z). The operands (a list of them too) share one
+    dtype; dims of length 1 broadcast."""
+    if not isinstance(equation, str):
+        raise TypeError("einsum takes the equation first, as a string (the sublist form is "
+                        "not supported)")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, x in enumerate(operands):
+        tensor_argument(x, "einsum", f"operand {i}")
+    return Einsum.apply(equation, *operands)
 
 
 # ---- reductions ---------------------------------------------------------------------------------
@@ -788,6 +1145,84 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         return _spread(grad / ctx.count, ctx.shape, ctx.dims), None, None
+
+
+class LogSumExp(Function):
+    """log(sum(exp(a))) over ``dims``, shifted by the largest entry so that nothing overflows;
+    as PyTorch's, an infinite largest entry shifts by 0 (all -inf gives -inf, an inf gives
+    inf) and a sum over nothing is -inf. The gradient is exp(a - out), NaN where out is
+    infinite as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        a = floating(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            peak = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
+            peak = np.where(np.isinf(peak), 0, peak)
+            kept = np.log(np.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
+        ctx.save_for_backward(a, kept)
+        return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
+                                                  if i not in dims])
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return grad.reshape(kept.shape) * np.exp(a - kept), None, None
+
+
+def _products_of_the_others(a: np.ndarray, d: int) -> np.ndarray:
+    """For each entry, the product of the other entries of its line along ``d`` (exact where
+    entries are 0: running products from both ends, none divided)."""
+    lead = (slice(None),) * d
+    ones = np.ones_like(a[lead + (slice(0, 1),)])
+    ahead = np.cumprod(np.concatenate([ones, a[lead + (slice(None, -1),)]], axis=d), axis=d)
+    behind = np.cumprod(np.concatenate([ones, np.flip(a[lead + (slice(1, None),)], d)], axis=d),
+                        axis=d)
+    return ahead * np.flip(behind, d)
+
+
+class Prod(Function):
+    """The product of all entries (``dim`` None) or along ``dim``; integers and booleans
+    multiply as int64, as PyTorch's. The gradient is PyTorch's: out / a where no entry of the
+    tensor is 0 (NaN at an infinite entry), else the products of the other entries, and 0
+    everywhere for a product of all entries with two zeros or more."""
+
+    @staticmethod
+    def forward(ctx, a, dim, keepdim):
+        if a.dtype.kind in "biu":
+            a = a.astype(np.int64)
+        kept = np.prod(a, axis=dim, keepdims=True)
+        ctx.save_for_backward(a, kept)
+        ctx.dim = dim
+        if dim is None:
+            return kept.reshape(())
+        return kept if keepdim else kept.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        g = grad.reshape(kept.shape)
+        zeros = a == 0
+        with np.errstate(divide="ignore", invalid="ignore"):  # NaN where PyTorch's is NaN
+            if not zeros.any():
+                return g * (kept / a), None, None
+            if ctx.dim is not None:
+                return g * _products_of_the_others(a, ctx.dim), None, None
+            if np.count_nonzero(zeros) > 1:
+                return np.zeros(a.shape, grad.dtype), None, None
+            return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
+
+
+def truth(x: Tensor, dim: Any, keepdim: bool, test: Callable) -> Tensor:
+    """``all`` (``test`` np.all) or ``any`` over ``dim`` (None: every entry; an empty tuple:
+    none, each entry's truth, as PyTorch's); boolean, uint8 for uint8 data (PyTorch's rule),
+    outside the graph. NaN counts as true."""
+    a = x.data
+    nothing = dim is not None and not isinstance(dim, (int, np.integer)) and not len(dim)
+    reduced = () if nothing else dims(dim, None, a.ndim)
+    out = np.asarray(test(a, axis=reduced, keepdims=keepdim))
+    return as_leaf(out.astype(np.uint8) if a.dtype == np.uint8 else out)
 
 
 class Extreme(Function):
@@ -950,17 +1385,52 @@ def topk(x: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> ValuesAndI
     if a.ndim == 0:
         top, at = topk(x.reshape(1), k, 0, largest, sorted)
         return ValuesAndIndices(top.reshape(()) if k else top, at.reshape(()) if k else at)
-    if not largest:
-        order = np.argsort(a, axis=d, kind="stable")  # NaN last: the largest
-    elif a.dtype.kind == "f":
+    indices = np.take(_order(a, d, largest), np.arange(k), axis=d)
+    return ValuesAndIndices(TakeAlong.apply(x, indices, d, True), as_leaf(indices))
+
+
+def _order(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
+    """The indices that sort ``a`` along ``d``, ascending (NaN last: it counts as the largest)
+    or ``descending`` (NaN first); tied entries in the order of their indices."""
+    if not descending:
+        return np.argsort(a, axis=d, kind="stable")
+    if a.dtype.kind == "f":
         last = np.moveaxis(a, d, -1)
         nan = np.isnan(last)
-        # NaN first (it is the largest), then descending; lexsort is stable: ties by index
-        order = np.moveaxis(np.lexsort((-np.where(nan, 0, last), ~nan)), -1, d)
-    else:
-        order = np.argsort(-a.astype(np.int64), axis=d, kind="stable")
-    indices = np.take(order, np.arange(k), axis=d)
-    return ValuesAndIndices(TakeAlong.apply(x, indices, d, True), as_leaf(indices))
+        # NaN first, then descending; lexsort is stable: ties by index
+        return np.moveaxis(np.lexsort((-np.where(nan, 0, last), ~nan)), -1, d)
+    return np.argsort(-a.astype(np.int64), axis=d, kind="stable")
+
+
+def argsort(x: Tensor, dim: int, descending: bool) -> Tensor:
+    """The int64 indices that sort ``x`` along ``dim`` (see ``_order``), outside the graph."""
+    a = x.data
+    d = normalize_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return as_leaf(np.zeros((), np.int64))
+    return as_leaf(_order(a, d, descending).astype(np.int64, copy=False))
+
+
+def isclose(x: Tensor, other: Any, rtol: float, atol: float, equal_nan: bool) -> Tensor:
+    """Where |x - other| <= atol + rtol * |other| (or the two are equal: infinities of one
+    sign; NaN too with ``equal_nan``), as PyTorch's: a boolean tensor, outside the graph.
+    ``other`` is a tensor (or an array) of ``x``'s dtype; they broadcast."""
+    if not isinstance(other, (Tensor, np.ndarray)):
+        raise TypeError(f"isclose: other must be a tensor, not {type(other).__name__}")
+    a, b = x.data, other.data if isinstance(other, Tensor) else other
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose of {a.dtype} and {b.dtype} data: both need one dtype")
+    if rtol < 0 or atol < 0:
+        raise RuntimeError(f"isclose: rtol ({rtol}) and atol ({atol}) cannot be negative")
+    close = _broadcasting(np.equal, a, b, "isclose")
+    if equal_nan and a.dtype.kind == "f":
+        close |= np.isnan(a) & np.isnan(b)
+    if rtol or atol:  # PyTorch's formula, integers and booleans as floats
+        a, b = floating(a), floating(b)
+        with np.errstate(invalid="ignore", over="ignore"):
+            error = np.abs(a - b)
+            close |= np.isfinite(error) & (error <= atol + np.abs(rtol * b))
+    return as_leaf(np.asarray(close))
 
 
 # ---- shape --------------------------------------------------------------------------------------
@@ -1044,6 +1514,90 @@ class Permute(Function):
         return grad.transpose(np.argsort(ctx.order)), None
 
 
+def moved(ndim: int, source: int | Sequence[int], destination: int | Sequence[int]
+          ) -> tuple[int, ...]:
+    """The order of dimensions that ``movedim(source, destination)`` makes: each source
+    dimension at its destination, the others in their order in the places left."""
+    sources = [source] if isinstance(source, (int, np.integer)) else list(source)
+    targets = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    if len(sources) != len(targets):
+        raise RuntimeError(f"movedim: source {sources} and destination {targets} need as many "
+                           "dims")
+    sources = [normalize_dim(d, ndim) for d in sources]
+    targets = [normalize_dim(d, ndim) for d in targets]
+    for name, listed in (("source", sources), ("destination", targets)):
+        if len(set(listed)) != len(listed):
+            raise RuntimeError(f"movedim: a repeated dim in {name} {listed}")
+    if not ndim:
+        return ()
+    order = [d for d in range(ndim) if d not in sources]
+    for target, source_dim in sorted(zip(targets, sources)):
+        order.insert(target, source_dim)
+    return tuple(order)
+
+
+def transposed_matrix(ndim: int) -> tuple[int, ...]:
+    """``t()``'s order: a matrix's two dimensions swapped; fewer dimensions stay."""
+    if ndim > 2:
+        raise RuntimeError(f"t() takes a tensor of at most 2 dimensions, not {ndim}: use "
+                           "transpose(dim0, dim1) or mT")
+    return tuple(range(ndim))[::-1]
+
+
+class Roll(Function):
+    """The entries shifted along ``dims`` by ``shifts`` (over the flattened tensor if
+    ``dims`` is None), those pushed off the end coming back at the start."""
+
+    @staticmethod
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(a, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        back = -ctx.shifts if isinstance(ctx.shifts, int) else tuple(-n for n in ctx.shifts)
+        return np.roll(grad, back, ctx.dims), None, None
+
+
+def roll(x: Tensor, shifts: Any, dims: Any) -> Tensor:
+    """``x.roll(shifts, dims)``: ints or sequences of them, one shift per dim; with no
+    ``dims``, one shift of the flattened tensor."""
+    listed = [shifts] if not isinstance(shifts, (Sequence, np.ndarray)) else list(shifts)
+    steps = tuple(operator.index(n) for n in listed)
+    if dims is None:
+        if len(steps) != 1:
+            raise RuntimeError(f"roll: {len(steps)} shifts and no dims: give one dim per shift")
+        return Roll.apply(x, steps[0], None)
+    along = [dims] if isinstance(dims, (int, np.integer)) else list(dims)
+    if len(along) != len(steps):
+        raise RuntimeError(f"roll: {len(steps)} shifts for {len(along)} dims: they must pair up")
+    if not x.data.ndim:
+        raise IndexError("roll of a 0-d tensor along a dim: it has none")
+    return Roll.apply(x, steps, tuple(normalize_dim(operator.index(d), x.data.ndim)
+                                      for d in along))
+
+
+def narrow(x: Tensor, dim: int, start: Any, length: Any) -> Tensor:
+    """``length`` entries along ``dim`` from ``start`` (from the end if negative): a view."""
+    ndim = x.data.ndim
+    if not ndim:
+        raise RuntimeError("narrow of a 0-d tensor: it has no dimension to narrow")
+    d = normalize_dim(dim, ndim)
+    size = x.data.shape[d]
+    start, length = operator.index(start), operator.index(length)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start {start} is out of range for a dimension of length "
+                         f"{size}")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError(f"narrow: the length cannot be negative, not {length}")
+    if start + length > size:
+        raise RuntimeError(f"narrow: start {start} + length {length} exceeds the dimension's "
+                           f"length {size}")
+    return x[(slice(None),) * d + (slice(start, start + length),)]
+
+
 def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int, ...]:
     """PyTorch's ``expand``: -1 keeps a dimension, new ones may be added in front."""
     extra = len(sizes) - len(shape)
@@ -1090,6 +1644,53 @@ def triangle(x: Any, diagonal: int, upper: bool) -> Tensor:
         raise RuntimeError(f"{'triu' if upper else 'tril'}: a tensor of at least 2 dimensions, "
                            f"not {x.data.ndim}")
     return Triangle.apply(x, operator.index(diagonal), upper)
+
+
+class Diag(Function):
+    """``diag``: a vector's entries on the ``diagonal``-th diagonal of a square matrix, zeros
+    elsewhere; or a matrix's ``diagonal``-th diagonal as a vector."""
+
+    @staticmethod
+    def forward(ctx, a, diagonal):
+        if a.ndim not in (1, 2):
+            raise RuntimeError(f"diag of a {a.ndim}-d tensor: it takes a vector or a matrix")
+        ctx.shape, ctx.diagonal = a.shape, diagonal
+        out = np.diag(a, diagonal)
+        return out if a.ndim == 1 else out.copy()  # (a matrix's is a read-only view)
+
+    @staticmethod
+    def backward(ctx, grad):
+        k = ctx.diagonal
+        if len(ctx.shape) == 1:
+            return np.diagonal(grad, k).copy(), None
+        out = np.zeros(ctx.shape, grad.dtype)
+        steps = np.arange(len(grad))
+        out[steps + max(-k, 0), steps + max(k, 0)] = grad
+        return out, None
+
+
+def meshgrid(tensors: Sequence[Tensor], indexing: str) -> tuple[Tensor, ...]:
+    """One tensor per input (each 0-d or 1-D), all of the shape of their lengths side by side
+    ("ij"; "xy": the first two swapped), the input's entries along its own dimension: views
+    that pass gradients back."""
+    if not tensors:
+        raise RuntimeError("meshgrid of no tensors")
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'meshgrid: indexing is "ij" or "xy", not {indexing!r}')
+    if len({t.data.dtype for t in tensors}) > 1:
+        raise RuntimeError(f"meshgrid of {', '.join(str(t.data.dtype) for t in tensors)} "
+                           "tensors: all need one dtype")
+    if any(t.data.ndim > 1 for t in tensors):
+        raise RuntimeError(f"meshgrid takes 0-d or 1-D tensors, not shapes "
+                           f"{[t.data.shape for t in tensors]}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(axes) > 1:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, axis in zip(tensors, axes):
+        shape[axis] = t.data.size
+    return tuple(t.reshape(tuple(n if i == axis else 1 for i, n in enumerate(shape)))
+                 .expand(tuple(shape)) for t, axis in zip(tensors, axes))
 
 
 def split(x: Tensor, sizes: Any, dim: int) -> tuple[Tensor, ...]:
@@ -1251,6 +1852,116 @@ class Index(Function):
         out = np.zeros(ctx.shape, grad.dtype)
         np.add.at(out, index, grad)  # integer arrays may pick an element more than once
         return out, None
+
+
+def _check_index(index: np.ndarray, length: int, name: str) -> None:
+    """An index array of int32 or int64 entries in [0, length) (RuntimeError otherwise, as
+    PyTorch's: a negative index counts from nowhere)."""
+    if index.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"{name}: the index must be int64 or int32, not {index.dtype}")
+    if index.size and (index.min() < 0 or index.max() >= length):
+        bad = index[(index < 0) | (index >= length)].flat[0]
+        raise RuntimeError(f"{name}: index {bad} is out of bounds for a dimension of length "
+                           f"{length}")
+
+
+def _positions(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    """What ``gather`` picks, as a NumPy index: ``index`` along ``dim``, elsewhere each
+    entry's own position."""
+    ndim = index.ndim
+    return tuple(index if d == dim else np.arange(n).reshape((-1,) + (1,) * (ndim - d - 1))
+                 for d, n in enumerate(index.shape))
+
+
+class Gather(Function):
+    """``gather(a, dim, index)``: out[i][j] = a[index[i][j]][j] for dim 0 (and alike along
+    the others). ``index`` has ``a``'s number of dimensions (a 0-d one counts as 1-D), sizes
+    no larger than ``a``'s except along ``dim``, and gives the result its shape. Indices
+    repeated add their gradients."""
+
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        if max(index.ndim, 1) != max(a.ndim, 1):
+            raise RuntimeError(f"gather: an index of {index.ndim} dimensions for a tensor of "
+                               f"{a.ndim}: they need as many")
+        source = a if a.ndim else a.reshape(1)
+        picks = index if index.ndim else index.reshape(1)
+        if any(n > m for d, (n, m) in enumerate(zip(picks.shape, source.shape)) if d != dim):
+            raise RuntimeError(f"gather: an index of shape {index.shape} is larger than the "
+                               f"tensor's {a.shape} along a dimension other than {dim}")
+        _check_index(picks, source.shape[dim], "gather")
+        ctx.save_for_backward(picks)
+        ctx.shape, ctx.dim = a.shape, dim
+        return source[_positions(picks, dim)].reshape(index.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        out = np.zeros(ctx.shape or (1,), grad.dtype)
+        np.add.at(out, _positions(picks, ctx.dim), grad.reshape(picks.shape))
+        return out.reshape(ctx.shape), None, None
+
+
+class IndexSelect(Function):
+    """``index_select(a, dim, index)``: the slices of ``a`` along ``dim`` at the entries of
+    the vector ``index`` (a 0-d one counts as one entry), in its order, repeats allowed (their
+    gradients add)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, index):
+        if index.ndim > 1:
+            raise IndexError(f"index_select: the index must be a vector, not of shape "
+                             f"{index.shape}")
+        picks = index.reshape(-1)
+        if not a.ndim and picks.size != 1:
+            raise RuntimeError(f"index_select of a 0-d tensor takes one index, not {picks.size}")
+        source = a if a.ndim else a.reshape(1)
+        _check_index(picks, source.shape[dim], "index_select")
+        ctx.save_for_backward(picks)
+        ctx.shape, ctx.dim = a.shape, dim
+        out = np.take(source, picks, axis=dim)
+        return out.reshape(()) if not a.ndim else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        out = np.zeros(ctx.shape or (1,), grad.dtype)
+        np.add.at(out, (slice(None),) * ctx.dim + (picks,), grad.reshape(
+            out.shape[:ctx.dim] + picks.shape + out.shape[ctx.dim + 1:]))
+        return out.reshape(ctx.shape), None, None
+
+
+def repeat_interleave(x: Tensor, repeats: Any, dim: int | None, output_size: int | None
+                      ) -> Tensor:
+    """Each entry (each slice along ``dim``; with no ``dim``, of the flattened tensor)
+    ``repeats`` times in a row: an int, or a tensor of one count or one per slice."""
+    if dim is None:
+        x, d = x.reshape(-1), 0
+    elif not x.data.ndim:
+        raise IndexError("repeat_interleave of a 0-d tensor along a dim: it has none")
+    else:
+        d = normalize_dim(dim, x.data.ndim)
+    length = x.data.shape[d]
+    if isinstance(repeats, (Tensor, np.ndarray)):
+        given = repeats.data if isinstance(repeats, Tensor) else repeats
+        if given.dtype.kind not in "iu":
+            raise NotImplementedError(f"repeat_interleave: the repeats must be integers, not "
+                                      f"{given.dtype}")
+        if given.ndim > 1:
+            raise RuntimeError("repeat_interleave: the repeats must be a 0-d or 1-D tensor")
+        if given.size != 1 and given.shape != (length,):
+            raise RuntimeError(f"repeat_interleave: {given.size} repeats for {length} slices "
+                               f"along dimension {d}")
+        counts = given.reshape(-1) if given.size != 1 else given.reshape(())  # (one for all)
+    else:
+        counts = np.asarray(operator.index(repeats))
+    if np.any(counts < 0):
+        raise RuntimeError("repeat_interleave: the repeats cannot be negative")
+    picks = np.repeat(np.arange(length), counts)
+    if output_size is not None and output_size != len(picks):
+        raise RuntimeError(f"repeat_interleave: output_size {output_size}, but the repeats "
+                           f"make {len(picks)}")
+    return IndexSelect.apply(x, d, picks)
 
 
 # speed: the thresholds between np.add.at, a one-hot product and sorted sums

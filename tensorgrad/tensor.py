@@ -17,8 +17,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import operator
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -674,6 +675,47 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for tiny x."""
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        """exp(x) - 1, accurate for tiny x."""
+        return ops.Expm1.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by each entry's sign (0 at NaN), in this tensor's dtype; gradient 0."""
+        return ops.Sign.apply(self)
+
+    def floor(self) -> Tensor:
+        """Each entry rounded down (integers as they are); gradient 0, as PyTorch's."""
+        return ops.Rounded.apply(self, np.floor, None)
+
+    def ceil(self) -> Tensor:
+        """Each entry rounded up (integers as they are); gradient 0."""
+        return ops.Rounded.apply(self, np.ceil, None)
+
+    def trunc(self) -> Tensor:
+        """Each entry rounded toward zero (integers as they are); gradient 0."""
+        return ops.Rounded.apply(self, np.trunc, None)
+
+    def round(self, *, decimals: int | None = None) -> Tensor:
+        """Each entry rounded to the nearest integer, halves to even (``decimals``: to that
+        many decimal places; negative: to tens, hundreds, ...); gradient 0, as PyTorch's::
+
+            Tensor([0.5, 1.5, 2.25]).round()            # [0., 2., 2.]
+            Tensor([2.25, 150.0]).round(decimals=-2)    # [0., 200.]
+        """
+        return ops.Rounded.apply(self, np.rint, None if decimals is None
+                                 else operator.index(decimals))
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """NaN, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and
+        the dtype's largest and smallest finite numbers); the gradient passes where the
+        entry was finite."""
+        return ops.NanToNum.apply(self, nan, posinf, neginf)
+
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
         """Each entry limited to [min, max] (either may be None)."""
         return ops.clamp(self, min, max)
@@ -744,12 +786,45 @@ class Tensor:
     # reductions: ``dim`` and ``keepdim`` as in PyTorch (NumPy's ``axis``, ``keepdims`` too)
 
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
-            axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
-        return ops.Sum.apply(self, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+            dtype: Any = None, axis: int | Sequence[int] | None = None,
+            keepdims: bool | None = None) -> Tensor:
+        """The sum over ``dim``; with ``dtype``, of the entries converted to it first."""
+        reduced = ops.dims(dim, axis, self.data.ndim)
+        return _in_dtype(self, dtype, lambda x: ops.Sum.apply(x, reduced,
+                                                              keepdim or bool(keepdims)))
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
-             axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
-        return ops.Mean.apply(self, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+             dtype: Any = None, axis: int | Sequence[int] | None = None,
+             keepdims: bool | None = None) -> Tensor:
+        """The mean over ``dim``; with ``dtype`` (a floating one), of the entries converted
+        to it first."""
+        if dtype is not None and np.dtype(dtype).kind != "f":
+            raise RuntimeError(f"mean(dtype={np.dtype(dtype)}): the dtype must be floating")
+        x = self if dtype is None else self.to(dtype)
+        return ops.Mean.apply(x, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
+             ) -> Tensor:
+        """The product of all entries, or along ``dim`` (one dim, as PyTorch's); integers
+        multiply as int64. With ``dtype``, of the entries converted to it first."""
+        if dim is not None and not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"prod takes one dim (an int), not {dim!r}")
+        along = None if dim is None else normalize_dim(dim, self.data.ndim)
+        if not self.data.ndim:
+            along = None  # (along dim 0 or -1, a 0-d tensor's product is its one entry)
+        return _in_dtype(self, dtype, lambda x: ops.Prod.apply(x, along, keepdim))
+
+    def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over ``dim``, computed without overflow."""
+        return ops.LogSumExp.apply(self, ops.dims(dim, None, self.data.ndim), keepdim)
+
+    def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether every entry over ``dim`` is nonzero (NaN counts): boolean, no gradient."""
+        return ops.truth(self, dim, keepdim, np.all)
+
+    def any(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        """Whether some entry over ``dim`` is nonzero (NaN counts): boolean, no gradient."""
+        return ops.truth(self, dim, keepdim, np.any)
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
@@ -780,6 +855,12 @@ class Tensor:
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return ops.arg_extreme(self, dim, keepdim, np.argmin)
 
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False
+                ) -> Tensor:
+        """The int64 indices that sort along ``dim`` (NaN counts as the largest); ties keep
+        their order (``stable`` is accepted: the order is always stable)."""
+        return ops.argsort(self, dim, descending)
+
     # shape
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
@@ -805,6 +886,41 @@ class Tensor:
         """Swap two dimensions (PyTorch's meaning; ``permute`` takes a whole order)."""
         return ops.Permute.apply(self, ops.swap(self.data.ndim, dim0, dim1))
 
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """``transpose``'s other name (NumPy's)."""
+        return ops.Permute.apply(self, ops.swap(self.data.ndim, axis0, axis1))
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """``transpose``'s other name."""
+        return ops.Permute.apply(self, ops.swap(self.data.ndim, dim0, dim1))
+
+    def t(self) -> Tensor:
+        """A matrix transposed; a tensor of fewer dimensions as it is, more: RuntimeError."""
+        return ops.Permute.apply(self, ops.transposed_matrix(self.data.ndim))
+
+    def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+        """The dimensions ``source`` moved to the places ``destination``, the others keeping
+        their order::
+
+            zeros(2, 3, 4).movedim(0, -1).shape    # (3, 4, 2)
+        """
+        return ops.Permute.apply(self, ops.moved(self.data.ndim, source, destination))
+
+    def moveaxis(self, source: int | Sequence[int], destination: int | Sequence[int]
+                 ) -> Tensor:
+        """``movedim``'s other name (NumPy's)."""
+        return self.movedim(source, destination)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` entries along ``dim`` from ``start`` (counted from the end if negative)."""
+        return ops.narrow(self, dim, start, length)
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+             ) -> Tensor:
+        """The entries shifted by ``shifts`` along ``dims`` (the flattened tensor if None),
+        those pushed off the end coming back at the start."""
+        return ops.roll(self, shifts, dims)
+
     @property
     def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """The dimensions in reverse order (a matrix's transpose)."""
@@ -823,6 +939,28 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.Index.apply(self, ops.plain_index(index))
+
+    def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
+        """The entries at ``index`` (an integer tensor of this tensor's number of dimensions)
+        along ``dim``: out[i][j] = self[index[i][j]][j] for dim 0. Repeated indices add their
+        gradients (``sparse_grad`` is accepted; gradients are dense)::
+
+            Tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, Tensor([[1, 1], [0, 1]]))
+            # [[2., 2.], [3., 4.]]
+        """
+        return ops.Gather.apply(self, normalize_dim(dim, self.data.ndim),
+                                ops.tensor_argument(index, "gather", "the index"))
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The slices along ``dim`` at the entries of ``index`` (an integer vector), in its
+        order; repeats allowed."""
+        return ops.IndexSelect.apply(self, normalize_dim(dim, self.data.ndim),
+                                     ops.tensor_argument(index, "index_select", "the index"))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """This tensor where ``condition`` is True, else ``other``: ``where(condition, self,
+        other)``."""
+        return ops.where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
@@ -935,6 +1073,67 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return self @ other
 
+    def mm(self, mat2: Tensor) -> Tensor:
+        """The product of two matrices of one dtype (no broadcasting, as PyTorch's ``mm``)."""
+        return ops.matrix_product(self, mat2, 2, "mm")
+
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """The products of two equal batches of matrices: (b, n, k) and (b, k, m)."""
+        return ops.matrix_product(self, mat2, 3, "bmm")
+
+    def outer(self, vec2: Tensor) -> Tensor:
+        """The outer product of two vectors: out[i, j] = self[i] * vec2[j]."""
+        for v in (self, vec2):
+            if np.ndim(v.data if isinstance(v, Tensor) else v) != 1:
+                raise RuntimeError(f"outer takes two vectors, not shapes {self.data.shape} and "
+                                   f"{np.shape(vec2.data if isinstance(vec2, Tensor) else vec2)}")
+        return self.reshape(-1, 1) * vec2
+
+    def maximum(self, other: Tensor) -> Tensor:
+        """The elementwise larger of two tensors (NaN wins); ties share the gradient."""
+        return ops.Maximum.apply(self, ops.tensor_argument(other, "maximum", "other"),
+                                 np.maximum)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        """The elementwise smaller of two tensors (NaN wins); ties share the gradient."""
+        return ops.Maximum.apply(self, ops.tensor_argument(other, "minimum", "other"),
+                                 np.minimum)
+
+    def remainder(self, other: Any) -> Tensor:
+        """``self % other``: the remainder with the sign of ``other``."""
+        return ops.Remainder.apply(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        """The remainder with the sign of ``self`` (C's fmod): self - other * trunc(self /
+        other)."""
+        return ops.Fmod.apply(self, other)
+
+    def lerp(self, end: Tensor, weight: Any) -> Tensor:
+        """self + weight * (end - self): ``end`` a tensor of this dtype, ``weight`` a number
+        or a tensor; the three broadcast."""
+        return ops.Lerp.apply(self, ops.tensor_argument(end, "lerp", "end"), weight)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """self + value * tensor1 * tensor2 (all three broadcast)."""
+        product = tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2
+        return self + product
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """self + value * tensor1 / tensor2 (all three broadcast; not both integers, as in
+        PyTorch)."""
+        if all(np.asarray(t.data if isinstance(t, Tensor) else t).dtype.kind in "biu"
+               for t in (tensor1, tensor2)):
+            raise RuntimeError("addcdiv of two integer tensors: convert one to floating first "
+                               "(PyTorch refuses the integer division it once did)")
+        quotient = tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2
+        return self + quotient
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """Where |self - other| <= atol + rtol * |other| (``other`` a tensor of this dtype):
+        a boolean tensor; equal infinities are close, NaN only with ``equal_nan``."""
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+
     def neg(self) -> Tensor:
         return -self
 
@@ -964,12 +1163,14 @@ class Tensor:
         """The square root of ``var``."""
         return ops.StdFromVar.apply(self.var(dim, unbiased, keepdim, correction=correction))
 
-    def cumsum(self, dim: int) -> Tensor:
-        """Running sums along ``dim``."""
-        if not self.data.ndim:
-            normalize_dim(dim, 0)
-            return ops.Cast.apply(self, np.int64 if self.data.dtype.kind in "biu" else None)
-        return ops.CumulativeSum.apply(self, normalize_dim(dim, self.data.ndim))
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sums along ``dim`` (with ``dtype``: of the entries converted to it)."""
+        return _in_dtype(self, dtype, lambda x: _running(x, dim, ops.CumulativeSum))
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running products along ``dim`` (with ``dtype``: of the entries converted to it);
+        the gradient is exact where entries are 0."""
+        return _in_dtype(self, dtype, lambda x: _running(x, dim, ops.CumulativeProduct))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         """The named tuple ``(values, indices)`` along ``dim``, ascending (NaN last) or
@@ -991,11 +1192,33 @@ class Tensor:
         if len(counts) < self.data.ndim:
             raise RuntimeError(f"repeat{counts}: fewer sizes than the tensor's "
                                f"{self.data.ndim} dimensions")
+        if any(n < 0 for n in counts):
+            raise RuntimeError(f"repeat{counts}: a count cannot be negative")
         shape = (1,) * (len(counts) - self.data.ndim) + self.data.shape
         spread = self.reshape(tuple(n for size in shape for n in (1, size)))
         tiled = spread.expand(tuple(n for count, size in zip(counts, shape)
                                     for n in (count, size)))
         return tiled.reshape(tuple(count * size for count, size in zip(counts, shape)))
+
+    def tile(self, *dims: int | Sequence[int]) -> Tensor:
+        """``repeat``, with fewer counts than dimensions allowed: the leading dimensions are
+        then repeated once."""
+        counts = ops.shape_argument(dims)
+        return self.repeat((1,) * (self.data.ndim - len(counts)) + counts)
+
+    def repeat_interleave(self, repeats: int | Tensor, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        """Each slice along ``dim`` (each entry of the flattened tensor if None) repeated
+        ``repeats`` times in a row, an int or a tensor of one count per slice::
+
+            Tensor([1.0, 2.0]).repeat_interleave(2)    # [1., 1., 2., 2.]
+        """
+        return ops.repeat_interleave(self, repeats, dim, output_size)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """A vector's entries on a diagonal of a square matrix (``diagonal`` > 0: above the
+        main one), or a matrix's diagonal as a vector."""
+        return ops.Diag.apply(self, operator.index(diagonal))
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
@@ -1141,6 +1364,26 @@ def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
         raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor "
                            f"of dtype {data.dtype}: a gradient has its tensor's dtype")
     return grad
+
+
+def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[[Tensor], Tensor]) -> Tensor:
+    """``reduce(x)``, or with ``dtype`` (PyTorch's ``dtype=`` of sum, prod, cumsum, cumprod)
+    ``reduce`` of ``x`` converted to it, in it (integers are reduced as int64: cast back, they
+    wrap as PyTorch's do)."""
+    if dtype is None:
+        return reduce(x)
+    wanted = np.dtype(dtype)
+    out = reduce(x.to(wanted))
+    return out if out.data.dtype == wanted else out.to(wanted)
+
+
+def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
+    """``cumsum`` or ``cumprod`` (``op``) along ``dim``; of a 0-d tensor, itself (integers
+    as int64)."""
+    if not x.data.ndim:
+        normalize_dim(dim, 0)
+        return ops.Cast.apply(x, np.int64 if x.data.dtype.kind in "biu" else None)
+    return op.apply(x, normalize_dim(dim, x.data.ndim))
 
 
 def normalize_dim(dim: int, ndim: int) -> int:

@@ -265,10 +265,10 @@ def test_a_parameter_that_changes_its_dtype_or_shape_is_recorded_anew():
         return F.cross_entropy(F.linear(x, w), np.array([0, 1, 2, 0]))
 
     step = tg.capture(loss_fn)
-    x = Tensor(draw((4, 2), "float64", 1))
-    # the replay's lines read w's array: as recorded (float64, (3, 2)), then float32 (the
-    # product float64, the gradient cast to float32), then of another shape
+    # the replay's lines read w's array: as recorded (float64, (3, 2)), then float32 (and
+    # the input with it: a product takes one dtype), then of another shape
     for data in (w.data, w.data.astype(np.float32), draw((5, 2), "float64", 2)):
+        x = Tensor(draw((4, 2), "float64", 1).astype(data.dtype))
         w.data, w.grad = data, None
         replayed = [step(x).data for _ in range(3)]
         grad = w.grad

@@ -1177,3 +1177,17 @@ def test_bad_calls_raise_torchs_exception_types(torch):
     for name in ours:
         assert errors(ours[name]) is not None, name
         assert errors(ours[name]).__name__ == errors(theirs[name]).__name__, name
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64", None), ("float64", "float32", None),
+                                    ("float64", "float64", "float32"), ("int64", "float64", None)])
+def test_linear_refuses_mixed_dtypes_as_pytorch_does(dtypes):
+    x_dtype, w_dtype, b_dtype = dtypes
+    x, w = Tensor(np.ones((2, 3), x_dtype)), Tensor(np.ones((4, 3), w_dtype))
+    b = None if b_dtype is None else Tensor(np.ones(4, b_dtype))
+    with pytest.raises(RuntimeError, match="all need the same dtype"):
+        F.linear(x, w, b)
+    layer = nn.Linear(3, 4)  # float64: tensorgrad's default
+    if x_dtype != "float64":
+        with pytest.raises(RuntimeError, match="all need the same dtype"):
+            layer(x)
