@@ -8,8 +8,8 @@ part of the step (benchmarks/SPEED.md, "The allocator"). The command line theref
 both thresholds when it starts, and keeps every thread on the one heap those thresholds
 govern: glibc gives other threads heaps of their own (arenas), and hands an arena's heap
 back whole when it empties, which a batched step's worker thread does every step
-(SPEED.md, "One arena"). The ``tensorgrad`` library leaves the allocator alone: changing a
-process-wide setting is a program's decision, not a library's.
+(SPEED.md, "Round four: one arena"). The ``tensorgrad`` library leaves the allocator
+alone: changing a process-wide setting is a program's decision, not a library's.
 """
 
 from __future__ import annotations
