@@ -10,20 +10,26 @@ Adam and AdamW keep the values of each group's parameters of one dtype end to en
 flat buffer (each ``p.data`` becomes a view of it), so that an update is a dozen NumPy
 calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
 "Issue #16" for the chunks).
+
+``lr_scheduler`` (torch.optim.lr_scheduler's schedulers) is imported when first used.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .grad_mode import enable_grad
-from .tensor import Tensor, clear_grads, note_in_place_write
-from .threads import run_each
+from ..grad_mode import enable_grad
+from ..tensor import Tensor, clear_grads, note_in_place_write
+from ..threads import run_each
+
+if TYPE_CHECKING:
+    from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
 
 # speed: values updated at a time, and the chunks a thread takes at least: fewer calls hand
 # the GIL over less often between threads (benchmarks/SPEED.md, "Both cores")
@@ -223,6 +229,13 @@ class Optimizer:
     def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
         """Replace the state by ``loaded`` (parameters not in it start afresh)."""
         self._state = defaultdict(dict, loaded)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A scheduler wraps this optimizer's step (lr_scheduler: to warn of a step out of
+        # order) with a function tied to this object: a copy or a pickle goes without it, as
+        # PyTorch's, and steps itself.
+        return {key: value for key, value in self.__dict__.items()
+                if key not in ("step", "_lr_sched_stepped")}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -614,3 +627,11 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          foreach=foreach, capturable=capturable, differentiable=differentiable,
                          fused=fused, decoupled_weight_decay=True)
+
+
+def __getattr__(name: str) -> object:
+    # torch.optim.lr_scheduler's place, imported when first used (PEP 562): microgpt's command
+    # line imports this module for Adam and does not pay for the schedulers at start-up.
+    if name == "lr_scheduler":
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
