@@ -11,13 +11,11 @@ Skipped without torch.
 from __future__ import annotations
 
 import re
-import sys
-import types
-from pathlib import Path
 
 import nanogpt_style as ours
 import numpy as np
 import pytest
+from pointed_back import pointed_back
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -26,32 +24,7 @@ from tensorgrad import optim
 torch = pytest.importorskip("torch")
 
 TOL = 1e-9
-IMPORTS = {  # tensorgrad's import line -> PyTorch's
-    "import tensorgrad as torch\n": "import torch\n",
-    "import tensorgrad.nn as nn\n": "import torch.nn as nn\n",
-    "from tensorgrad.nn import functional as F\n": "from torch.nn import functional as F\n",
-}
-
-
-def pointed_back() -> types.ModuleType:
-    """nanogpt_style.py with its imports pointed at torch, and nothing else changed."""
-    source = Path(ours.__file__).read_text()
-    for line, replacement in IMPORTS.items():
-        assert source.count(line) == 1, line
-        source = source.replace(line, replacement)
-    assert "tensorgrad" not in source.replace('"""', "").split("import inspect")[1]
-    module = types.ModuleType("nanogpt_style_on_torch")
-    module.__file__ = ours.__file__
-    sys.modules[module.__name__] = module  # (dataclasses look their module up)
-    try:
-        exec(compile(source, "nanogpt_style.py, imports pointed at torch", "exec"),
-             module.__dict__)
-    finally:
-        del sys.modules[module.__name__]
-    return module
-
-
-theirs = pointed_back()
+theirs = pointed_back(ours)
 
 
 @pytest.fixture(autouse=True)

@@ -7,44 +7,17 @@ torch (``test_zoo.py`` runs the file on tensorgrad alone).
 
 from __future__ import annotations
 
-import sys
-import types
-from pathlib import Path
-
 import numpy as np
 import pytest
 import zoo_style as ours
+from pointed_back import pointed_back
 
 import tensorgrad
 
 torch = pytest.importorskip("torch")
 
 TOL = 1e-9
-IMPORTS = {  # tensorgrad's import line -> PyTorch's
-    "import tensorgrad as torch\n": "import torch\n",
-    "import tensorgrad.nn as nn\n": "import torch.nn as nn\n",
-    "from tensorgrad.nn import functional as F\n": "from torch.nn import functional as F\n",
-    "from tensorgrad.utils.data import DataLoader, TensorDataset\n":
-        "from torch.utils.data import DataLoader, TensorDataset\n",
-}
-
-
-def pointed_back() -> types.ModuleType:
-    source = Path(ours.__file__).read_text()
-    for line, replacement in IMPORTS.items():
-        assert source.count(line) == 1, line
-        source = source.replace(line, replacement)
-    assert "tensorgrad" not in source.split('"""', 2)[2]
-    module = types.ModuleType("zoo_style_on_torch")
-    sys.modules[module.__name__] = module
-    try:
-        exec(compile(source, "zoo_style.py, imports pointed at torch", "exec"), module.__dict__)
-    finally:
-        del sys.modules[module.__name__]
-    return module
-
-
-theirs = pointed_back()
+theirs = pointed_back(ours)
 
 
 @pytest.fixture(autouse=True)
