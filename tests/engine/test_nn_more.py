@@ -37,6 +37,7 @@ from strategies import (
     shapes,
     upstream_layouts,
 )
+from torch_compare import assert_same
 
 import tensorgrad
 import tensorgrad.functional as F
@@ -776,15 +777,6 @@ def torch():
 
 
 RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-5}
-
-
-def assert_same(ours: np.ndarray, theirs, what: str, rtol: float) -> None:
-    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch's {theirs.dtype}"
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch's {theirs.shape}"
-    finite = theirs[np.isfinite(theirs)]
-    scale = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def against_torch(torch, ours_fn, torch_fn, *inputs, constant=(), upstream: str = "C"):

@@ -47,6 +47,7 @@ from strategies import (
     shapes,
     upstream_layouts,
 )
+from torch_compare import assert_same
 
 import tensorgrad as tg
 from tensorgrad import Tensor, Value
@@ -77,20 +78,6 @@ def draw(data, *shapes_, domain=ANY, dtype=None, unique=False):
     dtype = data.draw(float_dtypes, label="dtype") if dtype is None else dtype
     return [data.draw(laid_out(s, dtype, domain, unique), label=f"input {i}")
             for i, s in enumerate(shapes_)]
-
-
-def assert_same(ours, theirs, what: str, rtol: float = 1e-10) -> None:
-    """Same dtype, shape and values (NaN where NaN, infinities exactly)."""
-    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    ours = ours.data if isinstance(ours, Tensor) else np.asarray(ours)
-    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch's {theirs.dtype}"
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch's {theirs.shape}"
-    if ours.dtype.kind in "biu":
-        np.testing.assert_array_equal(ours, theirs, err_msg=what)
-        return
-    finite = theirs[np.isfinite(theirs)]
-    scale = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def against_torch(torch, ours, theirs, *inputs, upstream: str = "C") -> Tensor:

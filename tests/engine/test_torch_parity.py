@@ -34,6 +34,7 @@ from strategies import (
     shapes,
     upstream_layouts,
 )
+from torch_compare import assert_same
 
 import tensorgrad
 import tensorgrad.functional as F
@@ -55,18 +56,6 @@ def torch_default_float64():
 
 def torch_dtype(dtype: np.dtype) -> torch.dtype:
     return torch.from_numpy(np.zeros(0, dtype)).dtype
-
-
-def assert_same(ours: np.ndarray, theirs, what: str, rtol: float) -> None:
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch's {theirs.dtype}"
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch's {theirs.shape}"
-    if ours.dtype.kind in "biu":
-        np.testing.assert_array_equal(ours, theirs, err_msg=what)
-        return
-    finite = theirs[np.isfinite(theirs)]
-    scale = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def check_against_torch(ours_fn, torch_fn, *inputs: LaidOut | np.ndarray, upstream: str = "C"):
