@@ -790,8 +790,7 @@ class Tensor:
             keepdims: bool | None = None) -> Tensor:
         """The sum over ``dim``; with ``dtype``, of the entries converted to it first."""
         reduced = ops.dims(dim, axis, self.data.ndim)
-        return _in_dtype(self, dtype, lambda x: ops.Sum.apply(x, reduced,
-                                                              keepdim or bool(keepdims)))
+        return _in_dtype(self, dtype, ops.Sum.apply, reduced, keepdim or bool(keepdims))
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              dtype: Any = None, axis: int | Sequence[int] | None = None,
@@ -812,7 +811,7 @@ class Tensor:
         along = None if dim is None else normalize_dim(dim, self.data.ndim)
         if not self.data.ndim:
             along = None  # (along dim 0 or -1, a 0-d tensor's product is its one entry)
-        return _in_dtype(self, dtype, lambda x: ops.Prod.apply(x, along, keepdim))
+        return _in_dtype(self, dtype, ops.Prod.apply, along, keepdim)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
@@ -1165,12 +1164,12 @@ class Tensor:
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Running sums along ``dim`` (with ``dtype``: of the entries converted to it)."""
-        return _in_dtype(self, dtype, lambda x: _running(x, dim, ops.CumulativeSum))
+        return _in_dtype(self, dtype, _running, dim, ops.CumulativeSum)
 
     def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Running products along ``dim`` (with ``dtype``: of the entries converted to it);
         the gradient is exact where entries are 0."""
-        return _in_dtype(self, dtype, lambda x: _running(x, dim, ops.CumulativeProduct))
+        return _in_dtype(self, dtype, _running, dim, ops.CumulativeProduct)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         """The named tuple ``(values, indices)`` along ``dim``, ascending (NaN last) or
@@ -1366,14 +1365,14 @@ def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
     return grad
 
 
-def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[[Tensor], Tensor]) -> Tensor:
-    """``reduce(x)``, or with ``dtype`` (PyTorch's ``dtype=`` of sum, prod, cumsum, cumprod)
-    ``reduce`` of ``x`` converted to it, in it (integers are reduced as int64: cast back, they
-    wrap as PyTorch's do)."""
+def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[..., Tensor], *args: Any) -> Tensor:
+    """``reduce(x, *args)``, or with ``dtype`` (PyTorch's ``dtype=`` of sum, prod, cumsum,
+    cumprod) ``reduce`` of ``x`` converted to it, in it (integers are reduced as int64: cast
+    back, they wrap as PyTorch's do)."""
     if dtype is None:
-        return reduce(x)
+        return reduce(x, *args)
     wanted = np.dtype(dtype)
-    out = reduce(x.to(wanted))
+    out = reduce(x.to(wanted), *args)
     return out if out.data.dtype == wanted else out.to(wanted)
 
 
