@@ -328,6 +328,11 @@ class _Params(list):
 
     changes = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a copy (copy.deepcopy, pickle) with the count as it stands: list's own way would
+        # append the items one by one and count each
+        return _Params, (list(self),), {"changes": self.changes}
+
 
 def _counting(name: str) -> Callable[..., Any]:
     plain = getattr(list, name)
@@ -367,6 +372,17 @@ class _Flat:
         # to count); None once they differ, and then ``steps`` holds each one's.
         self.common_step: int | None = 0
         self.steps = [0] * len(params)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A copy's arrays come apart: its views are copies of their own, and so is each
+        # parameter's data that was one of them (the same array: copies are memoized). Views
+        # of the copied values take their places, so that the copy updates its parameters.
+        self.__dict__.update(state)
+        views = [self.values[s].reshape(view.shape) for s, view in zip(self.slices, self.views)]
+        for p, copied, view in zip(self.params, self.views, views):
+            if p.data is copied:  # (else p.data was replaced: the next step takes it in)
+                p.data = view
+        self.views = views
 
     def raveled(self, grads: list[Any]) -> list[np.ndarray]:
         """The parameters' gradients (arrays, none missing), flat, if each has its parameter's
@@ -607,6 +623,17 @@ class Adam(Optimizer):
         ``loaded`` start afresh)."""
         for group in self.param_groups:
             self._flatten(group, loaded)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the layouts by group, in order: a copy's groups are new dicts, with ids of their own
+        state = super().__getstate__()
+        state["_layouts"] = [self._layouts[id(group)] for group in self.param_groups]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        layouts = state.pop("_layouts")
+        self.__dict__.update(state)
+        self._layouts = {id(group): layout for group, layout in zip(self.param_groups, layouts)}
 
 
 class AdamW(Adam):

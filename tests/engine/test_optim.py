@@ -1,10 +1,16 @@
-"""optim against the updates written out in plain Python (PyTorch itself: test_nn_torch.py)."""
+"""optim against the updates written out in plain Python (PyTorch itself: test_nn_torch.py,
+and here copies made mid-run)."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
+from torch_compare import assert_same
 
+import tensorgrad
 from tensorgrad import Tensor, no_grad, optim
 
 
@@ -480,3 +486,147 @@ def test_an_optimizer_written_as_for_pytorch_runs_on_the_base_class():
         opt.step()
     np.testing.assert_array_equal(w.data, [0.5, -0.5])
     assert opt.state_dict()["state"] == {0: {"count": 2}}
+
+
+# ---- copies: copy.deepcopy, pickle round trips, copy.copy -------------------------------------
+
+COPIED = {  # optimizers to copy mid-run, made alike from tensorgrad or torch
+    "SGD momentum": lambda lib, groups: lib.optim.SGD(groups, lr=0.1, momentum=0.9),
+    "Adam": lambda lib, groups: lib.optim.Adam(groups, lr=0.05),
+    "AdamW": lambda lib, groups: lib.optim.AdamW(groups, lr=0.05),
+    "AdamW amsgrad": lambda lib, groups: lib.optim.AdamW(groups, lr=0.05, amsgrad=True),
+}
+
+
+def model_and_optimizer(lib, name, dtype):
+    """A small model of ``dtype`` and its optimizer, with two groups: the weights decayed,
+    the biases not (nanoGPT's)."""
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2)).to(dtype)
+    weights = [model[0].weight, model[2].weight]
+    groups = [{"params": weights, "weight_decay": 0.1},
+              {"params": [model[0].bias, model[2].bias], "weight_decay": 0.0}]
+    return model, COPIED[name](lib, groups)
+
+
+def train(lib, model, opt, steps: range) -> None:
+    for step in steps:
+        x = np.random.default_rng(step).normal(size=(5, 3))
+        opt.zero_grad()
+        (model(lib.tensor(x).to(model[0].weight.dtype)) ** 2).mean().backward()
+        if step == 1:
+            model[2].bias.grad = None  # it misses a step: the parameters' counts differ
+        opt.step()
+
+
+def assert_same_state(ours: dict, theirs: dict) -> None:
+    """Two optimizers' ``state_dict()``s hold the same settings, counts and moments."""
+    assert ours["param_groups"] == theirs["param_groups"]
+    assert list(ours["state"]) == list(theirs["state"])
+    for number, state in ours["state"].items():
+        assert list(state) == list(theirs["state"][number])
+        for key, value in state.items():
+            expected = theirs["state"][number][key]
+            assert np.asarray(value).dtype == np.asarray(expected).dtype
+            np.testing.assert_array_equal(value, expected, err_msg=f"{number}: {key}")
+
+
+def deepcopy_optimizer_first(both: dict) -> dict:
+    return copy.deepcopy({"opt": both["opt"], "model": both["model"]})
+
+
+@pytest.mark.parametrize("twin_of", [copy.deepcopy, deepcopy_optimizer_first,
+                                     lambda both: pickle.loads(pickle.dumps(both))],
+                         ids=["deepcopy", "deepcopy, optimizer first", "pickle"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", COPIED)
+def test_a_model_and_its_optimizer_copied_together_train_on_apart_as_the_original(
+        name, dtype, twin_of):
+    model, opt = model_and_optimizer(tensorgrad, name, dtype)
+    train(tensorgrad, model, opt, range(3))
+    twin = twin_of({"model": model, "opt": opt})
+    twin_model, twin_opt = twin["model"], twin["opt"]
+    held = [p.data for p in twin_model.parameters()]  # updated in place, as PyTorch's
+    # the copy steps the copied model's parameters (copied once, as one object graph)
+    assert [id(p) for p in twin_opt.params] == [id(p) for p in (
+        twin_model[0].weight, twin_model[2].weight, twin_model[0].bias, twin_model[2].bias)]
+    assert_same_state(twin_opt.state_dict(), opt.state_dict())
+    before = copy.deepcopy({"model": model.state_dict(), "opt": opt.state_dict()})
+    train(tensorgrad, twin_model, twin_opt, range(3, 6))
+    # the original is not moved by its copy's steps ...
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.data, before["model"][key].data)
+    assert_same_state(opt.state_dict(), before["opt"])
+    # ... and given the same batches goes where the copy went, bit for bit
+    train(tensorgrad, model, opt, range(3, 6))
+    for p, q in zip(model.parameters(), twin_model.parameters()):
+        assert p.dtype == q.dtype == dtype
+        assert not np.shares_memory(p.data, q.data)
+        np.testing.assert_array_equal(q.data, p.data)
+    for q, array in zip(twin_model.parameters(), held):
+        np.testing.assert_array_equal(array, q.data)
+    assert_same_state(twin_opt.state_dict(), opt.state_dict())
+
+
+def test_data_assigned_before_a_copy_is_taken_in_by_the_copys_next_step_too():
+    model, opt = model_and_optimizer(tensorgrad, "Adam", np.float64)
+    train(tensorgrad, model, opt, range(3))
+    model[0].weight.data = np.full((4, 3), 0.5)  # after the last step: the next takes it in
+    twin = copy.deepcopy({"model": model, "opt": opt})
+    for run in ({"model": model, "opt": opt}, twin):
+        train(tensorgrad, run["model"], run["opt"], range(3, 5))
+    for p, q in zip(model.parameters(), twin["model"].parameters()):
+        np.testing.assert_array_equal(q.data, p.data)
+
+
+@pytest.mark.parametrize("name", COPIED)
+def test_an_optimizer_copied_alone_steps_copies_of_its_parameters_as_pytorchs(name):
+    model, opt = model_and_optimizer(tensorgrad, name, np.float64)
+    train(tensorgrad, model, opt, range(3))
+    twin = copy.deepcopy(opt)
+    assert not any(q is p for p, q in zip(opt.params, twin.params))
+    kept = [p.data.copy() for p in opt.params]
+    for p in twin.params:
+        p.grad = np.ones_like(p.data)
+    twin.step()
+    for p, values in zip(opt.params, kept):  # the model's own are as they were
+        np.testing.assert_array_equal(p.data, values)
+    for p in opt.params:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    for p, q in zip(opt.params, twin.params):
+        np.testing.assert_array_equal(q.data, p.data)
+    assert_same_state(twin.state_dict(), opt.state_dict())
+
+
+@pytest.mark.parametrize("name", COPIED)
+def test_a_shallow_copy_of_an_optimizer_shares_its_groups_and_state_as_pytorchs(name):
+    model, opt = model_and_optimizer(tensorgrad, name, np.float64)
+    train(tensorgrad, model, opt, range(1))
+    shallow = copy.copy(opt)
+    assert shallow.param_groups is opt.param_groups
+    kept = [p.data.copy() for p in opt.params]
+    train(tensorgrad, model, shallow, range(2, 3))
+    assert all(not np.array_equal(p.data, values) for p, values in zip(opt.params, kept))
+    assert_same_state(opt.state_dict(), shallow.state_dict())
+    if name != "SGD momentum":  # (SGD counts no steps)
+        assert {s["step"] for s in opt.state_dict()["state"].values()} == {2}
+
+
+@pytest.mark.parametrize("name", COPIED)
+def test_copying_a_model_and_optimizer_mid_run_gives_pytorchs_numbers(name):
+    torch = pytest.importorskip("torch")
+    reference, reference_opt = model_and_optimizer(torch, name, torch.float64)
+    model, opt = model_and_optimizer(tensorgrad, name, tensorgrad.float64)
+    model.load_state_dict({k: v.numpy() for k, v in reference.state_dict().items()})
+    runs = []
+    for lib, both in ((tensorgrad, {"model": model, "opt": opt}),
+                      (torch, {"model": reference, "opt": reference_opt})):
+        train(lib, both["model"], both["opt"], range(3))
+        twin = copy.deepcopy(both)
+        for run in (both, twin):
+            train(lib, run["model"], run["opt"], range(3, 6))
+        runs.append((both["model"], twin["model"]))
+    for which, ours, theirs in zip(("original", "copy"), *runs):
+        for (key, value), expected in zip(ours.state_dict().items(),
+                                          theirs.state_dict().values()):
+            assert_same(value, expected, f"{which}: {key}")
