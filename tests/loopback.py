@@ -26,7 +26,8 @@ GOOD_SHA = hashlib.sha256(GOOD).hexdigest()
 GZIPPED = gzip.compress(GOOD, mtime=0)
 HTML = b"<!DOCTYPE html>\n<html><body>Sorry, this page is not available.</body></html>\n"
 DRIP_SECONDS = 0.1  # /drip.txt takes len(GOOD) times this: 3.2 s
-SLOW_SECONDS = 0.4  # each answer of /slow-500.txt
+SLOW_SECONDS = 0.4  # each answer of /slow-500.txt, each piece of /trickle.txt
+TRICKLE_PIECES = 8  # /trickle.txt: 3.2 s, if waited for
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -66,6 +67,15 @@ class _Handler(BaseHTTPRequestHandler):
             for byte in GOOD:
                 self.wfile.write(bytes([byte]))
                 time.sleep(DRIP_SECONDS)
+        elif self.path == "/trickle.txt":  # 64 KiB pieces of names, one every SLOW_SECONDS
+            piece = GOOD * (2**16 // len(GOOD) + 1)
+            self.send_response(200)
+            self.send_header("Content-Length", str(TRICKLE_PIECES * len(piece)))
+            self.end_headers()
+            for _ in range(TRICKLE_PIECES):
+                self.wfile.write(piece)
+                self.wfile.flush()
+                time.sleep(SLOW_SECONDS)
         elif self.path == "/slow-500.txt":  # fails every time, after SLOW_SECONDS
             time.sleep(SLOW_SECONDS)
             self._send(500, b"overloaded")

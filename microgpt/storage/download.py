@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import math
 import sys
 import threading
 import time
@@ -55,8 +56,8 @@ def fetch(url: str, sha256: str | None = None, *, redownload: bool = False,
 
     A cached copy that does not match ``sha256``, or any with ``redownload``, is downloaded
     again, and replaced only once the new one is complete (and verified). The download,
-    retries included, stops after ``time_limit`` seconds (when called from the main thread,
-    where a timer signal can interrupt a read; elsewhere only each read is bounded). On
+    retries included, stops after ``time_limit`` seconds (in the main thread a timer signal
+    interrupts even a read; in another, the time is checked as each piece arrives). On
     failure nothing is left behind, not even a cache directory this call created.
     """
     import shutil  # here, as pooch: not at every start-up (benchmarks/SPEED.md, "Start-up")
@@ -143,7 +144,7 @@ class _Download:
         http = pooch.HTTPDownloader(timeout=TIMEOUT, progressbar=False, chunk_size=1 << 16,
                                     hooks={"response": self._headers})
         with (_deadline(left), open(output_file, "wb") as out,
-              _Checked(out, MAX_DATASET_BYTES) as checked):
+              _Checked(out, MAX_DATASET_BYTES, self.deadline) as checked):
             self.checked = checked
             try:
                 http(url, checked, owner)
@@ -180,10 +181,12 @@ class _Download:
 
 class _Checked:
     """A binary file to write that refuses more than a dataset may hold, binary data and
-    HTML, and shows a progress bar on a terminal (with tqdm installed)."""
+    HTML, and anything once the ``deadline`` (of ``time.monotonic``) has passed, and shows a
+    progress bar on a terminal (with tqdm installed)."""
 
-    def __init__(self, out: BinaryIO, limit: int) -> None:
+    def __init__(self, out: BinaryIO, limit: int, deadline: float = math.inf) -> None:
         self.out, self.limit, self.written = out, limit, 0
+        self.deadline = deadline
         self.lead = b""  # the first bytes after a byte-order mark and whitespace
         self.bar: Any = None
 
@@ -207,6 +210,10 @@ class _Checked:
                         file=getattr(sys.stderr, "unescaped", sys.stderr))
 
     def write(self, data: bytes) -> int:
+        # Between two pieces, in any thread: the timer signal (_deadline) works in the main
+        # thread alone, but it also interrupts a piece that is slow to come.
+        if time.monotonic() > self.deadline:
+            raise _TimedOut
         start = self.written
         self.written += len(data)
         if self.written > self.limit:
@@ -234,7 +241,7 @@ def _deadline(seconds: float) -> Iterator[None]:
     A timer signal interrupts even a read that is making progress, one byte at a time.
     It is used only in the main thread (the only one Python delivers signals to) and only
     where SIGALRM is free (its handler the default and no timer running); elsewhere the
-    block runs to its end.
+    block runs to its end, and ``_Checked`` holds the deadline between pieces.
     """
     import signal
 

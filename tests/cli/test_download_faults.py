@@ -82,7 +82,8 @@ def test_each_retry_is_said_and_a_client_error_is_not_retried(server, capsys):
 
 
 def test_a_download_from_another_thread_works_without_the_timer(server, capsys):
-    # Python runs signal handlers in the main thread only: elsewhere only each read is bounded.
+    # Python runs signal handlers in the main thread only: elsewhere the time limit is
+    # checked between the pieces that come.
     found: list[Path] = []
     worker = threading.Thread(target=lambda: found.append(find_dataset(
         server.url("/names.txt"), download_timeout=5)))
@@ -110,6 +111,28 @@ def test_a_server_that_drips_a_byte_at_a_time_is_given_up_at_the_limit(server, c
     assert (status, out) == (1, "")
     assert err.startswith(f"downloading {url} to ")
     assert_timed_out(err, url, "1", started)
+
+
+def test_the_limit_holds_in_another_thread_too(server):
+    # There it is checked as each piece comes (a 64 KiB read), not within one: a server that
+    # drips a byte at a time is given up only once a piece is complete.
+    url = server.url("/trickle.txt")  # 3.2 s, a piece every 0.4 s, if waited for
+    failed: list[BaseException] = []
+
+    def download() -> None:
+        try:
+            find_dataset(url, download_timeout=1)
+        except BaseException as exc:  # noqa: BLE001 (handed to the test's thread)
+            failed.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=download)
+    worker.start()
+    worker.join(timeout=10)
+    assert time.monotonic() - started < 2.5
+    assert isinstance(failed[0], DataError)
+    assert "it did not finish within 1 s" in str(failed[0])
+    assert not Path(os.environ["XDG_CACHE_HOME"]).exists()  # nothing cached, not even a folder
 
 
 def test_a_server_that_never_answers_is_given_up_at_the_limit(capsys, monkeypatch):
