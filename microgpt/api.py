@@ -300,7 +300,6 @@ class Plan(NamedTuple):
     settings: TrainSettings
     tokenizer: Tokenizer
     config: GPTConfig
-    digest: str  # of the documents in file order
     resumed: Resumable | None
 
     def start(self) -> Run:
@@ -318,8 +317,8 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
     if not isinstance(settings, TrainSettings):
         raise SettingsError(f"settings must be a TrainSettings, not {type(settings).__name__}")
     docs = dataset.docs
-    digest = dataset_digest(docs)
     if resumed is not None:
+        digest = dataset_digest(docs)
         if settings != resume_settings(resumed, steps=settings.steps, engine=settings.engine,
                                        eval_every=settings.eval_every):
             raise SettingsError("a resumed run's settings are its checkpoint's: make them with "
@@ -341,7 +340,7 @@ def plan(data: Dataset | Sequence[str], settings: TrainSettings | None = None,
     config = settings.model_config(tokenizer.vocab_size)
     if settings.engine == "scalar":
         check_scalar_size(config, docs, f" (or {_set('engine', 'tensor')})")
-    return Plan(dataset, settings, tokenizer, config, digest, resumed)
+    return Plan(dataset, settings, tokenizer, config, resumed)
 
 
 def check_scalar_size(config: GPTConfig, docs: Sequence[str], hint: str = "") -> None:
@@ -402,7 +401,12 @@ class Run:
     def _begin(self, planned: Plan) -> None:
         settings, config = planned.settings, planned.config
         self.settings, self.config, self.tokenizer = settings, config, planned.tokenizer
-        self.dataset, self.resumed, self._digest = planned.dataset, planned.resumed, planned.digest
+        self.dataset, self.resumed = planned.dataset, planned.resumed
+        # What a checkpoint records of the data: its documents in file order, as they are now,
+        # and their digest, computed when a checkpoint is first made (a resumed run's is
+        # known). Speed: hashing imports OpenSSL (benchmarks/SPEED.md, "Round five").
+        self._file_docs = tuple(planned.dataset.docs)
+        self._digest = None if planned.resumed is None else planned.resumed.training.data_sha256
         self._setup: Setup = initialise(planned.dataset.docs, planned.tokenizer, config,
                                         settings.seed)
         self.train_docs, self.val_docs = split(self._setup.docs, settings.val_fraction)
@@ -486,11 +490,13 @@ class Run:
     def checkpoint(self) -> Checkpoint:
         """The run as it is now, with everything resuming it needs."""
         trainer = self._trainer
+        if self._digest is None:
+            self._digest = dataset_digest(self._file_docs)
         state = TrainingState(
             hp=trainer.hp, step=trainer.step, seed=self.settings.seed,
             val_fraction=self.settings.val_fraction, optimizer=trainer.optimizer_state(),
             rng_state=self._setup.rng.getstate(), data_sha256=self._digest,
-            num_docs=len(self.dataset), losses=list(trainer.losses),
+            num_docs=len(self._file_docs), losses=list(trainer.losses),
             val_history=list(self.val_history))
         return Checkpoint(self.state_dict(), self.config, self.tokenizer, state)
 

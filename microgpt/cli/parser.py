@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -29,7 +31,31 @@ class _Examples(str):
     """An epilog of example commands, shown as written (argparse re-wraps other text)."""
 
 
+def _terminal_columns() -> int:
+    """The width ``shutil.get_terminal_size()`` gives: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    if sys.__stdout__ is None:  # started without one
+        return 80
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):  # no descriptor, closed, not a terminal
+        return 80
+
+
 class _RawExamples(argparse.HelpFormatter):
+    def __init__(self, prog: str, **options: Any) -> None:
+        # speed: argparse makes a formatter for every option it adds, and sizes it by
+        # importing shutil, which brings bz2, lzma and zlib: about 3 ms of every start-up
+        # (benchmarks/SPEED.md, "Round five"). The same width, found without it.
+        if options.get("width") is None:
+            options["width"] = _terminal_columns() - 2  # as argparse leaves a margin
+        super().__init__(prog, **options)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         if isinstance(text, _Examples):
             return "".join(indent + line for line in text.splitlines(keepends=True))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import signal
 from pathlib import Path
 from typing import TextIO
@@ -182,6 +181,9 @@ class _Log:
 
     def __enter__(self) -> _Log:
         if self.path is not None:
+            import json  # here: a run without a log need not load it (start-up)
+
+            self._dumps = json.dumps
             try:  # emptied: the log is the run's, from its first step
                 with keeping(("the checkpoint it resumes", self.resumed)):
                     opened = open_in_place(self.path)
@@ -212,7 +214,7 @@ class _Log:
             entry["val_loss"] = record.val_loss
         entry["elapsed"] = round(record.elapsed, 6)
         try:
-            self.file.write(json.dumps(entry) + "\n")  # line-buffered: flushed here
+            self.file.write(self._dumps(entry) + "\n")  # line-buffered: flushed here
         except OSError as exc:
             self.failed = True
             raise _LogFailed(f"cannot write --log {self.path}: {problem(exc)}") from exc

@@ -45,7 +45,6 @@ state). ``save`` runs the same checks on what it is about to write.
 from __future__ import annotations
 
 import io
-import json
 import math
 import random
 from dataclasses import asdict, dataclass, fields
@@ -147,6 +146,8 @@ def load(path: str | Path) -> Checkpoint:
 
 def _encode(checkpoint: Checkpoint) -> bytes:
     """The file's bytes; ``ValueError`` for what JSON cannot hold (NaN, infinity)."""
+    import json  # here, as safetensors: a run that saves nothing need not load it (start-up)
+
     metadata = {"format": FORMAT, "version": str(VERSION),
                 "config": json.dumps(asdict(checkpoint.config)),
                 "vocab": json.dumps(checkpoint.tokenizer.chars, ensure_ascii=False)}
@@ -223,6 +224,8 @@ def _decode(file: BinaryIO, size: int) -> Checkpoint:
 
 def _header(raw: bytes) -> dict:
     """The header's JSON object, each tensor entry checked for its form (not its values)."""
+    import json  # here, as safetensors: a run that loads nothing need not load it (start-up)
+
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
@@ -251,6 +254,8 @@ def _naturals(value: object) -> bool:
 
 
 def _json(metadata: dict[str, str], key: str) -> object:
+    import json  # (loaded by _header already)
+
     if key not in metadata:
         raise ValueError(f"no '{key}' in its metadata")
     try:

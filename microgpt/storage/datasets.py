@@ -8,7 +8,6 @@ downloaded once by ``download.fetch``. Every failure a user can cause or meet is
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -89,8 +88,11 @@ def load_docs(path: str | Path, sha256: str | None = None) -> list[str]:
         data = read_at_most(path, MAX_DATASET_BYTES, "a dataset")
     except FileProblem as exc:
         raise DataError(f"cannot read dataset {path}: {exc}") from exc
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise DataError(f"dataset {path} does not have the sha256 {sha256} (--data-sha256)")
+    if sha256 is not None:
+        import hashlib  # here: a run that checks no digest need not load OpenSSL (start-up)
+
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise DataError(f"dataset {path} does not have the sha256 {sha256} (--data-sha256)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -8,7 +8,6 @@ of the documents, which a resumed run must train on again.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +34,8 @@ class TrainingState:
 
 def dataset_digest(docs: Sequence[str]) -> str:
     """sha256 of the documents in file order: a resumed run must see the same list."""
+    import hashlib  # here: a run that neither saves nor resumes need not load it (start-up)
+
     # Each document and a newline (documents are lines: none holds one); one join, not a
     # string per document (a tenth of the time on the names)
     digest = hashlib.sha256("\n".join(docs).encode("utf-8"))

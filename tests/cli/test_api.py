@@ -71,6 +71,18 @@ def test_saved_then_resumed_goes_on_as_one_run_would(tmp_path):
     assert [r.step for r in longer] == [4, 5, 6, 7, 8]
 
 
+
+def test_a_checkpoint_records_the_data_the_run_was_planned_on(tmp_path):
+    """The dataset's list may change after the run starts: the run trains on, and its
+    checkpoint records, the documents it was given."""
+    dataset = microgpt.Dataset(NAMES)
+    run_ = microgpt.Run(dataset, microgpt.TrainSettings(steps=2, **SMALL))
+    dataset.docs.reverse()
+    dataset.docs.append("zzz")
+    list(run_)
+    run_.save(tmp_path / "m")
+    assert [r.step for r in microgpt.resume(tmp_path / "m", NAMES, steps=3)] == [3]
+
 RESUME_REFUSED = {
     "a contradiction": ({"lr": 0.02}, "lr=0.02 contradicts the 0.01 of the checkpoint"),
     "another model": ({"n_embd": 16}, "n_embd=16 contradicts the 8"),

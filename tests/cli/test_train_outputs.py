@@ -182,3 +182,15 @@ def test_help_speaks_one_language(capsys):
         metavars = set(re.findall(r"--[a-z0-9-]+ ([A-Z][A-Z0-9_|]*)", help_text))
         assert metavars <= {"N", "F", "PATH", "PATH|URL", "TEXT", "HEX"}, (command, metavars)
         assert ".py" not in help_text.replace("microgpt.py", "")  # no source file to go read
+
+
+@pytest.mark.parametrize("columns", [70, 100, 131])
+def test_help_fits_the_width_columns_asks_for(capsys, monkeypatch, columns):
+    """argparse wraps help to $COLUMNS (the terminal's width otherwise), less a margin of 2."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = capsys.readouterr().out.split("\nexamples:\n")[0]  # examples are as written
+    widths = [len(line) for line in help_text.splitlines()]
+    assert max(widths) <= columns - 2
+    assert max(widths) > columns - 2 - 12  # the text fills the width: it was wrapped to it
