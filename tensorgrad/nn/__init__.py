@@ -1,6 +1,7 @@
 """torch.nn on tensorgrad: ``Module``, ``Parameter``, the layers a GPT is made of, the common
-activations, losses and containers, and the ``functional``, ``init`` and ``utils`` modules,
-with PyTorch's names and meanings.
+activations, losses and containers, ``MultiheadAttention`` and the Transformer encoder and
+decoder, and the ``functional``, ``init`` and ``utils`` modules, with PyTorch's names and
+meanings.
 
 Code written for PyTorch runs with its imports pointed here::
 
@@ -41,10 +42,19 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, Parameter
+from .transformer import (
+    MultiheadAttention,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
            "Flatten", "GELU", "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
            "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "Mish", "Module",
-           "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ParameterDict", "ParameterList",
-           "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "SmoothL1Loss",
-           "Softmax", "Softplus", "Tanh", "Unflatten", "functional", "init", "utils"]
+           "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter",
+           "ParameterDict", "ParameterList", "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU",
+           "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "TransformerDecoder",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
+           "Unflatten", "functional", "init", "utils"]

@@ -105,3 +105,28 @@ def test_an_autoencoder_trains_as_torchs():
     losses = ours.autoencoder_losses(model, tensorgrad.tensor(x))
     their_losses = theirs.autoencoder_losses(reference, torch.from_numpy(x))
     assert_close(losses, their_losses, "losses")
+
+
+def test_a_transformer_encoder_classifier_trains_as_torchs():
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(2, 7, 12)
+    idx = rng.integers(1, 6, (12, 6)) * (np.arange(6) < lengths[:, None])  # 0: padding
+    labels = (idx == 1).sum(1) > (idx == 2).sum(1)
+    model, reference = pair("SequenceClassifier", 6, 2)
+    opt = tensorgrad.optim.Adam(model.parameters(), lr=1e-2)
+    their_opt = torch.optim.Adam(reference.parameters(), lr=1e-2)
+    for step in range(3):
+        logits = model(tensorgrad.tensor(idx))
+        their_logits = reference(torch.from_numpy(idx))
+        assert_close(logits, their_logits, f"logits, step {step}")
+        loss = tensorgrad.nn.functional.cross_entropy(logits, tensorgrad.tensor(labels.astype(int)))
+        their_loss = torch.nn.functional.cross_entropy(their_logits,
+                                                       torch.from_numpy(labels.astype(int)))
+        assert_close(loss, their_loss, f"loss, step {step}")
+        for o in (opt, their_opt):
+            o.zero_grad(set_to_none=True)
+        loss.backward()
+        their_loss.backward()
+        assert_same_grads(model, reference)
+        opt.step()
+        their_opt.step()

@@ -1,6 +1,7 @@
 """Small models and a training loop written for PyTorch, the way tutorials and makemore-like
 projects write them: a character MLP over a rolled context, a GRU cell unrolled by hand, a
-bag-of-words causal average, a classifier fed by a ``DataLoader``, and an autoencoder.
+bag-of-words causal average, a classifier fed by a ``DataLoader``, an autoencoder, and a
+classifier of padded sequences on ``nn.TransformerEncoder``.
 
 Only the four import lines below name tensorgrad: ``tests/engine/test_zoo_torch.py`` runs
 this file as it is and again with them pointed back at ``torch``, and holds the two to the
@@ -169,3 +170,26 @@ def autoencoder_losses(model, x, steps=5):
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+class SequenceClassifier(nn.Module):
+    """Padded sequences of token ids (0 is padding) through a Transformer encoder that
+    ignores the padding, averaged over the real tokens, classified."""
+
+    def __init__(self, vocab_size, n_classes, block_size=8, d_model=8, nhead=2, n_layer=2):
+        super().__init__()
+        self.wte = nn.Embedding(vocab_size, d_model, padding_idx=0)
+        self.wpe = nn.Embedding(block_size, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=4 * d_model,
+                                           dropout=0.0, activation="gelu", batch_first=True,
+                                           norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, n_layer, norm=nn.LayerNorm(d_model),
+                                             enable_nested_tensor=False)
+        self.head = nn.Linear(d_model, n_classes)
+
+    def forward(self, idx):
+        padding = idx == 0
+        pos = torch.arange(idx.size(1)).unsqueeze(0)
+        x = self.encoder(self.wte(idx) + self.wpe(pos), src_key_padding_mask=padding)
+        real = (~padding).unsqueeze(-1).to(x.dtype)
+        return self.head((x * real).sum(1) / real.sum(1))
