@@ -1750,7 +1750,7 @@ class Concatenate(Function):
         except ValueError as error:
             raise ValueError(f"cat: {error}") from None
         ctx.dim, ctx.skipped = dim, skipped
-        ctx.bounds = np.cumsum([a.shape[dim] for a in joined])[:-1]
+        ctx.bounds = list(itertools.accumulate(a.shape[dim] for a in joined[:-1]))
         return out
 
     @staticmethod

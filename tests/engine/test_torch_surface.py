@@ -62,6 +62,28 @@ def test_erf_at_nan_and_the_infinities_and_in_float32():
                                rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "transposed", "sliced", "0-d", "empty"])
+def test_erf_keeps_the_shape_and_values_of_any_layout(layout):
+    """Each entry's value is its own, whatever the layout, the size (more than one of the
+    blocks the work is cut into) and the ranges of its neighbours."""
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((200, 180)) * rng.choice([0.1, 1.0, 6.0, 40.0], (200, 180))
+    base[7, :5] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    x = {"C": base, "F": np.asfortranarray(base), "transposed": base.T,
+         "sliced": base[::3, 1::2], "0-d": np.array(-2.5), "empty": base[:0]}[layout]
+    some = rng.choice(x.size, min(x.size, 300), replace=False)
+    for f, scalar in ((erf, math.erf), (erfc, math.erfc)):
+        got = f(x)
+        assert got.shape == x.shape and got.dtype == np.float64
+        np.testing.assert_array_equal(got, f(np.ascontiguousarray(x)))
+        alone = [f(np.array(v)) for v in x.ravel()[some]]  # each entry by itself
+        np.testing.assert_array_equal(got.ravel()[some], alone)
+        finite = np.isfinite(x)
+        expected = np.array([scalar(v) for v in x[finite]])
+        scale = np.maximum(np.abs(expected), np.finfo(np.float64).tiny)  # (subnormals)
+        assert (np.abs(got[finite] - expected) / scale).max(initial=0) < \
+            8 * np.finfo(np.float64).eps
+
 def value_erf(v: Value) -> Value:
     """erf as one Value node: its value from math.erf, its slope 2/sqrt(pi) exp(-x**2)."""
     return Value(math.erf(v.data), (v,), (2 / math.sqrt(math.pi) * math.exp(-v.data ** 2),))
