@@ -26,7 +26,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,18 @@ from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim, tapes
 from .threads import get_num_threads, run_each
+
+if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
+    from .conv import (  # noqa: F401
+        adaptive_avg_pool2d,
+        avg_pool1d,
+        avg_pool2d,
+        batch_norm,
+        conv1d,
+        conv2d,
+        max_pool1d,
+        max_pool2d,
+    )
 
 _max = np.maximum.reduce
 
@@ -1787,3 +1799,19 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
         raise ValueError(f"multi_head_attention: a last dimension of {shape[-1]} does not hold "
                          f"queries, keys and values for {num_heads} heads")
     return MultiHeadAttention.apply(qkv, num_heads, is_causal, scale)
+
+
+# ---- convolutions, pooling and batch norm (tensorgrad/conv.py) -------------------------------
+
+_IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+                      "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"})
+
+
+def __getattr__(name: str) -> Any:
+    # conv.py imported when one of its names is first used (PEP 562): a program without
+    # convolutions, as microgpt's command line, does not pay for it at start-up
+    if name in _IN_CONV:
+        from . import conv
+
+        return getattr(conv, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

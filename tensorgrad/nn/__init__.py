@@ -1,7 +1,7 @@
 """torch.nn on tensorgrad: ``Module``, ``Parameter``, the layers a GPT is made of, the common
-activations, losses and containers, ``MultiheadAttention`` and the Transformer encoder and
-decoder, and the ``functional``, ``init`` and ``utils`` modules, with PyTorch's names and
-meanings.
+activations, losses and containers, convolutions, pooling and batch norm, the recurrent
+layers, ``MultiheadAttention`` and the Transformer encoder and decoder, and the
+``functional``, ``init`` and ``utils`` modules, with PyTorch's names and meanings.
 
 Code written for PyTorch runs with its imports pointed here::
 
@@ -30,6 +30,17 @@ from .activation import (
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .layers import Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, RMSNorm, Unflatten
 from .loss import (
     BCELoss,
@@ -42,6 +53,7 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .transformer import (
     MultiheadAttention,
     TransformerDecoder,
@@ -50,11 +62,13 @@ from .transformer import (
     TransformerEncoderLayer,
 )
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
-           "Flatten", "GELU", "Hardtanh", "HuberLoss", "Identity", "L1Loss", "LayerNorm",
-           "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss", "Mish", "Module",
-           "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter",
-           "ParameterDict", "ParameterList", "RMSNorm", "ReLU", "ReLU6", "Sequential", "SiLU",
-           "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "TransformerDecoder",
-           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer",
-           "Unflatten", "functional", "init", "utils"]
+__all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss",
+           "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "CrossEntropyLoss", "Dropout", "ELU",
+           "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardtanh", "HuberLoss", "Identity",
+           "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid",
+           "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict",
+           "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict",
+           "ParameterList", "RMSNorm", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "Sequential",
+           "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "TransformerDecoder",
+           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Unflatten",
+           "functional", "init", "utils"]

@@ -12,7 +12,7 @@ from tests.paths import REPO
 NOT_AT_START_UP = ("numpy.random", "fractions", "tempfile", "importlib.metadata",
                    "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess",
                    "safetensors", "tensorgrad.utils", "tensorgrad.optim.lr_scheduler",
-                   "hashlib", "json", "shutil")
+                   "hashlib", "json", "shutil", "tensorgrad.conv")
 
 
 def test_the_default_run_imports_nothing_it_does_not_use():

@@ -1,0 +1,533 @@
+"""Convolutions, pooling and batch normalization with ``torch.nn.functional``'s names and
+meanings: ``conv1d``, ``conv2d``, ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``,
+``avg_pool2d``, ``adaptive_avg_pool2d`` and ``batch_norm``, each one fused ``Function``.
+
+One n-d implementation serves 1-d and 2-d. The windows of the input are a strided view
+(``sliding_window_view``: no copy), gathered once into rows (im2col), so that a
+convolution is one matrix product per group, and the weight's gradient another. The
+input's gradient is the transposed convolution: the output's gradient spread out by the
+stride, padded by the kernel's span and correlated with the kernel flipped, each group's
+input and output channels swapped; the same product again.
+
+``tensorgrad.functional`` imports this module when one of these names is first used, so
+a program without them does not pay for it at start-up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .tensor import Function, Tensor, note_in_place_write
+
+Size = int | Sequence[int]
+Pairs = tuple[tuple[int, int], ...]  # (before, after) padding of each spatial dimension
+
+
+# ---- windows, and the correlation made of them --------------------------------------------------
+
+
+def _windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int],
+             dilation: Sequence[int]) -> np.ndarray:
+    """The view (N, C, *out, *kernel) of (N, C, *spatial) ``x``: each output's window."""
+    n = len(kernel)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = sliding_window_view(x, spans, axis=tuple(range(2, 2 + n)))
+    steps = tuple(slice(None, None, s) for s in stride) + \
+        tuple(slice(None, None, d) for d in dilation)
+    index: tuple[slice, ...] = (slice(None), slice(None)) + steps
+    return view[index]
+
+
+def _correlate(x: np.ndarray, weight: np.ndarray, stride: Sequence[int],
+               dilation: Sequence[int], groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, C, *spatial) ``x`` correlated with (O, C / groups, *kernel) ``weight``, unpadded:
+    (N, O, *out), and the rows (groups, N * positions, C / groups * kernel) it was made of."""
+    kernel, n = weight.shape[2:], weight.ndim - 2
+    windows = _windows(x, kernel, stride, dilation)
+    (batch, channels), out = x.shape[:2], windows.shape[2:2 + n]
+    split = windows.reshape(batch, groups, channels // groups, *out, *kernel)
+    # (groups, N, *out, C / groups, *kernel): a window's entries together (the one copy)
+    order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
+    rows = split.transpose(order).reshape(groups, batch * math.prod(out), -1)
+    outs = weight.shape[0] // groups
+    y = rows @ weight.reshape(groups, outs, -1).transpose(0, 2, 1)  # (groups, N * L, O / groups)
+    y = y.reshape(groups, batch, math.prod(out), outs).transpose(1, 0, 3, 2)
+    return y.reshape(batch, groups * outs, *out), rows
+
+
+def _transposed(grad: np.ndarray, weight: np.ndarray, shape: Sequence[int],
+                stride: Sequence[int], dilation: Sequence[int], groups: int) -> np.ndarray:
+    """The gradient, of ``shape`` (N, C, *spatial), of the input of ``_correlate`` given its
+    output's ``grad``: ``grad`` spread out by the stride and padded by each kernel's span,
+    correlated with the kernel flipped and each group's channels swapped."""
+    (batch, outs), out = grad.shape[:2], grad.shape[2:]
+    kernel, n = weight.shape[2:], weight.ndim - 2
+    spans = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    spread = np.zeros((batch, outs, *(s * (o - 1) + 1 + 2 * p
+                                      for o, s, p in zip(out, stride, spans))), grad.dtype)
+    inner = tuple(slice(p, p + s * (o - 1) + 1, s) for o, s, p in zip(out, stride, spans))
+    spread[(slice(None), slice(None)) + inner] = grad
+    channels = shape[1]
+    flipped = weight[(slice(None), slice(None)) + (slice(None, None, -1),) * n]
+    swapped = flipped.reshape(groups, outs // groups, channels // groups, *kernel) \
+        .swapaxes(1, 2).reshape(channels, outs // groups, *kernel)
+    reached, _ = _correlate(spread, swapped, (1,) * n, dilation, groups)
+    # positions past the last window (the stride's remainder) get no gradient
+    short = [(0, size - got) for size, got in zip(shape[2:], reached.shape[2:])]
+    return np.pad(reached, [(0, 0), (0, 0), *short]) if any(a for _, a in short) else reached
+
+
+def _pad(x: np.ndarray, padding: Pairs, value: float = 0.0) -> np.ndarray:
+    if not any(before or after for before, after in padding):
+        return x
+    return np.pad(x, [(0, 0), (0, 0), *padding], constant_values=value)
+
+
+def _crop(x: np.ndarray, padding: Pairs) -> np.ndarray:
+    inner = tuple(slice(a, size - b) for (a, b), size in zip(padding, x.shape[2:]))
+    return x[(slice(None), slice(None)) + inner]
+
+
+# ---- convolution ----------------------------------------------------------------------------
+
+
+class Convolution(Function):
+    """Cross-correlation of (N, C, *spatial) (or unbatched (C, *spatial)) x with
+    (O, C / groups, *kernel) weight, zero-padded by ``padding`` (before, after) pairs, plus
+    bias (O,) where given."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        unbatched = x.ndim == weight.ndim - 1
+        padded = _pad(x[None] if unbatched else x, padding)
+        y, rows = _correlate(padded, weight, stride, dilation, groups)
+        if bias is not None:
+            y += bias.reshape(-1, *[1] * (weight.ndim - 2))
+        ctx.save_for_backward(rows, weight)
+        ctx.settings = padded.shape, stride, padding, dilation, groups, unbatched
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight = ctx.saved_tensors
+        shape, stride, padding, dilation, groups, unbatched = ctx.settings
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        g = grad[None] if unbatched else grad
+        batch, outs = g.shape[:2]
+        positions = math.prod(g.shape[2:])
+        grad_x = grad_weight = grad_bias = None
+        if need_weight:  # each window's rows against the gradients of its outputs
+            per_group = g.reshape(batch, groups, outs // groups, positions) \
+                .transpose(1, 0, 3, 2).reshape(groups, batch * positions, outs // groups)
+            grad_weight = (per_group.transpose(0, 2, 1) @ rows).reshape(weight.shape)
+        if need_bias:
+            grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
+        if need_x:
+            grad_x = _crop(_transposed(g, weight, shape, stride, dilation, groups), padding)
+            if unbatched:
+                grad_x = grad_x[0]
+        return grad_x, grad_weight, grad_bias, None, None, None, None
+
+
+def _sizes(value: Size, n: int, name: str) -> tuple[int, ...]:
+    """An int, or a sequence of 1 or ``n`` ints, as ``n`` ints."""
+    values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) == 1:
+        values *= n
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the convolution dimensions, but got {name}={value}")
+    return tuple(int(v) for v in values)
+
+
+def _same_dtypes(op: str, **arrays: np.ndarray | None) -> None:
+    """As PyTorch: no promotion between an op's input and its weights."""
+    given = {name: a.dtype for name, a in arrays.items() if a is not None}
+    if len(set(given.values())) > 1:
+        raise RuntimeError(f"{op} of {', '.join(f'{n} {d}' for n, d in given.items())}: all "
+                           "need the same dtype (convert with .to(), or the module with "
+                           ".float() or .double())")
+    if next(iter(given.values())).kind not in "fO":  # (objects: gradcheck's Values)
+        raise RuntimeError(f"{op} of {next(iter(given.values()))} data: it needs floating "
+                           "tensors (convert with .float() or .double())")
+
+
+def _data(x: Tensor | None) -> np.ndarray | None:
+    return None if x is None else x.data
+
+
+def _conv(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Size,
+          padding: Size | str, dilation: Size, groups: int) -> Tensor:
+    x, w = input.data, weight.data
+    op = f"conv{n}d"
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                           f"{op}, but got input of size: {list(x.shape)}")
+    if w.ndim != n + 2:
+        raise RuntimeError(f"{op}: a weight of size {list(w.shape)}; it needs {n + 2} "
+                           "dimensions (out_channels, in_channels / groups, *kernel_size)")
+    _same_dtypes(op, input=x, weight=w, bias=_data(bias))
+    strides, dilations = _sizes(stride, n, "stride"), _sizes(dilation, n, "dilation")
+    if min(strides) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilations) <= 0:
+        raise RuntimeError("non-positive dilation is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
+    channels = x.shape[-n - 1]
+    if channels != w.shape[1] * groups:
+        shape = list(x.shape) if x.ndim == n + 2 else [1, *x.shape]
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
+                           f"input{shape} to have {w.shape[1] * groups} channels, but got "
+                           f"{channels} channels instead")
+    if bias is not None and bias.data.shape != (w.shape[0],):
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
+                           f"1-dimensional with {w.shape[0]} elements, but got bias of size "
+                           f"{list(bias.data.shape)} instead")
+    kernel = w.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pairs: Pairs = ((0, 0),) * n
+        elif padding == "same":
+            if max(strides) > 1:
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # an odd total pads one more after, as PyTorch does
+            totals = [d * (k - 1) for k, d in zip(kernel, dilations)]
+            pairs = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+    else:
+        pads = _sizes(padding, n, "padding")
+        if min(pads) < 0:
+            raise RuntimeError("negative padding is not supported")
+        pairs = tuple((p, p) for p in pads)
+    padded = [size + a + b for size, (a, b) in zip(x.shape[-n:], pairs)]
+    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, kernel, dilations)):
+        spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations)]
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, spans))}). Kernel size can't be greater "
+                           "than actual input size")
+    return Convolution.apply(input, weight, bias, strides, pairs, dilations, groups)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size = 1,
+           padding: Size | str = 0, dilation: Size = 1, groups: int = 1) -> Tensor:
+    """Slide (out_channels, in_channels / groups, k) ``weight`` along (N, in_channels, L)
+    (or unbatched (in_channels, L)) ``input``; ``padding`` is zeros, a number on each side
+    or ``'valid'`` (none) or ``'same'`` (the output as long as the input, stride 1)::
+
+        y = F.conv1d(x, w, padding="same")  # (N, out_channels, L)
+    """
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size = 1,
+           padding: Size | str = 0, dilation: Size = 1, groups: int = 1) -> Tensor:
+    """Slide (out_channels, in_channels / groups, kH, kW) ``weight`` over (N, in_channels,
+    H, W) (or unbatched (in_channels, H, W)) ``input``, as ``conv1d`` along two
+    dimensions; ``groups`` splits the channels into groups convolved apart (``groups`` =
+    in_channels: depthwise)::
+
+        y = F.conv2d(images, w, stride=2, padding=1)  # (N, out_channels, H', W')
+    """
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---- pooling ----------------------------------------------------------------------------------
+
+
+class MaxPool(Function):
+    """The largest entry of each window (the first of equals, a NaN if any); its gradient
+    goes to that entry."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation):
+        unbatched = x.ndim == len(kernel) + 1
+        padded = _pad(x[None] if unbatched else x, padding, -np.inf)
+        windows = _windows(padded, kernel, stride, dilation)
+        n = len(kernel)
+        flat = windows.reshape(*windows.shape[:2 + n], -1)
+        picked = flat.argmax(axis=-1)
+        y = np.take_along_axis(flat, picked[..., None], axis=-1)[..., 0]
+        ctx.save_for_backward(picked)
+        ctx.settings = padded.shape, kernel, stride, padding, dilation, unbatched
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (picked,) = ctx.saved_tensors
+        shape, kernel, stride, padding, dilation, unbatched = ctx.settings
+        n = len(kernel)
+        offsets = np.unravel_index(picked, kernel)
+        # each output's maximum as a position in the padded input, then summed there
+        position = [np.arange(shape[0]).reshape(-1, *[1] * (1 + n)),
+                    np.arange(shape[1]).reshape(-1, *[1] * n)]
+        for i in range(n):
+            starts = np.arange(picked.shape[2 + i]) * stride[i]
+            position.append(starts.reshape(-1, *[1] * (n - 1 - i)) + offsets[i] * dilation[i])
+        flat = np.ravel_multi_index(tuple(np.broadcast_arrays(*position)), shape)
+        g = grad[None] if unbatched else grad
+        summed = np.bincount(flat.ravel(), weights=g.ravel(), minlength=math.prod(shape))
+        grad_x = _crop(summed.reshape(shape).astype(grad.dtype, copy=False), padding)
+        return (grad_x[0] if unbatched else grad_x), None, None, None, None
+
+
+class AvgPool(Function):
+    """The sum of each window over ``divisor`` (a number, or an array of one per output)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, divisor):
+        n = len(kernel)
+        unbatched = x.ndim == n + 1
+        padded = _pad(x[None] if unbatched else x, padding)
+        windows = _windows(padded, kernel, stride, (1,) * n)
+        y = windows.sum(axis=tuple(range(-n, 0))) / divisor
+        ctx.settings = padded.shape, kernel, stride, padding, divisor, unbatched
+        return (y[0] if unbatched else y).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, kernel, stride, padding, divisor, unbatched = ctx.settings
+        g = (grad[None] if unbatched else grad) / divisor
+        channels = shape[1]
+        ones = np.ones((channels, 1, *kernel), g.dtype)  # a depthwise kernel of ones
+        grad_x = _crop(_transposed(g.astype(grad.dtype, copy=False), ones, shape, stride,
+                                   (1,) * len(kernel), channels), padding)
+        return (grad_x[0] if unbatched else grad_x), None, None, None, None
+
+
+def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size | None,
+                padding: Size, dilation: Size = 1
+                ) -> tuple[tuple[int, ...], tuple[int, ...], Pairs, tuple[int, ...]]:
+    """A pool's settings checked as PyTorch checks them: kernel, stride, padding pairs,
+    dilation."""
+    x = input.data
+    if x.ndim not in (n + 1, n + 2) or not x.size:
+        raise RuntimeError(f"{op}: non-empty {n + 1}D or {n + 2}D (batch mode) tensor "
+                           f"expected for input, but got size {list(x.shape)}")
+    if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
+        raise RuntimeError(f"{op} of {x.dtype} data: it needs a floating tensor")
+    kernel = _sizes(kernel_size, n, "kernel_size")
+    strides = kernel if stride is None or (not isinstance(stride, int) and not len(stride)) \
+        else _sizes(stride, n, "stride")
+    pads, dilations = _sizes(padding, n, "padding"), _sizes(dilation, n, "dilation")
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got {kernel}")
+    if min(strides) <= 0:
+        raise RuntimeError("stride should not be zero")
+    if min(dilations) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got {dilations}")
+    for p, k, d in zip(pads, kernel, dilations):
+        if p < 0 or p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    sizes = x.shape[-n:]
+    out = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+           for size, p, k, d, s in zip(sizes, pads, kernel, dilations, strides)]
+    if min(out) < 1:
+        channels = x.shape[-n - 1]
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels, *sizes)))}). "
+                           f"Calculated output size: ({'x'.join(map(str, (channels, *out)))}). "
+                           "Output size is too small")
+    return kernel, strides, tuple((p, p) for p in pads), dilations
+
+
+def _refuse(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
+    if ceil_mode:
+        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not supported")
+
+
+def _max_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
+              dilation: Size, ceil_mode: bool, return_indices: bool) -> Tensor:
+    op = f"max_pool{n}d"
+    _refuse(op, ceil_mode, return_indices)
+    kernel, strides, pairs, dilations = _pool_sizes(n, op, input, kernel_size, stride,
+                                                    padding, dilation)
+    return MaxPool.apply(input, kernel, strides, pairs, dilations)
+
+
+def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """The largest value of each window of ``kernel_size`` along (N, C, L) (or (C, L))
+    ``input``, the windows ``stride`` apart (by default ``kernel_size``); the padding is
+    -inf, at most half a window::
+
+        F.max_pool1d(x, 2)  # (N, C, L // 2)
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
+    """``max_pool1d`` over the last two dimensions of (N, C, H, W) (or (C, H, W))::
+
+        F.max_pool2d(x, 2)  # (N, C, H // 2, W // 2)
+    """
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _avg_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
+              ceil_mode: bool, count_include_pad: bool, divisor_override: int | None
+              ) -> Tensor:
+    op = f"avg_pool{n}d"
+    _refuse(op, ceil_mode)
+    kernel, strides, pairs, _ = _pool_sizes(n, op, input, kernel_size, stride, padding)
+    divisor: Any = math.prod(kernel)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        divisor = divisor_override
+    elif not count_include_pad and any(p for p, _ in pairs):
+        # the real entries of each window: the windows of a padded mask of ones
+        mask = _pad(np.ones((1, 1, *input.data.shape[-n:]), input.data.dtype), pairs)
+        divisor = _windows(mask, kernel, strides, (1,) * n).sum(axis=tuple(range(-n, 0)))[0, 0]
+    return AvgPool.apply(input, kernel, strides, pairs, divisor)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """The mean of each window of ``kernel_size`` along (N, C, L) (or (C, L)) ``input``,
+    the windows ``stride`` apart (by default ``kernel_size``); the zeros of ``padding``
+    count in the mean unless ``count_include_pad`` is False::
+
+        F.avg_pool1d(x, 2)  # (N, C, L // 2)
+    """
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     None)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """``avg_pool1d`` over the last two dimensions of (N, C, H, W) (or (C, H, W)); each
+    window's sum divided by ``divisor_override`` where given::
+
+        F.avg_pool2d(x, 2)  # (N, C, H // 2, W // 2)
+    """
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]
+                        ) -> Tensor:
+    """The mean of (N, C, H, W) (or (C, H, W)) ``input`` over equal tiles, to
+    ``output_size`` (an int, or a pair where None keeps that size); only sizes that divide
+    the input's (NotImplementedError otherwise: PyTorch's overlapping tiles are not here)::
+
+        F.adaptive_avg_pool2d(x, 1)  # (N, C, 1, 1): the global average
+    """
+    shape = input.data.shape
+    if input.data.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(shape)}")
+    sizes = [output_size] * 2 if output_size is None or isinstance(output_size, int) else \
+        list(output_size)
+    outs = [size if want is None else want for want, size in zip(sizes, shape[-2:])]
+    if len(sizes) != 2 or any(o <= 0 or size % o for o, size in zip(outs, shape[-2:])):
+        raise NotImplementedError(f"adaptive_avg_pool2d: an output size {output_size} for an "
+                                  f"input of {tuple(shape[-2:])}: only sizes that divide the "
+                                  "input's are supported")
+    kernel = tuple(size // o for o, size in zip(outs, shape[-2:]))
+    return avg_pool2d(input, kernel, kernel)
+
+
+# ---- batch normalization ----------------------------------------------------------------------
+
+
+class BatchNorm(Function):
+    """(x - mean) / sqrt(var + eps) per channel (dimension 1), then * weight + bias where
+    given. In training the batch's mean and biased variance, and the running statistics
+    (where given) move towards the batch's mean and unbiased variance by ``momentum``, in
+    place; else the running statistics themselves."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        axes = (0, *range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # a channel's values along dimension 1
+        if training:
+            mean = x.mean(axis=axes)
+            centered = x - mean.reshape(shape)
+            var = np.square(centered).mean(axis=axes)
+            if running_mean is not None:
+                count = x.size // x.shape[1]
+                for running, batch in ((running_mean, mean), (running_var,
+                                                               var * (count / (count - 1)))):
+                    running *= 1 - momentum
+                    running += momentum * batch
+                    note_in_place_write(running)
+        else:
+            centered, var = x - running_mean.reshape(shape), running_var
+        scale = 1 / np.sqrt(var + eps)
+        normed = centered * scale.reshape(shape)
+        out = normed if weight is None else normed * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        ctx.save_for_backward(normed, scale, weight)
+        ctx.training, ctx.axes, ctx.shape = training, axes, shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        normed, scale, weight = ctx.saved_tensors
+        axes, shape = ctx.axes, ctx.shape
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        grad_weight = (grad * normed).sum(axis=axes) if need_weight else None
+        grad_bias = grad.sum(axis=axes) if need_bias else None
+        grad_x = None
+        if need_x:
+            g = grad if weight is None else grad * weight.reshape(shape)
+            if ctx.training:  # the batch's statistics depend on x too
+                g = g - g.mean(axis=axes, keepdims=True) - \
+                    normed * (g * normed).mean(axis=axes, keepdims=True)
+            grad_x = g * scale.reshape(shape)
+        return grad_x, grad_weight, grad_bias, None, None, None, None, None
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dimension 1) of (N, C, ...) ``input``, then * ``weight`` +
+    ``bias`` (each (C,)) where given. While ``training``: by the batch's mean and (biased)
+    variance, and the running statistics, where given, updated in place to
+    (1 - momentum) * running + momentum * the batch's (its variance unbiased); else by
+    ``running_mean`` and ``running_var``::
+
+        y = F.batch_norm(x, mean, var, training=True)  # mean and var move towards x's
+    """
+    x = input.data
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: an input of shape {x.shape}; it needs (N, C, ...)")
+    channels = x.shape[1]
+    given = {"running_mean": running_mean, "running_var": running_var, "weight": weight,
+             "bias": bias}
+    for name, t in given.items():
+        if t is not None and t.data.shape != (channels,):
+            raise RuntimeError(f"{name} should contain {channels} elements not "
+                               f"{math.prod(t.data.shape)}")
+    _same_dtypes("batch_norm", input=x, **{name: _data(t) for name, t in given.items()})
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} "
+                           "must be defined in evaluation mode")
+    if training and x.size // max(channels, 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {tuple(x.shape)}")
+    # in training, the running statistics are updated only when both are given
+    update = not training or (running_mean is not None and running_var is not None)
+    stats = (running_mean, running_var) if update else (None, None)
+    return BatchNorm.apply(input, weight, bias, *stats, training, momentum, eps)
