@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .threads import run_each
+
 _SMALL = 0.46875  # |x| up to which erf is computed directly
 _ONE_OVER_SQRT_PI = 0.56418958354775628695
 
@@ -41,9 +43,11 @@ _LARGE = 28.0  # erfc(x) underflows to 0 before this (at about 27.3): larger x i
 
 
 # speed: the functions work through their input a block of this many entries at a time, each
-# block's passes in cache, and each entry through its own range's formula only
-# (benchmarks/SPEED.md, "Round five"); the arithmetic is the same for any block size
+# block's passes in cache, each entry through its own range's formula only, and the blocks
+# shared out between threads when there are at least _BLOCKS_PER_THREAD for each
+# (benchmarks/SPEED.md, "Round five"); the arithmetic is the same however it is cut
 _BLOCK = 1 << 15
+_BLOCKS_PER_THREAD = 4
 
 
 def _near_zero(x: np.ndarray) -> np.ndarray:
@@ -157,8 +161,16 @@ def _blockwise(block: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.n
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     flat = x.astype(np.float64).ravel()
     out = np.empty_like(flat)
-    for start in range(0, flat.size, _BLOCK):
+
+    def one(start: int) -> None:
         out[start:start + _BLOCK] = block(flat[start:start + _BLOCK])
+
+    starts = range(0, flat.size, _BLOCK)
+    if len(starts) < 2 * _BLOCKS_PER_THREAD:
+        for start in starts:
+            one(start)
+    else:
+        run_each(one, starts, _BLOCKS_PER_THREAD)
     return out.reshape(x.shape).astype(dtype, copy=False)
 
 

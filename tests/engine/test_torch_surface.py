@@ -84,6 +84,23 @@ def test_erf_keeps_the_shape_and_values_of_any_layout(layout):
         assert (np.abs(got[finite] - expected) / scale).max(initial=0) < \
             8 * np.finfo(np.float64).eps
 
+
+def test_erf_on_several_threads_is_erf_on_one():
+    """A large input's blocks are shared out between threads: the same values as on one."""
+    x = np.random.default_rng(2).standard_normal(300_001) * 5
+    previous = tensorgrad.get_num_threads()
+    try:
+        tensorgrad.set_num_threads(1)
+        alone = erf(x), erfc(x)
+        tensorgrad.set_num_threads(2)
+        shared = erf(x), erfc(x)
+    finally:
+        tensorgrad.set_num_threads(previous)
+    for a, b in zip(alone, shared):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(alone[0][::1000], [math.erf(v) for v in x[::1000]],
+                               rtol=8 * np.finfo(np.float64).eps, atol=1e-300)
+
 def value_erf(v: Value) -> Value:
     """erf as one Value node: its value from math.erf, its slope 2/sqrt(pi) exp(-x**2)."""
     return Value(math.erf(v.data), (v,), (2 / math.sqrt(math.pi) * math.exp(-v.data ** 2),))
