@@ -3,7 +3,8 @@ semantics.
 
 Reading order: ``tensor.py`` (``Tensor``, ``Function``, ``Context`` and ``backward()``),
 ``ops.py`` (the primitive ops, each a ``Function``), ``functional.py`` (the fused ops a
-GPT needs), ``creation.py`` (the factories), ``torch_functions.py`` (``torch.exp(x)`` and
+GPT needs; ``conv.py`` has convolutions, pooling and batch norm), ``creation.py`` (the
+factories), ``torch_functions.py`` (``torch.exp(x)`` and
 the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``random.py``
 (the one generator), ``grad_mode.py``, ``threads.py`` (both cores), ``gradcheck.py``,
 ``capture.py`` (record a step once, replay it), ``value.py`` (the scalar reference engine
