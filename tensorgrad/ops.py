@@ -1829,6 +1829,8 @@ def _is_basic(index: Any) -> bool:
 
 
 class Index(Function):
+    fresh_grads = True  # backward's arrays are new: later gradients may be added into them
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.save_for_backward(index)
@@ -1852,6 +1854,16 @@ class Index(Function):
         out = np.zeros(ctx.shape, grad.dtype)
         np.add.at(out, index, grad)  # integer arrays may pick an element more than once
         return out, None
+
+    @staticmethod
+    def add_into(ctx, grad, total):
+        # a slice's gradient added where it goes, not spread over an array of zeros: many
+        # slices of one tensor (a loop over time steps) cost one array, not one each
+        if not ctx.basic:
+            return False
+        (index,) = ctx.saved_tensors
+        total[index] += grad
+        return True
 
 
 def _check_index(index: np.ndarray, length: int, name: str) -> None:

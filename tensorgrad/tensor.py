@@ -113,6 +113,13 @@ class Function:
     def backward(ctx: Context, grad: np.ndarray) -> Any:
         raise NotImplementedError(f"{ctx.function.__name__} defines no backward()")
 
+    # speed, for the engine's own ops (benchmarks/SPEED.md, "Round five"): ``add_into(ctx,
+    # grad, total)`` adds the first argument's gradient into ``total``, an array of its shape
+    # that backward() owns, in place, and returns True (False: backward is needed after
+    # all); ``fresh_grads``: backward returns new arrays, which no one else holds.
+    add_into: Callable[[Context, np.ndarray, np.ndarray], bool] | None = None
+    fresh_grads = False
+
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
         """Run the op on tensors (or other values) and record it when gradients are needed."""
@@ -220,11 +227,19 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
         return leaves
     pending = {root.grad_fn: gradient}
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
+    # The sums made here, which nothing else holds (by id; the array kept, so that the id is
+    # not another's): later gradients are added into them in place.
+    owned: dict[int, np.ndarray] = {}
     while queue:
         fn = heapq.heappop(queue)[1]
         if handed_out or (in_place_writes and _newest_write > fn._sequence):
             _check_not_written(fn)
-        grads = fn.function.backward(fn, pending.pop(fn))
+        grad = pending.pop(fn)
+        owned.pop(id(grad), None)  # handed to a backward, which may pass it on
+        function = fn.function
+        if function.add_into is not None and _added_into(fn, grad, leaves, pending, owned):
+            continue
+        grads = function.backward(fn, grad)
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         if len(grads) != len(fn.inputs):
@@ -233,21 +248,48 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
             if g is None or not isinstance(a, Tensor) or not a._requires_grad:
                 continue
             data = a.data
+            fresh = function.fresh_grads
             if type(g) is not np.ndarray or g.shape != data.shape or (
                     g.dtype is not data.dtype and g.dtype != data.dtype):
-                g = conformed(g, a, fn)
+                g, fresh = conformed(g, a, fn), False
             parent = a.grad_fn
             if parent is None:
-                held = leaves.get(a)
-                leaves[a] = g if held is None else held + g
+                leaves[a] = _summed(leaves.get(a), g, fresh, owned)
             else:
                 held = pending.get(parent)
                 if held is None:
-                    pending[parent] = g
                     heapq.heappush(queue, (-parent._sequence, parent))
-                else:
-                    pending[parent] = held + g
+                pending[parent] = _summed(held, g, fresh, owned)
     return leaves
+
+
+def _summed(held: np.ndarray | None, g: np.ndarray, fresh: bool,
+            owned: dict[int, np.ndarray]) -> np.ndarray:
+    """``held + g``, into ``held`` itself if it is the engine's own (the same bits)."""
+    if held is None:
+        if fresh:
+            owned[id(g)] = g
+        return g
+    if owned.get(id(held)) is held:
+        held += g
+        return held
+    total = held + g
+    owned[id(total)] = total
+    return total
+
+
+def _added_into(fn: Context, grad: np.ndarray, leaves: dict[Tensor, np.ndarray],
+                pending: dict[Context, np.ndarray], owned: dict[int, np.ndarray]) -> bool:
+    """Whether ``fn``'s op added its input's gradient into the sum held for that input."""
+    a = fn.inputs[0]
+    if not isinstance(a, Tensor) or not a._requires_grad:
+        return False
+    held = leaves.get(a) if a.grad_fn is None else pending.get(a.grad_fn)
+    if held is None or owned.get(id(held)) is not held or grad.dtype != held.dtype:
+        return False
+    add_into = fn.function.add_into
+    assert add_into is not None
+    return add_into(fn, grad, held)
 
 
 def note_in_place_write(array: np.ndarray, sequence: int | None = None) -> None:
