@@ -23,3 +23,22 @@ def assert_same(ours: Any, theirs: Any, what: str, rtol: float = 1e-10) -> None:
     finite = theirs[np.isfinite(theirs)]
     scale = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+def assert_same_runs(ours: tuple, theirs: tuple, rtol: float, case: str = "") -> None:
+    """Two runs of one module, each (results, gradients of the inputs, {parameter name:
+    gradient}), tensorgrad's then PyTorch's: the same results and gradients, parameter by
+    parameter in the same order, None where PyTorch's is None."""
+    (results, grads, params), (their_results, their_grads, their_params) = ours, theirs
+    where = f"{case}: " if case else ""
+    assert len(results) == len(their_results)
+    for i, (a, b) in enumerate(zip(results, their_results)):
+        assert_same(a, b, f"{where}result {i}", rtol)
+    assert len(grads) == len(their_grads)
+    for i, (a, b) in enumerate(zip(grads, their_grads)):
+        assert_same(a, b, f"{where}gradient of input {i}", rtol)
+    assert list(params) == list(their_params)
+    for name, grad in params.items():
+        assert (grad is None) == (their_params[name] is None), f"{where}{name}"
+        if grad is not None:
+            assert_same(grad, their_params[name], f"{where}gradient of {name}", rtol)

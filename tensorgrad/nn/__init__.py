@@ -1,7 +1,8 @@
 """torch.nn on tensorgrad: ``Module``, ``Parameter``, the layers a GPT is made of, the common
 activations, losses and containers, convolutions, pooling and batch norm, the recurrent
-layers, ``MultiheadAttention`` and the Transformer encoder and decoder, and the
-``functional``, ``init`` and ``utils`` modules, with PyTorch's names and meanings.
+layers, ``MultiheadAttention``, the Transformer encoder, decoder and both together
+(``Transformer``), and the ``functional``, ``init`` and ``utils`` modules, with PyTorch's
+names and meanings.
 
 Code written for PyTorch runs with its imports pointed here::
 
@@ -56,6 +57,7 @@ from .module import Module, Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .transformer import (
     MultiheadAttention,
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,
@@ -69,6 +71,6 @@ __all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLog
            "LogSoftmax", "MSELoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict",
            "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter", "ParameterDict",
            "ParameterList", "RMSNorm", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "Sequential",
-           "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "TransformerDecoder",
-           "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "Unflatten",
-           "functional", "init", "utils"]
+           "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Transformer",
+           "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+           "TransformerEncoderLayer", "Unflatten", "functional", "init", "utils"]

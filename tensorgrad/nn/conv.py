@@ -16,7 +16,7 @@ from .. import conv as C
 from ..devices import check_device
 from ..tensor import Tensor, note_in_place_write
 from . import init
-from .layers import _float_dtype
+from .layers import reset_weight_and_bias, weight_dtype
 from .module import Module, Parameter
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -63,7 +63,7 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.dilation = _ints(kernel_size, n), _ints(dilation, n)
         self.padding_mode, self.transposed, self.output_padding = padding_mode, False, (0,) * n
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups,
                                           *self.kernel_size), dtype))
         if bias:
@@ -73,12 +73,8 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # kaiming_uniform_ with a = sqrt(5), PyTorch's choice: bounds +-1/sqrt(fan_in)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.data.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        fan_in = self.weight.data.shape[1] * math.prod(self.kernel_size)
+        reset_weight_and_bias(self.weight, self.bias, fan_in)
 
     def extra_repr(self) -> str:
         n = self.n
@@ -245,7 +241,7 @@ class _BatchNorm(Module):
         check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
             if bias:

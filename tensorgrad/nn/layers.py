@@ -20,12 +20,21 @@ from .activation import in_place
 from .module import Module, Parameter
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
+def weight_dtype(dtype: Any) -> np.dtype:
     """A layer's weight dtype: float64 by default (tensorgrad's), else a floating one."""
     dtype = np.dtype(np.float64 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"a layer's weights must be floating, not {dtype}")
     return dtype
+
+
+def reset_weight_and_bias(weight: Parameter, bias: Parameter | None, fan_in: int) -> None:
+    """PyTorch's start for a Linear or a convolution: ``kaiming_uniform_`` with a = sqrt(5),
+    which bounds the weights by 1/sqrt(fan_in), and the bias uniform within the same bounds."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
 
 
 class Identity(Module):
@@ -52,7 +61,7 @@ class Linear(Module):
         super().__init__()
         check_device(device)
         self.in_features, self.out_features = in_features, out_features
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype))
@@ -61,11 +70,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # kaiming_uniform_ with a = sqrt(5), PyTorch's choice: bounds +-1/sqrt(fan_in)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias, self.in_features)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -102,7 +107,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
             self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                             _float_dtype(dtype)), requires_grad=not _freeze)
+                                             weight_dtype(dtype)), requires_grad=not _freeze)
             self.reset_parameters()
         else:
             if tuple(np.shape(_weight)) != (num_embeddings, embedding_dim):
@@ -166,7 +171,7 @@ class LayerNorm(Module):
         check_device(device)
         self.normalized_shape = _shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype))
             if bias:
@@ -197,7 +202,7 @@ class RMSNorm(Module):
         self.normalized_shape = _shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, _float_dtype(dtype)))
+            self.weight = Parameter(np.ones(self.normalized_shape, weight_dtype(dtype)))
         else:
             self.register_parameter("weight", None)
 

@@ -24,7 +24,7 @@ from ..devices import check_device
 from ..ops import cat, stack
 from ..tensor import Tensor
 from . import init
-from .layers import _float_dtype
+from .layers import weight_dtype
 from .module import Module, Parameter
 
 State = Any  # a step's state: h, or LSTM's pair (h, c)
@@ -100,7 +100,7 @@ class _CellBase(Module):
         super().__init__()
         check_device(device)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         gates = self._gates * hidden_size
         self.weight_ih = Parameter(np.empty((gates, input_size), dtype))
         self.weight_hh = Parameter(np.empty((gates, hidden_size), dtype))
@@ -274,7 +274,7 @@ class RNNBase(Module):
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.proj_size = proj_size
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         gates = _STEPS[mode][1] * hidden_size
         state_size = proj_size or hidden_size  # h's size; c keeps hidden_size
         directions = 2 if bidirectional else 1

@@ -1,7 +1,8 @@
 """torch.nn's attention and Transformer layers: ``MultiheadAttention``, the encoder
-(``TransformerEncoderLayer``, ``TransformerEncoder``) and the decoder
-(``TransformerDecoderLayer``, ``TransformerDecoder``), with PyTorch's arguments, parameter
-names and shapes, so that a ``state_dict()`` of either library loads into the other's.
+(``TransformerEncoderLayer``, ``TransformerEncoder``), the decoder
+(``TransformerDecoderLayer``, ``TransformerDecoder``) and the two together
+(``Transformer``), with PyTorch's arguments, parameter names and shapes, so that a
+``state_dict()`` of either library loads into the other's.
 
 The arithmetic is PyTorch's general ("slow") path, the one it takes whenever gradients are
 recorded. Its fused inference path (eval mode, no gradients, ``batch_first``) and the
@@ -21,11 +22,12 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..creation import full
 from ..devices import check_device
 from ..tensor import Tensor
 from . import init
 from .containers import ModuleList
-from .layers import Dropout, LayerNorm, Linear, _float_dtype
+from .layers import Dropout, LayerNorm, Linear, weight_dtype
 from .module import Module, Parameter
 
 Mask = Tensor | np.ndarray  # a mask may come as a tensor or an array
@@ -71,7 +73,7 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        dtype = _float_dtype(dtype)
+        dtype = weight_dtype(dtype)
         # PyTorch's parameters in its order (state_dict()'s), the unused slots left empty
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype))
@@ -131,7 +133,8 @@ class MultiheadAttention(Module):
         source = key.shape[0]
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint: the causal "
-                               "mask itself, True (or -inf) above the diagonal")
+                               "mask itself, as nn.Transformer.generate_square_subsequent_mask "
+                               "makes it")
         if is_causal and padding is None and not need_weights:
             mask = None  # as PyTorch: the hint stands for the mask (attention's is_causal)
         else:
@@ -458,3 +461,78 @@ class TransformerDecoder(Module):
             output = layer(output, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                            memory_key_padding_mask, bool(tgt_is_causal), memory_is_causal)
         return output if self.norm is None else self.norm(output)
+
+
+class Transformer(Module):
+    """An encoder of ``src`` and a decoder of ``tgt`` that attends to the encoder's output,
+    each a stack of layers with a final layer norm, as PyTorch's::
+
+        model = nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1,
+                               num_decoder_layers=1, dim_feedforward=32, batch_first=True)
+        causal = nn.Transformer.generate_square_subsequent_mask(tgt.size(1))
+        y = model(src, tgt, tgt_mask=causal)  # src (N, S, 16), tgt and y (N, T, 16)
+
+    ``custom_encoder`` and ``custom_decoder`` take the place of the stacks (called with
+    ``TransformerEncoder``'s and ``TransformerDecoder``'s arguments). Every parameter of
+    more than one dimension, theirs too, starts Glorot-uniform, as in PyTorch.
+    """
+
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,
+                 num_decoder_layers: int = 6, dim_feedforward: int = 2048,
+                 dropout: float = 0.1,
+                 activation: str | Callable[[Tensor], Tensor] = F.relu,
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                      batch_first, norm_first, bias, device, dtype)
+        self.encoder = custom_encoder if custom_encoder is not None else TransformerEncoder(
+            TransformerEncoderLayer(*layer_args), num_encoder_layers,
+            LayerNorm(d_model, layer_norm_eps, bias=bias, device=device, dtype=dtype))
+        self.decoder = custom_decoder if custom_decoder is not None else TransformerDecoder(
+            TransformerDecoderLayer(*layer_args), num_decoder_layers,
+            LayerNorm(d_model, layer_norm_eps, bias=bias, device=device, dtype=dtype))
+        self._reset_parameters()
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+
+    def _reset_parameters(self) -> None:
+        # PyTorch's: over the layers' own starts, Glorot-uniform for every matrix (the
+        # attention's out_proj too); biases and the norms' weights keep theirs
+        for parameter in self.parameters():
+            if parameter.dim() > 1:
+                init.xavier_uniform_(parameter)
+
+    def forward(self, src: Tensor, tgt: Tensor, src_mask: Mask | None = None,
+                tgt_mask: Mask | None = None, memory_mask: Mask | None = None,
+                src_key_padding_mask: Mask | None = None,
+                tgt_key_padding_mask: Mask | None = None,
+                memory_key_padding_mask: Mask | None = None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
+        """The decoder's output for ``tgt`` (T, N, E) attending to the encoding of ``src``
+        (S, N, E) ((N, ., E) with ``batch_first``, or unbatched (., E)). ``src_...`` masks
+        go to the encoder, ``tgt_...`` to the decoder's self-attention and ``memory_...``
+        to its attention to the encoding, each as ``MultiheadAttention``'s."""
+        batch_dim = 0 if self.batch_first else 1
+        if src.dim() == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None
+                                        ) -> Tensor:
+        """The causal mask of ``sz`` positions, (sz, sz): -inf above the diagonal (a later
+        position, hidden), 0 on and below it; float64 by default (tensorgrad's)::
+
+            nn.Transformer.generate_square_subsequent_mask(3)
+            # [[0, -inf, -inf], [0, 0, -inf], [0, 0, 0]]
+        """
+        return full((sz, sz), -math.inf, dtype=dtype, device=device).triu(1)

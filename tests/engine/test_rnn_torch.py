@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from torch_compare import assert_same
+from torch_compare import assert_same, assert_same_runs
 
 import tensorgrad
 from tensorgrad.nn import rnn
@@ -75,15 +75,7 @@ def compare(name: str, dtype: str, settings: dict, inputs: list[np.ndarray],
         loss.backward()
         runs.append((flat, [x.grad for x in leaves],
                      {n: p.grad for n, p in model.named_parameters()}))
-    (our_results, our_grads, our_params), (their_results, their_grads, their_params) = runs
-    assert len(our_results) == len(their_results)
-    for i, (a, b) in enumerate(zip(our_results, their_results)):
-        assert_same(a, b, f"result {i}", tol)
-    for i, (a, b) in enumerate(zip(our_grads, their_grads)):
-        assert_same(a, b, f"gradient of input {i}", tol)
-    assert list(our_params) == list(their_params)
-    for param, grad in our_params.items():
-        assert_same(grad, their_params[param], f"gradient of {param}", tol)
+    assert_same_runs(*runs, tol)
 
 
 def normal(*shape: int, seed: int = 0) -> np.ndarray:

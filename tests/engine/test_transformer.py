@@ -59,6 +59,30 @@ STATES = {
         [("self_attn." + n, s) for n, s in ATTENTION_STATE] +
         [("multihead_attn." + n, s) for n, s in ATTENTION_STATE] + LAYER_STATE[4:8] +
         [(f"norm{i}.{n}", (8,)) for i in (1, 2, 3) for n in ("weight", "bias")]),
+    "transformer": (lambda: nn.Transformer(8, 2, 1, 1, 16), [
+        ("encoder.layers.0.self_attn.in_proj_weight", (24, 8)),
+        ("encoder.layers.0.self_attn.in_proj_bias", (24,)),
+        ("encoder.layers.0.self_attn.out_proj.weight", (8, 8)),
+        ("encoder.layers.0.self_attn.out_proj.bias", (8,)),
+        ("encoder.layers.0.linear1.weight", (16, 8)), ("encoder.layers.0.linear1.bias", (16,)),
+        ("encoder.layers.0.linear2.weight", (8, 16)), ("encoder.layers.0.linear2.bias", (8,)),
+        ("encoder.layers.0.norm1.weight", (8,)), ("encoder.layers.0.norm1.bias", (8,)),
+        ("encoder.layers.0.norm2.weight", (8,)), ("encoder.layers.0.norm2.bias", (8,)),
+        ("encoder.norm.weight", (8,)), ("encoder.norm.bias", (8,)),
+        ("decoder.layers.0.self_attn.in_proj_weight", (24, 8)),
+        ("decoder.layers.0.self_attn.in_proj_bias", (24,)),
+        ("decoder.layers.0.self_attn.out_proj.weight", (8, 8)),
+        ("decoder.layers.0.self_attn.out_proj.bias", (8,)),
+        ("decoder.layers.0.multihead_attn.in_proj_weight", (24, 8)),
+        ("decoder.layers.0.multihead_attn.in_proj_bias", (24,)),
+        ("decoder.layers.0.multihead_attn.out_proj.weight", (8, 8)),
+        ("decoder.layers.0.multihead_attn.out_proj.bias", (8,)),
+        ("decoder.layers.0.linear1.weight", (16, 8)), ("decoder.layers.0.linear1.bias", (16,)),
+        ("decoder.layers.0.linear2.weight", (8, 16)), ("decoder.layers.0.linear2.bias", (8,)),
+        ("decoder.layers.0.norm1.weight", (8,)), ("decoder.layers.0.norm1.bias", (8,)),
+        ("decoder.layers.0.norm2.weight", (8,)), ("decoder.layers.0.norm2.bias", (8,)),
+        ("decoder.layers.0.norm3.weight", (8,)), ("decoder.layers.0.norm3.bias", (8,)),
+        ("decoder.norm.weight", (8,)), ("decoder.norm.bias", (8,))]),
 }
 
 
@@ -139,6 +163,35 @@ def test_starting_values_follow_pytorchs_scheme_and_repeat_under_manual_seed():
     np.testing.assert_array_equal(again.in_proj_weight.data, w)
     assert nn.MultiheadAttention(8, 2, dtype=tensorgrad.float32).in_proj_weight.dtype == \
         np.float32
+
+
+def test_the_transformer_starts_its_matrices_glorot_uniform_and_keeps_the_rest():
+    """PyTorch's re-initialisation: every parameter of more than one dimension, over the
+    layers' own starts (``nn.Linear``'s bound 1/sqrt(fan_in) is narrower for each matrix
+    here); the biases and the norms keep theirs."""
+    tensorgrad.manual_seed(0)
+    model = nn.Transformer(64, 4, 1, 2, 128, dropout=0.0)
+    matrices = 0
+    for name, p in model.named_parameters():
+        w = p.data
+        if w.ndim > 1:
+            matrices += 1
+            bound = math.sqrt(6 / sum(w.shape))  # fan_in + fan_out
+            assert 0.99 * bound < np.abs(w).max() <= bound, name
+            assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound, name
+        elif name.endswith(("in_proj_bias", "out_proj.bias")) or ".norm" in name and \
+                name.endswith(".bias"):
+            assert not w.any(), name
+        elif ".norm" in name:
+            assert (w == 1).all(), name
+        else:  # linear1.bias, linear2.bias: nn.Linear's start
+            fan_in = 64 if "linear1" in name else 128
+            assert 0.8 / math.sqrt(fan_in) < np.abs(w).max() <= 1 / math.sqrt(fan_in), name
+    assert matrices == 3 * 4 + 4  # the encoder's layer: 4 matrices, each decoder layer's 6
+    custom = nn.TransformerEncoder(nn.TransformerEncoderLayer(64, 4, 128), 1)
+    weight = nn.Transformer(64, 4, custom_encoder=custom, num_decoder_layers=1,
+                            dim_feedforward=128).encoder.layers[0].linear2.weight
+    assert weight.data.max() > 0.95 * math.sqrt(6 / 192)  # a custom encoder's too
 
 
 def test_the_encoder_holds_deep_copies_of_its_layer():
@@ -367,6 +420,75 @@ def test_the_decoder_attends_to_the_memory():
     np.testing.assert_allclose(moved.data[:2], out.data[:2], rtol=1e-12)
 
 
+# ---- the whole Transformer ------------------------------------------------------------------
+
+
+def test_the_square_subsequent_mask_hides_the_later_positions():
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    expected = [[0, -np.inf, -np.inf, -np.inf], [0, 0, -np.inf, -np.inf],
+                [0, 0, 0, -np.inf], [0, 0, 0, 0]]
+    np.testing.assert_array_equal(mask.data, expected)
+    assert mask.dtype == np.float64 and not mask.requires_grad
+    single = nn.Transformer.generate_square_subsequent_mask(1, device="cpu",
+                                                            dtype=tensorgrad.float32)
+    assert single.dtype == np.float32 and single.data.tolist() == [[0.0]]
+    assert nn.Transformer.generate_square_subsequent_mask(0).shape == (0, 0)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_the_transformer_decodes_tgt_attending_to_the_encoded_src(batch_first):
+    model = nn.Transformer(E, H, 2, 1, 8, dropout=0.0, batch_first=batch_first)
+    assert (model.d_model, model.nhead, model.batch_first) == (E, H, batch_first)
+    assert model.encoder.num_layers == 2 and model.decoder.num_layers == 1
+    assert isinstance(model.encoder.norm, nn.LayerNorm) and \
+        isinstance(model.decoder.norm, nn.LayerNorm)
+    src, tgt = normal(5, 2, E), normal(3, 2, E, seed=1)
+    if batch_first:
+        src, tgt = src.transpose(0, 1), tgt.transpose(0, 1)
+    causal = nn.Transformer.generate_square_subsequent_mask(3)
+    src_padding = np.array([[False] * 4 + [True], [False] * 5])
+    memory_padding = np.array([[False] * 5, [False, True, False, False, True]])
+    tgt_padding = np.array([[0, 0, -np.inf], [0, 0, 0]])  # float as the causal mask (no warning)
+    out = model(src, tgt, tgt_mask=causal, src_key_padding_mask=src_padding,
+                tgt_key_padding_mask=tgt_padding, memory_key_padding_mask=memory_padding)
+    memory = model.encoder(src, src_key_padding_mask=src_padding)
+    expected = model.decoder(tgt, memory, tgt_mask=causal, tgt_key_padding_mask=tgt_padding,
+                             memory_key_padding_mask=memory_padding)
+    np.testing.assert_allclose(out.data, expected.data, rtol=1e-12)
+    assert out.shape == tgt.shape
+    unbatched = model(src[0] if batch_first else src[:, 0], tgt[0] if batch_first else tgt[:, 0],
+                      tgt_mask=causal)
+    assert unbatched.shape == (3, E)
+
+
+SHAPE_ERRORS = {
+    "batch, sequence first": (False, (5, 2, E), (3, 4, E), "the batch number of src and tgt "
+                              "must be equal"),
+    "batch, batch first": (True, (2, 5, E), (4, 3, E), "the batch number of src and tgt must "
+                           "be equal"),
+    "src features": (False, (5, 2, E + 2), (3, 2, E), "the feature number of src and tgt "
+                     "must be equal to d_model"),
+    "tgt features": (True, (2, 5, E), (2, 3, 2), "the feature number of src and tgt must be "
+                     "equal to d_model"),
+    "unbatched features": (False, (5, E), (3, 6), "the feature number"),
+}
+
+
+@pytest.mark.parametrize("case", list(SHAPE_ERRORS))
+def test_the_transformers_shape_errors_are_pytorchs(case):
+    batch_first, src, tgt, message = SHAPE_ERRORS[case]
+    model = nn.Transformer(E, H, 1, 1, 8, batch_first=batch_first)
+    with pytest.raises(RuntimeError, match=message):
+        model(normal(*src), normal(*tgt, seed=1))
+
+
+def test_transformer_gradients():
+    model = nn.Transformer(E, H, 1, 1, 6, dropout=0.0, norm_first=True, batch_first=True)
+    src, tgt = normal(1, 3, E, requires_grad=True), normal(1, 2, E, seed=1, requires_grad=True)
+    causal = nn.Transformer.generate_square_subsequent_mask(2)
+    gradcheck_module(model, lambda m, src, tgt: m(src, tgt, tgt_mask=causal), src, tgt)
+
+
 # ---- bad arguments, PyTorch's messages ----------------------------------------------------------
 
 
@@ -413,7 +535,9 @@ BAD = {
                             AssertionError, r"Expected key_padded_mask.shape\[1\] to be 5, "
                             "but got 4"),
     "causal hint without a mask": (call(nn.MultiheadAttention(E, H), is_causal=True),
-                                   RuntimeError, "Need attn_mask if specifying the is_causal"),
+                                   RuntimeError, "Need attn_mask if specifying the is_causal "
+                                   "hint: the causal mask itself, as "
+                                   r"nn\.Transformer\.generate_square_subsequent_mask makes it"),
 }
 
 
@@ -507,7 +631,9 @@ def test_self_attention_gradient_through_one_projection():
 def test_a_copied_layer_learns_on_its_own():
     encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, 8, dropout=0.0), 2)
     before = copy.deepcopy(encoder)
-    encoder(normal(3, 2, E)).sum().backward()
+    # weighted: a plain sum of a layer norm's output (weight 1, bias 0) is constant, so only
+    # rounding would reach the layers
+    (encoder(normal(3, 2, E)) * normal(3, 2, E, seed=5)).sum().backward()
     grads = [p.grad for p in encoder.parameters()]
     assert all(g is not None for g in grads)
     optimizer = tensorgrad.optim.SGD(encoder.parameters(), lr=0.1)

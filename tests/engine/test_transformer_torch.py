@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from torch_compare import assert_same
+from torch_compare import assert_same, assert_same_runs
 
 import tensorgrad
 
@@ -78,18 +78,8 @@ def compare(build: Callable, dtype: str, call: Callable, inputs: list[np.ndarray
         grads = [x.grad for x in xs] + [m.grad for m in given.values() if m.requires_grad]
         params = {name: p.grad for name, p in model.named_parameters()}
         runs.append((results, grads, params))
-    (ours, our_grads, our_params), (theirs, their_grads, their_params) = runs
-    assert len(ours) == len(theirs)
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        assert_same(a, b, f"{case}: result {i}", tol)
-    for i, (a, b) in enumerate(zip(our_grads, their_grads)):
-        assert_same(a, b, f"{case}: gradient of input {i}", tol)
-    assert list(our_params) == list(their_params)
-    for name, grad in our_params.items():
-        assert (grad is None) == (their_params[name] is None), f"{case}: {name}"
-        if grad is not None:
-            assert_same(grad, their_params[name], f"{case}: gradient of {name}", tol)
-    return theirs
+    assert_same_runs(*runs, tol, case)
+    return runs[1][0]
 
 
 def mask_set(kind: str, layout: str, queries: int, keys: int, seed: int = 2
@@ -361,3 +351,100 @@ def test_decoder_as_pytorchs(layout, norm_first, dtype):
              "tgt_key_padding_mask": mask_set("bool key_padding_mask", layout, L, L, seed=4)[
                  "key_padding_mask"]}
     compare(build, dtype, run, [tgt, memory], masks)
+
+
+# ---- the whole Transformer ----------------------------------------------------------------------
+
+D, T = 16, 5  # the Transformer's d_model, and its target length (the source's is S)
+
+
+def causal_mask(module, length: int, dtype):
+    """Each library's own ``generate_square_subsequent_mask``."""
+    return type(module).generate_square_subsequent_mask(length, dtype=dtype)
+
+
+def transform(module, src, tgt, hint=None, **masks):
+    """``module(src, tgt)`` with the causal target mask, and ``tgt_is_causal=hint``."""
+    return module(src, tgt, tgt_mask=causal_mask(module, T, src.dtype), tgt_is_causal=hint,
+                  **masks)
+
+
+def transformer_masks(kind: str, layout: str) -> dict[str, np.ndarray]:
+    """Padding masks of one kind for the source, the target and the memory (as the
+    source), or float attention masks for the source and the memory."""
+    if kind == "padding":
+        return {"src_key_padding_mask": mask_set("bool key_padding_mask", layout, S, S)[
+                    "key_padding_mask"],
+                "tgt_key_padding_mask": mask_set("float key_padding_mask", layout, T, T,
+                                                 seed=4)["key_padding_mask"],
+                "memory_key_padding_mask": mask_set("float key_padding_mask", layout, T, S,
+                                                    seed=5)["key_padding_mask"]}
+    return {"src_mask": mask_set("float attn_mask", layout, S, S)["attn_mask"],
+            "memory_mask": mask_set("float attn_mask", layout, T, S, seed=6)["attn_mask"]}
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # (PyTorch's encoder's)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("config", ["post-norm, 2 and 1 layers", "pre-norm, gelu, 1 and 2",
+                                    "bias=False, eps", "dropout, eval mode"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_transformer_as_pytorchs(layout, config, dtype):
+    """Outputs and every gradient (of ``src``, ``tgt``, each parameter) with PyTorch's
+    weights, its causal mask, each kind of padding mask and the float attention masks."""
+    settings = {"post-norm, 2 and 1 layers": dict(num_encoder_layers=2, num_decoder_layers=1),
+                "pre-norm, gelu, 1 and 2": dict(num_encoder_layers=1, num_decoder_layers=2,
+                                                norm_first=True, activation="gelu"),
+                "bias=False, eps": dict(num_encoder_layers=1, num_decoder_layers=1, bias=False,
+                                        layer_norm_eps=1e-3),
+                "dropout, eval mode": dict(num_encoder_layers=1, num_decoder_layers=1,
+                                           dropout=0.3)}[config]
+
+    def build(lib):
+        model = lib.nn.Transformer(D, H, dim_feedforward=32, batch_first=layout == "batch_first",
+                                   **{"dropout": 0.0, **settings})
+        return model.eval() if config == "dropout, eval mode" else model
+
+    rng = np.random.default_rng(0)
+    src, tgt = rng.standard_normal(shaped(layout, S, D)), rng.standard_normal(shaped(layout, T, D))
+    for masks, hint in (("none", None), ("padding", None), ("padding", True),
+                        ("attention", False)):
+        given = {} if masks == "none" else transformer_masks(masks, layout)
+        compare(build, dtype, transform, [src, tgt], given, dict(hint=hint),
+                case=f"{masks}, tgt_is_causal={hint}")
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+def test_the_transformer_passes_the_causal_hints_on_as_pytorchs():
+    """A hint with a mask that is not causal: without a padding mask PyTorch's attention
+    trusts the hint over the mask, so the hints must reach the layers as there."""
+    rng = np.random.default_rng(0)
+    src, tgt = rng.standard_normal((S, N, D)), rng.standard_normal((T, N, D))
+    masks = {"src_mask": mask_set("bool attn_mask", "sequence_first", S, S)["attn_mask"],
+             "tgt_mask": mask_set("bool attn_mask", "sequence_first", T, T)["attn_mask"]}
+    compare(lambda lib: lib.nn.Transformer(D, H, 1, 1, 32, dropout=0.0), "float64", run,
+            [src, tgt], masks, dict(src_is_causal=True, tgt_is_causal=True))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_square_subsequent_mask_is_pytorchs(dtype):
+    for size in (0, 1, 6):
+        assert_same(tensorgrad.nn.Transformer.generate_square_subsequent_mask(
+                        size, dtype=getattr(tensorgrad, dtype)),
+                    torch.nn.Transformer.generate_square_subsequent_mask(
+                        size, dtype=getattr(torch, dtype)), f"size {size}")
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+def test_our_transformers_state_dict_loads_into_pytorchs():
+    tensorgrad.manual_seed(0)
+    model = tensorgrad.nn.Transformer(D, H, 1, 1, 32, dropout=0.0)
+    reference = torch.nn.Transformer(D, H, 1, 1, 32, dropout=0.0).double()
+    result = reference.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                                        for k, v in model.state_dict().items()})
+    assert not result.missing_keys and not result.unexpected_keys
+    rng = np.random.default_rng(0)
+    src, tgt = rng.standard_normal((S, N, D)), rng.standard_normal((T, N, D))
+    causal = np.triu(np.full((T, T), -np.inf), 1)
+    assert_same(model(tensorgrad.tensor(src), tensorgrad.tensor(tgt), tgt_mask=causal),
+                reference(torch.tensor(src), torch.tensor(tgt), tgt_mask=torch.tensor(causal)),
+                "output", 1e-10)

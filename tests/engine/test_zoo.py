@@ -45,3 +45,27 @@ def test_the_autoencoder_loss_falls():
     tensorgrad.manual_seed(0)
     losses = zoo_style.autoencoder_losses(zoo_style.AutoEncoder(5), x, steps=30)
     assert losses[-1] < 0.8 * losses[0]
+
+
+def test_the_lenet_learns_where_the_bright_corner_is():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 4, 32)
+    images = rng.standard_normal((32, 1, 12, 12)) * 0.5
+    for i, label in enumerate(labels):  # class k: quadrant k lit
+        row, col = divmod(int(label), 2)
+        images[i, 0, 6 * row:6 * row + 6, 6 * col:6 * col + 6] += 1.5
+    x, y = tensorgrad.tensor(images), tensorgrad.tensor(labels)
+    tensorgrad.manual_seed(0)
+    model = zoo_style.LeNet(n_classes=4)
+    optimizer = tensorgrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(30):
+        loss = tensorgrad.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()  # BatchNorm's running statistics from here on
+    accuracy = (model(x).argmax(1) == y).float().mean().item()
+    assert losses[-1] < 0.3 * losses[0] and accuracy > 0.9
+    assert model.features[1].num_batches_tracked.item() == 30

@@ -130,3 +130,37 @@ def test_a_transformer_encoder_classifier_trains_as_torchs():
         assert_same_grads(model, reference)
         opt.step()
         their_opt.step()
+
+
+def test_a_lenet_with_batch_norm_trains_as_torchs():
+    """Train mode (batch statistics, running ones moved in place) for 3 steps of SGD with
+    momentum, then eval mode (the running ones)."""
+    rng = np.random.default_rng(5)
+    images, labels = rng.standard_normal((8, 1, 12, 12)), rng.integers(0, 10, 8)
+    model, reference = pair("LeNet")  # the state_dict: BatchNorm's buffers too
+    bn, their_bn = model.features[1], reference.features[1]
+    opt = tensorgrad.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    their_opt = torch.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9)
+    x, y = tensorgrad.tensor(images), tensorgrad.tensor(labels)
+    their_x, their_y = torch.from_numpy(images), torch.from_numpy(labels)
+    for step in range(3):
+        logits, their_logits = model(x), reference(their_x)
+        assert_close(logits, their_logits, f"logits, step {step}")
+        loss = tensorgrad.nn.functional.cross_entropy(logits, y)
+        their_loss = torch.nn.functional.cross_entropy(their_logits, their_y)
+        assert_close(loss, their_loss, f"loss, step {step}")
+        for o in (opt, their_opt):
+            o.zero_grad(set_to_none=True)
+        loss.backward()
+        their_loss.backward()
+        assert_same_grads(model, reference)
+        opt.step()
+        their_opt.step()
+        for name in ("running_mean", "running_var"):
+            assert_close(getattr(bn, name), getattr(their_bn, name), f"{name}, step {step}")
+        assert bn.num_batches_tracked.item() == their_bn.num_batches_tracked.item() == step + 1
+    for (name, p), (_, q) in zip(model.named_parameters(), reference.named_parameters()):
+        assert_close(p, q, name)
+    model.eval()
+    reference.eval()
+    assert_close(model(x), reference(their_x), "eval-mode logits")

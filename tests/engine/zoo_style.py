@@ -1,7 +1,7 @@
 """Small models and a training loop written for PyTorch, the way tutorials and makemore-like
 projects write them: a character MLP over a rolled context, a GRU cell unrolled by hand, a
-bag-of-words causal average, a classifier fed by a ``DataLoader``, an autoencoder, and a
-classifier of padded sequences on ``nn.TransformerEncoder``.
+bag-of-words causal average, a classifier fed by a ``DataLoader``, an autoencoder, a
+classifier of padded sequences on ``nn.TransformerEncoder``, and a LeNet-style CNN.
 
 Only the four import lines below name tensorgrad: ``tests/engine/test_zoo_torch.py`` runs
 this file as it is and again with them pointed back at ``torch``, and holds the two to the
@@ -193,3 +193,23 @@ class SequenceClassifier(nn.Module):
         x = self.encoder(self.wte(idx) + self.wpe(pos), src_key_padding_mask=padding)
         real = (~padding).unsqueeze(-1).to(x.dtype)
         return self.head((x * real).sum(1) / real.sum(1))
+
+
+class LeNet(nn.Module):
+    """Two convolutions (the first batch-normed), pooled, then a linear classifier."""
+
+    def __init__(self, n_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, kernel_size=3, padding=1),  # (b, 4, 12, 12)
+            nn.BatchNorm2d(4),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (b, 4, 6, 6)
+            nn.Conv2d(4, 8, kernel_size=3),  # (b, 8, 4, 4)
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d((2, 2)),
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(8 * 2 * 2, n_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
