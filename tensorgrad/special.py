@@ -159,7 +159,7 @@ def _blockwise(block: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.n
     integers)."""
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    flat = x.astype(np.float64).ravel()
+    flat = np.ravel(x.astype(np.float64, copy=False))  # (read only: no copy needed)
     out = np.empty_like(flat)
 
     def one(start: int) -> None:
