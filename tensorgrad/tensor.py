@@ -274,7 +274,8 @@ def _summed(held: np.ndarray | None, g: np.ndarray, fresh: bool,
         held += g
         return held
     total = held + g
-    owned[id(total)] = total
+    if type(total) is np.ndarray:  # (0-d arrays add up to a NumPy scalar, which is no array)
+        owned[id(total)] = total
     return total
 
 

@@ -95,3 +95,13 @@ def test_a_loop_over_time_steps_matches_the_whole_sequence_at_once():
     w = rng.standard_normal((40, 3))
     sum(((x[:, t] * Tensor(w[t])) ** 2).sum() for t in range(40)).backward()
     np.testing.assert_allclose(x.grad, 2 * x.detach().numpy() * w ** 2, rtol=1e-12)
+
+
+def test_slices_of_a_0d_tensor_add_up_after_other_uses():
+    """Two 0-d gradients add up to a NumPy scalar, not an array: a slice's gradient is then
+    added the usual way."""
+    x = Tensor(np.array(1.5), requires_grad=True)
+    y = x * 1.0
+    first = y[...]  # older than the products: its gradient comes after theirs were summed
+    (first + y * 2.0 + y * 3.0).backward()
+    assert float(x.grad) == 6.0
