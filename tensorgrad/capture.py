@@ -30,7 +30,17 @@ import numpy as np
 
 from . import inlined
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Context, Tensor, accumulate, as_leaf, conformed, store_grad, tapes
+from .ops import Index
+from .tensor import (
+    Context,
+    Tensor,
+    accumulate,
+    added_into_logs,
+    as_leaf,
+    conformed,
+    store_grad,
+    tapes,
+)
 
 # speed: a replay whose results take more than this releases them after a run; a smaller one
 # keeps them until its next (benchmarks/SPEED.md, "Issue #15")
@@ -131,7 +141,12 @@ class _Recording:
         if not isinstance(loss, Tensor) or loss.data.size != 1 or not loss.requires_grad:
             raise CaptureError("a captured function must return a one-element tensor that "
                                "requires grad (the loss)")
-        loss.backward()
+        self.added_into: set[Context] = set()  # where backward() added into a sum in place
+        added_into_logs[ident] = self.added_into
+        try:
+            loss.backward(retain_graph=True)  # the replay is written from what ops saved
+        finally:
+            del added_into_logs[ident]
         self.loss, self.result = loss, loss.detach()
         self.made = {id(out): i for i, (_, out) in enumerate(self.ops)}
         self.slots = self._input_slots()
@@ -272,6 +287,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
     value: dict[int, str] = {}  # each result's variable, by its tensor
     written: dict[int, inlined.Backward] = {}  # the written ops' backward, by context
     stored: set[int] = set()  # results also kept in their tensor (a called op holds it)
+    arguments: dict[int, list[str]] = {}  # what each op's forward is given, by context
     for i, ((ctx, out), slots) in enumerate(zip(recording.ops, recording.slots)):
         given = {position: (k, array) for position, k, array in slots}
         held, args, values = [], [], []  # what ctx.inputs holds, forward() is given, was given
@@ -288,6 +304,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
                 held.append(name(a, "k"))
                 args.append(held[-1])
             values.append(a.data if isinstance(a, Tensor) else a)
+        arguments[id(ctx)] = args
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in ctx.inputs)
         v, o = f"v{i}", name(out, "o")
         writer = None if ctx.function in called else inlined.WRITERS.get(ctx.function)
@@ -353,6 +370,25 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         if not sure:
             body.append(f"    if {total} is not None:")
             indent = "        "
+        into = _added_into(ctx, recording, sums, leaves, input_names, names)
+        if into is not None and state.get(into) is not None:
+            # as backward() did (Index.add_into): into the sum it holds, which no one else
+            # does, for the same bits (a -0.0 elsewhere in it stays -0.0)
+            index = arguments[id(ctx)][1]
+            if state[into] == "maybe":
+                # A called op may give None where it gave an array when recorded: then the sum
+                # may be an array others hold, and a copy takes the gradient (the same bits).
+                body += [f"{indent}if {into} is None:",
+                         f"{indent}    {into} = _np.zeros({constant(ctx.inputs[0].data.shape)}, "
+                         f"{total}.dtype)",
+                         f"{indent}    {into}[{index}] = {total}",
+                         f"{indent}else:",
+                         f"{indent}    {into} = {into}.copy()",
+                         f"{indent}    {into}[{index}] += {total}"]
+                state[into] = "yes" if sure else "maybe"
+            else:
+                body.append(f"{indent}{into}[{index}] += {total}")
+            continue
         if id(ctx) in written:
             code, grads = written[id(ctx)](total)
             body += [indent + line for line in code]
@@ -405,6 +441,20 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         lines += ["    leaves = {}", *shared, f"    _accumulate(leaves, {names[id(seed)]})"]
     lines.append(f"    return _as_leaf({value[id(recording.loss)]})")
     return "\n".join(lines) + "\n", namespace
+
+
+def _added_into(ctx: Context, recording: _Recording, sums: dict[int, str],
+                leaves: dict[int, tuple[str, str]], input_names: dict[int, str],
+                names: dict[int, str]) -> str | None:
+    """The sum that ``backward()`` added a slice's gradient into in place (``Index``), if it
+    did so for ``ctx``."""
+    if ctx not in recording.added_into or ctx.function is not Index:
+        return None
+    a = ctx.inputs[0]
+    if a.grad_fn is not None:
+        return sums[id(a.grad_fn)]
+    tensor = input_names.get(id(a)) or names[id(a)]
+    return leaves.setdefault(id(a), (f"l{len(leaves)}", tensor))[0]
 
 
 @functools.lru_cache(maxsize=64)

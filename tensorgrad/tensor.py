@@ -31,6 +31,9 @@ from .grad_mode import disabled_threads, get_ident
 _next_sequence = itertools.count().__next__
 # thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
 tapes: dict[int, list[tuple[Context, Tensor]]] = {}
+# thread -> the contexts whose op added its gradient into a sum in place (Function.add_into)
+# in a backward() that a capture is recording: its replay adds the same way (capture.py)
+added_into_logs: dict[int, set[Context]] = {}
 _new = object.__new__  # a Tensor or Context without __init__'s call (speed: "Function.apply")
 # Arrays that a tensor op wrote in place (x += y, x[i] = v, zero_(), ...), by the id of the
 # array that owns their memory, with the sequence number of the write. backward() refuses an op
@@ -45,6 +48,30 @@ _newest_write = -1
 handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time, or to read saved_tensors after "
+    "backward() let them go: backward() frees the arrays an op saved once it has used them; "
+    "pass retain_graph=True to the first backward() to keep them")
+
+
+class _Freed(tuple):
+    """An op's saved values once ``backward()`` has used and let go of them: reading them
+    raises, as PyTorch's freed saved tensors do."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any) -> Any:
+        raise RuntimeError(_FREED_MESSAGE)
+
+    __iter__ = __getitem__ = __len__ = _refuse
+
+    def __repr__(self) -> str:
+        return "<freed by backward()>"
+
+
+_FREED = _Freed()
 
 
 class Context:
@@ -215,11 +242,13 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return gradient.astype(root.data.dtype, copy=False)
 
 
-def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
+def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
+               ) -> dict[Tensor, np.ndarray]:
     """Run every recorded backward once, newest op first; return the leaves' summed gradients.
 
     An op's gradient is complete when it is popped: every op that used its result is newer
     and was visited already. Until then its incoming gradients are summed in ``pending``.
+    Unless ``retain``, each op's saved arrays are let go once its backward has run.
     """
     leaves: dict[Tensor, np.ndarray] = {}
     if root.grad_fn is None:
@@ -238,8 +267,16 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
         owned.pop(id(grad), None)  # handed to a backward, which may pass it on
         function = fn.function
         if function.add_into is not None and _added_into(fn, grad, leaves, pending, owned):
+            if added_into_logs:
+                log = added_into_logs.get(get_ident())
+                if log is not None:
+                    log.add(fn)
+            if not retain:
+                _free(fn)
             continue
         grads = function.backward(fn, grad)
+        if not retain:
+            _free(fn)
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         if len(grads) != len(fn.inputs):
@@ -261,6 +298,19 @@ def _propagate(root: Tensor, gradient: np.ndarray) -> dict[Tensor, np.ndarray]:
                     heapq.heappush(queue, (-parent._sequence, parent))
                 pending[parent] = _summed(held, g, fresh, owned)
     return leaves
+
+
+def _free(fn: Context) -> None:
+    """Let go of what ``fn``'s op saved, if it saved an array (PyTorch frees its saved
+    tensors; an op that kept only numbers or slices has nothing to free, and a second
+    backward through it works, as through PyTorch's slicing)."""
+    saved = getattr(fn, "saved_tensors", ())
+    if saved is _FREED:
+        return
+    for value in saved:
+        if isinstance(value, (np.ndarray, Tensor)):
+            fn.saved_tensors = _FREED
+            return
 
 
 def _summed(held: np.ndarray | None, g: np.ndarray, fresh: bool,
@@ -621,16 +671,18 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
         (with ``inputs``, for those leaves only).
 
-        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor. The
-        graph is kept whatever ``retain_graph`` says (PyTorch frees it by default); there are
-        no gradients of gradients: ``create_graph=True`` raises RuntimeError.
+        ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor. As
+        PyTorch's, it lets go of the arrays the ops saved for it, so that a second
+        ``backward()`` through an op that saved one raises RuntimeError, unless the first was
+        given ``retain_graph=True``. There are no gradients of gradients:
+        ``create_graph=True`` raises RuntimeError.
         """
         if create_graph:
             raise RuntimeError("backward(create_graph=True): tensorgrad computes no gradients "
                                "of gradients")
         wanted = None if inputs is None else _leaves_wanted(inputs)
         seed = _seed(self, gradient)
-        leaves = _propagate(self, seed)
+        leaves = _propagate(self, seed, retain=bool(retain_graph))
         if wanted is not None:
             leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
         accumulate(leaves, seed)

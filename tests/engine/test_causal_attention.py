@@ -114,7 +114,7 @@ def test_backward_twice_gives_the_same_gradients():
     t = Tensor(qkv, requires_grad=True)
     out = fused(t, 1)
     upstream = upstream_weights(out.shape)
-    out.backward(upstream)
+    out.backward(upstream, retain_graph=True)
     first = t.grad.copy()
     out.backward(upstream)
     np.testing.assert_array_equal(t.grad, 2 * first)

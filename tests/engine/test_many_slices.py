@@ -89,6 +89,63 @@ def test_a_replay_of_many_slices_computes_the_eager_bits():
     assert step.recorded_signatures() == 1
 
 
+def test_a_replay_adds_a_slice_into_a_sum_as_backward_does_to_the_sign_of_a_zero():
+    """Where backward() adds a slice's gradient straight into a sum it holds, a -0.0 elsewhere
+    in the sum stays -0.0: a replay does the same, where adding an array of zeros would make
+    it +0.0."""
+    w = Tensor(np.arange(1.0, 5.0), requires_grad=True)
+
+    def loss_fn(x: Tensor, z: Tensor) -> Tensor:
+        y = w * 1.0
+        first = y[0:2]  # older than the products: its gradient is added after theirs
+        return first.sum() + (y * x).sum() + (y * z).sum()
+
+    step = capture(loss_fn)
+    x, z = Tensor([1.0, 2.0, -0.0, -0.0]), Tensor([3.0, -0.0, 0.0, -0.0])
+    for _ in range(4):  # two recordings, then replays
+        w.grad = None
+        loss_fn(x, z).backward()
+        eager = w.grad.copy()
+        w.grad = None
+        step(x, z)
+        np.testing.assert_array_equal(eager, [5.0, 3.0, 0.0, -0.0])
+        assert w.grad.tobytes() == eager.tobytes()
+    assert step.recorded_signatures() == 1
+
+
+def test_a_replay_leaves_a_gradient_shared_with_another_sum_alone():
+    """An op of the user's that gives no gradient for some values (here when x[0] is 0) may
+    leave a replay's sum holding an array another sum holds too (Add gives both its inputs
+    one): a slice's gradient is then added into a copy, as backward() would."""
+
+    class Gated(tg.Function):
+        @staticmethod
+        def forward(ctx, a, x):
+            ctx.save_for_backward(x)
+            return a * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return (None if x[0] == 0 else grad * x), None
+
+    w = Tensor(np.arange(1.0, 5.0), requires_grad=True)
+    c = Tensor(np.zeros(4), requires_grad=True)
+
+    def loss_fn(x: Tensor) -> Tensor:
+        y = w * 1.0
+        first = y[0:2]  # the oldest: its gradient is added last, into y's sum
+        t = y + c  # one array for the gradients of y and c
+        return first.sum() + t.sum() + Gated.apply(y, x).sum()
+
+    step = capture(loss_fn)
+    for x in ([2.0, 1.0, 1.0, 1.0], [3.0, 1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]):
+        w.grad = c.grad = None
+        step(Tensor(x))  # two recordings, then a replay in which Gated gives None
+    np.testing.assert_array_equal(c.grad, np.ones(4))
+    np.testing.assert_array_equal(w.grad, [2.0, 2.0, 1.0, 1.0])
+
+
 def test_a_loop_over_time_steps_matches_the_whole_sequence_at_once():
     rng = np.random.default_rng(2)
     x = Tensor(rng.standard_normal((6, 40, 3)), requires_grad=True)

@@ -1,0 +1,138 @@
+"""A second ``backward()`` through a graph, as PyTorch's: the first lets go of the arrays the
+ops saved, so the second raises where an op needs one, unless the first kept them
+(``retain_graph=True``); an op that saved no array (a sum, a slice, a reshape) can run again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import Function, Tensor
+
+SECOND_TIME = "backward through the graph a second time"
+
+# name -> (the loss of x, whether PyTorch 2.13 refuses a second backward through it)
+LOSSES = {
+    "x * x": (lambda x: (x * x).sum(), True),
+    "x * 2": (lambda x: (x * 2).sum(), True),
+    "x / 2": (lambda x: (x / 2).sum(), True),
+    "x ** 2": (lambda x: (x**2).sum(), True),
+    "exp": (lambda x: x.exp().sum(), True),
+    "tanh": (lambda x: x.tanh().sum(), True),
+    "relu": (lambda x: x.relu().sum(), True),
+    "matmul": (lambda x: (x.reshape(3, 1) @ x.reshape(1, 3)).sum(), True),
+    "x[[0, 1]]": (lambda x: x[[0, 1]].sum(), True),
+    "x + 1": (lambda x: (x + 1).sum(), False),
+    "sum": (lambda x: x.sum(), False),
+    "mean": (lambda x: x.mean(), False),
+    "x[0:2]": (lambda x: x[0:2].sum(), False),
+    "reshape": (lambda x: x.reshape(3, 1).sum(), False),
+    "-(x - 1)": (lambda x: (-(x - 1)).sum(), False),
+}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_a_second_backward_raises_where_an_op_saved_an_array(name):
+    loss_of, refused = LOSSES[name]
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    loss = loss_of(x)
+    loss.backward()
+    first = x.grad.copy()
+    if refused:
+        with pytest.raises(RuntimeError, match=SECOND_TIME):
+            loss.backward()
+        np.testing.assert_array_equal(x.grad, first)  # nothing added
+    else:
+        loss.backward()
+        np.testing.assert_array_equal(x.grad, 2 * first)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_retain_graph_keeps_what_a_second_backward_needs(name):
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    loss = LOSSES[name][0](x)
+    loss.backward(retain_graph=True)
+    first = x.grad.copy()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, 3 * first)
+
+
+def test_two_losses_of_one_graph_need_retain_graph_as_in_pytorch():
+    x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    first, second = h.sum(), (h * 3).sum()
+    first.backward()
+    with pytest.raises(RuntimeError, match=SECOND_TIME):
+        second.backward()  # reaches exp's backward, whose saved result is gone
+    x.grad = None
+    h = x.exp()
+    first, second = h.sum(), (h * 3).sum()
+    first.backward(retain_graph=True)
+    second.backward()
+    np.testing.assert_allclose(x.grad, 4 * np.exp([0.5, -1.0, 2.0]))
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x**2 * grad
+
+
+class Double(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.factor = 2.0  # a number kept on ctx, not a saved array
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor
+
+
+def test_a_users_op_loses_its_saved_arrays_after_backward():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x)
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="saved_tensors"):
+        (_,) = y.grad_fn.saved_tensors
+    with pytest.raises(RuntimeError, match=SECOND_TIME):
+        y.sum().backward()
+    z = Double.apply(x)
+    z.sum().backward()
+    z.sum().backward()  # it saved no array: nothing to free
+    np.testing.assert_array_equal(x.grad, 3 * np.array([1.0, 4.0]) + 4)
+
+
+def test_a_captured_step_still_records_and_replays():
+    w = Tensor([1.0, -2.0, 0.5], requires_grad=True)
+    step = tg.capture(lambda x: (w * x).exp().sum())
+    x = np.array([0.1, 0.2, 0.3])
+    for _ in range(4):  # two recordings, then replays
+        w.grad = None
+        step(x)
+        np.testing.assert_allclose(w.grad, x * np.exp(w.detach().numpy() * x))
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_table_above_is_pytorchs(name):
+    torch = pytest.importorskip("torch")
+    loss = LOSSES[name][0](torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64,
+                                        requires_grad=True))
+    loss.backward()
+    try:
+        loss.backward()
+    except RuntimeError as error:
+        assert SECOND_TIME in str(error)
+        refused = True
+    else:
+        refused = False
+    assert refused == LOSSES[name][1]
