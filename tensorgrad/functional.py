@@ -35,7 +35,7 @@ from .ops import floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim, tapes
-from .threads import get_num_threads, run_each
+from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
     from .conv import (  # noqa: F401
@@ -449,33 +449,83 @@ _CUBIC = 0.044715  # the tanh form's coefficient (Hendrycks and Gimpel, as PyTor
 
 
 class GELU(Function):
-    """x * Phi(x), Phi the standard normal distribution function; or its tanh form."""
+    """x * Phi(x), Phi the standard normal distribution function; or its tanh form.
+
+    speed: the arrays go through a block at a time, each block's passes in cache, the blocks
+    shared between threads (``each_block``; benchmarks/SPEED.md, "Round six"). Each entry's
+    arithmetic is the same as over the whole array, in the same order.
+    """
 
     @staticmethod
     def forward(ctx, x, approximate):
         x = floating(x)
         ctx.approximate = approximate
-        # x**3 may overflow to inf (tanh(inf) is 1); -inf * 0 is NaN, as in PyTorch
-        with np.errstate(over="ignore", invalid="ignore"):
-            if approximate == "tanh":
-                t = np.tanh(_SQRT_2_OVER_PI * (x + _CUBIC * x * x * x))
-                ctx.save_for_backward(x, t)
-                return 0.5 * x * (1 + t)
-            cdf = 0.5 * erfc(-x * _SQRT_HALF)  # erfc: accurate far out on the left, where
-            ctx.save_for_backward(x, cdf)      # 1 + erf would round to 0
-            return x * cdf
+        flat = np.ravel(x)
+        out, held = np.empty_like(flat), np.empty_like(flat)
+        kernel = _gelu_tanh if approximate == "tanh" else _gelu_exact
+        each_block(lambda s: kernel(flat[s], out[s], held[s]), flat.size)
+        ctx.save_for_backward(x, held)  # x itself: backward() sees a write into it
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
         x, held = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):  # inf * 0 is NaN, as in PyTorch
-            if ctx.approximate == "tanh":
-                t = held
-                inner_slope = _SQRT_2_OVER_PI * (1 + 3 * _CUBIC * x * x)
-                slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_slope
-            else:  # d(x * Phi(x)) = Phi(x) + x * phi(x)
-                slope = held + x * (_ONE_OVER_SQRT_TAU * np.exp(-0.5 * x * x))
-        return grad * slope, None
+        flat, flat_grad = np.ravel(x), np.ravel(grad)
+        out = np.empty(flat.shape, np.result_type(grad, x))
+        kernel = _gelu_tanh_slope if ctx.approximate == "tanh" else _gelu_exact_slope
+        each_block(lambda s: kernel(flat[s], held[s], flat_grad[s], out[s]), flat.size)
+        return out.reshape(grad.shape), None
+
+
+# GELU's blocks: each writes its results into ``out`` (and what backward needs into ``held``).
+# x**3 may overflow to inf (tanh(inf) is 1), -inf * 0 is NaN: as in PyTorch, without warnings.
+
+@np.errstate(over="ignore", invalid="ignore")
+def _gelu_exact(x: np.ndarray, out: np.ndarray, cdf: np.ndarray) -> None:
+    # x * Phi(x), Phi(x) = erfc(-x / sqrt(2)) / 2: accurate far out on the left, where
+    # 1 + erf would round to 0
+    np.multiply(erfc(-x * _SQRT_HALF), 0.5, out=cdf)
+    np.multiply(x, cdf, out=out)
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _gelu_exact_slope(x: np.ndarray, cdf: np.ndarray, grad: np.ndarray,
+                      out: np.ndarray) -> None:
+    # grad * d(x * Phi(x)) = grad * (Phi(x) + x * phi(x))
+    density = np.multiply(x, -0.5)
+    density *= x
+    np.exp(density, out=density)
+    density *= _ONE_OVER_SQRT_TAU
+    density *= x
+    density += cdf
+    np.multiply(grad, density, out=out)
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _gelu_tanh(x: np.ndarray, out: np.ndarray, t: np.ndarray) -> None:
+    # 0.5 * x * (1 + t), t = tanh(sqrt(2/pi) * (x + 0.044715 * x**3))
+    np.multiply(x, _CUBIC, out=t)
+    t *= x
+    t *= x
+    t += x
+    t *= _SQRT_2_OVER_PI
+    np.tanh(t, out=t)
+    np.multiply(x, 0.5, out=out)
+    out *= t + 1
+
+
+@np.errstate(over="ignore", invalid="ignore")
+def _gelu_tanh_slope(x: np.ndarray, t: np.ndarray, grad: np.ndarray, out: np.ndarray) -> None:
+    # grad * (0.5 * (1 + t) + 0.5 * x * (1 - t**2) * sqrt(2/pi) * (1 + 3 * 0.044715 * x**2))
+    inner_slope = np.multiply(x, 3 * _CUBIC)
+    inner_slope *= x
+    inner_slope += 1
+    inner_slope *= _SQRT_2_OVER_PI
+    slope = np.multiply(x, 0.5)
+    slope *= 1 - t * t
+    slope *= inner_slope
+    slope += 0.5 * (t + 1)
+    np.multiply(grad, slope, out=out)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .threads import run_each
+from .threads import each_block
 
 _SMALL = 0.46875  # |x| up to which erf is computed directly
 _ONE_OVER_SQRT_PI = 0.56418958354775628695
@@ -40,14 +40,6 @@ _Q = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
       6.05183413124413191e-2, 2.33520497626869185e-3)
 
 _LARGE = 28.0  # erfc(x) underflows to 0 before this (at about 27.3): larger x is clipped to it
-
-
-# speed: the functions work through their input a block of this many entries at a time, each
-# block's passes in cache, each entry through its own range's formula only, and the blocks
-# shared out between threads when there are at least _BLOCKS_PER_THREAD for each
-# (benchmarks/SPEED.md, "Round five"); the arithmetic is the same however it is cut
-_BLOCK = 1 << 15
-_BLOCKS_PER_THREAD = 4
 
 
 def _near_zero(x: np.ndarray) -> np.ndarray:
@@ -155,22 +147,21 @@ def _erfc_block(x: np.ndarray) -> np.ndarray:
 
 
 def _blockwise(block: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """``block`` over float64 ``x`` a block at a time, in the dtype of ``x`` (float64 for
-    integers)."""
+    """``block`` over float64 ``x``, in the dtype of ``x`` (float64 for integers).
+
+    speed: a block of entries at a time, each block's passes in cache, each entry through its
+    own range's formula only, the blocks shared between threads (``each_block``;
+    benchmarks/SPEED.md, "Round five"); the arithmetic is the same however it is cut.
+    """
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     flat = np.ravel(x.astype(np.float64, copy=False))  # (read only: no copy needed)
     out = np.empty_like(flat)
 
-    def one(start: int) -> None:
-        out[start:start + _BLOCK] = block(flat[start:start + _BLOCK])
+    def one(part: slice) -> None:
+        out[part] = block(flat[part])
 
-    starts = range(0, flat.size, _BLOCK)
-    if len(starts) < 2 * _BLOCKS_PER_THREAD:
-        for start in starts:
-            one(start)
-    else:
-        run_each(one, starts, _BLOCKS_PER_THREAD)
+    each_block(one, flat.size)
     return out.reshape(x.shape).astype(dtype, copy=False)
 
 

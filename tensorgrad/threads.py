@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# speed: elementwise work on a large array goes through it a block of this many entries at a
+# time, each block's passes in cache, and the blocks are shared between threads when each gets
+# at least BLOCKS_PER_THREAD of them (``each_block``; benchmarks/SPEED.md, "Round five")
+BLOCK = 1 << 15
+BLOCKS_PER_THREAD = 4
+
 _settings = {"threads": 0}  # set_num_threads's; 0: the cores this process may run on
 _lock = threading.Lock()  # over the pool, the BLAS limit and its count
 _state: dict[str, Any] = {"pool": None, "workers": 0, "controller": None, "limit": None,
@@ -187,3 +193,19 @@ def run_each(function: Callable[[Any], None], items: Sequence[Any], least: int =
             function(item)
 
     run_parts([functools.partial(run, items[i:i + size]) for i in range(0, len(items), size)])
+
+
+def each_block(kernel: Callable[[slice], None], size: int) -> None:
+    """``kernel(s)`` for consecutive slices ``s`` of ``BLOCK`` entries that together cover
+    ``range(size)``, shared between threads (``run_each``) when there are enough of them.
+
+    ``kernel`` works on the slices of flat arrays, each slice apart from the others::
+
+        each_block(lambda s: np.exp(x[s], out=out[s]), x.size)
+    """
+    blocks = [slice(start, start + BLOCK) for start in range(0, size, BLOCK)]
+    if len(blocks) < 2 * BLOCKS_PER_THREAD:
+        for block in blocks:
+            kernel(block)
+    else:
+        run_each(kernel, blocks, BLOCKS_PER_THREAD)

@@ -148,6 +148,53 @@ def test_gelu_far_out_and_at_nan_and_infinities():
         F.gelu(x, approximate="sigmoid")
 
 
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "transposed", "sliced"])
+def test_gelu_of_a_large_tensor_is_each_entry_gelu_alone(approximate, dtype, layout):
+    """A large input goes through in blocks, shared between threads: each entry's value and
+    gradient are its own (as if it were alone), on one thread or two, in any layout."""
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((400, 900)) * rng.choice([0.1, 1.0, 6.0, 40.0], (400, 900))
+    base[5, :6] = [np.nan, np.inf, -np.inf, -0.0, 1e30, -1e30]
+    base = base.astype(dtype)
+    x = {"C": base, "F": np.asfortranarray(base), "transposed": base.T,
+         "sliced": base[::2, 1::3]}[layout]
+    upstream = rng.standard_normal(x.shape).astype(dtype)
+    previous = tensorgrad.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, 2):
+            tensorgrad.set_num_threads(threads)
+            t = Tensor(x, requires_grad=True)
+            out = F.gelu(t, approximate=approximate)
+            out.backward(upstream)
+            runs.append((out.data, t.grad))
+    finally:
+        tensorgrad.set_num_threads(previous)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    out, grad = runs[0]
+    assert out.shape == grad.shape == x.shape and out.dtype == grad.dtype == dtype
+    special = [(5, j) for j in range(6)] if layout in ("C", "F") else []
+    for i in [tuple(i) for i in rng.integers(0, x.shape, (200, 2))] + special:
+        alone = Tensor(np.array([x[i]]), requires_grad=True)
+        value = F.gelu(alone, approximate=approximate)
+        value.backward(np.array([upstream[i]]))
+        np.testing.assert_array_equal([out[i], grad[i]], [value.data[0], alone.grad[0]])
+
+
+@pytest.mark.parametrize("layout", ["C", "transposed", "sliced"])
+def test_gelu_refuses_to_backpropagate_through_an_input_written_since(layout):
+    x = Tensor(np.random.default_rng(4).standard_normal((6, 8)), requires_grad=True) * 1.0
+    view = {"C": x, "transposed": x.t(), "sliced": x[::2, 1::3]}[layout]
+    out = F.gelu(view)
+    with tensorgrad.no_grad():
+        x += 1.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
 # ---- layer_norm ---------------------------------------------------------------------------------
 
 
