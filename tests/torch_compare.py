@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from reference import upstream_weights
+from strategies import LaidOut, arrange_upstream, as_laid_out
 
 from tensorgrad import Tensor
+
+# the tolerance of a comparison with PyTorch by dtype: float32's rounding, summed in another
+# order, and float64's
+RTOL = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-10}
 
 
 def assert_same(ours: Any, theirs: Any, what: str, rtol: float = 1e-10) -> None:
@@ -42,3 +48,54 @@ def assert_same_runs(ours: tuple, theirs: tuple, rtol: float, case: str = "") ->
         assert (grad is None) == (their_params[name] is None), f"{where}{name}"
         if grad is not None:
             assert_same(grad, their_params[name], f"{where}gradient of {name}", rtol)
+
+
+def run_both(torch: Any, ours: Any, theirs: Any, arrays: list, dtype: Any, *args: Any,
+             rtol: float | None = None, **settings: Any) -> None:
+    """``ours`` and ``theirs`` (PyTorch's) on the same arrays (None stays None) and ``args``,
+    then backward of one random weighting of the output; the outputs and the gradient of
+    every array must agree, to ``rtol`` (by default ``RTOL``'s for ``dtype``)."""
+    arrays = [None if a is None else a.astype(dtype) for a in arrays]
+    mine = [None if a is None else Tensor(a, requires_grad=True) for a in arrays]
+    their = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
+    y, their_y = ours(*mine, *args, **settings), theirs(*their, *args, **settings)
+    rtol = RTOL[np.dtype(dtype)] if rtol is None else rtol
+    assert_same(y, their_y, "output", rtol)
+    weights = np.random.default_rng(5).standard_normal(their_y.shape).astype(dtype)
+    (y * Tensor(weights)).sum().backward()
+    (their_y * torch.tensor(weights)).sum().backward()
+    for i, (m, t) in enumerate(zip(mine, their)):
+        if m is not None:
+            assert_same(m.grad, t.grad, f"gradient of argument {i}", rtol)
+
+
+def against_torch(torch: Any, ours: Any, theirs: Any, *inputs: LaidOut | np.ndarray,
+                  constant: tuple[int, ...] = (), upstream: str = "C") -> Tensor:
+    """Run ``ours`` on tensors (each input a ``LaidOut``, seen in its layout, or an array) and
+    ``theirs`` on PyTorch copies of the same values: the results must agree, and whether they
+    require grad; so must the gradient of every floating input not in ``constant`` for one
+    upstream gradient (ours handed to backward() in the layout ``upstream``). Returns ours."""
+    laid = [x if isinstance(x, LaidOut) else as_laid_out(np.asarray(x)) for x in inputs]
+    needs = [x.dtype.kind == "f" and i not in constant for i, x in enumerate(laid)]
+    leaves = [Tensor(x.leaf, requires_grad=n) for x, n in zip(laid, needs)]
+    copies = [torch.tensor(np.array(x.values)).requires_grad_(n) for x, n in zip(laid, needs)]
+    with np.errstate(all="ignore"):  # (NaN from log1p(-2) and the like, as PyTorch's)
+        out = ours(*(x.layout.view(t) for x, t in zip(laid, leaves)))
+    expected = theirs(*copies)
+    rtol = max(RTOL.get(np.dtype(d), 1e-10) for d in (out.dtype, *(x.dtype for x in laid)))
+    assert_same(out, expected, "forward", rtol)
+    assert out.requires_grad == expected.requires_grad, "requires_grad differs from PyTorch's"
+    if not expected.requires_grad:
+        return out
+    weights = upstream_weights(out.shape).astype(out.dtype)
+    with np.errstate(all="ignore"):
+        out.backward(arrange_upstream(weights, upstream))
+    expected.backward(torch.tensor(weights))
+    for i, (x, leaf, copy) in enumerate(zip(laid, leaves, copies)):
+        if not needs[i]:
+            continue
+        wanted = np.zeros_like(x.leaf)  # the leaf's entries outside the view get none
+        x.layout.view(wanted)[...] = 0 if copy.grad is None else copy.grad.numpy()
+        got = np.zeros_like(wanted) if leaf.grad is None else leaf.grad
+        assert_same(got, wanted, f"grad of input {i}", rtol)
+    return out

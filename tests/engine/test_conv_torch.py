@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch_compare import assert_same
+from torch_compare import assert_same, run_both
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -14,26 +14,8 @@ from tensorgrad.nn import functional as F
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
-RTOL = {np.float32: 2e-5, np.float64: 1e-10}
 # PyTorch's note that 'same' with an even kernel pads a copy of the input: so does this
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
-
-
-def run_both(ours, theirs, arrays, dtype, **settings):
-    """``ours`` and ``theirs`` on the same inputs (None stays None), then backward of a
-    random weighting of the output; the outputs and every gradient must agree."""
-    arrays = [None if a is None else a.astype(dtype) for a in arrays]
-    mine = [None if a is None else tensorgrad.tensor(a, requires_grad=True) for a in arrays]
-    their = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
-    y, their_y = ours(*mine, **settings), theirs(*their, **settings)
-    rtol = RTOL[dtype]
-    assert_same(y, their_y, "output", rtol)
-    weights = np.random.default_rng(5).standard_normal(their_y.shape).astype(dtype)
-    (y * tensorgrad.tensor(weights)).sum().backward()
-    (their_y * torch.tensor(weights)).sum().backward()
-    for i, (m, t) in enumerate(zip(mine, their)):
-        if m is not None:
-            assert_same(m.grad, t.grad, f"gradient of argument {i}", rtol)
 
 
 CONV2D = [
@@ -58,7 +40,7 @@ def test_conv2d_as_torch(settings, kernel, dtype):
     groups = settings.get("groups", 1)
     x, w, b = (rng.standard_normal((2, 4, 7, 9)), rng.standard_normal((8, 4 // groups, *kernel)),
                rng.standard_normal(8))
-    run_both(F.conv2d, TF.conv2d, [x, w, b], dtype, **settings)
+    run_both(torch, F.conv2d, TF.conv2d, [x, w, b], dtype, **settings)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -70,16 +52,17 @@ def test_conv1d_as_torch_with_and_without_bias(settings, kernel, dtype):
     rng = np.random.default_rng(1)
     groups = settings.get("groups", 1)
     x, w = rng.standard_normal((3, 6, 13)), rng.standard_normal((9, 6 // groups, kernel))
-    run_both(F.conv1d, TF.conv1d, [x, w, None], dtype, **settings)
-    run_both(F.conv1d, TF.conv1d, [x, w, rng.standard_normal(9)], dtype, **settings)
+    run_both(torch, F.conv1d, TF.conv1d, [x, w, None], dtype, **settings)
+    run_both(torch, F.conv1d, TF.conv1d, [x, w, rng.standard_normal(9)], dtype, **settings)
 
 
 def test_unbatched_non_contiguous_and_size_one_inputs_as_torch():
     rng = np.random.default_rng(2)
     w, b = rng.standard_normal((5, 3, 2, 3)), rng.standard_normal(5)
-    run_both(F.conv2d, TF.conv2d, [rng.standard_normal((3, 6, 5)), w, b], np.float64, padding=1)
-    run_both(F.conv1d, TF.conv1d, [rng.standard_normal((3, 6)), w[:, :, 0], b], np.float64)
-    run_both(F.conv2d, TF.conv2d, [rng.standard_normal((1, 3, 2, 3)), w, b], np.float64)
+    run_both(torch, F.conv2d, TF.conv2d, [rng.standard_normal((3, 6, 5)), w, b], np.float64,
+             padding=1)
+    run_both(torch, F.conv1d, TF.conv1d, [rng.standard_normal((3, 6)), w[:, :, 0], b], np.float64)
+    run_both(torch, F.conv2d, TF.conv2d, [rng.standard_normal((1, 3, 2, 3)), w, b], np.float64)
     base = rng.standard_normal((4, 3, 9, 2))
     x, their_x = tensorgrad.tensor(base), torch.tensor(base)
     for view, their_view in ((x.transpose(2, 3), their_x.transpose(2, 3)),
@@ -111,16 +94,16 @@ POOLS = [
 def test_pooling_as_torch(name, settings, dtype):
     rng = np.random.default_rng(3)
     shape = (2, 3, 6, 8) if name.endswith("2d") else (2, 3, 11)
-    run_both(getattr(F, name), getattr(TF, name), [rng.standard_normal(shape)], dtype,
+    run_both(torch, getattr(F, name), getattr(TF, name), [rng.standard_normal(shape)], dtype,
              **settings)
-    run_both(getattr(F, name), getattr(TF, name), [rng.standard_normal(shape[1:])], dtype,
+    run_both(torch, getattr(F, name), getattr(TF, name), [rng.standard_normal(shape[1:])], dtype,
              **settings)  # unbatched
 
 
 def test_max_pool_gives_ties_and_nan_as_torch():
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 3, 3] = np.nan
-    run_both(F.max_pool2d, TF.max_pool2d, [x], np.float64, kernel_size=2, stride=1)
+    run_both(torch, F.max_pool2d, TF.max_pool2d, [x], np.float64, kernel_size=2, stride=1)
 
 
 @pytest.fixture
@@ -147,7 +130,7 @@ def test_batch_norm_trains_and_evaluates_as_torch(kind, shape, momentum, torch_f
         if step == 3:
             ours.eval()
             theirs.eval()
-        run_both(ours, theirs, [rng.standard_normal(shape) * (step + 1) + step], np.float64)
+        run_both(torch, ours, theirs, [rng.standard_normal(shape) * (step + 1) + step], np.float64)
         for name, t in theirs.state_dict().items():
             assert_same(ours.state_dict()[name], t, f"{name}, step {step}")
     their_params = dict(theirs.named_parameters())
@@ -165,7 +148,7 @@ def test_batch_norm_without_affine_or_running_stats_as_torch(affine, track, torc
     for mode in ("train", "eval"):
         getattr(ours, mode)()
         getattr(theirs, mode)()
-        run_both(ours, theirs, [x], np.float64)
+        run_both(torch, ours, theirs, [x], np.float64)
 
 
 def test_state_dicts_load_both_ways(torch_float64):

@@ -22,22 +22,18 @@ from hypothesis.extra import numpy as hnp
 from reference import (
     as_value_array,
     check_against_values,
-    upstream_weights,
     v_mean,
     v_sum,
     value_log_softmax,
 )
 from strategies import (
     Domain,
-    LaidOut,
-    arrange_upstream,
-    as_laid_out,
     float_dtypes,
     laid_out,
     shapes,
     upstream_layouts,
 )
-from torch_compare import assert_same
+from torch_compare import RTOL, against_torch, assert_same
 
 import tensorgrad
 import tensorgrad.functional as F
@@ -194,8 +190,9 @@ def value_class_losses(log_p: np.ndarray, targets: np.ndarray, weight, ignore_in
         smooth.append(-sum((row[c] * float(w[c]) for c in range(classes)), Value(0.0)))
         total += w[t]
     nll, smooth = value_array(nll), value_array(smooth)
-    if reduction == "mean":
-        nll, smooth = v_sum(nll) * (1 / total), v_sum(smooth) * (1 / total)
+    if reduction == "mean":  # every target ignored: 0 / 0, NaN as in PyTorch
+        scale = 1 / total if total else float("nan")
+        nll, smooth = v_sum(nll) * scale, v_sum(smooth) * scale
     elif reduction == "sum":
         nll, smooth = v_sum(nll), v_sum(smooth)
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
@@ -776,32 +773,6 @@ def torch():
     torch.set_default_dtype(previous)
 
 
-RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-5}
-
-
-def against_torch(torch, ours_fn, torch_fn, *inputs, constant=(), upstream: str = "C"):
-    """Run both on the same values (ours in each input's layout); compare the results, then
-    the gradients of the floating inputs not in ``constant`` for one upstream gradient."""
-    laid = [x if isinstance(x, LaidOut) else as_laid_out(np.asarray(x)) for x in inputs]
-    grads = [x.dtype.kind == "f" and i not in constant for i, x in enumerate(laid)]
-    leaves = [Tensor(x.leaf, requires_grad=g) for x, g in zip(laid, grads)]
-    theirs_in = [torch.tensor(np.array(x.values)).requires_grad_(g) for x, g in zip(laid, grads)]
-    out = ours_fn(*(x.layout.view(t) for x, t in zip(laid, leaves)))
-    theirs = torch_fn(*theirs_in)
-    rtol = max(RTOL.get(x.dtype, 1e-10) for x in laid)
-    assert_same(out.data, theirs, "forward", rtol)
-    if not out.requires_grad:
-        return
-    weights = upstream_weights(out.shape).astype(out.dtype)
-    out.backward(arrange_upstream(weights, upstream))
-    theirs.backward(torch.tensor(weights))
-    for i, (x, leaf, t) in enumerate(zip(laid, leaves, theirs_in)):
-        if grads[i]:
-            expected = np.zeros_like(x.leaf)
-            x.layout.view(expected)[...] = np.zeros(x.values.shape, x.dtype) if t.grad is None \
-                else t.grad.numpy()
-            got = np.zeros_like(expected) if leaf.grad is None else leaf.grad
-            assert_same(got, expected, f"grad of input {i}", rtol)
 
 
 def torch_activations(torch):

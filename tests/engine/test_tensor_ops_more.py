@@ -25,7 +25,6 @@ from reference import (
     as_value_array,
     check_against_values,
     data_of,
-    upstream_weights,
     v_exp,
     v_log,
     v_matmul,
@@ -37,9 +36,6 @@ from strategies import (
     SMALL,
     TIES,
     Domain,
-    LaidOut,
-    arrange_upstream,
-    as_laid_out,
     broadcastable_shapes,
     dims_for,
     float_dtypes,
@@ -47,7 +43,7 @@ from strategies import (
     shapes,
     upstream_layouts,
 )
-from torch_compare import assert_same
+from torch_compare import against_torch, assert_same
 
 import tensorgrad as tg
 from tensorgrad import Tensor, Value
@@ -78,37 +74,6 @@ def draw(data, *shapes_, domain=ANY, dtype=None, unique=False):
     dtype = data.draw(float_dtypes, label="dtype") if dtype is None else dtype
     return [data.draw(laid_out(s, dtype, domain, unique), label=f"input {i}")
             for i, s in enumerate(shapes_)]
-
-
-def against_torch(torch, ours, theirs, *inputs, upstream: str = "C") -> Tensor:
-    """Run ``ours`` on tensors (each input a ``LaidOut``, seen in its layout, or an array) and
-    ``theirs`` on PyTorch copies of the same values. The results must agree (and whether they
-    require grad); so must every floating input's gradient for one upstream gradient (ours
-    handed to backward() in the layout ``upstream``)."""
-    laid = [x if isinstance(x, LaidOut) else as_laid_out(np.asarray(x)) for x in inputs]
-    floating = [x.dtype.kind == "f" for x in laid]
-    leaves = [Tensor(x.leaf, requires_grad=f) for x, f in zip(laid, floating)]
-    copies = [torch.tensor(np.array(x.values)).requires_grad_(f) for x, f in zip(laid, floating)]
-    with np.errstate(all="ignore"):  # (NaN from log1p(-2) and the like, as PyTorch's)
-        out = ours(*(x.layout.view(t) for x, t in zip(laid, leaves)))
-    expected = theirs(*copies)
-    rtol = 2e-5 if np.float32 in (out.dtype, *(x.dtype for x in laid)) else 1e-10
-    assert_same(out, expected, "forward", rtol)
-    assert out.requires_grad == expected.requires_grad, "requires_grad differs from PyTorch's"
-    if not expected.requires_grad:
-        return out
-    weights = upstream_weights(out.shape).astype(out.dtype)
-    with np.errstate(all="ignore"):
-        out.backward(arrange_upstream(weights, upstream))
-    expected.backward(torch.tensor(weights))
-    for i, (x, leaf, copy) in enumerate(zip(laid, leaves, copies)):
-        if not floating[i]:
-            continue
-        wanted = np.zeros_like(x.leaf)  # the leaf's entries outside the view get none
-        x.layout.view(wanted)[...] = 0 if copy.grad is None else copy.grad.numpy()
-        got = np.zeros_like(wanted) if leaf.grad is None else leaf.grad
-        assert_same(got, wanted, f"grad of input {i}", rtol)
-    return out
 
 
 def same_error(torch, ours, theirs) -> None:

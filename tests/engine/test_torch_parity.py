@@ -25,7 +25,6 @@ from strategies import (
     TIES,
     Domain,
     LaidOut,
-    arrange_upstream,
     as_laid_out,
     broadcastable_shapes,
     dims_for,
@@ -34,7 +33,7 @@ from strategies import (
     shapes,
     upstream_layouts,
 )
-from torch_compare import assert_same
+from torch_compare import against_torch, assert_same
 
 import tensorgrad
 import tensorgrad.functional as F
@@ -43,7 +42,6 @@ from tensorgrad import Tensor
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 2e-5}
 
 
 @pytest.fixture(autouse=True)
@@ -56,33 +54,6 @@ def torch_default_float64():
 
 def torch_dtype(dtype: np.dtype) -> torch.dtype:
     return torch.from_numpy(np.zeros(0, dtype)).dtype
-
-
-def check_against_torch(ours_fn, torch_fn, *inputs: LaidOut | np.ndarray, upstream: str = "C"):
-    """Run both on the same values; compare the results, then the gradients of every
-    floating input for the same upstream gradient (ours given in layout ``upstream``)."""
-    laid = [x if isinstance(x, LaidOut) else as_laid_out(np.asarray(x)) for x in inputs]
-    floating = [x.dtype.kind == "f" for x in laid]
-    leaves = [Tensor(x.leaf, requires_grad=f) for x, f in zip(laid, floating)]
-    theirs_in = [torch.tensor(np.array(x.values)).requires_grad_(f) for x, f in zip(laid, floating)]
-    out = ours_fn(*(x.layout.view(t) for x, t in zip(laid, leaves)))
-    theirs = torch_fn(*theirs_in)
-    rtol = max(RTOL.get(x.dtype, 1e-10) for x in laid)
-    assert_same(out.data, theirs, "forward", rtol)
-    if not out.requires_grad:
-        return out
-    weights = upstream_weights(out.shape).astype(out.dtype)
-    out.backward(arrange_upstream(weights, upstream))
-    theirs.backward(torch.tensor(weights))
-    for i, (x, leaf, t) in enumerate(zip(laid, leaves, theirs_in)):
-        if not floating[i]:
-            continue
-        expected = np.zeros_like(x.leaf)  # the leaf's entries outside the view get none
-        their_grad = np.zeros(x.values.shape, x.dtype) if t.grad is None else t.grad.numpy()
-        x.layout.view(expected)[...] = their_grad
-        got = np.zeros_like(expected) if leaf.grad is None else leaf.grad
-        assert_same(got, expected, f"grad of input {i}", rtol)
-    return out
 
 
 def draw_inputs(data, *shapes_, domain=ANY, unique=False):
@@ -116,7 +87,7 @@ UNARY = {
 def test_unary_ops_match_torch(name, data):
     ours, theirs, domain = UNARY[name]
     (x,) = draw_inputs(data, data.draw(shapes(size_zero=True), label="shape"), domain=domain)
-    check_against_torch(ours, theirs, x, upstream=data.draw(upstream_layouts))
+    against_torch(torch, ours, theirs, x, upstream=data.draw(upstream_layouts))
 
 
 BINARY = {
@@ -138,7 +109,7 @@ def test_broadcasting_binary_ops_match_torch(name, data):
     op, domain = BINARY[name]
     shape_a, shape_b = data.draw(broadcastable_shapes(2, size_zero=True), label="shapes")
     a, b = draw_inputs(data, shape_a, shape_b, domain=domain)
-    check_against_torch(op, op, a, b, upstream=data.draw(upstream_layouts))
+    against_torch(torch, op, op, a, b, upstream=data.draw(upstream_layouts))
 
 
 @given(data=st.data())
@@ -149,7 +120,7 @@ def test_matmul_matches_torch(data):
     shape_a = {"vec": (k,), "mat": (n, k), "batched": (*batch_a, n, k)}[kind]
     shape_b = data.draw(st.sampled_from([(k,), (k, m), (*batch_b, k, m)]), label="b")
     a, b = draw_inputs(data, shape_a, shape_b)
-    check_against_torch(lambda x, y: x @ y, lambda x, y: x @ y, a, b)
+    against_torch(torch, lambda x, y: x @ y, lambda x, y: x @ y, a, b)
 
 
 # ---- reductions ----------------------------------------------------------------------------
@@ -172,15 +143,15 @@ def test_reductions_match_torch_ties_and_0d_included(name, data):
     dim = data.draw(dims_for(len(shape)), label="dim")
     keepdim = data.draw(st.booleans(), label="keepdim")
     (x,) = draw_inputs(data, shape, domain=TIES)
-    check_against_torch(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim),
+    against_torch(torch, lambda t: getattr(t, name)(dim=dim, keepdim=keepdim),
                         torch_reduce(name, dim, keepdim), x)
 
 
 @given(data=st.data())
 def test_max_of_everything_shares_ties_as_torch(data):
     (x,) = draw_inputs(data, data.draw(shapes(), label="shape"), domain=TIES)
-    check_against_torch(Tensor.max, torch.max, x)
-    check_against_torch(Tensor.min, torch.min, x)
+    against_torch(torch, Tensor.max, torch.max, x)
+    against_torch(torch, Tensor.min, torch.min, x)
 
 
 @given(data=st.data())
@@ -193,7 +164,7 @@ def test_max_and_min_along_a_dim_match_torch(data):
         ours = getattr(Tensor(x.values), name)(dim, keepdim)
         theirs = getattr(torch.tensor(x.values), name)(dim, keepdim)
         assert_same(ours.indices.data, theirs.indices, f"{name} indices", 0)
-        check_against_torch(lambda t, n=name: getattr(t, n)(dim, keepdim).values,
+        against_torch(torch, lambda t, n=name: getattr(t, n)(dim, keepdim).values,
                             lambda t, n=name: getattr(t, n)(dim, keepdim).values, x)
 
 
@@ -236,7 +207,7 @@ def test_shape_ops_match_torch(data):
     if ndim == 2:
         ops.append((lambda t: t.T, "T"))
     for op, _ in ops:
-        check_against_torch(op, op, x)
+        against_torch(torch, op, op, x)
 
 
 @pytest.mark.parametrize("join", ["cat", "stack"])
@@ -249,7 +220,7 @@ def test_cat_and_stack_match_torch(join, data):
     def run(*xs):
         return getattr(tensorgrad if isinstance(xs[0], Tensor) else torch, join)(list(xs), dim)
 
-    check_against_torch(run, run, *parts)
+    against_torch(torch, run, run, *parts)
 
 
 @given(data=st.data())
@@ -262,7 +233,7 @@ def test_indexing_matches_torch(data):
     mask = data.draw(hnp.arrays(np.bool_, shape[:1]), label="mask")
     step = data.draw(st.sampled_from([1, 2]), label="step")
     for index in ((rows,), (mask,), (slice(None, None, step), Ellipsis), (Ellipsis, None)):
-        check_against_torch(lambda t, i=index: t[tuple(torch.from_numpy(p) if
+        against_torch(torch, lambda t, i=index: t[tuple(torch.from_numpy(p) if
                                                       isinstance(p, np.ndarray) and
                                                       not isinstance(t, Tensor) else p
                                                       for p in i)],
@@ -277,7 +248,7 @@ def test_masked_fill_matches_torch(data):
     mask = data.draw(hnp.arrays(np.bool_, shape), label="mask")
     value = data.draw(st.sampled_from([0.0, -1.5, -np.inf]), label="value")
     (x,) = draw_inputs(data, shape)
-    check_against_torch(lambda t: t.masked_fill(Tensor(mask), value),
+    against_torch(torch, lambda t: t.masked_fill(Tensor(mask), value),
                         lambda t: t.masked_fill(torch.from_numpy(mask), value), x)
 
 
@@ -290,7 +261,7 @@ def test_softmax_and_log_softmax_match_torch(name, data):
     shape = data.draw(shapes(max_dims=3, size_zero=True), label="shape")
     dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1), label="dim")
     (x,) = draw_inputs(data, shape)
-    check_against_torch(lambda t: getattr(F, name)(t, dim=dim),
+    against_torch(torch, lambda t: getattr(F, name)(t, dim=dim),
                         lambda t: getattr(TF, name)(t, dim=dim), x,
                         upstream=data.draw(upstream_layouts))
 
@@ -305,7 +276,7 @@ def test_cross_entropy_matches_torch(reduction, data):
     ignore_index = data.draw(st.sampled_from([-100, 0, classes - 1]), label="ignore_index")
     if reduction == "mean" and (targets == ignore_index).all():
         ignore_index = -100  # a mean over no targets is NaN: that case has a test of its own
-    check_against_torch(
+    against_torch(torch,
         lambda t: F.cross_entropy(t, targets, reduction=reduction, ignore_index=ignore_index),
         lambda t: TF.cross_entropy(t, torch.from_numpy(targets), reduction=reduction,
                                    ignore_index=ignore_index), logits)
@@ -318,9 +289,9 @@ def test_linear_matches_torch(data):
     bias_shape = data.draw(st.sampled_from([None, (n_out,), (), (1,)]), label="bias")  # broadcast
     x, w, b = draw_inputs(data, (*leading, n_in), (n_out, n_in), bias_shape or ())
     if bias_shape is None:
-        check_against_torch(F.linear, TF.linear, x, w)
+        against_torch(torch, F.linear, TF.linear, x, w)
     else:
-        check_against_torch(F.linear, TF.linear, x, w, b)
+        against_torch(torch, F.linear, TF.linear, x, w, b)
 
 
 @given(data=st.data())
@@ -330,9 +301,9 @@ def test_rms_norm_matches_torch(data):
     eps = data.draw(st.sampled_from([None, 1e-5]), label="eps")
     x, w = draw_inputs(data, shape, shape[-count:], domain=SMALL)
     normalized = tuple(shape[-count:])
-    check_against_torch(lambda t, u: F.rms_norm(t, normalized, u, eps=eps),
+    against_torch(torch, lambda t, u: F.rms_norm(t, normalized, u, eps=eps),
                         lambda t, u: TF.rms_norm(t, normalized, u, eps=eps), x, w)
-    check_against_torch(lambda t: F.rms_norm(t, normalized, eps=eps),
+    against_torch(torch, lambda t: F.rms_norm(t, normalized, eps=eps),
                         lambda t: TF.rms_norm(t, normalized, eps=eps), x)
 
 
@@ -357,7 +328,7 @@ def test_scaled_dot_product_attention_matches_torch(masking, data):
                                                        scale=scale)
         return attend
 
-    check_against_torch(run(F), run(TF), q, k, v, upstream=data.draw(upstream_layouts))
+    against_torch(torch, run(F), run(TF), q, k, v, upstream=data.draw(upstream_layouts))
 
 
 @given(data=st.data())
@@ -374,7 +345,7 @@ def test_multi_head_attention_matches_torch_heads(data):
         out = TF.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
         return out.transpose(-2, -3).flatten(-2)
 
-    check_against_torch(lambda t: F.multi_head_attention(t, heads, is_causal), theirs, qkv)
+    against_torch(torch, lambda t: F.multi_head_attention(t, heads, is_causal), theirs, qkv)
 
 
 # ---- dtypes ----------------------------------------------------------------------------------
@@ -428,8 +399,8 @@ def test_numpy_scalars_and_0d_operands_keep_float32():
 def test_pow_zero_at_zero_has_gradient_zero_as_torch():
     values = np.array([0.0, 2.0, -1.0])
     for exponent in (0, 0.0):
-        check_against_torch(lambda t, e=exponent: t**e, lambda t, e=exponent: t**e, values)
-    check_against_torch(lambda t, e: t**e, lambda t, e: t**e, values, np.zeros(3))
+        against_torch(torch, lambda t, e=exponent: t**e, lambda t, e=exponent: t**e, values)
+    against_torch(torch, lambda t, e: t**e, lambda t, e: t**e, values, np.zeros(3))
 
 
 @pytest.mark.parametrize("kind", ["bool", "float"])
@@ -442,7 +413,7 @@ def test_a_fully_masked_attention_row_gives_zeros_and_zero_gradients_as_torch(ki
     def run(engine, m):
         return lambda *t: engine.scaled_dot_product_attention(*t, attn_mask=m)
 
-    out = check_against_torch(run(F, mask), run(TF, torch.from_numpy(mask)), q, k, v)
+    out = against_torch(torch, run(F, mask), run(TF, torch.from_numpy(mask)), q, k, v)
     assert not out.data[:, 1].any()
 
 
@@ -453,14 +424,14 @@ def test_cross_entropy_of_transposed_and_fortran_logits_matches_torch():
     np.testing.assert_allclose(x.grad.T, [[-2 / 3, 1 / 3, 1 / 3], [1 / 3, -2 / 3, 1 / 3]])
     logits = np.asfortranarray(np.arange(12.0).reshape(4, 3) / 5)
     targets = np.array([2, 0, 1, 1])
-    check_against_torch(lambda t: F.cross_entropy(t, targets),
+    against_torch(torch, lambda t: F.cross_entropy(t, targets),
                         lambda t: TF.cross_entropy(t, torch.from_numpy(targets)),
                         LaidOut(logits, as_laid_out(logits).layout, logits))
 
 
 def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient_as_torch():
     targets = np.array([-100, -100])
-    check_against_torch(lambda t: F.cross_entropy(t, targets) * 1.0,
+    against_torch(torch, lambda t: F.cross_entropy(t, targets) * 1.0,
                         lambda t: TF.cross_entropy(t, torch.from_numpy(targets)) * 1.0,
                         np.ones((2, 3)))
 
@@ -469,32 +440,32 @@ def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient_as_to
 @pytest.mark.parametrize("dim", [0, -1])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_reductions_of_a_0d_tensor_along_dim_0_and_minus_1_match_torch(name, dim, keepdim):
-    check_against_torch(lambda t: getattr(t, name)(dim, keepdim),
+    against_torch(torch, lambda t: getattr(t, name)(dim, keepdim),
                         lambda t: getattr(t, name)(dim, keepdim), np.array(1.5))
-    check_against_torch(lambda t: t.max(dim).values, lambda t: t.max(dim).values, np.array(1.5))
-    check_against_torch(lambda t: F.softmax(t, dim), lambda t: TF.softmax(t, dim), np.array(1.5))
+    against_torch(torch, lambda t: t.max(dim).values, lambda t: t.max(dim).values, np.array(1.5))
+    against_torch(torch, lambda t: F.softmax(t, dim), lambda t: TF.softmax(t, dim), np.array(1.5))
 
 
 def test_ties_in_max_and_amax_share_the_gradient_as_torch():
     values = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
-    check_against_torch(Tensor.max, torch.max, values)
-    check_against_torch(lambda t: t.amax(1), lambda t: t.amax(1), values)
-    check_against_torch(lambda t: t.amin(dim=(0, 1)), lambda t: t.amin(dim=(0, 1)), values)
-    check_against_torch(lambda t, u: t.max(u), lambda t, u: torch.max(t, u), values,
+    against_torch(torch, Tensor.max, torch.max, values)
+    against_torch(torch, lambda t: t.amax(1), lambda t: t.amax(1), values)
+    against_torch(torch, lambda t: t.amin(dim=(0, 1)), lambda t: t.amin(dim=(0, 1)), values)
+    against_torch(torch, lambda t, u: t.max(u), lambda t, u: torch.max(t, u), values,
                         np.full((2, 3), 2.0))
 
 
 def test_squeeze_of_dims_that_are_not_one_matches_torch():
     values = np.zeros((2, 1, 3))
     for dims in (0, 2, (0, 1), (0, 2), -2):
-        check_against_torch(lambda t, d=dims: t.squeeze(d), lambda t, d=dims: t.squeeze(d),
+        against_torch(torch, lambda t, d=dims: t.squeeze(d), lambda t, d=dims: t.squeeze(d),
                             values)
 
 
 @pytest.mark.parametrize("shape, dim", [((2, 0), -1), ((0, 3), -1), ((0, 3), 0), ((2, 0, 3), 1)])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_over_size_0_dimensions_matches_torch(name, shape, dim):
-    check_against_torch(lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim),
+    against_torch(torch, lambda t: getattr(F, name)(t, dim), lambda t: getattr(TF, name)(t, dim),
                         np.zeros(shape))
 
 
@@ -505,7 +476,7 @@ def test_reductions_along_a_full_dim_of_an_empty_tensor_match_torch(name, keepdi
         out = getattr(t, name)(1, keepdim)
         return out.values if name == "max" else out
 
-    check_against_torch(reduce, reduce, np.zeros((0, 3)))
+    against_torch(torch, reduce, reduce, np.zeros((0, 3)))
     for engine_input in (Tensor(np.zeros((0, 3))), torch.zeros(0, 3)):  # along the empty dim
         with pytest.raises((RuntimeError, IndexError)):
             getattr(engine_input, name)(0, keepdim)
@@ -519,7 +490,7 @@ def test_reductions_along_a_full_dim_of_an_empty_tensor_match_torch(name, keepdi
 def test_gelu_matches_torch(approximate, data):
     (x,) = draw_inputs(data, data.draw(shapes(size_zero=True), label="shape"),
                        domain=Domain(((-6.0, 6.0),)))
-    check_against_torch(lambda t: F.gelu(t, approximate=approximate),
+    against_torch(torch, lambda t: F.gelu(t, approximate=approximate),
                         lambda t: TF.gelu(t, approximate=approximate), x,
                         upstream=data.draw(upstream_layouts))
 
@@ -528,7 +499,7 @@ def test_gelu_matches_torch(approximate, data):
 def test_erf_matches_torch(data):
     (x,) = draw_inputs(data, data.draw(shapes(size_zero=True), label="shape"),
                        domain=Domain(((-6.0, 6.0),)))
-    check_against_torch(tensorgrad.erf, torch.erf, x)
+    against_torch(torch, tensorgrad.erf, torch.erf, x)
 
 
 @pytest.mark.parametrize("affine", ["none", "weight", "both"])
@@ -542,7 +513,7 @@ def test_layer_norm_matches_torch(affine, data):
     inputs = [data.draw(laid_out(s, np.float64), label=f"input {i}")
               for i, s in enumerate([shape, *[normalized] * (count - 1)])]
     eps = data.draw(st.sampled_from([1e-5, 0.1]), label="eps")
-    check_against_torch(lambda x, *wb: F.layer_norm(x, normalized, *wb, eps=eps),
+    against_torch(torch, lambda x, *wb: F.layer_norm(x, normalized, *wb, eps=eps),
                         lambda x, *wb: TF.layer_norm(x, normalized, *wb, eps=eps), *inputs,
                         upstream=data.draw(upstream_layouts))
 
@@ -587,7 +558,7 @@ def test_a_learned_float_attn_mask_gets_pytorchs_gradient(data):
         return lambda qt, kt, vt, mt: engine.scaled_dot_product_attention(qt, kt, vt,
                                                                           attn_mask=mt)
 
-    check_against_torch(run(F), run(TF), q, k, v, m)
+    against_torch(torch, run(F), run(TF), q, k, v, m)
 
 
 @pytest.mark.parametrize("p", [1, 2, 3, 0.5, "fro", float("inf"), -float("inf"), 0])
@@ -603,7 +574,7 @@ def test_norm_matches_torch(p, data):
         with pytest.raises(RuntimeError):
             Tensor(x.values).norm(p, dim, keepdim)
         return
-    check_against_torch(lambda t: t.norm(p, dim, keepdim), lambda t: t.norm(p, dim, keepdim), x)
+    against_torch(torch, lambda t: t.norm(p, dim, keepdim), lambda t: t.norm(p, dim, keepdim), x)
 
 
 @given(data=st.data())
@@ -613,7 +584,7 @@ def test_topk_values_and_indices_match_torch(data):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
     k = data.draw(st.integers(0, shape[dim]), label="k")
     largest = data.draw(st.booleans(), label="largest")
-    check_against_torch(lambda t: t.topk(k, dim, largest).values,
+    against_torch(torch, lambda t: t.topk(k, dim, largest).values,
                         lambda t: t.topk(k, dim, largest).values, x)
     ours = Tensor(x.values).topk(k, dim, largest).indices
     theirs = torch.tensor(x.values).topk(k, dim, largest).indices
@@ -639,7 +610,7 @@ def test_split_and_chunk_match_torch(how, data):
         # each piece scaled differently, so that pieces in the wrong place would show
         return join([p * (i + 1.0) for i, p in enumerate(pieces)], dim)
 
-    check_against_torch(run, run, x)
+    against_torch(torch, run, run, x)
     counts = (len(Tensor(x.values).chunk(arg, dim)), len(torch.tensor(x.values).chunk(arg, dim))
               ) if how == "chunk" else (0, 0)
     assert counts[0] == counts[1]
@@ -650,7 +621,7 @@ def test_masked_fill_broadcasts_the_input_as_torch(data):
     mask_shape, x_shape = data.draw(broadcastable_shapes(2), label="shapes")
     mask = data.draw(hnp.arrays(np.bool_, mask_shape), label="mask")
     (x,) = draw_inputs(data, x_shape)
-    check_against_torch(lambda t: t.masked_fill(Tensor(mask), -1.5),
+    against_torch(torch, lambda t: t.masked_fill(Tensor(mask), -1.5),
                         lambda t: t.masked_fill(torch.from_numpy(mask), -1.5), x)
 
 
@@ -707,7 +678,7 @@ def test_ops_at_nan_and_the_infinities_follow_torch(name, data):
         # a difference kept: PyTorch's float32 kernel gives NaN at +inf (its float64 one, and
         # ours in both, inf: gelu's limit)
         x = as_laid_out(np.where(x.values == np.inf, np.float32(2), x.values))
-    check_against_torch(ours, theirs, x)
+    against_torch(torch, ours, theirs, x)
 
 
 @pytest.mark.parametrize("name", ["max", "min", "+", "*", "/", "**"])
@@ -727,7 +698,7 @@ def test_binary_ops_at_nan_and_the_infinities_follow_torch(name, data):
             return torch.maximum(x, y) if name == "max" else torch.minimum(x, y)
         return run(x, y)
 
-    check_against_torch(run, run_torch, a, b)
+    against_torch(torch, run, run_torch, a, b)
 
 
 @given(base=st.lists(st.integers(-3, 3), min_size=1, max_size=6), data=st.data())
@@ -753,14 +724,14 @@ def test_cat_skips_legacy_empty_tensors_as_torch(others, where):
     shapes_ = list(others)
     shapes_.insert(min(where, len(shapes_)), (0,))
     arrays = [np.full(s, float(i)) for i, s in enumerate(shapes_)]
-    check_against_torch(lambda *t: tensorgrad.cat(t), lambda *t: torch.cat(t),
+    against_torch(torch, lambda *t: tensorgrad.cat(t), lambda *t: torch.cat(t),
                         *[as_laid_out(a) for a in arrays])
 
 
 def test_dropout_at_p_0_and_1_and_in_eval_as_torch():
     x = np.array([1.0, np.nan, -np.inf, 2.0])
     for p, training in ((0.0, True), (1.0, True), (0.5, False)):
-        check_against_torch(lambda t, p=p, training=training: F.dropout(t * 1.0, p, training),
+        against_torch(torch, lambda t, p=p, training=training: F.dropout(t * 1.0, p, training),
                             lambda t, p=p, training=training: TF.dropout(t * 1.0, p, training),
                             x)
 
@@ -771,7 +742,7 @@ def test_clamp_matches_torch_at_ties_and_nan(bounds, data):
     shape = data.draw(shapes(size_zero=True), label="shape")
     special = data.draw(st.booleans(), label="NaN and infinities")
     x = draw_special(data, shape) if special else draw_inputs(data, shape, domain=TIES)[0]
-    check_against_torch(lambda t: t.clamp(*bounds), lambda t: t.clamp(*bounds), x)
+    against_torch(torch, lambda t: t.clamp(*bounds), lambda t: t.clamp(*bounds), x)
 
 
 SHAPE_AND_REDUCTION_EXTRAS = {
@@ -797,7 +768,7 @@ def test_more_ops_match_torch(name, data):
     shape = data.draw(shapes(min_dims=1, max_dims=3, size_zero=name.startswith(("c", "f", "r"))),
                       label="shape")
     (x,) = draw_inputs(data, shape, domain=AWAY_FROM_ZERO, unique=name.startswith("sort"))
-    check_against_torch(ours, theirs, x)
+    against_torch(torch, ours, theirs, x)
 
 
 def test_sort_indices_cumsum_of_integers_and_attention_over_no_keys_as_torch():
@@ -809,7 +780,7 @@ def test_sort_indices_cumsum_of_integers_and_attention_over_no_keys_as_torch():
     assert_same(Tensor(np.array([True, True, False])).cumsum(0).data,
                 torch.tensor([True, True, False]).cumsum(0), "cumsum of bools", 0)
     q = np.ones((2, 3))
-    check_against_torch(lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
+    against_torch(torch, lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
                         lambda a, b, c: TF.scaled_dot_product_attention(a, b, c),
                         q, np.zeros((0, 3)), np.zeros((0, 3)))
 
@@ -819,11 +790,11 @@ def test_sort_indices_cumsum_of_integers_and_attention_over_no_keys_as_torch():
 def test_silu_mse_loss_embedding_and_one_hot_match_torch(reduction, data):
     shape = data.draw(shapes(size_zero=True), label="shape")
     a, b = draw_inputs(data, shape, shape)
-    check_against_torch(F.silu, TF.silu, a)
-    check_against_torch(lambda x, y: F.mse_loss(x, y, reduction=reduction),
+    against_torch(torch, F.silu, TF.silu, a)
+    against_torch(torch, lambda x, y: F.mse_loss(x, y, reduction=reduction),
                         lambda x, y: TF.mse_loss(x, y, reduction=reduction), a, b)
     ids = np.array([[0, 2], [1, 1]])
-    check_against_torch(lambda w: F.embedding(ids, w),
+    against_torch(torch, lambda w: F.embedding(ids, w),
                         lambda w: TF.embedding(torch.from_numpy(ids), w),
                         draw_inputs(data, (3, 2))[0])
     assert_same(F.one_hot(Tensor(ids)).data, TF.one_hot(torch.from_numpy(ids)), "one_hot", 0)
@@ -842,7 +813,7 @@ def test_an_empty_dim_tuple_means_what_it_means_in_torch(name):
             return t.norm(2, ())
         return getattr(t, name)(())
 
-    check_against_torch(run, run, x)
+    against_torch(torch, run, run, x)
 
 
 # ---- found by differential fuzzing against PyTorch ---------------------------------------------
@@ -1001,7 +972,7 @@ def test_clamp_with_tensor_bounds_promotes_and_differentiates_as_torch(shape, lo
         it = iter(given)
         return t.clamp(None if low is None else next(it), None if high is None else next(it))
 
-    check_against_torch(run, run, x, *bounds)
+    against_torch(torch, run, run, x, *bounds)
 
 
 @pytest.mark.parametrize("target", [np.array(0.5), np.array(1), np.array([0.5, 1.0, 4.0])])
@@ -1010,7 +981,7 @@ def test_mse_loss_promotes_the_dtypes_of_input_and_target_as_torch(target, reduc
     """PyTorch broadcasts the two first: a 0-d float64 target makes float32 data's loss
     float64, where a 0-d operand of an op would not."""
     x = np.array([1.0, 2.0, -3.0], np.float32)
-    check_against_torch(lambda a, b: F.mse_loss(a, b, reduction=reduction),
+    against_torch(torch, lambda a, b: F.mse_loss(a, b, reduction=reduction),
                         lambda a, b: TF.mse_loss(a, b.expand(a.shape), reduction=reduction),
                         x, target)
 
@@ -1020,9 +991,9 @@ def test_mse_loss_promotes_the_dtypes_of_input_and_target_as_torch(target, reduc
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_rms_norm_over_nothing_gives_nothing_as_torch(shape, normalized, dtype):
     x = np.zeros(shape, dtype)
-    check_against_torch(lambda t: F.rms_norm(t, normalized),
+    against_torch(torch, lambda t: F.rms_norm(t, normalized),
                         lambda t: TF.rms_norm(t, normalized), x)
-    check_against_torch(lambda t, w: F.rms_norm(t, normalized, w),
+    against_torch(torch, lambda t, w: F.rms_norm(t, normalized, w),
                         lambda t, w: TF.rms_norm(t, normalized, w), x, np.ones(normalized, dtype))
 
 
@@ -1031,7 +1002,7 @@ def test_cross_entropy_over_no_classes_as_torch(reduction):
     """With no classes every target must be ignored (each loss is then 0), else IndexError."""
     for shape, targets in (((0, 0), []), ((2, 0), [-100, -100]), ((0,), -100)):
         ids = np.array(targets, np.int64)
-        check_against_torch(
+        against_torch(torch,
             lambda t, ids=ids: F.cross_entropy(t, ids, reduction=reduction),
             lambda t, ids=ids: TF.cross_entropy(t, torch.from_numpy(ids), reduction=reduction),
             np.zeros(shape))
@@ -1052,7 +1023,7 @@ def test_the_gradient_of_a_divisor_is_pytorchs_to_the_bit(dtype):
     generator = np.random.default_rng(0)
     a = np.concatenate([[0.0, -0.0, 1.0, 0.0], generator.standard_normal(500)]).astype(dtype)
     b = np.concatenate([[tiny, tiny, tiny, -tiny], generator.standard_normal(500)]).astype(dtype)
-    out = check_against_torch(operator.truediv, operator.truediv, a, b)
+    out = against_torch(torch, operator.truediv, operator.truediv, a, b)
     ours_b = Tensor(b, requires_grad=True)
     theirs_b = torch.tensor(b, requires_grad=True)
     weights = upstream_weights(out.shape).astype(dtype)
