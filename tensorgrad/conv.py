@@ -1,13 +1,16 @@
 """Convolutions, pooling and batch normalization with ``torch.nn.functional``'s names and
-meanings: ``conv1d``, ``conv2d``, ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``,
-``avg_pool2d``, ``adaptive_avg_pool2d`` and ``batch_norm``, each one fused ``Function``.
+meanings: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``,
+``interpolate``, ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d``,
+``adaptive_avg_pool2d`` and ``batch_norm``, each one fused ``Function``.
 
 One n-d implementation serves 1-d and 2-d. The windows of the input are a strided view
 (``sliding_window_view``: no copy), gathered once into rows (im2col), so that a
 convolution is one matrix product per group, and the weight's gradient another. The
 input's gradient is the transposed convolution: the output's gradient spread out by the
 stride, padded by the kernel's span and correlated with the kernel flipped, each group's
-input and output channels swapped; the same product again.
+input and output channels swapped; the same product again. A transposed convolution is
+that input gradient as an op of its own; its backward, a convolution and the weight's
+gradient, is made of the same rows.
 
 ``tensorgrad.functional`` imports this module when one of these names is first used, so
 a program without them does not pay for it at start-up.
@@ -43,21 +46,49 @@ def _windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int],
     return view[index]
 
 
-def _correlate(x: np.ndarray, weight: np.ndarray, stride: Sequence[int],
-               dilation: Sequence[int], groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """(N, C, *spatial) ``x`` correlated with (O, C / groups, *kernel) ``weight``, unpadded:
-    (N, O, *out), and the rows (groups, N * positions, C / groups * kernel) it was made of."""
-    kernel, n = weight.shape[2:], weight.ndim - 2
+def _rows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int],
+          dilation: Sequence[int], groups: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The windows of (N, C, *spatial) ``x`` as rows (groups, N * positions, C / groups *
+    kernel), one per output position, and the outputs' spatial shape."""
+    n = len(kernel)
     windows = _windows(x, kernel, stride, dilation)
     (batch, channels), out = x.shape[:2], windows.shape[2:2 + n]
     split = windows.reshape(batch, groups, channels // groups, *out, *kernel)
     # (groups, N, *out, C / groups, *kernel): a window's entries together (the one copy)
     order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
-    rows = split.transpose(order).reshape(groups, batch * math.prod(out), -1)
+    rows = split.transpose(order).reshape(groups, batch * math.prod(out),
+                                          channels // groups * math.prod(kernel))
+    return rows, out
+
+
+def _product(rows: np.ndarray, weight: np.ndarray, batch: int, out: Sequence[int]
+             ) -> np.ndarray:
+    """(N, O, *out): ``_rows``' rows times (O, C / groups, *kernel) ``weight``."""
+    groups = rows.shape[0]
     outs = weight.shape[0] // groups
     y = rows @ weight.reshape(groups, outs, -1).transpose(0, 2, 1)  # (groups, N * L, O / groups)
     y = y.reshape(groups, batch, math.prod(out), outs).transpose(1, 0, 3, 2)
-    return y.reshape(batch, groups * outs, *out), rows
+    return y.reshape(batch, groups * outs, *out)
+
+
+def _correlate(x: np.ndarray, weight: np.ndarray, stride: Sequence[int],
+               dilation: Sequence[int], groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, C, *spatial) ``x`` correlated with (O, C / groups, *kernel) ``weight``, unpadded:
+    (N, O, *out), and the rows (groups, N * positions, C / groups * kernel) it was made of."""
+    rows, out = _rows(x, weight.shape[2:], stride, dilation, groups)
+    return _product(rows, weight, x.shape[0], out), rows
+
+
+def _weight_grad(grad: np.ndarray, rows: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """The gradient, of ``shape``, of the weight of ``_correlate`` given its output's
+    (N, O, *out) ``grad`` and the rows it was made of: each window against the gradients of
+    its outputs."""
+    groups = rows.shape[0]
+    batch, outs = grad.shape[:2]
+    positions = math.prod(grad.shape[2:])
+    per_group = grad.reshape(batch, groups, outs // groups, positions) \
+        .transpose(1, 0, 3, 2).reshape(groups, batch * positions, outs // groups)
+    return (per_group.transpose(0, 2, 1) @ rows).reshape(shape)
 
 
 def _transposed(grad: np.ndarray, weight: np.ndarray, shape: Sequence[int],
@@ -118,13 +149,9 @@ class Convolution(Function):
         shape, stride, padding, dilation, groups, unbatched = ctx.settings
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
         g = grad[None] if unbatched else grad
-        batch, outs = g.shape[:2]
-        positions = math.prod(g.shape[2:])
         grad_x = grad_weight = grad_bias = None
-        if need_weight:  # each window's rows against the gradients of its outputs
-            per_group = g.reshape(batch, groups, outs // groups, positions) \
-                .transpose(1, 0, 3, 2).reshape(groups, batch * positions, outs // groups)
-            grad_weight = (per_group.transpose(0, 2, 1) @ rows).reshape(weight.shape)
+        if need_weight:
+            grad_weight = _weight_grad(g, rows, weight.shape)
         if need_bias:
             grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
         if need_x:
@@ -140,8 +167,9 @@ def _sizes(value: Size, n: int, name: str) -> tuple[int, ...]:
     if len(values) == 1:
         values *= n
     if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        shown = value if isinstance(value, (int, np.integer)) else list(values)
         raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
-                           f"values to match the convolution dimensions, but got {name}={value}")
+                           f"values to match the convolution dimensions, but got {name}={shown}")
     return tuple(int(v) for v in values)
 
 
@@ -240,6 +268,347 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Si
         y = F.conv2d(images, w, stride=2, padding=1)  # (N, out_channels, H', W')
     """
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ---- transposed convolution ---------------------------------------------------------------
+
+
+class TransposedConvolution(Function):
+    """The gradient of a convolution's input, as an op of its own: each entry of
+    (N, C, *spatial) (or unbatched (C, *spatial)) x spreads, ``stride`` apart, a copy of its
+    channel's slice of (C, O / groups, *kernel) weight over (N, O, *full); ``output_padding``
+    adds zeros after the full output, then ``padding`` (before, after) pairs are cut off;
+    plus bias (O,) where given."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        unbatched = x.ndim == weight.ndim - 1
+        batched = x[None] if unbatched else x
+        kernel = weight.shape[2:]
+        # the span the windows reach: the convolution with this weight maps it back to x
+        reached = tuple(s * (size - 1) + d * (k - 1) + 1 for size, s, k, d in
+                        zip(batched.shape[2:], stride, kernel, dilation))
+        full = (batched.shape[0], weight.shape[1] * groups,
+                *(r + extra for r, extra in zip(reached, output_padding)))
+        y = _crop(_transposed(batched, weight, full, stride, dilation, groups), padding)
+        if bias is not None:
+            y = y + bias.reshape(-1, *[1] * len(kernel))
+        ctx.save_for_backward(batched, weight)
+        ctx.settings = reached, stride, padding, dilation, groups, unbatched
+        return y[0] if unbatched else y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        reached, stride, padding, dilation, groups, unbatched = ctx.settings
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        g = grad[None] if unbatched else grad
+        # the full output's gradient (zero where cut off), up to the span the windows reach
+        full = _pad(g, padding)[(slice(None), slice(None)) + tuple(slice(r) for r in reached)]
+        # the convolution of it with the weight: x's gradient, and its rows the weight's
+        rows, out = _rows(full, weight.shape[2:], stride, dilation, groups)
+        grad_x = grad_weight = grad_bias = None
+        if need_x:
+            grad_x = _product(rows, weight, x.shape[0], out)
+            if unbatched:
+                grad_x = grad_x[0]
+        if need_weight:
+            grad_weight = _weight_grad(x, rows, weight.shape)
+        if need_bias:
+            grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
+        return grad_x, grad_weight, grad_bias, None, None, None, None, None
+
+
+def _as_2d(values: Sequence[int], first: int) -> list[tuple[str, int]]:
+    """(side, value) pairs of 1-d or 2-d settings as PyTorch's messages show them: a 1-d
+    convolution as a 2-d one of height 1, its ``first`` value."""
+    return list(zip(("height", "width"), values if len(values) == 2 else (first, *values)))
+
+
+def _conv_transpose(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Size,
+                    padding: Size, output_padding: Size, groups: int, dilation: Size
+                    ) -> Tensor:
+    x, w = input.data, weight.data
+    op = f"conv_transpose{n}d"
+    if x.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                           f"{op}, but got input of size: {list(x.shape)}")
+    if w.ndim != n + 2 or not w.size:
+        raise RuntimeError(f"{op}: a weight of size {list(w.shape)}; it needs {n + 2} non-empty "
+                           "dimensions (in_channels, out_channels / groups, *kernel_size)")
+    _same_dtypes(op, input=x, weight=w, bias=_data(bias))
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): padding must be an int or a tuple of ints, not {padding!r} "
+                        "(a transposed convolution has no 'same' or 'valid')")
+    strides, dilations = _sizes(stride, n, "stride"), _sizes(dilation, n, "dilation")
+    pads, extras = _sizes(padding, n, "padding"), _sizes(output_padding, n, "output_padding")
+    if min(strides) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilations) <= 0:
+        raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(
+            f"dilation_{side}: {d}" for side, d in _as_2d(dilations, 1)))
+    if min(pads) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(extras) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size [{list(w.shape)}] instead")
+    channels = x.shape[-n - 1]
+    if channels != w.shape[0]:
+        shape = list(x.shape) if x.ndim == n + 2 else [1, *x.shape]
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected "
+                           f"input{shape} to have {w.shape[0]} channels, but got {channels} "
+                           "channels instead")
+    outs = w.shape[1] * groups
+    if bias is not None and bias.data.shape != (outs,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected bias "
+                           f"to be 1-dimensional with {outs} elements, but got bias of size "
+                           f"{list(bias.data.shape)} instead")
+    if any(e >= s and e >= d for e, s, d in zip(extras, strides, dilations)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(f"{name}_{side}: {v}" for name, values, default in
+                                             (("output_padding", extras, 0),
+                                              ("stride", strides, 1),
+                                              ("dilation", dilations, 1))
+                                             for side, v in _as_2d(values, default)))
+    sizes = x.shape[-n:]
+    if not math.prod(sizes):
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got "
+                           f"input shape: {list(x.shape)}")
+    out = [s * (size - 1) - 2 * p + d * (k - 1) + e + 1 for size, s, p, d, k, e in
+           zip(sizes, strides, pads, dilations, w.shape[2:], extras)]
+    if min(out) < 1:
+        given, got = (" x ".join(str(v) for _, v in _as_2d(values, 1)) for values in (sizes, out))
+        raise RuntimeError(f"Given input size per channel: ({given}). Calculated output size "
+                           f"per channel: ({got}). Output size is too small")
+    pairs = tuple((p, p) for p in pads)
+    return TransposedConvolution.apply(input, weight, bias, strides, pairs, extras, dilations,
+                                       groups)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Size = 1, padding: Size = 0, output_padding: Size = 0,
+                     groups: int = 1, dilation: Size = 1) -> Tensor:
+    """The transposed convolution (the gradient of ``conv1d``'s input, sometimes called a
+    deconvolution) of (N, in_channels, L) (or unbatched (in_channels, L)) ``input`` with
+    (in_channels, out_channels / groups, k) ``weight``: (N, out_channels, L') with
+    L' = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1::
+
+        y = F.conv_transpose1d(x, w, stride=2)  # (N, out_channels, 2 * L - 2 + k)
+    """
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Size = 1, padding: Size = 0, output_padding: Size = 0,
+                     groups: int = 1, dilation: Size = 1) -> Tensor:
+    """``conv_transpose1d`` over the last two dimensions of (N, in_channels, H, W) (or
+    (in_channels, H, W)), ``weight`` (in_channels, out_channels / groups, kH, kW); with
+    ``stride=2, padding=1, output_padding=1`` and a 3 x 3 kernel it doubles H and W::
+
+        y = F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)  # (N, O, 2H, 2W)
+    """
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+# ---- interpolation ----------------------------------------------------------------------------
+
+class Interpolate(Function):
+    """Each spatial dimension of (N, C, *spatial) x resampled to ``sizes`` in turn, the last
+    first (the order of PyTorch's nested sums), by ``mode``: each output the input at one
+    position (the nearest modes) or two positions weighted (the linear ones), spaced by
+    ``scales`` where given (1 / scale), else by input / output size."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, scales, mode, align_corners):
+        reads = _reads(x, sizes, scales, mode, align_corners)
+        y = x
+        for axis in reversed(range(len(reads))):
+            y = _read(y, 2 + axis, reads[axis])
+        ctx.settings = x.shape, reads
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, reads = ctx.settings
+        g = grad
+        for axis in range(len(reads)):  # each resampling's transpose, in the reverse order
+            g = _unread(g, 2 + axis, reads[axis], shape[2 + axis])
+        return g, None, None, None, None
+
+
+Reading = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # (index, weight) pairs
+
+
+def _reads(x: np.ndarray, sizes: Sequence[int], scales: Sequence[float | None], mode: str,
+           align_corners: bool) -> list[Reading]:
+    """For each spatial dimension the (index, weight) pairs of ``_read``: arrays of one
+    entry per output position (a weight of None: 1)."""
+    # the positions are computed in the input's float dtype, as PyTorch does
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    if mode in ("nearest", "nearest-exact"):
+        return [((_nearest(size, out, scale, mode == "nearest-exact", dtype), None),)
+                for size, out, scale in zip(x.shape[2:], sizes, scales)]
+    return [_linear(size, out, scale, align_corners, dtype)
+            for size, out, scale in zip(x.shape[2:], sizes, scales)]
+
+
+def _read(x: np.ndarray, axis: int, pairs: Reading) -> np.ndarray:
+    along = (-1,) + (1,) * (x.ndim - 1 - axis)  # a weight per position along ``axis``
+    with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in PyTorch, without a warning
+        terms = [x.take(index, axis=axis) if weight is None else
+                 x.take(index, axis=axis) * weight.reshape(along) for index, weight in pairs]
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+def _unread(grad: np.ndarray, axis: int, pairs: Reading, size: int) -> np.ndarray:
+    """The transpose of ``_read``: each output's gradient, times its weight, summed into the
+    input position it read. The indices never decrease, so each input's share is one run of
+    outputs, summed by ``reduceat``."""
+    g = np.moveaxis(grad, axis, -1)
+    total = np.zeros((*g.shape[:-1], size), grad.dtype)
+    for index, weight in pairs:
+        starts = np.flatnonzero(np.diff(index, prepend=-1))
+        with np.errstate(invalid="ignore"):
+            shares = g if weight is None else g * weight
+        total[..., index[starts]] += np.add.reduceat(shares, starts, axis=-1)
+    return np.moveaxis(total, -1, axis)
+
+
+def _nearest(size: int, out: int, scale: float | None, exact: bool, dtype: np.dtype
+             ) -> np.ndarray:
+    """The input position each output copies, computed in ``dtype`` and rounded through
+    float32 as PyTorch computes it (the rounding decides which position near a tie)."""
+    ratio = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+    positions = np.arange(out).astype(dtype)
+    if exact:  # the output's centre
+        source = np.maximum(ratio * (positions + dtype.type(0.5)) - dtype.type(0.5),
+                            dtype.type(0)) + dtype.type(0.5)
+    else:
+        source = ratio * positions
+    return np.minimum(np.floor(source.astype(np.float32)).astype(np.int64), size - 1)
+
+
+def _linear(size: int, out: int, scale: float | None, align_corners: bool, dtype: np.dtype
+            ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The two input positions each output lies between and their weights, computed in
+    ``dtype`` as PyTorch computes them."""
+    positions = np.arange(out)
+    if out == size:  # both terms still, so that an inf makes NaN as in PyTorch
+        return (positions, np.ones(out, dtype)), (positions, np.zeros(out, dtype))
+    one, half = dtype.type(1), dtype.type(0.5)
+    if align_corners:
+        ratio = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
+        source = ratio * positions.astype(dtype)
+    else:
+        ratio = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        source = np.maximum(ratio * (positions.astype(dtype) + half) - half, dtype.type(0))
+    low = np.minimum(np.floor(source).astype(np.int64), size - 1)
+    above = np.clip(source - low.astype(dtype), dtype.type(0), one)  # the share above
+    high = low + (low < size - 1)
+    return (low, one - above), (high, above)
+
+
+_DIMENSIONS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area",
+          "nearest-exact")
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) ``input`` to ``size`` (an int,
+    or one per spatial dimension), or to ``floor(size * scale_factor)``: ``mode``
+    ``'nearest'`` (the value at floor(i * in / out)), ``'nearest-exact'`` (at the output's
+    centre), ``'linear'`` (1-d), ``'bilinear'`` (2-d) or ``'trilinear'`` (3-d), these three
+    with pixel centres aligned (``align_corners=False``, the default) or the corner pixels
+    (True). A ``scale_factor`` given sets the spacing itself unless
+    ``recompute_scale_factor``; ``'bicubic'``, ``'area'`` and ``antialias`` are not here::
+
+        F.interpolate(images, scale_factor=2, mode="bilinear")  # (N, C, 2H, 2W)
+    """
+    x = input.data
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    n = x.ndim - 2
+    spatial = list(x.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    scales: list[float] | None = None
+    if size is not None:
+        sizes: list[Any] = list(size) if isinstance(size, (list, tuple)) else [size] * n
+        if len(sizes) != n:
+            raise ValueError(f"Input and output must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of {spatial} "
+                             f"and output size of {size}. Please provide input tensor in (N, "
+                             f"C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                             f"format.")
+        if not all(_integer(s) for s in sizes):
+            raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] "
+                            f"or Tuple[int, int, int], but got size with types "
+                            f"{[type(s) for s in sizes]}")
+        outs = [int(s) for s in sizes]
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    elif scale_factor is not None:
+        factors: list[Any] = list(scale_factor) if isinstance(scale_factor, (list, tuple)) \
+            else [scale_factor] * n
+        if len(factors) != n:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of {spatial} "
+                             f"and scale_factor of shape {scale_factor}. Please provide input "
+                             f"tensor in (N, C, d1, d2, ...,dK) format and scale_factor in "
+                             f"(s1, s2, ...,sK) format.")
+        if not all(isinstance(f, (int, float, np.integer, np.floating)) for f in factors):
+            raise TypeError(f"interpolate(): scale_factor must be a number or a sequence of "
+                            f"numbers, but got {scale_factor!r}")
+        outs = [math.floor(s * float(f)) for s, f in zip(spatial, factors)]
+        if not recompute_scale_factor:  # the spacing is 1 / scale_factor, not in / out
+            scales = [float(f) for f in factors]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    if mode not in _MODES or not 1 <= n <= 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {x.ndim}D) for the modes: {' | '.join(_MODES)} "
+                                  f"(got {mode})")
+    if mode in ("bicubic", "lanczos", "area"):
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported (only "
+                                  "'nearest', 'nearest-exact', 'linear', 'bilinear' and "
+                                  "'trilinear')")
+    if mode in _DIMENSIONS and _DIMENSIONS[mode] != n:
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
+                                  f"{_DIMENSIONS[mode] + 2}D input")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if min(spatial) < 1 or min(outs) < 1:
+        names = ("D", "H", "W")[3 - n:]
+        given, got = (", ".join(f"{name}: {v}" for name, v in zip(names, values))
+                      for values in (spatial, outs))
+        joined = " and " if n == 1 else " "  # (as PyTorch words each)
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({given}){joined}output ({got})")
+    if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
+        raise NotImplementedError(f"interpolate of {x.dtype} data: it needs a floating "
+                                  "tensor (convert with .float() or .double())")
+    per_axis = tuple(scales) if scales else (None,) * n
+    return Interpolate.apply(input, tuple(outs), per_axis, mode, bool(align_corners))
 
 
 # ---- pooling ----------------------------------------------------------------------------------

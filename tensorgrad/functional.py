@@ -12,7 +12,11 @@ Beyond a GPT, the rest of what model and training code commonly calls: activatio
 ``huber_loss``, and ``cross_entropy``'s class weights, label smoothing and probability
 targets), elementwise ``Function``s reduced by primitives; ``pad``, ``normalize`` and
 ``cosine_similarity``. ``tests/engine/test_nn_more.py`` holds them against the scalar
-engine and against PyTorch.
+engine and against PyTorch. The less common activations (``prelu``, ``selu``, ``celu``, the
+hard and shrinking ones, ``glu``, ``softmin``, ``threshold``) and losses (``kl_div``, the
+margin, triplet and soft-margin losses, the Poisson and Gaussian likelihoods) and
+``pairwise_distance`` are built the same way; ``tests/engine/test_activations_losses.py``
+holds them to their formulas and PyTorch.
 
 Two habits here exist only for speed (``benchmarks/SPEED.md`` has their accounts): sums
 along the last dimension are products with a column of ones ("Row sums"), and products
@@ -45,9 +49,13 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         batch_norm,
         conv1d,
         conv2d,
+        conv_transpose1d,
+        conv_transpose2d,
+        interpolate,
         max_pool1d,
         max_pool2d,
     )
+    from .normalization import group_norm, instance_norm  # noqa: F401
 
 _max = np.maximum.reduce
 
@@ -348,6 +356,319 @@ def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), accurate for large |x|."""
     _need_floating(input, "logsigmoid")
     return LogSigmoid.apply(input)
+
+
+class ScaledELU(Function):
+    """scale * x where x > 0, else alpha * scale * (exp(x * input_scale) - 1): SELU's and
+    CELU's; the slopes scale, else alpha * scale * input_scale * exp(x * input_scale). As
+    PyTorch's test is x <= 0, 0 takes the left slope and NaN the right one."""
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        nonpositive = x <= 0
+        # (the exponentials of the positive part would overflow; of the negative part they
+        # do for a negative alpha, to -inf as in PyTorch)
+        below = np.minimum(x, 0) * input_scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            exps = np.exp(below)
+            left = (alpha * scale) * np.expm1(below)
+        ctx.save_for_backward(nonpositive, exps)
+        ctx.left_slope, ctx.scale = alpha * scale * input_scale, scale
+        return np.where(nonpositive, left, x * scale)
+
+    @staticmethod
+    def backward(ctx, grad):
+        nonpositive, exps = ctx.saved_tensors
+        slope = np.where(nonpositive, ctx.left_slope * exps, ctx.scale)
+        with np.errstate(invalid="ignore"):  # (0 * inf: NaN, as in PyTorch)
+            return grad * slope, None, None, None
+
+
+# Klambauer et al.'s constants, as PyTorch's
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """The self-normalizing ELU, scale * elu(x, alpha) with PyTorch's constants;
+    ``inplace`` as in ``leaky_relu``::
+
+        F.selu(tensorgrad.tensor([0.0, 1.0]))  # Tensor([0.        , 1.05070099])
+    """
+    _need_floating(input, "selu")
+    out = ScaledELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _in_place(input, out) if inplace else out
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, ``alpha`` * (exp(x / alpha) - 1) elsewhere: ELU with slope 1 at 0 for
+    any alpha; ``inplace`` as in ``leaky_relu``."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    _need_floating(input, "celu")
+    out = ScaledELU.apply(input, alpha, 1.0, 1.0 / alpha)
+    return _in_place(input, out) if inplace else out
+
+
+class PReLU(Function):
+    """x where x > 0, else w * x, w broadcast as ``shape``; the slopes 1, else w (at 0 and
+    NaN too, as PyTorch's) for x, and 0, else x for w."""
+
+    @staticmethod
+    def forward(ctx, x, weight, shape):
+        w = weight.reshape(shape)
+        positive = x > 0
+        ctx.save_for_backward(x, w, positive)
+        ctx.weight_shape = weight.shape
+        return np.where(positive, x, x * w)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, positive = ctx.saved_tensors
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = np.where(positive, grad, grad * w)
+        if ctx.needs_input_grad[1]:
+            grad_w = sum_to(np.where(positive, 0, grad * x), w.shape).reshape(ctx.weight_shape)
+        return grad_x, grad_w, None
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, ``weight`` * x elsewhere, with a learned ``weight``: one number, or one
+    per channel (dimension 1 of ``input``), as PyTorch's::
+
+        F.prelu(images, tensorgrad.full((3,), 0.25))  # images of shape (N, 3, H, W)
+    """
+    x, w = input.data, weight.data
+    _need_floating(input, "prelu")
+    if w.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_torch_name(x.dtype)} "
+                           f"and {_torch_name(w.dtype)}")
+    if w.size == 1:
+        shape: tuple[int, ...] = ()
+    elif x.ndim == 0:
+        raise RuntimeError("Not allow zero-dim input tensor.")
+    else:
+        channels = x.shape[1] if x.ndim > 1 else 1
+        if w.size != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {w.size} and channel size = {channels}.")
+        shape = (channels,) + (1,) * (x.ndim - 2)
+    return PReLU.apply(input, weight, shape)
+
+
+def _torch_name(dtype: np.dtype) -> str:
+    """PyTorch's name of a float dtype in its messages."""
+    return {"float32": "Float", "float64": "Double"}.get(dtype.name, dtype.name)
+
+
+class Hardswish(Function):
+    """x * min(max(x + 3, 0), 6) / 6; the slope 0 up to -3, x / 3 + 1/2 below 3, 1 from 3 on
+    (and at NaN, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # -inf * 0: NaN, as in PyTorch
+            return x * np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6, MobileNetV3's cheap swish; ``inplace`` as in ``leaky_relu``."""
+    _need_floating(input, "hardswish")
+    out = Hardswish.apply(input)
+    return _in_place(input, out) if inplace else out
+
+
+class Hardsigmoid(Function):
+    """min(max(x + 3, 0), 6) / 6; the slope 1/6 strictly between -3 and 3, else 0 (at NaN
+    too). PyTorch's slope is 1/6 rounded to float32 even for float64: this one is exact."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward((x > -3) & (x < 3))
+        return np.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return np.where(inside, grad / 6, 0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid; ``inplace`` as in ``leaky_relu``."""
+    _need_floating(input, "hardsigmoid")
+    out = Hardsigmoid.apply(input)
+    return _in_place(input, out) if inplace else out
+
+
+class GLU(Function):
+    """a * sigmoid(b), a and b the two halves of x along ``dim``; the slopes sigmoid(b) for
+    a and a * sigmoid(b) * (1 - sigmoid(b)) for b."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        a, b = np.split(x, 2, axis=dim)
+        gate = _sigmoid(b)
+        ctx.save_for_backward(a, gate)
+        ctx.dim = dim
+        with np.errstate(invalid="ignore"):  # inf * 0: NaN, as in PyTorch
+            return a * gate
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, gate = ctx.saved_tensors
+        grad_a = grad * gate
+        with np.errstate(invalid="ignore"):
+            return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: the first half of ``input`` along ``dim`` times the sigmoid of
+    the second::
+
+        F.glu(tensorgrad.tensor([2.0, 0.0]))  # Tensor([1.]): 2 * sigmoid(0)
+    """
+    shape = input.data.shape
+    if not shape:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = normalize_dim(dim, len(shape))
+    if shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size "
+                           f"{shape[d]}")
+    _need_floating(input, "glu")
+    return GLU.apply(input, d)
+
+
+class Softsign(Function):
+    """x / (1 + |x|); the slope by the quotient rule, 1 / d - x * sign(x) / d**2 with
+    d = 1 + |x|, as PyTorch's autograd takes it (so NaN at +-inf, as there)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = floating(x)  # (as PyTorch's, softsign takes integers)
+        d = 1 + np.abs(x)
+        ctx.save_for_backward(x, d)
+        with np.errstate(invalid="ignore"):
+            return x / d
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, d = ctx.saved_tensors
+        with np.errstate(over="ignore", invalid="ignore"):
+            return grad * (1 / d - x * np.sign(x) / (d * d))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|), a sigmoid-shaped curve from -1 to 1 that approaches them slowly."""
+    return Softsign.apply(input)
+
+
+class Tanhshrink(Function):
+    """x - tanh(x); the slope tanh(x)**2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = floating(x)  # (as PyTorch's, tanhshrink takes integers)
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        with np.errstate(invalid="ignore"):  # inf - 1 is inf; only NaN gives NaN
+            return x - t
+
+    @staticmethod
+    def backward(ctx, grad):
+        (t,) = ctx.saved_tensors
+        return grad * (t * t)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return Tanhshrink.apply(input)
+
+
+class Shrink(Function):
+    """0 where |x| <= lambd, else x moved ``lambd`` towards 0 (``soft``) or x itself; the
+    slope 0, else 1 (at NaN too, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, x, lambd, soft):
+        inside = np.abs(x) <= lambd
+        ctx.save_for_backward(inside)
+        # NaN is outside, and stays NaN
+        return np.where(inside, 0, x - np.sign(x) * lambd if soft else x).astype(x.dtype,
+                                                                                 copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return np.where(inside, 0, grad), None, None
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd for x > ``lambd``, x + lambd for x < -lambd, 0 between."""
+    _need_floating(input, "softshrink")
+    if not lambd >= 0:
+        dtype = input.data.dtype
+        raise RuntimeError(f"lambda must be in range [0, {np.finfo(dtype).max:g}] for input "
+                           f"dtype {_torch_name(dtype)}, but found {lambd}")
+    return Shrink.apply(input, lambd, True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > ``lambd``, 0 elsewhere."""
+    _need_floating(input, "hardshrink")
+    return Shrink.apply(input, lambd, False)
+
+
+class Threshold(Function):
+    """x where x > threshold, else ``value``; the slope 1, else 0 (NaN keeps itself and
+    the slope 1, as PyTorch's test is x <= threshold)."""
+
+    @staticmethod
+    def forward(ctx, x, threshold, value):
+        if x.dtype.kind in "iu":  # integers compare with the threshold truncated, as PyTorch's
+            threshold = int(threshold)
+        below = x <= threshold
+        ctx.save_for_backward(below)
+        return np.where(below, value, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (below,) = ctx.saved_tensors
+        return np.where(below, 0, grad), None, None
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where it exceeds ``threshold``, ``value`` elsewhere (cast to the input's
+    dtype: integers keep theirs, as PyTorch's); ``inplace`` as in ``leaky_relu``::
+
+        F.threshold(tensorgrad.tensor([0.5, 2.0]), 1.0, -1.0)  # Tensor([-1.,  2.])
+    """
+    out = Threshold.apply(input, threshold, value)
+    return _in_place(input, out) if inplace else out
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``: weights that favour the smallest entries. No ``dim``: the
+    deprecated choice of ``softmax``'s module, with its warning; ``dtype``: the input is
+    cast to it first, as in PyTorch."""
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the "
+                      "call to include dim=X as an argument.", stacklevel=_stacklevel - 1)
+        dim = 0 if input.data.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        input = input.to(dtype)
+    _need_floating(input, "softmin")
+    return softmax(-input, dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -1191,6 +1512,269 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
         return losses.sum() * np.divide(classes, input.data.size, dtype=input.data.dtype)
 
 
+# ---- more losses: divergences, margins, likelihoods ---------------------------------------------
+
+
+def _loss_operands(*operands: Any) -> list[Tensor]:
+    """Tensors (arrays and numbers made tensors) of one floating dtype, PyTorch's promotion
+    of them all."""
+    tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in operands]
+    dtype = result_dtype(*(t.data for t in tensors))
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    return [t if t.data.dtype == dtype else t.to(dtype) for t in tensors]
+
+
+def _torch_reduction(reduction: str, size_average: bool | None, reduce: bool | None,
+                     refusal: str = " is not a valid value for reduction") -> str:
+    """``_reduction`` with the message these losses refuse a reduction with in PyTorch (the
+    Python ones, ``refusal`` " is not valid", know no "elementwise_mean")."""
+    known = _REDUCTIONS if refusal == " is not valid" else (*_REDUCTIONS, "elementwise_mean")
+    if size_average is None and reduce is None and reduction not in known:
+        raise ValueError(reduction + refusal)
+    return _reduction(reduction, size_average, reduce)
+
+
+def _broadcast(*tensors: Tensor) -> list[Tensor]:
+    """The tensors expanded to their common shape (their gradients summed back)."""
+    shape = np.broadcast_shapes(*(t.data.shape for t in tensors))
+    return [t if t.data.shape == shape else t.expand(*shape) for t in tensors]
+
+
+class KLDiv(Function):
+    """t * (log t - x) (with 0 log 0 = 0), or exp(t) * (t - x) for a ``log_target``; the
+    slopes -t, or -exp(t), for x, and log t + 1 - x, or exp(t) * (t - x + 1), for t. As
+    PyTorch's (whose t log t is xlogy(t, t)), the slope for t is NaN at t = 0."""
+
+    @staticmethod
+    def forward(ctx, x, t, log_target):
+        ctx.log_target = log_target
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if log_target:
+                e = np.exp(t)
+                ctx.save_for_backward(x, t, e)
+                return e * (t - x)
+            ctx.save_for_backward(x, t, None)
+            return np.where(t == 0, 0, t * np.log(t)) - t * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, e = ctx.saved_tensors
+        grad_x = grad_t = None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if ctx.needs_input_grad[0]:
+                grad_x = -grad * (e if ctx.log_target else t)
+            if ctx.needs_input_grad[1]:
+                if ctx.log_target:
+                    grad_t = grad * (e * (t - x) + e)
+                else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
+                    grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
+        return grad_x, grad_t, None
+
+
+def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence of ``target`` from log-probabilities ``input``,
+    summed and reduced: "batchmean" divides the sum by the batch size (the divergence per
+    example), "mean" by the number of entries (with PyTorch's warning). ``log_target``:
+    the target holds log-probabilities too::
+
+        loss = F.kl_div(F.log_softmax(student, -1), F.log_softmax(teacher, -1),
+                        reduction="batchmean", log_target=True)
+    """
+    # (as PyTorch's, "batchmean" divides by the batch size also where the deprecated
+    # arguments chose the reduction)
+    batchmean = reduction == "batchmean"
+    if size_average is None and reduce is None and batchmean:
+        reduction = "sum"
+    elif reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    if _array(input).dtype.kind != "f" or _array(target).dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    input, target = _loss_operands(input, target)
+    reduced = _reduce(KLDiv.apply(*_broadcast(input, target), log_target), reduction)
+    if batchmean and input.data.ndim:
+        with np.errstate(divide="ignore", invalid="ignore"):  # no rows: NaN, as PyTorch's
+            reduced = reduced * np.divide(1.0, input.data.shape[0], dtype=reduced.data.dtype)
+    return reduced
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target * (input1 - input2) + margin): a ``target`` of 1 asks input1 to rank
+    above input2 by ``margin``, -1 below. The three have one number of dimensions and
+    broadcast; the slope at the kink (0) is that of the line, as PyTorch's ``clamp_min``."""
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    a, b, y = _loss_operands(input1, input2, target)
+    if not a.data.ndim == b.data.ndim == y.data.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {list(a.data.shape)}, input2: "
+                           f"{list(b.data.shape)}, target: {list(y.data.shape)} ")
+    return _reduce((-y * (a - b) + margin).clamp(min=0), reduction)
+
+
+_COSINE_EPSILON = 1e-12  # PyTorch's, added to each squared norm in cosine_embedding_loss
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(input1, input2) where ``target`` is 1, max(0, cos - ``margin``) where it is
+    -1, 0 elsewhere: pairs of rows (N, D) with targets (N), or one pair (D) with a 0-d
+    target. The cosine as PyTorch's: sum(a * b) / sqrt((|a|^2 + 1e-12) (|b|^2 + 1e-12))."""
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    a, b = _loss_operands(input1, input2)
+    targets = _array(target)
+    if targets.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if a.data.ndim != targets.ndim + 1 or b.data.ndim != targets.ndim + 1:
+        raise RuntimeError(f"{targets.ndim}D target tensor expects {targets.ndim + 1}D input "
+                           f"tensors, but found inputs with sizes {list(a.data.shape)} and "
+                           f"{list(b.data.shape)}.")
+    d = targets.ndim
+    products = (a * b).sum(d)
+    squares_a = (a * a).sum(d) + _COSINE_EPSILON
+    squares_b = (b * b).sum(d) + _COSINE_EPSILON
+    cos = products / (squares_a * squares_b).sqrt()
+    similar = where(targets == 1, 1 - cos, 0.0)
+    dissimilar = where(targets == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(similar + dissimilar, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
+                        margin: float = 1.0, p: float = 2, eps: float = 1e-6, swap: bool = False,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, d(anchor, positive) - d(anchor, negative) + ``margin``), d the
+    ``pairwise_distance`` of order ``p`` along the last dimension; ``swap``: d(anchor,
+    negative) is d(positive, negative) where that is smaller (Balntas et al.)::
+
+        loss = F.triplet_margin_loss(embed(a), embed(b_same), embed(c_other), margin=0.2)
+    """
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = [_array(x).ndim for x in (anchor, positive, negative)]
+    if len(set(dims)) > 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
+                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((to_positive - to_negative + margin).clamp(min=0), reduction)
+
+
+class SoftMargin(Function):
+    """log(1 + exp(-t * x)) as PyTorch writes it (inf where exp overflows); the slope
+    -t * z / (1 + z), z = exp(-t * x) (NaN there)."""
+
+    @staticmethod
+    def forward(ctx, x, t):
+        with np.errstate(over="ignore", invalid="ignore"):  # (0 * inf: NaN, as PyTorch's)
+            z = np.exp(-t * x)
+        ctx.save_for_backward(t, z)
+        return np.log1p(z)
+
+    @staticmethod
+    def backward(ctx, grad):
+        t, z = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):
+            return grad * (-t * z / (1 + z)), None
+
+
+def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The logistic loss log(1 + exp(-target * input)) of labels ``target`` of 1 or -1
+    (broadcast to the input's shape; no gradient, as in PyTorch), in the input's dtype."""
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    _constant(target, "soft_margin_loss", "target")
+    _need_floating(input, "soft_margin_loss")
+    t, shape = _array(target), input.data.shape
+    both = np.broadcast_shapes(t.shape, shape)
+    if both != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(both)}")
+    t = np.broadcast_to(t.astype(input.data.dtype, copy=False), shape)
+    return _reduce(SoftMargin.apply(input, t), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Any, weight: Any = None,
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(``input``) against 0/1 ``target`` for each class,
+    times ``weight``, averaged over the classes (the last dimension), then reduced over the
+    rest, as PyTorch's."""
+    reduction = _torch_reduction(reduction, size_average, reduce, " is not valid")
+    x = input
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+    losses = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
+    if weight is not None:
+        losses = losses * (weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight)))
+    classes = x.data.shape[-1]  # (a 0-d input has no classes: IndexError, as PyTorch's)
+    return _reduce(losses.sum(-1) / classes, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: bool = False,
+                     size_average: bool | None = None, eps: float = 1e-8,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of counts ``target`` under Poisson rates: exp(input) -
+    target * input for log-rates (``log_input``), else input - target * log(input + eps);
+    ``full`` adds Stirling's approximation of log(target!) where target > 1."""
+    reduction = _torch_reduction(reduction, size_average, reduce)
+    x, t = _loss_operands(input, target)
+    # logs of 0 and below, and exp beyond the float range, as PyTorch's
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        losses = x.exp() - t * x if log_input else x - t * (x + eps).log()
+        if full:
+            stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
+            losses = losses + stirling.masked_fill(t.data <= 1, 0)
+    return _reduce(losses, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of ``target`` under normal distributions of mean
+    ``input`` and variance ``var`` (at least ``eps``): 0.5 * (log var + (input - target)**2
+    / var), plus 0.5 * log(2 pi) if ``full``. ``var`` is a float, or a tensor of the input's
+    shape, or of it with the last dimension 1 or gone (one variance for each row)::
+
+        loss = F.gaussian_nll_loss(mean, target, var)  # var = softplus(head(x)), say
+    """
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = Tensor(np.full(input.data.shape, var, input.data.dtype))
+    else:
+        if not isinstance(var, (Tensor, np.ndarray)):  # (PyTorch's: a tensor or a float)
+            raise TypeError(f"gaussian_nll_loss: var must be a tensor or a float, not "
+                            f"{type(var).__name__}")
+        var = var if isinstance(var, Tensor) else Tensor(var)
+        if (var.data < 0).any():
+            raise ValueError("var has negative entry/entries")
+    shape, var_shape = input.data.shape, var.data.shape
+    if var_shape != shape:
+        if shape[:-1] == var_shape:  # one variance per row
+            var = var.unsqueeze(-1)
+        elif not (len(shape) == len(var_shape) and
+                  sum(v for s, v in zip(shape, var_shape) if s != v) == 1):
+            raise ValueError("var is of incorrect size")
+    reduction = _torch_reduction(reduction, None, None, " is not valid")
+    # no gradient of the floor: PyTorch raises var to eps outside the graph
+    var = _AtLeast.apply(var, eps)
+    difference = input - target
+    losses = (var.log() + difference * difference / var) * 0.5
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _reduce(losses, reduction)
+
+
 # ---- pad, normalize, cosine_similarity ----------------------------------------------------------
 
 
@@ -1304,6 +1888,17 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     norm_a = _AtLeast.apply(a.norm(2, d, keepdim=True), eps)
     norm_b = _AtLeast.apply(b.norm(2, d, keepdim=True), eps)
     return ((a / norm_a) * (b / norm_b)).sum(d)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The ``p``-norm of x1 - x2 + ``eps`` along the last dimension (the two broadcast), as
+    PyTorch computes it::
+
+        F.pairwise_distance(a, b)  # one distance per row of (N, D) inputs
+    """
+    ndim = max(_array(x1).ndim, _array(x2).ndim)
+    return (x1 - x2 + eps).norm(p, ndim - 1 if ndim else None, keepdim)
 
 
 # ---- linear and rms_norm ------------------------------------------------------------------------
@@ -1854,7 +2449,10 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
 # ---- convolutions, pooling and batch norm (tensorgrad/conv.py) -------------------------------
 
 _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
-                      "avg_pool2d", "adaptive_avg_pool2d", "batch_norm"})
+                      "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "conv_transpose1d",
+                      "conv_transpose2d", "interpolate"})
+# group and instance norm (tensorgrad/normalization.py), imported the same way
+_IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
 
 
 def __getattr__(name: str) -> Any:
@@ -1864,4 +2462,8 @@ def __getattr__(name: str) -> Any:
         from . import conv
 
         return getattr(conv, name)
+    if name in _IN_NORMALIZATION:
+        from . import normalization
+
+        return getattr(normalization, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,6 @@
-"""torch.nn's convolution, pooling and batch-norm layers, each calling one op of
-``tensorgrad/conv.py``, with PyTorch's arguments, parameters, buffers and names.
+"""torch.nn's convolution, transposed convolution, upsampling, pooling and batch-norm
+layers, each calling one op of ``tensorgrad/conv.py``, with PyTorch's arguments,
+parameters, buffers and names.
 
 Weights start as PyTorch's do, drawn from tensorgrad's one generator (``manual_seed``).
 """
@@ -14,8 +15,7 @@ import numpy as np
 
 from .. import conv as C
 from ..devices import check_device
-from ..tensor import Tensor, note_in_place_write
-from . import init
+from ..tensor import Tensor
 from .layers import reset_weight_and_bias, weight_dtype
 from .module import Module, Parameter
 
@@ -27,9 +27,11 @@ def _ints(value: int | Sequence[int], n: int) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    """What ``Conv1d`` and ``Conv2d`` share; ``n`` spatial dimensions."""
+    """What ``Conv1d``, ``Conv2d`` and the transposed ones share; ``n`` spatial dimensions;
+    a ``transposed`` one's weight is (in_channels, out_channels / groups, *kernel_size)."""
 
     n = 0
+    transposed = False
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
                  stride: int | Sequence[int] = 1, padding: int | Sequence[int] | str = 0,
@@ -62,10 +64,11 @@ class _ConvNd(Module):
                                       "not supported (only 'zeros')")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.dilation = _ints(kernel_size, n), _ints(dilation, n)
-        self.padding_mode, self.transposed, self.output_padding = padding_mode, False, (0,) * n
+        self.padding_mode, self.output_padding = padding_mode, (0,) * n
         dtype = weight_dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups,
-                                          *self.kernel_size), dtype))
+        channels = (in_channels, out_channels // groups) if self.transposed else \
+            (out_channels, in_channels // groups)
+        self.weight = Parameter(np.empty((*channels, *self.kernel_size), dtype))
         if bias:
             self.bias = Parameter(np.empty(out_channels, dtype))
         else:
@@ -84,6 +87,8 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * n:
             text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
@@ -121,6 +126,124 @@ class Conv2d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:
         return C.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """What ``ConvTranspose1d`` and ``ConvTranspose2d`` share."""
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | Sequence[int],
+                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
+                 output_padding: int | Sequence[int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | Sequence[int] = 1, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding={padding!r}; it needs a number or one per "
+                             "dimension (a transposed convolution has no 'same' or 'valid')")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = _ints(output_padding, self.n)
+
+    def _settings(self, input: Tensor, output_size: Sequence[int] | None) -> dict[str, Any]:
+        """The functional form's arguments, its output padding the one that makes the output
+        ``output_size`` (its spatial sizes, or with the batch and channels) where given."""
+        assert isinstance(self.padding, tuple)  # (strings are refused in __init__)
+        return dict(stride=self.stride, padding=self.padding, groups=self.groups,
+                    dilation=self.dilation,
+                    output_padding=self._output_padding(input, output_size, self.padding))
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None,
+                        padding: tuple[int, ...]) -> tuple[int, ...]:
+        if output_size is None:
+            return self.output_padding
+        n, ndim = self.n, input.data.ndim
+        leading = 2 if ndim == n + 2 else 1
+        sizes = output_size
+        if len(sizes) == leading + n:
+            sizes = sizes[leading:]
+        if len(sizes) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {ndim}D input, output_size must have {n} "
+                             f"or {leading + n} elements (got {len(sizes)})")
+        spatial = input.data.shape[-n:]
+        smallest = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k in
+                    zip(spatial, self.stride, padding, self.dilation, self.kernel_size)]
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if any(not low <= want <= high for want, low, high in zip(sizes, smallest, largest)):
+            raise ValueError(f"requested an output size of {sizes}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of {spatial})")
+        return tuple(want - low for want, low in zip(sizes, smallest))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """A 1-d transposed convolution (the gradient of a convolution's input): (N,
+    in_channels, L) (or (in_channels, L)) to (N, out_channels, L'), L' = (L - 1) * stride -
+    2 * padding + dilation * (kernel_size - 1) + output_padding + 1, with PyTorch's
+    arguments; weight (in_channels, out_channels / groups, kernel_size) and bias
+    (out_channels,). ``forward(input, output_size)`` picks the output padding that gives
+    that size::
+
+        up = nn.ConvTranspose1d(16, 8, kernel_size=4, stride=2, padding=1)
+        y = up(tensorgrad.randn(4, 16, 10))  # (4, 8, 20)
+    """
+
+    n = 1
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        return C.conv_transpose1d(input, self.weight, self.bias,
+                                  **self._settings(input, output_size))
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """A 2-d transposed convolution: (N, in_channels, H, W) (or (in_channels, H, W)) to
+    (N, out_channels, H', W'), each size as ``ConvTranspose1d``'s; weight (in_channels,
+    out_channels / groups, kH, kW) and bias (out_channels,)::
+
+        up = nn.ConvTranspose2d(16, 8, kernel_size=3, stride=2, padding=1)
+        y = up(tensorgrad.randn(4, 16, 5, 5), output_size=(10, 10))  # (4, 8, 10, 10)
+    """
+
+    n = 2
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        return C.conv_transpose2d(input, self.weight, self.bias,
+                                  **self._settings(input, output_size))
+
+
+class Upsample(Module):
+    """Resample (N, C, L), (N, C, H, W) or (N, C, D, H, W) inputs to ``size`` or by
+    ``scale_factor``, as ``F.interpolate`` (modes ``'nearest'``, ``'nearest-exact'``,
+    ``'linear'``, ``'bilinear'``, ``'trilinear'``)::
+
+        up = nn.Upsample(scale_factor=2, mode="bilinear")
+        y = up(tensorgrad.randn(4, 3, 8, 8))  # (4, 3, 16, 16)
+    """
+
+    def __init__(self, size: int | Sequence[int] | None = None,
+                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        # floats, as PyTorch keeps them (and prints them)
+        self.scale_factor: float | tuple[float, ...] | None = \
+            tuple(float(f) for f in scale_factor) if isinstance(scale_factor, Sequence) \
+            else float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        shown = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None else \
+            f"size={self.size!r}"
+        return f"{shown}, mode={self.mode!r}"
 
 
 class _MaxPoolNd(Module):
@@ -227,94 +350,3 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
-
-
-class _BatchNorm(Module):
-    """What ``BatchNorm1d`` and ``BatchNorm2d`` share; ``ndims`` the input ranks taken."""
-
-    ndims: tuple[int, ...] = ()
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__()
-        check_device(device)
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = weight_dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-
-    def reset_running_stats(self) -> None:
-        """Running mean 0, variance 1, no batches counted."""
-        if self.track_running_stats:
-            for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
-                                  (self.num_batches_tracked, 0)):
-                buffer.data[...] = value
-                note_in_place_write(buffer.data)
-
-    def reset_parameters(self) -> None:
-        """The running statistics reset, and weight 1 and bias 0."""
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
-
-    def forward(self, input: Tensor) -> Tensor:
-        if input.data.ndim not in self.ndims:
-            raise ValueError(f"expected {' or '.join(f'{d}D' for d in self.ndims)} input "
-                             f"(got {input.data.ndim}D input)")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            count = self.num_batches_tracked.data
-            count += 1  # in place, as PyTorch's buffer
-            note_in_place_write(count)
-            if self.momentum is None:  # a cumulative average of every batch so far
-                factor = 1.0 / float(count)
-        # a module that tracks no statistics uses the batch's in evaluation mode too
-        batch_stats = self.training or (self.running_mean is None and self.running_var is None)
-        keep = not self.training or self.track_running_stats
-        return C.batch_norm(input, self.running_mean if keep else None,
-                            self.running_var if keep else None, self.weight, self.bias,
-                            batch_stats, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
-
-
-class BatchNorm1d(_BatchNorm):
-    """Each feature of (N, C) or (N, C, L) normalized over the batch (and L) in training,
-    by running statistics (kept as buffers) in evaluation, then * weight + bias::
-
-        bn = nn.BatchNorm1d(16)
-        y = bn(tensorgrad.randn(8, 16))  # bn.running_mean moved towards the batch's mean
-    """
-
-    ndims = (2, 3)
-
-
-class BatchNorm2d(_BatchNorm):
-    """Each channel of (N, C, H, W) normalized over N, H and W, as ``BatchNorm1d``::
-
-        bn = nn.BatchNorm2d(8)
-        y = bn(tensorgrad.randn(4, 8, 5, 5))
-    """
-
-    ndims = (4,)

@@ -7,6 +7,10 @@ A step is composed of tested differentiable ops (``F.linear``, ``sigmoid``, ``ta
 ``relu``, ``chunk``), and the sequence modules loop over layers and time in Python: PyTorch's
 reference semantics, with every gradient from those ops. Gates are stacked in the weights
 in PyTorch's order: LSTM's i, f, g, o and GRU's r, z, n.
+
+The sequence modules take a ``PackedSequence`` too (``nn.utils.rnn``): a step then runs on
+the sequences that have it (they are sorted longest first, so those are the first rows of
+the state), and each sequence's final state is its state at its own last step.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from ..tensor import Tensor
 from . import init
 from .layers import weight_dtype
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence
 
 State = Any  # a step's state: h, or LSTM's pair (h, c)
 
@@ -66,6 +71,64 @@ _STEPS: dict[str, tuple[Callable[..., Any], int]] = {  # mode: (step, gates stac
     "GRU": (_gru_step, 3)}
 
 
+def _sweep(step: Callable[..., Any], x_gates: Tensor, state: State, weights: tuple[Any, ...],
+           reverse: bool) -> tuple[list[Tensor], State]:
+    """h at each time step of (L, N, G) ``x_gates`` and the final state, from ``state``."""
+    steps = x_gates.unbind(0)
+    hs: list[Any] = [None] * len(steps)
+    times = range(len(steps))
+    for t in reversed(times) if reverse else times:  # reverse: from the end
+        state = step(steps[t], state, *weights)
+        hs[t] = state[0] if isinstance(state, tuple) else state
+    return hs, state
+
+
+def _rows(state: State, start: int, stop: int) -> State:
+    """Rows ``start:stop`` of a state (of both of LSTM's)."""
+    if isinstance(state, tuple):
+        return tuple(part[start:stop] for part in state)
+    return state[start:stop]
+
+
+def _join(states: list[State]) -> State:
+    """States of consecutive rows as one."""
+    if len(states) == 1:
+        return states[0]
+    if isinstance(states[0], tuple):
+        return tuple(cat(list(parts)) for parts in zip(*states))
+    return cat(states)
+
+
+def _packed_sweep(step: Callable[..., Any], x_gates: Tensor, batch_sizes: list[int],
+                  state: State, weights: tuple[Any, ...], reverse: bool
+                  ) -> tuple[list[Tensor], State]:
+    """h at each time step of packed ``x_gates`` (sum of lengths, G), each (batch_sizes[t],
+    H), and each sequence's final state, from ``state`` (batch_sizes[0] rows). Forward, a
+    sequence's rows leave the state after its last step; in reverse, they join it there
+    from ``state``."""
+    steps = x_gates.split(batch_sizes)
+    hs: list[Any] = [None] * len(steps)
+    if not reverse:
+        ended = []  # the final states of the sequences that ended, the earliest last
+        for t, x in enumerate(steps):
+            running = (state[0] if isinstance(state, tuple) else state).shape[0]
+            if batch_sizes[t] < running:
+                ended.append(_rows(state, batch_sizes[t], running))
+                state = _rows(state, 0, batch_sizes[t])
+            state = step(x, state, *weights)
+            hs[t] = state[0] if isinstance(state, tuple) else state
+        return hs, _join([state, *reversed(ended)])
+    initial, running = state, 0
+    for t in reversed(range(len(steps))):
+        if batch_sizes[t] > running:
+            starting = _rows(initial, running, batch_sizes[t])
+            state = starting if running == 0 else _join([state, starting])
+            running = batch_sizes[t]
+        state = step(steps[t], state, *weights)
+        hs[t] = state[0] if isinstance(state, tuple) else state
+    return hs, state
+
+
 def _uniform_start(module: Module, hidden_size: int) -> None:
     # PyTorch's start for every weight and bias of a recurrent layer
     bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0
@@ -78,12 +141,31 @@ def _state_shape(given: Tensor, expected: tuple[int, ...], what: str) -> None:
         raise RuntimeError(f"Expected {what} size {expected}, got {list(given.shape)}")
 
 
+def _sorted_indices(input: Any) -> Tensor | None:
+    return input.sorted_indices if isinstance(input, PackedSequence) else None
+
+
+def _repacked(input: PackedSequence, data: Tensor) -> PackedSequence:
+    """``data`` packed as ``input`` is."""
+    return PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+
+
+def _unsorted(input: PackedSequence, state: Tensor) -> Tensor:
+    """(num_layers * D, N, H) ``state`` of the packed (sorted) batch in the order of the
+    batch ``input`` was packed from."""
+    order = input.unsorted_indices
+    return state if order is None else state.index_select(1, order)
+
+
 def _refuse_packed(input: Any, owner: str) -> None:
     if not isinstance(input, Tensor):
-        if type(input).__name__ == "PackedSequence":
-            raise NotImplementedError(f"{owner}: PackedSequence inputs are not supported; "
-                                      "pass the padded batch and pick each sequence's last "
-                                      "valid output")
+        if isinstance(input, PackedSequence):  # (a cell steps once: PyTorch's take none)
+            raise NotImplementedError(f"{owner}: PackedSequence inputs are not supported by "
+                                      "a cell; pass a tensor")
+        if type(input).__name__ == "PackedSequence":  # another library's
+            raise NotImplementedError(f"{owner}: PackedSequence inputs are not supported but "
+                                      "tensorgrad.nn.utils.rnn's; pack with its "
+                                      "pack_padded_sequence")
         raise TypeError(f"{owner}: input must be a Tensor, not {type(input).__name__}")
 
 
@@ -324,15 +406,35 @@ class RNNBase(Module):
             settings += ", bidirectional=True"
         return settings
 
-    def _sequence(self, input: Tensor) -> tuple[Tensor, bool]:
-        """``input`` as (L, N, H_in), and whether it came batched, after PyTorch's checks."""
-        name = type(self).__name__
-        _refuse_packed(input, name)
+    def _check_dtype(self, input: Tensor) -> None:
         weight_dtype = self.weight_ih_l0.dtype
         if input.dtype != weight_dtype:
             raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
                              f"({weight_dtype}). Convert input: input.to({weight_dtype}), or "
                              f"convert model: model.to({input.dtype})")
+
+    def _inputs(self, input: Tensor | PackedSequence
+                ) -> tuple[Tensor, bool, int, list[int] | None]:
+        """``input`` as (L, N, H_in) (packed: its data, (sum of lengths, H_in)), whether it
+        came batched, N, and the batch sizes of a packed input (else None)."""
+        if not isinstance(input, PackedSequence):
+            x, batched = self._sequence(input)
+            return x, batched, x.shape[1], None
+        data = input.data
+        self._check_dtype(data)
+        if data.dim() != 2:
+            raise RuntimeError(f"input must have 2 dimensions, got {data.dim()}")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {data.shape[-1]}")
+        batch_sizes = [int(n) for n in np.asarray(input.batch_sizes.data)]
+        return data, True, batch_sizes[0], batch_sizes
+
+    def _sequence(self, input: Tensor) -> tuple[Tensor, bool]:
+        """``input`` as (L, N, H_in), and whether it came batched, after PyTorch's checks."""
+        name = type(self).__name__
+        _refuse_packed(input, name)
+        self._check_dtype(input)
         if input.dim() not in (2, 3):
             tensor = " tensor" if name == "RNN" else ""  # (PyTorch's RNN says so; the others not)
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D"
@@ -350,9 +452,11 @@ class RNNBase(Module):
         return input, batched
 
     def _initial(self, hx: Tensor | None, batched: bool, batch: int, size: int,
-                 dtype: np.dtype, what: str) -> tuple[Tensor, ...]:
+                 dtype: np.dtype, what: str, order: Tensor | None = None
+                 ) -> tuple[Tensor, ...]:
         """One state of each layer and direction, each (N, ``size``), from ``hx`` (zeros if
-        None), after PyTorch's check of its shape."""
+        None), after PyTorch's check of its shape; its batch taken in ``order`` (a packed
+        input's ``sorted_indices``) where given."""
         shape = (self.num_layers * (2 if self.bidirectional else 1), batch, size)
         if hx is None:
             return Tensor(np.zeros(shape, dtype)).unbind(0)
@@ -361,11 +465,13 @@ class RNNBase(Module):
                                f"{dtype}: convert it with .to({dtype})")
         hx = hx if batched else hx.unsqueeze(1)
         _state_shape(hx, shape, what)
-        return hx.unbind(0)
+        return (hx if order is None else hx.index_select(1, order)).unbind(0)
 
-    def _run(self, input: Tensor, states: list[State]) -> tuple[Tensor, list[State]]:
+    def _run(self, input: Tensor, states: list[State], batch_sizes: list[int] | None = None
+             ) -> tuple[Tensor, list[State]]:
         """The last layer's outputs (L, N, D * H_out) and each layer's and direction's final
-        state, from the initial ``states`` (in h_n's order: layer by layer, forward first)."""
+        state, from the initial ``states`` (in h_n's order: layer by layer, forward first).
+        With ``batch_sizes``, ``input`` and the outputs are a packed sequence's data."""
         step = _STEPS[self.mode][0]
         directions = 2 if self.bidirectional else 1
         finals = []
@@ -380,30 +486,33 @@ class RNNBase(Module):
                 w_hh = getattr(self, "weight_hh" + suffix)
                 b_ih, b_hh, w_hr = (self._parameters.get(kind + suffix)  # None if not there
                                     for kind in ("bias_ih", "bias_hh", "weight_hr"))
-                x_gates = F.linear(input, w_ih, b_ih).unbind(0)  # all steps in one product
-                projection = () if w_hr is None else (w_hr,)
-                state = states[k]
-                hs: list[Any] = [None] * len(x_gates)  # h at each time step
-                times = range(len(x_gates))
-                for t in reversed(times) if direction else times:  # reverse: from the end
-                    state = step(x_gates[t], state, w_hh, b_hh, *projection)
-                    hs[t] = state[0] if self.mode == "LSTM" else state
-                outputs.append(stack(hs))
+                x_gates = F.linear(input, w_ih, b_ih)  # all steps in one product
+                weights = (w_hh, b_hh) if w_hr is None else (w_hh, b_hh, w_hr)
+                if batch_sizes is None:
+                    hs, state = _sweep(step, x_gates, states[k], weights, bool(direction))
+                    outputs.append(stack(hs))
+                else:
+                    hs, state = _packed_sweep(step, x_gates, batch_sizes, states[k], weights,
+                                              bool(direction))
+                    outputs.append(cat(hs))
                 finals.append(state)
             input = outputs[0] if directions == 1 else cat(outputs, -1)
         return input, finals
 
-    def _forward_h(self, input: Tensor, hx: Tensor | None) -> tuple[Tensor, Tensor]:
+    def _forward_h(self, input: Tensor | PackedSequence, hx: Tensor | None
+                   ) -> tuple[Tensor | PackedSequence, Tensor]:
         """``RNN``'s and ``GRU``'s forward: their state is h alone."""
-        x, batched = self._sequence(input)
-        if hx is not None and hx.dim() != (3 if batched else 2):
+        x, batched, batch, batch_sizes = self._inputs(input)
+        if hx is not None and batch_sizes is None and hx.dim() != (3 if batched else 2):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             raise RuntimeError(f"For {kind} input, hx should also be {3 if batched else 2}-D "
                                f"but got {hx.dim()}-D tensor")
-        states = list(self._initial(hx, batched, x.shape[1], self.hidden_size, x.dtype,
-                                    "hidden"))
-        output, finals = self._run(x, states)
+        states = list(self._initial(hx, batched, batch, self.hidden_size, x.dtype, "hidden",
+                                    _sorted_indices(input)))
+        output, finals = self._run(x, states, batch_sizes)
         h_n = stack(finals)
+        if isinstance(input, PackedSequence):
+            return _repacked(input, output), _unsorted(input, h_n)
         return self._output(output, batched), h_n if batched else h_n.squeeze(1)
 
     def _output(self, output: Tensor, batched: bool) -> Tensor:
@@ -424,6 +533,10 @@ class RNN(RNNBase):
     (L, H_in); ``bidirectional`` adds a layer reading each sequence from its end, whose
     outputs are concatenated to the forward ones (H_out doubles). ``dropout`` applies to
     each layer's outputs but the last, in training.
+
+    A ``PackedSequence`` input (``nn.utils.rnn.pack_padded_sequence``) gives a
+    ``PackedSequence`` output, packed as the input, and h_n holds each sequence's h at its
+    own length; hx and h_n are in the order of the batch that was packed.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -438,7 +551,8 @@ class RNN(RNNBase):
                          device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None
+                ) -> tuple[Tensor | PackedSequence, Tensor]:
         """(output, h_n): the last layer's h at each step, (L, N, D * H) (batch first with
         ``batch_first``, unbatched (L, D * H)), and each layer's and direction's last h,
         (num_layers * D, N, H) (unbatched: without N). ``hx`` is h_0, shaped as h_n."""
@@ -452,9 +566,9 @@ class LSTM(RNNBase):
         lstm = nn.LSTM(10, 20, num_layers=2, batch_first=True)
         output, (h_n, c_n) = lstm(x)  # x (N, L, 10): output (N, L, 20), h_n, c_n (2, N, 20)
 
-    Layouts, ``bidirectional`` and ``dropout`` as ``RNN``'s. With ``proj_size`` P > 0, h is
-    projected to P entries at each step by ``weight_hr_l{k}`` (P, H): outputs and h_n have
-    P where they had H (c_n keeps H).
+    Layouts, ``bidirectional``, ``dropout`` and packed inputs as ``RNN``'s. With
+    ``proj_size`` P > 0, h is projected to P entries at each step by ``weight_hr_l{k}``
+    (P, H): outputs and h_n have P where they had H (c_n keeps H).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -464,27 +578,30 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, proj_size, device, dtype)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, input: Tensor | PackedSequence,
+                hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
         """(output, (h_n, c_n)), as ``RNN``'s (output, h_n) plus c_n, each layer's and
         direction's last cell state. ``hx`` is (h_0, c_0), shaped as (h_n, c_n)."""
-        x, batched = self._sequence(input)
+        x, batched, batch, batch_sizes = self._inputs(input)
         h0 = c0 = None
         if hx is not None:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError("LSTM: hx must be a pair (h_0, c_0) of tensors")
             h0, c0 = hx
             dims = 3 if batched else 2
-            if h0.dim() != dims or c0.dim() != dims:
+            if batch_sizes is None and (h0.dim() != dims or c0.dim() != dims):
                 kind = "batched 3-D" if batched else "unbatched 2-D"
                 raise RuntimeError(f"For {kind} input, hx and cx should also be {dims}-D but "
                                    f"got ({h0.dim()}-D, {c0.dim()}-D) tensors")
-        batch = x.shape[1]
+        order = _sorted_indices(input)
         hs = self._initial(h0, batched, batch, self.proj_size or self.hidden_size, x.dtype,
-                           "hidden[0]")
-        cs = self._initial(c0, batched, batch, self.hidden_size, x.dtype, "hidden[1]")
-        output, finals = self._run(x, list(zip(hs, cs)))
+                           "hidden[0]", order)
+        cs = self._initial(c0, batched, batch, self.hidden_size, x.dtype, "hidden[1]", order)
+        output, finals = self._run(x, list(zip(hs, cs)), batch_sizes)
         h_n, c_n = stack([h for h, _ in finals]), stack([c for _, c in finals])
+        if isinstance(input, PackedSequence):
+            return _repacked(input, output), (_unsorted(input, h_n), _unsorted(input, c_n))
         if not batched:
             h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
         return self._output(output, batched), (h_n, c_n)
@@ -497,7 +614,7 @@ class GRU(RNNBase):
         gru = nn.GRU(10, 20, num_layers=2, batch_first=True)
         output, h_n = gru(x)  # x (N, L, 10): output (N, L, 20), h_n (2, N, 20)
 
-    Layouts, ``bidirectional`` and ``dropout`` as ``RNN``'s.
+    Layouts, ``bidirectional``, ``dropout`` and packed inputs as ``RNN``'s.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -506,6 +623,7 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, device=device, dtype=dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None
+                ) -> tuple[Tensor | PackedSequence, Tensor]:
         """(output, h_n), as ``RNN``'s."""
         return self._forward_h(input, hx)

@@ -1,8 +1,8 @@
 """torch.optim.lr_scheduler's schedulers, for tensorgrad's optimizers.
 
 A scheduler keeps no learning rate of its own: each ``step()`` writes the next one into the
-``"lr"`` of every group of its optimizer's ``param_groups`` (``OneCycleLR`` writes
-``"momentum"`` or ``"betas"`` too), as PyTorch's do. Most compute the next rate from the
+``"lr"`` of every group of its optimizer's ``param_groups`` (``OneCycleLR`` and ``CyclicLR``
+write ``"momentum"`` or ``"betas"`` too), as PyTorch's do. Most compute the next rate from the
 current one (PyTorch's chainable form), so two schedulers stepping one optimizer compose, and
 they do PyTorch's float operations in PyTorch's order: a schedule is PyTorch's to the last bit.
 
@@ -26,9 +26,10 @@ from typing import Any, Literal, SupportsFloat
 from . import Optimizer
 
 __all__ = [
-    "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
-    "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
-    "ReduceLROnPlateau", "SequentialLR", "StepLR",
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+    "MultiplicativeLR", "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR",
+    "StepLR",
 ]
 
 # Each warning starts with PyTorch's sentence: a filter written for PyTorch's matches it.
@@ -412,6 +413,35 @@ class ExponentialLR(LRScheduler):
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
+class PolynomialLR(LRScheduler):
+    """Decay each group's rate as base * (1 - epoch / ``total_iters``) ** ``power``, down to
+    0 at epoch ``total_iters``, where it stays::
+
+        scheduler = PolynomialLR(opt, total_iters=50, power=0.9)
+
+    Each step multiplies the rate by the ratio of this epoch's factor to the last one's, as
+    PyTorch's, so that another scheduler's changes to the rate carry through.
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_outside_step()
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _lrs(self.optimizer)
+        ratio = ((1.0 - self.last_epoch / self.total_iters)
+                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * ratio for lr in _lrs(self.optimizer)]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        done = min(self.total_iters, self.last_epoch)
+        return [base * (1.0 - done / self.total_iters) ** self.power for base in self.base_lrs]
+
+
 class CosineAnnealingLR(LRScheduler):
     """Anneal each group's rate from its base rate to ``eta_min`` along half a cosine over
     ``T_max`` epochs (and back up over the next ``T_max``, and so on: no restarts)::
@@ -515,6 +545,130 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
+
+
+class CyclicLR(LRScheduler):
+    """Cycle each group's rate between ``base_lr`` and ``max_lr`` (Smith's cyclical learning
+    rates; step it after each batch): up in a straight line over ``step_size_up`` steps, down
+    over ``step_size_down`` (default: as many), the height of each cycle scaled by
+    ``mode``: ``"triangular"`` (not at all), ``"triangular2"`` (halved every cycle) or
+    ``"exp_range"`` (by ``gamma`` ** step)::
+
+        scheduler = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2000)
+
+    ``scale_fn`` (a function to [0, 1]) replaces ``mode``'s scaling, of the cycle number
+    (``scale_mode="cycle"``, from 1) or of the step (``"iterations"``). With
+    ``cycle_momentum`` (the default) the momentum (SGD's ``momentum``, Adam's first beta)
+    moves the other way, between ``max_momentum`` at ``base_lr`` and ``base_momentum`` at
+    ``max_lr``. ``base_lr``, ``max_lr`` and the momenta take one value per group or one for
+    all. Made with ``last_epoch=-1``, it writes ``base_lr`` into the groups.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None,
+                 mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None,
+                 scale_mode: Literal["cycle", "iterations"] = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down  # steps in a cycle
+        self.step_ratio = up / self.total_size  # the rising part of it
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._set_scale_mode()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, top, bottom in zip(optimizer.param_groups, self.max_momentums,
+                                              self.base_momentums):
+                    self._set_momentum(group, top)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        # (as PyTorch: the first step scaled from the groups' "initial_lr")
+        self.base_lrs = base_lrs
+
+    def _set_scale_mode(self) -> None:
+        """``mode``'s own scaling is of the cycle, but exp_range's, of the step."""
+        if self._scale_fn_custom is None and self.mode in ("triangular", "triangular2"):
+            self.scale_mode = "cycle"
+        elif self._scale_fn_custom is None and self.mode == "exp_range":
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The scale of a cycle's height at cycle or step ``x`` (as ``scale_mode`` says)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        if self.mode == "exp_range":
+            return self.gamma**x
+        return 1.0
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list[float]:
+        """Compute the rates of step ``last_epoch`` (and write the momentum of it into the
+        groups)."""
+        self._warn_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle  # how far into the cycle, 0 to 1
+        rising = x <= self.step_ratio
+        height = x / self.step_ratio if rising else (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [low + (high - low) * height * scale
+               for low, high in zip(self.base_lrs, self.max_lrs, strict=True)]
+        if self.cycle_momentum:
+            momenta = [high - (high - low) * height * scale
+                       for low, high in zip(self.base_momentums, self.max_momentums,
+                                            strict=True)]
+            for group, momentum in zip(self.optimizer.param_groups, momenta, strict=True):
+                self._set_momentum(group, momentum)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the scheduler's state; of ``scale_fn``, the attributes of a callable object
+        (a plain function or lambda cannot be saved: None)."""
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_scale_fn_custom")}
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) \
+            else dict(fn.__dict__)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Take the state of ``state_dict()``; ``scale_fn`` stays, a callable object takes
+        its saved attributes."""
+        self.__dict__.update({k: v for k, v in state_dict.items()
+                              if k not in ("_scale_fn_custom", "_scale_fn_ref")})
+        saved = state_dict.get("_scale_fn_custom")
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(saved)
+        self._set_scale_mode()
 
 
 class OneCycleLR(LRScheduler):
@@ -639,6 +793,25 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
+def _check_schedulers(name: str, schedulers: Sequence[LRScheduler], optimizer: Any) -> None:
+    """PyTorch's checks of the schedulers a ``SequentialLR`` or ``ChainedScheduler`` takes:
+    schedulers of ``optimizer``, none a ``ReduceLROnPlateau``."""
+    for i, scheduler in enumerate(schedulers):
+        if not hasattr(scheduler, "optimizer"):
+            raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
+        if isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(
+                f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
+                "additional kwargs to be specified when calling `step`, but got one at "
+                f"index {i} in the given schedulers sequence.")
+        if optimizer != scheduler.optimizer:
+            raise ValueError(
+                f"{name} expects all schedulers to belong to the same optimizer, but got "
+                f"scheduler {type(scheduler).__name__} at index {i} has "
+                f"{scheduler.optimizer}, which is different from "
+                f"{type(optimizer).__name__}.")
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, handing over at each epoch of ``milestones``
     (one fewer than the schedulers); each starts from its own epoch 0 there::
@@ -655,20 +828,7 @@ class SequentialLR(LRScheduler):
         name = type(self).__name__
         if len(schedulers) < 1:
             raise ValueError(f"{name} expects at least one scheduler, but got no scheduler.")
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise TypeError(f"{name} at index {i} should have `optimizer` as its attribute.")
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ValueError(
-                    f"{name} does not support `ReduceLROnPlateau` scheduler as it requires "
-                    "additional kwargs to be specified when calling `step`, but got one at "
-                    f"index {i} in the given schedulers sequence.")
-            if optimizer != scheduler.optimizer:
-                raise ValueError(
-                    f"{name} expects all schedulers to belong to the same optimizer, but got "
-                    f"scheduler {type(scheduler).__name__} at index {i} has "
-                    f"{scheduler.optimizer}, which is different from "
-                    f"{type(optimizer).__name__}.")
+        _check_schedulers(name, schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 "Sequential Schedulers expects number of schedulers provided to be one more "
@@ -709,6 +869,50 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return the state, with the schedulers' ``state_dict()``s in order."""
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Take the state of ``state_dict()``, and each scheduler its own."""
+        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
+        for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
+            scheduler.load_state_dict(saved)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer together: each ``step()`` steps each of
+    ``schedulers`` in turn, so that their changes to the rates compose::
+
+        warmup = ConstantLR(opt, factor=0.1, total_iters=20)
+        decay = ExponentialLR(opt, gamma=0.9)
+        scheduler = ChainedScheduler([warmup, decay], optimizer=opt)
+
+    ``optimizer`` defaults to the first scheduler's. Its own ``step()`` takes no epoch;
+    ``state_dict()`` holds the schedulers' states too.
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler],
+                 optimizer: Optimizer | None = None) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name} expects at least one scheduler to be chained, but got no "
+                             "scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        _check_schedulers(name, schedulers, optimizer)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = _lrs(schedulers[-1].optimizer)
+
+    def step(self) -> None:  # type: ignore[override]
+        """Step each scheduler, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = _lrs(self._schedulers[-1].optimizer)
 
     def state_dict(self) -> dict[str, Any]:
         """Return the state, with the schedulers' ``state_dict()``s in order."""

@@ -1,4 +1,5 @@
-"""torch.nn.utils' gradient clipping: scale or clamp the ``.grad`` of parameters."""
+"""torch.nn.utils: gradient clipping (scale or clamp the ``.grad`` of parameters) and, in
+``rnn``, batches of sequences of different lengths, padded or packed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor
+from ...tensor import Tensor
+from . import rnn
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
