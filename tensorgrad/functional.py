@@ -145,14 +145,36 @@ class LogSoftmax(Function):
         return _from_last(g - np.exp(out) * _row_sums(g), ctx.dim), None
 
 
-def softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``dim`` (``axis``: NumPy's name)."""
-    return _along(Softmax, input, dim if axis is None else axis)
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+            axis: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (``axis``: NumPy's name); ``dtype``: the input cast
+    to it first. No ``dim``: PyTorch's deprecated choice, with its warning::
+
+        F.softmax(tensorgrad.tensor([[1.0, 1.0]]), dim=-1)  # Tensor([[0.5, 0.5]])
+    """
+    return _along(Softmax, _softmax_input(input, dtype), _softmax_dim(
+        "softmax", input, dim if axis is None else axis, _stacklevel))
 
 
-def log_softmax(input: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
-    """x - log(sum(exp(x))) along ``dim``, stable for large logits."""
-    return _along(LogSoftmax, input, dim if axis is None else axis)
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None, *, axis: int | None = None) -> Tensor:
+    """x - log(sum(exp(x))) along ``dim``, stable for large logits; the rest as ``softmax``."""
+    return _along(LogSoftmax, _softmax_input(input, dtype), _softmax_dim(
+        "log_softmax", input, dim if axis is None else axis, _stacklevel))
+
+
+def _softmax_input(x: Tensor, dtype: Any) -> Tensor:
+    return x if dtype is None else x.to(dtype)
+
+
+def _softmax_dim(name: str, x: Tensor, dim: int | None, stacklevel: int) -> int:
+    """``dim``, or without one PyTorch's deprecated choice (0 for 0, 1 and 3 dimensions, else
+    1) with its warning, shown ``stacklevel`` frames up from the function ``name``."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if x.data.ndim in (0, 1, 3) else 1
 
 
 def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
@@ -668,12 +690,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """softmax(-x) along ``dim``: weights that favour the smallest entries. No ``dim``: the
     deprecated choice of ``softmax``'s module, with its warning; ``dtype``: the input is
     cast to it first, as in PyTorch."""
-    if dim is None:
-        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the "
-                      "call to include dim=X as an argument.", stacklevel=_stacklevel - 1)
-        dim = 0 if input.data.ndim in (0, 1, 3) else 1
-    if dtype is not None:
-        input = input.to(dtype)
+    dim = _softmax_dim("softmin", input, dim, _stacklevel)
+    input = _softmax_input(input, dtype)
     _need_floating(input, "softmin")
     return softmax(-input, dim)
 

@@ -827,15 +827,15 @@ class Tensor:
     def isfinite(self) -> Tensor:
         return ops.classify(np.isfinite, self)
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
         from .functional import softmax
 
-        return softmax(self, dim)
+        return softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         from .functional import log_softmax
 
-        return log_softmax(self, dim)
+        return log_softmax(self, dim, dtype=dtype)
 
     # comparisons and logic: boolean results, outside the graph
 

@@ -381,12 +381,12 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     return _tensor(input).masked_fill(mask, value)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return functional.softmax(_tensor(input), dim)
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return functional.softmax(_tensor(input), dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return functional.log_softmax(_tensor(input), dim)
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return functional.log_softmax(_tensor(input), dim, dtype=dtype)
 
 
 def numel(input: Tensor) -> int:

@@ -32,13 +32,6 @@ def _inplace_repr(inplace: bool, settings: str = "") -> str:
     return f"{settings}, inplace=True" if settings else "inplace=True"
 
 
-def _implicit_dim(name: str, ndim: int) -> int:
-    """PyTorch's dimension for a softmax given none, with its deprecation warning."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class ReLU(Module):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -211,8 +204,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = _implicit_dim("softmax", input.dim()) if self.dim is None else self.dim
-        return F.softmax(input, dim)
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -226,8 +218,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = _implicit_dim("log_softmax", input.dim()) if self.dim is None else self.dim
-        return F.log_softmax(input, dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -344,8 +335,7 @@ class Softmin(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = _implicit_dim("softmin", input.dim()) if self.dim is None else self.dim
-        return F.softmin(input, dim)
+        return F.softmin(input, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -112,10 +112,15 @@ def test_log_softmax_matches_values_and_composition(case):
     )
 
 
-def test_softmax_default_axis_is_last():
-    x = np.arange(6.0).reshape(2, 3)
-    np.testing.assert_allclose(F.softmax(Tensor(x)).data, F.softmax(Tensor(x), dim=-1).data)
-    np.testing.assert_allclose(F.softmax(Tensor(x)).data.sum(axis=1), [1.0, 1.0])
+def test_softmax_without_dim_takes_pytorchs_deprecated_choice_and_warns():
+    """Dimension 1 of a matrix (its last), dimension 0 of a 3-d tensor (not its last)."""
+    x = np.arange(24.0).reshape(2, 3, 4) / 10
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        np.testing.assert_array_equal(F.softmax(Tensor(x[0])).data,
+                                      F.softmax(Tensor(x[0]), dim=1).data)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for log_softmax"):
+        np.testing.assert_array_equal(F.log_softmax(Tensor(x)).data,
+                                      F.log_softmax(Tensor(x), dim=0).data)
 
 
 @pytest.mark.parametrize("offset", [1000.0, -1000.0, 1e6])
@@ -139,9 +144,10 @@ def test_softmax_and_log_softmax_are_shift_invariant_and_finite_for_huge_logits(
 
 
 def test_log_softmax_of_widely_spread_logits_is_exact():
-    out = F.log_softmax(Tensor([1000.0, 0.0, -1000.0]))
+    out = F.log_softmax(Tensor([1000.0, 0.0, -1000.0]), dim=0)
     np.testing.assert_array_equal(out.data, [0.0, -1000.0, -2000.0])
-    np.testing.assert_array_equal(F.softmax(Tensor([1000.0, 0.0, -1000.0])).data, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(F.softmax(Tensor([1000.0, 0.0, -1000.0]), 0).data,
+                                  [1.0, 0.0, 0.0])
 
 
 def test_softmax_after_masked_fill_with_minus_infinity_ignores_masked_entries():

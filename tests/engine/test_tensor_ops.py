@@ -957,7 +957,7 @@ def test_grad_fn_names_the_op_and_its_inputs():
 def functional_expression(x):
     import tensorgrad.functional as F
 
-    return F.softmax(x) + F.log_softmax(x, dim=0) + F.cross_entropy(x, np.array([0, 2]))
+    return F.softmax(x, dim=1) + F.log_softmax(x, dim=0) + F.cross_entropy(x, np.array([0, 2]))
 
 
 FLOAT32_EXPRESSIONS = {

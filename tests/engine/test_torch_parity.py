@@ -1030,3 +1030,33 @@ def test_the_gradient_of_a_divisor_is_pytorchs_to_the_bit(dtype):
     (Tensor(a) / ours_b).backward(weights)
     (torch.tensor(a) / theirs_b).backward(torch.tensor(weights))
     np.testing.assert_array_equal(ours_b.grad, theirs_b.grad.numpy())
+
+
+# ---- softmax's implicit dimension and dtype --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 2, 2)])
+def test_softmax_without_dim_takes_pytorchs_implicit_dimension_and_warns(name, shape):
+    x = np.random.default_rng(6).standard_normal(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as ours:
+        got = getattr(F, name)(Tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        expected = getattr(TF, name)(torch.tensor(x))
+    assert_same(got, expected, name)
+    assert ours[0].filename == __file__  # the warning points at the caller, as PyTorch's
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_softmax_casts_to_a_given_dtype_first(name):
+    x = np.random.default_rng(7).standard_normal((3, 5))
+    got = getattr(F, name)(t := Tensor(x, requires_grad=True), 1, dtype=tensorgrad.float32)
+    their = torch.tensor(x, requires_grad=True)
+    expected = getattr(TF, name)(their, 1, dtype=torch.float32)
+    assert_same(got, expected, name, 2e-5)
+    weights = upstream_weights(got.shape).astype(np.float32)
+    got.backward(weights)
+    expected.backward(torch.tensor(weights))
+    assert_same(t.grad, their.grad, f"{name}'s gradient", 2e-5)
+    assert_same(tensorgrad.softmax(Tensor(x), 1, dtype=tensorgrad.float32),
+                torch.softmax(torch.tensor(x), 1, dtype=torch.float32), "torch.softmax", 2e-5)
