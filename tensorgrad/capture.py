@@ -38,6 +38,7 @@ from .tensor import (
     added_into_logs,
     as_leaf,
     conformed,
+    leaf_hooks,
     store_grad,
     tapes,
 )
@@ -241,13 +242,24 @@ class _Replay:
         # A large graph lets go of its arrays after each run, so that many recorded shapes
         # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
+        self.leaves = list({id(a): a for ctx, _ in recording.ops for a in ctx.inputs
+                            if isinstance(a, Tensor) and a.grad_fn is None}.values())
 
     def run(self, inputs: Sequence[Any]) -> Tensor:
+        if leaf_hooks and any(_hooked(x) for x in (*self.leaves, *inputs)):
+            raise CaptureError("a gradient hook on a tensor of a captured step: its replays "
+                               "write the gradients without calling it; remove the hook, or do "
+                               "not capture the step")
         try:
             return self._run(*inputs)
         finally:
             if self.release:
                 _release(self.ops)
+
+
+def _hooked(x: Any) -> bool:
+    hooks = leaf_hooks.get(id(x)) if isinstance(x, Tensor) else None
+    return hooks is not None and bool(hooks.hooks)
 
 
 def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict[str, Any]]:
@@ -320,6 +332,10 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         if writing is not None:
             forward, written[id(ctx)] = writing
             lines += [f"    {line}" for line in forward]
+            # NumPy gives a 0-d result as a scalar, apply() an array (unless the lines made
+            # it one already, as cross_entropy's do)
+            if out.data.ndim == 0 and not forward[-1].startswith(f"{v} = _np.asarray("):
+                lines.append(f"    {v} = _asarray({v})")
         else:
             for a in ctx.inputs:  # its context holds them: as they are in this run
                 if id(a) in value and id(a) not in stored:

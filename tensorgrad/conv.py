@@ -1,7 +1,9 @@
 """Convolutions, pooling and batch normalization with ``torch.nn.functional``'s names and
 meanings: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``,
 ``interpolate``, ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d``,
-``adaptive_avg_pool2d`` and ``batch_norm``, each one fused ``Function``.
+``adaptive_avg_pool1d``, ``adaptive_avg_pool2d``, ``adaptive_max_pool1d``,
+``adaptive_max_pool2d``, ``pixel_shuffle``, ``pixel_unshuffle``, ``batch_norm``, and
+``F.pad``'s reflecting, replicating and circular modes, each one fused ``Function``.
 
 One n-d implementation serves 1-d and 2-d. The windows of the input are a strided view
 (``sliding_window_view``: no copy), gathered once into rows (im2col), so that a
@@ -793,27 +795,340 @@ def avg_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
                      divisor_override)
 
 
+# ---- adaptive pooling ----------------------------------------------------------------------
+
+
+def _tiles(size: int, out: int) -> list[tuple[int, int]]:
+    """The ``out`` tiles [start, end) of a dimension of ``size``: start = floor(i * size /
+    out), end = ceil((i + 1) * size / out); neighbours overlap where ``out`` does not
+    divide ``size``."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+class AdaptiveAvgPool(Function):
+    """The mean of each tile of (N, C, *spatial) ``x`` to (N, C, *outs): a mean along one
+    dimension after another (a tile is a product of intervals)."""
+
+    @staticmethod
+    def forward(ctx, x, outs):
+        n = len(outs)
+        unbatched = x.ndim == n + 1
+        y = x[None] if unbatched else x
+        ctx.shapes = []
+        for axis, out in zip(range(2, 2 + n), outs):
+            ctx.shapes.append(y.shape)
+            tiles = _tiles(y.shape[axis], out)
+            parts = [y[(slice(None),) * axis + (slice(a, b),)].mean(axis=axis, keepdims=True)
+                     for a, b in tiles]
+            y = np.concatenate(parts, axis=axis) if parts else \
+                np.zeros((*y.shape[:axis], 0, *y.shape[axis + 1:]), x.dtype)
+        ctx.outs, ctx.unbatched = outs, unbatched
+        return (y[0] if unbatched else y).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad[None] if ctx.unbatched else grad
+        n = len(ctx.outs)
+        # the means again in reverse: each tile's gradient spread evenly over the tile
+        for axis, out, shape in reversed(list(zip(range(2, 2 + n), ctx.outs, ctx.shapes))):
+            spread = np.zeros(shape, g.dtype)
+            for i, (a, b) in enumerate(_tiles(shape[axis], out)):
+                before = (slice(None),) * axis
+                spread[before + (slice(a, b),)] += g[before + (slice(i, i + 1),)] / (b - a)
+            g = spread
+        return (g[0] if ctx.unbatched else g), None
+
+
+def _adaptive_argmax(x: np.ndarray, outs: Sequence[int]) -> np.ndarray:
+    """For batched (N, C, *spatial) ``x``, the position in each (flattened) plane of the
+    largest entry of each tile, (N, C, *outs): the first of equals, the last NaN if any (as
+    PyTorch's)."""
+    spatial = x.shape[2:]
+    picked = np.zeros((*x.shape[:2], *outs), np.int64)
+    for cell in np.ndindex(*outs):
+        bounds = [_tiles(size, out)[i] for size, out, i in zip(spatial, outs, cell)]
+        tile = x[(slice(None), slice(None)) + tuple(slice(a, b) for a, b in bounds)]
+        flat = tile.reshape(*x.shape[:2], -1)
+        best = flat.argmax(axis=-1)
+        nan = np.isnan(flat)
+        last_nan = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+        best = np.where(nan.any(axis=-1), last_nan, best)
+        offsets = np.unravel_index(best, [b - a for a, b in bounds])
+        picked[(slice(None), slice(None)) + cell] = np.ravel_multi_index(
+            tuple(o + a for o, (a, _) in zip(offsets, bounds)), spatial)
+    return picked
+
+
+class AdaptiveMaxPool(Function):
+    """The entries of (*lead, *spatial) ``x``, ``n`` spatial dimensions, at ``picked``,
+    (*lead, *outs) positions in each flattened plane; the gradient goes back to those
+    positions (summed where tiles share their largest entry)."""
+
+    @staticmethod
+    def forward(ctx, x, picked, n):
+        lead = x.shape[:-n]
+        ctx.shape, ctx.n = x.shape, n
+        ctx.save_for_backward(picked)
+        return np.take_along_axis(x.reshape(*lead, -1), picked.reshape(*lead, -1),
+                                  axis=-1).reshape(picked.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (picked,) = ctx.saved_tensors
+        shape, n = ctx.shape, ctx.n
+        rows, plane = math.prod(shape[:-n]), math.prod(shape[-n:])
+        where = picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane
+        summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
+        return summed.reshape(shape).astype(grad.dtype, copy=False), None, None
+
+
+def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[int, ...]:
+    """``output_size`` (an int, or ``n`` of them; None keeps the input's size) checked as
+    PyTorch checks it, with the input, in PyTorch's order and words."""
+    x, average = input.data, "avg" in op
+    if isinstance(output_size, (int, np.integer)) or (n == 2 and output_size is None):
+        sizes: list[Any] = [output_size] * n
+    elif output_size is None:
+        raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, "
+                        "not NoneType")
+    else:
+        sizes = list(output_size)
+        if n == 2 and x.ndim <= len(sizes):
+            raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
+    if x.ndim not in (n + 1, n + 2):
+        if n == 1:
+            raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional "
+                               f"tensor for argument #1 'self' (while checking arguments for "
+                               f"{op})")
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got"
+                           f"{'' if average else ':'} {list(x.shape)}")
+    if len(sizes) != n:
+        raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got "
+                           f"{len(sizes)})" if n == 1 else f"{op}: output_size must be 2"
+                           if average else f"{op}(): internal error: output_size.size() must "
+                           "be 2")
+    outs = tuple(int(size if want is None else want) for want, size in zip(sizes,
+                                                                             x.shape[-n:]))
+    if min(outs) < 0:
+        # (PyTorch's 1-d pools are its 2-d ones on rows of height 1)
+        if average:
+            raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater "
+                               "than or equal to 0 but received "
+                               f"{{{', '.join(map(str, (1,) * (2 - n) + outs))}}}")
+        shape = [*x.shape[:-n], *(1,) * (2 - n), *outs]
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(outs)}: "
+                           f"{shape}")
+    # PyTorch's max pools need channels, its average pools only the spatial sizes
+    for dim in range(x.ndim - n if average else 1, x.ndim):
+        if not x.shape[dim]:
+            name = "adaptive_avg_pool2d" if average else op
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(x.shape)} with "
+                               f"dimension {dim} being empty")
+    if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
+        kind = {"i": "Long", "u": "Byte", "b": "Bool"}.get(x.dtype.kind, str(x.dtype))
+        raise NotImplementedError(f'"{op}" not implemented for \'{kind}\'')
+    return outs
+
+
+def _adaptive_avg(n: int, input: Tensor, output_size: Any) -> Tensor:
+    outs = _adaptive_sizes(n, f"adaptive_avg_pool{n}d", input, output_size)
+    return AdaptiveAvgPool.apply(input, outs)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | Sequence[int]) -> Tensor:
+    """The mean of (N, C, L) (or (C, L)) ``input`` over ``output_size`` tiles: tile i spans
+    floor(i * L / out) to ceil((i + 1) * L / out), so tiles overlap where the size does not
+    divide L::
+
+        F.adaptive_avg_pool1d(x, 3)  # (N, C, 3)
+    """
+    return _adaptive_avg(1, input, output_size)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]
                         ) -> Tensor:
-    """The mean of (N, C, H, W) (or (C, H, W)) ``input`` over equal tiles, to
-    ``output_size`` (an int, or a pair where None keeps that size); only sizes that divide
-    the input's (NotImplementedError otherwise: PyTorch's overlapping tiles are not here)::
+    """``adaptive_avg_pool1d`` over the last two dimensions of (N, C, H, W) (or (C, H, W)),
+    to ``output_size`` (an int, or a pair where None keeps that size)::
 
         F.adaptive_avg_pool2d(x, 1)  # (N, C, 1, 1): the global average
     """
+    return _adaptive_avg(2, input, output_size)
+
+
+def _adaptive_max(n: int, input: Tensor, output_size: Any, return_indices: bool
+                  ) -> Tensor | tuple[Tensor, Tensor]:
+    outs = _adaptive_sizes(n, f"adaptive_max_pool{n}d", input, output_size)
+    unbatched = input.data.ndim == n + 1
+    picked = _adaptive_argmax(input.data[None] if unbatched else input.data, outs)
+    if unbatched:
+        picked = picked[0]
+    y = AdaptiveMaxPool.apply(input, picked, n)
+    return (y, Tensor(picked)) if return_indices else y
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int],
+                        return_indices: bool = False) -> Any:
+    """The largest entry of each of ``output_size`` tiles of (N, C, L) (or (C, L))
+    ``input`` (tiles as ``adaptive_avg_pool1d``'s), and with ``return_indices`` where it
+    is (int64, along L)::
+
+        y, where = F.adaptive_max_pool1d(x, 4, return_indices=True)  # (N, C, 4) each
+    """
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: int | None | Sequence[int | None],
+                        return_indices: bool = False) -> Any:
+    """``adaptive_max_pool1d`` over the last two dimensions of (N, C, H, W) (or (C, H, W));
+    the indices count along each flattened H x W plane::
+
+        F.adaptive_max_pool2d(x, (2, None))  # (N, C, 2, W)
+    """
+    return _adaptive_max(2, input, output_size, return_indices)
+
+
+# ---- padding by reflection, replication or wrapping around ----------------------------------
+
+
+class PadByIndex(Function):
+    """(..., *spatial) ``x`` padded along its last dimensions by taking, along each,
+    the entries ``indices`` (one array per dimension: a position in ``x`` for each of the
+    result's); the gradient sums back into each position taken."""
+
+    @staticmethod
+    def forward(ctx, x, indices):
+        ctx.shape, ctx.indices = x.shape, indices
+        return x[(...,) + np.ix_(*indices)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, indices = ctx.shape, ctx.indices
+        n = len(indices)
+        plane = math.prod(shape[-n:])
+        rows = math.prod(shape[:-n])
+        where = np.ravel_multi_index(np.ix_(*indices), shape[-n:]).ravel()
+        where = where + np.arange(rows)[:, None] * plane
+        summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
+        return summed.reshape(shape).astype(grad.dtype, copy=False), None
+
+
+_NON_CONSTANT = """Padding size {size} is not supported for {ndim}D input tensor.
+Supported combinations for non-constant padding:
+  - 2D or 3D input: padding size = 2 (pads last dimension)
+  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)
+  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"""
+
+
+def pad_by_mode(input: Tensor, pairs: Sequence[tuple[int, int]], mode: str) -> Tensor:
+    """``F.pad``'s ``'reflect'``, ``'replicate'`` and ``'circular'`` modes: ``pairs`` the
+    (before, after) widths of the last dimensions, the last first; a negative width
+    crops."""
     shape = input.data.shape
-    if input.data.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+    n = len(pairs)
+    if not (n + 1 <= len(shape) <= n + 2 and n <= 3):
+        raise NotImplementedError(_NON_CONSTANT.format(size=2 * n, ndim=len(shape)))
+    if mode != "circular" and not math.prod(shape[len(shape) - n - 1:]):
+        raise RuntimeError(f"Expected {n + 1}D or {n + 2}D (batch mode) tensor with possibly 0 "
+                           "batch size and other non-zero dimensions for input, but got: "
                            f"{list(shape)}")
-    sizes = [output_size] * 2 if output_size is None or isinstance(output_size, int) else \
-        list(output_size)
-    outs = [size if want is None else want for want, size in zip(sizes, shape[-2:])]
-    if len(sizes) != 2 or any(o <= 0 or size % o for o, size in zip(outs, shape[-2:])):
-        raise NotImplementedError(f"adaptive_avg_pool2d: an output size {output_size} for an "
-                                  f"input of {tuple(shape[-2:])}: only sizes that divide the "
-                                  "input's are supported")
-    kernel = tuple(size // o for o, size in zip(outs, shape[-2:]))
-    return avg_pool2d(input, kernel, kernel)
+    indices = []
+    for (before, after), dim in zip(pairs, range(len(shape) - 1, len(shape) - n - 1, -1)):
+        size = shape[dim]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding "
+                               f"({before}, {after}) at dimension {dim} of input {list(shape)}")
+        kept = size + min(before, 0) + min(after, 0)  # what the negative widths leave
+        if mode == "circular" and (before > kept or after > kept):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if size + before + after < (0 if mode == "circular" else 1):
+            raise RuntimeError(f"pad: padding ({before}, {after}) at dimension {dim} of input "
+                               f"{list(shape)} leaves it empty")
+        # each result's position in x: reflected or replicated from all of x, but wrapped
+        # around only what the negative widths leave (as PyTorch)
+        where = np.arange(size + before + after) - before
+        if mode == "reflect":
+            where = np.abs(where)
+            where = np.where(where >= size, 2 * (size - 1) - where, where)
+        elif mode == "replicate":
+            where = np.clip(where, 0, size - 1)
+        else:
+            start = max(-before, 0)
+            where = (where - start) % kept + start
+        indices.append(where)
+    return PadByIndex.apply(input, tuple(indices[::-1]))
+
+
+# ---- pixel shuffle ------------------------------------------------------------------------------
+
+
+class PixelShuffle(Function):
+    """(..., C * r * r, H, W) to (..., C, H * r, W * r), each group of r * r channels laid out
+    as an r x r block (or back, ``inverse``): a reshape and a transpose, and its gradient the
+    reverse."""
+
+    @staticmethod
+    def forward(ctx, x, factor, inverse):
+        ctx.factor, ctx.inverse = factor, inverse
+        return _shuffle(x, factor, inverse)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _shuffle(grad, ctx.factor, not ctx.inverse), None, None
+
+
+def _shuffle(x: np.ndarray, r: int, inverse: bool) -> np.ndarray:
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    if inverse:  # (.., C, H * r, W * r) -> (.., C * r * r, H, W)
+        blocks = x.reshape(*lead, c, h // r, r, w // r, r)
+        order = (*range(k), k, k + 2, k + 4, k + 1, k + 3)
+        return blocks.transpose(order).reshape(*lead, c * r * r, h // r, w // r)
+    blocks = x.reshape(*lead, c // (r * r), r, r, h, w)
+    order = (*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return blocks.transpose(order).reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def _pixel_shuffle(input: Tensor, factor: int, inverse: bool) -> Tensor:
+    x = input.data
+    op, name = ("pixel_unshuffle", "downscale_factor") if inverse else \
+        ("pixel_shuffle", "upscale_factor")
+    if x.ndim < 3:
+        raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input "
+                           f"with {x.ndim} dimension(s)")
+    if factor <= 0:
+        raise RuntimeError(f"{op} expects a positive {name}, but got {factor}")
+    c, h, w = x.shape[-3:]
+    if inverse:
+        for size, side, dim in ((h, "height", -2), (w, "width", -1)):
+            if size % factor:
+                raise RuntimeError(f"pixel_unshuffle expects {side} to be divisible by "
+                                   f"downscale_factor, but input.size({dim})={size} is not "
+                                   f"divisible by {factor}")
+    elif c % (factor * factor):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be "
+                           "divisible by the square of upscale_factor, but input.size(-3)="
+                           f"{c} is not divisible by {factor * factor}")
+    return PixelShuffle.apply(input, factor, inverse)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C * r * r, H, W) ``input`` to (*, C, H * r, W * r), r = ``upscale_factor``:
+    each group of r * r channels becomes an r x r block of one channel (sub-pixel
+    convolution's last step)::
+
+        F.pixel_shuffle(x, 2)  # (N, 16, 8, 8) -> (N, 4, 16, 16)
+    """
+    return _pixel_shuffle(input, upscale_factor, False)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """``pixel_shuffle`` undone: (*, C, H * r, W * r) to (*, C * r * r, H, W)::
+
+        F.pixel_unshuffle(x, 2)  # (N, 4, 16, 16) -> (N, 16, 8, 8)
+    """
+    return _pixel_shuffle(input, downscale_factor, True)
 
 
 # ---- batch normalization ----------------------------------------------------------------------

@@ -2,11 +2,13 @@
 ``np.dtype("float32")``, so ``x.dtype == tensorgrad.float32`` and ``dtype=tensorgrad.long``
 mean what they mean in PyTorch. As there, ``float`` is float32 and ``double`` float64,
 ``int`` int32 and ``long`` int64; but a Python float becomes float64 here (``DEFAULT_FLOAT``,
-``get_default_dtype()``), where PyTorch's default is float32.
+``get_default_dtype()``, ``set_default_dtype()``), where PyTorch's default is float32.
+``finfo`` and ``iinfo`` give a dtype's limits.
 
-This module binds the builtins' names (``bool``, ``float``, ``int``) to dtypes: it holds
-nothing else.
+This module binds the builtins' names (``bool``, ``float``, ``int``) to dtypes.
 """
+
+import builtins
 
 import numpy as np
 
@@ -24,5 +26,89 @@ DEFAULT_FLOAT = float64  # what Python floats and the floating factories make
 
 
 def get_default_dtype() -> np.dtype:
-    """The dtype of Python floats and of floating factories: float64 (PyTorch's: float32)."""
+    """The dtype of Python floats and of floating factories: float64 unless
+    ``set_default_dtype`` changed it (PyTorch's: float32)."""
     return DEFAULT_FLOAT
+
+
+def set_default_dtype(d: np.dtype) -> None:
+    """Make Python floats, the floating factories and integers made floating (``exp`` of an
+    int64 tensor, an int64 tensor times 0.5) of dtype ``d``, a floating one, as PyTorch's::
+
+        set_default_dtype(float32)    # tensor(1.5).dtype: float32
+    """
+    from . import ops
+
+    global DEFAULT_FLOAT
+    resolved = np.dtype(d)
+    if resolved.kind != "f":
+        raise TypeError("only floating-point types are supported as the default type")
+    DEFAULT_FLOAT = ops.DEFAULT_FLOAT = resolved
+
+
+class finfo:  # noqa: N801 (PyTorch's name)
+    """The limits of a floating dtype (the default one if None), as ``torch.finfo``: ``bits``,
+    ``eps`` (the gap from 1 to the next number), ``max``, ``min``, ``tiny`` (the smallest
+    normal positive number; ``smallest_normal`` too), ``resolution`` (10 to the minus number
+    of exact decimal digits) and ``dtype``'s name::
+
+        finfo(float32).eps    # 1.1920928955078125e-07
+    """
+
+    bits: builtins.int
+    eps: builtins.float
+    max: builtins.float
+    min: builtins.float
+    tiny: builtins.float
+    smallest_normal: builtins.float
+    resolution: builtins.float
+    dtype: builtins.str
+
+    def __init__(self, type: np.dtype | None = None) -> None:  # noqa: A002 (PyTorch's name)
+        resolved = DEFAULT_FLOAT if type is None else np.dtype(type)
+        if resolved.kind != "f":
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        limits = np.finfo(resolved)
+        self.bits = limits.bits
+        self.eps = limits.eps.item()
+        self.max = limits.max.item()
+        self.min = limits.min.item()
+        self.tiny = limits.smallest_normal.item()
+        self.smallest_normal = self.tiny
+        self.resolution = 10.0 ** -limits.precision
+        self.dtype = resolved.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 (PyTorch's name)
+    """The limits of an integer dtype, as ``torch.iinfo``: ``bits``, ``max``, ``min`` and
+    ``dtype``'s name::
+
+        iinfo(uint8).max    # 255
+    """
+
+    bits: builtins.int
+    max: builtins.int
+    min: builtins.int
+    dtype: builtins.str
+
+    def __init__(self, type: np.dtype) -> None:  # noqa: A002 (PyTorch's name)
+        resolved = np.dtype(type)
+        if resolved.kind == "b":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if resolved.kind not in "iu":
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo "
+                            "to handle 'torch.iinfo'")
+        limits = np.iinfo(resolved)
+        self.bits = limits.bits
+        self.max = builtins.int(limits.max)
+        self.min = builtins.int(limits.min)
+        self.dtype = resolved.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

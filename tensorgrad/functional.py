@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .dtypes import get_default_dtype
 from .grad_mode import get_ident, is_grad_enabled
 from .ops import floating, promote_types, result_dtype, sum_to, where
 from .random import rng
@@ -43,7 +44,10 @@ from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
     from .conv import (  # noqa: F401
+        adaptive_avg_pool1d,
         adaptive_avg_pool2d,
+        adaptive_max_pool1d,
+        adaptive_max_pool2d,
         avg_pool1d,
         avg_pool2d,
         batch_norm,
@@ -54,6 +58,8 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         interpolate,
         max_pool1d,
         max_pool2d,
+        pixel_shuffle,
+        pixel_unshuffle,
     )
     from .normalization import group_norm, instance_norm  # noqa: F401
 
@@ -929,6 +935,83 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return out
 
 
+class ChannelDropout(Function):
+    """``Dropout`` with one draw per channel: its first ``lead`` dimensions (the batch and
+    channels, or the channels) drawn, the rest sharing the draw."""
+
+    @staticmethod
+    def forward(ctx, x, lead, p):
+        kept = rng().random(x.shape[:lead]) >= p
+        scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
+        mask = (kept * scale).reshape(*x.shape[:lead], *[1] * (x.ndim - lead))
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None, None
+
+
+def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool
+                     ) -> Tensor:
+    """Each channel (dimension 1, or 0 if not ``batched``) zeroed whole with probability
+    ``p``, the others scaled by 1 / (1 - p)."""
+    p = _dropout_probability(p)
+    if not training or p == 0:
+        return input
+    _need_floating(input, "dropout")
+    out = ChannelDropout.apply(input, 2 if batched else 1, p)
+    if inplace:
+        input[...] = out.detach()
+        return input
+    return out
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+              ) -> Tensor:
+    """While ``training``, each channel of (N, C, L) (or (C, L)) ``input`` zeroed whole
+    with probability ``p``, the others scaled by 1 / (1 - p)::
+
+        F.dropout1d(x, 0.2)  # some rows x[n, c] all zeros
+    """
+    if input.data.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a "
+                           f"{input.data.ndim}D input. Note that dropout1d exists to provide "
+                           "channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _channel_dropout(input, p, training, inplace, input.data.ndim == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+              ) -> Tensor:
+    """While ``training``, each channel of (N, C, H, W) ``input`` zeroed whole with
+    probability ``p``, the others scaled by 1 / (1 - p); as PyTorch, with its warnings,
+    any other input is (N, C, *) too (a 3-d one (N, C, L), not (C, H, W))::
+
+        F.dropout2d(x, 0.2)  # some planes x[n, c] all zeros
+    """
+    ndim = input.data.ndim
+    if ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated "
+                      "and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch "
+                      "dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    return _channel_dropout(input, p, training, inplace, True)
+
+
 # ---- cross_entropy ----------------------------------------------------------------------------
 
 
@@ -1545,7 +1628,7 @@ def _loss_operands(*operands: Any) -> list[Tensor]:
     of them all."""
     tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in operands]
     dtype = result_dtype(*(t.data for t in tensors))
-    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    dtype = dtype if dtype.kind == "f" else get_default_dtype()
     return [t if t.data.dtype == dtype else t.to(dtype) for t in tensors]
 
 
@@ -1832,14 +1915,15 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """``input`` with a border of ``value`` (0 by default): ``pad`` gives the widths before and
     after, for the last dimension first, then the one before it, and so on; a negative
-    width crops. Only ``mode="constant"``: the others raise NotImplementedError::
+    width crops. ``mode`` ``'reflect'`` (mirrored about the edge), ``'replicate'`` (the edge
+    repeated) or ``'circular'`` (wrapped around) pads the last 1, 2 or 3 dimensions of an
+    input with one or two more (a batch and channels), and takes no ``value``::
 
         F.pad(x, (1, 1))        # one more column of zeros on each side
         F.pad(x, (0, 0, 2, 0))  # two more rows on top
+        F.pad(x, (2, 2), mode="reflect")  # [1, 2, 3] -> [3, 2, 1, 2, 3, 2, 1]
     """
-    if mode != "constant":
-        if mode in ("reflect", "replicate", "circular"):
-            raise NotImplementedError(f"pad: mode '{mode}' is not supported (only 'constant')")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     for position, width in enumerate(pad):
         if not isinstance(width, (int, np.integer)) or isinstance(width, bool):
@@ -1853,6 +1937,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
                            f"dimension but got padding length {len(pad)} and input of dimension "
                            f"{len(shape)}")
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
+    if mode != "constant":
+        if value is not None:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        from .conv import pad_by_mode
+
+        return pad_by_mode(input, pairs, mode)
     widths = [(0, 0)] * (len(shape) - len(pairs)) + pairs[::-1]
     for dim, (size, (before, after)) in enumerate(zip(shape, widths)):
         if size + min(before, 0) + min(after, 0) < 0:  # cropped by more than there is
@@ -1974,6 +2064,63 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
+
+
+class Bilinear(Function):
+    """y[..., k] = x1[..., :] @ weight[k] @ x2[..., :] + bias[k] (bias where given); each
+    input's gradient the same product with that input left out."""
+
+    @staticmethod
+    def forward(ctx, x1, x2, weight, bias):
+        ctx.save_for_backward(x1, x2, weight)
+        y = np.einsum("...i,kij,...j->...k", x1, weight, x2, optimize=True)
+        return y if bias is None else y + bias
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, x2, weight = ctx.saved_tensors
+        need_x1, need_x2, need_weight, need_bias = ctx.needs_input_grad[:4]
+        batch = tuple(range(grad.ndim - 1))
+        return (np.einsum("...k,kij,...j->...i", grad, weight, x2, optimize=True)
+                if need_x1 else None,
+                np.einsum("...k,kij,...i->...j", grad, weight, x1, optimize=True)
+                if need_x2 else None,
+                np.einsum("...k,...i,...j->kij", grad, x1, x2, optimize=True)
+                if need_weight else None,
+                grad.sum(axis=batch) if need_bias else None)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None
+             ) -> Tensor:
+    """y[..., k] = input1 @ weight[k] @ input2 + bias[k]: (..., in1) and (..., in2) inputs
+    with the same leading dimensions, ``weight`` (out, in1, in2), ``bias`` (out,)::
+
+        y = F.bilinear(x1, x2, w, b)  # (N, out) for (N, in1) and (N, in2)
+    """
+    x1, x2, w = input1.data, input2.data, weight.data
+    if w.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got {w.ndim} "
+                           "dimension(s)")
+    if x1.ndim != x2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {x1.ndim} and "
+                           f"{x2.ndim}")
+    for dim in range(x1.ndim - 1):
+        if x1.shape[dim] != x2.shape[dim]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: "
+                               f"got {x1.shape[dim]} and {x2.shape[dim]}")
+    for name, x, axis in (("input1", x1, 1), ("input2", x2, 2)):
+        if not x.ndim or x.shape[-1] != w.shape[axis]:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got "
+                               f"{x.shape[-1] if x.ndim else 0} but expected {w.shape[axis]}")
+    if bias is not None and bias.data.shape != (w.shape[0],):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.data.shape[-1] if bias.data.ndim else 0} but expected "
+                           f"{w.shape[0]}")
+    dtypes = {a.dtype for a in (x1, x2, w, None if bias is None else bias.data) if a is not None}
+    if len(dtypes) > 1:  # as linear: no promotion in a product
+        raise RuntimeError(f"bilinear of {' and '.join(sorted(map(str, dtypes)))} data: all "
+                           "need the same dtype (convert with .to())")
+    return Bilinear.apply(input1, input2, weight, bias)
 
 
 class RMSNorm(Function):
@@ -2479,7 +2626,9 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
 
 _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d",
                       "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "conv_transpose1d",
-                      "conv_transpose2d", "interpolate"})
+                      "conv_transpose2d", "interpolate", "adaptive_avg_pool1d",
+                      "adaptive_max_pool1d", "adaptive_max_pool2d", "pixel_shuffle",
+                      "pixel_unshuffle"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way
 _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
 

@@ -470,7 +470,7 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
 def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
-    _check_in_place(a)
+    check_in_place(a)
     b = b.data if isinstance(b, Tensor) else b
     dtype = result_dtype(a.data, b)
     if op is np.true_divide and dtype.kind in "biu":
@@ -489,11 +489,17 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     return a
 
 
-def _check_in_place(a: Tensor) -> None:
+def check_in_place(a: Tensor) -> None:
+    """Refuse an in-place op on ``a`` where tensorgrad does not allow one: in a captured
+    function, or on a tensor that requires grad outside ``no_grad()``."""
     if tapes and get_ident() in tapes:
         raise RuntimeError("an in-place op inside a captured function: it would not be "
                            "replayed; write x = x + y")
     if a.requires_grad and is_grad_enabled():
+        if a.grad_fn is None:  # PyTorch's words first: code may match them
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation. (write x = x + y, or update under "
+                               "no_grad())")
         raise RuntimeError("an in-place op on a tensor that requires grad: write x = x + y "
                            "(a new node), or update under no_grad()")
 
@@ -501,7 +507,7 @@ def _check_in_place(a: Tensor) -> None:
 def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
     """``a[index] = value`` into ``a``'s own array (``value`` cast to its dtype, broadcast to
     the indexed shape), where ``in_place`` allows it."""
-    _check_in_place(a)
+    check_in_place(a)
     value = value.data if isinstance(value, Tensor) else value
     shape = np.shape(value)
     if shape[:1] == (1,):  # as PyTorch, a value's leading dimensions of length 1 are dropped
@@ -520,7 +526,7 @@ def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
 def zero_(a: Tensor) -> Tensor:
     """Zeros into ``a``'s own array (NaN and inf entries too: multiplying by 0 would keep them
     NaN), where ``in_place`` allows it."""
-    _check_in_place(a)
+    check_in_place(a)
     a.data[...] = 0
     note_in_place_write(a.data)
     return a
@@ -882,6 +888,336 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype, copy=False), None, None
+
+
+# ---- more elementwise math: trigonometric, hyperbolic, logarithms and powers of 2 and 10 ---------
+# Integers and booleans become the default float dtype first (``floating``), as in PyTorch.
+# Each backward is PyTorch's formula, so that the edges of a domain (asin at +-1, acosh at 1,
+# atanh at +-1) give the same infinities and NaNs; as PyTorch's, without NumPy's warnings.
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * np.cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * -np.sin(a)
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(all="ignore"):
+            out = np.tan(floating(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * (1 + out * out)
+
+
+def _rsqrt(x: np.ndarray) -> np.ndarray:
+    """1 / sqrt(x): inf at 0, NaN below (warnings silenced by the caller)."""
+    return 1 / np.sqrt(x)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * _rsqrt(1 - a * a)
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * -_rsqrt(1 - a * a)
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad / (a * a + 1)
+
+
+class Atan2(Function):
+    """The angle of the point (b, a) (``atan2(input=a, other=b)``), in (-pi, pi]; the
+    operands broadcast. At the origin both gradients are 0, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _operands(a, b)  # promoted first, then integers made floating
+        a, b = floating(a), floating(b)
+        ctx.save_for_backward(a, b)
+        with np.errstate(all="ignore"):
+            return _broadcasting(np.arctan2, a, b, "atan2")
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            squared = a * a + b * b
+            scale = np.where(squared == 0, 0, grad / squared)
+            return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * np.cosh(a)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * np.sinh(a)
+
+
+class Asinh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arcsinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * _rsqrt(a * a + 1)
+
+
+class Acosh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arccosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * _rsqrt(a * a - 1)
+
+
+class Atanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        with np.errstate(all="ignore"):
+            return np.arctanh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad / (1 - a * a)
+
+
+class LogBase(Function):
+    """The logarithm to ``base`` (2 or 10): log(a) / log(base)."""
+
+    @staticmethod
+    def forward(ctx, a, base):
+        a = floating(a)
+        ctx.save_for_backward(a)
+        ctx.log_base = math.log(base)
+        with np.errstate(all="ignore"):
+            return np.log2(a) if base == 2 else np.log10(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad / (a * ctx.log_base), None
+
+
+class Exp2(Function):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(all="ignore"):
+            out = np.exp2(floating(a))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return grad * out * math.log(2)
+
+
+class NanIgnoringMaximum(Function):
+    """``fmax`` (``pick`` np.fmax) or ``fmin`` (np.fmin): the larger (smaller) of two, the
+    other where one is NaN. As PyTorch's, ``a`` gets the whole gradient where it is picked
+    (ties too) or ``b`` is NaN, ``b`` where ``a`` is not picked."""
+
+    @staticmethod
+    def forward(ctx, a, b, pick):
+        a, b = _operands(a, b)
+        ctx.save_for_backward(a, b)
+        ctx.wins = np.greater_equal if pick is np.fmax else np.less_equal
+        return _broadcasting(pick, a, b, pick.__name__)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        to_a = ctx.wins(a, b) | np.isnan(b)
+        zero = np.zeros((), grad.dtype)
+        return (sum_to(np.where(to_a, grad, zero), a.shape),
+                sum_to(np.where(to_a, zero, grad), b.shape), None)
+
+
+# ---- selection and counting ---------------------------------------------------------------------
+
+
+class NoDerivative(Function):
+    """``compute(*args)``, for an op PyTorch defines no derivative of (``unique``'s values,
+    ``bincount``'s weights): as PyTorch's, the result joins the graph and ``backward()``
+    through it raises ``error`` (PyTorch's type for that op), rather than giving 0."""
+
+    @staticmethod
+    def forward(ctx, compute, name, error, *args):
+        ctx.name, ctx.error = name, error
+        return compute(*args)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise ctx.error(f"the derivative of {ctx.name} is not implemented, as in PyTorch")
+
+
+class Diagonal(Function):
+    """The ``offset``-th diagonal of the matrices in dimensions ``dim1`` and ``dim2`` (both
+    non-negative, different), as a new last dimension."""
+
+    @staticmethod
+    def forward(ctx, a, offset, dim1, dim2):
+        ctx.shape, ctx.dims, ctx.offset = a.shape, (dim1, dim2), offset
+        return np.diagonal(a, offset, dim1, dim2).copy()  # (NumPy's is a read-only view)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, grad.dtype)
+        steps = np.arange(grad.shape[-1])
+        k = ctx.offset
+        np.moveaxis(out, ctx.dims, (-2, -1))[..., steps + max(-k, 0), steps + max(k, 0)] = grad
+        return out, None, None, None
+
+
+class MaskedSelect(Function):
+    """The entries of ``a`` where ``mask`` is True (the two broadcast), as a vector."""
+
+    @staticmethod
+    def forward(ctx, a, mask):
+        try:
+            shape = np.broadcast_shapes(a.shape, mask.shape)
+        except ValueError:
+            raise ValueError(f"masked_select: shapes {a.shape} and {mask.shape} do not "
+                             "broadcast together") from None
+        mask = np.broadcast_to(mask, shape)
+        ctx.save_for_backward(mask)
+        ctx.shape = a.shape
+        return np.broadcast_to(a, shape)[mask]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        spread = np.zeros(mask.shape, grad.dtype)
+        spread[mask] = grad
+        return sum_to(spread, ctx.shape), None
+
+
+class Trace(Function):
+    """The sum of a matrix's main diagonal (integers as int64, as PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+        if a.dtype.kind == "b":
+            raise NotImplementedError("trace of booleans: PyTorch has none")
+        ctx.shape = a.shape
+        diagonal = np.diagonal(a)
+        return diagonal.sum(dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, grad.dtype)
+        np.fill_diagonal(out, grad)
+        return out
 
 
 # ---- matrix product -----------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from . import devices
+from . import devices, dtypes
 from .devices import CPU, check_device
 from .grad_mode import disabled_threads, get_ident
+from .random import Generator, rng
 
 _next_sequence = itertools.count().__next__
 # thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
@@ -265,6 +266,10 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             _check_not_written(fn)
         grad = pending.pop(fn)
         owned.pop(id(grad), None)  # handed to a backward, which may pass it on
+        if hooks_registered:
+            hooks = fn.__dict__.get("tensor_hooks")
+            if hooks is not None:
+                grad = hooks.run(grad)
         function = fn.function
         if function.add_into is not None and _added_into(fn, grad, leaves, pending, owned):
             if added_into_logs:
@@ -474,6 +479,8 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
     written. A leaf takes a computed array as it is unless it might be seen elsewhere too
     (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
+    if leaf_hooks:
+        leaves = {leaf: _run_leaf_hooks(leaf, g) for leaf, g in leaves.items()}
     taken = {id(seed)}
     for leaf, g in leaves.items():
         held = leaf._grad
@@ -487,6 +494,105 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
             taken.add(id(g))
         else:
             leaf._grad = g.copy()
+
+
+# ---- gradient hooks (Tensor.register_hook, retain_grad) ------------------------------------------
+
+
+class _Hook:
+    """One registered hook (its own object, so that a function registered twice is two)."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[[Tensor], Any]) -> None:
+        self.function = function
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook (again: nothing)."""
+
+    def __init__(self, hooks: list[_Hook], hook: _Hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class _TensorHooks:
+    """A tensor's hooks, in the order registered, and (a result of an op) whether it keeps
+    its gradient as ``.grad`` (``retain_grad``), after them as in PyTorch."""
+
+    __slots__ = ("hooks", "retained")
+
+    def __init__(self) -> None:
+        self.hooks: list[_Hook] = []
+        self.retained: weakref.ref[Tensor] | None = None
+
+    def run(self, grad: np.ndarray) -> np.ndarray:
+        """The gradient that the hooks make of ``grad`` (a copy when there are hooks: the
+        engine's array may be another tensor's too), kept on the retaining tensor."""
+        if (self.hooks or self.retained is not None) and added_into_logs and (
+                get_ident() in added_into_logs):
+            raise RuntimeError("a gradient hook in a captured step: its replays would not "
+                               "call it; remove the hook, or do not capture the step")
+        if self.hooks:
+            grad = grad.copy()
+            for hook in tuple(self.hooks):  # (a hook may remove itself)
+                returned = hook.function(as_leaf(grad))
+                if returned is not None:
+                    grad = _hook_result(hook.function, returned, grad)
+        tensor = None if self.retained is None else self.retained()
+        if tensor is not None:
+            held = tensor._grad
+            tensor._grad = grad.copy() if held is None else held + grad
+        return grad
+
+
+def _hook_result(function: Callable, returned: Any, grad: np.ndarray) -> np.ndarray:
+    """What a hook returned, as the gradient in place of ``grad``: of its shape and dtype."""
+    name = getattr(function, "__name__", repr(function))
+    if not isinstance(returned, (Tensor, np.ndarray)):
+        raise TypeError(f"expected Variable, but hook returned '{type(returned).__name__}'")
+    data = returned.data if isinstance(returned, Tensor) else returned
+    if data.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if data.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} "
+                           f"got {data.dtype})")
+    return data.copy()  # (the hook's caller may hold and change it)
+
+
+def _run_leaf_hooks(leaf: Tensor, grad: np.ndarray) -> np.ndarray:
+    hooks = leaf_hooks.get(id(leaf))
+    return grad if hooks is None else hooks.run(grad)
+
+
+# The leaves' hooks, by the id of the tensor (an entry goes when its tensor does), run as their
+# gradient is accumulated; a result's hangs on its op's context as ``tensor_hooks``, which
+# backward() looks for only once one was registered (speed)
+leaf_hooks: dict[int, _TensorHooks] = {}
+hooks_registered = False
+
+
+def _hooks_of(tensor: Tensor, what: str) -> _TensorHooks:
+    """``tensor``'s hooks, made on the first call; refused where they would not be called."""
+    global hooks_registered
+    if tapes and get_ident() in tapes:
+        raise RuntimeError(f"{what} inside a captured function: its replays would not call "
+                           "the hook; gradient hooks and captured steps do not mix")
+    fn = tensor.grad_fn
+    if fn is None:
+        hooks = leaf_hooks.get(id(tensor))
+        if hooks is None:
+            hooks = leaf_hooks[id(tensor)] = _TensorHooks()
+            weakref.finalize(tensor, leaf_hooks.pop, id(tensor), None)
+        return hooks
+    hooks = fn.__dict__.get("tensor_hooks")
+    if hooks is None:
+        hooks = fn.__dict__["tensor_hooks"] = _TensorHooks()
+    hooks_registered = True
+    return hooks
 
 
 # ---- the Tensor -------------------------------------------------------------------------------
@@ -516,6 +622,9 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         array = np.array(data, dtype=dtype)
+        if (dtype is None and array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
+                and not isinstance(data, (np.ndarray, np.generic))):
+            array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: set_default_dtype's
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
         self.data = array
@@ -547,8 +656,8 @@ class Tensor:
 
     @property
     def grad(self) -> np.ndarray | None:
-        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad: an array of this
-        tensor's shape and dtype, or None.
+        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad (or a result of
+        an op after ``retain_grad()``): an array of this tensor's shape and dtype, or None.
 
         It may be assigned (None, an array or a tensor, whose array it takes) as PyTorch's:
         of another shape or dtype it raises RuntimeError, as PyTorch's does.
@@ -576,6 +685,37 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed in ``backward()``,
+        before it is used (for a leaf: before it is added to ``.grad``); what it returns, if
+        not None, replaces the gradient. Hooks run in the order registered::
+
+            w = Tensor([1.0, 2.0], requires_grad=True)
+            handle = w.register_hook(lambda g: g.clamp(-1, 1))
+            handle.remove()  # no more
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        hooks = _hooks_of(self, "register_hook()")
+        entry = _Hook(hook)
+        hooks.hooks.append(entry)
+        return RemovableHandle(hooks.hooks, entry)
+
+    def retain_grad(self) -> None:
+        """Keep this result's gradient as ``.grad`` in ``backward()`` (summed over calls, as a
+        leaf's); a leaf keeps it anyway."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            _hooks_of(self, "retain_grad()").retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` made this result of an op keep its ``.grad``."""
+        hooks = None if self.grad_fn is None else self.grad_fn.__dict__.get("tensor_hooks")
+        return hooks is not None and hooks.retained is not None
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         if dim is None:
@@ -1147,6 +1287,159 @@ class Tensor:
     def fill_(self, value: Any) -> Tensor:
         return ops.set_items(self, Ellipsis, value)
 
+    # more in place, each an out-of-place op's result written into this tensor's own array
+    # (see _written: the same rules as above)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self += alpha * other`` in place: ``x.add_(y, alpha=-0.1)``."""
+        return _written(self, lambda: self.add(other, alpha=alpha))
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        return _written(self, lambda: self.sub(other, alpha=alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place."""
+        return _written(self, lambda: self * other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` in place (a floating tensor: an integer one cannot hold it)."""
+        return _written(self, lambda: self / other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """``self **= exponent`` in place."""
+        return _written(self, lambda: self**exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        """Limit each entry to [min, max] in place: ``x.clamp_(min=0)``."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        return _written(self, lambda: self.clamp(min, max))
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor:
+        ``x.copy_(Tensor([1.5, 2.5]))``."""
+        return _written(self, lambda: ops.Cast.apply(
+            ops.tensor_argument(src, "copy_", "src"), None), cast=True)
+
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """``self += value * tensor1 * tensor2`` in place."""
+        return _written(self, lambda: self.addcmul(tensor1, tensor2, value=value))
+
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """``self += value * tensor1 / tensor2`` in place."""
+        return _written(self, lambda: self.addcdiv(tensor1, tensor2, value=value))
+
+    def lerp_(self, end: Tensor, weight: Any) -> Tensor:
+        """``self += weight * (end - self)`` in place (an exponential moving average)."""
+        return _written(self, lambda: self.lerp(end, weight))
+
+    def neg_(self) -> Tensor:
+        return _written(self, lambda: -self)
+
+    def abs_(self) -> Tensor:
+        return _written(self, lambda: abs(self))
+
+    def exp_(self) -> Tensor:
+        return _written(self, lambda: self.exp())
+
+    def sqrt_(self) -> Tensor:
+        return _written(self, lambda: self.sqrt())
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *,
+                generator: Generator | None = None) -> Tensor:
+        """Fill with draws from N(mean, std**2), from ``generator`` or the default one."""
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return _drawn(self, "normal_", lambda rng: mean + std * rng.standard_normal(
+            self.data.shape), generator)
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *,
+                 generator: Generator | None = None) -> Tensor:
+        """Fill with draws from the uniform distribution on [from_, to) (PyTorch's ``from``,
+        a Python keyword: pass it by position)."""
+        if from_ > to:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                               f"from={from_} > to={to}")
+        return _drawn(self, "uniform_", lambda rng: from_ + (to - from_) * rng.random(
+            self.data.shape), generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
+        """Fill with 1 with probability ``p`` (a number, or a tensor that broadcasts to this
+        shape), else 0."""
+        chance = np.asarray(p.data if isinstance(p, Tensor) else p, np.float64)
+        if np.any((chance < 0) | (chance > 1)) or np.isnan(chance).any():
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        return _drawn(self, "bernoulli_", lambda rng: rng.random(self.data.shape) < chance,
+                      generator, floating_only=False)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        """``scatter`` written into this tensor's own array."""
+        return _written(self, lambda: self.scatter(dim, index, src, value=value,
+                                                   reduce=reduce))
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """``scatter_add`` written into this tensor's own array."""
+        return _written(self, lambda: self.scatter_add(dim, index, src))
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """``index_add`` written into this tensor's own array."""
+        return _written(self, lambda: self.index_add(dim, index, source, alpha=alpha))
+
+    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        """``index_fill`` written into this tensor's own array."""
+        return _written(self, lambda: self.index_fill(dim, index, value))
+
+    # writing at indices, out of place (scatter_ops.py)
+
+    def scatter(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        """A copy with ``src``'s entries (or the number ``value``) written where ``index``
+        says along ``dim``: for dim 0, out[index[i][j]][j] = src[i][j]; ``reduce`` "add" or
+        "multiply" combines them with what is there instead (no gradient then)::
+
+            Tensor([0.0, 0.0, 0.0]).scatter(0, Tensor([2, 0]), Tensor([5.0, 6.0]))
+            # [6., 0., 5.]
+        """
+        dim = normalize_dim(dim, self.data.ndim)
+        index = ops.tensor_argument(index, "scatter", "the index")
+        if (src is None) == (value is None):
+            raise TypeError("scatter() takes one of src (a tensor) and value (a number)")
+        if src is not None and not isinstance(src, (Tensor, np.ndarray)):
+            value = src  # scatter(dim, index, 2.0): PyTorch's value overload
+        elif src is not None:
+            return scatter_ops.Scatter.apply(self, dim, index, src, reduce)
+        if isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError("scatter(): value is a number; pass a tensor as src")
+        return scatter_ops.ScatterValue.apply(self, dim, index, value, reduce)
+
+    def scatter_add(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """A copy with ``src``'s entries added where ``index`` says along ``dim``: for dim 0,
+        out[index[i][j]][j] += src[i][j], repeated indices adding up."""
+        return scatter_ops.ScatterAdd.apply(
+            self, normalize_dim(dim, self.data.ndim),
+            ops.tensor_argument(index, "scatter_add", "the index"),
+            ops.tensor_argument(src, "scatter_add", "src"))
+
+    def index_add(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """A copy with ``alpha`` times ``source``'s i-th slice along ``dim`` added to slice
+        ``index[i]`` (repeats add up)::
+
+            Tensor([0.0, 0.0]).index_add(0, Tensor([1, 1]), Tensor([1.0, 2.0]))  # [0., 3.]
+        """
+        return scatter_ops.IndexAdd.apply(
+            self, normalize_dim(dim, self.data.ndim),
+            ops.tensor_argument(index, "index_add", "the index"),
+            ops.tensor_argument(source, "index_add", "source"), alpha)
+
+    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        """A copy with the slices along ``dim`` at ``index`` set to ``value`` (a number or a
+        0-d tensor)."""
+        return scatter_ops.IndexFill.apply(self, normalize_dim(dim, self.data.ndim),
+                                       ops.tensor_argument(index, "index_fill", "the index"),
+                                       value)
+
     # PyTorch's method names for the operators and the torch.* functions
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -1240,6 +1533,200 @@ class Tensor:
 
     def reciprocal(self) -> Tensor:
         return 1.0 / self
+
+    # trigonometric, hyperbolic, logarithms and powers of 2 and 10 (integers become floating)
+
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return ops.Tan.apply(self)
+
+    def asin(self) -> Tensor:
+        return ops.Asin.apply(self)
+
+    def acos(self) -> Tensor:
+        return ops.Acos.apply(self)
+
+    def atan(self) -> Tensor:
+        return ops.Atan.apply(self)
+
+    def atan2(self, other: Tensor) -> Tensor:
+        """The angle of the point (other, self), in (-pi, pi]; the two broadcast."""
+        return ops.Atan2.apply(self, ops.tensor_argument(other, "atan2", "other"))
+
+    def sinh(self) -> Tensor:
+        return ops.Sinh.apply(self)
+
+    def cosh(self) -> Tensor:
+        return ops.Cosh.apply(self)
+
+    def asinh(self) -> Tensor:
+        return ops.Asinh.apply(self)
+
+    def acosh(self) -> Tensor:
+        return ops.Acosh.apply(self)
+
+    def atanh(self) -> Tensor:
+        return ops.Atanh.apply(self)
+
+    def log2(self) -> Tensor:
+        return ops.LogBase.apply(self, 2)
+
+    def log10(self) -> Tensor:
+        return ops.LogBase.apply(self, 10)
+
+    def exp2(self) -> Tensor:
+        return ops.Exp2.apply(self)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        """The elementwise larger of two tensors, the other one where one is NaN."""
+        return ops.NanIgnoringMaximum.apply(self, ops.tensor_argument(other, "fmax", "other"),
+                                            np.fmax)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        """The elementwise smaller of two tensors, the other one where one is NaN."""
+        return ops.NanIgnoringMaximum.apply(self, ops.tensor_argument(other, "fmin", "other"),
+                                            np.fmin)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` in float64."""
+        from .torch_functions import float_power
+
+        return float_power(self, exponent)
+
+    # comparisons and logic by name, as the operators: boolean, outside the graph
+
+    def eq(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.equal, "eq", self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.not_equal, "ne", self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.less, "lt", self, other)
+
+    def le(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.less_equal, "le", self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.greater, "gt", self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        from .torch_functions import compared
+
+        return compared(np.greater_equal, "ge", self, other)
+
+    def logical_and(self, other: Tensor) -> Tensor:
+        from .torch_functions import logical_and
+
+        return logical_and(self, other)
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        from .torch_functions import logical_or
+
+        return logical_or(self, other)
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        from .torch_functions import logical_xor
+
+        return logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        from .torch_functions import logical_not
+
+        return logical_not(self)
+
+    # selection and counting
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        from .torch_functions import nonzero
+
+        return nonzero(self, as_tuple=as_tuple)
+
+    def count_nonzero(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        from .torch_functions import count_nonzero
+
+        return count_nonzero(self, dim)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        from .torch_functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+        from .torch_functions import bincount
+
+        return bincount(self, weights, minlength)
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The entries where ``mask`` (boolean; the two broadcast) is True, as a vector."""
+        mask = ops.tensor_argument(mask, "masked_select", "the mask")
+        if mask.dtype != np.bool_:
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        return ops.MaskedSelect.apply(self, mask)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The ``offset``-th diagonal (> 0: above the main one) of the matrices in
+        dimensions ``dim1`` and ``dim2``, as a new last dimension::
+
+            Tensor([[1.0, 2.0], [3.0, 4.0]]).diagonal()    # [1., 4.]
+        """
+        first, second = (normalize_dim(d, self.data.ndim) for d in (dim1, dim2))
+        if first == second:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return ops.Diagonal.apply(self, operator.index(offset), first, second)
+
+    def trace(self) -> Tensor:
+        """The sum of a matrix's main diagonal."""
+        return ops.Trace.apply(self)
+
+    def broadcast_to(self, size: Sequence[int]) -> Tensor:
+        return self.expand(size)
+
+    # information
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    def element_size(self) -> int:
+        """The bytes of one entry."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of all entries."""
+        return self.data.nbytes
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """How many entries apart consecutive indices along each dimension (``dim``) lie."""
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        return steps if dim is None else steps[normalize_dim(dim, self.data.ndim)]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the entries lie in C order, with no gaps (PyTorch's memory formats other
+        than the default are not supported)."""
+        if memory_format is not None:
+            raise NotImplementedError("is_contiguous(memory_format=...): only the default "
+                                      "(C order) is supported")
+        return bool(self.data.flags.c_contiguous)
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
             keepdim: bool = False, *, correction: int | None = None) -> Tensor:
@@ -1435,7 +1922,8 @@ def _leaves_wanted(inputs: Any) -> set[Tensor]:
     for x in wanted:
         if not isinstance(x, Tensor) or not x.requires_grad or x.grad_fn is not None:
             raise RuntimeError("backward(inputs=...) takes leaf tensors that require grad "
-                               "(tensorgrad keeps no .grad of a result of an op)")
+                               "(tensorgrad does not stop a backward pass at a result of an "
+                               "op; retain_grad() keeps its .grad)")
     return set(wanted)
 
 
@@ -1480,6 +1968,48 @@ def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
     return op.apply(x, normalize_dim(dim, x.data.ndim))
 
 
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as PyTorch ranks
+
+
+def _written(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Tensor:
+    """``a`` with ``compute()`` (an out-of-place op on it) written into its own array, where
+    in-place ops are allowed (``ops.check_in_place``). The result must have ``a``'s shape and,
+    unless ``cast`` (``copy_``), no higher kind of dtype (a float into an integer tensor), as
+    PyTorch's rules; another argument that requires grad is refused, since ``a`` cannot join
+    the graph in place."""
+    ops.check_in_place(a)
+    out = compute()
+    if out.requires_grad:
+        raise NotImplementedError("an in-place op on a tensor that requires no grad, from one "
+                                  "that does: it cannot join the graph in place; compute it "
+                                  "out of place (x = x + w), or under no_grad()")
+    result = out.data
+    if not cast and _KIND_RANK[result.dtype.kind] > _KIND_RANK[a.data.dtype.kind]:
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                           f"type {a.data.dtype}")
+    shape, wanted = result.shape, a.data.shape
+    # (copy_ broadcasts its source to the tensor's shape)
+    if shape != wanted and not (cast and len(shape) <= len(wanted) and all(
+            n in (1, m) for n, m in zip(shape[::-1], wanted[::-1]))):
+        raise RuntimeError(f"output with shape {list(a.data.shape)} doesn't match the "
+                               f"broadcast shape {list(out.data.shape)}")
+    a.data[...] = result
+    note_in_place_write(a.data)
+    return a
+
+
+def _drawn(a: Tensor, name: str, draw: Callable[[np.random.Generator], np.ndarray],
+           generator: Generator | None, floating_only: bool = True) -> Tensor:
+    """``a`` filled in place with ``draw``'s values from ``generator`` (or the default one)."""
+    ops.check_in_place(a)
+    if floating_only and a.data.dtype.kind != "f":
+        raise NotImplementedError(f"{name}: not implemented for {a.data.dtype} tensors (a "
+                                  "floating one only)")
+    a.data[...] = draw(rng(generator))
+    note_in_place_write(a.data)
+    return a
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     """``dim`` as a non-negative index; a 0-d tensor takes 0 and -1, as in PyTorch."""
     size = max(ndim, 1)
@@ -1488,4 +2018,4 @@ def normalize_dim(dim: int, ndim: int) -> int:
     return dim % size
 
 
-from . import ops  # noqa: E402 (the ops are Functions over Tensor: defined after it)
+from . import ops, scatter_ops  # noqa: E402 (Functions over Tensor: defined after it)

@@ -365,6 +365,20 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return _tensor(input).index_select(dim, index)
 
 
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    return _tensor(input).scatter(dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    return _tensor(input).scatter_add(dim, index, src)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1
+              ) -> Tensor:
+    return _tensor(input).index_add(dim, index, source, alpha=alpha)
+
+
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
     return _tensor(input).permute(dims)
 
@@ -395,3 +409,297 @@ def numel(input: Tensor) -> int:
 
 def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
+
+
+# ---- elementwise math: integers and booleans become the default float dtype ---------------------
+
+
+def sin(input: Tensor) -> Tensor:
+    return _tensor(input).sin()
+
+
+def cos(input: Tensor) -> Tensor:
+    return _tensor(input).cos()
+
+
+def tan(input: Tensor) -> Tensor:
+    return _tensor(input).tan()
+
+
+def asin(input: Tensor) -> Tensor:
+    return _tensor(input).asin()
+
+
+def acos(input: Tensor) -> Tensor:
+    return _tensor(input).acos()
+
+
+def atan(input: Tensor) -> Tensor:
+    return _tensor(input).atan()
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    return _tensor(input).atan2(other)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return _tensor(input).sinh()
+
+
+def cosh(input: Tensor) -> Tensor:
+    return _tensor(input).cosh()
+
+
+def asinh(input: Tensor) -> Tensor:
+    return _tensor(input).asinh()
+
+
+def acosh(input: Tensor) -> Tensor:
+    return _tensor(input).acosh()
+
+
+def atanh(input: Tensor) -> Tensor:
+    return _tensor(input).atanh()
+
+
+def log2(input: Tensor) -> Tensor:
+    return _tensor(input).log2()
+
+
+def log10(input: Tensor) -> Tensor:
+    return _tensor(input).log10()
+
+
+def exp2(input: Tensor) -> Tensor:
+    return _tensor(input).exp2()
+
+
+def square(input: Tensor) -> Tensor:
+    return _tensor(input).square()
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    return _tensor(input).fmax(other)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    return _tensor(input).fmin(other)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` computed in float64, whatever the operands' dtypes; either may
+    be a number::
+
+        float_power(tensor([2, 3]), 2)    # float64 [4., 9.]
+    """
+    if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise TypeError("float_power takes a tensor as input or as exponent")
+        return pow(float(input), ops.Cast.apply(exponent, np.float64))
+    exponent = ops.Cast.apply(exponent, np.float64) if isinstance(exponent, Tensor) else exponent
+    return ops.Cast.apply(input, np.float64) ** exponent
+
+
+# ---- comparisons and logic: boolean results, outside the graph ----------------------------------
+
+
+def eq(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).eq(other)
+
+
+def ne(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).ne(other)
+
+
+def lt(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).lt(other)
+
+
+def le(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).le(other)
+
+
+def gt(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).gt(other)
+
+
+def ge(input: Tensor, other: Any) -> Tensor:
+    return _tensor(input).ge(other)
+
+
+def compared(op: np.ufunc, name: str, input: Tensor, other: Any) -> Tensor:
+    """``input <op> other`` (a tensor or a number), as the operators compute it; anything
+    else is a TypeError, as PyTorch's methods raise."""
+    if not isinstance(other, (Tensor, np.ndarray, int, float, np.number, np.bool_)):
+        raise TypeError(f"{name}(): other must be a tensor or a number, not "
+                        f"{type(other).__name__}")
+    return ops.compare(op, input, other)
+
+
+def _logical(op: np.ufunc, input: Any, other: Any, name: str) -> Tensor:
+    """``op`` of the entries' truth (nonzero, NaN too): a boolean tensor, outside the graph."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): the arguments must be tensors, not "
+                        f"{type(input).__name__} and {type(other).__name__}")
+    a, b = input.data, other.data
+    try:
+        return as_leaf(op(a, b))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast "
+                         "together") from None
+
+
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    return _logical(np.logical_and, input, other, "logical_and")
+
+
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    return _logical(np.logical_or, input, other, "logical_or")
+
+
+def logical_xor(input: Tensor, other: Tensor) -> Tensor:
+    return _logical(np.logical_xor, input, other, "logical_xor")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"logical_not(): the argument must be a tensor, not "
+                        f"{type(input).__name__}")
+    return as_leaf(np.logical_not(input.data))
+
+
+# ---- selection and counting ---------------------------------------------------------------------
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The int64 coordinates of the nonzero entries (NaN counts), one row each, in order;
+    ``as_tuple``: one vector per dimension instead (a 0-d tensor counts as a vector)::
+
+        nonzero(tensor([[0, 1], [2, 0]]))    # [[0, 1], [1, 0]]
+    """
+    data = _tensor(input).data
+    if as_tuple:
+        return tuple(as_leaf(c.astype(np.int64)) for c in np.nonzero(np.atleast_1d(data)))
+    return as_leaf(np.argwhere(data).astype(np.int64))
+
+
+def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """How many entries over ``dim`` (an int, a tuple, or None: all) are nonzero: int64."""
+    data = _tensor(input).data
+    counted = None if dim is None else ops.dims(dim, None, data.ndim)
+    return as_leaf(np.asarray(np.count_nonzero(data, axis=counted), np.int64))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct entries in ascending order (every NaN its own, last), as a vector; with
+    ``return_inverse`` also where each entry went (an int64 tensor of the input's shape),
+    with ``return_counts`` how often each came. The values are always sorted, as PyTorch's
+    on the CPU; ``dim`` is not supported. As PyTorch's, ``backward()`` through the values
+    raises NotImplementedError::
+
+        unique(tensor([3, 1, 3]), return_counts=True)    # ([1, 3], [1, 2])
+    """
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...): only dim=None (the flattened tensor) is "
+                                  "supported")
+    x = _tensor(input)
+    out = ops.NoDerivative.apply(_distinct, "unique", NotImplementedError, x)
+    if not (return_inverse or return_counts):
+        return out
+    _, inverse, counts = np.unique(x.data, return_inverse=True, return_counts=True,
+                                   equal_nan=False)
+    extra = ([as_leaf(inverse.reshape(x.data.shape).astype(np.int64))] if return_inverse
+             else []) + ([as_leaf(counts.astype(np.int64))] if return_counts else [])
+    return (out, *extra)
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    return np.unique(a, equal_nan=False)  # (every NaN its own, as PyTorch's)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each of 0, 1, ..., max(input) occurs in ``input`` (a vector of non-negative
+    integers), at least ``minlength`` counts: int64; with ``weights``, the sums of the
+    weights instead (float64, or the weights' floating dtype). As PyTorch's, ``backward()``
+    through the weights raises RuntimeError."""
+    counted = _tensor(input)
+    data = counted.data
+    if data.dtype.kind not in "iu":
+        raise NotImplementedError(f"bincount of {data.dtype} data: it counts integers")
+    if data.ndim != 1 or (data.size and data.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return as_leaf(np.bincount(data, minlength=minlength).astype(np.int64))
+    w = _tensor(weights)
+    if w.data.shape != data.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    return ops.NoDerivative.apply(_weighted_counts, "bincount", RuntimeError, w, counted,
+                                  minlength)
+
+
+def _weighted_counts(weights: np.ndarray, values: np.ndarray, minlength: int) -> np.ndarray:
+    """The sums of ``weights`` by ``values``, in the weights' floating dtype (else float64)."""
+    dtype = weights.dtype if weights.dtype.kind == "f" else np.dtype(np.float64)
+    return np.bincount(values, weights, minlength).astype(dtype)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    return _tensor(input).masked_select(mask)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    return _tensor(input).diagonal(offset, dim1, dim2)
+
+
+def trace(input: Tensor) -> Tensor:
+    return _tensor(input).trace()
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return _tensor(input).broadcast_to(size)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to the one shape they broadcast to."""
+    shapes = [_tensor(t).data.shape for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"broadcast_tensors: shapes {', '.join(map(str, shapes))} do not "
+                         "broadcast together") from None
+    return tuple(_tensor(t).expand(shape) for t in tensors)
+
+
+def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    return ops.cat(tensors, dim)
+
+
+def concatenate(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    return ops.cat(tensors, dim)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined column-wise: vectors (and 0-d tensors) end to end, else along
+    dimension 1."""
+    rows = [t if t.data.ndim else t.reshape(1) for t in map(_tensor, tensors)]
+    return ops.cat(rows, 0 if rows and rows[0].data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """The tensors joined row-wise: each vector (or 0-d tensor) a row of its own."""
+    rows = [t if t.data.ndim >= 2 else t.reshape(1, t.data.size)
+            for t in map(_tensor, tensors)]
+    return ops.cat(rows, 0)
+
+
+# ---- information --------------------------------------------------------------------------------
+
+
+def is_floating_point(input: Tensor) -> bool:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_floating_point(): the argument must be a tensor, not "
+                        f"{type(input).__name__}")
+    return input.is_floating_point()

@@ -1,6 +1,6 @@
-"""torch.nn's convolution, transposed convolution, upsampling, pooling and batch-norm
-layers, each calling one op of ``tensorgrad/conv.py``, with PyTorch's arguments,
-parameters, buffers and names.
+"""torch.nn's convolution, transposed convolution, upsampling, pooling (adaptive too) and
+pixel shuffle layers, each calling one op of ``tensorgrad/conv.py``, with PyTorch's
+arguments, parameters and names (the batch-norm layers are in ``normalization.py``).
 
 Weights start as PyTorch's do, drawn from tensorgrad's one generator (``manual_seed``).
 """
@@ -334,19 +334,98 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """The mean over equal tiles of (N, C, H, W) (or (C, H, W)) to ``output_size`` (None
-    keeps a size); only sizes that divide the input's, as ``F.adaptive_avg_pool2d``::
-
-        nn.AdaptiveAvgPool2d(1)  # (N, C, H, W) -> (N, C, 1, 1)
-    """
-
+class _AdaptivePoolNd(Module):
     def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """The mean of (N, C, L) (or (C, L)) over ``output_size`` tiles (overlapping where the
+    size does not divide L), as ``F.adaptive_avg_pool1d``::
+
+        nn.AdaptiveAvgPool1d(5)  # (N, C, L) -> (N, C, 5)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.adaptive_avg_pool1d(input, self.output_size)  # type: ignore[arg-type]
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """The mean over tiles of (N, C, H, W) (or (C, H, W)) to ``output_size`` (None keeps a
+    size), as ``F.adaptive_avg_pool2d``::
+
+        nn.AdaptiveAvgPool2d(1)  # (N, C, H, W) -> (N, C, 1, 1)
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return C.adaptive_avg_pool2d(input, self.output_size)
 
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    def __init__(self, output_size: int | None | Sequence[int | None],
+                 return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """The largest entry of each of ``output_size`` tiles of (N, C, L) (or (C, L)), and
+    with ``return_indices`` where it is, as ``F.adaptive_max_pool1d``::
+
+        nn.AdaptiveMaxPool1d(5)  # (N, C, L) -> (N, C, 5)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return C.adaptive_max_pool1d(input, self.output_size,  # type: ignore[arg-type]
+                                     self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """The largest entry of each tile of (N, C, H, W) (or (C, H, W)) to ``output_size``
+    (None keeps a size), as ``F.adaptive_max_pool2d``::
+
+        nn.AdaptiveMaxPool2d((4, None))  # (N, C, H, W) -> (N, C, 4, W)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return C.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class PixelShuffle(Module):
+    """(*, C * r * r, H, W) to (*, C, H * r, W * r), r = ``upscale_factor``, as
+    ``F.pixel_shuffle``::
+
+        nn.PixelShuffle(2)  # (N, 16, 8, 8) -> (N, 4, 16, 16)
+    """
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.pixel_shuffle(input, self.upscale_factor)
+
     def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H * r, W * r) to (*, C * r * r, H, W), r = ``downscale_factor``, as
+    ``F.pixel_unshuffle``::
+
+        nn.PixelUnshuffle(2)  # (N, 4, 16, 16) -> (N, 16, 8, 8)
+    """
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

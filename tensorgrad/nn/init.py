@@ -10,9 +10,13 @@ new values), outside the graph, and returns the tensor::
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
+import numpy as np
+
 from ..random import Generator, rng
+from ..special import erfc
 from ..tensor import Tensor, note_in_place_write
 
 
@@ -112,3 +116,101 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     ) -> Tensor:
     """Normal with std gain / sqrt(fan)."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
+    """Values drawn from N(mean, std**2) truncated to [a, b]: draws outside are drawn
+    again (so [a, b] must hold a fair share of the distribution)::
+
+        nn.init.trunc_normal_(layer.weight, std=0.02, a=-0.04, b=0.04)
+    """
+    if a > b:
+        raise RuntimeError(f"trunc_normal_: a={a} > b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    # the share of N(mean, std**2) in [a, b] (std 0 divides by zero, as PyTorch's does)
+    low, high = erfc(np.array([(a - mean) / std, (b - mean) / std]) / math.sqrt(2))
+    share = float(low - high) / 2
+    if share < 1e-4:
+        raise NotImplementedError(f"trunc_normal_: [{a}, {b}] holds {share:.3g} of "
+                                  f"N({mean}, {std}**2); under 1e-4 is not supported")
+    draws = rng(generator)
+    values = mean + std * draws.standard_normal(tensor.data.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():  # each round keeps a share ``share`` of what it redraws
+        values[outside] = mean + std * draws.standard_normal(int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None
+                ) -> Tensor:
+    """An orthogonal matrix times ``gain`` (for 3 or more dimensions, of dimension 0 by the
+    rest flattened): orthonormal rows, or columns where there are fewer: Q of the QR of a
+    normal draw, each column's sign that of R's diagonal entry (Saxe et al.)::
+
+        nn.init.orthogonal_(rnn.weight_hh_l0)
+    """
+    shape = tensor.data.shape
+    if len(shape) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if not tensor.data.size:
+        return tensor
+    rows = shape[0]
+    cols = tensor.data.size // rows
+    drawn = rng(generator).standard_normal((rows, cols))
+    tall = drawn if rows >= cols else drawn.T
+    q, r = np.linalg.qr(tall)
+    q *= np.sign(np.diag(r))  # a unique Q: R's diagonal made positive
+    return _fill(tensor, gain * (q if rows >= cols else q.T).reshape(shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor, of any shape)::
+
+        nn.init.eye_(layer.weight)  # Linear(n, n) passes its input through
+    """
+    if tensor.data.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.data.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta for a 3-, 4- or 5-D convolution weight: a one at the kernel's centre
+    from each input channel to the output channel of the same number (in each of
+    ``groups``), so that the convolution passes its input through::
+
+        nn.init.dirac_(conv.weight)  # Conv2d(c, c, 3, padding=1): the identity
+    """
+    shape = tensor.data.shape
+    if len(shape) not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = shape[0] // groups
+    values = np.zeros(shape)
+    centre = tuple(size // 2 for size in shape[2:])
+    for group in range(groups):
+        for channel in range(min(per_group, shape[1])):
+            values[(group * per_group + channel, channel) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: Generator | None = None) -> Tensor:
+    """A 2-D tensor drawn from N(0, std**2), then ceil(``sparsity`` * rows) entries of each
+    column, picked at random, set to zero (Martens)::
+
+        nn.init.sparse_(layer.weight, sparsity=0.1)
+    """
+    if tensor.data.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.data.shape
+    zeros = int(math.ceil(sparsity * rows))
+    draws = rng(generator)
+    values = std * draws.standard_normal((rows, cols))
+    for col in range(cols):
+        values[draws.permutation(rows)[:zeros], col] = 0
+    return _fill(tensor, values)

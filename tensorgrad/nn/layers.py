@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import functional as F
 from ..devices import check_device
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import init
 from .activation import in_place
@@ -21,8 +22,9 @@ from .module import Module, Parameter
 
 
 def weight_dtype(dtype: Any) -> np.dtype:
-    """A layer's weight dtype: float64 by default (tensorgrad's), else a floating one."""
-    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    """A layer's weight dtype: the default one (float64 unless ``set_default_dtype`` changed
+    it), else a floating one."""
+    dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"a layer's weights must be floating, not {dtype}")
     return dtype
@@ -230,6 +232,65 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """In training mode, zero each channel of (N, C, L) (or (C, L)) whole with probability
+    ``p`` and scale the rest by 1 / (1 - p), as ``F.dropout1d``::
+
+        nn.Dropout1d(0.2)  # for convolutional features: neighbours are alike
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training, in_place(self.inplace, input))
+
+
+class Dropout2d(Dropout):
+    """In training mode, zero each channel of (N, C, H, W) whole with probability ``p`` and
+    scale the rest by 1 / (1 - p), as ``F.dropout2d``::
+
+        nn.Dropout2d(0.2)  # whole feature maps dropped
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, in_place(self.inplace, input))
+
+
+class Bilinear(Module):
+    """y = x1 @ weight[k] @ x2 + bias[k] for each of ``out_features`` k, with weight
+    (out_features, in1_features, in2_features) and bias (out_features,), both starting
+    uniform in +-1/sqrt(in1_features), as PyTorch's::
+
+        layer = nn.Bilinear(4, 5, 3)
+        y = layer(tensorgrad.ones(2, 4), tensorgrad.ones(2, 5))  # shape (2, 3)
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        check_device(device)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dtype = weight_dtype(dtype)
+        self.weight = Parameter(np.empty((out_features, in1_features, in2_features), dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.data.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Flatten(Module):

@@ -191,3 +191,20 @@ def test_a_step_whose_loss_is_a_leaf_runs_as_backward_does_every_time(shape):
     for calls in range(1, 5):
         assert step(np.ones(2)).item() == 2.0
         np.testing.assert_array_equal(w.grad, np.full(shape, float(calls)))
+
+
+def test_a_replay_passes_a_0d_result_on_as_an_array_as_eager_does():
+    """NumPy adds two 0-d arrays into a scalar, which a later op would take for a Python
+    number (float64 + float32 gives float32 then); an op's result is an array, replayed too."""
+    w = Tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
+
+    def loss_fn(x):
+        return (x @ w).sum() + (x @ w).sum() + w.sum().float()
+
+    step = tg.capture(loss_fn)
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    eager = loss_fn(Tensor(x))
+    for _ in range(4):  # two recordings, then replays
+        loss = step(x)
+        assert type(loss.data) is np.ndarray and loss.dtype == eager.dtype == np.float64
+        assert loss.data.tobytes() == eager.data.tobytes()

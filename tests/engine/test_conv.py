@@ -221,8 +221,8 @@ def test_bad_arguments_get_pytorchs_errors():
            F.max_pool2d, x, 2, ceil_mode=True)
     raises(NotImplementedError, "MaxPool2d: return_indices=True is not supported",
            nn.MaxPool2d, 2, return_indices=True)
-    with pytest.raises(NotImplementedError, match="only sizes that divide"):
-        F.adaptive_avg_pool2d(x, 3)
+    with pytest.raises(RuntimeError, match="greater than or equal to 0"):
+        F.adaptive_avg_pool2d(x, -1)
     raises(ValueError, "expected 4D input (got 3D input)", nn.BatchNorm2d(3), x[0])
     raises(ValueError, "expected 2D or 3D input (got 4D input)", nn.BatchNorm1d(3), x)
     raises(ValueError, "Expected more than 1 value per channel when training, got input size "
