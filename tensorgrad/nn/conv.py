@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import conv as C
+from .. import functional as F
 from ..devices import check_device
 from ..tensor import Tensor
 from .layers import reset_weight_and_bias, weight_dtype
@@ -59,11 +60,11 @@ class _ConvNd(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
                              f"padding_mode={padding_mode!r}")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{type(self).__name__}: padding_mode={padding_mode!r} is "
-                                      "not supported (only 'zeros')")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.dilation = _ints(kernel_size, n), _ints(dilation, n)
+        # F.pad's widths, last dimension first, for a padding_mode but 'zeros' (PyTorch's name)
+        self._reversed_padding_repeated_twice = [
+            width for left, right in reversed(self._padding_widths()) for width in (left, right)]
         self.padding_mode, self.output_padding = padding_mode, (0,) * n
         dtype = weight_dtype(dtype)
         channels = (in_channels, out_channels // groups) if self.transposed else \
@@ -74,6 +75,24 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _padding_widths(self) -> list[tuple[int, int]]:
+        """Each spatial dimension's padding before and after: 'same' puts the odd one after."""
+        if self.padding == "valid":
+            return [(0, 0)] * self.n
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            return [(total // 2, total - total // 2) for total in totals]
+        assert isinstance(self.padding, tuple)
+        return [(p, p) for p in self.padding]
+
+    def _padded(self, input: Tensor) -> tuple[Tensor, tuple[int, ...] | str]:
+        """The input and the padding for the functional form: padded here with F.pad's mode
+        for a ``padding_mode`` but 'zeros', as PyTorch's."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+        return padded, (0,) * self.n
 
     def reset_parameters(self) -> None:
         fan_in = self.weight.data.shape[1] * math.prod(self.kernel_size)
@@ -93,12 +112,14 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
 class Conv1d(_ConvNd):
     """A 1-d convolution: (N, in_channels, L) (or (in_channels, L)) to
-    (N, out_channels, L'), with PyTorch's arguments (zero padding only); weight
+    (N, out_channels, L'), with PyTorch's arguments (``padding_mode`` too); weight
     (out_channels, in_channels / groups, kernel_size) and bias (out_channels,)::
 
         conv = nn.Conv1d(8, 16, kernel_size=3, padding="same")
@@ -108,13 +129,14 @@ class Conv1d(_ConvNd):
     n = 1
 
     def forward(self, input: Tensor) -> Tensor:
-        return C.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return C.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups)
 
 
 class Conv2d(_ConvNd):
     """A 2-d convolution: (N, in_channels, H, W) (or (in_channels, H, W)) to
-    (N, out_channels, H', W'), with PyTorch's arguments (zero padding only); weight
+    (N, out_channels, H', W'), with PyTorch's arguments (``padding_mode`` too); weight
     (out_channels, in_channels / groups, kH, kW) and bias (out_channels,)::
 
         conv = nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1)
@@ -124,8 +146,9 @@ class Conv2d(_ConvNd):
     n = 2
 
     def forward(self, input: Tensor) -> Tensor:
-        return C.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        x, padding = self._padded(input)
+        return C.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):

@@ -213,8 +213,9 @@ def test_bad_arguments_get_pytorchs_errors():
     raises(ValueError, "padding='same' is not supported for strided convolutions",
            nn.Conv2d, 3, 3, 3, stride=2, padding="same")
     raises(ValueError, "in_channels must be divisible by groups", nn.Conv2d, 3, 4, 3, groups=2)
-    raises(NotImplementedError, "Conv2d: padding_mode='reflect' is not supported (only "
-           "'zeros')", nn.Conv2d, 3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of .*, but got "
+                                         "padding_mode='mirror'"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
     raises(RuntimeError, "pad should be at most half of effective kernel size, but got pad=2, "
            "kernel_size=3 and dilation=1", F.max_pool2d, x, 3, padding=2)
     raises(NotImplementedError, "max_pool2d: ceil_mode=True is not supported",
@@ -238,3 +239,27 @@ def test_names_are_reached_from_every_functional_place():
     assert conv2d is F.conv2d is functional.conv2d
     with pytest.raises(AttributeError):
         functional.conv3d  # noqa: B018
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("settings", [dict(padding=1), dict(padding=(1, 2), stride=2),
+                                      dict(padding="same", dilation=2), dict(padding="valid")])
+def test_a_padding_mode_pads_the_input_with_it_then_convolves_unpadded(mode, settings):
+    """As PyTorch's: F.pad in that mode ('same' puts an odd total's extra entry after),
+    then the convolution without padding; the gradients flow through both."""
+    conv = nn.Conv2d(2, 3, (3, 4), padding_mode=mode, **settings)
+    x = tensorgrad.tensor(np.random.default_rng(3).standard_normal((2, 2, 7, 8)),
+                          requires_grad=True)
+    widths = {1: (1, 1, 1, 1), (1, 2): (2, 2, 1, 1), "same": (3, 3, 2, 2), "valid": (0,) * 4}
+    padded = F.pad(x, widths[settings["padding"]], mode=mode)
+    expected = F.conv2d(padded, conv.weight, conv.bias, stride=settings.get("stride", 1),
+                        dilation=settings.get("dilation", 1))
+    got = conv(x)
+    np.testing.assert_array_equal(got.data, expected.data)
+    got.sum().backward()
+    grad = x.grad.copy()
+    x.grad = None
+    expected.sum().backward()
+    np.testing.assert_array_equal(grad, x.grad)
+    assert repr(conv).endswith(f"padding_mode={mode})")
+    assert conv(x[0]).shape == got.shape[1:]  # unbatched

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch_compare import assert_same, run_both
+from torch_compare import RTOL, assert_same, run_both
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -181,3 +181,25 @@ def test_default_init_draws_as_torchs_bounds():
         mine, their = getattr(ours, name).data, getattr(theirs, name).detach().numpy()
         assert mine.shape == their.shape
         assert abs(np.abs(mine).max() - np.abs(their).max()) < 0.05
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("settings", [dict(padding=1), dict(padding=(1, 2), stride=2),
+                                      dict(padding="same", dilation=2), dict(padding="valid")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_padding_modes_as_torch(mode, settings, dtype):
+    ours = nn.Conv2d(2, 3, (3, 4), padding_mode=mode, dtype=dtype, **settings)
+    theirs = torch.nn.Conv2d(2, 3, (3, 4), padding_mode=mode, dtype=torch.float64 if dtype is
+                             np.float64 else torch.float32, **settings)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                            for k, v in ours.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(4).standard_normal((2, 2, 7, 8)).astype(dtype)
+    run_both(torch, ours, theirs, [x], dtype)
+    run_both(torch, ours, theirs, [x[0]], dtype)  # unbatched
+    for ours_p, their_p in zip(ours.parameters(), theirs.parameters()):  # (summed over both)
+        assert_same(ours_p.grad, their_p.grad, "a parameter's gradient", RTOL[np.dtype(dtype)])
+    c1, t1 = nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode), \
+        torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode).double()
+    t1.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in c1.state_dict().items()})
+    run_both(torch, c1, t1, [np.random.default_rng(5).standard_normal((2, 2, 9))], np.float64)
