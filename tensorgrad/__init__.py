@@ -16,7 +16,7 @@ This file only re-exports: ``import tensorgrad as torch`` reaches the same names
 import importlib
 from typing import TYPE_CHECKING
 
-from . import functional, optim, random
+from . import autograd, functional, optim, random
 from .capture import Captured, CaptureError, capture
 from .creation import (
     arange,
@@ -215,7 +215,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
     "Tensor", "Value", "abs", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",
-    "arange", "argmax", "argmin", "argsort", "as_tensor", "bmm", "bool", "capture", "cat", "ceil",
+    "arange", "argmax", "argmin", "argsort", "as_tensor", "autograd", "bmm", "bool", "capture",
+    "cat", "ceil",
     "chunk", "clamp", "clip", "cumprod", "cumsum", "device", "diag", "double", "einsum", "empty",
     "empty_like", "enable_grad", "equal", "erf", "exp", "expm1", "eye", "flatten", "flip", "float",
     "float16", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like",

@@ -475,6 +475,16 @@ def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     return g.astype(a.data.dtype, copy=False)
 
 
+def gradients(root: Tensor, gradient: Any = None, retain: bool = False
+              ) -> dict[Tensor, np.ndarray]:
+    """The gradients that ``root.backward(gradient)`` would add to the leaves' ``.grad``, by
+    leaf, after the leaves' hooks, without adding them (``tensorgrad.autograd.grad``)."""
+    leaves = _propagate(root, _seed(root, gradient), retain)
+    if leaf_hooks:
+        leaves = {leaf: _run_leaf_hooks(leaf, g) for leaf, g in leaves.items()}
+    return leaves
+
+
 def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
     written. A leaf takes a computed array as it is unless it might be seen elsewhere too

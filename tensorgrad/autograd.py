@@ -1,0 +1,104 @@
+"""torch.autograd's names: ``Function`` (a user's op), ``grad`` (gradients returned rather
+than added to ``.grad``), ``backward`` of several tensors at once, and the grad modes."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .tensor import Function, Tensor, as_leaf, gradients
+
+__all__ = ["Function", "backward", "enable_grad", "grad", "inference_mode", "no_grad",
+           "set_grad_enabled"]
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False
+         ) -> tuple[Tensor | None, ...]:
+    """d(sum of ``outputs``)/d(each of ``inputs``), as tensors, leaving every ``.grad`` as it
+    is; ``grad_outputs`` weight the outputs (one each; None for a one-element output). As
+    PyTorch's, it frees the graph unless ``retain_graph``, runs the inputs' hooks, and raises
+    for an input the outputs do not depend on unless ``allow_unused`` (then None; with
+    ``materialize_grads``, zeros)::
+
+        x = tensorgrad.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = tensorgrad.autograd.grad((x * x).sum(), x)  # Tensor([2., 4.])
+    """
+    if create_graph:
+        raise RuntimeError("grad(create_graph=True): tensorgrad computes no gradients of "
+                           "gradients")
+    if is_grads_batched:
+        raise NotImplementedError("grad(is_grads_batched=True) is not supported")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads"
+                         "=True, but got: allow_unused=False.")
+    outputs, inputs = _tensors(outputs, "outputs"), _tensors(inputs, "inputs")
+    weights = [None] * len(outputs) if grad_outputs is None else (
+        [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs))
+    if len(weights) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(weights)} for "
+                           f"{len(outputs)} outputs")
+    for x in inputs:
+        if not x.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    found: dict[int, np.ndarray] = {}
+    # a result of an op gets its gradient through a hook, called once it is complete
+    handles = [x.register_hook(functools.partial(_keep, found, i))
+               for i, x in enumerate(inputs) if x.grad_fn is not None]
+    try:
+        for k, (out, weight) in enumerate(zip(outputs, weights)):
+            leaves = gradients(out, weight, bool(retain_graph) or k < len(outputs) - 1)
+            for i, x in enumerate(inputs):
+                if x.grad_fn is None and x in leaves:
+                    _keep(found, i, as_leaf(leaves[x]))
+    finally:
+        for handle in handles:
+            handle.remove()
+    result: list[Tensor | None] = []
+    for i, x in enumerate(inputs):
+        if i in found:
+            result.append(as_leaf(found[i]))
+        elif materialize_grads:
+            result.append(as_leaf(np.zeros_like(x.data)))
+        elif allow_unused:
+            result.append(None)
+        else:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been "
+                               "used in the graph. Set allow_unused=True if this is the desired "
+                               "behavior.")
+    return tuple(result)
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Sequence[Tensor] | None = None) -> None:
+    """``backward()`` of each of ``tensors`` (with its gradient of ``grad_tensors``), the
+    graph kept between them: their gradients add up in the leaves' ``.grad``."""
+    tensors = _tensors(tensors, "tensors")
+    weights = [None] * len(tensors) if grad_tensors is None else (
+        [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors))
+    if len(weights) != len(tensors):
+        raise RuntimeError(f"backward requires one grad_tensor per tensor: got {len(weights)} "
+                           f"for {len(tensors)} tensors")
+    for k, (t, weight) in enumerate(zip(tensors, weights)):
+        t.backward(weight, retain_graph=bool(retain_graph) or k < len(tensors) - 1,
+                   create_graph=create_graph, inputs=inputs)
+
+
+def _tensors(values: Tensor | Sequence[Tensor], name: str) -> list[Tensor]:
+    tensors = [values] if isinstance(values, Tensor) else list(values)
+    for x in tensors:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} must be tensors, not {type(x).__name__}")
+    return tensors
+
+
+def _keep(found: dict[int, np.ndarray], i: int, gradient: Tensor) -> None:
+    """Add one pass's gradient of input ``i`` to what was found (a hook: returns None)."""
+    found[i] = gradient.data.copy() if i not in found else found[i] + gradient.data
