@@ -72,6 +72,7 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
+from .serialization import load, save
 from .tensor import Function, Tensor
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
@@ -232,6 +233,8 @@ __all__ = [
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "swapdims", "t", "tanh", "tensor",
     "tile", "to_dot", "topk", "transpose", "tril", "tril_indices", "triu", "triu_indices", "trunc",
     "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
+    # checkpoints
+    "load", "save",
     # elementwise math, comparisons, selection and dtype information
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "broadcast_tensors",
     "broadcast_to", "concat", "concatenate", "cos", "cosh", "count_nonzero", "diagonal", "eq",
