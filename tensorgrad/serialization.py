@@ -20,6 +20,7 @@ naming the problem, never code run or memory taken beyond the file's own size.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import OrderedDict
 from typing import IO, Any
@@ -143,6 +144,8 @@ def _write_atomically(path: str, data: bytes) -> None:
     """Write ``data`` to a new file beside ``path`` and rename it over ``path`` (over the file
     a symbolic link points to, as writing through it would, leaving the link a link)."""
     path = os.path.realpath(path)
+    if os.path.isdir(path):  # (before a temporary file is made beside it)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         raise RuntimeError(f"Parent directory {parent} does not exist.")

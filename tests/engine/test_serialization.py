@@ -408,3 +408,15 @@ def test_a_save_through_a_symbolic_link_replaces_the_file_it_points_to(tmp_path)
     link.symlink_to(target)
     torch.save({"a": 2}, link)
     assert link.is_symlink() and torch.load(target) == {"a": 2} == torch.load(link)
+
+
+def test_a_save_to_a_directory_raises_before_writing_anything(tmp_path, monkeypatch):
+    (tmp_path / "run").mkdir()
+    opened = []
+    monkeypatch.setattr(os, "open", lambda *args, **kwargs: opened.append(args))
+    with pytest.raises(IsADirectoryError):
+        torch.save({"a": 1}, tmp_path / "run")
+    monkeypatch.undo()
+    assert opened == []  # not even a temporary file beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert list((tmp_path / "run").iterdir()) == []
