@@ -70,3 +70,15 @@ def rng(generator: Generator | None = None) -> np.random.Generator:
         raise TypeError(f"generator must be a tensorgrad.Generator, not "
                         f"{type(generator).__name__}")
     return generator.rng
+
+
+def normal(shape: tuple[int, ...], mean: float, std: float,
+           generator: Generator | None = None) -> np.ndarray:
+    """Draws from N(mean, std**2): what ``Tensor.normal_`` and ``nn.init.normal_`` fill."""
+    return mean + std * rng(generator).standard_normal(shape)
+
+
+def uniform(shape: tuple[int, ...], low: float, high: float,
+            generator: Generator | None = None) -> np.ndarray:
+    """Draws from [low, high): what ``Tensor.uniform_`` and ``nn.init.uniform_`` fill."""
+    return low + (high - low) * rng(generator).random(shape)

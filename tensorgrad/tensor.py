@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import devices, dtypes
+from . import devices, dtypes, random
 from .devices import CPU, check_device
 from .grad_mode import disabled_threads, get_ident
 from .random import Generator, rng
@@ -1361,8 +1361,8 @@ class Tensor:
         """Fill with draws from N(mean, std**2), from ``generator`` or the default one."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        return _drawn(self, "normal_", lambda rng: mean + std * rng.standard_normal(
-            self.data.shape), generator)
+        return _drawn(self, "normal_", lambda: random.normal(self.data.shape, mean, std,
+                                                             generator))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *,
                  generator: Generator | None = None) -> Tensor:
@@ -1371,8 +1371,8 @@ class Tensor:
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={from_} > to={to}")
-        return _drawn(self, "uniform_", lambda rng: from_ + (to - from_) * rng.random(
-            self.data.shape), generator)
+        return _drawn(self, "uniform_", lambda: random.uniform(self.data.shape, from_, to,
+                                                               generator))
 
     def bernoulli_(self, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
         """Fill with 1 with probability ``p`` (a number, or a tensor that broadcasts to this
@@ -1380,8 +1380,8 @@ class Tensor:
         chance = np.asarray(p.data if isinstance(p, Tensor) else p, np.float64)
         if np.any((chance < 0) | (chance > 1)) or np.isnan(chance).any():
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        return _drawn(self, "bernoulli_", lambda rng: rng.random(self.data.shape) < chance,
-                      generator, floating_only=False)
+        return _drawn(self, "bernoulli_", lambda: rng(generator).random(self.data.shape) < chance,
+                      floating_only=False)
 
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
@@ -2008,14 +2008,14 @@ def _written(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Te
     return a
 
 
-def _drawn(a: Tensor, name: str, draw: Callable[[np.random.Generator], np.ndarray],
-           generator: Generator | None, floating_only: bool = True) -> Tensor:
-    """``a`` filled in place with ``draw``'s values from ``generator`` (or the default one)."""
+def _drawn(a: Tensor, name: str, draw: Callable[[], np.ndarray],
+           floating_only: bool = True) -> Tensor:
+    """``a`` filled in place with ``draw()``'s values."""
     ops.check_in_place(a)
     if floating_only and a.data.dtype.kind != "f":
         raise NotImplementedError(f"{name}: not implemented for {a.data.dtype} tensors (a "
                                   "floating one only)")
-    a.data[...] = draw(rng(generator))
+    a.data[...] = draw()
     note_in_place_write(a.data)
     return a
 

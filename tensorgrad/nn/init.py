@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import random
 from ..random import Generator, rng
 from ..special import erfc
 from ..tensor import Tensor, note_in_place_write
@@ -29,13 +30,13 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Values drawn uniformly from [a, b)."""
-    return _fill(tensor, a + (b - a) * rng(generator).random(tensor.data.shape))
+    return _fill(tensor, random.uniform(tensor.data.shape, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Values drawn from the normal distribution N(mean, std**2)."""
-    return _fill(tensor, mean + std * rng(generator).standard_normal(tensor.data.shape))
+    return _fill(tensor, random.normal(tensor.data.shape, mean, std, generator))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
