@@ -296,3 +296,24 @@ BINARY_OPS = {
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
 }
+
+
+def module_as_function(module, names: Sequence[str], forward: Callable):
+    """``forward(module, *inputs)`` as a function of the inputs followed by the parameters
+    ``names`` (dotted, as ``named_parameters`` gives them), for gradcheck, which calls it with
+    copies of them (torch.func's idea); the module keeps its own parameters afterwards."""
+    def fn(*tensors):
+        inputs, params = tensors[:-len(names)], tensors[-len(names):]
+        saved = {}
+        for name, value in zip(names, params):
+            owner, _, leaf = name.rpartition(".")
+            table = module.get_submodule(owner)._parameters
+            saved[name] = table[leaf]
+            table[leaf] = value
+        try:
+            return forward(module, *inputs)
+        finally:
+            for name, value in saved.items():
+                owner, _, leaf = name.rpartition(".")
+                module.get_submodule(owner)._parameters[leaf] = value
+    return fn

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import module_as_function
 
 import tensorgrad
 from tensorgrad import Tensor, nn
@@ -221,20 +222,6 @@ def test_packing_and_padding_gradients():
         reference="finite-difference")
 
 
-def functional(module, names, forward):
-    """``forward(module, *inputs)`` as a function of the inputs followed by the parameters
-    ``names``, for gradcheck, which calls it with copies of them."""
-    def fn(*tensors):
-        inputs, params = tensors[:-len(names)], tensors[-len(names):]
-        saved = dict(module._parameters)
-        module._parameters.update(zip(names, params))
-        try:
-            return forward(module, *inputs)
-        finally:
-            module._parameters.update(saved)
-    return fn
-
-
 @pytest.mark.parametrize("name", ["GRU", "LSTM"])
 def test_two_layer_bidirectional_packed_gradients(name):
     tensorgrad.manual_seed(0)
@@ -251,5 +238,5 @@ def test_two_layer_bidirectional_packed_gradients(name):
 
     names = [n for n, _ in m.named_parameters()]
     params = [p.detach().requires_grad_() for p in m.parameters()]
-    assert tensorgrad.gradcheck(functional(m, names, forward), x, *states, *params,
+    assert tensorgrad.gradcheck(module_as_function(m, names, forward), x, *states, *params,
                                 reference="finite-difference")

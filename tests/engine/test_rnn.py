@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import module_as_function
 
 import tensorgrad
 from tensorgrad import Tensor
@@ -316,24 +317,10 @@ def test_a_float32_module_computes_in_float32():
 # ---- gradients ----------------------------------------------------------------------------------
 
 
-def functional(module, names, forward):
-    """``forward(module, *inputs)`` as a function of the inputs followed by the parameters
-    ``names``, for gradcheck, which calls it with copies of them."""
-    def fn(*tensors):
-        inputs, params = tensors[:-len(names)], tensors[-len(names):]
-        saved = dict(module._parameters)
-        module._parameters.update(zip(names, params))
-        try:
-            return forward(module, *inputs)
-        finally:
-            module._parameters.update(saved)
-    return fn
-
-
 def gradcheck_module(module, forward, *inputs: Tensor) -> None:
     names = [n for n, _ in module.named_parameters()]
     params = [p.detach().requires_grad_() for p in module.parameters()]
-    assert tensorgrad.gradcheck(functional(module, names, forward), *inputs, *params,
+    assert tensorgrad.gradcheck(module_as_function(module, names, forward), *inputs, *params,
                                 reference="finite-difference")
 
 

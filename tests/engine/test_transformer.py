@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 import zoo_style
+from reference import module_as_function
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -563,30 +564,10 @@ def test_masks_of_two_types_warn_as_pytorchs():
 # ---- gradients ----------------------------------------------------------------------------------
 
 
-def functional(module: nn.Module, names: list[str], forward):
-    """``forward(module, *inputs)`` as a function of the inputs followed by the parameters
-    ``names``, for gradcheck, which calls it with copies of them (torch.func's idea)."""
-    def fn(*tensors):
-        inputs, params = tensors[:-len(names)], tensors[-len(names):]
-        saved = {}
-        for name, value in zip(names, params):
-            owner, _, leaf = name.rpartition(".")
-            table = module.get_submodule(owner)._parameters
-            saved[name] = table[leaf]
-            table[leaf] = value
-        try:
-            return forward(module, *inputs)
-        finally:
-            for name, value in saved.items():
-                owner, _, leaf = name.rpartition(".")
-                module.get_submodule(owner)._parameters[leaf] = value
-    return fn
-
-
 def gradcheck_module(module: nn.Module, forward, *inputs: Tensor) -> None:
     names = [n for n, _ in module.named_parameters()]
     params = [p.detach().requires_grad_() for p in module.parameters()]
-    assert tensorgrad.gradcheck(functional(module, names, forward), *inputs, *params,
+    assert tensorgrad.gradcheck(module_as_function(module, names, forward), *inputs, *params,
                                 reference="finite-difference")
 
 
