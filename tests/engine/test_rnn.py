@@ -14,7 +14,7 @@ import pytest
 from reference import module_as_function
 
 import tensorgrad
-from tensorgrad import Tensor
+from tensorgrad import Tensor, nn
 from tensorgrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 # ---- PyTorch's names, shapes and printout -------------------------------------------------------
@@ -322,6 +322,17 @@ def gradcheck_module(module, forward, *inputs: Tensor) -> None:
     params = [p.detach().requires_grad_() for p in module.parameters()]
     assert tensorgrad.gradcheck(module_as_function(module, names, forward), *inputs, *params,
                                 reference="finite-difference")
+
+
+def test_the_gradchecks_run_the_module_on_the_parameters_they_are_given():
+    """Else the parameters' gradients would go unchecked: the copies would be unused."""
+    module = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    names = [n for n, _ in module.named_parameters()]
+    zeros = [tensorgrad.zeros_like(p) for p in module.parameters()]
+    x = normal(5, 3)
+    fn = module_as_function(module, names, lambda m, x: m(x))
+    np.testing.assert_array_equal(fn(x, *zeros).data, np.zeros((5, 2)))
+    assert np.abs(module(x).data).sum() > 0  # its own parameters again afterwards
 
 
 def flat(*parts: Tensor) -> Tensor:
