@@ -367,6 +367,13 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
     parts: dict[str, list[str]] = {}
     uses: dict[str, int] = {}
 
+    def sum_of(a: Tensor) -> str:
+        """The variable that sums ``a``'s gradient: its op's, or a leaf's own."""
+        if a.grad_fn is not None:
+            return sums[id(a.grad_fn)]
+        tensor = input_names.get(id(a)) or names[id(a)]  # an input: new each run
+        return leaves.setdefault(id(a), (f"l{len(leaves)}", tensor))[0]
+
     def add(target: str, e: str, certain: bool, indent: str) -> list[str]:
         parts.setdefault(target, []).append(e)
         uses[e] = uses.get(e, 0) + 1
@@ -386,7 +393,9 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         if not sure:
             body.append(f"    if {total} is not None:")
             indent = "        "
-        into = _added_into(ctx, recording, sums, leaves, input_names, names)
+        # where backward() added a slice's gradient into the sum of Index's input in place
+        into = sum_of(ctx.inputs[0]) if ctx in recording.added_into and \
+            ctx.function is Index else None
         if into is not None and state.get(into) is not None:
             # as backward() did (Index.add_into): into the sum it holds, which no one else
             # does, for the same bits (a -0.0 elsewhere in it stays -0.0)
@@ -417,10 +426,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
             if not (isinstance(a, Tensor) and a.requires_grad):
                 continue
             tensor = input_names.get(id(a)) or names[id(a)]  # an input: new each run
-            if a.grad_fn is not None:
-                target = sums[id(a.grad_fn)]
-            else:
-                target = leaves.setdefault(id(a), (f"l{len(leaves)}", tensor))[0]
+            target = sum_of(a)
             if id(ctx) in written:
                 e = grads[position]
                 if e is not None:
@@ -457,20 +463,6 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         lines += ["    leaves = {}", *shared, f"    _accumulate(leaves, {names[id(seed)]})"]
     lines.append(f"    return _as_leaf({value[id(recording.loss)]})")
     return "\n".join(lines) + "\n", namespace
-
-
-def _added_into(ctx: Context, recording: _Recording, sums: dict[int, str],
-                leaves: dict[int, tuple[str, str]], input_names: dict[int, str],
-                names: dict[int, str]) -> str | None:
-    """The sum that ``backward()`` added a slice's gradient into in place (``Index``), if it
-    did so for ``ctx``."""
-    if ctx not in recording.added_into or ctx.function is not Index:
-        return None
-    a = ctx.inputs[0]
-    if a.grad_fn is not None:
-        return sums[id(a.grad_fn)]
-    tensor = input_names.get(id(a)) or names[id(a)]
-    return leaves.setdefault(id(a), (f"l{len(leaves)}", tensor))[0]
 
 
 @functools.lru_cache(maxsize=64)
