@@ -39,11 +39,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads"
                          "=True, but got: allow_unused=False.")
     outputs, inputs = _tensors(outputs, "outputs"), _tensors(inputs, "inputs")
-    weights = [None] * len(outputs) if grad_outputs is None else (
-        [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs))
-    if len(weights) != len(outputs):
-        raise RuntimeError(f"grad requires one grad_output per output: got {len(weights)} for "
-                           f"{len(outputs)} outputs")
+    weights = _weights(grad_outputs, len(outputs), "grad", "grad_output", "output")
     for x in inputs:
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -81,11 +77,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
     """``backward()`` of each of ``tensors`` (with its gradient of ``grad_tensors``), the
     graph kept between them: their gradients add up in the leaves' ``.grad``."""
     tensors = _tensors(tensors, "tensors")
-    weights = [None] * len(tensors) if grad_tensors is None else (
-        [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors))
-    if len(weights) != len(tensors):
-        raise RuntimeError(f"backward requires one grad_tensor per tensor: got {len(weights)} "
-                           f"for {len(tensors)} tensors")
+    weights = _weights(grad_tensors, len(tensors), "backward", "grad_tensor", "tensor")
     for k, (t, weight) in enumerate(zip(tensors, weights)):
         t.backward(weight, retain_graph=bool(retain_graph) or k < len(tensors) - 1,
                    create_graph=create_graph, inputs=inputs)
@@ -97,6 +89,16 @@ def _tensors(values: Tensor | Sequence[Tensor], name: str) -> list[Tensor]:
         if not isinstance(x, Tensor):
             raise TypeError(f"{name} must be tensors, not {type(x).__name__}")
     return tensors
+
+
+def _weights(given: Any, count: int, function: str, what: str, of: str) -> list[Any]:
+    """The gradient to start from for each of ``count`` results (None: the implicit one)."""
+    weights = [None] * count if given is None else (
+        [given] if isinstance(given, Tensor) else list(given))
+    if len(weights) != count:
+        raise RuntimeError(f"{function} requires one {what} per {of}: got {len(weights)} for "
+                           f"{count} {of}s")
+    return weights
 
 
 def _keep(found: dict[int, np.ndarray], i: int, gradient: Tensor) -> None:
