@@ -46,7 +46,6 @@ from .creation import (
     zeros_like,
 )
 from .devices import device
-from .dot import to_dot
 from .dtypes import (
     bool,  # noqa: A004 (PyTorch's name: tensorgrad.bool as torch.bool)
     double,
@@ -72,7 +71,6 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
-from .serialization import load, save
 from .tensor import Function, Tensor
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
@@ -212,6 +210,13 @@ from .value import Value
 
 if TYPE_CHECKING:
     from . import nn, utils
+    from .dot import to_dot
+    from .serialization import load, save
+
+# What is imported when first used (PEP 562): a program that never uses them, as microgpt's
+# command line, does not pay for their import. Modules, then names by their modules.
+_LAZY_MODULES = ("nn", "utils")
+_LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serialization"}
 
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
@@ -248,10 +253,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # torch.nn's and torch.utils' places, imported when first used (PEP 562): a program that
-    # never uses them, as microgpt's command line, does not pay for their import at start-up.
-    if name in ("nn", "utils"):
+    if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+        globals()[name] = value  # found here from now on, without this function
+        return value
     # The installed version, looked up when asked for: importlib.metadata takes about a tenth
     # of the command line's start-up (benchmarks/SPEED.md, "Start-up").
     if name == "__version__":
@@ -262,3 +269,7 @@ def __getattr__(name: str) -> object:
         except PackageNotFoundError:  # a checkout on sys.path, never installed
             return "0+unknown"
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES})

@@ -13,8 +13,7 @@ takes only the cases its lines cover, and returns None for the others, which are
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,8 +21,7 @@ from . import functional, ops
 from .tensor import Function
 
 
-@dataclass
-class Site:
+class Site(NamedTuple):
     """One recorded op, as a writer sees it: what it was given and returned at recording,
     and the names the replay's lines use for them."""
 

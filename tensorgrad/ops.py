@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-import string
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -1269,7 +1268,9 @@ def matrix_product(a: Tensor, b: Any, ndim: int, name: str) -> Tensor:
     return MatMul.apply(a, b)
 
 
-_SUBSCRIPTS = frozenset(string.ascii_letters)
+# (spelled out: the string module's import costs half a millisecond of start-up)
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_SUBSCRIPTS = frozenset(_LETTERS)
 
 
 class EinsumPlan(NamedTuple):
@@ -1316,7 +1317,7 @@ def einsum_plan(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan:
                                f"subscripts {terms[i]!r}")
         widths.append(width)
     used = set(left + right)
-    spare = [c for c in string.ascii_letters if c not in used]
+    spare = [c for c in _LETTERS if c not in used]
     if max(widths, default=0) > len(spare):
         raise RuntimeError("einsum: more dims than letters to name them")
     ellipsis = "".join(spare[:max(widths, default=0)])

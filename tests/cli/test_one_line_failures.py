@@ -112,11 +112,20 @@ def test_ctrl_c_while_numpy_imports_exits_130_in_one_line(module):
 def test_the_script_is_the_entry_point_that_holds_ctrl_c():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["microgpt"] == "microgpt.__main__:main"
+    assert project["scripts"]["microgpt"] == "microgpt.__main__:script"
     code = "import sys, microgpt.__main__; print('numpy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=REPO, timeout=60, check=True)
     assert result.stdout == "False\n"  # nothing heavy imported before main() holds Ctrl-C
+
+
+def test_the_script_runs_the_command_line_and_exits_with_its_status(tmp_path):
+    code = "from microgpt.__main__ import script; raise SystemExit(script())"
+    result = subprocess.run([sys.executable, "-c", code, "sample", "--load",
+                             str(tmp_path / "missing")], capture_output=True, text=True,
+                            cwd=REPO, timeout=60, check=False)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert_one_error_line(result.stderr, "cannot read checkpoint")
 
 
 def test_the_entry_point_runs_the_command_line(capsys, tmp_path):

@@ -12,7 +12,8 @@ from tests.paths import REPO
 NOT_AT_START_UP = ("numpy.random", "fractions", "tempfile", "importlib.metadata",
                    "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess",
                    "safetensors", "tensorgrad.utils", "tensorgrad.optim.lr_scheduler",
-                   "hashlib", "json", "shutil", "tensorgrad.conv")
+                   "hashlib", "json", "shutil", "tensorgrad.conv", "tensorgrad.serialization",
+                   "tensorgrad.dot", "string")
 
 
 def test_the_default_run_imports_nothing_it_does_not_use():
@@ -34,3 +35,19 @@ def test_the_default_run_imports_nothing_it_does_not_use():
                                               timeout=60, check=True).stdout)
     assert status == 0
     assert [m for m in imported if m not in brought] == []
+
+
+def test_every_public_name_of_tensorgrad_is_there_loaded_or_not():
+    # some are imported when first used: each must still be found, listed and importable
+    code = ("import sys, tensorgrad\n"
+            "lazy = [m for m in ('tensorgrad.serialization', 'tensorgrad.dot')\n"
+            "        if m in sys.modules]\n"
+            "missing = sorted(set(tensorgrad.__all__) - set(dir(tensorgrad)))\n"
+            "from tensorgrad import load, save, to_dot, gradcheck\n"
+            "absent = [n for n in tensorgrad.__all__ if getattr(tensorgrad, n, None) is None]\n"
+            "import tensorgrad.gradcheck\n"  # the module, beside the function of its name
+            "print([lazy, missing, absent, "
+            "callable(tensorgrad.gradcheck), tensorgrad.save.__module__])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60, check=True)
+    assert ast.literal_eval(result.stdout) == [[], [], [], True, "tensorgrad.serialization"]
