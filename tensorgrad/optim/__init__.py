@@ -394,6 +394,18 @@ class _Flat:
                 checked_grad("Adam", p)  # raises, saying what does not fit
         return [g.ravel() for g in grads]
 
+    def usual_grads(self) -> list[np.ndarray] | None:
+        """The gradients, flat, if every parameter holds its view still and has a gradient
+        of its shape and dtype (the usual step, known in one pass: speed, benchmarks/
+        SPEED.md, "Round seven"); None if any does not, for ``raveled`` to look closer."""
+        dtype, grads = self.values.dtype, []
+        for p, view in zip(self.params, self.views):
+            g = p._grad
+            if p.data is not view or g is None or g.dtype is not dtype or g.shape != view.shape:
+                return None
+            grads.append(g.ravel())
+        return grads
+
     def step_of(self, i: int) -> int:
         return self.steps[i] if self.common_step is None else self.common_step
 
@@ -559,25 +571,32 @@ class Adam(Optimizer):
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             plain = not (group["weight_decay"] or group["maximize"] or group["amsgrad"])
             for flat in flats:
-                flat.follow_replaced_data()
-                grads = [p.grad for p in flat.params]
-                present = [g is not None for g in grads]
-                if plain and flat.common_step is not None and all(present):
-                    # speed: the usual case (microgpt's) in the fewest calls (benchmarks/
-                    # SPEED.md, "Second round"); _update_any does it too, and every other case
-                    flat.common_step += 1
-                    np.concatenate(flat.raveled(grads), out=flat.grad)
-                    # a graph that saved a parameter before the step is out of date
-                    note_in_place_write(flat.values)
-                    if len(flat.chunks) == 1:
-                        _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch,
-                                flat.common_step, lr, beta1, beta2, eps)
+                # speed: the usual case (microgpt's) in the fewest calls (benchmarks/SPEED.md,
+                # "Second round"); _update_any does it too, and every other case
+                step = flat.common_step
+                raveled = flat.usual_grads() if plain and step is not None else None
+                if raveled is None:
+                    flat.follow_replaced_data()
+                    grads = [p.grad for p in flat.params]
+                    present = [g is not None for g in grads]
+                    if plain and step is not None and all(present):
+                        raveled = flat.raveled(grads)
+                    else:
+                        if any(present):
+                            self._update_any(flat, present, group)
+                            note_in_place_write(flat.values)
                         continue
-                    run_each(functools.partial(_update_chunk, flat, flat.common_step, lr, beta1,
-                                               beta2, eps), flat.chunks, _CHUNKS_PER_THREAD)
-                elif any(present):
-                    self._update_any(flat, present, group)
-                    note_in_place_write(flat.values)
+                assert step is not None
+                flat.common_step = step = step + 1
+                np.concatenate(raveled, out=flat.grad)
+                # a graph that saved a parameter before the step is out of date
+                note_in_place_write(flat.values)
+                if len(flat.chunks) == 1:
+                    _update(flat.values, flat.m, flat.v, flat.grad, flat.scratch, step, lr,
+                            beta1, beta2, eps)
+                    continue
+                run_each(functools.partial(_update_chunk, flat, step, lr, beta1, beta2, eps),
+                         flat.chunks, _CHUNKS_PER_THREAD)
         return loss
 
     def _update_any(self, flat: _Flat, present: list[bool], group: dict[str, Any]) -> None:
