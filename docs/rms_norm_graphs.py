@@ -22,7 +22,7 @@ def dot_sources() -> dict[str, str]:
     # The tensor engine: one node for the whole rms_norm (microgpt's eps).
     x_tensor, w_tensor = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
     tensor_loss = (F.rms_norm(x_tensor, 4, eps=1e-5) * w_tensor).sum()
-    tensor_loss.backward()
+    tensor_loss.backward(retain_graph=True)  # keep the values in between, for the picture
 
     # The scalar engine: microgpt's own rmsnorm, one Value per number.
     x_values, w_values = [Value(v) for v in x], [Value(v) for v in w]

@@ -12,7 +12,9 @@ The two engines record different things, and the pictures show exactly what each
 * A ``Value`` knows only its number, its children and the local derivative of itself with
   respect to each child: no op. Its node shows the number, each edge the local derivative.
 
-Both show the gradient where there is one (after ``backward()``). Leaves are drawn filled:
+Both show the gradient where there is one (after ``backward()``). A ``backward()`` without
+``retain_graph=True`` lets go of the values between the leaves and the root, as PyTorch's
+does: draw before it, or keep them with ``retain_graph=True``. Leaves are drawn filled:
 in blue the tensors that require grad and the ``Value``s given a name (a ``Value`` cannot tell
 a parameter from a constant), in grey the others.
 """
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, let_go
 from .value import Value
 
 SHOWN_VALUES = 6  # a tensor with at most this many entries shows them, a larger one its shape
@@ -129,7 +131,10 @@ def _describe(node: Tensor | Value, name: str | None) -> tuple[str, str]:
     else:
         head = name or ("leaf" if node.requires_grad else "constant")
         style = _LEAF_STYLE if node.requires_grad else _CONSTANT_STYLE
-    lines = [head, _array(node.data)]
+    values = _array(node.data)
+    if let_go(node):  # what backward() let go of, as PyTorch's does: retain_graph keeps it
+        values = f"{tuple(node.data.shape)} {node.data.dtype}, let go by backward()"
+    lines = [head, values]
     if node.grad is not None:
         lines.append(f"grad {_array(node.grad)}")
     return "\n".join(lines), style

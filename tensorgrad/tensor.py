@@ -86,11 +86,12 @@ class Context:
     reads nothing else of the forward: not ``inputs``, which a replay (``capture``) changes.
     """
 
-    __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "__dict__")
+    __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "stand_in", "__dict__")
     function: type[Function]
     inputs: tuple[Any, ...]
     saved_tensors: tuple[Any, ...]
     _sequence: int  # when it ran: backward() visits the newest first
+    stand_in: Tensor | None  # its result's place in the graph once backward() let go of it
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
@@ -152,7 +153,7 @@ class Function:
     def apply(cls, *args: Any) -> Tensor:
         """Run the op on tensors (or other values) and record it when gradients are needed."""
         ctx = _new(Context)
-        ctx.function, ctx.inputs = cls, args
+        ctx.function, ctx.inputs, ctx.stand_in = cls, args, None
         # speed: one and two arguments without a comprehension (benchmarks/SPEED.md,
         # "Function.apply")
         if len(args) == 1:
@@ -278,6 +279,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                     log.add(fn)
             if not retain:
                 _free(fn)
+                _let_go_of_inputs(fn)
             continue
         grads = function.backward(fn, grad)
         if not retain:
@@ -302,6 +304,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                 if held is None:
                     heapq.heappush(queue, (-parent._sequence, parent))
                 pending[parent] = _summed(held, g, fresh, owned)
+        if not retain:
+            _let_go_of_inputs(fn)
     return leaves
 
 
@@ -316,6 +320,42 @@ def _free(fn: Context) -> None:
         if isinstance(value, (np.ndarray, Tensor)):
             fn.saved_tensors = _FREED
             return
+
+
+def _let_go_of_inputs(fn: Context) -> None:
+    """Put stand-ins (``_Spent``) in place of ``fn``'s inputs that are results of ops: the
+    graph no longer holds their arrays, as PyTorch's graph holds none but what ops saved, so
+    that a loss kept after its backward (``total = total + loss``) keeps no activations alive.
+    A stand-in has its tensor's place in the graph (``grad_fn``, ``requires_grad``, shape and
+    dtype) for a second backward through ops that saved nothing; one per tensor. Leaves stay:
+    the gradients go to them, and they are the user's (inputs, constants) anyway."""
+    # (an op's result is a Tensor itself, never a subclass: a _Spent is left as it is)
+    fn.inputs = tuple([(held if (held := a.grad_fn.stand_in) is not None else _stand_in(a))
+                       if type(a) is Tensor and a.grad_fn is not None else a
+                       for a in fn.inputs])
+
+
+def _stand_in(a: Tensor) -> Tensor:
+    """The stand-in of ``a``, an op's result, made now: one op, one result, so it is the op's
+    (``stand_in``) from now on."""
+    data = a.data
+    key = (data.shape, data.dtype.char)
+    values = _spent_arrays.get(key)
+    if values is None:
+        values = np.broadcast_to(np.array(np.nan if data.dtype.kind == "f" else 0, data.dtype),
+                                 data.shape)
+        if len(_spent_arrays) < 256:
+            _spent_arrays[key] = values
+    held = _new(_Spent)
+    held.data, held._grad, held.grad_fn, held._requires_grad = values, None, a.grad_fn, \
+        a._requires_grad
+    a.grad_fn.stand_in = held  # type: ignore[union-attr]  # (the caller checked)
+    return held
+
+
+# By shape and dtype: the read-only arrays of one value (NaN, or 0 for other dtypes) that
+# stand-ins hold, shared (a few hundred at most).
+_spent_arrays: dict[tuple[tuple[int, ...], str], np.ndarray] = {}
 
 
 def _summed(held: np.ndarray | None, g: np.ndarray, fresh: bool,
@@ -1915,6 +1955,25 @@ class Tensor:
 # gradient is known to fit: a captured replay's lines (speed: benchmarks/SPEED.md, "The captured
 # step as a compiler").
 store_grad = Tensor.__dict__["_grad"].__set__
+
+
+def let_go(tensor: Tensor) -> bool:
+    """Whether ``tensor`` stands in the graph for a result whose values ``backward()`` let go
+    of (found in ``grad_fn.inputs`` after a backward without ``retain_graph``)."""
+    return type(tensor) is _Spent
+
+
+class _Spent(Tensor):
+    """A tensor's stand-in in the graph once ``backward()`` has passed (``_let_go_of_inputs``):
+    its ``grad_fn``, ``requires_grad``, shape and dtype, but not its values (``data`` is NaN,
+    or 0, read-only)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        fn = "" if self.grad_fn is None else f", grad_fn={self.grad_fn!r}"
+        return f"Tensor(<let go of by backward()>, shape={self.data.shape}, " \
+               f"dtype={self.data.dtype}{fn})"
 
 
 def clear_grads(tensors: Iterable[Tensor]) -> None:

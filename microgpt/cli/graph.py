@@ -50,7 +50,10 @@ def cmd_graph(args: argparse.Namespace) -> int:
     params = engine.from_state_dict(run.state)
     tokens = document_tokens(run.tokenizer, run.docs[0], run.config.block_size)
     loss = engine.document_loss(params, run.config, tokens)
-    loss.backward()
+    if isinstance(loss, Tensor):
+        loss.backward(retain_graph=True)  # the picture shows each result as it was
+    else:
+        loss.backward()
     nodes = _size(loss)
     if drawn and nodes > MAX_DRAWN_NODES:
         raise CommandError(f"the {args.engine} engine's graph of this step has {nodes:,} nodes, "

@@ -1,9 +1,13 @@
 """A second ``backward()`` through a graph, as PyTorch's: the first lets go of the arrays the
 ops saved, so the second raises where an op needs one, unless the first kept them
 (``retain_graph=True``); an op that saved no array (a sum, a slice, a reshape) can run again.
+The first also lets go of the results it passed through, which PyTorch's graph never holds.
 """
 
 from __future__ import annotations
+
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -136,3 +140,59 @@ def test_the_table_above_is_pytorchs(name):
     else:
         refused = False
     assert refused == LOSSES[name][1]
+
+
+def _alive(refs):
+    gc.collect()  # (not reference counting: what is unreachable must be gone after a collection)
+    return [ref() is not None for ref in refs]
+
+
+def _results_and_loss(x, mask):
+    """A loss whose graph passes through results no one else holds, and a constant tensor."""
+    h = (x * 2).exp()
+    g = h.tanh() + mask
+    return [weakref.ref(h.data), weakref.ref(g.data)], (g * g).sum()
+
+
+@pytest.mark.parametrize("retain", [False, True])
+def test_backward_lets_go_of_the_results_it_passed_through(retain):
+    x = Tensor(np.linspace(-1.0, 1.0, 1000), requires_grad=True)
+    mask = Tensor(np.ones(1000))
+    refs, loss = _results_and_loss(x, mask)
+    assert _alive(refs) == [True, True]  # the graph holds them until its backward
+    loss.backward(retain_graph=retain)
+    # kept for another backward with retain_graph, as PyTorch keeps its saved tensors
+    assert _alive(refs) == [retain, retain]
+    assert x.grad is not None and loss.item() > 0  # the loss and the leaf are the user's
+    assert mask.data.sum() == 1000  # and a leaf given to an op is as it was
+
+
+def test_losses_kept_after_their_backward_keep_no_activations():
+    # `total = total + loss` (not loss.item()): a slip PyTorch forgives, memory-wise
+    x = Tensor(np.linspace(-1.0, 1.0, 1000), requires_grad=True)
+    total, refs = 0, []
+    for _ in range(3):
+        step_refs, loss = _results_and_loss(x, Tensor(np.ones(1000)))
+        loss.backward()
+        total = total + loss
+        refs += step_refs
+    assert not any(_alive(refs))
+    assert total.requires_grad and total.grad_fn is not None
+
+
+def test_the_graph_after_backward_keeps_its_shape_without_the_values():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    h = x + 1
+    loss = (h + h).sum()  # h used twice: one stand-in for it, as one tensor
+    summed = loss.grad_fn.inputs[0]
+    before = (summed.shape, summed.dtype, summed.grad_fn, True)
+    loss.backward()
+    y = loss.grad_fn.inputs[0]
+    assert type(y) is not Tensor and (y.shape, y.dtype, y.grad_fn, y.requires_grad) == before
+    a, b = y.grad_fn.inputs
+    assert a is b and a.grad_fn is h.grad_fn and a.shape == (2, 3)
+    assert h.grad_fn.inputs[0] is x  # a leaf that requires grad stays: gradients go to it
+    assert "let go of by backward()" in repr(a) and np.isnan(a.detach().numpy()).all()
+    assert tg.to_dot(loss).count("let go by backward()") == 2  # (h + h) and h, drawn once each
+    loss.backward()  # sums and adds saved nothing: a second pass needs only the shapes
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 4.0))
