@@ -79,7 +79,9 @@ class Context:
     """What an op keeps between its forward and its backward; also its node in the graph.
 
     The result of a recorded op has it as ``grad_fn``: ``function`` is the op's class and
-    ``inputs`` the arguments it was applied to. In ``forward`` an op keeps the arrays its
+    ``inputs`` the arguments it was applied to (once a ``backward()`` without
+    ``retain_graph`` has passed, the results of ops among them are stand-ins that keep their
+    shape, dtype and ``grad_fn`` but not their values). In ``forward`` an op keeps the arrays its
     backward needs with ``save_for_backward(...)`` and reads them back in ``backward`` as
     ``saved_tensors``; constants that are not arrays (a dim, a shape, a dtype) may be kept
     as attributes of ``ctx`` instead (``ctx.dim = dim``), as PyTorch allows. ``backward``
