@@ -254,10 +254,18 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
     and was visited already. Until then its incoming gradients are summed in ``pending``.
     Unless ``retain``, each op's saved arrays are let go once its backward has run.
     """
+    global _let_go_last
     leaves: dict[Tensor, np.ndarray] = {}
     if root.grad_fn is None:
         leaves[root] = gradient
         return leaves
+    let_go: list[tuple[Any, ...]] = []
+    if not retain:
+        # speed: what the last pass let go of is freed now, as this step's arrays are made,
+        # and glibc's malloc reuses its memory for them; freed during that pass, at the top
+        # of the heap, it went back to the system, to be faulted in again (benchmarks/
+        # SPEED.md, "Round seven")
+        _let_go_last = let_go
     pending = {root.grad_fn: gradient}
     queue = [(-root.grad_fn._sequence, root.grad_fn)]
     # The sums made here, which nothing else holds (by id; the array kept, so that the id is
@@ -281,7 +289,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                     log.add(fn)
             if not retain:
                 _free(fn)
-                _let_go_of_inputs(fn)
+                _let_go_of_inputs(fn, let_go)
             continue
         grads = function.backward(fn, grad)
         if not retain:
@@ -307,7 +315,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                     heapq.heappush(queue, (-parent._sequence, parent))
                 pending[parent] = _summed(held, g, fresh, owned)
         if not retain:
-            _let_go_of_inputs(fn)
+            _let_go_of_inputs(fn, let_go)
     return leaves
 
 
@@ -324,13 +332,15 @@ def _free(fn: Context) -> None:
             return
 
 
-def _let_go_of_inputs(fn: Context) -> None:
+def _let_go_of_inputs(fn: Context, let_go: list[tuple[Any, ...]]) -> None:
     """Put stand-ins (``_Spent``) in place of ``fn``'s inputs that are results of ops: the
     graph no longer holds their arrays, as PyTorch's graph holds none but what ops saved, so
     that a loss kept after its backward (``total = total + loss``) keeps no activations alive.
     A stand-in has its tensor's place in the graph (``grad_fn``, ``requires_grad``, shape and
     dtype) for a second backward through ops that saved nothing; one per tensor. Leaves stay:
-    the gradients go to them, and they are the user's (inputs, constants) anyway."""
+    the gradients go to them, and they are the user's (inputs, constants) anyway. The inputs
+    as they were go to ``let_go``, which the next pass frees."""
+    let_go.append(fn.inputs)
     # (an op's result is a Tensor itself, never a subclass: a _Spent is left as it is)
     fn.inputs = tuple([(held if (held := a.grad_fn.stand_in) is not None else _stand_in(a))
                        if type(a) is Tensor and a.grad_fn is not None else a
@@ -354,6 +364,10 @@ def _stand_in(a: Tensor) -> Tensor:
     a.grad_fn.stand_in = held  # type: ignore[union-attr]  # (the caller checked)
     return held
 
+
+# The inputs that the last backward() without retain_graph replaced by stand-ins, as they
+# were: the next one frees them when it starts (see _propagate).
+_let_go_last: list[tuple[Any, ...]] = []
 
 # By shape and dtype: the read-only arrays of one value (NaN, or 0 for other dtypes) that
 # stand-ins hold, shared (a few hundred at most).

@@ -154,6 +154,10 @@ def _results_and_loss(x, mask):
     return [weakref.ref(h.data), weakref.ref(g.data)], (g * g).sum()
 
 
+def _another_backward():
+    Tensor([1.0], requires_grad=True).exp().sum().backward()
+
+
 @pytest.mark.parametrize("retain", [False, True])
 def test_backward_lets_go_of_the_results_it_passed_through(retain):
     x = Tensor(np.linspace(-1.0, 1.0, 1000), requires_grad=True)
@@ -161,6 +165,9 @@ def test_backward_lets_go_of_the_results_it_passed_through(retain):
     refs, loss = _results_and_loss(x, mask)
     assert _alive(refs) == [True, True]  # the graph holds them until its backward
     loss.backward(retain_graph=retain)
+    spent = [type(a) is not Tensor for a in loss.grad_fn.inputs if isinstance(a, Tensor)]
+    assert spent == [not retain]  # stand-ins in the graph at once, without retain_graph
+    _another_backward()  # which frees the arrays the last one let go of
     # kept for another backward with retain_graph, as PyTorch keeps its saved tensors
     assert _alive(refs) == [retain, retain]
     assert x.grad is not None and loss.item() > 0  # the loss and the leaf are the user's
@@ -176,6 +183,9 @@ def test_losses_kept_after_their_backward_keep_no_activations():
         loss.backward()
         total = total + loss
         refs += step_refs
+    # the last step's arrays are freed when the next backward starts (its memory reused)
+    assert _alive(refs) == [False] * 4 + [True] * 2
+    _another_backward()
     assert not any(_alive(refs))
     assert total.requires_grad and total.grad_fn is not None
 
