@@ -71,6 +71,7 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
+from .size import Size
 from .tensor import Function, Tensor
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
@@ -220,6 +221,7 @@ _LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serializati
 
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
+    "Size",
     "Tensor", "Value", "abs", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",
     "arange", "argmax", "argmin", "argsort", "as_tensor", "autograd", "bmm", "bool", "capture",
     "cat", "ceil",

@@ -28,6 +28,7 @@ from . import devices, dtypes, random
 from .devices import CPU, check_device
 from .grad_mode import disabled_threads, get_ident
 from .random import Generator, rng
+from .size import Size, as_size
 
 _next_sequence = itertools.count().__next__
 # thread -> the (ctx, result) of every op applied while capturing (capture.py appends)
@@ -737,8 +738,8 @@ class Tensor:
     # ---- what it is ---------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        return as_size(self.data.shape)
 
     @property
     def ndim(self) -> int:
@@ -783,9 +784,9 @@ class Tensor:
         hooks = None if self.grad_fn is None else self.grad_fn.__dict__.get("tensor_hooks")
         return hooks is not None and hooks.retained is not None
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: int | None = None) -> Size | int:
         if dim is None:
-            return self.data.shape
+            return as_size(self.data.shape)
         return self.data.shape[normalize_dim(dim, self.data.ndim)]
 
     def dim(self) -> int:

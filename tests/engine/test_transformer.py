@@ -516,17 +516,18 @@ BAD = {
     "embedding": (call(nn.MultiheadAttention(E, H), q=(3, 2, 6)), AssertionError,
                   "was expecting embedding dimension of 4, but got 6"),
     "key and value": (call(nn.MultiheadAttention(E, H), v=(4, 2, E)), AssertionError,
-                      r"key shape \(5, 2, 4\) does not match value shape \(4, 2, 4\)"),
+                      r"key shape tensorgrad\.Size\(\[5, 2, 4\]\) does not match value shape "
+                      r"tensorgrad\.Size\(\[4, 2, 4\]\)"),
     "kdim": (call(nn.MultiheadAttention(E, H, kdim=3)), AssertionError,
-             r"expecting key weights shape of \(4, 4\), but got \(4, 3\)"),
+             r"expecting key weights shape of \(4, 4\), but got tensorgrad\.Size\(\[4, 3\]\)"),
     "mask dtype": (call(nn.MultiheadAttention(E, H), attn_mask=np.zeros((3, 5), int)),
                    AssertionError, "only bool and floating types of attn_mask are supported"),
     "2-D mask shape": (call(nn.MultiheadAttention(E, H), attn_mask=np.zeros((3, 4))),
-                       RuntimeError, r"The shape of the 2D attn_mask is \(3, 4\), but should "
-                       r"be \(3, 5\)\."),
+                       RuntimeError, r"The shape of the 2D attn_mask is "
+                       r"tensorgrad\.Size\(\[3, 4\]\), but should be \(3, 5\)\."),
     "3-D mask shape": (call(nn.MultiheadAttention(E, H), attn_mask=np.zeros((2, 3, 5))),
-                       RuntimeError, r"The shape of the 3D attn_mask is \(2, 3, 5\), but "
-                       r"should be \(4, 3, 5\)\."),
+                       RuntimeError, r"The shape of the 3D attn_mask is "
+                       r"tensorgrad\.Size\(\[2, 3, 5\]\), but should be \(4, 3, 5\)\."),
     "1-D mask": (call(nn.MultiheadAttention(E, H), attn_mask=np.zeros(5)), AssertionError,
                  "expected `attn_mask` to be `None`, 2-D or 3-D but found 1-D"),
     "padding mask dims": (call(nn.MultiheadAttention(E, H), key_padding_mask=np.zeros(5, bool)),
