@@ -210,13 +210,13 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import nn, utils
+    from . import amp, backends, cuda, nn, utils
     from .dot import to_dot
     from .serialization import load, save
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
-_LAZY_MODULES = ("nn", "utils")
+_LAZY_MODULES = ("nn", "utils", "amp", "backends", "cuda")
 _LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serialization"}
 
 __all__ = [
@@ -242,6 +242,8 @@ __all__ = [
     "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
     # checkpoints
     "load", "save",
+    # for code that looks for a GPU (there is none), or scales its losses
+    "amp", "backends", "cuda",
     # elementwise math, comparisons, selection and dtype information
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "broadcast_tensors",
     "broadcast_to", "concat", "concatenate", "cos", "cosh", "count_nonzero", "diagonal", "eq",

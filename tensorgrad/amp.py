@@ -1,0 +1,166 @@
+"""``torch.amp`` for code written for it: ``GradScaler``.
+
+A ``GradScaler`` multiplies the loss by a large scale before its backward, so that small
+float16 gradients do not underflow, and divides the gradients by it again before the
+optimizer's step. Here every tensor computes in its own dtype (there is no float16 compute
+and no GPU), so scaling buys nothing; it is here so that training scripts that use it run
+unchanged, and it does what PyTorch's does: for the CPU it scales and unscales, skips a step
+whose gradients are not all finite and adapts the scale; for a GPU (``"cuda"``, which
+``torch.cuda.amp.GradScaler`` means) it disables itself with a warning, as PyTorch's does
+where there is none, and passes everything through.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+_READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+
+
+class GradScaler:
+    """Loss scaling, as PyTorch's ``torch.amp.GradScaler(device, init_scale, growth_factor,
+    backoff_factor, growth_interval, enabled)``::
+
+        scaler = tg.amp.GradScaler("cpu")
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)  # the gradients unscaled; skipped if one is inf or NaN
+        scaler.update()  # the scale halves after a skipped step, doubles after 2000 good ones
+    """
+
+    def __init__(self, device: str = "cuda", init_scale: float = 2.0**16,
+                 growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True) -> None:
+        if enabled and device != "cpu":
+            warnings.warn(f"GradScaler is enabled for {device!r}, but tensorgrad runs on the "
+                          "CPU only: disabling it", UserWarning, stacklevel=2)
+            enabled = False
+        if enabled:
+            if not init_scale > 0.0:
+                raise ValueError(f"The initial scale must be positive, not {init_scale}")
+            if not growth_factor > 1.0:
+                raise ValueError("The growth factor must be > 1.0.")
+            if not 0.0 < backoff_factor < 1.0:
+                raise ValueError("The backoff factor must be < 1.0.")
+            if not (isinstance(growth_interval, int) and growth_interval > 0):
+                raise ValueError("growth_interval must be a positive integer.")
+        self._enabled = enabled
+        self._scale, self._growth_factor = float(init_scale), float(growth_factor)
+        self._backoff_factor, self._growth_interval = float(backoff_factor), growth_interval
+        self._growth_tracker = 0
+        self._stages: dict[int, str] = {}  # by id(optimizer), since the last update()
+        self._found_inf: dict[int, bool] = {}
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def get_scale(self) -> float:
+        """The scale now (1.0 when disabled)."""
+        return self._scale if self._enabled else 1.0
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def scale(self, outputs: Any) -> Any:
+        """``outputs`` (a tensor, or tensors in lists and tuples) times the scale."""
+        if not self._enabled:
+            return outputs
+        if isinstance(outputs, Tensor):
+            return outputs * self._scale
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self.scale(x) for x in outputs)
+        raise ValueError("outputs must be a Tensor or an iterable of Tensors")
+
+    def unscale_(self, optimizer: Any) -> None:
+        """Divide ``optimizer``'s gradients by the scale, in place of them; note whether one
+        is inf or NaN. At most once per optimizer between two ``update()``s."""
+        if not self._enabled:
+            return
+        key = id(optimizer)
+        stage = self._stages.get(key, _READY)
+        if stage == _UNSCALED:
+            raise RuntimeError("unscale_() has already been called on this optimizer since "
+                               "the last update().")
+        if stage == _STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        inverse, found = 1.0 / self._scale, False
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad * p.grad.dtype.type(inverse)
+                found = found or not bool(np.isfinite(grad).all())
+                p.grad = grad
+        self._found_inf[key] = found
+        self._stages[key] = _UNSCALED
+
+    def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+        """``optimizer.step()`` on the unscaled gradients, unless one of them is inf or NaN
+        (then the step is skipped, and None returned)."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is "
+                               "enabled.")
+        key = id(optimizer)
+        if self._stages.get(key, _READY) == _STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if self._stages.get(key, _READY) == _READY:
+            self.unscale_(optimizer)
+        result = None if self._found_inf[key] else optimizer.step(*args, **kwargs)
+        self._stages[key] = _STEPPED
+        return result
+
+    def update(self, new_scale: float | Tensor | None = None) -> None:
+        """Set the scale for the next steps: ``new_scale``, or by the steps since the last
+        update: times the backoff factor if one found an inf or NaN, times the growth factor
+        after ``growth_interval`` steps without one."""
+        if not self._enabled:
+            return
+        if new_scale is not None:
+            self._scale = float(new_scale.item() if isinstance(new_scale, Tensor)
+                                else new_scale)
+        else:
+            if not self._found_inf:
+                raise AssertionError("No inf checks were recorded prior to update.")
+            if any(self._found_inf.values()):
+                self._scale *= self._backoff_factor
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+                if self._growth_tracker == self._growth_interval:
+                    self._scale *= self._growth_factor
+                    self._growth_tracker = 0
+        self._stages.clear()
+        self._found_inf.clear()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scale and its settings (empty when disabled), as PyTorch's keys."""
+        if not self._enabled:
+            return {}
+        return {"scale": self._scale, "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval,
+                "_growth_tracker": self._growth_tracker}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved "
+                               "from a disabled instance of GradScaler.")
+        self._scale = float(state_dict["scale"])
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        self._growth_tracker = int(state_dict["_growth_tracker"])

@@ -1,0 +1,55 @@
+"""``torch.cuda`` for code that looks for a GPU: there is none here (tensorgrad runs on
+NumPy, on the CPU). ``is_available()`` says so, seeding and emptying the cache do nothing, as
+PyTorch's do without a GPU, and what needs one raises PyTorch's AssertionError::
+
+    device = "cuda" if tg.cuda.is_available() else "cpu"  # "cpu"
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from . import amp as _amp
+
+
+def is_available() -> bool:
+    """Whether a GPU can be used: never here."""
+    return False
+
+
+def device_count() -> int:
+    return 0
+
+
+def is_bf16_supported() -> bool:
+    return False
+
+
+def manual_seed(seed: int) -> None:
+    """Nothing to seed without a GPU (PyTorch's does nothing then, too)."""
+
+
+def manual_seed_all(seed: int) -> None:
+    """Nothing to seed without a GPU (PyTorch's does nothing then, too)."""
+
+
+def empty_cache() -> None:
+    """Nothing cached without a GPU."""
+
+
+def _no_gpu(*args: Any, **kwargs: Any) -> NoReturn:
+    raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
+
+
+synchronize = current_device = set_device = get_device_name = get_device_properties = _no_gpu
+
+
+class amp:  # noqa: N801 (torch.cuda.amp, a module in PyTorch)
+    """``torch.cuda.amp``: its ``GradScaler``, which disables itself here (no GPU)."""
+
+    class GradScaler(_amp.GradScaler):
+        def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                     backoff_factor: float = 0.5, growth_interval: int = 2000,
+                     enabled: bool = True) -> None:
+            super().__init__("cuda", init_scale, growth_factor, backoff_factor,
+                             growth_interval, enabled)
