@@ -14,6 +14,7 @@ This file only re-exports: ``import tensorgrad as torch`` reaches the same names
 """
 
 import importlib
+from math import e, inf, nan, pi  # PyTorch's torch.e, torch.inf, torch.nan, torch.pi
 from typing import TYPE_CHECKING
 
 from . import autograd, functional, optim, random
@@ -47,8 +48,10 @@ from .creation import (
 )
 from .devices import device
 from .dtypes import (
+    bfloat16,
     bool,  # noqa: A004 (PyTorch's name: tensorgrad.bool as torch.bool)
     double,
+    dtype,
     finfo,
     float,  # noqa: A004 (PyTorch's name: float32)
     float16,
@@ -72,6 +75,14 @@ from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
 from .size import Size
+from .switches import (
+    are_deterministic_algorithms_enabled,
+    compile,  # noqa: A004 (PyTorch's name)
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from .tensor import Function, Tensor
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
@@ -210,14 +221,16 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import amp, backends, cuda, nn, utils
+    from . import amp, backends, cuda, distributed, nn, utils
+    from .amp import autocast
     from .dot import to_dot
     from .serialization import load, save
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
-_LAZY_MODULES = ("nn", "utils", "amp", "backends", "cuda")
-_LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serialization"}
+_LAZY_MODULES = ("nn", "utils", "amp", "backends", "cuda", "distributed")
+_LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serialization",
+               "autocast": ".amp"}
 
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
@@ -242,8 +255,12 @@ __all__ = [
     "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
     # checkpoints
     "load", "save",
-    # for code that looks for a GPU (there is none), or scales its losses
-    "amp", "backends", "cuda",
+    # for code that looks for a GPU (there is none), scales its losses, sets switches
+    "amp", "autocast", "backends", "cuda", "distributed", "compile",
+    "set_float32_matmul_precision", "get_float32_matmul_precision",
+    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "bfloat16", "dtype", "pi", "e", "inf",
+    "nan",
     # elementwise math, comparisons, selection and dtype information
     "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "bincount", "broadcast_tensors",
     "broadcast_to", "concat", "concatenate", "cos", "cosh", "count_nonzero", "diagonal", "eq",

@@ -1,4 +1,4 @@
-"""``torch.amp`` for code written for it: ``GradScaler``.
+"""``torch.amp`` for code written for it: ``GradScaler`` and ``autocast``.
 
 A ``GradScaler`` multiplies the loss by a large scale before its backward, so that small
 float16 gradients do not underflow, and divides the gradients by it again before the
@@ -7,12 +7,16 @@ and no GPU), so scaling buys nothing; it is here so that training scripts that u
 unchanged, and it does what PyTorch's does: for the CPU it scales and unscales, skips a step
 whose gradients are not all finite and adapts the scale; for a GPU (``"cuda"``, which
 ``torch.cuda.amp.GradScaler`` means) it disables itself with a warning, as PyTorch's does
-where there is none, and passes everything through.
+where there is none, and passes everything through. ``autocast`` casts nothing: every op
+computes in its tensors' own dtypes (NumPy has no bfloat16), and an enabled one says so.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -164,3 +168,31 @@ class GradScaler:
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._growth_tracker = int(state_dict["_growth_tracker"])
+
+
+class autocast:  # noqa: N801 (PyTorch's name)
+    """``torch.autocast(device_type, dtype=None, enabled=True, cache_enabled=None)``, as a
+    context manager or a decorator: the block runs as it would without it, since every op here
+    computes in its tensors' own dtypes; enabled, it warns that nothing is cast."""
+
+    def __init__(self, device_type: str = "cpu", dtype: Any = None, enabled: bool = True,
+                 cache_enabled: bool | None = None) -> None:
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        self.device_type, self.enabled = device_type, bool(enabled)
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            warnings.warn("autocast: tensorgrad computes every op in its tensors' own dtypes "
+                          "(NumPy has no bfloat16): nothing is cast", UserWarning, stacklevel=2)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        return None
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def autocasting(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return function(*args, **kwargs)
+        return autocasting

@@ -21,6 +21,22 @@ int16 = short = np.dtype(np.int16)
 int32 = int = np.dtype(np.int32)  # noqa: A001 (PyTorch's name)
 int64 = long = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 (PyTorch's name)
+dtype = np.dtype  # the type of the dtypes above, as torch.dtype is theirs
+
+
+class _Missing:
+    """A dtype PyTorch has and NumPy has not: naming it works (a script's table of dtypes),
+    using it fails with NumPy's TypeError "Cannot interpret ... as a data type", whose text
+    (this object's) says why."""
+
+    def __init__(self, name: builtins.str) -> None:
+        self.name = name
+
+    def __repr__(self) -> builtins.str:
+        return f"tensorgrad.{self.name} (NumPy has no {self.name}: use float32 or float16)"
+
+
+bfloat16 = _Missing("bfloat16")
 
 DEFAULT_FLOAT = float64  # what Python floats and the floating factories make
 

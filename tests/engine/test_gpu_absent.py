@@ -90,3 +90,79 @@ def test_grad_scaler_refuses_what_pytorchs_refuses():
         scaler.load_state_dict({})
     with pytest.raises(ValueError, match="growth factor"):
         tg.amp.GradScaler("cpu", growth_factor=1.0)
+
+
+def test_switches_scripts_set_are_kept_and_change_nothing():
+    model = tg.nn.Linear(2, 1)
+    assert tg.compile(model) is model and tg.compile(mode="max-autotune")(model) is model
+    with pytest.raises(RuntimeError, match="a module or a function"):
+        tg.compile(3)
+    assert tg.get_float32_matmul_precision() == "highest"
+    tg.set_float32_matmul_precision("high")
+    try:
+        assert tg.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="has no effect"):
+            tg.set_float32_matmul_precision("low")
+        assert tg.get_float32_matmul_precision() == "high"
+    finally:
+        tg.set_float32_matmul_precision("highest")
+    tg.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        assert tg.are_deterministic_algorithms_enabled()
+        assert tg.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        tg.use_deterministic_algorithms(False)
+    assert not tg.are_deterministic_algorithms_enabled()
+
+
+def test_autocast_casts_nothing_and_says_so_when_enabled():
+    x = tg.ones(2, 2, dtype=tg.float32)
+    with pytest.warns(UserWarning, match="nothing is cast"), \
+            tg.autocast(device_type="cpu", dtype=tg.bfloat16):
+        y = x @ x
+    assert y.dtype == tg.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with tg.amp.autocast(device_type="cpu", enabled=False):
+            assert (x @ x).dtype == tg.float32
+
+    @tg.autocast("cpu", enabled=False)
+    def double(t):
+        return t * 2
+
+    assert double(x).sum().item() == 8.0
+
+
+def test_names_scripts_use_for_dtypes_and_constants():
+    table = {"float32": tg.float32, "bfloat16": tg.bfloat16, "float16": tg.float16}
+    assert isinstance(table["float32"], tg.dtype) and not isinstance(tg.bfloat16, tg.dtype)
+    with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+        tg.zeros(2, dtype=tg.bfloat16)
+    assert (tg.pi, tg.e, tg.inf) == (np.pi, np.e, np.inf) and np.isnan(tg.nan)
+
+
+def test_one_process_no_group_as_pytorch_without_one():
+    assert not tg.distributed.is_available() and not tg.distributed.is_initialized()
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        tg.distributed.get_rank()
+    with pytest.raises(RuntimeError, match="one process"):
+        tg.distributed.init_process_group(backend="gloo")
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        tg.nn.parallel.DistributedDataParallel(tg.nn.Linear(2, 1))
+
+
+def _data_parallel(m):
+    m.manual_seed(0)
+    inner = m.nn.Linear(2, 3)
+    model = m.nn.DataParallel(inner)
+    out = model(m.ones(4, 2, dtype=m.float32) if m is not tg else m.ones(4, 2))
+    return (model.module is inner, list(model.state_dict()), tuple(out.shape),
+            model.device_ids, [n for n, _ in model.named_parameters()])
+
+
+def test_data_parallel_calls_its_module_as_pytorchs_without_a_gpu():
+    ours = _data_parallel(tg)
+    assert ours == (True, ["module.weight", "module.bias"], (4, 3), [],
+                    ["module.weight", "module.bias"])
+    torch = pytest.importorskip("torch")
+    assert ours == _data_parallel(torch)
