@@ -36,12 +36,14 @@ class GradScaler:
         scaler.update()  # the scale halves after a skipped step, doubles after 2000 good ones
     """
 
+    _caller = 2  # the stack level of the code that made it, for the warning
+
     def __init__(self, device: str = "cuda", init_scale: float = 2.0**16,
                  growth_factor: float = 2.0, backoff_factor: float = 0.5,
                  growth_interval: int = 2000, enabled: bool = True) -> None:
         if enabled and device != "cpu":
             warnings.warn(f"GradScaler is enabled for {device!r}, but tensorgrad runs on the "
-                          "CPU only: disabling it", UserWarning, stacklevel=2)
+                          "CPU only: disabling it", UserWarning, stacklevel=self._caller)
             enabled = False
         if enabled:
             if not init_scale > 0.0:

@@ -48,6 +48,8 @@ class amp:  # noqa: N801 (torch.cuda.amp, a module in PyTorch)
     """``torch.cuda.amp``: its ``GradScaler``, which disables itself here (no GPU)."""
 
     class GradScaler(_amp.GradScaler):
+        _caller = 3  # (through this __init__)
+
         def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
                      backoff_factor: float = 0.5, growth_interval: int = 2000,
                      enabled: bool = True) -> None:

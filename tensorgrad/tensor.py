@@ -815,6 +815,13 @@ class Tensor:
             extra = f", dtype={self.data.dtype}" + extra
         return f"Tensor({np.array2string(self.data, separator=', ', prefix='Tensor(')}{extra})"
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch; any other
+        only without a format spec."""
+        if not self.data.ndim:
+            return format(self.data.item(), spec)
+        return object.__format__(self, spec)
+
     # ---- leaving the graph --------------------------------------------------------------------
 
     def item(self) -> float | int | bool:

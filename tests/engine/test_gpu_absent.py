@@ -58,8 +58,9 @@ def test_grad_scaler_on_the_cpu_scales_skips_and_adapts_as_pytorchs():
 
 
 def test_grad_scaler_for_a_gpu_disables_itself_and_passes_through():
-    with pytest.warns(UserWarning, match="CPU only: disabling it"):
+    with pytest.warns(UserWarning, match="CPU only: disabling it") as warned:
         scaler = tg.cuda.amp.GradScaler()
+    assert warned[0].filename == __file__  # the line that made it, as PyTorch's names
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         off = tg.amp.GradScaler("cpu", enabled=False)

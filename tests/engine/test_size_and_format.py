@@ -1,5 +1,6 @@
-"""``Size``, a tensor's shape, as PyTorch's ``torch.Size``: a tuple of ints whose slices, sums
-and repeats stay sizes."""
+"""How a tensor describes itself as PyTorch's does: its shape, a ``Size`` (``torch.Size``: a
+tuple of ints whose slices, sums and repeats stay sizes), and a 0-d tensor in an f-string, its
+number (``f"{loss:.4f}"``)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,20 @@ def test_size_reads_as_a_size_and_refuses_what_is_no_int():
     with pytest.raises(TypeError, match="can only concatenate tuple"):
         tg.Size([2]) + [3]
     assert np.zeros(tg.Size([2, 3])).shape == (2, 3)  # NumPy takes it as the tuple it is
+
+
+FORMATS = [(1.23456, ".3f"), (3, ">5"), (-0.5, "+.2e"), (2.0, ""), (7, "d")]
+
+
+@pytest.mark.parametrize(("value", "spec"), FORMATS)
+def test_a_0d_tensor_formats_as_its_number_as_pytorchs(value, spec):
+    ours = format(tg.tensor(value), spec)  # f"{loss:.4f}", f"{loss}"
+    assert ours == format(value, spec)
+    torch = pytest.importorskip("torch")
+    assert ours == format(torch.tensor(value), spec)
+
+
+def test_a_tensor_of_more_numbers_takes_no_format_spec():
+    assert format(tg.tensor([1.0, 2.0])) == str(tg.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{tg.tensor([1.0]):.2f}"
