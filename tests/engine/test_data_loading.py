@@ -84,6 +84,27 @@ def test_import_torch_style_reaches_the_module():
 # ---- datasets -----------------------------------------------------------------------------------
 
 
+def test_pytorchs_submodules_of_utils_data_have_the_same_objects():
+    from tensorgrad.utils.data import dataloader, dataset, sampler
+
+    for module in (dataloader, dataset, sampler):
+        for name in module.__all__:
+            assert getattr(module, name) is getattr(tensorgrad.utils.data, name)
+    assert {"DataLoader", "Dataset", "RandomSampler"} <= {
+        *dataloader.__all__, *dataset.__all__, *sampler.__all__}
+
+
+@pytest.mark.parametrize("count", [5, 32, 70, 10**12])
+def test_draws_with_replacement_come_as_they_are_asked_for(count):
+    # minGPT's trainer samples 1e10 indices to run until stopped: none made before asked
+    tensorgrad.manual_seed(0)
+    draws = iter(RandomSampler(range(7), replacement=True, num_samples=count))
+    first = [next(draws) for _ in range(min(count, 100))]
+    assert all(0 <= i < 7 for i in first) and len(set(first)) > 1
+    if count < 100:
+        assert next(draws, None) is None  # exactly count of them
+
+
 def test_tensor_dataset_gives_a_tuple_of_rows():
     x, y = tensorgrad.arange(12.0).reshape(4, 3), tensorgrad.arange(4)
     dataset = TensorDataset(x, y)

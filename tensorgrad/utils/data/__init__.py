@@ -83,11 +83,11 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from .. import dtypes
-from ..creation import as_tensor, multinomial, randint, randperm, tensor
-from ..ops import stack
-from ..random import Generator
-from ..tensor import Tensor
+from ... import dtypes
+from ...creation import as_tensor, multinomial, randint, randperm, tensor
+from ...ops import stack
+from ...random import Generator
+from ...tensor import Tensor
 
 __all__ = [
     "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
@@ -340,7 +340,11 @@ class RandomSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n, count = len(self.data_source), self.num_samples
         if self.replacement:
-            yield from randint(n, (count,), generator=self.generator).tolist()
+            # 32 draws at a time, as PyTorch's: a sampler of 1e10 draws (minGPT's, to train
+            # until stopped) does not make them all before the first
+            for _ in range(count // 32):
+                yield from randint(n, (32,), generator=self.generator).tolist()
+            yield from randint(n, (count % 32,), generator=self.generator).tolist()
             return
         for _ in range(count // n):
             yield from randperm(n, generator=self.generator).tolist()
