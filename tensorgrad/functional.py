@@ -2029,9 +2029,13 @@ class Linear(Function):
         rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         try:
             out = rows.dot(weight.T)
-        except ValueError:  # NumPy's message names neither argument
-            raise ValueError(f"linear: input of shape {x.shape} for a weight of shape "
-                             f"{weight.shape}") from None
+        except ValueError:  # NumPy's message is not PyTorch's
+            if weight.ndim != 2:
+                raise RuntimeError(f"linear: a weight of shape {weight.shape}; it needs two "
+                                   "dimensions (out_features, in_features)") from None
+            (m, k), (o, i) = rows.shape, weight.shape
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and "
+                               f"{i}x{o})") from None
         if bias is not None:
             out += bias
         ctx.save_for_backward(rows, weight)

@@ -576,14 +576,21 @@ class _Hook:
 
 
 class RemovableHandle:
-    """What ``register_hook`` returns: ``remove()`` unregisters the hook (again: nothing)."""
+    """What ``register_hook`` (and a module's forward hooks) return: ``remove()`` unregisters
+    the hook (again: nothing); as a context manager, the hook is registered for its block."""
 
-    def __init__(self, hooks: list[_Hook], hook: _Hook) -> None:
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
         self._hooks, self._hook = hooks, hook
 
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()  # the hook is registered for the block
 
 
 class _TensorHooks:

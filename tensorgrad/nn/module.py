@@ -15,7 +15,7 @@ import numpy as np
 
 from ..devices import check_device
 from ..grad_mode import no_grad
-from ..tensor import Tensor, note_in_place_write
+from ..tensor import RemovableHandle, Tensor, note_in_place_write
 
 M = TypeVar("M", bound="Module")
 
@@ -98,7 +98,8 @@ class Module:
             def forward(self, x):
                 return x * self.weight + self.bias
 
-    There are no hooks and no devices but the CPU.
+    Forward hooks run around ``forward`` as PyTorch's (``register_forward_pre_hook``,
+    ``register_forward_hook``); there are no backward hooks and no devices but the CPU.
     """
 
     training: bool
@@ -119,7 +120,38 @@ class Module:
     forward: Callable[..., Any] = _forward_unimplemented
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")  # (made at the first registration)
+        if hooks is None or not (hooks.before or hooks.after):
+            return self.forward(*args, **kwargs)
+        return hooks.call(self, args, kwargs)
+
+    # ---- forward hooks ------------------------------------------------------------------------
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward`` (``hook(module, args, kwargs)``
+        with ``with_kwargs``); what it returns, if not None, replaces the arguments: a tuple
+        of them or a single one (with ``with_kwargs``, a pair ``(args, kwargs)``)."""
+        return self._hooks().add(self._hooks().before, hook, prepend, with_kwargs, False)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward`` (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs``); what it returns, if not None, replaces the
+        output. With ``always_call`` it runs even when ``forward`` raised (output None)::
+
+            seen = []
+            layer.register_forward_hook(lambda module, args, output: seen.append(output))
+        """
+        return self._hooks().add(self._hooks().after, hook, prepend, with_kwargs, always_call)
+
+    def _hooks(self) -> _ForwardHooks:
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks is None:
+            hooks = _ForwardHooks()
+            super().__setattr__("_forward_hooks", hooks)
+        return hooks
 
     # ---- registration by attribute ------------------------------------------------------------
 
@@ -374,7 +406,19 @@ class Module:
         self._cast_floating(np.dtype(np.float32))
         return self
 
+    def half(self: M) -> M:
+        self._cast_floating(np.dtype(np.float16))
+        return self
+
     def cpu(self: M) -> M:
+        return self
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Refused, as PyTorch's where there is no GPU: there is none here."""
+        raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
+
+    def share_memory(self: M) -> M:
+        """``self``: there are no other processes to share it with (one process)."""
         return self
 
     # ---- state_dict ---------------------------------------------------------------------------
@@ -510,3 +554,62 @@ def _target_dtype(args: tuple, kwargs: dict) -> Any:
     return dtype
 
 
+
+
+class _ForwardHook:
+    """One registered forward hook (its own object: a function registered twice is two)."""
+
+    __slots__ = ("function", "with_kwargs", "always_call")
+
+    def __init__(self, function: Callable[..., Any], with_kwargs: bool, always_call: bool):
+        self.function, self.with_kwargs, self.always_call = function, with_kwargs, always_call
+
+
+class _ForwardHooks:
+    """A module's forward pre-hooks (``before``) and forward hooks (``after``), in order."""
+
+    def __init__(self) -> None:
+        self.before: list[_ForwardHook] = []
+        self.after: list[_ForwardHook] = []
+
+    def add(self, hooks: list[_ForwardHook], function: Callable[..., Any], prepend: bool,
+            with_kwargs: bool, always_call: bool) -> RemovableHandle:
+        hook = _ForwardHook(function, with_kwargs, always_call)
+        if prepend:
+            hooks.insert(0, hook)
+        else:
+            hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def call(self, module: Module, args: tuple, kwargs: dict[str, Any]) -> Any:
+        for hook in tuple(self.before):
+            if hook.with_kwargs:
+                result = hook.function(module, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook.function(module, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        try:
+            output = module.forward(*args, **kwargs)
+        except BaseException:
+            for hook in tuple(self.after):
+                if hook.always_call:
+                    self._run(hook, module, args, kwargs, None)
+            raise
+        for hook in tuple(self.after):
+            result = self._run(hook, module, args, kwargs, output)
+            if result is not None:
+                output = result
+        return output
+
+    @staticmethod
+    def _run(hook: _ForwardHook, module: Module, args: tuple, kwargs: dict[str, Any],
+             output: Any) -> Any:
+        if hook.with_kwargs:
+            return hook.function(module, args, kwargs, output)
+        return hook.function(module, args, output)
