@@ -36,7 +36,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .grad_mode import get_ident, is_grad_enabled
-from .ops import floating, promote_types, result_dtype, sum_to, where
+from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim, tapes
@@ -737,7 +737,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError("embedding: sparse gradients (sparse=True) are not supported")
     ids = input.data if isinstance(input, Tensor) else np.asarray(input)
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding takes integer ids, not {ids.dtype}")
+        raise RuntimeError(f"embedding takes integer ids (int64 or int32), not {ids.dtype}")
     rows = len(weight.data)
     if ids.size and not (ids.min() >= 0 and ids.max() < rows):
         raise IndexError(f"embedding: an id outside 0..{rows - 1}")
@@ -1555,8 +1555,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
         return _soft_cross_entropy(_classes_last(input), _classes_last(target), weight,
                                    reduction, label_smoothing)
     if targets.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy targets must be integer classes, not {targets.dtype} "
-                        f"(or class probabilities: floats of the input's shape {shape})")
+        raise RuntimeError(f"cross_entropy targets must be integer classes, not "
+                           f"{targets.dtype} (or class probabilities: floats of the input's "
+                           f"shape {shape})")
     _check_pytorch_layout(shape, targets)
     if targets.shape != _target_shape(shape):  # (a (C) input's target of shape (1))
         targets = targets.reshape(_target_shape(shape))
@@ -2037,7 +2038,10 @@ class Linear(Function):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m}x{k} and "
                                f"{i}x{o})") from None
         if bias is not None:
-            out += bias
+            try:
+                out += bias
+            except ValueError:
+                raise expand_error(bias.shape, out.shape) from None
         ctx.save_for_backward(rows, weight)
         ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
         # (sizes, not -1: with no rows, -1 is ambiguous)
@@ -2058,7 +2062,8 @@ class Linear(Function):
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
     if not input.data.ndim:
-        raise ValueError("linear: a 0-d input has no features (it needs shape (..., in_features))")
+        raise RuntimeError("linear: a 0-d input has no features (it needs shape "
+                           "(..., in_features))")
     dtypes = [_array(a).dtype for a in ((input, weight) if bias is None else
                                          (input, weight, bias))]
     if len(set(dtypes)) > 1:  # PyTorch's rule, as matmul's: no promotion in a product
@@ -2182,11 +2187,11 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
         dims = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
         if not dims or shape[len(shape) - len(dims):] != dims:
-            raise ValueError(f"rms_norm: normalized_shape {normalized_shape} does not end the "
-                             f"shape {shape}")
+            raise RuntimeError(f"rms_norm: normalized_shape {normalized_shape} does not end "
+                               f"the shape {shape}")
         if weight is not None and weight.data.shape != dims:
-            raise ValueError(f"rms_norm: a weight of shape {weight.data.shape} for "
-                             f"normalized_shape {dims}")
+            raise RuntimeError(f"rms_norm: a weight of shape {weight.data.shape} for "
+                               f"normalized_shape {dims}")
         count = math.prod(dims)
     eps = np.finfo(input.data.dtype).eps if eps is None else eps
     if weight is None:
@@ -2381,8 +2386,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     q, k, v = query.data, key.data, value.data
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
             k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} do "
-                         "not fit")
+        raise RuntimeError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} "
+                           "do not fit")
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
             attn_mask = np.asarray(attn_mask)
@@ -2395,8 +2400,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"attention: attn_mask of shape {mask.shape} for scores of "
-                             f"shape (..., {scores[0]}, {scores[1]})")
+            raise RuntimeError(f"attention: attn_mask of shape {mask.shape} for scores of "
+                               f"shape (..., {scores[0]}, {scores[1]})")
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     return ScaledDotProductAttention.apply(query, key, value, attn_mask, is_causal, scale,
                                            dropout_p, generator)

@@ -109,17 +109,39 @@ def tensor_argument(x: Any, name: str, what: str) -> Any:
     return x
 
 
+def broadcast_error(*shapes: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's error for shapes that do not broadcast together: it names the last dimension
+    where two of them differ and neither is 1."""
+    ndim = max(len(shape) for shape in shapes)
+    padded = [(1,) * (ndim - len(shape)) + tuple(shape) for shape in shapes]
+    for dim in reversed(range(ndim)):
+        sizes = [shape[dim] for shape in padded]
+        for i, a in enumerate(sizes):
+            for b in sizes[i + 1:]:
+                if a != b and a != 1 and b != 1:
+                    return RuntimeError(f"The size of tensor a ({a}) must match the size of "
+                                        f"tensor b ({b}) at non-singleton dimension {dim}")
+    return RuntimeError(f"shapes {', '.join(map(str, shapes))} do not broadcast together")
+
+
 def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
-    """Run a NumPy op, turning its broadcasting error into one that names both shapes."""
+    """Run a NumPy op, turning its broadcasting error into PyTorch's."""
     try:
         return op(a, b)
     except ValueError:
         try:
             np.broadcast_shapes(np.shape(a), np.shape(b))
         except ValueError:
-            raise ValueError(f"{name}: shapes {np.shape(a)} and {np.shape(b)} do not broadcast "
-                             "together") from None
+            raise broadcast_error(np.shape(a), np.shape(b)) from None
         raise  # another error (integers to a negative power, ...): NumPy's message says it
+
+
+def _broadcasts(*shapes: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    return True
 
 
 def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -155,6 +177,9 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        if a.dtype == _BOOL:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
         ctx.shapes = a.shape, b.shape
         return _broadcasting(np.subtract, a, b, "-")
 
@@ -357,8 +382,7 @@ class Lerp(Function):
         try:
             np.broadcast_shapes(start.shape, end.shape, weight.shape)
         except ValueError:
-            raise ValueError(f"lerp: shapes {start.shape}, {end.shape} and {weight.shape} do "
-                             "not broadcast together") from None
+            raise broadcast_error(start.shape, end.shape, weight.shape) from None
         ctx.save_for_backward(start, end, weight)
         span = end - start
         with np.errstate(invalid="ignore"):  # inf - inf: NaN, as in PyTorch
@@ -383,8 +407,7 @@ class Where(Function):
         try:
             return np.where(condition, a, b)
         except ValueError:
-            raise ValueError(f"where: condition {condition.shape}, shapes {a.shape} and "
-                             f"{b.shape} do not broadcast together") from None
+            raise broadcast_error(condition.shape, a.shape, b.shape) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -437,8 +460,10 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
             return np.broadcast_to(mask, shape) if in_place else mask
     except ValueError:
         pass
-    raise ValueError(f"masked_fill: a mask of shape {mask.shape} does not fit a tensor of "
-                     f"shape {shape}")
+    if not _broadcasts(mask.shape, shape):  # (PyTorch names the tensor first in place)
+        raise broadcast_error(*((shape, mask.shape) if in_place else (mask.shape, shape)))
+    raise RuntimeError(f"masked_fill_: a mask of shape {mask.shape} does not fit a tensor of "
+                       f"shape {shape} (in place, the mask broadcasts to the tensor)")
 
 
 def classify(test: np.ufunc, a: Tensor) -> Tensor:
@@ -483,8 +508,11 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
         op(a.data, _as(b, dtype), out=a.data, casting="unsafe")
         note_in_place_write(a.data)
     except ValueError:
-        raise ValueError(f"{op.__name__}: shapes {np.shape(b)} cannot update a tensor of "
-                         f"shape {a.data.shape} in place") from None
+        if not _broadcasts(a.data.shape, np.shape(b)):
+            raise broadcast_error(a.data.shape, np.shape(b)) from None
+        raise RuntimeError(f"output with shape {list(a.data.shape)} doesn't match the "
+                           f"broadcast shape {list(np.broadcast_shapes(a.data.shape, np.shape(b)))}"
+                           ) from None
     return a
 
 
@@ -537,6 +565,10 @@ def zero_(a: Tensor) -> Tensor:
 class Neg(Function):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype == _BOOL:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
         return np.negative(a)
 
     @staticmethod
@@ -1184,8 +1216,7 @@ class MaskedSelect(Function):
         try:
             shape = np.broadcast_shapes(a.shape, mask.shape)
         except ValueError:
-            raise ValueError(f"masked_select: shapes {a.shape} and {mask.shape} do not "
-                             "broadcast together") from None
+            raise broadcast_error(a.shape, mask.shape) from None
         mask = np.broadcast_to(mask, shape)
         ctx.save_for_backward(mask)
         ctx.shape = a.shape
@@ -1222,6 +1253,20 @@ class Trace(Function):
 # ---- matrix product -----------------------------------------------------------------------------
 
 
+def _inner_mismatch(a: tuple[int, ...], b: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's error for a product whose inner dimensions differ (its words for two
+    matrices and two vectors)."""
+    if len(a) == len(b) == 2:
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a[0]}x{a[1]} and "
+                            f"{b[0]}x{b[1]})")
+    if len(a) == len(b) == 1:
+        return RuntimeError(f"inconsistent tensor size, expected tensor [{a[0]}] and src "
+                            f"[{b[0]}] to have the same number of elements, but got {a[0]} and "
+                            f"{b[0]} elements respectively")
+    return RuntimeError(f"matmul: shapes {a} and {b} cannot be multiplied (inner dimensions "
+                        f"{a[-1]} and {b[0] if len(b) == 1 else b[-2]})")
+
+
 class MatMul(Function):
     """``np.matmul``'s (and ``torch.matmul``'s) product: batched, 1-D operands as a row
     (on the left) or a column (on the right)."""
@@ -1231,12 +1276,13 @@ class MatMul(Function):
         if type(a) is not np.ndarray or type(b) is not np.ndarray:
             a, b = _operands(a, b)  # (a number is 0-d: refused below)
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul needs tensors of at least one dimension, got a 0-d tensor")
+            raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                               f"{a.ndim}D and {b.ndim}D")
         if a.dtype != b.dtype:  # PyTorch's rule: no promotion in a product of matrices
             raise RuntimeError(f"matmul of {a.dtype} and {b.dtype} data: both operands need "
                                "the same dtype (convert one with .to())")
         if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
-            raise ValueError(f"matmul shapes {a.shape} and {b.shape}: inner dimensions differ")
+            raise _inner_mismatch(a.shape, b.shape)
         ctx.save_for_backward(a, b)
         return _broadcasting(np.matmul, a, b, "@")
 
@@ -1441,7 +1487,8 @@ def dims(dim: int | Sequence[int] | None, axis: int | Sequence[int] | None, ndim
         return tuple(range(ndim))
     normalized = sorted(normalize_dim(int(d), ndim) for d in listed)
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"dim {dim} names a dimension twice")
+        raise RuntimeError(f"dim {dim} names a dimension twice (each may appear once in "
+                           "the list of dims)")
     return tuple(normalized) if ndim else ()
 
 
@@ -1473,7 +1520,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         if a.dtype.kind not in "fc":
-            raise TypeError(f"mean of {a.dtype} data: convert it to a floating dtype first")
+            raise RuntimeError(f"mean of {a.dtype} data: it needs a floating dtype (convert "
+                               "it first), as PyTorch's mean() does")
         count = math.prod(a.shape[d] for d in dims)
         ctx.shape, ctx.dims, ctx.count = a.shape, dims, max(count, 1)
         with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
@@ -1804,7 +1852,8 @@ def flattened_shape(shape: tuple[int, ...], start: int, end: int) -> tuple[int, 
         return (1,)
     start, end = normalize_dim(start, len(shape)), normalize_dim(end, len(shape))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start} comes after end_dim {end}")
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start}) cannot come "
+                           f"after end_dim ({end})")
     return (*shape[:start], math.prod(shape[start:end + 1]), *shape[end + 1:])
 
 
@@ -1825,7 +1874,7 @@ def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
 def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
     normalized = tuple(normalize_dim(d, ndim) for d in order) if ndim else order
     if sorted(normalized) != list(range(ndim)):
-        raise ValueError(f"permute{order} does not order the {ndim} dimensions of a tensor")
+        raise RuntimeError(f"permute{order} does not order the {ndim} dimensions of a tensor")
     return normalized
 
 
@@ -1939,9 +1988,20 @@ def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int,
     """PyTorch's ``expand``: -1 keeps a dimension, new ones may be added in front."""
     extra = len(sizes) - len(shape)
     if extra < 0:
-        raise ValueError(f"expand{sizes} has fewer dimensions than the tensor's {shape}")
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({len(shape)})")
     return tuple(n if s == -1 and i >= extra else s for i, (s, n) in
                  enumerate(zip(sizes, (0,) * extra + shape)))
+
+
+def expand_error(shape: tuple[int, ...], target: tuple[int, ...]) -> RuntimeError:
+    """PyTorch's error for a tensor of ``shape`` that cannot be expanded to ``target``."""
+    extra = len(target) - len(shape)
+    dim = next(i for i, n in enumerate(shape) if n != 1 and n != target[extra + i])
+    return RuntimeError(f"The expanded size of the tensor ({target[extra + dim]}) must match the "
+                        f"existing size ({shape[dim]}) at non-singleton dimension {extra + dim}.  "
+                        f"Target sizes: {list(target)}.  Tensor sizes: {list(shape)}")
 
 
 class Expand(Function):
@@ -1951,8 +2011,7 @@ class Expand(Function):
         try:
             return np.broadcast_to(a, shape)
         except ValueError:
-            raise ValueError(f"expand: a tensor of shape {a.shape} cannot be expanded to "
-                             f"{shape}") from None
+            raise expand_error(a.shape, shape) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -2072,6 +2131,21 @@ def _legacy_empty(shape: tuple[int, ...]) -> bool:
     return shape == (0,)
 
 
+def _cat_error(shapes: list[tuple[int, ...]], dim: int) -> RuntimeError:
+    """PyTorch's error for tensors that cannot be joined along ``dim``."""
+    first = shapes[0]
+    for i, shape in enumerate(shapes[1:], 1):
+        if len(shape) != len(first):
+            return RuntimeError(f"Tensors must have same number of dimensions: got "
+                                f"{len(first)} and {len(shape)}")
+        for d, (n, m) in enumerate(zip(first, shape)):
+            if d != dim and n != m:
+                return RuntimeError(f"Sizes of tensors must match except in dimension {dim}. "
+                                    f"Expected size {n} but got size {m} for tensor number "
+                                    f"{i} in the list.")
+    return RuntimeError(f"cat: shapes {', '.join(map(str, shapes))} cannot be joined")
+
+
 class Concatenate(Function):
     """``cat(tensors, dim)``, as ``Concatenate.apply(dim, *tensors)``."""
 
@@ -2084,8 +2158,8 @@ class Concatenate(Function):
         joined = [_as(a, dtype) for a, skip in zip(arrays, skipped) if not skip]
         try:
             out = np.concatenate(joined, axis=dim)
-        except ValueError as error:
-            raise ValueError(f"cat: {error}") from None
+        except ValueError:
+            raise _cat_error([a.shape for a in joined], dim) from None
         ctx.dim, ctx.skipped = dim, skipped
         ctx.bounds = list(itertools.accumulate(a.shape[dim] for a in joined[:-1]))
         return out
@@ -2106,8 +2180,11 @@ class Stack(Function):
         ctx.dim = dim
         try:
             return np.stack([_as(a, dtype) for a in arrays], axis=dim)
-        except ValueError as error:
-            raise ValueError(f"stack: {error}") from None
+        except ValueError:
+            i = next(i for i, a in enumerate(arrays) if a.shape != arrays[0].shape)
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(arrays[0].shape)} at entry 0 and {list(arrays[i].shape)} "
+                               f"at entry {i}") from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -2120,8 +2197,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat needs at least one tensor")
     shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
-    if any(not shape for shape in shapes):
-        raise ValueError("cat cannot join 0-d tensors: use stack")
+    for i, shape in enumerate(shapes):
+        if not shape:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               "concatenated")
     kept = [shape for shape in shapes if not _legacy_empty(shape)] or shapes
     return Concatenate.apply(normalize_dim(dim, len(kept[0])), *tensors)
 
@@ -2130,7 +2209,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors, all of one shape, joined along a new dimension ``dim``."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack needs at least one tensor")
+        raise RuntimeError("stack expects a non-empty TensorList")
     ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
     return Stack.apply(normalize_dim(dim, ndim + 1), *tensors)
 
@@ -2203,14 +2282,16 @@ class Index(Function):
         return True
 
 
-def _check_index(index: np.ndarray, length: int, name: str) -> None:
-    """An index array of int32 or int64 entries in [0, length) (RuntimeError otherwise, as
-    PyTorch's: a negative index counts from nowhere)."""
+def _check_index(index: np.ndarray, length: int, name: str,
+                 out_of_range: type[Exception] = RuntimeError) -> None:
+    """An index array of int32 or int64 entries in [0, length) (RuntimeError otherwise, or
+    ``out_of_range`` for an entry outside it, as PyTorch's: a negative index counts from
+    nowhere)."""
     if index.dtype not in (np.int32, np.int64):
         raise RuntimeError(f"{name}: the index must be int64 or int32, not {index.dtype}")
     if index.size and (index.min() < 0 or index.max() >= length):
         bad = index[(index < 0) | (index >= length)].flat[0]
-        raise RuntimeError(f"{name}: index {bad} is out of bounds for a dimension of length "
+        raise out_of_range(f"{name}: index {bad} is out of bounds for a dimension of length "
                            f"{length}")
 
 
@@ -2265,7 +2346,9 @@ class IndexSelect(Function):
         if not a.ndim and picks.size != 1:
             raise RuntimeError(f"index_select of a 0-d tensor takes one index, not {picks.size}")
         source = a if a.ndim else a.reshape(1)
-        _check_index(picks, source.shape[dim], "index_select")
+        # (PyTorch's CPU kernel for dim 1 raises RuntimeError, the others IndexError)
+        _check_index(picks, source.shape[dim], "index_select",
+                     RuntimeError if dim == 1 else IndexError)
         ctx.save_for_backward(picks)
         ctx.shape, ctx.dim = a.shape, dim
         out = np.take(source, picks, axis=dim)

@@ -834,7 +834,8 @@ class Tensor:
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() of a tensor with {self.data.size} elements; it needs one")
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted "
+                               "to Scalar")
         return self.data.item()
 
     def __float__(self) -> float:

@@ -545,8 +545,7 @@ def _logical(op: np.ufunc, input: Any, other: Any, name: str) -> Tensor:
     try:
         return as_leaf(op(a, b))
     except ValueError:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast "
-                         "together") from None
+        raise ops.broadcast_error(a.shape, b.shape) from None
 
 
 def logical_and(input: Tensor, other: Tensor) -> Tensor:
@@ -668,8 +667,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"broadcast_tensors: shapes {', '.join(map(str, shapes))} do not "
-                         "broadcast together") from None
+        raise ops.broadcast_error(*shapes) from None
     return tuple(_tensor(t).expand(shape) for t in tensors)
 
 
