@@ -8,7 +8,7 @@ factories), ``torch_functions.py`` (``torch.exp(x)`` and
 the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``random.py``
 (the one generator), ``grad_mode.py``, ``threads.py`` (both cores), ``gradcheck.py``,
 ``capture.py`` (record a step once, replay it), ``value.py`` (the scalar reference engine
-every gradient is tested against) and ``dot.py`` (either engine's graph as DOT).
+every gradient is tested against) and ``drawing.py`` (either engine's graph as DOT).
 
 This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
 """
@@ -19,6 +19,31 @@ from typing import TYPE_CHECKING
 
 from . import autograd, functional, optim, random
 from .capture import Captured, CaptureError, capture
+from .composite import (
+    absolute,
+    addmm,
+    baddbmm,
+    cdist,
+    clamp_max,
+    clamp_min,
+    clone,
+    diff,
+    dot,
+    floor_divide,
+    median,
+    mv,
+    nanmean,
+    nansum,
+    negative,
+    positive,
+    select,
+    sgn,
+    std_mean,
+    take_along_dim,
+    tensordot,
+    true_divide,
+    var_mean,
+)
 from .creation import (
     arange,
     as_tensor,
@@ -223,13 +248,13 @@ from .value import Value
 if TYPE_CHECKING:
     from . import amp, backends, cuda, distributed, nn, utils
     from .amp import autocast
-    from .dot import to_dot
+    from .drawing import to_dot
     from .serialization import load, save
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
 _LAZY_MODULES = ("nn", "utils", "amp", "backends", "cuda", "distributed")
-_LAZY_NAMES = {"to_dot": ".dot", "load": ".serialization", "save": ".serialization",
+_LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 
 __all__ = [
@@ -270,6 +295,10 @@ __all__ = [
     "square", "tan", "trace", "unique", "vstack",
     # writing at indices
     "index_add", "scatter", "scatter_add",
+    # made of other ops
+    "absolute", "addmm", "baddbmm", "cdist", "clamp_max", "clamp_min", "clone", "diff", "dot",
+    "floor_divide", "median", "mv", "nanmean", "nansum", "negative", "positive", "select",
+    "sgn", "std_mean", "take_along_dim", "tensordot", "true_divide", "var_mean",
 ]
 
 

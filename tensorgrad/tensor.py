@@ -1550,6 +1550,90 @@ class Tensor:
         """The products of two equal batches of matrices: (b, n, k) and (b, k, m)."""
         return ops.matrix_product(self, mat2, 3, "bmm")
 
+    # ---- made of other ops (composite.py) -----------------------------------------------------
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return composite.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+                alpha: Any = 1) -> Tensor:
+        return composite.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def dot(self, other: Tensor) -> Tensor:
+        return composite.dot(self, other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        return composite.mv(self, vec)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return self.clamp(max=max)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return composite.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return composite.nanmean(self, dim, keepdim)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return composite.median(self, dim, keepdim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None,
+             append: Any = None) -> Tensor:
+        return composite.diff(self, n, dim, prepend, append)
+
+    def take_along_dim(self, indices: Tensor, dim: int | None = None) -> Tensor:
+        return composite.take_along_dim(self, indices, dim)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return composite.select(self, dim, index)
+
+    def negative(self) -> Tensor:
+        return -self
+
+    def positive(self) -> Tensor:
+        return self
+
+    def absolute(self) -> Tensor:
+        return self.abs()
+
+    def sgn(self) -> Tensor:
+        return self.sign()
+
+    def true_divide(self, other: Any) -> Tensor:
+        return self / other
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return self // other
+
+    def relu_(self) -> Tensor:
+        """``relu`` in place (PyTorch's rules: a leaf that requires grad refuses)."""
+        return _written(self, self.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return _written(self, self.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return _written(self, self.tanh)
+
+    def log_(self) -> Tensor:
+        return _written(self, self.log)
+
+    def floor_(self) -> Tensor:
+        return _written(self, self.floor)
+
+    def round_(self) -> Tensor:
+        return _written(self, self.round)
+
+    def square_(self) -> Tensor:
+        return _written(self, lambda: self * self)
+
+    def __contains__(self, element: Any) -> bool:
+        """``element in tensor``: whether any entry equals it."""
+        return bool((self == element).any().item())
+
     def outer(self, vec2: Tensor) -> Tensor:
         """The outer product of two vectors: out[i, j] = self[i] * vec2[j]."""
         for v in (self, vec2):
@@ -1793,6 +1877,17 @@ class Tensor:
         return self.data.itemsize
 
     @property
+    def itemsize(self) -> int:
+        return self.data.itemsize
+
+    def is_complex(self) -> bool:
+        return False  # (a Tensor holds numbers and booleans, never complex ones)
+
+    def data_ptr(self) -> int:
+        """The address of the first entry: tensors that share memory there share it."""
+        return int(self.data.__array_interface__["data"][0])
+
+    @property
     def nbytes(self) -> int:
         """The bytes of all entries."""
         return self.data.nbytes
@@ -1957,6 +2052,13 @@ class Tensor:
         return ones(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        from .creation import empty
+
+        return empty(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
         from .creation import full
@@ -1975,6 +2077,18 @@ class Tensor:
 
     def long(self) -> Tensor:
         return self.to(np.int64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def short(self) -> Tensor:
+        return self.to(np.int16)
+
+    def char(self) -> Tensor:
+        return self.to(np.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(np.uint8)
 
     def int(self) -> Tensor:
         return self.to(np.int32)
@@ -2119,4 +2233,4 @@ def normalize_dim(dim: int, ndim: int) -> int:
     return dim % size
 
 
-from . import ops, scatter_ops  # noqa: E402 (Functions over Tensor: defined after it)
+from . import composite, ops, scatter_ops  # noqa: E402 (Functions over Tensor: defined after it)

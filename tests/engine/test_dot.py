@@ -16,7 +16,7 @@ from benchmarks.engines import graph_nodes
 from microgpt import gpt_scalar, gpt_tensor
 from microgpt.train import document_tokens, setup
 from tensorgrad import Tensor, Value
-from tensorgrad.dot import DRAWN_NODES
+from tensorgrad.drawing import DRAWN_NODES
 
 NAMES = ["emma", "olivia", "ava", "mia", "zoe", "liam", "noah", "eli", "ivy", "max"]
 NODE = re.compile(r'  (n\d+) \[label="((?:[^"\\]|\\.)*)"(.*)\];')

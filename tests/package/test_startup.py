@@ -13,7 +13,7 @@ NOT_AT_START_UP = ("numpy.random", "fractions", "tempfile", "importlib.metadata"
                    "concurrent.futures", "threadpoolctl", "tensorgrad.nn", "subprocess",
                    "safetensors", "tensorgrad.utils", "tensorgrad.optim.lr_scheduler",
                    "hashlib", "json", "shutil", "tensorgrad.conv", "tensorgrad.serialization",
-                   "tensorgrad.dot", "string")
+                   "tensorgrad.drawing", "string")
 
 
 def test_the_default_run_imports_nothing_it_does_not_use():
@@ -40,7 +40,7 @@ def test_the_default_run_imports_nothing_it_does_not_use():
 def test_every_public_name_of_tensorgrad_is_there_loaded_or_not():
     # some are imported when first used: each must still be found, listed and importable
     code = ("import sys, tensorgrad\n"
-            "lazy = [m for m in ('tensorgrad.serialization', 'tensorgrad.dot')\n"
+            "lazy = [m for m in ('tensorgrad.serialization', 'tensorgrad.drawing')\n"
             "        if m in sys.modules]\n"
             "missing = sorted(set(tensorgrad.__all__) - set(dir(tensorgrad)))\n"
             "from tensorgrad import load, save, to_dot, gradcheck\n"
@@ -51,3 +51,19 @@ def test_every_public_name_of_tensorgrad_is_there_loaded_or_not():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=REPO, timeout=60, check=True)
     assert ast.literal_eval(result.stdout) == [[], [], [], True, "tensorgrad.serialization"]
+
+
+def test_no_submodule_hides_a_function_of_the_same_name():
+    # importing tensorgrad.x binds the module to tensorgrad.x: a module named as a function of
+    # the API (dot.py was torch.dot's name) would replace the function
+    code = ("import importlib, pkgutil, types, tensorgrad\n"
+            "for info in pkgutil.walk_packages(tensorgrad.__path__, 'tensorgrad.'):\n"
+            "    importlib.import_module(info.name)\n"
+            "modules = {n for n in tensorgrad.__all__\n"
+            "           if isinstance(getattr(tensorgrad, n), types.ModuleType)}\n"
+            "print(sorted(modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=120, check=True)
+    assert ast.literal_eval(result.stdout) == ["amp", "autograd", "backends", "cuda",
+                                               "distributed", "functional", "nn", "optim",
+                                               "random", "utils"]
