@@ -50,6 +50,13 @@ CASES = {
     "select": ([_r(3, 4, 2)], lambda m, a: a.select(1, -1)),
     "negative, absolute": ([_r(3)], lambda m, a: m.negative(a) * m.absolute(a)),
     "true divide": ([_r(3), _r(3) + 3], lambda m, a, b: m.true_divide(a, b)),
+    "linalg.vector_norm": ([_r(3, 4)], lambda m, a: m.linalg.vector_norm(a, dim=-1)),
+    "linalg.vector_norm inf": ([_r(3, 4)], lambda m, a: m.linalg.vector_norm(a, float("inf"))),
+    "linalg.vector_norm 1": ([_r(3, 4)], lambda m, a: m.linalg.vector_norm(a, 1, dim=0,
+                                                                          keepdim=True)),
+    "linalg.norm of a vector": ([_r(5)], lambda m, a: m.linalg.norm(a)),
+    "linalg.norm of a matrix": ([_r(3, 4)], lambda m, a: m.linalg.norm(a)),
+    "linalg.matrix_norm": ([_r(2, 3, 4)], lambda m, a: m.linalg.matrix_norm(a)),
 }
 
 
@@ -77,6 +84,8 @@ ERRORS = {
     "addmm of vectors": lambda m: m.addmm(m.ones(2), m.ones(2), m.ones(2)),
     "diff of a 0-d tensor": lambda m: m.tensor(1.0).diff(),
     "take_along_dim, ranks differ": lambda m: m.take_along_dim(m.ones(2, 3), m.tensor([0]), 1),
+    "vector_norm of integers": lambda m: m.linalg.vector_norm(m.tensor([1, 2])),
+    "matrix_norm of a vector": lambda m: m.linalg.matrix_norm(m.ones(3)),
 }
 
 
