@@ -71,7 +71,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .devices import device
+from .devices import device, get_default_device, set_default_device
 from .dtypes import (
     bfloat16,
     bool,  # noqa: A004 (PyTorch's name: tensorgrad.bool as torch.bool)
@@ -246,14 +246,15 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import amp, backends, cuda, distributed, linalg, nn, utils
+    from . import accelerator, amp, backends, cuda, distributed, linalg, nn, utils
     from .amp import autocast
     from .drawing import to_dot
     from .serialization import load, save
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
-_LAZY_MODULES = ("nn", "utils", "amp", "backends", "cuda", "distributed", "linalg")
+_LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
+                 "linalg")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 
@@ -281,7 +282,8 @@ __all__ = [
     # checkpoints
     "load", "save",
     # for code that looks for a GPU (there is none), scales its losses, sets switches
-    "amp", "autocast", "backends", "cuda", "distributed", "compile", "linalg",
+    "accelerator", "amp", "autocast", "backends", "cuda", "distributed", "compile", "linalg",
+    "get_default_device", "set_default_device",
     "set_float32_matmul_precision", "get_float32_matmul_precision",
     "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "bfloat16", "dtype", "pi", "e", "inf",

@@ -65,3 +65,13 @@ def check_device(where: Any) -> None:
     if isinstance(where, int) and not isinstance(where, bool):
         raise RuntimeError(f"tensorgrad runs on the CPU only: device index {where} names a GPU")
     device(where)
+
+
+def get_default_device() -> device:
+    """The device factories make tensors on: the CPU."""
+    return CPU
+
+
+def set_default_device(where: Any) -> None:
+    """Accept the CPU (or None), as PyTorch's; any other device raises RuntimeError."""
+    check_device(where)

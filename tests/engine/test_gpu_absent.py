@@ -20,6 +20,13 @@ def test_there_is_no_gpu_and_code_that_checks_runs_on_the_cpu():
     with pytest.raises(AssertionError, match="CPU only"):
         tg.cuda.synchronize()
     assert not tg.backends.mps.is_available() and not tg.backends.cudnn.is_available()
+    assert not tg.accelerator.is_available() and tg.accelerator.current_accelerator() is None
+    assert tg.accelerator.device_count() == 0 and tg.get_default_device() == "cpu"
+    with pytest.raises(RuntimeError, match="none is available"):
+        tg.accelerator.synchronize()
+    tg.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tg.set_default_device("cuda")
     tg.backends.cudnn.benchmark = True  # settable, as PyTorch's
     tg.backends.cuda.matmul.allow_tf32 = True
 
