@@ -253,7 +253,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
 
     An op's gradient is complete when it is popped: every op that used its result is newer
     and was visited already. Until then its incoming gradients are summed in ``pending``.
-    Unless ``retain``, each op's saved arrays are let go once its backward has run.
+    Unless ``retain``, each op's saved arrays are let go once its backward has run, and its
+    inputs that are results of ops become stand-ins (``_let_go_of_inputs``).
     """
     global _let_go_last
     leaves: dict[Tensor, np.ndarray] = {}
