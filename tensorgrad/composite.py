@@ -12,11 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .tensor import Tensor, normalize_dim
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from .tensor import Tensor, normalize_dim, tensor_of
 
 
 def _scaled(x: Tensor, factor: Any) -> Tensor:
@@ -26,23 +22,23 @@ def _scaled(x: Tensor, factor: Any) -> Tensor:
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
           alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``, the two matrices 2-D (GPT-2's ``Conv1D``)."""
-    if _tensor(mat1).ndim != 2 or _tensor(mat2).ndim != 2:
-        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, not {_tensor(mat1).ndim}-D "
-                           f"and {_tensor(mat2).ndim}-D")
-    product = _scaled(_tensor(mat1) @ _tensor(mat2), alpha)
-    return product if beta == 0 else _scaled(_tensor(input), beta) + product
+    if tensor_of(mat1).ndim != 2 or tensor_of(mat2).ndim != 2:
+        raise RuntimeError(f"addmm: mat1 and mat2 must be matrices, not {tensor_of(mat1).ndim}-D "
+                           f"and {tensor_of(mat2).ndim}-D")
+    product = _scaled(tensor_of(mat1) @ tensor_of(mat2), alpha)
+    return product if beta == 0 else _scaled(tensor_of(input), beta) + product
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
-    product = _scaled(_tensor(batch1).bmm(_tensor(batch2)), alpha)
-    return product if beta == 0 else _scaled(_tensor(input), beta) + product
+    product = _scaled(tensor_of(batch1).bmm(tensor_of(batch2)), alpha)
+    return product if beta == 0 else _scaled(tensor_of(input), beta) + product
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     """The inner product of two vectors of one length (a 0-d tensor)."""
-    a, b = _tensor(input), _tensor(other)
+    a, b = tensor_of(input), tensor_of(other)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return a @ b
@@ -50,7 +46,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """A matrix times a vector."""
-    a, v = _tensor(input), _tensor(vec)
+    a, v = tensor_of(input), tensor_of(vec)
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}D and {v.ndim}D")
     return a @ v
@@ -59,7 +55,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """The sum over the last ``dims`` dimensions of ``a`` and the first of ``b`` (an int), or
     over the dimensions paired in ``dims`` (two lists)."""
-    a, b = _tensor(a), _tensor(b)
+    a, b = tensor_of(a), tensor_of(b)
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
@@ -83,7 +79,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
     """The ``p``-norm distance of each row of ``x1`` (..., P, M) to each row of ``x2``
     (..., R, M): (..., P, R)."""
-    a, b = _tensor(x1), _tensor(x2)
+    a, b = tensor_of(x1), tensor_of(x2)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"cdist: X1 and X2 need at least 2 dimensions and the same number "
                            f"of columns, not shapes {a.shape} and {b.shape}")
@@ -91,22 +87,22 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
-    return _tensor(input).clamp(min=min)
+    return tensor_of(input).clamp(min=min)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
-    return _tensor(input).clamp(max=max)
+    return tensor_of(input).clamp(max=max)
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The sum with NaN entries counted as 0 (their gradient 0)."""
-    x = _tensor(input)
+    x = tensor_of(input)
     return ops.where(x.isnan(), 0.0, x).sum(dim=dim, keepdim=keepdim)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The mean of the entries that are not NaN."""
-    x = _tensor(input)
+    x = tensor_of(input)
     counted = (~x.isnan()).sum(dim=dim, keepdim=keepdim)
     return nansum(x, dim, keepdim) / counted
 
@@ -117,7 +113,7 @@ _Median = namedtuple("_Median", ["values", "indices"])
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower of the two middle entries for an even count, as PyTorch's (NaN if there is
     one); along ``dim``, the named tuple ``(values, indices)``."""
-    x = _tensor(input)
+    x = tensor_of(input)
     if dim is None:
         flat = x.reshape(-1)
         if not flat.numel():
@@ -151,12 +147,12 @@ def _middle(rows: np.ndarray) -> np.ndarray:
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
          append: Any = None) -> Tensor:
     """The ``n``-th differences along ``dim``, after ``prepend`` and before ``append``."""
-    x = _tensor(input)
+    x = tensor_of(input)
     if not x.ndim:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     d = normalize_dim(dim, x.ndim)
     if prepend is not None or append is not None:
-        parts = [_tensor(p) for p in (prepend, x, append) if p is not None]
+        parts = [tensor_of(p) for p in (prepend, x, append) if p is not None]
         x = ops.cat(parts, d)
     for _ in range(n):
         length = x.shape[d]
@@ -169,7 +165,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """The entries at ``indices`` along ``dim`` (the two broadcast elsewhere), or of the
     flattened tensor with ``dim`` None."""
-    x, index = _tensor(input), _tensor(indices)
+    x, index = tensor_of(input), tensor_of(indices)
     if dim is None:
         return x.reshape(-1).gather(0, index.reshape(-1))
     d = normalize_dim(dim, x.ndim)
@@ -186,48 +182,48 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 def std_mean(input: Tensor, dim: Any = None, *, correction: Any = 1,
              keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    x = _tensor(input)
+    x = tensor_of(input)
     return (x.std(dim=dim, correction=correction, keepdim=keepdim),
             x.mean(dim=dim, keepdim=keepdim))
 
 
 def var_mean(input: Tensor, dim: Any = None, *, correction: Any = 1,
              keepdim: bool = False) -> tuple[Tensor, Tensor]:
-    x = _tensor(input)
+    x = tensor_of(input)
     return (x.var(dim=dim, correction=correction, keepdim=keepdim),
             x.mean(dim=dim, keepdim=keepdim))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` along ``dim``, without that dimension."""
-    x = _tensor(input)
+    x = tensor_of(input)
     d = normalize_dim(dim, x.ndim)
     return x[(slice(None),) * d + (index,)]
 
 
 def clone(input: Tensor) -> Tensor:
-    return _tensor(input).clone()
+    return tensor_of(input).clone()
 
 
 def negative(input: Tensor) -> Tensor:
-    return -_tensor(input)
+    return -tensor_of(input)
 
 
 def positive(input: Tensor) -> Tensor:
-    return _tensor(input)
+    return tensor_of(input)
 
 
 def absolute(input: Tensor) -> Tensor:
-    return _tensor(input).abs()
+    return tensor_of(input).abs()
 
 
 def sgn(input: Tensor) -> Tensor:
-    return _tensor(input).sign()
+    return tensor_of(input).sign()
 
 
 def true_divide(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input) / other
+    return tensor_of(input) / other
 
 
 def floor_divide(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input) // other
+    return tensor_of(input) // other

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tensor import Tensor
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from .tensor import Tensor, tensor_of
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002
                 *, dtype: Any = None) -> Tensor:
     """The ``ord``-norm of the entries over ``dim`` (all of them if None) as vectors; ``ord``
     a number, inf or -inf."""
-    t = _tensor(x)
+    t = tensor_of(x)
     if t.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {t.dtype}")
@@ -28,7 +24,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),  # noqa: A002
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The Frobenius norm of the matrices over ``dim`` (other orders are not here)."""
-    t = _tensor(A)
+    t = tensor_of(A)
     if ord != "fro":
         raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r}; only 'fro' is here")
     if t.ndim < 2:
@@ -41,7 +37,7 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,  # 
          *, dtype: Any = None) -> Tensor:
     """``vector_norm`` for a vector or an int ``dim``; the Frobenius ``matrix_norm`` of a
     matrix or a pair of dims (``ord`` None or "fro")."""
-    t = _tensor(A)
+    t = tensor_of(A)
     matrix = (dim is None and t.ndim == 2) or (isinstance(dim, (tuple, list)) and len(dim) == 2)
     if matrix:
         return matrix_norm(t, "fro" if ord is None else ord,

@@ -129,9 +129,7 @@ def _broadcasting(op: Callable, a: np.ndarray, b: np.ndarray, name: str) -> np.n
     try:
         return op(a, b)
     except ValueError:
-        try:
-            np.broadcast_shapes(np.shape(a), np.shape(b))
-        except ValueError:
+        if not _broadcasts(np.shape(a), np.shape(b)):
             raise broadcast_error(np.shape(a), np.shape(b)) from None
         raise  # another error (integers to a negative power, ...): NumPy's message says it
 

@@ -220,6 +220,12 @@ def _record(ctx: Context, out: Tensor) -> None:
         tape.append((ctx, out))
 
 
+def tensor_of(x: Any) -> Tensor:
+    """``x`` if it is a tensor, else a tensor of it (a number, a list, an array): what the
+    ``torch.*`` functions take as their tensor arguments."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)

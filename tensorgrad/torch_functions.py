@@ -10,155 +10,151 @@ from typing import Any
 import numpy as np
 
 from . import functional, ops
-from .tensor import Tensor, as_leaf
-
-
-def _tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+from .tensor import Tensor, as_leaf, tensor_of
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    return _tensor(input).clamp(min, max)
+    return tensor_of(input).clamp(min, max)
 
 
 def clip(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    return _tensor(input).clamp(min, max)
+    return tensor_of(input).clamp(min, max)
 
 
 def isnan(input: Tensor) -> Tensor:
-    return _tensor(input).isnan()
+    return tensor_of(input).isnan()
 
 
 def isinf(input: Tensor) -> Tensor:
-    return _tensor(input).isinf()
+    return tensor_of(input).isinf()
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return _tensor(input).isfinite()
+    return tensor_of(input).isfinite()
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """True if every |input - other| <= atol + rtol * |other|, as ``torch.allclose``."""
-    return bool(np.allclose(_tensor(input).data, _tensor(other).data, rtol, atol, equal_nan))
+    return bool(np.allclose(tensor_of(input).data, tensor_of(other).data, rtol, atol, equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True if both have the same shape and the same values."""
-    a, b = _tensor(input).data, _tensor(other).data
+    a, b = tensor_of(input).data, tensor_of(other).data
     return a.shape == b.shape and bool((a == b).all())
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
-    return _tensor(input).isclose(other, rtol, atol, equal_nan)
+    return tensor_of(input).isclose(other, rtol, atol, equal_nan)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    return _tensor(input).cumsum(dim, dtype=dtype)
+    return tensor_of(input).cumsum(dim, dtype=dtype)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    return _tensor(input).cumprod(dim, dtype=dtype)
+    return tensor_of(input).cumprod(dim, dtype=dtype)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
             ) -> Tensor:
-    return _tensor(input).argsort(dim, descending, stable=stable)
+    return tensor_of(input).argsort(dim, descending, stable=stable)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-    return _tensor(input).sort(dim, descending, stable)
+    return tensor_of(input).sort(dim, descending, stable)
 
 
 def flip(input: Tensor, dims: Sequence[int]) -> Tensor:
-    return _tensor(input).flip(dims)
+    return tensor_of(input).flip(dims)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
-    return _tensor(input).var(dim, unbiased, keepdim, correction=correction)
+    return tensor_of(input).var(dim, unbiased, keepdim, correction=correction)
 
 
 def std(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
         correction: int | None = None) -> Tensor:
-    return _tensor(input).std(dim, unbiased, keepdim, correction=correction)
+    return tensor_of(input).std(dim, unbiased, keepdim, correction=correction)
 
 
 def exp(input: Tensor) -> Tensor:
-    return _tensor(input).exp()
+    return tensor_of(input).exp()
 
 
 def log(input: Tensor) -> Tensor:
-    return _tensor(input).log()
+    return tensor_of(input).log()
 
 
 def sqrt(input: Tensor) -> Tensor:
-    return _tensor(input).sqrt()
+    return tensor_of(input).sqrt()
 
 
 def rsqrt(input: Tensor) -> Tensor:
-    return _tensor(input).rsqrt()
+    return tensor_of(input).rsqrt()
 
 
 def log1p(input: Tensor) -> Tensor:
-    return _tensor(input).log1p()
+    return tensor_of(input).log1p()
 
 
 def expm1(input: Tensor) -> Tensor:
-    return _tensor(input).expm1()
+    return tensor_of(input).expm1()
 
 
 def sign(input: Tensor) -> Tensor:
-    return _tensor(input).sign()
+    return tensor_of(input).sign()
 
 
 def floor(input: Tensor) -> Tensor:
-    return _tensor(input).floor()
+    return tensor_of(input).floor()
 
 
 def ceil(input: Tensor) -> Tensor:
-    return _tensor(input).ceil()
+    return tensor_of(input).ceil()
 
 
 def trunc(input: Tensor) -> Tensor:
-    return _tensor(input).trunc()
+    return tensor_of(input).trunc()
 
 
 def round(input: Tensor, *, decimals: int | None = None) -> Tensor:  # noqa: A001
-    return _tensor(input).round(decimals=decimals)
+    return tensor_of(input).round(decimals=decimals)
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
-    return _tensor(input).nan_to_num(nan, posinf, neginf)
+    return tensor_of(input).nan_to_num(nan, posinf, neginf)
 
 
 def abs(input: Tensor) -> Tensor:  # noqa: A001 (PyTorch's name)
-    return _tensor(input).abs()
+    return tensor_of(input).abs()
 
 
 def erf(input: Tensor) -> Tensor:
-    return _tensor(input).erf()
+    return tensor_of(input).erf()
 
 
 def tanh(input: Tensor) -> Tensor:
-    return _tensor(input).tanh()
+    return tensor_of(input).tanh()
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return _tensor(input).sigmoid()
+    return tensor_of(input).sigmoid()
 
 
 def relu(input: Tensor) -> Tensor:
-    return _tensor(input).relu()
+    return tensor_of(input).relu()
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 (PyTorch's name)
     """``input ** exponent``; either may be a number."""
     if isinstance(exponent, Tensor) and not isinstance(input, Tensor):
         return exponent.__rpow__(input)  # a number base stays a number: PyTorch's promotion
-    return _tensor(input) ** exponent
+    return tensor_of(input) ** exponent
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -167,160 +163,160 @@ def remainder(input: Any, other: Any) -> Tensor:
 
 
 def fmod(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).fmod(other)
+    return tensor_of(input).fmod(other)
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
-    return _tensor(input).lerp(end, weight)
+    return tensor_of(input).lerp(end, weight)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    return _tensor(input).addcmul(tensor1, tensor2, value=value)
+    return tensor_of(input).addcmul(tensor1, tensor2, value=value)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    return _tensor(input).addcdiv(tensor1, tensor2, value=value)
+    return tensor_of(input).addcdiv(tensor1, tensor2, value=value)
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input) @ other
+    return tensor_of(input) @ other
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
-    return _tensor(input).mm(mat2)
+    return tensor_of(input).mm(mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
-    return _tensor(input).bmm(mat2)
+    return tensor_of(input).bmm(mat2)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
-    return _tensor(input).outer(vec2)
+    return tensor_of(input).outer(vec2)
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
-    return _tensor(input).sum(dim, keepdim, dtype=dtype)
+    return tensor_of(input).sum(dim, keepdim, dtype=dtype)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
          ) -> Tensor:
-    return _tensor(input).mean(dim, keepdim, dtype=dtype)
+    return tensor_of(input).mean(dim, keepdim, dtype=dtype)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
          ) -> Tensor:
-    return _tensor(input).prod(dim, keepdim, dtype=dtype)
+    return tensor_of(input).prod(dim, keepdim, dtype=dtype)
 
 
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    return _tensor(input).logsumexp(dim, keepdim)
+    return tensor_of(input).logsumexp(dim, keepdim)
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return _tensor(input).all(dim, keepdim)
+    return tensor_of(input).all(dim, keepdim)
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return _tensor(input).any(dim, keepdim)
+    return tensor_of(input).any(dim, keepdim)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    return _tensor(input).max(dim, keepdim)
+    return tensor_of(input).max(dim, keepdim)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    return _tensor(input).min(dim, keepdim)
+    return tensor_of(input).min(dim, keepdim)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input).maximum(other)
+    return tensor_of(input).maximum(other)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input).minimum(other)
+    return tensor_of(input).minimum(other)
 
 
 def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _tensor(input).amax(dim, keepdim)
+    return tensor_of(input).amax(dim, keepdim)
 
 
 def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _tensor(input).amin(dim, keepdim)
+    return tensor_of(input).amin(dim, keepdim)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return _tensor(input).argmax(dim, keepdim)
+    return tensor_of(input).argmax(dim, keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return _tensor(input).argmin(dim, keepdim)
+    return tensor_of(input).argmin(dim, keepdim)
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> Any:  # noqa: A002 (PyTorch's name)
-    return _tensor(input).topk(k, dim, largest, sorted)
+    return tensor_of(input).topk(k, dim, largest, sorted)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _tensor(input).norm(p, dim, keepdim)
+    return tensor_of(input).norm(p, dim, keepdim)
 
 
 def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
           ) -> tuple[Tensor, ...]:
-    return _tensor(tensor).split(split_size_or_sections, dim)
+    return tensor_of(tensor).split(split_size_or_sections, dim)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    return _tensor(input).chunk(chunks, dim)
+    return tensor_of(input).chunk(chunks, dim)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    return _tensor(input).unbind(dim)
+    return tensor_of(input).unbind(dim)
 
 
 def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
-    return _tensor(input).reshape(shape)
+    return tensor_of(input).reshape(shape)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return _tensor(input).flatten(start_dim, end_dim)
+    return tensor_of(input).flatten(start_dim, end_dim)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    return _tensor(input).transpose(dim0, dim1)
+    return tensor_of(input).transpose(dim0, dim1)
 
 
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
-    return _tensor(input).swapaxes(axis0, axis1)
+    return tensor_of(input).swapaxes(axis0, axis1)
 
 
 def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    return _tensor(input).swapdims(dim0, dim1)
+    return tensor_of(input).swapdims(dim0, dim1)
 
 
 def t(input: Tensor) -> Tensor:
-    return _tensor(input).t()
+    return tensor_of(input).t()
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
-    return _tensor(input).movedim(source, destination)
+    return tensor_of(input).movedim(source, destination)
 
 
 def moveaxis(input: Tensor, source: Any, destination: Any) -> Tensor:
-    return _tensor(input).movedim(source, destination)
+    return tensor_of(input).movedim(source, destination)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    return _tensor(input).narrow(dim, start, length)
+    return tensor_of(input).narrow(dim, start, length)
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
-    return _tensor(input).roll(shifts, dims)
+    return tensor_of(input).roll(shifts, dims)
 
 
 def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    return _tensor(input).tile(dims)
+    return tensor_of(input).tile(dims)
 
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
@@ -331,16 +327,16 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         repeat_interleave(tensor([1, 0, 2]))    # [0, 2, 2]
     """
     if repeats is None:
-        counts = _tensor(input)
+        counts = tensor_of(input)
         if counts.data.ndim > 1:
             raise RuntimeError("repeat_interleave: the repeats must be a 0-d or 1-D tensor")
         positions = as_leaf(np.arange(counts.data.size))
         return ops.repeat_interleave(positions, counts, 0, output_size)
-    return _tensor(input).repeat_interleave(repeats, dim, output_size=output_size)
+    return tensor_of(input).repeat_interleave(repeats, dim, output_size=output_size)
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    return _tensor(input).diag(diagonal)
+    return tensor_of(input).diag(diagonal)
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
@@ -354,57 +350,57 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         warnings.warn("meshgrid: give indexing='ij' (the default) or 'xy'; PyTorch will "
                       "require it", UserWarning, stacklevel=2)
         indexing = "ij"
-    return ops.meshgrid([_tensor(t) for t in tensors], indexing)
+    return ops.meshgrid([tensor_of(t) for t in tensors], indexing)
 
 
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
-    return _tensor(input).gather(dim, index, sparse_grad=sparse_grad)
+    return tensor_of(input).gather(dim, index, sparse_grad=sparse_grad)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
-    return _tensor(input).index_select(dim, index)
+    return tensor_of(input).index_select(dim, index)
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
-    return _tensor(input).scatter(dim, index, src, value=value, reduce=reduce)
+    return tensor_of(input).scatter(dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    return _tensor(input).scatter_add(dim, index, src)
+    return tensor_of(input).scatter_add(dim, index, src)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1
               ) -> Tensor:
-    return _tensor(input).index_add(dim, index, source, alpha=alpha)
+    return tensor_of(input).index_add(dim, index, source, alpha=alpha)
 
 
 def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
-    return _tensor(input).permute(dims)
+    return tensor_of(input).permute(dims)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    return _tensor(input).unsqueeze(dim)
+    return tensor_of(input).unsqueeze(dim)
 
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
-    return _tensor(input).squeeze(dim)
+    return tensor_of(input).squeeze(dim)
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
-    return _tensor(input).masked_fill(mask, value)
+    return tensor_of(input).masked_fill(mask, value)
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return functional.softmax(_tensor(input), dim, dtype=dtype)
+    return functional.softmax(tensor_of(input), dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
-    return functional.log_softmax(_tensor(input), dim, dtype=dtype)
+    return functional.log_softmax(tensor_of(input), dim, dtype=dtype)
 
 
 def numel(input: Tensor) -> int:
-    return _tensor(input).numel()
+    return tensor_of(input).numel()
 
 
 def is_tensor(obj: Any) -> bool:
@@ -415,75 +411,75 @@ def is_tensor(obj: Any) -> bool:
 
 
 def sin(input: Tensor) -> Tensor:
-    return _tensor(input).sin()
+    return tensor_of(input).sin()
 
 
 def cos(input: Tensor) -> Tensor:
-    return _tensor(input).cos()
+    return tensor_of(input).cos()
 
 
 def tan(input: Tensor) -> Tensor:
-    return _tensor(input).tan()
+    return tensor_of(input).tan()
 
 
 def asin(input: Tensor) -> Tensor:
-    return _tensor(input).asin()
+    return tensor_of(input).asin()
 
 
 def acos(input: Tensor) -> Tensor:
-    return _tensor(input).acos()
+    return tensor_of(input).acos()
 
 
 def atan(input: Tensor) -> Tensor:
-    return _tensor(input).atan()
+    return tensor_of(input).atan()
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input).atan2(other)
+    return tensor_of(input).atan2(other)
 
 
 def sinh(input: Tensor) -> Tensor:
-    return _tensor(input).sinh()
+    return tensor_of(input).sinh()
 
 
 def cosh(input: Tensor) -> Tensor:
-    return _tensor(input).cosh()
+    return tensor_of(input).cosh()
 
 
 def asinh(input: Tensor) -> Tensor:
-    return _tensor(input).asinh()
+    return tensor_of(input).asinh()
 
 
 def acosh(input: Tensor) -> Tensor:
-    return _tensor(input).acosh()
+    return tensor_of(input).acosh()
 
 
 def atanh(input: Tensor) -> Tensor:
-    return _tensor(input).atanh()
+    return tensor_of(input).atanh()
 
 
 def log2(input: Tensor) -> Tensor:
-    return _tensor(input).log2()
+    return tensor_of(input).log2()
 
 
 def log10(input: Tensor) -> Tensor:
-    return _tensor(input).log10()
+    return tensor_of(input).log10()
 
 
 def exp2(input: Tensor) -> Tensor:
-    return _tensor(input).exp2()
+    return tensor_of(input).exp2()
 
 
 def square(input: Tensor) -> Tensor:
-    return _tensor(input).square()
+    return tensor_of(input).square()
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input).fmax(other)
+    return tensor_of(input).fmax(other)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
-    return _tensor(input).fmin(other)
+    return tensor_of(input).fmin(other)
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:
@@ -504,27 +500,27 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 
 
 def eq(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).eq(other)
+    return tensor_of(input).eq(other)
 
 
 def ne(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).ne(other)
+    return tensor_of(input).ne(other)
 
 
 def lt(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).lt(other)
+    return tensor_of(input).lt(other)
 
 
 def le(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).le(other)
+    return tensor_of(input).le(other)
 
 
 def gt(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).gt(other)
+    return tensor_of(input).gt(other)
 
 
 def ge(input: Tensor, other: Any) -> Tensor:
-    return _tensor(input).ge(other)
+    return tensor_of(input).ge(other)
 
 
 def compared(op: np.ufunc, name: str, input: Tensor, other: Any) -> Tensor:
@@ -576,7 +572,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
         nonzero(tensor([[0, 1], [2, 0]]))    # [[0, 1], [1, 0]]
     """
-    data = _tensor(input).data
+    data = tensor_of(input).data
     if as_tuple:
         return tuple(as_leaf(c.astype(np.int64)) for c in np.nonzero(np.atleast_1d(data)))
     return as_leaf(np.argwhere(data).astype(np.int64))
@@ -584,7 +580,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """How many entries over ``dim`` (an int, a tuple, or None: all) are nonzero: int64."""
-    data = _tensor(input).data
+    data = tensor_of(input).data
     counted = None if dim is None else ops.dims(dim, None, data.ndim)
     return as_leaf(np.asarray(np.count_nonzero(data, axis=counted), np.int64))
 
@@ -602,7 +598,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     if dim is not None:
         raise NotImplementedError("unique(dim=...): only dim=None (the flattened tensor) is "
                                   "supported")
-    x = _tensor(input)
+    x = tensor_of(input)
     out = ops.NoDerivative.apply(_distinct, "unique", NotImplementedError, x)
     if not (return_inverse or return_counts):
         return out
@@ -622,7 +618,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     integers), at least ``minlength`` counts: int64; with ``weights``, the sums of the
     weights instead (float64, or the weights' floating dtype). As PyTorch's, ``backward()``
     through the weights raises RuntimeError."""
-    counted = _tensor(input)
+    counted = tensor_of(input)
     data = counted.data
     if data.dtype.kind not in "iu":
         raise NotImplementedError(f"bincount of {data.dtype} data: it counts integers")
@@ -632,7 +628,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("minlength should be >= 0")
     if weights is None:
         return as_leaf(np.bincount(data, minlength=minlength).astype(np.int64))
-    w = _tensor(weights)
+    w = tensor_of(weights)
     if w.data.shape != data.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")
     return ops.NoDerivative.apply(_weighted_counts, "bincount", RuntimeError, w, counted,
@@ -646,29 +642,29 @@ def _weighted_counts(weights: np.ndarray, values: np.ndarray, minlength: int) ->
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
-    return _tensor(input).masked_select(mask)
+    return tensor_of(input).masked_select(mask)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    return _tensor(input).diagonal(offset, dim1, dim2)
+    return tensor_of(input).diagonal(offset, dim1, dim2)
 
 
 def trace(input: Tensor) -> Tensor:
-    return _tensor(input).trace()
+    return tensor_of(input).trace()
 
 
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
-    return _tensor(input).broadcast_to(size)
+    return tensor_of(input).broadcast_to(size)
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """The tensors expanded to the one shape they broadcast to."""
-    shapes = [_tensor(t).data.shape for t in tensors]
+    shapes = [tensor_of(t).data.shape for t in tensors]
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
         raise ops.broadcast_error(*shapes) from None
-    return tuple(_tensor(t).expand(shape) for t in tensors)
+    return tuple(tensor_of(t).expand(shape) for t in tensors)
 
 
 def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -682,14 +678,14 @@ def concatenate(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined column-wise: vectors (and 0-d tensors) end to end, else along
     dimension 1."""
-    rows = [t if t.data.ndim else t.reshape(1) for t in map(_tensor, tensors)]
+    rows = [t if t.data.ndim else t.reshape(1) for t in map(tensor_of, tensors)]
     return ops.cat(rows, 0 if rows and rows[0].data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined row-wise: each vector (or 0-d tensor) a row of its own."""
     rows = [t if t.data.ndim >= 2 else t.reshape(1, t.data.size)
-            for t in map(_tensor, tensors)]
+            for t in map(tensor_of, tensors)]
     return ops.cat(rows, 0)
 
 
