@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tensorgrad import Tensor, capture, get_num_threads, no_grad
+from tensorgrad import Tensor, capture, cat, get_num_threads, no_grad
 from tensorgrad import functional as F
 from tensorgrad.optim import Adam
 from tensorgrad.threads import run_parts
@@ -61,12 +61,12 @@ def _unstack(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def to_state_dict(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    return _unstack({name: w.data.copy() for name, w in params.items()})
+    return _unstack({name: np.array(w.data) for name, w in params.items()})
 
 
 def grads(params: dict[str, Tensor]) -> dict[str, np.ndarray]:
     """The parameters' gradients; zeros for one the loss did not reach, as the scalar engine."""
-    return _unstack({name: np.zeros_like(w.data) if w.grad is None else w.grad
+    return _unstack({name: np.zeros(w.shape, w.dtype) if w.grad is None else np.array(w.grad)
                      for name, w in params.items()})
 
 
@@ -85,7 +85,7 @@ def softmax(logits: Tensor) -> Tensor:
 
 
 def rmsnorm(x: Tensor) -> Tensor:
-    return F.rms_norm(x, x.data.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
+    return F.rms_norm(x, x.shape[-1], eps=1e-5)  # x * (mean(x**2) + 1e-5) ** -0.5
 
 
 def attention(qkv: Tensor, keys: list | None, values: list | None, li: int,
@@ -152,7 +152,7 @@ def _extend(cache: Tensor | None, new: Tensor) -> Tensor:
     """Append positions to cached (B, H, m, D) keys or values (sampling only: no grad here)."""
     if cache is None:
         return new
-    return Tensor(np.concatenate([cache.data, new.data], axis=2))
+    return cat([cache, new], dim=2)
 
 
 def empty_cache(config: GPTConfig) -> tuple[list, list]:
@@ -281,12 +281,12 @@ def generate(params: dict[str, Tensor], config: GPTConfig, bos: int, rng: random
         for pos_id in range(len(prefix), config.block_size):
             first = pos_id + 1 - inputs.shape[1]  # the position of inputs[0, 0]
             logits = gpt(params, config, inputs, first, keys, values)
-            probs = softmax(logits / temperature).data[0, -1]
+            probs = softmax(logits[0, -1] / temperature).tolist()
             if top_k is not None and top_k < config.vocab_size:
                 # Stable sort: among equal probabilities the lower ids are kept.
-                probs = probs.copy()
-                probs[np.argsort(-probs, kind="stable")[top_k:]] = 0.0
-            token_id = rng.choices(range(config.vocab_size), weights=probs.tolist())[0]
+                for i in np.argsort(-np.array(probs), kind="stable")[top_k:]:
+                    probs[i] = 0.0
+            token_id = rng.choices(range(config.vocab_size), weights=probs)[0]
             if token_id == bos:
                 break
             sample.append(token_id)

@@ -21,6 +21,8 @@ from types import ModuleType
 
 import numpy as np
 
+from tensorgrad import Tensor
+
 from . import gpt_scalar, gpt_tensor
 from .data import Tokenizer
 from .model import GPTConfig, init_state_dict
@@ -180,7 +182,7 @@ class Trainer:
                                  self.config.block_size) for i in range(b)]
         try:
             loss = self.backward_step(batch)  # forward and backward
-            value = float(loss.data)
+            value = loss.item() if isinstance(loss, Tensor) else loss.data
             if diverged(value, self.config.vocab_size):
                 raise TrainingDiverged(k + 1, value, f"loss {value:.4g}")
             self.optimizer.lr = learning_rate(k, self.hp.steps, self.hp.lr, self.hp.schedule,
@@ -209,7 +211,7 @@ class Trainer:
     def _load_optimizer_state(self, state: OptimizerState) -> None:
         m, v = self._flat(state.m), self._flat(state.v)
         params = self.engine.parameters(self.params)
-        sizes = np.cumsum([0, *(np.size(p.data) for p in params)])
+        sizes = np.cumsum([0, *(math.prod(np.shape(p.data)) for p in params)])
         self.optimizer.load_state_dict({"state": {
             i: {"step": state.step, "exp_avg": m[a:b].reshape(np.shape(p.data)),
                 "exp_avg_sq": v[a:b].reshape(np.shape(p.data))}
@@ -223,11 +225,11 @@ class Trainer:
         scratch = self.engine.from_state_dict(self.engine.to_state_dict(self.params))
         offset = 0
         for p in self.engine.parameters(scratch):
-            if isinstance(p.data, np.ndarray):  # a Tensor
-                p.data = flat[offset:offset + p.data.size].reshape(p.data.shape)
+            if isinstance(p, Tensor):
+                p.data = flat[offset:offset + p.numel()].reshape(p.shape)
             else:  # a Value
                 p.data = float(flat[offset])
-            offset += np.size(p.data)
+            offset += math.prod(np.shape(p.data))
         return self.engine.to_state_dict(scratch)
 
     def _flat(self, named: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -102,9 +102,9 @@ class GradScaler:
         inverse, found = 1.0 / self._scale, False
         for group in optimizer.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
-                grad = p.grad * p.grad.dtype.type(inverse)
+                grad = p._grad * p._grad.dtype.type(inverse)
                 found = found or not bool(np.isfinite(grad).all())
                 p.grad = grad
         self._found_inf[key] = found

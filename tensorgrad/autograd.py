@@ -61,7 +61,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if i in found:
             result.append(as_leaf(found[i]))
         elif materialize_grads:
-            result.append(as_leaf(np.zeros_like(x.data)))
+            result.append(as_leaf(np.zeros_like(x._data)))
         elif allow_unused:
             result.append(None)
         else:
@@ -103,4 +103,4 @@ def _weights(given: Any, count: int, function: str, what: str, of: str) -> list[
 
 def _keep(found: dict[int, np.ndarray], i: int, gradient: Tensor) -> None:
     """Add one pass's gradient of input ``i`` to what was found (a hook: returns None)."""
-    found[i] = gradient.data.copy() if i not in found else found[i] + gradient.data
+    found[i] = gradient._data.copy() if i not in found else found[i] + gradient._data

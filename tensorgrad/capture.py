@@ -10,7 +10,7 @@ the ops' argument checks, the creation of tensors and contexts, the ordering of 
 backward pass) does not run again, and the results are the same to the last bit.
 
 What may change between calls is the *values* of the inputs: arrays or tensors passed to
-``step``, and the leaves' (the parameters') ``.data``. Everything else a recorded op takes is
+``step``, and the leaves' (the parameters') ``._data``. Everything else a recorded op takes is
 a constant of the recording, so ``loss_fn`` must not compute arrays from its inputs outside
 tensor ops, nor branch on their values. The second recording is compared with the first,
 op by op, and a difference (an array that changed with the inputs though it is not one) is
@@ -35,6 +35,7 @@ from .tensor import (
     Context,
     Tensor,
     accumulate,
+    added_into,
     added_into_logs,
     as_leaf,
     conformed,
@@ -113,7 +114,7 @@ def _signature(inputs: Sequence[Any]) -> Hashable:
     key: list[Hashable] = []
     for x in inputs:
         if isinstance(x, (Tensor, np.ndarray)):
-            data = x.data if isinstance(x, Tensor) else x
+            data = x._data if isinstance(x, Tensor) else x
             key.append((type(x), data.shape, data.dtype))
         else:
             try:
@@ -139,7 +140,7 @@ class _Recording:
             loss = loss_fn(*inputs)
         finally:
             del tapes[ident]
-        if not isinstance(loss, Tensor) or loss.data.size != 1 or not loss.requires_grad:
+        if not isinstance(loss, Tensor) or loss._data.size != 1 or not loss.requires_grad:
             raise CaptureError("a captured function must return a one-element tensor that "
                                "requires grad (the loss)")
         self.added_into: set[Context] = set()  # where backward() added into a sum in place
@@ -151,7 +152,7 @@ class _Recording:
         self.loss, self.result = loss, loss.detach()
         self.made = {id(out): i for i, (_, out) in enumerate(self.ops)}
         self.slots = self._input_slots()
-        self.nbytes = sum(out.data.nbytes for _, out in self.ops)  # the results alone
+        self.nbytes = sum(out._data.nbytes for _, out in self.ops)  # the results alone
 
     def _input_slots(self) -> list[list[tuple[int, int, bool]]]:
         """For each op, its arguments that are inputs: (argument position, input number, and
@@ -165,8 +166,8 @@ class _Recording:
             if isinstance(x, (Tensor, np.ndarray)):
                 numbers[id(x)] = (k, False)
                 if isinstance(x, Tensor):
-                    numbers[id(x.data)] = (k, True)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in self.inputs
+                    numbers[id(x._data)] = (k, True)
+        arrays = [x._data if isinstance(x, Tensor) else x for x in self.inputs
                   if isinstance(x, (Tensor, np.ndarray))]
         slots = []
         for i, (ctx, _) in enumerate(self.ops):
@@ -211,7 +212,7 @@ class _Recording:
                 return self.made.get(id(x)) == other.made.get(id(y))
             if x.requires_grad or y.requires_grad:  # a parameter: the same tensor
                 return x is y
-            x, y = x.data, y.data  # a constant tensor made in the function: the same values
+            x, y = x._data, y._data  # a constant tensor made in the function: the same values
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             return (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
                     and x.shape == y.shape and x.dtype == y.dtype
@@ -271,7 +272,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
     """
     namespace: dict[str, Any] = {"_ndarray": np.ndarray, "_asarray": np.asarray,
                                  "_conformed": conformed, "_as_leaf": as_leaf,
-                                 "_store_grad": store_grad,
+                                 "_store_grad": store_grad, "_added_into": added_into,
                                  "_accumulate": accumulate, "_tupled": _tupled,
                                  **inlined.NAMESPACE}
     names: dict[int, str] = {}
@@ -306,47 +307,47 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         for position, a in enumerate(ctx.inputs):
             if position in given:
                 k, array = given[position]
-                held.append(f"x{k}.data" if array else f"x{k}")
+                held.append(f"x{k}._data" if array else f"x{k}")
                 whole = isinstance(recording.inputs[k], Tensor) and not array
-                args.append(f"{held[-1]}.data" if whole else held[-1])
+                args.append(f"{held[-1]}._data" if whole else held[-1])
             elif isinstance(a, Tensor):
                 held.append(name(a, "t"))
-                args.append(value.get(id(a)) or f"{held[-1]}.data")
+                args.append(value.get(id(a)) or f"{held[-1]}._data")
             else:
                 held.append(name(a, "k"))
                 args.append(held[-1])
-            values.append(a.data if isinstance(a, Tensor) else a)
+            values.append(a._data if isinstance(a, Tensor) else a)
         arguments[id(ctx)] = args
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in ctx.inputs)
         v, o = f"v{i}", name(out, "o")
         writer = None if ctx.function in called else inlined.WRITERS.get(ctx.function)
-        site = inlined.Site(ctx, args, values, out.data, v, f"s{i}_", needs, constant)
+        site = inlined.Site(ctx, args, values, out._data, v, f"s{i}_", needs, constant)
         writing = writer(site) if writer is not None else None
         lines.append(f"    # {i}: {ctx.function.__name__}")
         for position, a in enumerate(ctx.inputs):  # a parameter, or a tensor made in loss_fn
-            tensor = f"{held[position]}.data"
+            tensor = f"{held[position]}._data"
             if args[position] == tensor and position not in given and tensor not in checked:
                 checked.add(tensor)
-                checks.append(f"    if {tensor}.dtype is not {constant(a.data.dtype)} or "
-                              f"{tensor}.shape != {constant(a.data.shape)}:")
+                checks.append(f"    if {tensor}.dtype is not {constant(a._data.dtype)} or "
+                              f"{tensor}.shape != {constant(a._data.shape)}:")
         if writing is not None:
             forward, written[id(ctx)] = writing
             lines += [f"    {line}" for line in forward]
             # NumPy gives a 0-d result as a scalar, apply() an array (unless the lines made
             # it one already, as cross_entropy's do)
-            if out.data.ndim == 0 and not forward[-1].startswith(f"{v} = _np.asarray("):
+            if out._data.ndim == 0 and not forward[-1].startswith(f"{v} = _np.asarray("):
                 lines.append(f"    {v} = _asarray({v})")
         else:
             for a in ctx.inputs:  # its context holds them: as they are in this run
                 if id(a) in value and id(a) not in stored:
                     stored.add(id(a))
-                    lines.append(f"    {name(a, 'o')}.data = {value[id(a)]}")
+                    lines.append(f"    {name(a, 'o')}._data = {value[id(a)]}")
             c = name(ctx, "c")
             stored.add(id(out))
             if slots:
                 lines.append(f"    {c}.inputs = ({', '.join(held)},)")
             lines += [f"    d = {name(ctx.function.forward, 'f')}({', '.join([c, *args])})",
-                      f"    {o}.data = {v} = d if type(d) is _ndarray else _asarray(d)"]
+                      f"    {o}._data = {v} = d if type(d) is _ndarray else _asarray(d)"]
         value[id(out)] = v
     lines[1:1] = [line for check in checks for line in (check, "        raise _Stale")]
     order = sorted(_graph(recording.loss), key=lambda ctx: -ctx._sequence)  # backward()'s
@@ -354,7 +355,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
     input_names = {id(x): f"x{k}" for k, x in enumerate(recording.inputs)
                    if isinstance(x, Tensor)}
     leaves: dict[int, tuple[str, str]] = {}  # each leaf's sum and expression, by the leaf
-    seed = np.ones_like(recording.result.data)  # the loss's gradient, as backward() seeds it
+    seed = np.ones_like(recording.result._data)  # the loss's gradient, as backward() seeds it
     seed.flags.writeable = False  # the same array every run: a backward may not write into it
     first = sums[id(order[0])]
     body = [f"    {first} = {name(seed, 'k')}"]
@@ -404,7 +405,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
                 # A called op may give None where it gave an array when recorded: then the sum
                 # may be an array others hold, and a copy takes the gradient (the same bits).
                 body += [f"{indent}if {into} is None:",
-                         f"{indent}    {into} = _np.zeros({constant(ctx.inputs[0].data.shape)}, "
+                         f"{indent}    {into} = _np.zeros({constant(ctx.inputs[0]._data.shape)}, "
                          f"{total}.dtype)",
                          f"{indent}    {into}[{index}] = {total}",
                          f"{indent}else:",
@@ -434,7 +435,7 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
                     if e == total:  # passed on as it came: shared
                         uses[e] += 1
                 continue
-            check = f"type(e) is not _ndarray or e.dtype is not {tensor}.data.dtype"
+            check = f"type(e) is not _ndarray or e.dtype is not {tensor}._data.dtype"
             body += [f"{indent}e = r[{position}]",
                      f"{indent}if e is not None:",
                      f"{indent}    if {check}:",
@@ -451,12 +452,12 @@ def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict
         maybe, indent = state[target] == "maybe", "        " if state[target] == "maybe" else "    "
         guard = [f"    if {target} is not None:"] if maybe else []
         if all(e != "e" and uses[e] == 1 for e in parts[target]):
-            lines += [*guard, f"{indent}held = {tensor}.grad",
+            lines += [*guard, f"{indent}held = {tensor}._grad",
                       f"{indent}if held is None:",
                       f"{indent}    _store_grad({tensor}, {target} if {target}.base is None "
                       f"else {target}.copy())",
                       f"{indent}else:",
-                      f"{indent}    {tensor}.grad = held + {target}"]
+                      f"{indent}    {tensor}._grad = _added_into(held, {target})"]
         else:
             shared += [*guard, f"{indent}leaves[{tensor}] = {target}"]
     if shared:
@@ -483,7 +484,7 @@ def _release(ops: Iterable[tuple[Context, Tensor]]) -> None:
     for ctx, out in ops:
         ctx.__dict__.clear()
         ctx.saved_tensors = ()
-        out.data = None  # type: ignore[assignment]  # released: the next run sets it
+        out._data = None  # type: ignore[assignment]  # released: the next run sets it
 
 
 def _graph(root: Tensor) -> set[Context]:

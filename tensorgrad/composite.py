@@ -118,14 +118,14 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         flat = x.reshape(-1)
         if not flat.numel():
             return Tensor(np.array(np.nan, x.dtype))
-        return flat[_middle(flat.data.reshape(1, -1))[0, 0]]
+        return flat[_middle(flat._data.reshape(1, -1))[0, 0]]
     d = normalize_dim(dim, x.ndim)
     length = x.shape[d] if x.ndim else 1
     if not length:
         raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
     if not x.ndim:
         return _Median(x, Tensor(np.zeros((), np.int64)))
-    rows = np.moveaxis(x.data, d, -1)
+    rows = np.moveaxis(x._data, d, -1)
     pick = Tensor(np.moveaxis(_middle(rows.reshape(-1, length)).reshape(
         *rows.shape[:-1], 1), -1, d))
     values = x.gather(d, pick)

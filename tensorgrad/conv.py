@@ -188,12 +188,12 @@ def _same_dtypes(op: str, **arrays: np.ndarray | None) -> None:
 
 
 def _data(x: Tensor | None) -> np.ndarray | None:
-    return None if x is None else x.data
+    return None if x is None else x._data
 
 
 def _conv(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Size,
           padding: Size | str, dilation: Size, groups: int) -> Tensor:
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     op = f"conv{n}d"
     if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
@@ -218,10 +218,10 @@ def _conv(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Si
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected "
                            f"input{shape} to have {w.shape[1] * groups} channels, but got "
                            f"{channels} channels instead")
-    if bias is not None and bias.data.shape != (w.shape[0],):
+    if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
                            f"1-dimensional with {w.shape[0]} elements, but got bias of size "
-                           f"{list(bias.data.shape)} instead")
+                           f"{list(bias._data.shape)} instead")
     kernel = w.shape[2:]
     if isinstance(padding, str):
         if padding == "valid":
@@ -330,7 +330,7 @@ def _as_2d(values: Sequence[int], first: int) -> list[tuple[str, int]]:
 def _conv_transpose(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Size,
                     padding: Size, output_padding: Size, groups: int, dilation: Size
                     ) -> Tensor:
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     op = f"conv_transpose{n}d"
     if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
@@ -365,10 +365,10 @@ def _conv_transpose(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
                            f"input{shape} to have {w.shape[0]} channels, but got {channels} "
                            "channels instead")
     outs = w.shape[1] * groups
-    if bias is not None and bias.data.shape != (outs,):
+    if bias is not None and bias._data.shape != (outs,):
         raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected bias "
                            f"to be 1-dimensional with {outs} elements, but got bias of size "
-                           f"{list(bias.data.shape)} instead")
+                           f"{list(bias._data.shape)} instead")
     if any(e >= s and e >= d for e, s, d in zip(extras, strides, dilations)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but "
                            "got " + " ".join(f"{name}_{side}: {v}" for name, values, default in
@@ -539,7 +539,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
 
         F.interpolate(images, scale_factor=2, mode="bilinear")  # (N, C, 2H, 2W)
     """
-    x = input.data
+    x = input._data
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating "
@@ -681,7 +681,7 @@ def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size 
                 ) -> tuple[tuple[int, ...], tuple[int, ...], Pairs, tuple[int, ...]]:
     """A pool's settings checked as PyTorch checks them: kernel, stride, padding pairs,
     dilation."""
-    x = input.data
+    x = input._data
     if x.ndim not in (n + 1, n + 2) or not x.size:
         raise RuntimeError(f"{op}: non-empty {n + 1}D or {n + 2}D (batch mode) tensor "
                            f"expected for input, but got size {list(x.shape)}")
@@ -765,7 +765,7 @@ def _avg_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, pad
         divisor = divisor_override
     elif not count_include_pad and any(p for p, _ in pairs):
         # the real entries of each window: the windows of a padded mask of ones
-        mask = _pad(np.ones((1, 1, *input.data.shape[-n:]), input.data.dtype), pairs)
+        mask = _pad(np.ones((1, 1, *input._data.shape[-n:]), input._data.dtype), pairs)
         divisor = _windows(mask, kernel, strides, (1,) * n).sum(axis=tuple(range(-n, 0)))[0, 0]
     return AvgPool.apply(input, kernel, strides, pairs, divisor)
 
@@ -885,7 +885,7 @@ class AdaptiveMaxPool(Function):
 def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[int, ...]:
     """``output_size`` (an int, or ``n`` of them; None keeps the input's size) checked as
     PyTorch checks it, with the input, in PyTorch's order and words."""
-    x, average = input.data, "avg" in op
+    x, average = input._data, "avg" in op
     if isinstance(output_size, (int, np.integer)) or (n == 2 and output_size is None):
         sizes: list[Any] = [output_size] * n
     elif output_size is None:
@@ -959,8 +959,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
 def _adaptive_max(n: int, input: Tensor, output_size: Any, return_indices: bool
                   ) -> Tensor | tuple[Tensor, Tensor]:
     outs = _adaptive_sizes(n, f"adaptive_max_pool{n}d", input, output_size)
-    unbatched = input.data.ndim == n + 1
-    picked = _adaptive_argmax(input.data[None] if unbatched else input.data, outs)
+    unbatched = input._data.ndim == n + 1
+    picked = _adaptive_argmax(input._data[None] if unbatched else input._data, outs)
     if unbatched:
         picked = picked[0]
     y = AdaptiveMaxPool.apply(input, picked, n)
@@ -1024,7 +1024,7 @@ def pad_by_mode(input: Tensor, pairs: Sequence[tuple[int, int]], mode: str) -> T
     """``F.pad``'s ``'reflect'``, ``'replicate'`` and ``'circular'`` modes: ``pairs`` the
     (before, after) widths of the last dimensions, the last first; a negative width
     crops."""
-    shape = input.data.shape
+    shape = input._data.shape
     n = len(pairs)
     if not (n + 1 <= len(shape) <= n + 2 and n <= 3):
         raise NotImplementedError(_NON_CONSTANT.format(size=2 * n, ndim=len(shape)))
@@ -1091,7 +1091,7 @@ def _shuffle(x: np.ndarray, r: int, inverse: bool) -> np.ndarray:
 
 
 def _pixel_shuffle(input: Tensor, factor: int, inverse: bool) -> Tensor:
-    x = input.data
+    x = input._data
     op, name = ("pixel_unshuffle", "downscale_factor") if inverse else \
         ("pixel_shuffle", "upscale_factor")
     if x.ndim < 3:
@@ -1194,16 +1194,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
         y = F.batch_norm(x, mean, var, training=True)  # mean and var move towards x's
     """
-    x = input.data
+    x = input._data
     if x.ndim < 2:
         raise ValueError(f"batch_norm: an input of shape {x.shape}; it needs (N, C, ...)")
     channels = x.shape[1]
     given = {"running_mean": running_mean, "running_var": running_var, "weight": weight,
              "bias": bias}
     for name, t in given.items():
-        if t is not None and t.data.shape != (channels,):
+        if t is not None and t._data.shape != (channels,):
             raise RuntimeError(f"{name} should contain {channels} elements not "
-                               f"{math.prod(t.data.shape)}")
+                               f"{math.prod(t._data.shape)}")
     _same_dtypes("batch_norm", input=x, **{name: _data(t) for name, t in given.items()})
     if not training and (running_mean is None or running_var is None):
         raise RuntimeError(f"{'running_mean' if running_mean is None else 'running_var'} "

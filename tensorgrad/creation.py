@@ -135,7 +135,7 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
     """A tensor of ``size`` filled with ``fill_value``; its dtype follows the value's (a
     bool, an int: int64, a float: float64) unless ``dtype`` is given."""
     if isinstance(fill_value, Tensor):
-        if fill_value.data.ndim:
+        if fill_value._data.ndim:
             raise RuntimeError("full: fill_value must be a number or a 0-d tensor")
         fill_value = fill_value.item()
     if dtype is None:
@@ -155,7 +155,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
 def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     if not isinstance(input, Tensor):
         raise TypeError(f"a *_like factory takes a tensor, not {type(input).__name__}")
-    return input.data.shape, input.data.dtype if dtype is None else as_dtype(dtype)
+    return input._data.shape, input._data.dtype if dtype is None else as_dtype(dtype)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
@@ -295,7 +295,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None) -> Tensor:
     """Category indices drawn from each row of ``input`` (non-negative weights, 1-D or 2-D,
     not necessarily summing to 1): ``num_samples`` per row, int64, as PyTorch's."""
-    weights = input.data if isinstance(input, Tensor) else np.asarray(input)
+    weights = input._data if isinstance(input, Tensor) else np.asarray(input)
     if weights.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, not {weights.ndim}-D")
     if weights.dtype.kind != "f":

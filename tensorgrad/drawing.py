@@ -131,12 +131,12 @@ def _describe(node: Tensor | Value, name: str | None) -> tuple[str, str]:
     else:
         head = name or ("leaf" if node.requires_grad else "constant")
         style = _LEAF_STYLE if node.requires_grad else _CONSTANT_STYLE
-    values = _array(node.data)
+    values = _array(node._data)
     if let_go(node):  # what backward() let go of, as PyTorch's does: retain_graph keeps it
-        values = f"{tuple(node.data.shape)} {node.data.dtype}, let go by backward()"
+        values = f"{tuple(node._data.shape)} {node._data.dtype}, let go by backward()"
     lines = [head, values]
-    if node.grad is not None:
-        lines.append(f"grad {_array(node.grad)}")
+    if node._grad is not None:
+        lines.append(f"grad {_array(node._grad)}")
     return "\n".join(lines), style
 
 

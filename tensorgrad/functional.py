@@ -180,13 +180,13 @@ def _softmax_dim(name: str, x: Tensor, dim: int | None, stacklevel: int) -> int:
         return dim
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
                   "to include dim=X as an argument.", stacklevel=stacklevel)
-    return 0 if x.data.ndim in (0, 1, 3) else 1
+    return 0 if x._data.ndim in (0, 1, 3) else 1
 
 
 def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
     """``op`` along ``dim``; a 0-d tensor counts as one entry along dimension 0 or -1."""
-    d = normalize_dim(dim, x.data.ndim)
-    return op.apply(x, d) if x.data.ndim else op.apply(x.reshape(1), 0).reshape(())
+    d = normalize_dim(dim, x._data.ndim)
+    return op.apply(x, d) if x._data.ndim else op.apply(x.reshape(1), 0).reshape(())
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -474,7 +474,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
         F.prelu(images, tensorgrad.full((3,), 0.25))  # images of shape (N, 3, H, W)
     """
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     _need_floating(input, "prelu")
     if w.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
@@ -572,7 +572,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
         F.glu(tensorgrad.tensor([2.0, 0.0]))  # Tensor([1.]): 2 * sigmoid(0)
     """
-    shape = input.data.shape
+    shape = input._data.shape
     if not shape:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = normalize_dim(dim, len(shape))
@@ -651,7 +651,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd for x > ``lambd``, x + lambd for x < -lambd, 0 between."""
     _need_floating(input, "softshrink")
     if not lambd >= 0:
-        dtype = input.data.dtype
+        dtype = input._data.dtype
         raise RuntimeError(f"lambda must be in range [0, {np.finfo(dtype).max:g}] for input "
                            f"dtype {_torch_name(dtype)}, but found {lambd}")
     return Shrink.apply(input, lambd, True)
@@ -705,7 +705,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """An int64 tensor with one more dimension, of length ``num_classes`` (-1: the largest
     class + 1), holding 1 at each entry's class."""
-    classes = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    classes = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if classes.dtype.kind not in "iu":
         raise TypeError(f"one_hot takes integer classes, not {classes.dtype}")
     if num_classes == -1:
@@ -729,22 +729,22 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
 
     ``max_norm``: first, each row looked up whose ``norm_type``-norm exceeds it is scaled in
     place (outside the graph) to that norm, as PyTorch's. That write is not tracked (as a
-    write through ``.data``): clone the weight for any other use in the same forward pass.
+    write through ``._data``): clone the weight for any other use in the same forward pass.
     ``scale_grad_by_freq``: each row's gradient is divided by the number of times the batch
     looks it up. Sparse gradients (``sparse=True``) are not supported.
     """
     if sparse:
         raise NotImplementedError("embedding: sparse gradients (sparse=True) are not supported")
-    ids = input.data if isinstance(input, Tensor) else np.asarray(input)
+    ids = input._data if isinstance(input, Tensor) else np.asarray(input)
     if ids.dtype.kind not in "iu":
         raise RuntimeError(f"embedding takes integer ids (int64 or int32), not {ids.dtype}")
-    rows = len(weight.data)
+    rows = len(weight._data)
     if ids.size and not (ids.min() >= 0 and ids.max() < rows):
         raise IndexError(f"embedding: an id outside 0..{rows - 1}")
     if padding_idx is not None:
         padding_idx = padding_index(padding_idx, rows)
     if max_norm is not None:
-        _renorm_rows(weight.data, ids, max_norm, norm_type)
+        _renorm_rows(weight._data, ids, max_norm, norm_type)
     looked_up = weight[ids]
     if scale_grad_by_freq and ids.size:
         _, where_in, counts = np.unique(ids, return_inverse=True, return_counts=True)
@@ -891,8 +891,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def _need_floating(x: Tensor, name: str) -> None:
     """As PyTorch: these ops take floating tensors only (convert integers with .float())."""
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{name} of {x.data.dtype} data: it needs a floating tensor")
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{name} of {x._data.dtype} data: it needs a floating tensor")
 
 
 class Dropout(Function):
@@ -975,12 +975,12 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
         F.dropout1d(x, 0.2)  # some rows x[n, c] all zeros
     """
-    if input.data.ndim not in (2, 3):
+    if input._data.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a "
-                           f"{input.data.ndim}D input. Note that dropout1d exists to provide "
+                           f"{input._data.ndim}D input. Note that dropout1d exists to provide "
                            "channel-wise dropout on inputs with 1 spatial dimension, a channel "
                            "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _channel_dropout(input, p, training, inplace, input.data.ndim == 3)
+    return _channel_dropout(input, p, training, inplace, input._data.ndim == 3)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
@@ -991,7 +991,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
         F.dropout2d(x, 0.2)  # some planes x[n, c] all zeros
     """
-    ndim = input.data.ndim
+    ndim = input._data.ndim
     if ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated "
                       "and will result in an error in a future release. To retain the "
@@ -1115,7 +1115,7 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _constant(value: Any, op: str, argument: str) -> np.ndarray | None:
@@ -1147,14 +1147,14 @@ def _regression_pair(input: Tensor, target: Any, promote: bool = True) -> tuple[
     warning."""
     if isinstance(target, np.ndarray):
         target = Tensor(target)
-    shape = np.shape(target.data if isinstance(target, Tensor) else target)
-    if shape != input.data.shape:
+    shape = np.shape(target._data if isinstance(target, Tensor) else target)
+    if shape != input._data.shape:
         warnings.warn(f"Using a target size ({shape}) that is different to the input size "
-                      f"({input.data.shape}). This will likely lead to incorrect results due to "
+                      f"({input._data.shape}). This will likely lead to incorrect results due to "
                       "broadcasting. Please ensure they have the same size.", stacklevel=3)
-    if isinstance(target, Tensor) and target.data.dtype != input.data.dtype:
-        dtype = promote_types(input.data.dtype, target.data.dtype) if promote else \
-            input.data.dtype
+    if isinstance(target, Tensor) and target._data.dtype != input._data.dtype:
+        dtype = promote_types(input._data.dtype, target._data.dtype) if promote else \
+            input._data.dtype
         input, target = input.to(dtype), target.to(dtype)
     return input, target
 
@@ -1168,7 +1168,7 @@ def _weighted(losses: Tensor, reduction: str, weight: Any, shape: tuple[int, ...
         return _reduce(losses, reduction)
     if not isinstance(weight, Tensor):
         weight = Tensor(np.asarray(weight))
-    if weight.data.shape != shape:
+    if weight._data.shape != shape:
         raise ValueError("Weights and input must have the same size.")
     weighted = losses * weight
     if reduction == "mean" and mean_over_weights:
@@ -1187,7 +1187,7 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
     reduction = _reduction(reduction, size_average, reduce)
     input, target = _regression_pair(input, target)
     difference = input - target
-    return _weighted(difference * difference, reduction, weight, input.data.shape, True)
+    return _weighted(difference * difference, reduction, weight, input._data.shape, True)
 
 
 def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
@@ -1197,7 +1197,7 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     reduction = _reduction(reduction, size_average, reduce)
     input, target = _regression_pair(input, target)
     _need_floating(input, "l1_loss")
-    return _weighted((input - target).abs(), reduction, weight, input.data.shape, True)
+    return _weighted((input - target).abs(), reduction, weight, input._data.shape, True)
 
 
 class SmoothL1(Function):
@@ -1262,7 +1262,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     losses = Huber.apply(input - target, delta)
-    return _weighted(losses, reduction, weight, input.data.shape, False)
+    return _weighted(losses, reduction, weight, input._data.shape, False)
 
 
 # PyTorch's floor of p * (1 - p) in binary_cross_entropy's gradient: 1e-12 as a float32
@@ -1309,7 +1309,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     """
     reduction = _reduction(reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    p, t = input.data, target.data
+    p, t = input._data, target._data
     if t.shape != p.shape:
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({p.shape}) is deprecated. Please ensure they have the same size.")
@@ -1380,7 +1380,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     """
     reduction = _reduction(reduction, size_average, reduce)
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
-    x, t = input.data, target.data
+    x, t = input._data, target._data
     if t.shape != x.shape:
         raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
     _need_floating(input, "binary_cross_entropy_with_logits")
@@ -1456,7 +1456,7 @@ def _class_indices(target: Any, name: str) -> np.ndarray:
 
 def _classes_last(x: Tensor) -> Tensor:
     """PyTorch's (N, C, d1, ...) layout as (N, d1, ..., C): a view."""
-    ndim = x.data.ndim
+    ndim = x._data.ndim
     return x if ndim <= 2 else x.permute(0, *range(2, ndim), 1)
 
 
@@ -1488,7 +1488,7 @@ def _check_pytorch_layout(shape: tuple[int, ...], targets: np.ndarray) -> None:
 def _nll(x: Tensor, targets: np.ndarray, weight: np.ndarray | None, ignore_index: int,
          reduction: str) -> Tensor:
     """``NLLLoss`` of ``x`` with its classes last, its targets range-checked."""
-    classes = x.data.shape[-1]
+    classes = x._data.shape[-1]
     kept = targets[targets != ignore_index]
     outside = kept[(kept < 0) | (kept >= classes)]
     if outside.size:
@@ -1515,10 +1515,10 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, size_average: bool 
     """
     reduction = _reduction(reduction, size_average, reduce)
     targets = _class_indices(target, "nll_loss")
-    shape = input.data.shape
+    shape = input._data.shape
     _check_pytorch_layout(shape, targets)
     _need_floating(input, "nll_loss")
-    w = _class_weight(weight, shape[0] if len(shape) == 1 else shape[1], input.data.dtype)
+    w = _class_weight(weight, shape[0] if len(shape) == 1 else shape[1], input._data.dtype)
     return _nll(_classes_last(input), targets.reshape(_target_shape(shape)), w, ignore_index,
                 reduction)
 
@@ -1543,7 +1543,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
     reduction = _reduction(reduction, size_average, reduce)
     if label_smoothing > 1.0:  # (PyTorch takes a negative one as 0)
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    shape = input.data.shape
+    shape = input._data.shape
     targets = _array(target)
     if targets.shape == shape and shape:  # class probabilities
         if targets.dtype.kind != "f":
@@ -1562,8 +1562,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,
     if targets.shape != _target_shape(shape):  # (a (C) input's target of shape (1))
         targets = targets.reshape(_target_shape(shape))
     input = _classes_last(input)  # the fused node and the composed ops take them last
-    w = _class_weight(weight, input.data.shape[-1], input.data.dtype)
-    if w is None and label_smoothing <= 0 and input.data.shape[-1]:
+    w = _class_weight(weight, input._data.shape[-1], input._data.dtype)
+    if w is None and label_smoothing <= 0 and input._data.shape[-1]:
         return CrossEntropy.apply(input, targets, reduction, ignore_index)  # one fused node
     return _smoothed_cross_entropy(input, targets, w, ignore_index, reduction, label_smoothing)
 
@@ -1578,7 +1578,7 @@ def _smoothed_cross_entropy(input: Tensor, targets: np.ndarray, w: np.ndarray | 
     nll = _nll(log_p, targets, w, ignore_index, reduction)
     if label_smoothing <= 0:
         return nll
-    classes = input.data.shape[-1]
+    classes = input._data.shape[-1]
     ignored = targets == ignore_index
     every_class = -(log_p if w is None else log_p * w).sum(-1)
     every_class = every_class.masked_fill(ignored, 0.0)
@@ -1586,7 +1586,7 @@ def _smoothed_cross_entropy(input: Tensor, targets: np.ndarray, w: np.ndarray | 
         total = w[targets[~ignored]].sum() if w is not None else (~ignored).sum()
         with np.errstate(invalid="ignore", divide="ignore"):  # nothing kept: NaN, as PyTorch's
             # times the reciprocal: a quotient's backward would divide by 0 again, unguarded
-            every_class = every_class.sum() * np.divide(1.0, total, dtype=input.data.dtype)
+            every_class = every_class.sum() * np.divide(1.0, total, dtype=input._data.dtype)
     elif reduction == "sum":
         every_class = every_class.sum()
     with np.errstate(divide="ignore"):  # no classes: NaN, as PyTorch's
@@ -1599,13 +1599,13 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
     """Cross-entropy against class probabilities (classes last): -sum(t * w * log p) per
     row; "mean" averages over the rows, whatever the weights (PyTorch's)."""
     _need_floating(input, "cross_entropy")
-    classes = input.data.shape[-1]
+    classes = input._data.shape[-1]
     if weight is not None:
         weight = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
-        if weight.data.shape != (classes,):
+        if weight._data.shape != (classes,):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
                                f"{classes} classes or no classes but got weight tensor of "
-                               f"shape: {list(weight.data.shape)}")
+                               f"shape: {list(weight._data.shape)}")
     if label_smoothing > 0:
         with np.errstate(divide="ignore"):  # (no classes: nothing to smooth)
             target = target * (1 - label_smoothing) + np.divide(label_smoothing, classes)
@@ -1618,7 +1618,7 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, weight: Any, reduction: s
     # no rows: NaN, as PyTorch's; times the reciprocal, as a quotient's backward would
     # divide by 0 again, unguarded
     with np.errstate(divide="ignore", invalid="ignore"):
-        return losses.sum() * np.divide(classes, input.data.size, dtype=input.data.dtype)
+        return losses.sum() * np.divide(classes, input._data.size, dtype=input._data.dtype)
 
 
 # ---- more losses: divergences, margins, likelihoods ---------------------------------------------
@@ -1628,9 +1628,9 @@ def _loss_operands(*operands: Any) -> list[Tensor]:
     """Tensors (arrays and numbers made tensors) of one floating dtype, PyTorch's promotion
     of them all."""
     tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in operands]
-    dtype = result_dtype(*(t.data for t in tensors))
+    dtype = result_dtype(*(t._data for t in tensors))
     dtype = dtype if dtype.kind == "f" else get_default_dtype()
-    return [t if t.data.dtype == dtype else t.to(dtype) for t in tensors]
+    return [t if t._data.dtype == dtype else t.to(dtype) for t in tensors]
 
 
 def _torch_reduction(reduction: str, size_average: bool | None, reduce: bool | None,
@@ -1645,8 +1645,8 @@ def _torch_reduction(reduction: str, size_average: bool | None, reduce: bool | N
 
 def _broadcast(*tensors: Tensor) -> list[Tensor]:
     """The tensors expanded to their common shape (their gradients summed back)."""
-    shape = np.broadcast_shapes(*(t.data.shape for t in tensors))
-    return [t if t.data.shape == shape else t.expand(*shape) for t in tensors]
+    shape = np.broadcast_shapes(*(t._data.shape for t in tensors))
+    return [t if t._data.shape == shape else t.expand(*shape) for t in tensors]
 
 
 class KLDiv(Function):
@@ -1706,9 +1706,9 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
         raise RuntimeError("kl_div: Integral inputs not supported.")
     input, target = _loss_operands(input, target)
     reduced = _reduce(KLDiv.apply(*_broadcast(input, target), log_target), reduction)
-    if batchmean and input.data.ndim:
+    if batchmean and input._data.ndim:
         with np.errstate(divide="ignore", invalid="ignore"):  # no rows: NaN, as PyTorch's
-            reduced = reduced * np.divide(1.0, input.data.shape[0], dtype=reduced.data.dtype)
+            reduced = reduced * np.divide(1.0, input._data.shape[0], dtype=reduced._data.dtype)
     return reduced
 
 
@@ -1720,10 +1720,10 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: flo
     broadcast; the slope at the kink (0) is that of the line, as PyTorch's ``clamp_min``."""
     reduction = _torch_reduction(reduction, size_average, reduce)
     a, b, y = _loss_operands(input1, input2, target)
-    if not a.data.ndim == b.data.ndim == y.data.ndim:
+    if not a._data.ndim == b._data.ndim == y._data.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
-                           f"but got sizes: input1: {list(a.data.shape)}, input2: "
-                           f"{list(b.data.shape)}, target: {list(y.data.shape)} ")
+                           f"but got sizes: input1: {list(a._data.shape)}, input2: "
+                           f"{list(b._data.shape)}, target: {list(y._data.shape)} ")
     return _reduce((-y * (a - b) + margin).clamp(min=0), reduction)
 
 
@@ -1741,10 +1741,10 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     targets = _array(target)
     if targets.ndim > 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if a.data.ndim != targets.ndim + 1 or b.data.ndim != targets.ndim + 1:
+    if a._data.ndim != targets.ndim + 1 or b._data.ndim != targets.ndim + 1:
         raise RuntimeError(f"{targets.ndim}D target tensor expects {targets.ndim + 1}D input "
-                           f"tensors, but found inputs with sizes {list(a.data.shape)} and "
-                           f"{list(b.data.shape)}.")
+                           f"tensors, but found inputs with sizes {list(a._data.shape)} and "
+                           f"{list(b._data.shape)}.")
     d = targets.ndim
     products = (a * b).sum(d)
     squares_a = (a * a).sum(d) + _COSINE_EPSILON
@@ -1805,12 +1805,12 @@ def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = Non
     reduction = _torch_reduction(reduction, size_average, reduce)
     _constant(target, "soft_margin_loss", "target")
     _need_floating(input, "soft_margin_loss")
-    t, shape = _array(target), input.data.shape
+    t, shape = _array(target), input._data.shape
     both = np.broadcast_shapes(t.shape, shape)
     if both != shape:
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
                            f"{list(both)}")
-    t = np.broadcast_to(t.astype(input.data.dtype, copy=False), shape)
+    t = np.broadcast_to(t.astype(input._data.dtype, copy=False), shape)
     return _reduce(SoftMargin.apply(input, t), reduction)
 
 
@@ -1826,7 +1826,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Any, weight: Any = None,
     losses = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
     if weight is not None:
         losses = losses * (weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight)))
-    classes = x.data.shape[-1]  # (a 0-d input has no classes: IndexError, as PyTorch's)
+    classes = x._data.shape[-1]  # (a 0-d input has no classes: IndexError, as PyTorch's)
     return _reduce(losses.sum(-1) / classes, reduction)
 
 
@@ -1843,7 +1843,7 @@ def poisson_nll_loss(input: Tensor, target: Any, log_input: bool = True, full: b
         losses = x.exp() - t * x if log_input else x - t * (x + eps).log()
         if full:
             stirling = t * t.log() - t + (t * (2 * math.pi)).log() * 0.5
-            losses = losses + stirling.masked_fill(t.data <= 1, 0)
+            losses = losses + stirling.masked_fill(t._data <= 1, 0)
     return _reduce(losses, reduction)
 
 
@@ -1859,15 +1859,15 @@ def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False,
     if isinstance(var, float):
         if var < 0:
             raise ValueError("var has negative entry/entries")
-        var = Tensor(np.full(input.data.shape, var, input.data.dtype))
+        var = Tensor(np.full(input._data.shape, var, input._data.dtype))
     else:
         if not isinstance(var, (Tensor, np.ndarray)):  # (PyTorch's: a tensor or a float)
             raise TypeError(f"gaussian_nll_loss: var must be a tensor or a float, not "
                             f"{type(var).__name__}")
         var = var if isinstance(var, Tensor) else Tensor(var)
-        if (var.data < 0).any():
+        if (var._data < 0).any():
             raise ValueError("var has negative entry/entries")
-    shape, var_shape = input.data.shape, var.data.shape
+    shape, var_shape = input._data.shape, var._data.shape
     if var_shape != shape:
         if shape[:-1] == var_shape:  # one variance per row
             var = var.unsqueeze(-1)
@@ -1930,7 +1930,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         if not isinstance(width, (int, np.integer)) or isinstance(width, bool):
             raise TypeError(f"pad(): argument 'pad' (position 2) must be tuple of ints, but found "
                             f"element of type {type(width).__name__} at pos {position}")
-    shape = input.data.shape
+    shape = input._data.shape
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(pad) > 2 * len(shape):
@@ -1951,7 +1951,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
                                f"{after} resulted in a negative output size, which is invalid. "
                                f"Check dimension {dim} of your input.")
     fill = 0 if value is None else value
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     # as PyTorch: the value cast to the tensor's dtype (7.5 into an integer tensor is 7)
     fill = bool(fill) if dtype == np.bool_ else int(fill) if dtype.kind in "iu" else fill
     return Pad.apply(input, tuple(widths), fill)
@@ -1990,16 +1990,16 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
         F.cosine_similarity(a, b, dim=-1)  # one number per row, in [-1, 1]
     """
-    dtype = result_dtype(x1.data, x2.data)
+    dtype = result_dtype(x1._data, x2._data)
     if dtype.kind != "f":
         raise TypeError(f"cosine_similarity: expected common dtype to be floating point, yet "
                         f"common dtype is {dtype}")
     try:
-        shape = np.broadcast_shapes(x1.data.shape, x2.data.shape)
+        shape = np.broadcast_shapes(x1._data.shape, x2._data.shape)
     except ValueError:
-        raise RuntimeError(f"cosine_similarity: shapes {x1.data.shape} and {x2.data.shape} do "
+        raise RuntimeError(f"cosine_similarity: shapes {x1._data.shape} and {x2._data.shape} do "
                            "not broadcast") from None
-    a, b = (x if x.data.shape == shape else x.expand(*shape) for x in (x1.to(dtype), x2.to(dtype)))
+    a, b = (x if x._data.shape == shape else x.expand(*shape) for x in (x1.to(dtype), x2.to(dtype)))
     d = normalize_dim(dim, len(shape))
     norm_a = _AtLeast.apply(a.norm(2, d, keepdim=True), eps)
     norm_b = _AtLeast.apply(b.norm(2, d, keepdim=True), eps)
@@ -2061,7 +2061,7 @@ class Linear(Function):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
-    if not input.data.ndim:
+    if not _array(input).ndim:
         raise RuntimeError("linear: a 0-d input has no features (it needs shape "
                            "(..., in_features))")
     dtypes = [_array(a).dtype for a in ((input, weight) if bias is None else
@@ -2106,7 +2106,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
         y = F.bilinear(x1, x2, w, b)  # (N, out) for (N, in1) and (N, in2)
     """
-    x1, x2, w = input1.data, input2.data, weight.data
+    x1, x2, w = input1._data, input2._data, weight._data
     if w.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be three-dimensional, but got {w.ndim} "
                            "dimension(s)")
@@ -2121,11 +2121,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         if not x.ndim or x.shape[-1] != w.shape[axis]:
             raise RuntimeError(f"bilinear(): {name} size does not match weight size: got "
                                f"{x.shape[-1] if x.ndim else 0} but expected {w.shape[axis]}")
-    if bias is not None and bias.data.shape != (w.shape[0],):
+    if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
-                           f"{bias.data.shape[-1] if bias.data.ndim else 0} but expected "
+                           f"{bias._data.shape[-1] if bias._data.ndim else 0} but expected "
                            f"{w.shape[0]}")
-    dtypes = {a.dtype for a in (x1, x2, w, None if bias is None else bias.data) if a is not None}
+    dtypes = {a.dtype for a in (x1, x2, w, None if bias is None else bias._data) if a is not None}
     if len(dtypes) > 1:  # as linear: no promotion in a product
         raise RuntimeError(f"bilinear of {' and '.join(sorted(map(str, dtypes)))} data: all "
                            "need the same dtype (convert with .to())")
@@ -2179,7 +2179,7 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     """x / sqrt(mean(x**2) + eps) over the last ``normalized_shape`` dimensions, times
     ``weight`` (of that shape) if given. ``eps`` defaults to the dtype's machine epsilon,
     as in PyTorch."""
-    shape = input.data.shape
+    shape = input._data.shape
     # speed: the common case checked in one comparison (benchmarks/SPEED.md, "Fifth round")
     if type(normalized_shape) is int and weight is None and shape[-1:] == (normalized_shape,):
         count = normalized_shape
@@ -2189,11 +2189,11 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
         if not dims or shape[len(shape) - len(dims):] != dims:
             raise RuntimeError(f"rms_norm: normalized_shape {normalized_shape} does not end "
                                f"the shape {shape}")
-        if weight is not None and weight.data.shape != dims:
-            raise RuntimeError(f"rms_norm: a weight of shape {weight.data.shape} for "
+        if weight is not None and weight._data.shape != dims:
+            raise RuntimeError(f"rms_norm: a weight of shape {weight._data.shape} for "
                                f"normalized_shape {dims}")
         count = math.prod(dims)
-    eps = np.finfo(input.data.dtype).eps if eps is None else eps
+    eps = np.finfo(input._data.dtype).eps if eps is None else eps
     if weight is None:
         return RMSNorm.apply(input, count, eps)
     return RMSNorm.apply(input, count, eps, weight)
@@ -2245,15 +2245,15 @@ def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int
     (biased: divided by the count), then * ``weight`` and + ``bias`` (each of that shape)
     where given, as PyTorch's."""
     _need_floating(input, "layer_norm")
-    shape = input.data.shape
+    shape = input._data.shape
     dims = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
         tuple(int(n) for n in normalized_shape)
     if not dims or len(dims) > len(shape) or shape[len(shape) - len(dims):] != dims:
         raise RuntimeError(f"layer_norm: normalized_shape {list(dims)} does not end the "
                            f"input's shape {shape}")
     for name, given in (("weight", weight), ("bias", bias)):
-        if given is not None and given.data.shape != dims:
-            raise RuntimeError(f"layer_norm: a {name} of shape {given.data.shape} for "
+        if given is not None and given._data.shape != dims:
+            raise RuntimeError(f"layer_norm: a {name} of shape {given._data.shape} for "
                                f"normalized_shape {list(dims)}")
     return LayerNorm.apply(input, math.prod(dims), eps, weight, bias)
 
@@ -2383,7 +2383,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                   "(enable_gqa) is not supported")
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
-    q, k, v = query.data, key.data, value.data
+    q, k, v = query._data, key._data, value._data
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
             k.shape[-2] != v.shape[-2]:
         raise RuntimeError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} "
@@ -2391,7 +2391,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
             attn_mask = np.asarray(attn_mask)
-        mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+        mask = attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask
         if mask.dtype.kind not in "bf":
             raise TypeError(f"attn_mask must be boolean or floating, not {mask.dtype}")
         scores = q.shape[-2], k.shape[-2]  # (queries, keys)
@@ -2622,7 +2622,7 @@ def multi_head_attention(qkv: Tensor, num_heads: int, is_causal: bool = False,
     (..., num_heads, L, E / num_heads), ``scaled_dot_product_attention`` on them and
     joining the heads, which takes seven view nodes more.
     """
-    shape = qkv.data.shape
+    shape = qkv._data.shape
     if len(shape) < 2:
         raise ValueError(f"multi_head_attention: qkv of shape {shape}, not (..., L, 3E)")
     if num_heads < 1 or shape[-1] % (3 * num_heads):

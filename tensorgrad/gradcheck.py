@@ -90,7 +90,7 @@ class _CannotRunOnValues(Exception):
 def _our_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[int]
                    ) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray]:
     """The gradients of sum(v * fn(...)) by the tensor engine, fn's result and the random v."""
-    copies = [Tensor(x.data.copy(), requires_grad=x.requires_grad)
+    copies = [Tensor(x._data.copy(), requires_grad=x.requires_grad)
               if isinstance(x, Tensor) else x for x in inputs]
     out = fn(*copies)
     if not isinstance(out, Tensor):
@@ -102,22 +102,22 @@ def _our_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[int]
     out.backward(cotangent)
     grads: dict[int, np.ndarray] = {}
     for i in checked:
-        grad = copies[i].grad
+        grad = copies[i]._grad
         grads[i] = np.zeros(inputs[i].shape) if grad is None else grad
-    return grads, out.data, cotangent
+    return grads, out._data, cotangent
 
 
 def _scalar_gradients(fn: Callable[..., Tensor], inputs: tuple, checked: list[int],
                       result: np.ndarray, cotangent: np.ndarray) -> dict[int, np.ndarray]:
     """The exact gradients: ``fn`` on arrays of ``Value``s, then the scalar engine's backward."""
-    leaves = {i: _value_array(inputs[i].data) for i in checked}
+    leaves = {i: _value_array(inputs[i]._data) for i in checked}
     arguments = [as_leaf(leaves[i]) if i in leaves else x for i, x in enumerate(inputs)]
     try:
         out = fn(*arguments)
     except Exception as exc:  # whatever a forward raises on objects it cannot handle
         raise _CannotRunOnValues(f"fn cannot run on Values ({type(exc).__name__}: {exc})"
                                  ) from exc
-    data = out.data if isinstance(out, Tensor) else np.asarray(out)
+    data = out._data if isinstance(out, Tensor) else np.asarray(out)
     flat = data.ravel()
     if data.shape != cotangent.shape or not all(isinstance(v, Value) for v in flat):
         raise _CannotRunOnValues("fn did not compute its result from the Values it was given")
@@ -142,12 +142,12 @@ def _value_array(a: np.ndarray) -> np.ndarray:
 def _finite_differences(fn: Callable[..., Tensor], inputs: tuple, checked: list[int],
                         cotangent: np.ndarray, eps: float) -> dict[int, np.ndarray]:
     """Central differences of sum(v * fn(...)), one input entry at a time."""
-    arrays = {i: inputs[i].data.copy() for i in checked}
+    arrays = {i: inputs[i]._data.copy() for i in checked}
     arguments = [as_leaf(arrays[i]) if i in arrays else x for i, x in enumerate(inputs)]  # shared
 
     def objective() -> float:
         with no_grad():
-            return float(np.sum(cotangent * fn(*arguments).data))
+            return float(np.sum(cotangent * fn(*arguments)._data))
 
     grads = {}
     for i, a in arrays.items():

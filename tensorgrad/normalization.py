@@ -157,7 +157,7 @@ def _check_dtypes(op: str, x: np.ndarray, weight: Tensor | None, bias: Tensor | 
     if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
         raise NotImplementedError(f"{op} of {x.dtype} data: it needs a floating tensor "
                                   "(convert with .float() or .double())")
-    params = [t.data.dtype for t in (weight, bias) if t is not None and t.data.dtype.kind != "O"]
+    params = [t._data.dtype for t in (weight, bias) if t is not None and t._data.dtype.kind != "O"]
     if not params or x.dtype.kind == "O":
         return
     if params[0] != x.dtype:  # PyTorch's CPU kernels mix only a half-precision input
@@ -178,7 +178,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
 
         y = F.group_norm(x, 2)  # x (N, 6, H, W): channels 0-2 and 3-5 of each sample apart
     """
-    x = input.data
+    x = input._data
     if x.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{x.ndim}")
@@ -198,10 +198,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                            f"num_groups, but got input of shape {list(x.shape)} and "
                            f"num_groups={groups}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.data.shape != (channels,):
+        if t is not None and t._data.shape != (channels,):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
                                f"channels in input, but got {name} of shape "
-                               f"{list(t.data.shape)} and input of shape {list(x.shape)}")
+                               f"{list(t._data.shape)} and input of shape {list(x.shape)}")
     _check_dtypes("group_norm", x, weight, bias)
     return GroupNorm.apply(input, weight, bias, groups, eps)
 
@@ -218,7 +218,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 
         y = F.instance_norm(images)  # each (sample, channel) image to mean 0, variance 1
     """
-    x = input.data
+    x = input._data
     if use_input_stats and math.prod(x.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{tuple(x.shape)}")
@@ -235,20 +235,20 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     for name, t in given.items():
         if t is None:
             continue
-        if t.data.ndim > 1:  # PyTorch's message: it repeats each of them per sample
+        if t._data.ndim > 1:  # PyTorch's message: it repeats each of them per sample
             raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
                                "number of dimensions of tensor")
-        if t.data.size != channels:
+        if t._data.size != channels:
             samples = max(batch, 1)  # (PyTorch says nothing for no samples; this does)
             raise RuntimeError(f"{name} should contain {samples * channels} elements not "
-                               f"{samples * t.data.size}")
+                               f"{samples * t._data.size}")
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither "
                          "be None")
     _check_dtypes("instance_norm", x, weight, bias)
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.data.dtype.kind != "f":
-            raise NotImplementedError(f"instance_norm: {name} of {t.data.dtype} data is not "
+        if t is not None and t._data.dtype.kind != "f":
+            raise NotImplementedError(f"instance_norm: {name} of {t._data.dtype} data is not "
                                       "supported (running statistics are floating)")
     return InstanceNorm.apply(input, weight, bias, running_mean, running_var,
                               bool(use_input_stats), momentum, eps)

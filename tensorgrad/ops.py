@@ -438,7 +438,7 @@ class MaskedFill(Function):
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast."""
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != _BOOL:
         raise TypeError(f"where: the condition must be boolean, not {condition.dtype}")
     return Where.apply(condition, a, b)
@@ -447,7 +447,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> np.ndarray:
     """A boolean ``mask`` that broadcasts with ``shape`` (out of place, as PyTorch's
     ``masked_fill``: the result takes the broadcast shape) or to it (``in_place``)."""
-    mask = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != _BOOL:
         raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
     try:
@@ -466,20 +466,20 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
 
 def classify(test: np.ufunc, a: Tensor) -> Tensor:
     """``isnan``, ``isinf``, ``isfinite``: a boolean tensor, outside the graph."""
-    return as_leaf(test(a.data))
+    return as_leaf(test(a._data))
 
 
 def compare(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """A boolean tensor, outside the graph: ``a == b``, ``a < b``, ... elementwise."""
     if b is None or isinstance(b, (str, bytes)):
         return NotImplemented
-    x, y = _operands(a.data, b.data if isinstance(b, Tensor) else b)
+    x, y = _operands(a._data, b._data if isinstance(b, Tensor) else b)
     return as_leaf(_broadcasting(op, x, y, op.__name__))
 
 
 def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
     """``&``, ``|``, ``^`` and ``~`` of boolean or integer tensors, outside the graph."""
-    arrays = [a.data] if b is None else list(_operands(a.data, b.data if isinstance(b, Tensor)
+    arrays = [a._data] if b is None else list(_operands(a._data, b._data if isinstance(b, Tensor)
                                                      else b))
     if any(x.dtype.kind not in "biu" for x in arrays):
         raise TypeError(f"{op.__name__} takes boolean or integer tensors, not "
@@ -493,23 +493,24 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     """``a op= b`` into ``a``'s own array, allowed where PyTorch allows it: on a tensor that
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
     check_in_place(a)
-    b = b.data if isinstance(b, Tensor) else b
-    dtype = result_dtype(a.data, b)
+    b = b._data if isinstance(b, Tensor) else b
+    dtype = result_dtype(a._data, b)
     if op is np.true_divide and dtype.kind in "biu":
         dtype = DEFAULT_FLOAT
     # PyTorch's rule: a result of a higher category (bool < integer < floating) cannot be
     # written into the tensor; within one it is cast (int64 into uint8 too, which NumPy's
     # "same_kind" refuses)
-    if _CATEGORY[dtype.kind] > _CATEGORY[a.data.dtype.kind]:
-        raise TypeError(f"an in-place op would turn {a.data.dtype} data into {dtype}")
+    if _CATEGORY[dtype.kind] > _CATEGORY[a._data.dtype.kind]:
+        raise TypeError(f"an in-place op would turn {a._data.dtype} data into {dtype}")
     try:
-        op(a.data, _as(b, dtype), out=a.data, casting="unsafe")
-        note_in_place_write(a.data)
+        op(a._data, _as(b, dtype), out=a._data, casting="unsafe")
+        note_in_place_write(a._data)
     except ValueError:
-        if not _broadcasts(a.data.shape, np.shape(b)):
-            raise broadcast_error(a.data.shape, np.shape(b)) from None
-        raise RuntimeError(f"output with shape {list(a.data.shape)} doesn't match the "
-                           f"broadcast shape {list(np.broadcast_shapes(a.data.shape, np.shape(b)))}"
+        if not _broadcasts(a._data.shape, np.shape(b)):
+            raise broadcast_error(a._data.shape, np.shape(b)) from None
+        raise RuntimeError(f"output with shape {list(a._data.shape)} doesn't match the "
+                           f"broadcast shape "
+                           f"{list(np.broadcast_shapes(a._data.shape, np.shape(b)))}"
                            ) from None
     return a
 
@@ -533,18 +534,18 @@ def set_items(a: Tensor, index: Any, value: Any) -> Tensor:
     """``a[index] = value`` into ``a``'s own array (``value`` cast to its dtype, broadcast to
     the indexed shape), where ``in_place`` allows it."""
     check_in_place(a)
-    value = value.data if isinstance(value, Tensor) else value
+    value = value._data if isinstance(value, Tensor) else value
     shape = np.shape(value)
     if shape[:1] == (1,):  # as PyTorch, a value's leading dimensions of length 1 are dropped
         # first: x[0] = row[None] fits
         value = np.reshape(value, shape[next((i for i, n in enumerate(shape) if n != 1),
                                              len(shape)):])
     try:
-        a.data[index] = value
-        note_in_place_write(a.data)
+        a._data[index] = value
+        note_in_place_write(a._data)
     except ValueError as error:
         raise RuntimeError(f"cannot assign a value of shape {np.shape(value)} into a tensor of "
-                           f"shape {a.data.shape} at {index!r}: {error}") from None
+                           f"shape {a._data.shape} at {index!r}: {error}") from None
     return a
 
 
@@ -552,8 +553,8 @@ def zero_(a: Tensor) -> Tensor:
     """Zeros into ``a``'s own array (NaN and inf entries too: multiplying by 0 would keep them
     NaN), where ``in_place`` allows it."""
     check_in_place(a)
-    a.data[...] = 0
-    note_in_place_write(a.data)
+    a._data[...] = 0
+    note_in_place_write(a._data)
     return a
 
 
@@ -1303,7 +1304,7 @@ def matrix_product(a: Tensor, b: Any, ndim: int, name: str) -> Tensor:
     """``mm`` (``ndim`` 2) or ``bmm`` (3): ``a @ b`` of exactly two matrices, or of two
     batches of as many matrices, as PyTorch's (no broadcasting)."""
     b = tensor_argument(b, name, "the second operand")
-    shapes = a.data.shape, (b.data if isinstance(b, Tensor) else b).shape
+    shapes = a._data.shape, (b._data if isinstance(b, Tensor) else b).shape
     if any(len(shape) != ndim for shape in shapes):
         raise RuntimeError(f"{name} takes two tensors of {ndim} dimensions, not shapes "
                            f"{shapes[0]} and {shapes[1]}")
@@ -1601,7 +1602,7 @@ def truth(x: Tensor, dim: Any, keepdim: bool, test: Callable) -> Tensor:
     """``all`` (``test`` np.all) or ``any`` over ``dim`` (None: every entry; an empty tuple:
     none, each entry's truth, as PyTorch's); boolean, uint8 for uint8 data (PyTorch's rule),
     outside the graph. NaN counts as true."""
-    a = x.data
+    a = x._data
     nothing = dim is not None and not isinstance(dim, (int, np.integer)) and not len(dim)
     reduced = () if nothing else dims(dim, None, a.ndim)
     out = np.asarray(test(a, axis=reduced, keepdims=keepdim))
@@ -1667,8 +1668,8 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
     if isinstance(dim, (Tensor, np.ndarray)):
         return Maximum.apply(x, dim, pick)
     if dim is None:
-        return Extreme.apply(x, dims(None, None, x.data.ndim), False, pick, True)
-    a = x.data
+        return Extreme.apply(x, dims(None, None, x._data.ndim), False, pick, True)
+    a = x._data
     d = normalize_dim(dim, a.ndim)
     if a.ndim == 0:
         return ValuesAndIndices(Extreme.apply(x, (), False, pick, True),
@@ -1683,7 +1684,7 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
 
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
-    a = x.data
+    a = x._data
     if a.size == 0 and (dim is None or a.shape[normalize_dim(dim, a.ndim)] == 0):
         raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
@@ -1749,9 +1750,9 @@ def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
         p = 2
     if isinstance(p, str) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise ValueError(f"norm: only vector norms (a number p, or 'fro'), not p={p!r}")
-    if x.data.dtype.kind != "f":
-        raise RuntimeError(f"norm of {x.data.dtype} data: it needs a floating tensor")
-    return Norm.apply(x, float(p), dims(dim, None, x.data.ndim), keepdim)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"norm of {x._data.dtype} data: it needs a floating tensor")
+    return Norm.apply(x, float(p), dims(dim, None, x._data.ndim), keepdim)
 
 
 def topk(x: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> ValuesAndIndices:
@@ -1759,7 +1760,7 @@ def topk(x: Tensor, k: int, dim: int, largest: bool, sorted: bool) -> ValuesAndI
     and their indices; NaN counts as the largest, as in PyTorch. Tied entries come in the
     order of their indices (PyTorch leaves that order open); ``sorted`` is accepted, and
     the result is always sorted."""
-    a = x.data
+    a = x._data
     d = normalize_dim(dim, a.ndim)
     k = operator.index(k)
     if not 0 <= k <= (a.shape[d] if a.ndim else 1):
@@ -1787,7 +1788,7 @@ def _order(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
 
 def argsort(x: Tensor, dim: int, descending: bool) -> Tensor:
     """The int64 indices that sort ``x`` along ``dim`` (see ``_order``), outside the graph."""
-    a = x.data
+    a = x._data
     d = normalize_dim(dim, a.ndim)
     if a.ndim == 0:
         return as_leaf(np.zeros((), np.int64))
@@ -1800,7 +1801,7 @@ def isclose(x: Tensor, other: Any, rtol: float, atol: float, equal_nan: bool) ->
     ``other`` is a tensor (or an array) of ``x``'s dtype; they broadcast."""
     if not isinstance(other, (Tensor, np.ndarray)):
         raise TypeError(f"isclose: other must be a tensor, not {type(other).__name__}")
-    a, b = x.data, other.data if isinstance(other, Tensor) else other
+    a, b = x._data, other._data if isinstance(other, Tensor) else other
     if a.dtype != b.dtype:
         raise RuntimeError(f"isclose of {a.dtype} and {b.dtype} data: both need one dtype")
     if rtol < 0 or atol < 0:
@@ -1955,19 +1956,19 @@ def roll(x: Tensor, shifts: Any, dims: Any) -> Tensor:
     along = [dims] if isinstance(dims, (int, np.integer)) else list(dims)
     if len(along) != len(steps):
         raise RuntimeError(f"roll: {len(steps)} shifts for {len(along)} dims: they must pair up")
-    if not x.data.ndim:
+    if not x._data.ndim:
         raise IndexError("roll of a 0-d tensor along a dim: it has none")
-    return Roll.apply(x, steps, tuple(normalize_dim(operator.index(d), x.data.ndim)
+    return Roll.apply(x, steps, tuple(normalize_dim(operator.index(d), x._data.ndim)
                                       for d in along))
 
 
 def narrow(x: Tensor, dim: int, start: Any, length: Any) -> Tensor:
     """``length`` entries along ``dim`` from ``start`` (from the end if negative): a view."""
-    ndim = x.data.ndim
+    ndim = x._data.ndim
     if not ndim:
         raise RuntimeError("narrow of a 0-d tensor: it has no dimension to narrow")
     d = normalize_dim(dim, ndim)
-    size = x.data.shape[d]
+    size = x._data.shape[d]
     start, length = operator.index(start), operator.index(length)
     if not -size <= start <= size:
         raise IndexError(f"narrow: start {start} is out of range for a dimension of length "
@@ -2034,9 +2035,9 @@ class Triangle(Function):
 def triangle(x: Any, diagonal: int, upper: bool) -> Tensor:
     """``tril`` (``upper`` False) or ``triu`` of a tensor of at least two dimensions."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.data.ndim < 2:
+    if x._data.ndim < 2:
         raise RuntimeError(f"{'triu' if upper else 'tril'}: a tensor of at least 2 dimensions, "
-                           f"not {x.data.ndim}")
+                           f"not {x._data.ndim}")
     return Triangle.apply(x, operator.index(diagonal), upper)
 
 
@@ -2071,28 +2072,28 @@ def meshgrid(tensors: Sequence[Tensor], indexing: str) -> tuple[Tensor, ...]:
         raise RuntimeError("meshgrid of no tensors")
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'meshgrid: indexing is "ij" or "xy", not {indexing!r}')
-    if len({t.data.dtype for t in tensors}) > 1:
-        raise RuntimeError(f"meshgrid of {', '.join(str(t.data.dtype) for t in tensors)} "
+    if len({t._data.dtype for t in tensors}) > 1:
+        raise RuntimeError(f"meshgrid of {', '.join(str(t._data.dtype) for t in tensors)} "
                            "tensors: all need one dtype")
-    if any(t.data.ndim > 1 for t in tensors):
+    if any(t._data.ndim > 1 for t in tensors):
         raise RuntimeError(f"meshgrid takes 0-d or 1-D tensors, not shapes "
-                           f"{[t.data.shape for t in tensors]}")
+                           f"{[t._data.shape for t in tensors]}")
     axes = list(range(len(tensors)))
     if indexing == "xy" and len(axes) > 1:
         axes[0], axes[1] = 1, 0
     shape = [0] * len(tensors)
     for t, axis in zip(tensors, axes):
-        shape[axis] = t.data.size
+        shape[axis] = t._data.size
     return tuple(t.reshape(tuple(n if i == axis else 1 for i, n in enumerate(shape)))
                  .expand(tuple(shape)) for t, axis in zip(tensors, axes))
 
 
 def split(x: Tensor, sizes: Any, dim: int) -> tuple[Tensor, ...]:
     """``x.split(split_size_or_sections, dim)``: views of consecutive pieces along ``dim``."""
-    if not x.data.ndim:
+    if not x._data.ndim:
         raise RuntimeError("split of a 0-d tensor: it has no dimension to split")
-    d = normalize_dim(dim, x.data.ndim)
-    length = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim)
+    length = x._data.shape[d]
     if isinstance(sizes, (int, np.integer)):
         step = int(sizes)
         if step < 0 or (step == 0 and length):
@@ -2114,10 +2115,10 @@ def chunk(x: Tensor, chunks: int, dim: int) -> tuple[Tensor, ...]:
     chunks = operator.index(chunks)
     if chunks <= 0:
         raise RuntimeError(f"chunk: the number of chunks must be positive, not {chunks}")
-    if not x.data.ndim:
+    if not x._data.ndim:
         raise RuntimeError("chunk of a 0-d tensor: it has no dimension to split")
-    d = normalize_dim(dim, x.data.ndim)
-    length = x.data.shape[d]
+    d = normalize_dim(dim, x._data.ndim)
+    length = x._data.shape[d]
     if not length:  # as PyTorch: as many empty pieces as asked for
         return tuple(x[(slice(None),) * d + (slice(0, 0),)] for _ in range(chunks))
     return split(x, -(-length // chunks), dim)
@@ -2194,7 +2195,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    shapes = [np.shape(t.data if isinstance(t, Tensor) else t) for t in tensors]
+    shapes = [np.shape(t._data if isinstance(t, Tensor) else t) for t in tensors]
     for i, shape in enumerate(shapes):
         if not shape:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
@@ -2208,7 +2209,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    ndim = np.ndim(tensors[0].data if isinstance(tensors[0], Tensor) else tensors[0])
+    ndim = np.ndim(tensors[0]._data if isinstance(tensors[0], Tensor) else tensors[0])
     return Stack.apply(normalize_dim(dim, ndim + 1), *tensors)
 
 
@@ -2223,7 +2224,7 @@ def plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(plain_index(i) for i in index)
     if isinstance(index, (Tensor, list, np.ndarray)):
-        array = index.data if isinstance(index, Tensor) else np.asarray(index)
+        array = index._data if isinstance(index, Tensor) else np.asarray(index)
         if array.dtype.kind not in "biu" and array.size:
             raise IndexError(f"tensors used as indices must be integer or boolean, not "
                              f"{array.dtype}")
@@ -2367,13 +2368,13 @@ def repeat_interleave(x: Tensor, repeats: Any, dim: int | None, output_size: int
     ``repeats`` times in a row: an int, or a tensor of one count or one per slice."""
     if dim is None:
         x, d = x.reshape(-1), 0
-    elif not x.data.ndim:
+    elif not x._data.ndim:
         raise IndexError("repeat_interleave of a 0-d tensor along a dim: it has none")
     else:
-        d = normalize_dim(dim, x.data.ndim)
-    length = x.data.shape[d]
+        d = normalize_dim(dim, x._data.ndim)
+    length = x._data.shape[d]
     if isinstance(repeats, (Tensor, np.ndarray)):
-        given = repeats.data if isinstance(repeats, Tensor) else repeats
+        given = repeats._data if isinstance(repeats, Tensor) else repeats
         if given.dtype.kind not in "iu":
             raise NotImplementedError(f"repeat_interleave: the repeats must be integers, not "
                                       f"{given.dtype}")

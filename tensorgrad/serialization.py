@@ -96,7 +96,7 @@ def _encode(value: Any, where: str, arrays: dict[str, np.ndarray], open_ids: set
                 raise TypeError(f"{where} is a {type(value).__name__}, a Tensor subclass that "
                                 "save() does not know")
             tag = "parameter"
-        return {tag: _add_array(value.data, where, arrays),
+        return {tag: _add_array(value._data, where, arrays),
                 "requires_grad": value.requires_grad}
     if type(value) is np.ndarray:
         return {"ndarray": _add_array(value, where, arrays)}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import numbers
 import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -161,20 +162,20 @@ class Function:
         # "Function.apply")
         if len(args) == 1:
             (a,) = args
-            data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a)
+            data = cls.forward(ctx, a._data if isinstance(a, Tensor) else a)
         elif len(args) == 2:
             a, b = args
-            data = cls.forward(ctx, a.data if isinstance(a, Tensor) else a,
-                               b.data if isinstance(b, Tensor) else b)
+            data = cls.forward(ctx, a._data if isinstance(a, Tensor) else a,
+                               b._data if isinstance(b, Tensor) else b)
         else:
-            data = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args])
+            data = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args])
         if type(data) is not np.ndarray:
             data = _result_array(cls, data)
         dtype = data.dtype
         # speed: the usual dtypes by identity, not by kind (benchmarks/SPEED.md, "Function.apply")
         floating = dtype is _FLOAT64 or dtype is _FLOAT32 or _result_is_floating(cls, dtype, args)
         out = _new(Tensor)
-        out.data, out._grad = data, None
+        out._data, out._grad = data, None
         if tapes:  # a capture is recording (see capture.py)
             _record(ctx, out)
         # is_grad_enabled(), inlined for speed (benchmarks/SPEED.md, "Function.apply")
@@ -194,7 +195,7 @@ def _result_is_floating(function: type[Function], dtype: np.dtype, args: tuple) 
     """Whether ``function.forward``'s result of ``dtype`` can carry gradients; TypeError if a
     Tensor cannot hold it (strings, objects, complex numbers, ...). Objects come out of
     objects: ``gradcheck`` runs ops on arrays of ``Value``s."""
-    if dtype.kind == "O" and any(isinstance(a, Tensor) and a.data.dtype.kind == "O"
+    if dtype.kind == "O" and any(isinstance(a, Tensor) and a._data.dtype.kind == "O"
                                  for a in args):
         return False
     if dtype.kind not in "biuf":
@@ -207,7 +208,7 @@ def _result_array(function: type[Function], result: Any) -> np.ndarray:
     """What ``function.forward`` returned, other than an ndarray, as one: a number or a
     tensor's array. None or a collection (a tuple, a list, ...) is not one result: TypeError."""
     if isinstance(result, Tensor):
-        return result.data
+        return result._data
     if result is None or isinstance(result, (tuple, list, dict, set)):
         raise TypeError(f"{function.__name__}.forward returned a {type(result).__name__}: it "
                         "returns one array (or a number)")
@@ -229,7 +230,7 @@ def tensor_of(x: Any) -> Tensor:
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
     """A tensor holding ``data`` itself (no copy), with no history."""
     out = _new(Tensor)
-    out.data, out._grad, out.grad_fn, out._requires_grad = data, None, None, requires_grad
+    out._data, out._grad, out.grad_fn, out._requires_grad = data, None, None, requires_grad
     return out
 
 
@@ -242,15 +243,15 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
         raise RuntimeError("backward() on a tensor that does not require grad (it has no "
                            "graph: no input required grad, or it was computed under no_grad)")
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(f"backward() needs a gradient argument for a result of shape "
-                               f"{root.data.shape}; only a one-element result has an implicit one")
-        return np.ones(root.data.shape, root.data.dtype)
-    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
-    if gradient.shape != root.data.shape:
+                               f"{root._data.shape}; only a one-element result has an implicit one")
+        return np.ones(root._data.shape, root._data.dtype)
+    gradient = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient)
+    if gradient.shape != root._data.shape:
         raise RuntimeError(f"backward(): a gradient of shape {gradient.shape} for a result of "
-                           f"shape {root.data.shape}")
-    return gradient.astype(root.data.dtype, copy=False)
+                           f"shape {root._data.shape}")
+    return gradient.astype(root._data.dtype, copy=False)
 
 
 def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
@@ -309,7 +310,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
         for a, g in zip(fn.inputs, grads):
             if g is None or not isinstance(a, Tensor) or not a._requires_grad:
                 continue
-            data = a.data
+            data = a._data
             fresh = function.fresh_grads
             if type(g) is not np.ndarray or g.shape != data.shape or (
                     g.dtype is not data.dtype and g.dtype != data.dtype):
@@ -358,7 +359,7 @@ def _let_go_of_inputs(fn: Context, let_go: list[tuple[Any, ...]]) -> None:
 def _stand_in(a: Tensor) -> Tensor:
     """The stand-in of ``a``, an op's result, made now: one op, one result, so it is the op's
     (``stand_in``) from now on."""
-    data = a.data
+    data = a._data
     key = (data.shape, data.dtype.char)
     values = _spent_arrays.get(key)
     if values is None:
@@ -367,7 +368,7 @@ def _stand_in(a: Tensor) -> Tensor:
         if len(_spent_arrays) < 256:
             _spent_arrays[key] = values
     held = _new(_Spent)
-    held.data, held._grad, held.grad_fn, held._requires_grad = values, None, a.grad_fn, \
+    held._data, held._grad, held.grad_fn, held._requires_grad = values, None, a.grad_fn, \
         a._requires_grad
     a.grad_fn.stand_in = held  # type: ignore[union-attr]  # (the caller checked)
     return held
@@ -530,13 +531,13 @@ def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
     """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype; it must
     have ``a``'s shape."""
     g = np.asarray(g)
-    if g.shape != a.data.shape:
+    if g.shape != a._data.shape:
         raise RuntimeError(f"{fn.function.__name__}.backward returned a gradient of shape "
-                           f"{g.shape} for an input of shape {a.data.shape}")
+                           f"{g.shape} for an input of shape {a._data.shape}")
     if g.dtype.kind not in "biufc":  # (a complex one loses its imaginary part, as in PyTorch)
         raise TypeError(f"{fn.function.__name__}.backward returned a gradient of {g.dtype} "
                         "data: a gradient holds numbers")
-    return g.astype(a.data.dtype, copy=False)
+    return g.astype(a._data.dtype, copy=False)
 
 
 def gradients(root: Tensor, gradient: Any = None, retain: bool = False
@@ -550,9 +551,10 @@ def gradients(root: Tensor, gradient: Any = None, retain: bool = False
 
 
 def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
-    """Add each leaf's gradient to its ``.grad``, as a new array: one a user holds is never
-    written. A leaf takes a computed array as it is unless it might be seen elsewhere too
-    (a view, the caller's gradient, or an array another leaf took): then it takes a copy."""
+    """Add each leaf's gradient to its ``.grad``: into its array, as PyTorch's (a gradient
+    tensor the user kept sees the sum). A leaf with none takes a computed array as it is
+    unless it might be seen elsewhere too (a view, the caller's gradient, or an array another
+    leaf took): then it takes a copy."""
     if leaf_hooks:
         leaves = {leaf: _run_leaf_hooks(leaf, g) for leaf, g in leaves.items()}
     taken = {id(seed)}
@@ -562,12 +564,23 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
             if held.shape != g.shape:  # changed in place since it was assigned (.shape = ...)
                 raise RuntimeError(f"backward(): the .grad of a tensor of shape {g.shape} has "
                                    f"shape {held.shape}; the gradients cannot be added")
-            leaf._grad = held + g
+            leaf._grad = added_into(held, g)
         elif g.base is None and id(g) not in taken:
             leaf._grad = g
             taken.add(id(g))
         else:
             leaf._grad = g.copy()
+
+
+def added_into(held: Any, grad: np.ndarray) -> np.ndarray:
+    """``held + grad``, written into ``held`` where it can be (a writable array): a gradient
+    accumulates in place, as PyTorch's, and what saved that array for a backward sees the
+    write (``note_in_place_write``)."""
+    if type(held) is np.ndarray and held.flags.writeable:
+        np.add(held, grad, out=held)
+        note_in_place_write(held)
+        return held
+    return np.asarray(held + grad)
 
 
 # ---- gradient hooks (Tensor.register_hook, retain_grad) ------------------------------------------
@@ -626,7 +639,7 @@ class _TensorHooks:
         tensor = None if self.retained is None else self.retained()
         if tensor is not None:
             held = tensor._grad
-            tensor._grad = grad.copy() if held is None else held + grad
+            tensor._grad = grad.copy() if held is None else added_into(held, grad)
         return grad
 
 
@@ -635,7 +648,7 @@ def _hook_result(function: Callable, returned: Any, grad: np.ndarray) -> np.ndar
     name = getattr(function, "__name__", repr(function))
     if not isinstance(returned, (Tensor, np.ndarray)):
         raise TypeError(f"expected Variable, but hook returned '{type(returned).__name__}'")
-    data = returned.data if isinstance(returned, Tensor) else returned
+    data = returned._data if isinstance(returned, Tensor) else returned
     if data.shape != grad.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     if data.dtype != grad.dtype:
@@ -688,11 +701,10 @@ class Tensor:
     floating tensors can require grad.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
-    __array_ufunc__ = None  # `ndarray <op> Tensor` defers to Tensor's reflected ops
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
-    data: np.ndarray  # the values (PyTorch's .data is a tensor; here it is the array)
+    _data: np.ndarray  # what ``data`` holds: the values
     # speed: the engine reads and sets these two slots, not the properties that check what a
     # user assigns (benchmarks/SPEED.md, "Function.apply")
     _grad: np.ndarray | None  # what ``grad`` holds
@@ -701,14 +713,14 @@ class Tensor:
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         array = np.array(data, dtype=dtype)
         if (dtype is None and array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
                 and not isinstance(data, (np.ndarray, np.generic))):
             array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: set_default_dtype's
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
-        self.data = array
+        self._data = array
         self._grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -717,8 +729,8 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this leaf record the ops that use it (only floating tensors can)."""
-        if requires_grad and self.data.dtype.kind not in _DIFFERENTIABLE:
-            raise RuntimeError(f"only floating tensors can require grad, not {self.data.dtype}")
+        if requires_grad and self._data.dtype.kind not in _DIFFERENTIABLE:
+            raise RuntimeError(f"only floating tensors can require grad, not {self._data.dtype}")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
         self._requires_grad = bool(requires_grad)
@@ -736,32 +748,49 @@ class Tensor:
         self.requires_grad_(requires_grad)
 
     @property
-    def grad(self) -> np.ndarray | None:
-        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad (or a result of
-        an op after ``retain_grad()``): an array of this tensor's shape and dtype, or None.
+    def data(self) -> Tensor:
+        """The values, as a tensor outside the graph that shares this one's memory: what an
+        in-place op on it writes, this tensor holds (``p.data.add_(p.grad, alpha=-0.1)``), as
+        PyTorch's. Assigning it replaces the values (a tensor or an array, of any shape)."""
+        return as_leaf(self._data)
 
-        It may be assigned (None, an array or a tensor, whose array it takes) as PyTorch's:
-        of another shape or dtype it raises RuntimeError, as PyTorch's does.
+    @data.setter
+    def data(self, value: Tensor | np.ndarray) -> None:
+        self._data = _checked_data(self, value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d(loss)/d(self) after ``backward()``, for a leaf that requires grad (or a result of
+        an op after ``retain_grad()``): a tensor of this tensor's shape and dtype, or None.
+        In-place ops on it change the gradient (``p.grad.zero_()``), as PyTorch's.
+
+        It may be assigned (None, a tensor or an array) as PyTorch's: of another shape or
+        dtype it raises RuntimeError, as PyTorch's does.
         """
-        return self._grad
+        grad = self._grad
+        if grad is None:
+            return None
+        if type(grad) is not np.ndarray:  # a NumPy number, which 0-d arithmetic gives
+            grad = self._grad = np.asarray(grad)
+        return as_leaf(grad)
 
     @grad.setter
-    def grad(self, value: np.ndarray | Tensor | None) -> None:
+    def grad(self, value: Tensor | np.ndarray | None) -> None:
         self._grad = None if value is None else _checked_grad(self, value)
 
     # ---- what it is ---------------------------------------------------------------------------
 
     @property
     def shape(self) -> Size:
-        return as_size(self.data.shape)
+        return as_size(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -800,24 +829,24 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Size | int:
         if dim is None:
-            return as_size(self.data.shape)
-        return self.data.shape[normalize_dim(dim, self.data.ndim)]
+            return as_size(self._data.shape)
+        return self._data.shape[normalize_dim(dim, self._data.ndim)]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if not self.data.ndim:
+        if not self._data.ndim:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
-        if not self.data.ndim:
+        if not self._data.ndim:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __repr__(self) -> str:
         extra = ""
@@ -825,25 +854,25 @@ class Tensor:
             extra = f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
             extra = ", requires_grad=True"
-        if self.data.dtype not in (np.float64, np.int64, np.bool_):
-            extra = f", dtype={self.data.dtype}" + extra
-        return f"Tensor({np.array2string(self.data, separator=', ', prefix='Tensor(')}{extra})"
+        if self._data.dtype not in (np.float64, np.int64, np.bool_):
+            extra = f", dtype={self._data.dtype}" + extra
+        return f"Tensor({np.array2string(self._data, separator=', ', prefix='Tensor(')}{extra})"
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch; any other
         only without a format spec."""
-        if not self.data.ndim:
-            return format(self.data.item(), spec)
+        if not self._data.ndim:
+            return format(self._data.item(), spec)
         return object.__format__(self, spec)
 
     # ---- leaving the graph --------------------------------------------------------------------
 
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted "
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
-        return self.data.item()
+        return self._data.item()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -852,18 +881,18 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is "
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is "
                                "ambiguous")
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only a one-element integer tensor can be used as an index")
-        return int(self.data.item())
+        return int(self._data.item())
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The values as an array that shares this tensor's memory (writable, no copy), as
@@ -874,24 +903,47 @@ class Tensor:
         docs/engine.md for what that costs while the array lives).
         """
         if force:
-            return self.data.copy()
+            return self._data.copy()
         if self.requires_grad:
             raise RuntimeError("numpy() of a tensor that requires grad: use detach().numpy()")
-        return _hand_out(self.data)
+        return _hand_out(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if copy or (dtype is not None and dtype != self.data.dtype):
+        if copy or (dtype is not None and dtype != self._data.dtype):
             if copy is False:  # NumPy 2's meaning: never a copy
-                raise ValueError(f"a {self.data.dtype} tensor as {dtype} needs a copy")
+                raise ValueError(f"a {self._data.dtype} tensor as {dtype} needs a copy")
             if self.requires_grad:
                 raise RuntimeError("numpy() of a tensor that requires grad: use "
                                    "detach().numpy()")
-            return self.data.astype(self.data.dtype if dtype is None else dtype)
+            return self._data.astype(self._data.dtype if dtype is None else dtype)
         return self.numpy()
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy's ufuncs given tensors. An array's arithmetic or comparison with a tensor
+        (``array * w``, ``array < w``) is the tensor's op, in the graph. Any other ufunc
+        (``np.isnan(x)``) computes on the values of tensors that need no grad, as PyTorch's,
+        and returns tensors."""
+        names = _UFUNC_DUNDERS.get(ufunc)
+        if names is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+            a, b = inputs
+            result = getattr(a, names[0])(b) if isinstance(a, Tensor) else \
+                getattr(b, names[1])(a)
+            if result is not NotImplemented:
+                return result
+        if any(isinstance(x, Tensor) for x in kwargs.get("out", ())):
+            raise TypeError(f"numpy.{ufunc.__name__}(..., out=) a tensor: write into a tensor "
+                            "with its in-place methods (x.add_(y), x.copy_(y))")
+        result = getattr(ufunc, method)(*(np.asarray(x) if isinstance(x, Tensor) else x
+                                          for x in inputs), **kwargs)
+        if "out" in kwargs:
+            return result
+        if isinstance(result, tuple):
+            return tuple(_ufunc_result(r) for r in result)
+        return _ufunc_result(result)
 
     def detach(self) -> Tensor:
         """The same data (shared), cut off from the graph."""
-        return as_leaf(self.data)
+        return as_leaf(self._data)
 
     # ---- the backward pass --------------------------------------------------------------------
 
@@ -1069,21 +1121,33 @@ class Tensor:
     # comparisons and logic: boolean results, outside the graph
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.equal, self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.not_equal, self, other)
 
     def __lt__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.less, self, other)
 
     def __le__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.less_equal, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.greater, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented  # (another type's own comparison: pytest.approx)
         return ops.compare(np.greater_equal, self, other)
 
     def __and__(self, other: Any) -> Tensor:
@@ -1113,7 +1177,7 @@ class Tensor:
             dtype: Any = None, axis: int | Sequence[int] | None = None,
             keepdims: bool | None = None) -> Tensor:
         """The sum over ``dim``; with ``dtype``, of the entries converted to it first."""
-        reduced = ops.dims(dim, axis, self.data.ndim)
+        reduced = ops.dims(dim, axis, self._data.ndim)
         return _in_dtype(self, dtype, ops.Sum.apply, reduced, keepdim or bool(keepdims))
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
@@ -1124,7 +1188,7 @@ class Tensor:
         if dtype is not None and np.dtype(dtype).kind != "f":
             raise RuntimeError(f"mean(dtype={np.dtype(dtype)}): the dtype must be floating")
         x = self if dtype is None else self.to(dtype)
-        return ops.Mean.apply(x, ops.dims(dim, axis, self.data.ndim), keepdim or bool(keepdims))
+        return ops.Mean.apply(x, ops.dims(dim, axis, self._data.ndim), keepdim or bool(keepdims))
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
              ) -> Tensor:
@@ -1132,14 +1196,14 @@ class Tensor:
         multiply as int64. With ``dtype``, of the entries converted to it first."""
         if dim is not None and not isinstance(dim, (int, np.integer)):
             raise TypeError(f"prod takes one dim (an int), not {dim!r}")
-        along = None if dim is None else normalize_dim(dim, self.data.ndim)
-        if not self.data.ndim:
+        along = None if dim is None else normalize_dim(dim, self._data.ndim)
+        if not self._data.ndim:
             along = None  # (along dim 0 or -1, a 0-d tensor's product is its one entry)
         return _in_dtype(self, dtype, ops.Prod.apply, along, keepdim)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over ``dim``, computed without overflow."""
-        return ops.LogSumExp.apply(self, ops.dims(dim, None, self.data.ndim), keepdim)
+        return ops.LogSumExp.apply(self, ops.dims(dim, None, self._data.ndim), keepdim)
 
     def all(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """Whether every entry over ``dim`` is nonzero (NaN counts): boolean, no gradient."""
@@ -1152,13 +1216,13 @@ class Tensor:
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The largest entries over ``dim``; tied maxima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
+        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
                                  keepdim or bool(keepdims), np.maximum, False)
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The smallest entries over ``dim``; tied minima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self.data.ndim),
+        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
                                  keepdim or bool(keepdims), np.minimum, False)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
@@ -1194,32 +1258,32 @@ class Tensor:
         return ops.Reshape.apply(self, ops.shape_argument(shape), True)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return ops.Reshape.apply(self, ops.flattened_shape(self.data.shape, start_dim, end_dim))
+        return ops.Reshape.apply(self, ops.flattened_shape(self._data.shape, start_dim, end_dim))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return ops.Reshape.apply(self, ops.unsqueezed_shape(self.data.shape, dim))
+        return ops.Reshape.apply(self, ops.unsqueezed_shape(self._data.shape, dim))
 
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
-        return ops.Reshape.apply(self, ops.squeezed_shape(self.data.shape, dim))
+        return ops.Reshape.apply(self, ops.squeezed_shape(self._data.shape, dim))
 
     def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        return ops.Permute.apply(self, ops.permutation(self.data.ndim, ops.shape_argument(dims)))
+        return ops.Permute.apply(self, ops.permutation(self._data.ndim, ops.shape_argument(dims)))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions (PyTorch's meaning; ``permute`` takes a whole order)."""
-        return ops.Permute.apply(self, ops.swap(self.data.ndim, dim0, dim1))
+        return ops.Permute.apply(self, ops.swap(self._data.ndim, dim0, dim1))
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         """``transpose``'s other name (NumPy's)."""
-        return ops.Permute.apply(self, ops.swap(self.data.ndim, axis0, axis1))
+        return ops.Permute.apply(self, ops.swap(self._data.ndim, axis0, axis1))
 
     def swapdims(self, dim0: int, dim1: int) -> Tensor:
         """``transpose``'s other name."""
-        return ops.Permute.apply(self, ops.swap(self.data.ndim, dim0, dim1))
+        return ops.Permute.apply(self, ops.swap(self._data.ndim, dim0, dim1))
 
     def t(self) -> Tensor:
         """A matrix transposed; a tensor of fewer dimensions as it is, more: RuntimeError."""
-        return ops.Permute.apply(self, ops.transposed_matrix(self.data.ndim))
+        return ops.Permute.apply(self, ops.transposed_matrix(self._data.ndim))
 
     def movedim(self, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
         """The dimensions ``source`` moved to the places ``destination``, the others keeping
@@ -1227,7 +1291,7 @@ class Tensor:
 
             zeros(2, 3, 4).movedim(0, -1).shape    # (3, 4, 2)
         """
-        return ops.Permute.apply(self, ops.moved(self.data.ndim, source, destination))
+        return ops.Permute.apply(self, ops.moved(self._data.ndim, source, destination))
 
     def moveaxis(self, source: int | Sequence[int], destination: int | Sequence[int]
                  ) -> Tensor:
@@ -1247,15 +1311,15 @@ class Tensor:
     @property
     def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """The dimensions in reverse order (a matrix's transpose)."""
-        return ops.Permute.apply(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return ops.Permute.apply(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """The last two dimensions swapped: a batch of matrices, each transposed."""
-        return ops.Permute.apply(self, ops.swap(self.data.ndim, -2, -1))
+        return ops.Permute.apply(self, ops.swap(self._data.ndim, -2, -1))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.Expand.apply(self, ops.expanded_shape(self.data.shape,
+        return ops.Expand.apply(self, ops.expanded_shape(self._data.shape,
                                                          ops.shape_argument(shape)))
 
     # indexing and masking
@@ -1271,13 +1335,13 @@ class Tensor:
             Tensor([[1.0, 2.0], [3.0, 4.0]]).gather(1, Tensor([[1, 1], [0, 1]]))
             # [[2., 2.], [3., 4.]]
         """
-        return ops.Gather.apply(self, normalize_dim(dim, self.data.ndim),
+        return ops.Gather.apply(self, normalize_dim(dim, self._data.ndim),
                                 ops.tensor_argument(index, "gather", "the index"))
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         """The slices along ``dim`` at the entries of ``index`` (an integer vector), in its
         order; repeats allowed."""
-        return ops.IndexSelect.apply(self, normalize_dim(dim, self.data.ndim),
+        return ops.IndexSelect.apply(self, normalize_dim(dim, self._data.ndim),
                                      ops.tensor_argument(index, "index_select", "the index"))
 
     def where(self, condition: Any, other: Any) -> Tensor:
@@ -1288,12 +1352,12 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
         in this tensor's dtype, as PyTorch's. The tensor and the mask broadcast together."""
-        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self.data.shape), value)
+        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self._data.shape), value)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
         where in-place ops are allowed: see ``__setitem__``."""
-        mask = ops.boolean_mask(mask, self.data.shape, in_place=True)
+        mask = ops.boolean_mask(mask, self._data.shape, in_place=True)
         return ops.set_items(self, mask, value)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -1318,7 +1382,7 @@ class Tensor:
         The only device is the CPU: any other raises RuntimeError."""
         for arg in args:
             if isinstance(arg, Tensor):
-                dtype = arg.data.dtype if dtype is None else dtype
+                dtype = arg._data.dtype if dtype is None else dtype
             elif isinstance(arg, (str, devices.device)) or (
                     isinstance(arg, int) and not isinstance(arg, bool)):
                 device = arg
@@ -1327,10 +1391,10 @@ class Tensor:
             else:
                 raise TypeError(f"to() got two dtypes: {dtype!r} and {arg!r}")
         check_device(device)
-        wanted = self.data.dtype if dtype is None else np.dtype(dtype)
+        wanted = self._data.dtype if dtype is None else np.dtype(dtype)
         if wanted.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {wanted}")
-        if wanted == self.data.dtype:
+        if wanted == self._data.dtype:
             return self.clone() if copy else self
         return ops.Cast.apply(self, wanted)
 
@@ -1344,7 +1408,7 @@ class Tensor:
 
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor in ``other``'s dtype."""
-        return self.to(other.data.dtype)
+        return self.to(other._data.dtype)
 
     def type(self, dtype: Any) -> Tensor:
         return self.to(dtype)
@@ -1354,7 +1418,7 @@ class Tensor:
 
     def contiguous(self) -> Tensor:
         """Itself if its array is in C order, else a copy that is."""
-        return self if self.data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
+        return self if self._data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
 
     # in place, as PyTorch allows: on tensors outside the graph, or under no_grad()
 
@@ -1440,7 +1504,7 @@ class Tensor:
         """Fill with draws from N(mean, std**2), from ``generator`` or the default one."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        return _drawn(self, "normal_", lambda: random.normal(self.data.shape, mean, std,
+        return _drawn(self, "normal_", lambda: random.normal(self._data.shape, mean, std,
                                                              generator))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *,
@@ -1450,16 +1514,16 @@ class Tensor:
         if from_ > to:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={from_} > to={to}")
-        return _drawn(self, "uniform_", lambda: random.uniform(self.data.shape, from_, to,
+        return _drawn(self, "uniform_", lambda: random.uniform(self._data.shape, from_, to,
                                                                generator))
 
     def bernoulli_(self, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
         """Fill with 1 with probability ``p`` (a number, or a tensor that broadcasts to this
         shape), else 0."""
-        chance = np.asarray(p.data if isinstance(p, Tensor) else p, np.float64)
+        chance = np.asarray(p._data if isinstance(p, Tensor) else p, np.float64)
         if np.any((chance < 0) | (chance > 1)) or np.isnan(chance).any():
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        return _drawn(self, "bernoulli_", lambda: rng(generator).random(self.data.shape) < chance,
+        return _drawn(self, "bernoulli_", lambda: rng(generator).random(self._data.shape) < chance,
                       floating_only=False)
 
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
@@ -1491,7 +1555,7 @@ class Tensor:
             Tensor([0.0, 0.0, 0.0]).scatter(0, Tensor([2, 0]), Tensor([5.0, 6.0]))
             # [6., 0., 5.]
         """
-        dim = normalize_dim(dim, self.data.ndim)
+        dim = normalize_dim(dim, self._data.ndim)
         index = ops.tensor_argument(index, "scatter", "the index")
         if (src is None) == (value is None):
             raise TypeError("scatter() takes one of src (a tensor) and value (a number)")
@@ -1507,7 +1571,7 @@ class Tensor:
         """A copy with ``src``'s entries added where ``index`` says along ``dim``: for dim 0,
         out[index[i][j]][j] += src[i][j], repeated indices adding up."""
         return scatter_ops.ScatterAdd.apply(
-            self, normalize_dim(dim, self.data.ndim),
+            self, normalize_dim(dim, self._data.ndim),
             ops.tensor_argument(index, "scatter_add", "the index"),
             ops.tensor_argument(src, "scatter_add", "src"))
 
@@ -1518,14 +1582,14 @@ class Tensor:
             Tensor([0.0, 0.0]).index_add(0, Tensor([1, 1]), Tensor([1.0, 2.0]))  # [0., 3.]
         """
         return scatter_ops.IndexAdd.apply(
-            self, normalize_dim(dim, self.data.ndim),
+            self, normalize_dim(dim, self._data.ndim),
             ops.tensor_argument(index, "index_add", "the index"),
             ops.tensor_argument(source, "index_add", "source"), alpha)
 
     def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
         """A copy with the slices along ``dim`` at ``index`` set to ``value`` (a number or a
         0-d tensor)."""
-        return scatter_ops.IndexFill.apply(self, normalize_dim(dim, self.data.ndim),
+        return scatter_ops.IndexFill.apply(self, normalize_dim(dim, self._data.ndim),
                                        ops.tensor_argument(index, "index_fill", "the index"),
                                        value)
 
@@ -1644,9 +1708,9 @@ class Tensor:
     def outer(self, vec2: Tensor) -> Tensor:
         """The outer product of two vectors: out[i, j] = self[i] * vec2[j]."""
         for v in (self, vec2):
-            if np.ndim(v.data if isinstance(v, Tensor) else v) != 1:
-                raise RuntimeError(f"outer takes two vectors, not shapes {self.data.shape} and "
-                                   f"{np.shape(vec2.data if isinstance(vec2, Tensor) else vec2)}")
+            if np.ndim(v._data if isinstance(v, Tensor) else v) != 1:
+                raise RuntimeError(f"outer takes two vectors, not shapes {self._data.shape} and "
+                                   f"{np.shape(vec2._data if isinstance(vec2, Tensor) else vec2)}")
         return self.reshape(-1, 1) * vec2
 
     def maximum(self, other: Tensor) -> Tensor:
@@ -1681,7 +1745,7 @@ class Tensor:
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """self + value * tensor1 / tensor2 (all three broadcast; not both integers, as in
         PyTorch)."""
-        if all(np.asarray(t.data if isinstance(t, Tensor) else t).dtype.kind in "biu"
+        if all(np.asarray(t._data if isinstance(t, Tensor) else t).dtype.kind in "biu"
                for t in (tensor1, tensor2)):
             raise RuntimeError("addcdiv of two integer tensors: convert one to floating first "
                                "(PyTorch refuses the integer division it once did)")
@@ -1699,7 +1763,7 @@ class Tensor:
 
     def square(self) -> Tensor:
         # (booleans square to int64 in PyTorch, as ** 2 gives them; bool * bool stays bool)
-        return self * self if self.data.dtype.kind != "b" else self**2
+        return self * self if self._data.dtype.kind != "b" else self**2
 
     def rsqrt(self) -> Tensor:
         return self.sqrt().reciprocal()
@@ -1859,7 +1923,7 @@ class Tensor:
 
             Tensor([[1.0, 2.0], [3.0, 4.0]]).diagonal()    # [1., 4.]
         """
-        first, second = (normalize_dim(d, self.data.ndim) for d in (dim1, dim2))
+        first, second = (normalize_dim(d, self._data.ndim) for d in (dim1, dim2))
         if first == second:
             raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
         return ops.Diagonal.apply(self, operator.index(offset), first, second)
@@ -1874,35 +1938,35 @@ class Tensor:
     # information
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def ndimension(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def element_size(self) -> int:
         """The bytes of one entry."""
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def itemsize(self) -> int:
-        return self.data.itemsize
+        return self._data.itemsize
 
     def is_complex(self) -> bool:
         return False  # (a Tensor holds numbers and booleans, never complex ones)
 
     def data_ptr(self) -> int:
         """The address of the first entry: tensors that share memory there share it."""
-        return int(self.data.__array_interface__["data"][0])
+        return int(self._data.__array_interface__["data"][0])
 
     @property
     def nbytes(self) -> int:
         """The bytes of all entries."""
-        return self.data.nbytes
+        return self._data.nbytes
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """How many entries apart consecutive indices along each dimension (``dim``) lie."""
-        steps = tuple(s // self.data.itemsize for s in self.data.strides)
-        return steps if dim is None else steps[normalize_dim(dim, self.data.ndim)]
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """Whether the entries lie in C order, with no gaps (PyTorch's memory formats other
@@ -1910,7 +1974,7 @@ class Tensor:
         if memory_format is not None:
             raise NotImplementedError("is_contiguous(memory_format=...): only the default "
                                       "(C order) is supported")
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
             keepdim: bool = False, *, correction: int | None = None) -> Tensor:
@@ -1918,8 +1982,8 @@ class Tensor:
         (``unbiased``, PyTorch's default) or by n - ``correction``."""
         if correction is None:
             correction = 1 if unbiased else 0
-        reduced = ops.dims(dim, None, self.data.ndim)
-        count = math.prod(self.data.shape[d] for d in reduced)
+        reduced = ops.dims(dim, None, self._data.ndim)
+        count = math.prod(self._data.shape[d] for d in reduced)
         deviations = self - self.mean(reduced, keepdim=True)
         return (deviations * deviations).sum(reduced, keepdim) / max(count - correction, 0)
 
@@ -1940,26 +2004,26 @@ class Tensor:
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         """The named tuple ``(values, indices)`` along ``dim``, ascending (NaN last) or
         ``descending`` (NaN first); ties keep their order."""
-        length = self.data.shape[normalize_dim(dim, self.data.ndim)] if self.data.ndim else 1
+        length = self._data.shape[normalize_dim(dim, self._data.ndim)] if self._data.ndim else 1
         return ops.topk(self, length, dim, descending, True)
 
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
         """The entries in reverse order along each of ``dims``."""
         listed = ops.shape_argument(dims)
-        flipped = set(ops.dims(listed, None, self.data.ndim)) if listed else set()
+        flipped = set(ops.dims(listed, None, self._data.ndim)) if listed else set()
         return self[tuple(slice(None, None, -1) if d in flipped else slice(None)
-                          for d in range(self.data.ndim))]
+                          for d in range(self._data.ndim))]
 
     def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
         """This tensor tiled ``sizes[i]`` times along dimension i (as NumPy's ``tile``);
         extra leading sizes add dimensions."""
         counts = ops.shape_argument(sizes)
-        if len(counts) < self.data.ndim:
+        if len(counts) < self._data.ndim:
             raise RuntimeError(f"repeat{counts}: fewer sizes than the tensor's "
-                               f"{self.data.ndim} dimensions")
+                               f"{self._data.ndim} dimensions")
         if any(n < 0 for n in counts):
             raise RuntimeError(f"repeat{counts}: a count cannot be negative")
-        shape = (1,) * (len(counts) - self.data.ndim) + self.data.shape
+        shape = (1,) * (len(counts) - self._data.ndim) + self._data.shape
         spread = self.reshape(tuple(n for size in shape for n in (1, size)))
         tiled = spread.expand(tuple(n for count, size in zip(counts, shape)
                                     for n in (count, size)))
@@ -1969,7 +2033,7 @@ class Tensor:
         """``repeat``, with fewer counts than dimensions allowed: the leading dimensions are
         then repeated once."""
         counts = ops.shape_argument(dims)
-        return self.repeat((1,) * (self.data.ndim - len(counts)) + counts)
+        return self.repeat((1,) * (self._data.ndim - len(counts)) + counts)
 
     def repeat_interleave(self, repeats: int | Tensor, dim: int | None = None, *,
                           output_size: int | None = None) -> Tensor:
@@ -1987,18 +2051,18 @@ class Tensor:
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
-        d = normalize_dim(dim, self.data.ndim)
-        shape = self.data.shape
+        d = normalize_dim(dim, self._data.ndim)
+        shape = self._data.shape
         return self.reshape((*shape[:d], *sizes, *shape[d + 1:]))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return self.view(other.data.shape)
+        return self.view(other._data.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.data.shape)
+        return self.reshape(other._data.shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return self.expand(other.data.shape)
+        return self.expand(other._data.shape)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return ops.triangle(self, diagonal, upper=False)
@@ -2029,8 +2093,8 @@ class Tensor:
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         """The slices along ``dim``, each without that dimension."""
-        d = normalize_dim(dim, self.data.ndim)
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.data.shape[d]))
+        d = normalize_dim(dim, self._data.ndim)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self._data.shape[d]))
 
     def multinomial(self, num_samples: int, replacement: bool = False, *,
                     generator: Any = None) -> Tensor:
@@ -2043,34 +2107,34 @@ class Tensor:
                    requires_grad: bool = False) -> Tensor:
         """A tensor of ``data`` in this tensor's dtype (or ``dtype``)."""
         check_device(device)
-        return Tensor(data, requires_grad, self.data.dtype if dtype is None else dtype)
+        return Tensor(data, requires_grad, self._data.dtype if dtype is None else dtype)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
         from .creation import zeros
 
-        return zeros(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+        return zeros(*size, dtype=self._data.dtype if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
         from .creation import ones
 
-        return ones(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+        return ones(*size, dtype=self._data.dtype if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
         from .creation import empty
 
-        return empty(*size, dtype=self.data.dtype if dtype is None else dtype, device=device,
+        return empty(*size, dtype=self._data.dtype if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
         from .creation import full
 
-        return full(size, fill_value, dtype=self.data.dtype if dtype is None else dtype,
+        return full(size, fill_value, dtype=self._data.dtype if dtype is None else dtype,
                     device=device, requires_grad=requires_grad)
 
     # conversions named after dtypes: last, since in the class body their names hide
@@ -2125,8 +2189,8 @@ class _Spent(Tensor):
 
     def __repr__(self) -> str:
         fn = "" if self.grad_fn is None else f", grad_fn={self.grad_fn!r}"
-        return f"Tensor(<let go of by backward()>, shape={self.data.shape}, " \
-               f"dtype={self.data.dtype}{fn})"
+        return f"Tensor(<let go of by backward()>, shape={self._data.shape}, " \
+               f"dtype={self._data.dtype}{fn})"
 
 
 def clear_grads(tensors: Iterable[Tensor]) -> None:
@@ -2149,18 +2213,57 @@ def _leaves_wanted(inputs: Any) -> set[Tensor]:
     return set(wanted)
 
 
+# what a tensor's comparisons take: other types get to compare themselves
+_OPERANDS = (Tensor, np.ndarray, np.generic, numbers.Number, list, tuple)
+
+# NumPy's ufuncs that are a tensor's operators: the method with the tensor on the left, and the
+# reflected one (``array - w`` is ``w.__rsub__(array)``, ``array < w`` is ``w > array``)
+_UFUNC_DUNDERS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.floor_divide: ("__floordiv__", "__rfloordiv__"), np.remainder: ("__mod__", "__rmod__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+    np.bitwise_and: ("__and__", "__rand__"), np.bitwise_or: ("__or__", "__ror__"),
+    np.bitwise_xor: ("__xor__", "__rxor__"),
+}
+
+
+def _ufunc_result(result: Any) -> Any:
+    """A ufunc's array result as a tensor outside the graph (a number too: a 0-d tensor)."""
+    return as_leaf(np.asarray(result)) if isinstance(result, (np.ndarray, np.generic)) else result
+
+
+def _checked_data(tensor: Tensor, value: Any) -> np.ndarray:
+    """``value`` as the array to assign to ``tensor.data``."""
+    if isinstance(value, Tensor):
+        value = value._data
+    elif isinstance(value, np.generic):
+        value = np.asarray(value)
+    elif not isinstance(value, np.ndarray):
+        raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"a Tensor holds numbers or booleans, not {value.dtype} data")
+    if tensor._requires_grad and value.dtype.kind not in _DIFFERENTIABLE:
+        raise RuntimeError(f"data of {value.dtype} for a tensor that requires grad: only "
+                           "floating tensors can require grad")
+    return value
+
+
 def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
     """``grad`` as the array to assign to ``tensor.grad``, if it is one of its shape and dtype."""
     if isinstance(grad, Tensor):
         if grad is tensor:
             raise RuntimeError("a tensor cannot be assigned as its own grad")
-        grad = grad.data
+        grad = grad._data
     elif isinstance(grad, np.generic):  # what NumPy makes of a 0-d array's arithmetic
         grad = np.asarray(grad)
     elif not isinstance(grad, np.ndarray):
         raise TypeError(f"assigned grad expected to be an array, a Tensor or None, but got "
                         f"grad of type {type(grad).__name__}")
-    data = tensor.data
+    data = tensor._data
     if grad.shape != data.shape:
         raise RuntimeError(f"attempting to assign a gradient of shape {grad.shape} to a tensor "
                            f"of shape {data.shape}: a gradient has its tensor's shape")
@@ -2178,16 +2281,16 @@ def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[..., Tensor], *args: Any) 
         return reduce(x, *args)
     wanted = np.dtype(dtype)
     out = reduce(x.to(wanted), *args)
-    return out if out.data.dtype == wanted else out.to(wanted)
+    return out if out._data.dtype == wanted else out.to(wanted)
 
 
 def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
     """``cumsum`` or ``cumprod`` (``op``) along ``dim``; of a 0-d tensor, itself (integers
     as int64)."""
-    if not x.data.ndim:
+    if not x._data.ndim:
         normalize_dim(dim, 0)
-        return ops.Cast.apply(x, np.int64 if x.data.dtype.kind in "biu" else None)
-    return op.apply(x, normalize_dim(dim, x.data.ndim))
+        return ops.Cast.apply(x, np.int64 if x._data.dtype.kind in "biu" else None)
+    return op.apply(x, normalize_dim(dim, x._data.ndim))
 
 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as PyTorch ranks
@@ -2205,18 +2308,18 @@ def _written(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Te
         raise NotImplementedError("an in-place op on a tensor that requires no grad, from one "
                                   "that does: it cannot join the graph in place; compute it "
                                   "out of place (x = x + w), or under no_grad()")
-    result = out.data
-    if not cast and _KIND_RANK[result.dtype.kind] > _KIND_RANK[a.data.dtype.kind]:
+    result = out._data
+    if not cast and _KIND_RANK[result.dtype.kind] > _KIND_RANK[a._data.dtype.kind]:
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
-                           f"type {a.data.dtype}")
-    shape, wanted = result.shape, a.data.shape
+                           f"type {a._data.dtype}")
+    shape, wanted = result.shape, a._data.shape
     # (copy_ broadcasts its source to the tensor's shape)
     if shape != wanted and not (cast and len(shape) <= len(wanted) and all(
             n in (1, m) for n, m in zip(shape[::-1], wanted[::-1]))):
-        raise RuntimeError(f"output with shape {list(a.data.shape)} doesn't match the "
-                               f"broadcast shape {list(out.data.shape)}")
-    a.data[...] = result
-    note_in_place_write(a.data)
+        raise RuntimeError(f"output with shape {list(a._data.shape)} doesn't match the "
+                               f"broadcast shape {list(out._data.shape)}")
+    a._data[...] = result
+    note_in_place_write(a._data)
     return a
 
 
@@ -2224,11 +2327,11 @@ def _drawn(a: Tensor, name: str, draw: Callable[[], np.ndarray],
            floating_only: bool = True) -> Tensor:
     """``a`` filled in place with ``draw()``'s values."""
     ops.check_in_place(a)
-    if floating_only and a.data.dtype.kind != "f":
-        raise NotImplementedError(f"{name}: not implemented for {a.data.dtype} tensors (a "
+    if floating_only and a._data.dtype.kind != "f":
+        raise NotImplementedError(f"{name}: not implemented for {a._data.dtype} tensors (a "
                                   "floating one only)")
-    a.data[...] = draw()
-    note_in_place_write(a.data)
+    a._data[...] = draw()
+    note_in_place_write(a._data)
     return a
 
 

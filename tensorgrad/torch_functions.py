@@ -36,12 +36,12 @@ def isfinite(input: Tensor) -> Tensor:
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
     """True if every |input - other| <= atol + rtol * |other|, as ``torch.allclose``."""
-    return bool(np.allclose(tensor_of(input).data, tensor_of(other).data, rtol, atol, equal_nan))
+    return bool(np.allclose(tensor_of(input)._data, tensor_of(other)._data, rtol, atol, equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True if both have the same shape and the same values."""
-    a, b = tensor_of(input).data, tensor_of(other).data
+    a, b = tensor_of(input)._data, tensor_of(other)._data
     return a.shape == b.shape and bool((a == b).all())
 
 
@@ -328,9 +328,9 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     """
     if repeats is None:
         counts = tensor_of(input)
-        if counts.data.ndim > 1:
+        if counts._data.ndim > 1:
             raise RuntimeError("repeat_interleave: the repeats must be a 0-d or 1-D tensor")
-        positions = as_leaf(np.arange(counts.data.size))
+        positions = as_leaf(np.arange(counts._data.size))
         return ops.repeat_interleave(positions, counts, 0, output_size)
     return tensor_of(input).repeat_interleave(repeats, dim, output_size=output_size)
 
@@ -537,7 +537,7 @@ def _logical(op: np.ufunc, input: Any, other: Any, name: str) -> Tensor:
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"{name}(): the arguments must be tensors, not "
                         f"{type(input).__name__} and {type(other).__name__}")
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     try:
         return as_leaf(op(a, b))
     except ValueError:
@@ -560,7 +560,7 @@ def logical_not(input: Tensor) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"logical_not(): the argument must be a tensor, not "
                         f"{type(input).__name__}")
-    return as_leaf(np.logical_not(input.data))
+    return as_leaf(np.logical_not(input._data))
 
 
 # ---- selection and counting ---------------------------------------------------------------------
@@ -572,7 +572,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
         nonzero(tensor([[0, 1], [2, 0]]))    # [[0, 1], [1, 0]]
     """
-    data = tensor_of(input).data
+    data = tensor_of(input)._data
     if as_tuple:
         return tuple(as_leaf(c.astype(np.int64)) for c in np.nonzero(np.atleast_1d(data)))
     return as_leaf(np.argwhere(data).astype(np.int64))
@@ -580,7 +580,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """How many entries over ``dim`` (an int, a tuple, or None: all) are nonzero: int64."""
-    data = tensor_of(input).data
+    data = tensor_of(input)._data
     counted = None if dim is None else ops.dims(dim, None, data.ndim)
     return as_leaf(np.asarray(np.count_nonzero(data, axis=counted), np.int64))
 
@@ -602,9 +602,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     out = ops.NoDerivative.apply(_distinct, "unique", NotImplementedError, x)
     if not (return_inverse or return_counts):
         return out
-    _, inverse, counts = np.unique(x.data, return_inverse=True, return_counts=True,
+    _, inverse, counts = np.unique(x._data, return_inverse=True, return_counts=True,
                                    equal_nan=False)
-    extra = ([as_leaf(inverse.reshape(x.data.shape).astype(np.int64))] if return_inverse
+    extra = ([as_leaf(inverse.reshape(x._data.shape).astype(np.int64))] if return_inverse
              else []) + ([as_leaf(counts.astype(np.int64))] if return_counts else [])
     return (out, *extra)
 
@@ -619,7 +619,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     weights instead (float64, or the weights' floating dtype). As PyTorch's, ``backward()``
     through the weights raises RuntimeError."""
     counted = tensor_of(input)
-    data = counted.data
+    data = counted._data
     if data.dtype.kind not in "iu":
         raise NotImplementedError(f"bincount of {data.dtype} data: it counts integers")
     if data.ndim != 1 or (data.size and data.min() < 0):
@@ -629,7 +629,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weights is None:
         return as_leaf(np.bincount(data, minlength=minlength).astype(np.int64))
     w = tensor_of(weights)
-    if w.data.shape != data.shape:
+    if w._data.shape != data.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")
     return ops.NoDerivative.apply(_weighted_counts, "bincount", RuntimeError, w, counted,
                                   minlength)
@@ -659,7 +659,7 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """The tensors expanded to the one shape they broadcast to."""
-    shapes = [tensor_of(t).data.shape for t in tensors]
+    shapes = [tensor_of(t)._data.shape for t in tensors]
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
@@ -678,13 +678,13 @@ def concatenate(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined column-wise: vectors (and 0-d tensors) end to end, else along
     dimension 1."""
-    rows = [t if t.data.ndim else t.reshape(1) for t in map(tensor_of, tensors)]
-    return ops.cat(rows, 0 if rows and rows[0].data.ndim == 1 else 1)
+    rows = [t if t._data.ndim else t.reshape(1) for t in map(tensor_of, tensors)]
+    return ops.cat(rows, 0 if rows and rows[0]._data.ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """The tensors joined row-wise: each vector (or 0-d tensor) a row of its own."""
-    rows = [t if t.data.ndim >= 2 else t.reshape(1, t.data.size)
+    rows = [t if t._data.ndim >= 2 else t.reshape(1, t._data.size)
             for t in map(tensor_of, tensors)]
     return ops.cat(rows, 0)
 

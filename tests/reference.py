@@ -192,7 +192,7 @@ def check_against_values(
         rtol = FLOAT32_RTOL if any(x.dtype == np.float32 for x in laid) else RTOL
     leaves = [Tensor(x.leaf, requires_grad=True) for x in laid]
     for leaf, x in zip(leaves, laid):  # the constructor keeps C or Fortran order
-        assert leaf.data.flags.f_contiguous == x.leaf.flags.f_contiguous
+        assert leaf.detach().numpy().flags.f_contiguous == x.leaf.flags.f_contiguous
     value_leaves = [to_values(x.leaf) for x in laid]
 
     out_t = tensor_fn(*(x.layout.view(t) for x, t in zip(laid, leaves)))

@@ -40,7 +40,7 @@ def attention_weights(params: dict[str, Tensor], config: GPTConfig, tokens: Sequ
             continue
         if fn.function is MultiHeadAttention:
             qkv = fn.inputs[0]  # the output of the layer's linear(x, attn_wqkv)
-            weights[layers[id(qkv.grad_fn.inputs[1])]] = _causal_weights(qkv.data,
+            weights[layers[id(qkv.grad_fn.inputs[1])]] = _causal_weights(qkv.detach().numpy(),
                                                                          config.n_head)
         for a in fn.inputs:
             if isinstance(a, Tensor) and id(a) not in seen:

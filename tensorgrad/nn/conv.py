@@ -95,7 +95,7 @@ class _ConvNd(Module):
         return padded, (0,) * self.n
 
     def reset_parameters(self) -> None:
-        fan_in = self.weight.data.shape[1] * math.prod(self.kernel_size)
+        fan_in = self.weight._data.shape[1] * math.prod(self.kernel_size)
         reset_weight_and_bias(self.weight, self.bias, fan_in)
 
     def extra_repr(self) -> str:
@@ -183,7 +183,7 @@ class _ConvTransposeNd(_ConvNd):
                         padding: tuple[int, ...]) -> tuple[int, ...]:
         if output_size is None:
             return self.output_padding
-        n, ndim = self.n, input.data.ndim
+        n, ndim = self.n, input._data.ndim
         leading = 2 if ndim == n + 2 else 1
         sizes = output_size
         if len(sizes) == leading + n:
@@ -191,7 +191,7 @@ class _ConvTransposeNd(_ConvNd):
         if len(sizes) != n:
             raise ValueError(f"ConvTranspose{n}D: for {ndim}D input, output_size must have {n} "
                              f"or {leading + n} elements (got {len(sizes)})")
-        spatial = input.data.shape[-n:]
+        spatial = input._data.shape[-n:]
         smallest = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k in
                     zip(spatial, self.stride, padding, self.dilation, self.kernel_size)]
         largest = [low + s - 1 for low, s in zip(smallest, self.stride)]

@@ -22,21 +22,21 @@ from ..tensor import Tensor, note_in_place_write
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor.data[...] = values
-    note_in_place_write(tensor.data)  # as PyTorch's init_ functions: in place, seen by backward
+    tensor._data[...] = values
+    note_in_place_write(tensor._data)  # as PyTorch's init_ functions: in place, seen by backward
     return tensor
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Values drawn uniformly from [a, b)."""
-    return _fill(tensor, random.uniform(tensor.data.shape, a, b, generator))
+    return _fill(tensor, random.uniform(tensor._data.shape, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Values drawn from the normal distribution N(mean, std**2)."""
-    return _fill(tensor, random.normal(tensor.data.shape, mean, std, generator))
+    return _fill(tensor, random.normal(tensor._data.shape, mean, std, generator))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -53,7 +53,7 @@ def ones_(tensor: Tensor) -> Tensor:
 
 def _fans(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) as PyTorch counts them: dims 1 and 0, times the rest's size."""
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
                          "dimensions")
@@ -138,7 +138,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         raise NotImplementedError(f"trunc_normal_: [{a}, {b}] holds {share:.3g} of "
                                   f"N({mean}, {std}**2); under 1e-4 is not supported")
     draws = rng(generator)
-    values = mean + std * draws.standard_normal(tensor.data.shape)
+    values = mean + std * draws.standard_normal(tensor._data.shape)
     outside = (values < a) | (values > b)
     while outside.any():  # each round keeps a share ``share`` of what it redraws
         values[outside] = mean + std * draws.standard_normal(int(outside.sum()))
@@ -154,13 +154,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
 
         nn.init.orthogonal_(rnn.weight_hh_l0)
     """
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if not tensor.data.size:
+    if not tensor._data.size:
         return tensor
     rows = shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor._data.size // rows
     drawn = rng(generator).standard_normal((rows, cols))
     tall = drawn if rows >= cols else drawn.T
     q, r = np.linalg.qr(tall)
@@ -173,9 +173,9 @@ def eye_(tensor: Tensor) -> Tensor:
 
         nn.init.eye_(layer.weight)  # Linear(n, n) passes its input through
     """
-    if tensor.data.ndim != 2:
+    if tensor._data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _fill(tensor, np.eye(*tensor.data.shape))
+    return _fill(tensor, np.eye(*tensor._data.shape))
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
@@ -185,7 +185,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
 
         nn.init.dirac_(conv.weight)  # Conv2d(c, c, 3, padding=1): the identity
     """
-    shape = tensor.data.shape
+    shape = tensor._data.shape
     if len(shape) not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     if shape[0] % groups:
@@ -206,9 +206,9 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
 
         nn.init.sparse_(layer.weight, sparsity=0.1)
     """
-    if tensor.data.ndim != 2:
+    if tensor._data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    rows, cols = tensor.data.shape
+    rows, cols = tensor._data.shape
     zeros = int(math.ceil(sparsity * rows))
     draws = rng(generator)
     values = std * draws.standard_normal((rows, cols))

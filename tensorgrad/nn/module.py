@@ -373,8 +373,8 @@ class Module:
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
-            elif param.grad is not None:
-                param.grad[...] = 0
+            elif param._grad is not None:
+                param._grad[...] = 0
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
         """Convert floating parameters and buffers to a dtype, in place; as PyTorch's
@@ -392,11 +392,11 @@ class Module:
         for module in self.modules():
             for table in (module._parameters, module._buffers):
                 for tensor in table.values():
-                    if tensor is not None and tensor.data.dtype.kind in "fc" and \
-                            tensor.data.dtype != dtype:
-                        tensor.data = tensor.data.astype(dtype)
-                        if tensor.grad is not None:
-                            tensor.grad = tensor.grad.astype(dtype)
+                    if tensor is not None and tensor._data.dtype.kind in "fc" and \
+                            tensor._data.dtype != dtype:
+                        tensor._data = tensor._data.astype(dtype)
+                        if tensor._grad is not None:
+                            tensor._grad = tensor._grad.astype(dtype)
 
     def double(self: M) -> M:
         self._cast_floating(np.dtype(np.float64))
@@ -486,17 +486,17 @@ class Module:
                 errors.append(f'While copying the parameter named "{key}", expected a Tensor '
                               f"or an array from checkpoint but received {type(value)}")
                 continue
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if tensor.data.ndim == 0 and array.shape == (1,):  # PyTorch's legacy 0-d
+            array = np.asarray(value._data if isinstance(value, Tensor) else value)
+            if tensor._data.ndim == 0 and array.shape == (1,):  # PyTorch's legacy 0-d
                 array = array[0]
-            if array.shape != tensor.data.shape:
+            if array.shape != tensor._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{array.shape} from checkpoint, the shape in current model is "
-                              f"{tensor.data.shape}.")
+                              f"{tensor._data.shape}.")
                 continue
             with no_grad():
-                tensor.data[...] = array  # in place: an optimizer's views stay the weights
-            note_in_place_write(tensor.data)  # a graph that saved the old values is out of date
+                tensor._data[...] = array  # in place: an optimizer's views stay the weights
+            note_in_place_write(tensor._data)  # a graph that saved the old values is out of date
         for key in state_dict:
             if key.startswith(prefix):
                 first, dot, _ = key[len(prefix):].partition(".")

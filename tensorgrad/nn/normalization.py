@@ -89,8 +89,8 @@ class _NormBase(Module):
         if self.track_running_stats:
             for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
                                   (self.num_batches_tracked, 0)):
-                buffer.data[...] = value
-                note_in_place_write(buffer.data)
+                buffer._data[...] = value
+                note_in_place_write(buffer._data)
 
     def reset_parameters(self) -> None:
         """The running statistics reset, and weight 1 and bias 0."""
@@ -114,12 +114,12 @@ class _InstanceNorm(_NormBase):
                          dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        ndim, unbatched = input.data.ndim, self.spatial + 1
+        ndim, unbatched = input._data.ndim, self.spatial + 1
         if ndim not in (unbatched, unbatched + 1):
             raise ValueError(f"expected {unbatched}D or {unbatched + 1}D input (got {ndim}D "
                              "input)")
         feature_dim = ndim - unbatched
-        size = input.data.shape[feature_dim]
+        size = input._data.shape[feature_dim]
         if size != self.num_features:
             if self.affine:
                 raise ValueError(f"expected input's size at dim={feature_dim} to match "
@@ -174,12 +174,12 @@ class _BatchNorm(_NormBase):
                          dtype, bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.data.ndim not in self.ndims:
+        if input._data.ndim not in self.ndims:
             raise ValueError(f"expected {' or '.join(f'{d}D' for d in self.ndims)} input "
-                             f"(got {input.data.ndim}D input)")
+                             f"(got {input._data.ndim}D input)")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            count = self.num_batches_tracked.data
+            count = self.num_batches_tracked._data
             count += 1  # in place, as PyTorch's buffer
             note_in_place_write(count)
             if self.momentum is None:  # a cumulative average of every batch so far

@@ -126,7 +126,7 @@ class CircularPad1d(_PadNd):
     mode = "circular"
 
     def forward(self, input: Tensor) -> Tensor:
-        ndim = input.data.ndim
+        ndim = input._data.ndim
         if ndim not in (self.n + 1, self.n + 2):
             raise ValueError(f"expected {self.n + 1}D or {self.n + 2}D input (got {ndim}D "
                              "input)")

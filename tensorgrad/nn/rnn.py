@@ -427,7 +427,7 @@ class RNNBase(Module):
         if data.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {data.shape[-1]}")
-        batch_sizes = [int(n) for n in np.asarray(input.batch_sizes.data)]
+        batch_sizes = [int(n) for n in np.asarray(input.batch_sizes._data)]
         return data, True, batch_sizes[0], batch_sizes
 
     def _sequence(self, input: Tensor) -> tuple[Tensor, bool]:

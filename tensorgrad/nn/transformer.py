@@ -246,7 +246,7 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: M
 
 
 def _data(mask: Mask) -> np.ndarray:
-    return mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    return mask._data if isinstance(mask, Tensor) else np.asarray(mask)
 
 
 def _additive(mask: Mask | None, name: str, dtype: np.dtype, other: Mask | None = None,

@@ -7,7 +7,7 @@ steps; ``state_dict()`` has PyTorch's layout (``state`` by parameter number,
 ``param_groups`` with numbers for ``params``), with NumPy arrays for the tensors.
 
 Adam and AdamW keep the values of each group's parameters of one dtype end to end in one
-flat buffer (each ``p.data`` becomes a view of it), so that an update is a dozen NumPy
+flat buffer (each ``p._data`` becomes a view of it), so that an update is a dozen NumPy
 calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
 "Issue #16" for the chunks).
 
@@ -145,8 +145,8 @@ class Optimizer:
                 clear_grads(group["params"])
                 continue
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad[...] = 0
+                if p._grad is not None:
+                    p._grad[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,
@@ -219,11 +219,11 @@ class Optimizer:
         if value is None:
             return None
         # a copy: the optimizer updates its state in place, the caller's arrays stay theirs
-        array = np.asarray(value.data if isinstance(value, Tensor) else value).astype(
-            p.data.dtype, copy=True)
-        if array.shape != p.data.shape:
+        array = np.asarray(value._data if isinstance(value, Tensor) else value).astype(
+            p._data.dtype, copy=True)
+        if array.shape != p._data.shape:
             raise ValueError(f"optimizer state: {key} of shape {array.shape} for a parameter "
-                             f"of shape {p.data.shape}")
+                             f"of shape {p._data.shape}")
         return array
 
     def _set_state(self, loaded: dict[Tensor, dict[str, Any]]) -> None:
@@ -248,12 +248,12 @@ class Optimizer:
 def checked_grad(optimizer: str, p: Tensor) -> np.ndarray:
     """``p.grad``, if it still has ``p``'s shape and dtype: the ``grad`` setter checks them,
     but an array's shape and dtype can be changed in place (``p.grad.shape = ...``)."""
-    g: np.ndarray = p.grad  # type: ignore[assignment]  # (the caller checked it is not None)
-    data = p.data
+    g: np.ndarray = p._grad  # type: ignore[assignment]  # (the caller checked it is not None)
+    data = p._data
     # speed: dtypes by identity first (benchmarks/SPEED.md, "Function.apply")
     if g.shape != data.shape or (g.dtype is not data.dtype and g.dtype != data.dtype):
-        raise RuntimeError(f"{optimizer}: a parameter of shape {p.data.shape} and dtype "
-                           f"{p.data.dtype} has a gradient of shape {g.shape} and dtype "
+        raise RuntimeError(f"{optimizer}: a parameter of shape {p._data.shape} and dtype "
+                           f"{p._data.dtype} has a gradient of shape {g.shape} and dtype "
                            f"{g.dtype}; a gradient has its parameter's shape and dtype")
     return g
 
@@ -298,13 +298,13 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay = group["weight_decay"]
         for p in group["params"]:
-            if p.grad is None:
+            if p._grad is None:
                 continue
             g = checked_grad("SGD", p)
             if group["maximize"]:
                 g = -g
             if weight_decay:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
             if momentum:
                 state = self._state.setdefault(p, {})
                 buffer = state.get("momentum_buffer")
@@ -315,8 +315,8 @@ class SGD(Optimizer):
                     buffer += (1 - dampening) * g
                 state["momentum_buffer"] = buffer
                 g = g + momentum * buffer if group["nesterov"] else buffer
-            p.data -= lr * g
-            note_in_place_write(p.data)  # a graph that saved p before the step is out of date
+            p._data -= lr * g
+            note_in_place_write(p._data)  # a graph that saved p before the step is out of date
 
 
 # ---- Adam and AdamW -----------------------------------------------------------------------------
@@ -355,12 +355,12 @@ class _Flat:
 
     def __init__(self, params: list[Tensor], amsgrad: bool):
         self.params = params
-        self.values = np.concatenate([p.data.ravel() for p in params])
-        bounds = np.cumsum([0, *(p.data.size for p in params)]).tolist()
+        self.values = np.concatenate([p._data.ravel() for p in params])
+        bounds = np.cumsum([0, *(p._data.size for p in params)]).tolist()
         self.slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        self.views = [self.values[s].reshape(p.data.shape) for p, s in zip(params, self.slices)]
+        self.views = [self.values[s].reshape(p._data.shape) for p, s in zip(params, self.slices)]
         for p, view in zip(params, self.views):
-            p.data = view
+            p._data = view
         self.m = np.zeros_like(self.values)  # first moments
         self.v = np.zeros_like(self.values)  # second moments
         self.v_max = np.zeros_like(self.values) if amsgrad else None
@@ -380,8 +380,8 @@ class _Flat:
         self.__dict__.update(state)
         views = [self.values[s].reshape(view.shape) for s, view in zip(self.slices, self.views)]
         for p, copied, view in zip(self.params, self.views, views):
-            if p.data is copied:  # (else p.data was replaced: the next step takes it in)
-                p.data = view
+            if p._data is copied:  # (else p._data was replaced: the next step takes it in)
+                p._data = view
         self.views = views
 
     def raveled(self, grads: list[Any]) -> list[np.ndarray]:
@@ -401,7 +401,7 @@ class _Flat:
         dtype, grads = self.values.dtype, []
         for p, view in zip(self.params, self.views):
             g = p._grad
-            if p.data is not view or g is None or g.dtype is not dtype or g.shape != view.shape:
+            if p._data is not view or g is None or g.dtype is not dtype or g.shape != view.shape:
                 return None
             grads.append(g.ravel())
         return grads
@@ -416,7 +416,7 @@ class _Flat:
     def state_of(self, i: int) -> dict[str, Any]:
         """Parameter ``i``'s state as PyTorch's Adam keeps it: its step count and views of
         its moments."""
-        part, shape = self.slices[i], self.params[i].data.shape
+        part, shape = self.slices[i], self.params[i]._data.shape
         state = {"step": self.step_of(i), "exp_avg": self.m[part].reshape(shape),
                  "exp_avg_sq": self.v[part].reshape(shape)}
         if self.v_max is not None:
@@ -424,10 +424,10 @@ class _Flat:
         return state
 
     def follow_replaced_data(self) -> None:
-        """Take in the values of any ``p.data`` that was replaced since the last step."""
+        """Take in the values of any ``p._data`` that was replaced since the last step."""
         for p, view in zip(self.params, self.views):
-            if p.data is not view:
-                data = np.asarray(p.data)
+            if p._data is not view:
+                data = np.asarray(p._data)
                 if data.shape != view.shape:
                     raise ValueError(f"Adam: a parameter of shape {view.shape} was given data "
                                      f"of shape {data.shape}")
@@ -437,7 +437,7 @@ class _Flat:
                                      "optimizer")
                 view[...] = data
                 note_in_place_write(view)
-                p.data = view
+                p._data = view
 
 
 def _update(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, tmp: np.ndarray,
@@ -485,8 +485,8 @@ class Adam(Optimizer):
         opt = optim.Adam(model.parameters(), lr=1e-3)
         loss.backward(); opt.step(); opt.zero_grad()
 
-    The parameters' values move into flat buffers (each ``p.data`` becomes a view of one);
-    assigning ``p.data`` later is fine: the next ``step()`` takes the new values in.
+    The parameters' values move into flat buffers (each ``p._data`` becomes a view of one);
+    assigning ``p._data`` later is fine: the next ``step()`` takes the new values in.
     ``state`` holds every parameter, step 0 before its first update.
     """
 
@@ -538,7 +538,7 @@ class Adam(Optimizer):
                       for i, p in enumerate(flat.params)}
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for p in group["params"]:
-            by_dtype.setdefault(p.data.dtype, []).append(p)
+            by_dtype.setdefault(p._data.dtype, []).append(p)
         flats = [_Flat(params, group["amsgrad"]) for params in by_dtype.values()]
         for flat in flats:
             steps = []
@@ -577,7 +577,7 @@ class Adam(Optimizer):
                 raveled = flat.usual_grads() if plain and step is not None else None
                 if raveled is None:
                     flat.follow_replaced_data()
-                    grads = [p.grad for p in flat.params]
+                    grads = [p._grad for p in flat.params]
                     present = [g is not None for g in grads]
                     if plain and step is not None and all(present):
                         raveled = flat.raveled(grads)

@@ -158,7 +158,7 @@ def test_attention_weights_are_those_the_model_attends_with():
     # Layer 0's weights, applied to its values, give what its attention node output.
     x = gpt_tensor.rmsnorm(gpt_tensor.rmsnorm(params["wte"][np.array(tokens)]
                                               + params["wpe"][0:5]))
-    qkv = F.linear(x, params["layer0.attn_wqkv"]).data
+    qkv = F.linear(x, params["layer0.attn_wqkv"]).detach().numpy()
     values = qkv[:, 8:].reshape(5, 2, 2).transpose(1, 0, 2)  # (heads, n, head_dim)
     joined = (weights[0] @ values).transpose(1, 0, 2).reshape(5, 4)
     expected = F.multi_head_attention(Tensor(qkv), 2, is_causal=True).data

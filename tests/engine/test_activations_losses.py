@@ -459,7 +459,7 @@ def test_losses_of_size_0_batches(name):
         assert loss("sum")(*(Tensor(a) for a in empty)).item() == 0
         assert math.isnan(loss("mean")(*(Tensor(a) for a in empty)).item())
         out, grads = run(loss("none"), *empty)
-    assert out.size == 0 and all(g.shape == a.shape for g, a in zip(grads, empty))
+    assert out.numel() == 0 and all(g.shape == a.shape for g, a in zip(grads, empty))
 
 
 def test_the_loss_modules_call_their_functions_and_print_their_names():

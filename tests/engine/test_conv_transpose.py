@@ -81,7 +81,7 @@ def test_it_is_the_adjoint_of_the_convolution():
         x, w = rng.standard_normal((2, 4, 9, 8)), rng.standard_normal((6, 2, 3, 3))
         if settings.get("groups", 1) == 1:
             w = rng.standard_normal((6, 4, 3, 3))
-        forward = F.conv2d(tensorgrad.tensor(x), tensorgrad.tensor(w), **settings).data
+        forward = F.conv2d(tensorgrad.tensor(x), tensorgrad.tensor(w), **settings).numpy()
         y = rng.standard_normal(forward.shape)
         # the output padding that gives back x's size (the stride's remainder)
         stride, dilation = pair(settings["stride"]), pair(settings.get("dilation", 1))
@@ -90,7 +90,7 @@ def test_it_is_the_adjoint_of_the_convolution():
                  for size, p, s, o, d in zip(x.shape[2:], padding, stride, forward.shape[2:],
                                              dilation)]
         back = F.conv_transpose2d(tensorgrad.tensor(y), tensorgrad.tensor(w),
-                                  output_padding=extra, **settings).data
+                                  output_padding=extra, **settings).numpy()
         assert back.shape == x.shape
         np.testing.assert_allclose(np.sum(forward * y), np.sum(x * back), rtol=1e-12)
 
@@ -114,7 +114,7 @@ def test_layouts_give_what_their_copies_give():
     views = {"sliced": lambda x: x.permute(0, 2, 1, 3)[:, :, ::2, 1:],
              "transposed": lambda x: x.permute(0, 2, 1, 3)[:, :, :3].transpose(2, 3),
              "fortran": lambda x: tensorgrad.tensor(np.asfortranarray(
-                 x.data.transpose(0, 2, 1, 3)[:, :, :3]))}
+                 x.detach().numpy().transpose(0, 2, 1, 3)[:, :, :3]))}
     for name, view in views.items():
         v = view(x)
         copy = tensorgrad.tensor(np.ascontiguousarray(v.data))
@@ -276,7 +276,7 @@ def test_a_captured_step_replays_them_bit_for_bit():
     for shift in range(3):  # two recordings, then a replay
         up.zero_grad()
         replayed = step(tensorgrad.tensor(x + shift))
-    grads = [p.grad.copy() for p in up.parameters()]
+    grads = [p.grad.numpy().copy() for p in up.parameters()]
     up.zero_grad()
     eager = loss(tensorgrad.tensor(x + 2))
     eager.backward()

@@ -189,8 +189,8 @@ SCATTERS = {
 # scatter's without (PyTorch keeps one of the values, unspecified which)
 INDEX = {0: Tensor([[0, 2, 2, 1], [2, 0, 0, 0]]), 1: Tensor([[3, 3, 0], [1, 2, 0], [0, 0, 0]])}
 UNIQUE = Tensor([[3, 1, 0], [1, 2, 0], [0, 2, 3]])
-TINDEX = {d: torch.tensor(i.data) for d, i in INDEX.items()}
-TUNIQUE = torch.tensor(UNIQUE.data)
+TINDEX = {d: torch.tensor(i.detach().numpy()) for d, i in INDEX.items()}
+TUNIQUE = torch.tensor(UNIQUE.detach().numpy())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

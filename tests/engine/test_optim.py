@@ -57,20 +57,20 @@ def loss_of(params: list[Tensor], x: np.ndarray, y: np.ndarray) -> Tensor:
 def test_adam_matches_plain_python_update_with_decaying_lr(betas, eps):
     rng = np.random.default_rng(7)
     params = make_params(rng)
-    reference = PlainAdam([p.data.ravel().tolist() for p in params], betas=betas, eps=eps)
+    reference = PlainAdam([p.flatten().tolist() for p in params], betas=betas, eps=eps)
     lr0, steps = 0.05, 8
     opt = optim.Adam(params, lr=lr0, betas=betas, eps=eps)
     for step in range(steps):
         x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
         opt.zero_grad()
         loss_of(params, x, y).backward()
-        grads = [p.grad.ravel().tolist() for p in params]
+        grads = [p.grad.numpy().ravel().tolist() for p in params]
         lr = lr0 * (1 - step / steps)  # linear decay, set before every step
         opt.lr = lr
         opt.step()
         reference.step(grads, lr)
         for p, expected in zip(params, reference.params):
-            np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(p.detach().numpy().ravel(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_a_parameter_without_a_gradient_is_left_alone_moments_too():
@@ -78,17 +78,17 @@ def test_a_parameter_without_a_gradient_is_left_alone_moments_too():
     params = make_params(rng)
     w, b, scale = params
     opt = optim.Adam(params, lr=0.05)
-    reference = PlainAdam([w.data.ravel().tolist(), scale.data.ravel().tolist()])
+    reference = PlainAdam([w.flatten().tolist(), scale.flatten().tolist()])
     for _ in range(3):
         opt.zero_grad()
-        frozen = b.data.copy()
+        frozen = b.detach().numpy().copy()
         ((w * w).sum() * scale).backward()  # b takes no part: it gets no gradient
         assert b.grad is None
-        reference.step([w.grad.ravel().tolist(), scale.grad.ravel().tolist()], 0.05)
+        reference.step([w.grad.numpy().ravel().tolist(), scale.grad.numpy().ravel().tolist()], 0.05)
         opt.step()
         np.testing.assert_array_equal(b.data, frozen)
     for p, expected in zip((w, scale), reference.params):
-        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy().ravel(), expected, rtol=1e-12, atol=1e-12)
     state = opt.state_dict()["state"]  # b's moments stayed zero; the others moved
     assert not state[1]["exp_avg"].any() and not state[1]["exp_avg_sq"].any()
     assert state[0]["exp_avg"].all() and state[2]["exp_avg"].all()
@@ -110,7 +110,7 @@ def test_adam_zero_grad_clears_every_parameter_grad():
     assert all(p.grad is not None for p in params)
     opt.zero_grad()
     for p in params:
-        assert p.grad is None or not np.any(p.grad)
+        assert p.grad is None or not p.grad.any()
 
 
 def test_gradients_after_zero_grad_do_not_include_the_previous_step():
@@ -120,7 +120,7 @@ def test_gradients_after_zero_grad_do_not_include_the_previous_step():
     loss_of(params, x, y).backward()
     opt.zero_grad()
     loss_of(params, x, y).backward()
-    first = [p.grad.copy() for p in params]
+    first = [p.grad.numpy().copy() for p in params]
     opt.zero_grad()
     loss_of(params, x, y).backward()
     for p, g in zip(params, first):
@@ -135,7 +135,7 @@ def test_adam_keeps_float32_parameters_float32():
         (p * p).sum().backward()
         opt.step()
     assert p.dtype == np.float32
-    assert np.all(p.data < [1.0, 2.0])
+    assert np.all(p.detach().numpy() < [1.0, 2.0])
 
 
 def test_adam_keeps_each_parameter_dtype_when_dtypes_are_mixed():
@@ -150,7 +150,7 @@ def test_adam_takes_in_data_assigned_to_a_parameter_and_updates_it():
     """As in PyTorch, `p.data = new` between steps: the next step starts from the new values."""
     rng = np.random.default_rng(5)
     params = make_params(rng)
-    twins = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    twins = [Tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
     opt, twin_opt = optim.Adam(params, lr=0.05), optim.Adam(twins, lr=0.05)
     x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
     for step in range(3):
@@ -192,7 +192,7 @@ def test_adam_state_dict_round_trip_continues_the_same_run():
     state = opt.state_dict()
     assert state["param_groups"][0]["lr"] == 0.05 and state["state"][0]["step"] == 2
     assert state["state"][0]["exp_avg"].shape == (3, 2)
-    copies = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    copies = [Tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
     resumed = optim.Adam(copies, lr=1.0)
     resumed.load_state_dict(state)
     assert resumed.lr == 0.05 and resumed.param_groups[0]["betas"] == (0.8, 0.9)
@@ -217,7 +217,7 @@ def test_a_model_larger_than_one_update_chunk_matches_plain_python():
     rng = np.random.default_rng(11)
     sizes = [(150, 130), (7,), (20000,)]  # together more than two chunks, cut mid-tensor
     params = [Tensor(rng.normal(size=shape), requires_grad=True) for shape in sizes]
-    reference = PlainAdam([p.data.ravel().tolist() for p in params])
+    reference = PlainAdam([p.flatten().tolist() for p in params])
     opt = optim.Adam(params, lr=0.01)
     for _ in range(3):
         grads = [rng.normal(size=p.shape) for p in params]
@@ -226,7 +226,7 @@ def test_a_model_larger_than_one_update_chunk_matches_plain_python():
         opt.step()
         reference.step([g.ravel().tolist() for g in grads], 0.01)
     for p, expected in zip(params, reference.params):
-        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy().ravel(), expected, rtol=1e-12, atol=1e-12)
 
 
 # ---- PyTorch's optimizers: groups, a step count per parameter, AdamW, SGD ------------------------
@@ -259,7 +259,7 @@ def test_each_parameter_counts_its_own_steps_as_in_pytorch():
     about lr), not the fourth's."""
     rng = np.random.default_rng(12)
     params = make_params(rng)
-    reference = PlainAdamW([p.data.ravel().tolist() for p in params])
+    reference = PlainAdamW([p.flatten().tolist() for p in params])
     opt = optim.Adam(params, lr=0.05)
     for step in range(6):
         grads = [rng.normal(size=p.shape) for p in params]
@@ -270,7 +270,7 @@ def test_each_parameter_counts_its_own_steps_as_in_pytorch():
         opt.step()
         reference.step([None if g is None else g.ravel().tolist() for g in grads], 0.05)
         for p, expected in zip(params, reference.params):
-            np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(p.detach().numpy().ravel(), expected, rtol=1e-12, atol=1e-12)
     assert [opt.state[p]["step"] for p in params] == [6, 3, 6]
     assert [s["step"] for s in opt.state_dict()["state"].values()] == [6, 3, 6]
 
@@ -279,7 +279,7 @@ def test_each_parameter_counts_its_own_steps_as_in_pytorch():
 def test_adamw_decays_the_weights_apart_from_the_gradient(weight_decay):
     rng = np.random.default_rng(13)
     params = make_params(rng)
-    reference = PlainAdamW([p.data.ravel().tolist() for p in params], betas=(0.9, 0.95),
+    reference = PlainAdamW([p.flatten().tolist() for p in params], betas=(0.9, 0.95),
                            weight_decay=weight_decay)
     opt = optim.AdamW(params, lr=0.02, betas=(0.9, 0.95), weight_decay=weight_decay)
     for _ in range(4):
@@ -289,7 +289,7 @@ def test_adamw_decays_the_weights_apart_from_the_gradient(weight_decay):
         opt.step()
         reference.step([g.ravel().tolist() for g in grads], 0.02)
     for p, expected in zip(params, reference.params):
-        np.testing.assert_allclose(p.data.ravel(), expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(p.detach().numpy().ravel(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_adamws_defaults_are_pytorchs():
@@ -318,7 +318,7 @@ def test_adam_weight_decay_is_l2_through_the_gradient():
 def test_sgd_matches_its_update_written_out(momentum, dampening, nesterov, weight_decay):
     rng = np.random.default_rng(14)
     p = Tensor(rng.normal(size=5), requires_grad=True)
-    x, buffer = p.data.copy(), None
+    x, buffer = p.detach().numpy().copy(), None
     opt = optim.SGD([p], lr=0.1, momentum=momentum, dampening=dampening, nesterov=nesterov,
                     weight_decay=weight_decay)
     for _ in range(4):
@@ -373,7 +373,7 @@ def test_adam_takes_in_a_parameter_added_to_a_groups_list():
 def test_state_dict_round_trip_with_groups_and_steps_apart():
     rng = np.random.default_rng(15)
     params = make_params(rng)
-    twins = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    twins = [Tensor(p.detach().numpy().copy(), requires_grad=True) for p in params]
 
     def groups(ps):
         return [{"params": ps[:2], "weight_decay": 0.1}, {"params": ps[2:], "lr": 0.01}]
@@ -460,7 +460,7 @@ def test_no_fused_or_foreach_kernels_but_the_keywords_exist():
 def test_adam_refuses_a_parameter_converted_to_another_dtype_after_it_was_made():
     w = Tensor(np.ones(3), requires_grad=True)
     opt = optim.Adam([w])
-    w.data = w.data.astype(np.float32)  # what Module.to(float32) does
+    w.data = w.detach().numpy().astype(np.float32)  # what Module.to(float32) does
     w.grad = np.ones(3, np.float32)
     with pytest.raises(ValueError, match="float64 parameter was given float32 data"):
         opt.step()
@@ -584,7 +584,7 @@ def test_an_optimizer_copied_alone_steps_copies_of_its_parameters_as_pytorchs(na
     train(tensorgrad, model, opt, range(3))
     twin = copy.deepcopy(opt)
     assert not any(q is p for p, q in zip(opt.params, twin.params))
-    kept = [p.data.copy() for p in opt.params]
+    kept = [p.detach().numpy().copy() for p in opt.params]
     for p in twin.params:
         p.grad = np.ones_like(p.data)
     twin.step()
@@ -604,7 +604,7 @@ def test_a_shallow_copy_of_an_optimizer_shares_its_groups_and_state_as_pytorchs(
     train(tensorgrad, model, opt, range(1))
     shallow = copy.copy(opt)
     assert shallow.param_groups is opt.param_groups
-    kept = [p.data.copy() for p in opt.params]
+    kept = [p.detach().numpy().copy() for p in opt.params]
     train(tensorgrad, model, shallow, range(2, 3))
     assert all(not np.array_equal(p.data, values) for p, values in zip(opt.params, kept))
     assert_same_state(opt.state_dict(), shallow.state_dict())

@@ -93,7 +93,7 @@ def test_every_weight_starts_uniform_in_pytorchs_range():
         for name, p in module.named_parameters():
             assert 0.9 / 4 < np.abs(p.data).max() <= 1 / 4, name  # 1 / sqrt(hidden_size)
     tensorgrad.manual_seed(0)
-    first = GRU(5, 16).weight_ih_l0.data.copy()
+    first = GRU(5, 16).weight_ih_l0.detach().numpy().copy()
     tensorgrad.manual_seed(0)
     np.testing.assert_array_equal(GRU(5, 16).weight_ih_l0.data, first)  # one generator
 

@@ -223,41 +223,54 @@ def make_params() -> tuple[Tensor, Tensor]:
             Tensor(rng.normal(size=4), requires_grad=True))
 
 
-def test_a_gradient_array_a_user_kept_is_not_changed_by_backward_step_or_zero_grad():
+def test_a_gradient_a_user_kept_sees_what_backward_adds_as_pytorchs_until_zero_grad():
     w, b = make_params()
     opt = optim.Adam([w, b], lr=0.1)
     loss_of(w, b).backward()
-    kept_w, kept_b = w.grad, b.grad
-    saved_w, saved_b = kept_w.copy(), kept_b.copy()
-    loss_of(w, b, 2.0).backward()  # accumulates: into a new array
+    kept = w.grad
+    first = kept.numpy().copy()
+    loss_of(w, b, 2.0).backward()  # accumulates into the kept gradient's array
+    assert np.shares_memory(w.grad, kept) and not np.array_equal(kept, first)
+    np.testing.assert_array_equal(kept, w.grad)
     opt.step()
-    opt.zero_grad()
+    opt.zero_grad()  # set_to_none: the next backward starts a new array, the kept one stays
+    held = kept.numpy().copy()
     loss_of(w, b, 3.0).backward()
-    opt.step()
-    w.grad = None  # as zero_grad(set_to_none=True)
-    loss_of(w, b, 4.0).backward()
-    np.testing.assert_array_equal(kept_w, saved_w)
-    np.testing.assert_array_equal(kept_b, saved_b)
-    assert w.grad is not kept_w and b.grad is not kept_b
+    np.testing.assert_array_equal(kept, held)
+    assert not np.shares_memory(w.grad, kept)
 
 
-def test_a_gradient_accumulates_into_a_new_array_each_backward():
+def test_a_gradient_accumulates_in_place_as_pytorchs():
     x = Tensor([1.0, 2.0], requires_grad=True)
     (x * 3.0).sum().backward()
     first = x.grad
     (x * 4.0).sum().backward()
-    np.testing.assert_array_equal(first, [3.0, 3.0])
+    np.testing.assert_array_equal(first, [7.0, 7.0])
     np.testing.assert_array_equal(x.grad, [7.0, 7.0])
+    assigned = Tensor([1.0, 1.0])
+    x.grad = assigned  # (PyTorch's too: the assigned tensor is the gradient)
+    (x * 4.0).sum().backward()
+    np.testing.assert_array_equal(assigned, [5.0, 5.0])
+
+
+def test_an_op_that_used_a_gradient_before_backward_added_into_it_refuses_its_backward():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    w = Tensor([1.0, 1.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    y = (x.grad * w).sum()  # Mul keeps x.grad's values for w's gradient
+    (x * 4.0).sum().backward()  # which this changes, in place
+    with pytest.raises(RuntimeError, match="in-place|in place"):
+        y.backward()
 
 
 def test_zero_grad_without_set_to_none_fills_zeros_in_place_as_pytorch():
     w, b = make_params()
     opt = optim.Adam([w, b])
     loss_of(w, b).backward()
-    first = w.grad.copy()
+    first = w.grad.numpy().copy()
     kept = w.grad
     opt.zero_grad(set_to_none=False)
-    assert w.grad is kept and not kept.any() and not b.grad.any()
+    assert np.shares_memory(w.grad, kept) and not kept.any() and not b.grad.any()
     loss_of(w, b).backward()
     np.testing.assert_array_equal(w.grad, first)  # zeros + the new gradient
     opt.zero_grad()
@@ -294,7 +307,7 @@ def test_two_leaves_never_share_a_gradient_array(name):
     x, y = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
     upstream = np.array([1.0, -2.0])
     GRAPHS[name](x, y).backward(upstream)
-    grads = [x.grad, y.grad]
+    grads = [x.grad.numpy(), y.grad.numpy()]
     for g in grads:
         assert g.flags.writeable
         assert not np.shares_memory(g, upstream)

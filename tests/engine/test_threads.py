@@ -203,7 +203,7 @@ def test_adam_on_two_threads_updates_to_the_same_bits_as_on_one(threads, dtype):
                 p.grad = g
             with np.errstate(invalid="ignore"):  # inf - inf
                 optimizer.step()
-        results.append([p.data.copy() for p in params])
+        results.append([p.detach().numpy().copy() for p in params])
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
     assert np.isnan(results[1][1]).any()
@@ -318,7 +318,7 @@ def test_a_step_on_two_threads_adds_the_gradients_of_its_halves(threads, dtype):
                 losses.append((first + second).item())
             optimizer.step()
             optimizer.zero_grad()
-        runs.append((losses, {name: p.data.copy() for name, p in params.items()}))
+        runs.append((losses, {name: p.detach().numpy().copy() for name, p in params.items()}))
     (split_losses, split_weights), (eager_losses, eager_weights) = runs
     assert split_losses == eager_losses
     for name in split_weights:
@@ -360,7 +360,7 @@ def test_gradients_already_there_are_added_to(threads):
     step = gpt_tensor.training_step(params, config)
     batch = batches(1)[0]
     step(batch)
-    once = {name: p.grad.copy() for name, p in params.items()}
+    once = {name: p.grad.numpy().copy() for name, p in params.items()}
     step(batch)
     for name, p in params.items():
         np.testing.assert_allclose(p.grad, 2 * once[name], rtol=1e-12, atol=1e-15)

@@ -271,7 +271,7 @@ def test_batch_first_is_a_transpose_and_unbatched_a_batch_of_one():
 def test_self_attention_through_one_product_is_attention_to_equal_copies():
     attention = nn.MultiheadAttention(E, H)
     x = normal(3, 2, E)
-    copies = [tensorgrad.tensor(x.data.copy()) for _ in range(3)]
+    copies = [tensorgrad.tensor(x.detach().numpy().copy()) for _ in range(3)]
     for need_weights in (True, False):
         one, _ = attention(x, x, x, need_weights=need_weights)  # the stacked weight at once
         three, _ = attention(*copies, need_weights=need_weights)  # its three parts
@@ -365,7 +365,7 @@ def test_dropout_in_training_only_on_the_weights_and_seeded():
     attention.eval()
     _, kept = attention(x, x, x, average_attn_weights=False)
     np.testing.assert_allclose(kept.data.sum(-1), 1, rtol=1e-12)
-    zeroed = dropped.data == 0
+    zeroed = dropped.detach().numpy() == 0
     assert 0.3 < zeroed.mean() < 0.7
     np.testing.assert_allclose(dropped.data[~zeroed], 2 * kept.data[~zeroed], rtol=1e-12)
     layer = nn.TransformerEncoderLayer(E, H, 8, dropout=0.3).eval()
@@ -415,7 +415,7 @@ def test_the_decoder_attends_to_the_memory():
     assert out.shape == (3, 2, E)
     changed = decoder(tgt, memory * 2, tgt_mask=causal)
     assert not np.allclose(out.data, changed.data)
-    later = tgt.data.copy()
+    later = tgt.detach().numpy().copy()
     later[2] += 1  # the last target position: the causal mask hides it from the earlier ones
     moved = decoder(tensorgrad.tensor(later), memory, tgt_mask=causal)
     np.testing.assert_allclose(moved.data[:2], out.data[:2], rtol=1e-12)

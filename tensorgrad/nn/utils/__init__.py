@@ -15,7 +15,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p for p in params if p.grad is not None]
+    return [p for p in params if p._grad is not None]
 
 
 def _norm(values: np.ndarray, norm_type: float) -> np.floating:
@@ -47,7 +47,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
-    grads = [np.asarray(p.grad) for p in params]
+    grads = [np.asarray(p._grad) for p in params]
     norms = np.array([_norm(g, norm_type) for g in grads], dtype=np.result_type(*grads))
     total = _norm(norms, norm_type)
     if error_if_nonfinite and not np.isfinite(total):
@@ -56,8 +56,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                            "this error and scale the gradients by the non-finite norm anyway, "
                            "set `error_if_nonfinite=False`")
     coefficient = min(max_norm / (total + 1e-6), 1.0)
-    for p, g in zip(params, grads):
-        p.grad = g * np.asarray(coefficient, g.dtype)
+    for g in grads:  # in place, as PyTorch's: a gradient the caller holds is scaled too
+        np.multiply(g, np.asarray(coefficient, g.dtype), out=g)
     return Tensor(np.asarray(total))
 
 
@@ -66,4 +66,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
     """Clamp every gradient entry into [-clip_value, clip_value]."""
     del foreach
     for p in _with_grads(parameters):
-        p.grad = np.clip(np.asarray(p.grad), -clip_value, clip_value)
+        grad: np.ndarray = p._grad  # type: ignore[assignment]  # (not None: _with_grads)
+        np.clip(grad, -clip_value, clip_value, out=grad)  # in place, as PyTorch's

@@ -90,7 +90,7 @@ class _PadSequences(Function):
 
 
 def _index_array(index: Tensor | None) -> np.ndarray | None:
-    return None if index is None else np.asarray(index.data, np.int64)
+    return None if index is None else np.asarray(index._data, np.int64)
 
 
 def _rows(batch_sizes: np.ndarray, order: np.ndarray | None, batch: int, steps: int,
@@ -131,7 +131,7 @@ class PackedSequence(_PackedFields):
                 sorted_indices: Tensor | None = None,
                 unsorted_indices: Tensor | None = None) -> PackedSequence:
         if unsorted_indices is None and sorted_indices is not None:
-            order = np.asarray(sorted_indices.data, np.int64)
+            order = np.asarray(sorted_indices._data, np.int64)
             inverse = np.empty_like(order)
             inverse[order] = np.arange(len(order))
             unsorted_indices = Tensor(inverse)
@@ -207,7 +207,7 @@ def pack_padded_sequence(input: Tensor, lengths: Tensor | Sequence[int],
     if input.dim() < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of "
                          f"[{-max(input.dim(), 1)}, {max(input.dim(), 1) - 1}], but got 1)")
-    sizes = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    sizes = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
     sizes = sizes.astype(np.int64)  # (as PyTorch: 2.5 is 2)
     steps, batch = input.shape[:2][::-1] if batch_first else input.shape[:2]
     order = None
@@ -231,7 +231,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
 
         padded, lengths = pad_packed_sequence(output, batch_first=True)
     """
-    batch_sizes = np.asarray(sequence.batch_sizes.data, np.int64)
+    batch_sizes = np.asarray(sequence.batch_sizes._data, np.int64)
     steps = len(batch_sizes)
     if total_length is not None:
         if total_length < steps:
