@@ -1,19 +1,103 @@
-"""torch.autograd's names: ``Function`` (a user's op), ``grad`` (gradients returned rather
-than added to ``.grad``), ``backward`` of several tensors at once, and the grad modes."""
+"""torch.autograd's names: ``Function`` (a user's op, on tensors as PyTorch's), ``grad``
+(gradients returned rather than added to ``.grad``), ``backward`` of several tensors at once,
+and the grad modes."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from threading import get_ident
 from typing import Any
 
 import numpy as np
 
+from . import tensor
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from .tensor import Function, Tensor, as_leaf, gradients
+from .tensor import Context, Tensor, as_leaf, gradients, tapes
 
 __all__ = ["Function", "backward", "enable_grad", "grad", "inference_mode", "no_grad",
            "set_grad_enabled"]
+
+
+class Function(tensor.Function):
+    """A user's op with a hand-written backward, as ``torch.autograd.Function``: the same
+    contract as ``tensorgrad.Function`` (on which the engine's own ops are written, in NumPy
+    arrays), on tensors. ``forward(ctx, *args)`` receives tensors outside the graph (and other
+    arguments as they are), runs under ``no_grad()`` and returns a tensor;
+    ``backward(ctx, grad)`` receives the result's gradient as a tensor and returns one
+    gradient (a tensor, an array or None) per argument of ``forward``. PyTorch's other form
+    works too: ``forward(*args)`` without ``ctx``, and ``setup_context(ctx, inputs, output)``::
+
+        class MyReLU(tensorgrad.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.clamp(min=0)
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * (x > 0)
+
+        y = MyReLU.apply(tensorgrad.tensor([-1.0, 2.0], requires_grad=True))
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # what the subclass wrote, on tensors, wrapped into what the engine calls, on arrays
+        for name, wrap in (("forward", _forward_on_tensors), ("backward", _backward_on_tensors)):
+            written = cls.__dict__.get(name)
+            if written is not None:
+                setattr(cls, name, staticmethod(wrap(cls, getattr(written, "__func__", written))))
+
+    @staticmethod
+    def setup_context(ctx: Context, inputs: tuple[Any, ...], output: Any) -> None:
+        """PyTorch's other form: what ``forward(*args)``, which then takes no ``ctx``, keeps."""
+        raise NotImplementedError
+
+
+def _forward_on_tensors(cls: type[Function], forward: Callable[..., Any]
+                        ) -> Callable[..., Any]:
+    def on_arrays(ctx: Context, *args: Any) -> Any:
+        inputs = tuple(as_leaf(a) if isinstance(a, np.ndarray) else a for a in args)
+        ident = get_ident()
+        tape = tapes.pop(ident, None)  # (a capture records this op, not the ops inside it)
+        try:
+            with no_grad():
+                if cls.setup_context is Function.setup_context:
+                    out = forward(ctx, *inputs)
+                else:
+                    out = forward(*inputs)
+                    cls.setup_context(ctx, inputs, out)
+        finally:
+            if tape is not None:
+                tapes[ident] = tape
+        # the engine keeps (and checks for in-place writes) arrays: tensors go back in backward
+        saved = getattr(ctx, "saved_tensors", ())
+        ctx.saved_tensors = tuple(x._data if isinstance(x, Tensor) else x for x in saved)
+        ctx.__dict__["saved_as_tensors"] = tuple(isinstance(x, Tensor) for x in saved)
+        return out._data if isinstance(out, Tensor) else out
+
+    return on_arrays
+
+
+def _backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
+                         ) -> Callable[..., Any]:
+    def on_arrays(ctx: Context, grad: np.ndarray) -> Any:
+        saved = ctx.saved_tensors
+        ctx.saved_tensors = tuple(
+            as_leaf(x) if as_tensor else x
+            for x, as_tensor in zip(saved, ctx.__dict__.get("saved_as_tensors", ())))
+        try:
+            with no_grad():
+                grads = backward(ctx, as_leaf(grad))
+        finally:
+            ctx.saved_tensors = saved
+        if isinstance(grads, tuple):
+            return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
+        return grads._data if isinstance(grads, Tensor) else grads
+
+    return on_arrays
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
