@@ -7,6 +7,7 @@ tables (parameters, buffers, submodules), from which ``parameters()``, ``state_d
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
@@ -16,6 +17,7 @@ import numpy as np
 from ..devices import check_device
 from ..grad_mode import no_grad
 from ..tensor import RemovableHandle, Tensor, note_in_place_write
+from .backward_hooks import BackwardHooks
 
 M = TypeVar("M", bound="Module")
 
@@ -121,11 +123,12 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         hooks = self.__dict__.get("_forward_hooks")  # (made at the first registration)
-        if hooks is None or not (hooks.before or hooks.after):
+        if hooks is None or not (hooks.before or hooks.after or hooks.grad.before
+                                 or hooks.grad.after):
             return self.forward(*args, **kwargs)
         return hooks.call(self, args, kwargs)
 
-    # ---- forward hooks ------------------------------------------------------------------------
+    # ---- forward and backward hooks -----------------------------------------------------------
 
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
@@ -145,6 +148,31 @@ class Module:
             layer.register_forward_hook(lambda module, args, output: seen.append(output))
         """
         return self._hooks().add(self._hooks().after, hook, prepend, with_kwargs, always_call)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of this call's
+        tensor arguments are known: tuples of tensors, None for an argument that needs none.
+        What it returns, if not None, replaces ``grad_input``. The module's tensor arguments
+        and results then pass through a join and a split (a copy) in the graph::
+
+            layer.register_full_backward_hook(lambda m, gi, go: print(go[0].norm()))
+        """
+        return self._hooks().add_grad(self._hooks().grad.after, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` once the gradients of this call's results are
+        known, before they go into the module; what it returns, if not None, replaces them."""
+        return self._hooks().add_grad(self._hooks().grad.before, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's older form, which it deprecates: here ``register_full_backward_hook``
+        (PyTorch's old hook saw the gradients of the module's last op only)."""
+        warnings.warn("register_backward_hook is register_full_backward_hook here: its "
+                      "grad_input holds the gradients of the module's arguments",
+                      FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
 
     def _hooks(self) -> _ForwardHooks:
         hooks = self.__dict__.get("_forward_hooks")
@@ -566,11 +594,23 @@ class _ForwardHook:
 
 
 class _ForwardHooks:
-    """A module's forward pre-hooks (``before``) and forward hooks (``after``), in order."""
+    """A module's forward pre-hooks (``before``) and forward hooks (``after``), in order,
+    and its backward hooks (``grad``)."""
 
     def __init__(self) -> None:
         self.before: list[_ForwardHook] = []
         self.after: list[_ForwardHook] = []
+        self.grad = BackwardHooks()
+
+    @staticmethod
+    def add_grad(hooks: list[Any], function: Callable[..., Any],
+                 prepend: bool) -> RemovableHandle:
+        hook = _ForwardHook(function, False, False)  # (its own object, as a forward hook)
+        if prepend:
+            hooks.insert(0, hook)
+        else:
+            hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def add(self, hooks: list[_ForwardHook], function: Callable[..., Any], prepend: bool,
             with_kwargs: bool, always_call: bool) -> RemovableHandle:
@@ -594,6 +634,9 @@ class _ForwardHooks:
                 result = hook.function(module, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        call = None
+        if self.grad.before or self.grad.after:
+            call, args = self.grad.wrapped(module, args)
         try:
             output = module.forward(*args, **kwargs)
         except BaseException:
@@ -605,7 +648,7 @@ class _ForwardHooks:
             result = self._run(hook, module, args, kwargs, output)
             if result is not None:
                 output = result
-        return output
+        return output if call is None else call.outputs(output)
 
     @staticmethod
     def _run(hook: _ForwardHook, module: Module, args: tuple, kwargs: dict[str, Any],
