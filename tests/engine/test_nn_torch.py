@@ -531,3 +531,22 @@ def test_bad_parameters_raise_as_pytorchs(case):
     with pytest.raises(type(theirs_raised.value)) as ours_raised:
         optim.AdamW(params(tensorgrad))
     assert str(ours_raised.value).startswith(message.split(" but ")[0][:40])
+
+
+def test_parameters_to_vector_and_back_as_torchs():
+    torch = pytest.importorskip("torch")
+    results = []
+    for m in (tensorgrad, torch):
+        layer = m.nn.Linear(3, 2).double()
+        with m.no_grad():
+            layer.weight.copy_(m.tensor(np.arange(6.0).reshape(2, 3)))
+            layer.bias.copy_(m.tensor([-1.0, -2.0]))
+        vec = m.nn.utils.parameters_to_vector(layer.parameters())
+        (vec * m.arange(8, dtype=m.float64)).sum().backward()
+        m.nn.utils.vector_to_parameters(vec.detach() * 2, layer.parameters())
+        results.append((vec.detach().numpy().copy(), layer.weight.grad.numpy().copy(),
+                        layer.bias.detach().numpy().copy()))
+        with pytest.raises((RuntimeError, ValueError)):
+            m.nn.utils.vector_to_parameters(m.zeros(3, dtype=m.float64), layer.parameters())
+    for mine, theirs in zip(*results):
+        np.testing.assert_array_equal(mine, theirs)

@@ -1,5 +1,6 @@
-"""torch.nn.utils: gradient clipping (scale or clamp the ``.grad`` of parameters) and, in
-``rnn``, batches of sequences of different lengths, padded or packed."""
+"""torch.nn.utils: gradient clipping (scale or clamp the ``.grad`` of parameters), the
+parameters as one vector and back, and, in ``rnn``, batches of sequences of different
+lengths, padded or packed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ...grad_mode import no_grad
+from ...ops import cat
 from ...tensor import Tensor
 from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn",
+           "vector_to_parameters"]
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -68,3 +72,36 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
     for p in _with_grads(parameters):
         grad: np.ndarray = p._grad  # type: ignore[assignment]  # (not None: _with_grads)
         np.clip(grad, -clip_value, clip_value, out=grad)  # in place, as PyTorch's
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """The parameters' values, flattened and joined in order, in the graph (a gradient of the
+    vector reaches each parameter): ``parameters_to_vector(model.parameters())``."""
+    params = _tensors(parameters, "parameters_to_vector")
+    if len({p.dtype for p in params}) > 1:
+        raise TypeError("parameters_to_vector: the parameters are of several dtypes")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Write the consecutive parts of the 1-D ``vec`` into the parameters' values, in order,
+    outside the graph (the inverse of ``parameters_to_vector``)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    params = _tensors(parameters, "vector_to_parameters")
+    if vec.ndim != 1 or vec.numel() != sum(p.numel() for p in params):
+        raise RuntimeError(f"vector_to_parameters: a vector of shape {tuple(vec.shape)} for "
+                           f"{sum(p.numel() for p in params)} parameter values")
+    start = 0
+    with no_grad():
+        for p in params:
+            p.copy_(vec[start:start + p.numel()].reshape(p.shape))
+            start += p.numel()
+
+
+def _tensors(parameters: Iterable[Tensor], name: str) -> list[Tensor]:
+    params = list(parameters)
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: expected torch.Tensor, but got: {type(p).__name__}")
+    return params
