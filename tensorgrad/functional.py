@@ -158,19 +158,24 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
         F.softmax(tensorgrad.tensor([[1.0, 1.0]]), dim=-1)  # Tensor([[0.5, 0.5]])
     """
-    return _along(Softmax, _softmax_input(input, dtype), _softmax_dim(
+    return _along(Softmax, _softmax_input("softmax", input, dtype), _softmax_dim(
         "softmax", input, dim if axis is None else axis, _stacklevel))
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None, *, axis: int | None = None) -> Tensor:
     """x - log(sum(exp(x))) along ``dim``, stable for large logits; the rest as ``softmax``."""
-    return _along(LogSoftmax, _softmax_input(input, dtype), _softmax_dim(
+    return _along(LogSoftmax, _softmax_input("log_softmax", input, dtype), _softmax_dim(
         "log_softmax", input, dim if axis is None else axis, _stacklevel))
 
 
-def _softmax_input(x: Tensor, dtype: Any) -> Tensor:
-    return x if dtype is None else x.to(dtype)
+def _softmax_input(name: str, x: Tensor, dtype: Any) -> Tensor:
+    """``x`` (cast to ``dtype`` first, if given), which must be floating, as PyTorch's."""
+    x = x if dtype is None else x.to(dtype)
+    if isinstance(x, Tensor) and x._data.dtype.kind != "f":
+        raise NotImplementedError(f"{name} of {x._data.dtype} data: it takes a floating "
+                                  "tensor (convert it first, or pass dtype=)")
+    return x
 
 
 def _softmax_dim(name: str, x: Tensor, dim: int | None, stacklevel: int) -> int:
@@ -697,9 +702,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     deprecated choice of ``softmax``'s module, with its warning; ``dtype``: the input is
     cast to it first, as in PyTorch."""
     dim = _softmax_dim("softmin", input, dim, _stacklevel)
-    input = _softmax_input(input, dtype)
-    _need_floating(input, "softmin")
-    return softmax(-input, dim)
+    return softmax(-_softmax_input("softmin", input, dtype), dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -481,9 +481,11 @@ def logical(op: np.ufunc, a: Tensor, b: Any = None) -> Tensor:
     """``&``, ``|``, ``^`` and ``~`` of boolean or integer tensors, outside the graph."""
     arrays = [a._data] if b is None else list(_operands(a._data, b._data if isinstance(b, Tensor)
                                                      else b))
-    if any(x.dtype.kind not in "biu" for x in arrays):
-        raise TypeError(f"{op.__name__} takes boolean or integer tensors, not "
-                        f"{', '.join(str(x.dtype) for x in arrays)}")
+    if any(x.dtype.kind not in "biu" for x in arrays):  # (PyTorch's types: ~ TypeError, the
+        # others NotImplementedError)
+        error = TypeError if b is None else NotImplementedError
+        raise error(f"{op.__name__} takes boolean or integer tensors, not "
+                    f"{', '.join(str(x.dtype) for x in arrays)}")
     if b is None:
         return as_leaf(op(arrays[0]))
     return as_leaf(_broadcasting(op, arrays[0], arrays[1], op.__name__))

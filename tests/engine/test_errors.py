@@ -234,7 +234,13 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         lambda: Tensor(2.0) @ Tensor([1.0]), RuntimeError, "at least 1D"),
     "an op on a list": (lambda: Tensor([1.0]) + [1.0], TypeError, "not list"),
     "logic on floats": (
-        lambda: Tensor([1.0]) & Tensor([1.0]), TypeError, "boolean or integer tensors"),
+        lambda: Tensor([1.0]) & Tensor([1.0]), NotImplementedError,
+        "boolean or integer tensors"),
+    "inversion of floats": (lambda: ~Tensor([1.0]), TypeError, "boolean or integer tensors"),
+    "the softmax of integers": (
+        lambda: F.softmax(Tensor([1, 2]), 0), NotImplementedError, "floating tensor"),
+    "the softmin of integers": (
+        lambda: F.softmin(Tensor([1, 2]), 0), NotImplementedError, "floating tensor"),
     "rms_norm with a weight of the wrong shape": (
         lambda: F.rms_norm(Tensor(np.ones((2, 3))), 3, Tensor(np.ones(2))),
         RuntimeError, r"weight of shape \(2,\) for normalized_shape \(3,\)"),
