@@ -45,7 +45,13 @@ synchronize = current_device = set_device = get_device_name = get_device_propert
 
 
 class amp:  # noqa: N801 (torch.cuda.amp, a module in PyTorch)
-    """``torch.cuda.amp``: its ``GradScaler``, which disables itself here (no GPU)."""
+    """``torch.cuda.amp``: its ``GradScaler``, which disables itself here (no GPU), and
+    ``autocast``, which casts nothing."""
+
+    class autocast(_amp.autocast):  # noqa: N801 (PyTorch's name)
+        def __init__(self, enabled: bool = True, dtype: Any = None,
+                     cache_enabled: bool = True) -> None:
+            super().__init__("cuda", dtype, enabled, cache_enabled)
 
     class GradScaler(_amp.GradScaler):
         _caller = 3  # (through this __init__)

@@ -20,7 +20,7 @@ def assert_same(ours: Any, theirs: Any, what: str, rtol: float = 1e-10) -> None:
     an absolute ``rtol`` times the largest finite value), NaN where NaN, infinities exactly.
     ``ours`` a tensor or an array, ``theirs`` a torch tensor or an array."""
     theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    ours = ours.data if isinstance(ours, Tensor) else np.asarray(ours)
+    ours = ours.detach().numpy() if isinstance(ours, Tensor) else np.asarray(ours)
     assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch's {theirs.dtype}"
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, PyTorch's {theirs.shape}"
     if ours.dtype.kind in "biu":

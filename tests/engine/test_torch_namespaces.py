@@ -1,0 +1,92 @@
+"""The small namespaces PyTorch code reaches for: ``jit`` (no compiler: the code itself),
+``testing.assert_close`` (PyTorch's tolerances), ``utils.checkpoint`` (the function as it
+is) and ``cuda.amp.autocast`` (nothing cast)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.utils.checkpoint import checkpoint, checkpoint_sequential
+
+
+def test_jit_gives_back_what_it_is_given_and_its_decorators_change_nothing():
+    layer = tg.nn.Linear(2, 1)
+    assert tg.jit.script(layer) is layer and tg.jit.trace(layer, tg.ones(1, 2)) is layer
+
+    @tg.jit.ignore(drop=True)
+    def f(x):
+        return x + 1
+
+    assert tg.jit.unused(f) is f and tg.jit.ignore(f) is f and f(1) == 2
+    assert not tg.jit.is_scripting() and not tg.jit.is_tracing()
+    with pytest.raises(RuntimeError, match="state_dict"):
+        tg.jit.save(layer, "model.pt")
+
+
+CLOSE_CASES = [  # (actual, expected, passes)
+    (lambda m: m.tensor([1.0, 2.0], dtype=m.float64), lambda m: m.tensor([1.0, 2.0 + 1e-8],
+                                                                         dtype=m.float64), True),
+    (lambda m: m.tensor([1.0, 2.0], dtype=m.float64), lambda m: m.tensor([1.0, 2.0 + 1e-5],
+                                                                         dtype=m.float64), False),
+    (lambda m: m.tensor([1.0], dtype=m.float32), lambda m: m.tensor([1.0 + 1e-6],
+                                                                    dtype=m.float32), True),
+    (lambda m: m.tensor([1.0], dtype=m.float32), lambda m: m.tensor([1.0], dtype=m.float64),
+     False),
+    (lambda m: m.tensor([1, 2]), lambda m: m.tensor([1, 3]), False),
+    (lambda m: m.tensor([[1.0]]), lambda m: m.tensor([1.0]), False),
+    (lambda m: m.tensor([float("nan")]), lambda m: m.tensor([float("nan")]), False),
+    (lambda m: {"a": m.tensor([1.0])}, lambda m: {"a": m.tensor([1.0])}, True),
+    (lambda m: [m.tensor([1.0]), m.tensor([2.0])], lambda m: [m.tensor([1.0]),
+                                                              m.tensor([2.5])], False),
+]
+
+
+def _libraries():
+    try:
+        import torch
+    except ImportError:  # (tensorgrad alone, then)
+        return [tg]
+    return [tg, torch]
+
+
+@pytest.mark.parametrize("case", range(len(CLOSE_CASES)))
+def test_assert_close_passes_and_fails_as_pytorchs(case):
+    actual, expected, passes = CLOSE_CASES[case]
+    for m in _libraries():
+        if passes:
+            m.testing.assert_close(actual(m), expected(m))
+        else:
+            with pytest.raises(AssertionError):
+                m.testing.assert_close(actual(m), expected(m))
+    tg.testing.assert_close(tg.tensor([float("nan")]), tg.tensor([float("nan")]), equal_nan=True)
+    with pytest.raises(ValueError, match="rtol"):
+        tg.testing.assert_close(tg.ones(1), tg.ones(1), atol=1.0)
+
+
+def test_make_tensor_draws_in_its_range_and_dtype():
+    x = tg.testing.make_tensor(3, 4, dtype=tg.float32, low=-1, high=1, noncontiguous=True)
+    assert x.shape == (3, 4) and x.dtype == np.float32 and not x.is_contiguous()
+    assert float(x.abs().max()) <= 1
+    assert tg.testing.make_tensor((2,), dtype=tg.int64).dtype == np.int64
+
+
+def test_checkpoint_gives_the_values_and_gradients_of_the_function():
+    w = tg.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    block = tg.nn.Sequential(tg.nn.Linear(2, 2), tg.nn.Tanh(), tg.nn.Linear(2, 2))
+    grads = []
+    for run in (lambda x: block(x), lambda x: checkpoint(block, x, use_reentrant=False),
+                lambda x: checkpoint_sequential(block, 2, x)):
+        w.grad = None
+        out = run(w * 2)
+        out.sum().backward()
+        grads.append((out.detach().numpy(), w.grad.numpy()))
+    for values, grad in grads[1:]:
+        np.testing.assert_array_equal(values, grads[0][0])
+        np.testing.assert_array_equal(grad, grads[0][1])
+
+
+def test_cuda_amp_autocast_casts_nothing():
+    with tg.cuda.amp.autocast(enabled=False):
+        assert (tg.ones(2, dtype=tg.float64) * 2).dtype == np.float64
