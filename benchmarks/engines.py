@@ -98,7 +98,7 @@ class ModuleTrainer(Trainer):
         self.optimizer.lr = self.lr(step)
         self.optimizer.step()
         self.optimizer.zero_grad()
-        return float(loss.data)
+        return loss.item() if isinstance(loss, Tensor) else loss.data
 
 
 class NumpyTrainer(Trainer):
