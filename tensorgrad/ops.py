@@ -852,7 +852,7 @@ def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
     tensor bounds take part in the dtype as tensors (a 0-d float64 bound makes a 0-d float32
     ``x``'s result float64), numbers as numbers."""
     if low is None and high is None:
-        raise ValueError("clamp: give min, max or both")
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     return Clamp.apply(x, low, high)
 
 

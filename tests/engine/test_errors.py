@@ -237,6 +237,7 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         lambda: Tensor([1.0]) & Tensor([1.0]), NotImplementedError,
         "boolean or integer tensors"),
     "inversion of floats": (lambda: ~Tensor([1.0]), TypeError, "boolean or integer tensors"),
+    "clamp without bounds": (lambda: Tensor([1.0]).clamp(), RuntimeError, "At least one of"),
     "the softmax of integers": (
         lambda: F.softmax(Tensor([1, 2]), 0), NotImplementedError, "floating tensor"),
     "the softmin of integers": (
