@@ -10,39 +10,143 @@ the like), ``dtypes.py`` (PyTorch's dtype names), ``devices.py`` (the CPU), ``ra
 ``capture.py`` (record a step once, replay it), ``value.py`` (the scalar reference engine
 every gradient is tested against) and ``drawing.py`` (either engine's graph as DOT).
 
-This file only re-exports: ``import tensorgrad as torch`` reaches the same names.
+This file re-exports: ``import tensorgrad as torch`` reaches the same names; and with
+``sys.modules["torch"] = tensorgrad``, ``import torch.nn`` is ``tensorgrad.nn`` (importing.py).
 """
 
 import importlib
 from math import e, inf, nan, pi  # PyTorch's torch.e, torch.inf, torch.nan, torch.pi
 from typing import TYPE_CHECKING
 
-from . import autograd, functional, optim, random
+from . import autograd, functional, importing, optim, random
 from .capture import Captured, CaptureError, capture
 from .composite import (
     absolute,
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    add,
     addmm,
+    aminmax,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    avg_pool1d,
     baddbmm,
+    batch_norm,
+    bilinear,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    bucketize,
     cdist,
+    celu,
     clamp_max,
     clamp_min,
     clone,
+    column_stack,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    copysign,
+    cosine_similarity,
+    cross,
+    cummax,
+    cummin,
+    deg2rad,
+    diag_embed,
+    diagflat,
     diff,
+    dist,
+    div,
+    divide,
     dot,
+    dropout,
+    dsplit,
+    dstack,
+    embedding,
+    erfc,
+    fix,
+    fliplr,
+    flipud,
     floor_divide,
+    frac,
+    gcd,
+    greater,
+    greater_equal,
+    group_norm,
+    hardshrink,
+    heaviside,
+    hsplit,
+    hypot,
+    instance_norm,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    isin,
+    isneginf,
+    isposinf,
+    isreal,
+    kron,
+    layer_norm,
+    lcm,
+    less,
+    less_equal,
+    logaddexp,
+    logaddexp2,
+    logcumsumexp,
+    logit,
+    max_pool1d,
+    max_pool2d,
     median,
+    mul,
+    multiply,
     mv,
     nanmean,
     nansum,
+    narrow_copy,
+    neg,
     negative,
+    not_equal,
+    pairwise_distance,
+    pixel_shuffle,
+    pixel_unshuffle,
     positive,
+    prelu,
+    rad2deg,
+    ravel,
+    reciprocal,
+    rms_norm,
+    rot90,
+    row_stack,
+    rsub,
+    searchsorted,
     select,
+    selu,
     sgn,
+    signbit,
+    sinc,
     std_mean,
+    sub,
+    subtract,
+    take,
     take_along_dim,
+    tensor_split,
     tensordot,
+    threshold,
     true_divide,
+    unflatten,
     var_mean,
+    vsplit,
+    xlogy,
 )
 from .creation import (
     arange,
@@ -99,7 +203,18 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
 from .random import Generator, manual_seed, seed
+from .scatter_ops import index_copy, index_put, scatter_reduce
 from .size import Size
+from .statistics import (
+    corrcoef,
+    cov,
+    histc,
+    kthvalue,
+    mode,
+    nanmedian,
+    nanquantile,
+    quantile,
+)
 from .switches import (
     are_deterministic_algorithms_enabled,
     compile,  # noqa: A004 (PyTorch's name)
@@ -253,10 +368,15 @@ if TYPE_CHECKING:
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
+importing.install(__name__)
+
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
-                 "jit", "linalg", "testing")
+                 "jit", "linalg", "testing", "distributions")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
+# linear algebra (linalg.py), loaded when first used
+_LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "cholesky",
+                                  "matrix_power"), ".linalg"))
 
 __all__ = [
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
@@ -301,6 +421,25 @@ __all__ = [
     "absolute", "addmm", "baddbmm", "cdist", "clamp_max", "clamp_min", "clone", "diff", "dot",
     "floor_divide", "median", "mv", "nanmean", "nansum", "negative", "positive", "select",
     "sgn", "std_mean", "take_along_dim", "tensordot", "true_divide", "var_mean",
+    # more of PyTorch's names, elementwise math and shapes, and its top-level functional ops
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "add", "aminmax", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "atleast_1d", "atleast_2d", "atleast_3d",
+    "avg_pool1d", "batch_norm", "bilinear", "bitwise_and", "bitwise_not", "bitwise_or",
+    "bitwise_xor", "bucketize", "celu", "column_stack", "conv1d", "conv2d", "conv_transpose1d",
+    "conv_transpose2d", "copysign", "cosine_similarity", "cross", "cummax", "cummin", "deg2rad",
+    "diag_embed", "diagflat", "dist", "div", "divide", "dropout", "dsplit", "dstack", "embedding",
+    "erfc", "fix", "fliplr", "flipud", "frac", "gcd", "greater", "greater_equal", "group_norm",
+    "hardshrink", "heaviside", "hsplit", "hypot", "instance_norm", "is_nonzero", "is_same_size",
+    "is_signed", "isin", "isneginf", "isposinf", "isreal", "kron", "layer_norm", "lcm", "less",
+    "less_equal", "logaddexp", "logaddexp2", "logcumsumexp", "logit", "max_pool1d", "max_pool2d",
+    "mul", "multiply", "narrow_copy", "neg", "not_equal", "pairwise_distance", "pixel_shuffle",
+    "pixel_unshuffle", "prelu", "rad2deg", "ravel", "reciprocal", "rms_norm", "rot90", "row_stack",
+    "rsub", "searchsorted", "selu", "signbit", "sinc", "sub", "subtract", "take", "tensor_split",
+    "threshold", "unflatten", "vsplit", "xlogy",
+    # linear algebra (linalg.py) and statistics and selection (statistics.py)
+    "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "corrcoef", "cov",
+    "histc", "index_copy", "index_put", "kthvalue", "mode", "nanmedian", "nanquantile",
+    "quantile", "scatter_reduce",
 ]
 
 

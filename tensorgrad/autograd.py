@@ -50,6 +50,15 @@ class Function(tensor.Function):
             if written is not None:
                 setattr(cls, name, staticmethod(wrap(cls, getattr(written, "__func__", written))))
 
+    # (on tensors, any signature: the engine's own Function types them as arrays)
+    @staticmethod
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass defines forward()")
+
+    @staticmethod
+    def backward(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass defines backward()")
+
     @staticmethod
     def setup_context(ctx: Context, inputs: tuple[Any, ...], output: Any) -> None:
         """PyTorch's other form: what ``forward(*args)``, which then takes no ``ctx``, keeps."""

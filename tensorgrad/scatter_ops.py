@@ -1,6 +1,7 @@
 """Writing into a tensor at indices, out of place: ``scatter``, ``scatter_add``,
-``index_add`` and ``index_fill``, each a ``Function`` whose forward copies the tensor and
-writes into the copy, with its backward right below it. The in-place forms
+``index_add``, ``index_fill``, ``scatter_reduce``, ``index_copy`` and ``index_put``, each a
+``Function`` whose forward copies the tensor and writes into the copy, with its backward
+right below it (and the functions that check their arguments at the end). The in-place forms
 (``Tensor.scatter_`` ...) write the same result into the tensor's own array (tensor.py).
 """
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Function
+from .ops import sum_to, tensor_argument
+from .tensor import Function, Tensor, normalize_dim, tensor_of
 
 _REDUCTIONS = (None, "add", "multiply")
 
@@ -241,3 +243,228 @@ class IndexFill(Function):
             grad_value = filled[np.unique(picks)].sum()
         filled[picks] = 0
         return grad_a.reshape(grad.shape), None, None, grad_value
+
+
+_SCATTER_REDUCTIONS = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum,
+                       "amin": np.minimum}
+
+
+def _identity(reduce: str, dtype: np.dtype) -> Any:
+    """What a reduction starts from where ``include_self=False`` leaves the tensor's entry out."""
+    if reduce in ("amax", "amin"):
+        if dtype.kind == "f":
+            return -np.inf if reduce == "amax" else np.inf
+        if dtype.kind == "b":
+            return reduce == "amin"
+        info = np.iinfo(dtype)
+        return info.min if reduce == "amax" else info.max
+    return 1 if reduce == "prod" else 0
+
+
+class ScatterReduce(Function):
+    """``scatter_reduce(a, dim, index, src, reduce, include_self)``: a copy of ``a`` with, for
+    dim 0, src[i][j] combined into out[index[i][j]][j] by ``reduce`` ("sum", "prod", "mean",
+    "amax" or "amin"), starting from ``a``'s entry (``include_self``) or without it; a mean of
+    integers rounds down. Gradients are PyTorch's for all but "prod" (refused): a mean shares
+    it among what was averaged, and tied extremes share it equally, counting ``a``'s entries
+    equal to the result even where ``include_self`` left them out (as PyTorch counts them)."""
+
+    @staticmethod
+    def forward(ctx, a, dim, index, src, reduce, include_self):
+        if reduce not in _SCATTER_REDUCTIONS:
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
+                               f"got {reduce}")
+        if src.dtype != a.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        places, block = _scatter_places(a, dim, index, src, "scatter_reduce")
+        values = src.reshape(src.shape or (1,))[block]
+        out = a.reshape(a.shape or (1,)).copy()
+        hit = np.zeros(out.shape, bool)
+        hit[places] = True
+        if not include_self:
+            out[hit] = _identity(reduce, a.dtype)
+        _SCATTER_REDUCTIONS[reduce].at(out, places, values)
+        count = None
+        if reduce == "mean":
+            count = np.zeros(out.shape, np.int64)
+            np.add.at(count, places, 1)
+            count = np.where(hit, count + include_self, 1)  # (1: untouched entries stay)
+            out = out // count if a.dtype.kind in "biu" else (out / count).astype(a.dtype)
+        ctx.save_for_backward(a, out, values, places, hit, count)
+        ctx.reduce, ctx.include_self, ctx.src_shape = reduce, include_self, src.shape
+        ctx.block = block
+        return out.reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out, values, places, hit, count = ctx.saved_tensors
+        reduce = ctx.reduce
+        g = grad.reshape(out.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # (NaN where PyTorch has NaN)
+            if reduce == "sum":
+                grad_a, picked = g, g[places]
+            elif reduce == "mean":
+                shared = g / count
+                grad_a, picked = shared, shared[places]
+            elif reduce in ("amax", "amin"):
+                a_chosen = a.reshape(out.shape) == out
+                src_chosen = values == out[places]
+                chosen = a_chosen.astype(np.int64)
+                np.add.at(chosen, places, src_chosen)
+                shared = g / chosen
+                grad_a, picked = a_chosen * shared, src_chosen * shared[places]
+            else:
+                raise NotImplementedError("the derivative of scatter_reduce with reduce='prod' "
+                                          "is not implemented")
+        if not ctx.include_self:
+            grad_a = np.where(hit, 0, grad_a)
+        grad_src = np.zeros(ctx.src_shape or (1,), grad.dtype)
+        grad_src[ctx.block] = picked
+        return (grad_a.astype(grad.dtype, copy=False).reshape(grad.shape), None, None,
+                grad_src.reshape(ctx.src_shape), None, None)
+
+
+class IndexCopy(Function):
+    """``index_copy(a, dim, index, source)``: a copy of ``a`` with slice ``index[i]`` along
+    ``dim`` replaced by source's i-th slice (of repeated indices, one wins). Gradients:
+    ``a``'s outside the slices written, ``source``'s the output's at ``index``."""
+
+    @staticmethod
+    def forward(ctx, a, dim, index, source):
+        if index.dtype.kind not in "iu":
+            raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got "
+                               f"{index.dtype}")
+        if source.dtype != a.dtype:
+            raise RuntimeError(f"index_copy_(): self and source expected to have the same "
+                               f"dtype, but got (self) {a.dtype} and (source) {source.dtype}")
+        if index.ndim > 1:
+            raise IndexError("index_copy_(): Index should have dimension 1 or 0 (got "
+                             f"{index.ndim})")
+        picks = index.reshape(-1)
+        shape = a.shape or (1,)
+        slices = source.reshape(source.shape or (1,))
+        if slices.ndim != len(shape) or any(n != m for d, (n, m) in
+                                            enumerate(zip(slices.shape, shape)) if d != dim):
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same "
+                               f"slice shapes. Destination shape: {list(a.shape)}, source "
+                               f"shape: {list(source.shape)}")
+        if slices.shape[dim] != picks.size:
+            raise IndexError(f"index_copy_(): Number of indices ({picks.size}) should be equal "
+                             f"to source.size(dim) ({slices.shape[dim]})")
+        bad = picks[(picks < 0) | (picks >= shape[dim])]
+        if bad.size:
+            raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension "
+                             f"{dim} with size {shape[dim]}")
+        out = a.reshape(shape).copy()
+        np.moveaxis(out, dim, 0)[picks] = np.moveaxis(slices, dim, 0)
+        ctx.save_for_backward(picks)
+        ctx.dim, ctx.source_shape = dim, source.shape
+        return out.reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        flat = grad.reshape(grad.shape or (1,))
+        grad_a = flat.copy()
+        np.moveaxis(grad_a, ctx.dim, 0)[picks] = 0
+        grad_source = np.take(flat, picks, axis=ctx.dim)
+        return grad_a.reshape(grad.shape), None, None, grad_source.reshape(ctx.source_shape)
+
+
+def _put_index(indices: Any) -> tuple[Any, ...]:
+    """``index_put``'s tuple of index tensors (None: a whole dim) as a NumPy index."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): indices must be a tuple (or list) of tensors")
+    out: list[Any] = []
+    for i in indices:
+        if i is None:
+            out.append(slice(None))
+            continue
+        array = i._data if isinstance(i, Tensor) else np.asarray(i)
+        if array.dtype.kind not in "biu":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        out.append(array)
+    return tuple(out)
+
+
+class IndexPut(Function):
+    """``index_put(a, index, values, accumulate)``: a copy of ``a`` with ``values``
+    (broadcast) written at ``a[index]``, or added there (``accumulate``: repeated places add
+    up). Gradients: ``a``'s, the output's except at the places written (all of it with
+    ``accumulate``); ``values``', the output's at them, summed to its shape."""
+
+    @staticmethod
+    def forward(ctx, a, index, values, accumulate):
+        if values.dtype != a.dtype:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                               f"got {a.dtype} for the destination and {values.dtype} for "
+                               f"the source.")
+        out = a.copy()
+        try:
+            target = out[index].shape
+        except IndexError as error:
+            raise IndexError(f"index_put: {error}") from None
+        try:
+            spread = np.broadcast_to(values, target)
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} "
+                               f"cannot be broadcast to indexing result of shape "
+                               f"{list(target)}") from None
+        if accumulate:
+            np.add.at(out, index, spread)
+        else:
+            out[index] = spread
+        ctx.save_for_backward(index)
+        ctx.accumulate, ctx.values_shape = accumulate, values.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        grad_a = grad
+        if not ctx.accumulate:
+            grad_a = grad.copy()
+            grad_a[index] = 0
+        return grad_a, None, sum_to(grad[index], ctx.values_shape), None
+
+
+# ---- the functions (and Tensor's methods, which call them) -------------------------------------
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """A copy of ``input`` with ``src``'s entries combined by ``reduce`` ("sum", "prod",
+    "mean", "amax", "amin") into the places ``index`` names along ``dim`` (for dim 0,
+    out[index[i][j]][j]), with ``input``'s entry there unless not ``include_self``::
+
+        tg.zeros(2).scatter_reduce(0, tg.tensor([0, 0, 1]), tg.tensor([1.0, 3.0, 5.0]), "amax")
+        # [3., 5.]
+    """
+    x = tensor_of(input)
+    return ScatterReduce.apply(x, normalize_dim(dim, x.ndim),
+                               tensor_argument(index, "scatter_reduce", "the index"),
+                               tensor_argument(src, "scatter_reduce", "src"), reduce,
+                               bool(include_self))
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``input`` with its slices along ``dim`` at ``index`` replaced by
+    ``source``'s, in order::
+
+        tg.zeros(3).index_copy(0, tg.tensor([2, 0]), tg.tensor([5.0, 6.0]))  # [6., 0., 5.]
+    """
+    x = tensor_of(input)
+    return IndexCopy.apply(x, normalize_dim(dim, x.ndim),
+                           tensor_argument(index, "index_copy", "the index"),
+                           tensor_argument(source, "index_copy", "source"))
+
+
+def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``values`` written at ``input[indices]`` (a tuple of index
+    tensors), or added there with ``accumulate`` (repeated places then add up)::
+
+        tg.zeros(3).index_put((tg.tensor([0, 0]),), tg.tensor(1.0), accumulate=True)
+        # [2., 0., 0.]
+    """
+    return IndexPut.apply(tensor_of(input), _put_index(indices),
+                          tensor_argument(values, "index_put", "values"), bool(accumulate))

@@ -1455,9 +1455,10 @@ class Tensor:
         """``self *= other`` in place."""
         return _written(self, lambda: self * other)
 
-    def div_(self, other: Any) -> Tensor:
-        """``self /= other`` in place (a floating tensor: an integer one cannot hold it)."""
-        return _written(self, lambda: self / other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``self /= other`` in place (a floating tensor: an integer one cannot hold it, but
+        for a ``rounding_mode``)."""
+        return _written(self, lambda: self.div(other, rounding_mode=rounding_mode))
 
     def pow_(self, exponent: Any) -> Tensor:
         """``self **= exponent`` in place."""
@@ -1604,8 +1605,10 @@ class Tensor:
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        if rounding_mode is None:
+            return self / other
+        return composite.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent: Any) -> Tensor:
         return self**exponent
@@ -2136,6 +2139,565 @@ class Tensor:
 
         return full(size, fill_value, dtype=self._data.dtype if dtype is None else dtype,
                     device=device, requires_grad=requires_grad)
+
+    # ---- more of PyTorch's names (composite.py) ----
+    # other names for the operators and for ops above, their in-place forms (each written into
+    # this tensor's own array: see _written), and more shapes and elementwise math
+
+    def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return composite.sub(self, other, alpha=alpha)
+
+    def multiply(self, other: Any) -> Tensor:
+        return self * other
+
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return composite.div(self, other, rounding_mode=rounding_mode)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return _written(self, lambda: composite.sub(self, other, alpha=alpha))
+
+    def multiply_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self * other)
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _written(self, lambda: composite.div(self, other, rounding_mode=rounding_mode))
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self / other)
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self // other)
+
+    def fmod_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.fmod(other))
+
+    def remainder_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.remainder(other))
+
+    def negative_(self) -> Tensor:
+        return _written(self, lambda: -self)
+
+    def absolute_(self) -> Tensor:
+        return _written(self, self.abs)
+
+    def sgn_(self) -> Tensor:
+        return _written(self, self.sign)
+
+    def sign_(self) -> Tensor:
+        return _written(self, self.sign)
+
+    def reciprocal_(self) -> Tensor:
+        return _written(self, self.reciprocal)
+
+    def rsqrt_(self) -> Tensor:
+        return _written(self, self.rsqrt)
+
+    def trunc_(self) -> Tensor:
+        return _written(self, self.trunc)
+
+    def fix(self) -> Tensor:
+        return self.trunc()
+
+    def fix_(self) -> Tensor:
+        return _written(self, self.trunc)
+
+    def ceil_(self) -> Tensor:
+        return _written(self, self.ceil)
+
+    def frac(self) -> Tensor:
+        return composite.frac(self)
+
+    def frac_(self) -> Tensor:
+        return _written(self, lambda: composite.frac(self))
+
+    def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return _written(self, lambda: self.clamp(min=min))
+
+    def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
+        return _written(self, lambda: self.clamp(max=max))
+
+    def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
+        return self.clamp_(min, max)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Tensor:
+        return _written(self, lambda: self.nan_to_num(nan, posinf, neginf))
+
+    def sin_(self) -> Tensor:
+        return _written(self, self.sin)
+
+    def cos_(self) -> Tensor:
+        return _written(self, self.cos)
+
+    def tan_(self) -> Tensor:
+        return _written(self, self.tan)
+
+    def asin_(self) -> Tensor:
+        return _written(self, self.asin)
+
+    def acos_(self) -> Tensor:
+        return _written(self, self.acos)
+
+    def atan_(self) -> Tensor:
+        return _written(self, self.atan)
+
+    def atan2_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: self.atan2(other))
+
+    def sinh_(self) -> Tensor:
+        return _written(self, self.sinh)
+
+    def cosh_(self) -> Tensor:
+        return _written(self, self.cosh)
+
+    def asinh_(self) -> Tensor:
+        return _written(self, self.asinh)
+
+    def acosh_(self) -> Tensor:
+        return _written(self, self.acosh)
+
+    def atanh_(self) -> Tensor:
+        return _written(self, self.atanh)
+
+    def arcsin(self) -> Tensor:
+        return self.asin()
+
+    def arccos(self) -> Tensor:
+        return self.acos()
+
+    def arctan(self) -> Tensor:
+        return self.atan()
+
+    def arctan2(self, other: Tensor) -> Tensor:
+        return self.atan2(other)
+
+    def arcsinh(self) -> Tensor:
+        return self.asinh()
+
+    def arccosh(self) -> Tensor:
+        return self.acosh()
+
+    def arctanh(self) -> Tensor:
+        return self.atanh()
+
+    def arcsin_(self) -> Tensor:
+        return _written(self, self.asin)
+
+    def arccos_(self) -> Tensor:
+        return _written(self, self.acos)
+
+    def arctan_(self) -> Tensor:
+        return _written(self, self.atan)
+
+    def arctan2_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: self.atan2(other))
+
+    def arcsinh_(self) -> Tensor:
+        return _written(self, self.asinh)
+
+    def arccosh_(self) -> Tensor:
+        return _written(self, self.acosh)
+
+    def arctanh_(self) -> Tensor:
+        return _written(self, self.atanh)
+
+    def erf_(self) -> Tensor:
+        return _written(self, self.erf)
+
+    def erfc(self) -> Tensor:
+        return composite.erfc(self)
+
+    def erfc_(self) -> Tensor:
+        return _written(self, lambda: composite.erfc(self))
+
+    def exp2_(self) -> Tensor:
+        return _written(self, self.exp2)
+
+    def expm1_(self) -> Tensor:
+        return _written(self, self.expm1)
+
+    def log1p_(self) -> Tensor:
+        return _written(self, self.log1p)
+
+    def log2_(self) -> Tensor:
+        return _written(self, self.log2)
+
+    def log10_(self) -> Tensor:
+        return _written(self, self.log10)
+
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _written(self, lambda: self.cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _written(self, lambda: self.cumprod(dim, dtype=dtype))
+
+    def tril_(self, diagonal: int = 0) -> Tensor:
+        return _written(self, lambda: self.tril(diagonal))
+
+    def triu_(self, diagonal: int = 0) -> Tensor:
+        return _written(self, lambda: self.triu(diagonal))
+
+    # comparisons and bits by PyTorch's other names; in place, the result in this dtype
+
+    def greater(self, other: Any) -> Tensor:
+        return self.gt(other)
+
+    def greater_equal(self, other: Any) -> Tensor:
+        return self.ge(other)
+
+    def less(self, other: Any) -> Tensor:
+        return self.lt(other)
+
+    def less_equal(self, other: Any) -> Tensor:
+        return self.le(other)
+
+    def not_equal(self, other: Any) -> Tensor:
+        return self.ne(other)
+
+    def eq_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.eq(other))
+
+    def ne_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.ne(other))
+
+    def lt_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.lt(other))
+
+    def le_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.le(other))
+
+    def gt_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.gt(other))
+
+    def ge_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.ge(other))
+
+    def greater_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.gt(other))
+
+    def greater_equal_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.ge(other))
+
+    def less_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.lt(other))
+
+    def less_equal_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.le(other))
+
+    def not_equal_(self, other: Any) -> Tensor:
+        return _written(self, lambda: self.ne(other))
+
+    def logical_and_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: self.logical_and(other))
+
+    def logical_or_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: self.logical_or(other))
+
+    def logical_xor_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: self.logical_xor(other))
+
+    def logical_not_(self) -> Tensor:
+        return _written(self, self.logical_not)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return composite.bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return composite.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return composite.bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return composite.bitwise_not(self)
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return _written(self, lambda: composite.bitwise_and(self, other))
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return _written(self, lambda: composite.bitwise_or(self, other))
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return _written(self, lambda: composite.bitwise_xor(self, other))
+
+    def bitwise_not_(self) -> Tensor:
+        return _written(self, lambda: composite.bitwise_not(self))
+
+    # shapes: in place (the same entries seen in another shape), joined, split, turned
+
+    def t_(self) -> Tensor:
+        return composite.in_place_view(self, self.t)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return composite.in_place_view(self, lambda: self.transpose(dim0, dim1))
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return composite.in_place_view(self, lambda: self.transpose(axis0, axis1))
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        return composite.in_place_view(self, lambda: self.transpose(dim0, dim1))
+
+    def squeeze_(self, dim: int | Sequence[int] | None = None) -> Tensor:
+        return composite.in_place_view(self, lambda: self.squeeze(dim))
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return composite.in_place_view(self, lambda: self.unsqueeze(dim))
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return composite.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return composite.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return composite.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
+        return composite.dsplit(self, indices_or_sections)
+
+    def fliplr(self) -> Tensor:
+        return composite.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return composite.flipud(self)
+
+    def rot90(self, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+        return composite.rot90(self, k, dims)
+
+    def take(self, index: Tensor) -> Tensor:
+        return composite.take(self, index)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return composite.diag_embed(self, offset, dim1, dim2)
+
+    def diagflat(self, offset: int = 0) -> Tensor:
+        return composite.diagflat(self, offset)
+
+    def kron(self, other: Tensor) -> Tensor:
+        return composite.kron(self, other)
+
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        return composite.cross(self, other, dim)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        return composite.narrow_copy(self, dim, start, length)
+
+    def ravel(self) -> Tensor:
+        return self.reshape(-1)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return composite.sum_to_size(self, *size)
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return composite.is_same_size(self, other)
+
+    def is_signed(self) -> bool:
+        return composite.is_signed(self)
+
+    def is_nonzero(self) -> bool:
+        return composite.is_nonzero(self)
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    # more elementwise math, running extremes and sums
+
+    def logaddexp(self, other: Tensor) -> Tensor:
+        return composite.logaddexp(self, other)
+
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        return composite.logaddexp2(self, other)
+
+    def hypot(self, other: Tensor) -> Tensor:
+        return composite.hypot(self, other)
+
+    def hypot_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: composite.hypot(self, other))
+
+    def xlogy(self, other: Any) -> Tensor:
+        return composite.xlogy(self, other)
+
+    def xlogy_(self, other: Any) -> Tensor:
+        return _written(self, lambda: composite.xlogy(self, other))
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return composite.logit(self, eps)
+
+    def logit_(self, eps: float | None = None) -> Tensor:
+        return _written(self, lambda: composite.logit(self, eps))
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        return composite.heaviside(self, values)
+
+    def heaviside_(self, values: Tensor) -> Tensor:
+        return _written(self, lambda: composite.heaviside(self, values))
+
+    def copysign(self, other: Any) -> Tensor:
+        return composite.copysign(self, other)
+
+    def copysign_(self, other: Any) -> Tensor:
+        return _written(self, lambda: composite.copysign(self, other))
+
+    def signbit(self) -> Tensor:
+        return composite.signbit(self)
+
+    def sinc(self) -> Tensor:
+        return composite.sinc(self)
+
+    def sinc_(self) -> Tensor:
+        return _written(self, lambda: composite.sinc(self))
+
+    def deg2rad(self) -> Tensor:
+        return composite.deg2rad(self)
+
+    def deg2rad_(self) -> Tensor:
+        return _written(self, lambda: composite.deg2rad(self))
+
+    def rad2deg(self) -> Tensor:
+        return composite.rad2deg(self)
+
+    def rad2deg_(self) -> Tensor:
+        return _written(self, lambda: composite.rad2deg(self))
+
+    def isposinf(self) -> Tensor:
+        return composite.isposinf(self)
+
+    def isneginf(self) -> Tensor:
+        return composite.isneginf(self)
+
+    def isreal(self) -> Tensor:
+        return composite.isreal(self)
+
+    def gcd(self, other: Tensor) -> Tensor:
+        return composite.gcd(self, other)
+
+    def gcd_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: composite.gcd(self, other))
+
+    def lcm(self, other: Tensor) -> Tensor:
+        return composite.lcm(self, other)
+
+    def lcm_(self, other: Tensor) -> Tensor:
+        return _written(self, lambda: composite.lcm(self, other))
+
+    def cummax(self, dim: int) -> Any:
+        return composite.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return composite.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return composite.logcumsumexp(self, dim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return composite.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def dist(self, other: Tensor, p: float = 2) -> Tensor:
+        return composite.dist(self, other, p)
+
+    # ---- linear algebra and statistics (linalg.py, statistics.py) ----
+    # (imported when first used: linalg is not loaded at start-up; the last in the class but
+    # for the conversions below, whose names would hide the builtins from these annotations)
+
+    def det(self) -> Tensor:
+        from .linalg import det
+
+        return det(self)
+
+    def slogdet(self) -> Any:
+        from .linalg import slogdet
+
+        return slogdet(self)
+
+    def logdet(self) -> Tensor:
+        from .linalg import logdet
+
+        return logdet(self)
+
+    def inverse(self) -> Tensor:
+        from .linalg import inv
+
+        return inv(self)
+
+    def cholesky(self, upper: bool = False) -> Tensor:
+        from .linalg import cholesky
+
+        return cholesky(self, upper)
+
+    def matrix_power(self, n: int) -> Tensor:
+        from .linalg import matrix_power
+
+        return matrix_power(self, n)
+
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        from .statistics import quantile
+
+        return quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Tensor:
+        from .statistics import nanquantile
+
+        return nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        from .statistics import kthvalue
+
+        return kthvalue(self, k, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        from .statistics import mode
+
+        return mode(self, dim, keepdim)
+
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        from .statistics import nanmedian
+
+        return nanmedian(self, dim, keepdim)
+
+    def cov(self, *, correction: int = 1, fweights: Tensor | None = None,
+            aweights: Tensor | None = None) -> Tensor:
+        from .statistics import cov
+
+        return cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self) -> Tensor:
+        from .statistics import corrcoef
+
+        return corrcoef(self)
+
+    def histc(self, bins: int = 100, min: Any = 0, max: Any = 0) -> Tensor:  # noqa: A002
+        from .statistics import histc
+
+        return histc(self, bins, min, max)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        from .statistics import unfold
+
+        return unfold(self, dimension, size, step)
+
+    def scatter_reduce(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        return scatter_ops.scatter_reduce(self, dim, index, src, reduce,
+                                          include_self=include_self)
+
+    def scatter_reduce_(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return _written(self, lambda: self.scatter_reduce(dim, index, src, reduce,
+                                                          include_self=include_self))
+
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return scatter_ops.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        return _written(self, lambda: self.index_copy(dim, index, source))
+
+    def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return scatter_ops.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+        return _written(self, lambda: self.index_put(indices, values, accumulate))
 
     # conversions named after dtypes: last, since in the class body their names hide
     # the builtins' (float, int, bool) from the annotations of the methods after them

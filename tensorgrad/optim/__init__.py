@@ -1,4 +1,5 @@
-"""torch.optim's optimizers: ``SGD``, ``Adam`` and ``AdamW``, with parameter groups.
+"""torch.optim's optimizers: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``,
+``Adamax``, ``NAdam``, ``RAdam`` and ``Adadelta``, with parameter groups.
 
 As PyTorch's: ``param_groups`` is a list of dicts, each with its ``params`` and its own
 settings (``lr``, ``weight_decay``, ...), which a schedule may change between steps; a
@@ -11,7 +12,8 @@ flat buffer (each ``p._data`` becomes a view of it), so that an update is a doze
 calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
 "Issue #16" for the chunks).
 
-``lr_scheduler`` (torch.optim.lr_scheduler's schedulers) is imported when first used.
+``lr_scheduler`` (torch.optim.lr_scheduler's schedulers) and ``per_parameter`` (the optimizers
+that update one parameter at a time: ``RMSprop`` to ``Adadelta``) are imported when first used.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor, clear_grads, note_in_place_write
 from ..threads import run_each
 
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "SGD", "lr_scheduler"]
+
 if TYPE_CHECKING:
     from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
 
@@ -43,7 +48,7 @@ def _type_name(value: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _check_kernels(name: str, settings: dict[str, Any]) -> None:
+def check_kernels(name: str, settings: dict[str, Any]) -> None:
     """PyTorch's kernel choices are accepted where they ask for what is done here anyway."""
     for key in _PER_RUN:
         if settings.get(key):
@@ -204,7 +209,7 @@ class Optimizer:
         if saved_groups is not None:
             for group, saved in zip(self.param_groups, saved_groups):
                 settings = {k: v for k, v in saved.items() if k != "params"}
-                _check_kernels(type(self).__name__, settings)
+                check_kernels(type(self).__name__, settings)
                 self._check_group({**group, **settings})
                 group.update(settings)
         self._set_state(loaded)
@@ -258,7 +263,7 @@ def checked_grad(optimizer: str, p: Tensor) -> np.ndarray:
     return g
 
 
-def _check_number(what: str, value: Any, low: float = 0.0) -> None:
+def check_number(what: str, value: Any, low: float = 0.0) -> None:
     if not value >= low:
         raise ValueError(f"Invalid {what}: {value}")
 
@@ -280,7 +285,7 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None):
-        _check_kernels("SGD", {"foreach": foreach, "differentiable": differentiable,
+        check_kernels("SGD", {"foreach": foreach, "differentiable": differentiable,
                                "fused": fused})
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                   "weight_decay": weight_decay, "nesterov": nesterov,
@@ -288,9 +293,9 @@ class SGD(Optimizer):
                                   "differentiable": differentiable, "fused": fused})
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        _check_number("learning rate", group["lr"])
-        _check_number("momentum value", group["momentum"])
-        _check_number("weight_decay value", group["weight_decay"])
+        check_number("learning rate", group["lr"])
+        check_number("momentum value", group["momentum"])
+        check_number("weight_decay value", group["weight_decay"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
@@ -497,7 +502,7 @@ class Adam(Optimizer):
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False):
         name = type(self).__name__
-        _check_kernels(name, {"foreach": foreach, "capturable": capturable,
+        check_kernels(name, {"foreach": foreach, "capturable": capturable,
                               "differentiable": differentiable, "fused": fused})
         # by id of each group: its params list when flattened, the list's count of changes
         # then, and the flat buffers
@@ -510,14 +515,14 @@ class Adam(Optimizer):
                                   "decoupled_weight_decay": decoupled_weight_decay})
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        _check_number("learning rate", group["lr"])
-        _check_number("epsilon value", group["eps"])
+        check_number("learning rate", group["lr"])
+        check_number("epsilon value", group["eps"])
         beta1, beta2 = group["betas"]
         for i, beta in enumerate((beta1, beta2)):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-        _check_number("weight_decay value", group["weight_decay"])
-        _check_kernels(type(self).__name__, group)
+        check_number("weight_decay value", group["weight_decay"])
+        check_kernels(type(self).__name__, group)
 
     @property
     def state(self) -> dict[Tensor, dict[str, Any]]:
@@ -675,9 +680,18 @@ class AdamW(Adam):
                          fused=fused, decoupled_weight_decay=True)
 
 
+# imported when first used (PEP 562): microgpt's command line imports this module for Adam and
+# does not pay for the schedulers or the other optimizers at start-up
+_PER_PARAMETER = ("Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop")
+
+
 def __getattr__(name: str) -> object:
-    # torch.optim.lr_scheduler's place, imported when first used (PEP 562): microgpt's command
-    # line imports this module for Adam and does not pay for the schedulers at start-up.
-    if name == "lr_scheduler":
+    if name == "lr_scheduler":  # torch.optim.lr_scheduler's place
         return importlib.import_module(f".{name}", __name__)
+    if name in _PER_PARAMETER:
+        return getattr(importlib.import_module(".per_parameter", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "lr_scheduler", *_PER_PARAMETER})

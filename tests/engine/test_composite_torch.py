@@ -37,6 +37,7 @@ CASES = {
     "nansum": ([np.where(_r(3, 4) > 1, np.nan, _r(3, 4))], lambda m, a: m.nansum(a, dim=1)),
     "nanmean": ([np.where(_r(3, 4) > 1, np.nan, _r(3, 4))], lambda m, a: a.nanmean()),
     "median": ([_r(7)], lambda m, a: m.median(a)),
+    "median of ties": ([np.array([1.0, 2.0, 2.0, 3.0, 2.0, 3.0])], lambda m, a: m.median(a)),
     "median even": ([_r(3, 6)], lambda m, a: a.median(dim=1).values),
     "median keepdim": ([_r(5, 4)], lambda m, a: m.median(a, 0, keepdim=True)[0]),
     "diff": ([_r(3, 6)], lambda m, a: a.diff()),

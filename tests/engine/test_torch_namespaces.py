@@ -4,6 +4,11 @@ is) and ``cuda.amp.autocast`` (nothing cast)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -90,3 +95,31 @@ def test_checkpoint_gives_the_values_and_gradients_of_the_function():
 def test_cuda_amp_autocast_casts_nothing():
     with tg.cuda.amp.autocast(enabled=False):
         assert (tg.ones(2, dtype=tg.float64) * 2).dtype == np.float64
+
+
+ALIASED = '''
+import sys
+import tensorgrad
+sys.modules["torch"] = tensorgrad
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim.lr_scheduler
+from torch.distributions import Categorical
+from torch.utils.data import DataLoader
+assert nn is tensorgrad.nn and F is tensorgrad.nn.functional and DataLoader is \\
+    tensorgrad.utils.data.DataLoader
+assert not [name for name, module in sys.modules.items()
+            if getattr(module, "__name__", "").startswith("torch.")]  # no second copies
+x = tensorgrad.randn(5, 4, requires_grad=True)
+nn.Linear(4, 2)(x).sum().backward()
+print(tuple(Categorical(logits=x).sample().shape), tuple(x.grad.shape))
+'''
+
+
+def test_submodules_under_pytorchs_name_are_tensorgrads_own():
+    # (a child process: this one may hold the real torch under its name)
+    done = subprocess.run([sys.executable, "-c", ALIASED], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(tg.__file__).parents[1])},
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "(5,) (5, 4)"

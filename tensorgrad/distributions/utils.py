@@ -1,0 +1,105 @@
+"""Helpers the distributions share, under ``torch.distributions.utils``'s names: parameters
+broadcast together, probabilities and logits turned into each other, properties computed
+once."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from ..creation import tensor
+from ..dtypes import finfo, get_default_dtype
+from ..functional import softmax
+from ..grad_mode import enable_grad
+from ..tensor import Tensor
+from ..torch_functions import broadcast_tensors
+
+euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant
+
+
+def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
+    """Return ``values`` broadcast to one shape; numbers become tensors of the first tensor's
+    dtype (of the default dtype when all are numbers).
+
+    >>> loc, scale = broadcast_all(tensorgrad.zeros(3), 1.0)  # scale: Tensor([1., 1., 1.])
+    """
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, "
+                         "torch.Tensor or objects implementing __torch_function__.")
+    dtype = next((v.dtype for v in values if isinstance(v, Tensor)), get_default_dtype())
+    tensors = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype) for v in values]
+    return tuple(broadcast_tensors(*tensors))
+
+
+def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
+    """Return the probabilities of ``logits``: their sigmoid (log-odds, ``is_binary``) or
+    their softmax over the last dimension (log-probabilities of the categories)."""
+    return logits.sigmoid() if is_binary else softmax(logits, -1)
+
+
+def clamp_probs(probs: Tensor) -> Tensor:
+    """Return ``probs`` clamped into [eps, 1 - eps] (eps: the dtype's machine epsilon), so
+    that their logarithms and log-odds stay finite."""
+    eps = finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
+    """Return the logits of ``probs``: log-odds (``is_binary``), else log-probabilities,
+    finite (the probabilities are clamped first).
+
+    >>> probs_to_logits(tensorgrad.tensor([0.5]), is_binary=True)  # Tensor([0.])
+    """
+    clamped = clamp_probs(probs)
+    if is_binary:
+        return clamped.log() - (-clamped).log1p()
+    return clamped.log()
+
+
+def _sum_rightmost(value: Tensor, dim: int) -> Tensor:
+    """Return ``value`` summed over its ``dim`` last dimensions."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:value.dim() - dim]) + (-1,)).sum(-1)
+
+
+def _standard_normal(shape: Sequence[int], dtype: Any) -> Tensor:
+    """Return draws from N(0, 1) of ``shape``, from tensorgrad's generator."""
+    from ..creation import empty
+
+    return empty(tuple(shape), dtype=dtype).normal_()
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (numbers.Number, np.number)) and not isinstance(value, Tensor)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class lazy_property(Generic[T, R]):  # noqa: N801 (PyTorch's name)
+    """A property computed at its first reading and then kept on the instance (a
+    distribution given ``probs`` computes its ``logits`` only if asked). Computed with
+    gradients on, so that the kept tensor carries them even if first read under
+    ``no_grad``."""
+
+    def __init__(self, wrapped: Callable[[T], R]) -> None:
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.__name__ = wrapped.__name__
+
+    def __get__(self, instance: T | None, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        with enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)  # found on the instance from now on
+        return value
+
+
+__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
+           "probs_to_logits"]
