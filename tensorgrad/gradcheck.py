@@ -39,8 +39,12 @@ class GradcheckWarning(UserWarning):
 
 
 def gradcheck(fn: Callable[..., Tensor], *inputs: Any, reference: str = "auto",
-              rtol: float | None = None, atol: float | None = None, eps: float = 1e-6) -> bool:
+              rtol: float | None = None, atol: float | None = None, eps: float = 1e-6,
+              raise_exception: bool = True, **torch_options: Any) -> bool:
     """Check the gradients ``fn`` gives the float64 tensors among ``inputs`` that require grad.
+    PyTorch's form, the inputs as one tuple (``gradcheck(fn, (x, w))``), is taken too, and
+    so are its other options (``raise_exception=False``: False instead of the error; the
+    switches of its own checks are accepted and have nothing to switch here).
 
     ``reference``: "scalar" (exact, through ``Value``s), "finite-difference" (central, step
     ``eps``), or "auto": the scalar engine, and finite differences with a
@@ -53,6 +57,16 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, reference: str = "auto",
     """
     if reference not in REFERENCES:
         raise ValueError(f"reference must be one of {', '.join(REFERENCES)}, not {reference!r}")
+    unknown = set(torch_options) - _TORCH_OPTIONS
+    if unknown:
+        raise TypeError(f"gradcheck() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):  # PyTorch's form
+        inputs = tuple(inputs[0])
+    if not raise_exception:
+        try:
+            return gradcheck(fn, *inputs, reference=reference, rtol=rtol, atol=atol, eps=eps)
+        except GradcheckError:
+            return False
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input is a tensor that requires grad")
@@ -81,6 +95,12 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Any, reference: str = "auto",
     for i in checked:
         _compare(ours[i], expected[i], rtol, atol, f"input {i}{names.get(i, '')}", used)
     return True
+
+
+# PyTorch's switches for its own kinds of check, which have no counterpart here
+_TORCH_OPTIONS = {"nondet_tol", "check_undefined_grad", "check_grad_dtypes",
+                  "check_batched_grad", "check_batched_forward_grad", "check_forward_ad",
+                  "check_backward_ad", "fast_mode", "masked"}
 
 
 class _CannotRunOnValues(Exception):

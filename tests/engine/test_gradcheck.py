@@ -162,3 +162,15 @@ def test_inputs_that_need_no_gradient_are_passed_through():
 def test_bad_arguments(case, error):
     with pytest.raises(ValueError, match=error):
         case()
+
+
+def test_pytorchs_form_of_the_call_is_taken_too():
+    x, w = inputs()
+    assert tg.gradcheck(exp_of_product().apply, (x, w), eps=1e-6, atol=1e-10, rtol=1e-7,
+                        check_undefined_grad=False) is True
+    broken = exp_of_product((1.0, 1.001)).apply
+    assert tg.gradcheck(broken, (x, w), raise_exception=False) is False
+    with pytest.raises(tg.GradcheckError):
+        tg.gradcheck(broken, (x, w))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'fast'"):
+        tg.gradcheck(broken, (x, w), fast=True)
