@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops, special
+from . import ops, special, torch_functions
 from .statistics import SharedAmongEqual
 from .tensor import Function, Tensor, as_leaf, normalize_dim, tensor_of
 
@@ -429,32 +429,10 @@ def bitwise_not(input: Tensor) -> Tensor:
     return _bitwise(np.invert, "bitwise_not", input)
 
 
-def arcsin(input: Tensor) -> Tensor:
-    return tensor_of(input).asin()
-
-
-def arccos(input: Tensor) -> Tensor:
-    return tensor_of(input).acos()
-
-
-def arctan(input: Tensor) -> Tensor:
-    return tensor_of(input).atan()
-
-
-def arcsinh(input: Tensor) -> Tensor:
-    return tensor_of(input).asinh()
-
-
-def arccosh(input: Tensor) -> Tensor:
-    return tensor_of(input).acosh()
-
-
-def arctanh(input: Tensor) -> Tensor:
-    return tensor_of(input).atanh()
-
-
-def arctan2(input: Tensor, other: Tensor) -> Tensor:
-    return tensor_of(input).atan2(other)
+# NumPy's names for the inverse trigonometric functions, which PyTorch has too
+arcsin, arccos, arctan, arctan2 = torch_functions.asin, torch_functions.acos, \
+    torch_functions.atan, torch_functions.atan2
+arcsinh, arccosh, arctanh = torch_functions.asinh, torch_functions.acosh, torch_functions.atanh
 
 
 def fix(input: Tensor) -> Tensor:

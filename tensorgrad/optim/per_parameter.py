@@ -172,7 +172,17 @@ class Adagrad(_EachParameter):
         p -= lr * (g / (np.sqrt(state["sum"]) + group["eps"]))
 
 
-class Adamax(_EachParameter):
+class _AdamLike(_EachParameter):
+    """What Adamax, NAdam and RAdam check of a group, in PyTorch's order."""
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("learning rate", group["lr"])
+        check_number("epsilon value", group["eps"])
+        _check_betas(group["betas"])
+        check_number("weight_decay value", group["weight_decay"])
+
+
+class Adamax(_AdamLike):
     """Adamax (Kingma and Ba), as PyTorch's ``optim.Adamax``: Adam with the infinity norm::
 
         opt = optim.Adamax(model.parameters(), lr=2e-3)
@@ -193,12 +203,6 @@ class Adamax(_EachParameter):
                                   "maximize": maximize, "differentiable": differentiable,
                                   "capturable": capturable})
 
-    def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        _check_betas(group["betas"])
-        check_number("weight_decay value", group["weight_decay"])
-
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": np.zeros_like(p._data), "exp_inf": np.zeros_like(p._data)}
 
@@ -212,7 +216,7 @@ class Adamax(_EachParameter):
         p -= group["lr"] / (1 - beta1 ** state["step"]) * (exp_avg / exp_inf)
 
 
-class NAdam(_EachParameter):
+class NAdam(_AdamLike):
     """NAdam (Dozat), as PyTorch's ``optim.NAdam``: Adam with Nesterov momentum, the
     momentum warmed up by ``momentum_decay``::
 
@@ -242,10 +246,7 @@ class NAdam(_EachParameter):
                                   "capturable": capturable, "differentiable": differentiable})
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        _check_betas(group["betas"])
-        check_number("weight_decay value", group["weight_decay"])
+        super()._check_group(group)
         check_number("momentum_decay value", group["momentum_decay"])
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
@@ -280,7 +281,7 @@ class NAdam(_EachParameter):
         p -= lr * mu_next / (1.0 - mu_product * mu_next) * (exp_avg / denom)
 
 
-class RAdam(_EachParameter):
+class RAdam(_AdamLike):
     """RAdam (Liu et al.), as PyTorch's ``optim.RAdam``: Adam with the variance of its
     adaptive rate rectified, plain momentum SGD while that variance is untractable::
 
@@ -305,12 +306,6 @@ class RAdam(_EachParameter):
                                   "foreach": foreach, "capturable": capturable,
                                   "decoupled_weight_decay": decoupled_weight_decay,
                                   "differentiable": differentiable})
-
-    def _check_group(self, group: dict[str, Any]) -> None:
-        check_number("learning rate", group["lr"])
-        check_number("epsilon value", group["eps"])
-        _check_betas(group["betas"])
-        check_number("weight_decay value", group["weight_decay"])
 
     def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"exp_avg": np.zeros_like(p._data), "exp_avg_sq": np.zeros_like(p._data)}
