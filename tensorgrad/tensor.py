@@ -1597,10 +1597,12 @@ class Tensor:
     # PyTorch's method names for the operators and the torch.* functions
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return self + (other if alpha == 1 else other * alpha)
+        """``self + alpha * other``, in the dtype PyTorch gives it (``composite.add``)."""
+        return self + other if alpha == 1 else composite.add(self, other, alpha=alpha)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return self - (other if alpha == 1 else other * alpha)
+        """``self - alpha * other``, in the dtype PyTorch gives it (``composite.sub``)."""
+        return self - other if alpha == 1 else composite.sub(self, other, alpha=alpha)
 
     def mul(self, other: Any) -> Tensor:
         return self * other

@@ -485,3 +485,14 @@ def test_cross_without_dim_warns_and_takes_the_first_dimension_of_three():
         warnings.simplefilter("ignore")
         theirs = torch.cross(torch.tensor(a), torch.tensor(b))
     assert_same(ours, theirs, "cross without dim")
+
+
+def test_the_add_and_sub_methods_with_alpha_as_pytorchs():
+    results = []
+    for m in (tg, torch):
+        f, i = m.ones(2, dtype=m.float32), m.tensor([1, 2])
+        results.append((f.add(i, alpha=2.5).dtype == m.float32, i.sub(i, alpha=2).tolist(),
+                        f.clone().add_(i, alpha=0.5).tolist(), f.sub(i, alpha=0.5).tolist()))
+        with pytest.raises(RuntimeError, match="alpha must not be a floating point"):
+            i.add(i, alpha=2.5)
+    assert results[0] == results[1]
