@@ -375,3 +375,58 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (on and above ``diagonal``), zeros below."""
     return ops.triangle(input, diagonal, upper=True)
 
+
+
+# ---- draws shaped by tensors: torch.bernoulli, torch.normal, torch.poisson ----------------------
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
+    """1 with the probability each entry of the floating ``input`` gives (or ``p`` for
+    every entry), else 0, in ``input``'s dtype and outside the graph:
+    ``bernoulli(tensor([0.1, 0.9]))``."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"bernoulli: not implemented for {x._data.dtype} tensors "
+                                  "(probabilities are floating)")
+    chance = x._data if p is None else np.full(x._data.shape, p, np.float64)
+    if np.isnan(chance).any() or (chance < 0).any() or (chance > 1).any():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    return as_leaf((rng(generator).random(x._data.shape) < chance).astype(x._data.dtype))
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *,
+           generator: Generator | None = None, dtype: Any = None) -> Tensor:
+    """Draws from N(mean, std**2), outside the graph: ``mean`` and ``std`` tensors (or one of
+    them a number) broadcast together, or two numbers and a ``size``:
+    ``normal(0.0, 1.0, (2, 3))``, ``normal(tensor([0.0, 10.0]), 0.5)``."""
+    tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
+    if not tensors:
+        if size is None:
+            raise TypeError("normal() of two numbers takes a size: normal(mean, std, size)")
+        shape = tuple(size) if isinstance(size, (tuple, list)) else (operator.index(size),)
+        kind = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return as_leaf((rng(generator).standard_normal(shape) * std + mean).astype(kind))
+    arrays = [a._data if isinstance(a, Tensor) else np.asarray(a) for a in (mean, std)]
+    if (arrays[1] < 0).any():
+        raise RuntimeError(f"normal expects all elements of std >= 0.0, but found std "
+                           f"{arrays[1].min()}")
+    kind = np.result_type(*(t._data.dtype for t in tensors))
+    if kind.kind != "f":
+        raise NotImplementedError(f"normal: not implemented for {kind} tensors")
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    draws = rng(generator).standard_normal(shape) * arrays[1] + arrays[0]
+    return as_leaf(np.asarray(draws).astype(kind))
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    """Draws from the Poisson distribution of each rate in ``input`` (non-negative), as
+    ``input``'s floating dtype, outside the graph."""
+    rates = input._data if isinstance(input, Tensor) else np.asarray(input, np.float64)
+    if rates.dtype.kind != "f":
+        raise NotImplementedError(f"poisson: not implemented for {rates.dtype} tensors")
+    if (rates < 0).any() or np.isnan(rates).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    return as_leaf(rng(generator).poisson(rates).astype(rates.dtype))

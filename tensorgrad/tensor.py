@@ -1527,6 +1527,81 @@ class Tensor:
         return _drawn(self, "bernoulli_", lambda: rng(generator).random(self._data.shape) < chance,
                       floating_only=False)
 
+    def bernoulli(self, p: float | None = None, *, generator: Generator | None = None
+                  ) -> Tensor:
+        """``tensorgrad.bernoulli(self)``: 1 with each entry's probability (or ``p``'s)."""
+        from .creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None
+                     ) -> Tensor:
+        """Fill with draws from the exponential distribution of rate ``lambd``."""
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return _drawn(self, "exponential_",
+                      lambda: rng(generator).exponential(1 / lambd, self._data.shape))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *,
+                    generator: Generator | None = None) -> Tensor:
+        """Fill with exp of draws from N(mean, std**2)."""
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return _drawn(self, "log_normal_",
+                      lambda: rng(generator).lognormal(mean, std, self._data.shape))
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *,
+                generator: Generator | None = None) -> Tensor:
+        """Fill with draws from the Cauchy distribution at ``median`` of scale ``sigma``."""
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return _drawn(self, "cauchy_", lambda: median + sigma * rng(generator)
+                      .standard_cauchy(self._data.shape))
+
+    def geometric_(self, p: float, *, generator: Generator | None = None) -> Tensor:
+        """Fill with the number of trials up to the first success of probability ``p``."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return _drawn(self, "geometric_", lambda: rng(generator).geometric(p, self._data.shape),
+                      floating_only=False)
+
+    def random_(self, from_: int = 0, to: int | None = None, *,
+                generator: Generator | None = None) -> Tensor:
+        """Fill with integers drawn uniformly from [from_, to), or with one argument from
+        [0, from_) (PyTorch's ``random_(to)``); with none, from [0, 2**mantissa bits] for a
+        floating tensor, as PyTorch's."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = (1 << (np.finfo(self._data.dtype).nmant + 1)) + 1 \
+                if self._data.dtype.kind == "f" else np.iinfo(self._data.dtype).max
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={from_} >= to={to}")
+        return _drawn(self, "random_", lambda: rng(generator).integers(from_, to,
+                                                                        self._data.shape),
+                      floating_only=False)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor off from the graph, in place: a leaf that requires no grad."""
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        """-1: the CPU, as PyTorch numbers it."""
+        return -1
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        raise RuntimeError("Cannot access accelerator device when none is available: "
+                           "tensorgrad runs on the CPU only")
+
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
         """``scatter`` written into this tensor's own array."""
