@@ -149,6 +149,15 @@ from .composite import (
     xlogy,
 )
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     bernoulli,
@@ -382,6 +391,8 @@ _LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "choles
                                   "matrix_power"), ".linalg"))
 
 __all__ = [
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor",
     "CaptureError", "Captured", "Function", "Generator", "GradcheckError", "GradcheckWarning",
     "Size",
     "Tensor", "Value", "abs", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "any",

@@ -20,7 +20,7 @@ import numpy as np
 from . import dtypes, ops
 from .devices import check_device
 from .random import Generator, rng
-from .tensor import Tensor, as_leaf
+from .tensor import Tensor, as_leaf, from_values
 
 # ---- arguments ----------------------------------------------------------------------------------
 
@@ -77,8 +77,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new leaf holding a copy of ``data`` (numbers, nested lists, an array, a tensor), as
     ``torch.tensor``: Python floats become float64, ints int64, bools bool."""
     check_device(device)
-    return Tensor(data, requires_grad=requires_grad,
-                  dtype=None if dtype is None else as_dtype(dtype))
+    return from_values(data, requires_grad, None if dtype is None else as_dtype(dtype))
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -430,3 +429,27 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     if (rates < 0).any() or np.isnan(rates).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     return as_leaf(rng(generator).poisson(rates).astype(rates.dtype))
+
+
+# ---- PyTorch's legacy constructors of one dtype: torch.FloatTensor(2, 3), LongTensor([1, 2]) ----
+
+
+def _typed_constructor(name: str, kind: Any) -> Callable[..., Tensor]:
+    def make(*args: Any) -> Tensor:
+        return Tensor(*args, dtype=kind)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = (f"``Tensor(...)`` in {np.dtype(kind)}: the sizes of a shape (zeros) or the "
+                    "values.")
+    return make
+
+
+FloatTensor = _typed_constructor("FloatTensor", np.float32)
+DoubleTensor = _typed_constructor("DoubleTensor", np.float64)
+HalfTensor = _typed_constructor("HalfTensor", np.float16)
+LongTensor = _typed_constructor("LongTensor", np.int64)
+IntTensor = _typed_constructor("IntTensor", np.int32)
+ShortTensor = _typed_constructor("ShortTensor", np.int16)
+CharTensor = _typed_constructor("CharTensor", np.int8)
+ByteTensor = _typed_constructor("ByteTensor", np.uint8)
+BoolTensor = _typed_constructor("BoolTensor", np.bool_)

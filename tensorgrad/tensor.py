@@ -224,7 +224,15 @@ def _record(ctx: Context, out: Tensor) -> None:
 def tensor_of(x: Any) -> Tensor:
     """``x`` if it is a tensor, else a tensor of it (a number, a list, an array): what the
     ``torch.*`` functions take as their tensor arguments."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else from_values(x)
+
+
+def from_values(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new leaf holding a copy of ``data``'s values: ``Tensor(data)``, except that an int
+    is a value, not a size (``torch.tensor``'s reading, where ``Tensor(3)`` is a shape)."""
+    out = _new(Tensor)
+    out._hold(data, requires_grad, dtype)
+    return out
 
 
 def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
@@ -698,7 +706,9 @@ class Tensor:
     ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data``. Python floats become
     float64 (PyTorch's default is float32: this engine's is float64, for exact comparison
     with Python's floats), Python ints int64, bools bool; arrays keep their dtype. Only
-    floating tensors can require grad.
+    floating tensors can require grad. As PyTorch's legacy constructor, ``Tensor(2, 3)`` (or
+    ``Tensor(size)``, ``Tensor()``) is a tensor of that shape in the default float dtype
+    (filled with zeros, where PyTorch leaves it uninitialized): ``nn.Parameter(Tensor(4))``.
     """
 
     __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
@@ -711,7 +721,20 @@ class Tensor:
     _requires_grad: bool  # what ``requires_grad`` holds
     grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+    def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None):
+        if len(args) == 1 and not isinstance(args[0], Size) and not _is_size(args[0]):
+            data = args[0]  # the usual case: one argument, its values
+        elif len(args) == 1 and isinstance(args[0], Size):
+            data = np.zeros(tuple(args[0]), dtypes.DEFAULT_FLOAT if dtype is None else dtype)
+        elif all(_is_size(n) for n in args):  # (none: an empty tensor)
+            data = np.zeros(args or (0,), dtypes.DEFAULT_FLOAT if dtype is None else dtype)
+        else:
+            raise TypeError(f"Tensor() takes one data argument (a tensor, an array, a nested "
+                            f"list or a number) or the sizes of a shape, not {args!r}")
+        self._hold(data, requires_grad, dtype)
+
+    def _hold(self, data: Any, requires_grad: bool, dtype: Any) -> None:
+        """Take a copy of ``data``'s values (``from_values``, and ``__init__``)."""
         if isinstance(data, Tensor):
             data = data._data
         array = np.array(data, dtype=dtype)
@@ -2187,7 +2210,7 @@ class Tensor:
                    requires_grad: bool = False) -> Tensor:
         """A tensor of ``data`` in this tensor's dtype (or ``dtype``)."""
         check_device(device)
-        return Tensor(data, requires_grad, self._data.dtype if dtype is None else dtype)
+        return from_values(data, requires_grad, self._data.dtype if dtype is None else dtype)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
@@ -2873,6 +2896,12 @@ _UFUNC_DUNDERS = {
 def _ufunc_result(result: Any) -> Any:
     """A ufunc's array result as a tensor outside the graph (a number too: a 0-d tensor)."""
     return as_leaf(np.asarray(result)) if isinstance(result, (np.ndarray, np.generic)) else result
+
+
+def _is_size(x: Any) -> bool:
+    """Whether ``x`` is a size in ``Tensor(...)``'s legacy form: a Python int, not a bool (a
+    NumPy integer is a value: what a reduction of an array gives)."""
+    return type(x) is int
 
 
 def _checked_data(tensor: Tensor, value: Any) -> np.ndarray:

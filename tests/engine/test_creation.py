@@ -236,3 +236,29 @@ def test_multinomial_refuses_what_pytorch_refuses(weights, samples, replacement,
     if torch is not None:
         with pytest.raises(RuntimeError):
             torch.multinomial(torch.tensor(weights), samples, replacement)
+
+
+def test_the_legacy_constructors_read_sizes_as_pytorchs():
+    cases = {  # what each makes: (shape, dtype name)
+        "sizes": lambda m: m.Tensor(2, 3), "one size": lambda m: m.Tensor(4),
+        "a Size": lambda m: m.Tensor(m.Size([2, 1])), "nothing": lambda m: m.Tensor(),
+        "a parameter's": lambda m: m.nn.Parameter(m.Tensor(3, 2)),
+        "floats": lambda m: m.FloatTensor([1, 2]), "long sizes": lambda m: m.LongTensor(2, 3),
+        "bools": lambda m: m.BoolTensor([1, 0]), "doubles": lambda m: m.DoubleTensor(3),
+    }
+    try:
+        import torch
+    except ImportError:  # (tensorgrad alone: its own answers, below)
+        torch = None
+    for name, make in cases.items():
+        ours = make(tensorgrad)
+        if torch is not None:
+            theirs = make(torch)
+            assert tuple(ours.shape) == tuple(theirs.shape), name
+            if name not in ("sizes", "one size", "a Size", "nothing", "a parameter's"):
+                assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), name
+    assert tensorgrad.Tensor(2, 3).dtype == tensorgrad.get_default_dtype()
+    assert not tensorgrad.Tensor(2, 3).numpy().any()  # zeros (PyTorch's: uninitialized)
+    assert tensorgrad.tensor(3).shape == () and tensorgrad.Tensor(2.5).item() == 2.5
+    with pytest.raises(TypeError, match="one data argument"):
+        tensorgrad.Tensor([1.0], [2.0])

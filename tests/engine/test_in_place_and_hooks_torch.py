@@ -259,7 +259,7 @@ def test_scatter_family_in_place_0_d_empty_and_integers_as_torch():
             (lambda: Tensor(1.0).index_add(0, Tensor([0]), Tensor(3.0)),
              lambda: torch.tensor(np.array(1.0)).index_add(
                  0, torch.tensor([0]), torch.tensor(np.array(3.0)))),
-            (lambda: Tensor(1.0).scatter(0, Tensor(0), Tensor(3.0)),
+            (lambda: Tensor(1.0).scatter(0, tensorgrad.tensor(0), Tensor(3.0)),
              lambda: torch.tensor(np.array(1.0)).scatter(
                  0, torch.tensor(0), torch.tensor(np.array(3.0)))),
             (lambda: Tensor(np.zeros((0, 3))).scatter(1, Tensor(np.zeros((0, 1), np.int64)),

@@ -630,7 +630,7 @@ def test_basic_index_with_ints_and_slices_matches_values(data):
 def test_single_int_and_last_element_index_match_values():
     a = np.arange(6.0).reshape(2, 3) - 2.5
     for index in [0, -1, (1, 2), (-1, -3), (slice(None), 1), (Ellipsis, 0),
-                  (slice(None, None, -1),), np.int64(1), Tensor(1)]:
+                  (slice(None, None, -1),), np.int64(1), tensorgrad.tensor(1)]:
         check_against_values(lambda x, i=index: x[i], lambda x, i=index: as_value_array(x[i]), a)
 
 

@@ -259,7 +259,7 @@ def test_broadcasting_and_joining():
     assert tg.hstack([Tensor(1.0), b]).tolist() == [1.0, 3.0, 4.0, 5.0]
     assert tg.hstack([a, a]).shape == (2, 2)
     assert tg.vstack([b, b]).shape == (2, 3)
-    assert tg.vstack([Tensor(1), Tensor(2)]).tolist() == [[1], [2]]
+    assert tg.vstack([tg.tensor(1), tg.tensor(2)]).tolist() == [[1], [2]]
     assert tg.vstack([Tensor(np.zeros(0)), Tensor(np.zeros((2, 0)))]).shape == (3, 0)
     assert tg.gradcheck(lambda x: tg.vstack([x, x * 2]), Tensor([1.0, 2.0], requires_grad=True),
                         reference="finite-difference")
