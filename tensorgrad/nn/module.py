@@ -401,8 +401,9 @@ class Module:
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
-            elif param._grad is not None:
+            elif param._grad is not None:  # in place, seen by what saved it (PyTorch's zero_)
                 param._grad[...] = 0
+                note_in_place_write(param._grad)
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
         """Convert floating parameters and buffers to a dtype, in place; as PyTorch's

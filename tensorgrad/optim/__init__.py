@@ -150,8 +150,9 @@ class Optimizer:
                 clear_grads(group["params"])
                 continue
             for p in group["params"]:
-                if p._grad is not None:
+                if p._grad is not None:  # in place, seen by what saved it (as PyTorch's zero_)
                     p._grad[...] = 0
+                    note_in_place_write(p._grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,

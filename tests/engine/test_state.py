@@ -263,6 +263,7 @@ def test_an_op_that_used_a_gradient_before_backward_added_into_it_refuses_its_ba
         y.backward()
 
 
+
 def test_zero_grad_without_set_to_none_fills_zeros_in_place_as_pytorch():
     w, b = make_params()
     opt = optim.Adam([w, b])
@@ -384,3 +385,17 @@ def test_in_place_changes_that_backward_does_not_need_are_fine_as_in_pytorch():
     c += 2.0  # written before the op that uses it
     (y * c).sum().backward()
     np.testing.assert_array_equal(w.grad, [3.0, 3.0, 3.0])
+
+
+@pytest.mark.parametrize("by", ["module", "optimizer"])
+def test_zero_grad_keeping_the_arrays_is_a_write_that_backward_sees(by):
+    layer = tensorgrad.nn.Linear(2, 1, bias=False)
+    layer(tensorgrad.ones(3, 2)).sum().backward()
+    w = Tensor([[1.0, 2.0]], requires_grad=True)
+    y = (layer.weight.grad * w).sum()  # Mul keeps the gradient's values for w's
+    if by == "module":
+        layer.zero_grad(set_to_none=False)
+    else:
+        optim.SGD(layer.parameters(), lr=0.1).zero_grad(set_to_none=False)
+    with pytest.raises(RuntimeError, match="in-place|in place"):
+        y.backward()
