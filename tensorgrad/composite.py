@@ -381,24 +381,9 @@ def erfc(input: Tensor) -> Tensor:
     return _Erfc.apply(tensor_of(input))
 
 
-def greater(input: Tensor, other: Any) -> Tensor:
-    return tensor_of(input).gt(other)
-
-
-def greater_equal(input: Tensor, other: Any) -> Tensor:
-    return tensor_of(input).ge(other)
-
-
-def less(input: Tensor, other: Any) -> Tensor:
-    return tensor_of(input).lt(other)
-
-
-def less_equal(input: Tensor, other: Any) -> Tensor:
-    return tensor_of(input).le(other)
-
-
-def not_equal(input: Tensor, other: Any) -> Tensor:
-    return tensor_of(input).ne(other)
+# PyTorch's longer names for the comparisons
+greater, greater_equal, less, less_equal, not_equal = torch_functions.gt, torch_functions.ge, \
+    torch_functions.lt, torch_functions.le, torch_functions.ne
 
 
 def _bitwise(op: np.ufunc, name: str, input: Any, other: Any = None) -> Tensor:
