@@ -128,6 +128,29 @@ def test_the_script_runs_the_command_line_and_exits_with_its_status(tmp_path):
     assert_one_error_line(result.stderr, "cannot read checkpoint")
 
 
+GC_DURING_THE_COMMAND = """
+import gc, sys
+import microgpt.cli
+
+def command(argv):  # what the command sees of the cyclic garbage collector
+    print(gc.isenabled(), gc.get_freeze_count() > 0)
+    return 0
+
+microgpt.cli.main = command
+from microgpt.__main__ import main, script
+{call}
+"""
+
+
+@pytest.mark.parametrize(("call", "seen"), [("script()", "True True"), ("main([])", "True False")])
+def test_the_script_freezes_what_the_imports_made_and_collects_during_the_command(call, seen):
+    # The script keeps the collector off the imports' objects (speed), and on during the run;
+    # main(), which other programs call in their own process, leaves the collector alone.
+    result = subprocess.run([sys.executable, "-c", GC_DURING_THE_COMMAND.format(call=call)],
+                            capture_output=True, text=True, cwd=REPO, timeout=60, check=True)
+    assert result.stdout == f"{seen}\n"
+
+
 def test_the_entry_point_runs_the_command_line(capsys, tmp_path):
     from microgpt.__main__ import main
 
