@@ -44,7 +44,7 @@ from ..tools.plot import PlotError
 from . import allocator, signals
 from .errors import CommandError, Interrupted, UsageError
 from .output import OutputError, discard_output, printable, terminal_output
-from .parser import build_parser
+from .parser import COMMANDS, build_parser
 
 __all__ = ["main", "build_parser"]
 
@@ -63,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stdout is None:  # started with stdout closed (`microgpt train >&-`)
             raise CommandError("standard output is closed; redirect it to a file or to "
                                "/dev/null instead")
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        # speed: a command line that begins with its command needs that command alone
+        args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None
+                            ).parse_args(argv)
         command = args.command
         allocator.keep_freed_memory()  # fewer page faults per step (see allocator.py)
         # Overflow and NaN are detected and reported above as one line; NumPy's warnings

@@ -255,30 +255,15 @@ def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.",
-                     epilog=MAIN_EXAMPLES, formatter_class=_RawExamples)
-    parser.add_argument("--version", action=_Version, help="print the version and exit")
-    commands = parser.add_subparsers(title="commands", dest="command", required=True,
-                                     metavar="{train,sample,compare,graph,convert}")
-
-    def add(name: str, run: Callable[[argparse.Namespace], int], help: str,
-            examples: str | None = None) -> _Parser:
-        sub = commands.add_parser(name, help=help, description=help, epilog=examples,
-                                  formatter_class=_HelpFormatter)
-        sub.set_defaults(run=run, explicit=frozenset())
-        return sub
-
-    p = add("train", _command("training", "cmd_train"),
-            "train the GPT, print its losses and sample names", TRAIN_EXAMPLES)
+def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
                    help="autograd engine: whole arrays (tensor) or one number at a time (scalar)")
     _add_run_options(p, steps=Hyperparameters.steps)
     _add_training_options(p)
     _add_sampling_options(p, at_least=options.non_negative_int)
 
-    p = add("sample", _command("sample", "cmd_sample"), "sample names from a saved checkpoint",
-            SAMPLE_EXAMPLES)
+
+def _sample_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--load", metavar="PATH", required=True, help="checkpoint written by --save")
     _add_sampling_options(p, at_least=options.positive_int)
     p.add_argument("--seed", type=options.seed, default=42, metavar="N",
@@ -293,8 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "each earlier one, per layer and head, to this PNG file (needs "
                         "matplotlib)")
 
-    p = add("compare", _command("compare", "cmd_compare"),
-            "train on both engines from the same weights and compare losses, gradients, speed")
+
+def _compare_options(p: argparse.ArgumentParser) -> None:
     _add_run_options(p, steps=10)
     by_op = p.add_argument_group("op by op")
     by_op.add_argument("--by-op", action="store_true",
@@ -303,9 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "engine makes, forward and backward time")
     by_op.add_argument("--json", metavar="PATH", help="also write the --by-op table as JSON")
 
-    p = add("graph", _command("graph", "cmd_graph"),
-            "write the autograd graph of one training step's loss (the first document) as "
-            "Graphviz DOT, or draw it")
+
+def _graph_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=sorted(ENGINES), default="tensor",
                    help="whose graph: whole arrays (tensor) or one number at a time (scalar)")
     p.add_argument("--out", metavar="PATH", required=True,
@@ -316,8 +300,47 @@ def build_parser() -> argparse.ArgumentParser:
     _add_seed_option(p)
     _add_model_options(p)
 
-    p = add("convert", _command("convert", "cmd_convert"),
-            "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint")
+
+def _convert_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", metavar="OLD", help="the .npz checkpoint (read, never unpickled)")
     p.add_argument("new", metavar="NEW", help="where to write the safetensors checkpoint")
+
+
+# Each command: its name, the module and function that run it, what it does, its examples, and
+# what adds its options.
+_COMMANDS: tuple[tuple[str, str, str, str, str | None,
+                       Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("train", "training", "cmd_train", "train the GPT, print its losses and sample names",
+     TRAIN_EXAMPLES, _train_options),
+    ("sample", "sample", "cmd_sample", "sample names from a saved checkpoint", SAMPLE_EXAMPLES,
+     _sample_options),
+    ("compare", "compare", "cmd_compare",
+     "train on both engines from the same weights and compare losses, gradients, speed", None,
+     _compare_options),
+    ("graph", "graph", "cmd_graph",
+     "write the autograd graph of one training step's loss (the first document) as Graphviz "
+     "DOT, or draw it", None, _graph_options),
+    ("convert", "convert", "cmd_convert",
+     "rewrite a checkpoint of microgpt's old .npz format as a safetensors checkpoint", None,
+     _convert_options),
+)
+COMMANDS = tuple(name for name, *_ in _COMMANDS)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given ``command``, the parser of a command line that begins
+    with it, which needs no other command (speed: each parser argparse makes costs about a
+    quarter of a millisecond, most of it looking up translations; benchmarks/SPEED.md, "Round
+    nine")."""
+    parser = _Parser(prog="microgpt", description="Karpathy's microgpt on the tensorgrad engine.",
+                     epilog=MAIN_EXAMPLES, formatter_class=_RawExamples)
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    commands = parser.add_subparsers(title="commands", dest="command", required=True,
+                                     metavar="{" + ",".join(COMMANDS) + "}")
+    for name, module, function, help, examples, add_options in _COMMANDS:
+        if command is None or command == name:
+            sub = commands.add_parser(name, help=help, description=help, epilog=examples,
+                                      formatter_class=_HelpFormatter)
+            sub.set_defaults(run=_command(module, function), explicit=frozenset())
+            add_options(sub)
     return parser

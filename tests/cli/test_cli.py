@@ -389,6 +389,39 @@ def test_help_exits_zero(capsys):
     assert "--n-embd" in capsys.readouterr().out
 
 
+# A command line that begins with its command is parsed by a parser of that command alone
+# (speed): it must read every such line as the whole grammar does, errors and help included.
+ONE_COMMAND_LINES = [
+    ["train"], ["train", "--steps", "3", "--lr", "0.1", "--n-embd", "8", "--dtype", "float32"],
+    ["train", "--samples", "0", "--temperature", "0.7", "--log-every", "5", "--save", "x.st"],
+    ["train", "--steps", "0"], ["train", "--bogus"], ["train", "extra"], ["train", "--help"],
+    ["train", "--engine", "slow"], ["train", "--version"], ["train", "--data-sha256", "zz"],
+    ["sample", "--load", "x.st", "--top-k", "3", "--prefix", "em"], ["sample"],
+    ["sample", "--help"], ["compare", "--steps", "2", "--by-op"], ["graph", "--out", "g.dot"],
+    ["graph"], ["convert", "old.npz", "new.st"], ["convert", "old.npz"], ["convert", "--help"],
+]
+
+
+def _parsed(parser, argv, capsys):
+    """What a parser makes of argv: its settings (less the function that runs the command),
+    or the error it raises, or the exit and what it printed (--help)."""
+    try:
+        args = vars(parser.parse_args(argv))
+    except SystemExit as exit_:
+        return "exit", exit_.code, capsys.readouterr()
+    except Exception as exc:  # noqa: BLE001 (the error itself is what is compared)
+        return "error", type(exc), str(exc)
+    run = args.pop("run")
+    return "parsed", args, run.__closure__[0].cell_contents, run.__closure__[1].cell_contents
+
+
+@pytest.mark.parametrize("argv", ONE_COMMAND_LINES, ids=" ".join)
+def test_a_command_alone_parses_its_lines_as_the_whole_grammar(argv, capsys):
+    whole = _parsed(cli.build_parser(), argv, capsys)
+    alone = _parsed(cli.build_parser(argv[0]), argv, capsys)
+    assert alone == whole
+
+
 # ---- the real dataset ---------------------------------------------------------------------------
 
 
