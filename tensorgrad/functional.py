@@ -29,7 +29,7 @@ import contextlib
 import functools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,7 +39,7 @@ from .grad_mode import get_ident, is_grad_enabled
 from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
-from .tensor import Function, Tensor, normalize_dim, tapes
+from .tensor import Function, Tensor, normalize_dim, tapes, written_in_place
 from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
@@ -196,7 +196,7 @@ def _along(op: type[Function], x: Tensor, dim: int) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); ``inplace`` as in ``leaky_relu``."""
-    return _in_place(input, input.relu()) if inplace else input.relu()
+    return _in_place(input, inplace, input.relu)
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -210,8 +210,7 @@ def sigmoid(input: Tensor) -> Tensor:
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish); ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "silu")
-    out = input * input.sigmoid()
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: input * input.sigmoid())
 
 
 # ---- activations --------------------------------------------------------------------------------
@@ -219,11 +218,10 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 # write them, so that the two agree at 0, at the kinks, at +-inf and at NaN.
 
 
-def _in_place(input: Tensor, out: Tensor) -> Tensor:
-    """``out`` written into ``input``, which is returned: an activation's ``inplace=True``.
-    As every in-place op here, only where no gradient is recorded (``dropout`` does the same)."""
-    input[...] = out.detach()
-    return input
+def _in_place(input: Tensor, inplace: bool, compute: Callable[[], Tensor]) -> Tensor:
+    """``compute()`` (an op on ``input``), or with ``inplace`` written into ``input``, which
+    is returned: as a tensor's in-place methods, an op of the graph where one is recorded."""
+    return written_in_place(input, compute) if inplace else compute()
 
 
 class LeakyReLU(Function):
@@ -252,8 +250,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     PyTorch; here that needs a tensor that records no gradient (or ``no_grad()``).
     """
     _need_floating(input, "leaky_relu")
-    out = LeakyReLU.apply(input, negative_slope)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: LeakyReLU.apply(input, negative_slope))
 
 
 class ELU(Function):
@@ -277,8 +274,7 @@ class ELU(Function):
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, ``alpha`` * (exp(x) - 1) elsewhere; ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "elu")
-    out = ELU.apply(input, alpha)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: ELU.apply(input, alpha))
 
 
 class Softplus(Function):
@@ -329,8 +325,7 @@ class Mish(Function):
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)); ``inplace`` as in ``leaky_relu``."""
-    out = Mish.apply(input)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: Mish.apply(input))
 
 
 class Hardtanh(Function):
@@ -356,8 +351,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     ``inplace`` as in ``leaky_relu``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    out = Hardtanh.apply(input, min_val, max_val)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: Hardtanh.apply(input, min_val, max_val))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -436,8 +430,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
         F.selu(tensorgrad.tensor([0.0, 1.0]))  # Tensor([0.        , 1.05070099])
     """
     _need_floating(input, "selu")
-    out = ScaledELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: ScaledELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -446,8 +439,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _need_floating(input, "celu")
-    out = ScaledELU.apply(input, alpha, 1.0, 1.0 / alpha)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: ScaledELU.apply(input, alpha, 1.0, 1.0 / alpha))
 
 
 class PReLU(Function):
@@ -524,8 +516,7 @@ class Hardswish(Function):
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6, MobileNetV3's cheap swish; ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "hardswish")
-    out = Hardswish.apply(input)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: Hardswish.apply(input))
 
 
 class Hardsigmoid(Function):
@@ -546,8 +537,7 @@ class Hardsigmoid(Function):
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6, a piecewise-linear sigmoid; ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "hardsigmoid")
-    out = Hardsigmoid.apply(input)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: Hardsigmoid.apply(input))
 
 
 class GLU(Function):
@@ -692,8 +682,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
         F.threshold(tensorgrad.tensor([0.5, 2.0]), 1.0, -1.0)  # Tensor([-1.,  2.])
     """
-    out = Threshold.apply(input, threshold, value)
-    return _in_place(input, out) if inplace else out
+    return _in_place(input, inplace, lambda: Threshold.apply(input, threshold, value))
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -931,11 +920,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0:
         return input
     _need_floating(input, "dropout")
-    out = Dropout.apply(input, p, generator)
-    if inplace:
-        input[...] = out.detach()
-        return input
-    return out
+    return _in_place(input, inplace, lambda: Dropout.apply(input, p, generator))
 
 
 class ChannelDropout(Function):
@@ -964,11 +949,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     if not training or p == 0:
         return input
     _need_floating(input, "dropout")
-    out = ChannelDropout.apply(input, 2 if batched else 1, p)
-    if inplace:
-        input[...] = out.detach()
-        return input
-    return out
+    return _in_place(input, inplace, lambda: ChannelDropout.apply(input, 2 if batched else 1, p))
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False

@@ -459,6 +459,19 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
                            tensor_argument(source, "index_copy", "source"))
 
 
+def assigned(input: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of ``input`` with ``value`` (cast to its dtype, broadcast) written at
+    ``input[index]`` (an index NumPy takes): ``x[index] = value`` as an op of the graph."""
+    values = tensor_of(value)
+    shape = values._data.shape
+    if shape[:1] == (1,):  # as set_items: a value's leading dimensions of length 1 go first
+        values = values.reshape(shape[next((i for i, n in enumerate(shape) if n != 1),
+                                           len(shape)):])
+    if values._data.dtype != input._data.dtype:
+        values = values.to(input._data.dtype)
+    return IndexPut.apply(input, index, values, False)
+
+
 def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``values`` written at ``input[indices]`` (a tuple of index
     tensors), or added there with ``accumulate`` (repeated places then add up)::

@@ -327,6 +327,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             if parent is None:
                 leaves[a] = _summed(leaves.get(a), g, fresh, owned)
             else:
+                if parent._sequence > fn._sequence:  # ``a`` was changed in place since
+                    _used_before_written(fn)
                 held = pending.get(parent)
                 if held is None:
                     heapq.heappush(queue, (-parent._sequence, parent))
@@ -334,6 +336,13 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
         if not retain:
             _let_go_of_inputs(fn, let_go)
     return leaves
+
+
+def _used_before_written(fn: Context) -> None:
+    raise RuntimeError(f"{fn.function.__name__} used a tensor that an in-place op changed "
+                       "afterwards: its gradient would go to the values as they were, which "
+                       "tensorgrad does not keep (PyTorch does, unless an op saved them); write "
+                       "the in-place op out of place (y = y + 1), or clone the tensor first")
 
 
 def _free(fn: Context) -> None:
@@ -1381,12 +1390,19 @@ class Tensor:
         """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
         where in-place ops are allowed: see ``__setitem__``."""
         mask = ops.boolean_mask(mask, self._data.shape, in_place=True)
+        if _in_graph(self, value):
+            return written_in_place(self, lambda: self.masked_fill(mask, value))
         return ops.set_items(self, mask, value)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``x[index] = value`` into this tensor's own array, as PyTorch allows it: on a
-        tensor that requires no grad, or under ``no_grad()``; else RuntimeError."""
-        ops.set_items(self, ops.plain_index(index), value)
+        """``x[index] = value`` into this tensor's own array (``value`` cast to its dtype and
+        broadcast), as PyTorch's: an op of the graph where this tensor, or the value,
+        requires grad (see ``written_in_place``)."""
+        index = ops.plain_index(index)
+        if _in_graph(self, value):
+            written_in_place(self, lambda: scatter_ops.assigned(self, index, value))
+        else:
+            ops.set_items(self, index, value)
 
     # dtype and device
 
@@ -1443,85 +1459,98 @@ class Tensor:
         """Itself if its array is in C order, else a copy that is."""
         return self if self._data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
 
-    # in place, as PyTorch allows: on tensors outside the graph, or under no_grad()
+    # in place, as PyTorch's: a plain write outside the graph (or under no_grad()), an op of
+    # the graph in it (written_in_place)
 
     def __iadd__(self, other: Any) -> Tensor:
+        if _in_graph(self, other):
+            return written_in_place(self, lambda: self + other)
         return ops.in_place(np.add, self, other)
 
     def __isub__(self, other: Any) -> Tensor:
+        if _in_graph(self, other):
+            return written_in_place(self, lambda: self - other)
         return ops.in_place(np.subtract, self, other)
 
     def __imul__(self, other: Any) -> Tensor:
+        if _in_graph(self, other):
+            return written_in_place(self, lambda: self * other)
         return ops.in_place(np.multiply, self, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
+        if _in_graph(self, other):
+            return written_in_place(self, lambda: self / other)
         return ops.in_place(np.true_divide, self, other)
 
     def zero_(self) -> Tensor:
+        if _in_graph(self):
+            return written_in_place(self, lambda: self.masked_fill(_everywhere(self), 0))
         return ops.zero_(self)
 
     def fill_(self, value: Any) -> Tensor:
+        if _in_graph(self, value):
+            return written_in_place(self, lambda: self.masked_fill(_everywhere(self), value))
         return ops.set_items(self, Ellipsis, value)
 
     # more in place, each an out-of-place op's result written into this tensor's own array
-    # (see _written: the same rules as above)
+    # (see written_in_place: the same rules as above)
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """``self += alpha * other`` in place: ``x.add_(y, alpha=-0.1)``."""
-        return _written(self, lambda: self.add(other, alpha=alpha))
+        return written_in_place(self, lambda: self.add(other, alpha=alpha))
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """``self -= alpha * other`` in place."""
-        return _written(self, lambda: self.sub(other, alpha=alpha))
+        return written_in_place(self, lambda: self.sub(other, alpha=alpha))
 
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place."""
-        return _written(self, lambda: self * other)
+        return written_in_place(self, lambda: self * other)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """``self /= other`` in place (a floating tensor: an integer one cannot hold it, but
         for a ``rounding_mode``)."""
-        return _written(self, lambda: self.div(other, rounding_mode=rounding_mode))
+        return written_in_place(self, lambda: self.div(other, rounding_mode=rounding_mode))
 
     def pow_(self, exponent: Any) -> Tensor:
         """``self **= exponent`` in place."""
-        return _written(self, lambda: self**exponent)
+        return written_in_place(self, lambda: self**exponent)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
         """Limit each entry to [min, max] in place: ``x.clamp_(min=0)``."""
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return _written(self, lambda: self.clamp(min, max))
+        return written_in_place(self, lambda: self.clamp(min, max))
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor:
         ``x.copy_(Tensor([1.5, 2.5]))``."""
-        return _written(self, lambda: ops.Cast.apply(
+        return written_in_place(self, lambda: ops.Cast.apply(
             ops.tensor_argument(src, "copy_", "src"), None), cast=True)
 
     def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """``self += value * tensor1 * tensor2`` in place."""
-        return _written(self, lambda: self.addcmul(tensor1, tensor2, value=value))
+        return written_in_place(self, lambda: self.addcmul(tensor1, tensor2, value=value))
 
     def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """``self += value * tensor1 / tensor2`` in place."""
-        return _written(self, lambda: self.addcdiv(tensor1, tensor2, value=value))
+        return written_in_place(self, lambda: self.addcdiv(tensor1, tensor2, value=value))
 
     def lerp_(self, end: Tensor, weight: Any) -> Tensor:
         """``self += weight * (end - self)`` in place (an exponential moving average)."""
-        return _written(self, lambda: self.lerp(end, weight))
+        return written_in_place(self, lambda: self.lerp(end, weight))
 
     def neg_(self) -> Tensor:
-        return _written(self, lambda: -self)
+        return written_in_place(self, lambda: -self)
 
     def abs_(self) -> Tensor:
-        return _written(self, lambda: abs(self))
+        return written_in_place(self, lambda: abs(self))
 
     def exp_(self) -> Tensor:
-        return _written(self, lambda: self.exp())
+        return written_in_place(self, lambda: self.exp())
 
     def sqrt_(self) -> Tensor:
-        return _written(self, lambda: self.sqrt())
+        return written_in_place(self, lambda: self.sqrt())
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *,
                 generator: Generator | None = None) -> Tensor:
@@ -1628,20 +1657,20 @@ class Tensor:
     def scatter_(self, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
         """``scatter`` written into this tensor's own array."""
-        return _written(self, lambda: self.scatter(dim, index, src, value=value,
+        return written_in_place(self, lambda: self.scatter(dim, index, src, value=value,
                                                    reduce=reduce))
 
     def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
         """``scatter_add`` written into this tensor's own array."""
-        return _written(self, lambda: self.scatter_add(dim, index, src))
+        return written_in_place(self, lambda: self.scatter_add(dim, index, src))
 
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
         """``index_add`` written into this tensor's own array."""
-        return _written(self, lambda: self.index_add(dim, index, source, alpha=alpha))
+        return written_in_place(self, lambda: self.index_add(dim, index, source, alpha=alpha))
 
     def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
         """``index_fill`` written into this tensor's own array."""
-        return _written(self, lambda: self.index_fill(dim, index, value))
+        return written_in_place(self, lambda: self.index_fill(dim, index, value))
 
     # writing at indices, out of place (scatter_ops.py)
 
@@ -1784,25 +1813,25 @@ class Tensor:
 
     def relu_(self) -> Tensor:
         """``relu`` in place (PyTorch's rules: a leaf that requires grad refuses)."""
-        return _written(self, self.relu)
+        return written_in_place(self, self.relu)
 
     def sigmoid_(self) -> Tensor:
-        return _written(self, self.sigmoid)
+        return written_in_place(self, self.sigmoid)
 
     def tanh_(self) -> Tensor:
-        return _written(self, self.tanh)
+        return written_in_place(self, self.tanh)
 
     def log_(self) -> Tensor:
-        return _written(self, self.log)
+        return written_in_place(self, self.log)
 
     def floor_(self) -> Tensor:
-        return _written(self, self.floor)
+        return written_in_place(self, self.floor)
 
     def round_(self) -> Tensor:
-        return _written(self, self.round)
+        return written_in_place(self, self.round)
 
     def square_(self) -> Tensor:
-        return _written(self, lambda: self * self)
+        return written_in_place(self, lambda: self * self)
 
     def __contains__(self, element: Any) -> bool:
         """``element in tensor``: whether any entry equals it."""
@@ -2242,7 +2271,7 @@ class Tensor:
 
     # ---- more of PyTorch's names (composite.py) ----
     # other names for the operators and for ops above, their in-place forms (each written into
-    # this tensor's own array: see _written), and more shapes and elementwise math
+    # this tensor's own array: see written_in_place), and more shapes and elementwise math
 
     def subtract(self, other: Any, *, alpha: Any = 1) -> Tensor:
         return composite.sub(self, other, alpha=alpha)
@@ -2254,110 +2283,111 @@ class Tensor:
         return composite.div(self, other, rounding_mode=rounding_mode)
 
     def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _written(self, lambda: composite.sub(self, other, alpha=alpha))
+        return written_in_place(self, lambda: composite.sub(self, other, alpha=alpha))
 
     def multiply_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self * other)
+        return written_in_place(self, lambda: self * other)
 
     def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        return _written(self, lambda: composite.div(self, other, rounding_mode=rounding_mode))
+        return written_in_place(
+            self, lambda: composite.div(self, other, rounding_mode=rounding_mode))
 
     def true_divide_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self / other)
+        return written_in_place(self, lambda: self / other)
 
     def floor_divide_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self // other)
+        return written_in_place(self, lambda: self // other)
 
     def fmod_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.fmod(other))
+        return written_in_place(self, lambda: self.fmod(other))
 
     def remainder_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.remainder(other))
+        return written_in_place(self, lambda: self.remainder(other))
 
     def negative_(self) -> Tensor:
-        return _written(self, lambda: -self)
+        return written_in_place(self, lambda: -self)
 
     def absolute_(self) -> Tensor:
-        return _written(self, self.abs)
+        return written_in_place(self, self.abs)
 
     def sgn_(self) -> Tensor:
-        return _written(self, self.sign)
+        return written_in_place(self, self.sign)
 
     def sign_(self) -> Tensor:
-        return _written(self, self.sign)
+        return written_in_place(self, self.sign)
 
     def reciprocal_(self) -> Tensor:
-        return _written(self, self.reciprocal)
+        return written_in_place(self, self.reciprocal)
 
     def rsqrt_(self) -> Tensor:
-        return _written(self, self.rsqrt)
+        return written_in_place(self, self.rsqrt)
 
     def trunc_(self) -> Tensor:
-        return _written(self, self.trunc)
+        return written_in_place(self, self.trunc)
 
     def fix(self) -> Tensor:
         return self.trunc()
 
     def fix_(self) -> Tensor:
-        return _written(self, self.trunc)
+        return written_in_place(self, self.trunc)
 
     def ceil_(self) -> Tensor:
-        return _written(self, self.ceil)
+        return written_in_place(self, self.ceil)
 
     def frac(self) -> Tensor:
         return composite.frac(self)
 
     def frac_(self) -> Tensor:
-        return _written(self, lambda: composite.frac(self))
+        return written_in_place(self, lambda: composite.frac(self))
 
     def clamp_min_(self, min: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
-        return _written(self, lambda: self.clamp(min=min))
+        return written_in_place(self, lambda: self.clamp(min=min))
 
     def clamp_max_(self, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
-        return _written(self, lambda: self.clamp(max=max))
+        return written_in_place(self, lambda: self.clamp(max=max))
 
     def clip_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 (PyTorch's)
         return self.clamp_(min, max)
 
     def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
                     neginf: float | None = None) -> Tensor:
-        return _written(self, lambda: self.nan_to_num(nan, posinf, neginf))
+        return written_in_place(self, lambda: self.nan_to_num(nan, posinf, neginf))
 
     def sin_(self) -> Tensor:
-        return _written(self, self.sin)
+        return written_in_place(self, self.sin)
 
     def cos_(self) -> Tensor:
-        return _written(self, self.cos)
+        return written_in_place(self, self.cos)
 
     def tan_(self) -> Tensor:
-        return _written(self, self.tan)
+        return written_in_place(self, self.tan)
 
     def asin_(self) -> Tensor:
-        return _written(self, self.asin)
+        return written_in_place(self, self.asin)
 
     def acos_(self) -> Tensor:
-        return _written(self, self.acos)
+        return written_in_place(self, self.acos)
 
     def atan_(self) -> Tensor:
-        return _written(self, self.atan)
+        return written_in_place(self, self.atan)
 
     def atan2_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: self.atan2(other))
+        return written_in_place(self, lambda: self.atan2(other))
 
     def sinh_(self) -> Tensor:
-        return _written(self, self.sinh)
+        return written_in_place(self, self.sinh)
 
     def cosh_(self) -> Tensor:
-        return _written(self, self.cosh)
+        return written_in_place(self, self.cosh)
 
     def asinh_(self) -> Tensor:
-        return _written(self, self.asinh)
+        return written_in_place(self, self.asinh)
 
     def acosh_(self) -> Tensor:
-        return _written(self, self.acosh)
+        return written_in_place(self, self.acosh)
 
     def atanh_(self) -> Tensor:
-        return _written(self, self.atanh)
+        return written_in_place(self, self.atanh)
 
     def arcsin(self) -> Tensor:
         return self.asin()
@@ -2381,61 +2411,61 @@ class Tensor:
         return self.atanh()
 
     def arcsin_(self) -> Tensor:
-        return _written(self, self.asin)
+        return written_in_place(self, self.asin)
 
     def arccos_(self) -> Tensor:
-        return _written(self, self.acos)
+        return written_in_place(self, self.acos)
 
     def arctan_(self) -> Tensor:
-        return _written(self, self.atan)
+        return written_in_place(self, self.atan)
 
     def arctan2_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: self.atan2(other))
+        return written_in_place(self, lambda: self.atan2(other))
 
     def arcsinh_(self) -> Tensor:
-        return _written(self, self.asinh)
+        return written_in_place(self, self.asinh)
 
     def arccosh_(self) -> Tensor:
-        return _written(self, self.acosh)
+        return written_in_place(self, self.acosh)
 
     def arctanh_(self) -> Tensor:
-        return _written(self, self.atanh)
+        return written_in_place(self, self.atanh)
 
     def erf_(self) -> Tensor:
-        return _written(self, self.erf)
+        return written_in_place(self, self.erf)
 
     def erfc(self) -> Tensor:
         return composite.erfc(self)
 
     def erfc_(self) -> Tensor:
-        return _written(self, lambda: composite.erfc(self))
+        return written_in_place(self, lambda: composite.erfc(self))
 
     def exp2_(self) -> Tensor:
-        return _written(self, self.exp2)
+        return written_in_place(self, self.exp2)
 
     def expm1_(self) -> Tensor:
-        return _written(self, self.expm1)
+        return written_in_place(self, self.expm1)
 
     def log1p_(self) -> Tensor:
-        return _written(self, self.log1p)
+        return written_in_place(self, self.log1p)
 
     def log2_(self) -> Tensor:
-        return _written(self, self.log2)
+        return written_in_place(self, self.log2)
 
     def log10_(self) -> Tensor:
-        return _written(self, self.log10)
+        return written_in_place(self, self.log10)
 
     def cumsum_(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _written(self, lambda: self.cumsum(dim, dtype=dtype))
+        return written_in_place(self, lambda: self.cumsum(dim, dtype=dtype))
 
     def cumprod_(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _written(self, lambda: self.cumprod(dim, dtype=dtype))
+        return written_in_place(self, lambda: self.cumprod(dim, dtype=dtype))
 
     def tril_(self, diagonal: int = 0) -> Tensor:
-        return _written(self, lambda: self.tril(diagonal))
+        return written_in_place(self, lambda: self.tril(diagonal))
 
     def triu_(self, diagonal: int = 0) -> Tensor:
-        return _written(self, lambda: self.triu(diagonal))
+        return written_in_place(self, lambda: self.triu(diagonal))
 
     # comparisons and bits by PyTorch's other names; in place, the result in this dtype
 
@@ -2455,49 +2485,49 @@ class Tensor:
         return self.ne(other)
 
     def eq_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.eq(other))
+        return written_in_place(self, lambda: self.eq(other))
 
     def ne_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.ne(other))
+        return written_in_place(self, lambda: self.ne(other))
 
     def lt_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.lt(other))
+        return written_in_place(self, lambda: self.lt(other))
 
     def le_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.le(other))
+        return written_in_place(self, lambda: self.le(other))
 
     def gt_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.gt(other))
+        return written_in_place(self, lambda: self.gt(other))
 
     def ge_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.ge(other))
+        return written_in_place(self, lambda: self.ge(other))
 
     def greater_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.gt(other))
+        return written_in_place(self, lambda: self.gt(other))
 
     def greater_equal_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.ge(other))
+        return written_in_place(self, lambda: self.ge(other))
 
     def less_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.lt(other))
+        return written_in_place(self, lambda: self.lt(other))
 
     def less_equal_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.le(other))
+        return written_in_place(self, lambda: self.le(other))
 
     def not_equal_(self, other: Any) -> Tensor:
-        return _written(self, lambda: self.ne(other))
+        return written_in_place(self, lambda: self.ne(other))
 
     def logical_and_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: self.logical_and(other))
+        return written_in_place(self, lambda: self.logical_and(other))
 
     def logical_or_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: self.logical_or(other))
+        return written_in_place(self, lambda: self.logical_or(other))
 
     def logical_xor_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: self.logical_xor(other))
+        return written_in_place(self, lambda: self.logical_xor(other))
 
     def logical_not_(self) -> Tensor:
-        return _written(self, self.logical_not)
+        return written_in_place(self, self.logical_not)
 
     def bitwise_and(self, other: Any) -> Tensor:
         return composite.bitwise_and(self, other)
@@ -2512,16 +2542,16 @@ class Tensor:
         return composite.bitwise_not(self)
 
     def bitwise_and_(self, other: Any) -> Tensor:
-        return _written(self, lambda: composite.bitwise_and(self, other))
+        return written_in_place(self, lambda: composite.bitwise_and(self, other))
 
     def bitwise_or_(self, other: Any) -> Tensor:
-        return _written(self, lambda: composite.bitwise_or(self, other))
+        return written_in_place(self, lambda: composite.bitwise_or(self, other))
 
     def bitwise_xor_(self, other: Any) -> Tensor:
-        return _written(self, lambda: composite.bitwise_xor(self, other))
+        return written_in_place(self, lambda: composite.bitwise_xor(self, other))
 
     def bitwise_not_(self) -> Tensor:
-        return _written(self, lambda: composite.bitwise_not(self))
+        return written_in_place(self, lambda: composite.bitwise_not(self))
 
     # shapes: in place (the same entries seen in another shape), joined, split, turned
 
@@ -2612,31 +2642,31 @@ class Tensor:
         return composite.hypot(self, other)
 
     def hypot_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: composite.hypot(self, other))
+        return written_in_place(self, lambda: composite.hypot(self, other))
 
     def xlogy(self, other: Any) -> Tensor:
         return composite.xlogy(self, other)
 
     def xlogy_(self, other: Any) -> Tensor:
-        return _written(self, lambda: composite.xlogy(self, other))
+        return written_in_place(self, lambda: composite.xlogy(self, other))
 
     def logit(self, eps: float | None = None) -> Tensor:
         return composite.logit(self, eps)
 
     def logit_(self, eps: float | None = None) -> Tensor:
-        return _written(self, lambda: composite.logit(self, eps))
+        return written_in_place(self, lambda: composite.logit(self, eps))
 
     def heaviside(self, values: Tensor) -> Tensor:
         return composite.heaviside(self, values)
 
     def heaviside_(self, values: Tensor) -> Tensor:
-        return _written(self, lambda: composite.heaviside(self, values))
+        return written_in_place(self, lambda: composite.heaviside(self, values))
 
     def copysign(self, other: Any) -> Tensor:
         return composite.copysign(self, other)
 
     def copysign_(self, other: Any) -> Tensor:
-        return _written(self, lambda: composite.copysign(self, other))
+        return written_in_place(self, lambda: composite.copysign(self, other))
 
     def signbit(self) -> Tensor:
         return composite.signbit(self)
@@ -2645,19 +2675,19 @@ class Tensor:
         return composite.sinc(self)
 
     def sinc_(self) -> Tensor:
-        return _written(self, lambda: composite.sinc(self))
+        return written_in_place(self, lambda: composite.sinc(self))
 
     def deg2rad(self) -> Tensor:
         return composite.deg2rad(self)
 
     def deg2rad_(self) -> Tensor:
-        return _written(self, lambda: composite.deg2rad(self))
+        return written_in_place(self, lambda: composite.deg2rad(self))
 
     def rad2deg(self) -> Tensor:
         return composite.rad2deg(self)
 
     def rad2deg_(self) -> Tensor:
-        return _written(self, lambda: composite.rad2deg(self))
+        return written_in_place(self, lambda: composite.rad2deg(self))
 
     def isposinf(self) -> Tensor:
         return composite.isposinf(self)
@@ -2672,13 +2702,13 @@ class Tensor:
         return composite.gcd(self, other)
 
     def gcd_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: composite.gcd(self, other))
+        return written_in_place(self, lambda: composite.gcd(self, other))
 
     def lcm(self, other: Tensor) -> Tensor:
         return composite.lcm(self, other)
 
     def lcm_(self, other: Tensor) -> Tensor:
-        return _written(self, lambda: composite.lcm(self, other))
+        return written_in_place(self, lambda: composite.lcm(self, other))
 
     def cummax(self, dim: int) -> Any:
         return composite.cummax(self, dim)
@@ -2784,20 +2814,20 @@ class Tensor:
 
     def scatter_reduce_(self, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                         include_self: bool = True) -> Tensor:
-        return _written(self, lambda: self.scatter_reduce(dim, index, src, reduce,
+        return written_in_place(self, lambda: self.scatter_reduce(dim, index, src, reduce,
                                                           include_self=include_self))
 
     def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
         return scatter_ops.index_copy(self, dim, index, source)
 
     def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
-        return _written(self, lambda: self.index_copy(dim, index, source))
+        return written_in_place(self, lambda: self.index_copy(dim, index, source))
 
     def index_put(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return scatter_ops.index_put(self, indices, values, accumulate)
 
     def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
-        return _written(self, lambda: self.index_put(indices, values, accumulate))
+        return written_in_place(self, lambda: self.index_put(indices, values, accumulate))
 
     # conversions named after dtypes: last, since in the class body their names hide
     # the builtins' (float, int, bool) from the annotations of the methods after them
@@ -2964,19 +2994,39 @@ def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as PyTorch ranks
 
 
-def _written(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Tensor:
-    """``a`` with ``compute()`` (an out-of-place op on it) written into its own array, where
-    in-place ops are allowed (``ops.check_in_place``). The result must have ``a``'s shape and,
-    unless ``cast`` (``copy_``), no higher kind of dtype (a float into an integer tensor), as
-    PyTorch's rules; another argument that requires grad is refused, since ``a`` cannot join
-    the graph in place."""
+def written_in_place(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Tensor:
+    """``a`` with ``compute()`` (an out-of-place op on it) written into its own array, as
+    PyTorch's in-place ops: outside the graph a plain write; where ``a`` is a result of ops
+    that requires grad, or the result does (``buf[0] = w``), the write is an op of the graph
+    (``_rebased``). The result must have ``a``'s shape and, unless ``cast`` (``copy_``), no
+    higher kind of dtype (a float into an integer tensor), as PyTorch's rules. Refused, as
+    PyTorch refuses it, on a leaf that requires grad (outside ``no_grad()``); and inside a
+    captured function, whose replays would not write."""
+    if a._requires_grad and a.grad_fn is not None and _grad_on() and not (
+            tapes and get_ident() in tapes):
+        return _rebased(a, compute, cast)
     ops.check_in_place(a)
     out = compute()
-    if out.requires_grad:
-        raise NotImplementedError("an in-place op on a tensor that requires no grad, from one "
-                                  "that does: it cannot join the graph in place; compute it "
-                                  "out of place (x = x + w), or under no_grad()")
-    result = out._data
+    if out._requires_grad:  # a value from the graph: ``a`` joins it (computed anew)
+        return _rebased(a, compute, cast)
+    result = _fitted(a, out._data, cast)
+    a._data[...] = result
+    note_in_place_write(a._data)
+    return a
+
+
+def _in_graph(a: Tensor, value: Any = None) -> bool:
+    """Whether an in-place op on ``a`` that writes ``value`` is an op of the graph."""
+    return (a._requires_grad or isinstance(value, Tensor) and value._requires_grad) and \
+        _grad_on()
+
+
+def _everywhere(a: Tensor) -> np.ndarray:
+    return np.ones(a._data.shape, bool)
+
+
+def _fitted(a: Tensor, result: np.ndarray, cast: bool) -> np.ndarray:
+    """``result`` if it may be written into ``a`` (PyTorch's rules, see ``written_in_place``)."""
     if not cast and _KIND_RANK[result.dtype.kind] > _KIND_RANK[a._data.dtype.kind]:
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
                            f"type {a._data.dtype}")
@@ -2984,10 +3034,60 @@ def _written(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Te
     # (copy_ broadcasts its source to the tensor's shape)
     if shape != wanted and not (cast and len(shape) <= len(wanted) and all(
             n in (1, m) for n, m in zip(shape[::-1], wanted[::-1]))):
-        raise RuntimeError(f"output with shape {list(a._data.shape)} doesn't match the "
-                               f"broadcast shape {list(out._data.shape)}")
-    a._data[...] = result
-    note_in_place_write(a._data)
+        raise RuntimeError(f"output with shape {list(wanted)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    return result
+
+
+def _grad_on() -> bool:
+    """``is_grad_enabled()`` (grad_mode.py), read here as ``Function.apply`` reads it."""
+    return not disabled_threads or get_ident() not in disabled_threads
+
+
+def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
+    """``a`` with ``compute()`` written into its array as an op of the graph, as PyTorch
+    records an in-place op: ``a`` is that op's result from then on, and its values as they
+    were are the op's input. ``compute()`` reads a copy of them, which its backward may keep,
+    so that the write cannot change what it saved. What read ``a``'s array before and kept it
+    for its backward refuses it, as in PyTorch (the write is noted); so does an op that used
+    ``a`` before the write (``_propagate``: PyTorch would send its gradient to the values as
+    they were, which are no tensor here). A view of another tensor (a slice, a reshape, ...)
+    is refused: PyTorch rewrites the other tensor's history too, which this does not."""
+    producer = a.grad_fn
+    if (a._data.base is not None if producer is None else any(
+            isinstance(x, Tensor) and np.may_share_memory(a._data, x._data)
+            for x in producer.inputs)):
+        raise RuntimeError("an in-place op that joins the graph on a view of another tensor "
+                           "(a slice, reshape, transpose, ...): PyTorch also rewrites that "
+                           "tensor's history, tensorgrad does not; compute it out of place "
+                           "(x = x + y, torch.where, torch.cat)")
+    start = _next_sequence()  # the ops compute() applies come after
+    held, a._data = a._data, a._data.copy()
+    try:
+        out = compute()
+    finally:
+        before, a._data = a._data, held
+    old = _new(Tensor)  # ``a`` as it was, as compute()'s ops saw it
+    old._data, old._grad, old.grad_fn, old._requires_grad = before, None, producer, \
+        a._requires_grad
+    result = _fitted(a, out._data, cast)
+    if result.shape != held.shape or not out._requires_grad:
+        # broadcast to a's shape; values that no longer depend on a's (zero_, fill_ with a
+        # number): zero gradient to them, as PyTorch gives
+        out = ops.Where.apply(np.ones(held.shape, bool), out, old)
+    if out._data.dtype != held.dtype:
+        out = ops.Cast.apply(out, held.dtype)
+    stack, seen = [out.grad_fn], set()
+    while stack:  # the ops applied since ``start`` name ``a``: they took it as it was
+        fn = stack.pop()
+        if fn is None or fn in seen or fn._sequence < start:
+            continue
+        seen.add(fn)
+        fn.inputs = tuple(old if x is a else x for x in fn.inputs)
+        stack.extend(x.grad_fn for x in fn.inputs if isinstance(x, Tensor))
+    held[...] = out._data
+    note_in_place_write(held)
+    a.grad_fn, a._requires_grad = out.grad_fn, True
     return a
 
 

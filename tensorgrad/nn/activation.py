@@ -1,10 +1,10 @@
 """torch.nn's activations: each keeps its settings and calls one functional op, and prints
 them as PyTorch's does (``LeakyReLU(negative_slope=0.01)``).
 
-``inplace=True`` writes the result into the input where no gradient is recorded through it
-(as ``F.leaky_relu(x, inplace=True)`` does); where one is, it returns a new tensor and
-leaves the input as it was, since the engine does not record in-place ops. The result is
-the same either way, and a module's caller uses it (``x = self.act(x)``).
+``inplace=True`` writes the result into the input where no gradient is recorded through it;
+where one is, it returns a new tensor and leaves the input as it was (the functional forms,
+``F.leaky_relu(x, inplace=True)``, record the write in the graph instead). The result is the
+same either way, and a module's caller uses it (``x = self.act(x)``).
 """
 
 from __future__ import annotations

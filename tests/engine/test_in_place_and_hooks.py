@@ -97,18 +97,24 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused_but_under_no_grad():
     assert w.requires_grad and w.is_leaf
 
 
-def test_in_place_on_a_result_that_requires_grad_is_refused_as_the_operators_are():
-    y = Tensor([1.0, 2.0], requires_grad=True) * 2
-    for op in (lambda: y.add_(1), lambda: y.exp_(), lambda: y.__iadd__(1)):
-        with pytest.raises(RuntimeError, match="an in-place op on a tensor that requires grad"):
-            op()
+def test_in_place_on_a_result_that_requires_grad_is_an_op_of_the_graph():
+    # y = 2x, then y += 1, y.exp_(): d(sum exp(2x + 1))/dx = 2 exp(2x + 1), as PyTorch records it
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    for op in (lambda: y.__iadd__(1), lambda: y.exp_()):
+        assert op() is y
+    y.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), np.exp([3.0, 5.0]))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([3.0, 5.0]))
 
 
-def test_in_place_from_a_tensor_that_requires_grad_is_refused_outside_no_grad():
+def test_in_place_from_a_tensor_that_requires_grad_joins_the_graph_outside_no_grad():
     x, w = Tensor([1.0, 2.0]), Tensor([3.0, 4.0], requires_grad=True)
-    with pytest.raises(NotImplementedError, match="cannot join the graph in place"):
-        x.add_(w)
-    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    x.add_(w)  # x = x + w, recorded: x now requires grad
+    assert x.requires_grad and not x.is_leaf
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [8.0, 12.0])
+    x = Tensor([1.0, 2.0])
     with tg.no_grad():
         x.add_(w)
     np.testing.assert_array_equal(x.data, [4.0, 6.0])

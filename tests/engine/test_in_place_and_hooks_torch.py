@@ -73,6 +73,161 @@ def test_in_place_arithmetic_as_torch(name, layout, dtype):
     assert_same(ours[0], expected, name, RTOL[np.dtype(dtype)])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["C", "F", "transposed", "sliced"])
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_on_a_result_in_the_graph_as_torch(name, layout, dtype):
+    # y = x * 1 is a result of an op: the in-place op is recorded (the values as they were
+    # are its input), and the gradients reach x and the other arguments as in PyTorch
+    op, count = IN_PLACE[name]
+    rng = np.random.default_rng(1)
+    values = [_layouts(rng.standard_normal((3, 4)).astype(dtype))[layout]]
+    values += [rng.standard_normal(shape).astype(dtype) for shape in [(4,), (3, 4)][:count - 1]]
+    weights = rng.standard_normal((3, 4)).astype(dtype)
+    runs = []
+    for make in (Tensor, torch.tensor):
+        leaves = [make(np.array(v), requires_grad=True) for v in values]
+        y = leaves[0] * 1
+        assert op(y, *leaves[1:]) is y, "an in-place method returns its tensor"
+        (y * make(weights)).sum().backward()
+        runs.append((y, [leaf.grad for leaf in leaves]))
+    (y, grads), (ty, tgrads) = runs
+    rtol = RTOL[np.dtype(dtype)]
+    assert_same(y, ty, name, rtol)
+    for i, (g, tg) in enumerate(zip(grads, tgrads)):
+        assert_same(g, tg, f"{name}: gradient of argument {i}", rtol)
+
+
+def _graphs_as_torch(program, dtype=np.float64, rtol=None):
+    """``program(lib, x, w)`` on both libraries from the same leaves x (3, 4) and w (4,):
+    the same result and the same gradients of x and w."""
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(4).astype(dtype)
+    runs = []
+    for lib, make in ((tensorgrad, Tensor), (torch, torch.tensor)):
+        leaves = make(x, requires_grad=True), make(w, requires_grad=True)
+        out = program(lib, *leaves)
+        (out * out).sum().backward()
+        runs.append((out, leaves))
+    (out, (x_, w_)), (tout, (tx, tw)) = runs
+    rtol = RTOL[np.dtype(dtype)] if rtol is None else rtol
+    assert_same(out, tout, "result", rtol)
+    for ours, theirs, name in ((x_.grad, tx.grad, "x"), (w_.grad, tw.grad, "w")):
+        assert (ours is None) == (theirs is None), name
+        if ours is not None:
+            assert_same(ours, theirs, f"gradient of {name}", rtol)
+
+
+def _residual_block(lib, x, w):
+    # torchvision's BasicBlock, in small: relu in place, then out += identity
+    out = lib.nn.functional.linear(x, w.expand(4, 4) * 0.5)
+    out.relu_()
+    out = out * w
+    out += x
+    return out.relu_()
+
+
+GRAPH_PROGRAMS = {
+    "a residual block": _residual_block,
+    "masked assignment": lambda lib, x, w: _set(x * 2, lambda y: y < 0.5, -1.0),
+    "rows of parameters into a buffer": lambda lib, x, w: _buffer(lib, x, w),
+    "slices, an index list and a mask, from values in the graph": lambda lib, x, w: _slices(
+        lib, x, w),
+    "masked_fill_ with a 0-d value in the graph": lambda lib, x, w: (x * 1).masked_fill_(
+        x > 0, w[1]),
+    "zero_ then add_": lambda lib, x, w: (x * 1).zero_().add_(w),
+    "fill_ with a value in the graph": lambda lib, x, w: (x * 1).fill_(w[2]) * x,
+    "copy_ broadcast, into a tensor outside the graph": lambda lib, x, w: lib.zeros(
+        3, 4, dtype=x.dtype).copy_(w * 3) - x,
+    "a float64 value into a float32 buffer": lambda lib, x, w: _cast(lib, x, w),
+    "the operators": lambda lib, x, w: _operators(x * 1, w),
+    "functional activations in place": lambda lib, x, w: _activations(lib.nn.functional,
+                                                                      x * 1, w),
+}
+
+
+def _activations(F, y, w):
+    for activation in (lambda t: F.leaky_relu(t, 0.1, inplace=True),
+                       lambda t: F.elu(t, inplace=True), lambda t: F.selu(t, inplace=True),
+                       lambda t: F.silu(t, inplace=True), lambda t: F.hardswish(t, inplace=True),
+                       lambda t: F.relu(t, inplace=True)):
+        assert activation(y) is y
+        y = y * w
+    return y
+
+
+def _set(y, where, value):
+    y[where(y)] = value
+    return y
+
+
+def _buffer(lib, x, w):
+    buf = lib.zeros(3, 4, dtype=x.dtype)
+    buf[0] = w
+    buf[1:] = x[1:] * w
+    return buf
+
+
+def _slices(lib, x, w):
+    y = x * 1
+    y[:, 1] = w[:3]
+    y[[0, 2], 2:] = w[2:] * 2
+    y[y > 1] = w[0]
+    return y
+
+
+def _cast(lib, x, w):
+    buf = lib.zeros(4, dtype=lib.float32)
+    buf += w
+    buf[1] = x[0, 0]
+    return buf.double() * w
+
+
+def _operators(y, w):
+    y += w
+    y -= 0.5
+    y *= w
+    y /= 2
+    return y
+
+
+@pytest.mark.parametrize("name", GRAPH_PROGRAMS)
+def test_in_place_programs_in_the_graph_as_torch(name):
+    _graphs_as_torch(GRAPH_PROGRAMS[name])
+
+
+def test_in_place_in_the_graph_refuses_what_it_cannot_record_as_torch_would_not():
+    # PyTorch records these too (it rewrites a view's base, and keeps the values an op used
+    # before the write); tensorgrad refuses them rather than send a gradient astray
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="on a view of another tensor"):
+        (x * 1)[0].mul_(2)
+    with pytest.raises(RuntimeError, match="on a view of another tensor"):
+        (x * 1).t().add_(1)
+    with pytest.raises(RuntimeError, match="on a view of another tensor"):
+        buf = tensorgrad.zeros(4, 3)
+        buf[1:3].copy_(x)
+    y = x * 2
+    total = y.sum()  # used before the write, saving nothing
+    y += 1
+    with pytest.raises(RuntimeError, match="used a tensor that an in-place op changed"):
+        (total + y.sum()).backward()
+
+
+def test_in_place_on_what_an_op_saved_refuses_its_backward_as_torch():
+    for lib in (tensorgrad, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = y * y  # saved y
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an in.?place operation"):
+            z.sum().backward()
+        y = x.exp()  # saved its result, y itself
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an in.?place operation"):
+            y.sum().backward()
+
+
 def test_in_place_on_integers_and_mixed_dtypes_as_torch():
     x, tx = _both([1, 2, 3])
     for op in (lambda t: t.add_(2, alpha=3), lambda t: t.mul_(torch.tensor([2, 2, 2]) if
