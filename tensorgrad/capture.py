@@ -252,7 +252,8 @@ class _Replay:
                                "write the gradients without calling it; remove the hook, or do "
                                "not capture the step")
         try:
-            return self._run(*inputs)
+            with np.errstate(all="ignore"):  # the ops' lines, as their eager selves: quiet
+                return self._run(*inputs)
         finally:
             if self.release:
                 _release(self.ops)

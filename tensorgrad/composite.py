@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops, special, torch_functions
 from .statistics import SharedAmongEqual
-from .tensor import Function, Tensor, as_leaf, normalize_dim, tensor_of
+from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
 
 def _scaled(x: Tensor, factor: Any) -> Tensor:
@@ -310,6 +310,7 @@ class _TruncDivide(Function):
     """``a / b`` rounded toward zero, integers exactly; as PyTorch's, its gradient is 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = ops._operands(a, b)
         if a.dtype.kind == "b":
@@ -362,6 +363,7 @@ class _Erfc(Function):
     """1 - erf(a), accurate where erf(a) is close to 1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = ops.floating(a)
         ctx.save_for_backward(a)
@@ -783,6 +785,7 @@ class _LogAddExp(Function):
     1 / (1 + base**(b - a)), NaN where both are the same infinity, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b, base):
         a, b = _floating_operands(a, b, "logaddexp" if base == math.e else "logaddexp2")
         ctx.save_for_backward(a, b)
@@ -818,6 +821,7 @@ class _Hypot(Function):
     """sqrt(a**2 + b**2) without overflow; d/da is a / out (NaN at 0, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _floating_operands(a, b, "hypot")
         out = ops._broadcasting(np.hypot, a, b, "hypot")
@@ -848,6 +852,7 @@ class _XLogY(Function):
     but 0 where x == 0 and y <= 0, and d/dy is x / y."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, y):
         x, y = (ops.floating(v) for v in ops._operands(x, y))
         ctx.save_for_backward(x, y)
@@ -884,6 +889,7 @@ class _Logit(Function):
     with it."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, eps):
         a = ops.floating(a)
         ctx.save_for_backward(a)
@@ -973,6 +979,7 @@ class _Sinc(Function):
     """sin(pi a) / (pi a), 1 at 0 (and its slope 0 there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = ops.floating(a)
         ctx.save_for_backward(a)
@@ -1155,6 +1162,7 @@ class _LogCumSumExp(Function):
     """log of the running sums of exp along ``dim``, without overflow."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         out = np.logaddexp.accumulate(a, axis=dim)
         ctx.save_for_backward(a, out)

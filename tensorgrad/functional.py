@@ -39,7 +39,7 @@ from .grad_mode import get_ident, is_grad_enabled
 from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
-from .tensor import Function, Tensor, normalize_dim, tapes
+from .tensor import Function, Tensor, normalize_dim, quiet, tapes
 from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
@@ -107,14 +107,9 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 # ---- softmax and log_softmax ------------------------------------------------------------------
 
 
-# NaN and the infinities flow through softmax and attention as in PyTorch (-inf - -inf, inf *
-# 0: NaN), without NumPy's warnings; as a decorator, it costs half a microsecond a call
-_QUIET = np.errstate(invalid="ignore", over="ignore")
-
-
 class Softmax(Function):
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, x, dim):
         x = _last(floating(x), dim)
         p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
@@ -123,7 +118,6 @@ class Softmax(Function):
         return p
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian
         (p,) = ctx.saved_tensors
@@ -133,6 +127,7 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     @staticmethod
+    @quiet
     def forward(ctx, x, dim):
         x = _last(floating(x), dim)
         ctx.dim = dim
@@ -231,6 +226,7 @@ class LeakyReLU(Function):
     at NaN too, as in PyTorch)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, negative_slope):
         positive = x > 0
         ctx.save_for_backward(positive)
@@ -455,6 +451,7 @@ class PReLU(Function):
     NaN too, as PyTorch's) for x, and 0, else x for w."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, shape):
         w = weight.reshape(shape)
         positive = x > 0
@@ -510,6 +507,7 @@ class Hardswish(Function):
     (and at NaN, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(over="ignore", invalid="ignore"):  # -inf * 0: NaN, as in PyTorch
@@ -533,6 +531,7 @@ class Hardsigmoid(Function):
     too). PyTorch's slope is 1/6 rounded to float32 even for float64: this one is exact."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         ctx.save_for_backward((x > -3) & (x < 3))
         return np.clip(x + 3, 0, 6) / 6
@@ -555,6 +554,7 @@ class GLU(Function):
     a and a * sigmoid(b) * (1 - sigmoid(b)) for b."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, dim):
         a, b = np.split(x, 2, axis=dim)
         gate = _sigmoid(b)
@@ -593,6 +593,7 @@ class Softsign(Function):
     d = 1 + |x|, as PyTorch's autograd takes it (so NaN at +-inf, as there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, softsign takes integers)
         d = 1 + np.abs(x)
@@ -616,6 +617,7 @@ class Tanhshrink(Function):
     """x - tanh(x); the slope tanh(x)**2."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, tanhshrink takes integers)
         t = np.tanh(x)
@@ -639,6 +641,7 @@ class Shrink(Function):
     slope 0, else 1 (at NaN too, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, lambd, soft):
         inside = np.abs(x) <= lambd
         ctx.save_for_backward(inside)
@@ -673,6 +676,7 @@ class Threshold(Function):
     the slope 1, as PyTorch's test is x <= threshold)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, threshold, value):
         if x.dtype.kind in "iu":  # integers compare with the threshold truncated, as PyTorch's
             threshold = int(threshold)
@@ -777,6 +781,7 @@ class ScaledGradient(Function):
     """The identity, with the gradient multiplied by ``scale``."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, scale):
         ctx.save_for_backward(scale)
         return x.view()
@@ -903,6 +908,7 @@ class Dropout(Function):
     and scales the rest by 1 / (1 - p)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, p, generator):
         kept = rng(generator).random(x.shape) >= p
         scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
@@ -943,6 +949,7 @@ class ChannelDropout(Function):
     channels, or the channels) drawn, the rest sharing the draw."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, lead, p):
         kept = rng().random(x.shape[:lead]) >= p
         scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
@@ -1022,6 +1029,7 @@ class CrossEntropy(Function):
     """Mean (or sum, or none) over rows of -log softmax(logits)[target]."""
 
     @staticmethod
+    @quiet
     def forward(ctx, logits, targets, reduction, ignore_index):
         num_classes = logits.shape[-1]
         # C order, so that a target's entry is at a fixed offset of the flattened rows
@@ -1278,6 +1286,7 @@ class BinaryCrossEntropy(Function):
     1e-12) for p and w (log(1 - p) - log p) for t."""
 
     @staticmethod
+    @quiet
     def forward(ctx, p, t, weight):
         with np.errstate(divide="ignore"):  # log(0): -inf, then the bound
             log_p = np.maximum(np.log(p), -100)
@@ -1337,6 +1346,7 @@ class BinaryCrossEntropyWithLogits(Function):
     dtype as PyTorch's result is."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t, weight, pos_weight):
         log_sigmoid = _log_sigmoid(x)
         if pos_weight is not None:
@@ -1402,6 +1412,7 @@ class NLLLoss(Function):
     0 where t is ``ignore_index``; "mean" divides the sum by the targets' total weight."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, targets, weight, reduction, ignore_index):
         classes = x.shape[-1]
         rows = x.reshape(-1, classes)
@@ -1658,6 +1669,7 @@ class KLDiv(Function):
     PyTorch's (whose t log t is xlogy(t, t)), the slope for t is NaN at t = 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t, log_target):
         ctx.log_target = log_target
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -1788,6 +1800,7 @@ class SoftMargin(Function):
     -t * z / (1 + z), z = exp(-t * x) (NaN there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t):
         with np.errstate(over="ignore", invalid="ignore"):  # (0 * inf: NaN, as PyTorch's)
             z = np.exp(-t * x)
@@ -2027,6 +2040,7 @@ class Linear(Function):
     """x @ weight.T (+ bias): every leading dimension of x is a batch dimension."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias=None):
         # One 2-D product serves all leading dimensions (np.matmul would loop over them);
         # speed: .dot, not @ (benchmarks/SPEED.md, "ndarray.dot")
@@ -2083,6 +2097,7 @@ class Bilinear(Function):
     input's gradient the same product with that input left out."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x1, x2, weight, bias):
         ctx.save_for_backward(x1, x2, weight)
         y = np.einsum("...i,kij,...j->...k", x1, weight, x2, optimize=True)
@@ -2139,6 +2154,7 @@ class RMSNorm(Function):
     """x / sqrt(mean(x**2) + eps) over groups of ``count`` entries (then * weight)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, count, eps, weight=None):
         if not count:  # nothing to normalize: nothing (mean(x**2) would be 0 / 0)
             ctx.save_for_backward(None, None, None, weight)
@@ -2207,6 +2223,7 @@ class LayerNorm(Function):
     biased, as PyTorch's), then * weight and + bias where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, count, eps, weight, bias):
         x = floating(x)
         ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
@@ -2313,7 +2330,7 @@ class ScaledDotProductAttention(Function):
     ``dropout_p`` > 0 (drawn in the forward); a floating mask gets its gradient."""
 
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
         ctx.blocks = None
         if is_causal and not dropout_p and q.shape == k.shape == v.shape and \
@@ -2341,7 +2358,6 @@ class ScaledDotProductAttention(Function):
         return (p if kept is None else p * kept) @ v
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         if ctx.blocks is not None:  # the causal tiles' exponentials, row sums and result
             e, r, out, q, k, v = ctx.saved_tensors
@@ -2420,7 +2436,7 @@ class MultiHeadAttention(Function):
     """
 
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, qkv, heads, is_causal, scale):
         batch, (length, width) = qkv.shape[:-2], qkv.shape[-2:]
         head_dim = width // (3 * heads)
@@ -2453,7 +2469,6 @@ class MultiHeadAttention(Function):
         return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         *p, q, k, v = ctx.saved_tensors
         scale, blocks, to_heads = ctx.scale, ctx.blocks, ctx.to_heads

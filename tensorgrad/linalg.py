@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .ops import where
-from .tensor import Function, Tensor, as_leaf, tensor_of
+from .tensor import Function, Tensor, as_leaf, quiet, tensor_of
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002
@@ -143,6 +143,7 @@ class Det(Function):
     matrix (det exactly 0) it is 0, as PyTorch's (outside create_graph)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         with np.errstate(all="ignore"):
             d = np.asarray(np.linalg.det(a), a.dtype)
@@ -163,6 +164,7 @@ class LogAbsDet(Function):
     has infinities) at a singular matrix."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         with np.errstate(all="ignore"):
             _, logabs = np.linalg.slogdet(a)
@@ -185,6 +187,7 @@ class Inverse(Function):
     -inv^T @ grad @ inv^T."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = _solved(a, None, "linalg.inv")
         ctx.save_for_backward(out)
@@ -201,6 +204,7 @@ class Solve(Function):
     solve(A^T, grad), A's minus that times X^T."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         x = _solved(a, b, "torch.linalg.solve")
         ctx.save_for_backward(a, x)
@@ -219,6 +223,7 @@ class Cholesky(Function):
     of L^T grad, its diagonal halved, it is L^-T (P + P^T)/2 L^-1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         with np.errstate(all="ignore"):
             try:
@@ -291,6 +296,7 @@ class Eigh(Function):
     eigenvector takes part)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, uplo):
         w, v = np.linalg.eigh(a, UPLO=uplo)
         ctx.save_for_backward(w, v)
@@ -317,6 +323,7 @@ class SVD(Function):
     part."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, full):
         m, n = a.shape[-2:]
         if a.size:

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .tensor import Function, Tensor, note_in_place_write
+from .tensor import Function, Tensor, note_in_place_write, quiet
 
 _TORCH_TYPES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
 
@@ -71,6 +71,7 @@ class GroupNorm(Function):
     where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, groups, eps):
         rows = (x.shape[0], groups, x.size // max(x.shape[0] * groups, 1))
         with np.errstate(**_QUIET):
@@ -101,6 +102,7 @@ class InstanceNorm(Function):
     statistics. Then * weight + bias per channel where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, running_mean, running_var, use_input_stats, momentum,
                 eps):
         batch, channels = x.shape[:2]

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import special
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, tapes
+from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, quiet, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -158,6 +158,7 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 class Add(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         # speed: same-dtype arrays skip _operands (benchmarks/SPEED.md, "The Add fast path")
         if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
@@ -173,6 +174,7 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         if a.dtype == _BOOL:
@@ -189,6 +191,7 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         ctx.save_for_backward(a, b)
@@ -204,6 +207,7 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a_in, b_in = a, b
         a, b = _operands(a, b)
@@ -248,6 +252,7 @@ class Pow(Function):
     and d/db is 0 where a == 0 and b >= 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
                 and np.asarray(a).dtype.kind in "biu":
@@ -290,6 +295,7 @@ class Remainder(Function):
     floor(a / b), so d/da is 1 and d/db is -floor(a / b)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -309,6 +315,7 @@ class Fmod(Function):
     trunc(a / b), so d/da is 1 and d/db is -trunc(a / b)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -330,6 +337,7 @@ class FloorDivide(Function):
     raises instead, this one gives 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -369,6 +377,7 @@ class Lerp(Function):
     The three broadcast; ``weight`` may be a number."""
 
     @staticmethod
+    @quiet
     def forward(ctx, start, end, weight):
         if start.dtype.kind != "f":
             raise NotImplementedError(f"lerp of {start.dtype} data: it needs floating tensors")
@@ -505,7 +514,8 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     if _CATEGORY[dtype.kind] > _CATEGORY[a._data.dtype.kind]:
         raise TypeError(f"an in-place op would turn {a._data.dtype} data into {dtype}")
     try:
-        op(a._data, _as(b, dtype), out=a._data, casting="unsafe")
+        with np.errstate(all="ignore"):  # as the op's out-of-place self (see tensor.quiet)
+            op(a._data, _as(b, dtype), out=a._data, casting="unsafe")
         note_in_place_write(a._data)
     except ValueError:
         if not _broadcasts(a._data.shape, np.shape(b)):
@@ -598,6 +608,7 @@ class Abs(Function):
 
 class Exp(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.exp(floating(a))
         ctx.save_for_backward(out)
@@ -611,6 +622,7 @@ class Exp(Function):
 
 class Log(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -624,6 +636,7 @@ class Log(Function):
 
 class Sqrt(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.sqrt(floating(a))
         ctx.save_for_backward(out)
@@ -637,6 +650,7 @@ class Sqrt(Function):
 
 class Erf(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -652,6 +666,7 @@ class Log1p(Function):
     """log(1 + a), accurate where a is tiny."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -667,6 +682,7 @@ class Expm1(Function):
     """exp(a) - 1, accurate where a is tiny."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.expm1(floating(a))
         ctx.save_for_backward(out)
@@ -860,6 +876,7 @@ class CumulativeSum(Function):
     """Running sums along ``dim``; integers and booleans sum as int64, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         ctx.dim = dim
         return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
@@ -880,6 +897,7 @@ class CumulativeProduct(Function):
     zero; the entries after it get 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         out = np.cumprod(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
         ctx.save_for_backward(a, out)
@@ -913,6 +931,7 @@ class Cast(Function):
     ``a``'s; "C": contiguous); the gradient flows back between floats."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dtype, order="K"):
         ctx.dtype = a.dtype
         return a.astype(a.dtype if dtype is None else dtype, order=order)
@@ -1235,6 +1254,7 @@ class Trace(Function):
     """The sum of a matrix's main diagonal (integers as int64, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
@@ -1273,6 +1293,7 @@ class MatMul(Function):
     (on the left) or a column (on the right)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         if type(a) is not np.ndarray or type(b) is not np.ndarray:
             a, b = _operands(a, b)  # (a number is 0-d: refused below)
@@ -1405,6 +1426,7 @@ class Einsum(Function):
     gradient is spread along it; a repeated label (a diagonal) gets it on the diagonal."""
 
     @staticmethod
+    @quiet
     def forward(ctx, equation, *arrays):
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) > 1:
@@ -1507,6 +1529,7 @@ def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> 
 
 class Sum(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims = a.shape, dims
         # integers and booleans sum as int64, as PyTorch's (NumPy sums unsigned ones as uint64)
@@ -1519,6 +1542,7 @@ class Sum(Function):
 
 class Mean(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         if a.dtype.kind not in "fc":
             raise RuntimeError(f"mean of {a.dtype} data: it needs a floating dtype (convert "
@@ -1540,6 +1564,7 @@ class LogSumExp(Function):
     infinite as in PyTorch."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         a = floating(a)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1575,6 +1600,7 @@ class Prod(Function):
     everywhere for a product of all entries with two zeros or more."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, keepdim):
         if a.dtype.kind in "biu":
             a = a.astype(np.int64)
@@ -1701,6 +1727,7 @@ class Norm(Function):
     where the norm is 0 (and, for p < 1, at the zero entries); tied extremes share it."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, p, dims, keepdim):
         magnitude = np.abs(a)
         if p == math.inf or p == -math.inf:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ops import sum_to, tensor_argument
-from .tensor import Function, Tensor, normalize_dim, tensor_of
+from .tensor import Function, Tensor, normalize_dim, quiet, tensor_of
 
 _REDUCTIONS = (None, "add", "multiply")
 
@@ -146,6 +146,7 @@ class ScatterAdd(Function):
     output's, ``src``'s the output's at the places written."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, src):
         if src.dtype != a.dtype:
             raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
@@ -184,6 +185,7 @@ class IndexAdd(Function):
     at ``index``."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, source, alpha):
         picks = _index_vector(a, dim, index, "index_add_")
         if source.dtype != a.dtype:
@@ -270,6 +272,7 @@ class ScatterReduce(Function):
     equal to the result even where ``include_self`` left them out (as PyTorch counts them)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, src, reduce, include_self):
         if reduce not in _SCATTER_REDUCTIONS:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
@@ -394,6 +397,7 @@ class IndexPut(Function):
     ``accumulate``); ``values``', the output's at them, summed to its shape."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, index, values, accumulate):
         if values.dtype != a.dtype:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, "

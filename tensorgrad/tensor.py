@@ -51,6 +51,13 @@ _newest_write = -1
 handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+# PyTorch computes NaN and the infinities without a word (log(0), x / 0, inf - inf, exp(1000)),
+# where NumPy warns. The ops whose arithmetic can meet them run under this, a decorator on their
+# forward (about 0.4 us a call, so not on ops that cannot warn), and backward() runs whole under
+# it. NumPy's global state (np.seterr) is left alone: the user's own NumPy still warns. Only as
+# a decorator: one errstate object cannot be entered twice at once, so a block takes its own
+# ``with np.errstate(all="ignore")``.
+quiet = np.errstate(all="ignore")
 
 
 _FREED_MESSAGE = (
@@ -262,6 +269,7 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return gradient.astype(root._data.dtype, copy=False)
 
 
+@quiet  # every op's backward at once: PyTorch's backward emits no floating-point warnings
 def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                ) -> dict[Tensor, np.ndarray]:
     """Run every recorded backward once, newest op first; return the leaves' summed gradients.
@@ -737,10 +745,15 @@ class Tensor:
         """Take a copy of ``data``'s values (``from_values``, and ``__init__``)."""
         if isinstance(data, Tensor):
             data = data._data
-        array = np.array(data, dtype=dtype)
-        if (dtype is None and array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
-                and not isinstance(data, (np.ndarray, np.generic))):
-            array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: set_default_dtype's
+        if dtype is None:
+            array = np.array(data)
+            if (array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
+                    and not isinstance(data, (np.ndarray, np.generic))):
+                with np.errstate(over="ignore"):  # (1e300 in float32: inf, as in PyTorch)
+                    array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: the default's
+        else:
+            with np.errstate(all="ignore"):  # a cast out of range: inf, as in PyTorch
+                array = np.array(data, dtype=dtype)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
         self._data = array
