@@ -40,6 +40,7 @@ from .tensor import (
     as_leaf,
     conformed,
     leaf_hooks,
+    quiet,
     store_grad,
     tapes,
 )
@@ -239,7 +240,8 @@ class _Replay:
         exec(_compiled(f"def make({', '.join(names)}):\n"  # noqa: S102
                        + "".join(f"    {line}\n" for line in self.source.splitlines())
                        + "    return run\n"), scope)
-        self._run = scope["make"](**namespace)
+        # quiet: the ops' lines run as their eager selves, without floating-point warnings
+        self._run = quiet(scope["make"](**namespace))
         # A large graph lets go of its arrays after each run, so that many recorded shapes
         # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES
@@ -252,8 +254,7 @@ class _Replay:
                                "write the gradients without calling it; remove the hook, or do "
                                "not capture the step")
         try:
-            with np.errstate(all="ignore"):  # the ops' lines, as their eager selves: quiet
-                return self._run(*inputs)
+            return self._run(*inputs)
         finally:
             if self.release:
                 _release(self.ops)

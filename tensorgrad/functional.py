@@ -2563,8 +2563,8 @@ def _causal_forward(q: np.ndarray, scale: float, k: np.ndarray, v: np.ndarray,
     # Softmax is the same for any shift of a row's scores: without the rows' maxima (a slow
     # reduction), unless a row's sum of exponentials leaves a range where neither it nor
     # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
-    with np.errstate(all="ignore"):  # what overflows is done again below
-        run_each(block, blocks)  # blocks of documents: independent, shared between threads
+    # (under its callers' quiet: what overflows is done again below)
+    run_each(block, blocks)  # blocks of documents: independent, shared between threads
     limit = np.log(np.finfo(out.dtype).max) / 4
     if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
         shift = True
