@@ -318,8 +318,7 @@ class _TruncDivide(Function):
         ops._check_divisor(a, b)
         ctx.shapes = a.shape, b.shape
         if a.dtype.kind == "f":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.trunc(ops._broadcasting(np.divide, a, b, "div"))
+            return np.trunc(ops._broadcasting(np.divide, a, b, "div"))
         # floor division, then one up where it rounded a negative inexact quotient down
         floored = ops._broadcasting(np.floor_divide, a, b, "div")
         inexact = np.remainder(a, b) != 0
@@ -796,9 +795,8 @@ class _LogAddExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            to_a = grad / (1 + np.power(a.dtype.type(ctx.base), b - a))
-            to_b = grad / (1 + np.power(a.dtype.type(ctx.base), a - b))
+        to_a = grad / (1 + np.power(a.dtype.type(ctx.base), b - a))
+        to_b = grad / (1 + np.power(a.dtype.type(ctx.base), a - b))
         return ops.sum_to(to_a, a.shape), ops.sum_to(to_b, b.shape), None
 
 
@@ -831,8 +829,7 @@ class _Hypot(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (ops.sum_to(grad * a / out, a.shape), ops.sum_to(grad * b / out, b.shape))
+        return (ops.sum_to(grad * a / out, a.shape), ops.sum_to(grad * b / out, b.shape))
 
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
@@ -868,8 +865,7 @@ class _XLogY(Function):
                                 grad.shape, y.shape)), y))
             to_x = ops.sum_to(to_x, x.shape)
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                to_y = ops.sum_to(grad * x / y, y.shape)
+            to_y = ops.sum_to(grad * x / y, y.shape)
         return to_x, to_y
 
 
@@ -895,8 +891,7 @@ class _Logit(Function):
         ctx.save_for_backward(a)
         ctx.eps = eps
         p = a if eps is None else np.clip(a, a.dtype.type(eps), a.dtype.type(1 - eps))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(p / (1 - p))
+        return np.log(p / (1 - p))
 
     @staticmethod
     def backward(ctx, grad):
@@ -904,8 +899,7 @@ class _Logit(Function):
         eps = ctx.eps
         low, high = (0, 1) if eps is None else (a.dtype.type(eps), a.dtype.type(1 - eps))
         outside = np.full((), np.nan if eps is None else 0, grad.dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope = grad / (a * (1 - a))
+        slope = grad / (a * (1 - a))
         return np.where((a < low) | (a > high), outside, slope), None
 
 
@@ -949,8 +943,7 @@ class _CopySign(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(a == 0, np.zeros((), out.dtype), out / a)
+        ratio = np.where(a == 0, np.zeros((), out.dtype), out / a)
         return ops.sum_to(grad * ratio, a.shape), np.zeros(ctx.b_shape, grad.dtype)
 
 
@@ -983,16 +976,14 @@ class _Sinc(Function):
     def forward(ctx, a):
         a = ops.floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            turned = a * a.dtype.type(math.pi)
-            return np.where(a == 0, np.ones((), a.dtype), np.sin(turned) / turned)
+        turned = a * a.dtype.type(math.pi)
+        return np.where(a == 0, np.ones((), a.dtype), np.sin(turned) / turned)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            turned = a * a.dtype.type(math.pi)
-            slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
+        turned = a * a.dtype.type(math.pi)
+        slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
         return grad * np.where(a == 0, np.zeros((), slope.dtype), slope)
 
 
@@ -1181,10 +1172,9 @@ class _LogCumSumExp(Function):
             return np.flip(np.logaddexp.accumulate(flipped, axis=d), axis=d)
 
         lowest = np.finfo(grad.dtype).min
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            size = np.log(np.abs(grad))
-            up = np.exp(later_sum(np.where(grad > 0, size, lowest) - out) + a)
-            down = np.exp(later_sum(np.where(grad < 0, size, lowest) - out) + a)
+        size = np.log(np.abs(grad))
+        up = np.exp(later_sum(np.where(grad > 0, size, lowest) - out) + a)
+        down = np.exp(later_sum(np.where(grad < 0, size, lowest) - out) + a)
         return (up - down).astype(grad.dtype, copy=False), None
 
 

@@ -282,20 +282,19 @@ class Softplus(Function):
     sigmoid(beta * x), else 1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, beta, threshold):
         scaled = x * beta
         linear = scaled > threshold
         ctx.save_for_backward(scaled, linear)
         # exp overflows only where x itself is taken; beta 0 divides by 0, as in PyTorch
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            return np.where(linear, x, np.log1p(np.exp(scaled)) / beta)
+        return np.where(linear, x, np.log1p(np.exp(scaled)) / beta)
 
     @staticmethod
     def backward(ctx, grad):
         scaled, linear = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            exps = np.exp(scaled)
-            return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
+        exps = np.exp(scaled)
+        return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -309,18 +308,18 @@ class Mish(Function):
     """x * tanh(softplus(x)); the slope tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)**2)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, mish takes integers)
-        with np.errstate(over="ignore", invalid="ignore"):  # +-inf give NaN, as in PyTorch
-            t = np.tanh(np.log1p(np.exp(x)))
-            ctx.save_for_backward(x, t)
-            return x * t
+        # +-inf give NaN, as in PyTorch
+        t = np.tanh(np.log1p(np.exp(x)))
+        ctx.save_for_backward(x, t)
+        return x * t
 
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            return grad * (t + x * _sigmoid(x) * (1 - t * t))
+        return grad * (t + x * _sigmoid(x) * (1 - t * t))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -400,14 +399,14 @@ class ScaledELU(Function):
     PyTorch's test is x <= 0, 0 takes the left slope and NaN the right one."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, alpha, scale, input_scale):
         nonpositive = x <= 0
         # (the exponentials of the positive part would overflow; of the negative part they
         # do for a negative alpha, to -inf as in PyTorch)
         below = np.minimum(x, 0) * input_scale
-        with np.errstate(over="ignore", invalid="ignore"):
-            exps = np.exp(below)
-            left = (alpha * scale) * np.expm1(below)
+        exps = np.exp(below)
+        left = (alpha * scale) * np.expm1(below)
         ctx.save_for_backward(nonpositive, exps)
         ctx.left_slope, ctx.scale = alpha * scale * input_scale, scale
         return np.where(nonpositive, left, x * scale)
@@ -416,8 +415,8 @@ class ScaledELU(Function):
     def backward(ctx, grad):
         nonpositive, exps = ctx.saved_tensors
         slope = np.where(nonpositive, ctx.left_slope * exps, ctx.scale)
-        with np.errstate(invalid="ignore"):  # (0 * inf: NaN, as in PyTorch)
-            return grad * slope, None, None, None
+        # (0 * inf: NaN, as in PyTorch)
+        return grad * slope, None, None, None
 
 
 # Klambauer et al.'s constants, as PyTorch's
@@ -510,8 +509,8 @@ class Hardswish(Function):
     @quiet
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore", invalid="ignore"):  # -inf * 0: NaN, as in PyTorch
-            return x * np.clip(x + 3, 0, 6) / 6
+        # -inf * 0: NaN, as in PyTorch
+        return x * np.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def backward(ctx, grad):
@@ -560,15 +559,14 @@ class GLU(Function):
         gate = _sigmoid(b)
         ctx.save_for_backward(a, gate)
         ctx.dim = dim
-        with np.errstate(invalid="ignore"):  # inf * 0: NaN, as in PyTorch
-            return a * gate
+        # inf * 0: NaN, as in PyTorch
+        return a * gate
 
     @staticmethod
     def backward(ctx, grad):
         a, gate = ctx.saved_tensors
         grad_a = grad * gate
-        with np.errstate(invalid="ignore"):
-            return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
+        return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -598,14 +596,12 @@ class Softsign(Function):
         x = floating(x)  # (as PyTorch's, softsign takes integers)
         d = 1 + np.abs(x)
         ctx.save_for_backward(x, d)
-        with np.errstate(invalid="ignore"):
-            return x / d
+        return x / d
 
     @staticmethod
     def backward(ctx, grad):
         x, d = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            return grad * (1 / d - x * np.sign(x) / (d * d))
+        return grad * (1 / d - x * np.sign(x) / (d * d))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -622,8 +618,8 @@ class Tanhshrink(Function):
         x = floating(x)  # (as PyTorch's, tanhshrink takes integers)
         t = np.tanh(x)
         ctx.save_for_backward(t)
-        with np.errstate(invalid="ignore"):  # inf - 1 is inf; only NaN gives NaN
-            return x - t
+        # inf - 1 is inf; only NaN gives NaN
+        return x - t
 
     @staticmethod
     def backward(ctx, grad):
@@ -1216,12 +1212,13 @@ class SmoothL1(Function):
     sign(d) (so +-1 at +-inf and NaN at NaN, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, d, beta):
         ctx.save_for_backward(d)
         ctx.beta = beta
         size = np.abs(d)
-        with np.errstate(over="ignore", invalid="ignore"):  # the square beyond beta: unused
-            return np.where(size < beta, 0.5 * d * d / beta, size - 0.5 * beta)
+        # the square beyond beta: unused
+        return np.where(size < beta, 0.5 * d * d / beta, size - 0.5 * beta)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1234,12 +1231,12 @@ class Huber(Function):
     delta * sign(d)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, d, delta):
         ctx.save_for_backward(d)
         ctx.delta = delta
         size = np.abs(d)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+        return np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1288,9 +1285,9 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     @quiet
     def forward(ctx, p, t, weight):
-        with np.errstate(divide="ignore"):  # log(0): -inf, then the bound
-            log_p = np.maximum(np.log(p), -100)
-            log_q = np.maximum(np.log1p(-p), -100)
+        # log(0): -inf, then the bound
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
         losses = (t - 1) * log_q - t * log_p
         ctx.save_for_backward(p, t, weight)
         return losses if weight is None else losses * weight
@@ -1304,8 +1301,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[0]:
             grad_p = grad * (p - t) / np.maximum((1 - p) * p, _EPSILON)
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):  # unbounded, as PyTorch's
-                grad_t = grad * (np.log1p(-p) - np.log(p))
+            # unbounded, as PyTorch's
+            grad_t = grad * (np.log1p(-p) - np.log(p))
         return grad_p, grad_t, None
 
 
@@ -1351,8 +1348,8 @@ class BinaryCrossEntropyWithLogits(Function):
         log_sigmoid = _log_sigmoid(x)
         if pos_weight is not None:
             log_sigmoid = log_sigmoid * ((pos_weight - 1) * t + 1)
-        with np.errstate(invalid="ignore"):  # (1 - 1) * inf: NaN, as in PyTorch
-            losses = (1 - t) * x - log_sigmoid
+        # (1 - 1) * inf: NaN, as in PyTorch
+        losses = (1 - t) * x - log_sigmoid
         if weight is not None:
             losses = losses * weight
         ctx.save_for_backward(x, t, weight, pos_weight)
@@ -1371,9 +1368,8 @@ class BinaryCrossEntropyWithLogits(Function):
                 positive = pos_weight * t
                 grad_x = grad * ((positive + 1 - t) * _sigmoid(x) - positive)
         if ctx.needs_input_grad[1]:
-            with np.errstate(invalid="ignore"):
-                slope = -x if pos_weight is None else \
-                    _log_sigmoid(-x) - _log_sigmoid(x) * pos_weight
+            slope = -x if pos_weight is None else \
+                _log_sigmoid(-x) - _log_sigmoid(x) * pos_weight
             grad_t = grad * slope
         return grad_x, grad_t, None, None
 
@@ -1422,8 +1418,7 @@ class NLLLoss(Function):
         w = kept.astype(x.dtype) if weight is None else np.where(kept, weight[picked], 0)
         numbers = row_numbers(len(rows))
         # where, not a product: an ignored row's entry may be inf or NaN, its loss is 0
-        with np.errstate(invalid="ignore"):
-            losses = np.where(kept, -w * rows[numbers, picked], 0).astype(x.dtype, copy=False)
+        losses = np.where(kept, -w * rows[numbers, picked], 0).astype(x.dtype, copy=False)
         ctx.save_for_backward(kept, picked, w)
         ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
@@ -1432,8 +1427,8 @@ class NLLLoss(Function):
         if reduction == "sum":
             return np.asarray(total)
         ctx.total_weight = np.add.reduce(w)
-        with np.errstate(invalid="ignore", divide="ignore"):  # no weight: NaN, as PyTorch's
-            return np.asarray(total / ctx.total_weight)
+        # no weight: NaN, as PyTorch's
+        return np.asarray(total / ctx.total_weight)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1441,12 +1436,10 @@ class NLLLoss(Function):
         if ctx.reduction == "none":
             scale = grad.reshape(-1)
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = grad if ctx.reduction == "sum" else grad / ctx.total_weight
+            scale = grad if ctx.reduction == "sum" else grad / ctx.total_weight
             scale = np.broadcast_to(scale, kept.shape)
         rows = np.zeros((len(kept), ctx.shape[-1]), grad.dtype)
-        with np.errstate(invalid="ignore"):
-            rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
+        rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
         return rows.reshape(ctx.shape), None, None, None, None
 
 
@@ -1672,26 +1665,24 @@ class KLDiv(Function):
     @quiet
     def forward(ctx, x, t, log_target):
         ctx.log_target = log_target
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if log_target:
-                e = np.exp(t)
-                ctx.save_for_backward(x, t, e)
-                return e * (t - x)
-            ctx.save_for_backward(x, t, None)
-            return np.where(t == 0, 0, t * np.log(t)) - t * x
+        if log_target:
+            e = np.exp(t)
+            ctx.save_for_backward(x, t, e)
+            return e * (t - x)
+        ctx.save_for_backward(x, t, None)
+        return np.where(t == 0, 0, t * np.log(t)) - t * x
 
     @staticmethod
     def backward(ctx, grad):
         x, t, e = ctx.saved_tensors
         grad_x = grad_t = None
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ctx.needs_input_grad[0]:
-                grad_x = -grad * (e if ctx.log_target else t)
-            if ctx.needs_input_grad[1]:
-                if ctx.log_target:
-                    grad_t = grad * (e * (t - x) + e)
-                else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
-                    grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
+        if ctx.needs_input_grad[0]:
+            grad_x = -grad * (e if ctx.log_target else t)
+        if ctx.needs_input_grad[1]:
+            if ctx.log_target:
+                grad_t = grad * (e * (t - x) + e)
+            else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
+                grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
         return grad_x, grad_t, None
 
 
@@ -1802,16 +1793,15 @@ class SoftMargin(Function):
     @staticmethod
     @quiet
     def forward(ctx, x, t):
-        with np.errstate(over="ignore", invalid="ignore"):  # (0 * inf: NaN, as PyTorch's)
-            z = np.exp(-t * x)
+        # (0 * inf: NaN, as PyTorch's)
+        z = np.exp(-t * x)
         ctx.save_for_backward(t, z)
         return np.log1p(z)
 
     @staticmethod
     def backward(ctx, grad):
         t, z = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            return grad * (-t * z / (1 + z)), None
+        return grad * (-t * z / (1 + z)), None
 
 
 def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,

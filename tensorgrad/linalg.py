@@ -145,8 +145,7 @@ class Det(Function):
     @staticmethod
     @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            d = np.asarray(np.linalg.det(a), a.dtype)
+        d = np.asarray(np.linalg.det(a), a.dtype)
         d[np.isnan(a).any(axis=(-2, -1))] = np.nan  # (NumPy may give 0, LAPACK gives NaN)
         ctx.save_for_backward(a, d)
         return d
@@ -166,8 +165,7 @@ class LogAbsDet(Function):
     @staticmethod
     @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            _, logabs = np.linalg.slogdet(a)
+        _, logabs = np.linalg.slogdet(a)
         logabs = np.asarray(logabs, a.dtype)
         ctx.save_for_backward(a, logabs)
         return logabs
@@ -225,12 +223,11 @@ class Cholesky(Function):
     @staticmethod
     @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            try:
-                low = np.linalg.cholesky(a)
-                failed = np.isnan(low).any()  # NaN entries: NumPy goes on, LAPACK stops
-            except np.linalg.LinAlgError:
-                failed = True
+        try:
+            low = np.linalg.cholesky(a)
+            failed = np.isnan(low).any()  # NaN entries: NumPy goes on, LAPACK stops
+        except np.linalg.LinAlgError:
+            failed = True
         if failed:
             raise LinAlgError("linalg.cholesky: The factorization could not be completed "
                               "because the input is not positive-definite.")
@@ -309,8 +306,7 @@ class Eigh(Function):
         grad_w, grad_v = _cut(grad, ((n,), (n, n)))
         inner = np.zeros_like(v)
         if grad_v.any():
-            with np.errstate(invalid="ignore"):
-                inner = _skew(_mT(v) @ grad_v) / 2 * _reciprocal_gaps(w)
+            inner = _skew(_mT(v) @ grad_v) / 2 * _reciprocal_gaps(w)
         diagonal = np.arange(n)
         inner[..., diagonal, diagonal] = grad_w
         return v @ inner @ _mT(v), None
@@ -327,8 +323,7 @@ class SVD(Function):
     def forward(ctx, a, full):
         m, n = a.shape[-2:]
         if a.size:
-            with np.errstate(all="ignore"):
-                u, s, vh = np.linalg.svd(a, full_matrices=full)
+            u, s, vh = np.linalg.svd(a, full_matrices=full)
         else:  # (NumPy refuses empty matrices)
             k = min(m, n)
             u = np.broadcast_to(np.eye(m, m if full else k, dtype=a.dtype), (*a.shape[:-2], m,
@@ -353,19 +348,18 @@ class SVD(Function):
         out = u @ inner @ vh
         if not (grad_u.any() or grad_v.any()):
             return out, None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gaps = _reciprocal_gaps(s * s)
-            between = (gaps * _skew(_mT(u) @ grad_u)) * s[..., None, :] + \
-                s[..., :, None] * (gaps * _skew(_mT(v) @ grad_v))
-            out = out + u @ between @ vh
-            over_s = 1 / s
-            m, n = u.shape[-2], v.shape[-2]
-            if m > k:  # the part of grad_u outside U's columns
-                rest = grad_u - u @ (_mT(u) @ grad_u)
-                out = out + (rest * over_s[..., None, :]) @ vh
-            if n > k:
-                rest = grad_v - v @ (_mT(v) @ grad_v)
-                out = out + (u * over_s[..., None, :]) @ _mT(rest)
+        gaps = _reciprocal_gaps(s * s)
+        between = (gaps * _skew(_mT(u) @ grad_u)) * s[..., None, :] + \
+            s[..., :, None] * (gaps * _skew(_mT(v) @ grad_v))
+        out = out + u @ between @ vh
+        over_s = 1 / s
+        m, n = u.shape[-2], v.shape[-2]
+        if m > k:  # the part of grad_u outside U's columns
+            rest = grad_u - u @ (_mT(u) @ grad_u)
+            out = out + (rest * over_s[..., None, :]) @ vh
+        if n > k:
+            rest = grad_v - v @ (_mT(v) @ grad_v)
+            out = out + (u * over_s[..., None, :]) @ _mT(rest)
         return out, None
 
 

@@ -273,13 +273,13 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
         grad_a = grad_b = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
-            if a_needs:
-                slope = np.where(b == 0, 0, b * _power(a, b - 1))
-                grad_a = sum_to(grad * slope, a.shape)
-            if b_needs:
-                slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
-                grad_b = sum_to(grad * slope, b.shape)
+        # masked out below
+        if a_needs:
+            slope = np.where(b == 0, 0, b * _power(a, b - 1))
+            grad_a = sum_to(grad * slope, a.shape)
+        if b_needs:
+            slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+            grad_b = sum_to(grad * slope, b.shape)
         return grad_a, grad_b
 
 
@@ -305,8 +305,7 @@ class Remainder(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            quotient = np.floor_divide(a, b)
+        quotient = np.floor_divide(a, b)
         return sum_to(grad, a.shape), sum_to(-grad * quotient, b.shape)
 
 
@@ -327,8 +326,7 @@ class Fmod(Function):
         a, b = ctx.saved_tensors
         grad_b = None
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = sum_to(-grad * np.trunc(a / b), b.shape)
+            grad_b = sum_to(-grad * np.trunc(a / b), b.shape)
         return sum_to(grad, a.shape), grad_b
 
 
@@ -392,17 +390,16 @@ class Lerp(Function):
             raise broadcast_error(start.shape, end.shape, weight.shape) from None
         ctx.save_for_backward(start, end, weight)
         span = end - start
-        with np.errstate(invalid="ignore"):  # inf - inf: NaN, as in PyTorch
-            return np.where(np.abs(weight) < 0.5, start + weight * span, end - span * (1 - weight))
+        # inf - inf: NaN, as in PyTorch
+        return np.where(np.abs(weight) < 0.5, start + weight * span, end - span * (1 - weight))
 
     @staticmethod
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors
         start_needs, end_needs, weight_needs = ctx.needs_input_grad
-        with np.errstate(invalid="ignore"):
-            return (sum_to(grad * (1 - weight), start.shape) if start_needs else None,
-                    sum_to(grad * weight, end.shape) if end_needs else None,
-                    sum_to(grad * (end - start), weight.shape) if weight_needs else None)
+        return (sum_to(grad * (1 - weight), start.shape) if start_needs else None,
+                sum_to(grad * weight, end.shape) if end_needs else None,
+                sum_to(grad * (end - start), weight.shape) if weight_needs else None)
 
 
 class Where(Function):
@@ -714,6 +711,7 @@ class Rounded(Function):
     integers come out as they are. Steps are flat: the gradient is 0 everywhere, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, rule, decimals):
         name = "round" if rule is np.rint else rule.__name__
         if a.dtype.kind == "b" or (a.dtype.kind in "iu" and decimals is not None):
@@ -725,8 +723,7 @@ class Rounded(Function):
             return rule(a)
         # PyTorch's: scaled by a power of ten in the tensor's dtype, rounded, scaled back
         scale = a.dtype.type(10.0 ** abs(decimals))
-        with np.errstate(over="ignore"):
-            return rule(a * scale) / scale if decimals > 0 else rule(a / scale) * scale
+        return rule(a * scale) / scale if decimals > 0 else rule(a / scale) * scale
 
     @staticmethod
     def backward(ctx, grad):
@@ -738,16 +735,17 @@ class NanToNum(Function):
     largest and smallest finite numbers); the gradient passes where the entry was finite."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, nan, posinf, neginf):
         if a.dtype.kind != "f":
             return a.copy()
         finite = np.isfinite(a)
         ctx.save_for_backward(finite)
         info = np.finfo(a.dtype)
-        with np.errstate(over="ignore"):  # a replacement beyond the dtype's range: inf
-            values = [np.asarray(v, np.float64).astype(a.dtype)
-                      for v in (nan, info.max if posinf is None else posinf,
-                                info.min if neginf is None else neginf)]
+        # a replacement beyond the dtype's range: inf
+        values = [np.asarray(v, np.float64).astype(a.dtype)
+                  for v in (nan, info.max if posinf is None else posinf,
+                            info.min if neginf is None else neginf)]
         return np.where(finite, a, np.where(np.isnan(a), values[0],
                                             np.where(a > 0, values[1], values[2])))
 
@@ -770,8 +768,7 @@ class StdFromVar(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(out == 0, 0.0, grad / (2 * out))
+        return np.where(out == 0, 0.0, grad / (2 * out))
 
 
 class Tanh(Function):
@@ -912,18 +909,17 @@ class CumulativeProduct(Function):
             return grad, None
         zeros_so_far = np.cumsum(a == 0, axis=d)
         ahead = zeros_so_far == 0
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            later = np.flip(np.cumsum(np.flip(np.where(ahead, out * grad, 0), d), axis=d), d)
-            result = np.where(ahead, later / a, 0)
-            between = zeros_so_far == 1  # from the first zero up to the second
-            first = np.argmax(between, axis=d, keepdims=True)
-            at_first = between & (np.arange(a.shape[d]).reshape(
-                (-1,) + (1,) * (a.ndim - d - 1)) == first)
-            skipping = np.cumprod(np.where(between & ~at_first, a, 1), axis=d)
-            total = (skipping * np.where(between, grad, 0)).sum(axis=d, keepdims=True)
-            before = np.where(first == 0, 1, np.take_along_axis(out, np.maximum(first - 1, 0),
-                                                                axis=d))
-            return np.where(at_first, total * before, result), None
+        later = np.flip(np.cumsum(np.flip(np.where(ahead, out * grad, 0), d), axis=d), d)
+        result = np.where(ahead, later / a, 0)
+        between = zeros_so_far == 1  # from the first zero up to the second
+        first = np.argmax(between, axis=d, keepdims=True)
+        at_first = between & (np.arange(a.shape[d]).reshape(
+            (-1,) + (1,) * (a.ndim - d - 1)) == first)
+        skipping = np.cumprod(np.where(between & ~at_first, a, 1), axis=d)
+        total = (skipping * np.where(between, grad, 0)).sum(axis=d, keepdims=True)
+        before = np.where(first == 0, 1, np.take_along_axis(out, np.maximum(first - 1, 0),
+                                                            axis=d))
+        return np.where(at_first, total * before, result), None
 
 
 class Cast(Function):
@@ -949,47 +945,44 @@ class Cast(Function):
 
 class Sin(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.sin(a)
+        return np.sin(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.cos(a)
+        return grad * np.cos(a)
 
 
 class Cos(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.cos(a)
+        return np.cos(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * -np.sin(a)
+        return grad * -np.sin(a)
 
 
 class Tan(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            out = np.tan(floating(a))
+        out = np.tan(floating(a))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * (1 + out * out)
+        return grad * (1 + out * out)
 
 
 def _rsqrt(x: np.ndarray) -> np.ndarray:
@@ -999,47 +992,44 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
 
 class Asin(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arcsin(a)
+        return np.arcsin(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(1 - a * a)
+        return grad * _rsqrt(1 - a * a)
 
 
 class Acos(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arccos(a)
+        return np.arccos(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * -_rsqrt(1 - a * a)
+        return grad * -_rsqrt(1 - a * a)
 
 
 class Atan(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arctan(a)
+        return np.arctan(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (a * a + 1)
+        return grad / (a * a + 1)
 
 
 class Atan2(Function):
@@ -1047,128 +1037,120 @@ class Atan2(Function):
     operands broadcast. At the origin both gradients are 0, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)  # promoted first, then integers made floating
         a, b = floating(a), floating(b)
         ctx.save_for_backward(a, b)
-        with np.errstate(all="ignore"):
-            return _broadcasting(np.arctan2, a, b, "atan2")
+        return _broadcasting(np.arctan2, a, b, "atan2")
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            squared = a * a + b * b
-            scale = np.where(squared == 0, 0, grad / squared)
-            return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
+        squared = a * a + b * b
+        scale = np.where(squared == 0, 0, grad / squared)
+        return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
 
 
 class Sinh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.sinh(a)
+        return np.sinh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.cosh(a)
+        return grad * np.cosh(a)
 
 
 class Cosh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.cosh(a)
+        return np.cosh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.sinh(a)
+        return grad * np.sinh(a)
 
 
 class Asinh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arcsinh(a)
+        return np.arcsinh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(a * a + 1)
+        return grad * _rsqrt(a * a + 1)
 
 
 class Acosh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arccosh(a)
+        return np.arccosh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(a * a - 1)
+        return grad * _rsqrt(a * a - 1)
 
 
 class Atanh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arctanh(a)
+        return np.arctanh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (1 - a * a)
+        return grad / (1 - a * a)
 
 
 class LogBase(Function):
     """The logarithm to ``base`` (2 or 10): log(a) / log(base)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, base):
         a = floating(a)
         ctx.save_for_backward(a)
         ctx.log_base = math.log(base)
-        with np.errstate(all="ignore"):
-            return np.log2(a) if base == 2 else np.log10(a)
+        return np.log2(a) if base == 2 else np.log10(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (a * ctx.log_base), None
+        return grad / (a * ctx.log_base), None
 
 
 class Exp2(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            out = np.exp2(floating(a))
+        out = np.exp2(floating(a))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * out * math.log(2)
+        return grad * out * math.log(2)
 
 
 class NanIgnoringMaximum(Function):
@@ -1549,8 +1531,8 @@ class Mean(Function):
                                "it first), as PyTorch's mean() does")
         count = math.prod(a.shape[d] for d in dims)
         ctx.shape, ctx.dims, ctx.count = a.shape, dims, max(count, 1)
-        with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
-            return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
+        # the mean of nothing is NaN, as in PyTorch
+        return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1567,10 +1549,9 @@ class LogSumExp(Function):
     @quiet
     def forward(ctx, a, dims, keepdim):
         a = floating(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            peak = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
-            peak = np.where(np.isinf(peak), 0, peak)
-            kept = np.log(np.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
+        peak = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
+        peak = np.where(np.isinf(peak), 0, peak)
+        kept = np.log(np.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
         ctx.save_for_backward(a, kept)
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
                                                   if i not in dims])
@@ -1578,8 +1559,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            return grad.reshape(kept.shape) * np.exp(a - kept), None, None
+        return grad.reshape(kept.shape) * np.exp(a - kept), None, None
 
 
 def _products_of_the_others(a: np.ndarray, d: int) -> np.ndarray:
@@ -1616,14 +1596,14 @@ class Prod(Function):
         a, kept = ctx.saved_tensors
         g = grad.reshape(kept.shape)
         zeros = a == 0
-        with np.errstate(divide="ignore", invalid="ignore"):  # NaN where PyTorch's is NaN
-            if not zeros.any():
-                return g * (kept / a), None, None
-            if ctx.dim is not None:
-                return g * _products_of_the_others(a, ctx.dim), None, None
-            if np.count_nonzero(zeros) > 1:
-                return np.zeros(a.shape, grad.dtype), None, None
-            return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
+        # NaN where PyTorch's is NaN
+        if not zeros.any():
+            return g * (kept / a), None, None
+        if ctx.dim is not None:
+            return g * _products_of_the_others(a, ctx.dim), None, None
+        if np.count_nonzero(zeros) > 1:
+            return np.zeros(a.shape, grad.dtype), None, None
+        return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
 
 
 def truth(x: Tensor, dim: Any, keepdim: bool, test: Callable) -> Tensor:
@@ -1661,9 +1641,9 @@ class Extreme(Function):
         chosen = a == kept
         if ctx.nan_ties and a.dtype.kind == "f":
             chosen |= np.isnan(a) & np.isnan(kept)
-        with np.errstate(divide="ignore", invalid="ignore"):  # a group of none: NaN, as said
-            share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
-            return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
+        # a group of none: NaN, as said
+        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
+        return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
 
 
 class TakeAlong(Function):
@@ -1742,8 +1722,8 @@ class Norm(Function):
         elif p == 2:
             kept = np.sqrt(np.square(a).sum(axis=dims, keepdims=True))
         else:
-            with np.errstate(divide="ignore"):  # 0 ** -1 is inf: the norm is 0, as it should be
-                kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
+            # 0 ** -1 is inf: the norm is 0, as it should be
+            kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
         ctx.save_for_backward(a, kept)
         ctx.p, ctx.dims = p, dims
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
@@ -1754,19 +1734,19 @@ class Norm(Function):
         a, kept = ctx.saved_tensors
         p = ctx.p
         g = grad.reshape(kept.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
-            if p == 0:
-                return np.zeros_like(a), None, None, None
-            if p == 1:
-                slope = sgn(a)
-            elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
-                chosen = np.abs(a) == kept
-                slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
-            elif p == 2:
-                slope = a / kept
-            else:
-                slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
-            slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
+        # masked out below
+        if p == 0:
+            return np.zeros_like(a), None, None, None
+        if p == 1:
+            slope = sgn(a)
+        elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
+            chosen = np.abs(a) == kept
+            slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
+        elif p == 2:
+            slope = a / kept
+        else:
+            slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
+        slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
         return (g * slope).astype(a.dtype, copy=False), None, None, None
 
 

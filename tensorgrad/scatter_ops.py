@@ -303,22 +303,22 @@ class ScatterReduce(Function):
         a, out, values, places, hit, count = ctx.saved_tensors
         reduce = ctx.reduce
         g = grad.reshape(out.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # (NaN where PyTorch has NaN)
-            if reduce == "sum":
-                grad_a, picked = g, g[places]
-            elif reduce == "mean":
-                shared = g / count
-                grad_a, picked = shared, shared[places]
-            elif reduce in ("amax", "amin"):
-                a_chosen = a.reshape(out.shape) == out
-                src_chosen = values == out[places]
-                chosen = a_chosen.astype(np.int64)
-                np.add.at(chosen, places, src_chosen)
-                shared = g / chosen
-                grad_a, picked = a_chosen * shared, src_chosen * shared[places]
-            else:
-                raise NotImplementedError("the derivative of scatter_reduce with reduce='prod' "
-                                          "is not implemented")
+        # (NaN where PyTorch has NaN)
+        if reduce == "sum":
+            grad_a, picked = g, g[places]
+        elif reduce == "mean":
+            shared = g / count
+            grad_a, picked = shared, shared[places]
+        elif reduce in ("amax", "amin"):
+            a_chosen = a.reshape(out.shape) == out
+            src_chosen = values == out[places]
+            chosen = a_chosen.astype(np.int64)
+            np.add.at(chosen, places, src_chosen)
+            shared = g / chosen
+            grad_a, picked = a_chosen * shared, src_chosen * shared[places]
+        else:
+            raise NotImplementedError("the derivative of scatter_reduce with reduce='prod' "
+                                      "is not implemented")
         if not ctx.include_self:
             grad_a = np.where(hit, 0, grad_a)
         grad_src = np.zeros(ctx.src_shape or (1,), grad.dtype)
