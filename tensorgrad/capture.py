@@ -40,6 +40,7 @@ from .tensor import (
     as_leaf,
     conformed,
     leaf_hooks,
+    quiet,
     store_grad,
     tapes,
 )
@@ -239,7 +240,8 @@ class _Replay:
         exec(_compiled(f"def make({', '.join(names)}):\n"  # noqa: S102
                        + "".join(f"    {line}\n" for line in self.source.splitlines())
                        + "    return run\n"), scope)
-        self._run = scope["make"](**namespace)
+        # quiet: the ops' lines run as their eager selves, without floating-point warnings
+        self._run = quiet(scope["make"](**namespace))
         # A large graph lets go of its arrays after each run, so that many recorded shapes
         # cannot hold many steps' memory.
         self.release = recording.nbytes > _KEEP_BYTES

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops, special, torch_functions
 from .statistics import SharedAmongEqual
-from .tensor import Function, Tensor, as_leaf, normalize_dim, tensor_of
+from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
 
 def _scaled(x: Tensor, factor: Any) -> Tensor:
@@ -310,6 +310,7 @@ class _TruncDivide(Function):
     """``a / b`` rounded toward zero, integers exactly; as PyTorch's, its gradient is 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = ops._operands(a, b)
         if a.dtype.kind == "b":
@@ -317,8 +318,7 @@ class _TruncDivide(Function):
         ops._check_divisor(a, b)
         ctx.shapes = a.shape, b.shape
         if a.dtype.kind == "f":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.trunc(ops._broadcasting(np.divide, a, b, "div"))
+            return np.trunc(ops._broadcasting(np.divide, a, b, "div"))
         # floor division, then one up where it rounded a negative inexact quotient down
         floored = ops._broadcasting(np.floor_divide, a, b, "div")
         inexact = np.remainder(a, b) != 0
@@ -362,6 +362,7 @@ class _Erfc(Function):
     """1 - erf(a), accurate where erf(a) is close to 1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = ops.floating(a)
         ctx.save_for_backward(a)
@@ -783,6 +784,7 @@ class _LogAddExp(Function):
     1 / (1 + base**(b - a)), NaN where both are the same infinity, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b, base):
         a, b = _floating_operands(a, b, "logaddexp" if base == math.e else "logaddexp2")
         ctx.save_for_backward(a, b)
@@ -793,9 +795,8 @@ class _LogAddExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            to_a = grad / (1 + np.power(a.dtype.type(ctx.base), b - a))
-            to_b = grad / (1 + np.power(a.dtype.type(ctx.base), a - b))
+        to_a = grad / (1 + np.power(a.dtype.type(ctx.base), b - a))
+        to_b = grad / (1 + np.power(a.dtype.type(ctx.base), a - b))
         return ops.sum_to(to_a, a.shape), ops.sum_to(to_b, b.shape), None
 
 
@@ -818,6 +819,7 @@ class _Hypot(Function):
     """sqrt(a**2 + b**2) without overflow; d/da is a / out (NaN at 0, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _floating_operands(a, b, "hypot")
         out = ops._broadcasting(np.hypot, a, b, "hypot")
@@ -827,8 +829,7 @@ class _Hypot(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (ops.sum_to(grad * a / out, a.shape), ops.sum_to(grad * b / out, b.shape))
+        return (ops.sum_to(grad * a / out, a.shape), ops.sum_to(grad * b / out, b.shape))
 
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
@@ -848,6 +849,7 @@ class _XLogY(Function):
     but 0 where x == 0 and y <= 0, and d/dy is x / y."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, y):
         x, y = (ops.floating(v) for v in ops._operands(x, y))
         ctx.save_for_backward(x, y)
@@ -863,8 +865,7 @@ class _XLogY(Function):
                                 grad.shape, y.shape)), y))
             to_x = ops.sum_to(to_x, x.shape)
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                to_y = ops.sum_to(grad * x / y, y.shape)
+            to_y = ops.sum_to(grad * x / y, y.shape)
         return to_x, to_y
 
 
@@ -884,13 +885,13 @@ class _Logit(Function):
     with it."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, eps):
         a = ops.floating(a)
         ctx.save_for_backward(a)
         ctx.eps = eps
         p = a if eps is None else np.clip(a, a.dtype.type(eps), a.dtype.type(1 - eps))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(p / (1 - p))
+        return np.log(p / (1 - p))
 
     @staticmethod
     def backward(ctx, grad):
@@ -898,8 +899,7 @@ class _Logit(Function):
         eps = ctx.eps
         low, high = (0, 1) if eps is None else (a.dtype.type(eps), a.dtype.type(1 - eps))
         outside = np.full((), np.nan if eps is None else 0, grad.dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            slope = grad / (a * (1 - a))
+        slope = grad / (a * (1 - a))
         return np.where((a < low) | (a > high), outside, slope), None
 
 
@@ -943,8 +943,7 @@ class _CopySign(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(a == 0, np.zeros((), out.dtype), out / a)
+        ratio = np.where(a == 0, np.zeros((), out.dtype), out / a)
         return ops.sum_to(grad * ratio, a.shape), np.zeros(ctx.b_shape, grad.dtype)
 
 
@@ -973,19 +972,18 @@ class _Sinc(Function):
     """sin(pi a) / (pi a), 1 at 0 (and its slope 0 there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = ops.floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            turned = a * a.dtype.type(math.pi)
-            return np.where(a == 0, np.ones((), a.dtype), np.sin(turned) / turned)
+        turned = a * a.dtype.type(math.pi)
+        return np.where(a == 0, np.ones((), a.dtype), np.sin(turned) / turned)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            turned = a * a.dtype.type(math.pi)
-            slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
+        turned = a * a.dtype.type(math.pi)
+        slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
         return grad * np.where(a == 0, np.zeros((), slope.dtype), slope)
 
 
@@ -1155,6 +1153,7 @@ class _LogCumSumExp(Function):
     """log of the running sums of exp along ``dim``, without overflow."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         out = np.logaddexp.accumulate(a, axis=dim)
         ctx.save_for_backward(a, out)
@@ -1173,10 +1172,9 @@ class _LogCumSumExp(Function):
             return np.flip(np.logaddexp.accumulate(flipped, axis=d), axis=d)
 
         lowest = np.finfo(grad.dtype).min
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            size = np.log(np.abs(grad))
-            up = np.exp(later_sum(np.where(grad > 0, size, lowest) - out) + a)
-            down = np.exp(later_sum(np.where(grad < 0, size, lowest) - out) + a)
+        size = np.log(np.abs(grad))
+        up = np.exp(later_sum(np.where(grad > 0, size, lowest) - out) + a)
+        down = np.exp(later_sum(np.where(grad < 0, size, lowest) - out) + a)
         return (up - down).astype(grad.dtype, copy=False), None
 
 

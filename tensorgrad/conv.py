@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .tensor import Function, Tensor, note_in_place_write
+from .tensor import Function, Tensor, note_in_place_write, quiet
 
 Size = int | Sequence[int]
 Pairs = tuple[tuple[int, int], ...]  # (before, after) padding of each spatial dimension
@@ -135,6 +135,7 @@ class Convolution(Function):
     bias (O,) where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         unbatched = x.ndim == weight.ndim - 1
         padded = _pad(x[None] if unbatched else x, padding)
@@ -283,6 +284,7 @@ class TransposedConvolution(Function):
     plus bias (O,) where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
         unbatched = x.ndim == weight.ndim - 1
         batched = x[None] if unbatched else x
@@ -427,6 +429,7 @@ class Interpolate(Function):
     ``scales`` where given (1 / scale), else by input / output size."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, sizes, scales, mode, align_corners):
         reads = _reads(x, sizes, scales, mode, align_corners)
         y = x
@@ -656,6 +659,7 @@ class AvgPool(Function):
     """The sum of each window over ``divisor`` (a number, or an array of one per output)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, kernel, stride, padding, divisor):
         n = len(kernel)
         unbatched = x.ndim == n + 1
@@ -810,6 +814,7 @@ class AdaptiveAvgPool(Function):
     dimension after another (a tile is a product of intervals)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, outs):
         n = len(outs)
         unbatched = x.ndim == n + 1
@@ -1141,6 +1146,7 @@ class BatchNorm(Function):
     place; else the running statistics themselves."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         axes = (0, *range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)  # a channel's values along dimension 1

@@ -217,7 +217,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
     values = first + stride * np.arange(count, dtype=np.float64 if resolved.kind == "f"
                                         or not isinstance(stride, (int, np.integer))
                                         else np.int64)
-    return _made(values.astype(resolved), device, requires_grad)
+    with np.errstate(over="ignore"):  # beyond the dtype's range: inf, as in PyTorch
+        return _made(values.astype(resolved), device, requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
@@ -227,6 +228,11 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     if steps < 0:
         raise RuntimeError("linspace: the number of steps cannot be negative")
     resolved = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    if resolved.kind == "f":  # an end beyond the dtype's range: PyTorch refuses it
+        largest = float(np.finfo(resolved).max)
+        if any(math.isfinite(v) and abs(v) > largest for v in (float(start), float(end))):
+            raise RuntimeError(f"linspace: value cannot be converted to type {resolved} "
+                               "without overflow")
     return _made(np.linspace(start, end, steps).astype(resolved), device, requires_grad)
 
 

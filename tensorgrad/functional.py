@@ -39,7 +39,7 @@ from .grad_mode import get_ident, is_grad_enabled
 from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
-from .tensor import Function, Tensor, normalize_dim, tapes, written_in_place
+from .tensor import Function, Tensor, normalize_dim, quiet, tapes, written_in_place
 from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
@@ -107,14 +107,9 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 # ---- softmax and log_softmax ------------------------------------------------------------------
 
 
-# NaN and the infinities flow through softmax and attention as in PyTorch (-inf - -inf, inf *
-# 0: NaN), without NumPy's warnings; as a decorator, it costs half a microsecond a call
-_QUIET = np.errstate(invalid="ignore", over="ignore")
-
-
 class Softmax(Function):
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, x, dim):
         x = _last(floating(x), dim)
         p = _from_last(_softmax(x) if x.shape[-1] else x.copy(), dim)  # over nothing: nothing
@@ -123,7 +118,6 @@ class Softmax(Function):
         return p
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         # d softmax: p * (g - sum(g * p)), the Jacobian-vector product without the Jacobian
         (p,) = ctx.saved_tensors
@@ -133,6 +127,7 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     @staticmethod
+    @quiet
     def forward(ctx, x, dim):
         x = _last(floating(x), dim)
         ctx.dim = dim
@@ -229,6 +224,7 @@ class LeakyReLU(Function):
     at NaN too, as in PyTorch)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, negative_slope):
         positive = x > 0
         ctx.save_for_backward(positive)
@@ -282,20 +278,19 @@ class Softplus(Function):
     sigmoid(beta * x), else 1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, beta, threshold):
         scaled = x * beta
         linear = scaled > threshold
         ctx.save_for_backward(scaled, linear)
         # exp overflows only where x itself is taken; beta 0 divides by 0, as in PyTorch
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            return np.where(linear, x, np.log1p(np.exp(scaled)) / beta)
+        return np.where(linear, x, np.log1p(np.exp(scaled)) / beta)
 
     @staticmethod
     def backward(ctx, grad):
         scaled, linear = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            exps = np.exp(scaled)
-            return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
+        exps = np.exp(scaled)
+        return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -309,18 +304,18 @@ class Mish(Function):
     """x * tanh(softplus(x)); the slope tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)**2)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, mish takes integers)
-        with np.errstate(over="ignore", invalid="ignore"):  # +-inf give NaN, as in PyTorch
-            t = np.tanh(np.log1p(np.exp(x)))
-            ctx.save_for_backward(x, t)
-            return x * t
+        # +-inf give NaN, as in PyTorch
+        t = np.tanh(np.log1p(np.exp(x)))
+        ctx.save_for_backward(x, t)
+        return x * t
 
     @staticmethod
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            return grad * (t + x * _sigmoid(x) * (1 - t * t))
+        return grad * (t + x * _sigmoid(x) * (1 - t * t))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -398,14 +393,14 @@ class ScaledELU(Function):
     PyTorch's test is x <= 0, 0 takes the left slope and NaN the right one."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, alpha, scale, input_scale):
         nonpositive = x <= 0
         # (the exponentials of the positive part would overflow; of the negative part they
         # do for a negative alpha, to -inf as in PyTorch)
         below = np.minimum(x, 0) * input_scale
-        with np.errstate(over="ignore", invalid="ignore"):
-            exps = np.exp(below)
-            left = (alpha * scale) * np.expm1(below)
+        exps = np.exp(below)
+        left = (alpha * scale) * np.expm1(below)
         ctx.save_for_backward(nonpositive, exps)
         ctx.left_slope, ctx.scale = alpha * scale * input_scale, scale
         return np.where(nonpositive, left, x * scale)
@@ -414,8 +409,8 @@ class ScaledELU(Function):
     def backward(ctx, grad):
         nonpositive, exps = ctx.saved_tensors
         slope = np.where(nonpositive, ctx.left_slope * exps, ctx.scale)
-        with np.errstate(invalid="ignore"):  # (0 * inf: NaN, as in PyTorch)
-            return grad * slope, None, None, None
+        # (0 * inf: NaN, as in PyTorch)
+        return grad * slope, None, None, None
 
 
 # Klambauer et al.'s constants, as PyTorch's
@@ -447,6 +442,7 @@ class PReLU(Function):
     NaN too, as PyTorch's) for x, and 0, else x for w."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, shape):
         w = weight.reshape(shape)
         positive = x > 0
@@ -502,10 +498,11 @@ class Hardswish(Function):
     (and at NaN, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore", invalid="ignore"):  # -inf * 0: NaN, as in PyTorch
-            return x * np.clip(x + 3, 0, 6) / 6
+        # -inf * 0: NaN, as in PyTorch
+        return x * np.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def backward(ctx, grad):
@@ -524,6 +521,7 @@ class Hardsigmoid(Function):
     too). PyTorch's slope is 1/6 rounded to float32 even for float64: this one is exact."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         ctx.save_for_backward((x > -3) & (x < 3))
         return np.clip(x + 3, 0, 6) / 6
@@ -545,20 +543,20 @@ class GLU(Function):
     a and a * sigmoid(b) * (1 - sigmoid(b)) for b."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, dim):
         a, b = np.split(x, 2, axis=dim)
         gate = _sigmoid(b)
         ctx.save_for_backward(a, gate)
         ctx.dim = dim
-        with np.errstate(invalid="ignore"):  # inf * 0: NaN, as in PyTorch
-            return a * gate
+        # inf * 0: NaN, as in PyTorch
+        return a * gate
 
     @staticmethod
     def backward(ctx, grad):
         a, gate = ctx.saved_tensors
         grad_a = grad * gate
-        with np.errstate(invalid="ignore"):
-            return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
+        return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -583,18 +581,17 @@ class Softsign(Function):
     d = 1 + |x|, as PyTorch's autograd takes it (so NaN at +-inf, as there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, softsign takes integers)
         d = 1 + np.abs(x)
         ctx.save_for_backward(x, d)
-        with np.errstate(invalid="ignore"):
-            return x / d
+        return x / d
 
     @staticmethod
     def backward(ctx, grad):
         x, d = ctx.saved_tensors
-        with np.errstate(over="ignore", invalid="ignore"):
-            return grad * (1 / d - x * np.sign(x) / (d * d))
+        return grad * (1 / d - x * np.sign(x) / (d * d))
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -606,12 +603,13 @@ class Tanhshrink(Function):
     """x - tanh(x); the slope tanh(x)**2."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x):
         x = floating(x)  # (as PyTorch's, tanhshrink takes integers)
         t = np.tanh(x)
         ctx.save_for_backward(t)
-        with np.errstate(invalid="ignore"):  # inf - 1 is inf; only NaN gives NaN
-            return x - t
+        # inf - 1 is inf; only NaN gives NaN
+        return x - t
 
     @staticmethod
     def backward(ctx, grad):
@@ -629,6 +627,7 @@ class Shrink(Function):
     slope 0, else 1 (at NaN too, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, lambd, soft):
         inside = np.abs(x) <= lambd
         ctx.save_for_backward(inside)
@@ -663,6 +662,7 @@ class Threshold(Function):
     the slope 1, as PyTorch's test is x <= threshold)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, threshold, value):
         if x.dtype.kind in "iu":  # integers compare with the threshold truncated, as PyTorch's
             threshold = int(threshold)
@@ -766,6 +766,7 @@ class ScaledGradient(Function):
     """The identity, with the gradient multiplied by ``scale``."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, scale):
         ctx.save_for_backward(scale)
         return x.view()
@@ -892,6 +893,7 @@ class Dropout(Function):
     and scales the rest by 1 / (1 - p)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, p, generator):
         kept = rng(generator).random(x.shape) >= p
         scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
@@ -928,6 +930,7 @@ class ChannelDropout(Function):
     channels, or the channels) drawn, the rest sharing the draw."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, lead, p):
         kept = rng().random(x.shape[:lead]) >= p
         scale = x.dtype.type(1 / (1 - p)) if p < 1 else x.dtype.type(0)
@@ -1003,6 +1006,7 @@ class CrossEntropy(Function):
     """Mean (or sum, or none) over rows of -log softmax(logits)[target]."""
 
     @staticmethod
+    @quiet
     def forward(ctx, logits, targets, reduction, ignore_index):
         num_classes = logits.shape[-1]
         # C order, so that a target's entry is at a fixed offset of the flattened rows
@@ -1189,12 +1193,13 @@ class SmoothL1(Function):
     sign(d) (so +-1 at +-inf and NaN at NaN, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, d, beta):
         ctx.save_for_backward(d)
         ctx.beta = beta
         size = np.abs(d)
-        with np.errstate(over="ignore", invalid="ignore"):  # the square beyond beta: unused
-            return np.where(size < beta, 0.5 * d * d / beta, size - 0.5 * beta)
+        # the square beyond beta: unused
+        return np.where(size < beta, 0.5 * d * d / beta, size - 0.5 * beta)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1207,12 +1212,12 @@ class Huber(Function):
     delta * sign(d)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, d, delta):
         ctx.save_for_backward(d)
         ctx.delta = delta
         size = np.abs(d)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
+        return np.where(size < delta, 0.5 * d * d, delta * (size - 0.5 * delta))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1259,10 +1264,11 @@ class BinaryCrossEntropy(Function):
     1e-12) for p and w (log(1 - p) - log p) for t."""
 
     @staticmethod
+    @quiet
     def forward(ctx, p, t, weight):
-        with np.errstate(divide="ignore"):  # log(0): -inf, then the bound
-            log_p = np.maximum(np.log(p), -100)
-            log_q = np.maximum(np.log1p(-p), -100)
+        # log(0): -inf, then the bound
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
         losses = (t - 1) * log_q - t * log_p
         ctx.save_for_backward(p, t, weight)
         return losses if weight is None else losses * weight
@@ -1276,8 +1282,8 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[0]:
             grad_p = grad * (p - t) / np.maximum((1 - p) * p, _EPSILON)
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):  # unbounded, as PyTorch's
-                grad_t = grad * (np.log1p(-p) - np.log(p))
+            # unbounded, as PyTorch's
+            grad_t = grad * (np.log1p(-p) - np.log(p))
         return grad_p, grad_t, None
 
 
@@ -1318,12 +1324,13 @@ class BinaryCrossEntropyWithLogits(Function):
     dtype as PyTorch's result is."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t, weight, pos_weight):
         log_sigmoid = _log_sigmoid(x)
         if pos_weight is not None:
             log_sigmoid = log_sigmoid * ((pos_weight - 1) * t + 1)
-        with np.errstate(invalid="ignore"):  # (1 - 1) * inf: NaN, as in PyTorch
-            losses = (1 - t) * x - log_sigmoid
+        # (1 - 1) * inf: NaN, as in PyTorch
+        losses = (1 - t) * x - log_sigmoid
         if weight is not None:
             losses = losses * weight
         ctx.save_for_backward(x, t, weight, pos_weight)
@@ -1342,9 +1349,8 @@ class BinaryCrossEntropyWithLogits(Function):
                 positive = pos_weight * t
                 grad_x = grad * ((positive + 1 - t) * _sigmoid(x) - positive)
         if ctx.needs_input_grad[1]:
-            with np.errstate(invalid="ignore"):
-                slope = -x if pos_weight is None else \
-                    _log_sigmoid(-x) - _log_sigmoid(x) * pos_weight
+            slope = -x if pos_weight is None else \
+                _log_sigmoid(-x) - _log_sigmoid(x) * pos_weight
             grad_t = grad * slope
         return grad_x, grad_t, None, None
 
@@ -1383,6 +1389,7 @@ class NLLLoss(Function):
     0 where t is ``ignore_index``; "mean" divides the sum by the targets' total weight."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, targets, weight, reduction, ignore_index):
         classes = x.shape[-1]
         rows = x.reshape(-1, classes)
@@ -1392,8 +1399,7 @@ class NLLLoss(Function):
         w = kept.astype(x.dtype) if weight is None else np.where(kept, weight[picked], 0)
         numbers = row_numbers(len(rows))
         # where, not a product: an ignored row's entry may be inf or NaN, its loss is 0
-        with np.errstate(invalid="ignore"):
-            losses = np.where(kept, -w * rows[numbers, picked], 0).astype(x.dtype, copy=False)
+        losses = np.where(kept, -w * rows[numbers, picked], 0).astype(x.dtype, copy=False)
         ctx.save_for_backward(kept, picked, w)
         ctx.shape, ctx.reduction = x.shape, reduction
         if reduction == "none":
@@ -1402,8 +1408,8 @@ class NLLLoss(Function):
         if reduction == "sum":
             return np.asarray(total)
         ctx.total_weight = np.add.reduce(w)
-        with np.errstate(invalid="ignore", divide="ignore"):  # no weight: NaN, as PyTorch's
-            return np.asarray(total / ctx.total_weight)
+        # no weight: NaN, as PyTorch's
+        return np.asarray(total / ctx.total_weight)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1411,12 +1417,10 @@ class NLLLoss(Function):
         if ctx.reduction == "none":
             scale = grad.reshape(-1)
         else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = grad if ctx.reduction == "sum" else grad / ctx.total_weight
+            scale = grad if ctx.reduction == "sum" else grad / ctx.total_weight
             scale = np.broadcast_to(scale, kept.shape)
         rows = np.zeros((len(kept), ctx.shape[-1]), grad.dtype)
-        with np.errstate(invalid="ignore"):
-            rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
+        rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
         return rows.reshape(ctx.shape), None, None, None, None
 
 
@@ -1639,28 +1643,27 @@ class KLDiv(Function):
     PyTorch's (whose t log t is xlogy(t, t)), the slope for t is NaN at t = 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t, log_target):
         ctx.log_target = log_target
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if log_target:
-                e = np.exp(t)
-                ctx.save_for_backward(x, t, e)
-                return e * (t - x)
-            ctx.save_for_backward(x, t, None)
-            return np.where(t == 0, 0, t * np.log(t)) - t * x
+        if log_target:
+            e = np.exp(t)
+            ctx.save_for_backward(x, t, e)
+            return e * (t - x)
+        ctx.save_for_backward(x, t, None)
+        return np.where(t == 0, 0, t * np.log(t)) - t * x
 
     @staticmethod
     def backward(ctx, grad):
         x, t, e = ctx.saved_tensors
         grad_x = grad_t = None
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if ctx.needs_input_grad[0]:
-                grad_x = -grad * (e if ctx.log_target else t)
-            if ctx.needs_input_grad[1]:
-                if ctx.log_target:
-                    grad_t = grad * (e * (t - x) + e)
-                else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
-                    grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
+        if ctx.needs_input_grad[0]:
+            grad_x = -grad * (e if ctx.log_target else t)
+        if ctx.needs_input_grad[1]:
+            if ctx.log_target:
+                grad_t = grad * (e * (t - x) + e)
+            else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
+                grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
         return grad_x, grad_t, None
 
 
@@ -1769,17 +1772,17 @@ class SoftMargin(Function):
     -t * z / (1 + z), z = exp(-t * x) (NaN there)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, t):
-        with np.errstate(over="ignore", invalid="ignore"):  # (0 * inf: NaN, as PyTorch's)
-            z = np.exp(-t * x)
+        # (0 * inf: NaN, as PyTorch's)
+        z = np.exp(-t * x)
         ctx.save_for_backward(t, z)
         return np.log1p(z)
 
     @staticmethod
     def backward(ctx, grad):
         t, z = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            return grad * (-t * z / (1 + z)), None
+        return grad * (-t * z / (1 + z)), None
 
 
 def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
@@ -2008,6 +2011,7 @@ class Linear(Function):
     """x @ weight.T (+ bias): every leading dimension of x is a batch dimension."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias=None):
         # One 2-D product serves all leading dimensions (np.matmul would loop over them);
         # speed: .dot, not @ (benchmarks/SPEED.md, "ndarray.dot")
@@ -2064,6 +2068,7 @@ class Bilinear(Function):
     input's gradient the same product with that input left out."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x1, x2, weight, bias):
         ctx.save_for_backward(x1, x2, weight)
         y = np.einsum("...i,kij,...j->...k", x1, weight, x2, optimize=True)
@@ -2120,6 +2125,7 @@ class RMSNorm(Function):
     """x / sqrt(mean(x**2) + eps) over groups of ``count`` entries (then * weight)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, count, eps, weight=None):
         if not count:  # nothing to normalize: nothing (mean(x**2) would be 0 / 0)
             ctx.save_for_backward(None, None, None, weight)
@@ -2188,6 +2194,7 @@ class LayerNorm(Function):
     biased, as PyTorch's), then * weight and + bias where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, count, eps, weight, bias):
         x = floating(x)
         ctx.shape, ctx.bias_shape = x.shape, None if bias is None else bias.shape
@@ -2294,7 +2301,7 @@ class ScaledDotProductAttention(Function):
     ``dropout_p`` > 0 (drawn in the forward); a floating mask gets its gradient."""
 
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, q, k, v, mask, is_causal, scale, dropout_p, generator):
         ctx.blocks = None
         if is_causal and not dropout_p and q.shape == k.shape == v.shape and \
@@ -2322,7 +2329,6 @@ class ScaledDotProductAttention(Function):
         return (p if kept is None else p * kept) @ v
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         if ctx.blocks is not None:  # the causal tiles' exponentials, row sums and result
             e, r, out, q, k, v = ctx.saved_tensors
@@ -2401,7 +2407,7 @@ class MultiHeadAttention(Function):
     """
 
     @staticmethod
-    @_QUIET
+    @quiet
     def forward(ctx, qkv, heads, is_causal, scale):
         batch, (length, width) = qkv.shape[:-2], qkv.shape[-2:]
         head_dim = width // (3 * heads)
@@ -2434,7 +2440,6 @@ class MultiHeadAttention(Function):
         return out.swapaxes(-2, -3).reshape(batch + (length, width // 3))
 
     @staticmethod
-    @_QUIET
     def backward(ctx, grad):
         *p, q, k, v = ctx.saved_tensors
         scale, blocks, to_heads = ctx.scale, ctx.blocks, ctx.to_heads
@@ -2529,8 +2534,8 @@ def _causal_forward(q: np.ndarray, scale: float, k: np.ndarray, v: np.ndarray,
     # Softmax is the same for any shift of a row's scores: without the rows' maxima (a slow
     # reduction), unless a row's sum of exponentials leaves a range where neither it nor
     # anything scaled by it (g / r in the backward pass) can overflow or lose precision.
-    with np.errstate(all="ignore"):  # what overflows is done again below
-        run_each(block, blocks)  # blocks of documents: independent, shared between threads
+    # (under its callers' quiet: what overflows is done again below)
+    run_each(block, blocks)  # blocks of documents: independent, shared between threads
     limit = np.log(np.finfo(out.dtype).max) / 4
     if not (r.min() >= np.exp(-limit) and r.max() <= np.exp(limit)):  # also NaN
         shift = True

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .ops import where
-from .tensor import Function, Tensor, as_leaf, tensor_of
+from .tensor import Function, Tensor, as_leaf, quiet, tensor_of
 
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002
@@ -143,9 +143,9 @@ class Det(Function):
     matrix (det exactly 0) it is 0, as PyTorch's (outside create_graph)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            d = np.asarray(np.linalg.det(a), a.dtype)
+        d = np.asarray(np.linalg.det(a), a.dtype)
         d[np.isnan(a).any(axis=(-2, -1))] = np.nan  # (NumPy may give 0, LAPACK gives NaN)
         ctx.save_for_backward(a, d)
         return d
@@ -163,9 +163,9 @@ class LogAbsDet(Function):
     has infinities) at a singular matrix."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            _, logabs = np.linalg.slogdet(a)
+        _, logabs = np.linalg.slogdet(a)
         logabs = np.asarray(logabs, a.dtype)
         ctx.save_for_backward(a, logabs)
         return logabs
@@ -185,6 +185,7 @@ class Inverse(Function):
     -inv^T @ grad @ inv^T."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = _solved(a, None, "linalg.inv")
         ctx.save_for_backward(out)
@@ -201,6 +202,7 @@ class Solve(Function):
     solve(A^T, grad), A's minus that times X^T."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         x = _solved(a, b, "torch.linalg.solve")
         ctx.save_for_backward(a, x)
@@ -219,13 +221,13 @@ class Cholesky(Function):
     of L^T grad, its diagonal halved, it is L^-T (P + P^T)/2 L^-1."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            try:
-                low = np.linalg.cholesky(a)
-                failed = np.isnan(low).any()  # NaN entries: NumPy goes on, LAPACK stops
-            except np.linalg.LinAlgError:
-                failed = True
+        try:
+            low = np.linalg.cholesky(a)
+            failed = np.isnan(low).any()  # NaN entries: NumPy goes on, LAPACK stops
+        except np.linalg.LinAlgError:
+            failed = True
         if failed:
             raise LinAlgError("linalg.cholesky: The factorization could not be completed "
                               "because the input is not positive-definite.")
@@ -291,6 +293,7 @@ class Eigh(Function):
     eigenvector takes part)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, uplo):
         w, v = np.linalg.eigh(a, UPLO=uplo)
         ctx.save_for_backward(w, v)
@@ -303,8 +306,7 @@ class Eigh(Function):
         grad_w, grad_v = _cut(grad, ((n,), (n, n)))
         inner = np.zeros_like(v)
         if grad_v.any():
-            with np.errstate(invalid="ignore"):
-                inner = _skew(_mT(v) @ grad_v) / 2 * _reciprocal_gaps(w)
+            inner = _skew(_mT(v) @ grad_v) / 2 * _reciprocal_gaps(w)
         diagonal = np.arange(n)
         inner[..., diagonal, diagonal] = grad_w
         return v @ inner @ _mT(v), None
@@ -317,11 +319,11 @@ class SVD(Function):
     part."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, full):
         m, n = a.shape[-2:]
         if a.size:
-            with np.errstate(all="ignore"):
-                u, s, vh = np.linalg.svd(a, full_matrices=full)
+            u, s, vh = np.linalg.svd(a, full_matrices=full)
         else:  # (NumPy refuses empty matrices)
             k = min(m, n)
             u = np.broadcast_to(np.eye(m, m if full else k, dtype=a.dtype), (*a.shape[:-2], m,
@@ -346,19 +348,18 @@ class SVD(Function):
         out = u @ inner @ vh
         if not (grad_u.any() or grad_v.any()):
             return out, None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gaps = _reciprocal_gaps(s * s)
-            between = (gaps * _skew(_mT(u) @ grad_u)) * s[..., None, :] + \
-                s[..., :, None] * (gaps * _skew(_mT(v) @ grad_v))
-            out = out + u @ between @ vh
-            over_s = 1 / s
-            m, n = u.shape[-2], v.shape[-2]
-            if m > k:  # the part of grad_u outside U's columns
-                rest = grad_u - u @ (_mT(u) @ grad_u)
-                out = out + (rest * over_s[..., None, :]) @ vh
-            if n > k:
-                rest = grad_v - v @ (_mT(v) @ grad_v)
-                out = out + (u * over_s[..., None, :]) @ _mT(rest)
+        gaps = _reciprocal_gaps(s * s)
+        between = (gaps * _skew(_mT(u) @ grad_u)) * s[..., None, :] + \
+            s[..., :, None] * (gaps * _skew(_mT(v) @ grad_v))
+        out = out + u @ between @ vh
+        over_s = 1 / s
+        m, n = u.shape[-2], v.shape[-2]
+        if m > k:  # the part of grad_u outside U's columns
+            rest = grad_u - u @ (_mT(u) @ grad_u)
+            out = out + (rest * over_s[..., None, :]) @ vh
+        if n > k:
+            rest = grad_v - v @ (_mT(v) @ grad_v)
+            out = out + (u * over_s[..., None, :]) @ _mT(rest)
         return out, None
 
 

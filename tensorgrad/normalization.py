@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .tensor import Function, Tensor, note_in_place_write
+from .tensor import Function, Tensor, note_in_place_write, quiet
 
 _TORCH_TYPES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
 
@@ -71,12 +71,12 @@ class GroupNorm(Function):
     where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, groups, eps):
         rows = (x.shape[0], groups, x.size // max(x.shape[0] * groups, 1))
-        with np.errstate(**_QUIET):
-            normed, scale, _, _ = _standardize(x.reshape(rows), eps)
-            normed = normed.reshape(x.shape)
-            out = _scale_and_shift(normed, weight, bias)
+        normed, scale, _, _ = _standardize(x.reshape(rows), eps)
+        normed = normed.reshape(x.shape)
+        out = _scale_and_shift(normed, weight, bias)
         ctx.save_for_backward(normed, scale, weight)
         ctx.rows = rows
         return out
@@ -84,13 +84,12 @@ class GroupNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         normed, scale, weight = ctx.saved_tensors
-        with np.errstate(**_QUIET):
-            grad_weight, grad_bias = _parameter_grads(ctx, grad, normed)
-            grad_x = None
-            if ctx.needs_input_grad[0]:
-                g = grad if weight is None else grad * _per_channel(weight, grad.ndim)
-                grad_x = _standardized_grad(g.reshape(ctx.rows), normed.reshape(ctx.rows),
-                                            scale).reshape(grad.shape)
+        grad_weight, grad_bias = _parameter_grads(ctx, grad, normed)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            g = grad if weight is None else grad * _per_channel(weight, grad.ndim)
+            grad_x = _standardized_grad(g.reshape(ctx.rows), normed.reshape(ctx.rows),
+                                        scale).reshape(grad.shape)
         return grad_x, grad_weight, grad_bias, None, None
 
 
@@ -101,22 +100,22 @@ class InstanceNorm(Function):
     statistics. Then * weight + bias per channel where given."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, weight, bias, running_mean, running_var, use_input_stats, momentum,
                 eps):
         batch, channels = x.shape[:2]
         count = math.prod(x.shape[2:])
-        with np.errstate(**_QUIET):
-            if use_input_stats:
-                normed, scale, mean, var = _standardize(x.reshape(batch, channels, count), eps)
-                normed = normed.reshape(x.shape)
-                if running_mean is not None:
-                    _update(running_mean, running_var, mean[..., 0], var[..., 0], count,
-                            momentum)
-            else:
-                scale = (running_var.astype(x.dtype) + eps) ** -0.5
-                normed = (x - _per_channel(running_mean.astype(x.dtype), x.ndim)) * \
-                    _per_channel(scale, x.ndim)
-            out = _scale_and_shift(normed, weight, bias)
+        if use_input_stats:
+            normed, scale, mean, var = _standardize(x.reshape(batch, channels, count), eps)
+            normed = normed.reshape(x.shape)
+            if running_mean is not None:
+                _update(running_mean, running_var, mean[..., 0], var[..., 0], count,
+                        momentum)
+        else:
+            scale = (running_var.astype(x.dtype) + eps) ** -0.5
+            normed = (x - _per_channel(running_mean.astype(x.dtype), x.ndim)) * \
+                _per_channel(scale, x.ndim)
+        out = _scale_and_shift(normed, weight, bias)
         ctx.save_for_backward(normed, scale, weight)
         ctx.use_input_stats, ctx.rows = use_input_stats, (batch, channels, count)
         return out
@@ -124,16 +123,15 @@ class InstanceNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         normed, scale, weight = ctx.saved_tensors
-        with np.errstate(**_QUIET):
-            grad_weight, grad_bias = _parameter_grads(ctx, grad, normed)
-            grad_x = None
-            if ctx.needs_input_grad[0]:
-                g = grad if weight is None else grad * _per_channel(weight, grad.ndim)
-                if ctx.use_input_stats:  # the statistics depend on x too
-                    grad_x = _standardized_grad(g.reshape(ctx.rows), normed.reshape(ctx.rows),
-                                                scale).reshape(grad.shape)
-                else:
-                    grad_x = g * _per_channel(scale, g.ndim)
+        grad_weight, grad_bias = _parameter_grads(ctx, grad, normed)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            g = grad if weight is None else grad * _per_channel(weight, grad.ndim)
+            if ctx.use_input_stats:  # the statistics depend on x too
+                grad_x = _standardized_grad(g.reshape(ctx.rows), normed.reshape(ctx.rows),
+                                            scale).reshape(grad.shape)
+            else:
+                grad_x = g * _per_channel(scale, g.ndim)
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
 
 

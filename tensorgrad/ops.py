@@ -17,7 +17,7 @@ import numpy as np
 
 from . import special
 from .grad_mode import get_ident, is_grad_enabled
-from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, tapes
+from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, quiet, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
 # Operands come in three tiers: tensors with dimensions, 0-d tensors, and numbers (Python's
@@ -158,6 +158,7 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 class Add(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         # speed: same-dtype arrays skip _operands (benchmarks/SPEED.md, "The Add fast path")
         if type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype is not b.dtype:
@@ -173,6 +174,7 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         if a.dtype == _BOOL:
@@ -189,6 +191,7 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         ctx.save_for_backward(a, b)
@@ -204,6 +207,7 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a_in, b_in = a, b
         a, b = _operands(a, b)
@@ -248,6 +252,7 @@ class Pow(Function):
     and d/db is 0 where a == 0 and b >= 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         if isinstance(b, (int, np.integer)) and not isinstance(b, (bool, np.bool_)) and b < 0 \
                 and np.asarray(a).dtype.kind in "biu":
@@ -268,13 +273,13 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         a_needs, b_needs = ctx.needs_input_grad
         grad_a = grad_b = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
-            if a_needs:
-                slope = np.where(b == 0, 0, b * _power(a, b - 1))
-                grad_a = sum_to(grad * slope, a.shape)
-            if b_needs:
-                slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
-                grad_b = sum_to(grad * slope, b.shape)
+        # masked out below
+        if a_needs:
+            slope = np.where(b == 0, 0, b * _power(a, b - 1))
+            grad_a = sum_to(grad * slope, a.shape)
+        if b_needs:
+            slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
+            grad_b = sum_to(grad * slope, b.shape)
         return grad_a, grad_b
 
 
@@ -290,6 +295,7 @@ class Remainder(Function):
     floor(a / b), so d/da is 1 and d/db is -floor(a / b)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -299,8 +305,7 @@ class Remainder(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            quotient = np.floor_divide(a, b)
+        quotient = np.floor_divide(a, b)
         return sum_to(grad, a.shape), sum_to(-grad * quotient, b.shape)
 
 
@@ -309,6 +314,7 @@ class Fmod(Function):
     trunc(a / b), so d/da is 1 and d/db is -trunc(a / b)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -320,8 +326,7 @@ class Fmod(Function):
         a, b = ctx.saved_tensors
         grad_b = None
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_b = sum_to(-grad * np.trunc(a / b), b.shape)
+            grad_b = sum_to(-grad * np.trunc(a / b), b.shape)
         return sum_to(grad, a.shape), grad_b
 
 
@@ -330,6 +335,7 @@ class FloorDivide(Function):
     raises instead, this one gives 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
         _check_divisor(a, b)
@@ -369,6 +375,7 @@ class Lerp(Function):
     The three broadcast; ``weight`` may be a number."""
 
     @staticmethod
+    @quiet
     def forward(ctx, start, end, weight):
         if start.dtype.kind != "f":
             raise NotImplementedError(f"lerp of {start.dtype} data: it needs floating tensors")
@@ -383,17 +390,16 @@ class Lerp(Function):
             raise broadcast_error(start.shape, end.shape, weight.shape) from None
         ctx.save_for_backward(start, end, weight)
         span = end - start
-        with np.errstate(invalid="ignore"):  # inf - inf: NaN, as in PyTorch
-            return np.where(np.abs(weight) < 0.5, start + weight * span, end - span * (1 - weight))
+        # inf - inf: NaN, as in PyTorch
+        return np.where(np.abs(weight) < 0.5, start + weight * span, end - span * (1 - weight))
 
     @staticmethod
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors
         start_needs, end_needs, weight_needs = ctx.needs_input_grad
-        with np.errstate(invalid="ignore"):
-            return (sum_to(grad * (1 - weight), start.shape) if start_needs else None,
-                    sum_to(grad * weight, end.shape) if end_needs else None,
-                    sum_to(grad * (end - start), weight.shape) if weight_needs else None)
+        return (sum_to(grad * (1 - weight), start.shape) if start_needs else None,
+                sum_to(grad * weight, end.shape) if end_needs else None,
+                sum_to(grad * (end - start), weight.shape) if weight_needs else None)
 
 
 class Where(Function):
@@ -505,7 +511,8 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     if _CATEGORY[dtype.kind] > _CATEGORY[a._data.dtype.kind]:
         raise TypeError(f"an in-place op would turn {a._data.dtype} data into {dtype}")
     try:
-        op(a._data, _as(b, dtype), out=a._data, casting="unsafe")
+        with np.errstate(all="ignore"):  # as the op's out-of-place self (see tensor.quiet)
+            op(a._data, _as(b, dtype), out=a._data, casting="unsafe")
         note_in_place_write(a._data)
     except ValueError:
         if not _broadcasts(a._data.shape, np.shape(b)):
@@ -598,6 +605,7 @@ class Abs(Function):
 
 class Exp(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.exp(floating(a))
         ctx.save_for_backward(out)
@@ -611,6 +619,7 @@ class Exp(Function):
 
 class Log(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -624,6 +633,7 @@ class Log(Function):
 
 class Sqrt(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.sqrt(floating(a))
         ctx.save_for_backward(out)
@@ -637,6 +647,7 @@ class Sqrt(Function):
 
 class Erf(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -652,6 +663,7 @@ class Log1p(Function):
     """log(1 + a), accurate where a is tiny."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
@@ -667,6 +679,7 @@ class Expm1(Function):
     """exp(a) - 1, accurate where a is tiny."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         out = np.expm1(floating(a))
         ctx.save_for_backward(out)
@@ -698,6 +711,7 @@ class Rounded(Function):
     integers come out as they are. Steps are flat: the gradient is 0 everywhere, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, rule, decimals):
         name = "round" if rule is np.rint else rule.__name__
         if a.dtype.kind == "b" or (a.dtype.kind in "iu" and decimals is not None):
@@ -709,8 +723,7 @@ class Rounded(Function):
             return rule(a)
         # PyTorch's: scaled by a power of ten in the tensor's dtype, rounded, scaled back
         scale = a.dtype.type(10.0 ** abs(decimals))
-        with np.errstate(over="ignore"):
-            return rule(a * scale) / scale if decimals > 0 else rule(a / scale) * scale
+        return rule(a * scale) / scale if decimals > 0 else rule(a / scale) * scale
 
     @staticmethod
     def backward(ctx, grad):
@@ -722,16 +735,17 @@ class NanToNum(Function):
     largest and smallest finite numbers); the gradient passes where the entry was finite."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, nan, posinf, neginf):
         if a.dtype.kind != "f":
             return a.copy()
         finite = np.isfinite(a)
         ctx.save_for_backward(finite)
         info = np.finfo(a.dtype)
-        with np.errstate(over="ignore"):  # a replacement beyond the dtype's range: inf
-            values = [np.asarray(v, np.float64).astype(a.dtype)
-                      for v in (nan, info.max if posinf is None else posinf,
-                                info.min if neginf is None else neginf)]
+        # a replacement beyond the dtype's range: inf
+        values = [np.asarray(v, np.float64).astype(a.dtype)
+                  for v in (nan, info.max if posinf is None else posinf,
+                            info.min if neginf is None else neginf)]
         return np.where(finite, a, np.where(np.isnan(a), values[0],
                                             np.where(a > 0, values[1], values[2])))
 
@@ -754,8 +768,7 @@ class StdFromVar(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(out == 0, 0.0, grad / (2 * out))
+        return np.where(out == 0, 0.0, grad / (2 * out))
 
 
 class Tanh(Function):
@@ -860,6 +873,7 @@ class CumulativeSum(Function):
     """Running sums along ``dim``; integers and booleans sum as int64, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         ctx.dim = dim
         return np.cumsum(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
@@ -880,6 +894,7 @@ class CumulativeProduct(Function):
     zero; the entries after it get 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         out = np.cumprod(a, axis=dim, dtype=np.int64 if a.dtype.kind in "biu" else None)
         ctx.save_for_backward(a, out)
@@ -894,18 +909,17 @@ class CumulativeProduct(Function):
             return grad, None
         zeros_so_far = np.cumsum(a == 0, axis=d)
         ahead = zeros_so_far == 0
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            later = np.flip(np.cumsum(np.flip(np.where(ahead, out * grad, 0), d), axis=d), d)
-            result = np.where(ahead, later / a, 0)
-            between = zeros_so_far == 1  # from the first zero up to the second
-            first = np.argmax(between, axis=d, keepdims=True)
-            at_first = between & (np.arange(a.shape[d]).reshape(
-                (-1,) + (1,) * (a.ndim - d - 1)) == first)
-            skipping = np.cumprod(np.where(between & ~at_first, a, 1), axis=d)
-            total = (skipping * np.where(between, grad, 0)).sum(axis=d, keepdims=True)
-            before = np.where(first == 0, 1, np.take_along_axis(out, np.maximum(first - 1, 0),
-                                                                axis=d))
-            return np.where(at_first, total * before, result), None
+        later = np.flip(np.cumsum(np.flip(np.where(ahead, out * grad, 0), d), axis=d), d)
+        result = np.where(ahead, later / a, 0)
+        between = zeros_so_far == 1  # from the first zero up to the second
+        first = np.argmax(between, axis=d, keepdims=True)
+        at_first = between & (np.arange(a.shape[d]).reshape(
+            (-1,) + (1,) * (a.ndim - d - 1)) == first)
+        skipping = np.cumprod(np.where(between & ~at_first, a, 1), axis=d)
+        total = (skipping * np.where(between, grad, 0)).sum(axis=d, keepdims=True)
+        before = np.where(first == 0, 1, np.take_along_axis(out, np.maximum(first - 1, 0),
+                                                            axis=d))
+        return np.where(at_first, total * before, result), None
 
 
 class Cast(Function):
@@ -913,6 +927,7 @@ class Cast(Function):
     ``a``'s; "C": contiguous); the gradient flows back between floats."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dtype, order="K"):
         ctx.dtype = a.dtype
         return a.astype(a.dtype if dtype is None else dtype, order=order)
@@ -930,47 +945,44 @@ class Cast(Function):
 
 class Sin(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.sin(a)
+        return np.sin(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.cos(a)
+        return grad * np.cos(a)
 
 
 class Cos(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.cos(a)
+        return np.cos(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * -np.sin(a)
+        return grad * -np.sin(a)
 
 
 class Tan(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            out = np.tan(floating(a))
+        out = np.tan(floating(a))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * (1 + out * out)
+        return grad * (1 + out * out)
 
 
 def _rsqrt(x: np.ndarray) -> np.ndarray:
@@ -980,47 +992,44 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
 
 class Asin(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arcsin(a)
+        return np.arcsin(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(1 - a * a)
+        return grad * _rsqrt(1 - a * a)
 
 
 class Acos(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arccos(a)
+        return np.arccos(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * -_rsqrt(1 - a * a)
+        return grad * -_rsqrt(1 - a * a)
 
 
 class Atan(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arctan(a)
+        return np.arctan(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (a * a + 1)
+        return grad / (a * a + 1)
 
 
 class Atan2(Function):
@@ -1028,128 +1037,120 @@ class Atan2(Function):
     operands broadcast. At the origin both gradients are 0, as PyTorch's."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)  # promoted first, then integers made floating
         a, b = floating(a), floating(b)
         ctx.save_for_backward(a, b)
-        with np.errstate(all="ignore"):
-            return _broadcasting(np.arctan2, a, b, "atan2")
+        return _broadcasting(np.arctan2, a, b, "atan2")
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            squared = a * a + b * b
-            scale = np.where(squared == 0, 0, grad / squared)
-            return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
+        squared = a * a + b * b
+        scale = np.where(squared == 0, 0, grad / squared)
+        return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
 
 
 class Sinh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.sinh(a)
+        return np.sinh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.cosh(a)
+        return grad * np.cosh(a)
 
 
 class Cosh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.cosh(a)
+        return np.cosh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * np.sinh(a)
+        return grad * np.sinh(a)
 
 
 class Asinh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arcsinh(a)
+        return np.arcsinh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(a * a + 1)
+        return grad * _rsqrt(a * a + 1)
 
 
 class Acosh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arccosh(a)
+        return np.arccosh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * _rsqrt(a * a - 1)
+        return grad * _rsqrt(a * a - 1)
 
 
 class Atanh(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
         a = floating(a)
         ctx.save_for_backward(a)
-        with np.errstate(all="ignore"):
-            return np.arctanh(a)
+        return np.arctanh(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (1 - a * a)
+        return grad / (1 - a * a)
 
 
 class LogBase(Function):
     """The logarithm to ``base`` (2 or 10): log(a) / log(base)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, base):
         a = floating(a)
         ctx.save_for_backward(a)
         ctx.log_base = math.log(base)
-        with np.errstate(all="ignore"):
-            return np.log2(a) if base == 2 else np.log10(a)
+        return np.log2(a) if base == 2 else np.log10(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad / (a * ctx.log_base), None
+        return grad / (a * ctx.log_base), None
 
 
 class Exp2(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a):
-        with np.errstate(all="ignore"):
-            out = np.exp2(floating(a))
+        out = np.exp2(floating(a))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        with np.errstate(all="ignore"):
-            return grad * out * math.log(2)
+        return grad * out * math.log(2)
 
 
 class NanIgnoringMaximum(Function):
@@ -1235,6 +1236,7 @@ class Trace(Function):
     """The sum of a matrix's main diagonal (integers as int64, as PyTorch's)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         if a.ndim != 2:
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
@@ -1273,6 +1275,7 @@ class MatMul(Function):
     (on the left) or a column (on the right)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         if type(a) is not np.ndarray or type(b) is not np.ndarray:
             a, b = _operands(a, b)  # (a number is 0-d: refused below)
@@ -1405,6 +1408,7 @@ class Einsum(Function):
     gradient is spread along it; a repeated label (a diagonal) gets it on the diagonal."""
 
     @staticmethod
+    @quiet
     def forward(ctx, equation, *arrays):
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) > 1:
@@ -1507,6 +1511,7 @@ def _spread(grad: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...]) -> 
 
 class Sum(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims = a.shape, dims
         # integers and booleans sum as int64, as PyTorch's (NumPy sums unsigned ones as uint64)
@@ -1519,14 +1524,15 @@ class Sum(Function):
 
 class Mean(Function):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         if a.dtype.kind not in "fc":
             raise RuntimeError(f"mean of {a.dtype} data: it needs a floating dtype (convert "
                                "it first), as PyTorch's mean() does")
         count = math.prod(a.shape[d] for d in dims)
         ctx.shape, ctx.dims, ctx.count = a.shape, dims, max(count, 1)
-        with np.errstate(invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
-            return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
+        # the mean of nothing is NaN, as in PyTorch
+        return a.sum(axis=dims, keepdims=keepdim) / a.dtype.type(count)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1540,12 +1546,12 @@ class LogSumExp(Function):
     infinite as in PyTorch."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         a = floating(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            peak = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
-            peak = np.where(np.isinf(peak), 0, peak)
-            kept = np.log(np.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
+        peak = np.max(a, axis=dims, keepdims=True, initial=-np.inf)
+        peak = np.where(np.isinf(peak), 0, peak)
+        kept = np.log(np.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
         ctx.save_for_backward(a, kept)
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
                                                   if i not in dims])
@@ -1553,8 +1559,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
-        with np.errstate(invalid="ignore"):
-            return grad.reshape(kept.shape) * np.exp(a - kept), None, None
+        return grad.reshape(kept.shape) * np.exp(a - kept), None, None
 
 
 def _products_of_the_others(a: np.ndarray, d: int) -> np.ndarray:
@@ -1575,6 +1580,7 @@ class Prod(Function):
     everywhere for a product of all entries with two zeros or more."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, keepdim):
         if a.dtype.kind in "biu":
             a = a.astype(np.int64)
@@ -1590,14 +1596,14 @@ class Prod(Function):
         a, kept = ctx.saved_tensors
         g = grad.reshape(kept.shape)
         zeros = a == 0
-        with np.errstate(divide="ignore", invalid="ignore"):  # NaN where PyTorch's is NaN
-            if not zeros.any():
-                return g * (kept / a), None, None
-            if ctx.dim is not None:
-                return g * _products_of_the_others(a, ctx.dim), None, None
-            if np.count_nonzero(zeros) > 1:
-                return np.zeros(a.shape, grad.dtype), None, None
-            return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
+        # NaN where PyTorch's is NaN
+        if not zeros.any():
+            return g * (kept / a), None, None
+        if ctx.dim is not None:
+            return g * _products_of_the_others(a, ctx.dim), None, None
+        if np.count_nonzero(zeros) > 1:
+            return np.zeros(a.shape, grad.dtype), None, None
+        return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
 
 
 def truth(x: Tensor, dim: Any, keepdim: bool, test: Callable) -> Tensor:
@@ -1635,9 +1641,9 @@ class Extreme(Function):
         chosen = a == kept
         if ctx.nan_ties and a.dtype.kind == "f":
             chosen |= np.isnan(a) & np.isnan(kept)
-        with np.errstate(divide="ignore", invalid="ignore"):  # a group of none: NaN, as said
-            share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
-            return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
+        # a group of none: NaN, as said
+        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
+        return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
 
 
 class TakeAlong(Function):
@@ -1701,6 +1707,7 @@ class Norm(Function):
     where the norm is 0 (and, for p < 1, at the zero entries); tied extremes share it."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, p, dims, keepdim):
         magnitude = np.abs(a)
         if p == math.inf or p == -math.inf:
@@ -1715,8 +1722,8 @@ class Norm(Function):
         elif p == 2:
             kept = np.sqrt(np.square(a).sum(axis=dims, keepdims=True))
         else:
-            with np.errstate(divide="ignore"):  # 0 ** -1 is inf: the norm is 0, as it should be
-                kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
+            # 0 ** -1 is inf: the norm is 0, as it should be
+            kept = (magnitude ** p).sum(axis=dims, keepdims=True) ** (1 / p)
         ctx.save_for_backward(a, kept)
         ctx.p, ctx.dims = p, dims
         return kept if keepdim else kept.reshape([n for i, n in enumerate(a.shape)
@@ -1727,19 +1734,19 @@ class Norm(Function):
         a, kept = ctx.saved_tensors
         p = ctx.p
         g = grad.reshape(kept.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # masked out below
-            if p == 0:
-                return np.zeros_like(a), None, None, None
-            if p == 1:
-                slope = sgn(a)
-            elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
-                chosen = np.abs(a) == kept
-                slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
-            elif p == 2:
-                slope = a / kept
-            else:
-                slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
-            slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
+        # masked out below
+        if p == 0:
+            return np.zeros_like(a), None, None, None
+        if p == 1:
+            slope = sgn(a)
+        elif p == math.inf or p == -math.inf:  # (a NaN norm: 0, as PyTorch's)
+            chosen = np.abs(a) == kept
+            slope = np.where(chosen, sgn(a) / chosen.sum(axis=ctx.dims, keepdims=True), 0)
+        elif p == 2:
+            slope = a / kept
+        else:
+            slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
+        slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
         return (g * slope).astype(a.dtype, copy=False), None, None, None
 
 

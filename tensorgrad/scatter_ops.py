@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .ops import sum_to, tensor_argument
-from .tensor import Function, Tensor, normalize_dim, tensor_of
+from .tensor import Function, Tensor, normalize_dim, quiet, tensor_of
 
 _REDUCTIONS = (None, "add", "multiply")
 
@@ -146,6 +146,7 @@ class ScatterAdd(Function):
     output's, ``src``'s the output's at the places written."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, src):
         if src.dtype != a.dtype:
             raise RuntimeError("scatter_add(): Expected self.dtype to be equal to src.dtype")
@@ -184,6 +185,7 @@ class IndexAdd(Function):
     at ``index``."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, source, alpha):
         picks = _index_vector(a, dim, index, "index_add_")
         if source.dtype != a.dtype:
@@ -270,6 +272,7 @@ class ScatterReduce(Function):
     equal to the result even where ``include_self`` left them out (as PyTorch counts them)."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, index, src, reduce, include_self):
         if reduce not in _SCATTER_REDUCTIONS:
             raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
@@ -300,22 +303,22 @@ class ScatterReduce(Function):
         a, out, values, places, hit, count = ctx.saved_tensors
         reduce = ctx.reduce
         g = grad.reshape(out.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # (NaN where PyTorch has NaN)
-            if reduce == "sum":
-                grad_a, picked = g, g[places]
-            elif reduce == "mean":
-                shared = g / count
-                grad_a, picked = shared, shared[places]
-            elif reduce in ("amax", "amin"):
-                a_chosen = a.reshape(out.shape) == out
-                src_chosen = values == out[places]
-                chosen = a_chosen.astype(np.int64)
-                np.add.at(chosen, places, src_chosen)
-                shared = g / chosen
-                grad_a, picked = a_chosen * shared, src_chosen * shared[places]
-            else:
-                raise NotImplementedError("the derivative of scatter_reduce with reduce='prod' "
-                                          "is not implemented")
+        # (NaN where PyTorch has NaN)
+        if reduce == "sum":
+            grad_a, picked = g, g[places]
+        elif reduce == "mean":
+            shared = g / count
+            grad_a, picked = shared, shared[places]
+        elif reduce in ("amax", "amin"):
+            a_chosen = a.reshape(out.shape) == out
+            src_chosen = values == out[places]
+            chosen = a_chosen.astype(np.int64)
+            np.add.at(chosen, places, src_chosen)
+            shared = g / chosen
+            grad_a, picked = a_chosen * shared, src_chosen * shared[places]
+        else:
+            raise NotImplementedError("the derivative of scatter_reduce with reduce='prod' "
+                                      "is not implemented")
         if not ctx.include_self:
             grad_a = np.where(hit, 0, grad_a)
         grad_src = np.zeros(ctx.src_shape or (1,), grad.dtype)
@@ -394,6 +397,7 @@ class IndexPut(Function):
     ``accumulate``); ``values``', the output's at them, summed to its shape."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, index, values, accumulate):
         if values.dtype != a.dtype:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, "

@@ -297,7 +297,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0  # noqa
         raise RuntimeError("torch.histc: max must be larger than min")
     inside = a[(a >= low) & (a <= high)]
     # PyTorch's arithmetic, in the input's dtype, so that entries near an edge fall alike
-    at = ((inside - low) * x.dtype.type(bins) / (high - low)).astype(np.int64)
+    with np.errstate(all="ignore"):  # (a range beyond the dtype's: inf, without a warning)
+        at = ((inside - low) * x.dtype.type(bins) / (high - low)).astype(np.int64)
     counts = np.bincount(np.minimum(at, bins - 1), minlength=bins)
     return as_leaf(counts.astype(x.dtype))
 

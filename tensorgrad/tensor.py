@@ -14,6 +14,7 @@ topological order with no separate sort (PyTorch's engine orders its work the sa
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import math
@@ -21,7 +22,7 @@ import numbers
 import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -51,6 +52,35 @@ _newest_write = -1
 handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+# PyTorch computes NaN and the infinities without a word (log(0), x / 0, inf - inf, exp(1000)),
+# where NumPy warns. The ops whose arithmetic can meet them run under ``quiet``, a decorator on
+# their forward (it costs a few thousand instructions a call, so it is not on ops that cannot
+# warn), and backward() runs whole under it. NumPy's global state (np.seterr) is left alone:
+# the user's own NumPy still warns. A block takes ``with np.errstate(all="ignore")``.
+_Wrapped = TypeVar("_Wrapped", bound=Callable[..., Any])
+try:  # speed: NumPy's context variable set to one ready-made state and reset, half the cost
+    # of np.errstate's decorator, which builds the state anew each call
+    from numpy._core._ufunc_config import _extobj_contextvar as _np_state  # type: ignore[attr-defined]
+    with np.errstate(all="ignore"):
+        _IGNORE_ALL = _np_state.get()
+except ImportError:  # (a NumPy without it: its public errstate, to the same effect)
+    _np_state = None
+
+
+def quiet(function: _Wrapped) -> _Wrapped:
+    """``function`` run with NumPy's floating-point errors ignored, as under np.errstate."""
+    if _np_state is None:
+        return np.errstate(all="ignore")(function)
+    set_state, reset_state = _np_state.set, _np_state.reset
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        token = set_state(_IGNORE_ALL)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            reset_state(token)
+    return run  # type: ignore[return-value]
 
 
 _FREED_MESSAGE = (
@@ -262,6 +292,7 @@ def _seed(root: Tensor, gradient: Any) -> np.ndarray:
     return gradient.astype(root._data.dtype, copy=False)
 
 
+@quiet  # every op's backward at once: PyTorch's backward emits no floating-point warnings
 def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                ) -> dict[Tensor, np.ndarray]:
     """Run every recorded backward once, newest op first; return the leaves' summed gradients.
@@ -746,10 +777,15 @@ class Tensor:
         """Take a copy of ``data``'s values (``from_values``, and ``__init__``)."""
         if isinstance(data, Tensor):
             data = data._data
-        array = np.array(data, dtype=dtype)
-        if (dtype is None and array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
-                and not isinstance(data, (np.ndarray, np.generic))):
-            array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: set_default_dtype's
+        if dtype is None:
+            array = np.array(data)
+            if (array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
+                    and not isinstance(data, (np.ndarray, np.generic))):
+                with np.errstate(over="ignore"):  # (1e300 in float32: inf, as in PyTorch)
+                    array = array.astype(dtypes.DEFAULT_FLOAT)  # Python floats: the default's
+        else:
+            with np.errstate(all="ignore"):  # a cast out of range: inf, as in PyTorch
+                array = np.array(data, dtype=dtype)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"a Tensor holds numbers or booleans, not {array.dtype} data")
         self._data = array
@@ -2994,6 +3030,7 @@ def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as PyTorch ranks
 
 
+@quiet  # (a float64 result out of a float32 tensor's range: inf, as in PyTorch)
 def written_in_place(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Tensor:
     """``a`` with ``compute()`` (an out-of-place op on it) written into its own array, as
     PyTorch's in-place ops: outside the graph a plain write; where ``a`` is a result of ops

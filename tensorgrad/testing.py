@@ -62,7 +62,8 @@ def _compare(actual: Any, expected: Any, rtol: float | None, atol: float | None,
     close = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if not close.all():
         bad = np.count_nonzero(~close)
-        diff = np.abs(a64 - e64)
+        with np.errstate(invalid="ignore"):  # (inf - inf where both are inf: close, unused)
+            diff = np.abs(a64 - e64)
         worst = float(np.max(np.where(close, 0.0, diff), initial=0.0))
         _fail(msg, f"Tensor-likes are not close{where}!\n\nMismatched elements: {bad} / "
               f"{close.size} ({100 * bad / close.size:.1f}%)\nGreatest absolute difference: "

@@ -11,7 +11,7 @@ import numpy as np
 from ..size import Size
 from ..special import erf as _erf_array
 from ..special import erfc as _erfc_array
-from ..tensor import Context, Function, Tensor
+from ..tensor import Context, Function, Tensor, quiet
 from ..torch_functions import erf
 from . import constraints
 from .distribution import Distribution
@@ -121,6 +121,7 @@ class _Erfinv(Function):
     has no erfinv, and ``icdf`` must pass gradients back to the probabilities."""
 
     @staticmethod
+    @quiet
     def forward(ctx: Context, y: np.ndarray) -> np.ndarray:
         x = _erfinv_array(y).astype(y.dtype)
         ctx.save_for_backward(x)

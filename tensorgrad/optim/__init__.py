@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..grad_mode import enable_grad
-from ..tensor import Tensor, clear_grads, note_in_place_write
+from ..tensor import Tensor, clear_grads, note_in_place_write, quiet
 from ..threads import run_each
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
@@ -154,6 +154,7 @@ class Optimizer:
                     p._grad[...] = 0
                     note_in_place_write(p._grad)
 
+    @quiet  # an inf or NaN gradient updates to inf or NaN without a warning, as in PyTorch
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,
         recomputes the loss (with gradients) first and its result is returned."""
@@ -568,6 +569,7 @@ class Adam(Optimizer):
             return flats
         return self._flatten(group)
 
+    @quiet  # an inf or NaN gradient updates to inf or NaN without a warning, as in PyTorch
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; ``closure``, if given,
         recomputes the loss (with gradients) first and its result is returned."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...grad_mode import no_grad
 from ...ops import cat
-from ...tensor import Tensor
+from ...tensor import Tensor, quiet
 from . import rnn
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn",
@@ -35,6 +35,7 @@ def _norm(values: np.ndarray, norm_type: float) -> np.floating:
     return np.sum(magnitudes**norm_type) ** (1 / norm_type)
 
 
+@quiet  # an inf or NaN norm scales to NaN without a warning, as in PyTorch
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach: bool | None = None) -> Tensor:
