@@ -348,8 +348,8 @@ from .torch_functions import (
     sinh,
     softmax,
     sort,
-    spmm,
     split,
+    spmm,
     sqrt,
     square,
     squeeze,
@@ -374,7 +374,7 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import accelerator, amp, backends, cuda, distributed, linalg, nn, onnx, utils
+    from . import accelerator, amp, backends, cuda, distributed, linalg, nn, utils
     from .amp import autocast
     from .drawing import to_dot
     from .serialization import load, save
