@@ -196,3 +196,19 @@ def test_onnx_never_exports_and_refuses_to():
     assert not tg.onnx.is_in_onnx_export()
     with pytest.raises(RuntimeError, match="cannot write ONNX"):
         tg.onnx.export(tg.nn.Linear(2, 1), (tg.ones(1, 2),), "model.onnx")
+
+
+def test_the_backends_are_modules_to_import_as_pytorchs():
+    """``import torch.backends.cudnn as cudnn`` (pytorch/examples' DCGAN): each backend is a
+    module whose switches are set on it."""
+    import importlib
+
+    cudnn = importlib.import_module("tensorgrad.backends.cudnn")
+    assert cudnn is tg.backends.cudnn and not cudnn.is_available()
+    assert importlib.import_module("tensorgrad.backends.mps") is tg.backends.mps
+    benchmark = cudnn.benchmark
+    cudnn.benchmark = True
+    try:
+        assert tg.backends.cudnn.benchmark
+    finally:
+        cudnn.benchmark = benchmark

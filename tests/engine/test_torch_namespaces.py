@@ -105,10 +105,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim.lr_scheduler
 import torch.onnx
+import torch.backends.cudnn as cudnn
 from torch.distributions import Categorical
 from torch.utils.data import DataLoader
 assert nn is tensorgrad.nn and F is tensorgrad.nn.functional and DataLoader is \\
-    tensorgrad.utils.data.DataLoader and torch.onnx is tensorgrad.onnx
+    tensorgrad.utils.data.DataLoader and torch.onnx is tensorgrad.onnx and \\
+    cudnn is tensorgrad.backends.cudnn
 assert not [name for name, module in sys.modules.items()
             if getattr(module, "__name__", "").startswith("torch.")]  # no second copies
 x = tensorgrad.randn(5, 4, requires_grad=True)
