@@ -384,7 +384,7 @@ if TYPE_CHECKING:
 importing.install(__name__)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
-                 "jit", "linalg", "testing", "distributions", "onnx")
+                 "jit", "linalg", "testing", "distributions", "onnx", "serialization")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used
