@@ -141,10 +141,10 @@ def test_nn_modules_names_each_class_where_pytorch_defines_it():
     paths = {(name, cls) for name in modules._LAYOUT for cls in modules._LAYOUT[name]}
     for name, cls in paths:
         ours = getattr(getattr(modules, name), cls)
-        assert ours.__name__ == cls and (cls.startswith("_") or getattr(tg.nn, cls) is ours)
+        assert ours.__name__ == cls and (cls in modules._PRIVATE or getattr(tg.nn, cls) is ours)
     torch = pytest.importorskip("torch")
     for name, cls in paths:
         theirs = getattr(getattr(torch.nn.modules, name), cls)
         assert theirs.__module__ == f"torch.nn.modules.{name}", (name, cls)
-        if not cls.startswith("_"):
+        if cls not in modules._PRIVATE:
             assert getattr(torch.nn.modules, cls) is theirs

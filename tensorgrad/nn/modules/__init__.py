@@ -27,7 +27,7 @@ from .. import (
 # PyTorch's submodule -> the names it defines that tensorgrad has
 _LAYOUT = {
     "module": ["Module"],
-    "linear": ["Identity", "Linear", "Bilinear"],
+    "linear": ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"],
     "activation": ["Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh",
                    "SiLU", "Mish", "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU",
                    "Hardshrink", "LeakyReLU", "LogSigmoid", "Softplus", "Softshrink",
@@ -60,7 +60,9 @@ _LAYOUT = {
 }
 # the private bases, which tensorgrad.nn does not export
 _PRIVATE = {"_NormBase": normalization._NormBase, "_BatchNorm": normalization._BatchNorm,
-            "_ConvNd": conv._ConvNd, "_MaxPoolNd": conv._MaxPoolNd, "_Loss": loss._Loss}
+            "_ConvNd": conv._ConvNd, "_MaxPoolNd": conv._MaxPoolNd, "_Loss": loss._Loss,
+            # (not in torch.nn either: MultiheadAttention's out_proj, a Linear)
+            "NonDynamicallyQuantizableLinear": transformer.NonDynamicallyQuantizableLinear}
 
 
 def _build() -> list[str]:
@@ -72,7 +74,7 @@ def _build() -> list[str]:
         for cls in classes:
             value = _PRIVATE.get(cls) or next(vars(m)[cls] for m in defined if cls in vars(m))
             setattr(submodule, cls, value)
-            if not cls.startswith("_"):
+            if cls not in _PRIVATE:
                 globals()[cls] = value  # (torch.nn.modules.Linear, as PyTorch's)
                 exported.append(cls)
         globals()[name] = sys.modules[submodule.__name__] = submodule
