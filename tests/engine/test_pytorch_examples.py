@@ -42,21 +42,21 @@ def pair(name: str, *args, init=None, **kwargs):
     return model, reference
 
 
-def assert_close(mine, their, what: str) -> None:
+def assert_close(mine, their, what: str, tol: float = TOL) -> None:
     if isinstance(their, dict):
         assert list(mine) == list(their), what
         for name in their:
-            assert_close(mine[name], their[name], f"{what}: {name}")
+            assert_close(mine[name], their[name], f"{what}: {name}", tol)
         return
     if isinstance(their, (tuple, list)):
         assert len(mine) == len(their), what
         for i, (a, b) in enumerate(zip(mine, their)):
-            assert_close(a, b, f"{what}[{i}]")
+            assert_close(a, b, f"{what}[{i}]", tol)
         return
     expected = their.detach().numpy() if isinstance(their, torch.Tensor) else np.asarray(their)
     got = mine.detach().numpy() if isinstance(mine, tensorgrad.Tensor) else np.asarray(mine)
     assert got.shape == expected.shape and got.dtype == expected.dtype, what
-    np.testing.assert_allclose(got, expected, rtol=TOL, atol=TOL, err_msg=what)
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol, err_msg=what)
 
 
 def same_state(model, reference) -> None:
@@ -192,3 +192,36 @@ def test_graph_networks_train_as_torchs(name, args):
                                        torch.from_numpy(val_idx), 3)
     assert_close(results, their_results, "(loss, gradients, validation loss, accuracy)")
     same_state(model, reference)
+
+
+@pytest.fixture
+def float32_default():
+    """Both engines' default dtype float32 (PyTorch's own), for code fed float32 data."""
+    torch.set_default_dtype(torch.float32)
+    tensorgrad.set_default_dtype(tensorgrad.float32)
+    yield
+    tensorgrad.set_default_dtype(tensorgrad.float64)
+
+
+def test_mnist_cnn_and_dcgan_in_float32_as_torchs(float32_default):
+    """float32 layers and data, as the examples run: each sum rounded in its own order, so
+    to float32's tolerance."""
+    tol = 2e-5
+    rng = np.random.default_rng(9)
+    images = rng.standard_normal((6, 1, 12, 12)).astype(np.float32)
+    labels = rng.integers(0, 10, 6)
+    model, reference = pair("MnistNet")
+    results = ours.classifier_steps(model, tensorgrad.tensor(images), tensorgrad.tensor(labels), 2)
+    their_results = theirs.classifier_steps(reference, torch.from_numpy(images),
+                                            torch.from_numpy(labels), 2)
+    assert model.fc1.weight.dtype == np.float32
+    assert_close(results[0], their_results[0], "(output, loss, gradients) by step", tol)
+    reals = [rng.uniform(-1, 1, (3, 3, 16, 16)).astype(np.float32)]
+    noises = [rng.standard_normal((3, 6, 1, 1)).astype(np.float32)]
+    net_g, their_g = pair("Generator", init="weights_init")
+    net_d, their_d = pair("Discriminator", init="weights_init")
+    results = ours.dcgan_steps(net_g, net_d, [tensorgrad.tensor(r) for r in reals],
+                               [tensorgrad.tensor(n) for n in noises])
+    their_results = theirs.dcgan_steps(their_g, their_d, [torch.from_numpy(r) for r in reals],
+                                       [torch.from_numpy(n) for n in noises])
+    assert_close(results, their_results, "DCGAN's step", tol)
