@@ -349,6 +349,7 @@ from .torch_functions import (
     softmax,
     sort,
     split,
+    spmm,
     sqrt,
     square,
     squeeze,
@@ -383,7 +384,7 @@ if TYPE_CHECKING:
 importing.install(__name__)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
-                 "jit", "linalg", "testing", "distributions")
+                 "jit", "linalg", "testing", "distributions", "onnx", "serialization")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used
@@ -410,7 +411,8 @@ __all__ = [
     "narrow", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "outer", "permute",
     "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm",
     "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "seed",
-    "set_grad_enabled", "set_num_threads", "short", "sigmoid", "sign", "softmax", "sort", "split",
+    "set_grad_enabled", "set_num_threads", "short", "sigmoid", "sign", "softmax", "sort", "spmm",
+    "split",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "swapdims", "t", "tanh", "tensor",
     "tile", "to_dot", "topk", "transpose", "tril", "tril_indices", "triu", "triu_indices", "trunc",
     "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",

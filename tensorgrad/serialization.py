@@ -30,7 +30,8 @@ import numpy as np
 from .devices import check_device, device
 from .tensor import Tensor, as_leaf
 
-__all__ = ["load", "save"]
+__all__ = ["add_safe_globals", "clear_safe_globals", "get_safe_globals", "load", "safe_globals",
+           "save"]
 
 FORMAT = "tensorgrad"
 VERSION = "1"
@@ -165,6 +166,39 @@ def _write_atomically(path: str, data: bytes) -> None:
 
 
 # ---- load ---------------------------------------------------------------------------------------
+
+# PyTorch's allow-list of the classes and functions ``load`` may unpickle. Nothing is unpickled
+# here, so it allows nothing more; scripts that fill it (pytorch/examples' word language model
+# lists its model's classes) run, and read it back as PyTorch's.
+_safe_globals: list[Any] = []
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Add to the allow-list (kept, and changing nothing: see ``_safe_globals``)."""
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list[Any]:
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    _safe_globals.clear()
+
+
+class safe_globals:  # noqa: N801 (PyTorch's name)
+    """``with safe_globals([...]):`` the allow-list extended for the block, as PyTorch's."""
+
+    def __init__(self, safe_globals: list[Any]) -> None:
+        self.safe_globals = list(safe_globals)
+
+    def __enter__(self) -> None:
+        self.kept = get_safe_globals()
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc: Any) -> None:
+        _safe_globals[:] = self.kept
+
 
 
 def load(f: str | os.PathLike[str] | IO[bytes], map_location: Any = None,

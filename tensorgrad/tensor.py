@@ -1448,6 +1448,10 @@ class Tensor:
         return CPU
 
     is_cuda = False  # (PyTorch's attribute: no tensor here is on a GPU)
+    # PyTorch's other device and layout flags, all False here: model code reads them to pick
+    # a path (pytorch/examples' DCGAN: ``if (input.is_cuda or input.is_xpu) and ngpu > 1``)
+    is_xpu = is_mps = is_meta = is_xla = is_ipu = is_maia = is_mtia = is_vulkan = False
+    is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
            non_blocking: bool = False) -> Tensor:

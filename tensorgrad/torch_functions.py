@@ -186,6 +186,12 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return tensor_of(input).mm(mat2)
 
 
+def spmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """PyTorch's sparse-by-dense product; there are no sparse tensors here, and on two dense
+    matrices PyTorch's is ``mm`` (its results and errors), as this is (pytorch/examples' GCN)."""
+    return mm(input, mat2)
+
+
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return tensor_of(input).bmm(mat2)
 

@@ -14,7 +14,7 @@ Code written for PyTorch runs with its imports pointed here::
 See docs/nn.md for what there is and what is not.
 """
 
-from . import functional, init, parallel, utils
+from . import functional, init, modules, parallel, utils
 from .activation import (
     CELU,
     ELU,
@@ -144,4 +144,4 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
            "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "ZeroPad1d",
-           "ZeroPad2d", "functional", "init", "parallel", "utils"]
+           "ZeroPad2d", "functional", "init", "modules", "parallel", "utils"]

@@ -174,3 +174,41 @@ def test_data_parallel_calls_its_module_as_pytorchs_without_a_gpu():
                     ["module.weight", "module.bias"])
     torch = pytest.importorskip("torch")
     assert ours == _data_parallel(torch)
+
+
+FLAGS = ["is_cpu", "is_cuda", "is_xpu", "is_mps", "is_meta", "is_xla", "is_ipu", "is_maia",
+         "is_mtia", "is_vulkan", "is_sparse", "is_sparse_csr", "is_quantized", "is_mkldnn",
+         "is_nested"]
+
+
+def test_a_tensors_device_and_layout_flags_are_pytorchs_for_a_dense_cpu_tensor():
+    """Model code picks its path by them (pytorch/examples' DCGAN reads ``input.is_xpu``)."""
+    x = tg.ones(2, requires_grad=True) * 2
+    assert {f: getattr(x, f) for f in FLAGS} == {f: f == "is_cpu" for f in FLAGS}
+    torch = pytest.importorskip("torch")
+    y = torch.ones(2, requires_grad=True) * 2
+    assert {f: getattr(x, f) for f in FLAGS} == {f: getattr(y, f) for f in FLAGS}
+
+
+def test_onnx_never_exports_and_refuses_to():
+    """pytorch/examples' word language model imports ``torch.onnx`` at its top (the import
+    under PyTorch's name: ``test_torch_namespaces.py``)."""
+    assert not tg.onnx.is_in_onnx_export()
+    with pytest.raises(RuntimeError, match="cannot write ONNX"):
+        tg.onnx.export(tg.nn.Linear(2, 1), (tg.ones(1, 2),), "model.onnx")
+
+
+def test_the_backends_are_modules_to_import_as_pytorchs():
+    """``import torch.backends.cudnn as cudnn`` (pytorch/examples' DCGAN): each backend is a
+    module whose switches are set on it."""
+    import importlib
+
+    cudnn = importlib.import_module("tensorgrad.backends.cudnn")
+    assert cudnn is tg.backends.cudnn and not cudnn.is_available()
+    assert importlib.import_module("tensorgrad.backends.mps") is tg.backends.mps
+    benchmark = cudnn.benchmark
+    cudnn.benchmark = True
+    try:
+        assert tg.backends.cudnn.benchmark
+    finally:
+        cudnn.benchmark = benchmark

@@ -60,3 +60,20 @@ def test_the_arrays_are_readable_by_safetensors_itself():
     arrays = load(file.getvalue())
     assert torch.equal(arrays["0"], torch.arange(6.0, dtype=torch.float64).reshape(2, 3).T)
     assert torch.equal(arrays["1"], torch.tensor([1, 2]))
+
+
+def test_the_allow_list_of_safe_globals_reads_back_as_pytorchs():
+    """Nothing is unpickled here, so the list allows nothing more; scripts that fill it
+    (pytorch/examples' word language model) run, and read it back as PyTorch's."""
+    seen = []
+    for m in (tensorgrad, torch):
+        m.serialization.clear_safe_globals()
+        try:
+            m.serialization.add_safe_globals([int])
+            with m.serialization.safe_globals([str, float]):
+                inside = m.serialization.get_safe_globals()
+            # (in an order of PyTorch's own: compared as sets)
+            seen.append((set(inside), len(inside), m.serialization.get_safe_globals()))
+        finally:
+            m.serialization.clear_safe_globals()
+    assert seen[0] == seen[1] == ({str, float, int}, 3, [int])

@@ -465,3 +465,22 @@ def test_strides_contiguity_and_sizes_match_torch():
         assert ours.element_size() == theirs.element_size(), what
     with pytest.raises(IndexError):
         base.stride(3)
+
+
+@settings(max_examples=15)
+@given(data=st.data(), dtype=float_dtypes, n=st.integers(0, 3), k=st.integers(0, 3),
+       m=st.integers(0, 3))
+def test_spmm_of_dense_matrices_is_torchs(data, dtype, n, k, m):
+    """On dense matrices (there are no sparse ones here) PyTorch's spmm is mm: pytorch/examples'
+    GCN calls it."""
+    a = data.draw(laid_out((n, k), dtype), label="a")
+    b = data.draw(laid_out((k, m), dtype), label="b")
+    against_torch(torch, tg.spmm, torch.spmm, a, b, upstream=data.draw(upstream_layouts))
+
+
+def test_spmm_refuses_what_torchs_refuses():
+    for a, b in [((3,), (3, 3)), ((2, 3), (4, 5)), ((2, 2, 2), (2, 2))]:
+        with pytest.raises(RuntimeError):
+            torch.spmm(torch.ones(a), torch.ones(b))
+        with pytest.raises(RuntimeError):
+            tg.spmm(tg.ones(a), tg.ones(b))

@@ -104,10 +104,15 @@ sys.modules["torch"] = tensorgrad
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.optim.lr_scheduler
+import torch.onnx
+import torch.backends.cudnn as cudnn
+from torch.nn.modules.conv import _ConvNd
 from torch.distributions import Categorical
 from torch.utils.data import DataLoader
 assert nn is tensorgrad.nn and F is tensorgrad.nn.functional and DataLoader is \\
-    tensorgrad.utils.data.DataLoader
+    tensorgrad.utils.data.DataLoader and torch.onnx is tensorgrad.onnx and \\
+    cudnn is tensorgrad.backends.cudnn and isinstance(nn.Conv2d(1, 1, 1), _ConvNd) and \\
+    torch.nn.modules.rnn.LSTM is nn.LSTM
 assert not [name for name, module in sys.modules.items()
             if getattr(module, "__name__", "").startswith("torch.")]  # no second copies
 x = tensorgrad.randn(5, 4, requires_grad=True)
@@ -123,3 +128,23 @@ def test_submodules_under_pytorchs_name_are_tensorgrads_own():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == "(5,) (5, 4)"
+
+
+def test_nn_modules_names_each_class_where_pytorch_defines_it():
+    """``torch.nn.modules.<file>.<Class>`` (pytorch/examples' word language model lists them
+    to allow when loading): tensorgrad's own class under each of PyTorch's paths."""
+    from tensorgrad.nn.modules.batchnorm import _BatchNorm
+
+    modules = tg.nn.modules
+    assert modules.dropout.Dropout is tg.nn.Dropout and modules.Linear is tg.nn.Linear
+    assert isinstance(tg.nn.BatchNorm1d(2), _BatchNorm)
+    paths = {(name, cls) for name in modules._LAYOUT for cls in modules._LAYOUT[name]}
+    for name, cls in paths:
+        ours = getattr(getattr(modules, name), cls)
+        assert ours.__name__ == cls and (cls in modules._PRIVATE or getattr(tg.nn, cls) is ours)
+    torch = pytest.importorskip("torch")
+    for name, cls in paths:
+        theirs = getattr(getattr(torch.nn.modules, name), cls)
+        assert theirs.__module__ == f"torch.nn.modules.{name}", (name, cls)
+        if cls not in modules._PRIVATE:
+            assert getattr(torch.nn.modules, cls) is theirs
