@@ -1992,6 +1992,13 @@ def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int,
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions in the tensor "
                            f"({len(shape)})")
+    for i in range(extra):  # a new dimension has no size for -1 to keep
+        if sizes[i] == -1:
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
+    if any(s < -1 for s in sizes):
+        raise RuntimeError(f"expand: each size is -1 (the tensor's own) or at least 0, not "
+                           f"{list(sizes)}")
     return tuple(n if s == -1 and i >= extra else s for i, (s, n) in
                  enumerate(zip(sizes, (0,) * extra + shape)))
 
