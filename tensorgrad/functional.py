@@ -1453,7 +1453,7 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | No
 def _class_indices(target: Any, name: str) -> np.ndarray:
     targets = _array(target)
     if targets.dtype.kind not in "iu":
-        raise TypeError(f"{name} targets must be integer classes, not {targets.dtype}")
+        raise RuntimeError(f"{name} targets must be integer classes, not {targets.dtype}")
     return targets
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -416,14 +417,25 @@ class Where(Function):
                 sum_to(np.where(condition, zero, grad), b_shape))
 
 
+def fill_value(value: Any) -> Any:
+    """``masked_fill``'s value as PyTorch takes it: a number or a 0-d tensor (RuntimeError for
+    a tensor of more dimensions); anything else (None, a string, a list) is a TypeError, where
+    NumPy would make None a NaN."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        if np.ndim(value):
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {np.ndim(value)} dimension(s).")
+    elif not isinstance(value, (numbers.Number, np.generic)):
+        raise TypeError(f"masked_fill takes a number or a 0-d tensor as its value, not "
+                        f"{type(value).__name__}")
+    return value
+
+
 class MaskedFill(Function):
     """``value`` (a number or a 0-d tensor) where ``mask`` is True; keeps ``a``'s dtype."""
 
     @staticmethod
     def forward(ctx, a, mask, value):
-        if np.ndim(value):
-            raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
-                             f"{np.shape(value)}")
         ctx.save_for_backward(mask)
         ctx.shape = a.shape
         return np.where(mask, np.asarray(value, a.dtype), a)  # a and mask broadcast
@@ -440,7 +452,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast."""
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != _BOOL:
-        raise TypeError(f"where: the condition must be boolean, not {condition.dtype}")
+        raise RuntimeError(f"where: the condition must be boolean, not {condition.dtype}")
     return Where.apply(condition, a, b)
 
 
@@ -449,7 +461,7 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
     ``masked_fill``: the result takes the broadcast shape) or to it (``in_place``)."""
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != _BOOL:
-        raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
+        raise RuntimeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
     try:
         if not in_place or np.broadcast_shapes(mask.shape, shape) == shape:
             np.broadcast_shapes(mask.shape, shape)

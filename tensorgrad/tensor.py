@@ -1375,13 +1375,14 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
         in this tensor's dtype, as PyTorch's. The tensor and the mask broadcast together."""
-        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self._data.shape), value)
+        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self._data.shape),
+                                    ops.fill_value(value))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
         where in-place ops are allowed: see ``__setitem__``."""
         mask = ops.boolean_mask(mask, self._data.shape, in_place=True)
-        return ops.set_items(self, mask, value)
+        return ops.set_items(self, mask, ops.fill_value(value))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``x[index] = value`` into this tensor's own array, as PyTorch allows it: on a
