@@ -2387,6 +2387,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     q, k, v = query._data, key._data, value._data
+    if not q.dtype == k.dtype == v.dtype:  # PyTorch does not promote here
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {q.dtype} key.dtype: {k.dtype} and value.dtype: "
+                           f"{v.dtype} instead.")
+    if q.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention takes floating query, key and "
+                           f"value, not {q.dtype}")
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
             k.shape[-2] != v.shape[-2]:
         raise RuntimeError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} "
@@ -2395,8 +2402,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
             attn_mask = np.asarray(attn_mask)
         mask = attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask
-        if mask.dtype.kind not in "bf":
-            raise TypeError(f"attn_mask must be boolean or floating, not {mask.dtype}")
+        if mask.dtype != np.bool_ and mask.dtype != q.dtype:
+            raise RuntimeError(f"attn_mask must be boolean or floating of the query's dtype "
+                               f"({q.dtype}), not {mask.dtype}")
         scores = q.shape[-2], k.shape[-2]  # (queries, keys)
         try:
             fits = np.broadcast_shapes(mask.shape[-2:], scores) == scores

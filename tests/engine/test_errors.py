@@ -207,7 +207,8 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
     "an int attention mask": (
         lambda: F.scaled_dot_product_attention(*(Tensor(np.zeros((2, 3))),) * 3,
                                                attn_mask=np.ones((2, 2), int)),
-        TypeError, "attn_mask must be boolean or floating, not int64"),
+        RuntimeError, r"attn_mask must be boolean or floating of the query's dtype \(float64\), "
+        "not int64"),
     "attention shapes that do not fit": (
         lambda: F.scaled_dot_product_attention(Tensor(np.zeros((2, 3))), Tensor(np.zeros((2, 4))),
                                                Tensor(np.zeros((2, 3)))),
