@@ -19,6 +19,7 @@ import itertools
 import math
 import numbers
 import operator
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -51,6 +52,7 @@ _newest_write = -1
 handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+_warned_float = False  # float() of a tensor that requires grad warns once a process (__float__)
 
 
 _FREED_MESSAGE = (
@@ -898,6 +900,15 @@ class Tensor:
         return self._data.item()
 
     def __float__(self) -> float:
+        """The number (``float(loss)``); as PyTorch's, the first one taken in a process from
+        a tensor that requires grad, with grad mode on, warns that it leaves the graph."""
+        global _warned_float
+        if not _warned_float and self.requires_grad and (
+                not disabled_threads or get_ident() not in disabled_threads):
+            _warned_float = True
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          stacklevel=2)
         return float(self.item())
 
     def __int__(self) -> int:
