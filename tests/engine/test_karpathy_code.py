@@ -327,3 +327,52 @@ def test_float_under_no_grad_does_not_warn(monkeypatch):
         with m.no_grad():
             float(m.ones(1, requires_grad=True))
     assert _float_warnings(tg, code, monkeypatch) == []
+
+
+# ---- clip_grad_norm_ in two halves (PyTorch 2.6's get_total_norm, clip_grads_with_norm_) --------
+
+NORM_CASES = {  # name: (the arrays, the norm's order)
+    "float32": ([np.array([3.0, -4.0], np.float32), np.ones((2, 2), np.float32)], 2.0),
+    "float32 and float64": ([np.array([3.0, 4.0], np.float32), np.array([[12.0]])], 2.0),
+    "inf, transposed": ([np.arange(6.0).reshape(2, 3).T - 4, np.array([1.0])], "inf"),
+    "order 1, an empty one": ([np.array([1.0, -2.0]), np.zeros((0, 3))], 1),
+    "0-d": ([np.array(5.0, np.float32)], 2.0),
+    "NaN": ([np.array([1.0, np.nan])], 2.0),
+}
+
+
+@pytest.mark.parametrize("name", list(NORM_CASES))
+def test_get_total_norm_then_clip_grads_with_norm_as_pytorch(name):
+    arrays, order = NORM_CASES[name]
+    theirs = [torch.tensor(a.copy()) for a in arrays]
+    ours = [tg.tensor(a.copy()) for a in arrays]
+    their_total = torch.nn.utils.get_total_norm(theirs, order)
+    total = tg.nn.utils.get_total_norm(ours, order)
+    assert_same(total, their_total, "total norm")
+    for max_norm in (1.0, 1e6):
+        their_params = [torch.zeros(a.shape, dtype=t.dtype, requires_grad=True)
+                        for a, t in zip(arrays, theirs)]
+        params = [tg.zeros(a.shape, dtype=t.dtype, requires_grad=True)
+                  for a, t in zip(arrays, ours)]
+        for p, q, a in zip(their_params, params, arrays):
+            p.grad, q.grad = torch.tensor(a.copy()), tg.tensor(a.copy())
+        assert torch.nn.utils.clip_grads_with_norm_(their_params, max_norm, their_total) is None
+        assert tg.nn.utils.clip_grads_with_norm_(params, max_norm, total) is None
+        for i, (p, q) in enumerate(zip(their_params, params)):
+            assert_same(q.grad, p.grad, f"gradient {i}, max_norm {max_norm}")
+
+
+def test_total_norm_errors_and_edges_as_pytorch():
+    for m in (torch, tg):
+        assert m.nn.utils.get_total_norm([]).item() == 0.0
+        assert not m.nn.utils.get_total_norm(m.ones(2, requires_grad=True)).requires_grad
+        with pytest.raises(RuntimeError, match="non-finite"):
+            m.nn.utils.get_total_norm([m.tensor([np.inf])], error_if_nonfinite=True)
+        with pytest.raises(RuntimeError):
+            m.nn.utils.get_total_norm([m.tensor([3, 4])])
+        with pytest.raises(TypeError):
+            p = m.ones(2, requires_grad=True)
+            p.grad = m.ones(2)
+            m.nn.utils.clip_grads_with_norm_([p], 1.0, 5.0)
+        assert m.nn.utils.clip_grads_with_norm_([m.ones(2, requires_grad=True)], 1.0,
+                                                m.tensor(5.0)) is None
