@@ -376,3 +376,15 @@ def test_total_norm_errors_and_edges_as_pytorch():
             m.nn.utils.clip_grads_with_norm_([p], 1.0, 5.0)
         assert m.nn.utils.clip_grads_with_norm_([m.ones(2, requires_grad=True)], 1.0,
                                                 m.tensor(5.0)) is None
+
+
+def test_reduce_op_names_as_pytorch():
+    """build-nanogpt names ``dist.ReduceOp.AVG``; there is no group to reduce over here."""
+    ours, theirs = tg.distributed.ReduceOp, torch.distributed.ReduceOp
+    names = list(theirs.RedOpType.__members__)
+    assert list(ours.RedOpType.__members__) == names
+    for name in names:
+        assert int(getattr(ours, name)) == int(getattr(theirs, name))
+        assert getattr(ours, name) == getattr(ours.RedOpType, name)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        tg.distributed.all_reduce(tg.ones(1), op=tg.distributed.ReduceOp.AVG)
