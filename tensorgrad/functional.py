@@ -2367,6 +2367,16 @@ class ScaledDotProductAttention(Function):
                 grad_mask, None, None, None, None)
 
 
+def _heads_for(x: Tensor, heads: int) -> Tensor:
+    """``x``'s heads (dimension -3), each repeated in place to make ``heads``, as PyTorch's
+    ``enable_gqa`` repeats a key's or a value's."""
+    have = x.shape[normalize_dim(-3, x.ndim)]
+    if not have or heads % have:
+        raise RuntimeError("Number of heads in key and value must divide the number of heads "
+                           "in query")
+    return x if have == heads else x.repeat_interleave(heads // have, dim=-3)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -2378,12 +2388,13 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     that may attend nowhere gets zeros. ``is_causal`` is the lower-triangular mask
     aligned at the top left; ``scale`` defaults to 1/sqrt(E). ``dropout_p``: dropout on the
     attention weights (as PyTorch, whatever the mode: pass 0 when not training). A floating
-    ``attn_mask`` that requires grad gets its gradient.
+    ``attn_mask`` that requires grad gets its gradient. ``enable_gqa``: the key's and the
+    value's heads (dimension -3), fewer than the query's, each serve a group of query heads.
     """
     dropout_p = _dropout_probability(dropout_p)
-    if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: grouped-query attention "
-                                  "(enable_gqa) is not supported")
+    if enable_gqa:  # grouped-query attention: each key and value head serves a group of queries
+        heads = query.shape[normalize_dim(-3, query.ndim)]
+        key, value = _heads_for(key, heads), _heads_for(value, heads)
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     q, k, v = query._data, key._data, value._data

@@ -388,3 +388,55 @@ def test_reduce_op_names_as_pytorch():
         assert getattr(ours, name) == getattr(ours.RedOpType, name)
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         tg.distributed.all_reduce(tg.ones(1), op=tg.distributed.ReduceOp.AVG)
+
+
+# ---- grouped-query attention (scaled_dot_product_attention's enable_gqa) ----------------------
+
+GQA = {  # name: (query, key, value shapes, settings)
+    "4 query heads, 2 key and value heads": ((2, 4, 3, 5), (2, 2, 3, 5), (2, 2, 3, 5), {}),
+    "causal, one key and value head": ((1, 6, 4, 2), (1, 1, 4, 2), (1, 1, 4, 2),
+                                       dict(is_causal=True)),
+    "key 2 heads, value 1": ((1, 4, 3, 2), (1, 2, 3, 2), (1, 1, 3, 2), dict(scale=0.3)),
+    "3-D, a boolean mask": ((4, 3, 2), (2, 5, 2), (2, 5, 3), dict(mask=(3, 5))),
+    "same heads": ((1, 2, 3, 2), (1, 2, 3, 2), (1, 2, 3, 2), {}),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(GQA))
+def test_grouped_query_attention_as_pytorch(name, dtype):
+    shapes = GQA[name][:3]
+    settings = dict(GQA[name][3])
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    arrays[1] = np.asfortranarray(arrays[1])  # (a layout of its own)
+    mask = settings.pop("mask", None)
+    if mask is not None:
+        mask = rng.random(mask) < 0.7
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    their_y = torch.nn.functional.scaled_dot_product_attention(
+        *theirs, attn_mask=None if mask is None else torch.tensor(mask), enable_gqa=True,
+        **settings)
+    y = tg.nn.functional.scaled_dot_product_attention(
+        *ours, attn_mask=mask, enable_gqa=True, **settings)
+    rtol = 2e-5 if dtype == np.float32 else 1e-10
+    assert_same(y, their_y, "output", rtol)
+    weights = rng.standard_normal(y.shape).astype(dtype)
+    (their_y * torch.tensor(weights)).sum().backward()
+    (y * tg.tensor(weights)).sum().backward()
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert_same(a.grad, b.grad, f"gradient of input {i}", rtol)
+
+
+@pytest.mark.parametrize("shapes", [((1, 3, 2, 2), (1, 2, 2, 2)), ((2, 2), (2, 2))],
+                         ids=["heads that do not divide", "2-D"])
+def test_grouped_query_attention_refusals_as_pytorch(shapes):
+    q, k = shapes
+    kinds = []
+    for m in (torch, tg):
+        with pytest.raises((RuntimeError, IndexError)) as caught:
+            m.nn.functional.scaled_dot_product_attention(m.ones(*q), m.ones(*k), m.ones(*k),
+                                                         enable_gqa=True)
+        kinds.append(caught.type)
+    assert kinds[0] is kinds[1]
