@@ -440,3 +440,30 @@ def test_grouped_query_attention_refusals_as_pytorch(shapes):
                                                          enable_gqa=True)
         kinds.append(caught.type)
     assert kinds[0] is kinds[1]
+
+
+# ---- seeds and generators (build-nanogpt's torch.Generator(device=...) for sampling) -----------
+
+def test_initial_seed_and_device_as_pytorch():
+    for m in (torch, tg):
+        assert m.manual_seed(3).initial_seed() == 3 and m.initial_seed() == 3
+        draws = m.Generator(device="cpu").manual_seed(42)
+        assert draws.initial_seed() == 42 and str(draws.device) == "cpu"
+        m.rand(2, generator=draws)
+        assert draws.initial_seed() == 42  # (drawing does not change it)
+    fresh = tg.Generator()
+    seed = fresh.initial_seed()  # unpredictable, but the one it draws from
+    assert isinstance(seed, int)
+    assert np.array_equal(tg.rand(3, generator=fresh).numpy(),
+                          tg.rand(3, generator=tg.Generator().manual_seed(seed)).numpy())
+    drawn = tg.Generator()
+    first = tg.rand(3, generator=drawn).numpy()  # seeded at its first draw: told afterwards
+    assert np.array_equal(first, tg.rand(3, generator=tg.Generator().manual_seed(
+        drawn.initial_seed())).numpy())
+
+
+def test_a_module_to_bfloat16_says_numpy_has_none():
+    with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+        tg.nn.Linear(2, 2).to(tg.bfloat16)
+    with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+        tg.nn.Linear(2, 2).to("cpu", tg.bfloat16)
