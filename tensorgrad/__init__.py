@@ -214,7 +214,7 @@ from .dtypes import (
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
-from .random import Generator, manual_seed, seed
+from .random import Generator, initial_seed, manual_seed, seed
 from .scatter_ops import index_copy, index_put, scatter_reduce
 from .size import Size
 from .statistics import (
@@ -403,7 +403,8 @@ __all__ = [
     "empty_like", "enable_grad", "equal", "erf", "exp", "expm1", "eye", "flatten", "flip", "float",
     "float16", "float32", "float64", "floor", "fmod", "from_numpy", "full", "full_like",
     "functional", "gather", "get_default_dtype", "get_num_threads", "gradcheck", "half",
-    "index_select", "inference_mode", "int", "int16", "int32", "int64", "int8", "is_grad_enabled",
+    "index_select", "inference_mode", "initial_seed", "int", "int16", "int32", "int64", "int8",
+    "is_grad_enabled",
     "is_tensor", "isclose", "isfinite", "isinf", "isnan", "lerp", "linspace", "log", "log1p",
     "log_softmax", "logsumexp", "long", "manual_seed", "masked_fill", "matmul", "max", "maximum",
     "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "multinomial", "nan_to_num",

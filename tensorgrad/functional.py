@@ -1438,7 +1438,7 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | No
 def _class_indices(target: Any, name: str) -> np.ndarray:
     targets = _array(target)
     if targets.dtype.kind not in "iu":
-        raise TypeError(f"{name} targets must be integer classes, not {targets.dtype}")
+        raise RuntimeError(f"{name} targets must be integer classes, not {targets.dtype}")
     return targets
 
 
@@ -2354,6 +2354,16 @@ class ScaledDotProductAttention(Function):
                 grad_mask, None, None, None, None)
 
 
+def _heads_for(x: Tensor, heads: int) -> Tensor:
+    """``x``'s heads (dimension -3), each repeated in place to make ``heads``, as PyTorch's
+    ``enable_gqa`` repeats a key's or a value's."""
+    have = x.shape[normalize_dim(-3, x.ndim)]
+    if not have or heads % have:
+        raise RuntimeError("Number of heads in key and value must divide the number of heads "
+                           "in query")
+    return x if have == heads else x.repeat_interleave(heads // have, dim=-3)
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Any = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -2365,15 +2375,23 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     that may attend nowhere gets zeros. ``is_causal`` is the lower-triangular mask
     aligned at the top left; ``scale`` defaults to 1/sqrt(E). ``dropout_p``: dropout on the
     attention weights (as PyTorch, whatever the mode: pass 0 when not training). A floating
-    ``attn_mask`` that requires grad gets its gradient.
+    ``attn_mask`` that requires grad gets its gradient. ``enable_gqa``: the key's and the
+    value's heads (dimension -3), fewer than the query's, each serve a group of query heads.
     """
     dropout_p = _dropout_probability(dropout_p)
-    if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: grouped-query attention "
-                                  "(enable_gqa) is not supported")
+    if enable_gqa:  # grouped-query attention: each key and value head serves a group of queries
+        heads = query.shape[normalize_dim(-3, query.ndim)]
+        key, value = _heads_for(key, heads), _heads_for(value, heads)
     if attn_mask is not None and is_causal:
         raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
     q, k, v = query._data, key._data, value._data
+    if not q.dtype == k.dtype == v.dtype:  # PyTorch does not promote here
+        raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {q.dtype} key.dtype: {k.dtype} and value.dtype: "
+                           f"{v.dtype} instead.")
+    if q.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention takes floating query, key and "
+                           f"value, not {q.dtype}")
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or \
             k.shape[-2] != v.shape[-2]:
         raise RuntimeError(f"attention: query {q.shape}, key {k.shape} and value {v.shape} "
@@ -2382,8 +2400,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         if not isinstance(attn_mask, Tensor):  # (a tensor stays one: it may require grad)
             attn_mask = np.asarray(attn_mask)
         mask = attn_mask._data if isinstance(attn_mask, Tensor) else attn_mask
-        if mask.dtype.kind not in "bf":
-            raise TypeError(f"attn_mask must be boolean or floating, not {mask.dtype}")
+        if mask.dtype != np.bool_ and mask.dtype != q.dtype:
+            raise RuntimeError(f"attn_mask must be boolean or floating of the query's dtype "
+                               f"({q.dtype}), not {mask.dtype}")
         scores = q.shape[-2], k.shape[-2]  # (queries, keys)
         try:
             fits = np.broadcast_shapes(mask.shape[-2:], scores) == scores

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -422,14 +423,25 @@ class Where(Function):
                 sum_to(np.where(condition, zero, grad), b_shape))
 
 
+def fill_value(value: Any) -> Any:
+    """``masked_fill``'s value as PyTorch takes it: a number or a 0-d tensor (RuntimeError for
+    a tensor of more dimensions); anything else (None, a string, a list) is a TypeError, where
+    NumPy would make None a NaN."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        if np.ndim(value):
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {np.ndim(value)} dimension(s).")
+    elif not isinstance(value, (numbers.Number, np.generic)):
+        raise TypeError(f"masked_fill takes a number or a 0-d tensor as its value, not "
+                        f"{type(value).__name__}")
+    return value
+
+
 class MaskedFill(Function):
     """``value`` (a number or a 0-d tensor) where ``mask`` is True; keeps ``a``'s dtype."""
 
     @staticmethod
     def forward(ctx, a, mask, value):
-        if np.ndim(value):
-            raise ValueError(f"masked_fill takes a number or a 0-d tensor, not shape "
-                             f"{np.shape(value)}")
         ctx.save_for_backward(mask)
         ctx.shape = a.shape
         return np.where(mask, np.asarray(value, a.dtype), a)  # a and mask broadcast
@@ -446,7 +458,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast."""
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != _BOOL:
-        raise TypeError(f"where: the condition must be boolean, not {condition.dtype}")
+        raise RuntimeError(f"where: the condition must be boolean, not {condition.dtype}")
     return Where.apply(condition, a, b)
 
 
@@ -455,7 +467,7 @@ def boolean_mask(mask: Any, shape: tuple[int, ...], in_place: bool = False) -> n
     ``masked_fill``: the result takes the broadcast shape) or to it (``in_place``)."""
     mask = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if mask.dtype != _BOOL:
-        raise TypeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
+        raise RuntimeError(f"masked_fill: the mask must be boolean, not {mask.dtype}")
     try:
         if not in_place or np.broadcast_shapes(mask.shape, shape) == shape:
             np.broadcast_shapes(mask.shape, shape)
@@ -1999,6 +2011,13 @@ def expanded_shape(shape: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[int,
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
                            f"greater or equal to the number of dimensions in the tensor "
                            f"({len(shape)})")
+    for i in range(extra):  # a new dimension has no size for -1 to keep
+        if sizes[i] == -1:
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                               f"leading, non-existing dimension {i}")
+    if any(s < -1 for s in sizes):
+        raise RuntimeError(f"expand: each size is -1 (the tensor's own) or at least 0, not "
+                           f"{list(sizes)}")
     return tuple(n if s == -1 and i >= extra else s for i, (s, n) in
                  enumerate(zip(sizes, (0,) * extra + shape)))
 

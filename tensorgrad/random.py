@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .devices import check_device
+from .devices import CPU, check_device, device
 
 
 class Generator:
@@ -28,8 +28,21 @@ class Generator:
     def rng(self) -> np.random.Generator:
         """The NumPy generator this one draws from."""
         if self._rng is None:
+            if self._seed is None:  # unpredictable, but kept: initial_seed() tells it
+                self._seed = _fresh_seed()
             self._rng = np.random.default_rng(self._seed)
         return self._rng
+
+    @property
+    def device(self) -> device:
+        """Where it draws for: the CPU (as PyTorch's ``Generator().device``)."""
+        return CPU
+
+    def initial_seed(self) -> int:
+        """The seed the sequence started from (the last ``manual_seed``'s, else the one
+        picked unpredictably at the first draw or this call)."""
+        self.rng  # noqa: B018 (an unseeded generator picks its seed here)
+        return self._seed  # type: ignore[return-value]  # (set by the line above)
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the sequence from ``seed``; returns this generator."""
@@ -38,9 +51,13 @@ class Generator:
 
     def seed(self) -> int:
         """Restart from a fresh, unpredictable seed; returns it."""
-        seed = int(np.random.default_rng().integers(1 << 63))
+        seed = _fresh_seed()
         self.manual_seed(seed)
         return seed
+
+
+def _fresh_seed() -> int:
+    return int(np.random.default_rng().integers(1 << 63))
 
 
 def _seed(seed: object) -> int:
@@ -60,6 +77,11 @@ def manual_seed(seed: int) -> Generator:
 def seed() -> int:
     """Seed the default generator unpredictably; returns the seed."""
     return default_generator.seed()
+
+
+def initial_seed() -> int:
+    """The default generator's seed (``torch.initial_seed()``)."""
+    return default_generator.initial_seed()
 
 
 def rng(generator: Generator | None = None) -> np.random.Generator:

@@ -250,7 +250,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         average = (table * w).sum(dim=1, keepdim=True) / total
         divisor = total - correction if a is None else \
             total - correction * (w * a).sum() / total
-    if float(divisor) <= 0:
+    if float(divisor.detach() if isinstance(divisor, Tensor) else divisor) <= 0:  # (no warning)
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
         divisor = divisor * 0 if isinstance(divisor, Tensor) else 0

@@ -20,6 +20,7 @@ import itertools
 import math
 import numbers
 import operator
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -81,6 +82,9 @@ def quiet(function: _Wrapped) -> _Wrapped:
         finally:
             reset_state(token)
     return run  # type: ignore[return-value]
+
+
+_warned_float = False  # float() of a tensor that requires grad warns once a process (__float__)
 
 
 _FREED_MESSAGE = (
@@ -943,6 +947,15 @@ class Tensor:
         return self._data.item()
 
     def __float__(self) -> float:
+        """The number (``float(loss)``); as PyTorch's, the first one taken in a process from
+        a tensor that requires grad, with grad mode on, warns that it leaves the graph."""
+        global _warned_float
+        if not _warned_float and self.requires_grad and (
+                not disabled_threads or get_ident() not in disabled_threads):
+            _warned_float = True
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          stacklevel=2)
         return float(self.item())
 
     def __int__(self) -> int:
@@ -1420,7 +1433,8 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` (a number or a 0-d tensor) where ``mask`` (boolean) is True, else self;
         in this tensor's dtype, as PyTorch's. The tensor and the mask broadcast together."""
-        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self._data.shape), value)
+        return ops.MaskedFill.apply(self, ops.boolean_mask(mask, self._data.shape),
+                                    ops.fill_value(value))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill`` into this tensor's own array (the mask broadcasts to its shape),
@@ -1428,7 +1442,7 @@ class Tensor:
         mask = ops.boolean_mask(mask, self._data.shape, in_place=True)
         if _in_graph(self, value):
             return written_in_place(self, lambda: self.masked_fill(mask, value))
-        return ops.set_items(self, mask, value)
+        return ops.set_items(self, mask, ops.fill_value(value))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``x[index] = value`` into this tensor's own array (``value`` cast to its dtype and

@@ -27,15 +27,25 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     return tensor
 
 
+def _random_fill(tensor: Tensor, name: str) -> None:
+    """PyTorch draws random starting values into floating tensors only: an integer or
+    boolean one (not empty) is refused, where NumPy would round the draws into it."""
+    if tensor._data.dtype.kind not in "fc" and tensor._data.size:
+        raise NotImplementedError(f"nn.init.{name}: not implemented for {tensor._data.dtype} "
+                                  f"tensors (a floating one only)")
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator | None = None) -> Tensor:
     """Values drawn uniformly from [a, b)."""
+    _random_fill(tensor, "uniform_")
     return _fill(tensor, random.uniform(tensor._data.shape, a, b, generator))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator | None = None) -> Tensor:
     """Values drawn from the normal distribution N(mean, std**2)."""
+    _random_fill(tensor, "normal_")
     return _fill(tensor, random.normal(tensor._data.shape, mean, std, generator))
 
 
@@ -126,6 +136,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
         nn.init.trunc_normal_(layer.weight, std=0.02, a=-0.04, b=0.04)
     """
+    _random_fill(tensor, "trunc_normal_")
     if a > b:
         raise RuntimeError(f"trunc_normal_: a={a} > b={b}")
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -159,6 +170,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if not tensor._data.size:
         return tensor
+    _random_fill(tensor, "orthogonal_")
     rows = shape[0]
     cols = tensor._data.size // rows
     drawn = rng(generator).standard_normal((rows, cols))
@@ -208,6 +220,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
     """
     if tensor._data.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    _random_fill(tensor, "sparse_")
     rows, cols = tensor._data.shape
     zeros = int(math.ceil(sparsity * rows))
     draws = rng(generator)

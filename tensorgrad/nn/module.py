@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from ..devices import check_device
+from ..dtypes import _Missing
 from ..grad_mode import no_grad
 from ..tensor import RemovableHandle, Tensor, note_in_place_write
 from .backward_hooks import BackwardHooks
@@ -575,7 +576,7 @@ def _target_dtype(args: tuple, kwargs: dict) -> Any:
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, (np.dtype, type)):
+        elif isinstance(arg, (np.dtype, type, _Missing)):  # (bfloat16: NumPy's TypeError)
             dtype = arg
         else:
             device = arg

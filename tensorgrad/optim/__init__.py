@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 # the GIL over less often between threads (benchmarks/SPEED.md, "Both cores")
 _CHUNK = 1 << 17
 _CHUNKS_PER_THREAD = 2
-_PER_RUN = ("foreach", "fused", "capturable", "differentiable")  # PyTorch's kernel choices
+# PyTorch's kernel choices that ask for more than the update itself (state on a device, a
+# step that autograd records): refused. ``foreach`` and ``fused`` only ask for the same update
+# computed another way: accepted, as PyTorch's CPU optimizers accept them
+_REFUSED_KERNELS = ("capturable", "differentiable")
 
 
 def _type_name(value: Any) -> str:
@@ -50,7 +53,9 @@ def _type_name(value: Any) -> str:
 
 def check_kernels(name: str, settings: dict[str, Any]) -> None:
     """PyTorch's kernel choices are accepted where they ask for what is done here anyway."""
-    for key in _PER_RUN:
+    if settings.get("fused") and settings.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    for key in _REFUSED_KERNELS:
         if settings.get(key):
             raise ValueError(f"{name}: {key}=True is not supported (tensorgrad has one CPU "
                              f"implementation); leave it False or None")

@@ -424,11 +424,11 @@ def test_loading_checks_groups_numbers_and_shapes():
 @pytest.mark.parametrize("make", [
     lambda ps: optim.Adam(ps, lr=-0.1), lambda ps: optim.AdamW(ps, betas=(0.9, 1.0)),
     lambda ps: optim.AdamW(ps, eps=-1.0), lambda ps: optim.SGD(ps, weight_decay=-1.0),
-    lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), lambda ps: optim.AdamW(ps, fused=True),
-    lambda ps: optim.Adam(ps, foreach=True), lambda ps: optim.SGD([ps[0], ps[0]]),
+    lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), lambda ps: optim.AdamW(ps, capturable=True),
+    lambda ps: optim.Adam(ps, differentiable=True), lambda ps: optim.SGD([ps[0], ps[0]]),
     lambda ps: optim.SGD([{"params": ps, "lr": -1.0}]),
 ], ids=["negative lr", "beta2 of 1", "negative eps", "negative weight decay",
-        "nesterov without momentum", "fused", "foreach", "a parameter twice",
+        "nesterov without momentum", "capturable", "differentiable", "a parameter twice",
         "a group's negative lr"])
 def test_bad_settings_raise(make):
     with pytest.raises(ValueError):

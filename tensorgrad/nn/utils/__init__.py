@@ -5,6 +5,7 @@ lengths, padded or packed."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -13,8 +14,8 @@ from ...ops import cat
 from ...tensor import Tensor, quiet
 from . import rnn
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn",
-           "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
+           "parameters_to_vector", "rnn", "vector_to_parameters"]
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -35,7 +36,28 @@ def _norm(values: np.ndarray, norm_type: float) -> np.floating:
     return np.sum(magnitudes**norm_type) ** (1 / norm_type)
 
 
+@quiet  # an inf or NaN norm is no warning, as in PyTorch
+def _total_norm(arrays: list[np.ndarray], norm_type: float, error_if_nonfinite: bool
+                ) -> np.floating:
+    """The norm of the arrays taken together as one vector (at least one array)."""
+    norms = np.array([_norm(a, norm_type) for a in arrays], dtype=np.result_type(*arrays))
+    total = _norm(norms, norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped. To disable "
+                           "this error and scale the gradients by the non-finite norm anyway, "
+                           "set `error_if_nonfinite=False`")
+    return total
+
+
 @quiet  # an inf or NaN norm scales to NaN without a warning, as in PyTorch
+def _scale(grads: list[np.ndarray], max_norm: float, total: Any) -> None:
+    """Multiply each gradient by max_norm / (total + 1e-6) where that is below 1."""
+    coefficient = min(max_norm / (total + 1e-6), 1.0)
+    for g in grads:  # in place, as PyTorch's: a gradient the caller holds is scaled too
+        np.multiply(g, np.asarray(coefficient, g.dtype), out=g)
+
+
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
                     norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach: bool | None = None) -> Tensor:
@@ -46,24 +68,44 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     magnitude); each is multiplied by max_norm / (norm + 1e-6) when that is below 1::
 
         total = nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+
+    It is ``get_total_norm`` of the gradients, then ``clip_grads_with_norm_``.
     """
     del foreach  # (PyTorch's choice of kernels; there is one way here)
-    norm_type = float(norm_type)
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
     grads = [np.asarray(p._grad) for p in params]
-    norms = np.array([_norm(g, norm_type) for g in grads], dtype=np.result_type(*grads))
-    total = _norm(norms, norm_type)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
-                           "`parameters` is non-finite, so it cannot be clipped. To disable "
-                           "this error and scale the gradients by the non-finite norm anyway, "
-                           "set `error_if_nonfinite=False`")
-    coefficient = min(max_norm / (total + 1e-6), 1.0)
-    for g in grads:  # in place, as PyTorch's: a gradient the caller holds is scaled too
-        np.multiply(g, np.asarray(coefficient, g.dtype), out=g)
+    total = _total_norm(grads, float(norm_type), error_if_nonfinite)
+    _scale(grads, max_norm, total)
     return Tensor(np.asarray(total))
+
+
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """The norm of ``tensors`` (floating) taken together as one vector, outside the graph:
+    ``clip_grad_norm_``'s first half, as PyTorch's (``[p.grad for p in params]``)."""
+    del foreach
+    arrays = [t._data for t in ([tensors] if isinstance(tensors, Tensor) else tensors)]
+    for a in arrays:
+        if a.dtype.kind not in "fc":
+            raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex "
+                               f"tensor as input. Got {a.dtype}")
+    if not arrays:
+        return Tensor(0.0)
+    return Tensor(np.asarray(_total_norm(arrays, float(norm_type), error_if_nonfinite)))
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Tensor, foreach: bool | None = None) -> None:
+    """``clip_grad_norm_``'s second half, as PyTorch's: scale the gradients by
+    max_norm / (total_norm + 1e-6) where that is below 1 (``total_norm`` a tensor, as from
+    ``get_total_norm``)."""
+    del foreach
+    if not isinstance(total_norm, Tensor):
+        raise TypeError(f"clip_grads_with_norm_: total_norm must be a tensor, not "
+                        f"{type(total_norm).__name__}")
+    _scale([np.asarray(p._grad) for p in _with_grads(parameters)], max_norm, total_norm._data)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
