@@ -3099,6 +3099,16 @@ def _grad_on() -> bool:
     return not disabled_threads or get_ident() not in disabled_threads
 
 
+def can_record_in_place(a: Tensor) -> bool:
+    """Whether an in-place op on ``a`` can be an op of the graph: not where ``a`` is a view of
+    another tensor (its array shares memory with its op's inputs'; a leaf's is another's)."""
+    producer = a.grad_fn
+    if producer is None:
+        return a._data.base is None
+    return not any(isinstance(x, Tensor) and np.may_share_memory(a._data, x._data)
+                   for x in producer.inputs)
+
+
 def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
     """``a`` with ``compute()`` written into its array as an op of the graph, as PyTorch
     records an in-place op: ``a`` is that op's result from then on, and its values as they
@@ -3109,9 +3119,7 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
     they were, which are no tensor here). A view of another tensor (a slice, a reshape, ...)
     is refused: PyTorch rewrites the other tensor's history too, which this does not."""
     producer = a.grad_fn
-    if (a._data.base is not None if producer is None else any(
-            isinstance(x, Tensor) and np.may_share_memory(a._data, x._data)
-            for x in producer.inputs)):
+    if not can_record_in_place(a):
         raise RuntimeError("an in-place op that joins the graph on a view of another tensor "
                            "(a slice, reshape, transpose, ...): PyTorch also rewrites that "
                            "tensor's history, tensorgrad does not; compute it out of place "

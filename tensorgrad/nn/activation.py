@@ -1,10 +1,11 @@
 """torch.nn's activations: each keeps its settings and calls one functional op, and prints
 them as PyTorch's does (``LeakyReLU(negative_slope=0.01)``).
 
-``inplace=True`` writes the result into the input where no gradient is recorded through it;
-where one is, it returns a new tensor and leaves the input as it was (the functional forms,
-``F.leaky_relu(x, inplace=True)``, record the write in the graph instead). The result is the
-same either way, and a module's caller uses it (``x = self.act(x)``).
+``inplace=True`` writes the result into the input, as PyTorch's: an op of the graph where
+a gradient is recorded through it (a leaf that requires grad refuses it, as in PyTorch). On
+a view of another tensor in the graph, which the engine cannot record in place, it returns
+a new tensor and leaves the input as it was: the result is the same, and a module's caller
+uses it (``x = self.act(x)``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 from .. import functional as F
 from ..creation import full
 from ..grad_mode import is_grad_enabled
-from ..tensor import Tensor
+from ..tensor import Tensor, can_record_in_place
 from .module import Module, Parameter
 
 
 def in_place(inplace: bool, input: Tensor) -> bool:
-    """Whether a module's ``inplace=True`` writes into ``input``: only where no gradient is
-    recorded through it."""
-    return inplace and not (input.requires_grad and is_grad_enabled())
+    """Whether a module's ``inplace=True`` writes into ``input``: where the write is plain or
+    can be recorded in the graph (not on a view of another tensor in it)."""
+    return inplace and (not (input.requires_grad and is_grad_enabled())
+                        or can_record_in_place(input))
 
 
 def _inplace_repr(inplace: bool, settings: str = "") -> str:

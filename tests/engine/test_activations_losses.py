@@ -175,7 +175,7 @@ def test_activations_of_views_are_those_of_their_copies():
             np.testing.assert_array_equal(grad, copy_grad)
 
 
-def test_inplace_writes_where_no_gradient_is_recorded_and_modules_fall_back():
+def test_inplace_writes_where_it_can_and_modules_fall_back_on_views():
     for write in (lambda t: F.selu(t, True), lambda t: F.celu(t, 2.0, True),
                   lambda t: F.hardswish(t, True), lambda t: F.hardsigmoid(t, True),
                   lambda t: F.threshold(t, 0.0, 5.0, True)):
@@ -187,8 +187,13 @@ def test_inplace_writes_where_no_gradient_is_recorded_and_modules_fall_back():
     for module in (nn.SELU(True), nn.CELU(inplace=True), nn.Hardswish(True),
                    nn.Hardsigmoid(True), nn.Threshold(0.0, 5.0, True)):
         x = Tensor([-1.0, 2.0], requires_grad=True)
-        out = module(x)
-        assert out is not x and x.tolist() == [-1.0, 2.0]
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            module(x)  # as PyTorch's
+        h = x * 1
+        assert module(h) is h  # a result in the graph: the write recorded
+        view = (x * 1)[None]  # a view of another one: a new tensor, the view as it was
+        out = module(view)
+        assert out is not view and view.tolist() == [[-1.0, 2.0]]
         with tensorgrad.no_grad():
             assert module(x) is x
 

@@ -990,7 +990,7 @@ INPLACE_MODULES = ["ReLU()", "ReLU6()", "LeakyReLU(0.2)", "ELU()", "Hardtanh(-0.
 
 
 @pytest.mark.parametrize("made", INPLACE_MODULES)
-def test_an_inplace_activation_writes_where_no_gradient_is_recorded(made):
+def test_an_inplace_activation_writes_into_its_input_in_the_graph_too(made):
     module = eval("nn." + made.replace(")", ", inplace=True)").replace("(, ", "("))
     plain = eval("nn." + made)
     x = Tensor([-2.0, -0.25, 0.0, 0.75, 3.0])
@@ -998,14 +998,21 @@ def test_an_inplace_activation_writes_where_no_gradient_is_recorded(made):
     out = module(x)  # nothing records a gradient through x: written into it
     assert out is x and x.data.tolist() == expected.tolist()
     w = Tensor([-2.0, -0.25, 0.0, 0.75, 3.0], requires_grad=True)
-    h = w * 1.0  # part of a graph: a new tensor, h left as it was, the gradient right
-    out = module(h)
-    assert out is not h and h.data.tolist() == w.data.tolist()
-    out.sum().backward()
     w_plain = Tensor(w.data, requires_grad=True)
     plain(w_plain * 1.0).sum().backward()
-    np.testing.assert_array_equal(out.data, expected)
+    h = w * 1.0  # a result in the graph: written into it, the write recorded
+    out = module(h)
+    assert out is h and h.detach().numpy().tolist() == expected.tolist()
+    out.sum().backward()
     np.testing.assert_array_equal(w.grad, w_plain.grad)
+    w.grad = None
+    row = (w * 1.0).reshape(1, 5)  # a view of another tensor in the graph: a new tensor
+    out = module(row)
+    assert out is not row and row.detach().numpy().tolist() == [w.data.tolist()]
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad, w_plain.grad)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        module(w)  # as PyTorch's
 
 
 def test_a_model_with_inplace_activations_trains_as_torchs(torch):
