@@ -53,6 +53,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
+def torch_float64_one_thread():
+    """PyTorch in float64 and on one thread during the test, as the model comparisons run
+    it: at their sizes its second thread only waits, and on a busy machine (the project's
+    shared one) the waiting made the 20-step tests 50 times slower."""
+    torch = pytest.importorskip("torch")
+    previous, threads = torch.get_default_dtype(), torch.get_num_threads()
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    yield
+    torch.set_default_dtype(previous)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def deadline():
     """``deadline(seconds)`` fails the test once it has run that long (POSIX: SIGALRM).
 

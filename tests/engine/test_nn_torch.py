@@ -25,18 +25,8 @@ torch = pytest.importorskip("torch")
 
 TOL = 1e-9
 theirs = pointed_back(ours)
+pytestmark = pytest.mark.usefixtures("torch_float64_one_thread")
 
-
-@pytest.fixture(autouse=True)
-def torch_float64_one_thread():
-    # One thread: at these sizes PyTorch's second thread only waits, and on a busy machine
-    # (the project's shared one) the waiting made the 20-step tests 50 times slower.
-    previous, threads = torch.get_default_dtype(), torch.get_num_threads()
-    torch.set_default_dtype(torch.float64)
-    torch.set_num_threads(1)
-    yield
-    torch.set_default_dtype(previous)
-    torch.set_num_threads(threads)
 
 
 def numpy_of(t) -> np.ndarray:
