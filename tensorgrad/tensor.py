@@ -755,7 +755,8 @@ class Tensor:
     (filled with zeros, where PyTorch leaves it uninitialized): ``nn.Parameter(Tensor(4))``.
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "_grad_tensor", "_gradient_of",
+                 "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing is by identity
 
     _data: np.ndarray  # what ``data`` holds: the values
@@ -764,6 +765,10 @@ class Tensor:
     _grad: np.ndarray | None  # what ``grad`` holds
     _requires_grad: bool  # what ``requires_grad`` holds
     grad_fn: Context | None  # the op that made it, if recorded; None for a leaf
+    # (set when ``grad`` is first read) the tensor ``grad`` returns, and for that tensor, whose
+    # gradient it is
+    _grad_tensor: Tensor | None
+    _gradient_of: weakref.ref[Tensor]
 
     def __init__(self, *args: Any, requires_grad: bool = False, dtype: Any = None):
         if len(args) == 1 and not isinstance(args[0], Size) and not _is_size(args[0]):
@@ -828,7 +833,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor | np.ndarray) -> None:
-        self._data = _checked_data(self, value)
+        data = _checked_data(self, value)
+        owner = _owner_of_gradient(self)
+        if owner is not None:  # ``p.grad.data = t``: p's gradient is t's values now
+            owner._grad = _checked_grad(owner, data)
+        self._data = data
 
     @property
     def grad(self) -> Tensor | None:
@@ -844,7 +853,13 @@ class Tensor:
             return None
         if type(grad) is not np.ndarray:  # a NumPy number, which 0-d arithmetic gives
             grad = self._grad = np.asarray(grad)
-        return as_leaf(grad)
+        # One tensor while the gradient is one array (backward() adds into it in place), as
+        # PyTorch's ``p.grad is p.grad``; it knows whose gradient it is, for ``.data =``.
+        held = getattr(self, "_grad_tensor", None)
+        if held is None or held._data is not grad or held._gradient_of() is not self:
+            held = self._grad_tensor = as_leaf(grad)
+            held._gradient_of = weakref.ref(self)
+        return held
 
     @grad.setter
     def grad(self, value: Tensor | np.ndarray | None) -> None:
@@ -2986,6 +3001,16 @@ def _is_size(x: Any) -> bool:
     """Whether ``x`` is a size in ``Tensor(...)``'s legacy form: a Python int, not a bool (a
     NumPy integer is a value: what a reduction of an array gives)."""
     return type(x) is int
+
+
+def _owner_of_gradient(tensor: Tensor) -> Tensor | None:
+    """The tensor whose ``.grad`` ``tensor`` is, while that gradient is still its array."""
+    of = getattr(tensor, "_gradient_of", None)
+    owner = None if of is None else of()
+    if owner is None or owner._grad is not tensor._data or \
+            getattr(owner, "_grad_tensor", None) is not tensor:
+        return None
+    return owner
 
 
 def _checked_data(tensor: Tensor, value: Any) -> np.ndarray:

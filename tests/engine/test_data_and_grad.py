@@ -139,3 +139,25 @@ def test_data_and_grad_as_pytorchs():
     assert kept["ours"][2:] == kept["theirs"][2:]
     np.testing.assert_array_equal(kept["ours"][0], kept["theirs"][0])
     np.testing.assert_array_equal(kept["ours"][1], kept["theirs"][1])
+
+
+def test_grad_is_one_tensor_whose_data_may_be_replaced_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for name, lib in (("ours", tg), ("theirs", torch)):
+        w = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        (w * 2).sum().backward()
+        held = w.grad
+        same = w.grad is w.grad and w.grad is held
+        w.grad.data = lib.tensor([5.0, 6.0, 7.0], dtype=lib.float64)  # the gradient is these
+        (w * w).sum().backward()  # added into them: the held tensor is that same one
+        after = w.grad
+        w.grad = None
+        (w * 3).sum().backward()
+        seen[name] = (same, after.tolist(), held.tolist(), w.grad.tolist(),
+                      after is w.grad)
+    assert seen["ours"] == seen["theirs"]
+    with pytest.raises(RuntimeError, match="shape"):
+        w = Tensor([1.0, 2.0], requires_grad=True)
+        w.sum().backward()
+        w.grad.data = Tensor([1.0, 2.0, 3.0])  # a gradient of another shape, as grad = ...
