@@ -402,8 +402,9 @@ def bernoulli(input: Tensor, p: float | None = None, *,
 
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *,
            generator: Generator | None = None, dtype: Any = None) -> Tensor:
-    """Draws from N(mean, std**2), outside the graph: ``mean`` and ``std`` tensors (or one of
-    them a number) broadcast together, or two numbers and a ``size``:
+    """Draws from N(mean, std**2): ``mean`` and ``std`` tensors (or one of them a number)
+    broadcast together (their gradient from the draws is 0, as PyTorch's), or two numbers and
+    a ``size``:
     ``normal(0.0, 1.0, (2, 3))``, ``normal(tensor([0.0, 10.0]), 0.5)``."""
     tensors = [a for a in (mean, std) if isinstance(a, Tensor)]
     if not tensors:
@@ -422,8 +423,12 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *,
     if kind.kind != "f":
         raise NotImplementedError(f"normal: not implemented for {kind} tensors")
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    draws = rng(generator).standard_normal(shape) * arrays[1] + arrays[0]
-    return as_leaf(np.asarray(draws).astype(kind))
+    draws = as_leaf(np.asarray(rng(generator).standard_normal(shape) * arrays[1] + arrays[0])
+                    .astype(kind))
+    for t in tensors:  # in the graph, as PyTorch's: the draws' gradient to mean and std is 0
+        if t.requires_grad:
+            draws = ops.Where.apply(np.ones(shape, bool), draws, t)
+    return draws
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:

@@ -56,3 +56,21 @@ def test_draws_refuse_what_pytorchs_refuse():
         assert x.is_cpu and x.get_device() == -1 and not x.is_pinned()
         y = m.ones(2, requires_grad=True) * 2
         assert y.detach_() is y and not y.requires_grad and y.is_leaf
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normal_of_tensors_in_the_graph_gives_them_zero_gradients_as_pytorchs(dtype):
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for name, lib in (("ours", tg), ("theirs", torch)):
+        kind = getattr(lib, np.dtype(dtype).name)
+        mean = lib.zeros(3, 1, dtype=kind, requires_grad=True)
+        std = lib.ones(4, dtype=kind, requires_grad=True)
+        both, one = lib.normal(mean, std), lib.normal(mean, 0.5)
+        ((both * 2).sum() + one.sum()).backward()
+        with lib.no_grad():
+            off = lib.normal(mean, std)
+        seen[name] = (tuple(both.shape), tuple(one.shape), str(both.dtype).split(".")[-1],
+                      both.requires_grad, off.requires_grad, mean.grad.tolist(),
+                      std.grad.tolist())
+    assert seen["ours"] == seen["theirs"]
