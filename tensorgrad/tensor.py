@@ -29,7 +29,7 @@ import numpy as np
 
 from . import devices, dtypes, random
 from .devices import CPU, check_device
-from .grad_mode import disabled_threads, get_ident
+from .grad_mode import disabled_threads, get_ident, is_grad_enabled
 from .random import Generator, rng
 from .size import Size, as_size
 
@@ -3082,7 +3082,7 @@ def written_in_place(a: Tensor, compute: Callable[[], Tensor], cast: bool = Fals
     higher kind of dtype (a float into an integer tensor), as PyTorch's rules. Refused, as
     PyTorch refuses it, on a leaf that requires grad (outside ``no_grad()``); and inside a
     captured function, whose replays would not write."""
-    if a._requires_grad and a.grad_fn is not None and _grad_on() and not (
+    if a._requires_grad and a.grad_fn is not None and is_grad_enabled() and not (
             tapes and get_ident() in tapes):
         return _rebased(a, compute, cast)
     ops.check_in_place(a)
@@ -3098,7 +3098,7 @@ def written_in_place(a: Tensor, compute: Callable[[], Tensor], cast: bool = Fals
 def _in_graph(a: Tensor, value: Any = None) -> bool:
     """Whether an in-place op on ``a`` that writes ``value`` is an op of the graph."""
     return (a._requires_grad or isinstance(value, Tensor) and value._requires_grad) and \
-        _grad_on()
+        is_grad_enabled()
 
 
 def _everywhere(a: Tensor) -> np.ndarray:
@@ -3117,11 +3117,6 @@ def _fitted(a: Tensor, result: np.ndarray, cast: bool) -> np.ndarray:
         raise RuntimeError(f"output with shape {list(wanted)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     return result
-
-
-def _grad_on() -> bool:
-    """``is_grad_enabled()`` (grad_mode.py), read here as ``Function.apply`` reads it."""
-    return not disabled_threads or get_ident() not in disabled_threads
 
 
 def can_record_in_place(a: Tensor) -> bool:
@@ -3162,7 +3157,7 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
     if result.shape != held.shape or not out._requires_grad:
         # broadcast to a's shape; values that no longer depend on a's (zero_, fill_ with a
         # number): zero gradient to them, as PyTorch gives
-        out = ops.Where.apply(np.ones(held.shape, bool), out, old)
+        out = ops.Where.apply(_everywhere(a), out, old)
     if out._data.dtype != held.dtype:
         out = ops.Cast.apply(out, held.dtype)
     stack, seen = [out.grad_fn], set()
