@@ -415,6 +415,30 @@ def bitwise_not(input: Tensor) -> Tensor:
     return _bitwise(np.invert, "bitwise_not", input)
 
 
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    """``input << other`` of integer operands, outside the graph; a shift by a negative
+    amount, or by the type's width or more, leaves 0 (NumPy's and PyTorch's rule)::
+
+        bitwise_left_shift(tensor([1, 3]), tensor([2, 64]))  # [4, 0]
+    """
+    return _shifted(np.left_shift, "lshift", input, other)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    """``input >> other`` of integer operands (the sign kept); a shift by a negative amount,
+    or by the type's width or more, leaves 0, or -1 for a negative ``input``."""
+    return _shifted(np.right_shift, "rshift", input, other)
+
+
+def _shifted(shift: np.ufunc, name: str, input: Any, other: Any) -> Tensor:
+    dtype = ops.result_dtype(_data(input), _data(other))
+    if dtype.kind not in "iu":  # (booleans too: PyTorch has no shift of them)
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(dtype)}\'')
+    a, amount = ops._as(_data(input), dtype), ops._as(_data(other), dtype)
+    symbol = "<<" if shift is np.left_shift else ">>"
+    return as_leaf(np.asarray(ops._broadcasting(shift, a, amount, symbol)))
+
+
 # NumPy's names for the inverse trigonometric functions, which PyTorch has too
 arcsin, arccos, arctan, arctan2 = torch_functions.asin, torch_functions.acos, \
     torch_functions.atan, torch_functions.atan2

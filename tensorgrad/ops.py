@@ -178,10 +178,8 @@ class Sub(Function):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
+        _check_subtrahends(a, b)
         a, b = _operands(a, b)
-        if a.dtype == _BOOL:
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                               "supported. Use the `^` or `logical_xor()` operator instead.")
         ctx.shapes = a.shape, b.shape
         return _broadcasting(np.subtract, a, b, "-")
 
@@ -285,6 +283,29 @@ class Pow(Function):
         return grad_a, grad_b
 
 
+def _is_bool(x: Any) -> bool:
+    """A boolean array or a Python (or NumPy) bool."""
+    return x.dtype == _BOOL if isinstance(x, np.ndarray) else isinstance(x, (bool, np.bool_))
+
+
+def _check_subtrahends(a: Any, b: Any) -> None:
+    """PyTorch refuses a boolean on either side of a subtraction (a mask's misuse)."""
+    if _is_bool(a) or _is_bool(b):
+        if _is_bool(a) and _is_bool(b):
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def _no_bools(a: np.ndarray, kernel: str) -> None:
+    """PyTorch's error for an arithmetic op it has no boolean kernel for (``a``: the operands
+    already promoted, so boolean only when both were)."""
+    if a.dtype == _BOOL:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _check_divisor(a: np.ndarray, b: np.ndarray) -> None:
     """As PyTorch: an integer ``//`` or ``%`` by zero raises (NumPy's gives 0, and a warning);
     with nothing to divide, nothing does."""
@@ -300,6 +321,7 @@ class Remainder(Function):
     @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        _no_bools(a, "remainder_cpu")
         _check_divisor(a, b)
         ctx.save_for_backward(a, b)
         return _broadcasting(np.remainder, a, b, "%")
@@ -319,6 +341,7 @@ class Fmod(Function):
     @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        _no_bools(a, "fmod_cpu")
         _check_divisor(a, b)
         ctx.save_for_backward(a, b)
         return _broadcasting(np.fmod, a, b, "fmod")
@@ -340,6 +363,7 @@ class FloorDivide(Function):
     @quiet
     def forward(ctx, a, b):
         a, b = _operands(a, b)
+        _no_bools(a, "div_floor_cpu")
         _check_divisor(a, b)
         ctx.shapes = a.shape, b.shape
         return _broadcasting(np.floor_divide, a, b, "//")
@@ -515,6 +539,8 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     requires no grad, or under ``no_grad()`` (as an optimizer's update is)."""
     check_in_place(a)
     b = b._data if isinstance(b, Tensor) else b
+    if op is np.subtract:
+        _check_subtrahends(a._data, b)
     dtype = result_dtype(a._data, b)
     if op is np.true_divide and dtype.kind in "biu":
         dtype = DEFAULT_FLOAT

@@ -1267,6 +1267,18 @@ class Tensor:
     def __invert__(self) -> Tensor:
         return ops.logical(np.invert, self)
 
+    def __lshift__(self, other: Any) -> Tensor:
+        return composite.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return composite.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return composite.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return composite.bitwise_right_shift(other, self)
+
     # reductions: ``dim`` and ``keepdim`` as in PyTorch (NumPy's ``axis``, ``keepdims`` too)
 
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
@@ -1550,6 +1562,32 @@ class Tensor:
         if _in_graph(self, other):
             return written_in_place(self, lambda: self / other)
         return ops.in_place(np.true_divide, self, other)
+
+    # (without these Python would rebind ``x`` to a new tensor, and whatever else holds the
+    # tensor would not see the change)
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self // other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self % other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self ** other)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self & other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self | other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self ^ other)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self << other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: self >> other)
 
     def zero_(self) -> Tensor:
         if _in_graph(self):
@@ -2622,6 +2660,18 @@ class Tensor:
     def bitwise_not_(self) -> Tensor:
         return written_in_place(self, lambda: composite.bitwise_not(self))
 
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return composite.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return composite.bitwise_right_shift(self, other)
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: composite.bitwise_left_shift(self, other))
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return written_in_place(self, lambda: composite.bitwise_right_shift(self, other))
+
     # shapes: in place (the same entries seen in another shape), joined, split, turned
 
     def t_(self) -> Tensor:
@@ -2988,7 +3038,8 @@ _UFUNC_DUNDERS = {
     np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
     np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
     np.bitwise_and: ("__and__", "__rand__"), np.bitwise_or: ("__or__", "__ror__"),
-    np.bitwise_xor: ("__xor__", "__rxor__"),
+    np.bitwise_xor: ("__xor__", "__rxor__"), np.left_shift: ("__lshift__", "__rlshift__"),
+    np.right_shift: ("__rshift__", "__rrshift__"),
 }
 
 
