@@ -218,7 +218,7 @@ def negative(input: Tensor) -> Tensor:
 
 
 def positive(input: Tensor) -> Tensor:
-    return tensor_of(input)
+    return +tensor_of(input)
 
 
 def absolute(input: Tensor) -> Tensor:

@@ -633,6 +633,7 @@ def sgn(a: np.ndarray) -> np.ndarray:
 class Abs(Function):
     @staticmethod
     def forward(ctx, a):
+        _no_bools(a, "abs_cpu")
         ctx.save_for_backward(a)
         return np.abs(a)
 
@@ -842,6 +843,8 @@ class Sigmoid(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "b":
+            raise RuntimeError("Boolean inputs not supported for relu")
         # speed: a float 0.0 for float data (benchmarks/SPEED.md, "Fifth round")
         out = np.maximum(a, 0.0 if a.dtype.kind == "f" else 0)
         ctx.save_for_backward(out)
@@ -1732,6 +1735,8 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
     """``argmax``/``argmin``: over all entries (flattened) or along ``dim``; no gradient."""
     a = x._data
+    if a.dtype == _BOOL:
+        raise RuntimeError(f"{arg.__name__}(): does not support bool input")
     if a.size == 0 and (dim is None or a.shape[normalize_dim(dim, a.ndim)] == 0):
         raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:

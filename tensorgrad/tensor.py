@@ -1118,6 +1118,8 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
+        if self._data.dtype.kind == "b":
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def __abs__(self) -> Tensor:
@@ -1904,7 +1906,7 @@ class Tensor:
         return -self
 
     def positive(self) -> Tensor:
-        return self
+        return +self
 
     def absolute(self) -> Tensor:
         return self.abs()

@@ -194,3 +194,27 @@ def test_power_in_place_is_an_op_of_the_graph_as_torch(dtype):
     leaf = tensorgrad.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         leaf **= 2
+
+
+BOOL_REFUSALS = {
+    "+x": lambda lib, b: +b,
+    "positive": lambda lib, b: lib.positive(b),
+    "abs": lambda lib, b: abs(b),
+    "absolute": lambda lib, b: b.absolute(),
+    "relu": lambda lib, b: lib.relu(b),
+    "F.relu": lambda lib, b: lib.nn.functional.relu(b),
+    "relu_": lambda lib, b: b.clone().relu_(),
+    "argmax": lambda lib, b: b.argmax(),
+    "argmin along 0": lambda lib, b: lib.argmin(b, 0),
+}
+
+
+@pytest.mark.parametrize("case", BOOL_REFUSALS)
+def test_ops_without_a_boolean_kernel_refuse_as_torch(case):
+    compute = BOOL_REFUSALS[case]
+    theirs = _outcome(partial(compute, torch, torch.tensor([True, False])))
+    ours = _outcome(partial(compute, tensorgrad, tensorgrad.tensor([True, False])))
+    assert isinstance(theirs, type) and ours is theirs
+    # on integers they compute, in both
+    assert_same(compute(tensorgrad, tensorgrad.tensor([3, -2])),
+                compute(torch, torch.tensor([3, -2])), case)
