@@ -500,9 +500,11 @@ def test_spectral_norm_parametrization_as_torch(torch, kind, dtype):
         _step_both(ours, theirs, x, their_x, rtol, f"train {step}")
     for key, value in theirs.state_dict().items():
         assert_same(ours.state_dict()[key], value, key, rtol)
+    u = ours.parametrizations.weight[0]._u.clone()
     ours.eval()
     theirs.eval()
     assert_same(ours(x), theirs(their_x), "eval", rtol)
+    assert tg.equal(ours.parametrizations.weight[0]._u, u)  # evaluation leaves it be
     with pytest.raises(IndexError, match="Dimension out of range"):
         nn.utils.parametrizations.spectral_norm(nn.Linear(2, 2), dim=2)
 
