@@ -33,9 +33,15 @@ def _torch_dtype(torch, dtype):
     return torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
 
 
-def _copy_into(ours, theirs):
-    """Our module given PyTorch's module's state (values, as they are)."""
-    ours.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()})
+def _copy_into(target, source):
+    """``target`` (ours or PyTorch's module) given ``source``'s state (values, as they are)."""
+    values = {k: np.array(v.detach().numpy()) for k, v in source.state_dict().items()}
+    if isinstance(target, nn.Module):
+        target.load_state_dict(values)
+    else:
+        import torch
+
+        target.load_state_dict({k: torch.tensor(v) for k, v in values.items()})
 
 
 # ---- nn.parameter and nn.Buffer ---------------------------------------------------------------
@@ -160,6 +166,25 @@ def test_lazy_linear_loads_a_state_dict_and_follows_dtype_as_torch(torch):
         with pytest.raises(IndexError):
             layer(tg.ones(()) if isinstance(layer, nn.Module) else torch.ones(()))
     assert tuple(nn.LazyLinear(3)(tg.ones(5)).shape) == (3,)
+
+
+@pytest.mark.parametrize("optimizer, settings", [("Adam", {}), ("AdamW", {"amsgrad": True}),
+                                                 ("RMSprop", {})], ids=str)
+def test_an_optimizer_made_before_the_first_call_steps_as_torch(torch, optimizer, settings):
+    ours, theirs = nn.LazyLinear(3), torch.nn.LazyLinear(3).double()
+    ours_opt = getattr(tg.optim, optimizer)(ours.parameters(), lr=0.1, **settings)
+    their_opt = getattr(torch.optim, optimizer)(theirs.parameters(), lr=0.1, **settings)
+    x = np.random.default_rng(15).standard_normal((2, 5))
+    ours(tg.tensor(x))
+    theirs(torch.tensor(x))
+    _copy_into(theirs, ours)
+    for _ in range(3):
+        for model, opt, t in ((ours, ours_opt, tg), (theirs, their_opt, torch)):
+            opt.zero_grad()
+            (model(t.tensor(x)) ** 2).sum().backward()
+            opt.step()
+    assert_same(ours.weight, theirs.weight, f"{optimizer} after 3 steps", 1e-10)
+    assert ours_opt.state[ours.weight]["step"] == 3
 
 
 def test_uninitialized_parameter_materializes_in_place():
