@@ -53,6 +53,11 @@ class UninitializedTensorMixin:
     def size(self, dim: int | None = None) -> Any:
         raise RuntimeError(_NO_SHAPE)
 
+    def detach(self) -> Any:
+        """Itself: ``state_dict()`` holds it as it is, as PyTorch's (a lazy module loads it
+        as one and stays lazy)."""
+        return self
+
     def numel(self) -> int:
         raise ValueError(_UNINITIALIZED.format("numel"))
 

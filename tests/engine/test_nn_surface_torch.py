@@ -187,6 +187,18 @@ def test_an_optimizer_made_before_the_first_call_steps_as_torch(torch, optimizer
     assert ours_opt.state[ours.weight]["step"] == 3
 
 
+def test_a_lazy_state_dict_loads_into_a_lazy_module_as_torch(torch):
+    for nn_, t in ((nn, tg), (torch.nn, torch)):
+        state = nn_.LazyLinear(3).state_dict()
+        assert repr(state["weight"]) == "<UninitializedParameter>"
+        layer = nn_.LazyLinear(3)
+        layer.load_state_dict(state)
+        assert layer.has_uninitialized_params()  # still lazy: its first call decides
+        assert tuple(layer(t.ones(2, 4)).shape) == (2, 3)
+        with pytest.raises(RuntimeError):
+            nn_.Linear(2, 3).load_state_dict(state)
+
+
 def test_uninitialized_parameter_materializes_in_place():
     p = nn.parameter.UninitializedParameter(dtype=tg.float32)
     assert p.requires_grad and p.dtype == np.float32
@@ -468,6 +480,26 @@ def test_weight_norm_parametrization_as_torch(torch, kind, dim, dtype):
     assert_same(ours.weight, theirs.weight, "removed", rtol)
     with pytest.raises(ValueError, match="does not have a parametrization on weight"):
         P.remove_parametrizations(ours, "weight")
+
+
+@pytest.mark.parametrize("dim", [2, -3])
+def test_weight_norm_refuses_a_dim_out_of_range_as_torch(torch, dim):
+    for nn_ in (nn, torch.nn):
+        for apply in (nn_.utils.weight_norm, nn_.utils.parametrizations.weight_norm):
+            with pytest.raises(IndexError, match="Dimension out of range"), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                apply(nn_.Linear(3, 4), dim=dim)
+
+
+def test_a_parametrized_module_copies_deeply():
+    import copy
+
+    layer = nn.utils.parametrizations.weight_norm(nn.Linear(3, 4))
+    twin = copy.deepcopy(layer)
+    assert type(twin).__name__ == "ParametrizedLinear"
+    assert twin.parametrizations.weight.original0 is not layer.parametrizations.weight.original0
+    assert tg.equal(twin(tg.ones(2, 3)), layer(tg.ones(2, 3)))
 
 
 # ---- spectral norm ----------------------------------------------------------------------------

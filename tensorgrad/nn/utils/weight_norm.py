@@ -30,6 +30,9 @@ def norm_except_dim(v: Tensor, dim: int) -> Tensor:
     (PyTorch's ``norm_except_dim``: ``dim=-1`` is the norm of all of ``v``, a 0-d tensor)."""
     if dim == -1:
         return v.norm()
+    if not -v.ndim <= dim < v.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{v.ndim}, "
+                         f"{v.ndim - 1}], but got {dim})")
     kept = dim % v.ndim
     shape = [1] * v.ndim
     shape[kept] = v.shape[kept]
