@@ -653,11 +653,12 @@ def test_new_layers_under_pytorchs_module_paths(torch):
     for path, name in [("fold", "Fold"), ("fold", "Unfold"), ("activation", "Softmax2d"),
                        ("upsampling", "UpsamplingNearest2d"),
                        ("upsampling", "UpsamplingBilinear2d"),
-                       ("channelshuffle", "ChannelShuffle"), ("linear", "LazyLinear"),
-                       ("lazy", "LazyModuleMixin")]:
+                       ("channelshuffle", "ChannelShuffle"), ("linear", "LazyLinear")]:
         assert hasattr(getattr(torch.nn.modules, path), name)
         assert getattr(getattr(nn.modules, path), name) is getattr(nn.modules, name)
     assert issubclass(nn.LazyLinear, nn.modules.lazy.LazyModuleMixin)
+    assert hasattr(torch.nn.modules.lazy, "LazyModuleMixin")
+    assert not hasattr(nn.modules, "LazyModuleMixin")  # (nor is it in PyTorch's)
 
 
 def test_a_module_list_subclass_prints_its_own_name(torch):

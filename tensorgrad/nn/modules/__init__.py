@@ -70,7 +70,9 @@ _LAYOUT["upsampling"] += ["UpsamplingNearest2d", "UpsamplingBilinear2d"]
 _PRIVATE = {"_NormBase": normalization._NormBase, "_BatchNorm": normalization._BatchNorm,
             "_ConvNd": conv._ConvNd, "_MaxPoolNd": conv._MaxPoolNd, "_Loss": loss._Loss,
             # (not in torch.nn either: MultiheadAttention's out_proj, a Linear)
-            "NonDynamicallyQuantizableLinear": transformer.NonDynamicallyQuantizableLinear}
+            "NonDynamicallyQuantizableLinear": transformer.NonDynamicallyQuantizableLinear,
+            # (at torch.nn.modules.lazy only)
+            "LazyModuleMixin": lazy.LazyModuleMixin}
 
 
 def _build() -> list[str]:
