@@ -482,6 +482,23 @@ def test_weight_norm_parametrization_as_torch(torch, kind, dim, dtype):
         P.remove_parametrizations(ours, "weight")
 
 
+def test_an_older_weight_norm_state_dict_loads_into_the_parametrization_as_torch(torch):
+    older, _ = _pair(torch, "conv", np.float64)
+    with pytest.warns(FutureWarning):
+        nn.utils.weight_norm(older)
+    with tg.no_grad():
+        older.weight_g.mul_(2.0)
+    state = {k: v.numpy() for k, v in older.state_dict().items()}
+    assert list(state) == ["bias", "weight_g", "weight_v"]
+    ours = nn.utils.parametrizations.weight_norm(nn.Conv2d(2, 3, (2, 3)))
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv2d(2, 3, (2, 3)).double())
+    assert repr(ours.load_state_dict(state)) == repr(theirs.load_state_dict(
+        {k: torch.tensor(v) for k, v in state.items()})) == "<All keys matched successfully>"
+    assert_same(ours.weight, theirs.weight, "loaded", 1e-12)
+    x, their_x = _input(torch, "conv", np.float64)
+    assert_same(ours(x), older(x), "the same layer", 1e-12)
+
+
 @pytest.mark.parametrize("dim", [2, -3])
 def test_weight_norm_refuses_a_dim_out_of_range_as_torch(torch, dim):
     for nn_ in (nn, torch.nn):

@@ -2,12 +2,13 @@
 parametrizations (``parametrize.register_parametrization``), PyTorch's newer forms. Their
 state dicts name the originals as PyTorch's do (``parametrizations.weight.original0`` and
 ``original1`` for weight norm's g and v; ``parametrizations.weight.original`` and the
-vectors ``parametrizations.weight.0._u`` and ``_v`` for spectral norm). ``orthogonal`` is
-not here."""
+vectors ``parametrizations.weight.0._u`` and ``_v`` for spectral norm); a state dict of
+the older ``weight_norm`` (``weight_g``, ``weight_v``) loads into weight norm's, as in
+PyTorch. ``orthogonal`` is not here."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ...grad_mode import no_grad
 from ...tensor import Tensor
@@ -46,6 +47,15 @@ def weight_norm(module: M, name: str = "weight", dim: int | None = 0) -> M:
     """Weight normalization of ``module.<name>`` as a parametrization, as PyTorch's: its
     magnitude ``original0`` (g) and direction ``original1`` (v) are the parameters."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def older_keys(state_dict: dict[str, Any], prefix: str) -> None:
+        """``weight_norm``'s keys (the hook's) loaded as this one's, as PyTorch's."""
+        g, v = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g in state_dict and v in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v)
+
+    module.__dict__.setdefault("_state_dict_renames", []).append(older_keys)
     return module
 
 

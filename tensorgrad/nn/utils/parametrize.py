@@ -176,6 +176,14 @@ def _parametrized(name: str) -> property:
     return property(get, set)
 
 
+def _load_into(self: Module, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+    """A parametrized module's part of ``load_state_dict``, after renaming keys of older
+    layouts (``weight_g`` and ``weight_v``, for ``parametrizations.weight_norm``)."""
+    for rename in self.__dict__.get("_state_dict_renames", ()):
+        rename(state_dict, prefix)
+    type(self).__bases__[0]._load_into(self, state_dict, prefix, *args)  # type: ignore[attr-defined]
+
+
 def register_parametrization(module: Module, tensor_name: str, parametrization: Module, *,
                              unsafe: bool = False) -> Module:
     """Make ``module.<tensor_name>`` be ``parametrization(original)``, as PyTorch's (see the
@@ -203,7 +211,7 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         if not is_parametrized(module):
             cls = type(module)
             module.__class__ = type(f"Parametrized{cls.__name__}", (cls,),
-                                    {"__module__": __name__})
+                                    {"__module__": __name__, "_load_into": _load_into})
             module.parametrizations = ModuleDict()
         setattr(type(module), tensor_name, _parametrized(tensor_name))
         module.parametrizations[tensor_name] = chain
