@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from torch_compare import RTOL, assert_same, run_both
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import laid_out, upstream_layouts
+from torch_compare import RTOL, against_torch, assert_same, run_both
 
 import tensorgrad as tg
 import tensorgrad.nn as nn
@@ -24,7 +27,7 @@ from tensorgrad.nn import functional as F
 DTYPES = [np.float32, np.float64]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch")
 
@@ -319,6 +322,36 @@ def test_unfold_and_fold_as_torch(torch, shape, kernel, dilation, padding, strid
     assert repr(nn.Fold(shape[-2:], kernel, **settings)) == \
         repr(torch.nn.Fold(shape[-2:], kernel, **settings))
     assert repr(nn.Unfold(kernel, **settings)) == repr(torch.nn.Unfold(kernel, **settings))
+
+
+@st.composite
+def _fold_case(draw):
+    """Settings of unfold with at least one window, and the input's shape."""
+    pairs = st.tuples(st.integers(1, 3), st.integers(1, 3))
+    kernel, dilation, stride = draw(pairs), draw(pairs), draw(pairs)
+    padding = draw(st.tuples(st.integers(0, 2), st.integers(0, 2)))
+    spatial = tuple(draw(st.integers(low := max(1, d * (k - 1) + 1 - 2 * p), low + 4))
+                    for k, d, p in zip(kernel, dilation, padding))
+    batch = draw(st.sampled_from([(), (0,), (1,), (2,)]))
+    channels = draw(st.integers(1, 3))
+    return (*batch, channels, *spatial), kernel, dilation, padding, stride
+
+
+@given(data=st.data())
+def test_unfold_and_fold_in_drawn_layouts_as_torch(torch, data):
+    shape, kernel, dilation, padding, stride = data.draw(_fold_case(), label="case")
+    dtype = data.draw(st.sampled_from(DTYPES), label="dtype")
+    settings = {"dilation": dilation, "padding": padding, "stride": stride}
+    TF = torch.nn.functional
+    x = data.draw(laid_out(shape, dtype), label="input")
+    against_torch(torch, lambda t: F.unfold(t, kernel, **settings),
+                  lambda t: TF.unfold(t, kernel, **settings), x,
+                  upstream=data.draw(upstream_layouts))
+    cols_shape = tuple(TF.unfold(torch.zeros(shape), kernel, **settings).shape)
+    cols = data.draw(laid_out(cols_shape, dtype), label="columns")
+    against_torch(torch, lambda t: F.fold(t, shape[-2:], kernel, **settings),
+                  lambda t: TF.fold(t, shape[-2:], kernel, **settings), cols,
+                  upstream=data.draw(upstream_layouts))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
