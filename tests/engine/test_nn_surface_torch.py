@@ -136,11 +136,15 @@ def test_lazy_linear_as_torch(torch):
     assert repr(ours.weight) == "<UninitializedParameter>"
     assert nn.parameter.is_lazy(ours.weight) and ours.has_uninitialized_params()
     weight, bias = ours.weight, ours.bias
+    seen = []  # a pre-hook of the user's runs after the layer has its shapes, as PyTorch's
+    for layer in (ours, theirs):
+        layer.register_forward_pre_hook(lambda m, args: seen.append(tuple(m.weight.shape)))
     optimizer = tg.optim.SGD(ours.parameters(), lr=0.5)  # before the first call, as PyTorch's
     x = np.random.default_rng(0).standard_normal((2, 5))
     y = ours(tg.tensor(x))
     theirs(torch.tensor(x, dtype=torch.float32))
     assert type(ours) is nn.Linear and type(theirs) is torch.nn.Linear
+    assert seen == [(3, 5), (3, 5)]
     assert repr(ours) == repr(theirs) == "Linear(in_features=5, out_features=3, bias=True)"
     assert ours.weight is weight and type(weight) is nn.Parameter and ours.bias is bias
     assert tuple(weight.shape) == (3, 5) and weight.dtype == np.float64
@@ -151,7 +155,7 @@ def test_lazy_linear_as_torch(torch):
     np.testing.assert_allclose(weight.detach().numpy(),
                                before.numpy() - 0.5 * x.sum(0)[None, :].repeat(3, 0))
     ours(tg.ones(1, 5))
-    assert not ours.__dict__.get("_forward_hooks").before  # the hook went with the laziness
+    assert len(ours.__dict__.get("_forward_hooks").before) == 1  # the user's: the layer's went
 
 
 def test_lazy_linear_loads_a_state_dict_and_follows_dtype_as_torch(torch):
@@ -666,6 +670,7 @@ def test_parametrize_as_torch(torch):
     their_P.remove_parametrizations(theirs, "weight", leave_parametrized=False)
     assert_same(ours.weight, theirs.weight, "original kept", 1e-12)
     assert type(ours) is nn.Linear and type(theirs) is torch.nn.Linear
+    assert seen == [(3, 5), (3, 5)]
 
 
 def _first_two(nn_):
