@@ -2,7 +2,8 @@
 meanings: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``,
 ``interpolate``, ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d``,
 ``adaptive_avg_pool1d``, ``adaptive_avg_pool2d``, ``adaptive_max_pool1d``,
-``adaptive_max_pool2d``, ``pixel_shuffle``, ``pixel_unshuffle``, ``batch_norm``, and
+``adaptive_max_pool2d``, ``pixel_shuffle``, ``pixel_unshuffle``, ``unfold``, ``fold``,
+``channel_shuffle``, ``batch_norm``, and
 ``F.pad``'s reflecting, replicating and circular modes, each one fused ``Function``.
 
 One n-d implementation serves 1-d and 2-d. The windows of the input are a strided view
@@ -1134,6 +1135,172 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         F.pixel_unshuffle(x, 2)  # (N, 4, 16, 16) -> (N, 16, 8, 8)
     """
     return _pixel_shuffle(input, downscale_factor, True)
+
+
+# ---- unfold and fold: the rows of windows (im2col) and back (col2im) -------------------------
+
+
+def _blocks(spatial: Sequence[int], kernel: Sequence[int], dilation: Sequence[int],
+            padding: Sequence[int], stride: Sequence[int]) -> tuple[int, ...]:
+    """How many windows fit along each spatial dimension."""
+    return tuple((size + 2 * p - d * (k - 1) - 1) // s + 1
+                 for size, k, d, p, s in zip(spatial, kernel, dilation, padding, stride))
+
+
+def _im2col(x: np.ndarray, kernel: Sequence[int], dilation: Sequence[int],
+            padding: Sequence[int], stride: Sequence[int]) -> np.ndarray:
+    """(N, C, H, W) to (N, C * kh * kw, L): each window's entries down a column, the
+    channels slowest, as PyTorch orders them."""
+    padded = _pad(x, tuple((p, p) for p in padding))
+    windows = _windows(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
+    batch, channels, oh, ow = windows.shape[:4]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(
+        batch, channels * math.prod(kernel), oh * ow)
+
+
+def _col2im(cols: np.ndarray, size: Sequence[int], kernel: Sequence[int],
+            dilation: Sequence[int], padding: Sequence[int], stride: Sequence[int]
+            ) -> np.ndarray:
+    """``_im2col`` transposed: (N, C * kh * kw, L) columns summed back into (N, C, *size)
+    where their windows overlap."""
+    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
+    oh, ow = _blocks(size, kernel, dilation, padding, stride)
+    batch, channels = cols.shape[0], cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(batch, channels, kh, kw, oh, ow)
+    out = np.zeros((batch, channels, *(n + 2 * p for n, p in zip(size, padding))), cols.dtype)
+    for i in range(kh):  # each kernel position adds its column to a strided part
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+    return _crop(out, tuple((p, p) for p in padding))
+
+
+class Unfold(Function):
+    """(N, C, H, W) x to (N, C * kh * kw, L): the windows as columns (``F.unfold``)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride):
+        ctx.settings = x.shape[2:], kernel, dilation, padding, stride
+        return _im2col(x, kernel, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _col2im(grad, *ctx.settings), None, None, None, None
+
+
+class Fold(Function):
+    """(N, C * kh * kw, L) x summed into (N, C, *size) (``F.fold``): ``Unfold`` transposed."""
+
+    @staticmethod
+    def forward(ctx, x, size, kernel, dilation, padding, stride):
+        ctx.settings = kernel, dilation, padding, stride
+        return _col2im(x, size, kernel, dilation, padding, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _im2col(grad, *ctx.settings), None, None, None, None, None
+
+
+def _fold_settings(kernel_size: Size, dilation: Size, padding: Size, stride: Size
+                   ) -> list[tuple[int, int]]:
+    """The four settings as pairs, checked as PyTorch checks them."""
+    settings = []
+    for name, value, least in (("kernel_size", kernel_size, 1), ("dilation", dilation, 1),
+                               ("padding", padding, 0), ("stride", stride, 1)):
+        values = (value,) * 2 if isinstance(value, (int, np.integer)) else tuple(value)
+        if len(values) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size "
+                               f"{len(values)}")
+        h, w = (int(v) for v in values)
+        if h < least or w < least:
+            word = {"kernel_size": "kernel size", "padding": "padding"}.get(name, name)
+            short = {"kernel_size": "kernel", "padding": "pad"}.get(name, name)
+            raise RuntimeError(f"{word} should be "
+                               f"{'non-negative' if least == 0 else 'greater than zero'}, "
+                               f"but got {short}_height: {h} {short}_width: {w}")
+        settings.append((h, w))
+    return settings
+
+
+def _unbatched(x: Tensor, ranks: tuple[int, int], refused: bool, what: str) -> bool:
+    """Whether ``x`` is unbatched (one rank less than batched), after PyTorch's check."""
+    if x.ndim not in ranks or refused:
+        raise RuntimeError(f"Expected {what}, but got: {list(x.shape)}")
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"unfold and fold are not implemented for {x.dtype}")
+    return x.ndim == ranks[0]
+
+
+def unfold(input: Tensor, kernel_size: Size, dilation: Size = 1, padding: Size = 0,
+           stride: Size = 1) -> Tensor:
+    """The sliding windows of (N, C, H, W) (or (C, H, W)) ``input`` as the columns of
+    (N, C * kh * kw, L), L the number of windows (im2col), as PyTorch's; a convolution is
+    then one matrix product::
+
+        cols = F.unfold(x, 3, padding=1)  # (N, C * 9, H * W)
+        y = (weight.view(O, -1) @ cols).view(N, O, H, W)
+    """
+    kernel, dil, pad, step = _fold_settings(kernel_size, dilation, padding, stride)
+    shape = input.shape
+    unbatched = _unbatched(input, (3, 4), input.ndim >= 3 and 0 in shape[-3:], "3D or 4D "
+                           "(batch mode) tensor with possibly 0 batch size and other non-zero "
+                           "dimensions for input")
+    blocks = _blocks(shape[-2:], kernel, dil, pad, step)
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(shape[-2:])}, kernel_size="
+                           f"{kernel}, dilation={dil}, padding={pad}, calculated shape of the "
+                           f"array of sliding blocks as {blocks}, but its components must be "
+                           "at least one.")
+    x = input.unsqueeze(0) if unbatched else input
+    out = Unfold.apply(x, kernel, dil, pad, step)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input: Tensor, output_size: Size, kernel_size: Size, dilation: Size = 1,
+         padding: Size = 0, stride: Size = 1) -> Tensor:
+    """``unfold`` undone where windows do not overlap, and summed where they do (col2im):
+    (N, C * kh * kw, L) columns (or (C * kh * kw, L)) into (N, C, *output_size)."""
+    kernel, dil, pad, step = _fold_settings(kernel_size, dilation, padding, stride)
+    size = (output_size,) * 2 if isinstance(output_size, (int, np.integer)) else \
+        tuple(output_size)
+    if len(size) != 2:
+        raise RuntimeError(f"It is expected output_size equals to 2, but got size {len(size)}")
+    size = tuple(int(n) for n in size)
+    shape = input.shape
+    unbatched = _unbatched(input, (2, 3), input.ndim >= 2 and 0 in shape[-2:], "2D or 3D "
+                           "(batch mode) tensor for input with possibly 0 batch size and "
+                           "non-zero dimensions for input")
+    if shape[-2] % math.prod(kernel):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the "
+                           f"product of kernel_size, but got input.size(1)={shape[-2]} and "
+                           f"kernel_size={kernel}.")
+    blocks = _blocks(size, kernel, dil, pad, step)
+    if min(blocks) < 1 or math.prod(blocks) != shape[-1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation={dil}, "
+                           f"padding={pad}, stride={step}, expected size of input's dimension "
+                           f"2 to match the calculated number of sliding blocks {blocks[0]} * "
+                           f"{blocks[1]} = {math.prod(blocks)}, but got input.size(2)="
+                           f"{shape[-1]}.")
+    x = input.unsqueeze(0) if unbatched else input
+    out = Fold.apply(x, size, kernel, dil, pad, step)
+    return out.squeeze(0) if unbatched else out
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """The channels (dimension 1) of (N, C, *) ``input`` regrouped: C seen as (groups,
+    C / groups), those two swapped (ShuffleNet's shuffle), as PyTorch's."""
+    shape = tuple(input.shape)
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value "
+                           f"of groups:{groups}")
+    if shape[1] % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {shape[1]} "
+                           f"channels and {groups} groups.")
+    split = input.reshape(shape[0], groups, shape[1] // groups, *shape[2:])
+    return split.transpose(1, 2).reshape(shape)
 
 
 # ---- batch normalization ----------------------------------------------------------------------

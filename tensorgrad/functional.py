@@ -43,7 +43,7 @@ from .tensor import Function, Tensor, normalize_dim, quiet, tapes, written_in_pl
 from .threads import each_block, get_num_threads, run_each
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
-    from .conv import (  # noqa: F401
+    from .conv import (  # noqa: F401  # noqa: F401
         adaptive_avg_pool1d,
         adaptive_avg_pool2d,
         adaptive_max_pool1d,
@@ -51,15 +51,18 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         avg_pool1d,
         avg_pool2d,
         batch_norm,
+        channel_shuffle,
         conv1d,
         conv2d,
         conv_transpose1d,
         conv_transpose2d,
+        fold,
         interpolate,
         max_pool1d,
         max_pool2d,
         pixel_shuffle,
         pixel_unshuffle,
+        unfold,
     )
     from .normalization import group_norm, instance_norm  # noqa: F401
 
@@ -683,6 +686,35 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         F.threshold(tensorgrad.tensor([0.5, 2.0]), 1.0, -1.0)  # Tensor([-1.,  2.])
     """
     return _in_place(input, inplace, lambda: Threshold.apply(input, threshold, value))
+
+
+# PyTorch's in-place names of the activations: ``F.relu_(x)`` is ``F.relu(x, inplace=True)``
+def relu_(input: Tensor) -> Tensor:
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _in_place(input, True, lambda: Threshold.apply(input, threshold, value))
+
+
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, inplace=True)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -2645,7 +2677,8 @@ _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1
                       "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "conv_transpose1d",
                       "conv_transpose2d", "interpolate", "adaptive_avg_pool1d",
                       "adaptive_max_pool1d", "adaptive_max_pool2d", "pixel_shuffle",
-                      "pixel_unshuffle"})
+                      "pixel_unshuffle",
+                      "unfold", "fold", "channel_shuffle"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way
 _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
 

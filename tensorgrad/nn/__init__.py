@@ -14,7 +14,7 @@ Code written for PyTorch runs with its imports pointed here::
 See docs/nn.md for what there is and what is not.
 """
 
-from . import functional, init, modules, parallel, utils
+from . import functional, init, modules, parallel, parameter, utils
 from .activation import (
     CELU,
     ELU,
@@ -35,6 +35,7 @@ from .activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
     Softshrink,
@@ -51,15 +52,20 @@ from .conv import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    ChannelShuffle,
     Conv1d,
     Conv2d,
     ConvTranspose1d,
     ConvTranspose2d,
+    Fold,
     MaxPool1d,
     MaxPool2d,
     PixelShuffle,
     PixelUnshuffle,
+    Unfold,
     Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
 )
 from .layers import (
     Bilinear,
@@ -74,6 +80,7 @@ from .layers import (
     RMSNorm,
     Unflatten,
 )
+from .lazy import LazyLinear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -94,7 +101,7 @@ from .loss import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from .module import Module, Parameter
+from .module import Buffer, Module, Parameter
 from .normalization import (
     BatchNorm1d,
     BatchNorm2d,
@@ -144,4 +151,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
            "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "ZeroPad1d",
-           "ZeroPad2d", "functional", "init", "modules", "parallel", "utils"]
+           "ZeroPad2d", "functional", "init", "modules", "parallel", "utils",
+           # (nn surface, in one block)
+           "Buffer", "ChannelShuffle", "Fold", "LazyLinear", "Softmax2d", "Unfold",
+           "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter"]

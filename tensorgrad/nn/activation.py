@@ -212,6 +212,17 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
 
+class Softmax2d(Module):
+    """Softmax over the channels at each place of a (N, C, H, W) or (C, H, W) input (dim
+    -3), as PyTorch's; other ranks raise ValueError."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             "instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
 class LogSoftmax(Module):
     """x - log(sum(exp(x))) along ``dim`` (none: as ``Softmax``)."""
 

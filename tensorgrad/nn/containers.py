@@ -202,7 +202,7 @@ class ModuleList(Module):
         """As PyTorch's: runs of modules that print alike are shown once, as ``(0-1): 2 x``."""
         shown = [repr(m) for m in self._modules.values()]
         if not shown:
-            return "ModuleList()"
+            return f"{self._get_name()}()"
         lines = []
         start = 0
         while start < len(shown):
@@ -215,7 +215,7 @@ class ModuleList(Module):
             else:
                 lines.append(f"({start}-{end}): {end - start + 1} x {body}")
             start = end + 1
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

@@ -8,6 +8,7 @@ tables (parameters, buffers, submodules), from which ``parameters()``, ``state_d
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, TypeVar
@@ -17,7 +18,7 @@ import numpy as np
 from ..devices import check_device
 from ..dtypes import _Missing
 from ..grad_mode import no_grad
-from ..tensor import RemovableHandle, Tensor, note_in_place_write
+from ..tensor import RemovableHandle, Tensor, as_leaf, note_in_place_write
 from .backward_hooks import BackwardHooks
 
 M = TypeVar("M", bound="Module")
@@ -40,6 +41,42 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+# The tensors that ``Buffer(...)`` made, by id, with their ``persistent``: PyTorch marks the
+# tensor itself, which here has no room for a mark (slots); an entry goes with its tensor.
+_buffer_persistence: dict[int, bool] = {}
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if cls is Buffer:  # (a Buffer is a plain Tensor, as PyTorch's: known by its mark)
+            return isinstance(instance, Tensor) and id(instance) in _buffer_persistence
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """A tensor that, assigned to a module's attribute, is registered there as a buffer
+    (PyTorch 2.5's ``nn.Buffer``): ``self.mask = nn.Buffer(mask, persistent=False)`` is
+    ``self.register_buffer("mask", mask, persistent=False)``.
+
+    As PyTorch's, ``Buffer(t)`` is a plain ``Tensor`` sharing ``t``'s values, cut off from
+    the graph (requiring grad if ``t`` does), for which ``isinstance(b, nn.Buffer)`` holds.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Tensor:  # type: ignore[misc]
+        if data is None:
+            from ..creation import empty
+
+            data = empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, not {type(data).__name__}")
+        buffer = as_leaf(data._data, data._requires_grad)
+        _buffer_persistence[id(buffer)] = bool(persistent)
+        weakref.finalize(buffer, _buffer_persistence.pop, id(buffer), None)
+        return buffer
 
 
 class IncompatibleKeys(NamedTuple):
@@ -216,6 +253,12 @@ class Module:
                 raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
                                 "(nn.Module or None expected)")
             self._modules[name] = None
+        elif _buffer_persistence and id(value) in _buffer_persistence and \
+                isinstance(value, Tensor):  # nn.Buffer(t): a buffer, as PyTorch's
+            if tables.get("_buffers") is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, self._buffers)
+            self.register_buffer(name, value, _buffer_persistence[id(value)])
         elif name in tables.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "

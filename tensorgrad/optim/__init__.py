@@ -545,9 +545,9 @@ class Adam(Optimizer):
                  ) -> list[_Flat]:
         """Move the group's parameters into flat buffers by dtype with the state of
         ``loaded`` (default: the state they have; parameters without one start afresh)."""
-        if loaded is None:
+        if loaded is None:  # (a lazy module's parameter that got its shape starts afresh)
             loaded = {p: flat.state_of(i) for flat in self._layouts.get(id(group), (0, 0, ()))[2]
-                      for i, p in enumerate(flat.params)}
+                      for i, p in enumerate(flat.params) if p._data.shape == flat.views[i].shape}
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for p in group["params"]:
             by_dtype.setdefault(p._data.dtype, []).append(p)
@@ -563,7 +563,11 @@ class Adam(Optimizer):
                         state[key][...] = value
             flat.set_steps(steps)
         group["params"] = params = _Params(group["params"])
-        self._layouts[id(group)] = params, params.changes, flats
+        # a lazy module's parameter without a shape yet (LazyLinear's, until its first call):
+        # a count of changes never matched, so that each step lays the buffers out anew until
+        # it has one, as PyTorch's Adam takes it then
+        lazy = any(hasattr(p, "materialize") for p in params)
+        self._layouts[id(group)] = params, -1 if lazy else params.changes, flats
         return flats
 
     def _flats_of(self, group: dict[str, Any]) -> list[_Flat]:

@@ -16,6 +16,7 @@ from .. import (
     containers,
     conv,
     layers,
+    lazy,
     loss,
     module,
     normalization,
@@ -57,17 +58,26 @@ _LAYOUT = {
     "transformer": ["Transformer", "TransformerEncoder", "TransformerDecoder",
                     "TransformerEncoderLayer", "TransformerDecoderLayer"],
     "upsampling": ["Upsample"],
+    # (nn surface: in one block)
+    "fold": ["Fold", "Unfold"],
+    "channelshuffle": ["ChannelShuffle"],
+    "lazy": ["LazyModuleMixin"],
 }
+_LAYOUT["activation"].append("Softmax2d")
+_LAYOUT["linear"].append("LazyLinear")
+_LAYOUT["upsampling"] += ["UpsamplingNearest2d", "UpsamplingBilinear2d"]
 # the private bases, which tensorgrad.nn does not export
 _PRIVATE = {"_NormBase": normalization._NormBase, "_BatchNorm": normalization._BatchNorm,
             "_ConvNd": conv._ConvNd, "_MaxPoolNd": conv._MaxPoolNd, "_Loss": loss._Loss,
             # (not in torch.nn either: MultiheadAttention's out_proj, a Linear)
-            "NonDynamicallyQuantizableLinear": transformer.NonDynamicallyQuantizableLinear}
+            "NonDynamicallyQuantizableLinear": transformer.NonDynamicallyQuantizableLinear,
+            # (at torch.nn.modules.lazy only)
+            "LazyModuleMixin": lazy.LazyModuleMixin}
 
 
 def _build() -> list[str]:
     defined = [activation, containers, conv, layers, loss, module, normalization, padding, rnn,
-               transformer]  # the files of tensorgrad.nn that define its classes
+               transformer, lazy]  # the files of tensorgrad.nn that define its classes
     exported = []
     for name, classes in _LAYOUT.items():
         submodule = ModuleType(f"{__name__}.{name}", f"torch.nn.modules.{name}, as named here")

@@ -1,6 +1,8 @@
 """torch.nn.utils: gradient clipping (scale or clamp the ``.grad`` of parameters), the
-parameters as one vector and back, and, in ``rnn``, batches of sequences of different
-lengths, padded or packed."""
+parameters as one vector and back, in ``rnn`` batches of sequences of different lengths,
+padded or packed, and weight and spectral normalization, as forward pre-hooks
+(``weight_norm``, ``spectral_norm``) and as parametrizations (``parametrize``,
+``parametrizations``)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ import numpy as np
 from ...grad_mode import no_grad
 from ...ops import cat
 from ...tensor import Tensor, quiet
-from . import rnn
+from . import parametrizations, parametrize, rnn
+from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-           "parameters_to_vector", "rnn", "vector_to_parameters"]
+           "parameters_to_vector", "rnn", "vector_to_parameters",
+           "parametrizations", "parametrize", "remove_spectral_norm", "remove_weight_norm",
+           "spectral_norm", "weight_norm"]
 
 
 def _with_grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
