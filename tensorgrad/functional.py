@@ -914,10 +914,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return GELU.apply(input, approximate)
 
 
-def _need_floating(x: Tensor, name: str) -> None:
-    """As PyTorch: these ops take floating tensors only (convert integers with .float())."""
+def _need_floating(x: Tensor, name: str, error: type[Exception] = NotImplementedError) -> None:
+    """As PyTorch: these ops take floating tensors only (convert integers with .float()), and
+    refuse others with its error type (its kernels': NotImplementedError)."""
     if x._data.dtype.kind != "f":
-        raise TypeError(f"{name} of {x._data.dtype} data: it needs a floating tensor")
+        raise error(f"{name} of {x._data.dtype} data: it needs a floating tensor")
 
 
 class Dropout(Function):
@@ -953,7 +954,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     p = _dropout_probability(p)
     if not training or p == 0:
         return input
-    _need_floating(input, "dropout")
+    _need_floating(input, "dropout", RuntimeError)  # (PyTorch's: its scale cannot be cast)
     return _in_place(input, inplace, lambda: Dropout.apply(input, p, generator))
 
 
@@ -983,7 +984,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
     p = _dropout_probability(p)
     if not training or p == 0:
         return input
-    _need_floating(input, "dropout")
+    _need_floating(input, "dropout", RuntimeError)  # (PyTorch's: its scale cannot be cast)
     return _in_place(input, inplace, lambda: ChannelDropout.apply(input, 2 if batched else 1, p))
 
 
