@@ -47,13 +47,16 @@ from .composite import (
     bitwise_or,
     bitwise_right_shift,
     bitwise_xor,
+    block_diag,
     bucketize,
+    cartesian_prod,
     cdist,
     celu,
     clamp_max,
     clamp_min,
     clone,
     column_stack,
+    combinations,
     conv1d,
     conv2d,
     conv_transpose1d,
@@ -170,6 +173,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    logspace,
     multinomial,
     normal,
     ones,
@@ -181,6 +185,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     tril,
     tril_indices,
@@ -193,6 +198,7 @@ from .devices import device, get_default_device, set_default_device
 from .dtypes import (
     bfloat16,
     bool,  # noqa: A004 (PyTorch's name: tensorgrad.bool as torch.bool)
+    can_cast,
     double,
     dtype,
     finfo,
@@ -208,7 +214,10 @@ from .dtypes import (
     int16,
     int32,
     int64,
+    is_complex,
     long,
+    promote_types,
+    result_type,
     set_default_dtype,
     short,
     uint8,
@@ -216,9 +225,9 @@ from .dtypes import (
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
 from .ops import cat, einsum, stack, where
-from .random import Generator, initial_seed, manual_seed, seed
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .scatter_ops import index_copy, index_put, scatter_reduce
-from .size import Size
+from .size import Size, broadcast_shapes
 from .statistics import (
     corrcoef,
     cov,
@@ -461,6 +470,10 @@ __all__ = [
     "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "corrcoef", "cov",
     "histc", "index_copy", "index_put", "kthvalue", "mode", "nanmedian", "nanquantile",
     "quantile", "scatter_reduce",
+    # dtypes, shapes, the random state, and more creation
+    "block_diag", "broadcast_shapes", "can_cast", "cartesian_prod", "combinations",
+    "get_rng_state", "is_complex", "logspace", "promote_types", "result_type", "scalar_tensor",
+    "set_rng_state",
 ]
 
 

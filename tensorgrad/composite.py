@@ -1466,3 +1466,69 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     from .functional import bilinear as product
 
     return product(input1, input2, weight, bias)
+
+
+# ---- products and combinations of vectors, block diagonals ----------------------------------
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every tuple of one entry from each vector, in order, as the rows of an (N, k) tensor
+    (a single vector comes back as it is), as ``itertools.product``; gradients flow::
+
+        cartesian_prod(tensor([1, 2]), tensor([3, 4]))    # [[1, 3], [1, 4], [2, 3], [2, 4]]
+    """
+    vectors = [tensor_of(t) for t in tensors]
+    if any(v._data.ndim != 1 for v in vectors):
+        raise RuntimeError("Expect a 1D vector, but got shape "
+                           f"{next(list(v.shape) for v in vectors if v._data.ndim != 1)}")
+    if len(vectors) == 1:
+        return vectors[0]
+    grids = ops.meshgrid(vectors, "ij")
+    return ops.stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The ``r``-entry combinations of a vector's entries, in order, as the rows of an
+    (N, r) tensor, as ``itertools.combinations`` (``with_replacement``:
+    ``combinations_with_replacement``); gradients flow::
+
+        combinations(tensor([1, 2, 3]))    # [[1, 2], [1, 3], [2, 3]]
+    """
+    x = tensor_of(input)
+    if x._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(x.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return x[:0]
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    rows = np.array(list(pick(range(x._data.shape[0]), r)), np.intp).reshape(-1, r)
+    return x[rows]
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-d, 1-d as one row, or 2-d) along the diagonal of one matrix, zeros
+    elsewhere, of their promoted dtype; gradients flow::
+
+        block_diag(ones(2, 2), tensor([5., 6.]))    # 3 x 4
+    """
+    blocks = []
+    for i, t in enumerate(tensor_of(t) for t in tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t._data.ndim} dimensions")
+        blocks.append(t.reshape(1, -1) if t._data.ndim == 1 else t.reshape(1, 1)
+                      if t._data.ndim == 0 else t)
+    if not blocks:
+        return as_leaf(np.zeros((1, 0), ops.DEFAULT_FLOAT))
+    dtype = ops.result_dtype(*(b._data for b in blocks))
+    width = sum(b._data.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        height, cols = b._data.shape
+        rows.append(ops.cat([as_leaf(np.zeros((height, left), dtype)), b.to(dtype),
+                             as_leaf(np.zeros((height, width - left - cols), dtype))], 1))
+        left += cols
+    return ops.cat(rows, 0)
+

@@ -236,6 +236,25 @@ def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device:
     return _made(np.linspace(start, end, steps).astype(resolved), device, requires_grad)
 
 
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` numbers from base**start to base**end, their exponents evenly spaced::
+
+        logspace(0, 2, 3)    # [1., 10., 100.]
+    """
+    exponents = linspace(start, end, steps, dtype=np.float64)._data
+    resolved = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    data = np.power(np.float64(base), exponents).astype(resolved)
+    return _made(data, device, requires_grad)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor of the number ``s``, of the default float dtype unless ``dtype`` says."""
+    resolved = dtypes.DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    return _made(np.asarray(s, resolved), device, requires_grad)
+
+
 # ---- random -------------------------------------------------------------------------------------
 
 

@@ -128,3 +128,44 @@ class iinfo:  # noqa: N801 (PyTorch's name)
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def promote_types(type1: np.dtype, type2: np.dtype) -> np.dtype:
+    """The dtype an op on tensors of these two dtypes gives, by PyTorch's rule (an integer and
+    float32 give float32, where NumPy's gives float64)::
+
+        promote_types(int64, float32)    # float32
+    """
+    from . import ops
+
+    return ops.promote_types(np.dtype(type1), np.dtype(type2))
+
+
+def result_type(tensor1: object, tensor2: object) -> np.dtype:
+    """The dtype of an arithmetic op on these operands (tensors or numbers), as PyTorch's:
+    a 0-d tensor or a number decides only when it is of a higher category::
+
+        result_type(tensor([1, 2]), 1.5)    # the default float dtype
+    """
+    from . import ops
+
+    return ops.result_dtype(*(getattr(x, "_data", x) for x in (tensor1, tensor2)))
+
+
+# the categories of PyTorch's casting rule: a value may go to its own or a higher one
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def can_cast(from_: np.dtype, to: np.dtype) -> builtins.bool:
+    """Whether PyTorch's in-place ops may write a result of ``from_`` into a tensor of ``to``:
+    not into a lower category (floating into integer, integer into bool); any size::
+
+        can_cast(float64, int32)    # False
+    """
+    return _CATEGORY[np.dtype(from_).kind] <= _CATEGORY[np.dtype(to).kind]
+
+
+def is_complex(input: object) -> builtins.bool:  # noqa: A002 (PyTorch's name)
+    """Whether a tensor holds complex numbers: never here (tensorgrad has none)."""
+    return np.asarray(getattr(input, "_data", input)).dtype.kind == "c"
+

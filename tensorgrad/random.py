@@ -8,6 +8,10 @@ numbers differ from PyTorch's for the same seed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 
 from .devices import CPU, check_device, device
@@ -55,6 +59,41 @@ class Generator:
         self.manual_seed(seed)
         return seed
 
+    def get_state(self) -> Any:
+        """Where the sequence stands, as a uint8 tensor for ``set_state`` (as PyTorch's; the
+        bytes are NumPy's generator state written as JSON, not PyTorch's)."""
+        import json
+
+        from .tensor import as_leaf
+
+        state = {"seed": self.initial_seed(), "bit_generator": self.rng.bit_generator.state}
+        return as_leaf(np.frombuffer(json.dumps(state).encode(), np.uint8).copy())
+
+    def set_state(self, new_state: Any) -> Generator:
+        """Go back to where ``get_state()`` was taken; returns this generator."""
+        data = np.asarray(getattr(new_state, "_data", new_state))
+        if data.dtype != np.uint8 or data.ndim != 1:
+            raise TypeError(f"expected a 1-d uint8 tensor from get_state(), not "
+                            f"{data.dtype} of shape {data.shape}")
+        import json
+
+        try:
+            state = json.loads(data.tobytes().decode())
+            name = state["bit_generator"]["bit_generator"]
+            if name not in _BIT_GENERATORS:
+                raise ValueError(name)
+            rng = np.random.Generator(getattr(np.random, name)())
+            rng.bit_generator.state = state["bit_generator"]
+            seed = _seed(state["seed"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise RuntimeError("set_state: not a state that get_state() gave") from None
+        self._seed, self._rng = seed, rng
+        return self
+
+
+# the bit generators a state may name (NumPy's own; nothing else of numpy.random is called)
+_BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})
+
 
 def _fresh_seed() -> int:
     return int(np.random.default_rng().integers(1 << 63))
@@ -82,6 +121,31 @@ def seed() -> int:
 def initial_seed() -> int:
     """The default generator's seed (``torch.initial_seed()``)."""
     return default_generator.initial_seed()
+
+
+def get_rng_state() -> Any:
+    """The default generator's state (``Generator.get_state``), for ``set_rng_state``."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Any) -> None:
+    """Put the default generator back where ``get_rng_state()`` was taken."""
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, device_type: str = "cpu"
+             ) -> Iterator[None]:
+    """Draws inside the block leave the default generator as it was before it, as PyTorch's
+    ``torch.random.fork_rng`` (``enabled=False``: they do not)."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def rng(generator: Generator | None = None) -> np.random.Generator:

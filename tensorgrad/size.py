@@ -7,6 +7,8 @@ import operator
 from collections.abc import Iterable
 from typing import Any, SupportsIndex, overload
 
+import numpy as np
+
 
 class Size(tuple[int, ...]):
     """A tensor's shape (``x.shape``, ``x.size()``): a tuple of ints whose slices, sums and
@@ -70,3 +72,20 @@ class Size(tuple[int, ...]):
 def as_size(shape: tuple[int, ...]) -> Size:
     """``shape`` (ints already, as an array's shape) as a ``Size``, unchecked (speed)."""
     return tuple.__new__(Size, shape)
+
+
+def broadcast_shapes(*shapes: int | Iterable[int]) -> Size:
+    """The shape tensors of these shapes broadcast to, as ``torch.broadcast_shapes`` (an int
+    is a 1-d shape); RuntimeError if they do not broadcast::
+
+        broadcast_shapes((2, 1), (3,))    # Size([2, 3])
+    """
+    given = [(shape,) if isinstance(shape, int) else tuple(shape) for shape in shapes]
+    if any(n < 0 for shape in given for n in shape):
+        raise ValueError("Attempting to broadcast a dimension with negative length!")
+    try:
+        return Size(np.broadcast_shapes(*given))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape; "
+                           f"got {', '.join(str(list(s)) for s in given)}") from None
+
