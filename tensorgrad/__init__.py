@@ -377,7 +377,28 @@ if TYPE_CHECKING:
     from . import accelerator, amp, backends, cuda, distributed, linalg, nn, utils
     from .amp import autocast
     from .drawing import to_dot
+    from .gamma import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
     from .serialization import load, save
+    from .surface import (
+        addmv,
+        addr,
+        argwhere,
+        diagonal_scatter,
+        frexp,
+        ger,
+        index_reduce,
+        inner,
+        ldexp,
+        masked_scatter,
+        msort,
+        nextafter,
+        renorm,
+        select_scatter,
+        slice_scatter,
+        split_with_sizes,
+        unique_consecutive,
+        vdot,
+    )
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
@@ -390,6 +411,14 @@ _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".seriali
 # linear algebra (linalg.py), loaded when first used
 _LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "cholesky",
                                   "matrix_power"), ".linalg"))
+# more tensor functions (surface.py) and the gamma function's family (gamma.py), the same way
+_SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce",
+                  "inner", "ldexp", "masked_scatter", "msort", "nextafter", "renorm",
+                  "select_scatter", "slice_scatter", "split_with_sizes", "unique_consecutive",
+                  "vdot")
+_GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
+_LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
+_LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -458,6 +487,11 @@ __all__ = [
     "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "corrcoef", "cov",
     "histc", "index_copy", "index_put", "kthvalue", "mode", "nanmedian", "nanquantile",
     "quantile", "scatter_reduce",
+    # more tensor functions and the gamma function's family (surface.py, gamma.py: lazily)
+    "addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce", "inner",
+    "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
+    "split_with_sizes", "unique_consecutive", "vdot",
+    "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
 ]
 
 
