@@ -68,9 +68,11 @@ def zeta(s: float, q: np.ndarray) -> np.ndarray:
     """Hurwitz's zeta(s, q) for a number s > 1: inf at the poles (q = 0, -1, ...), +inf at
     q = -inf, 0 at q = +inf."""
     q = np.asarray(q, _F64)
+    poles = (q <= 0) & (q == np.floor(q))  # (and -inf)
+    far = (q < _FAR) & ~poles
     start = 10.0 + s  # where Euler-Maclaurin takes over: its terms fall fast beyond
-    # the terms summed one by one, per entry: until q + k >= start (and no pole among them)
-    count = np.where(np.isfinite(q), np.maximum(np.ceil(start - q), 0), 0)
+    # the terms summed one by one, per entry: until q + k >= start
+    count = np.where(np.isfinite(q) & ~poles & ~far, np.maximum(np.ceil(start - q), 0), 0)
     total = np.zeros_like(q)
     a = q.copy()
     for k in range(int(count.max(initial=0))):
@@ -86,9 +88,36 @@ def zeta(s: float, q: np.ndarray) -> np.ndarray:
         tail += c * term
         term *= (s + 2 * j - 1) * (s + 2 * j) / a2
     out = total + tail
+    if far.any():
+        out[far] = _reflected_zeta(s, q[far])
     out = np.where(q == np.inf, 0.0, out)
-    out = np.where((q <= 0) & (q == np.floor(q)), np.inf, out)  # the poles and -inf
+    out = np.where(poles, np.inf, out)
     return np.where(np.isnan(q), np.nan, out)
+
+
+_FAR = -1000.0  # below it, zeta(s, q) comes from zeta(s, 1 - q) by the reflection formula
+# (which loses digits where the result is near 0: summing the terms keeps more, up to here)
+
+
+def _reflected_zeta(s: float, q: np.ndarray) -> np.ndarray:
+    """zeta(n + 1, q) for q < -1000, not an integer, from the reflection formula of the
+    polygamma functions: psi_n(1 - q) + (-1)**(n + 1) psi_n(q) = (-1)**n pi d^n/dq^n cot(pi q),
+    the n-th derivative of cot(pi q) being pi**n P_n(cot(pi q)) with P_0(c) = c and
+    P_{k+1}(c) = -(1 + c**2) P_k'(c)."""
+    n = int(s) - 1
+    if n != s - 1 or n < 1:
+        return np.full_like(q, np.nan)  # (q**-s of a negative q: not a real number)
+    from numpy.polynomial import polynomial as P
+
+    coefficients = np.array([0.0, 1.0])
+    for _ in range(n):
+        coefficients = -P.polymul([1.0, 0.0, 1.0], P.polyder(coefficients))
+    c = 1.0 / np.tan(np.pi * (q - np.round(q)))  # cot(pi q), q less its integer exactly
+    derivative = math.pi ** n * P.polyval(c, coefficients)
+    # psi_n(q) = (-1)**(n+1) [(-1)**n pi derivative - psi_n(1 - q)], zeta = psi_n * (-1)**(n+1) / n!
+    psi_reflected = (-1) ** (n + 1) * math.factorial(n) * zeta(s, 1.0 - q)
+    psi = (-1) ** (n + 1) * ((-1) ** n * math.pi * derivative - psi_reflected)
+    return psi * (-1) ** (n + 1) / math.factorial(n)
 
 
 def _series_coefficients() -> tuple[np.ndarray, np.ndarray]:

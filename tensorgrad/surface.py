@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import composite, ops, torch_functions
-from .tensor import Function, Tensor, as_leaf, normalize_dim, tensor_of
+from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
 _DTYPE_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double",
                 np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
@@ -66,10 +66,17 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
                            f"{b.ndim}-D")
     product = torch_functions.outer(a, b)
     target = tensor_of(input)
-    if np.broadcast_shapes(target.shape, product.shape) != product.shape:
+    if not _broadcasts_to(target.shape, product.shape):
         raise RuntimeError(f"The expanded size of the tensor ({product.shape[-1]}) must match the "
                            f"existing size ({target.shape[-1]}) at non-singleton dimension 1.")
     return _summed(target, product, beta, alpha)
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def _same_dtype(a: Tensor, b: Tensor, message: str) -> None:
@@ -165,7 +172,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
         if data.size == 0 and data.shape[dim] != 0:
             raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so "
                                "unique cannot be applied")
-        moved = np.moveaxis(data, dim, 0).reshape(data.shape[dim], -1)
+        rest = math.prod(data.shape) // max(data.shape[dim], 1)
+        moved = np.moveaxis(data, dim, 0).reshape(data.shape[dim], rest)
         length = moved.shape[0]
         starts = np.ones(length, bool)
         starts[1:] = (moved[1:] != moved[:-1]).any(axis=1)
@@ -303,13 +311,53 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     size = x.shape[dim] if x.ndim else 1
     if ((positions < -size) | (positions >= size)).any():
         raise IndexError("index out of range in self")
+    positions = np.where(positions < 0, positions + size, positions)
+    if reduce == "prod" and x.ndim and src.ndim:  # (scatter_reduce has no gradient of prod)
+        return _IndexProd.apply(x, src, positions, dim, include_self)
     shape = [1] * src.ndim
     if src.ndim:
         shape[dim] = -1
-    spread = np.broadcast_to(np.where(positions < 0, positions + size, positions)
-                             .reshape(shape), src.shape)
+    spread = np.broadcast_to(positions.reshape(shape), src.shape)
     return x.scatter_reduce(dim, as_leaf(np.ascontiguousarray(spread)), src, reduce,
                             include_self=include_self)
+
+
+class _IndexProd(Function):
+    """index_reduce's "prod": each slot named in ``index`` (along ``dim``) the product of the
+    source slices sent to it (and its own, if ``include_self``). The gradient of a factor is
+    the product of the others: of the nonzero ones over it, or where it is the one zero of
+    its product the product of the rest (0 where there are more zeros)."""
+
+    @staticmethod
+    def forward(ctx, a, src, index, dim, include_self):
+        a0, s0 = np.moveaxis(a, dim, 0), np.moveaxis(src, dim, 0)
+        products = np.where(a0 == 0, 1, a0) if include_self else np.ones_like(a0)
+        zeros = (a0 == 0).astype(np.int64) if include_self else np.zeros(a0.shape, np.int64)
+        np.multiply.at(products, index, np.where(s0 == 0, 1, s0))
+        np.add.at(zeros, index, (s0 == 0).astype(np.int64))
+        touched = np.zeros(a0.shape[0], bool)
+        touched[index] = True
+        touched = touched.reshape((-1,) + (1,) * (a0.ndim - 1))
+        ctx.saved = a0, s0, index, products, zeros, touched
+        ctx.dim, ctx.include_self = dim, include_self
+        return np.moveaxis(np.where(touched, np.where(zeros > 0, 0, products), a0), 0, dim)
+
+    @staticmethod
+    @quiet
+    def backward(ctx, grad):
+        a0, s0, index, products, zeros, touched = ctx.saved
+        g = np.moveaxis(grad, ctx.dim, 0)
+
+        def of_factor(value, upstream, zero_count, product):
+            others = np.where(zero_count == 0, product / np.where(value == 0, 1, value),
+                              np.where((zero_count == 1) & (value == 0), product, 0))
+            return upstream * others
+
+        own = of_factor(a0, g, zeros, products) if ctx.include_self else np.zeros_like(g)
+        a_grad = np.where(touched, own, g)
+        s_grad = of_factor(s0, g[index], zeros[index], products[index])
+        return (np.moveaxis(a_grad, 0, ctx.dim), np.moveaxis(s_grad, 0, ctx.dim), None,
+                None, None)
 
 
 # ---- masked_scatter --------------------------------------------------------------------------
@@ -565,9 +613,9 @@ def view_as_dtype(x: Tensor, dtype: Any) -> Tensor:
     if data.size == 0 or data.ndim == 0:
         shape = data.shape if old == new else data.shape[:-1] + (data.shape[-1] * old // new,)
         return as_leaf(np.zeros(shape, wanted) if data.size == 0 else data.view(wanted))
-    # a last dimension of stride 1 in NumPy's sense too, so that ndarray.view reinterprets it
-    # in place (a dimension of 1 may carry any stride)
-    last = data if data.strides[-1] == old else np.lib.stride_tricks.as_strided(
+    # of another item size, a last dimension of stride 1 in NumPy's sense too, so that
+    # ndarray.view reinterprets it in place (a dimension of 1 may carry any stride)
+    last = data if old == new or data.strides[-1] == old else np.lib.stride_tricks.as_strided(
         data, data.shape, data.strides[:-1] + (old,))
     return as_leaf(last.view(wanted))
 
