@@ -309,7 +309,7 @@ class Polygamma(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * polygamma(ctx.n + 1, a), None
+        return grad * polygamma_array(ctx.n + 1, a), None
 
 
 class Erfinv(Function):
