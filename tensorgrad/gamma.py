@@ -38,7 +38,7 @@ def _bernoulli_even(count: int) -> list[Fraction]:
     """B_2, B_4, ..., B_{2 count} (exact), from the recurrence sum_{j<=m} C(m+1, j) B_j = 0."""
     b = [Fraction(1)]
     for m in range(1, 2 * count + 1):
-        b.append(-sum(math.comb(m + 1, j) * b[j] for j in range(m)) / (m + 1))
+        b.append(-sum((math.comb(m + 1, j) * b[j] for j in range(m)), Fraction(0)) / (m + 1))
     return b[2::2]
 
 

@@ -170,14 +170,14 @@ def erf(x: np.ndarray) -> np.ndarray:
     """The error function, 2/sqrt(pi) * integral of exp(-t**2) from 0 to x, elementwise (of
     a tensor too, as ``torch.special.erf``: then an op of the graph)."""
     if not isinstance(x, np.ndarray) and _is_tensor(x):
-        return x.erf()  # type: ignore[attr-defined]
+        return x.erf()
     return _blockwise(_erf_block, x)
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
     """1 - erf(x), accurate where erf(x) is close to 1 (large x)."""
     if not isinstance(x, np.ndarray) and _is_tensor(x):
-        return x.erfc()  # type: ignore[attr-defined]
+        return x.erfc()
     return _blockwise(_erfc_block, x)
 
 

@@ -218,15 +218,15 @@ class _IntoCopy(Function):
         return rest, ctx.place(grad).copy(), None
 
 
-def _into_copy(input: Tensor, src: Tensor, place: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+def _into_copy(input: Tensor, src: Tensor, place: Callable[[np.ndarray], Any]) -> Tensor:
     x, s = tensor_of(input), tensor_of(src)
     if s.dtype != x.dtype:  # written into the copy in its dtype, as PyTorch's
         s = s.to(x.dtype) if x.dtype.kind == "f" or s.dtype.kind != "f" else s.detach().to(x.dtype)
     return _IntoCopy.apply(x, s, place)
 
 
-def _diagonal_place(offset: int, dim1: int, dim2: int) -> Callable[[np.ndarray], np.ndarray]:
-    def place(array: np.ndarray) -> np.ndarray:
+def _diagonal_place(offset: int, dim1: int, dim2: int) -> Callable[[np.ndarray], Any]:
+    def place(array: np.ndarray) -> Any:
         moved = np.moveaxis(array, (dim1, dim2), (-2, -1))
         rows, cols = moved.shape[-2:]
         length = max(0, min(rows - max(-offset, 0), cols - max(offset, 0)))
@@ -427,7 +427,7 @@ def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 # ---- floating point --------------------------------------------------------------------------
 
 
-frexp_result = namedtuple("frexp", ["mantissa", "exponent"])
+frexp_result = namedtuple("frexp", ["mantissa", "exponent"])  # type: ignore[name-match]
 
 
 class _Mantissa(Function):
