@@ -639,3 +639,117 @@ def adjoint(x: Tensor, name: str) -> Tensor:
         raise RuntimeError(f"{name} is only supported on matrices or batches of matrices. Got "
                            f"{x.ndim}-D tensor.")
     return x.mT
+
+
+# ---- nn.functional: gumbel_softmax, pdist ------------------------------------------------------
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """A sample of the Gumbel-softmax (concrete) distribution: softmax((logits + g) / tau)
+    with g standard Gumbel noise (-log of an exponential draw, from tensorgrad's generator).
+    ``hard``: the one-hot of each sample's largest entry in the forward pass, with the soft
+    sample's gradient (straight-through: ``one_hot - soft.detach() + soft``)."""
+    from .random import rng
+
+    x = tensor_of(logits)
+    noise = -np.log(rng(None).exponential(size=x.shape))
+    gumbels = (x + as_leaf(noise.astype(x.dtype, copy=False))) / tau
+    soft = gumbels.softmax(dim)
+    if not hard:
+        return soft
+    picked = soft._data.argmax(axis=dim)
+    one_hot = np.zeros(soft.shape, soft.dtype)
+    np.put_along_axis(one_hot, np.expand_dims(picked, dim), 1, axis=dim)
+    return as_leaf(one_hot) - soft.detach() + soft
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm distances between the rows of an (N, M) tensor, each pair i < j once,
+    in row-major order of the pairs: N (N - 1) / 2 of them (``cdist``'s upper triangle)."""
+    x = tensor_of(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if x.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(x.shape[0], 1)
+    differences = x[first] - x[second]
+    if x.shape[1] == 0:  # (rows of no entries: all at distance 0)
+        return differences.sum(-1)
+    return differences.norm(p, -1)
+
+
+def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """The rows of ``weight`` at ``input``, reduced by bag ("sum", "mean" or "max"): a 2-D
+    ``input`` is one bag a row; a 1-D one is cut into bags starting at ``offsets`` (the last
+    offset the end if ``include_last_offset``). An empty bag gives zeros; entries equal to
+    ``padding_idx`` are left out of their bag; ``per_sample_weights`` (mode "sum") scale each
+    row first. The gradients are those of the lookup and of the sum, mean or max."""
+    from .functional import embedding
+
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    indices = np.asarray(tensor_of(input)._data)
+    if indices.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found offsets "
+                             f"of type {type(offsets)}")
+        length = indices.shape[1]
+        starts = np.arange(0, indices.size, length) if length else np.zeros(indices.shape[0],
+                                                                            np.int64)
+        indices = indices.reshape(-1)
+    elif indices.ndim == 1:
+        if offsets is None or tensor_of(offsets).ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor but got "
+                             f"{None if offsets is None else tensor_of(offsets).ndim}")
+        starts = np.asarray(tensor_of(offsets)._data).astype(np.int64)
+        if starts.size and starts[0] != 0:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the "
+                               "mini-batch has to start from position 0. However, got "
+                               f"{starts[0]}")
+        if starts.size and starts[-1] > indices.size:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length "
+                               f"{indices.size} but got offsets[-1] of {starts[-1]}")
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{indices.ndim}")
+    rows = tensor_of(weight).shape[0]
+    outside = (indices < 0) | (indices >= rows)
+    if outside.any():
+        where = int(np.flatnonzero(outside)[0])
+        raise RuntimeError(f"Index {where} of input takes value {indices[where]} which is not in "
+                           f"the valid range [0, {rows})")
+    bags = len(starts)
+    bag_of = np.searchsorted(starts, np.arange(indices.size), side="right") - 1
+    kept = np.ones(indices.size, bool)
+    if padding_idx is not None:
+        kept = indices != (padding_idx + rows if padding_idx < 0 else padding_idx)
+    looked_up = embedding(indices[kept], weight, max_norm=max_norm, norm_type=norm_type,
+                          scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+    bag_of = bag_of[kept]
+    zeros = as_leaf(np.zeros((bags, looked_up.shape[-1]), looked_up.dtype))
+    if mode == "max":
+        spread = np.broadcast_to(bag_of[:, None], looked_up.shape)
+        return zeros.scatter_reduce(0, as_leaf(np.ascontiguousarray(spread)), looked_up,
+                                    "amax", include_self=False)
+    if per_sample_weights is not None:
+        scale = tensor_of(per_sample_weights).reshape(-1)[as_leaf(np.flatnonzero(kept))]
+        looked_up = looked_up * scale.unsqueeze(-1)
+    summed = zeros.index_add(0, as_leaf(bag_of.astype(np.int64)), looked_up)
+    if mode == "sum":
+        return summed
+    counts = np.maximum(np.bincount(bag_of, minlength=bags), 1).astype(looked_up.dtype)
+    return summed / as_leaf(counts[:, None])

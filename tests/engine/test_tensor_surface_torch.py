@@ -754,3 +754,143 @@ def test_prelu_and_hardshrink_methods_match_torch():
         against_torch(torch, lambda t, k=lambd: t.hardshrink(k),
                       lambda t, k=lambd: t.hardshrink(k), x)
     against_torch(torch, lambda t: t.hardshrink(), lambda t: t.hardshrink(), x)
+
+
+# ---- nn.functional: gumbel_softmax, pdist, max pooling's indices, embedding_bag ------------
+
+
+def test_gumbel_softmax_draws_the_distribution_of_torch():
+    """Noise from each engine's own generator: the same shapes, rows summing to 1, one-hot
+    rows when hard, and (Gumbel-max) the largest entry of a row at i with probability
+    softmax(logits)[i], for both; the hard sample's gradient is the soft one's."""
+    logits = np.log(np.array([0.1, 0.2, 0.3, 0.4]))
+    batch = np.tile(logits, (20_000, 1))
+    tg.manual_seed(1)
+    ours = tg.functional.gumbel_softmax(Tensor(batch), tau=0.5).numpy()
+    torch.manual_seed(1)
+    theirs = torch.nn.functional.gumbel_softmax(torch.tensor(batch), tau=0.5).numpy()
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_allclose(ours.sum(-1), 1, rtol=1e-12)
+    for sample in (ours, theirs):
+        frequencies = np.bincount(sample.argmax(-1), minlength=4) / len(sample)
+        np.testing.assert_allclose(frequencies, [0.1, 0.2, 0.3, 0.4], atol=0.015)
+    # the soft sample's mean entries agree between the engines (same distribution)
+    np.testing.assert_allclose(ours.mean(0), theirs.mean(0), atol=0.01)
+    x = Tensor(np.array([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]], np.float32), requires_grad=True)
+    tg.manual_seed(2)
+    hard = tg.functional.gumbel_softmax(x, tau=2.0, hard=True, dim=1)
+    assert hard.dtype == tg.float32
+    assert sorted(hard.detach().numpy().ravel().tolist()) == [0, 0, 0, 0, 1, 1]
+    weights = Tensor(np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 4.0]], np.float32))
+    (hard * weights).sum().backward()
+    tg.manual_seed(2)  # the same noise, without hard: the same gradient
+    x_soft = Tensor(x.detach().numpy(), requires_grad=True)
+    (tg.functional.gumbel_softmax(x_soft, tau=2.0, dim=1) * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x_soft.grad.numpy(), rtol=1e-6)
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_pdist_matches_torch(data):
+    # (from 1 row: PyTorch 2.13's backward of pdist of no rows crashes, a segmentation fault)
+    n, m = data.draw(st.integers(1, 5), label="rows"), data.draw(st.integers(0, 3), label="m")
+    dtype = data.draw(float_dtypes, label="dtype")
+    x = data.draw(laid_out((n, m), dtype, Domain(((-2.0, 2.0), (1.0, 1.0)))), label="x")
+    p = data.draw(st.sampled_from([2, 1, 0, 0.5, 3, math.inf]), label="p")
+    against_torch(torch, lambda t: tg.functional.pdist(t, p),
+                  lambda t: torch.nn.functional.pdist(t, p), x,
+                  upstream=data.draw(upstream_layouts))
+
+
+def test_pdist_of_no_rows_is_empty():
+    x = Tensor(np.ones((0, 3)), requires_grad=True)
+    distances = tg.functional.pdist(x)
+    assert distances.shape == (0,)
+    distances.sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_pdist_refuses_as_torch():
+    for values, p in ((np.ones(3), 2), (np.ones((2, 2)), -1), (np.ones((2, 2), np.int64), 2)):
+        same_error(lambda v=values, q=p: tg.functional.pdist(Tensor(v), q),
+                   lambda v=values, q=p: torch.nn.functional.pdist(torch.tensor(v), q))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("settings_", [dict(kernel_size=2),
+                                       dict(kernel_size=3, stride=2, padding=1),
+                                       dict(kernel_size=2, dilation=2),
+                                       dict(kernel_size=2, stride=1)])
+@pytest.mark.parametrize("batched", [True, False])
+def test_max_pool_with_indices_matches_torch(n, settings_, batched):
+    rng = np.random.default_rng(4)
+    shape = (2, 3) + (7,) * n if batched else (3,) + (7,) * n
+    x = rng.standard_normal(shape)
+    x.reshape(-1)[::5] = 1.0  # ties: the first of equals
+    ours_fn = getattr(tg.functional, f"max_pool{n}d_with_indices")
+    theirs_fn = getattr(torch.nn.functional, f"max_pool{n}d_with_indices")
+    (ours, ours_at), (theirs, theirs_at) = ours_fn(Tensor(x), **settings_), theirs_fn(
+        torch.tensor(x), **settings_)
+    assert_same(ours, theirs, "values")
+    assert_same(ours_at, theirs_at, "indices")
+    plain = getattr(tg.functional, f"max_pool{n}d")(Tensor(x), **settings_, return_indices=True)
+    assert_same(plain[1], theirs_at, "return_indices=True")
+    against_torch(torch, lambda t: ours_fn(t, **settings_)[0],
+                  lambda t: theirs_fn(t, **settings_)[0], x)
+
+
+BAGS = [  # (input, offsets, settings)
+    ([0, 2, 1, 3, 3], [0, 2, 2], {}),
+    ([0, 2, 1, 3, 3], [0, 2, 5], dict(include_last_offset=True)),
+    ([0, 2, 1, 3, 3], [0, 3], dict(mode="sum")),
+    ([0, 2, 1, 3, 0], [0, 1, 1, 4], dict(mode="max")),
+    ([0, 2, 1, 2, 3], [0, 2], dict(padding_idx=2)),
+    ([0, 2, 1, 2, 3], [0, 2], dict(padding_idx=-2, mode="sum")),
+    ([[0, 2], [1, 1], [3, 0]], None, {}),
+    ([[0, 2], [1, 1], [3, 0]], None, dict(mode="max")),
+    ([], [0, 0], {}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", BAGS)
+def test_embedding_bag_matches_torch(case, dtype):
+    indices, offsets, options = case
+    weight = np.random.default_rng(5).standard_normal((4, 3)).astype(dtype)
+
+    def to_ours(v):
+        return None if v is None else Tensor(np.array(v, np.int64))
+
+    def to_theirs(v):
+        return None if v is None else torch.tensor(np.array(v, np.int64))
+
+    against_torch(torch, lambda w: tg.functional.embedding_bag(
+        to_ours(indices), w, to_ours(offsets), **options),
+        lambda w: torch.nn.functional.embedding_bag(to_theirs(indices), w, to_theirs(offsets),
+                                                    **options), weight)
+
+
+def test_embedding_bag_per_sample_weights_and_errors_match_torch():
+    weight = np.random.default_rng(6).standard_normal((4, 3))
+    indices, offsets = np.array([0, 2, 1, 3]), np.array([0, 1])
+    scale = np.array([0.5, -1.0, 2.0, 3.0])
+    against_torch(torch, lambda w, s: tg.functional.embedding_bag(
+        Tensor(indices), w, Tensor(offsets), mode="sum", per_sample_weights=s),
+        lambda w, s: torch.nn.functional.embedding_bag(
+            torch.tensor(indices), w, torch.tensor(offsets), mode="sum", per_sample_weights=s),
+        weight, scale)
+    w, tw = ours_and_theirs(weight)
+    for args, options in (((indices, None), {}), ((indices, [0, 5]), {}), ((indices, [1, 2]), {}),
+                          (([[0, 1]], [0]), {}), ((indices, offsets), dict(mode="min")),
+                          ((indices, offsets), dict(mode="mean", per_sample_weights=scale)),
+                          (([0, 7], [0]), {})):
+        i, o = args
+
+        def run(module, tensor, i=i, o=o, options=options):
+            extra = {k: tensor(v) if isinstance(v, np.ndarray) else v
+                     for k, v in options.items()}
+            return module.embedding_bag(tensor(np.array(i)), w if module is tg.functional else tw,
+                                        None if o is None else tensor(np.array(o)), **extra)
+
+        same_error(lambda r=run: r(tg.functional, Tensor),
+                   lambda r=run: r(torch.nn.functional, torch.tensor))
