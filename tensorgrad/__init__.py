@@ -377,28 +377,7 @@ if TYPE_CHECKING:
     from . import accelerator, amp, backends, cuda, distributed, linalg, nn, utils
     from .amp import autocast
     from .drawing import to_dot
-    from .gamma import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
     from .serialization import load, save
-    from .surface import (
-        addmv,
-        addr,
-        argwhere,
-        diagonal_scatter,
-        frexp,
-        ger,
-        index_reduce,
-        inner,
-        ldexp,
-        masked_scatter,
-        msort,
-        nextafter,
-        renorm,
-        select_scatter,
-        slice_scatter,
-        split_with_sizes,
-        unique_consecutive,
-        vdot,
-    )
 
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
