@@ -138,3 +138,22 @@ def test_shape_functions_by_hand():
         tg.zeros(3).adjoint()
     assert tg.split_with_sizes(tg.arange(5), [2, 3])[1].tolist() == [2, 3, 4]
     assert tg.vdot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).item() == 11.0
+
+
+def test_the_new_modules_are_imported_when_first_used():
+    """surface.py and gamma.py stay out of ``import tensorgrad`` (microgpt's start-up)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, tensorgrad\n"
+            "new = ('tensorgrad.surface', 'tensorgrad.gamma', 'tensorgrad.conv')\n"
+            "assert not any(name in sys.modules for name in new)\n"
+            "tensorgrad.ones(2).view(tensorgrad.int64)\n"
+            "assert 'tensorgrad.gamma' not in sys.modules\n"
+            "assert tensorgrad.special.gammaln(tensorgrad.ones(1)).item() == 0.0\n"
+            "assert 'tensorgrad.gamma' in sys.modules\n"
+            "tensorgrad.functional.pdist(tensorgrad.ones(2, 2))\n"
+            "assert 'tensorgrad.conv' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[2])
