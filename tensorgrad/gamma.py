@@ -417,3 +417,30 @@ def _default_float() -> Any:
     from .dtypes import get_default_dtype
 
     return get_default_dtype()
+
+
+# ---- the Tensor methods (tensor.py's stand-ins put these on the class when first used) -------
+
+
+def _polygamma_method(input: Tensor, n: int) -> Tensor:
+    """``polygamma(n, input)``: the method takes the tensor first."""
+    return polygamma(n, input)
+
+
+def _in_place(compute: Any, name: str) -> Any:
+    from .tensor import written_in_place
+
+    def method(self: Tensor, *args: Any) -> Tensor:
+        return written_in_place(self, lambda: compute(self, *args))
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+TENSOR_METHODS: dict[str, Any] = {
+    "lgamma": lgamma, "lgamma_": _in_place(lgamma, "lgamma_"), "digamma": digamma,
+    "digamma_": _in_place(digamma, "digamma_"), "polygamma": _polygamma_method,
+    "polygamma_": _in_place(_polygamma_method, "polygamma_"), "erfinv": erfinv,
+    "erfinv_": _in_place(erfinv, "erfinv_"), "i0": i0, "i0_": _in_place(i0, "i0_"),
+    "mvlgamma": mvlgamma, "mvlgamma_": _in_place(mvlgamma, "mvlgamma_"),
+}

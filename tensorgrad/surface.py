@@ -753,3 +753,40 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: flo
         return summed
     counts = np.maximum(np.bincount(bag_of, minlength=bags), 1).astype(looked_up.dtype)
     return summed / as_leaf(counts[:, None])
+
+
+# ---- the Tensor methods (tensor.py's stand-ins put these on the class when first used) -------
+
+
+def _in_place(compute: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """The in-place method of an out-of-place function of the tensor first."""
+    from .tensor import written_in_place
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return written_in_place(self, lambda: compute(self, *args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"{compute.__name__}_"
+    method.__doc__ = f"``{compute.__name__}`` written into the tensor."
+    return method
+
+
+def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    return composite.addmm(input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+_addmm.__name__ = "addmm"
+
+TENSOR_METHODS: dict[str, Callable[..., Any]] = {
+    "addmm_": _in_place(_addmm), "addmv": addmv, "addmv_": _in_place(addmv), "addr": addr,
+    "addr_": _in_place(addr), "inner": inner, "vdot": vdot, "ger": ger, "argwhere": argwhere,
+    "msort": msort, "split_with_sizes": split_with_sizes,
+    "unique_consecutive": unique_consecutive, "masked_scatter": masked_scatter,
+    "masked_scatter_": masked_scatter_, "renorm": renorm, "renorm_": _in_place(renorm),
+    "storage_offset": storage_offset, "new_empty_strided": new_empty_strided, "frexp": frexp,
+    "ldexp": ldexp, "ldexp_": _in_place(ldexp), "nextafter": nextafter,
+    "nextafter_": _in_place(nextafter), "diagonal_scatter": diagonal_scatter,
+    "select_scatter": select_scatter, "slice_scatter": slice_scatter,
+    "index_reduce": index_reduce, "index_reduce_": _in_place(index_reduce),
+    "equal": torch_functions.equal, "prelu": composite.prelu, "hardshrink": composite.hardshrink,
+}

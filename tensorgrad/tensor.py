@@ -744,6 +744,32 @@ def _hooks_of(tensor: Tensor, what: str) -> _TensorHooks:
 # ---- the Tensor -------------------------------------------------------------------------------
 
 
+class _Later:
+    """A Tensor method that lives in a module imported when one of its methods is first used
+    (surface.py, gamma.py): the class holds the name only, so that ``import tensorgrad`` does
+    not parse the bodies. Reading it imports the module and puts all of the module's methods
+    (its ``TENSOR_METHODS``: name -> function of the tensor first) on the class in place of
+    their stand-ins."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str) -> None:
+        self.module, self.name = module, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, tensor: Any, owner: type | None = None) -> Any:
+        import importlib
+
+        methods = importlib.import_module(self.module, __package__).TENSOR_METHODS
+        if self.name not in methods:  # (a stand-in its module does not define: no loop)
+            raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")
+        for name, function in methods.items():
+            setattr(Tensor, name, function)
+        return getattr(Tensor if tensor is None else tensor, self.name)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -2927,195 +2953,50 @@ class Tensor:
     def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return written_in_place(self, lambda: self.index_put(indices, values, accumulate))
 
-    # ---- more of PyTorch's methods: surface.py and gamma.py, imported when first used ----
-
-    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return written_in_place(self, lambda: self.addmm(mat1, mat2, beta=beta, alpha=alpha))
-
-    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        from .surface import addmv
-
-        return addmv(self, mat, vec, beta=beta, alpha=alpha)
-
-    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return written_in_place(self, lambda: self.addmv(mat, vec, beta=beta, alpha=alpha))
-
-    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        from .surface import addr
-
-        return addr(self, vec1, vec2, beta=beta, alpha=alpha)
-
-    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return written_in_place(self, lambda: self.addr(vec1, vec2, beta=beta, alpha=alpha))
-
-    def inner(self, other: Tensor) -> Tensor:
-        from .surface import inner
-
-        return inner(self, other)
-
-    def vdot(self, other: Tensor) -> Tensor:
-        from .surface import vdot
-
-        return vdot(self, other)
-
-    def ger(self, vec2: Tensor) -> Tensor:
-        return self.outer(vec2)
-
-    def argwhere(self) -> Tensor:
-        return self.nonzero()
-
-    def equal(self, other: Tensor) -> bool:
-        from .torch_functions import equal
-
-        return equal(self, other)
-
-    def msort(self) -> Tensor:
-        return self.sort(0)[0]
-
-    def split_with_sizes(self, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-        from .surface import split_with_sizes
-
-        return split_with_sizes(self, split_sizes, dim)
-
-    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
-                           dim: int | None = None) -> Any:
-        from .surface import unique_consecutive
-
-        return unique_consecutive(self, return_inverse, return_counts, dim)
-
-    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
-        from .surface import masked_scatter
-
-        return masked_scatter(self, mask, source)
-
-    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
-        from .surface import masked_scatter_
-
-        return masked_scatter_(self, mask, source)
-
-    def renorm(self, p: float, dim: int, maxnorm: float) -> Tensor:
-        from .surface import renorm
-
-        return renorm(self, p, dim, maxnorm)
-
-    def renorm_(self, p: float, dim: int, maxnorm: float) -> Tensor:
-        return written_in_place(self, lambda: self.renorm(p, dim, maxnorm))
-
-    def storage_offset(self) -> int:
-        from .surface import storage_offset
-
-        return storage_offset(self)
-
-    def new_empty_strided(self, size: Sequence[int], stride: Sequence[int], *, dtype: Any = None,
-                          device: Any = None, requires_grad: bool = False,
-                          **kwargs: Any) -> Tensor:
-        from .surface import new_empty_strided
-
-        return new_empty_strided(self, size, stride, dtype=dtype, device=device,
-                                 requires_grad=requires_grad, **kwargs)
-
-    def frexp(self) -> Any:
-        from .surface import frexp
-
-        return frexp(self)
-
-    def ldexp(self, other: Tensor) -> Tensor:
-        from .surface import ldexp
-
-        return ldexp(self, other)
-
-    def ldexp_(self, other: Tensor) -> Tensor:
-        return written_in_place(self, lambda: self.ldexp(other))
-
-    def nextafter(self, other: Tensor) -> Tensor:
-        from .surface import nextafter
-
-        return nextafter(self, other)
-
-    def nextafter_(self, other: Tensor) -> Tensor:
-        return written_in_place(self, lambda: self.nextafter(other))
-
-    def diagonal_scatter(self, src: Tensor, offset: int = 0, dim1: int = 0,
-                         dim2: int = 1) -> Tensor:
-        from .surface import diagonal_scatter
-
-        return diagonal_scatter(self, src, offset, dim1, dim2)
-
-    def select_scatter(self, src: Tensor, dim: int, index: int) -> Tensor:
-        from .surface import select_scatter
-
-        return select_scatter(self, src, dim, index)
-
-    def slice_scatter(self, src: Tensor, dim: int = 0, start: int | None = None,
-                      end: int | None = None, step: int = 1) -> Tensor:
-        from .surface import slice_scatter
-
-        return slice_scatter(self, src, dim, start, end, step)
-
-    def index_reduce(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
-                     include_self: bool = True) -> Tensor:
-        from .surface import index_reduce
-
-        return index_reduce(self, dim, index, source, reduce, include_self=include_self)
-
-    def index_reduce_(self, dim: int, index: Tensor, source: Tensor, reduce: str, *,
-                      include_self: bool = True) -> Tensor:
-        return written_in_place(self, lambda: self.index_reduce(
-            dim, index, source, reduce, include_self=include_self))
-
-    def prelu(self, weight: Tensor) -> Tensor:
-        return composite.prelu(self, weight)
-
-    def hardshrink(self, lambd: float = 0.5) -> Tensor:
-        return composite.hardshrink(self, lambd)
-
-    def lgamma(self) -> Tensor:
-        from .gamma import lgamma
-
-        return lgamma(self)
-
-    def lgamma_(self) -> Tensor:
-        return written_in_place(self, self.lgamma)
-
-    def digamma(self) -> Tensor:
-        from .gamma import digamma
-
-        return digamma(self)
-
-    def digamma_(self) -> Tensor:
-        return written_in_place(self, self.digamma)
-
-    def polygamma(self, n: int) -> Tensor:
-        from .gamma import polygamma
-
-        return polygamma(n, self)
-
-    def polygamma_(self, n: int) -> Tensor:
-        return written_in_place(self, lambda: self.polygamma(n))
-
-    def erfinv(self) -> Tensor:
-        from .gamma import erfinv
-
-        return erfinv(self)
-
-    def erfinv_(self) -> Tensor:
-        return written_in_place(self, self.erfinv)
-
-    def i0(self) -> Tensor:
-        from .gamma import i0
-
-        return i0(self)
-
-    def i0_(self) -> Tensor:
-        return written_in_place(self, self.i0)
-
-    def mvlgamma(self, p: int) -> Tensor:
-        from .gamma import mvlgamma
-
-        return mvlgamma(self, p)
-
-    def mvlgamma_(self, p: int) -> Tensor:
-        return written_in_place(self, lambda: self.mvlgamma(p))
+    # ---- more of PyTorch's methods, in surface.py and gamma.py (imported when first used) ----
+    addmm_ = _Later(".surface")
+    addmv = _Later(".surface")
+    addmv_ = _Later(".surface")
+    addr = _Later(".surface")
+    addr_ = _Later(".surface")
+    inner = _Later(".surface")
+    vdot = _Later(".surface")
+    ger = _Later(".surface")
+    argwhere = _Later(".surface")
+    msort = _Later(".surface")
+    split_with_sizes = _Later(".surface")
+    unique_consecutive = _Later(".surface")
+    masked_scatter = _Later(".surface")
+    masked_scatter_ = _Later(".surface")
+    renorm = _Later(".surface")
+    renorm_ = _Later(".surface")
+    storage_offset = _Later(".surface")
+    new_empty_strided = _Later(".surface")
+    frexp = _Later(".surface")
+    ldexp = _Later(".surface")
+    ldexp_ = _Later(".surface")
+    nextafter = _Later(".surface")
+    nextafter_ = _Later(".surface")
+    diagonal_scatter = _Later(".surface")
+    select_scatter = _Later(".surface")
+    slice_scatter = _Later(".surface")
+    index_reduce = _Later(".surface")
+    index_reduce_ = _Later(".surface")
+    equal = _Later(".surface")
+    prelu = _Later(".surface")
+    hardshrink = _Later(".surface")
+    lgamma = _Later(".gamma")
+    lgamma_ = _Later(".gamma")
+    digamma = _Later(".gamma")
+    digamma_ = _Later(".gamma")
+    polygamma = _Later(".gamma")
+    polygamma_ = _Later(".gamma")
+    erfinv = _Later(".gamma")
+    erfinv_ = _Later(".gamma")
+    i0 = _Later(".gamma")
+    i0_ = _Later(".gamma")
+    mvlgamma = _Later(".gamma")
+    mvlgamma_ = _Later(".gamma")
 
     # conversions named after dtypes: last, since in the class body their names hide
     # the builtins' (float, int, bool) from the annotations of the methods after them
