@@ -157,3 +157,22 @@ def test_the_new_modules_are_imported_when_first_used():
             "assert 'tensorgrad.conv' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60,
                    cwd=Path(__file__).resolve().parents[2])
+
+
+def test_the_lazy_methods_work_first_through_a_subclass_and_the_class():
+    """A method's stand-in read first on a Parameter, or on the class, puts every method of
+    its module on Tensor; a stand-in is never seen again."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import tensorgrad\n"
+            "from tensorgrad.nn import Parameter\n"
+            "p = Parameter(tensorgrad.ones(2, 2))\n"
+            "assert p.renorm(2, 0, 1.0).requires_grad\n"
+            "assert callable(tensorgrad.Tensor.__dict__['vdot'])\n"
+            "assert tensorgrad.Tensor.polygamma(tensorgrad.ones(1), 0).item() < 0\n"
+            "assert all(callable(v) for v in vars(tensorgrad.Tensor).values()\n"
+            "           if type(v).__name__ == '_Later')\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[2])
