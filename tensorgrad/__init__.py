@@ -401,6 +401,14 @@ _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".seriali
 # linear algebra (linalg.py), loaded when first used
 _LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "cholesky",
                                   "matrix_power"), ".linalg"))
+# more tensor functions (surface.py) and the gamma function's family (gamma.py), the same way
+_SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce",
+                  "inner", "ldexp", "masked_scatter", "msort", "nextafter", "renorm",
+                  "select_scatter", "slice_scatter", "split_with_sizes", "unique_consecutive",
+                  "vdot")
+_GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
+_LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
+_LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -474,6 +482,11 @@ __all__ = [
     "block_diag", "broadcast_shapes", "can_cast", "cartesian_prod", "combinations",
     "get_rng_state", "is_complex", "logspace", "promote_types", "result_type", "scalar_tensor",
     "set_rng_state",
+    # more tensor functions and the gamma function's family (surface.py, gamma.py: lazily)
+    "addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce", "inner",
+    "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
+    "split_with_sizes", "unique_consecutive", "vdot",
+    "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
 ]
 
 

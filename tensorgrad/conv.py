@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .tensor import Function, Tensor, note_in_place_write, quiet
+from .tensor import Function, Tensor, as_leaf, note_in_place_write, quiet
 
 Size = int | Sequence[int]
 Pairs = tuple[tuple[int, int], ...]  # (before, after) padding of each spatial dimension
@@ -720,25 +720,64 @@ def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size 
 def _refuse(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
-    if return_indices:
+    if return_indices:  # (nn's MaxPool modules; the functions return them)
         raise NotImplementedError(f"{op}: return_indices=True is not supported")
 
 
 def _max_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
-              dilation: Size, ceil_mode: bool, return_indices: bool) -> Tensor:
+              dilation: Size, ceil_mode: bool, return_indices: bool) -> Any:
     op = f"max_pool{n}d"
-    _refuse(op, ceil_mode, return_indices)
+    _refuse(op, ceil_mode)
     kernel, strides, pairs, dilations = _pool_sizes(n, op, input, kernel_size, stride,
                                                     padding, dilation)
-    return MaxPool.apply(input, kernel, strides, pairs, dilations)
+    pooled = MaxPool.apply(input, kernel, strides, pairs, dilations)
+    if not return_indices:
+        return pooled
+    return pooled, as_leaf(_max_positions(input._data, kernel, strides, pairs, dilations))
+
+
+def _max_positions(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+                   padding: Pairs, dilation: tuple[int, ...]) -> np.ndarray:
+    """Where each window's maximum lies, as PyTorch's indices: int64 positions in the
+    flattened spatial dimensions of the (unpadded) input."""
+    n = len(kernel)
+    if x.ndim == n + 1:  # unbatched
+        return _max_positions(x[None], kernel, stride, padding, dilation)[0]
+    padded = _pad(x, padding, -np.inf)
+    windows = _windows(padded, kernel, stride, dilation)
+    picked = windows.reshape(*windows.shape[:-n], -1).argmax(axis=-1)
+    offsets = np.unravel_index(picked, kernel)
+    coordinates = []
+    for i in range(n):
+        axis = picked.ndim - n + i
+        starts = np.arange(picked.shape[axis]) * stride[i] - padding[i][0]
+        coordinates.append(starts.reshape(-1, *[1] * (n - 1 - i)) + offsets[i] * dilation[i])
+    spatial = x.shape[-n:]
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*coordinates)), spatial).astype(
+        np.int64)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size: Size, stride: Size | None = None,
+                            padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    """``max_pool1d`` and where each maximum lies (``return_indices=True``)."""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input: Tensor, kernel_size: Size, stride: Size | None = None,
+                            padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    """``max_pool2d`` and where each maximum lies (``return_indices=True``)."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None,
                padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor:
+               return_indices: bool = False) -> Any:
     """The largest value of each window of ``kernel_size`` along (N, C, L) (or (C, L))
     ``input``, the windows ``stride`` apart (by default ``kernel_size``); the padding is
-    -inf, at most half a window::
+    -inf, at most half a window. ``return_indices``: also where each maximum lies, in the
+    flattened spatial dimensions (int64, outside the graph)::
 
         F.max_pool1d(x, 2)  # (N, C, L // 2)
     """
@@ -748,7 +787,7 @@ def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None,
 
 def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
                padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor:
+               return_indices: bool = False) -> Any:
     """``max_pool1d`` over the last two dimensions of (N, C, H, W) (or (C, H, W))::
 
         F.max_pool2d(x, 2)  # (N, C, H // 2, W // 2)

@@ -2678,8 +2678,10 @@ _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1
                       "avg_pool2d", "adaptive_avg_pool2d", "batch_norm", "conv_transpose1d",
                       "conv_transpose2d", "interpolate", "adaptive_avg_pool1d",
                       "adaptive_max_pool1d", "adaptive_max_pool2d", "pixel_shuffle",
-                      "pixel_unshuffle",
+                      "pixel_unshuffle", "max_pool1d_with_indices", "max_pool2d_with_indices",
                       "unfold", "fold", "channel_shuffle"})
+# more of nn.functional (tensorgrad/surface.py), imported the same way
+_IN_SURFACE = frozenset({"gumbel_softmax", "pdist", "embedding_bag"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way
 _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
 
@@ -2695,4 +2697,8 @@ def __getattr__(name: str) -> Any:
         from . import normalization
 
         return getattr(normalization, name)
+    if name in _IN_SURFACE:
+        from . import surface
+
+        return getattr(surface, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -479,8 +479,18 @@ class MaskedFill(Function):
                 np.where(mask, grad, zero).sum())
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast."""
+_ABSENT: Any = object()
+
+
+def where(condition: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
+    """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast. With the
+    condition alone: ``nonzero(condition, as_tuple=True)``, as PyTorch's."""
+    if a is _ABSENT and b is _ABSENT:
+        from .torch_functions import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if a is _ABSENT or b is _ABSENT:
+        raise TypeError("where() takes the condition alone, or the condition, input and other")
     condition = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != _BOOL:
         raise RuntimeError(f"where: the condition must be boolean, not {condition.dtype}")

@@ -13,6 +13,7 @@ dependency for one function, and Python's ``math.erf`` works on one number at a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -166,10 +167,46 @@ def _blockwise(block: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.n
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, 2/sqrt(pi) * integral of exp(-t**2) from 0 to x, elementwise."""
+    """The error function, 2/sqrt(pi) * integral of exp(-t**2) from 0 to x, elementwise (of
+    a tensor too, as ``torch.special.erf``: then an op of the graph)."""
+    if not isinstance(x, np.ndarray) and _is_tensor(x):
+        return x.erf()
     return _blockwise(_erf_block, x)
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
     """1 - erf(x), accurate where erf(x) is close to 1 (large x)."""
+    if not isinstance(x, np.ndarray) and _is_tensor(x):
+        return x.erfc()
     return _blockwise(_erfc_block, x)
+
+
+def _is_tensor(x: Any) -> bool:
+    from .tensor import Tensor
+
+    return isinstance(x, Tensor)
+
+
+# PyTorch's torch.special functions of tensors, in gamma.py (imported when first used): the
+# functions above work on NumPy arrays, for the ops
+_OF_TENSORS = {"digamma": "digamma", "psi": "digamma", "gammaln": "lgamma",
+               "polygamma": "polygamma", "erfinv": "erfinv", "i0": "i0", "i1": "i1",
+               "multigammaln": "mvlgamma"}
+
+
+# and the ones that are tensorgrad's functions under another name or the same
+_ELSEWHERE = {"expit": "sigmoid", "exp2": "exp2", "expm1": "expm1", "log1p": "log1p",
+              "logit": "logit", "xlogy": "xlogy", "sinc": "sinc", "round": "round",
+              "softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OF_TENSORS:
+        from . import gamma
+
+        return getattr(gamma, _OF_TENSORS[name])
+    if name in _ELSEWHERE:
+        import tensorgrad
+
+        return getattr(tensorgrad, _ELSEWHERE[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -744,6 +744,32 @@ def _hooks_of(tensor: Tensor, what: str) -> _TensorHooks:
 # ---- the Tensor -------------------------------------------------------------------------------
 
 
+class _Later:
+    """A Tensor method that lives in a module imported when one of its methods is first used
+    (surface.py, gamma.py): the class holds the name only, so that ``import tensorgrad`` does
+    not parse the bodies. Reading it imports the module and puts all of the module's methods
+    (its ``TENSOR_METHODS``: name -> function of the tensor first) on the class in place of
+    their stand-ins."""
+
+    __slots__ = ("module", "name")
+
+    def __init__(self, module: str) -> None:
+        self.module, self.name = module, ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, tensor: Any, owner: type | None = None) -> Any:
+        import importlib
+
+        methods = importlib.import_module(self.module, __package__).TENSOR_METHODS
+        if self.name not in methods:  # (a stand-in its module does not define: no loop)
+            raise AttributeError(f"'Tensor' object has no attribute '{self.name}'")
+        for name, function in methods.items():
+            setattr(Tensor, name, function)
+        return getattr(Tensor if tensor is None else tensor, self.name)
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -1364,7 +1390,12 @@ class Tensor:
         return ops.Reshape.apply(self, ops.shape_argument(shape))
 
     def view(self, *shape: int | Sequence[int]) -> Tensor:
-        """As ``reshape``, but never a copy: an error where the layout would need one."""
+        """As ``reshape``, but never a copy: an error where the layout would need one.
+        ``view(dtype)``: the same memory read as another dtype, outside the graph."""
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type)):
+            from .surface import view_as_dtype
+
+            return view_as_dtype(self, shape[0])
         return ops.Reshape.apply(self, ops.shape_argument(shape), True)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -1532,8 +1563,32 @@ class Tensor:
         """This tensor in ``other``'s dtype."""
         return self.to(other._data.dtype)
 
-    def type(self, dtype: Any) -> Tensor:
-        return self.to(dtype)
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """Without ``dtype``, PyTorch's name of this tensor's type ('torch.FloatTensor');
+        with one (a dtype, or such a name or class), this tensor in it."""
+        from .surface import tensor_type
+
+        return tensor_type(self, dtype)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The conjugate transpose of a matrix: its transpose (the numbers are real)."""
+        from .surface import adjoint
+
+        return adjoint(self, "tensor.H")
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """The conjugate transpose of each matrix of a batch: the last two dimensions swapped."""
+        from .surface import adjoint
+
+        return adjoint(self, "tensor.mH")
+
+    def adjoint(self) -> Tensor:
+        """``mH``."""
+        from .surface import adjoint
+
+        return adjoint(self, "tensor.adjoint()")
 
     def clone(self) -> Tensor:
         return ops.Cast.apply(self, None)
@@ -2949,6 +3004,51 @@ class Tensor:
 
     def index_put_(self, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
         return written_in_place(self, lambda: self.index_put(indices, values, accumulate))
+
+    # ---- more of PyTorch's methods, in surface.py and gamma.py (imported when first used) ----
+    addmm_ = _Later(".surface")
+    addmv = _Later(".surface")
+    addmv_ = _Later(".surface")
+    addr = _Later(".surface")
+    addr_ = _Later(".surface")
+    inner = _Later(".surface")
+    vdot = _Later(".surface")
+    ger = _Later(".surface")
+    argwhere = _Later(".surface")
+    msort = _Later(".surface")
+    split_with_sizes = _Later(".surface")
+    unique_consecutive = _Later(".surface")
+    masked_scatter = _Later(".surface")
+    masked_scatter_ = _Later(".surface")
+    renorm = _Later(".surface")
+    renorm_ = _Later(".surface")
+    storage_offset = _Later(".surface")
+    new_empty_strided = _Later(".surface")
+    frexp = _Later(".surface")
+    ldexp = _Later(".surface")
+    ldexp_ = _Later(".surface")
+    nextafter = _Later(".surface")
+    nextafter_ = _Later(".surface")
+    diagonal_scatter = _Later(".surface")
+    select_scatter = _Later(".surface")
+    slice_scatter = _Later(".surface")
+    index_reduce = _Later(".surface")
+    index_reduce_ = _Later(".surface")
+    equal = _Later(".surface")
+    prelu = _Later(".surface")
+    hardshrink = _Later(".surface")
+    lgamma = _Later(".gamma")
+    lgamma_ = _Later(".gamma")
+    digamma = _Later(".gamma")
+    digamma_ = _Later(".gamma")
+    polygamma = _Later(".gamma")
+    polygamma_ = _Later(".gamma")
+    erfinv = _Later(".gamma")
+    erfinv_ = _Later(".gamma")
+    i0 = _Later(".gamma")
+    i0_ = _Later(".gamma")
+    mvlgamma = _Later(".gamma")
+    mvlgamma_ = _Later(".gamma")
 
     # conversions named after dtypes: last, since in the class body their names hide
     # the builtins' (float, int, bool) from the annotations of the methods after them
