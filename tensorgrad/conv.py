@@ -717,11 +717,9 @@ def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size 
     return kernel, strides, tuple((p, p) for p in pads), dilations
 
 
-def _refuse(op: str, ceil_mode: bool, return_indices: bool = False) -> None:
+def _refuse(op: str, ceil_mode: bool) -> None:
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
-    if return_indices:  # (nn's MaxPool modules; the functions return them)
-        raise NotImplementedError(f"{op}: return_indices=True is not supported")
 
 
 def _max_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,

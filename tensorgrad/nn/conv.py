@@ -343,7 +343,7 @@ class _MaxPoolNd(Module):
                  dilation: int | Sequence[int] = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        C._refuse(type(self).__name__, ceil_mode, return_indices)
+        C._refuse(type(self).__name__, ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -360,8 +360,9 @@ class MaxPool1d(_MaxPoolNd):
         nn.MaxPool1d(2)  # (N, C, L) -> (N, C, L // 2)
     """
 
-    def forward(self, input: Tensor) -> Tensor:
-        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+    def forward(self, input: Tensor) -> Any:
+        return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            return_indices=self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -371,8 +372,9 @@ class MaxPool2d(_MaxPoolNd):
         nn.MaxPool2d(2)  # (N, C, H, W) -> (N, C, H // 2, W // 2)
     """
 
-    def forward(self, input: Tensor) -> Tensor:
-        return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+    def forward(self, input: Tensor) -> Any:
+        return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            return_indices=self.return_indices)
 
 
 class AvgPool1d(Module):

@@ -221,8 +221,9 @@ def test_bad_arguments_get_pytorchs_errors():
            "kernel_size=3 and dilation=1", F.max_pool2d, x, 3, padding=2)
     raises(NotImplementedError, "max_pool2d: ceil_mode=True is not supported",
            F.max_pool2d, x, 2, ceil_mode=True)
-    raises(NotImplementedError, "MaxPool2d: return_indices=True is not supported",
-           nn.MaxPool2d, 2, return_indices=True)
+    values, indices = nn.MaxPool2d(2, return_indices=True)(x)  # (held against torch elsewhere)
+    assert values.tolist() == F.max_pool2d(x, 2).tolist()
+    assert indices.tolist() == F.max_pool2d(x, 2, return_indices=True)[1].tolist()
     with pytest.raises(RuntimeError, match="greater than or equal to 0"):
         F.adaptive_avg_pool2d(x, -1)
     raises(ValueError, "expected 4D input (got 3D input)", nn.BatchNorm2d(3), x[0])

@@ -218,3 +218,19 @@ def test_ops_without_a_boolean_kernel_refuse_as_torch(case):
     # on integers they compute, in both
     assert_same(compute(tensorgrad, tensorgrad.tensor([3, -2])),
                 compute(torch, torch.tensor([3, -2])), case)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dims", [1, 2])
+def test_max_pool_modules_return_the_indices_as_torch(dtype, dims):
+    values = np.random.default_rng(dims).standard_normal((2, 3) + (6,) * dims).astype(dtype)
+    results = []
+    for lib in (tensorgrad, torch):
+        pool = (lib.nn.MaxPool1d if dims == 1 else lib.nn.MaxPool2d)(2, stride=2, padding=1,
+                                                                     return_indices=True)
+        x = lib.tensor(values, requires_grad=True)
+        out, where = pool(x)
+        out.sum().backward()
+        results.append((out, where, x.grad))
+    for ours, theirs, what in zip(results[0], results[1], ("values", "indices", "gradient")):
+        assert_same(ours, theirs, what)
