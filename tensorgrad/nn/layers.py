@@ -156,6 +156,52 @@ class Embedding(Module):
         return settings
 
 
+class EmbeddingBag(Embedding):
+    """An ``Embedding`` whose looked-up rows are reduced by bag (``mode`` "sum", "mean" or
+    "max"), as ``F.embedding_bag``: a 2-D ``input`` is one bag a row, a 1-D one is cut at
+    ``offsets``; ``per_sample_weights`` scale the rows of a "sum"::
+
+        bag = nn.EmbeddingBag(1000, 16, mode="sum")
+        out = bag(ids, offsets)  # (number of bags, 16)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
+                 norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+                 sparse: bool = False, _weight: Any = None, include_last_offset: bool = False,
+                 padding_idx: int | None = None, device: Any = None, dtype: Any = None) -> None:
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError("mode has to be one of sum, mean or max")
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+                         scale_grad_by_freq, sparse, _weight, device=device, dtype=dtype)
+        self.mode, self.include_last_offset = mode, include_last_offset
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,  # type: ignore[override]
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag holding (a copy of) the 2-D ``embeddings``, frozen unless
+        ``freeze`` is False."""
+        shape = np.shape(embeddings._data if isinstance(embeddings, Tensor) else embeddings)
+        if len(shape) != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        bag = cls(shape[0], shape[1], max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                  embeddings, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def forward(self, input: Any, offsets: Any = None,
+                per_sample_weights: Tensor | None = None) -> Tensor:
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse,
+                               per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        return text if self.padding_idx is None else f"{text}, padding_idx={self.padding_idx}"
+
+
 def _shape(normalized_shape: int | tuple[int, ...] | list[int]) -> tuple[int, ...]:
     if isinstance(normalized_shape, int):
         return (normalized_shape,)

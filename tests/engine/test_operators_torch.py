@@ -234,3 +234,23 @@ def test_max_pool_modules_return_the_indices_as_torch(dtype, dims):
         results.append((out, where, x.grad))
     for ours, theirs, what in zip(results[0], results[1], ("values", "indices", "gradient")):
         assert_same(ours, theirs, what)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_module_matches_torch(dtype, mode):
+    weights = np.random.default_rng(5).standard_normal((10, 4)).astype(dtype)
+    ids, offsets = np.array([1, 2, 4, 5, 4, 3, 2, 9]), np.array([0, 3, 3, 6])
+    results = []
+    for lib in (tensorgrad, torch):
+        bag = lib.nn.EmbeddingBag.from_pretrained(lib.tensor(weights), freeze=False, mode=mode,
+                                                  padding_idx=3)
+        out = bag(lib.tensor(ids), lib.tensor(offsets))
+        (out * lib.tensor(np.arange(out.numel()).reshape(tuple(out.shape)), dtype=out.dtype)
+         ).sum().backward()
+        results.append((out, bag.weight.grad, repr(bag), list(bag.state_dict())))
+    assert_same(results[0][0], results[1][0], f"{mode}: values", 1e-6)
+    assert_same(results[0][1], results[1][1], f"{mode}: weight gradient", 1e-6)
+    assert results[0][2:] == results[1][2:]
+    with pytest.raises(ValueError, match="mode has to be one of"):
+        tensorgrad.nn.EmbeddingBag(3, 2, mode="median")

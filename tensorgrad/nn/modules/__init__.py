@@ -54,7 +54,7 @@ _LAYOUT = {
                 "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveAvgPool1d",
                 "AdaptiveAvgPool2d"],
     "rnn": ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"],
-    "sparse": ["Embedding"],
+    "sparse": ["Embedding", "EmbeddingBag"],
     "transformer": ["Transformer", "TransformerEncoder", "TransformerDecoder",
                     "TransformerEncoderLayer", "TransformerDecoderLayer"],
     "upsampling": ["Upsample"],
