@@ -19,6 +19,7 @@ from math import e, inf, nan, pi  # PyTorch's torch.e, torch.inf, torch.nan, tor
 from typing import TYPE_CHECKING
 
 from . import autograd, functional, importing, optim, random
+from .autograd import is_anomaly_enabled
 from .capture import Captured, CaptureError, capture
 from .composite import (
     absolute,
@@ -395,7 +396,7 @@ if TYPE_CHECKING:
 importing.install(__name__)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
-                 "jit", "linalg", "testing", "distributions", "onnx", "serialization")
+                 "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used
@@ -481,7 +482,7 @@ __all__ = [
     # dtypes, shapes, the random state, and more creation
     "block_diag", "broadcast_shapes", "can_cast", "cartesian_prod", "combinations",
     "get_rng_state", "is_complex", "logspace", "promote_types", "result_type", "scalar_tensor",
-    "set_rng_state",
+    "set_rng_state", "is_anomaly_enabled",
     # more tensor functions and the gamma function's family (surface.py, gamma.py: lazily)
     "addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce", "inner",
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",

@@ -85,6 +85,9 @@ def quiet(function: _Wrapped) -> _Wrapped:
 
 
 _warned_float = False  # float() of a tensor that requires grad warns once a process (__float__)
+# autograd's anomaly mode (autograd.set_detect_anomaly): backward() checks every gradient an
+# op's backward returns, and names the op that first gave NaN
+detecting_anomalies = False
 
 
 _FREED_MESSAGE = (
@@ -139,6 +142,12 @@ class Context:
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each argument of ``forward``: does its gradient reach a tensor that requires it?"""
         return tuple(isinstance(a, Tensor) and a._requires_grad for a in self.inputs)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """PyTorch's switch for the outputs that got no gradient (None, or zeros as it does by
+        default): an op here has one result, which always gets its gradient, so the setting
+        changes nothing."""
+        self.materialize_grads = value
 
     def name(self) -> str:
         return self.function.__name__
@@ -334,7 +343,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             if hooks is not None:
                 grad = hooks.run(grad)
         function = fn.function
-        if function.add_into is not None and _added_into(fn, grad, leaves, pending, owned):
+        if function.add_into is not None and not detecting_anomalies and \
+                _added_into(fn, grad, leaves, pending, owned):
             if added_into_logs:
                 log = added_into_logs.get(get_ident())
                 if log is not None:
@@ -348,6 +358,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             _free(fn)
         if type(grads) is not tuple:
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
+        if detecting_anomalies:
+            _check_finite(fn, grads)
         if len(grads) != len(fn.inputs):
             _check_count(grads, fn)
         for a, g in zip(fn.inputs, grads):
@@ -570,6 +582,15 @@ def _check_not_written(fn: Context) -> None:
                 f"in-place operation: an array of shape {x.shape} that {fn.name()} saved was "
                 "written after it ran (by an in-place op, or through numpy()); compute it "
                 "anew (x = x + y), or write into a copy")
+
+
+def _check_finite(fn: Context, grads: tuple) -> None:
+    """In anomaly mode: PyTorch's error for a backward that returned NaN."""
+    for i, g in enumerate(grads):
+        values = np.asarray(g._data if isinstance(g, Tensor) else g)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise RuntimeError(f"Function '{fn.function.__name__}Backward' returned nan values "
+                               f"in its {i}th output.")
 
 
 def _check_count(grads: tuple, fn: Context) -> None:

@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from . import tensor
-from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from .tensor import Context, Tensor, as_leaf, gradients, tapes
+from .. import tensor
+from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+from ..tensor import Context, Tensor, as_leaf, gradients, tapes
 
-__all__ = ["Function", "backward", "enable_grad", "grad", "inference_mode", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["Function", "Variable", "backward", "detect_anomaly", "enable_grad", "functional",
+           "grad", "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled"]
 
 
 class Function(tensor.Function):
@@ -197,3 +197,65 @@ def _weights(given: Any, count: int, function: str, what: str, of: str) -> list[
 def _keep(found: dict[int, np.ndarray], i: int, gradient: Tensor) -> None:
     """Add one pass's gradient of input ``i`` to what was found (a hook: returns None)."""
     found[i] = gradient._data.copy() if i not in found else found[i] + gradient._data
+
+
+# ---- anomaly mode, and the legacy Variable --------------------------------------------------
+
+
+class set_detect_anomaly:  # noqa: N801 (PyTorch's name)
+    """Turn autograd's anomaly mode on or off, now (as a call) or for a block (as a context
+    manager): in it, ``backward()`` checks each gradient an op's backward returns and raises
+    RuntimeError naming the first op that gave NaN. (PyTorch also keeps each op's forward
+    traceback to print; this does not.) ``check_nan=False``: no checks::
+
+        with tensorgrad.autograd.set_detect_anomaly(True):
+            loss.backward()
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.previous = tensor.detecting_anomalies
+        tensor.detecting_anomalies = bool(mode) and bool(check_nan)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        tensor.detecting_anomalies = self.previous
+
+
+class detect_anomaly:  # noqa: N801 (PyTorch's name)
+    """Anomaly mode for a block, or for each call of a decorated function (see
+    ``set_detect_anomaly``)."""
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan, self.previous = check_nan, False
+
+    def __enter__(self) -> None:
+        self.previous = tensor.detecting_anomalies
+        tensor.detecting_anomalies = bool(self.check_nan)
+
+    def __exit__(self, *exc: object) -> None:
+        tensor.detecting_anomalies = self.previous
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def in_anomaly_mode(*args: Any, **kwargs: Any) -> Any:
+            with detect_anomaly(self.check_nan):
+                return function(*args, **kwargs)
+        return in_anomaly_mode
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly mode is on (``torch.is_anomaly_enabled``)."""
+    return tensor.detecting_anomalies
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+    """PyTorch's old wrapper, now a tensor: ``data``'s values (shared when it is a tensor),
+    requiring grad if asked, as ``torch.autograd.Variable(t, requires_grad=True)`` gives."""
+    out = as_leaf(data._data) if isinstance(data, Tensor) else tensor.from_values(data)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+from . import functional  # noqa: E402 (it uses grad above)
+
