@@ -67,6 +67,17 @@ def torch_float64_one_thread():
 
 
 @pytest.fixture
+def torch_float64_default():
+    """PyTorch with float64 as its default dtype during the test, tensorgrad's: Python floats
+    and results made floating from integers then have the same dtype in both."""
+    torch = pytest.importorskip("torch")
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture
 def deadline():
     """``deadline(seconds)`` fails the test once it has run that long (POSIX: SIGALRM).
 

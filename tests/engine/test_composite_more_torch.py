@@ -201,16 +201,7 @@ def test_cummax_and_cummin_indices_are_pytorchs():
         assert_same(ours.indices, theirs.indices, name)
 
 
-@pytest.fixture
-def float64_default():
-    """PyTorch's default float as tensorgrad's, for results made floating from integers."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
-def test_div_rounding_modes_on_integers_are_pytorchs(float64_default):
+def test_div_rounding_modes_on_integers_are_pytorchs(torch_float64_default):
     a = np.array([7, -7, 6, -6, 0, 9, -9, 1])
     b = np.array([2, 2, -4, -4, 3, -2, -2, 7])
     for mode in ("trunc", "floor", None):
@@ -224,7 +215,7 @@ def test_div_rounding_modes_on_integers_are_pytorchs(float64_default):
     assert x.div_(2, rounding_mode="trunc") is x and x.tolist() == [3.0, -3.0]
 
 
-def test_the_dtypes_are_pytorchs(float64_default):
+def test_the_dtypes_are_pytorchs(torch_float64_default):
     i32 = np.array([1, -2, 3], np.int32)
     f32 = np.array([0.5, -1.5, 2.0], np.float32)
     calls = {
@@ -334,7 +325,7 @@ def test_heaviside_backward_raises_as_pytorchs():
         out.sum().backward()
 
 
-def test_in_place_forms_are_pytorchs(float64_default):
+def test_in_place_forms_are_pytorchs(torch_float64_default):
     base = np.array([[0.2, -0.7, 0.9], [0.4, -0.1, 0.6]])
     other = np.array([0.3, -0.5, 0.9])
     # name -> the method's arguments

@@ -148,16 +148,6 @@ def test_values_and_gradients_are_pytorchs(name, dtype):
                  rtol=rtol)
 
 
-@pytest.fixture
-def float64_default():
-    """PyTorch's default dtype as tensorgrad's, so that one expression builds the same inputs
-    in both."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
 def _t(m, x, **kwargs):
     return m.tensor(x, **kwargs)
 
@@ -358,7 +348,7 @@ def _outcome(m, call):
 
 
 @pytest.mark.parametrize("name", list(SPECIAL))
-def test_special_inputs_and_errors_are_pytorchs(name, float64_default):
+def test_special_inputs_and_errors_are_pytorchs(name, torch_float64_default):
     ours, theirs = _outcome(tg, SPECIAL[name]), _outcome(torch, SPECIAL[name])
     if isinstance(theirs, str) or isinstance(ours, str):
         assert ours == theirs

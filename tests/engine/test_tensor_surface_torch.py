@@ -27,15 +27,8 @@ import tensorgrad as tg
 from tensorgrad import Tensor
 
 torch = pytest.importorskip("torch")
-
-
-@pytest.fixture(autouse=True)
-def float64_default():
-    """PyTorch with float64 as its default dtype (this engine's, for Python floats)."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+# PyTorch with tensorgrad's default float dtype, float64, in every test here
+pytestmark = pytest.mark.usefixtures("torch_float64_default")
 
 
 def ours_and_theirs(values):

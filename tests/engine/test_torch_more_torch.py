@@ -30,21 +30,14 @@ import tensorgrad as tg
 from tensorgrad import Tensor
 
 torch = pytest.importorskip("torch")
+# PyTorch with tensorgrad's default float dtype, float64, in every test here
+pytestmark = pytest.mark.usefixtures("torch_float64_default")
 
 INSIDE_ONE = Domain(((-0.875, 0.875),))
 ABOVE_ONE = Domain(((1.125, 4.0),))
 POSITIVE = Domain(((0.125, 5.0),))
 # NaN, the infinities, signed zeros, the edges of asin's, acosh's and atanh's domains, beyond
 SPECIAL = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -1.5, 2.5, 1e-10, 30.0])
-
-
-@pytest.fixture(autouse=True)
-def float64_default():
-    """PyTorch with float64 as its default dtype (this engine's, for Python floats)."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 UNARY = {  # name: the domain of the drawn values (the op is the method of that name in both)
