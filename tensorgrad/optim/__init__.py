@@ -30,8 +30,8 @@ from ..grad_mode import enable_grad
 from ..tensor import Tensor, clear_grads, note_in_place_write, quiet
 from ..threads import run_each
 
-__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-           "RMSprop", "SGD", "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
 
 if TYPE_CHECKING:
     from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
@@ -694,7 +694,7 @@ class AdamW(Adam):
 
 # imported when first used (PEP 562): microgpt's command line imports this module for Adam and
 # does not pay for the schedulers or the other optimizers at start-up
-_PER_PARAMETER = ("Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop")
+_PER_PARAMETER = ("ASGD", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RMSprop", "Rprop")
 
 
 def __getattr__(name: str) -> object:

@@ -1,6 +1,7 @@
 """torch.optim's optimizers that update one parameter at a time: ``RMSprop``, ``Adagrad``,
-``Adamax``, ``NAdam``, ``RAdam`` and ``Adadelta``. ``tensorgrad.optim`` imports this module when
-one of them is first asked for (start-up: microgpt's command line needs Adam only)."""
+``Adamax``, ``NAdam``, ``RAdam``, ``Adadelta``, ``Rprop`` and ``ASGD``. ``tensorgrad.optim``
+imports this module when one of them is first asked for (start-up: microgpt's command line
+needs Adam only)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,16 @@ def _check_betas(betas: tuple[float, float]) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def _loaded_scalar(key: str, value: Any, p: Tensor) -> np.ndarray:
+    """A 0-d state entry (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) from a state
+    dict, in the parameter's dtype, as PyTorch loads it."""
+    array = np.asarray(value._data if isinstance(value, Tensor) else value).astype(
+        p._data.dtype, copy=True)
+    if array.shape != ():
+        raise ValueError(f"optimizer state: {key} of shape {array.shape}")
+    return array
+
+
 class _EachParameter(Optimizer):
     """An optimizer that updates each parameter by itself, with NumPy on ``p._data``.
 
@@ -47,7 +58,7 @@ class _EachParameter(Optimizer):
 
     def _step_group(self, group: dict[str, Any]) -> None:
         name = type(self).__name__
-        lr, weight_decay = group["lr"], group["weight_decay"]
+        lr, weight_decay = group["lr"], group.get("weight_decay", 0)  # (Rprop has none)
         for p in group["params"]:
             if p._grad is None:
                 continue
@@ -255,12 +266,8 @@ class NAdam(_AdamLike):
 
     @staticmethod
     def _state_value(key: str, value: Any, p: Tensor) -> Any:
-        if key == "mu_product":  # a scalar, loaded in the parameter's dtype (as PyTorch)
-            array = np.asarray(value._data if isinstance(value, Tensor) else value).astype(
-                p._data.dtype, copy=True)
-            if array.shape != ():
-                raise ValueError(f"optimizer state: mu_product of shape {array.shape}")
-            return array
+        if key == "mu_product":
+            return _loaded_scalar(key, value, p)
         return Optimizer._state_value(key, value, p)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
@@ -370,3 +377,105 @@ class Adadelta(_EachParameter):
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
         p -= group["lr"] * delta
+
+
+class Rprop(_EachParameter):
+    """Resilient backpropagation (Riedmiller and Braun), as PyTorch's ``optim.Rprop``: each
+    entry moves by its own step size against the sign of its gradient; the size grows by
+    ``etas[1]`` while the sign holds and shrinks by ``etas[0]`` when it flips (and that step
+    is skipped), within ``step_sizes``::
+
+        opt = optim.Rprop(model.parameters(), lr=0.01)
+
+    State: ``step``, ``prev`` (the last gradient used, 0 where skipped), ``step_size``.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False):
+        check_kernels("Rprop", {"foreach": foreach, "capturable": capturable,
+                                 "differentiable": differentiable})
+        super().__init__(params, {"lr": lr, "etas": etas, "step_sizes": step_sizes,
+                                  "foreach": foreach, "maximize": maximize,
+                                  "differentiable": differentiable, "capturable": capturable})
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("learning rate", group["lr"])
+        low, high = group["etas"]
+        if not 0.0 < low < 1.0 < high:
+            raise ValueError(f"Invalid eta values: {low}, {high}")
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"prev": np.zeros_like(p._data), "step_size": np.full_like(p._data, group["lr"])}
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        low, high = group["etas"]
+        prev, step_size = state["prev"], state["step_size"]
+        agreement = np.sign(g * prev)
+        factor = np.where(agreement > 0, high, np.where(agreement < 0, low, 1.0))
+        step_size *= factor.astype(step_size.dtype, copy=False)
+        np.clip(step_size, *group["step_sizes"], out=step_size)
+        used = np.where(agreement < 0, 0, g).astype(g.dtype, copy=False)  # a flip: no step
+        p -= np.sign(used) * step_size
+        prev[...] = used
+
+
+class ASGD(_EachParameter):
+    """Averaged stochastic gradient descent (Polyak and Juditsky), as PyTorch's
+    ``optim.ASGD``: SGD with a decaying rate, keeping a running average of the parameters
+    (``ax``, from step ``t0`` on)::
+
+        opt = optim.ASGD(model.parameters(), lr=0.01)
+
+    p *= 1 - lambd * eta; p -= eta * g; ax = p (or ax += mu * (p - ax) once mu < 1); then
+    eta = lr / (1 + lambd * lr * step) ** alpha and mu = 1 / max(1, step - t0). State:
+    ``step``, ``eta``, ``mu``, ``ax``.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False):
+        check_kernels("ASGD", {"foreach": foreach, "capturable": capturable,
+                                "differentiable": differentiable})
+        super().__init__(params, {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0,
+                                  "weight_decay": weight_decay, "foreach": foreach,
+                                  "maximize": maximize, "differentiable": differentiable,
+                                  "capturable": capturable})
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number("learning rate", group["lr"])
+        check_number("weight_decay value", group["weight_decay"])
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        # eta and mu as PyTorch keeps them: 0-d, of the default dtype's precision
+        return {"eta": np.asarray(group["lr"], _scalar_dtype()),
+                "mu": np.asarray(1.0, _scalar_dtype()), "ax": np.zeros_like(p._data)}
+
+    @staticmethod
+    def _state_value(key: str, value: Any, p: Tensor) -> Any:
+        if key in ("eta", "mu"):
+            return _loaded_scalar(key, value, p)
+        return Optimizer._state_value(key, value, p)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        eta, lambd = float(state["eta"]), group["lambd"]
+        p *= 1 - lambd * eta
+        p -= eta * g
+        if float(state["mu"]) != 1:
+            state["ax"] += (p - state["ax"]) * state["mu"]
+        else:
+            state["ax"][...] = p
+        step, lr = state["step"], group["lr"]
+        # (as PyTorch: each new value in the default dtype's precision, then kept in the
+        # entry's dtype, which a loaded state dict makes the parameter's)
+        scalar = _scalar_dtype()
+        state["eta"] = np.asarray(lr / ((1 + lambd * lr * step) ** group["alpha"]),
+                                  scalar).astype(state["eta"].dtype)
+        state["mu"] = np.asarray(1 / max(1, step - group["t0"]), scalar).astype(
+            state["mu"].dtype)
+

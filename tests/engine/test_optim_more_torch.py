@@ -1,5 +1,5 @@
-"""RMSprop, Adagrad, Adamax, NAdam, RAdam and Adadelta held against PyTorch's step by step:
-the parameters and each parameter's state after every step (float64 to 1e-12, float32 to
+"""RMSprop, Adagrad, Adamax, NAdam, RAdam, Adadelta, Rprop and ASGD held against PyTorch's step by
+step: the parameters and each parameter's state after every step (float64 to 1e-12, float32 to
 float32's rounding), the state dicts' layout, a run resumed from a state dict (ours or
 PyTorch's) equal to one straight through, a learning-rate schedule, and PyTorch's errors.
 Skipped without torch (test_optim_more.py checks RMSprop and Adagrad by hand)."""
@@ -48,6 +48,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("Adadelta", {}),
     ("Adadelta", {"lr": 0.5, "rho": 0.5, "eps": 1e-3}),
     ("Adadelta", {"weight_decay": 0.1, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.1, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.2)}),
+    ("Rprop", {"maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.1, "lambd": 0.05, "alpha": 0.5, "weight_decay": 0.1}),
+    ("ASGD", {"t0": 1, "maximize": True}),  # (averaging from the second step on)
 ]
 
 
@@ -226,6 +232,11 @@ ERRORS: list[tuple[str, dict[str, Any]]] = [
     ("Adadelta", {"rho": -0.5}),
     ("Adadelta", {"eps": -1.0}),
     ("Adadelta", {"weight_decay": -1.0}),
+    ("Rprop", {"lr": -1.0}),
+    ("Rprop", {"etas": (1.5, 1.2)}),
+    ("Rprop", {"etas": (0.5, 0.9)}),
+    ("ASGD", {"lr": -1.0}),
+    ("ASGD", {"weight_decay": -1.0}),
 ]
 
 
@@ -240,7 +251,7 @@ def test_invalid_settings_raise_torchs_errors(case: tuple[str, dict[str, Any]]):
 
 
 @pytest.mark.parametrize("name", ["RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
-                                  "Adadelta"])
+                                  "Adadelta", "Rprop", "ASGD"])
 def test_kernel_choices_are_taken_where_torch_takes_them(name: str):
     import inspect
 
