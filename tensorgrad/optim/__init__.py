@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..grad_mode import enable_grad
-from ..tensor import Tensor, clear_grads, note_in_place_write, quiet
+from ..tensor import RemovableHandle, Tensor, clear_grads, note_in_place_write, quiet
 from ..threads import run_each
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
@@ -75,6 +75,11 @@ class Optimizer:
     ``"params"`` and any settings of its own; settings a group leaves out come from
     ``defaults``. ``state`` maps each parameter to its own state (a dict).
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a subclass's own step() runs the step hooks too
+            cls.step = _with_step_hooks(cls.__dict__["step"])  # type: ignore[method-assign]
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         if isinstance(params, Tensor):
@@ -171,6 +176,16 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} defines no step()")
 
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step()``, ``args`` beginning
+        with the optimizer as PyTorch's; it may return new ``(args, kwargs)`` for the step.
+        ``remove()`` on the handle returned unregisters it."""
+        return _registered(self.__dict__.setdefault("_step_pre_hooks", []), hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step()``."""
+        return _registered(self.__dict__.setdefault("_step_post_hooks", []), hook)
+
     # ---- state_dict ---------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -246,8 +261,10 @@ class Optimizer:
         # A scheduler wraps this optimizer's step (lr_scheduler: to warn of a step out of
         # order) with a function tied to this object: a copy or a pickle goes without it, as
         # PyTorch's, and steps itself.
+        # (the step hooks neither: PyTorch's copy has none)
         return {key: value for key, value in self.__dict__.items()
-                if key not in ("step", "_lr_sched_stepped")}
+                if key not in ("step", "_lr_sched_stepped", "_step_pre_hooks",
+                               "_step_post_hooks", "_in_step")}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -276,6 +293,51 @@ def check_number(what: str, value: Any, low: float = 0.0) -> None:
 
 
 # ---- SGD ----------------------------------------------------------------------------------------
+
+
+def _registered(hooks: list[Any], hook: Callable[..., Any]) -> RemovableHandle:
+    entry = _StepHook(hook)
+    hooks.append(entry)
+    return RemovableHandle(hooks, entry)
+
+
+class _StepHook:
+    """One registered step hook (its own object: a function registered twice is two)."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` running the optimizer's step hooks around it, once a call (a subclass's
+    step() that calls its base's runs them once)."""
+    @functools.wraps(step)
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]  # (the hooks get it in ``args`` too, as PyTorch's: step's own arguments)
+        pre, post = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        if not (pre or post) or self.__dict__.get("_in_step"):
+            return step(*args, **kwargs)
+        for entry in list(pre or ()):
+            result = entry.function(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"optimizer_pre_hook must return None or a tuple of "
+                                       f"(new_args, new_kwargs), but got {result}.")
+                args, kwargs = result
+        self.__dict__["_in_step"] = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self.__dict__["_in_step"] = False
+        for entry in list(post or ()):
+            entry.function(self, args, kwargs)
+        return out
+    return hooked
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)  # type: ignore[method-assign]
 
 
 class SGD(Optimizer):

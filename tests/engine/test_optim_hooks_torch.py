@@ -1,0 +1,61 @@
+"""An optimizer's step hooks held against PyTorch's: what they are called with, in which
+order, a pre-hook's new arguments, removal, and a copy without them. Skipped without torch."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import tensorgrad
+
+torch = pytest.importorskip("torch")
+
+
+def _calls(lib, name):
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = getattr(lib.optim, name)([p], lr=0.1)
+    seen = []
+
+    def pre(optimizer, args, kwargs):
+        seen.append(("pre", optimizer is opt, args[0] is opt, len(args), dict(kwargs)))
+
+    def closure():
+        seen.append(("closure",))
+        return lib.tensor(1.5)
+
+    def replace(optimizer, args, kwargs):
+        seen.append(("replace", len(args)))
+        return args, {"closure": closure}  # (args: the optimizer first, as PyTorch passes them)
+
+    def post(optimizer, args, kwargs):
+        seen.append(("post", optimizer is opt, len(args), sorted(kwargs)))
+
+    handles = [opt.register_step_pre_hook(pre), opt.register_step_pre_hook(replace),
+               opt.register_step_post_hook(post)]
+    p.grad = lib.ones(2)
+    loss = opt.step()
+    seen.append(("loss", float(loss)))
+    handles[1].remove()
+    handles[1].remove()  # (again: nothing)
+    opt.step()
+    twin = copy.deepcopy(opt)
+    twin.step()  # a copy has no hooks
+    for handle in handles:
+        handle.remove()
+    opt.step()
+    return seen, [round(float(v), 6) for v in p.detach()]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Rprop"])
+def test_step_hooks_are_called_as_torch_calls_them(name):
+    assert _calls(tensorgrad, name) == _calls(torch, name)
+
+
+def test_a_pre_hook_must_return_none_or_args_and_kwargs():
+    for lib in (tensorgrad, torch):
+        p = lib.nn.Parameter(lib.ones(1))
+        opt = lib.optim.SGD([p], lr=0.1)
+        opt.register_step_pre_hook(lambda o, a, k: 3)
+        with pytest.raises(RuntimeError, match="must return None or a tuple"):
+            opt.step()
