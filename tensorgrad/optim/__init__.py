@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import types
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -75,11 +77,6 @@ class Optimizer:
     ``"params"`` and any settings of its own; settings a group leaves out come from
     ``defaults``. ``state`` maps each parameter to its own state (a dict).
     """
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:  # a subclass's own step() runs the step hooks too
-            cls.step = _with_step_hooks(cls.__dict__["step"])  # type: ignore[method-assign]
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         if isinstance(params, Tensor):
@@ -180,11 +177,20 @@ class Optimizer:
         """Call ``hook(optimizer, args, kwargs)`` before each ``step()``, ``args`` beginning
         with the optimizer as PyTorch's; it may return new ``(args, kwargs)`` for the step.
         ``remove()`` on the handle returned unregisters it."""
+        self._hook_steps()
         return _registered(self.__dict__.setdefault("_step_pre_hooks", []), hook)
 
     def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` after each ``step()``."""
+        self._hook_steps()
         return _registered(self.__dict__.setdefault("_step_post_hooks", []), hook)
+
+    def _hook_steps(self) -> None:
+        """Run this optimizer's steps through its hooks from now on (speed: an optimizer
+        without hooks steps without the detour)."""
+        if "_step_hooked" not in self.__dict__:
+            self.__dict__["step"] = _with_step_hooks(self, self.step)
+            self.__dict__["_step_hooked"] = True
 
     # ---- state_dict ---------------------------------------------------------------------------
 
@@ -264,7 +270,7 @@ class Optimizer:
         # (the step hooks neither: PyTorch's copy has none)
         return {key: value for key, value in self.__dict__.items()
                 if key not in ("step", "_lr_sched_stepped", "_step_pre_hooks",
-                               "_step_post_hooks", "_in_step")}
+                               "_step_post_hooks", "_step_hooked")}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -310,34 +316,37 @@ class _StepHook:
         self.function = function
 
 
-def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
-    """``step`` running the optimizer's step hooks around it, once a call (a subclass's
-    step() that calls its base's runs them once)."""
+def _with_step_hooks(optimizer: Optimizer, step: Callable[..., Any]) -> Callable[..., Any]:
+    """``optimizer``'s ``step`` running its step hooks around it; the hooks get the optimizer
+    first in ``args``, as PyTorch's, and a pre-hook's new ``args`` keep it. The optimizer is
+    held weakly: it holds this function."""
+    owner, unbound = weakref.ref(optimizer), unbound_step(step)
+
     @functools.wraps(step)
     def hooked(*args: Any, **kwargs: Any) -> Any:
-        self = args[0]  # (the hooks get it in ``args`` too, as PyTorch's: step's own arguments)
-        pre, post = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
-        if not (pre or post) or self.__dict__.get("_in_step"):
-            return step(*args, **kwargs)
-        for entry in list(pre or ()):
-            result = entry.function(self, args, kwargs)
+        stepping = owner()
+        full = (stepping, *args)
+        for entry in list(stepping.__dict__.get("_step_pre_hooks", ())):
+            result = entry.function(stepping, full, kwargs)
             if result is not None:
                 if not (isinstance(result, tuple) and len(result) == 2):
                     raise RuntimeError(f"optimizer_pre_hook must return None or a tuple of "
                                        f"(new_args, new_kwargs), but got {result}.")
-                args, kwargs = result
-        self.__dict__["_in_step"] = True
-        try:
-            out = step(*args, **kwargs)
-        finally:
-            self.__dict__["_in_step"] = False
-        for entry in list(post or ()):
-            entry.function(self, args, kwargs)
+                full, kwargs = result
+        out = unbound(stepping, *full[1:], **kwargs)
+        for entry in list(stepping.__dict__.get("_step_post_hooks", ())):
+            entry.function(stepping, full, kwargs)
         return out
     return hooked
 
 
-Optimizer.step = _with_step_hooks(Optimizer.step)  # type: ignore[method-assign]
+def unbound_step(step: Callable[..., Any]) -> Callable[..., Any]:
+    """An optimizer's ``step`` as a function that takes the optimizer first: a method's own
+    function, or a wrapper put in its place before (a schedule's, the hooks'), which finds
+    its optimizer itself."""
+    if isinstance(step, types.MethodType):
+        return step.__func__
+    return lambda _optimizer, *args, **kwargs: step(*args, **kwargs)
 
 
 class SGD(Optimizer):

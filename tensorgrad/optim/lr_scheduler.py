@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, SupportsFloat
 
-from . import Optimizer
+from . import Optimizer, unbound_step
 
 __all__ = [
     "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
@@ -73,7 +73,7 @@ def _note_optimizer_steps(optimizer: Optimizer) -> None:
     before its optimizer ever was warns, as PyTorch's."""
     if getattr(optimizer.step, "_notes_steps", False):
         return
-    step = optimizer.step.__func__  # type: ignore[attr-defined]
+    step = unbound_step(optimizer.step)
     # weakly: the optimizer holds the wrapper, which must not keep the optimizer alive
     owner = weakref.ref(optimizer)
 

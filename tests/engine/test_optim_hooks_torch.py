@@ -4,6 +4,7 @@ order, a pre-hook's new arguments, removal, and a copy without them. Skipped wit
 from __future__ import annotations
 
 import copy
+from functools import partial
 
 import pytest
 
@@ -59,3 +60,29 @@ def test_a_pre_hook_must_return_none_or_args_and_kwargs():
         opt.register_step_pre_hook(lambda o, a, k: 3)
         with pytest.raises(RuntimeError, match="must return None or a tuple"):
             opt.step()
+
+
+def _note(calls, optimizer, args, kwargs):
+    calls.append("post")
+
+
+@pytest.mark.parametrize("hook_first", [True, False])
+def test_step_hooks_and_a_schedule_go_together(hook_first, recwarn):
+    outcome = []
+    for lib in (tensorgrad, torch):
+        p = lib.nn.Parameter(lib.ones(1))
+        opt = lib.optim.SGD([p], lr=1.0)
+        calls: list[str] = []
+        hook = partial(_note, calls)
+        if hook_first:
+            opt.register_step_post_hook(hook)
+        schedule = lib.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+        if not hook_first:
+            opt.register_step_post_hook(hook)
+        for _ in range(3):
+            p.grad = lib.ones(1)
+            opt.step()
+            schedule.step()
+        outcome.append((calls, float(p.detach()[0]), schedule.get_last_lr()))
+    assert outcome[0] == outcome[1]
+    assert not [w for w in recwarn if "lr_scheduler.step()" in str(w.message)]
