@@ -515,7 +515,9 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
         """Copy values (tensors, NumPy arrays) into the parameters and persistent buffers
-        named by ``state_dict()``'s keys, in place.
+        named by ``state_dict()``'s keys, in place; with ``assign``, make the values
+        themselves (their memory and dtype) the parameters and buffers, each parameter still
+        requiring grad as it did.
 
         As PyTorch's: with ``strict`` a missing or unexpected key is an error; a value of
         another shape always is; all of them are reported in one ``RuntimeError``.
@@ -523,13 +525,10 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        if assign:
-            raise NotImplementedError("load_state_dict(assign=True) is not supported: values "
-                                      "are copied into the existing parameters")
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
-        self._load_into(dict(state_dict), "", missing, unexpected, errors)
+        self._load_into(dict(state_dict), "", missing, unexpected, errors, assign)
         if strict and unexpected:
             errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
                 ", ".join(f'"{k}"' for k in unexpected)))
@@ -542,7 +541,7 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def _load_into(self, state_dict: dict[str, Any], prefix: str, missing: list[str],
-                   unexpected: list[str], errors: list[str]) -> None:
+                   unexpected: list[str], errors: list[str], assign: bool = False) -> None:
         """This module's part of ``load_state_dict``, then each child's (PyTorch's order of
         keys and messages)."""
         local: dict[str, Tensor] = {name: t for name, t in self._parameters.items()
@@ -567,6 +566,9 @@ class Module:
                               f"{array.shape} from checkpoint, the shape in current model is "
                               f"{tensor._data.shape}.")
                 continue
+            if assign:
+                self._assign(name, tensor, array)
+                continue
             with no_grad():
                 tensor._data[...] = array  # in place: an optimizer's views stay the weights
             note_in_place_write(tensor._data)  # a graph that saved the old values is out of date
@@ -580,7 +582,19 @@ class Module:
                 child_prefix = prefix + name + "."
                 child._load_into({k: v for k, v in state_dict.items()
                                   if k.startswith(child_prefix)},
-                                 child_prefix, missing, unexpected, errors)
+                                 child_prefix, missing, unexpected, errors, assign)
+
+    def _assign(self, name: str, old: Tensor, array: np.ndarray) -> None:
+        """``load_state_dict(assign=True)``'s step: ``array`` itself (no copy) in place of the
+        parameter or buffer ``name``, as PyTorch's."""
+        array = np.asarray(array)  # (a legacy 0-d value came as a NumPy scalar)
+        if name in self._parameters:
+            new = object.__new__(Parameter)  # (Parameter(data) would copy)
+            new._data, new._grad, new.grad_fn = array, None, None
+            new._requires_grad = old.requires_grad and array.dtype.kind == "f"
+            self._parameters[name] = new
+        else:
+            self._buffers[name] = as_leaf(array)
 
     # ---- repr ---------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """An optimizer's step hooks held against PyTorch's: what they are called with, in which
-order, a pre-hook's new arguments, removal, and a copy without them. Skipped without torch."""
+order, a pre-hook's new arguments, removal, and a copy without them; and a module's
+``load_state_dict(assign=True)``. Skipped without torch."""
 
 from __future__ import annotations
 
@@ -86,3 +87,22 @@ def test_step_hooks_and_a_schedule_go_together(hook_first, recwarn):
         outcome.append((calls, float(p.detach()[0]), schedule.get_last_lr()))
     assert outcome[0] == outcome[1]
     assert not [w for w in recwarn if "lr_scheduler.step()" in str(w.message)]
+
+
+def test_load_state_dict_with_assign_takes_the_values_themselves_as_torch():
+    outcome = []
+    for lib in (tensorgrad, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 1), lib.nn.BatchNorm1d(1)).double()
+        model[0].bias.requires_grad_(False)
+        state = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+        model.load_state_dict(state, assign=True)
+        state["0.weight"].add_(1)  # the model's weight is that tensor now
+        state["1.running_mean"].add_(5)
+        outcome.append((
+            [(n, str(p.dtype).replace("torch.", ""), p.requires_grad, type(p).__name__)
+             for n, p in model.named_parameters()],
+            model[0].weight.detach().tolist() == state["0.weight"].tolist(),
+            model[1].running_mean.tolist()))
+        with pytest.raises(RuntimeError, match="size mismatch"):
+            model.load_state_dict({**state, "0.weight": lib.ones(3, 2)}, assign=True)
+    assert outcome[0] == outcome[1]
