@@ -431,12 +431,9 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:
 
 
 def _shifted(shift: np.ufunc, name: str, input: Any, other: Any) -> Tensor:
-    dtype = ops.result_dtype(_data(input), _data(other))
-    if dtype.kind not in "iu":  # (booleans too: PyTorch has no shift of them)
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(dtype)}\'')
-    a, amount = ops._as(_data(input), dtype), ops._as(_data(other), dtype)
-    symbol = "<<" if shift is np.left_shift else ">>"
-    return as_leaf(np.asarray(ops._broadcasting(shift, a, amount, symbol)))
+    if ops.result_dtype(_data(input), _data(other)).kind == "b":  # (PyTorch has no shift of
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')  # booleans)
+    return _bitwise(shift, name, input, other)
 
 
 # NumPy's names for the inverse trigonometric functions, which PyTorch has too

@@ -152,8 +152,9 @@ def result_type(tensor1: object, tensor2: object) -> np.dtype:
     return ops.result_dtype(*(getattr(x, "_data", x) for x in (tensor1, tensor2)))
 
 
-# the categories of PyTorch's casting rule: a value may go to its own or a higher one
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+# PyTorch's categories of dtypes, by kind: promotion takes the higher one (ops.py), and an
+# in-place op may write a value into its own category or a higher one (``can_cast``)
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def can_cast(from_: np.dtype, to: np.dtype) -> builtins.bool:
@@ -162,7 +163,7 @@ def can_cast(from_: np.dtype, to: np.dtype) -> builtins.bool:
 
         can_cast(float64, int32)    # False
     """
-    return _CATEGORY[np.dtype(from_).kind] <= _CATEGORY[np.dtype(to).kind]
+    return CATEGORY[np.dtype(from_).kind] <= CATEGORY[np.dtype(to).kind]
 
 
 def is_complex(input: object) -> builtins.bool:  # noqa: A002 (PyTorch's name)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import special
+from . import dtypes, special
 from .grad_mode import get_ident, is_grad_enabled
 from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, quiet, tapes
 
@@ -42,7 +42,7 @@ def _number_dtype(x: Any) -> np.dtype:
     raise TypeError(f"a tensor op takes tensors, arrays and numbers, not {type(x).__name__}")
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_CATEGORY = dtypes.CATEGORY  # (a module global: promotion reads it on every op)
 
 
 def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -557,7 +557,7 @@ def in_place(op: np.ufunc, a: Tensor, b: Any) -> Tensor:
     # PyTorch's rule: a result of a higher category (bool < integer < floating) cannot be
     # written into the tensor; within one it is cast (int64 into uint8 too, which NumPy's
     # "same_kind" refuses)
-    if _CATEGORY[dtype.kind] > _CATEGORY[a._data.dtype.kind]:
+    if not dtypes.can_cast(dtype, a._data.dtype):
         raise TypeError(f"an in-place op would turn {a._data.dtype} data into {dtype}")
     try:
         with np.errstate(all="ignore"):  # as the op's out-of-place self (see tensor.quiet)

@@ -3244,9 +3244,6 @@ def _running(x: Tensor, dim: int, op: type[Function]) -> Tensor:
     return op.apply(x, normalize_dim(dim, x._data.ndim))
 
 
-_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, as PyTorch ranks
-
-
 @quiet  # (a float64 result out of a float32 tensor's range: inf, as in PyTorch)
 def written_in_place(a: Tensor, compute: Callable[[], Tensor], cast: bool = False) -> Tensor:
     """``a`` with ``compute()`` (an out-of-place op on it) written into its own array, as
@@ -3281,7 +3278,7 @@ def _everywhere(a: Tensor) -> np.ndarray:
 
 def _fitted(a: Tensor, result: np.ndarray, cast: bool) -> np.ndarray:
     """``result`` if it may be written into ``a`` (PyTorch's rules, see ``written_in_place``)."""
-    if not cast and _KIND_RANK[result.dtype.kind] > _KIND_RANK[a._data.dtype.kind]:
+    if not cast and not dtypes.can_cast(result.dtype, a._data.dtype):
         raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
                            f"type {a._data.dtype}")
     shape, wanted = result.shape, a._data.shape
