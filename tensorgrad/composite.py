@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import ops, special, torch_functions
+from . import dtypes, ops, special, torch_functions
+from .dtypes import short_name
 from .statistics import SharedAmongEqual
 from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
@@ -101,14 +102,20 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The sum with NaN entries counted as 0 (their gradient 0)."""
+    """The sum with NaN entries counted as 0 (their gradient 0); of integers or booleans,
+    their sum (int64)."""
     x = tensor_of(input)
+    if x.dtype.kind != "f":
+        return x.sum(dim=dim, keepdim=keepdim)
     return ops.where(x.isnan(), 0.0, x).sum(dim=dim, keepdim=keepdim)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The mean of the entries that are not NaN."""
+    """The mean of the entries that are not NaN (of floating tensors only, as PyTorch's)."""
     x = tensor_of(input)
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {short_name(x.dtype)}")
     counted = (~x.isnan()).sum(dim=dim, keepdim=keepdim)
     return nansum(x, dim, keepdim) / counted
 
@@ -120,6 +127,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower of the two middle entries for an even count, as PyTorch's (NaN if there is
     one); along ``dim``, the named tuple ``(values, indices)``."""
     x = tensor_of(input)
+    if x.dtype == bool:
+        raise NotImplementedError(f'"median_{"cpu" if dim is None else "out"}" not implemented '
+                                  "for 'Bool'")
     if dim is None:
         flat = x.reshape(-1)
         if not flat.numel():
@@ -238,16 +248,6 @@ def floor_divide(input: Tensor, other: Any) -> Tensor:
 
 
 # ---- PyTorch's functions for the arithmetic operators, and their other names --------------------
-
-
-_TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "bool": "Bool",
-                     "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
-                     "uint8": "Byte"}
-
-
-def _type_name(dtype: np.dtype) -> str:
-    """PyTorch's name of a dtype in its messages (``Float`` for float32)."""
-    return _TORCH_TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
 def _data(x: Any) -> Any:
@@ -393,7 +393,7 @@ def _bitwise(op: np.ufunc, name: str, input: Any, other: Any = None) -> Tensor:
     x = tensor_of(input)
     dtype = x._data.dtype if other is None else ops.result_dtype(x._data, _data(other))
     if dtype.kind not in "biu":
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(dtype)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{short_name(dtype)}\'')
     return ops.logical(op, x, other)
 
 
@@ -549,7 +549,7 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     if isinstance(cut, Tensor):
         if cut._data.dtype != np.int64:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype "
-                               f"of long, but got {_type_name(cut._data.dtype)}")
+                               f"of long, but got {short_name(cut._data.dtype)}")
         if cut.ndim > 1:
             raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
                                f"zero-dimensional or one-dimensional tensor, but got a tensor "
@@ -655,7 +655,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     x, at = tensor_of(input), ops.tensor_argument(index, "take", "index")
     if at._data.dtype != np.int64:
         raise RuntimeError(f"take(): Expected a long tensor for index, but got "
-                           f"{_type_name(at._data.dtype)}")
+                           f"{short_name(at._data.dtype)}")
     count = x._data.size
     outside = (at._data < -count) | (at._data >= count)
     if outside.any():
@@ -714,8 +714,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     dimension of length 3, which PyTorch warns of: give it)."""
     a, b = tensor_of(input), tensor_of(other)
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected scalar type {_type_name(a._data.dtype)} but found "
-                           f"{_type_name(b._data.dtype)}")
+        raise RuntimeError(f"expected scalar type {short_name(a._data.dtype)} but found "
+                           f"{short_name(b._data.dtype)}")
     if a.ndim != b.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, "
                            f"got {a.ndim} and {b.ndim}")
@@ -796,7 +796,7 @@ def _floating_operands(a: Any, b: Any, name: str) -> tuple[np.ndarray, np.ndarra
     ``logaddexp``, ``hypot`` have no integer versions)."""
     a, b = ops._operands(a, b)
     if a.dtype.kind != "f":
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(a.dtype)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{short_name(a.dtype)}\'')
     return a, b
 
 
@@ -974,6 +974,27 @@ def copysign(input: Tensor, other: Any) -> Tensor:
     return _CopySign.apply(tensor_of(input), other)
 
 
+class Angle(Function):
+    """The angle of each entry as a complex number: pi for a negative real, else 0 (NaN
+    stays NaN); its gradient is 0, as PyTorch's for real inputs."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.shape = a.shape
+        return np.where(a < 0, np.pi, np.where(np.isnan(a), a, 0)).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros(ctx.shape, grad.dtype)
+
+
+def angle(input: Tensor) -> Tensor:
+    """pi where an entry is negative, else 0 (NaN stays NaN): floating, of the default dtype
+    for integers and booleans."""
+    x = tensor_of(input)
+    return Angle.apply(x if x.dtype.kind == "f" else x.to(dtypes.get_default_dtype()))
+
+
 def signbit(input: Tensor) -> Tensor:
     """Where the sign bit is set (-0.0 too): boolean."""
     return as_leaf(np.signbit(tensor_of(input)._data))
@@ -985,7 +1006,7 @@ def frac(input: Tensor) -> Tensor:
     x = tensor_of(input)
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"frac_cpu" not implemented for '
-                                  f"'{_type_name(x._data.dtype)}'")
+                                  f"'{short_name(x._data.dtype)}'")
     return x - x.trunc()
 
 
@@ -1207,7 +1228,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     x = tensor_of(input)
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
-                                  f"'{_type_name(x._data.dtype)}'")
+                                  f"'{short_name(x._data.dtype)}'")
     d = normalize_dim(dim, x.ndim)
     return _LogCumSumExp.apply(x, d) if x.ndim else x[...]
 
@@ -1240,7 +1261,7 @@ def _whole(op: np.ufunc, name: str, input: Tensor, other: Tensor) -> Tensor:
     y = ops.tensor_argument(other, name, "other")
     a, b = ops._operands(x._data, y._data)
     if a.dtype.kind not in "iu":
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_type_name(a.dtype)}\'')
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{short_name(a.dtype)}\'')
     return as_leaf(ops._broadcasting(op, a, b, name))
 
 

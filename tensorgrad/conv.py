@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .dtypes import short_name
 from .tensor import Function, Tensor, as_leaf, note_in_place_write, quiet
 
 Size = int | Sequence[int]
@@ -969,8 +970,7 @@ def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[i
                                f"dimensions, but input has sizes {list(x.shape)} with "
                                f"dimension {dim} being empty")
     if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
-        kind = {"i": "Long", "u": "Byte", "b": "Bool"}.get(x.dtype.kind, str(x.dtype))
-        raise NotImplementedError(f'"{op}" not implemented for \'{kind}\'')
+        raise NotImplementedError(f'"{op}" not implemented for \'{short_name(x.dtype)}\'')
     return outs
 
 

@@ -166,6 +166,19 @@ def can_cast(from_: np.dtype, to: np.dtype) -> builtins.bool:
     return CATEGORY[np.dtype(from_).kind] <= CATEGORY[np.dtype(to).kind]
 
 
+# PyTorch's short names of dtypes, as its messages print them ("not implemented for 'Long'")
+# and as its typed tensors are named (torch.LongTensor)
+_SHORT_NAMES = {float16: "Half", float32: "Float", float64: "Double", int64: "Long",
+                int32: "Int", int16: "Short", int8: "Char", uint8: "Byte", bool: "Bool"}
+
+
+def short_name(d: np.dtype) -> builtins.str:
+    """PyTorch's short name of dtype ``d`` ("Float" for float32), or NumPy's where PyTorch
+    has no such dtype."""
+    d = np.dtype(d)
+    return _SHORT_NAMES.get(d, d.name)
+
+
 def is_complex(input: object) -> builtins.bool:  # noqa: A002 (PyTorch's name)
     """Whether a tensor holds complex numbers: never here (tensorgrad has none)."""
     return np.asarray(getattr(input, "_data", input)).dtype.kind == "c"

@@ -2293,20 +2293,81 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 # ---- indexing -----------------------------------------------------------------------------------
 
 
-def plain_index(index: Any) -> Any:
-    """An index NumPy takes: tensors and lists inside it become integer or boolean arrays."""
-    if isinstance(index, (int, slice)) or index is None or index is Ellipsis or (
-            type(index) is np.ndarray and index.dtype.kind in "biu"):
+def plain_index(index: Any, shape: tuple[int, ...]) -> Any:
+    """The NumPy index that picks what PyTorch's ``index`` picks from a tensor of ``shape``:
+    tensors and lists inside it become integer or boolean arrays, a 0-d integer one an int."""
+    if isinstance(index, (int, slice)) or index is None or index is Ellipsis:
         return index
-    if isinstance(index, tuple):
-        return tuple(plain_index(i) for i in index)
-    if isinstance(index, (Tensor, list, np.ndarray)):
-        array = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if not isinstance(index, tuple):
+        part = _plain_part(index)
+        if type(part) is np.ndarray:
+            _check_masks((part,), shape)
+        return part
+    parts = tuple(_plain_part(i) for i in index)
+    if any(type(p) is np.ndarray for p in parts):
+        if sum(_dims_taken(p) for p in parts) == len(shape):  # a ``...`` that stands for no
+            # dimension keeps arrays on either side of it together in PyTorch, not in NumPy
+            parts = tuple(p for p in parts if p is not Ellipsis)
+        _check_masks(parts, shape)
+        if shape and any(type(p) is int for p in parts):  # (a 0-d tensor: NumPy refuses)
+            return _ints_first(parts, shape)
+    return parts
+
+
+def _plain_part(part: Any) -> Any:
+    if isinstance(part, np.integer):
+        return int(part)
+    if isinstance(part, (Tensor, list, np.ndarray)):
+        array = part._data if isinstance(part, Tensor) else np.asarray(part)
         if array.dtype.kind not in "biu" and array.size:
             raise IndexError(f"tensors used as indices must be integer or boolean, not "
                              f"{array.dtype}")
+        if array.ndim == 0 and array.dtype.kind in "iu":
+            return int(array)  # PyTorch selects with a 0-d integer tensor, as with an int
         return array if array.dtype.kind in "biu" else array.astype(np.intp)
-    return index
+    return part
+
+
+def _dims_taken(part: Any) -> int:
+    """How many of the indexed tensor's dimensions one part of an index consumes."""
+    if type(part) is np.ndarray and part.dtype == bool:
+        return part.ndim
+    return 0 if part is None or part is Ellipsis else 1
+
+
+def _check_masks(parts: tuple[Any, ...], shape: tuple[int, ...]) -> None:
+    """Each boolean mask covers its dimensions exactly (NumPy lets a mismatch of size 0
+    pass)."""
+    taken = sum(_dims_taken(p) for p in parts)
+    dim = 0
+    for part in parts:
+        if part is Ellipsis:
+            dim += max(len(shape) - taken, 0)
+        elif type(part) is np.ndarray and part.dtype == bool:
+            covered = shape[dim:dim + part.ndim]
+            if part.shape != covered:
+                raise IndexError(f"a boolean index of shape {part.shape} does not match the "
+                                 f"lengths {covered} of the dimensions it indexes, from "
+                                 f"dimension {dim}, of a tensor of shape {shape}")
+        dim += _dims_taken(part)
+
+
+def _ints_first(parts: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """An index of ints and arrays as PyTorch reads it, as one NumPy index. PyTorch applies
+    the ints first and the rest to what is left: ``x[1, :, [2]]`` is ``x[1][:, [2]]``, of
+    shape (n, 1), where NumPy counts the 1 with the arrays and, the two being apart, puts
+    their dimension first, (1, n). The index becomes one integer array per dimension of
+    ``shape``, of the result's shape: each entry's position, picked the PyTorch way."""
+    ints = tuple(q for p in parts if p is not None
+                 for q in ((p,) if type(p) is int or p is Ellipsis
+                           else (slice(None),) * _dims_taken(p)))
+    rest = tuple(p for p in parts if type(p) is not int)
+    positions = [np.broadcast_to(np.arange(n).reshape((-1,) + (1,) * (len(shape) - d - 1)),
+                                 shape) for d, n in enumerate(shape)]  # views: no memory
+    try:
+        return tuple(position[ints][rest] for position in positions)
+    except IndexError as error:
+        raise IndexError(f"index out of range for a tensor of shape {shape}: {error}") from None
 
 
 def _is_basic(index: Any) -> bool:

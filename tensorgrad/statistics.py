@@ -128,6 +128,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
         tg.kthvalue(tg.tensor([3.0, 1.0, 2.0]), 2)  # values=tensor(2.), indices=tensor(2)
     """
     x = tensor_of(input)
+    if x.dtype == bool:
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
     d = normalize_dim(dim, x.ndim)
     k = operator.index(k)
     if not 1 <= k <= _length(x, d):
@@ -182,6 +184,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     if all are); along ``dim``, the named tuple ``(values, indices)``. Without ``dim`` the
     gradient is shared by the entries equal to the median, as PyTorch's."""
     x = tensor_of(input)
+    if x.dtype == bool:
+        raise NotImplementedError("\"median_cpu\" not implemented for 'Bool'")
     if dim is None:
         flat = x._data.reshape(-1)
         kept = np.sort(flat[~np.isnan(flat)]) if flat.dtype.kind == "f" else np.sort(flat)
@@ -280,7 +284,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0  # noqa
     """
     x = tensor_of(input)
     if x.dtype.kind != "f":
-        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{x.dtype}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for "
+                                  f"'{dtypes.short_name(x.dtype)}'")
     bins = operator.index(bins)
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for "

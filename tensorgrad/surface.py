@@ -19,18 +19,8 @@ from typing import Any
 import numpy as np
 
 from . import composite, ops, torch_functions
+from .dtypes import short_name
 from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
-
-_DTYPE_NAMES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double",
-                np.dtype(np.float16): "Half", np.dtype(np.int64): "Long",
-                np.dtype(np.int32): "Int", np.dtype(np.int16): "Short",
-                np.dtype(np.int8): "Char", np.dtype(np.uint8): "Byte",
-                np.dtype(np.bool_): "Bool"}
-
-
-def dtype_name(dtype: np.dtype) -> str:
-    """PyTorch's short name of a dtype, as its messages print it ("Float", "Long")."""
-    return _DTYPE_NAMES.get(np.dtype(dtype), str(dtype))
 
 
 def _scaled(x: Tensor, factor: Any) -> Tensor:
@@ -81,7 +71,7 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
 
 def _same_dtype(a: Tensor, b: Tensor, message: str) -> None:
     if a.dtype != b.dtype:
-        raise RuntimeError(message.format(dtype_name(a.dtype), dtype_name(b.dtype)))
+        raise RuntimeError(message.format(short_name(a.dtype), short_name(b.dtype)))
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
@@ -297,7 +287,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                            f"but got {reduce}.")
     if idx.dtype not in (np.int32, np.int64):
         raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: "
-                           f"{dtype_name(idx.dtype)}")
+                           f"{short_name(idx.dtype)}")
     if idx.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     dim = normalize_dim(dim, max(x.ndim, 1))
@@ -305,8 +295,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise RuntimeError(f"index_reduce_(): Number of indices ({idx.numel()}) should be equal "
                            f"to source.size(dim): ({src.shape[dim]}), for dim: {dim}")
     if x.dtype != src.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({dtype_name(x.dtype)}) and source "
-                           f"({dtype_name(src.dtype)}) must have the same scalar type")
+        raise RuntimeError(f"index_reduce_(): self ({short_name(x.dtype)}) and source "
+                           f"({short_name(src.dtype)}) must have the same scalar type")
     positions = idx._data.reshape(-1).astype(np.int64)
     size = x.shape[dim] if x.ndim else 1
     if ((positions < -size) | (positions >= size)).any():
@@ -393,10 +383,10 @@ def _check_mask_and_source(x: Tensor, mask: Any, source: Any) -> tuple[Tensor, T
     mask, src = tensor_of(mask), tensor_of(source)
     if mask.dtype != np.bool_:
         raise RuntimeError("masked_scatter_ only supports boolean masks, but got mask with "
-                           f"dtype {dtype_name(mask.dtype)}")
+                           f"dtype {short_name(mask.dtype)}")
     if src.dtype != x.dtype:
         raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got"
-                           f"{dtype_name(x.dtype)} and {dtype_name(src.dtype)}")
+                           f"{short_name(x.dtype)} and {short_name(src.dtype)}")
     return mask, src
 
 
@@ -489,7 +479,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     for t in (x, y):
         if t.dtype.kind != "f":
             raise NotImplementedError(f'"nextafter_cpu" not implemented for '
-                                      f"'{dtype_name(t.dtype)}'")
+                                      f"'{short_name(t.dtype)}'")
     dtype = np.promote_types(x.dtype, y.dtype)
     return _NextAfter.apply(x.to(dtype), y.to(dtype))
 
@@ -506,7 +496,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     if x.dtype.kind != "f":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {dtype_name(x.dtype)}")
+                           f"input. Got {short_name(x.dtype)}")
     dim = normalize_dim(dim, x.ndim)
     others = tuple(d for d in range(x.ndim) if d != dim)
     norms = x.norm(p, others, keepdim=True)
@@ -555,10 +545,9 @@ def new_empty_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],
 
 # ---- a tensor's type, its memory as another dtype, its adjoint ------------------------------
 
-_TYPE_NAMES = {np.dtype(d): f"torch.{name}Tensor" for d, name in (
-    (np.float32, "Float"), (np.float64, "Double"), (np.float16, "Half"), (np.int64, "Long"),
-    (np.int32, "Int"), (np.int16, "Short"), (np.int8, "Char"), (np.uint8, "Byte"),
-    (np.bool_, "Bool"))}
+_TYPE_NAMES = {d: f"torch.{short_name(d)}Tensor" for d in (
+    np.dtype(t) for t in ("float32", "float64", "float16", "int64", "int32", "int16", "int8",
+                          "uint8", "bool"))}
 _TYPES_BY_NAME = {name: dtype for dtype, name in _TYPE_NAMES.items()}
 
 
@@ -589,7 +578,7 @@ def view_as_dtype(x: Tensor, dtype: Any) -> Tensor:
         raise TypeError(f"a Tensor holds numbers or booleans, not {wanted}")
     old, new = data.itemsize, wanted.itemsize
     if old != new:
-        where = (f"to view {dtype_name(data.dtype)} as {dtype_name(wanted)} (different element "
+        where = (f"to view {short_name(data.dtype)} as {short_name(wanted)} (different element "
                  "sizes)")
         if data.ndim == 0:
             raise RuntimeError(f"self.dim() cannot be 0 {where}")

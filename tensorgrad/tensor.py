@@ -1487,7 +1487,7 @@ class Tensor:
     # indexing and masking
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.Index.apply(self, ops.plain_index(index))
+        return ops.Index.apply(self, ops.plain_index(index, self._data.shape))
 
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
         """The entries at ``index`` (an integer tensor of this tensor's number of dimensions)
@@ -1529,7 +1529,7 @@ class Tensor:
         """``x[index] = value`` into this tensor's own array (``value`` cast to its dtype and
         broadcast), as PyTorch's: an op of the graph where this tensor, or the value,
         requires grad (see ``written_in_place``)."""
-        index = ops.plain_index(index)
+        index = ops.plain_index(index, self._data.shape)
         if _in_graph(self, value):
             written_in_place(self, lambda: scatter_ops.assigned(self, index, value))
         else:
@@ -2396,6 +2396,8 @@ class Tensor:
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
         smallest) entries along ``dim``; the values carry the gradient."""
+        if self._data.dtype == bool:
+            raise RuntimeError("topk does not support bool dtypes on CPU")
         return ops.topk(self, k, dim, largest, sorted)
 
     def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0
@@ -2867,6 +2869,9 @@ class Tensor:
 
     def signbit(self) -> Tensor:
         return composite.signbit(self)
+
+    def angle(self) -> Tensor:
+        return composite.angle(self)
 
     def sinc(self) -> Tensor:
         return composite.sinc(self)
