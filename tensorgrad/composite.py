@@ -18,6 +18,7 @@ import numpy as np
 
 from . import dtypes, ops, special, torch_functions
 from .dtypes import short_name
+from .higher_order import constant, flat, needs_grad, shape_of, summed_to, times_slope
 from .statistics import SharedAmongEqual
 from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
@@ -328,6 +329,8 @@ class _TruncDivide(Function):
     def backward(ctx, grad):
         return tuple(np.zeros(shape, grad.dtype) for shape in ctx.shapes)
 
+    recorded_backward = staticmethod(flat)
+
 
 def div(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """``input / other`` (always floating), or rounded toward zero (``rounding_mode="trunc"``)
@@ -372,6 +375,9 @@ class _Erfc(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * ((-2 / math.sqrt(math.pi)) * np.exp(-a * a))
+
+    recorded_backward = staticmethod(times_slope(
+        lambda a: (-2 / math.sqrt(math.pi)) * (-a * a).exp()))
 
 
 def erfc(input: Tensor) -> Tensor:
@@ -820,6 +826,14 @@ class _LogAddExp(Function):
         to_b = grad / (1 + np.power(a.dtype.type(ctx.base), a - b))
         return ops.sum_to(to_a, a.shape), ops.sum_to(to_b, b.shape), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b, base = ctx.inputs
+        return (summed_to(grad / (1 + base ** (b - a)), shape_of(a)) if needs_grad(ctx, 0)
+                else None,
+                summed_to(grad / (1 + base ** (a - b)), shape_of(b)) if needs_grad(ctx, 1)
+                else None, None)
+
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """log(exp(input) + exp(other)), exact where either exp would overflow::
@@ -851,6 +865,13 @@ class _Hypot(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         return (ops.sum_to(grad * a / out, a.shape), ops.sum_to(grad * b / out, b.shape))
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        out = _Hypot.apply(a, b)
+        return (summed_to(grad * a / out, shape_of(a)) if needs_grad(ctx, 0) else None,
+                summed_to(grad * b / out, shape_of(b)) if needs_grad(ctx, 1) else None)
 
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
@@ -889,6 +910,19 @@ class _XLogY(Function):
             to_y = ops.sum_to(grad * x / y, y.shape)
         return to_x, to_y
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        x, y = ctx.inputs
+        x_data, y_data = ctx.saved_tensors
+        nothing = constant((x_data == 0) & (y_data <= 0))  # 0 there, as backward's
+        to_x = to_y = None
+        if needs_grad(ctx, 0):
+            to_x = summed_to(ops.where(nothing, 0.0, grad * ops.where(nothing, 1.0, y).log()),
+                             shape_of(x))
+        if needs_grad(ctx, 1):
+            to_y = summed_to(grad * x / y, shape_of(y))
+        return to_x, to_y
+
 
 def xlogy(input: Any, other: Any) -> Tensor:
     """``input * log(other)``, 0 where input is 0 (entropy terms); either may be a number::
@@ -922,6 +956,13 @@ class _Logit(Function):
         outside = np.full((), np.nan if eps is None else 0, grad.dtype)
         slope = grad / (a * (1 - a))
         return np.where((a < low) | (a > high), outside, slope), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, eps = ctx.inputs
+        low, high = (0, 1) if eps is None else (eps, 1 - eps)
+        outside = constant((a._data < low) | (a._data > high))
+        return ops.where(outside, math.nan if eps is None else 0.0, grad / (a * (1 - a))), None
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:
@@ -987,6 +1028,8 @@ class Angle(Function):
     def backward(ctx, grad):
         return np.zeros(ctx.shape, grad.dtype)
 
+    recorded_backward = staticmethod(flat)
+
 
 def angle(input: Tensor) -> Tensor:
     """pi where an entry is negative, else 0 (NaN stays NaN): floating, of the default dtype
@@ -1027,6 +1070,14 @@ class _Sinc(Function):
         turned = a * a.dtype.type(math.pi)
         slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
         return grad * np.where(a == 0, np.zeros((), slope.dtype), slope)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (a,) = ctx.inputs
+        zero = constant(a._data == 0)
+        turned = ops.where(zero, 1.0, a) * math.pi
+        slope = (turned.cos() * turned - turned.sin()) / (turned * ops.where(zero, 1.0, a))
+        return (grad * ops.where(zero, 0.0, slope),)
 
 
 def sinc(input: Tensor) -> Tensor:
@@ -1218,6 +1269,13 @@ class _LogCumSumExp(Function):
         up = np.exp(later_sum(np.where(grad > 0, size, lowest) - out) + a)
         down = np.exp(later_sum(np.where(grad < 0, size, lowest) - out) + a)
         return (up - down).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, dim = ctx.inputs
+        # d out_i / d a_j = exp(a_j - out_i) for j <= i
+        later = (grad * (-_LogCumSumExp.apply(a, dim)).exp()).flip(dim).cumsum(dim).flip(dim)
+        return later * a.exp(), None
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

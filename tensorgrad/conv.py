@@ -29,6 +29,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .dtypes import short_name
+from .functional import Pad
+from .higher_order import Spread, constant, linked, through
 from .tensor import Function, Tensor, as_leaf, note_in_place_write, quiet
 
 Size = int | Sequence[int]
@@ -131,6 +133,35 @@ def _crop(x: np.ndarray, padding: Pairs) -> np.ndarray:
 # ---- convolution ----------------------------------------------------------------------------
 
 
+def _convolution_composed(ctx: Any, x: Tensor, weight: Tensor, bias: Any, stride: Any,
+                          padding: Any, dilation: Any, groups: int) -> Tensor:
+    """A convolution of 1 or 2 spatial dimensions composed of primitives (``Unfold`` and a
+    product per group), for its gradient of a gradient."""
+    n, unbatched = weight.ndim - 2, ctx.settings[-1]
+    if n not in (1, 2):
+        raise NotImplementedError(f"conv{n}d: tensorgrad has no gradient of its gradient")
+    xb = x.unsqueeze(0) if unbatched else x
+    if any(before or after for before, after in padding):
+        xb = Pad.apply(xb, ((0, 0), (0, 0), *padding), 0.0)
+    w = weight
+    if n == 1:  # as a 2-d one of height 1
+        xb, w = xb.unsqueeze(2), w.unsqueeze(2)
+        stride, dilation = (1, *stride), (1, *dilation)
+    batch, channels, height, width = xb.shape
+    kernel = tuple(w.shape[2:])
+    cols = Unfold.apply(xb, kernel, tuple(dilation), (0, 0), tuple(stride))
+    out_hw = [(size - d * (k - 1) - 1) // s + 1
+              for size, k, d, s in zip((height, width), kernel, dilation, stride)]
+    per_group = channels // groups * math.prod(kernel)
+    out = w.reshape(groups, -1, per_group) @ cols.reshape(batch, groups, per_group, -1)
+    out = out.reshape(batch, w.shape[0], *out_hw)
+    if n == 1:
+        out = out.squeeze(2)
+    if bias is not None:
+        out = out + bias.reshape(-1, *[1] * n)
+    return out[0] if unbatched else out
+
+
 class Convolution(Function):
     """Cross-correlation of (N, C, *spatial) (or unbatched (C, *spatial)) x with
     (O, C / groups, *kernel) weight, zero-padded by ``padding`` (before, after) pairs, plus
@@ -164,6 +195,8 @@ class Convolution(Function):
             if unbatched:
                 grad_x = grad_x[0]
         return grad_x, grad_weight, grad_bias, None, None, None, None
+
+    recorded_backward = staticmethod(through(_convolution_composed))
 
 
 def _sizes(value: Size, n: int, name: str) -> tuple[int, ...]:
@@ -621,6 +654,26 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
 # ---- pooling ----------------------------------------------------------------------------------
 
 
+def _picked_positions(picked: np.ndarray, settings: tuple) -> np.ndarray:
+    """Each output's maximum (``picked``: its place in its window) as a flat position in
+    the padded input."""
+    shape, kernel, stride, _, dilation, _ = settings
+    n = len(kernel)
+    offsets = np.unravel_index(picked, kernel)
+    position = [np.arange(shape[0]).reshape(-1, *[1] * (1 + n)),
+                np.arange(shape[1]).reshape(-1, *[1] * n)]
+    for i in range(n):
+        starts = np.arange(picked.shape[2 + i]) * stride[i]
+        position.append(starts.reshape(-1, *[1] * (n - 1 - i)) + offsets[i] * dilation[i])
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*position)), shape)
+
+
+def _inside(padding: Pairs, shape: tuple[int, ...]) -> tuple[slice, ...]:
+    """The index of what is not padding in a padded (N, C, *spatial) array of ``shape``."""
+    return (slice(None), slice(None)) + tuple(slice(a, size - b) for (a, b), size in
+                                              zip(padding, shape[2:]))
+
+
 class MaxPool(Function):
     """The largest entry of each window (the first of equals, a NaN if any); its gradient
     goes to that entry."""
@@ -642,18 +695,21 @@ class MaxPool(Function):
     def backward(ctx, grad):
         (picked,) = ctx.saved_tensors
         shape, kernel, stride, padding, dilation, unbatched = ctx.settings
-        n = len(kernel)
-        offsets = np.unravel_index(picked, kernel)
-        # each output's maximum as a position in the padded input, then summed there
-        position = [np.arange(shape[0]).reshape(-1, *[1] * (1 + n)),
-                    np.arange(shape[1]).reshape(-1, *[1] * n)]
-        for i in range(n):
-            starts = np.arange(picked.shape[2 + i]) * stride[i]
-            position.append(starts.reshape(-1, *[1] * (n - 1 - i)) + offsets[i] * dilation[i])
-        flat = np.ravel_multi_index(tuple(np.broadcast_arrays(*position)), shape)
+        flat = _picked_positions(picked, ctx.settings)
         g = grad[None] if unbatched else grad
         summed = np.bincount(flat.ravel(), weights=g.ravel(), minlength=math.prod(shape))
         grad_x = _crop(summed.reshape(shape).astype(grad.dtype, copy=False), padding)
+        return (grad_x[0] if unbatched else grad_x), None, None, None, None
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (picked,) = ctx.saved_tensors
+        shape, kernel, stride, padding, dilation, unbatched = ctx.settings
+        g = grad.unsqueeze(0) if unbatched else grad
+        spread = Spread.apply(g, np.unravel_index(_picked_positions(picked, ctx.settings), shape),
+                              shape)
+        grad_x = spread[_inside(padding, shape)]
         return (grad_x[0] if unbatched else grad_x), None, None, None, None
 
 
@@ -679,6 +735,23 @@ class AvgPool(Function):
         ones = np.ones((channels, 1, *kernel), g.dtype)  # a depthwise kernel of ones
         grad_x = _crop(_transposed(g.astype(grad.dtype, copy=False), ones, shape, stride,
                                    (1,) * len(kernel), channels), padding)
+        return (grad_x[0] if unbatched else grad_x), None, None, None, None
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        shape, kernel, stride, padding, divisor, unbatched = ctx.settings
+        g = (grad.unsqueeze(0) if unbatched else grad) / constant(divisor)
+        n = len(kernel)
+        index = [np.arange(shape[0]).reshape(-1, *[1] * (1 + 2 * n)),
+                 np.arange(shape[1]).reshape(-1, *[1] * 2 * n)]
+        for i in range(n):  # output position i * stride + kernel offset, in each dimension
+            starts = np.arange(g.shape[2 + i]) * stride[i]
+            offsets = np.arange(kernel[i])
+            index.append(starts.reshape(-1, *[1] * (2 * n - 1 - i))
+                         + offsets.reshape(-1, *[1] * (n - 1 - i)))
+        spread_g = g.reshape(*g.shape, *[1] * n).expand(*g.shape, *kernel)
+        grad_x = Spread.apply(spread_g, tuple(index), shape)[_inside(padding, shape)]
         return (grad_x[0] if unbatched else grad_x), None, None, None, None
 
 
@@ -1120,6 +1193,10 @@ class PixelShuffle(Function):
     def backward(ctx, grad):
         return _shuffle(grad, ctx.factor, not ctx.inverse), None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return PixelShuffle.apply(grad, ctx.factor, not ctx.inverse), None, None
+
 
 def _shuffle(x: np.ndarray, r: int, inverse: bool) -> np.ndarray:
     *lead, c, h, w = x.shape
@@ -1224,6 +1301,10 @@ class Unfold(Function):
     def backward(ctx, grad):
         return _col2im(grad, *ctx.settings), None, None, None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return Fold.apply(grad, *ctx.settings), None, None, None, None
+
 
 class Fold(Function):
     """(N, C * kh * kw, L) x summed into (N, C, *size) (``F.fold``): ``Unfold`` transposed."""
@@ -1236,6 +1317,10 @@ class Fold(Function):
     @staticmethod
     def backward(ctx, grad):
         return _im2col(grad, *ctx.settings), None, None, None, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return Unfold.apply(grad, *ctx.settings), None, None, None, None, None
 
 
 def _fold_settings(kernel_size: Size, dilation: Size, padding: Size, stride: Size
@@ -1343,6 +1428,22 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 # ---- batch normalization ----------------------------------------------------------------------
 
 
+def _batch_norm_composed(ctx: Any, x: Tensor, weight: Any, bias: Any, running_mean: Any,
+                         running_var: Any, training: bool, momentum: float, eps: float
+                         ) -> Tensor:
+    """``BatchNorm`` composed of primitives, the running statistics left as they are."""
+    axes, shape = ctx.axes, ctx.shape
+    if training:
+        centered = x - x.mean(dim=axes, keepdim=True)
+        var = (centered * centered).mean(dim=axes, keepdim=True)
+    else:
+        centered = x - constant(running_mean._data).reshape(shape)
+        var = constant(running_var._data).reshape(shape)
+    out = centered / (var + eps).sqrt()
+    out = out if weight is None else out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
 class BatchNorm(Function):
     """(x - mean) / sqrt(var + eps) per channel (dimension 1), then * weight + bias where
     given. In training the batch's mean and biased variance, and the running statistics
@@ -1391,6 +1492,8 @@ class BatchNorm(Function):
                     normed * (g * normed).mean(axis=axes, keepdims=True)
             grad_x = g * scale.reshape(shape)
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
+
+    recorded_backward = staticmethod(through(_batch_norm_composed))
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,

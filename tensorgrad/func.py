@@ -1,8 +1,9 @@
-"""``torch.func``'s first-order transforms on tensorgrad: ``grad``, ``grad_and_value``,
-``vmap`` (the function run once per slice, the results stacked: PyTorch's semantics, not its
-speed) and ``functional_call`` (a module run with other tensors as its parameters and
-buffers). Transforms of transforms that need gradients of gradients (``grad(grad(f))``)
-raise, as ``autograd.grad(create_graph=True)`` does."""
+"""``torch.func``'s transforms on tensorgrad: ``grad``, ``grad_and_value``, ``vmap`` (the
+function run once per slice, the results stacked: PyTorch's semantics, not its speed) and
+``functional_call`` (a module run with other tensors as its parameters and buffers). They
+compose: ``grad(grad(f))`` is a second derivative, as the gradient of an argument that is
+already in a graph (an outer transform's, or one that requires grad) is recorded in it
+(``autograd.grad(create_graph=True)``)."""
 
 from __future__ import annotations
 
@@ -35,12 +36,16 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         given = list(args)
         leaves: list[Tensor] = []
         rebuilds = []
+        in_a_graph = False
         for position in positions:
             found, rebuild = _flatten(given[position])
             if not found:
                 raise RuntimeError(f"grad: argument {position} holds no Tensor")
-            # each its own leaf: the caller's tensors stay as they are
-            own = [as_leaf(t._data).requires_grad_() for t in found]
+            # a tensor already in a graph (an outer grad's) is differentiated in place, so
+            # that the gradient stays in that graph; others become leaves of their own (the
+            # caller's tensors stay as they are)
+            in_a_graph = in_a_graph or any(t.requires_grad for t in found)
+            own = [t if t.requires_grad else as_leaf(t._data).requires_grad_() for t in found]
             given[position] = rebuild(own)
             rebuilds.append((len(leaves), len(own), rebuild))
             leaves += own
@@ -50,7 +55,8 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         if not isinstance(result, Tensor) or result.numel() != 1:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
                                "Tensor")
-        found_grads = gradient(result, leaves, allow_unused=True, materialize_grads=True)
+        found_grads = gradient(result, leaves, allow_unused=True, materialize_grads=True,
+                               create_graph=in_a_graph)
         grads = tuple(rebuild(list(found_grads[first:first + count]))
                       for first, count, rebuild in rebuilds)
         value = result.detach()

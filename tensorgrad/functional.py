@@ -36,6 +36,7 @@ import numpy as np
 
 from .dtypes import get_default_dtype
 from .grad_mode import get_ident, is_grad_enabled
+from .higher_order import Spread, constant, linked, through, trailing_dims
 from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
@@ -110,6 +111,11 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 # ---- softmax and log_softmax ------------------------------------------------------------------
 
 
+def _softmax_composed(ctx: Any, x: Tensor, dim: int) -> Tensor:
+    e = (x - x.amax(dim=dim, keepdim=True).detach()).exp()  # (the shift changes no gradient)
+    return e / e.sum(dim=dim, keepdim=True)
+
+
 class Softmax(Function):
     @staticmethod
     @quiet
@@ -126,6 +132,8 @@ class Softmax(Function):
         (p,) = ctx.saved_tensors
         g, q = _last(grad, ctx.dim), _last(p, ctx.dim)
         return _from_last(q * (g - _row_sums(g * q)), ctx.dim), None
+
+    recorded_backward = staticmethod(through(_softmax_composed))
 
 
 class LogSoftmax(Function):
@@ -147,6 +155,9 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         g = _last(grad, ctx.dim)
         return _from_last(g - np.exp(out) * _row_sums(g), ctx.dim), None
+
+    recorded_backward = staticmethod(through(
+        lambda ctx, x, dim: x - x.logsumexp(dim=dim, keepdim=True)))
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
@@ -222,6 +233,11 @@ def _in_place(input: Tensor, inplace: bool, compute: Callable[[], Tensor]) -> Te
     return written_in_place(input, compute) if inplace else compute()
 
 
+def _leaky_relu_composed(ctx: Any, x: Tensor, negative_slope: float) -> Tensor:
+    (positive,) = ctx.saved_tensors
+    return where(constant(positive), x, x * negative_slope)
+
+
 class LeakyReLU(Function):
     """x where x > 0, else negative_slope * x; the slope 1, else negative_slope (at 0 and
     at NaN too, as in PyTorch)."""
@@ -239,6 +255,8 @@ class LeakyReLU(Function):
         (positive,) = ctx.saved_tensors
         return np.where(positive, grad, grad * ctx.negative_slope), None
 
+    recorded_backward = staticmethod(linked(through(_leaky_relu_composed)))
+
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, ``negative_slope`` * x elsewhere::
@@ -250,6 +268,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """
     _need_floating(input, "leaky_relu")
     return _in_place(input, inplace, lambda: LeakyReLU.apply(input, negative_slope))
+
+
+def _elu_composed(ctx: Any, x: Tensor, alpha: float) -> Tensor:
+    nonpositive, _ = ctx.saved_tensors
+    return where(constant(nonpositive), alpha * x.clamp(max=0).expm1(), x)
 
 
 class ELU(Function):
@@ -269,11 +292,18 @@ class ELU(Function):
         nonpositive, exps = ctx.saved_tensors
         return np.where(nonpositive, grad * (ctx.alpha * exps), grad), None
 
+    recorded_backward = staticmethod(linked(through(_elu_composed)))
+
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, ``alpha`` * (exp(x) - 1) elsewhere; ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "elu")
     return _in_place(input, inplace, lambda: ELU.apply(input, alpha))
+
+
+def _softplus_composed(ctx: Any, x: Tensor, beta: float, threshold: float) -> Tensor:
+    _, linear = ctx.saved_tensors
+    return where(constant(linear), x, (x * beta).exp().log1p() / beta)
 
 
 class Softplus(Function):
@@ -294,6 +324,8 @@ class Softplus(Function):
         scaled, linear = ctx.saved_tensors
         exps = np.exp(scaled)
         return np.where(linear, grad, grad * (exps / (exps + 1))), None, None
+
+    recorded_backward = staticmethod(through(_softplus_composed))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -320,10 +352,18 @@ class Mish(Function):
         x, t = ctx.saved_tensors
         return grad * (t + x * _sigmoid(x) * (1 - t * t))
 
+    recorded_backward = staticmethod(through(
+        lambda ctx, x: x * ((-x.abs()).exp().log1p() + x.clamp(min=0)).tanh()))
+
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)); ``inplace`` as in ``leaky_relu``."""
     return _in_place(input, inplace, lambda: Mish.apply(input))
+
+
+def _hardtanh_composed(ctx: Any, x: Tensor, min_val: float, max_val: float) -> Tensor:
+    (outside,) = ctx.saved_tensors
+    return where(constant(outside), x.detach().clamp(min_val, max_val), x)
 
 
 class Hardtanh(Function):
@@ -341,6 +381,8 @@ class Hardtanh(Function):
     def backward(ctx, grad):
         (outside,) = ctx.saved_tensors
         return np.where(outside, 0, grad), None, None
+
+    recorded_backward = staticmethod(linked(through(_hardtanh_composed)))
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -383,11 +425,21 @@ class LogSigmoid(Function):
         part = e / (1 + e)
         return grad * np.where(x < 0, 1 - part, part)
 
+    recorded_backward = staticmethod(through(
+        lambda ctx, x: x.clamp(max=0) - (-x.abs()).exp().log1p()))
+
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), accurate for large |x|."""
     _need_floating(input, "logsigmoid")
     return LogSigmoid.apply(input)
+
+
+def _scaled_elu_composed(ctx: Any, x: Tensor, alpha: float, scale: float,
+                         input_scale: float) -> Tensor:
+    nonpositive, _ = ctx.saved_tensors
+    return where(constant(nonpositive), (alpha * scale) * (x.clamp(max=0) * input_scale).expm1(),
+                 x * scale)
 
 
 class ScaledELU(Function):
@@ -415,6 +467,8 @@ class ScaledELU(Function):
         # (0 * inf: NaN, as in PyTorch)
         return grad * slope, None, None, None
 
+    recorded_backward = staticmethod(linked(through(_scaled_elu_composed)))
+
 
 # Klambauer et al.'s constants, as PyTorch's
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -440,6 +494,11 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _in_place(input, inplace, lambda: ScaledELU.apply(input, alpha, 1.0, 1.0 / alpha))
 
 
+def _prelu_composed(ctx: Any, x: Tensor, weight: Tensor, shape: Any) -> Tensor:
+    _, _, positive = ctx.saved_tensors
+    return where(constant(positive), x, x * weight.reshape(shape))
+
+
 class PReLU(Function):
     """x where x > 0, else w * x, w broadcast as ``shape``; the slopes 1, else w (at 0 and
     NaN too, as PyTorch's) for x, and 0, else x for w."""
@@ -462,6 +521,8 @@ class PReLU(Function):
         if ctx.needs_input_grad[1]:
             grad_w = sum_to(np.where(positive, 0, grad * x), w.shape).reshape(ctx.weight_shape)
         return grad_x, grad_w, None
+
+    recorded_backward = staticmethod(linked(through(_prelu_composed)))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -512,6 +573,9 @@ class Hardswish(Function):
         (x,) = ctx.saved_tensors
         return grad * np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))
 
+    recorded_backward = staticmethod(linked(through(
+        lambda ctx, x: x * (x + 3).clamp(0, 6) / 6)))
+
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6, MobileNetV3's cheap swish; ``inplace`` as in ``leaky_relu``."""
@@ -533,6 +597,11 @@ class Hardsigmoid(Function):
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
         return np.where(inside, grad / 6, 0)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return (where(constant(inside), grad / 6, 0.0),)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -560,6 +629,9 @@ class GLU(Function):
         a, gate = ctx.saved_tensors
         grad_a = grad * gate
         return np.concatenate((grad_a, grad_a * a * (1 - gate)), axis=ctx.dim), None
+
+    recorded_backward = staticmethod(through(
+        lambda ctx, x, dim: x.chunk(2, dim)[0] * x.chunk(2, dim)[1].sigmoid()))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -596,6 +668,8 @@ class Softsign(Function):
         x, d = ctx.saved_tensors
         return grad * (1 / d - x * np.sign(x) / (d * d))
 
+    recorded_backward = staticmethod(through(lambda ctx, x: x / (1 + x.abs())))
+
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|), a sigmoid-shaped curve from -1 to 1 that approaches them slowly."""
@@ -618,6 +692,8 @@ class Tanhshrink(Function):
     def backward(ctx, grad):
         (t,) = ctx.saved_tensors
         return grad * (t * t)
+
+    recorded_backward = staticmethod(through(lambda ctx, x: x - x.tanh()))
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -642,6 +718,12 @@ class Shrink(Function):
     def backward(ctx, grad):
         (inside,) = ctx.saved_tensors
         return np.where(inside, 0, grad), None, None
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return where(constant(inside), 0.0, grad), None, None
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -677,6 +759,12 @@ class Threshold(Function):
     def backward(ctx, grad):
         (below,) = ctx.saved_tensors
         return np.where(below, 0, grad), None, None
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (below,) = ctx.saved_tensors
+        return where(constant(below), 0.0, grad), None, None
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -825,6 +913,12 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _CUBIC = 0.044715  # the tanh form's coefficient (Hendrycks and Gimpel, as PyTorch's)
 
 
+def _gelu_composed(ctx: Any, x: Tensor, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
+
+
 class GELU(Function):
     """x * Phi(x), Phi the standard normal distribution function; or its tanh form.
 
@@ -852,6 +946,8 @@ class GELU(Function):
         kernel = _gelu_tanh_slope if ctx.approximate == "tanh" else _gelu_exact_slope
         each_block(lambda s: kernel(flat[s], held[s], flat_grad[s], out[s]), flat.size)
         return out.reshape(grad.shape), None
+
+    recorded_backward = staticmethod(through(_gelu_composed))
 
 
 # GELU's blocks: each writes its results into ``out`` (and what backward needs into ``held``).
@@ -938,6 +1034,9 @@ class Dropout(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         return grad * mask, None, None
+
+    recorded_backward = staticmethod(through(
+        lambda ctx, x, p, generator: x * constant(ctx.saved_tensors[0])))
 
 
 def _dropout_probability(p: float) -> float:
@@ -1035,6 +1134,19 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 # ---- cross_entropy ----------------------------------------------------------------------------
 
 
+def _cross_entropy_composed(ctx: Any, logits: Tensor, targets: Any, reduction: str,
+                            ignore_index: int) -> Tensor:
+    rows = logits.reshape(-1, logits.shape[-1])
+    flat = np.asarray(getattr(targets, "_data", targets)).reshape(-1)
+    kept = flat != ignore_index
+    picked = (rows - rows.logsumexp(dim=1, keepdim=True))[np.arange(len(flat)),
+                                                           np.where(kept, flat, 0)]
+    losses = where(constant(kept), -picked, 0.0)
+    if reduction == "none":
+        return losses.reshape(np.shape(getattr(targets, "_data", targets)))
+    return losses.sum() if reduction == "sum" else losses.sum() / int(kept.sum())
+
+
 class CrossEntropy(Function):
     """Mean (or sum, or none) over rows of -log softmax(logits)[target]."""
 
@@ -1085,6 +1197,8 @@ class CrossEntropy(Function):
         rows = exps * (scale / total)[:, None]
         rows.ravel()[picked] -= scale  # rows is a fresh C-ordered array: ravel() is a view
         return rows.reshape(ctx.shape), None, None, None
+
+    recorded_backward = staticmethod(through(_cross_entropy_composed))
 
 
 # speed: cached, not made per call (benchmarks/SPEED.md, "Cached columns and row numbers")
@@ -1221,6 +1335,11 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     return _weighted((input - target).abs(), reduction, weight, input._data.shape, True)
 
 
+def _smooth_l1_composed(ctx: Any, d: Tensor, beta: float) -> Tensor:
+    small = constant(np.abs(d._data) < beta)
+    return where(small, 0.5 * d * d / beta, d.abs() - 0.5 * beta)
+
+
 class SmoothL1(Function):
     """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2; the slope d / beta, else
     sign(d) (so +-1 at +-inf and NaN at NaN, as PyTorch's)."""
@@ -1239,6 +1358,13 @@ class SmoothL1(Function):
         (d,) = ctx.saved_tensors
         return grad * np.where(np.abs(d) < ctx.beta, d / ctx.beta, np.sign(d)), None
 
+    recorded_backward = staticmethod(linked(through(_smooth_l1_composed)))
+
+
+def _huber_composed(ctx: Any, d: Tensor, delta: float) -> Tensor:
+    small = constant(np.abs(d._data) < delta)
+    return where(small, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+
 
 class Huber(Function):
     """0.5 d**2 where |d| < delta, else delta * (|d| - delta / 2); the slope d, else
@@ -1256,6 +1382,8 @@ class Huber(Function):
     def backward(ctx, grad):
         (d,) = ctx.saved_tensors
         return grad * np.where(np.abs(d) < ctx.delta, d, ctx.delta * np.sign(d)), None
+
+    recorded_backward = staticmethod(linked(through(_huber_composed)))
 
 
 def smooth_l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
@@ -1291,6 +1419,11 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
 _EPSILON = float(np.float32(1e-12))
 
 
+def _bce_composed(ctx: Any, p: Tensor, t: Any, weight: Any) -> Tensor:
+    losses = (t - 1) * (-p).log1p().clamp(min=-100) - t * p.log().clamp(min=-100)
+    return losses if weight is None else losses * weight
+
+
 class BinaryCrossEntropy(Function):
     """-(t log p + (1 - t) log(1 - p)) times the weight, each log at least -100 (PyTorch's
     bound: a certain mistake costs 100, not inf); the slopes w (p - t) / max(p (1 - p),
@@ -1318,6 +1451,8 @@ class BinaryCrossEntropy(Function):
             # unbounded, as PyTorch's
             grad_t = grad * (np.log1p(-p) - np.log(p))
         return grad_p, grad_t, None
+
+    recorded_backward = staticmethod(through(_bce_composed))
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
@@ -1347,6 +1482,15 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     _fits(w, p.shape, "weight")
     w = None if w is None else w.astype(p.dtype, copy=False)
     return _reduce(BinaryCrossEntropy.apply(input, target, w), reduction)
+
+
+def _bce_with_logits_composed(ctx: Any, x: Tensor, t: Any, weight: Any,
+                              pos_weight: Any) -> Tensor:
+    log_sigmoid = x.clamp(max=0) - (-x.abs()).exp().log1p()
+    if pos_weight is not None:
+        log_sigmoid = log_sigmoid * ((pos_weight - 1) * t + 1)
+    losses = (1 - t) * x - log_sigmoid
+    return losses if weight is None else losses * weight
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -1387,6 +1531,8 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_t = grad * slope
         return grad_x, grad_t, None, None
 
+    recorded_backward = staticmethod(through(_bce_with_logits_composed))
+
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,
                                      size_average: bool | None = None,
@@ -1415,6 +1561,16 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     _fits(w, x.shape, "weight")
     _fits(pw, x.shape, "pos_weight")
     return _reduce(BinaryCrossEntropyWithLogits.apply(input, target, w, pw), reduction)
+
+
+def _nll_composed(ctx: Any, x: Tensor, targets: Any, weight: Any, reduction: str,
+                  ignore_index: int) -> Tensor:
+    kept, picked, w = ctx.saved_tensors
+    rows = x.reshape(-1, x.shape[-1])
+    losses = where(constant(kept), -constant(w) * rows[np.arange(len(picked)), picked], 0.0)
+    if reduction == "none":
+        return losses.reshape(np.shape(getattr(targets, "_data", targets)))
+    return losses.sum() if reduction == "sum" else losses.sum() / constant(ctx.total_weight)
 
 
 class NLLLoss(Function):
@@ -1455,6 +1611,8 @@ class NLLLoss(Function):
         rows = np.zeros((len(kept), ctx.shape[-1]), grad.dtype)
         rows[np.flatnonzero(kept), picked[kept]] = -w[kept] * scale[kept]
         return rows.reshape(ctx.shape), None, None, None, None
+
+    recorded_backward = staticmethod(through(_nll_composed))
 
 
 def _class_weight(weight: Any, classes: int, dtype: np.dtype) -> np.ndarray | None:
@@ -1670,6 +1828,13 @@ def _broadcast(*tensors: Tensor) -> list[Tensor]:
     return [t if t._data.shape == shape else t.expand(*shape) for t in tensors]
 
 
+def _kl_div_composed(ctx: Any, x: Tensor, t: Any, log_target: bool) -> Tensor:
+    if log_target:
+        return t.exp() * (t - x)
+    zero = constant(np.asarray(getattr(t, "_data", t)) == 0)  # t log t is 0 there
+    return where(zero, 0.0, t * where(zero, 1.0, t).log()) - t * x
+
+
 class KLDiv(Function):
     """t * (log t - x) (with 0 log 0 = 0), or exp(t) * (t - x) for a ``log_target``; the
     slopes -t, or -exp(t), for x, and log t + 1 - x, or exp(t) * (t - x + 1), for t. As
@@ -1698,6 +1863,8 @@ class KLDiv(Function):
             else:  # xlogy's two slopes as PyTorch takes them: log t (0 at 0), t / t
                 grad_t = grad * (np.where(t == 0, 0, np.log(t)) + t / t - x)
         return grad_x, grad_t, None
+
+    recorded_backward = staticmethod(through(_kl_div_composed))
 
 
 def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
@@ -1817,6 +1984,9 @@ class SoftMargin(Function):
         t, z = ctx.saved_tensors
         return grad * (-t * z / (1 + z)), None
 
+    recorded_backward = staticmethod(through(
+        lambda ctx, x, t: (-t * x).exp().log1p()))
+
 
 def soft_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
@@ -1907,6 +2077,14 @@ def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False,
 # ---- pad, normalize, cosine_similarity ----------------------------------------------------------
 
 
+def _pad_composed(ctx: Any, x: Tensor, widths: Any, value: Any) -> Tensor:
+    shape = [n + before + after for n, (before, after) in zip(x.shape, widths)]
+    outside = np.ones(shape, bool)
+    outside[ctx.placed] = False
+    return constant(np.where(outside, value, 0).astype(x.dtype)) + \
+        Spread.apply(x[ctx.kept], ctx.placed, tuple(shape))
+
+
 class Pad(Function):
     """``x`` inside a border of ``value`` (a negative width crops instead); the gradient is
     the part of the result's gradient where ``x`` landed."""
@@ -1930,6 +2108,8 @@ class Pad(Function):
         grad_x = np.zeros(ctx.shape, grad.dtype)
         grad_x[ctx.kept] = grad[ctx.placed]
         return grad_x, None, None
+
+    recorded_backward = staticmethod(through(_pad_composed))
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
@@ -2002,6 +2182,8 @@ class _AtLeast(Function):
     def backward(ctx, grad):
         return grad, None
 
+    recorded_backward = staticmethod(lambda ctx, grad: (grad, None))
+
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between ``x1`` and ``x2`` (broadcast together) along ``dim``,
@@ -2038,6 +2220,11 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 
 # ---- linear and rms_norm ------------------------------------------------------------------------
+
+
+def _linear_composed(ctx: Any, x: Tensor, weight: Tensor, bias: Any = None) -> Tensor:
+    out = x @ weight.transpose(0, 1)
+    return out if bias is None else out + bias
 
 
 class Linear(Function):
@@ -2078,6 +2265,8 @@ class Linear(Function):
         if ctx.bias_shape is None:
             return grad_x, g.T.dot(rows)
         return grad_x, g.T.dot(rows), sum_to(g.sum(axis=0), ctx.bias_shape)
+
+    recorded_backward = staticmethod(through(_linear_composed))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -2154,6 +2343,13 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     return Bilinear.apply(input1, input2, weight, bias)
 
 
+def _rms_norm_composed(ctx: Any, x: Tensor, count: int, eps: float, weight: Any = None
+                       ) -> Tensor:
+    if count:
+        x = x / ((x * x).mean(dim=trailing_dims(x, count), keepdim=True) + eps).sqrt()
+    return x * 1 if weight is None else x * weight
+
+
 class RMSNorm(Function):
     """x / sqrt(mean(x**2) + eps) over groups of ``count`` entries (then * weight)."""
 
@@ -2196,6 +2392,8 @@ class RMSNorm(Function):
             dx = dx.reshape(shape)
         return (dx, None, None) if grad_weight is None else (dx, None, None, grad_weight)
 
+    recorded_backward = staticmethod(through(_rms_norm_composed))
+
 
 def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
              weight: Tensor | None = None, eps: float | None = None) -> Tensor:
@@ -2220,6 +2418,17 @@ def rms_norm(input: Tensor, normalized_shape: int | tuple[int, ...],
     if weight is None:
         return RMSNorm.apply(input, count, eps)
     return RMSNorm.apply(input, count, eps, weight)
+
+
+def _layer_norm_composed(ctx: Any, x: Tensor, count: int, eps: float, weight: Any,
+                         bias: Any) -> Tensor:
+    if count == 0:
+        return x * 1
+    dims = trailing_dims(x, count)
+    centered = x - x.mean(dim=dims, keepdim=True)
+    out = centered / ((centered * centered).mean(dim=dims, keepdim=True) + eps).sqrt()
+    out = out if weight is None else out * weight
+    return out if bias is None else out + bias
 
 
 class LayerNorm(Function):
@@ -2260,6 +2469,8 @@ class LayerNorm(Function):
             g = g * weight.reshape(-1)
         dx = scale * (g - g.dot(means) - normed * (g * normed).dot(means))
         return dx.reshape(ctx.shape), None, None, grad_weight, grad_bias
+
+    recorded_backward = staticmethod(through(_layer_norm_composed))
 
 
 def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int],
@@ -2329,6 +2540,22 @@ def causal_bias(queries: int, keys: int) -> np.ndarray:
     return bias
 
 
+def _attention_composed(ctx: Any, q: Tensor, k: Tensor, v: Tensor, mask: Any, is_causal: bool,
+                        scale: float, dropout_p: float, generator: Any) -> Tensor:
+    if dropout_p:
+        raise NotImplementedError("scaled_dot_product_attention with dropout: tensorgrad has "
+                                  "no gradient of its gradient")
+    scores = (q * scale) @ k.transpose(-1, -2)
+    if is_causal:
+        n, m = scores.shape[-2:]
+        scores = scores.masked_fill(constant(~np.tril(np.ones((n, m), bool))), -math.inf)
+    if mask is not None:
+        data = np.asarray(getattr(mask, "_data", mask))
+        scores = scores.masked_fill(constant(~data), -math.inf) if data.dtype == bool \
+            else scores + mask
+    return _softmax_composed(ctx, scores, -1) @ v
+
+
 class ScaledDotProductAttention(Function):
     """softmax(q @ k^T * scale + mask) @ v, with dropout on the attention weights while
     ``dropout_p`` > 0 (drawn in the forward); a floating mask gets its gradient."""
@@ -2385,6 +2612,8 @@ class ScaledDotProductAttention(Function):
         # batch dimensions may have been broadcast: sum them back to each input's shape
         return (sum_to(grad_q, q.shape), sum_to(grad_k, k.shape), sum_to(grad_v, v.shape),
                 grad_mask, None, None, None, None)
+
+    recorded_backward = staticmethod(through(_attention_composed))
 
 
 def _heads_for(x: Tensor, heads: int) -> Tensor:

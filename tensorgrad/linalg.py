@@ -157,6 +157,15 @@ class Det(Function):
         inverse = _solved(_eye_where(singular, a), None, "det")
         return (grad * d)[..., None, None] * _mT(inverse)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (a,) = ctx.inputs
+        if (ctx.saved_tensors[1] == 0).any():
+            raise NotImplementedError("det of a singular matrix: tensorgrad has no gradient of "
+                                      "its gradient there")
+        return ((grad * Det.apply(a)).unsqueeze(-1).unsqueeze(-1)
+                * Inverse.apply(a).transpose(-1, -2))
+
 
 class LogAbsDet(Function):
     """log |det A| of each matrix; its gradient grad * inv(A)^T, not finite (NaN here, PyTorch
@@ -179,6 +188,11 @@ class LogAbsDet(Function):
             inverse[singular] = np.nan
         return grad[..., None, None] * _mT(inverse)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (a,) = ctx.inputs
+        return grad.unsqueeze(-1).unsqueeze(-1) * Inverse.apply(a).transpose(-1, -2)
+
 
 class Inverse(Function):
     """The inverse of each matrix (LinAlgError if one is singular); gradient
@@ -195,6 +209,11 @@ class Inverse(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return -(_mT(out) @ grad @ _mT(out))
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        inverse = Inverse.apply(ctx.inputs[0]).transpose(-1, -2)
+        return -(inverse @ grad @ inverse)
 
 
 class Solve(Function):
@@ -213,6 +232,12 @@ class Solve(Function):
         a, x = ctx.saved_tensors
         grad_b = _solved(_mT(a), grad, "torch.linalg.solve")
         return -(grad_b @ _mT(x)), grad_b
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        grad_b = Solve.apply(a.transpose(-1, -2), grad)
+        return -(grad_b @ Solve.apply(a, b).transpose(-1, -2)), grad_b
 
 
 class Cholesky(Function):

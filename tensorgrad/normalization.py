@@ -13,9 +13,11 @@ a program without them does not pay for it at start-up.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+from .higher_order import constant, through
 from .tensor import Function, Tensor, note_in_place_write, quiet
 
 _TORCH_TYPES = {np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
@@ -65,6 +67,37 @@ def _parameter_grads(ctx, grad: np.ndarray, normed: np.ndarray
 _QUIET = dict(invalid="ignore", over="ignore", divide="ignore")
 
 
+def _standardized(rows: Tensor, eps: float) -> Tensor:
+    """``_standardize`` in tensor ops: each row (last dimension) to mean 0, variance 1."""
+    centered = rows - rows.mean(dim=-1, keepdim=True)
+    return centered / ((centered * centered).mean(dim=-1, keepdim=True) + eps).sqrt()
+
+
+def _shifted(normed: Tensor, weight: Any, bias: Any) -> Tensor:
+    """``_scale_and_shift`` in tensor ops."""
+    shape = (-1, *[1] * (normed.ndim - 2))
+    out = normed if weight is None else normed * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def _group_norm_composed(ctx: Any, x: Tensor, weight: Any, bias: Any, groups: int,
+                         eps: float) -> Tensor:
+    return _shifted(_standardized(x.reshape(ctx.rows), eps).reshape(x.shape), weight, bias)
+
+
+def _instance_norm_composed(ctx: Any, x: Tensor, weight: Any, bias: Any, running_mean: Any,
+                            running_var: Any, use_input_stats: bool, momentum: float,
+                            eps: float) -> Tensor:
+    """``InstanceNorm`` composed of primitives, the running statistics left as they are."""
+    if use_input_stats:
+        normed = _standardized(x.reshape(ctx.rows), eps).reshape(x.shape)
+    else:
+        shape = (-1, *[1] * (x.ndim - 2))
+        normed = (x - constant(running_mean._data.astype(x.dtype)).reshape(shape)) / \
+            constant(np.sqrt(running_var._data.astype(x.dtype) + eps)).reshape(shape)
+    return _shifted(normed, weight, bias)
+
+
 class GroupNorm(Function):
     """(N, C, *spatial) x in ``groups`` groups of C / groups channels: each group of each
     sample standardized by its mean and biased variance, then * weight + bias per channel
@@ -91,6 +124,8 @@ class GroupNorm(Function):
             grad_x = _standardized_grad(g.reshape(ctx.rows), normed.reshape(ctx.rows),
                                         scale).reshape(grad.shape)
         return grad_x, grad_weight, grad_bias, None, None
+
+    recorded_backward = staticmethod(through(_group_norm_composed))
 
 
 class InstanceNorm(Function):
@@ -133,6 +168,8 @@ class InstanceNorm(Function):
             else:
                 grad_x = g * _per_channel(scale, g.ndim)
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
+
+    recorded_backward = staticmethod(through(_instance_norm_composed))
 
 
 def _update(running_mean: np.ndarray, running_var: np.ndarray, mean: np.ndarray,

@@ -18,6 +18,17 @@ import numpy as np
 
 from . import dtypes, special
 from .grad_mode import get_ident, is_grad_enabled
+from .higher_order import (
+    Spread,
+    constant,
+    flat,
+    linked,
+    needs_grad,
+    shape_of,
+    summed_to,
+    through,
+    times_slope,
+)
 from .tensor import Function, Tensor, as_leaf, normalize_dim, note_in_place_write, quiet, tapes
 
 # ---- dtypes: PyTorch's promotion ----------------------------------------------------------------
@@ -173,6 +184,11 @@ class Add(Function):
         a_shape, b_shape = ctx.shapes
         return sum_to(grad, a_shape), sum_to(grad, b_shape)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        return summed_to(grad, shape_of(a)), summed_to(grad, shape_of(b))
+
 
 class Sub(Function):
     @staticmethod
@@ -187,6 +203,11 @@ class Sub(Function):
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
         return sum_to(grad, a_shape), sum_to(-grad, b_shape)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        return summed_to(grad, shape_of(a)), summed_to(-grad, shape_of(b))
 
 
 class Mul(Function):
@@ -203,6 +224,12 @@ class Mul(Function):
         a_needs, b_needs = ctx.needs_input_grad
         return (sum_to(grad * b, a.shape) if a_needs else None,
                 sum_to(grad * a, b.shape) if b_needs else None)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        return (summed_to(grad * b, shape_of(a)) if needs_grad(ctx, 0) else None,
+                summed_to(grad * a, shape_of(b)) if needs_grad(ctx, 1) else None)
 
 
 class Div(Function):
@@ -230,6 +257,12 @@ class Div(Function):
             np.multiply(grad_b, grad, out=grad_b)
             grad_b = sum_to(np.negative(grad_b, out=grad_b), b.shape)
         return sum_to(grad / b, a.shape) if a_needs else None, grad_b
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        return (summed_to(grad / b, shape_of(a)) if needs_grad(ctx, 0) else None,
+                summed_to(-grad * (a / b) / b, shape_of(b)) if needs_grad(ctx, 1) else None)
 
 
 def _power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -280,6 +313,22 @@ class Pow(Function):
         if b_needs:
             slope = np.where((a == 0) & (b >= 0), 0, out * np.log(a))
             grad_b = sum_to(grad * slope, b.shape)
+        return grad_a, grad_b
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        a_data, b_data = (np.asarray(getattr(x, "_data", x)) for x in (a, b))
+        grad_a = grad_b = None
+        if needs_grad(ctx, 0):  # 0 where b == 0, as backward's
+            slope = where(constant(b_data == 0), 0.0, b * a ** (b - 1))
+            grad_a = summed_to(grad * slope, shape_of(a))
+        if needs_grad(ctx, 1):  # 0 where a == 0 and b >= 0
+            zero = a_data == 0
+            positive = where(constant(zero), 1.0, a) if isinstance(a, Tensor) else \
+                constant(np.where(zero, 1.0, a_data))
+            slope = where(constant(zero & (b_data >= 0)), 0.0, a ** b * positive.log())
+            grad_b = summed_to(grad * slope, shape_of(b))
         return grad_a, grad_b
 
 
@@ -394,6 +443,15 @@ class Maximum(Function):
         second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0))
         return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        tie = a == b
+        first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0)).astype(grad.dtype)
+        second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0)).astype(grad.dtype)
+        return (summed_to(grad * constant(first), a.shape),
+                summed_to(grad * constant(second), b.shape), None)
+
 
 class Lerp(Function):
     """start + weight * (end - start), by PyTorch's formula: from the end, end - (end -
@@ -427,6 +485,13 @@ class Lerp(Function):
                 sum_to(grad * weight, end.shape) if end_needs else None,
                 sum_to(grad * (end - start), weight.shape) if weight_needs else None)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        start, end, weight = ctx.inputs
+        return (summed_to(grad * (1 - weight), shape_of(start)) if needs_grad(ctx, 0) else None,
+                summed_to(grad * weight, shape_of(end)) if needs_grad(ctx, 1) else None,
+                summed_to(grad * (end - start), shape_of(weight)) if needs_grad(ctx, 2) else None)
+
 
 class Where(Function):
     @staticmethod
@@ -446,6 +511,14 @@ class Where(Function):
         a_shape, b_shape = ctx.shapes
         return (None, sum_to(np.where(condition, grad, zero), a_shape),
                 sum_to(np.where(condition, zero, grad), b_shape))
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        kept = constant(condition)
+        return (None, summed_to(where(kept, grad, 0.0), a_shape),
+                summed_to(where(kept, 0.0, grad), b_shape))
 
 
 def fill_value(value: Any) -> Any:
@@ -477,6 +550,13 @@ class MaskedFill(Function):
         zero = np.zeros((), grad.dtype)
         return (sum_to(np.where(mask, zero, grad), ctx.shape), None,
                 np.where(mask, grad, zero).sum())
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        filled = constant(mask)
+        return (summed_to(where(filled, 0.0, grad), ctx.shape), None,
+                where(filled, grad, 0.0).sum() if needs_grad(ctx, 2) else None)
 
 
 _ABSENT: Any = object()
@@ -632,6 +712,10 @@ class Neg(Function):
     def backward(ctx, grad):
         return -grad
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return -grad
+
 
 def sgn(a: np.ndarray) -> np.ndarray:
     """-1, 0 or 1 by the sign of each entry, and 0 at NaN: PyTorch's ``sgn``, the slope
@@ -652,6 +736,12 @@ class Abs(Function):
         (a,) = ctx.saved_tensors
         return grad * sgn(a)  # 0 at 0 and at NaN, as PyTorch
 
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return (grad * constant(sgn(a)),)
+
 
 class Exp(Function):
     @staticmethod
@@ -665,6 +755,8 @@ class Exp(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out
+
+    recorded_backward = staticmethod(times_slope(lambda a: a.exp()))
 
 
 class Log(Function):
@@ -680,6 +772,8 @@ class Log(Function):
         (a,) = ctx.saved_tensors
         return grad / a
 
+    recorded_backward = staticmethod(times_slope(lambda a: 1 / a))
+
 
 class Sqrt(Function):
     @staticmethod
@@ -694,6 +788,8 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
 
+    recorded_backward = staticmethod(times_slope(lambda a: 0.5 / a.sqrt()))
+
 
 class Erf(Function):
     @staticmethod
@@ -707,6 +803,9 @@ class Erf(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * ((2 / math.sqrt(math.pi)) * np.exp(-a * a))
+
+    recorded_backward = staticmethod(times_slope(
+        lambda a: (2 / math.sqrt(math.pi)) * (-a * a).exp()))
 
 
 class Log1p(Function):
@@ -724,6 +823,8 @@ class Log1p(Function):
         (a,) = ctx.saved_tensors
         return grad / (a + 1)
 
+    recorded_backward = staticmethod(times_slope(lambda a: 1 / (a + 1)))
+
 
 class Expm1(Function):
     """exp(a) - 1, accurate where a is tiny."""
@@ -740,6 +841,8 @@ class Expm1(Function):
         (out,) = ctx.saved_tensors
         return grad * (out + 1)
 
+    recorded_backward = staticmethod(times_slope(lambda a: a.exp()))
+
 
 class Sign(Function):
     """-1, 0 or 1 by the sign of each entry, in its dtype (0 at NaN, booleans as they are,
@@ -753,6 +856,8 @@ class Sign(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.zeros(ctx.shape, grad.dtype)
+
+    recorded_backward = staticmethod(flat)
 
 
 class Rounded(Function):
@@ -779,6 +884,8 @@ class Rounded(Function):
     def backward(ctx, grad):
         return np.zeros(ctx.shape, grad.dtype), None, None
 
+    recorded_backward = staticmethod(flat)
+
 
 class NanToNum(Function):
     """NaN, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (None: the dtype's
@@ -804,6 +911,11 @@ class NanToNum(Function):
         (finite,) = ctx.saved_tensors
         return grad * finite, None, None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (finite,) = ctx.saved_tensors
+        return grad * constant(finite), None, None, None
+
 
 class StdFromVar(Function):
     """sqrt of a variance, whose gradient is 0 where the variance is 0 (PyTorch's ``std``:
@@ -820,6 +932,12 @@ class StdFromVar(Function):
         (out,) = ctx.saved_tensors
         return np.where(out == 0, 0.0, grad / (2 * out))
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (variance,) = ctx.inputs
+        zero = constant(variance._data == 0)
+        return (where(zero, 0.0, grad / (2 * where(zero, 1.0, variance).sqrt())),)
+
 
 class Tanh(Function):
     @staticmethod
@@ -832,6 +950,8 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
+
+    recorded_backward = staticmethod(times_slope(lambda a: 1 - a.tanh() ** 2))
 
 
 class Sigmoid(Function):
@@ -849,6 +969,9 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * (out * (1 - out))
 
+    recorded_backward = staticmethod(times_slope(
+        lambda a: a.sigmoid() * (1 - a.sigmoid())))
+
 
 class Relu(Function):
     @staticmethod
@@ -865,6 +988,12 @@ class Relu(Function):
         # the gradient passes where the result is not 0: where a > 0, and at NaN (as PyTorch)
         (out,) = ctx.saved_tensors
         return grad * (out != 0)
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return (grad * constant(out != 0),)
 
 
 def _bound(x: Any, dtype: np.dtype) -> np.ndarray:
@@ -911,6 +1040,18 @@ class Clamp(Function):
             grad_high = sum_to(np.where(above, grad, 0.0), high.shape)
         return sum_to(np.where(inside, grad, 0.0), a.shape), grad_low, grad_high
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        inside, a, low, high = ctx.saved_tensors
+        grad_low = grad_high = None
+        if needs_grad(ctx, 1):
+            below = (a < low) if high is None else (a < low) & (low < high)
+            grad_low = summed_to(where(constant(below), grad, 0.0), low.shape)
+        if needs_grad(ctx, 2):
+            above = (a > high) if low is None else (a > high) | (high < low)
+            grad_high = summed_to(where(constant(above), grad, 0.0), high.shape)
+        return summed_to(where(constant(inside), grad, 0.0), a.shape), grad_low, grad_high
+
 
 def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
     """``x.clamp(min, max)``: numbers or tensors as bounds, at least one of them. As PyTorch,
@@ -935,6 +1076,18 @@ class CumulativeSum(Function):
         # each entry feeds every later running sum: the sums of the gradient from the end
         reversed_grad = np.flip(grad, ctx.dim)
         return np.flip(np.cumsum(reversed_grad, axis=ctx.dim), ctx.dim), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+
+
+def _no_zeros(a: np.ndarray, name: str) -> None:
+    """Refuse a recorded backward of a product over zeros: its gradient there is another
+    formula (``_products_of_the_others``), which has no recorded form."""
+    if (a == 0).any():
+        raise NotImplementedError(f"{name} over zeros: tensorgrad has no gradient of its "
+                                  "gradient there")
 
 
 class CumulativeProduct(Function):
@@ -973,6 +1126,12 @@ class CumulativeProduct(Function):
                                                             axis=d))
         return np.where(at_first, total * before, result), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        _no_zeros(ctx.saved_tensors[0], "cumprod")
+        x, result = ctx.inputs[0], ctx.inputs[0].cumprod(ctx.dim)
+        return (result * grad).flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim) / x, None
+
 
 class Cast(Function):
     """A copy of ``a`` in ``dtype`` (None: its own), in NumPy's memory ``order`` ("K": as
@@ -987,6 +1146,10 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype, copy=False), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad.to(ctx.dtype), None, None
 
 
 # ---- more elementwise math: trigonometric, hyperbolic, logarithms and powers of 2 and 10 ---------
@@ -1008,6 +1171,8 @@ class Sin(Function):
         (a,) = ctx.saved_tensors
         return grad * np.cos(a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: a.cos()))
+
 
 class Cos(Function):
     @staticmethod
@@ -1022,6 +1187,8 @@ class Cos(Function):
         (a,) = ctx.saved_tensors
         return grad * -np.sin(a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: -a.sin()))
+
 
 class Tan(Function):
     @staticmethod
@@ -1035,6 +1202,8 @@ class Tan(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 + out * out)
+
+    recorded_backward = staticmethod(times_slope(lambda a: 1 + a.tan() ** 2))
 
 
 def _rsqrt(x: np.ndarray) -> np.ndarray:
@@ -1055,6 +1224,8 @@ class Asin(Function):
         (a,) = ctx.saved_tensors
         return grad * _rsqrt(1 - a * a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: (1 - a * a).rsqrt()))
+
 
 class Acos(Function):
     @staticmethod
@@ -1069,6 +1240,8 @@ class Acos(Function):
         (a,) = ctx.saved_tensors
         return grad * -_rsqrt(1 - a * a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: -(1 - a * a).rsqrt()))
+
 
 class Atan(Function):
     @staticmethod
@@ -1082,6 +1255,8 @@ class Atan(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad / (a * a + 1)
+
+    recorded_backward = staticmethod(times_slope(lambda a: 1 / (a * a + 1)))
 
 
 class Atan2(Function):
@@ -1103,6 +1278,15 @@ class Atan2(Function):
         scale = np.where(squared == 0, 0, grad / squared)
         return sum_to(scale * b, a.shape), sum_to(scale * -a, b.shape)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        squared = a * a + b * b
+        zero = constant(squared._data == 0)
+        scale = where(zero, 0.0, grad / where(zero, 1.0, squared))
+        return (summed_to(scale * b, shape_of(a)) if needs_grad(ctx, 0) else None,
+                summed_to(-scale * a, shape_of(b)) if needs_grad(ctx, 1) else None)
+
 
 class Sinh(Function):
     @staticmethod
@@ -1116,6 +1300,8 @@ class Sinh(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * np.cosh(a)
+
+    recorded_backward = staticmethod(times_slope(lambda a: a.cosh()))
 
 
 class Cosh(Function):
@@ -1131,6 +1317,8 @@ class Cosh(Function):
         (a,) = ctx.saved_tensors
         return grad * np.sinh(a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: a.sinh()))
+
 
 class Asinh(Function):
     @staticmethod
@@ -1144,6 +1332,8 @@ class Asinh(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * _rsqrt(a * a + 1)
+
+    recorded_backward = staticmethod(times_slope(lambda a: (a * a + 1).rsqrt()))
 
 
 class Acosh(Function):
@@ -1159,6 +1349,8 @@ class Acosh(Function):
         (a,) = ctx.saved_tensors
         return grad * _rsqrt(a * a - 1)
 
+    recorded_backward = staticmethod(times_slope(lambda a: (a * a - 1).rsqrt()))
+
 
 class Atanh(Function):
     @staticmethod
@@ -1172,6 +1364,8 @@ class Atanh(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad / (1 - a * a)
+
+    recorded_backward = staticmethod(times_slope(lambda a: 1 / (1 - a * a)))
 
 
 class LogBase(Function):
@@ -1190,6 +1384,10 @@ class LogBase(Function):
         (a,) = ctx.saved_tensors
         return grad / (a * ctx.log_base), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad / (ctx.inputs[0] * ctx.log_base), None
+
 
 class Exp2(Function):
     @staticmethod
@@ -1203,6 +1401,8 @@ class Exp2(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * out * math.log(2)
+
+    recorded_backward = staticmethod(times_slope(lambda a: a.exp2() * math.log(2)))
 
 
 class NanIgnoringMaximum(Function):
@@ -1224,6 +1424,13 @@ class NanIgnoringMaximum(Function):
         zero = np.zeros((), grad.dtype)
         return (sum_to(np.where(to_a, grad, zero), a.shape),
                 sum_to(np.where(to_a, zero, grad), b.shape), None)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        to_a = constant(ctx.wins(a, b) | np.isnan(b))
+        return (summed_to(where(to_a, grad, 0.0), a.shape),
+                summed_to(where(to_a, 0.0, grad), b.shape), None)
 
 
 # ---- selection and counting ---------------------------------------------------------------------
@@ -1261,6 +1468,18 @@ class Diagonal(Function):
         np.moveaxis(out, ctx.dims, (-2, -1))[..., steps + max(-k, 0), steps + max(k, 0)] = grad
         return out, None, None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        d1, d2 = ctx.dims
+        k, rest = ctx.offset, [d for d in range(len(ctx.shape)) if d not in ctx.dims]
+        width = len(rest) + 1  # the diagonal's entries, each at its place in the others
+        index = [None] * len(ctx.shape)
+        for i, d in enumerate(rest):
+            index[d] = np.arange(ctx.shape[d]).reshape((-1,) + (1,) * (width - i - 1))
+        steps = np.arange(grad.shape[-1])
+        index[d1], index[d2] = steps + max(-k, 0), steps + max(k, 0)
+        return Spread.apply(grad, tuple(index), ctx.shape), None, None, None
+
 
 class MaskedSelect(Function):
     """The entries of ``a`` where ``mask`` is True (the two broadcast), as a vector."""
@@ -1283,6 +1502,11 @@ class MaskedSelect(Function):
         spread[mask] = grad
         return sum_to(spread, ctx.shape), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return summed_to(Spread.apply(grad, mask, mask.shape), ctx.shape), None
+
 
 class Trace(Function):
     """The sum of a matrix's main diagonal (integers as int64, as PyTorch's)."""
@@ -1303,6 +1527,11 @@ class Trace(Function):
         out = np.zeros(ctx.shape, grad.dtype)
         np.fill_diagonal(out, grad)
         return out
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        steps = np.arange(min(ctx.shape))
+        return (Spread.apply(grad.expand(len(steps)), (steps, steps), ctx.shape),)
 
 
 # ---- matrix product -----------------------------------------------------------------------------
@@ -1354,6 +1583,23 @@ class MatMul(Function):
         a_needs, b_needs = ctx.needs_input_grad
         grad_a = sum_to(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape) if a_needs else None
         grad_b = sum_to(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape) if b_needs else None
+        return grad_a, grad_b
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, b = ctx.inputs
+        if a.ndim == 1 and b.ndim == 1:  # a dot product
+            return (grad * b if needs_grad(ctx, 0) else None,
+                    grad * a if needs_grad(ctx, 1) else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a  # as matmul: a row on the left,
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b  # a column on the right
+        g = grad.unsqueeze(-2) if a.ndim == 1 else grad
+        g = g.unsqueeze(-1) if b.ndim == 1 else g
+        grad_a = grad_b = None
+        if needs_grad(ctx, 0):
+            grad_a = summed_to(g @ b2.transpose(-1, -2), shape_of(a2)).reshape(shape_of(a))
+        if needs_grad(ctx, 1):
+            grad_b = summed_to(a2.transpose(-1, -2) @ g, shape_of(b2)).reshape(shape_of(b))
         return grad_a, grad_b
 
 
@@ -1452,6 +1698,27 @@ def einsum_plan(equation: str, shapes: Sequence[tuple[int, ...]]) -> EinsumPlan:
     return EinsumPlan(inputs, output, sizes)
 
 
+def einsum_as_products(ctx: Any, equation: str, *operands: Tensor) -> Tensor:
+    """``einsum`` composed of primitives, for its gradient of a gradient: the operands, each
+    laid along one order of all the letters, multiplied (broadcasting lines them up) and
+    summed over the letters the output drops."""
+    plan = ctx.plan
+    letters = "".join(dict.fromkeys("".join(plan.inputs)))
+    product: Any = None
+    for labels, x in zip(plan.inputs, operands):
+        if len(set(labels)) != len(labels):
+            raise NotImplementedError(f"einsum {equation!r}: a letter repeated in an operand "
+                                      "(a diagonal) has no gradient of its gradient here")
+        order = sorted(range(len(labels)), key=lambda i: letters.index(labels[i]))
+        laid = (x.permute(*order) if x.ndim else x).reshape(
+            [x.shape[labels.index(c)] if c in labels else 1 for c in letters])
+        product = laid if product is None else product * laid
+    summed = tuple(i for i, c in enumerate(letters) if c not in plan.output)
+    kept = [c for c in letters if c in plan.output]
+    out = product.sum(dim=summed) if summed else product
+    return out.permute(*[kept.index(c) for c in plan.output]) if len(kept) > 1 else out
+
+
 class Einsum(Function):
     """``einsum(equation, *operands)``, as ``Einsum.apply(equation, *operands)``: NumPy's
     einsum with PyTorch's reading of the equation (see ``einsum_plan``). The gradient of an
@@ -1501,6 +1768,9 @@ class Einsum(Function):
                 g = full
             grads.append(sum_to(np.ascontiguousarray(g), a.shape))
         return (None, *grads)
+
+    recorded_backward = staticmethod(through(einsum_as_products))
+
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -1573,6 +1843,10 @@ class Sum(Function):
     def backward(ctx, grad):
         return _spread(grad, ctx.shape, ctx.dims), None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad.reshape(_kept_shape(ctx.shape, ctx.dims)).expand(ctx.shape), None, None
+
 
 class Mean(Function):
     @staticmethod
@@ -1589,6 +1863,11 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         return _spread(grad / ctx.count, ctx.shape, ctx.dims), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        kept = _kept_shape(ctx.shape, ctx.dims)
+        return (grad / ctx.count).reshape(kept).expand(ctx.shape), None, None
 
 
 class LogSumExp(Function):
@@ -1612,6 +1891,12 @@ class LogSumExp(Function):
     def backward(ctx, grad):
         a, kept = ctx.saved_tensors
         return grad.reshape(kept.shape) * np.exp(a - kept), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, dims = ctx.inputs[:2]
+        kept = a.logsumexp(dim=dims, keepdim=True)
+        return grad.reshape(shape_of(kept)) * (a - kept).exp(), None, None
 
 
 def _products_of_the_others(a: np.ndarray, d: int) -> np.ndarray:
@@ -1657,6 +1942,14 @@ class Prod(Function):
             return np.zeros(a.shape, grad.dtype), None, None
         return g * _products_of_the_others(a.reshape(-1), 0).reshape(a.shape), None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        _no_zeros(a, "prod")
+        x = ctx.inputs[0]
+        product = x.prod() if ctx.dim is None else x.prod(ctx.dim, keepdim=True)
+        return grad.reshape(kept.shape) * product / x, None, None
+
 
 def truth(x: Tensor, dim: Any, keepdim: bool, test: Callable) -> Tensor:
     """``all`` (``test`` np.all) or ``any`` over ``dim`` (None: every entry; an empty tuple:
@@ -1689,13 +1982,25 @@ class Extreme(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        chosen, kept = Extreme._chosen(ctx)
+        # a group of none: NaN, as said
+        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
+        return (chosen * share).astype(grad.dtype, copy=False), None, None, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        chosen, kept = Extreme._chosen(ctx)
+        count = chosen.sum(axis=ctx.dims, keepdims=True).astype(grad.dtype)
+        return (grad.reshape(kept.shape) / constant(count) * constant(chosen),) + (None,) * 4
+
+    @staticmethod
+    def _chosen(ctx):
+        """Where the entries equal the extreme (NaN ones too, with ``nan_ties``), and it."""
         a, kept = ctx.saved_tensors
         chosen = a == kept
         if ctx.nan_ties and a.dtype.kind == "f":
             chosen |= np.isnan(a) & np.isnan(kept)
-        # a group of none: NaN, as said
-        share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
-        return (chosen * share).astype(a.dtype, copy=False), None, None, None, None
+        return chosen, kept
 
 
 class TakeAlong(Function):
@@ -1714,6 +2019,12 @@ class TakeAlong(Function):
         out = np.zeros(ctx.shape, grad.dtype)
         np.put_along_axis(out, indices, grad.reshape(indices.shape), axis=ctx.dim)
         return out, None, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        return (Spread.apply(grad.reshape(indices.shape), gathered_positions(indices, ctx.dim),
+                             ctx.shape), None, None, None)
 
 
 class ValuesAndIndices(NamedTuple):
@@ -1802,6 +2113,20 @@ class Norm(Function):
             slope = sgn(a) * np.abs(a) ** (p - 1) / kept ** (p - 1)
         slope = np.where((kept == 0) | ((a == 0) if p < 1 else False), 0, slope)
         return (g * slope).astype(a.dtype, copy=False), None, None, None
+
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        a, p, dims = ctx.inputs[:3]
+        if p not in (1, 2):
+            raise NotImplementedError(f"norm of order {p}: tensorgrad has no gradient of its "
+                                      "gradient (orders 1 and 2 have one)")
+        g = grad.reshape(_kept_shape(shape_of(a), dims))
+        if p == 1:
+            return g * constant(sgn(a._data)), None, None, None
+        norm = a.norm(2, dim=dims, keepdim=True)
+        zero = constant(norm._data == 0)  # 0 where the norm is, as backward's
+        return g * where(zero, 0.0, a / where(zero, 1.0, norm)), None, None, None
 
 
 def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:
@@ -1908,6 +2233,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad.reshape(ctx.shape), None, None
+
 
 def flattened_shape(shape: tuple[int, ...], start: int, end: int) -> tuple[int, ...]:
     if not shape:
@@ -1961,6 +2290,10 @@ class Permute(Function):
     def backward(ctx, grad):
         return grad.transpose(np.argsort(ctx.order)), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad.permute(*np.argsort(ctx.order).tolist()), None
+
 
 def moved(ndim: int, source: int | Sequence[int], destination: int | Sequence[int]
           ) -> tuple[int, ...]:
@@ -2005,6 +2338,11 @@ class Roll(Function):
     def backward(ctx, grad):
         back = -ctx.shifts if isinstance(ctx.shifts, int) else tuple(-n for n in ctx.shifts)
         return np.roll(grad, back, ctx.dims), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        back = -ctx.shifts if isinstance(ctx.shifts, int) else tuple(-n for n in ctx.shifts)
+        return Roll.apply(grad, back, ctx.dims), None, None
 
 
 def roll(x: Tensor, shifts: Any, dims: Any) -> Tensor:
@@ -2086,6 +2424,10 @@ class Expand(Function):
     def backward(ctx, grad):
         return sum_to(grad, ctx.shape), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return summed_to(grad, ctx.shape), None
+
 
 class Triangle(Function):
     """The lower (``upper`` False) or upper triangle of the last two dimensions, from
@@ -2100,6 +2442,10 @@ class Triangle(Function):
     def backward(ctx, grad):
         keep = np.triu if ctx.upper else np.tril
         return keep(grad, ctx.diagonal), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return Triangle.apply(grad, ctx.diagonal, ctx.upper), None, None
 
 
 def triangle(x: Any, diagonal: int, upper: bool) -> Tensor:
@@ -2132,6 +2478,14 @@ class Diag(Function):
         steps = np.arange(len(grad))
         out[steps + max(-k, 0), steps + max(k, 0)] = grad
         return out, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        k = ctx.diagonal
+        if len(ctx.shape) == 1:
+            return Diagonal.apply(grad, k, 0, 1), None
+        steps = np.arange(grad.shape[0])
+        return Spread.apply(grad, (steps + max(-k, 0), steps + max(k, 0)), ctx.shape), None
 
 
 def meshgrid(tensors: Sequence[Tensor], indexing: str) -> tuple[Tensor, ...]:
@@ -2246,6 +2600,13 @@ class Concatenate(Function):
         return (None, *(np.zeros(0, grad.dtype) if skip else next(pieces)
                         for skip in ctx.skipped))
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        bounds = [0, *ctx.bounds, grad.shape[ctx.dim]]
+        pieces = iter(grad.narrow(ctx.dim, lo, hi - lo) for lo, hi in zip(bounds, bounds[1:]))
+        return (None, *(constant(np.zeros(0, grad.dtype)) if skip else next(pieces)
+                        for skip in ctx.skipped))
+
 
 class Stack(Function):
     """``stack(tensors, dim)``, as ``Stack.apply(dim, *tensors)``."""
@@ -2265,6 +2626,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return (None, *np.moveaxis(grad, ctx.dim, 0))
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return (None, *grad.unbind(ctx.dim))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -2293,38 +2658,68 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 # ---- indexing -----------------------------------------------------------------------------------
 
 
-def plain_index(index: Any, shape: tuple[int, ...]) -> Any:
-    """The NumPy index that picks what PyTorch's ``index`` picks from a tensor of ``shape``:
-    tensors and lists inside it become integer or boolean arrays, a 0-d integer one an int."""
+def plain_index(index: Any, data: np.ndarray) -> Any:
+    """The NumPy index that picks from ``data`` what PyTorch's ``index`` picks from a tensor
+    of it: tensors and lists inside it become integer or boolean arrays, a 0-d integer one an
+    int."""
     if isinstance(index, (int, slice)) or index is None or index is Ellipsis:
         return index
+    array = index._data if type(index) is Tensor else index
+    if type(array) is np.ndarray and array.ndim and array.dtype.kind in "iu":
+        return array  # (the rows of a table: an embedding's)
     if not isinstance(index, tuple):
         part = _plain_part(index)
-        if type(part) is np.ndarray:
-            _check_masks((part,), shape)
+        if type(part) is np.ndarray and part.dtype.kind == "b":
+            _check_masks((part,), data.shape)
         return part
-    parts = tuple(_plain_part(i) for i in index)
-    if any(type(p) is np.ndarray for p in parts):
-        if sum(_dims_taken(p) for p in parts) == len(shape):  # a ``...`` that stands for no
-            # dimension keeps arrays on either side of it together in PyTorch, not in NumPy
-            parts = tuple(p for p in parts if p is not Ellipsis)
+    # speed: one pass that notes what the index holds, and nothing more done than it needs
+    # (benchmarks/SPEED.md, "Round eleven")
+    listed, arrays, ints, masks, ellipsis = [], False, False, False, False
+    for part in index:
+        kind = type(part)
+        if kind is int:
+            ints = True
+        elif kind is not slice and part is not None:
+            if part is Ellipsis:
+                ellipsis = True
+            else:
+                part = _plain_part(part)
+                if type(part) is np.ndarray:
+                    arrays, masks = True, masks or part.dtype.kind == "b"
+                elif type(part) is int:
+                    ints = True
+        listed.append(part)
+    parts = tuple(listed)
+    if not arrays:
+        return parts
+    shape = data.shape
+    if ellipsis and sum(_dims_taken(p) for p in parts) == len(shape):  # a ``...`` that
+        # stands for no dimension keeps arrays on either side of it together in PyTorch
+        parts = tuple(p for p in parts if p is not Ellipsis)
+    if masks:
         _check_masks(parts, shape)
-        if shape and any(type(p) is int for p in parts):  # (a 0-d tensor: NumPy refuses)
-            return _ints_first(parts, shape)
+    if ints and shape:  # (a 0-d tensor: NumPy refuses)
+        return _ints_first(parts, shape)
     return parts
 
 
 def _plain_part(part: Any) -> Any:
-    if isinstance(part, np.integer):
-        return int(part)
+    """One part of an index as NumPy takes it: a tensor or a list as an integer or boolean
+    array (a 0-d integer one as an int, as PyTorch selects with it), a NumPy integer as an
+    int."""
     if isinstance(part, (Tensor, list, np.ndarray)):
         array = part._data if isinstance(part, Tensor) else np.asarray(part)
-        if array.dtype.kind not in "biu" and array.size:
+        kind = array.dtype.kind
+        if kind in "iu":
+            return int(array) if array.ndim == 0 else array
+        if kind == "b":
+            return array
+        if array.size:
             raise IndexError(f"tensors used as indices must be integer or boolean, not "
                              f"{array.dtype}")
-        if array.ndim == 0 and array.dtype.kind in "iu":
-            return int(array)  # PyTorch selects with a 0-d integer tensor, as with an int
-        return array if array.dtype.kind in "biu" else array.astype(np.intp)
+        return array.astype(np.intp)
+    if isinstance(part, np.integer):
+        return int(part)
     return part
 
 
@@ -2409,6 +2804,11 @@ class Index(Function):
         return out, None
 
     @staticmethod
+    def recorded_backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return Spread.apply(grad, index, ctx.shape), None
+
+    @staticmethod
     def add_into(ctx, grad, total):
         # a slice's gradient added where it goes, not spread over an array of zeros: many
         # slices of one tensor (a loop over time steps) cost one array, not one each
@@ -2432,7 +2832,7 @@ def _check_index(index: np.ndarray, length: int, name: str,
                            f"{length}")
 
 
-def _positions(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+def gathered_positions(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
     """What ``gather`` picks, as a NumPy index: ``index`` along ``dim``, elsewhere each
     entry's own position."""
     ndim = index.ndim
@@ -2459,14 +2859,21 @@ class Gather(Function):
         _check_index(picks, source.shape[dim], "gather")
         ctx.save_for_backward(picks)
         ctx.shape, ctx.dim = a.shape, dim
-        return source[_positions(picks, dim)].reshape(index.shape)
+        return source[gathered_positions(picks, dim)].reshape(index.shape)
 
     @staticmethod
     def backward(ctx, grad):
         (picks,) = ctx.saved_tensors
         out = np.zeros(ctx.shape or (1,), grad.dtype)
-        np.add.at(out, _positions(picks, ctx.dim), grad.reshape(picks.shape))
+        np.add.at(out, gathered_positions(picks, ctx.dim), grad.reshape(picks.shape))
         return out.reshape(ctx.shape), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        spread = Spread.apply(grad.reshape(picks.shape), gathered_positions(picks, ctx.dim),
+                              ctx.shape or (1,))
+        return spread.reshape(ctx.shape), None, None
 
 
 class IndexSelect(Function):
@@ -2498,6 +2905,14 @@ class IndexSelect(Function):
         np.add.at(out, (slice(None),) * ctx.dim + (picks,), grad.reshape(
             out.shape[:ctx.dim] + picks.shape + out.shape[ctx.dim + 1:]))
         return out.reshape(ctx.shape), None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        shape = ctx.shape or (1,)
+        picked = grad.reshape(shape[:ctx.dim] + picks.shape + shape[ctx.dim + 1:])
+        spread = Spread.apply(picked, (slice(None),) * ctx.dim + (picks,), shape)
+        return spread.reshape(ctx.shape), None, None
 
 
 def repeat_interleave(x: Tensor, repeats: Any, dim: int | None, output_size: int | None

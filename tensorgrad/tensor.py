@@ -125,6 +125,8 @@ class Context:
     ``saved_tensors``; constants that are not arrays (a dim, a shape, a dtype) may be kept
     as attributes of ``ctx`` instead (``ctx.dim = dim``), as PyTorch allows. ``backward``
     reads nothing else of the forward: not ``inputs``, which a replay (``capture``) changes.
+    ``recorded_backward`` (``create_graph=True``, never in a captured step) computes from
+    ``inputs``, as tensors in the graph.
     """
 
     __slots__ = ("function", "inputs", "saved_tensors", "_sequence", "stand_in", "__dict__")
@@ -179,6 +181,10 @@ class Function:
                 return 2 * x * grad
 
         y = Square.apply(Tensor([1.0, 2.0], requires_grad=True))
+
+    For gradients of gradients (``create_graph=True``), an op also has a static
+    ``recorded_backward(ctx, grad)``: the same gradients computed by tensor ops from the op's
+    inputs as tensors (``ctx.inputs``), ``grad`` a tensor; see ``higher_order``.
     """
 
     @staticmethod
@@ -623,6 +629,101 @@ def gradients(root: Tensor, gradient: Any = None, retain: bool = False
     return leaves
 
 
+# ---- backward passes that are recorded (create_graph=True) ---------------------------------
+
+
+def _graph_seed(root: Tensor, gradient: Any) -> Tensor:
+    """The gradient that starts a recorded pass: the caller's tensor itself (a gradient may
+    flow to it too), else ``_seed``'s array."""
+    seed = _seed(root, gradient)
+    if isinstance(gradient, Tensor) and gradient._data is seed:
+        return gradient
+    return as_leaf(seed)
+
+
+def graph_gradients(root: Tensor, seed: Tensor, stop: Sequence[Tensor] = ()
+                    ) -> dict[Tensor, Tensor]:
+    """``_propagate`` recorded: each op's gradient is computed by tensor ops, so that the
+    gradients returned (by leaf, and by tensor of ``stop``, where the pass stops) are results
+    in the graph, with gradients of their own. Each op's rule is in ``higher_order``; an op
+    without one raises NotImplementedError. Nothing is let go: the graph is kept."""
+    from .higher_order import recorded_backward
+
+    if tapes and get_ident() in tapes:
+        raise RuntimeError("create_graph=True in a captured step: its replays would not "
+                           "record the backward pass; do not capture the step")
+    found: dict[Tensor, Tensor] = {}
+    stopped = {id(t) for t in stop}
+    if root.grad_fn is None or id(root) in stopped:
+        found[root] = seed
+        return found
+    pending = {root.grad_fn: seed}
+    queue = [(-root.grad_fn._sequence, root.grad_fn)]
+    while queue:
+        fn = heapq.heappop(queue)[1]
+        if handed_out or (in_place_writes and _newest_write > fn._sequence):
+            _check_not_written(fn)
+        if getattr(fn, "saved_tensors", ()) is _FREED or any(type(a) is _Spent
+                                                              for a in fn.inputs):
+            raise RuntimeError(_FREED_MESSAGE)
+        grad = pending.pop(fn)
+        hooks = fn.__dict__.get("tensor_hooks") if hooks_registered else None
+        if hooks is not None:
+            grad = hooks.run_recorded(grad)
+        grads = recorded_backward(fn, grad)
+        if detecting_anomalies:
+            _check_finite(fn, grads)
+        for a, g in zip(fn.inputs, grads):
+            if g is None or not isinstance(a, Tensor) or not a._requires_grad:
+                continue
+            if g._data.shape != a._data.shape:
+                raise RuntimeError(f"{fn.function.__name__}: a recorded gradient of shape "
+                                   f"{g._data.shape} for an input of shape {a._data.shape}")
+            if g._data.dtype != a._data.dtype:
+                g = g.to(a._data.dtype)
+            parent = a.grad_fn
+            if parent is None or id(a) in stopped:
+                held = found.get(a)
+                found[a] = g if held is None else held + g
+                continue
+            if parent._sequence > fn._sequence:  # ``a`` was changed in place since
+                _used_before_written(fn)
+            held = pending.get(parent)
+            if held is None:
+                heapq.heappush(queue, (-parent._sequence, parent))
+            pending[parent] = g if held is None else held + g
+    return found
+
+
+def recorded_gradients(root: Tensor, gradient: Any = None) -> dict[Tensor, Tensor]:
+    """``gradients`` of a recorded pass (``autograd.grad(create_graph=True)``): tensors in
+    the graph, after the leaves' hooks."""
+    leaves = graph_gradients(root, _graph_seed(root, gradient))
+    if leaf_hooks:
+        for leaf, g in leaves.items():
+            hooks = leaf_hooks.get(id(leaf))
+            if hooks is not None:
+                leaves[leaf] = hooks.run_recorded(g)
+    return leaves
+
+
+def _accumulate_graph(leaves: dict[Tensor, Tensor]) -> None:
+    """``accumulate`` for a recorded pass: each leaf's ``.grad`` becomes the sum, a new
+    tensor in the graph (out of place, as PyTorch's with create_graph)."""
+    for leaf, g in leaves.items():
+        hooks = leaf_hooks.get(id(leaf))
+        if hooks is not None:
+            g = hooks.run_recorded(g)
+        held = leaf.grad
+        if held is not None:
+            g = held + g
+        elif g.grad_fn is None:  # (the seed, or a hook's tensor: the leaf's own copy)
+            g = as_leaf(g._data.copy())
+        leaf._grad = g._data
+        leaf._grad_tensor = g
+        g._gradient_of = weakref.ref(leaf)
+
+
 def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
     """Add each leaf's gradient to its ``.grad``: into its array, as PyTorch's (a gradient
     tensor the user kept sees the sum). A leaf with none takes a computed array as it is
@@ -713,6 +814,21 @@ class _TensorHooks:
         if tensor is not None:
             held = tensor._grad
             tensor._grad = grad.copy() if held is None else added_into(held, grad)
+        return grad
+
+
+    def run_recorded(self, grad: Tensor) -> Tensor:
+        """``run`` in a recorded backward pass (``graph_gradients``): the hooks get and may
+        return tensors in the graph."""
+        for hook in tuple(self.hooks):
+            returned = hook.function(grad)
+            if returned is not None:
+                _hook_result(hook.function, returned, grad._data)  # (its checks)
+                grad = returned if isinstance(returned, Tensor) else as_leaf(np.array(returned))
+        tensor = None if self.retained is None else self.retained()
+        if tensor is not None:
+            held = tensor._grad
+            tensor._grad = grad._data.copy() if held is None else added_into(held, grad._data)
         return grad
 
 
@@ -1098,13 +1214,16 @@ class Tensor:
         ``gradient`` is d(loss)/d(self); it may be left out for a one-element tensor. As
         PyTorch's, it lets go of the arrays the ops saved for it, so that a second
         ``backward()`` through an op that saved one raises RuntimeError, unless the first was
-        given ``retain_graph=True``. There are no gradients of gradients:
-        ``create_graph=True`` raises RuntimeError.
+        given ``retain_graph=True``. With ``create_graph=True`` the backward pass is itself
+        recorded: ``.grad`` is then a result of ops, with a gradient of its own (see
+        ``graph_gradients``), and the graph is kept.
         """
-        if create_graph:
-            raise RuntimeError("backward(create_graph=True): tensorgrad computes no gradients "
-                               "of gradients")
         wanted = None if inputs is None else _leaves_wanted(inputs)
+        if create_graph:
+            recorded = graph_gradients(self, _graph_seed(self, gradient))
+            _accumulate_graph({leaf: g for leaf, g in recorded.items()
+                               if wanted is None or leaf in wanted})
+            return
         seed = _seed(self, gradient)
         leaves = _propagate(self, seed, retain=bool(retain_graph))
         if wanted is not None:
@@ -1487,7 +1606,7 @@ class Tensor:
     # indexing and masking
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.Index.apply(self, ops.plain_index(index, self._data.shape))
+        return ops.Index.apply(self, ops.plain_index(index, self._data))
 
     def gather(self, dim: int, index: Any, *, sparse_grad: bool = False) -> Tensor:
         """The entries at ``index`` (an integer tensor of this tensor's number of dimensions)
@@ -1529,7 +1648,7 @@ class Tensor:
         """``x[index] = value`` into this tensor's own array (``value`` cast to its dtype and
         broadcast), as PyTorch's: an op of the graph where this tensor, or the value,
         requires grad (see ``written_in_place``)."""
-        index = ops.plain_index(index, self._data.shape)
+        index = ops.plain_index(index, self._data)
         if _in_graph(self, value):
             written_in_place(self, lambda: scatter_ops.assigned(self, index, value))
         else:

@@ -45,10 +45,15 @@ class Function(tensor.Function):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # what the subclass wrote, on tensors, wrapped into what the engine calls, on arrays
-        for name, wrap in (("forward", _forward_on_tensors), ("backward", _backward_on_tensors)):
-            written = cls.__dict__.get(name)
-            if written is not None:
-                setattr(cls, name, staticmethod(wrap(cls, getattr(written, "__func__", written))))
+        # (and the backward, on tensors, also as the engine's recorded_backward: create_graph)
+        written = {name: getattr(cls.__dict__[name], "__func__", cls.__dict__[name])
+                   for name in ("forward", "backward") if name in cls.__dict__}
+        for name, target, wrap in (("forward", "forward", _forward_on_tensors),
+                                   ("backward", "backward", _backward_on_tensors),
+                                   ("backward", "recorded_backward",
+                                    _recorded_backward_on_tensors)):
+            if name in written:
+                setattr(cls, target, staticmethod(wrap(cls, written[name])))
 
     # (on tensors, any signature: the engine's own Function types them as arrays)
     @staticmethod
@@ -109,6 +114,34 @@ def _backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
     return on_arrays
 
 
+def _recorded_backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
+                                  ) -> Callable[..., Any]:
+    """The subclass's backward, on tensors, run in a recorded pass (create_graph=True): its
+    tensor ops are recorded, so its gradients have gradients, as PyTorch's. A tensor it saved
+    is the input it was, in the graph; one that was not an input (the result, a value made in
+    forward) would be a constant there, wrong for the gradient of the gradient: refused."""
+    def on_tensors(ctx: Context, grad: Tensor) -> Any:
+        saved = ctx.saved_tensors
+        inputs = {id(a._data): a for a in ctx.inputs if isinstance(a, Tensor)}
+        as_tensors = ctx.__dict__.get("saved_as_tensors", ())
+        for x, as_tensor in zip(saved, as_tensors):
+            if as_tensor and id(x) not in inputs:
+                raise NotImplementedError(
+                    f"{cls.__name__}: create_graph=True through a Function that saved a tensor "
+                    "other than its inputs (its result, or one made in forward): tensorgrad "
+                    "cannot put it in the graph; save the inputs and compute it in backward")
+        ctx.saved_tensors = tuple(inputs[id(x)] if as_tensor else x
+                                  for x, as_tensor in zip(saved, as_tensors))
+        try:
+            grads = backward(ctx, grad)
+        finally:
+            ctx.saved_tensors = saved
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        return tuple(as_leaf(np.asarray(g)) if isinstance(g, np.ndarray) else g for g in grads)
+
+    return on_tensors
+
+
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Any = None, retain_graph: bool | None = None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: bool | None = None,
@@ -123,9 +156,6 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         x = tensorgrad.tensor([1.0, 2.0], requires_grad=True)
         (g,) = tensorgrad.autograd.grad((x * x).sum(), x)  # Tensor([2., 4.])
     """
-    if create_graph:
-        raise RuntimeError("grad(create_graph=True): tensorgrad computes no gradients of "
-                           "gradients")
     if is_grads_batched:
         raise NotImplementedError("grad(is_grads_batched=True) is not supported")
     if materialize_grads and allow_unused is False:
@@ -136,23 +166,27 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for x in inputs:
         if not x.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    found: dict[int, np.ndarray] = {}
+    found: dict[int, Any] = {}
+    keep = _keep_recorded if create_graph else _keep
     # a result of an op gets its gradient through a hook, called once it is complete
-    handles = [x.register_hook(functools.partial(_keep, found, i))
+    handles = [x.register_hook(functools.partial(keep, found, i))
                for i, x in enumerate(inputs) if x.grad_fn is not None]
     try:
         for k, (out, weight) in enumerate(zip(outputs, weights)):
-            leaves = gradients(out, weight, bool(retain_graph) or k < len(outputs) - 1)
+            # recorded, the gradients are tensors in the graph; else arrays
+            leaves: dict[Tensor, Any] = tensor.recorded_gradients(out, weight) \
+                if create_graph else \
+                gradients(out, weight, bool(retain_graph) or k < len(outputs) - 1)
             for i, x in enumerate(inputs):
                 if x.grad_fn is None and x in leaves:
-                    _keep(found, i, as_leaf(leaves[x]))
+                    keep(found, i, leaves[x] if create_graph else as_leaf(leaves[x]))
     finally:
         for handle in handles:
             handle.remove()
     result: list[Tensor | None] = []
     for i, x in enumerate(inputs):
         if i in found:
-            result.append(as_leaf(found[i]))
+            result.append(found[i] if create_graph else as_leaf(found[i]))
         elif materialize_grads:
             result.append(as_leaf(np.zeros_like(x._data)))
         elif allow_unused:
@@ -192,6 +226,11 @@ def _weights(given: Any, count: int, function: str, what: str, of: str) -> list[
         raise RuntimeError(f"{function} requires one {what} per {of}: got {len(weights)} for "
                            f"{count} {of}s")
     return weights
+
+
+def _keep_recorded(found: dict[int, Any], i: int, gradient: Tensor) -> None:
+    """``_keep`` in a recorded pass: the gradients stay tensors in the graph."""
+    found[i] = gradient if i not in found else found[i] + gradient
 
 
 def _keep(found: dict[int, np.ndarray], i: int, gradient: Tensor) -> None:

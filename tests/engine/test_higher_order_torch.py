@@ -1,0 +1,224 @@
+"""Gradients of gradients held against PyTorch: for each op that has one, the gradient taken
+with ``create_graph=True``, and the gradient of a penalty made of it; the second-order
+functions of ``autograd.functional`` and ``func``; a user's ``autograd.Function``; and two
+programs that need them, a WGAN-GP critic's gradient penalty and a MAML step. Skipped
+without torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from higher_order_cases import CASES, penalty, values, weights
+from torch_compare import assert_same
+
+import tensorgrad
+
+torch = pytest.importorskip("torch")
+
+
+def _second_order(lib, case, dtype):
+    """The case's gradient (recorded) and the gradient of the penalty made of it."""
+    x = lib.tensor(values().astype(dtype), requires_grad=True)
+    y = CASES[case](lib, x)
+    w = lib.tensor(weights(tuple(y.shape)).astype(dtype))
+    (g,) = lib.autograd.grad((y * w).sum(), x, create_graph=True)
+    if not g.requires_grad:  # (the gradient is a constant: its gradient is 0)
+        return g, lib.zeros_like(x)
+    (h,) = lib.autograd.grad(penalty(g), x, allow_unused=True)
+    return g, lib.zeros_like(x) if h is None else h
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_gradient_of_a_gradient_is_torchs(torch_float64_default, case, dtype):
+    if case == "cdist":
+        pytest.skip("PyTorch has no gradient of cdist's gradient")
+    if case == "det and inverse" and dtype == np.float32:
+        pytest.skip("PyTorch's det backward mixes float32 with its default float64 here")
+    ours, theirs = _second_order(tensorgrad, case, dtype), _second_order(torch, case, dtype)
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    assert_same(ours[0], theirs[0], f"{case}: the gradient", rtol)
+    assert_same(ours[1], theirs[1], f"{case}: its gradient", rtol)
+
+
+def test_a_gradient_that_reads_its_input_through_a_mask_stays_in_its_graph_as_torchs():
+    for lib in (torch, tensorgrad):  # relu's: in the graph, with a gradient of 0
+        x = lib.tensor([-1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad(x.relu().sum(), x, create_graph=True)
+        assert g.requires_grad
+        (h,) = lib.autograd.grad(g.sum(), x)
+        assert h.tolist() == [0.0, 0.0]
+        (g,) = lib.autograd.grad((x + 1).sum(), x, create_graph=True)  # a constant: not
+        assert not g.requires_grad
+
+
+# ---- autograd.functional and func ------------------------------------------------------------
+
+
+def _quartic(x, y):
+    return (x.exp() * y).sum() + (x @ y) ** 2 + (x[0] * y[1]).sin()
+
+
+def _pair(x, y):
+    return x * y.sin(), (x ** 2).sum()
+
+
+FUNCTIONAL = {
+    "hessian": lambda AF, x, y, v: AF.hessian(lambda a: (a ** 3).sum() * a[0], x),
+    "hessian of two": lambda AF, x, y, v: AF.hessian(_quartic, (x, y)),
+    "vhp": lambda AF, x, y, v: AF.vhp(_quartic, (x, y), (v, v)),
+    "hvp": lambda AF, x, y, v: AF.hvp(lambda a: (a ** 4).sum(), x, v),
+    "jvp": lambda AF, x, y, v: AF.jvp(_pair, (x, y), (v, v)),
+    "jacobian": lambda AF, x, y, v: AF.jacobian(_pair, (x, y), create_graph=True),
+    "vjp": lambda AF, x, y, v: AF.vjp(lambda a: a.tanh() * a, x, v, create_graph=True),
+}
+
+
+def _flat(result):
+    if isinstance(result, (tuple, list)):
+        return [t for part in result for t in _flat(part)]
+    return [result]
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL))
+def test_autograd_functional_of_second_order_as_torchs(torch_float64_default, name):
+    arrays = [np.array([0.3, -1.2, 0.7]), np.array([1.5, 0.2, -0.4]), np.array([0.5, -1.0, 2.0])]
+    results = []
+    for lib in (tensorgrad, torch):
+        x, y, v = (lib.tensor(a) for a in arrays)
+        results.append(_flat(FUNCTIONAL[name](lib.autograd.functional, x, y, v)))
+    assert len(results[0]) == len(results[1])
+    for i, (ours, theirs) in enumerate(zip(*results)):
+        assert_same(ours, theirs, f"{name} [{i}]")
+
+
+def test_create_graph_keeps_the_callers_graph_as_torchs(torch_float64_default):
+    grads = []
+    for lib in (tensorgrad, torch):
+        x = lib.tensor([0.3, -1.2, 0.7], requires_grad=True)
+        lib.autograd.functional.hessian(lambda a: (a ** 4).sum(), x, create_graph=True
+                                        ).sum().backward()
+        grads.append(x.grad)
+    assert_same(*grads, "the gradient through the Hessian")
+
+
+def test_func_transforms_nest_as_torchs(torch_float64_default):
+    def nested(lib):
+        grad = lib.func.grad
+        x = lib.tensor([0.3, -1.2, 0.7])
+        return [grad(grad(lambda a: (a ** 4).sin()))(lib.tensor(0.7)),
+                grad(lambda a: grad(lambda b: (b ** 3 * b.sin()).sum())(a).sum())(x),
+                lib.func.vmap(grad(grad(lambda a: a ** 3 * a.cos())))(x)]
+
+    results = [nested(tensorgrad), nested(torch)]
+    for ours, theirs in zip(*results):
+        assert_same(ours, theirs, "nested grad")
+
+
+def _functions(lib):
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x, w)
+            return x ** 3 * w
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, w = ctx.saved_tensors
+            return grad * 3 * x ** 2 * w, grad * x ** 3
+
+    return Cube
+
+
+def test_a_users_function_on_tensors_has_a_gradient_of_its_gradient_as_torchs(
+        torch_float64_default):
+    results = []
+    for lib in (tensorgrad, torch):
+        x = lib.tensor([0.5, -1.0], requires_grad=True)
+        w = lib.tensor([2.0, 3.0], requires_grad=True)
+        (g,) = lib.autograd.grad(_functions(lib).apply(x, w).sum(), x, create_graph=True)
+        (g ** 2).sum().backward()
+        results.append([g, x.grad, w.grad])
+    for ours, theirs in zip(*results):
+        assert_same(ours, theirs, "Cube")
+
+
+# ---- programs that need them ---------------------------------------------------------------
+
+
+def _critic(lib):
+    nn = lib.nn
+    return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(4, 4, 3, stride=2), nn.InstanceNorm2d(4, affine=True),
+                         nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(16, 1))
+
+
+def _copy_weights(source, target, lib):
+    with lib.no_grad():
+        for (_, theirs), (_, ours) in zip(source.named_parameters(), target.named_parameters()):
+            ours.copy_(lib.tensor(theirs.detach().numpy()))
+
+
+def test_a_wgan_gp_critic_trains_as_torchs(torch_float64_default):
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((2, 5, 2, 6, 6))
+    mixes = rng.uniform(size=(3, 5, 1, 1, 1))
+    torch.manual_seed(0)
+    theirs = _critic(torch)
+    ours = _critic(tensorgrad)
+    _copy_weights(theirs, ours, tensorgrad)
+    losses = []
+    for lib, critic in ((tensorgrad, ours), (torch, theirs)):
+        optimizer = lib.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
+        run = []
+        for mix in mixes:
+            a, b = lib.tensor(real), lib.tensor(fake)
+            between = (lib.tensor(mix) * a + (1 - lib.tensor(mix)) * b).requires_grad_(True)
+            (g,) = lib.autograd.grad(critic(between).sum(), between, create_graph=True)
+            gp = ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+            loss = critic(b).mean() - critic(a).mean() + 10 * gp
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            run.append(loss.item())
+        losses.append(run)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-9)
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert_same(p, q, name, rtol=1e-7)  # (Adam divides by the gradients' size: their
+        # last bits, summed in another order, show)
+
+
+def _learner(lib, params, x):
+    F = lib.nn.functional
+    h = F.conv2d(x, params["conv"], padding=1)  # (no bias: batch norm takes it out)
+    h = F.batch_norm(h, None, None, params["bn_weight"], params["bn_bias"], training=True)
+    h = F.max_pool2d(F.relu(h), 2)
+    return F.linear(h.flatten(1), params["head"], params["head_bias"])
+
+
+def test_a_maml_step_through_the_inner_update_matches_torchs(torch_float64_default):
+    rng = np.random.default_rng(1)
+    arrays = {"conv": rng.standard_normal((3, 1, 3, 3)) * 0.3,
+              "bn_weight": np.ones(3), "bn_bias": np.zeros(3),
+              "head": rng.standard_normal((2, 18)) * 0.3, "head_bias": np.zeros(2)}
+    support, query = rng.standard_normal((2, 4, 1, 4, 6))
+    labels = np.array([0, 1, 1, 0])
+    found = []
+    for lib in (tensorgrad, torch):
+        params = {k: lib.tensor(v, requires_grad=True) for k, v in arrays.items()}
+        outer = lib.optim.Adam(params.values(), lr=1e-2)
+        for _ in range(2):
+            fast = dict(params)
+            for _ in range(2):  # the inner loop, differentiated through
+                loss = lib.nn.functional.cross_entropy(
+                    _learner(lib, fast, lib.tensor(support)), lib.tensor(labels))
+                grads = lib.autograd.grad(loss, list(fast.values()), create_graph=True)
+                fast = {k: w - 0.4 * g for (k, w), g in zip(fast.items(), grads)}
+            meta = lib.nn.functional.cross_entropy(_learner(lib, fast, lib.tensor(query)),
+                                                   lib.tensor(labels))
+            outer.zero_grad()
+            meta.backward()
+            outer.step()
+        found.append(params)
+    for name in arrays:
+        assert_same(found[0][name], found[1][name], name)
