@@ -1,5 +1,6 @@
 """torch.optim's optimizers: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``,
-``Adamax``, ``NAdam``, ``RAdam`` and ``Adadelta``, with parameter groups.
+``Adamax``, ``NAdam``, ``RAdam``, ``Adadelta``, ``Rprop``, ``ASGD`` and ``LBFGS``, with
+parameter groups.
 
 As PyTorch's: ``param_groups`` is a list of dicts, each with its ``params`` and its own
 settings (``lr``, ``weight_decay``, ...), which a schedule may change between steps; a
@@ -12,8 +13,9 @@ flat buffer (each ``p._data`` becomes a view of it), so that an update is a doze
 calls however many tensors there are (speed: benchmarks/SPEED.md, "Second round", and
 "Issue #16" for the chunks).
 
-``lr_scheduler`` (torch.optim.lr_scheduler's schedulers) and ``per_parameter`` (the optimizers
-that update one parameter at a time: ``RMSprop`` to ``Adadelta``) are imported when first used.
+``lr_scheduler`` (torch.optim.lr_scheduler's schedulers), ``per_parameter`` (the optimizers
+that update one parameter at a time: ``RMSprop`` to ``ASGD``) and ``lbfgs`` are imported when
+first used.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from ..grad_mode import enable_grad
 from ..tensor import RemovableHandle, Tensor, clear_grads, note_in_place_write, quiet
 from ..threads import run_each
 
-__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
-           "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
+__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam",
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
 
 if TYPE_CHECKING:
     from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
@@ -773,8 +775,10 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     if name in _PER_PARAMETER:
         return getattr(importlib.import_module(".per_parameter", __name__), name)
+    if name == "LBFGS":
+        return importlib.import_module(".lbfgs", __name__).LBFGS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "lr_scheduler", *_PER_PARAMETER})
+    return sorted({*globals(), "lr_scheduler", "LBFGS", *_PER_PARAMETER})
