@@ -112,7 +112,9 @@ def _softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _softmax_composed(ctx: Any, x: Tensor, dim: int) -> Tensor:
-    e = (x - x.amax(dim=dim, keepdim=True).detach()).exp()  # (the shift changes no gradient)
+    if x.shape[dim] if x.ndim else 1:  # (the shift changes no gradient; nothing to shift)
+        x = x - x.amax(dim=dim, keepdim=True).detach()
+    e = x.exp()
     return e / e.sum(dim=dim, keepdim=True)
 
 

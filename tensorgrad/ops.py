@@ -2075,7 +2075,10 @@ class Norm(Function):
     @quiet
     def forward(ctx, a, p, dims, keepdim):
         magnitude = np.abs(a)
-        if p == math.inf or p == -math.inf:
+        if p != 0 and math.prod(a.shape[d] for d in dims) == 1:  # one entry: its size,
+            # exactly, as PyTorch's (its square may underflow)
+            kept = magnitude
+        elif p == math.inf or p == -math.inf:
             if any(a.shape[d] == 0 for d in dims):  # no identity to start from, as in PyTorch
                 raise RuntimeError(f"norm of order {p} over a dimension of length 0")
             pick = np.maximum if p > 0 else np.minimum
@@ -2125,8 +2128,9 @@ class Norm(Function):
         if p == 1:
             return g * constant(sgn(a._data)), None, None, None
         norm = a.norm(2, dim=dims, keepdim=True)
-        zero = constant(norm._data == 0)  # 0 where the norm is, as backward's
-        return g * where(zero, 0.0, a / where(zero, 1.0, norm)), None, None, None
+        # g times the unit vector (whose own derivative, (1 - unit^2) / norm, cancels
+        # exactly for one entry); 0 where the norm is, as backward's, NaN beyond, as PyTorch's
+        return g * where(constant(norm._data == 0), 0.0, a / norm), None, None, None
 
 
 def norm(x: Tensor, p: Any, dim: Any, keepdim: bool) -> Tensor:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from higher_order_cases import CASES, penalty, values, weights
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import as_laid_out, laid_out, shapes
 from torch_compare import assert_same
 
 import tensorgrad
@@ -222,3 +226,66 @@ def test_a_maml_step_through_the_inner_update_matches_torchs(torch_float64_defau
         found.append(params)
     for name in arrays:
         assert_same(found[0][name], found[1][name], name)
+
+
+# ---- every layout, both dtypes, 0-d and empty shapes, NaN and the infinities -----------------
+
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -2.0, 0.5, 2.0, 0.3, -1.7]
+
+DRAWN = {  # op: (tensorgrad's, PyTorch's), each of one tensor (``lib`` is the library)
+    "tanh": lambda lib, x: x.tanh(), "sigmoid": lambda lib, x: x.sigmoid(),
+    "exp": lambda lib, x: x.exp(), "log": lambda lib, x: x.log(), "sqrt": lambda lib, x: x.sqrt(),
+    "sin": lambda lib, x: x.sin(), "erf": lambda lib, x: x.erf(), "abs": lambda lib, x: x.abs(),
+    "relu": lambda lib, x: x.relu(), "pow 3": lambda lib, x: x ** 3,
+    "pow 0.5": lambda lib, x: x ** 0.5, "mul": lambda lib, x: x * x.flip(-1) if x.ndim else x * x,
+    "div": lambda lib, x: x / (x * x + 1), "sum": lambda lib, x: (x ** 2).sum(),
+    "mean": lambda lib, x: (x ** 3).mean(), "amax": lambda lib, x: x.amax() if x.numel() else x,
+    "norm": lambda lib, x: x.norm(), "logsumexp": lambda lib, x: x.logsumexp(-1) if x.ndim
+    else x.exp(),
+    "softmax": lambda lib, x: lib.nn.functional.softmax(x, -1) if x.ndim else x.sigmoid(),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+}
+
+
+@pytest.mark.parametrize("name", list(DRAWN))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_gradients_of_gradients_at_any_values_and_layouts_follow_torch(name, data):
+    shape = data.draw(shapes(min_dims=0, max_dims=2, max_side=3, size_zero=True), label="shape")
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]), label="dtype")
+    special = data.draw(st.booleans(), label="special values")
+    x = data.draw(laid_out(shape, dtype, layout=True) if not special else
+                  st.just(None), label="x")
+    if x is None:
+        values = data.draw(hnp.arrays(dtype, shape, elements=st.sampled_from(SPECIAL)))
+        x = as_laid_out(values)
+    found = []
+    for lib in (tensorgrad, torch):
+        leaf = lib.tensor(x.leaf, requires_grad=True)
+        view = x.layout.view(leaf) if lib is tensorgrad else _torch_view(x, leaf)
+        y = DRAWN[name](lib, view)
+        w = lib.tensor(np.linspace(-1, 1, max(y.numel(), 1))[:y.numel()].reshape(
+            tuple(y.shape)).astype(dtype))
+        (g,) = lib.autograd.grad((y * w).sum(), leaf, create_graph=True)
+        second = lib.autograd.grad((g * g).sum(), leaf, allow_unused=True)[0] \
+            if g.requires_grad else None
+        if second is None:
+            second = lib.zeros_like(leaf)
+        # (PyTorch's zeros may be a ZeroTensor, which numpy() gives only with force)
+        found.append(tuple(t.detach().numpy(force=True) if lib is torch else t.detach().numpy()
+                           for t in (g, second)))
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    assert_same(found[0][0], found[1][0], f"{name}: the gradient", rtol)
+    assert_same(found[0][1], found[1][1], f"{name}: its gradient", rtol)
+
+
+def _torch_view(x, leaf):
+    """The drawn layout's view of a torch leaf: PyTorch has no negative steps, so the
+    reversed dimensions are flipped, then sliced."""
+    layout = x.layout
+    view = leaf.permute(*layout.permutation) if leaf.ndim else leaf
+    reversed_dims = [d for d, step in enumerate(layout.steps) if step < 0]
+    if reversed_dims:
+        view = view.flip(reversed_dims)
+    return view[tuple(slice(None) if abs(step) == 1 else
+                      slice(1 if step > 0 else 0, None, abs(step)) for step in layout.steps)]

@@ -1043,3 +1043,14 @@ def test_new_ops_replay_in_a_captured_step_as_they_ran():
         loss_fn(Tensor(x)).backward()
         assert replayed == loss_fn(Tensor(x)).item()
         np.testing.assert_array_equal(got, w.grad)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1, -1, float("inf")])
+def test_the_norm_of_one_entry_is_its_size_exactly_as_torchs(p):
+    # (PyTorch's; by sum of squares, 3e-24 squared underflows in float32 and the norm was 0)
+    x = tg.tensor(np.array([[3e-24], [-2e-24]], np.float32), requires_grad=True)
+    norm = x.norm(p, dim=1)
+    np.testing.assert_array_equal(norm.detach().numpy(), np.float32([3e-24, 2e-24]))
+    norm.sum().backward()
+    if p in (2, 1, float("inf")):  # (the others' slopes under- and overflow: NaN, as PyTorch's)
+        np.testing.assert_array_equal(x.grad.numpy(), [[1.0], [-1.0]])
