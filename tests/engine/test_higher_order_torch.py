@@ -12,7 +12,7 @@ from higher_order_cases import CASES, penalty, values, weights
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import as_laid_out, laid_out, shapes
+from strategies import as_laid_out, broadcastable_shapes, laid_out, shapes
 from torch_compare import assert_same
 
 import tensorgrad
@@ -289,3 +289,46 @@ def _torch_view(x, leaf):
         view = view.flip(reversed_dims)
     return view[tuple(slice(None) if abs(step) == 1 else
                       slice(1 if step > 0 else 0, None, abs(step)) for step in layout.steps)]
+
+
+# Ops of two tensors that broadcast together, away from their singular points (0 ** b,
+# atan2(0, 0)), where PyTorch's second derivative is NaN by the way its backward masks and
+# this one's 0 (docs/engine.md, "Gradients of gradients")
+DRAWN_PAIRS = {
+    "+": lambda lib, a, b: (a + b) ** 2, "-": lambda lib, a, b: (a - b) ** 3,
+    "*": lambda lib, a, b: a * b * a, "/": lambda lib, a, b: a / (b * b + 1),
+    "**": lambda lib, a, b: (a.abs() + 0.5) ** b,
+    "maximum": lambda lib, a, b: lib.maximum(a, b) ** 2,
+    "atan2": lambda lib, a, b: lib.atan2(a, b.abs() + 0.5),
+    "where": lambda lib, a, b: lib.where(a > b, a * b, b ** 2),
+}
+
+
+@pytest.mark.parametrize("name", list(DRAWN_PAIRS))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_gradients_of_gradients_of_two_broadcast_tensors_follow_torch(name, data):
+    a_shape, b_shape = data.draw(broadcastable_shapes(2, max_dims=2, size_zero=True),
+                                 label="shapes")
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]), label="dtype")
+    a = data.draw(laid_out(a_shape, dtype), label="a")
+    b = data.draw(laid_out(b_shape, dtype), label="b")
+    found = []
+    for lib in (tensorgrad, torch):
+        leaves = [lib.tensor(x.leaf, requires_grad=True) for x in (a, b)]
+        views = [x.layout.view(leaf) if lib is tensorgrad else _torch_view(x, leaf)
+                 for x, leaf in zip((a, b), leaves)]
+        y = DRAWN_PAIRS[name](lib, *views)
+        w = lib.tensor(np.linspace(-1, 1, max(y.numel(), 1))[:y.numel()].reshape(
+            tuple(y.shape)).astype(dtype))
+        grads = lib.autograd.grad((y * w).sum(), leaves, create_graph=True)
+        penalty_of = sum((g * g.sin()).sum() for g in grads if g.requires_grad)
+        seconds = lib.autograd.grad(penalty_of, leaves, allow_unused=True) \
+            if isinstance(penalty_of, (tensorgrad.Tensor, torch.Tensor)) and \
+            penalty_of.requires_grad else (None, None)
+        found.append([t.detach().numpy(force=True) if lib is torch else t.detach().numpy()
+                      for t in (*grads, *(lib.zeros_like(leaf) if s is None else s
+                                          for s, leaf in zip(seconds, leaves)))])
+    rtol = 1e-4 if dtype == np.float32 else 1e-9
+    for i, (ours, theirs) in enumerate(zip(*found)):
+        assert_same(ours, theirs, f"{name} [{i}]", rtol)
