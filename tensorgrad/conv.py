@@ -457,6 +457,23 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
 
 # ---- interpolation ----------------------------------------------------------------------------
 
+def _interpolate_composed(ctx: Any, x: Tensor, sizes: Any, scales: Any, mode: str,
+                          align_corners: Any) -> Tensor:
+    """``Interpolate`` composed of primitives: each dimension read at its positions, the
+    pairs weighted and summed, the last dimension first."""
+    _, reads = ctx.settings
+    y = x
+    for axis in reversed(range(len(reads))):
+        along = (-1,) + (1,) * (y.ndim - 3 - axis)
+        terms = [y.index_select(2 + axis, as_leaf(index)) if weight is None else
+                 y.index_select(2 + axis, as_leaf(index)) * constant(weight.reshape(along))
+                 for index, weight in reads[axis]]
+        y = terms[0]
+        for term in terms[1:]:
+            y = y + term
+    return y
+
+
 class Interpolate(Function):
     """Each spatial dimension of (N, C, *spatial) x resampled to ``sizes`` in turn, the last
     first (the order of PyTorch's nested sums), by ``mode``: each output the input at one
@@ -480,6 +497,8 @@ class Interpolate(Function):
         for axis in range(len(reads)):  # each resampling's transpose, in the reverse order
             g = _unread(g, 2 + axis, reads[axis], shape[2 + axis])
         return g, None, None, None, None
+
+    recorded_backward = staticmethod(through(_interpolate_composed))
 
 
 Reading = tuple[tuple[np.ndarray, np.ndarray | None], ...]  # (index, weight) pairs
@@ -921,6 +940,18 @@ def _tiles(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
+def _adaptive_avg_composed(ctx: Any, x: Tensor, outs: Any) -> Tensor:
+    """``AdaptiveAvgPool`` composed of primitives: the mean of each tile, a dimension at a
+    time."""
+    from .ops import cat
+
+    y = x.unsqueeze(0) if ctx.unbatched else x
+    for axis, out in zip(range(2, 2 + len(outs)), outs):
+        y = cat([y.narrow(axis, a, b - a).mean(axis, keepdim=True)
+                 for a, b in _tiles(y.shape[axis], out)], axis)
+    return y[0] if ctx.unbatched else y
+
+
 class AdaptiveAvgPool(Function):
     """The mean of each tile of (N, C, *spatial) ``x`` to (N, C, *outs): a mean along one
     dimension after another (a tile is a product of intervals)."""
@@ -954,6 +985,8 @@ class AdaptiveAvgPool(Function):
                 spread[before + (slice(a, b),)] += g[before + (slice(i, i + 1),)] / (b - a)
             g = spread
         return (g[0] if ctx.unbatched else g), None
+
+    recorded_backward = staticmethod(linked(through(_adaptive_avg_composed)))
 
 
 def _adaptive_argmax(x: np.ndarray, outs: Sequence[int]) -> np.ndarray:

@@ -2287,6 +2287,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+def _bilinear_composed(ctx: Any, x1: Tensor, x2: Tensor, weight: Tensor, bias: Any) -> Tensor:
+    from .ops import einsum
+
+    y = einsum("...i,kij,...j->...k", x1, weight, x2)
+    return y if bias is None else y + bias
+
+
 class Bilinear(Function):
     """y[..., k] = x1[..., :] @ weight[k] @ x2[..., :] + bias[k] (bias where given); each
     input's gradient the same product with that input left out."""
@@ -2310,6 +2317,8 @@ class Bilinear(Function):
                 np.einsum("...k,...i,...j->kij", grad, x1, x2, optimize=True)
                 if need_weight else None,
                 grad.sum(axis=batch) if need_bias else None)
+
+    recorded_backward = staticmethod(through(_bilinear_composed))
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import floating
+from .higher_order import constant, times_slope
+from .ops import floating, where
 from .tensor import Function, Tensor, quiet, tensor_of
 
 _F64 = np.float64
@@ -295,6 +296,8 @@ class Lgamma(Function):
         (a,) = ctx.saved_tensors
         return grad * digamma_array(a)
 
+    recorded_backward = staticmethod(times_slope(lambda a: Polygamma.apply(a, 0)))
+
 
 class Polygamma(Function):
     """polygamma(n, a); digamma is n = 0."""
@@ -311,6 +314,10 @@ class Polygamma(Function):
         (a,) = ctx.saved_tensors
         return grad * polygamma_array(ctx.n + 1, a), None
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad * Polygamma.apply(ctx.inputs[0], ctx.n + 1), None
+
 
 class Erfinv(Function):
     @staticmethod
@@ -326,6 +333,9 @@ class Erfinv(Function):
         (out,) = ctx.saved_tensors
         return grad * (0.5 * _SQRT_PI * np.exp(out.astype(_F64) ** 2))
 
+    recorded_backward = staticmethod(times_slope(
+        lambda a: 0.5 * _SQRT_PI * (Erfinv.apply(a) ** 2).exp()))
+
 
 class I0(Function):
     @staticmethod
@@ -338,6 +348,8 @@ class I0(Function):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * bessel_i(a, 1)
+
+    recorded_backward = staticmethod(times_slope(lambda a: I1.apply(a)))
 
 
 class I1(Function):
@@ -354,6 +366,13 @@ class I1(Function):
         a = a.astype(_F64)
         ratio = np.where(a == 0, 0.5, bessel_i(a, 1) / np.where(a == 0, 1.0, a))
         return grad * (bessel_i(a, 0) - ratio)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):  # I1' = I0 - I1 / x, which is 1/2 at 0
+        (a,) = ctx.inputs
+        zero = constant(a._data == 0)
+        ratio = where(zero, 0.5, I1.apply(a) / where(zero, 1.0, a))
+        return (grad * (I0.apply(a) - ratio),)
 
 
 # ---- torch.* functions -----------------------------------------------------------------------

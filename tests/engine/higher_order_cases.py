@@ -117,6 +117,15 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "det and inverse": lambda L, x: L.linalg.det(_square(L, x)) * L.linalg.inv(_square(L, x)),
     "solve": lambda L, x: L.linalg.solve(_square(L, x), x[:, 4:]),
     "cdist": lambda L, x: L.cdist(x, x.flip(0) + 1),
+    "lgamma and digamma": lambda L, x: L.lgamma(x * 3) + L.digamma(x * 2),
+    "polygamma": lambda L, x: L.polygamma(1, x * 3), "erfinv": lambda L, x: L.erfinv(x - 0.5),
+    "i0 and i1": lambda L, x: L.i0(x * 2) + L.special.i1(x * 2 - 1),
+    "adaptive_avg_pool": lambda L, x: _f(L).adaptive_avg_pool2d(x[None], (3, 4)) ** 2,
+    "interpolate, nearest": lambda L, x: _f(L).interpolate(x[None], scale_factor=2) ** 2,
+    "interpolate, bilinear": lambda L, x: _f(L).interpolate(
+        x[None, None], size=(5, 7), mode="bilinear", align_corners=True) ** 2,
+    "bilinear": lambda L, x: _f(L).bilinear(x[:, :3], x[:, 3:] ** 2, x[:2, :3, None] * x[0, :3],
+                                            x[0, :2]),
     "cosine_similarity": lambda L, x: _f(L).cosine_similarity(x, x.flip(0)),
 }
 
