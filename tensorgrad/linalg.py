@@ -31,14 +31,36 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),  # noqa: A002
                 keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """The Frobenius norm of the matrices over ``dim`` (other orders are not here)."""
+    """The norm of the matrices over ``dim``, as PyTorch's: ``ord`` "fro" (Frobenius),
+    "nuc" (the sum of the singular values), 2 and -2 (the largest and the smallest singular
+    value), 1 and -1 (the largest and smallest sum of a column's sizes), inf and -inf (of a
+    row's)."""
     t = tensor_of(A)
-    if ord != "fro":
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r}; only 'fro' is here")
     if t.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    return vector_norm(t, 2, dim, keepdim, dtype=dtype)
+    if ord == "fro":
+        return vector_norm(t, 2, dim, keepdim, dtype=dtype)
+    if ord not in ("nuc", 2, -2, 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    rows, columns = (d % t.ndim for d in dim)
+    if rows == columns:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
+                           f"{dim[1]})")
+    if dtype is not None:
+        t = t.to(dtype)
+    matrices = t.movedim((rows, columns), (-2, -1))
+    if ord in ("nuc", 2, -2):
+        values = svdvals(matrices)
+        out = values.sum(-1) if ord == "nuc" else values.amax(-1) if ord == 2 else \
+            values.amin(-1)
+    else:  # the sums of the sizes down each column (1, -1) or along each row (inf, -inf)
+        sums = matrices.abs().sum(-2 if ord in (1, -1) else -1)
+        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+    if keepdim:
+        for d in sorted((rows, columns)):
+            out = out.unsqueeze(d)
+    return out
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,  # noqa: A002

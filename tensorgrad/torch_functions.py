@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import functional, ops
-from .tensor import Tensor, as_leaf, tensor_of
+from .tensor import Tensor, as_leaf, normalize_dim, tensor_of
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -596,15 +596,14 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """The distinct entries in ascending order (every NaN its own, last), as a vector; with
     ``return_inverse`` also where each entry went (an int64 tensor of the input's shape),
     with ``return_counts`` how often each came. The values are always sorted, as PyTorch's
-    on the CPU; ``dim`` is not supported. As PyTorch's, ``backward()`` through the values
+    on the CPU; along ``dim``, the distinct slices. As PyTorch's, ``backward()`` through the values
     raises NotImplementedError::
 
         unique(tensor([3, 1, 3]), return_counts=True)    # ([1, 3], [1, 2])
     """
-    if dim is not None:
-        raise NotImplementedError("unique(dim=...): only dim=None (the flattened tensor) is "
-                                  "supported")
     x = tensor_of(input)
+    if dim is not None:
+        return _unique_slices(x, normalize_dim(dim, x.ndim), return_inverse, return_counts)
     out = ops.NoDerivative.apply(_distinct, "unique", NotImplementedError, x)
     if not (return_inverse or return_counts):
         return out
@@ -612,6 +611,26 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
                                    equal_nan=False)
     extra = ([as_leaf(inverse.reshape(x._data.shape).astype(np.int64))] if return_inverse
              else []) + ([as_leaf(counts.astype(np.int64))] if return_counts else [])
+    return (out, *extra)
+
+
+def _unique_slices(x: Tensor, dim: int, return_inverse: bool, return_counts: bool) -> Any:
+    """``unique(dim=dim)``: the distinct slices along ``dim``, in lexicographic order, and
+    where each slice went and how often each came (int64 vectors along ``dim``)."""
+    data = x._data
+    if not data.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but "
+                         f"got {dim})")
+    if data.size == 0 and data.shape[dim] != 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique "
+                           "cannot be applied")
+    out = ops.NoDerivative.apply(lambda a: np.unique(a, axis=dim), "unique",
+                                 NotImplementedError, x)
+    if not (return_inverse or return_counts):
+        return out
+    _, inverse, counts = np.unique(data, axis=dim, return_inverse=True, return_counts=True)
+    extra = ([as_leaf(inverse.reshape(-1).astype(np.int64))] if return_inverse else []) + (
+        [as_leaf(counts.astype(np.int64))] if return_counts else [])
     return (out, *extra)
 
 

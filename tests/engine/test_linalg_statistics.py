@@ -300,3 +300,12 @@ def test_linalg_is_not_loaded_at_start_up_but_found_when_used():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=REPO, timeout=60, check=True)
     assert result.stdout.strip() == "[False, True, 1.0]"
+
+
+def test_matrix_norms_of_every_order_are_numpys():
+    a = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, -1.0]])
+    for order in ("fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf):
+        np.testing.assert_allclose(tg.linalg.matrix_norm(tg.tensor(a), ord=order).item(),
+                                   np.linalg.norm(a, ord=order), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="Order 3 not supported"):
+        tg.linalg.matrix_norm(tg.tensor(a), ord=3)

@@ -386,3 +386,32 @@ def test_matrix_power_zero_joins_the_graph_with_gradient_zero():
                                                           0).requires_grad
     out.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), np.zeros((2, 3, 3)))
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [(-2, -1), (0, 2), (2, 0)])
+@pytest.mark.parametrize("order", ["fro", "nuc", 2, -2, 1, -1, float("inf"), -float("inf")])
+def test_matrix_norm_of_every_order_as_torchs(torch_float64_default, order, dim, keepdim):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    found = []
+    for lib in (tg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        norm = lib.linalg.matrix_norm(x, ord=order, dim=dim, keepdim=keepdim)
+        weights = lib.tensor(np.arange(1.0, norm.numel() + 1).reshape(tuple(norm.shape)))
+        (norm * weights).sum().backward()
+        found.append((norm, x.grad))
+    assert_same(found[0][0], found[1][0], f"matrix_norm {order}")
+    assert_same(found[0][1], found[1][1], f"its gradient, {order}")
+
+
+def test_unique_slices_along_a_dim_as_torchs():
+    values = np.array([[1, 2], [1, 2], [3, 4], [0, 9]])
+    for dim in (0, 1, -1):
+        ours = tg.unique(tg.tensor(values), dim=dim, return_inverse=True, return_counts=True)
+        theirs = torch.unique(torch.tensor(values), dim=dim, return_inverse=True,
+                              return_counts=True)
+        for mine, yours in zip(ours, theirs):
+            assert_same(mine, yours, f"unique along {dim}")
+    for lib in (tg, torch):  # a dimension of length 0 that is not the one
+        with pytest.raises(RuntimeError, match="0 sized dimensions"):
+            lib.unique(lib.zeros(0, 2), dim=1)
