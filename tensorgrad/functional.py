@@ -305,7 +305,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def _softplus_composed(ctx: Any, x: Tensor, beta: float, threshold: float) -> Tensor:
     _, linear = ctx.saved_tensors
-    return where(constant(linear), x, (x * beta).exp().log1p() / beta)
+    taken = constant(linear)  # (where x is taken as it is, exp(beta x) is not computed: its
+    # overflow would make the masked branch's gradient inf * 0)
+    return where(taken, x, (where(taken, 0.0, x) * beta).exp().log1p() / beta)
 
 
 class Softplus(Function):

@@ -81,6 +81,7 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "leaky_relu": lambda L, x: _f(L).leaky_relu(x - 0.5, 0.1) * x,
     "elu": lambda L, x: _f(L).elu(x - 0.5),
     "selu": lambda L, x: _f(L).selu(x - 0.5), "softplus": lambda L, x: _f(L).softplus(x * 3),
+    "softplus beyond its threshold": lambda L, x: _f(L).softplus(x * 1000 - 100) * x,
     "silu": lambda L, x: _f(L).silu(x), "mish": lambda L, x: _f(L).mish(x),
     "hardtanh": lambda L, x: _f(L).hardtanh(x * 3 - 1) * x,
     "logsigmoid": lambda L, x: _f(L).logsigmoid(x * 4 - 2),
