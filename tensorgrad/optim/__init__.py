@@ -35,7 +35,7 @@ from ..tensor import RemovableHandle, Tensor, clear_grads, note_in_place_write, 
 from ..threads import run_each
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
+           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]
 
 if TYPE_CHECKING:
     from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
@@ -771,7 +771,7 @@ _PER_PARAMETER = ("ASGD", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam", "RM
 
 
 def __getattr__(name: str) -> object:
-    if name == "lr_scheduler":  # torch.optim.lr_scheduler's place
+    if name in ("lr_scheduler", "swa_utils"):  # torch.optim's modules of these names
         return importlib.import_module(f".{name}", __name__)
     if name in _PER_PARAMETER:
         return getattr(importlib.import_module(".per_parameter", __name__), name)
@@ -781,4 +781,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "lr_scheduler", "LBFGS", *_PER_PARAMETER})
+    return sorted({*globals(), "lr_scheduler", "swa_utils", "LBFGS", *_PER_PARAMETER})
