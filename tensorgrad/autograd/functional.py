@@ -140,25 +140,25 @@ def _inputs(inputs: Any, create_graph: bool = False) -> tuple[tuple[Tensor, ...]
     """The inputs, each a new leaf that requires grad (the caller's are left as they are;
     with ``create_graph``, one that requires grad is taken as it is, so that the results
     stay in its graph), and whether they came as a tuple."""
-    many = isinstance(inputs, (tuple, list))
-    given = tuple(inputs) if many else (inputs,)
-    for x in given:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"The inputs given to the function must be Tensors, not "
-                            f"{type(x).__name__}")
+    given, many = _tensors(inputs, "The inputs given to the function")
     return tuple(x.view_as(x) if create_graph and x.requires_grad else
                  as_leaf(x._data).requires_grad_(x._data.dtype.kind == "f")
                  for x in given), many
 
 
 def _outputs(output: Any, name: str) -> tuple[tuple[Tensor, ...], bool]:
-    many = isinstance(output, (tuple, list))
-    outs = tuple(output) if many else (output,)
-    for o in outs:
-        if not isinstance(o, Tensor):
-            raise TypeError(f"The outputs of the user-provided function given to {name} must be "
-                            f"Tensors, not {type(o).__name__}")
-    return outs, many
+    return _tensors(output, f"The outputs of the user-provided function given to {name}")
+
+
+def _tensors(values: Any, what: str) -> tuple[tuple[Tensor, ...], bool]:
+    """``values`` (a tensor, or a tuple or list of them) as a tuple, and whether it was one;
+    TypeError naming ``what`` for anything else."""
+    many = isinstance(values, (tuple, list))
+    found = tuple(values) if many else (values,)
+    for x in found:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{what} must be Tensors, not {type(x).__name__}")
+    return found, many
 
 
 def _vectors(v: Any, tensors: tuple[Tensor, ...], of: str) -> list[Any]:
