@@ -816,7 +816,6 @@ class _TensorHooks:
             tensor._grad = grad.copy() if held is None else added_into(held, grad)
         return grad
 
-
     def run_recorded(self, grad: Tensor) -> Tensor:
         """``run`` in a recorded backward pass (``graph_gradients``): the hooks get and may
         return tensors in the graph."""
