@@ -3,7 +3,8 @@ function run once per slice, the results stacked: PyTorch's semantics, not its s
 ``functional_call`` (a module run with other tensors as its parameters and buffers). They
 compose: ``grad(grad(f))`` is a second derivative, as the gradient of an argument that is
 already in a graph (an outer transform's, or one that requires grad) is recorded in it
-(``autograd.grad(create_graph=True)``)."""
+(``autograd.grad(create_graph=True)``), and so is one of a function that closes over tensors
+that require grad (a model's parameters)."""
 
 from __future__ import annotations
 
@@ -55,14 +56,36 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         if not isinstance(result, Tensor) or result.numel() != 1:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
                                "Tensor")
+        # in a graph too when the result reaches a tensor of the caller's that requires grad
+        # (a parameter the function closes over): the gradient stays in its graph
+        recorded = in_a_graph or _reaches_other_leaves(result, leaves)
         found_grads = gradient(result, leaves, allow_unused=True, materialize_grads=True,
-                               create_graph=in_a_graph)
+                               create_graph=recorded)
         grads = tuple(rebuild(list(found_grads[first:first + count]))
                       for first, count, rebuild in rebuilds)
         value = result.detach()
         return (grads[0] if isinstance(argnums, int) else grads), \
             ((value, aux) if has_aux else value)
     return transformed
+
+
+def _reaches_other_leaves(result: Tensor, own: list[Tensor]) -> bool:
+    """Whether ``result``'s graph reaches a leaf that requires grad other than ``own``."""
+    mine = {id(t) for t in own}
+    seen: set[int] = set()
+    stack = [result.grad_fn] if result.grad_fn is not None else []
+    while stack:
+        fn = stack.pop()
+        for a in fn.inputs:
+            if not isinstance(a, Tensor) or not a.requires_grad:
+                continue
+            if a.grad_fn is None:
+                if id(a) not in mine:
+                    return True
+            elif id(a.grad_fn) not in seen:
+                seen.add(id(a.grad_fn))
+                stack.append(a.grad_fn)
+    return False
 
 
 def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,

@@ -211,3 +211,14 @@ def test_create_graph_is_refused_in_a_captured_step():
 
     with pytest.raises(RuntimeError, match="captured step"):
         tg.capture(step)()
+
+
+def test_func_grad_of_a_function_closing_over_a_parameter_stays_in_its_graph():
+    w, x = tg.tensor([0.5, -1.0], requires_grad=True), tg.tensor([1.0, 2.0])
+    g = tg.func.grad(lambda x: (w * x).sin().sum())(x)  # w cos(w x), in w's graph
+    assert g.requires_grad
+    (g ** 2).sum().backward()
+    wv, xv = w.detach().numpy(), x.numpy()
+    expected = 2 * wv * np.cos(wv * xv) * (np.cos(wv * xv) - wv * xv * np.sin(wv * xv))
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12)
+    assert not tg.func.grad(lambda x: (x ** 3).sum())(x).requires_grad  # (nothing to keep)
