@@ -151,11 +151,35 @@ class Context:
         changes nothing."""
         self.materialize_grads = value
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """PyTorch's links back through the graph, one per tensor argument of ``forward``:
+        ``(its grad_fn, 0)`` for a result of an op, ``(AccumulateGrad, 0)`` holding a leaf
+        that requires grad (``.variable``), ``(None, 0)`` for a tensor that requires none."""
+        return tuple((None if not a._requires_grad else a.grad_fn if a.grad_fn is not None
+                      else AccumulateGrad(a), 0) for a in self.inputs if isinstance(a, Tensor))
+
     def name(self) -> str:
         return self.function.__name__
 
     def __repr__(self) -> str:
         return f"<{self.function.__name__}>"
+
+
+class AccumulateGrad:
+    """Where ``next_functions`` ends, at a leaf that requires grad, as PyTorch's node of that
+    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to."""
+
+    next_functions: tuple[tuple[Any, int], ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 class Function:

@@ -69,3 +69,14 @@ def test_grad_as_torchs():
     for a, b in zip(*results):
         np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-12)
     assert ours.grad is None and theirs.grad is None
+
+
+def test_next_functions_walk_the_graph_back_to_the_leaves():
+    x, c = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+    y = (x * c + 1.0) * x
+    (add, _), (leaf, _) = y.grad_fn.next_functions
+    assert add.name() == "Add" and leaf.variable is x and leaf.next_functions == ()
+    ((mul, _),) = add.next_functions  # (the number 1.0 is no tensor: no entry)
+    (first, _), (constant, _) = mul.next_functions
+    assert first.variable is x and constant is None  # c requires no grad
+    assert repr(first) == "<AccumulateGrad>"
