@@ -1031,6 +1031,16 @@ class AdaptiveMaxPool(Function):
         summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
         return summed.reshape(shape).astype(grad.dtype, copy=False), None, None
 
+    @staticmethod
+    @linked
+    def recorded_backward(ctx, grad):
+        (picked,) = ctx.saved_tensors
+        shape, n = ctx.shape, ctx.n
+        rows, plane = math.prod(shape[:-n]), math.prod(shape[-n:])
+        where = picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane
+        return (Spread.apply(grad.reshape(-1), where.ravel(), (rows * plane,)).reshape(shape),
+                None, None)
+
 
 def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[int, ...]:
     """``output_size`` (an int, or ``n`` of them; None keeps the input's size) checked as

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import sum_to, tensor_argument
+from .higher_order import Spread
+from .ops import Index, sum_to, tensor_argument
 from .tensor import Function, Tensor, normalize_dim, quiet, tensor_of
 
 _REDUCTIONS = (None, "add", "multiply")
@@ -164,6 +165,13 @@ class ScatterAdd(Function):
         grad_src[ctx.block] = grad.reshape(grad.shape or (1,))[places]
         return grad, None, None, grad_src.reshape(ctx.src_shape)
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (places,) = ctx.saved_tensors
+        shape = ctx.src_shape or (1,)
+        picked = Index.apply(grad.reshape(tuple(grad.shape) or (1,)), places)
+        return grad, None, None, Spread.apply(picked, ctx.block, shape).reshape(ctx.src_shape)
+
 
 def _index_vector(a: np.ndarray, dim: int, index: np.ndarray, name: str) -> np.ndarray:
     """``index`` (a vector, or a 0-d index as one entry) checked against ``a``'s ``dim``."""
@@ -215,6 +223,13 @@ class IndexAdd(Function):
         if ctx.alpha != 1:
             taken = taken * ctx.alpha
         return grad, None, None, taken.reshape(ctx.source_shape), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (picks,) = ctx.saved_tensors
+        rows = grad.reshape(tuple(grad.shape) or (1,))
+        picked = Index.apply(rows, (slice(None),) * ctx.dim + (picks,))
+        return grad, None, None, (picked * ctx.alpha).reshape(ctx.source_shape), None
 
 
 class IndexFill(Function):

@@ -122,6 +122,10 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "polygamma": lambda L, x: L.polygamma(1, x * 3), "erfinv": lambda L, x: L.erfinv(x - 0.5),
     "i0 and i1": lambda L, x: L.i0(x * 2) + L.special.i1(x * 2 - 1),
     "adaptive_avg_pool": lambda L, x: _f(L).adaptive_avg_pool2d(x[None], (3, 4)) ** 2,
+    "adaptive_max_pool": lambda L, x: _f(L).adaptive_max_pool2d(x[None], (3, 4)) ** 2,
+    "scatter_add": lambda L, x: (x ** 2).scatter_add(1, L.tensor(PICKS), x[:, :2] ** 3),
+    "index_add": lambda L, x: (x ** 2).index_add(0, L.tensor([1, 1, 3]), x[:3] ** 3,
+                                                 alpha=0.5),
     "interpolate, nearest": lambda L, x: _f(L).interpolate(x[None], scale_factor=2) ** 2,
     "interpolate, bilinear": lambda L, x: _f(L).interpolate(
         x[None, None], size=(5, 7), mode="bilinear", align_corners=True) ** 2,
