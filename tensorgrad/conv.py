@@ -1024,22 +1024,24 @@ class AdaptiveMaxPool(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (picked,) = ctx.saved_tensors
-        shape, n = ctx.shape, ctx.n
-        rows, plane = math.prod(shape[:-n]), math.prod(shape[-n:])
-        where = picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane
-        summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
-        return summed.reshape(shape).astype(grad.dtype, copy=False), None, None
+        where = AdaptiveMaxPool._places(ctx)
+        summed = np.bincount(where, weights=grad.ravel(), minlength=math.prod(ctx.shape))
+        return summed.reshape(ctx.shape).astype(grad.dtype, copy=False), None, None
 
     @staticmethod
     @linked
     def recorded_backward(ctx, grad):
+        where = AdaptiveMaxPool._places(ctx)
+        return (Spread.apply(grad.reshape(-1), where, (math.prod(ctx.shape),))
+                .reshape(ctx.shape), None, None)
+
+    @staticmethod
+    def _places(ctx):
+        """Each output's maximum as a position in the flattened input."""
         (picked,) = ctx.saved_tensors
         shape, n = ctx.shape, ctx.n
         rows, plane = math.prod(shape[:-n]), math.prod(shape[-n:])
-        where = picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane
-        return (Spread.apply(grad.reshape(-1), where.ravel(), (rows * plane,)).reshape(shape),
-                None, None)
+        return (picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane).ravel()
 
 
 def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[int, ...]:

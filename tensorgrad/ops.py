@@ -437,20 +437,23 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        tie = a == b
-        first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0))
-        second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0))
+        (a, b), (first, second) = ctx.saved_tensors, Maximum._shares(ctx)
         return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
 
     @staticmethod
     def recorded_backward(ctx, grad):
+        (a, b), (first, second) = ctx.saved_tensors, Maximum._shares(ctx)
+        return (summed_to(grad * constant(first.astype(grad.dtype)), a.shape),
+                summed_to(grad * constant(second.astype(grad.dtype)), b.shape), None)
+
+    @staticmethod
+    def _shares(ctx):
+        """Each operand's share of the gradient: 1 where it wins, 0 where it loses, half
+        each on a tie."""
         a, b = ctx.saved_tensors
         tie = a == b
-        first = np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0)).astype(grad.dtype)
-        second = np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0)).astype(grad.dtype)
-        return (summed_to(grad * constant(first), a.shape),
-                summed_to(grad * constant(second), b.shape), None)
+        return (np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0)),
+                np.where(tie, 0.5, np.where(ctx.loses(b, a), 0.0, 1.0)))
 
 
 class Lerp(Function):
@@ -1032,12 +1035,10 @@ class Clamp(Function):
         inside, a, low, high = ctx.saved_tensors
         low_needs, high_needs = ctx.needs_input_grad[1:]
         grad_low = grad_high = None
-        if low_needs:  # PyTorch's rule, also for crossed or equal bounds
-            below = (a < low) if high is None else (a < low) & (low < high)
-            grad_low = sum_to(np.where(below, grad, 0.0), low.shape)
+        if low_needs:
+            grad_low = sum_to(np.where(Clamp._below(ctx), grad, 0.0), low.shape)
         if high_needs:
-            above = (a > high) if low is None else (a > high) | (high < low)
-            grad_high = sum_to(np.where(above, grad, 0.0), high.shape)
+            grad_high = sum_to(np.where(Clamp._above(ctx), grad, 0.0), high.shape)
         return sum_to(np.where(inside, grad, 0.0), a.shape), grad_low, grad_high
 
     @staticmethod
@@ -1045,12 +1046,22 @@ class Clamp(Function):
         inside, a, low, high = ctx.saved_tensors
         grad_low = grad_high = None
         if needs_grad(ctx, 1):
-            below = (a < low) if high is None else (a < low) & (low < high)
-            grad_low = summed_to(where(constant(below), grad, 0.0), low.shape)
+            grad_low = summed_to(where(constant(Clamp._below(ctx)), grad, 0.0), low.shape)
         if needs_grad(ctx, 2):
-            above = (a > high) if low is None else (a > high) | (high < low)
-            grad_high = summed_to(where(constant(above), grad, 0.0), high.shape)
+            grad_high = summed_to(where(constant(Clamp._above(ctx)), grad, 0.0), high.shape)
         return summed_to(where(constant(inside), grad, 0.0), a.shape), grad_low, grad_high
+
+    # where a tensor bound gets the gradient: PyTorch's rule, also for crossed or equal bounds
+
+    @staticmethod
+    def _below(ctx):
+        _, a, low, high = ctx.saved_tensors
+        return (a < low) if high is None else (a < low) & (low < high)
+
+    @staticmethod
+    def _above(ctx):
+        _, a, low, high = ctx.saved_tensors
+        return (a > high) if low is None else (a > high) | (high < low)
 
 
 def clamp(x: Tensor, low: Any, high: Any) -> Tensor:
