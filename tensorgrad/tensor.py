@@ -146,10 +146,21 @@ class Context:
         return tuple(isinstance(a, Tensor) and a._requires_grad for a in self.inputs)
 
     def set_materialize_grads(self, value: bool) -> None:
-        """PyTorch's switch for the outputs that got no gradient (None, or zeros as it does by
-        default): an op here has one result, which always gets its gradient, so the setting
-        changes nothing."""
+        """PyTorch's switch for the results that got no gradient (None, or zeros as it does
+        by default): here backward always gets zeros for them (a ``Function`` of several
+        results keeps their gradients in one array), which code written for None handles."""
         self.materialize_grads = value
+
+    def mark_non_differentiable(self, *results: Any) -> None:
+        """In a ``tensorgrad.autograd.Function``'s forward: these results (indices, masks) are
+        no part of the graph, as in PyTorch; backward still gets a gradient for each, zeros."""
+        self.__dict__.setdefault("non_differentiable", set()).update(id(x) for x in results)
+
+    def mark_dirty(self, *inputs: Any) -> None:
+        """In a ``tensorgrad.autograd.Function``'s forward: these inputs were written in
+        place, and are returned. As in PyTorch, each comes out as itself, now the op's result
+        in the graph, and what saved its old values refuses backward."""
+        self.__dict__.setdefault("dirty", set()).update(id(x) for x in inputs)
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

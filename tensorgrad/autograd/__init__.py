@@ -1,145 +1,23 @@
-"""torch.autograd's names: ``Function`` (a user's op, on tensors as PyTorch's), ``grad``
-(gradients returned rather than added to ``.grad``), ``backward`` of several tensors at once,
-and the grad modes."""
+"""torch.autograd's names: ``Function`` (a user's op, on tensors as PyTorch's: see
+``function``), ``grad`` (gradients returned rather than added to ``.grad``), ``backward`` of
+several tensors at once, and the grad modes."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from threading import get_ident
 from typing import Any
 
 import numpy as np
 
 from .. import tensor
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
-from ..tensor import Context, Tensor, as_leaf, gradients, tapes
+from ..tensor import Tensor, as_leaf, gradients
+from .function import Function
 
-__all__ = ["Function", "Variable", "backward", "detect_anomaly", "enable_grad", "functional",
-           "grad", "inference_mode", "no_grad", "set_detect_anomaly", "set_grad_enabled"]
-
-
-class Function(tensor.Function):
-    """A user's op with a hand-written backward, as ``torch.autograd.Function``: the same
-    contract as ``tensorgrad.Function`` (on which the engine's own ops are written, in NumPy
-    arrays), on tensors. ``forward(ctx, *args)`` receives tensors outside the graph (and other
-    arguments as they are), runs under ``no_grad()`` and returns a tensor;
-    ``backward(ctx, grad)`` receives the result's gradient as a tensor and returns one
-    gradient (a tensor, an array or None) per argument of ``forward``. PyTorch's other form
-    works too: ``forward(*args)`` without ``ctx``, and ``setup_context(ctx, inputs, output)``::
-
-        class MyReLU(tensorgrad.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x.clamp(min=0)
-
-            @staticmethod
-            def backward(ctx, grad):
-                (x,) = ctx.saved_tensors
-                return grad * (x > 0)
-
-        y = MyReLU.apply(tensorgrad.tensor([-1.0, 2.0], requires_grad=True))
-    """
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # what the subclass wrote, on tensors, wrapped into what the engine calls, on arrays
-        # (and the backward, on tensors, also as the engine's recorded_backward: create_graph)
-        written = {name: getattr(cls.__dict__[name], "__func__", cls.__dict__[name])
-                   for name in ("forward", "backward") if name in cls.__dict__}
-        for name, target, wrap in (("forward", "forward", _forward_on_tensors),
-                                   ("backward", "backward", _backward_on_tensors),
-                                   ("backward", "recorded_backward",
-                                    _recorded_backward_on_tensors)):
-            if name in written:
-                setattr(cls, target, staticmethod(wrap(cls, written[name])))
-
-    # (on tensors, any signature: the engine's own Function types them as arrays)
-    @staticmethod
-    def forward(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("a Function subclass defines forward()")
-
-    @staticmethod
-    def backward(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("a Function subclass defines backward()")
-
-    @staticmethod
-    def setup_context(ctx: Context, inputs: tuple[Any, ...], output: Any) -> None:
-        """PyTorch's other form: what ``forward(*args)``, which then takes no ``ctx``, keeps."""
-        raise NotImplementedError
-
-
-def _forward_on_tensors(cls: type[Function], forward: Callable[..., Any]
-                        ) -> Callable[..., Any]:
-    def on_arrays(ctx: Context, *args: Any) -> Any:
-        inputs = tuple(as_leaf(a) if isinstance(a, np.ndarray) else a for a in args)
-        ident = get_ident()
-        tape = tapes.pop(ident, None)  # (a capture records this op, not the ops inside it)
-        try:
-            with no_grad():
-                if cls.setup_context is Function.setup_context:
-                    out = forward(ctx, *inputs)
-                else:
-                    out = forward(*inputs)
-                    cls.setup_context(ctx, inputs, out)
-        finally:
-            if tape is not None:
-                tapes[ident] = tape
-        # the engine keeps (and checks for in-place writes) arrays: tensors go back in backward
-        saved = getattr(ctx, "saved_tensors", ())
-        ctx.saved_tensors = tuple(x._data if isinstance(x, Tensor) else x for x in saved)
-        ctx.__dict__["saved_as_tensors"] = tuple(isinstance(x, Tensor) for x in saved)
-        return out._data if isinstance(out, Tensor) else out
-
-    return on_arrays
-
-
-def _backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
-                         ) -> Callable[..., Any]:
-    def on_arrays(ctx: Context, grad: np.ndarray) -> Any:
-        saved = ctx.saved_tensors
-        ctx.saved_tensors = tuple(
-            as_leaf(x) if as_tensor else x
-            for x, as_tensor in zip(saved, ctx.__dict__.get("saved_as_tensors", ())))
-        try:
-            with no_grad():
-                grads = backward(ctx, as_leaf(grad))
-        finally:
-            ctx.saved_tensors = saved
-        if isinstance(grads, tuple):
-            return tuple(g._data if isinstance(g, Tensor) else g for g in grads)
-        return grads._data if isinstance(grads, Tensor) else grads
-
-    return on_arrays
-
-
-def _recorded_backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
-                                  ) -> Callable[..., Any]:
-    """The subclass's backward, on tensors, run in a recorded pass (create_graph=True): its
-    tensor ops are recorded, so its gradients have gradients, as PyTorch's. A tensor it saved
-    is the input it was, in the graph; one that was not an input (the result, a value made in
-    forward) would be a constant there, wrong for the gradient of the gradient: refused."""
-    def on_tensors(ctx: Context, grad: Tensor) -> Any:
-        saved = ctx.saved_tensors
-        inputs = {id(a._data): a for a in ctx.inputs if isinstance(a, Tensor)}
-        as_tensors = ctx.__dict__.get("saved_as_tensors", ())
-        for x, as_tensor in zip(saved, as_tensors):
-            if as_tensor and id(x) not in inputs:
-                raise NotImplementedError(
-                    f"{cls.__name__}: create_graph=True through a Function that saved a tensor "
-                    "other than its inputs (its result, or one made in forward): tensorgrad "
-                    "cannot put it in the graph; save the inputs and compute it in backward")
-        ctx.saved_tensors = tuple(inputs[id(x)] if as_tensor else x
-                                  for x, as_tensor in zip(saved, as_tensors))
-        try:
-            grads = backward(ctx, grad)
-        finally:
-            ctx.saved_tensors = saved
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        return tuple(as_leaf(np.asarray(g)) if isinstance(g, np.ndarray) else g for g in grads)
-
-    return on_tensors
+__all__ = ["Function", "Variable", "backward", "detect_anomaly", "enable_grad", "function",
+           "functional", "grad", "inference_mode", "no_grad", "set_detect_anomaly",
+           "set_grad_enabled"]
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -296,5 +174,5 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
-from . import functional  # noqa: E402 (it uses grad above)
+from . import function, functional  # noqa: E402 (functional uses grad above)
 
