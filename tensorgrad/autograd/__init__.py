@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import tensor
 from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tensor import Tensor, as_leaf, gradients
-from .function import Function
+
+if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
+    from . import function, functional  # noqa: F401
 
 __all__ = ["Function", "Variable", "backward", "detect_anomaly", "enable_grad", "function",
            "functional", "grad", "inference_mode", "no_grad", "set_detect_anomaly",
@@ -174,5 +176,16 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
-from . import function, functional  # noqa: E402 (functional uses grad above)
+
+
+def __getattr__(name: str) -> Any:
+    # the modules of user ops and of Hessians, imported when first used (PEP 562): a program
+    # without them, as microgpt's command line, does not pay for them at start-up
+    if name in ("Function", "function", "functional"):
+        import importlib
+
+        module = importlib.import_module(f".{'function' if name == 'Function' else name}",
+                                         __name__)
+        return getattr(module, name) if name == "Function" else module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

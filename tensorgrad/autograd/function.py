@@ -18,16 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes, tensor
+from ..dtypes import get_default_dtype
 from ..grad_mode import no_grad
-from ..tensor import Context, Tensor, as_leaf, tapes
+from ..tensor import Context, Tensor, as_leaf, can_record_in_place, note_in_place_write, tapes
+from ..tensor import Function as EngineFunction  # (tensorgrad.tensor is also a function's name)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 FunctionCtx = Context  # PyTorch's name for the ``ctx`` of a Function (for annotations)
 
 
-class Function(tensor.Function):
+class Function(EngineFunction):
     """A user's op with a hand-written backward, as ``torch.autograd.Function``: the same
     contract as ``tensorgrad.Function`` (on which the engine's own ops are written, in NumPy
     arrays), on tensors. ``forward(ctx, *args)`` receives tensors outside the graph (and other
@@ -115,7 +116,7 @@ def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
     return outside_the_graph
 
 
-class _Twice(tensor.Function):
+class _Twice(EngineFunction):
     """A gradient from a once-differentiable backward, in the graph: itself forward, and an
     error backward (its other arguments only tie it to what it depends on)."""
 
@@ -163,11 +164,11 @@ class _Results:
                                "not returned as output. The inputs that are modified inplace "
                                "must all be outputs of the Function.")
         for x in self.dirty.values():  # (now: before the op's own sequence number)
-            tensor.note_in_place_write(x._data)
+            note_in_place_write(x._data)
         self.places: list[tuple[int, int] | None] = []
         carried = [x for x in self.returned if isinstance(x, Tensor) and
                    x._data.dtype.kind == "f" and id(x) not in marked]
-        dtype = np.result_type(*carried) if carried else dtypes.get_default_dtype()
+        dtype = np.result_type(*carried) if carried else get_default_dtype()
         start = 0
         for x in self.returned:
             if any(x is y for y in carried):
@@ -223,7 +224,7 @@ def _rebased(a: Tensor, result: Tensor, ctx: Context) -> Tensor:
     if a._requires_grad and a.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
                            "operation.")
-    if not tensor.can_record_in_place(a):
+    if not can_record_in_place(a):
         raise RuntimeError("a Function that writes in place (mark_dirty) into a view of another "
                            "tensor that requires grad: PyTorch also rewrites that tensor's "
                            "history, tensorgrad does not; write into a tensor of its own")
