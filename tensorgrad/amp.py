@@ -1,4 +1,5 @@
-"""``torch.amp`` for code written for it: ``GradScaler`` and ``autocast``.
+"""``torch.amp`` for code written for it: ``GradScaler``, ``autocast``, and the decorators of
+a custom Function's forward and backward under autocast (``custom_fwd``, ``custom_bwd``).
 
 A ``GradScaler`` multiplies the loss by a large scale before its backward, so that small
 float16 gradients do not underflow, and divides the gradients by it again before the
@@ -198,3 +199,43 @@ class autocast:  # noqa: N801 (PyTorch's name)
             with self:
                 return function(*args, **kwargs)
         return autocasting
+
+
+# the device types PyTorch's device strings may name
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                 "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+
+
+def is_autocast_available(device_type: str) -> bool:
+    """Whether ``autocast`` takes ``device_type``: every device type PyTorch names (it casts
+    nothing here, on any)."""
+    if device_type not in _DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start "
+                           f"of device string: {device_type}")
+    return True
+
+
+def custom_fwd(fwd: Callable[..., Any] | None = None, *, device_type: str,
+               cast_inputs: Any = None) -> Any:
+    """Decorate a custom ``autograd.Function``'s forward for autocast regions, as
+    ``torch.amp.custom_fwd``: PyTorch casts its floating inputs to ``cast_inputs`` inside an
+    enabled autocast region; autocast here casts nothing, so the forward runs as written::
+
+        @staticmethod
+        @torch.amp.custom_fwd(device_type="cpu", cast_inputs=torch.float32)
+        def forward(ctx, x): ...
+    """
+    is_autocast_available(device_type)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+    return fwd
+
+
+def custom_bwd(bwd: Callable[..., Any] | None = None, *, device_type: str) -> Any:
+    """Decorate a custom ``autograd.Function``'s backward, as ``torch.amp.custom_bwd``: it
+    runs in the forward's autocast state, which here is always no casting."""
+    is_autocast_available(device_type)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    return bwd

@@ -7,6 +7,7 @@ PyTorch's do without a GPU, and what needs one raises PyTorch's AssertionError::
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NoReturn
 
 from . import amp as _amp
@@ -61,3 +62,19 @@ class amp:  # noqa: N801 (torch.cuda.amp, a module in PyTorch)
                      enabled: bool = True) -> None:
             super().__init__("cuda", init_scale, growth_factor, backoff_factor,
                              growth_interval, enabled)
+
+    @staticmethod
+    def custom_fwd(fwd: Any = None, *, cast_inputs: Any = None) -> Any:
+        """The deprecated ``torch.cuda.amp.custom_fwd``: ``torch.amp.custom_fwd`` for cuda."""
+        warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                      "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.",
+                      FutureWarning, stacklevel=2)
+        return _amp.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+    @staticmethod
+    def custom_bwd(bwd: Any = None) -> Any:
+        """The deprecated ``torch.cuda.amp.custom_bwd``: ``torch.amp.custom_bwd`` for cuda."""
+        warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                      "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.",
+                      FutureWarning, stacklevel=2)
+        return _amp.custom_bwd(bwd, device_type="cuda")

@@ -14,7 +14,7 @@ Code written for PyTorch runs with its imports pointed here::
 See docs/nn.md for what there is and what is not.
 """
 
-from . import functional, init, modules, parallel, parameter, utils
+from . import attention, functional, init, modules, parallel, parameter, utils
 from .activation import (
     CELU,
     ELU,
@@ -153,7 +153,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh", "Tanhshrink", "Threshold",
            "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
            "TransformerEncoderLayer", "TripletMarginLoss", "Unflatten", "Upsample", "ZeroPad1d",
-           "ZeroPad2d", "functional", "init", "modules", "parallel", "utils",
+           "ZeroPad2d", "attention", "functional", "init", "modules", "parallel", "utils",
            # (nn surface, in one block)
            "Buffer", "ChannelShuffle", "Fold", "LazyLinear", "Softmax2d", "Unfold",
            "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter"]

@@ -1,7 +1,7 @@
 """torch.utils on tensorgrad: ``data``, the datasets, samplers and ``DataLoader`` that feed a
 training loop (``from tensorgrad.utils.data import DataLoader`` reads as PyTorch's import),
-and ``checkpoint``."""
+``checkpoint``, and ``hooks`` (the handle hooks return)."""
 
-from . import checkpoint, data
+from . import checkpoint, data, hooks
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "hooks"]

@@ -601,3 +601,18 @@ def test_bad_arguments_raise_as_torch(torch, case):
     assert ours.type is theirs.type
     if case not in OWN_WORDS:
         assert str(ours.value) == str(theirs.value)
+
+
+def test_stack_dataset_gives_each_datasets_sample_side_by_side():
+    from tensorgrad.utils.data import StackDataset, TensorDataset
+
+    images, labels = TensorDataset(tensorgrad.arange(3)), [10, 11, 12]
+    pairs = StackDataset(images, labels)
+    assert len(pairs) == 3 and pairs[1][1] == 11 and pairs[1][0][0].item() == 1
+    named = StackDataset(x=images, y=labels)
+    assert named[2]["y"] == 12 and named[2]["x"][0].item() == 2
+    for args, kwargs, message in [((), {}, "At least one dataset"),
+                                  ((images,), {"y": labels}, "both types are given"),
+                                  ((images, [1]), {}, "Size mismatch")]:
+        with pytest.raises(ValueError, match=message):
+            StackDataset(*args, **kwargs)

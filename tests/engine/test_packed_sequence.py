@@ -240,3 +240,26 @@ def test_two_layer_bidirectional_packed_gradients(name):
     params = [p.detach().requires_grad_() for p in m.parameters()]
     assert tensorgrad.gradcheck(module_as_function(m, names, forward), x, *states, *params,
                                 reference="finite-difference")
+
+
+def test_unpad_and_unpack_give_back_the_sequences_with_their_gradients():
+    from tensorgrad.nn.utils.rnn import (
+        invert_permutation,
+        pack_sequence,
+        pad_sequence,
+        unpack_sequence,
+        unpad_sequence,
+    )
+
+    a = Tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+    b = Tensor([[4.0]], requires_grad=True)
+    for batch_first in (False, True):
+        back = unpad_sequence(pad_sequence([a, b], batch_first=batch_first), Tensor([3, 1]),
+                              batch_first=batch_first)
+        assert [x.tolist() for x in back] == [a.tolist(), b.tolist()]
+    back = unpack_sequence(pack_sequence([b, a], enforce_sorted=False))
+    assert [x.tolist() for x in back] == [b.tolist(), a.tolist()]
+    (back[0].sum() * 2 + back[1].sum()).backward()
+    assert a.grad.tolist() == [[1.0]] * 3 and b.grad.tolist() == [[2.0]]
+    assert invert_permutation(Tensor([2, 0, 1])).tolist() == [1, 2, 0]
+    assert invert_permutation(None) is None

@@ -148,3 +148,49 @@ def test_nn_modules_names_each_class_where_pytorch_defines_it():
         assert theirs.__module__ == f"torch.nn.modules.{name}", (name, cls)
         if cls not in modules._PRIVATE:
             assert getattr(torch.nn.modules, cls) is theirs
+
+
+def test_sdpa_kernel_runs_the_block_and_checks_its_backends():
+    from tensorgrad.nn.attention import SDPBackend, sdpa_kernel
+
+    q = tg.tensor(np.random.default_rng(0).standard_normal((1, 2, 3, 4)))
+    plain = tg.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        inside = tg.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+    np.testing.assert_array_equal(inside.numpy(), plain.numpy())
+    assert int(SDPBackend.MATH) == 0 and int(SDPBackend.ERROR) == -1
+    with pytest.raises(AssertionError, match="instance of SDPBackend"), sdpa_kernel("math"):
+        pass
+
+
+def test_amp_custom_fwd_and_bwd_leave_a_function_as_written():
+    class Double(tg.autograd.Function):
+        @staticmethod
+        @tg.amp.custom_fwd(device_type="cpu", cast_inputs=tg.float32)
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        @tg.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64, requires_grad=True)
+    y = Double.apply(x)
+    y.sum().backward()
+    assert y.dtype == tg.float64 and x.grad.tolist() == [2.0, 2.0]
+    assert tg.amp.is_autocast_available("cpu")
+    with pytest.raises(RuntimeError, match="device type at start of device string: gpu"):
+        tg.amp.is_autocast_available("gpu")
+    with pytest.raises(TypeError, match="device_type"):
+        tg.amp.custom_fwd(lambda ctx, x: x)
+    with pytest.warns(FutureWarning, match="torch.cuda.amp.custom_fwd"):
+        forward = tg.cuda.amp.custom_fwd(lambda ctx, x: x)
+    assert forward(None, 3) == 3
+
+
+def test_removable_handle_is_what_hooks_return():
+    from tensorgrad.utils.hooks import RemovableHandle
+
+    handle = tg.nn.Linear(1, 1).register_forward_hook(lambda *args: None)
+    assert isinstance(handle, RemovableHandle)

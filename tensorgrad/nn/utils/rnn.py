@@ -20,8 +20,8 @@ import numpy as np
 
 from ...tensor import Function, Tensor
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
-           "pad_sequence"]
+__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pack_sequence",
+           "pad_packed_sequence", "pad_sequence", "unpack_sequence", "unpad_sequence"]
 
 
 # ---- the ops: rows gathered from a padded batch, and scattered into one ----------------------
@@ -130,11 +130,8 @@ class PackedSequence(_PackedFields):
     def __new__(cls, data: Any, batch_sizes: Tensor | None = None,
                 sorted_indices: Tensor | None = None,
                 unsorted_indices: Tensor | None = None) -> PackedSequence:
-        if unsorted_indices is None and sorted_indices is not None:
-            order = np.asarray(sorted_indices._data, np.int64)
-            inverse = np.empty_like(order)
-            inverse[order] = np.arange(len(order))
-            unsorted_indices = Tensor(inverse)
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
         if batch_sizes is None:  # PyTorch's other form: (data, batch_sizes) as one pair
             if not (isinstance(data, (list, tuple)) and len(data) == 2):
                 raise AssertionError("Expected data to be a list or tuple of length 2")
@@ -286,3 +283,34 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths,
                                 enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences: Tensor, lengths: Tensor | Sequence[int],
+                   batch_first: bool = False) -> list[Tensor]:
+    """``pad_sequence`` undone: each sequence of the padded batch (T, B, *), or (B, T, *)
+    with ``batch_first``, cut to its length, as slices in the graph::
+
+        a, b = unpad_sequence(pad_sequence([a, b]), [len(a), len(b)])
+    """
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    counts = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
+    return [sequence[:int(n)] for sequence, n in zip(padded_sequences, counts)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """``pack_sequence`` undone: the sequences, each of its own length, in their order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The permutation that undoes ``permutation`` (None for None), as ``unsorted_indices``
+    undoes ``sorted_indices``."""
+    if permutation is None:
+        return None
+    order = np.asarray(permutation._data, np.int64)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return Tensor(inverse)
+
