@@ -893,7 +893,7 @@ class _XLogY(Function):
     @staticmethod
     @quiet
     def forward(ctx, x, y):
-        x, y = (ops.floating(v) for v in ops._operands(x, y))
+        x, y = ops.float_operands(x, y)
         ctx.save_for_backward(x, y)
         return _x_log_y(x, y)
 
@@ -996,7 +996,7 @@ class _CopySign(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        a, b = (ops.floating(v) for v in ops._operands(a, b))
+        a, b = ops.float_operands(a, b)
         out = ops._broadcasting(np.copysign, a, b, "copysign")
         ctx.save_for_backward(a, out)
         ctx.b_shape = b.shape

@@ -109,6 +109,20 @@ def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     return _as(a, dtype), _as(b, dtype)
 
 
+def float_operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as arrays of the dtype of an op that makes integers floating (``/``,
+    ``atan2``, ``copysign``, ...): their common dtype if it is floating, else the default
+    float, each integer converted from its own dtype, not through their common one (where
+    uint8 and -1, or int8 and 2**40, would wrap), as PyTorch's."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype and \
+            a.dtype.kind in "fc":
+        return a, b  # the common case
+    dtype = result_dtype(a, b)
+    if dtype.kind not in "fc":
+        dtype = DEFAULT_FLOAT
+    return _as(a, dtype), _as(b, dtype)
+
+
 def floating(a: np.ndarray) -> np.ndarray:
     """``a``, or ``a`` as the default float dtype if it holds integers or booleans."""
     return a if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
@@ -236,11 +250,7 @@ class Div(Function):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
-        a_in, b_in = a, b
-        a, b = _operands(a, b)
-        if a.dtype.kind not in "fc":  # true division, as PyTorch's / is: each integer operand
-            # to floats as it is, not through a common integer dtype that may wrap (uint8, -1)
-            a, b = _as(a_in, DEFAULT_FLOAT), _as(b_in, DEFAULT_FLOAT)
+        a, b = float_operands(a, b)  # true division, as PyTorch's / is
         out = _broadcasting(np.divide, a, b, "/")
         ctx.save_for_backward(a, b, out)
         return out
@@ -1277,8 +1287,7 @@ class Atan2(Function):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
-        a, b = _operands(a, b)  # promoted first, then integers made floating
-        a, b = floating(a), floating(b)
+        a, b = float_operands(a, b)
         ctx.save_for_backward(a, b)
         return _broadcasting(np.arctan2, a, b, "atan2")
 

@@ -836,16 +836,19 @@ def test_masked_fill_in_place_broadcasts_the_mask_as_torch(shape, mask):
     (np.array([0, 3, 200], np.uint8), -2),                      # a Python int out of uint8's range
     (np.array([1, 2], np.uint8), 300),
     (np.array([7, -7], np.int32), np.array([2, 2], np.uint8)),
+    (np.array([-3, 5], np.int8), np.array(2**40)),
 ])
-def test_true_division_of_integers_converts_each_operand_as_torch(left, right):
+@pytest.mark.parametrize("op", ["true_divide", "atan2", "copysign", "xlogy"])
+def test_ops_that_make_integers_floating_convert_each_operand_as_torch(op, left, right):
     """Each integer operand becomes floating as it is: none wraps through a common dtype."""
-    def run(make):
+    def run(lib, make):
         a = make(left)
-        b = make(right) if isinstance(right, np.ndarray) else right
-        return a / b, b / a if isinstance(right, np.ndarray) else right / a
+        b = make(right) if isinstance(right, np.ndarray) or op == "atan2" else right
+        function = getattr(lib, op)
+        return function(a, b), function(b, a) if op != "copysign" else function(a, b)
 
-    for ours, theirs in zip(run(Tensor), run(torch.tensor)):
-        assert_same(ours.data, theirs, "division", 0)
+    for ours, theirs in zip(run(tensorgrad, tensorgrad.tensor), run(torch, torch.tensor)):
+        assert_same(ours.data, theirs, op, 1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.bool_, np.int8, np.int32])
