@@ -134,7 +134,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if dim is None:
         flat = x.reshape(-1)
         if not flat.numel():
-            return Tensor(np.array(np.nan, x.dtype))
+            # NaN, in the graph (integers: NaN cast, as PyTorch's, their lowest value)
+            nothing = np.nan if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            return SharedAmongEqual.apply(x, np.array(nothing, x.dtype))
         # (the gradient shared by the entries equal to it, as PyTorch's)
         middle = flat._data[_middle(flat._data.reshape(1, -1))[0, 0]]
         return SharedAmongEqual.apply(x, np.asarray(middle))

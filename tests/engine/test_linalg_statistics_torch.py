@@ -102,6 +102,8 @@ CASES = {
     "nanmedian shares among ties": ([np.array([1.0, 2.0, 2.0, NAN, 2.0, 3.0])],
                                     lambda m, a: m.nanmedian(a)),
     "nanmedian of NaN only": ([np.array([NAN, NAN])], lambda m, a: a.nanmedian()),
+    "median of nothing": ([np.zeros((2, 0))], lambda m, a: a.median()),
+    "nanmedian of nothing": ([np.zeros(0)], lambda m, a: a.nanmedian()),
     "nanmedian along a dim": ([_with_nan(6, 5)], lambda m, a: m.nanmedian(a, 1).values),
     "cov": ([_r(3, 6)], lambda m, a: m.cov(a)),
     "cov of one variable": ([_r(6)], lambda m, a: a.cov(correction=0)),
