@@ -406,8 +406,8 @@ _LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "choles
 # more tensor functions (surface.py) and the gamma function's family (gamma.py), the same way
 _SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce",
                   "inner", "ldexp", "masked_scatter", "msort", "nextafter", "renorm",
-                  "select_scatter", "slice_scatter", "split_with_sizes", "unique_consecutive",
-                  "vdot")
+                  "select_scatter", "slice_scatter", "split_with_sizes", "typename",
+                  "unique_consecutive", "vdot")
 _GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
 _LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
@@ -487,7 +487,7 @@ __all__ = [
     # more tensor functions and the gamma function's family (surface.py, gamma.py: lazily)
     "addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce", "inner",
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
-    "split_with_sizes", "unique_consecutive", "vdot",
+    "split_with_sizes", "typename", "unique_consecutive", "vdot",
     "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
 ]
 

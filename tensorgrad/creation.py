@@ -464,14 +464,25 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
 # ---- PyTorch's legacy constructors of one dtype: torch.FloatTensor(2, 3), LongTensor([1, 2]) ----
 
 
-def _typed_constructor(name: str, kind: Any) -> Callable[..., Tensor]:
-    def make(*args: Any) -> Tensor:
-        return Tensor(*args, dtype=kind)
+class LegacyTensorType(type):
+    """The type of PyTorch's legacy tensor types of one dtype (``FloatTensor``, ...): calling
+    one makes a tensor in its dtype (``FloatTensor(2, 3)``: zeros of that shape;
+    ``LongTensor([1, 2])``: those values), and ``isinstance`` asks a tensor's dtype."""
 
-    make.__name__ = make.__qualname__ = name
-    make.__doc__ = (f"``Tensor(...)`` in {np.dtype(kind)}: the sizes of a shape (zeros) or the "
-                    "values.")
-    return make
+    dtype: np.dtype
+
+    def __call__(cls, *args: Any) -> Tensor:
+        return Tensor(*args, dtype=cls.dtype)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor) and instance._data.dtype == cls.dtype
+
+
+def _typed_constructor(name: str, kind: Any) -> LegacyTensorType:
+    return LegacyTensorType(name, (), {
+        "dtype": np.dtype(kind), "__module__": "tensorgrad",
+        "__doc__": f"``Tensor(...)`` in {np.dtype(kind)}: the sizes of a shape (zeros) or the "
+                   "values; ``isinstance(x, ...)``: is x a tensor of that dtype."})
 
 
 FloatTensor = _typed_constructor("FloatTensor", np.float32)

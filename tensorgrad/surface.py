@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import composite, ops, torch_functions
+from .creation import LegacyTensorType
 from .dtypes import short_name
 from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
 
@@ -557,6 +558,8 @@ def tensor_type(x: Tensor, dtype: Any = None) -> Any:
     tensor in it (itself if it is already)."""
     if dtype is None:
         return _TYPE_NAMES[x.dtype]
+    if isinstance(dtype, LegacyTensorType):
+        return x.to(dtype.dtype)
     if isinstance(dtype, str) or callable(dtype) and not isinstance(dtype, type):
         name = dtype if isinstance(dtype, str) else f"torch.{getattr(dtype, '__name__', '')}"
         if name.startswith("torch.cuda."):
@@ -566,6 +569,21 @@ def tensor_type(x: Tensor, dtype: Any = None) -> Any:
             raise ValueError(f"invalid type: {dtype!r}")
         dtype = _TYPES_BY_NAME[name]
     return x.to(dtype)
+
+
+def typename(obj: Any) -> str:
+    """PyTorch's name of ``obj``'s type: a tensor's as ``Tensor.type()`` gives it
+    ('torch.FloatTensor'); a class or function by its module and qualified name; anything else
+    by its class's (a builtin without its module)::
+
+        typename(tensorgrad.zeros(2, dtype=tensorgrad.float32))    # 'torch.FloatTensor'
+    """
+    if isinstance(obj, Tensor):
+        return str(tensor_type(obj))
+    named = obj if hasattr(obj, "__qualname__") or hasattr(obj, "__name__") else type(obj)
+    module = getattr(named, "__module__", None) or ""
+    name = getattr(named, "__qualname__", None) or named.__name__
+    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def view_as_dtype(x: Tensor, dtype: Any) -> Tensor:

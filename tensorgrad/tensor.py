@@ -3244,6 +3244,10 @@ class Tensor:
     def half(self) -> Tensor:
         return self.to(np.float16)
 
+    def bfloat16(self) -> Tensor:
+        """Refused with NumPy's TypeError: NumPy has no bfloat16 (use float32 or float16)."""
+        return self.to(dtypes.bfloat16)
+
     def short(self) -> Tensor:
         return self.to(np.int16)
 

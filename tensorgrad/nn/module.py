@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from ..devices import check_device
-from ..dtypes import _Missing
+from ..dtypes import _Missing, bfloat16
 from ..grad_mode import no_grad
 from ..tensor import RemovableHandle, Tensor, as_leaf, note_in_place_write
 from .backward_hooks import BackwardHooks
@@ -482,6 +482,10 @@ class Module:
     def half(self: M) -> M:
         self._cast_floating(np.dtype(np.float16))
         return self
+
+    def bfloat16(self: M) -> M:
+        """Refused with NumPy's TypeError: NumPy has no bfloat16 (use float32 or float16)."""
+        return self.to(bfloat16)
 
     def cpu(self: M) -> M:
         return self

@@ -291,6 +291,22 @@ def test_type_names_and_converts_as_torch(name):
     assert_same(Tensor(values).type(ours_dtype), torch.tensor(values).type(dtype), name)
     constructor = getattr(tg, name.removeprefix("torch."))
     assert_same(Tensor(values).type(constructor), theirs, name)
+    assert tg.typename(ours) == torch.typename(theirs) == name
+    for other in TYPES:  # isinstance of a typed constructor asks the dtype
+        short = other.removeprefix("torch.")
+        assert isinstance(ours, getattr(tg, short)) == isinstance(theirs, getattr(torch, short))
+
+
+def test_typename_of_other_objects_as_torch():
+    for value in (np.zeros(1), 3, len, "text"):
+        assert tg.typename(value) == torch.typename(value)
+    assert tg.typename(tg.nn.Linear).endswith(".Linear")
+
+
+def test_bfloat16_is_refused_with_numpys_type_error():
+    for convert in (lambda: Tensor([1.0]).bfloat16(), lambda: tg.nn.Linear(1, 1).bfloat16()):
+        with pytest.raises(TypeError, match="NumPy has no bfloat16"):
+            convert()
 
 
 def test_type_keeps_the_tensor_and_the_graph_as_torch():
