@@ -991,7 +991,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
                            f"self.dtype = {short_name(x.dtype)} and source.dtype = "
                            f"{short_name(src.dtype)}")
     if idx.numel() != src.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {src.numel()}, index.numel() "
                            f"= {idx.numel()}")
     numel = x.numel()
@@ -1406,8 +1406,9 @@ IN_PLACE_FUNCTIONS = (
     "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_", "ldexp_",
     "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_",
-    "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
-globals().update({name: _method_as_function(name) for name in IN_PLACE_FUNCTIONS})
+    "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "index_put_")
+globals().update({name: _method_as_function(name) for name in IN_PLACE_FUNCTIONS
+                  if name not in globals()})  # (resize_as_ and index_put_: above)
 
 
 # ---- the Tensor methods (tensor.py's stand-ins put these on the class when first used) -------
