@@ -1263,7 +1263,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:  # noqa: N803 (PyTo
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     if a.ndim < 2:
-        raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
     if a.dtype.kind != "f":
         raise RuntimeError(f"linalg.qr: Expected a floating point or complex tensor as input. "
                            f"Got {short_name(a.dtype)}")
@@ -1306,7 +1306,7 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
         else None
     if source is not None:
         converted = wanted is not None and wanted != source.dtype
-        if copy is False and converted:
+        if copy is False and wanted is not None and converted:
             raise ValueError(f"can't alias tensor with dtype '{short_name(source.dtype)}' into "
                              f"dtype '{short_name(wanted)}'.")
         if isinstance(obj, Tensor):
@@ -1433,7 +1433,7 @@ def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
 
 _addmm.__name__ = "addmm"
 
-TENSOR_METHODS: dict[str, Callable[..., Any]] = {
+TENSOR_METHODS: dict[str, Any] = {  # (functions, and output_nr's property)
     "addmm_": _in_place(_addmm), "addmv": addmv, "addmv_": _in_place(addmv), "addr": addr,
     "addr_": _in_place(addr), "inner": inner, "vdot": vdot, "ger": ger, "argwhere": argwhere,
     "msort": msort, "split_with_sizes": split_with_sizes,

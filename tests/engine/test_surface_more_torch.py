@@ -194,7 +194,7 @@ def test_post_accumulate_grad_hook_refusals_match_torch():
     same_error(lambda: Tensor([1.0]).register_post_accumulate_grad_hook(print),
                lambda: torch.tensor([1.0]).register_post_accumulate_grad_hook(print))
     for returned in (5, None):
-        for lib, x in ((tg, w), (torch, tw)):
+        for x in (w, tw):
             x.grad = None
             x.register_post_accumulate_grad_hook(
                 lambda t, r=returned: r if r is not None else t.grad * 1)
@@ -350,8 +350,9 @@ def test_addbmm_refusals_match_torch():
     cases = [(m, b1[0], b2[0]), (m, b1, b2[:3]), (m, b1, b2.astype(np.float32)),
              (np.ones((5, 3)), b1, b2), (m, b1[None], b2[None])]
     for a, b, c in cases:
-        same_error(lambda: tg.addbmm(Tensor(a), Tensor(b), Tensor(c)),
-                   lambda: torch.addbmm(torch.tensor(a), torch.tensor(b), torch.tensor(c)))
+        same_error(lambda a=a, b=b, c=c: tg.addbmm(Tensor(a), Tensor(b), Tensor(c)),
+                   lambda a=a, b=b, c=c: torch.addbmm(torch.tensor(a), torch.tensor(b),
+                                                      torch.tensor(c)))
 
 
 def test_chain_matmul_matches_torch():
@@ -406,8 +407,8 @@ def test_matrix_exp_gradient_of_gradient_and_edges_match_torch():
     assert_same(tg.matrix_exp(Tensor(big)), torch.matrix_exp(torch.tensor(big)), "rotation",
                 1e-9)
     for bad in (np.ones((2, 3)), np.ones(3), np.ones((2, 2), np.int64)):
-        same_error(lambda: tg.matrix_exp(Tensor(bad)), lambda: torch.matrix_exp(
-            torch.tensor(bad)))
+        same_error(lambda bad=bad: tg.matrix_exp(Tensor(bad)),
+                   lambda bad=bad: torch.matrix_exp(torch.tensor(bad)))
 
 
 @settings(max_examples=40, deadline=None)
@@ -436,7 +437,8 @@ def test_pinverse_of_rank_deficient_and_empty_matrices_and_second_order():
     assert_same(_second_order(tg, tg.pinverse, b, w), _second_order(torch, torch.pinverse, b, w),
                 "second order", 1e-8)
     for bad in (np.ones(3), np.ones((2, 2), np.int64)):
-        same_error(lambda: tg.pinverse(Tensor(bad)), lambda: torch.pinverse(torch.tensor(bad)))
+        same_error(lambda bad=bad: tg.pinverse(Tensor(bad)),
+                   lambda bad=bad: torch.pinverse(torch.tensor(bad)))
 
 
 @settings(max_examples=40, deadline=None)
@@ -449,8 +451,8 @@ def test_qr_matches_torch_with_gradients(data, size, batch, dtype, mode):
     differentiable = mode == "reduced" or size[0] <= size[1]
     for part in (0, 1):
         if differentiable:
-            against_torch(torch, lambda x: tg.linalg.qr(x, mode)[part],
-                          lambda x: torch.linalg.qr(x, mode)[part], a)
+            against_torch(torch, lambda x, part=part: tg.linalg.qr(x, mode)[part],
+                          lambda x, part=part: torch.linalg.qr(x, mode)[part], a)
         else:
             ours = tg.linalg.qr(Tensor(a.values), mode)[part]
             assert_same(ours, torch.linalg.qr(torch.tensor(a.values), mode)[part], "values",
@@ -543,8 +545,8 @@ def test_frombuffer_matches_torch():
     assert ours_buffer == their_buffer
     for buffer, kwargs in ((bytearray(raw), {"count": 3, "offset": 4}), (bytearray(7), {}),
                            (bytearray(0), {}), (bytearray(raw), {"offset": 12})):
-        same_error(lambda: tg.frombuffer(buffer, dtype=tg.float32, **kwargs),
-                   lambda: torch.frombuffer(buffer, dtype=torch.float32, **kwargs))
+        same_error(lambda b=buffer, k=kwargs: tg.frombuffer(b, dtype=tg.float32, **k),
+                   lambda b=buffer, k=kwargs: torch.frombuffer(b, dtype=torch.float32, **k))
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         read_only = tg.frombuffer(bytes(8), dtype=tg.float32)

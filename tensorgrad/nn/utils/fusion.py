@@ -5,7 +5,7 @@ the normalization's running statistics and affine parameters."""
 from __future__ import annotations
 
 import copy
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ...tensor import Tensor
 from ..module import Module, Parameter
