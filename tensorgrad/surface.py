@@ -1319,9 +1319,9 @@ def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | Non
                                   "requires_grad=False explicitly to get the old behavior and "
                                   "silence this warning.", UserWarning, stacklevel=2)
                 return out
-            if not requires_grad and out._requires_grad:
-                return out.detach()
-            return out.requires_grad_() if requires_grad and not out._requires_grad else out
+            # (set on the tensor itself, either way, as PyTorch's)
+            return out if out._requires_grad == bool(requires_grad) else \
+                out.requires_grad_(bool(requires_grad))
         out = as_tensor(source, wanted)
         if copy and out._data is source:
             out = as_leaf(source.copy())

@@ -380,3 +380,25 @@ def test_fused_linear_bn_and_the_other_nn_utils_names():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert tg.nn.utils.fuse_conv_bn_weights is tg.nn.utils.fusion.fuse_conv_bn_weights
+
+
+def test_a_shared_model_trains_in_a_forked_child_with_sgd():
+    """Hogwild training's pattern: ``model.share_memory()``, then a forked child steps SGD
+    (in place) on the model, and the parent sees the new weights."""
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    model = tg.nn.Linear(2, 1)
+    assert model.share_memory() is model
+    assert all(p.is_shared() for p in model.parameters())
+    expected = [p.detach().clone() for p in model.parameters()]
+    for p, e in zip(model.parameters(), expected):
+        e -= 0.5  # (the gradient of sum(x @ w.T + b) at x = ones is all ones)
+    pid = os.fork()
+    if pid == 0:
+        optimizer = tg.optim.SGD(model.parameters(), lr=0.5)
+        model(tg.ones(1, 2)).sum().backward()
+        optimizer.step()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    for p, e in zip(model.parameters(), expected):
+        assert p.tolist() == e.tolist()

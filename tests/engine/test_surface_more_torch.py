@@ -523,8 +523,10 @@ def test_asarray_shares_or_copies_as_torch():
         warnings.simplefilter("always")
         assert tg.asarray(w).requires_grad == torch.asarray(tw).requires_grad
     assert [s.category for s in seen] == [UserWarning, UserWarning]
-    assert tg.asarray(w, requires_grad=False).requires_grad is \
-        torch.asarray(tw, requires_grad=False).requires_grad
+    ours, theirs = tg.asarray(w, requires_grad=False), torch.asarray(tw, requires_grad=False)
+    assert (ours is w, w.requires_grad) == (theirs is tw, tw.requires_grad)
+    ours, theirs = tg.asarray(x, requires_grad=True), torch.asarray(tx, requires_grad=True)
+    assert (ours is x, x.requires_grad) == (theirs is tx, tx.requires_grad)
     same_error(lambda: tg.asarray([1, 2], requires_grad=True),
                lambda: torch.asarray([1, 2], requires_grad=True))
 
