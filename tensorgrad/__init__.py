@@ -526,4 +526,6 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES})
+    from .surface import IN_PLACE_FUNCTIONS  # (torch.exp_, ...: found when first asked for)
+
+    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES, *IN_PLACE_FUNCTIONS})

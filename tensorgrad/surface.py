@@ -815,7 +815,8 @@ def new(input: Tensor, *args: Any, device: Any = None, **kwargs: Any) -> Tensor:
         if args[0].dtype != x.dtype:
             raise TypeError(f"expected {short_name(x.dtype)} (got {short_name(args[0].dtype)})")
         return as_leaf(args[0]._data)
-    if len(args) == 1 and isinstance(args[0], Size) or all(_is_size(n) for n in args):
+    if len(args) == 1 and isinstance(args[0], Size) or all(
+            _is_size(n) or isinstance(n, np.integer) for n in args):  # (NumPy's ints too)
         shape = tuple(int(n) for n in (args[0] if isinstance(args[0], Size) else args))
         if any(n < 0 for n in shape):
             raise RuntimeError(f"Trying to create tensor with negative dimension "
