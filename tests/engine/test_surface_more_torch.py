@@ -297,7 +297,7 @@ def test_nonzero_static_matches_torch(data, shape, size, fill):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.data(), shapes(min_dims=1, max_dims=3), float_dtypes, st.booleans())
+@given(st.data(), shapes(min_dims=0, max_dims=3), float_dtypes, st.booleans())
 def test_put_matches_torch_with_gradients(data, shape, dtype, accumulate):
     a = data.draw(laid_out(shape, dtype, ANY))
     numel = int(np.prod(shape))
