@@ -411,6 +411,13 @@ _SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger
 _GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
 _LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
+# more of the tensor's surface (surface.py): products, matrix functions, conversions, and the
+# in-place methods as torch.* functions
+_SURFACE_MORE = ("addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer",
+                 "index_put_", "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put",
+                 "qr")
+_LAZY_NAMES.update(dict.fromkeys(_SURFACE_MORE, ".surface"))
+_LAZY_NAMES["is_inference_mode_enabled"] = ".grad_mode"
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -489,10 +496,17 @@ __all__ = [
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
     "split_with_sizes", "typename", "unique_consecutive", "vdot",
     "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
+    "addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer", "index_put_",
+    "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put", "qr",
+    "is_inference_mode_enabled",
 ]
 
 
 def __getattr__(name: str) -> object:
+    if name.endswith("_") and name not in _LAZY_NAMES:  # torch.exp_(x), ...: x.exp_()
+        from .surface import IN_PLACE_FUNCTIONS
+
+        _LAZY_NAMES.update(dict.fromkeys(IN_PLACE_FUNCTIONS, ".surface"))
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
@@ -512,4 +526,6 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES})
+    from .surface import IN_PLACE_FUNCTIONS  # (torch.exp_, ...: found when first asked for)
+
+    return sorted({*globals(), *_LAZY_MODULES, *_LAZY_NAMES, *IN_PLACE_FUNCTIONS})

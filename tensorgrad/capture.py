@@ -262,7 +262,7 @@ class _Replay:
 
 def _hooked(x: Any) -> bool:
     hooks = leaf_hooks.get(id(x)) if isinstance(x, Tensor) else None
-    return hooks is not None and bool(hooks.hooks)
+    return hooks is not None and bool(hooks.hooks or hooks.post)  # (post: after accumulation)
 
 
 def _program(recording: _Recording, called: Collection[type]) -> tuple[str, dict[str, Any]]:

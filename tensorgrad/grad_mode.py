@@ -46,6 +46,12 @@ def is_grad_enabled() -> bool:
     return not disabled_threads or get_ident() not in disabled_threads
 
 
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (not ``inference_mode(False)``) in this thread; not
+    inside ``no_grad()``, as PyTorch's."""
+    return getattr(_thread_local, "inference", False)
+
+
 def _set(mode: bool) -> bool:
     """Set this thread's mode; return the previous one."""
     ident = get_ident()
@@ -139,9 +145,12 @@ class inference_mode:  # noqa: N801 (PyTorch's name)
 
     def __enter__(self) -> None:
         self._previous = _set(not self.mode)
+        self._previous_inference = is_inference_mode_enabled()
+        _thread_local.inference = self.mode
 
     def __exit__(self, *exc_info: object) -> None:
         _set(self._previous)
+        _thread_local.inference = self._previous_inference
 
     def __call__(self, function: F) -> F:
         mode = self.mode

@@ -550,3 +550,17 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVDResult:
 def svdvals(A: Tensor) -> Tensor:
     """The singular values of each matrix, descending."""
     return svd(A, full_matrices=False).S
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The matrix exponential of each square matrix of a batch (surface.py's ``matrix_exp``)."""
+    from .surface import matrix_exp as exp
+
+    return exp(A)
+
+
+def qr(A: Tensor, mode: str = "reduced") -> Any:  # noqa: N803 (PyTorch's name)
+    """The QR decomposition of each matrix of a batch, ``(Q, R)`` (surface.py's ``linalg_qr``)."""
+    from .surface import linalg_qr
+
+    return linalg_qr(A, mode)

@@ -12,6 +12,7 @@ methods import this module inside their bodies, so ``import tensorgrad`` does no
 from __future__ import annotations
 
 import math
+import mmap
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -762,6 +763,673 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None, max_norm: flo
     return summed / as_leaf(counts[:, None])
 
 
+# ---- more of the Tensor's surface: comparisons, legacy constructors, memory, per element ------
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if ``isclose`` holds everywhere (the two broadcast); as PyTorch's, ``other`` is a
+    tensor of ``input``'s dtype (a number or another dtype raises)."""
+    x = tensor_of(input)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"allclose(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if x.dtype != other.dtype:
+        raise RuntimeError(f"{short_name(x.dtype)} did not match {short_name(other.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    return bool(x.isclose(other, rtol, atol, equal_nan)._data.all())
+
+
+def _diagonal_mask(shape: tuple[int, ...], wrap: bool) -> np.ndarray:
+    """Where ``fill_diagonal_`` writes: every entry whose indices are all equal; with ``wrap``
+    a tall matrix's diagonal starts again after each block of ``cols + 1`` rows (positions
+    ``cols + 1`` apart in row-major order, as NumPy's ``fill_diagonal``)."""
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    size = math.prod(shape)
+    step = sum(math.prod(shape[d + 1:]) for d in range(len(shape)))  # one more along each
+    count = min(shape)
+    positions = np.arange(0, size, step) if wrap and len(shape) == 2 else \
+        np.arange(count) * step
+    mask = np.zeros(size, bool)
+    mask[positions] = True
+    return mask.reshape(shape)
+
+
+def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal, in place (a tensor of 2 dimensions, or more
+    of one length); ``wrap``: see ``_diagonal_mask``. In the graph the diagonal's gradient
+    is 0, as PyTorch's."""
+    from .tensor import written_in_place
+
+    x = tensor_of(input)
+    mask = as_leaf(_diagonal_mask(x.shape, bool(wrap)))
+    value = np.array(fill_value).astype(x.dtype).item()  # (2.7 into an integer tensor: 2)
+    return written_in_place(x, lambda: x.masked_fill(mask, value))
+
+
+def new(input: Tensor, *args: Any, device: Any = None, **kwargs: Any) -> Tensor:
+    """PyTorch's legacy constructor in the tensor's dtype: ``x.new()`` (empty),
+    ``x.new(2, 3)`` or ``x.new(size)`` (a shape: zeros here, uninitialized in PyTorch),
+    ``x.new([1, 2])`` (values), ``x.new(t)`` (a tensor of the same dtype: its memory, shared).
+    It takes no ``dtype``, nor ``requires_grad``, as PyTorch's."""
+    from .devices import check_device
+    from .size import Size
+    from .tensor import _is_size
+
+    check_device(device)
+    x = tensor_of(input)
+    if kwargs:
+        raise TypeError(f"new() received an invalid combination of arguments - got "
+                        f"{', '.join(kwargs)}: it takes the data or the sizes, and device")
+    if not args:
+        return as_leaf(np.zeros(0, x.dtype))
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0].dtype != x.dtype:
+            raise TypeError(f"expected {short_name(x.dtype)} (got {short_name(args[0].dtype)})")
+        return as_leaf(args[0]._data)
+    if len(args) == 1 and isinstance(args[0], Size) or all(
+            _is_size(n) or isinstance(n, np.integer) for n in args):  # (NumPy's ints too)
+        shape = tuple(int(n) for n in (args[0] if isinstance(args[0], Size) else args))
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"Trying to create tensor with negative dimension "
+                               f"{min(shape)}: {list(shape)}")
+        return as_leaf(np.zeros(shape, x.dtype))
+    if len(args) > 1:
+        raise TypeError(f"new() takes sizes (ints) or one data argument, not {args!r}")
+    data = args[0]
+    if not isinstance(data, (Sequence, np.ndarray)) or isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    with np.errstate(all="ignore"):  # (1.5 into an integer tensor: 1, as PyTorch's)
+        values = np.array(data).astype(x.dtype)
+    return as_leaf(values)
+
+
+def _is_shared(data: np.ndarray) -> bool:
+    from .tensor import _owner
+
+    return isinstance(_owner(data).base, mmap.mmap)
+
+
+def share_memory_(input: Tensor) -> Tensor:
+    """Move the tensor's values into memory shared with the processes this one forks from now
+    on, as PyTorch's ``share_memory_`` (a no-op where they are there already): an anonymous
+    shared mapping, so that a forked child's in-place writes (an optimizer's step, as in
+    Hogwild training) are seen here. Unlike PyTorch's, only forked children share it (a
+    tensor pickled to a spawned process is a copy), the tensor's earlier views keep the old
+    memory, and an optimizer that moves a parameter into its own buffer (Adam's) leaves it."""
+    x = tensor_of(input)
+    data = x._data
+    if _is_shared(data):
+        return x
+    memory = mmap.mmap(-1, max(data.nbytes, 1))
+    shared = np.ndarray(data.shape, data.dtype, buffer=memory)
+    shared[...] = data
+    x._data = shared
+    return x
+
+
+def is_shared(input: Tensor) -> bool:
+    """Whether the tensor's values are in shared memory (``share_memory_``)."""
+    return _is_shared(tensor_of(input)._data)
+
+
+def is_inference(input: Tensor) -> bool:
+    """False: a tensor made under ``inference_mode()`` here is an ordinary tensor (none of
+    PyTorch's limits on inference tensors apply), so code that asks, to clone one before it
+    joins a graph, takes the path that works."""
+    tensor_of(input)
+    return False
+
+
+def _output_nr(input: Tensor) -> int:
+    """Which of its op's results the tensor is: 0, each op here having one result."""
+    return 0
+
+
+def _element_function(x: Tensor, name: str) -> Callable[[Any], Any]:
+    """What ``apply_`` and ``map_`` turn a callable's result into: a Python number of the
+    tensor's kind (a float result truncated into an integer tensor, as PyTorch's)."""
+    if x._requires_grad:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                           f"var.detach().{name}() instead.")
+    kind = x.dtype.kind
+    convert = bool if kind == "b" else float if kind == "f" else int
+
+    def converted(value: Any) -> Any:
+        if not isinstance(value, (int, float, np.number, np.bool_)):
+            raise TypeError(f"must be real number, not {type(value).__name__}")
+        return convert(value)
+    return converted
+
+
+def _written_each(x: Tensor, values: list) -> Tensor:
+    from .tensor import note_in_place_write
+
+    x._data[...] = np.array(values, x.dtype).reshape(x.shape)
+    note_in_place_write(x._data)
+    return x
+
+
+def apply_(input: Tensor, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002 (PyTorch's)
+    """Replace each entry by ``callable(entry)`` (entries as Python numbers), in place, as
+    PyTorch's (on the CPU only, there too): a Python call per entry, outside the graph."""
+    x = tensor_of(input)
+    convert = _element_function(x, "apply_")
+    return _written_each(x, [convert(callable(v)) for v in x._data.reshape(-1).tolist()])
+
+
+def map_(input: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]  # noqa: A002
+         ) -> Tensor:
+    """Replace each entry by ``callable(entry, other)``, ``other`` the entry of ``tensor``
+    (of this dtype, broadcast to this shape) at its place, in place, as PyTorch's."""
+    x = tensor_of(input)
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(tensor).__name__}")
+    convert = _element_function(x, "map_")
+    if tensor._requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
+    if tensor.dtype != x.dtype:
+        raise TypeError(f"map_: expected {tensor_type(x)} for 'other' (got "
+                        f"{tensor_type(tensor)})")
+    others = tensor.expand(x.shape)._data.reshape(-1).tolist()
+    return _written_each(x, [convert(callable(a, b))
+                             for a, b in zip(x._data.reshape(-1).tolist(), others)])
+
+
+def resize_(input: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
+    """Give the tensor the shape ``sizes``, as PyTorch's: the same shape changes nothing; any
+    other reads the tensor's memory, from its first entry on, in order (row-major), as a
+    contiguous tensor of that shape; where that memory is too short the tensor gets new
+    memory holding the old values first (the rest zeros: PyTorch leaves them uninitialized).
+    Not on a tensor that requires grad."""
+    from .tensor import _owner
+
+    x = tensor_of(input)
+    shape = ops.shape_argument(sizes)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    if x._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    data = x._data
+    if shape == data.shape:
+        return x
+    owner = _owner(data)
+    if owner.flags.c_contiguous or owner.flags.f_contiguous:  # its memory, in memory order
+        memory = owner.ravel(order="K")
+        start = storage_offset(x)
+    else:  # (memory that is no array of its own, as a broadcast's: the values, in order)
+        memory, start = data.reshape(-1), 0
+    numel = math.prod(shape)
+    if start + numel <= memory.size:
+        x._data = memory[start:start + numel].reshape(shape)
+    else:
+        grown = np.zeros(numel, data.dtype)
+        kept = memory[start:]
+        grown[:kept.size] = kept
+        x._data = grown.reshape(shape)
+    return x
+
+
+def resize_as_(input: Tensor, the_template: Tensor, *, memory_format: Any = None) -> Tensor:
+    """``resize_`` to the shape of ``the_template``."""
+    return resize_(input, *tensor_of(the_template).shape)
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero``'s coordinates with a fixed number of rows, ``size``: the first ``size``
+    of them, padded with rows of ``fill_value`` (for code compiled to static shapes)."""
+    x = tensor_of(input)
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = np.argwhere(x._data)[:size] if x.ndim else np.zeros((int(bool(x._data)), 0),
+                                                                 np.int64)[:size]
+    out = np.full((size, x.ndim), fill_value, np.int64)
+    out[:len(found)] = found
+    return as_leaf(out)
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``source``'s entries written at the flat (row-major) places
+    ``index`` (negative from the end), or added there with ``accumulate``; the gradients are
+    ``index_put``'s."""
+    x, idx, src = tensor_of(input), tensor_of(index), tensor_of(source)
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{short_name(idx.dtype)}")
+    if src.dtype != x.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {short_name(x.dtype)} and source.dtype = "
+                           f"{short_name(src.dtype)}")
+    if idx.numel() != src.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {src.numel()}, index.numel() "
+                           f"= {idx.numel()}")
+    numel = x.numel()
+    places = idx._data.reshape(-1)
+    outside = (places < -numel) | (places >= numel)
+    if outside.any():
+        raise IndexError(f"out of range: tried to access index {places[outside][0]} on a "
+                         f"tensor of {numel} elements.")
+    flat = x.reshape(-1).index_put((as_leaf(places),), src.reshape(-1), bool(accumulate))
+    return flat.reshape(x.shape)
+
+
+# ---- products: addbmm, chain_matmul ----------------------------------------------------------
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``: the batch of products summed."""
+    b1, b2 = tensor_of(batch1), tensor_of(batch2)
+    for name, b in (("batch1", b1), ("batch2", b2)):
+        if b.ndim < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[-{max(b.ndim, 1)}, {max(b.ndim, 1) - 1}], but got 2)")
+        if b.ndim > 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{b1.shape[0]} and {b2.shape[0]}")
+    _same_dtype(b1, b2, "self and mat2 must have the same dtype, but got {} and {}")
+    product = b1.bmm(b2).sum(0)
+    target = tensor_of(input)
+    if not _broadcasts_to(target.shape, product.shape):
+        raise RuntimeError(f"The expanded size of the tensor ({product.shape[-1]}) must match the "
+                           f"existing size ({target.shape[-1] if target.ndim else 1}) at "
+                           f"non-singleton dimension 1.  Target sizes: {list(product.shape)}.  "
+                           f"Tensor sizes: {list(target.shape)}")
+    return _summed(target, product, beta, alpha)
+
+
+def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
+    """The product of the matrices, left to right (PyTorch's deprecated name: its warning;
+    ``linalg.multi_dot`` takes a list)."""
+    import warnings
+
+    if out is not None:
+        raise TypeError("chain_matmul: out= is not supported (tensorgrad returns new tensors)")
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    tensors = [tensor_of(m) for m in matrices]
+    for m in tensors:
+        if m.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    if len(tensors) == 1:
+        return tensors[0].clone()
+    result = tensors[0]
+    for m in tensors[1:]:
+        result = result.mm(m)
+    return result
+
+
+# ---- matrix functions: matrix_exp, pinverse, qr ---------------------------------------------
+
+# The Padé approximant of degree 13 to exp and the largest 1-norm at which it is exact to double
+# precision (Higham, "The scaling and squaring method for the matrix exponential revisited",
+# SIAM J. Matrix Anal. Appl. 26(4), 2005): a matrix of larger norm is scaled down by 2^s first
+# and the result squared s times.
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+@quiet
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp of each matrix of a batch (..., n, n), computed in float64."""
+    a = a.astype(np.float64)
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.copy()
+    norms = np.abs(a).sum(axis=-2).max(axis=-1)  # the 1-norm of each matrix
+    finite = np.isfinite(norms)
+    squarings = np.where(finite & (norms > _THETA13),
+                         np.ceil(np.log2(np.where(finite, norms, 1) / _THETA13)), 0).astype(int)
+    scaled = a / np.exp2(squarings)[..., None, None]
+    b = _PADE13
+    eye = np.eye(n)
+    a2 = scaled @ scaled
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = scaled @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
+                  + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * eye
+    ok = np.isfinite(u).all(axis=(-2, -1)) & np.isfinite(v).all(axis=(-2, -1))
+    denominator = np.where(ok[..., None, None], v - u, eye)
+    result = np.linalg.solve(denominator, v + u)
+    for k in range(int(squarings.max(initial=0))):
+        result = np.where((squarings > k)[..., None, None], result @ result, result)
+    return np.where(ok[..., None, None], result, np.nan)
+
+
+class _MatrixExp(Function):
+    """exp of each square matrix of a batch. Its gradient is the top right block of exp of
+    [[A^T, G], [0, A^T]] (the Fréchet derivative, read off a matrix twice the size), itself
+    a matrix_exp: so the recorded gradient has gradients too."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(a).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        n = a.shape[-1]
+        top = np.concatenate([np.swapaxes(a, -1, -2), grad], axis=-1)
+        bottom = np.concatenate([np.zeros_like(grad), np.swapaxes(a, -1, -2)], axis=-1)
+        big = _expm(np.concatenate([top, bottom], axis=-2))
+        return big[..., :n, n:].astype(a.dtype)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        (a,) = ctx.inputs
+        n = a.shape[-1]
+        at = a.mT
+        zeros = as_leaf(np.zeros(grad.shape, grad.dtype))
+        big = ops.cat([ops.cat([at, grad], -1), ops.cat([zeros, at], -1)], -2)
+        return _MatrixExp.apply(big)[..., :n, n:]
+
+
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
+    """The matrix exponential of each square matrix of a batch (``linalg.matrix_exp``), by
+    scaling and squaring a Padé approximant, with PyTorch's gradient."""
+    a = tensor_of(A)
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
+                           f"are {a.shape[-2]} by {a.shape[-1]} matrices")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {short_name(a.dtype)}")
+    return _MatrixExp.apply(a)
+
+
+def _pinv_grad(a: Any, p: Any, g: Any, mt: Callable[[Any], Any], eye: Callable[[int], Any]
+               ) -> Any:
+    """The gradient of the pseudo-inverse P of A for the gradient G of P (Golub and Pereyra's
+    derivative of P, transposed): -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A),
+    on arrays or tensors alike (``mt`` swaps the last two dimensions, ``eye`` an identity)."""
+    m, n = a.shape[-2], a.shape[-1]
+    pt, gt = mt(p), mt(g)
+    return -(pt @ g @ pt) + (eye(m) - a @ p) @ gt @ (p @ pt) + (pt @ p) @ gt @ (eye(n) - p @ a)
+
+
+class _PseudoInverse(Function):
+    """The Moore-Penrose pseudo-inverse of each matrix of a batch, singular values below
+    ``rcond`` times the largest dropped; the gradient holds where the rank does not change."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, rcond):
+        ctx.rcond = rcond
+        if a.size == 0:
+            result = np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
+        else:
+            result = np.linalg.pinv(a, rcond=rcond).astype(a.dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p = ctx.saved_tensors
+        return _pinv_grad(a, p, grad, lambda x: np.swapaxes(x, -1, -2),
+                          lambda k: np.eye(k, dtype=a.dtype)), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a = ctx.inputs[0]
+        p = _PseudoInverse.apply(a, ctx.rcond)
+        return _pinv_grad(a, p, grad, lambda x: x.mT,
+                          lambda k: as_leaf(np.eye(k, dtype=a.dtype))), None
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The pseudo-inverse of each matrix of a batch (``linalg.pinv`` with ``rtol=rcond``)."""
+    a = tensor_of(input)
+    if a.ndim < 2 or a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.pinv({short_name(a.dtype)}{list(a.shape)}): expected a "
+                           "tensor with 2 or more dimensions of float, double, cfloat or "
+                           "cdouble types")
+    return _PseudoInverse.apply(a, float(rcond))
+
+
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+def _square_qr_grad(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
+    """The gradient of A = QR (m >= n, Q with orthonormal columns, R square upper
+    triangular): (gQ + Q sym(M)) R^-T, M = R gR^T - gQ^T Q and sym(M) its lower triangle
+    copied onto the upper."""
+    from .linalg import solve
+
+    m = r @ gr.mT - gq.mT @ q
+    low = m.tril()
+    return solve(r.mT, gq + q @ (low + low.tril(-1).mT), left=False)
+
+
+def _qr_grad(a: Tensor, q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
+    """The gradient of the reduced QR of A from those of Q and R; a wide A = Q [X | Y] is
+    the square QR of X (Q's gradient plus Y's share) beside Y = Q V."""
+    rows, cols = a.shape[-2], a.shape[-1]
+    if rows >= cols:
+        return _square_qr_grad(q, r, gq, gr)
+    u, gu, gv = r[..., :rows], gr[..., :rows], gr[..., rows:]
+    y = a[..., rows:]
+    gx = _square_qr_grad(q, u, gq + y @ gv.mT, gu)
+    return ops.cat([gx, q @ gv], -1)
+
+
+class _QRFactor(Function):
+    """Q (``which`` 0) or R (1) of the QR decomposition of each matrix of a batch: two ops,
+    each with its share of the gradient (which is linear in Q's and R's)."""
+
+    @staticmethod
+    def forward(ctx, a, mode, which):
+        ctx.mode, ctx.which = mode, which
+        q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
+        ctx.save_for_backward(a, q, r)
+        return (q, r)[which].astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, q, r = ctx.saved_tensors
+        g = _QRFactor._grad(ctx, as_leaf(a), as_leaf(q.astype(a.dtype)),
+                            as_leaf(r.astype(a.dtype)), as_leaf(grad))
+        return g._data, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        a = ctx.inputs[0]
+        q, r = (_QRFactor.apply(a, ctx.mode, k) for k in (0, 1))
+        return _QRFactor._grad(ctx, a, q, r, grad), None, None
+
+    @staticmethod
+    def _grad(ctx: Any, a: Tensor, q: Tensor, r: Tensor, grad: Tensor) -> Tensor:
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        if ctx.mode == "complete" and a.shape[-2] > a.shape[-1]:
+            raise RuntimeError("The QR decomposition is not differentiable when "
+                               "mode='complete' and nrows > ncols.")
+        zeros = as_leaf(np.zeros((r if ctx.which == 0 else q).shape, a.dtype))
+        gq, gr = (grad, zeros) if ctx.which == 0 else (zeros, grad)
+        return _qr_grad(a, q, r, gq, gr)
+
+
+def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:  # noqa: N803 (PyTorch's name)
+    """The QR decomposition of each matrix of a batch: Q with orthonormal columns (``mode``
+    "reduced": min(m, n) of them; "complete": m; "r": an empty Q) and R upper triangular,
+    LAPACK's signs (as PyTorch's); the gradients are PyTorch's."""
+    a = tensor_of(A)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    if a.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"linalg.qr: Expected a floating point or complex tensor as input. "
+                           f"Got {short_name(a.dtype)}")
+    r = _QRFactor.apply(a, mode, 1)
+    q = as_leaf(np.zeros(0, a.dtype)) if mode == "r" else _QRFactor.apply(a, mode, 0)
+    return QRResult(q, r)
+
+
+def qr(input: Tensor, some: bool = True) -> QRResult:
+    """``torch.qr`` and ``Tensor.qr``: ``linalg.qr`` in mode "reduced" (``some``) or
+    "complete", with PyTorch's deprecation warning."""
+    import warnings
+
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+                  "future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
+                  "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced "
+                  "with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+                  UserWarning, stacklevel=2)
+    return linalg_qr(input, "reduced" if some else "complete")
+
+
+# ---- torch.* functions: conversions, and the in-place ones of the tensor's methods ----------
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """``obj`` as a tensor, sharing its memory where it can, as PyTorch's: a tensor itself
+    (of ``dtype``: itself, else converted), a NumPy array by its memory (a copy with
+    ``copy=True`` or another ``dtype``; ``copy=False`` then raises ValueError), anything else
+    (numbers, nested lists) a new tensor. ``requires_grad`` unset keeps a tensor's (PyTorch's
+    new default, with its warning)."""
+    import warnings
+
+    from .creation import as_dtype, as_tensor
+    from .devices import check_device
+
+    check_device(device)
+    wanted = None if dtype is None else as_dtype(dtype)
+    source = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, np.ndarray) \
+        else None
+    if source is not None:
+        converted = wanted is not None and wanted != source.dtype
+        if copy is False and wanted is not None and converted:
+            raise ValueError(f"can't alias tensor with dtype '{short_name(source.dtype)}' into "
+                             f"dtype '{short_name(wanted)}'.")
+        if isinstance(obj, Tensor):
+            out = obj.to(wanted) if converted else obj
+            out = out.clone() if copy and out is obj else out
+            if requires_grad is None:
+                if obj._requires_grad:
+                    warnings.warn("torch.asarray: unspecified requires_grad now defaults to "
+                                  "obj.requires_grad instead of False. Pass "
+                                  "requires_grad=False explicitly to get the old behavior and "
+                                  "silence this warning.", UserWarning, stacklevel=2)
+                return out
+            # (set on the tensor itself, either way, as PyTorch's)
+            return out if out._requires_grad == bool(requires_grad) else \
+                out.requires_grad_(bool(requires_grad))
+        out = as_tensor(source, wanted)
+        if copy and out._data is source:
+            out = as_leaf(source.copy())
+    else:
+        out = as_tensor(obj, wanted)
+    return out.requires_grad_() if requires_grad else out
+
+
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over an object's memory (the buffer protocol: ``bytearray``, ``array``,
+    ``mmap``), shared, from byte ``offset``, ``count`` entries (-1: to the end), as
+    PyTorch's. A read-only buffer (``bytes``) gives PyTorch's warning; here its tensor is
+    read-only too, so that a write raises rather than changing immutable memory."""
+    import warnings
+
+    from .creation import as_dtype
+
+    kind = as_dtype(dtype)
+    view = memoryview(buffer)
+    length = view.nbytes
+    if length <= 0 and count == -1 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if offset < 0 or offset > length - 1:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % kind.itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({kind.itemsize})")
+        count = (length - offset) // kind.itemsize
+    elif offset + count * kind.itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {kind.itemsize} bytes) after "
+                         f"offset ({offset} bytes) must not be greater than actual buffer "
+                         f"length ({length} bytes)")
+    if view.readonly:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means you can write to the underlying "
+                      "(supposedly non-writable) buffer using the tensor. You may want to copy "
+                      "the buffer to protect its data or make it writable before converting "
+                      "it to a tensor.", UserWarning, stacklevel=2)
+    out = as_leaf(np.frombuffer(buffer, kind, count, offset))
+    return out.requires_grad_() if requires_grad else out
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``: the same memory, outside the graph."""
+    return tensor_of(input).detach()
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A copy of ``input`` with every entry ``value`` (a number or a 0-d tensor, whose
+    gradient is the sum of the result's; ``input``'s is 0)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    return tensor_of(input).clone().fill_(value)
+
+
+def index_put_(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    return tensor_of(input).index_put_(indices, values, accumulate)
+
+
+def _method_as_function(name: str) -> Callable[..., Any]:
+    """``torch.name(input, ...)``: the tensor's method ``name`` (an in-place one)."""
+
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return getattr(tensor_of(input), name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``: in place."
+    return function
+
+
+# torch.* names that are the tensor's in-place methods (each of dir(torch) that ends in "_" and
+# is a method of PyTorch's Tensor, but as_strided_, conj_physical_ and resize_as_sparse_:
+# memory tricks and complex and sparse tensors, which tensorgrad has not)
+IN_PLACE_FUNCTIONS = (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
+    "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_", "ldexp_",
+    "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
+    "reciprocal_", "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_",
+    "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_", "index_put_")
+globals().update({name: _method_as_function(name) for name in IN_PLACE_FUNCTIONS
+                  if name not in globals()})  # (resize_as_ and index_put_: above)
+
+
 # ---- the Tensor methods (tensor.py's stand-ins put these on the class when first used) -------
 
 
@@ -784,7 +1452,7 @@ def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
 
 _addmm.__name__ = "addmm"
 
-TENSOR_METHODS: dict[str, Callable[..., Any]] = {
+TENSOR_METHODS: dict[str, Any] = {  # (functions, and output_nr's property)
     "addmm_": _in_place(_addmm), "addmv": addmv, "addmv_": _in_place(addmv), "addr": addr,
     "addr_": _in_place(addr), "inner": inner, "vdot": vdot, "ger": ger, "argwhere": argwhere,
     "msort": msort, "split_with_sizes": split_with_sizes,
@@ -796,4 +1464,10 @@ TENSOR_METHODS: dict[str, Callable[..., Any]] = {
     "select_scatter": select_scatter, "slice_scatter": slice_scatter,
     "index_reduce": index_reduce, "index_reduce_": _in_place(index_reduce),
     "equal": torch_functions.equal, "prelu": composite.prelu, "hardshrink": composite.hardshrink,
+    "allclose": allclose, "fill_diagonal_": fill_diagonal_, "new": new,
+    "share_memory_": share_memory_, "is_shared": is_shared, "is_inference": is_inference,
+    "output_nr": property(_output_nr), "apply_": apply_, "map_": map_, "resize_": resize_,
+    "resize_as_": resize_as_, "nonzero_static": nonzero_static, "put": put,
+    "put_": _in_place(put), "addbmm": addbmm, "addbmm_": _in_place(addbmm),
+    "matrix_exp": matrix_exp, "pinverse": pinverse, "qr": qr,
 }

@@ -757,6 +757,8 @@ def _accumulate_graph(leaves: dict[Tensor, Tensor]) -> None:
         leaf._grad = g._data
         leaf._grad_tensor = g
         g._gradient_of = weakref.ref(leaf)
+    if leaf_hooks:
+        _run_post_accumulate_hooks(leaves)
 
 
 def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
@@ -779,6 +781,27 @@ def accumulate(leaves: dict[Tensor, np.ndarray], seed: np.ndarray) -> None:
             taken.add(id(g))
         else:
             leaf._grad = g.copy()
+    if leaf_hooks:
+        _run_post_accumulate_hooks(leaves)
+
+
+def _run_post_accumulate_hooks(leaves: Iterable[Tensor]) -> None:
+    """Each leaf's ``register_post_accumulate_grad_hook`` hooks, once its ``.grad`` holds the
+    sum: called with the leaf (an optimizer step in the backward pass), returning None."""
+    for leaf in leaves:
+        hooks = leaf_hooks.get(id(leaf))
+        if hooks is None or not hooks.post:
+            continue
+        if added_into_logs and get_ident() in added_into_logs:
+            raise RuntimeError("a post accumulate grad hook in a captured step: its replays "
+                               "would not call it; remove the hook, or do not capture the step")
+        for hook in tuple(hooks.post):  # (a hook may remove itself)
+            returned = hook.function(leaf)
+            if isinstance(returned, Tensor):
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            if returned is not None:
+                raise TypeError(f"expected Variable, but hook returned "
+                                f"'{type(returned).__name__}'")
 
 
 def added_into(held: Any, grad: np.ndarray) -> np.ndarray:
@@ -826,11 +849,12 @@ class _TensorHooks:
     """A tensor's hooks, in the order registered, and (a result of an op) whether it keeps
     its gradient as ``.grad`` (``retain_grad``), after them as in PyTorch."""
 
-    __slots__ = ("hooks", "retained")
+    __slots__ = ("hooks", "retained", "post")
 
     def __init__(self) -> None:
         self.hooks: list[_Hook] = []
         self.retained: weakref.ref[Tensor] | None = None
+        self.post: list[_Hook] = []  # a leaf's hooks after accumulation (run with the leaf)
 
     def run(self, grad: np.ndarray) -> np.ndarray:
         """The gradient that the hooks make of ``grad`` (a copy when there are hooks: the
@@ -1096,6 +1120,22 @@ class Tensor:
         entry = _Hook(hook)
         hooks.hooks.append(entry)
         return RemovableHandle(hooks.hooks, entry)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]
+                                           ) -> RemovableHandle:
+        """Call ``hook(tensor)`` (a leaf) in ``backward()`` once its gradient has been added
+        to ``.grad``, as PyTorch's: where code steps an optimizer inside the backward pass.
+        The hook returns None; ``autograd.grad``, which adds to no ``.grad``, calls none."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        hooks = _hooks_of(self, "register_post_accumulate_grad_hook()")
+        entry = _Hook(hook)
+        hooks.post.append(entry)
+        return RemovableHandle(hooks.post, entry)
 
     def retain_grad(self) -> None:
         """Keep this result's gradient as ``.grad`` in ``backward()`` (summed over calls, as a
@@ -3216,6 +3256,25 @@ class Tensor:
     equal = _Later(".surface")
     prelu = _Later(".surface")
     hardshrink = _Later(".surface")
+    allclose = _Later(".surface")
+    fill_diagonal_ = _Later(".surface")
+    new = _Later(".surface")
+    share_memory_ = _Later(".surface")
+    is_shared = _Later(".surface")
+    is_inference = _Later(".surface")
+    output_nr = _Later(".surface")
+    apply_ = _Later(".surface")
+    map_ = _Later(".surface")
+    resize_ = _Later(".surface")
+    resize_as_ = _Later(".surface")
+    nonzero_static = _Later(".surface")
+    put = _Later(".surface")
+    put_ = _Later(".surface")
+    addbmm = _Later(".surface")
+    addbmm_ = _Later(".surface")
+    matrix_exp = _Later(".surface")
+    pinverse = _Later(".surface")
+    qr = _Later(".surface")
     lgamma = _Later(".gamma")
     lgamma_ = _Later(".gamma")
     digamma = _Later(".gamma")

@@ -35,8 +35,11 @@ def isfinite(input: Tensor) -> Tensor:
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
-    """True if every |input - other| <= atol + rtol * |other|, as ``torch.allclose``."""
-    return bool(np.allclose(tensor_of(input)._data, tensor_of(other)._data, rtol, atol, equal_nan))
+    """True if every |input - other| <= atol + rtol * |other|, as ``torch.allclose``: of
+    tensors of one dtype (``Tensor.allclose``, in surface.py)."""
+    from .surface import allclose as close
+
+    return close(input, other, rtol, atol, equal_nan)
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

@@ -228,3 +228,34 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
     for col in range(cols):
         values[draws.permutation(rows)[:zeros], col] = 0
     return _fill(tensor, values)
+
+
+# ---- PyTorch's old names, without the underscore: deprecated, with its warning ----------------
+
+
+def _deprecated(function: Any) -> Any:
+    """``function`` under its old name (``normal`` for ``normal_``), warning as PyTorch's."""
+    new_name = function.__name__
+    old_name = new_name[:-1]
+
+    def old(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return function(*args, **kwargs)
+
+    old.__name__ = old.__qualname__ = old_name
+    old.__doc__ = f"Deprecated: ``{new_name}``."
+    return old
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -495,7 +495,11 @@ class Module:
         raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
 
     def share_memory(self: M) -> M:
-        """``self``: there are no other processes to share it with (one process)."""
+        """Each parameter's and buffer's values moved into memory shared with the processes
+        forked from now on (``Tensor.share_memory_``), as PyTorch's: Hogwild training, each
+        child stepping an optimizer that writes in place (SGD); returns ``self``."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            tensor.share_memory_()
         return self
 
     # ---- state_dict ---------------------------------------------------------------------------

@@ -153,3 +153,33 @@ def _tensors(parameters: Iterable[Tensor], name: str) -> list[Tensor]:
         if not isinstance(p, Tensor):
             raise TypeError(f"{name}: expected torch.Tensor, but got: {type(p).__name__}")
     return params
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                   norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: bool | None = None) -> Tensor:
+    """``clip_grad_norm_``'s old name, with PyTorch's deprecation warning."""
+    import warnings
+
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+# imported when first used (PEP 562): the fusion of batch normalization into the layer before
+# it, skip_init, and PyTorch's module paths (convert_parameters, the deprecated stateless)
+_LAZY = {"fuse_conv_bn_eval": ".fusion", "fuse_conv_bn_weights": ".fusion",
+         "fuse_linear_bn_eval": ".fusion", "fuse_linear_bn_weights": ".fusion",
+         "skip_init": ".init"}
+_LAZY_MODULES = ("convert_parameters", "fusion", "init", "stateless")
+__all__ += ["clip_grad_norm", *_LAZY, *_LAZY_MODULES]
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
