@@ -625,6 +625,11 @@ def _check_not_written(fn: Context) -> None:
                 "anew (x = x + y), or write into a copy")
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    return len(shape) <= len(target) and all(
+        n in (1, m) for n, m in zip(reversed(shape), reversed(target)))
+
+
 def _check_finite(fn: Context, grads: tuple) -> None:
     """In anomaly mode: PyTorch's error for a backward that returned NaN."""
     for i, g in enumerate(grads):
@@ -637,17 +642,21 @@ def _check_finite(fn: Context, grads: tuple) -> None:
 def _check_count(grads: tuple, fn: Context) -> None:
     """As PyTorch: one gradient per input, beyond which only Nones may follow."""
     if len(grads) < len(fn.inputs) or any(g is not None for g in grads[len(fn.inputs):]):
-        raise RuntimeError(f"{fn.function.__name__}.backward returned {len(grads)} gradients "
-                           f"for {len(fn.inputs)} inputs")
+        raise RuntimeError(f"function {fn.function.__name__}Backward returned an incorrect "
+                           f"number of gradients (expected {len(fn.inputs)}, got {len(grads)})")
 
 
 def conformed(g: Any, a: Tensor, fn: Context) -> np.ndarray:
-    """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype; it must
-    have ``a``'s shape."""
+    """A gradient for ``a`` from ``fn``'s backward as an array in ``a``'s dtype and shape:
+    as PyTorch's, one of a shape ``a``'s broadcasts to is summed to it; any other refused."""
     g = np.asarray(g)
     if g.shape != a._data.shape:
-        raise RuntimeError(f"{fn.function.__name__}.backward returned a gradient of shape "
-                           f"{g.shape} for an input of shape {a._data.shape}")
+        if not _broadcasts_to(a._data.shape, g.shape):
+            where = next(i for i, x in enumerate(fn.inputs) if x is a)
+            raise RuntimeError(f"Function {fn.function.__name__}Backward returned an invalid "
+                               f"gradient at index {where} - got {list(g.shape)} but expected "
+                               f"shape compatible with {list(a._data.shape)}")
+        g = ops.sum_to(g, a._data.shape)
     if g.dtype.kind not in "biufc":  # (a complex one loses its imaginary part, as in PyTorch)
         raise TypeError(f"{fn.function.__name__}.backward returned a gradient of {g.dtype} "
                         "data: a gradient holds numbers")

@@ -12,6 +12,7 @@ PyTorch gives them (zeros, not None: its default, ``set_materialize_grads(True)`
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,8 @@ class Function(EngineFunction):
         y = MyReLU.apply(tensorgrad.tensor([-1.0, 2.0], requires_grad=True))
     """
 
+    _written_forward: Callable[..., Any] | None = None  # forward as the subclass wrote it
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # what the subclass wrote, on tensors, wrapped into what the engine calls, on arrays
@@ -65,11 +68,16 @@ class Function(EngineFunction):
                                     _recorded_backward_on_tensors)):
             if name in written:
                 setattr(cls, target, staticmethod(wrap(cls, written[name])))
+        if "forward" in written:
+            cls._written_forward = written["forward"]
 
     @classmethod
-    def apply(cls, *args: Any) -> Any:
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op; its result (or the tuple of its results) is in the graph where an
-        argument requires grad, as the engine's ops."""
+        argument requires grad, as the engine's ops. Arguments given by name are bound to
+        ``forward``'s parameters (defaults filled in), as PyTorch binds them."""
+        if kwargs:
+            args = _bound(cls, args, kwargs)
         pending = _pending_results()
         pending.append(None)  # forward fills it in if it returns more than one plain result
         try:
@@ -85,12 +93,36 @@ class Function(EngineFunction):
 
     @staticmethod
     def backward(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("a Function subclass defines backward()")
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
 
     @staticmethod
     def setup_context(ctx: Context, inputs: tuple[Any, ...], output: Any) -> None:
         """PyTorch's other form: what ``forward(*args)``, which then takes no ``ctx``, keeps."""
         raise NotImplementedError
+
+
+def _bound(cls: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]
+           ) -> tuple[Any, ...]:
+    """``forward``'s arguments, some given by name, in its order, as PyTorch passes them:
+    up to the last one given (forward's defaults fill in the rest); none skipped before it."""
+    forward = cls._written_forward
+    if forward is None:
+        raise NotImplementedError("a Function subclass defines forward()")
+    names = list(inspect.signature(forward).parameters)
+    names = names[1:] if cls.setup_context is Function.setup_context else names  # (ctx)
+    unknown = [name for name in kwargs if name not in names[len(args):]]
+    if unknown:
+        raise TypeError(f"forward() got an unexpected keyword argument '{unknown[0]}'")
+    last = max(names.index(name) for name in kwargs)
+    given = list(args)
+    for position in range(len(args), last + 1):
+        if names[position] not in kwargs:
+            raise TypeError(f"forward() missing required argument: '{names[position]}' "
+                            f"(position {position})")
+        given.append(kwargs[names[position]])
+    return tuple(given)
 
 
 def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
@@ -156,6 +188,7 @@ class _Results:
         marked = ctx.__dict__.get("non_differentiable", set())
         written = ctx.__dict__.get("dirty", set())
         self.ctx = ctx
+        # (a list is one result that is no tensor, as in PyTorch: its tensors are not results)
         self.single = not isinstance(returned, tuple)
         self.returned: tuple[Any, ...] = (returned,) if self.single else returned
         self.dirty = {i: x for i, x in enumerate(inputs) if id(x) in written}
@@ -263,7 +296,7 @@ def _forward_on_tensors(cls: type[Function], forward: Callable[..., Any]
         saved = getattr(ctx, "saved_tensors", ())
         ctx.saved_tensors = tuple(x._data if isinstance(x, Tensor) else x for x in saved)
         ctx.__dict__["saved_as_tensors"] = tuple(isinstance(x, Tensor) for x in saved)
-        if isinstance(out, tuple) or "non_differentiable" in ctx.__dict__ or \
+        if isinstance(out, (tuple, list)) or "non_differentiable" in ctx.__dict__ or \
                 "dirty" in ctx.__dict__:
             results = ctx.__dict__["results"] = _Results(ctx, out, inputs)
             pending = _pending_results()
@@ -291,9 +324,13 @@ def _backward_on_tensors(cls: type[Function], backward: Callable[..., Any]
                 found = backward(ctx, *grads)
         finally:
             ctx.saved_tensors = saved
-        if isinstance(found, tuple):
-            return tuple(g._data if isinstance(g, Tensor) else g for g in found)
-        return found._data if isinstance(found, Tensor) else found
+        found = tuple(found) if isinstance(found, (tuple, list)) else (found,)
+        for i, (g, a) in enumerate(zip(found, ctx.inputs)):
+            if g is not None and not isinstance(a, Tensor):
+                raise RuntimeError(f"function {cls.__name__}Backward returned a gradient "
+                                   f"different than None at position {i + 1}, but the "
+                                   "corresponding forward input was not a Variable")
+        return tuple(g._data if isinstance(g, Tensor) else g for g in found)
 
     return on_arrays
 

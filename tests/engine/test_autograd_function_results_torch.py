@@ -160,3 +160,107 @@ def test_mark_dirty_misuses_as_torchs():
         found.append(type(saved.value))
         messages.append(found)
     assert messages[0] == messages[1]
+
+
+def _contract_cases(lib):
+    """Functions that break the contract, or use its freedoms, on ``lib``'s tensors."""
+    Function = lib.autograd.Function
+
+    class TooFew(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class WrongShape(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return lib.ones(3)
+
+    class Broadcast(Function):  # a gradient of a shape the input broadcasts to: summed
+        @staticmethod
+        def forward(ctx, a):
+            return a.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.expand(3, 2)
+
+    class GradientOfANumber(Function):
+        @staticmethod
+        def forward(ctx, a, n):
+            return a * n
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, lib.ones(1)
+
+    class ForwardOnly(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+    class ByName(Function):
+        @staticmethod
+        def forward(ctx, a, scale=2.0, shift=0.0):
+            return a * scale + shift
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, None, None
+
+    class ListOfResults(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return [a * 2, a * 3]
+
+        @staticmethod
+        def backward(ctx, g_double, g_triple):
+            return g_double * 2 + g_triple * 3
+
+    x = lambda: lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)  # noqa: E731
+
+    def gradient_of(make):
+        t = x()
+        make(t).sum().backward()
+        return t.grad
+
+    return {
+        "too few gradients": lambda: gradient_of(lambda t: TooFew.apply(t, x())),
+        "a gradient of the wrong shape": lambda: gradient_of(WrongShape.apply),
+        "a gradient that broadcasts": lambda: gradient_of(Broadcast.apply),
+        "a gradient for a number": lambda: gradient_of(lambda t: GradientOfANumber.apply(t, 3)),
+        "no backward": lambda: gradient_of(ForwardOnly.apply),
+        "arguments by name": lambda: ByName.apply(x(), 3.0, shift=1.0),
+        "arguments by name, all": lambda: ByName.apply(scale=3.0, a=x()),
+        "arguments by name, one skipped": lambda: ByName.apply(x(), shift=1.0),
+        "arguments by name, unknown": lambda: ByName.apply(x(), offset=1.0),
+        "a list of results": lambda: (lambda r: (type(r).__name__, r[1]))(ListOfResults.apply(x())),
+        "a list of results, gradient": lambda: gradient_of(lambda t: ListOfResults.apply(t)[1]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_contract_cases(tg)))
+def test_the_functions_contract_as_torchs(case):
+    outcomes = []
+    for lib in (tg, torch):
+        try:
+            outcomes.append(("value", _contract_cases(lib)[case]()))
+        except Exception as error:  # noqa: BLE001 (the error is what is compared)
+            outcomes.append(("error", type(error), str(error)))
+    (kind, *ours), (their_kind, *theirs) = outcomes
+    assert kind == their_kind, (ours, theirs)
+    if kind == "error":  # (backward() of no graph: tensorgrad's own words on why)
+        assert ours == theirs if "list" not in case else ours[0] is theirs[0]
+    elif isinstance(theirs[0], tuple):
+        assert ours[0][0] == theirs[0][0]
+        assert_same(ours[0][1], theirs[0][1], case, 0)
+    else:
+        assert_same(ours[0], theirs[0], case, 0)
