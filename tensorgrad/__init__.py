@@ -61,8 +61,10 @@ from .composite import (
     combinations,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     copysign,
     cosine_similarity,
     cross,
@@ -113,6 +115,7 @@ from .composite import (
     logit,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
     median,
     mul,
     multiply,
@@ -489,6 +492,8 @@ __all__ = [
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
     "split_with_sizes", "unique_consecutive", "vdot",
     "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
+    # the 3-d convolutions and pool (conv.py)
+    "conv3d", "conv_transpose3d", "max_pool3d",
 ]
 
 

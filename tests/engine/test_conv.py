@@ -240,7 +240,7 @@ def test_names_are_reached_from_every_functional_place():
 
     assert conv2d is F.conv2d is functional.conv2d
     with pytest.raises(AttributeError):
-        functional.conv3d  # noqa: B018
+        functional.conv4d  # noqa: B018
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
