@@ -258,6 +258,12 @@ def test_lazy_layers_take_their_sizes_from_the_first_input():
     loaded = nn.LazyConv3d(4, 2)
     loaded.load_state_dict(nn.Conv3d(5, 4, 2).state_dict())
     assert loaded.in_channels == 5 and loaded.weight.shape == (4, 5, 2, 2, 2)
+    loaded = nn.LazyConvTranspose3d(4, 2, groups=2)
+    loaded.load_state_dict(nn.ConvTranspose3d(6, 4, 2, groups=2).state_dict())
+    assert loaded.in_channels == 6 and loaded.weight.shape == (6, 2, 2, 2, 2)
+    assert type(loaded(tensorgrad.randn(6, 2, 2, 2))) is tensorgrad.Tensor
+    assert repr(loaded) == ("ConvTranspose3d(6, 4, kernel_size=(2, 2, 2), stride=(1, 1, 1), "
+                            "groups=2)")
 
 
 @pytest.mark.parametrize("call, error, message", [
