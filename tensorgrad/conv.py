@@ -317,6 +317,32 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Si
 # ---- transposed convolution ---------------------------------------------------------------
 
 
+def _transposed_composed(ctx: Any, x: Tensor, weight: Tensor, bias: Any, stride: Any,
+                         padding: Any, output_padding: Any, dilation: Any, groups: int
+                         ) -> Tensor:
+    """A transposed convolution composed of primitives, for its gradient of a gradient: each
+    input position's products with the kernel (one product per group) as columns, summed
+    into the span the windows reach by ``Fold``, then ``output_padding`` zeros added after
+    and ``padding`` cut off."""
+    reached, unbatched = ctx.settings[0], ctx.settings[-1]
+    n = weight.ndim - 2
+    xb = x.unsqueeze(0) if unbatched else x
+    batch, channels, *spatial = xb.shape
+    kernel = tuple(weight.shape[2:])
+    outs = weight.shape[1]  # per group
+    per_group = outs * math.prod(kernel)
+    rows = weight.reshape(groups, channels // groups, per_group).transpose(1, 2)
+    cols = rows @ xb.reshape(batch, groups, channels // groups, math.prod(spatial))
+    cols = cols.reshape(batch, groups * per_group, math.prod(spatial))
+    y = Fold.apply(cols, tuple(reached), kernel, tuple(dilation), (0,) * n, tuple(stride))
+    if any(output_padding):
+        y = Pad.apply(y, ((0, 0), (0, 0), *((0, e) for e in output_padding)), 0.0)
+    y = y[_inside(padding, tuple(y.shape))]
+    if bias is not None:
+        y = y + bias.reshape(-1, *[1] * n)
+    return y[0] if unbatched else y
+
+
 class TransposedConvolution(Function):
     """The gradient of a convolution's input, as an op of its own: each entry of
     (N, C, *spatial) (or unbatched (C, *spatial)) x spreads, ``stride`` apart, a copy of its
@@ -362,6 +388,8 @@ class TransposedConvolution(Function):
         if need_bias:
             grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
+
+    recorded_backward = staticmethod(through(_transposed_composed))
 
 
 def _as_2d(values: Sequence[int], first: int) -> list[tuple[str, int]]:

@@ -121,6 +121,14 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "conv3d, grouped, strided and dilated": lambda L, x: _f(L).conv3d(
         x.reshape(1, 4, 1, 2, 3), x[:, :4].reshape(4, 2, 1, 1, 2), groups=2, stride=(1, 2, 1),
         padding=(0, 1, 1), dilation=(1, 1, 2)) ** 2,
+    "conv_transpose1d": lambda L, x: _f(L).conv_transpose1d(
+        x[None], x[:, :3].reshape(4, 1, 3) ** 2, x[0, :1], stride=2, padding=1, output_padding=1),
+    "conv_transpose2d, grouped and dilated": lambda L, x: _f(L).conv_transpose2d(
+        x.reshape(4, 2, 3), x[:, :2].reshape(4, 1, 2, 1) * x[0, :2].reshape(1, 1, 1, 2), groups=2,
+        dilation=(2, 1), stride=(1, 2), padding=(0, 1), output_padding=(1, 0)),
+    "conv_transpose3d": lambda L, x: _f(L).conv_transpose3d(
+        x.reshape(1, 2, 2, 2, 3), x[:, :4].reshape(2, 2, 2, 2, 1) ** 2, x[1, :2],
+        stride=(2, 1, 2), padding=(1, 0, 0)) ** 2,
     "max_pool3d": lambda L, x: _f(L).max_pool3d(x.reshape(1, 1, 2, 3, 4), 2, 1, padding=1) ** 2,
     "avg_pool3d": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2, 1, padding=1,
                                                 count_include_pad=False) ** 2,
