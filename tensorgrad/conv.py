@@ -1305,6 +1305,19 @@ def adaptive_max_pool3d(input: Tensor, output_size: int | None | Sequence[int | 
     return _adaptive_max(3, input, output_size, return_indices)
 
 
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: int | Sequence[int],
+                                     return_indices: bool = True) -> Any:
+    """``adaptive_max_pool1d`` and where each maximum lies (``return_indices=True``)."""
+    return _adaptive_max(1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor,
+                                     output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = True) -> Any:
+    """``adaptive_max_pool2d`` and where each maximum lies (``return_indices=True``)."""
+    return _adaptive_max(2, input, output_size, True)
+
+
 def adaptive_max_pool3d_with_indices(input: Tensor,
                                      output_size: int | None | Sequence[int | None],
                                      return_indices: bool = True) -> Any:
@@ -1327,14 +1340,25 @@ class PadByIndex(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        where = PadByIndex._places(ctx)
+        summed = np.bincount(where, weights=grad.ravel(), minlength=math.prod(ctx.shape))
+        return summed.reshape(ctx.shape).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        where = PadByIndex._places(ctx)
+        return (Spread.apply(grad.reshape(-1), where, (math.prod(ctx.shape),))
+                .reshape(ctx.shape), None)
+
+    @staticmethod
+    def _places(ctx):
+        """The flat position in ``x`` of each entry of the result."""
         shape, indices = ctx.shape, ctx.indices
         n = len(indices)
         plane = math.prod(shape[-n:])
         rows = math.prod(shape[:-n])
         where = np.ravel_multi_index(np.ix_(*indices), shape[-n:]).ravel()
-        where = where + np.arange(rows)[:, None] * plane
-        summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
-        return summed.reshape(shape).astype(grad.dtype, copy=False), None
+        return (where + np.arange(rows)[:, None] * plane).ravel()
 
 
 _NON_CONSTANT = """Padding size {size} is not supported for {ndim}D input tensor.

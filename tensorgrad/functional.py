@@ -49,7 +49,9 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         adaptive_avg_pool2d,
         adaptive_avg_pool3d,
         adaptive_max_pool1d,
+        adaptive_max_pool1d_with_indices,
         adaptive_max_pool2d,
+        adaptive_max_pool2d_with_indices,
         adaptive_max_pool3d,
         adaptive_max_pool3d_with_indices,
         avg_pool1d,
@@ -2955,7 +2957,8 @@ _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1
 # the 3-d ones, in conv.py too
 _IN_CONV |= {"conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indices",
              "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
-             "adaptive_max_pool3d_with_indices"}
+             "adaptive_max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+             "adaptive_max_pool2d_with_indices"}
 # more of nn.functional (tensorgrad/surface.py), imported the same way
 _IN_SURFACE = frozenset({"gumbel_softmax", "pdist", "embedding_bag"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way

@@ -129,6 +129,11 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "conv_transpose3d": lambda L, x: _f(L).conv_transpose3d(
         x.reshape(1, 2, 2, 2, 3), x[:, :4].reshape(2, 2, 2, 2, 1) ** 2, x[1, :2],
         stride=(2, 1, 2), padding=(1, 0, 0)) ** 2,
+    "pad, reflect": lambda L, x: _f(L).pad(x[None, None], (2, 1, 1, 3), mode="reflect") ** 2,
+    "pad, replicate": lambda L, x: _f(L).pad(x[None], (1, 2), mode="replicate") ** 3,
+    "conv3d, circular padding": lambda L, x: _f(L).conv3d(
+        _f(L).pad(x.reshape(1, 1, 2, 3, 4), (1, 1, 0, 2, 1, 1), mode="circular"),
+        x[:2, :4].reshape(1, 1, 2, 2, 2)) ** 2,
     "max_pool3d": lambda L, x: _f(L).max_pool3d(x.reshape(1, 1, 2, 3, 4), 2, 1, padding=1) ** 2,
     "avg_pool3d": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2, 1, padding=1,
                                                 count_include_pad=False) ** 2,

@@ -147,6 +147,18 @@ def test_pools_as_torch(name, settings, dtype, layout):
                  **{k: v for k, v in settings.items() if k != "return_indices"})
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_adaptive_max_pools_with_indices_in_each_dimension_as_torch(n):
+    name = f"adaptive_max_pool{n}d_with_indices"
+    x = normal(2, 3, *(5, 6, 7)[:n])
+    run_both(torch, _first(getattr(F, name)), _first(getattr(TF, name)), [x], np.float64,
+             output_size=(3, 4, 2)[:n])
+    y, where = getattr(F, name)(tensorgrad.tensor(x[0]), 2)
+    their_y, their_where = getattr(TF, name)(torch.tensor(x[0]), 2)
+    assert_same(y, their_y, name)
+    assert_same(where, their_where, name)
+
+
 def test_max_pools_take_ties_and_nan_as_torch():
     x = np.zeros((1, 1, 3, 4, 4))
     x[0, 0, 2, 3, 3] = np.nan
