@@ -849,10 +849,12 @@ def _pool_size(value: Size, n: int, op: str, name: str) -> tuple[int, ...]:
 
 
 def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size | None,
-                padding: Size, dilation: Size = 1
+                padding: Size, dilation: Size = 1, ceil_mode: bool = False
                 ) -> tuple[tuple[int, ...], tuple[int, ...], Pairs, tuple[int, ...]]:
     """A pool's settings checked as PyTorch checks them: kernel, stride, padding pairs,
-    dilation. A batch of 0 is allowed, as PyTorch's; any other empty dimension not."""
+    dilation. A batch of 0 is allowed, as PyTorch's; any other empty dimension not. With
+    ``ceil_mode`` a last window that starts inside the input (or its left padding) but runs
+    past the padding counts too: the pairs then pad that much more after."""
     x = input._data
     if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{op}: non-empty {n + 1}D or {n + 2}D (batch mode) tensor "
@@ -894,7 +896,7 @@ def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size 
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
     sizes = x.shape[-n:]
-    out = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+    out = [_pooled_size(size, k, s, p, d, ceil_mode)
            for size, p, k, d, s in zip(sizes, pads, kernel, dilations, strides)]
     if op == "avg_pool3d" and any(size < k for size, k in zip(sizes, kernel)):
         raise RuntimeError(f"input image ({_lettered('', sizes)}) smaller than kernel size "
@@ -904,20 +906,27 @@ def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size 
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels, *sizes)))}). "
                            f"Calculated output size: ({'x'.join(map(str, (channels, *out)))}). "
                            "Output size is too small")
-    return kernel, strides, tuple((p, p) for p in pads), dilations
+    # what the last window reaches past the padding after (ceil_mode's)
+    beyond = [max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)) for o, s, d, k, size, p
+              in zip(out, strides, dilations, kernel, sizes, pads)]
+    return kernel, strides, tuple((p, p + b) for p, b in zip(pads, beyond)), dilations
 
 
-def _refuse(op: str, ceil_mode: bool) -> None:
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+def _pooled_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """How many windows fit, as PyTorch counts them: rounding up with ``ceil_mode``, but
+    never a window that starts past the input and its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= size + p else out
 
 
 def _max_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
               dilation: Size, ceil_mode: bool, return_indices: bool) -> Any:
     op = f"max_pool{n}d"
-    _refuse(op, ceil_mode)
     kernel, strides, pairs, dilations = _pool_sizes(n, op, input, kernel_size, stride,
-                                                    padding, dilation)
+                                                    padding, dilation, ceil_mode)
     pooled = MaxPool.apply(input, kernel, strides, pairs, dilations)
     if not return_indices:
         return pooled
@@ -1007,17 +1016,25 @@ def _avg_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, pad
               ceil_mode: bool, count_include_pad: bool, divisor_override: int | None
               ) -> Tensor:
     op = f"avg_pool{n}d"
-    _refuse(op, ceil_mode)
-    kernel, strides, pairs, _ = _pool_sizes(n, op, input, kernel_size, stride, padding)
+    kernel, strides, pairs, _ = _pool_sizes(n, op, input, kernel_size, stride, padding,
+                                            ceil_mode=ceil_mode)
     divisor: Any = math.prod(kernel)
+    sizes = input._data.shape[-n:]
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("divisor must be not zero")
         divisor = divisor_override
-    elif not count_include_pad and any(p for p, _ in pairs):
-        # the real entries of each window: the windows of a padded mask of ones
-        mask = _pad(np.ones((1, 1, *input._data.shape[-n:]), input._data.dtype), pairs)
-        divisor = _windows(mask, kernel, strides, (1,) * n).sum(axis=tuple(range(-n, 0)))[0, 0]
+    elif (not count_include_pad and any(p for p, _ in pairs)) or \
+            any(after > before for before, after in pairs):
+        # the entries each window counts: the windows of a mask of ones over the input (and
+        # its padding, if ``count_include_pad``), zeros past it
+        if count_include_pad:
+            counted = np.ones((1, 1, *(size + 2 * p for size, (p, _) in zip(sizes, pairs))))
+            mask = _pad(counted, tuple((0, after - before) for before, after in pairs))
+        else:
+            mask = _pad(np.ones((1, 1, *sizes)), pairs)
+        divisor = _windows(mask.astype(input._data.dtype), kernel, strides, (1,) * n).sum(
+            axis=tuple(range(-n, 0)))[0, 0]
     return AvgPool.apply(input, kernel, strides, pairs, divisor)
 
 

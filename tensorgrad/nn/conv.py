@@ -377,7 +377,6 @@ class _MaxPoolNd(Module):
                  dilation: int | Sequence[int] = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        C._refuse(type(self).__name__, ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -396,7 +395,7 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -408,7 +407,7 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
 
 
 class MaxPool3d(_MaxPoolNd):
@@ -420,7 +419,7 @@ class MaxPool3d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
 
 
 class AvgPool1d(Module):
@@ -433,7 +432,6 @@ class AvgPool1d(Module):
                  stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        C._refuse("AvgPool1d", ceil_mode)
         self.kernel_size = _ints(kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _ints(stride, 1)
         self.padding = _ints(padding, 1)
@@ -441,7 +439,7 @@ class AvgPool1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad)
+                            self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -459,7 +457,6 @@ class AvgPool2d(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        C._refuse(type(self).__name__, ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -467,7 +464,7 @@ class AvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad,
+                            self.ceil_mode, self.count_include_pad,
                             divisor_override=self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -483,7 +480,7 @@ class AvgPool3d(AvgPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return C.avg_pool3d(input, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad,
+                            self.ceil_mode, self.count_include_pad,
                             divisor_override=self.divisor_override)
 
 

@@ -134,6 +134,10 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "conv3d, circular padding": lambda L, x: _f(L).conv3d(
         _f(L).pad(x.reshape(1, 1, 2, 3, 4), (1, 1, 0, 2, 1, 1), mode="circular"),
         x[:2, :4].reshape(1, 1, 2, 2, 2)) ** 2,
+    "max_pool2d, ceil_mode": lambda L, x: _f(L).max_pool2d(x[None], 3, 2, padding=1,
+                                                           ceil_mode=True) ** 2,
+    "avg_pool3d, ceil_mode": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2,
+                                                           ceil_mode=True) ** 2,
     "max_pool3d": lambda L, x: _f(L).max_pool3d(x.reshape(1, 1, 2, 3, 4), 2, 1, padding=1) ** 2,
     "avg_pool3d": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2, 1, padding=1,
                                                 count_include_pad=False) ** 2,

@@ -159,6 +159,23 @@ def test_adaptive_pools_tile_each_dimension_as_pytorch():
     assert F.adaptive_max_pool3d_with_indices(x[0], 2)[1].dtype == tensorgrad.int64
 
 
+def test_ceil_mode_keeps_a_last_window_that_runs_past_the_input():
+    x = leaf(1, 2, 5, 4, 7)
+    maxed = F.max_pool3d(x, 2, ceil_mode=True)
+    assert maxed.shape == (1, 2, 3, 2, 4)
+    # the last window along D and W covers one entry of each: D 4 and W 6
+    np.testing.assert_array_equal(arr(maxed)[..., 2, :, 3],
+                                  arr(x)[..., 4, :, 6].reshape(1, 2, 2, 2).max(-1))
+    # the mean of a window cut short: over the entries it covers (padding too, if counted)
+    averaged = F.avg_pool3d(x, 2, ceil_mode=True)
+    np.testing.assert_allclose(arr(averaged)[:, :, 2, 1, 3], arr(x)[:, :, 4, 2:, 6].mean(-1))
+    assert nn.AvgPool3d(3, 2, 1, ceil_mode=True)(x).shape == (1, 2, 3, 3, 4)
+    assert tensorgrad.gradcheck(lambda x: F.avg_pool3d(x, 2, 2, 1, ceil_mode=True,
+                                                       count_include_pad=False),
+                                x[:, :, :3, :3, :3].detach().requires_grad_(),
+                                reference="finite-difference")
+
+
 def test_max_pool3d_indices_point_into_each_volume():
     x = leaf(2, 3, 4, 5, 6)
     y, where = F.max_pool3d(x, 2, return_indices=True)
@@ -301,7 +318,6 @@ def test_lazy_layers_take_their_sizes_from_the_first_input():
      r"expected 4D or 5D input \(got 3D input\)"),
     (lambda: nn.CircularPad3d(1)(tensorgrad.zeros(2, 3, 4)), ValueError,
      r"expected 4D or 5D input \(got 3D input\)"),
-    (lambda: nn.MaxPool3d(2, ceil_mode=True), NotImplementedError, "ceil_mode"),
 ], ids=itertools.count())
 def test_bad_arguments_get_pytorchs_errors(call, error, message):
     with pytest.raises(error, match=message):
