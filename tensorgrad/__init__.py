@@ -61,8 +61,10 @@ from .composite import (
     combinations,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     copysign,
     cosine_similarity,
     cross,
@@ -113,6 +115,7 @@ from .composite import (
     logit,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
     median,
     mul,
     multiply,
@@ -499,6 +502,8 @@ __all__ = [
     "addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer", "index_put_",
     "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put", "qr",
     "is_inference_mode_enabled",
+    # the 3-d convolutions and pool (conv.py)
+    "conv3d", "conv_transpose3d", "max_pool3d",
 ]
 
 

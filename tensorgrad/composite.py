@@ -1390,6 +1390,13 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return fused(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    from .conv import conv3d as fused
+
+    return fused(input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
@@ -1402,6 +1409,14 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     from .conv import conv_transpose2d as fused
+
+    return fused(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    from .conv import conv_transpose3d as fused
 
     return fused(input, weight, bias, stride, padding, output_padding, groups, dilation)
 
@@ -1419,6 +1434,15 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any =
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     """``nn.functional.max_pool2d`` (``stride`` empty: the kernel's size)."""
     from .conv import max_pool2d as pooled
+
+    return pooled(input, kernel_size, stride if _given(stride) else None, padding, dilation,
+                  ceil_mode)
+
+
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+    """``nn.functional.max_pool3d`` (``stride`` empty: the kernel's size)."""
+    from .conv import max_pool3d as pooled
 
     return pooled(input, kernel_size, stride if _given(stride) else None, padding, dilation,
                   ceil_mode)

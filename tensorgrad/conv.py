@@ -135,28 +135,22 @@ def _crop(x: np.ndarray, padding: Pairs) -> np.ndarray:
 
 def _convolution_composed(ctx: Any, x: Tensor, weight: Tensor, bias: Any, stride: Any,
                           padding: Any, dilation: Any, groups: int) -> Tensor:
-    """A convolution of 1 or 2 spatial dimensions composed of primitives (``Unfold`` and a
-    product per group), for its gradient of a gradient."""
+    """A convolution composed of primitives (``Unfold`` and a product per group), for its
+    gradient of a gradient."""
     n, unbatched = weight.ndim - 2, ctx.settings[-1]
-    if n not in (1, 2):
-        raise NotImplementedError(f"conv{n}d: tensorgrad has no gradient of its gradient")
     xb = x.unsqueeze(0) if unbatched else x
     if any(before or after for before, after in padding):
         xb = Pad.apply(xb, ((0, 0), (0, 0), *padding), 0.0)
-    w = weight
-    if n == 1:  # as a 2-d one of height 1
-        xb, w = xb.unsqueeze(2), w.unsqueeze(2)
-        stride, dilation = (1, *stride), (1, *dilation)
-    batch, channels, height, width = xb.shape
-    kernel = tuple(w.shape[2:])
-    cols = Unfold.apply(xb, kernel, tuple(dilation), (0, 0), tuple(stride))
-    out_hw = [(size - d * (k - 1) - 1) // s + 1
-              for size, k, d, s in zip((height, width), kernel, dilation, stride)]
+    batch, channels, *spatial = xb.shape
+    kernel = tuple(weight.shape[2:])
+    cols = Unfold.apply(xb, kernel, tuple(dilation), (0,) * n, tuple(stride))
+    out_sizes = [(size - d * (k - 1) - 1) // s + 1
+                 for size, k, d, s in zip(spatial, kernel, dilation, stride)]
     per_group = channels // groups * math.prod(kernel)
-    out = w.reshape(groups, -1, per_group) @ cols.reshape(batch, groups, per_group, -1)
-    out = out.reshape(batch, w.shape[0], *out_hw)
-    if n == 1:
-        out = out.squeeze(2)
+    # (sizes spelled out, not -1: a batch of 0 leaves -1 undetermined)
+    out = weight.reshape(groups, weight.shape[0] // groups, per_group) @ \
+        cols.reshape(batch, groups, per_group, math.prod(out_sizes))
+    out = out.reshape(batch, weight.shape[0], *out_sizes)
     if bias is not None:
         out = out + bias.reshape(-1, *[1] * n)
     return out[0] if unbatched else out
@@ -241,8 +235,9 @@ def _conv(n: int, input: Tensor, weight: Tensor, bias: Tensor | None, stride: Si
     strides, dilations = _sizes(stride, n, "stride"), _sizes(dilation, n, "dilation")
     if min(strides) <= 0:
         raise RuntimeError("non-positive stride is not supported")
-    if min(dilations) <= 0:
-        raise RuntimeError("non-positive dilation is not supported")
+    if min(dilations) <= 0:  # (a 1-d one shown as a 2-d one of height 1, as PyTorch's)
+        raise RuntimeError(f"dilation should be greater than zero, but got "
+                           f"{list(dilations) if n > 1 else [1, *dilations]}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     if w.shape[0] % groups:
@@ -308,7 +303,44 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Si
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size = 1,
+           padding: Size | str = 0, dilation: Size = 1, groups: int = 1) -> Tensor:
+    """Slide (out_channels, in_channels / groups, kD, kH, kW) ``weight`` through (N,
+    in_channels, D, H, W) (or unbatched (in_channels, D, H, W)) ``input``, as ``conv2d``
+    along three dimensions (volumes, videos)::
+
+        y = F.conv3d(volumes, w, padding=1)  # (N, out_channels, D, H, W) for a 3x3x3 kernel
+    """
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
 # ---- transposed convolution ---------------------------------------------------------------
+
+
+def _transposed_composed(ctx: Any, x: Tensor, weight: Tensor, bias: Any, stride: Any,
+                         padding: Any, output_padding: Any, dilation: Any, groups: int
+                         ) -> Tensor:
+    """A transposed convolution composed of primitives, for its gradient of a gradient: each
+    input position's products with the kernel (one product per group) as columns, summed
+    into the span the windows reach by ``Fold``, then ``output_padding`` zeros added after
+    and ``padding`` cut off."""
+    reached, unbatched = ctx.settings[0], ctx.settings[-1]
+    n = weight.ndim - 2
+    xb = x.unsqueeze(0) if unbatched else x
+    batch, channels, *spatial = xb.shape
+    kernel = tuple(weight.shape[2:])
+    outs = weight.shape[1]  # per group
+    per_group = outs * math.prod(kernel)
+    rows = weight.reshape(groups, channels // groups, per_group).transpose(1, 2)
+    cols = rows @ xb.reshape(batch, groups, channels // groups, math.prod(spatial))
+    cols = cols.reshape(batch, groups * per_group, math.prod(spatial))
+    y = Fold.apply(cols, tuple(reached), kernel, tuple(dilation), (0,) * n, tuple(stride))
+    if any(output_padding):
+        y = Pad.apply(y, ((0, 0), (0, 0), *((0, e) for e in output_padding)), 0.0)
+    y = y[_inside(padding, tuple(y.shape))]
+    if bias is not None:
+        y = y + bias.reshape(-1, *[1] * n)
+    return y[0] if unbatched else y
 
 
 class TransposedConvolution(Function):
@@ -357,10 +389,14 @@ class TransposedConvolution(Function):
             grad_bias = g.sum(axis=(0, *range(2, g.ndim)))
         return grad_x, grad_weight, grad_bias, None, None, None, None, None
 
+    recorded_backward = staticmethod(through(_transposed_composed))
+
 
 def _as_2d(values: Sequence[int], first: int) -> list[tuple[str, int]]:
-    """(side, value) pairs of 1-d or 2-d settings as PyTorch's messages show them: a 1-d
-    convolution as a 2-d one of height 1, its ``first`` value."""
+    """(side, value) pairs of 1-d, 2-d or 3-d settings as PyTorch's messages show them: a
+    1-d convolution as a 2-d one of height 1, its ``first`` value."""
+    if len(values) == 3:
+        return list(zip(("depth", "height", "width"), values))
     return list(zip(("height", "width"), values if len(values) == 2 else (first, *values)))
 
 
@@ -452,6 +488,18 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         y = F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)  # (N, O, 2H, 2W)
     """
     return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Size = 1, padding: Size = 0, output_padding: Size = 0,
+                     groups: int = 1, dilation: Size = 1) -> Tensor:
+    """``conv_transpose1d`` over the last three dimensions of (N, in_channels, D, H, W) (or
+    (in_channels, D, H, W)), ``weight`` (in_channels, out_channels / groups, kD, kH, kW)::
+
+        y = F.conv_transpose3d(x, w, stride=2)  # (N, O, 2D - 2 + kD, 2H - 2 + kH, 2W - 2 + kW)
+    """
+    return _conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
 
 
@@ -703,7 +751,8 @@ class MaxPool(Function):
         padded = _pad(x[None] if unbatched else x, padding, -np.inf)
         windows = _windows(padded, kernel, stride, dilation)
         n = len(kernel)
-        flat = windows.reshape(*windows.shape[:2 + n], -1)
+        # (the sizes spelled out, not -1: a batch of 0 leaves -1 undetermined)
+        flat = windows.reshape(*windows.shape[:2 + n], math.prod(kernel))
         picked = flat.argmax(axis=-1)
         y = np.take_along_axis(flat, picked[..., None], axis=-1)[..., 0]
         ctx.save_for_backward(picked)
@@ -774,53 +823,110 @@ class AvgPool(Function):
         return (grad_x[0] if unbatched else grad_x), None, None, None, None
 
 
+def _lettered(prefix: str, values: Sequence[int]) -> str:
+    """Per-dimension values as PyTorch's pooling messages show them: ``kT: 2 kH: 2 kW: 2``
+    (a 1-d pool as a 2-d one of height 1)."""
+    letters = ("T", "H", "W") if len(values) == 3 else ("H", "W")
+    shown = values if len(values) > 1 else (1, *values)
+    return " ".join(f"{prefix}{letter}: {v}" for letter, v in zip(letters, shown))
+
+
+def _pool_size(value: Size, n: int, op: str, name: str) -> tuple[int, ...]:
+    """A pool's setting, an int or ``n`` of them, refused as PyTorch words it otherwise."""
+    values = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) in (1, n) and all(isinstance(v, (int, np.integer)) for v in values):
+        return tuple(int(v) for v in values) * (n // len(values))
+    if n == 1:
+        return _sizes(value, n, name)
+    count = ("two", "three")[n - 2]
+    omitted = "omitted, " if name == "stride" else ""
+    either = "" if op == "avg_pool3d" else "either "
+    if name == "dilation":
+        raise RuntimeError(f"{op}: dilation must be either a single int, or a tuple of {count} "
+                           "ints")
+    raise RuntimeError(f"{op}: {name} must {either}be {omitted}a single int, or a tuple of "
+                       f"{count} ints")
+
+
 def _pool_sizes(n: int, op: str, input: Tensor, kernel_size: Size, stride: Size | None,
-                padding: Size, dilation: Size = 1
+                padding: Size, dilation: Size = 1, ceil_mode: bool = False
                 ) -> tuple[tuple[int, ...], tuple[int, ...], Pairs, tuple[int, ...]]:
     """A pool's settings checked as PyTorch checks them: kernel, stride, padding pairs,
-    dilation."""
+    dilation. A batch of 0 is allowed, as PyTorch's; any other empty dimension not. With
+    ``ceil_mode`` a last window that starts inside the input (or its left padding) but runs
+    past the padding counts too: the pairs then pad that much more after."""
     x = input._data
-    if x.ndim not in (n + 1, n + 2) or not x.size:
+    if x.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{op}: non-empty {n + 1}D or {n + 2}D (batch mode) tensor "
                            f"expected for input, but got size {list(x.shape)}")
+    lead = x.ndim - n - 1  # the batch dimension's count: 1, or 0 if unbatched
+    if not math.prod(x.shape[lead:]):
+        if n == 3:  # (PyTorch's 3-d pools have words of their own)
+            name = f"{op}_with_indices_out_cpu_template" if op.startswith("max") else op
+            # (PyTorch's message names dimension 0 whichever is empty)
+            raise RuntimeError(f"{name}(): Expected input's non-batch dimensions to have positive "
+                               f"length, but input has a shape of {list(x.shape)} and non-batch "
+                               "dimension 0 has length zero!")
+        prefix = "max_pool1d: " if op == "max_pool1d" else ""
+        raise RuntimeError(f"{prefix}Expected {n + 1}D or {n + 2}D (batch mode) tensor with "
+                           f"optional 0 dim batch size for input, but got:{list(x.shape)}")
     if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
         raise RuntimeError(f"{op} of {x.dtype} data: it needs a floating tensor")
-    kernel = _sizes(kernel_size, n, "kernel_size")
+    kernel = _pool_size(kernel_size, n, op, "kernel_size")
     strides = kernel if stride is None or (not isinstance(stride, int) and not len(stride)) \
-        else _sizes(stride, n, "stride")
-    pads, dilations = _sizes(padding, n, "padding"), _sizes(dilation, n, "dilation")
-    if min(kernel) <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got {kernel}")
-    if min(strides) <= 0:
+        else _pool_size(stride, n, op, "stride")
+    pads, dilations = _pool_size(padding, n, op, "padding"), _pool_size(dilation, n, op,
+                                                                        "dilation")
+    # in PyTorch's order: a kernel of 0 is first a stride of 0
+    if 0 in strides:
         raise RuntimeError("stride should not be zero")
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got "
+                           f"{_lettered('k', kernel)}")
+    if min(strides) <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got "
+                           f"{_lettered('d', strides)}")
     if min(dilations) <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got {dilations}")
+        raise RuntimeError(f"dilation should be greater than zero, but got "
+                           f"{_lettered('dilation', dilations)}")
+    if min(pads) < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(pads)}")
     for p, k, d in zip(pads, kernel, dilations):
-        if p < 0 or p > (d * (k - 1) + 1) // 2:
+        if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p}, kernel_size={k} and dilation={d}")
     sizes = x.shape[-n:]
-    out = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+    out = [_pooled_size(size, k, s, p, d, ceil_mode)
            for size, p, k, d, s in zip(sizes, pads, kernel, dilations, strides)]
+    if op == "avg_pool3d" and any(size < k for size, k in zip(sizes, kernel)):
+        raise RuntimeError(f"input image ({_lettered('', sizes)}) smaller than kernel size "
+                           f"({_lettered('k', kernel)})")
     if min(out) < 1:
         channels = x.shape[-n - 1]
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, (channels, *sizes)))}). "
                            f"Calculated output size: ({'x'.join(map(str, (channels, *out)))}). "
                            "Output size is too small")
-    return kernel, strides, tuple((p, p) for p in pads), dilations
+    # what the last window reaches past the padding after (ceil_mode's)
+    beyond = [max(0, (o - 1) * s + d * (k - 1) + 1 - (size + 2 * p)) for o, s, d, k, size, p
+              in zip(out, strides, dilations, kernel, sizes, pads)]
+    return kernel, strides, tuple((p, p + b) for p, b in zip(pads, beyond)), dilations
 
 
-def _refuse(op: str, ceil_mode: bool) -> None:
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
+def _pooled_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """How many windows fit, as PyTorch counts them: rounding up with ``ceil_mode``, but
+    never a window that starts past the input and its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    if not ceil_mode:
+        return span // s + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= size + p else out
 
 
 def _max_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
               dilation: Size, ceil_mode: bool, return_indices: bool) -> Any:
     op = f"max_pool{n}d"
-    _refuse(op, ceil_mode)
     kernel, strides, pairs, dilations = _pool_sizes(n, op, input, kernel_size, stride,
-                                                    padding, dilation)
+                                                    padding, dilation, ceil_mode)
     pooled = MaxPool.apply(input, kernel, strides, pairs, dilations)
     if not return_indices:
         return pooled
@@ -836,7 +942,7 @@ def _max_positions(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ..
         return _max_positions(x[None], kernel, stride, padding, dilation)[0]
     padded = _pad(x, padding, -np.inf)
     windows = _windows(padded, kernel, stride, dilation)
-    picked = windows.reshape(*windows.shape[:-n], -1).argmax(axis=-1)
+    picked = windows.reshape(*windows.shape[:-n], math.prod(kernel)).argmax(axis=-1)
     offsets = np.unravel_index(picked, kernel)
     coordinates = []
     for i in range(n):
@@ -860,6 +966,13 @@ def max_pool2d_with_indices(input: Tensor, kernel_size: Size, stride: Size | Non
                             return_indices: bool = True) -> Any:
     """``max_pool2d`` and where each maximum lies (``return_indices=True``)."""
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Size, stride: Size | None = None,
+                            padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    """``max_pool3d`` and where each maximum lies (``return_indices=True``)."""
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool1d(input: Tensor, kernel_size: Size, stride: Size | None = None,
@@ -887,21 +1000,41 @@ def max_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
                      return_indices)
 
 
+def max_pool3d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """``max_pool1d`` over the last three dimensions of (N, C, D, H, W) (or (C, D, H, W));
+    the indices count along each flattened D x H x W volume::
+
+        F.max_pool3d(x, 2)  # (N, C, D // 2, H // 2, W // 2)
+    """
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
 def _avg_pool(n: int, input: Tensor, kernel_size: Size, stride: Size | None, padding: Size,
               ceil_mode: bool, count_include_pad: bool, divisor_override: int | None
               ) -> Tensor:
     op = f"avg_pool{n}d"
-    _refuse(op, ceil_mode)
-    kernel, strides, pairs, _ = _pool_sizes(n, op, input, kernel_size, stride, padding)
+    kernel, strides, pairs, _ = _pool_sizes(n, op, input, kernel_size, stride, padding,
+                                            ceil_mode=ceil_mode)
     divisor: Any = math.prod(kernel)
+    sizes = input._data.shape[-n:]
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("divisor must be not zero")
         divisor = divisor_override
-    elif not count_include_pad and any(p for p, _ in pairs):
-        # the real entries of each window: the windows of a padded mask of ones
-        mask = _pad(np.ones((1, 1, *input._data.shape[-n:]), input._data.dtype), pairs)
-        divisor = _windows(mask, kernel, strides, (1,) * n).sum(axis=tuple(range(-n, 0)))[0, 0]
+    elif (not count_include_pad and any(p for p, _ in pairs)) or \
+            any(after > before for before, after in pairs):
+        # the entries each window counts: the windows of a mask of ones over the input (and
+        # its padding, if ``count_include_pad``), zeros past it
+        if count_include_pad:
+            counted = np.ones((1, 1, *(size + 2 * p for size, (p, _) in zip(sizes, pairs))))
+            mask = _pad(counted, tuple((0, after - before) for before, after in pairs))
+        else:
+            mask = _pad(np.ones((1, 1, *sizes)), pairs)
+        divisor = _windows(mask.astype(input._data.dtype), kernel, strides, (1,) * n).sum(
+            axis=tuple(range(-n, 0)))[0, 0]
     return AvgPool.apply(input, kernel, strides, pairs, divisor)
 
 
@@ -927,6 +1060,17 @@ def avg_pool2d(input: Tensor, kernel_size: Size, stride: Size | None = None,
         F.avg_pool2d(x, 2)  # (N, C, H // 2, W // 2)
     """
     return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input: Tensor, kernel_size: Size, stride: Size | None = None,
+               padding: Size = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """``avg_pool2d`` over the last three dimensions of (N, C, D, H, W) (or (C, D, H, W))::
+
+        F.avg_pool3d(x, 2)  # (N, C, D // 2, H // 2, W // 2)
+    """
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
 
@@ -998,7 +1142,7 @@ def _adaptive_argmax(x: np.ndarray, outs: Sequence[int]) -> np.ndarray:
     for cell in np.ndindex(*outs):
         bounds = [_tiles(size, out)[i] for size, out, i in zip(spatial, outs, cell)]
         tile = x[(slice(None), slice(None)) + tuple(slice(a, b) for a, b in bounds)]
-        flat = tile.reshape(*x.shape[:2], -1)
+        flat = tile.reshape(*x.shape[:2], math.prod(tile.shape[2:]))  # (-1: no batch of 0)
         best = flat.argmax(axis=-1)
         nan = np.isnan(flat)
         last_nan = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
@@ -1019,8 +1163,10 @@ class AdaptiveMaxPool(Function):
         lead = x.shape[:-n]
         ctx.shape, ctx.n = x.shape, n
         ctx.save_for_backward(picked)
-        return np.take_along_axis(x.reshape(*lead, -1), picked.reshape(*lead, -1),
-                                  axis=-1).reshape(picked.shape)
+        # (the sizes spelled out, not -1: a batch of 0 leaves -1 undetermined)
+        flat_x = x.reshape(*lead, math.prod(x.shape[-n:]))
+        flat_picked = picked.reshape(*lead, math.prod(picked.shape[-n:]))
+        return np.take_along_axis(flat_x, flat_picked, axis=-1).reshape(picked.shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1041,7 +1187,8 @@ class AdaptiveMaxPool(Function):
         (picked,) = ctx.saved_tensors
         shape, n = ctx.shape, ctx.n
         rows, plane = math.prod(shape[:-n]), math.prod(shape[-n:])
-        return (picked.reshape(rows, -1) + np.arange(rows)[:, None] * plane).ravel()
+        return (picked.reshape(rows, math.prod(picked.shape[len(shape) - n:]))
+                + np.arange(rows)[:, None] * plane).ravel()
 
 
 def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[int, ...]:
@@ -1050,29 +1197,34 @@ def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[i
     x, average = input._data, "avg" in op
     if isinstance(output_size, (int, np.integer)) or (n == 2 and output_size is None):
         sizes: list[Any] = [output_size] * n
+    elif output_size is None and n == 3:  # (PyTorch's 3-d pools take its length)
+        raise TypeError("object of type 'NoneType' has no len()")
     elif output_size is None:
         raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, "
                         "not NoneType")
     else:
         sizes = list(output_size)
-        if n == 2 and x.ndim <= len(sizes):
+        if n > 1 and x.ndim <= len(sizes):
             raise ValueError(f"Input dimension should be at least {len(sizes) + 1}")
     if x.ndim not in (n + 1, n + 2):
         if n == 1:
             raise RuntimeError(f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional "
                                f"tensor for argument #1 'self' (while checking arguments for "
                                f"{op})")
-        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got"
+        raise RuntimeError(f"{op}(): Expected {n + 1}D or {n + 2}D tensor, but got"
                            f"{'' if average else ':'} {list(x.shape)}")
     if len(sizes) != n:
         raise RuntimeError(f"{op}() argument 'output_size' should contain one int (got "
-                           f"{len(sizes)})" if n == 1 else f"{op}: output_size must be 2"
+                           f"{len(sizes)})" if n == 1 else f"{op}: output_size must be {n}"
                            if average else f"{op}(): internal error: output_size.size() must "
-                           "be 2")
+                           f"be {n}")
     outs = tuple(int(size if want is None else want) for want, size in zip(sizes,
                                                                              x.shape[-n:]))
     if min(outs) < 0:
         # (PyTorch's 1-d pools are its 2-d ones on rows of height 1)
+        if average and n == 3:  # (PyTorch's spacing)
+            raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to "
+                               f"0 but received {{{outs[0]}, {outs[1]},{outs[2]}}}")
         if average:
             raise RuntimeError("adaptive_avg_pool2d: elements of output_size must be greater "
                                "than or equal to 0 but received "
@@ -1080,15 +1232,16 @@ def _adaptive_sizes(n: int, op: str, input: Tensor, output_size: Any) -> tuple[i
         shape = [*x.shape[:-n], *(1,) * (2 - n), *outs]
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(outs)}: "
                            f"{shape}")
-    # PyTorch's max pools need channels, its average pools only the spatial sizes
-    for dim in range(x.ndim - n if average else 1, x.ndim):
+    # PyTorch's max pools need channels, its 1-d and 2-d average pools only the spatial sizes
+    for dim in range(x.ndim - n if average and n < 3 else 1, x.ndim):
         if not x.shape[dim]:
-            name = "adaptive_avg_pool2d" if average else op
+            name = "adaptive_avg_pool2d" if average and n < 3 else op
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(x.shape)} with "
                                f"dimension {dim} being empty")
     if x.dtype.kind not in "fO":  # (objects: gradcheck's Values)
-        raise NotImplementedError(f'"{op}" not implemented for \'{short_name(x.dtype)}\'')
+        kernel = f"{op}_cpu" if n == 3 else op  # (PyTorch's 3-d kernels' names)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{short_name(x.dtype)}\'')
     return outs
 
 
@@ -1115,6 +1268,16 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
         F.adaptive_avg_pool2d(x, 1)  # (N, C, 1, 1): the global average
     """
     return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]
+                        ) -> Tensor:
+    """``adaptive_avg_pool1d`` over the last three dimensions of (N, C, D, H, W) (or
+    (C, D, H, W)), to ``output_size`` (an int, or three where None keeps that size)::
+
+        F.adaptive_avg_pool3d(x, 1)  # (N, C, 1, 1, 1): the global average
+    """
+    return _adaptive_avg(3, input, output_size)
 
 
 def _adaptive_max(n: int, input: Tensor, output_size: Any, return_indices: bool
@@ -1149,6 +1312,36 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
     return _adaptive_max(2, input, output_size, return_indices)
 
 
+def adaptive_max_pool3d(input: Tensor, output_size: int | None | Sequence[int | None],
+                        return_indices: bool = False) -> Any:
+    """``adaptive_max_pool1d`` over the last three dimensions of (N, C, D, H, W) (or
+    (C, D, H, W)); the indices count along each flattened D x H x W volume::
+
+        F.adaptive_max_pool3d(x, (1, 2, 2))  # (N, C, 1, 2, 2)
+    """
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: int | Sequence[int],
+                                     return_indices: bool = True) -> Any:
+    """``adaptive_max_pool1d`` and where each maximum lies (``return_indices=True``)."""
+    return _adaptive_max(1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input: Tensor,
+                                     output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = True) -> Any:
+    """``adaptive_max_pool2d`` and where each maximum lies (``return_indices=True``)."""
+    return _adaptive_max(2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor,
+                                     output_size: int | None | Sequence[int | None],
+                                     return_indices: bool = True) -> Any:
+    """``adaptive_max_pool3d`` and where each maximum lies (``return_indices=True``)."""
+    return _adaptive_max(3, input, output_size, True)
+
+
 # ---- padding by reflection, replication or wrapping around ----------------------------------
 
 
@@ -1164,14 +1357,25 @@ class PadByIndex(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        where = PadByIndex._places(ctx)
+        summed = np.bincount(where, weights=grad.ravel(), minlength=math.prod(ctx.shape))
+        return summed.reshape(ctx.shape).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        where = PadByIndex._places(ctx)
+        return (Spread.apply(grad.reshape(-1), where, (math.prod(ctx.shape),))
+                .reshape(ctx.shape), None)
+
+    @staticmethod
+    def _places(ctx):
+        """The flat position in ``x`` of each entry of the result."""
         shape, indices = ctx.shape, ctx.indices
         n = len(indices)
         plane = math.prod(shape[-n:])
         rows = math.prod(shape[:-n])
         where = np.ravel_multi_index(np.ix_(*indices), shape[-n:]).ravel()
-        where = where + np.arange(rows)[:, None] * plane
-        summed = np.bincount(where.ravel(), weights=grad.ravel(), minlength=rows * plane)
-        return summed.reshape(shape).astype(grad.dtype, copy=False), None
+        return (where + np.arange(rows)[:, None] * plane).ravel()
 
 
 _NON_CONSTANT = """Padding size {size} is not supported for {ndim}D input tensor.
@@ -1308,34 +1512,37 @@ def _blocks(spatial: Sequence[int], kernel: Sequence[int], dilation: Sequence[in
 
 def _im2col(x: np.ndarray, kernel: Sequence[int], dilation: Sequence[int],
             padding: Sequence[int], stride: Sequence[int]) -> np.ndarray:
-    """(N, C, H, W) to (N, C * kh * kw, L): each window's entries down a column, the
-    channels slowest, as PyTorch orders them."""
+    """(N, C, *spatial) to (N, C * prod(kernel), L): each window's entries down a column,
+    the channels slowest, as PyTorch orders them (``F.unfold``'s 2-d, any n here)."""
+    n = len(kernel)
     padded = _pad(x, tuple((p, p) for p in padding))
-    windows = _windows(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
-    batch, channels, oh, ow = windows.shape[:4]
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(
-        batch, channels * math.prod(kernel), oh * ow)
+    windows = _windows(padded, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    batch, channels, out = windows.shape[0], windows.shape[1], windows.shape[2:2 + n]
+    order = (0, 1, *range(2 + n, 2 + 2 * n), *range(2, 2 + n))
+    return windows.transpose(order).reshape(batch, channels * math.prod(kernel),
+                                            math.prod(out))
 
 
 def _col2im(cols: np.ndarray, size: Sequence[int], kernel: Sequence[int],
             dilation: Sequence[int], padding: Sequence[int], stride: Sequence[int]
             ) -> np.ndarray:
-    """``_im2col`` transposed: (N, C * kh * kw, L) columns summed back into (N, C, *size)
-    where their windows overlap."""
-    (kh, kw), (dh, dw), (sh, sw) = kernel, dilation, stride
-    oh, ow = _blocks(size, kernel, dilation, padding, stride)
-    batch, channels = cols.shape[0], cols.shape[1] // (kh * kw)
-    blocks = cols.reshape(batch, channels, kh, kw, oh, ow)
-    out = np.zeros((batch, channels, *(n + 2 * p for n, p in zip(size, padding))), cols.dtype)
-    for i in range(kh):  # each kernel position adds its column to a strided part
-        for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-    return _crop(out, tuple((p, p) for p in padding))
+    """``_im2col`` transposed: (N, C * prod(kernel), L) columns summed back into
+    (N, C, *size) where their windows overlap."""
+    out = _blocks(size, kernel, dilation, padding, stride)
+    batch, channels = cols.shape[0], cols.shape[1] // math.prod(kernel)
+    blocks = cols.reshape(batch, channels, *kernel, *out)
+    summed = np.zeros((batch, channels, *(s + 2 * p for s, p in zip(size, padding))),
+                      cols.dtype)
+    for offset in np.ndindex(*kernel):  # each kernel position adds its column to a strided part
+        part = tuple(slice(i * d, i * d + s * (o - 1) + 1, s)
+                     for i, d, s, o in zip(offset, dilation, stride, out))
+        summed[(slice(None), slice(None)) + part] += blocks[(slice(None), slice(None)) + offset]
+    return _crop(summed, tuple((p, p) for p in padding))
 
 
 class Unfold(Function):
-    """(N, C, H, W) x to (N, C * kh * kw, L): the windows as columns (``F.unfold``)."""
+    """(N, C, *spatial) x to (N, C * prod(kernel), L): the windows as columns
+    (``F.unfold``'s, of 2 spatial dimensions; any here)."""
 
     @staticmethod
     def forward(ctx, x, kernel, dilation, padding, stride):
@@ -1352,7 +1559,8 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """(N, C * kh * kw, L) x summed into (N, C, *size) (``F.fold``): ``Unfold`` transposed."""
+    """(N, C * prod(kernel), L) x summed into (N, C, *size) (``F.fold``'s): ``Unfold``
+    transposed."""
 
     @staticmethod
     def forward(ctx, x, size, kernel, dilation, padding, stride):

@@ -47,20 +47,30 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
     from .conv import (  # noqa: F401  # noqa: F401
         adaptive_avg_pool1d,
         adaptive_avg_pool2d,
+        adaptive_avg_pool3d,
         adaptive_max_pool1d,
+        adaptive_max_pool1d_with_indices,
         adaptive_max_pool2d,
+        adaptive_max_pool2d_with_indices,
+        adaptive_max_pool3d,
+        adaptive_max_pool3d_with_indices,
         avg_pool1d,
         avg_pool2d,
+        avg_pool3d,
         batch_norm,
         channel_shuffle,
         conv1d,
         conv2d,
+        conv3d,
         conv_transpose1d,
         conv_transpose2d,
+        conv_transpose3d,
         fold,
         interpolate,
         max_pool1d,
         max_pool2d,
+        max_pool3d,
+        max_pool3d_with_indices,
         pixel_shuffle,
         pixel_unshuffle,
         unfold,
@@ -1133,6 +1143,28 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "dropout behavior, please switch to using dropout1d instead.",
                       stacklevel=2)
     return _channel_dropout(input, p, training, inplace, True)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+              ) -> Tensor:
+    """While ``training``, each channel of (N, C, D, H, W) (or (C, D, H, W)) ``input``
+    zeroed whole with probability ``p``, the others scaled by 1 / (1 - p); as PyTorch, with
+    its warning, any other input is unbatched (its first dimension the channels)::
+
+        F.dropout3d(x, 0.2)  # some volumes x[n, c] all zeros
+    """
+    p = _dropout_probability(p)
+    ndim = input._data.ndim
+    if ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated "
+                      "and will result in an error in a future release. To retain the "
+                      "behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch "
+                      "dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    if ndim == 0 and training:  # (PyTorch's: a 0-d input made (1,) has no channels)
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _channel_dropout(input, p, training, inplace, ndim == 5)
 
 
 # ---- cross_entropy ----------------------------------------------------------------------------
@@ -2922,6 +2954,11 @@ _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1
                       "adaptive_max_pool1d", "adaptive_max_pool2d", "pixel_shuffle",
                       "pixel_unshuffle", "max_pool1d_with_indices", "max_pool2d_with_indices",
                       "unfold", "fold", "channel_shuffle"})
+# the 3-d ones, in conv.py too
+_IN_CONV |= {"conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indices",
+             "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d",
+             "adaptive_max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
+             "adaptive_max_pool2d_with_indices"}
 # more of nn.functional (tensorgrad/surface.py), imported the same way
 _IN_SURFACE = frozenset({"gumbel_softmax", "pdist", "embedding_bag"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way

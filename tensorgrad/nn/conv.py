@@ -28,8 +28,9 @@ def _ints(value: int | Sequence[int], n: int) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    """What ``Conv1d``, ``Conv2d`` and the transposed ones share; ``n`` spatial dimensions;
-    a ``transposed`` one's weight is (in_channels, out_channels / groups, *kernel_size)."""
+    """What ``Conv1d``, ``Conv2d``, ``Conv3d`` and the transposed ones share; ``n`` spatial
+    dimensions; a ``transposed`` one's weight is (in_channels, out_channels / groups,
+    *kernel_size)."""
 
     n = 0
     transposed = False
@@ -151,8 +152,25 @@ class Conv2d(_ConvNd):
                          self.groups)
 
 
+class Conv3d(_ConvNd):
+    """A 3-d convolution: (N, in_channels, D, H, W) (or (in_channels, D, H, W)) to
+    (N, out_channels, D', H', W'), with PyTorch's arguments (``padding_mode`` too); weight
+    (out_channels, in_channels / groups, kD, kH, kW) and bias (out_channels,)::
+
+        conv = nn.Conv3d(1, 4, kernel_size=3, padding=1)
+        y = conv(tensorgrad.randn(2, 1, 8, 8, 8))  # (2, 4, 8, 8, 8)
+    """
+
+    n = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        x, padding = self._padded(input)
+        return C.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups)
+
+
 class _ConvTransposeNd(_ConvNd):
-    """What ``ConvTranspose1d`` and ``ConvTranspose2d`` share."""
+    """What ``ConvTranspose1d``, ``ConvTranspose2d`` and ``ConvTranspose3d`` share."""
 
     transposed = True
 
@@ -233,6 +251,22 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return C.conv_transpose2d(input, self.weight, self.bias,
+                                  **self._settings(input, output_size))
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """A 3-d transposed convolution: (N, in_channels, D, H, W) (or (in_channels, D, H, W))
+    to (N, out_channels, D', H', W'), each size as ``ConvTranspose1d``'s; weight
+    (in_channels, out_channels / groups, kD, kH, kW) and bias (out_channels,)::
+
+        up = nn.ConvTranspose3d(8, 4, kernel_size=2, stride=2)
+        y = up(tensorgrad.randn(2, 8, 4, 4, 4))  # (2, 4, 8, 8, 8)
+    """
+
+    n = 3
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        return C.conv_transpose3d(input, self.weight, self.bias,
                                   **self._settings(input, output_size))
 
 
@@ -343,7 +377,6 @@ class _MaxPoolNd(Module):
                  dilation: int | Sequence[int] = 1, return_indices: bool = False,
                  ceil_mode: bool = False) -> None:
         super().__init__()
-        C._refuse(type(self).__name__, ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
@@ -362,7 +395,7 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
@@ -374,7 +407,19 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            return_indices=self.return_indices)
+                            self.ceil_mode, self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """The largest value of each window over (N, C, D, H, W) (or (C, D, H, W)), as
+    ``F.max_pool3d``::
+
+        nn.MaxPool3d(2)  # (N, C, D, H, W) -> (N, C, D // 2, H // 2, W // 2)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return C.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
 
 
 class AvgPool1d(Module):
@@ -387,7 +432,6 @@ class AvgPool1d(Module):
                  stride: int | Sequence[int] | None = None, padding: int | Sequence[int] = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        C._refuse("AvgPool1d", ceil_mode)
         self.kernel_size = _ints(kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _ints(stride, 1)
         self.padding = _ints(padding, 1)
@@ -395,14 +439,15 @@ class AvgPool1d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return C.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad)
+                            self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
-    """The mean of each window over (N, C, H, W) (or (C, H, W)), as ``F.avg_pool2d``::
+    """The mean of each window over (N, C, H, W) (or (C, H, W)), as ``F.avg_pool2d``
+    (``AvgPool3d``'s constructor too)::
 
         nn.AvgPool2d(2)  # (N, C, H, W) -> (N, C, H // 2, W // 2)
     """
@@ -412,7 +457,6 @@ class AvgPool2d(Module):
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
         super().__init__()
-        C._refuse("AvgPool2d", ceil_mode)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -420,11 +464,24 @@ class AvgPool2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return C.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad,
+                            self.ceil_mode, self.count_include_pad,
                             divisor_override=self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(AvgPool2d):
+    """The mean of each window over (N, C, D, H, W) (or (C, D, H, W)), as
+    ``F.avg_pool3d``::
+
+        nn.AvgPool3d(2)  # (N, C, D, H, W) -> (N, C, D // 2, H // 2, W // 2)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.avg_pool3d(input, self.kernel_size, self.stride, self.padding,
+                            self.ceil_mode, self.count_include_pad,
+                            divisor_override=self.divisor_override)
 
 
 class _AdaptivePoolNd(Module):
@@ -458,6 +515,17 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
         return C.adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """The mean over tiles of (N, C, D, H, W) (or (C, D, H, W)) to ``output_size`` (None
+    keeps a size), as ``F.adaptive_avg_pool3d``::
+
+        nn.AdaptiveAvgPool3d(1)  # (N, C, D, H, W) -> (N, C, 1, 1, 1)
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return C.adaptive_avg_pool3d(input, self.output_size)
+
+
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     def __init__(self, output_size: int | None | Sequence[int | None],
                  return_indices: bool = False) -> None:
@@ -486,6 +554,17 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
     def forward(self, input: Tensor) -> Any:
         return C.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """The largest entry of each tile of (N, C, D, H, W) (or (C, D, H, W)) to
+    ``output_size`` (None keeps a size), as ``F.adaptive_max_pool3d``::
+
+        nn.AdaptiveMaxPool3d((1, 4, 4))  # (N, C, D, H, W) -> (N, C, 1, 4, 4)
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        return C.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
 class PixelShuffle(Module):

@@ -302,6 +302,17 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, in_place(self.inplace, input))
 
 
+class Dropout3d(Dropout):
+    """In training mode, zero each channel of (N, C, D, H, W) (or (C, D, H, W)) whole with
+    probability ``p`` and scale the rest by 1 / (1 - p), as ``F.dropout3d``::
+
+        nn.Dropout3d(0.2)  # whole volumes dropped
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, in_place(self.inplace, input))
+
+
 class Bilinear(Module):
     """y = x1 @ weight[k] @ x2 + bias[k] for each of ``out_features`` k, with weight
     (out_features, in1_features, in2_features) and bias (out_features,), both starting

@@ -162,6 +162,17 @@ class InstanceNorm2d(_InstanceNorm):
     spatial = 2
 
 
+class InstanceNorm3d(_InstanceNorm):
+    """Each channel of each sample of (N, C, D, H, W) (or unbatched (C, D, H, W))
+    normalized over D, H and W, as ``InstanceNorm1d``::
+
+        norm = nn.InstanceNorm3d(4)
+        y = norm(tensorgrad.randn(2, 4, 6, 6, 6))
+    """
+
+    spatial = 3
+
+
 class _BatchNorm(_NormBase):
     """What ``BatchNorm1d`` and ``BatchNorm2d`` share; ``ndims`` the input ranks taken."""
 
@@ -216,3 +227,13 @@ class BatchNorm2d(_BatchNorm):
     """
 
     ndims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Each channel of (N, C, D, H, W) normalized over N, D, H and W, as ``BatchNorm1d``::
+
+        bn = nn.BatchNorm3d(4)
+        y = bn(tensorgrad.randn(2, 4, 3, 5, 5))
+    """
+
+    ndims = (5,)

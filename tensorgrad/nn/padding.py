@@ -1,6 +1,7 @@
 """torch.nn's padding layers: each calls ``F.pad`` with its mode and widths, with PyTorch's
 arguments and reprs. ``padding`` is an int (the same width on every side) or the widths
-(left, right) for the 1-d layers, (left, right, top, bottom) for the 2-d ones.
+(left, right) for the 1-d layers, (left, right, top, bottom) for the 2-d ones, (left, right,
+top, bottom, front, back) for the 3-d ones.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ class ConstantPad2d(_ConstantPadNd):
     n = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """A border of ``value`` around the last three dimensions::
+
+        nn.ConstantPad3d(1, 0.5)  # (N, C, D, H, W) -> (N, C, D + 2, H + 2, W + 2)
+    """
+
+    n = 3
+
+
 class ZeroPad1d(_ConstantPadNd):
     """A border of zeros along the last dimension::
 
@@ -80,6 +90,15 @@ class ZeroPad2d(ZeroPad1d):
     n = 2
 
 
+class ZeroPad3d(ZeroPad1d):
+    """A border of zeros around the last three dimensions::
+
+        nn.ZeroPad3d((1, 1, 0, 0, 2, 0))  # (N, C, D, H, W) -> (N, C, D + 2, H, W + 2)
+    """
+
+    n = 3
+
+
 class ReflectionPad1d(_PadNd):
     """The last dimension of (N, C, L) (or (C, L)) mirrored about its edges (each width
     less than L)::
@@ -99,6 +118,16 @@ class ReflectionPad2d(ReflectionPad1d):
     n = 2
 
 
+class ReflectionPad3d(ReflectionPad1d):
+    """The last three dimensions of (N, C, D, H, W) (or (C, D, H, W)) mirrored about their
+    edges::
+
+        nn.ReflectionPad3d(1)  # (N, C, D, H, W) -> (N, C, D + 2, H + 2, W + 2)
+    """
+
+    n = 3
+
+
 class ReplicationPad1d(_PadNd):
     """The edges of the last dimension of (N, C, L) (or (C, L)) repeated::
 
@@ -115,6 +144,16 @@ class ReplicationPad2d(ReplicationPad1d):
     """
 
     n = 2
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """The edges of the last three dimensions of (N, C, D, H, W) (or (C, D, H, W))
+    repeated::
+
+        nn.ReplicationPad3d(1)  # (N, C, D, H, W) -> (N, C, D + 2, H + 2, W + 2)
+    """
+
+    n = 3
 
 
 class CircularPad1d(_PadNd):
@@ -140,3 +179,12 @@ class CircularPad2d(CircularPad1d):
     """
 
     n = 2
+
+
+class CircularPad3d(CircularPad1d):
+    """The last three dimensions of (N, C, D, H, W) (or (C, D, H, W)) wrapped around::
+
+        nn.CircularPad3d(1)  # (N, C, D, H, W) -> (N, C, D + 2, H + 2, W + 2)
+    """
+
+    n = 3

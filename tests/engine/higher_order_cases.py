@@ -115,6 +115,36 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
         x.reshape(1, 4, 2, 3), x[:2, :4].reshape(2, 2, 1, 2) ** 2, groups=2, stride=(1, 2)),
     "max_pool2d": lambda L, x: _f(L).max_pool2d(x[None, None], 2, 1, padding=1) ** 2,
     "avg_pool1d": lambda L, x: _f(L).avg_pool1d(x[None], 3, 2, padding=1) ** 2,
+    "conv3d": lambda L, x: _f(L).conv3d(
+        x.reshape(1, 2, 2, 2, 3), x[:, :4].reshape(2, 2, 1, 2, 2) ** 2, x[0, :2],
+        padding=(1, 0, 1)),
+    "conv3d, grouped, strided and dilated": lambda L, x: _f(L).conv3d(
+        x.reshape(1, 4, 1, 2, 3), x[:, :4].reshape(4, 2, 1, 1, 2), groups=2, stride=(1, 2, 1),
+        padding=(0, 1, 1), dilation=(1, 1, 2)) ** 2,
+    "conv_transpose1d": lambda L, x: _f(L).conv_transpose1d(
+        x[None], x[:, :3].reshape(4, 1, 3) ** 2, x[0, :1], stride=2, padding=1, output_padding=1),
+    "conv_transpose2d, grouped and dilated": lambda L, x: _f(L).conv_transpose2d(
+        x.reshape(4, 2, 3), x[:, :2].reshape(4, 1, 2, 1) * x[0, :2].reshape(1, 1, 1, 2), groups=2,
+        dilation=(2, 1), stride=(1, 2), padding=(0, 1), output_padding=(1, 0)),
+    "conv_transpose3d": lambda L, x: _f(L).conv_transpose3d(
+        x.reshape(1, 2, 2, 2, 3), x[:, :4].reshape(2, 2, 2, 2, 1) ** 2, x[1, :2],
+        stride=(2, 1, 2), padding=(1, 0, 0)) ** 2,
+    "pad, reflect": lambda L, x: _f(L).pad(x[None, None], (2, 1, 1, 3), mode="reflect") ** 2,
+    "pad, replicate": lambda L, x: _f(L).pad(x[None], (1, 2), mode="replicate") ** 3,
+    "conv3d, circular padding": lambda L, x: _f(L).conv3d(
+        _f(L).pad(x.reshape(1, 1, 2, 3, 4), (1, 1, 0, 2, 1, 1), mode="circular"),
+        x[:2, :4].reshape(1, 1, 2, 2, 2)) ** 2,
+    "max_pool2d, ceil_mode": lambda L, x: _f(L).max_pool2d(x[None], 3, 2, padding=1,
+                                                           ceil_mode=True) ** 2,
+    "avg_pool3d, ceil_mode": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2,
+                                                           ceil_mode=True) ** 2,
+    "max_pool3d": lambda L, x: _f(L).max_pool3d(x.reshape(1, 1, 2, 3, 4), 2, 1, padding=1) ** 2,
+    "avg_pool3d": lambda L, x: _f(L).avg_pool3d(x.reshape(1, 2, 3, 4), 2, 1, padding=1,
+                                                count_include_pad=False) ** 2,
+    "adaptive_avg_pool3d": lambda L, x: _f(L).adaptive_avg_pool3d(x.reshape(1, 2, 3, 4),
+                                                                  (1, 2, 3)) ** 2,
+    "adaptive_max_pool3d": lambda L, x: _f(L).adaptive_max_pool3d(x.reshape(1, 1, 2, 3, 4),
+                                                                  (2, 2, 3)) ** 2,
     "det and inverse": lambda L, x: L.linalg.det(_square(L, x)) * L.linalg.inv(_square(L, x)),
     "solve": lambda L, x: L.linalg.solve(_square(L, x), x[:, 4:]),
     "cdist": lambda L, x: L.cdist(x, x.flip(0) + 1),

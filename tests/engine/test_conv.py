@@ -219,8 +219,12 @@ def test_bad_arguments_get_pytorchs_errors():
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
     raises(RuntimeError, "pad should be at most half of effective kernel size, but got pad=2, "
            "kernel_size=3 and dilation=1", F.max_pool2d, x, 3, padding=2)
-    raises(NotImplementedError, "max_pool2d: ceil_mode=True is not supported",
-           F.max_pool2d, x, 2, ceil_mode=True)
+    # ceil_mode: a last window that runs past the input (not one that starts past it)
+    assert F.max_pool2d(tensorgrad.ones(1, 5, 5), 2, ceil_mode=True).shape == (1, 3, 3)
+    assert F.max_pool2d(tensorgrad.ones(1, 5, 5), 2, 2, 1, ceil_mode=True).shape == (1, 3, 3)
+    np.testing.assert_array_equal(  # the last window's mean over the two entries it covers
+        F.avg_pool1d(tensorgrad.tensor([[1.0, 2.0, 3.0, 4.0, 5.0]]), 2, ceil_mode=True).numpy(),
+        [[1.5, 3.5, 5.0]])
     values, indices = nn.MaxPool2d(2, return_indices=True)(x)  # (held against torch elsewhere)
     assert values.tolist() == F.max_pool2d(x, 2).tolist()
     assert indices.tolist() == F.max_pool2d(x, 2, return_indices=True)[1].tolist()
@@ -240,7 +244,7 @@ def test_names_are_reached_from_every_functional_place():
 
     assert conv2d is F.conv2d is functional.conv2d
     with pytest.raises(AttributeError):
-        functional.conv3d  # noqa: B018
+        functional.conv4d  # noqa: B018
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

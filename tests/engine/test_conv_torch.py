@@ -84,6 +84,11 @@ POOLS = [
     ("avg_pool2d", dict(kernel_size=3, padding=1, divisor_override=4)),
     ("max_pool1d", dict(kernel_size=3, stride=2, padding=1, dilation=2)),
     ("avg_pool1d", dict(kernel_size=4, stride=3, padding=2, count_include_pad=False)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=(3, 2), stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2, stride=(3, 2), ceil_mode=True, count_include_pad=False)),
+    ("max_pool1d", dict(kernel_size=2, stride=3, dilation=2, ceil_mode=True)),
+    ("avg_pool1d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ("adaptive_avg_pool2d", dict(output_size=(3, 1))),
     ("adaptive_avg_pool2d", dict(output_size=(None, 2))),
 ]
