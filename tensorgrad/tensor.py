@@ -1037,7 +1037,8 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Make this leaf record the ops that use it (only floating tensors can)."""
         if requires_grad and self._data.dtype.kind not in _DIFFERENTIABLE:
-            raise RuntimeError(f"only floating tensors can require grad, not {self._data.dtype}")
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               f"gradients (not {self._data.dtype})")
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a result of an op: use detach()")
         self._requires_grad = bool(requires_grad)

@@ -18,6 +18,7 @@ import numpy as np
 from ..devices import check_device
 from ..dtypes import _Missing, bfloat16
 from ..grad_mode import no_grad
+from ..size import Size
 from ..tensor import RemovableHandle, Tensor, as_leaf, note_in_place_write
 from .backward_hooks import BackwardHooks
 
@@ -77,6 +78,16 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         _buffer_persistence[id(buffer)] = bool(persistent)
         weakref.finalize(buffer, _buffer_persistence.pop, id(buffer), None)
         return buffer
+
+
+class _DictHandle(RemovableHandle):
+    """The handle of a hook kept in a dict by key (the state-dict hooks)."""
+
+    def __init__(self, hooks: dict[int, Any], key: int) -> None:
+        self._table, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._table.pop(self._key, None)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -414,6 +425,17 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
         return param
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path ``target`` (``"bn.running_mean"``)."""
+        module_name, _, name = target.rpartition(".")
+        module = self.get_submodule(module_name)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        buffer = module._buffers.get(name)
+        if buffer is None:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return buffer
+
     def apply(self: M, fn: Callable[[Module], Any]) -> M:
         """Call ``fn`` on every submodule (children first), then on this module; return it."""
         for module in self.children():
@@ -509,16 +531,52 @@ class Module:
         """Every parameter and persistent buffer by dotted name, sharing their values
         (detached unless ``keep_vars``). A tied tensor appears under each of its names."""
         out: dict[str, Tensor] = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
-                                                        remove_duplicate=False):
-            dot = module_prefix + ("." if module_prefix else "")
-            for name, param in module._parameters.items():
-                if param is not None:
-                    out[dot + name] = param if keep_vars else param.detach()
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent_buffers:
-                    out[dot + name] = buffer if keep_vars else buffer.detach()
+        self._save_into(out, prefix, keep_vars)
         return out
+
+    def _save_into(self, out: dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
+        """This module's entries, then each child's, between its state-dict hooks."""
+        for hook in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            hook(self, prefix, keep_vars)
+        for name, param in self._parameters.items():
+            if param is not None:
+                out[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                out[prefix + name] = buffer if keep_vars else buffer.detach()
+        for name, child in self._modules.items():
+            if child is not None:
+                child._save_into(out, prefix + name + ".", keep_vars)
+        for hook in self.__dict__.get("_state_dict_hooks", {}).values():
+            hook(self, out, prefix, {})
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this
+        module's entries (and its children's)."""
+        return self._state_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once ``state_dict`` has
+        this module's entries and its children's: it may change ``state_dict`` in place."""
+        return self._state_hook("_state_dict_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` loads this module's
+        entries: it may change ``state_dict`` in place (rename an old checkpoint's keys)."""
+        return self._state_hook("_load_state_dict_pre_hooks", hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` once ``load_state_dict`` has loaded this
+        module and its children, before it checks ``strict``: clearing a key out of
+        ``incompatible_keys.missing_keys`` (or ``unexpected_keys``) forgives it."""
+        return self._state_hook("_load_state_dict_post_hooks", hook)
+
+    def _state_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
+        hooks: dict[int, Callable[..., Any]] = self.__dict__.setdefault(kind, {})
+        key = max(hooks, default=-1) + 1
+        hooks[key] = hook
+        return _DictHandle(hooks, key)
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
@@ -536,7 +594,7 @@ class Module:
         missing: list[str] = []
         unexpected: list[str] = []
         errors: list[str] = []
-        self._load_into(dict(state_dict), "", missing, unexpected, errors, assign)
+        self._load_into(dict(state_dict), "", missing, unexpected, errors, assign, strict)
         if strict and unexpected:
             errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
                 ", ".join(f'"{k}"' for k in unexpected)))
@@ -549,9 +607,12 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def _load_into(self, state_dict: dict[str, Any], prefix: str, missing: list[str],
-                   unexpected: list[str], errors: list[str], assign: bool = False) -> None:
+                   unexpected: list[str], errors: list[str], assign: bool = False,
+                   strict: bool = True) -> None:
         """This module's part of ``load_state_dict``, then each child's (PyTorch's order of
-        keys and messages)."""
+        keys and messages), between its load hooks."""
+        for hook in self.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+            hook(self, state_dict, prefix, {}, strict, missing, unexpected, errors)
         local: dict[str, Tensor] = {name: t for name, t in self._parameters.items()
                                     if t is not None}
         local.update((name, t) for name, t in self._buffers.items()
@@ -571,8 +632,8 @@ class Module:
                 array = array[0]
             if array.shape != tensor._data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{array.shape} from checkpoint, the shape in current model is "
-                              f"{tensor._data.shape}.")
+                              f"{Size(array.shape)!r} from checkpoint, the shape in current "
+                              f"model is {Size(tensor._data.shape)!r}.")
                 continue
             if assign:
                 self._assign(name, tensor, array)
@@ -590,7 +651,9 @@ class Module:
                 child_prefix = prefix + name + "."
                 child._load_into({k: v for k, v in state_dict.items()
                                   if k.startswith(child_prefix)},
-                                 child_prefix, missing, unexpected, errors, assign)
+                                 child_prefix, missing, unexpected, errors, assign, strict)
+        for hook in self.__dict__.get("_load_state_dict_post_hooks", {}).values():
+            hook(self, IncompatibleKeys(missing, unexpected))
 
     def _assign(self, name: str, old: Tensor, array: np.ndarray) -> None:
         """``load_state_dict(assign=True)``'s step: ``array`` itself (no copy) in place of the

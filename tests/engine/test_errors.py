@@ -178,7 +178,8 @@ BAD_INPUTS = {  # name: (the call, the exception, a pattern its message must mat
         ValueError, "reduction must be"),
     "requires_grad on an int tensor": (
         lambda: Tensor([1, 2], requires_grad=True),
-        RuntimeError, "only floating tensors can require grad, not int64"),
+        RuntimeError,
+        r"Only Tensors of floating point and complex dtype can require gradients \(not int64\)"),
     "numpy() of a tensor that requires grad": (
         lambda: Tensor([1.0], requires_grad=True).numpy(), RuntimeError, r"detach\(\)\.numpy"),
     "item() of two elements": (lambda: Tensor([1.0, 2.0]).item(), RuntimeError, "2 elements"),
