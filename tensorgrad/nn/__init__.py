@@ -132,6 +132,15 @@ from .transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .vision import (
+    LocalResponseNorm,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
 
 __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
            "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
@@ -156,4 +165,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "ZeroPad2d", "functional", "init", "modules", "parallel", "utils",
            # (nn surface, in one block)
            "Buffer", "ChannelShuffle", "Fold", "LazyLinear", "Softmax2d", "Unfold",
-           "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter"]
+           "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter",
+           # (vision layers: nn/vision.py)
+           "LPPool1d", "LPPool2d", "LPPool3d", "LocalResponseNorm", "MaxUnpool1d", "MaxUnpool2d",
+           "MaxUnpool3d"]
