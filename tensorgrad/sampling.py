@@ -52,9 +52,11 @@ def _linspace(steps: int, align_corners: bool, dtype: np.dtype) -> np.ndarray:
         return np.zeros(1, dtype)
     t = dtype.type
     step = t(2) / t(steps - 1)
+    # each point rounded once, from the step in ``dtype`` (PyTorch's kernel: a fused
+    # multiply-add), so the wider type
+    wide = np.longdouble(step)
     i = np.arange(steps)
-    points = np.where(i < steps // 2, t(-1) + step * i.astype(dtype),
-                      t(1) - step * (steps - 1 - i).astype(dtype)).astype(dtype)
+    points = np.where(i < steps // 2, -1 + wide * i, 1 - wide * (steps - 1 - i)).astype(dtype)
     return points if align_corners else (points * t(steps - 1) / t(steps)).astype(dtype)
 
 
@@ -498,8 +500,15 @@ def _lp_pool(n: int, input: Tensor, norm_type: float, kernel_size: Size,
             raise NotImplementedError("lp_pool3d with an infinite norm_type is not "
                                       "supported here")
         out = _window_sums(input ** norm_type, kernel, strides) / math.prod(kernel)
-    # as PyTorch's: negative means (odd powers) clipped to 0 before the root
-    return (out.sign() * out.abs().relu() * math.prod(kernel)) ** (1.0 / norm_type)
+    # PyTorch's sign(out) * relu(|out|) is ``out`` but for its gradient: 0 at 0 (relu's
+    # mask, even under the root's infinite slope there; tensorgrad's relu lets that NaN
+    # through) and times 0 at NaN (sign's slope there). The same, with a where and a factor
+    data = out._data
+    nan = np.isnan(data)
+    if nan.any():
+        out = out * constant((~nan).astype(data.dtype))
+    out = where(constant(data == 0), 0.0, out)
+    return (out * math.prod(kernel)) ** (1.0 / norm_type)
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Size, stride: Size | None = None,

@@ -153,6 +153,18 @@ def test_affine_grid_as_torch(size, align_corners, dtype):
     assert out.shape == (2, *size[2:], n)
 
 
+def test_the_identity_grid_is_torchs_bit_for_bit():
+    # the base grid alone (linspace's rounding, from both ends towards the middle)
+    for dtype, size, align in itertools.product([np.float32, np.float64],
+                                                [(1, 1, 7, 9), (1, 1, 2, 3, 11)],
+                                                [False, True]):
+        n = len(size) - 2
+        theta = np.eye(n, n + 1, dtype=dtype)[None]
+        ours = F.affine_grid(tensorgrad.tensor(theta), size, align).numpy()
+        np.testing.assert_array_equal(ours, TF.affine_grid(torch.tensor(theta), size,
+                                                           align).numpy())
+
+
 def test_affine_grid_takes_sizes_as_torch_does():
     theta = np.random.default_rng(5).standard_normal((2, 2, 3))
     for size in ((2, 3, 4, 5), [2, 3, 4, 5], torch.Size([2, 3, 4, 5]),
@@ -430,6 +442,15 @@ def test_lp_pool_as_torch(n, shape, settings, norm_type, dtype):
     assert repr(layer) == repr(their_layer)
     assert_same(layer(tensorgrad.tensor(x)), their_layer(torch.tensor(x)), "layer",
                 RTOL[x.dtype])
+
+
+def test_lp_pool_of_zero_windows_and_nan_as_torch():
+    x = np.random.default_rng(17).uniform(0.5, 2.0, (2, 3, 8))
+    x[0, 0, :2] = 0.0  # a window of zeros: the root's slope is infinite there
+    x[1, 2, 4] = np.nan
+    for p in (1, 2, 3, 1.5):
+        against_torch(torch, lambda a, p=p: F.lp_pool1d(a, p, 2),
+                      lambda a, p=p: TF.lp_pool1d(a, p, 2), x)
 
 
 def test_lp_pool_gradients_of_gradients_as_torch():
