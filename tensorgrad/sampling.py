@@ -1,7 +1,7 @@
 """torch.nn.functional's vision ops beyond convolution and pooling: ``affine_grid`` and
-``grid_sample`` (a spatial transformer's two halves), the deprecated ``upsample`` names of
-``interpolate``, ``local_response_norm``, ``max_unpool1d/2d/3d``, ``lp_pool1d/2d/3d`` and the
-``adaptive_max_pool*_with_indices`` names.
+``grid_sample`` (a spatial transformer's two halves, in 2-d and 3-d), the deprecated
+``upsample`` names of ``interpolate``, ``local_response_norm``, ``max_unpool1d/2d/3d``,
+``lp_pool1d/2d/3d`` and the ``adaptive_max_pool*_with_indices`` names.
 
 Each is composed of differentiable tensor ops (``max_unpool`` is one small ``Function``), so
 backward, gradients of gradients and capture come with them. Where PyTorch's kernel makes a
@@ -13,6 +13,7 @@ Loaded when first used, through ``functional.py``'s ``__getattr__``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -105,22 +106,33 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
 # ---- grid_sample -------------------------------------------------------------------------------
 
 
-def _source(coordinate: Tensor, size: int, padding_mode: str, align: bool) -> Tensor:
+def _source(coordinate: Tensor, size: int, padding_mode: str, align: bool, scalar: bool
+            ) -> Tensor:
     """Grid values along one dimension as positions in an input of ``size`` pixels, after
-    ``padding_mode``, as PyTorch's CPU kernel computes them and their slopes."""
-    # (the kernel's unnormalization: (g + 1) times half the span, in the input's dtype)
-    x = (coordinate + 1) * ((size - 1) / 2) if align else (coordinate + 1) * (size / 2) - 0.5
+    ``padding_mode``, with their slopes, as PyTorch's CPU kernels compute them: its
+    vectorized 2-d kernel, or (``scalar``) its 3-d one, which rounds the unnormalization
+    otherwise and sends a NaN elsewhere."""
+    if scalar:
+        x = ((coordinate + 1) / 2) * (size - 1) if align else ((coordinate + 1) * size - 1) / 2
+    else:  # (the input's dtype; (g + 1) times half the span)
+        x = (coordinate + 1) * ((size - 1) / 2) if align else (coordinate + 1) * (size / 2) - 0.5
     if padding_mode == "zeros":
+        if scalar:  # (non-finite positions become -100, far outside: 0 with finite weights)
+            finite = np.isfinite(x._data)
+            if not finite.all():
+                x = where(constant(finite), x, -100.0)
         return x
     if padding_mode == "reflection":
         x = _reflected(x, size, align)
-    # clipped into [0, size - 1], a NaN onto 0. As in PyTorch the borders count as outside
-    # for the gradient, whose slope there is a factor 0 (so a NaN gradient stays NaN):
-    # the clipped values plus x's offset from itself (0) times the slope
+    # clipped into [0, size - 1], a NaN onto 0 (2-d) or size - 1 (3-d). As in PyTorch the
+    # borders count as outside for the gradient, whose slope there is a factor 0 (so a NaN
+    # gradient stays NaN): the clipped values plus x's offset from itself (0) times the slope
     data = x._data
     limit = data.dtype.type(size - 1)
     inside = ((data > 0) & (data < limit)).astype(data.dtype)
     clipped = np.where(data > 0, np.minimum(data, limit), data.dtype.type(0))
+    if scalar:
+        clipped[np.isnan(data)] = limit
     finite = np.isfinite(data)
     offset = where(constant(finite), x - constant(np.where(finite, data, 0)), 0.0)
     return constant(clipped) + offset * constant(inside)
@@ -143,14 +155,12 @@ def _reflected(x: Tensor, size: int, align: bool) -> Tensor:
     return where(constant(once_more), reflected, extra) + low
 
 
-def _gathered(flat: Tensor, rows: np.ndarray, columns: np.ndarray, ok: np.ndarray | None,
-              width: int) -> Tensor:
-    """The (N, C, P) values of (N, C, H * W) ``flat`` at pixel (rows, columns), each (N, P);
-    0 where ``ok`` is False (outside the input)."""
+def _gathered(flat: Tensor, index: np.ndarray, ok: np.ndarray | None) -> Tensor:
+    """The (N, C, P) values of (N, C, pixels) ``flat`` at the (N, P) flat ``index``; 0 where
+    ``ok`` is False (outside the input)."""
     if ok is not None:
-        rows, columns = np.where(ok, rows, 0), np.where(ok, columns, 0)
-    index = (rows * width + columns)[:, None, :]
-    values = flat.gather(2, np.broadcast_to(index, flat.shape[:2] + index.shape[2:]))
+        index = np.where(ok, index, 0)
+    values = flat.gather(2, np.broadcast_to(index[:, None, :], flat.shape[:2] + index.shape[1:]))
     return values if ok is None else where(constant(ok[:, None, :]), values, 0.0)
 
 
@@ -167,7 +177,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     [-1, 1], -1 the left and top): (N, C, Ho, Wo), by ``mode`` ``'bilinear'`` (gradients
     to input and grid) or ``'nearest'``; positions outside read 0 (``padding_mode``
     ``'zeros'``), the nearest border (``'border'``) or the reflection (``'reflection'``).
-    ``align_corners`` as ``affine_grid``'s. ``'bicubic'`` and 5-D inputs are not here::
+    ``align_corners`` as ``affine_grid``'s. (N, C, D, H, W) inputs take (N, Do, Ho, Wo, 3)
+    grids of (x, y, z), read trilinearly by ``'bilinear'``. ``'bicubic'`` is not here::
 
         out = F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False),
                             align_corners=False)
@@ -207,52 +218,62 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if g.dtype != x.dtype:
         raise RuntimeError(f"expected scalar type {short_name(x.dtype).capitalize()} but found "
                            f"{short_name(g.dtype).capitalize()}")
-    if x.ndim == 5:
-        raise NotImplementedError("grid_sample: 5-D (volumetric) inputs are not supported "
-                                  "here, only 4-D (N, C, H, W)")
     if mode == "bicubic":
         raise NotImplementedError("grid_sample: mode='bicubic' is not supported here, only "
                                   "'bilinear' and 'nearest'")
-    return _sample_2d(x, g, mode, padding_mode, align)
+    return _sample(x, g, mode, padding_mode, align)
 
 
-def _sample_2d(x: Tensor, g: Tensor, mode: str, padding_mode: str, align: bool) -> Tensor:
-    n, c, h, w = x.shape
-    out_h, out_w = g.shape[1:3]
-    if not (n * c * out_h * out_w):
-        out = Tensor(np.zeros((n, c, out_h, out_w), x.dtype))
+def _sample(x: Tensor, g: Tensor, mode: str, padding_mode: str, align: bool) -> Tensor:
+    n = x.ndim - 2
+    batch, channels, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
+    outs = tuple(g.shape[1:-1])
+    if not (batch * channels * math.prod(outs)):
+        out = Tensor(np.zeros((batch, channels, *outs), x.dtype))
         inputs = [t for t in (x, g) if t.requires_grad]
         return Linked.apply(out, *inputs) if inputs else out
-    flat_grid = g.reshape(n, out_h * out_w, 2)
-    cols = _source(flat_grid[:, :, 0], w, padding_mode, align)  # (N, P)
-    rows = _source(flat_grid[:, :, 1], h, padding_mode, align)
-    flat = x.reshape(n, c, h * w)
+    flat_grid = g.reshape(batch, math.prod(outs), n)
+    # the grid's last dimension is (x, y[, z]): the input's dimensions from the last
+    positions = [_source(flat_grid[:, :, n - 1 - axis], size, padding_mode, align, n == 3)
+                 for axis, size in enumerate(spatial)]
+    flat = x.reshape(batch, channels, math.prod(spatial))
+    strides = [math.prod(spatial[axis + 1:]) for axis in range(n)]
     bounded = padding_mode != "zeros"  # the positions are inside but for the far corners
 
-    def inside(r: np.ndarray, q: np.ndarray) -> np.ndarray:
-        return (r > -1) & (r < h) & (q > -1) & (q < w)
+    def read(places: list[np.ndarray], far: tuple[int, ...]) -> Tensor:
+        """The values at one pixel per position, 0 outside; ``far``: the dimensions where
+        the pixel lies after the position's (the only ones that can fall outside when
+        the positions were clipped)."""
+        index = sum(p * stride for p, stride in zip(places, strides))
+        if bounded:
+            ok = np.logical_and.reduce([places[a] < spatial[a] for a in far]) if far else None
+        else:
+            ok = np.logical_and.reduce([(p > -1) & (p < size)
+                                        for p, size in zip(places, spatial)])
+        return _gathered(flat, np.asarray(index), ok)
 
     if mode == "nearest":
-        r, q = _whole(np.rint(rows._data)), _whole(np.rint(cols._data))
-        out = _gathered(flat, r, q, None if bounded else inside(r, q), w)
+        out = read([_whole(np.rint(p._data)) for p in positions], ())
         if g.requires_grad:  # as PyTorch's: a gradient of zeros for the grid
             out = Linked.apply(out, g)
-        return out.reshape(n, c, out_h, out_w)
-    top, left = np.floor(rows._data), np.floor(cols._data)
-    below = rows - constant(top)  # the distances to the pixels above and to the left
-    right = cols - constant(left)
-    above, left_share = 1.0 - below, 1.0 - right
-    r0, q0 = _whole(top), _whole(left)
-    r1, q1 = r0 + 1, q0 + 1
-    corners = [(r0, q0, above * left_share), (r0, q1, above * right),
-               (r1, q0, below * left_share), (r1, q1, below * right)]
-    terms = []
-    for r, q, weight in corners:
-        # clipped positions: only the second row and column can fall outside
-        ok = (None if r is r0 and q is q0 else (r < h) & (q < w)) if bounded else inside(r, q)
-        terms.append(_gathered(flat, r, q, ok, w) * weight.unsqueeze(1))
-    total = terms[0] + terms[1] + terms[2] + terms[3]  # (PyTorch's order of the sum)
-    return total.reshape(n, c, out_h, out_w)
+        return out.reshape(batch, channels, *outs)
+    lows = [np.floor(p._data) for p in positions]
+    beyond = [p - constant(low) for p, low in zip(positions, lows)]  # the share of the next
+    before = [1.0 - share for share in beyond]
+    starts = [_whole(low) for low in lows]
+    total = None
+    for corner in itertools.product((0, 1), repeat=n):  # (PyTorch's order of the sum)
+        weight = None
+        for axis, step in enumerate(corner):
+            share = beyond[axis] if step else before[axis]
+            weight = share if weight is None else weight * share
+        assert weight is not None
+        places = [start + step for start, step in zip(starts, corner)]
+        term = read(places, tuple(a for a, step in enumerate(corner) if step)) * \
+            weight.unsqueeze(1)
+        total = term if total is None else total + term
+    assert total is not None
+    return total.reshape(batch, channels, *outs)
 
 
 # ---- the deprecated upsample names -------------------------------------------------------------

@@ -76,11 +76,15 @@ def test_affine_grid_by_hand_and_identity_resampling():
                         align_corners=True)
     np.testing.assert_allclose(out.numpy()[..., :-1], x[:1, ..., 1:], atol=1e-12)
     assert not out.numpy()[..., -1].any()
-    # 3-D: (N, D, H, W, 3)
+    # 3-D: (N, D, H, W, 3), and the identity resampling of a volume
     theta3 = tensorgrad.tensor(np.eye(3, 4)[None])
     grid = F.affine_grid(theta3, (1, 1, 2, 3, 4), align_corners=True)
     assert grid.shape == (1, 2, 3, 4, 3)
     assert grid[0, :, 0, 0, 2].tolist() == [-1.0, 1.0]
+    volume = np.random.default_rng(10).standard_normal((1, 2, 2, 3, 4))
+    for mode in ("bilinear", "nearest"):
+        out = F.grid_sample(tensorgrad.tensor(volume), grid, mode=mode, align_corners=True)
+        np.testing.assert_allclose(out.numpy(), volume, atol=1e-12)
 
 
 def _points(rng: np.random.Generator, shape: tuple[int, ...], size: int) -> np.ndarray:
@@ -125,6 +129,18 @@ def _differences(f, inputs, leaf, eps=1e-6):
             values.append(f(*shifted).item())
         grad[index] = (values[0] - values[1]) / (2 * eps)
     return grad
+
+
+def test_trilinear_gradients_against_finite_differences():
+    rng = np.random.default_rng(11)
+    x = Tensor(rng.standard_normal((1, 2, 3, 2, 3)), requires_grad=True)
+    g = Tensor(_points(rng, (1, 2, 2, 1, 3), 3), requires_grad=True)
+    for padding_mode in ("zeros", "border", "reflection"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (that the check used finite differences)
+            assert gradcheck(lambda a, b, pm=padding_mode: F.grid_sample(
+                a, b, padding_mode=pm, align_corners=False), x, g,
+                reference="finite-difference")
 
 
 def test_grid_sample_nearest_gives_the_grid_zeros_and_the_input_its_share():

@@ -41,13 +41,18 @@ def laid(values: np.ndarray, kind: str) -> LaidOut:
 
 
 def _grid(rng: np.random.Generator, shape: tuple[int, ...], dtype: type) -> np.ndarray:
-    """Grid values mostly in [-1, 1] and some beyond (each padding mode has work), with the
+    """Grid values mostly in [-1, 1] and some beyond (each padding mode has work), with
     corners and the centre exactly."""
     g = rng.uniform(-1.6, 1.6, shape)
-    g[0, 0, 0] = [-1.0, 1.0]
-    g[0, 0, -1] = [1.0, -1.0]
-    g[-1, -1, 0] = [0.0, 0.0]
+    points = g.reshape(shape[0], -1, shape[-1])  # (a view: writes reach g)
+    if points.shape[1]:
+        points[0, 0] = [(-1.0) ** i for i in range(shape[-1])]
+        points[0, -1] = [(-1.0) ** (i + 1) for i in range(shape[-1])]
+        points[-1, 0] = 0.0
     return g.astype(dtype)
+
+
+SHAPES = {2: ((2, 3, 5, 4), (2, 3, 6, 2)), 3: ((2, 3, 4, 3, 5), (2, 3, 2, 4, 3))}
 
 
 SAMPLING = list(itertools.product(["bilinear", "nearest"], ["zeros", "border", "reflection"],
@@ -56,11 +61,12 @@ SAMPLING = list(itertools.product(["bilinear", "nearest"], ["zeros", "border", "
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode, padding_mode, align_corners", SAMPLING, ids=str)
-def test_grid_sample_as_torch_in_every_layout(mode, padding_mode, align_corners, dtype):
+@pytest.mark.parametrize("n", [2, 3])
+def test_grid_sample_as_torch_in_every_layout(n, mode, padding_mode, align_corners, dtype):
     rng = np.random.default_rng(0)
     for i, kind in enumerate(LAYOUTS):
-        x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
-        g = _grid(rng, (2, 3, 6, 2), dtype)
+        x = rng.standard_normal(SHAPES[n][0]).astype(dtype)
+        g = _grid(rng, SHAPES[n][1], dtype)
         settings = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
         against_torch(torch, lambda a, b, settings=settings: F.grid_sample(a, b, **settings),
                       lambda a, b, settings=settings: TF.grid_sample(a, b, **settings),
@@ -69,23 +75,28 @@ def test_grid_sample_as_torch_in_every_layout(mode, padding_mode, align_corners,
 
 
 @pytest.mark.parametrize("mode, padding_mode, align_corners", SAMPLING, ids=str)
-def test_grid_sample_with_nan_and_infinities_as_torch(mode, padding_mode, align_corners):
+@pytest.mark.parametrize("n", [2, 3])
+def test_grid_sample_with_nan_and_infinities_as_torch(n, mode, padding_mode, align_corners):
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((2, 2, 3, 4))
-    x[0, 0, 1, 1], x[1, 1, 2, 3], x[0, 1, 0, 0] = np.nan, np.inf, -np.inf
-    g = _grid(rng, (2, 3, 5, 2), np.float64)
+    x = rng.standard_normal(SHAPES[n][0])
+    pixels = x.reshape(2, 3, -1)  # (a view)
+    pixels[0, 0, 5], pixels[1, 1, 11], pixels[0, 1, 0] = np.nan, np.inf, -np.inf
+    g = _grid(rng, SHAPES[n][1], np.float64)
     settings = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
     # NaN and infinities in the input: values and both gradients
     against_torch(torch, lambda a, b: F.grid_sample(a, b, **settings),
                   lambda a, b: TF.grid_sample(a, b, **settings), x, g)
-    # ... and in the grid: values (PyTorch's backward reads past the input there)
-    g[0, 0, 0, 0], g[0, 1, 1, 1], g[1, 0, 2, 0] = np.nan, np.inf, -np.inf
+    # ... and in the grid: values (PyTorch's 2-d backward reads past the input there)
+    points = g.reshape(2, -1, n)
+    points[0, 0, 0], points[0, 4, 1], points[1, 2, 0] = np.nan, np.inf, -np.inf
     ours = F.grid_sample(tensorgrad.tensor(x), tensorgrad.tensor(g), **settings)
     assert_same(ours, TF.grid_sample(torch.tensor(x), torch.tensor(g), **settings), "NaN grid")
 
 
 @pytest.mark.parametrize("shapes", [((0, 3, 4, 5), (0, 2, 3, 2)), ((2, 0, 4, 5), (2, 2, 3, 2)),
-                                    ((2, 3, 4, 5), (2, 0, 3, 2)), ((2, 3, 1, 1), (2, 2, 2, 2))],
+                                    ((2, 3, 4, 5), (2, 0, 3, 2)), ((2, 3, 1, 1), (2, 2, 2, 2)),
+                                    ((0, 2, 3, 2, 2), (0, 1, 2, 2, 3)),
+                                    ((2, 2, 1, 1, 1), (2, 1, 2, 2, 3))],
                          ids=str)
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 def test_grid_sample_of_empty_batches_and_single_pixels_as_torch(shapes, mode):
@@ -95,8 +106,9 @@ def test_grid_sample_of_empty_batches_and_single_pixels_as_torch(shapes, mode):
         settings = dict(mode=mode, padding_mode=padding_mode, align_corners=align)
         against_torch(torch, lambda a, b, settings=settings: F.grid_sample(a, b, **settings),
                       lambda a, b, settings=settings: TF.grid_sample(a, b, **settings),
-                      rng.standard_normal(shapes[0]), _grid(rng, (2, 2, 2, 2), np.float64)
-                      [:shapes[1][0], :shapes[1][1], :shapes[1][2]])
+                      rng.standard_normal(shapes[0]),
+                      _grid(rng, (2, 3, 3, 3)[:len(shapes[0]) - 1] + (len(shapes[0]) - 2,),
+                            np.float64)[tuple(slice(k) for k in shapes[1][:-1])])
 
 
 def _second_order(ours_fn, theirs_fn, arrays, rng):
@@ -125,12 +137,14 @@ def _second_order(ours_fn, theirs_fn, arrays, rng):
 @pytest.mark.parametrize("padding_mode, align_corners",
                          list(itertools.product(["zeros", "border", "reflection"],
                                                 [False, True])), ids=str)
-def test_grid_sample_gradients_of_gradients_as_torch(padding_mode, align_corners):
+@pytest.mark.parametrize("n", [2, 3])
+def test_grid_sample_gradients_of_gradients_as_torch(n, padding_mode, align_corners):
     rng = np.random.default_rng(3)
     settings = dict(padding_mode=padding_mode, align_corners=align_corners)
+    shapes = {2: ((2, 2, 4, 3), (2, 3, 2, 2)), 3: ((2, 2, 3, 2, 3), (2, 2, 1, 2, 3))}[n]
     _second_order(lambda a, b: F.grid_sample(a, b, **settings),
                   lambda a, b: TF.grid_sample(a, b, **settings),
-                  [rng.standard_normal((2, 2, 4, 3)), _grid(rng, (2, 3, 2, 2), np.float64)], rng)
+                  [rng.standard_normal(shapes[0]), _grid(rng, shapes[1], np.float64)], rng)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -210,6 +224,15 @@ def test_affine_grid_then_grid_sample_gradients_of_gradients_as_torch():
     theta = np.array([[[0.9, 0.2, 0.1], [-0.1, 1.1, 0.05]], [[1.2, -0.3, 0.2], [0.25, 0.8, -0.1]]])
     _second_order(transformer(F), transformer(TF), [x, theta], rng)
 
+    def volume(module):  # the same in 3-d
+        def run(image, theta):
+            grid = module.affine_grid(theta, (2, 2, 2, 3, 2), align_corners=True)
+            return module.grid_sample(image, grid, padding_mode="reflection", align_corners=True)
+        return run
+
+    theta3 = np.eye(3, 4)[None].repeat(2, 0) + rng.uniform(-0.2, 0.2, (2, 3, 4))
+    _second_order(volume(F), volume(TF), [rng.standard_normal((2, 2, 3, 2, 4)), theta3], rng)
+
 
 MISUSE = [
     ("mode", lambda m, x, g: m.grid_sample(x, g, mode="cubic", align_corners=False)),
@@ -260,8 +283,6 @@ def test_misuse_raises_as_torch(name, misuse):
 
 def test_what_is_not_here_says_so():
     x, g = tensorgrad.zeros(1, 1, 2, 2, 2), tensorgrad.zeros(1, 1, 1, 1, 3)
-    with pytest.raises(NotImplementedError, match="5-D"):
-        F.grid_sample(x, g, align_corners=False)
     with pytest.raises(NotImplementedError, match="bicubic"):
         F.grid_sample(x[0], g[0, :, :, :, :2], mode="bicubic", align_corners=False)
     with pytest.raises(NotImplementedError, match="infinite"):
