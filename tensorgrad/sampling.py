@@ -177,8 +177,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     [-1, 1], -1 the left and top): (N, C, Ho, Wo), by ``mode`` ``'bilinear'`` (gradients
     to input and grid) or ``'nearest'``; positions outside read 0 (``padding_mode``
     ``'zeros'``), the nearest border (``'border'``) or the reflection (``'reflection'``).
-    ``align_corners`` as ``affine_grid``'s. (N, C, D, H, W) inputs take (N, Do, Ho, Wo, 3)
-    grids of (x, y, z), read trilinearly by ``'bilinear'``. ``'bicubic'`` is not here::
+    ``align_corners`` as ``affine_grid``'s. ``'bicubic'`` weighs 4 x 4 pixels (Keys' cubic
+    convolution, a = -0.75, padding each pixel read). (N, C, D, H, W) inputs take (N, Do,
+    Ho, Wo, 3) grids of (x, y, z), read trilinearly by ``'bilinear'``::
 
         out = F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False),
                             align_corners=False)
@@ -219,8 +220,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise RuntimeError(f"expected scalar type {short_name(x.dtype).capitalize()} but found "
                            f"{short_name(g.dtype).capitalize()}")
     if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported here, only "
-                                  "'bilinear' and 'nearest'")
+        return _bicubic(x, g, padding_mode, align)
     return _sample(x, g, mode, padding_mode, align)
 
 
@@ -271,6 +271,74 @@ def _sample(x: Tensor, g: Tensor, mode: str, padding_mode: str, align: bool) -> 
         places = [start + step for start, step in zip(starts, corner)]
         term = read(places, tuple(a for a, step in enumerate(corner) if step)) * \
             weight.unsqueeze(1)
+        total = term if total is None else total + term
+    assert total is not None
+    return total.reshape(batch, channels, *outs)
+
+
+def _tap_positions(taps: np.ndarray, size: int, padding_mode: str, align: bool
+                   ) -> np.ndarray:
+    """Whole pixel positions (as floats) after ``padding_mode``, as PyTorch's 2-d kernel
+    pads each pixel that bicubic reads: clipped (NaN onto 0), or reflected then clipped."""
+    if padding_mode == "zeros":
+        return taps
+    t = taps.dtype.type
+    if padding_mode == "reflection" and not (align and size <= 1):
+        low, twice_span = (t(0), t(2 * (size - 1))) if align else (t(-0.5), t(2 * size))
+        magnitude = np.abs(taps - low)
+        with np.errstate(invalid="ignore"):  # (inf - inf: NaN, as PyTorch's, quietly)
+            extra = magnitude - np.trunc(magnitude / twice_span) * twice_span
+        taps = np.minimum(extra, twice_span - extra) + low
+    elif padding_mode == "reflection":
+        taps = np.zeros_like(taps)
+    return np.where(taps > 0, np.minimum(taps, t(size - 1)), t(0))
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """Keys' cubic convolution weights (a = -0.75) of the 4 pixels around a position whose
+    fraction past the second is ``t``, as PyTorch's kernel writes them."""
+    a = -0.75
+
+    def far(x: Tensor) -> Tensor:  # 1 < x < 2
+        return ((x * a - 5 * a) * x + 8 * a) * x - 4 * a
+
+    def near(x: Tensor) -> Tensor:  # x <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic(x: Tensor, g: Tensor, padding_mode: str, align: bool) -> Tensor:
+    batch, channels, h, w = x.shape
+    outs = tuple(g.shape[1:3])
+    if not (batch * channels * math.prod(outs)):
+        out = Tensor(np.zeros((batch, channels, *outs), x.dtype))
+        inputs = [t for t in (x, g) if t.requires_grad]
+        return Linked.apply(out, *inputs) if inputs else out
+    flat_grid = g.reshape(batch, math.prod(outs), 2)
+    # unnormalized but not padded: the padding applies to each pixel read
+    cols, rows = (_source(flat_grid[:, :, i], size, "zeros", align, False)
+                  for i, size in ((0, w), (1, h)))
+    left, top = np.floor(cols._data), np.floor(rows._data)
+    weights_x = _cubic_weights(cols - constant(left))
+    weights_y = _cubic_weights(rows - constant(top))
+    flat = x.reshape(batch, channels, h * w)
+
+    def read(r: np.ndarray, q: np.ndarray) -> Tensor:
+        r = _tap_positions(r, h, padding_mode, align)
+        q = _tap_positions(q, w, padding_mode, align)
+        wr, wq = _whole(r), _whole(q)
+        ok = None if padding_mode != "zeros" else (wr > -1) & (wr < h) & (wq > -1) & (wq < w)
+        return _gathered(flat, wr * w + wq, ok)
+
+    total = None
+    for i, weight_y in enumerate(weights_y):  # (PyTorch's order: rows of 4, then down)
+        row = None
+        for j, weight_x in enumerate(weights_x):
+            term = weight_x.unsqueeze(1) * read(top + (i - 1), left + (j - 1))
+            row = term if row is None else row + term
+        assert row is not None
+        term = weight_y.unsqueeze(1) * row
         total = term if total is None else total + term
     assert total is not None
     return total.reshape(batch, channels, *outs)

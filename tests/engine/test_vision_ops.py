@@ -143,6 +143,27 @@ def test_trilinear_gradients_against_finite_differences():
                 reference="finite-difference")
 
 
+def test_bicubic_by_hand_and_against_finite_differences():
+    x = np.random.default_rng(12).standard_normal((1, 2, 4, 5))
+    identity = F.affine_grid(tensorgrad.tensor(np.eye(2, 3)[None]), (1, 2, 4, 5), True)
+    for padding_mode in ("zeros", "border", "reflection"):
+        # at the pixels' centres the cubic weights are (0, 1, 0, 0): the pixels themselves
+        out = F.grid_sample(tensorgrad.tensor(x), identity, mode="bicubic",
+                            padding_mode=padding_mode, align_corners=True)
+        np.testing.assert_allclose(out.numpy(), x, atol=1e-12)
+        a = Tensor(x, requires_grad=True)
+        g = Tensor(_points(np.random.default_rng(13), (1, 3, 2, 2), 5), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (that the check used finite differences)
+            assert gradcheck(lambda a, b, pm=padding_mode: F.grid_sample(
+                a, b, mode="bicubic", padding_mode=pm, align_corners=False), a, g,
+                reference="finite-difference")
+    # halfway between two pixels: -3/32, 19/32, 19/32, -3/32 of the four around (a = -0.75)
+    row = tensorgrad.tensor([[[[0.0, 0.0, 16.0, 0.0, 0.0]]]])
+    at = _at((-0.25, 0.0))  # x = 1.5 with aligned corners
+    assert F.grid_sample(row, at, mode="bicubic", align_corners=True).item() == 16 * 19 / 32
+
+
 def test_grid_sample_nearest_gives_the_grid_zeros_and_the_input_its_share():
     x = Tensor(SQUARE, requires_grad=True)
     g = Tensor(np.array([[[[-0.6, 0.6], [-0.7, 0.4]]]]), requires_grad=True)
