@@ -23,7 +23,7 @@ import numpy as np
 
 from . import conv as C
 from .dtypes import short_name
-from .higher_order import Linked, constant
+from .higher_order import Linked, constant, linked
 from .ops import where
 from .tensor import Function, Tensor
 
@@ -224,6 +224,14 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     return _sample(x, g, mode, padding_mode, align)
 
 
+class _Nearest(Linked):
+    """Nearest sampling's values, in the graph of the input and the grid with a derivative
+    of 0 (the grid's gradient is zeros, as PyTorch's). Recorded, the gradients stay in that
+    graph too, as PyTorch's do: their own gradients are zeros, not missing."""
+
+    recorded_backward = staticmethod(linked(Linked.recorded_backward))
+
+
 def _sample(x: Tensor, g: Tensor, mode: str, padding_mode: str, align: bool) -> Tensor:
     n = x.ndim - 2
     batch, channels, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
@@ -254,8 +262,9 @@ def _sample(x: Tensor, g: Tensor, mode: str, padding_mode: str, align: bool) -> 
 
     if mode == "nearest":
         out = read([_whole(np.rint(p._data)) for p in positions], ())
-        if g.requires_grad:  # as PyTorch's: a gradient of zeros for the grid
-            out = Linked.apply(out, g)
+        if g.requires_grad or x.requires_grad:  # as PyTorch's: a gradient of zeros for the
+            # grid, and the gradients in the graph of both
+            out = _Nearest.apply(out, *(t for t in (x, g) if t.requires_grad))
         return out.reshape(batch, channels, *outs)
     lows = [np.floor(p._data) for p in positions]
     beyond = [p - constant(low) for p, low in zip(positions, lows)]  # the share of the next

@@ -132,6 +132,7 @@ def _second_order(ours_fn, theirs_fn, arrays, rng):
                                       create_graph=True)
     for i, (a, b) in enumerate(zip(first, their_first)):
         assert_same(a, b, f"first gradient {i}")
+        assert a.requires_grad == b.requires_grad, f"first gradient {i} in the graph"
     vs = [rng.standard_normal(a.shape) for a in arrays]
     total = sum((g * tensorgrad.tensor(v)).sum() for g, v in zip(first, vs))
     their_total = sum((g * torch.tensor(v)).sum() for g, v in zip(their_first, vs))
@@ -146,7 +147,8 @@ def _second_order(ours_fn, theirs_fn, arrays, rng):
 @pytest.mark.parametrize("padding_mode, align_corners",
                          list(itertools.product(["zeros", "border", "reflection"],
                                                 [False, True])), ids=str)
-@pytest.mark.parametrize("n, mode", [(2, "bilinear"), (2, "bicubic"), (3, "bilinear")])
+@pytest.mark.parametrize("n, mode", [(2, "bilinear"), (2, "bicubic"), (3, "bilinear"),
+                                     (2, "nearest"), (3, "nearest")])
 def test_grid_sample_gradients_of_gradients_as_torch(n, mode, padding_mode, align_corners):
     rng = np.random.default_rng(3)
     settings = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
