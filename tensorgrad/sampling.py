@@ -560,20 +560,29 @@ def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
 # ---- power-average pooling ---------------------------------------------------------------------
 
 
-def _window_sums(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Tensor:
-    """The sums of the windows of ``kernel`` over the last ``len(kernel)`` dimensions of
-    ``x``, ``stride`` apart: a sum of strided slices, one per place in the window."""
+def _windows(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> list[Tensor]:
+    """The windows of ``kernel`` over the last ``len(kernel)`` dimensions of ``x``,
+    ``stride`` apart, as one strided slice per place in the window (in row-major order)."""
     n = len(kernel)
-    sizes = x.shape[-n:]
-    outs = [(s - k) // st + 1 for s, k, st in zip(sizes, kernel, stride)]
-    total = None
-    for offsets in np.ndindex(*kernel):
-        index = (Ellipsis, *(slice(o, o + (m - 1) * st + 1, st)
-                             for o, m, st in zip(offsets, outs, stride)))
-        part = x[index]
-        total = part if total is None else total + part
-    assert total is not None
+    outs = [(s - k) // st + 1 for s, k, st in zip(x.shape[-n:], kernel, stride)]
+    return [x[(Ellipsis,) + tuple(slice(o, o + (m - 1) * st + 1, st)
+                                  for o, m, st in zip(offsets, outs, stride))]
+            for offsets in np.ndindex(*kernel)]
+
+
+def _window_sums(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Tensor:
+    parts = _windows(x, kernel, stride)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
     return total
+
+
+def _window_maxima(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Tensor:
+    """Each window's largest entry (the first of equals, NaN if any, as max pooling's)."""
+    from .ops import stack
+
+    return stack(_windows(x, kernel, stride), -1).max(dim=-1).values
 
 
 def _lp_pool(n: int, input: Tensor, norm_type: float, kernel_size: Size,
@@ -594,9 +603,10 @@ def _lp_pool(n: int, input: Tensor, norm_type: float, kernel_size: Size,
         if input.ndim not in (4, 5):
             raise RuntimeError(f"lp_pool3d: non-empty 4D or 5D (batch mode) tensor expected "
                                f"for input, but got size {list(input.shape)}")
-        if math.isinf(p):
-            raise NotImplementedError("lp_pool3d with an infinite norm_type is not "
-                                      "supported here")
+        if p == math.inf:
+            return _window_maxima(input.abs(), kernel, strides)
+        if p == -math.inf:
+            return -_window_maxima(-input.abs(), kernel, strides)
         out = _window_sums(input ** norm_type, kernel, strides) / math.prod(kernel)
     # PyTorch's sign(out) * relu(|out|) is ``out`` but for its gradient: 0 at 0 (relu's
     # mask, even under the root's infinite slope there; tensorgrad's relu lets that NaN
@@ -628,8 +638,7 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Size, stride: Size |
 
 def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Size, stride: Size | None = None,
               ceil_mode: bool = False) -> Tensor:
-    """``lp_pool1d`` over the last three dimensions of (N, C, D, H, W) (or (C, D, H, W));
-    finite ``norm_type`` only."""
+    """``lp_pool1d`` over the last three dimensions of (N, C, D, H, W) (or (C, D, H, W))."""
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 

@@ -308,8 +308,9 @@ def test_lp_pool_by_hand():
     assert gradcheck(lambda a: F.lp_pool1d(a, 2, 3, stride=2), t, reference="finite-difference")
     assert repr(nn.LPPool2d(2, 3)) == "LPPool2d(norm_type=2, kernel_size=3, stride=None, " \
         "ceil_mode=False)"
-    with pytest.raises(NotImplementedError, match="infinite"):
-        F.lp_pool3d(tensorgrad.tensor(cube), float("inf"), 2)
+    out = F.lp_pool3d(tensorgrad.tensor(-cube), float("inf"), (2, 2, 2))  # the largest |x|
+    np.testing.assert_array_equal(out.numpy().ravel(),
+                                  cube.reshape(2, 2, 2, 2).max((0, 1, 3)))
 
 
 def test_adaptive_max_pool_with_indices_returns_both():
