@@ -76,6 +76,22 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         unfold,
     )
     from .normalization import group_norm, instance_norm  # noqa: F401
+    from .sampling import (  # noqa: F401
+        adaptive_max_pool1d_with_indices,
+        adaptive_max_pool2d_with_indices,
+        affine_grid,
+        grid_sample,
+        local_response_norm,
+        lp_pool1d,
+        lp_pool2d,
+        lp_pool3d,
+        max_unpool1d,
+        max_unpool2d,
+        max_unpool3d,
+        upsample,
+        upsample_bilinear,
+        upsample_nearest,
+    )
 
 _max = np.maximum.reduce
 
@@ -2963,6 +2979,12 @@ _IN_CONV |= {"conv3d", "conv_transpose3d", "max_pool3d", "max_pool3d_with_indice
 _IN_SURFACE = frozenset({"gumbel_softmax", "pdist", "embedding_bag"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way
 _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
+# vision ops: sampling grids, unpooling, LP pooling, ... (tensorgrad/sampling.py), the same way
+_IN_SAMPLING = frozenset({"affine_grid", "grid_sample", "upsample", "upsample_nearest",
+                          "upsample_bilinear", "local_response_norm", "max_unpool1d",
+                          "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
+                          "lp_pool3d", "adaptive_max_pool1d_with_indices",
+                          "adaptive_max_pool2d_with_indices"})
 
 
 def __getattr__(name: str) -> Any:
@@ -2980,4 +3002,8 @@ def __getattr__(name: str) -> Any:
         from . import surface
 
         return getattr(surface, name)
+    if name in _IN_SAMPLING:
+        from . import sampling
+
+        return getattr(sampling, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,7 @@ from .. import (
     padding,
     rnn,
     transformer,
+    vision,
 )
 
 # PyTorch's submodule -> the names it defines that tensorgrad has
@@ -66,6 +67,9 @@ _LAYOUT = {
 _LAYOUT["activation"].append("Softmax2d")
 _LAYOUT["linear"].append("LazyLinear")
 _LAYOUT["upsampling"] += ["UpsamplingNearest2d", "UpsamplingBilinear2d"]
+_LAYOUT["pooling"] += ["MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d",
+                       "LPPool3d"]
+_LAYOUT["normalization"].append("LocalResponseNorm")
 # the private bases, which tensorgrad.nn does not export
 _PRIVATE = {"_NormBase": normalization._NormBase, "_BatchNorm": normalization._BatchNorm,
             "_ConvNd": conv._ConvNd, "_MaxPoolNd": conv._MaxPoolNd, "_Loss": loss._Loss,
@@ -77,7 +81,7 @@ _PRIVATE = {"_NormBase": normalization._NormBase, "_BatchNorm": normalization._B
 
 def _build() -> list[str]:
     defined = [activation, containers, conv, layers, loss, module, normalization, padding, rnn,
-               transformer, lazy]  # the files of tensorgrad.nn that define its classes
+               transformer, lazy, vision]  # the files of tensorgrad.nn that define its classes
     exported = []
     for name, classes in _LAYOUT.items():
         submodule = ModuleType(f"{__name__}.{name}", f"torch.nn.modules.{name}, as named here")
