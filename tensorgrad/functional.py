@@ -77,8 +77,6 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
     )
     from .normalization import group_norm, instance_norm  # noqa: F401
     from .sampling import (  # noqa: F401
-        adaptive_max_pool1d_with_indices,
-        adaptive_max_pool2d_with_indices,
         affine_grid,
         grid_sample,
         local_response_norm,
@@ -2983,8 +2981,7 @@ _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
 _IN_SAMPLING = frozenset({"affine_grid", "grid_sample", "upsample", "upsample_nearest",
                           "upsample_bilinear", "local_response_norm", "max_unpool1d",
                           "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
-                          "lp_pool3d", "adaptive_max_pool1d_with_indices",
-                          "adaptive_max_pool2d_with_indices"})
+                          "lp_pool3d"})
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """torch.nn.functional's vision ops beyond convolution and pooling: ``affine_grid`` and
 ``grid_sample`` (a spatial transformer's two halves, in 2-d and 3-d), the deprecated
 ``upsample`` names of ``interpolate``, ``local_response_norm``, ``max_unpool1d/2d/3d``,
-``lp_pool1d/2d/3d`` and the ``adaptive_max_pool*_with_indices`` names.
+``lp_pool1d/2d/3d``.
 
 Each is composed of differentiable tensor ops (``max_unpool`` is one small ``Function``), so
 backward, gradients of gradients and capture come with them. Where PyTorch's kernel makes a
@@ -542,47 +542,7 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Size, stride: Size
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
 
 
-# ---- adaptive max pooling with indices ---------------------------------------------------------
-
-
-def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Size,
-                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
-    """``adaptive_max_pool1d`` and where each maximum lies, always both (as PyTorch's)."""
-    return C.adaptive_max_pool1d(input, output_size, True)
-
-
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = False) -> tuple[Tensor, Tensor]:
-    """``adaptive_max_pool2d`` and where each maximum lies, always both (as PyTorch's)."""
-    return C.adaptive_max_pool2d(input, output_size, True)
-
-
 # ---- power-average pooling ---------------------------------------------------------------------
-
-
-def _windows(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> list[Tensor]:
-    """The windows of ``kernel`` over the last ``len(kernel)`` dimensions of ``x``,
-    ``stride`` apart, as one strided slice per place in the window (in row-major order)."""
-    n = len(kernel)
-    outs = [(s - k) // st + 1 for s, k, st in zip(x.shape[-n:], kernel, stride)]
-    return [x[(Ellipsis,) + tuple(slice(o, o + (m - 1) * st + 1, st)
-                                  for o, m, st in zip(offsets, outs, stride))]
-            for offsets in np.ndindex(*kernel)]
-
-
-def _window_sums(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Tensor:
-    parts = _windows(x, kernel, stride)
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
-def _window_maxima(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...]) -> Tensor:
-    """Each window's largest entry (the first of equals, NaN if any, as max pooling's)."""
-    from .ops import stack
-
-    return stack(_windows(x, kernel, stride), -1).max(dim=-1).values
 
 
 def _lp_pool(n: int, input: Tensor, norm_type: float, kernel_size: Size,
@@ -590,24 +550,13 @@ def _lp_pool(n: int, input: Tensor, norm_type: float, kernel_size: Size,
     kernel = _triple(kernel_size, n, "kernel_size")
     strides = kernel if stride is None else _triple(stride, n, "stride")
     p = float(norm_type)
-    if n < 3:
-        max_pool, avg_pool = ((C.max_pool1d, C.avg_pool1d) if n == 1 else
-                              (C.max_pool2d, C.avg_pool2d))
-        if p == math.inf:
-            return max_pool(input.abs(), kernel, strides, 0, 1, ceil_mode)
-        if p == -math.inf:
-            return -max_pool(-input.abs(), kernel, strides, 0, 1, ceil_mode)
-        out = avg_pool(input ** norm_type, kernel, strides, 0, ceil_mode)
-    else:
-        C._refuse("lp_pool3d", ceil_mode)
-        if input.ndim not in (4, 5):
-            raise RuntimeError(f"lp_pool3d: non-empty 4D or 5D (batch mode) tensor expected "
-                               f"for input, but got size {list(input.shape)}")
-        if p == math.inf:
-            return _window_maxima(input.abs(), kernel, strides)
-        if p == -math.inf:
-            return -_window_maxima(-input.abs(), kernel, strides)
-        out = _window_sums(input ** norm_type, kernel, strides) / math.prod(kernel)
+    max_pool, avg_pool = {1: (C.max_pool1d, C.avg_pool1d), 2: (C.max_pool2d, C.avg_pool2d),
+                          3: (C.max_pool3d, C.avg_pool3d)}[n]
+    if p == math.inf:
+        return max_pool(input.abs(), kernel, strides, 0, 1, ceil_mode)
+    if p == -math.inf:
+        return -max_pool(-input.abs(), kernel, strides, 0, 1, ceil_mode)
+    out = avg_pool(input ** norm_type, kernel, strides, 0, ceil_mode)
     # PyTorch's sign(out) * relu(|out|) is ``out`` but for its gradient: 0 at 0 (relu's
     # mask, even under the root's infinite slope there; tensorgrad's relu lets that NaN
     # through) and times 0 at NaN (sign's slope there). The same, with a where and a factor
@@ -642,7 +591,6 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Size, stride: Size |
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
-__all__ = ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
-           "affine_grid", "grid_sample", "local_response_norm", "lp_pool1d", "lp_pool2d",
+__all__ = ["affine_grid", "grid_sample", "local_response_norm", "lp_pool1d", "lp_pool2d",
            "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "upsample",
            "upsample_bilinear", "upsample_nearest"]
