@@ -15,16 +15,32 @@ Here: ``Distribution``, ``Normal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
 ``constraints`` they check.
 """
 
-from . import constraints, kl, utils
+from . import constraints, kl, transforms, utils
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .log_normal import LogNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    ComposeTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal",
-           "OneHotCategorical", "Uniform", "constraints", "kl", "kl_divergence",
-           "register_kl", "utils"]
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Categorical", "ComposeTransform",
+           "Distribution", "ExpTransform", "Independent", "LogNormal", "Normal",
+           "OneHotCategorical", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+           "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints",
+           "identity_transform", "kl", "kl_divergence", "register_kl", "transforms", "utils"]
