@@ -10,20 +10,44 @@ differ from PyTorch's draws)::
     action = dist.sample()
     loss = -(dist.log_prob(action) * advantage).mean() - 0.01 * dist.entropy().mean()
 
-Here: ``Distribution``, ``Normal``, ``Uniform``, ``Bernoulli``, ``Categorical``,
-``OneHotCategorical``, ``Independent``, ``kl_divergence`` and ``register_kl``, and the
-``constraints`` they check.
+Here: ``Distribution``; ``Normal``, ``Uniform``, ``LogNormal``, ``HalfNormal``,
+``Exponential``, ``Laplace``, ``Cauchy``, ``StudentT``, ``Gumbel``, ``Gamma``, ``Chi2``,
+``Beta``, ``Dirichlet``, ``MultivariateNormal``, ``LowRankMultivariateNormal``; ``Bernoulli``,
+``Categorical``, ``OneHotCategorical`` (and ``...StraightThrough``), ``Binomial``,
+``Multinomial``, ``Geometric``, ``Poisson``; the relaxed ``RelaxedBernoulli`` and
+``RelaxedOneHotCategorical``; ``Independent``, ``MixtureSameFamily``,
+``TransformedDistribution`` and its ``transforms``; ``kl_divergence`` and ``register_kl``,
+and the ``constraints`` they check.
 """
 
 from . import constraints, kl, transforms, utils
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
+from .mixture_same_family import MixtureSameFamily
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
-from .one_hot_categorical import OneHotCategorical
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .relaxed_bernoulli import LogitRelaxedBernoulli, RelaxedBernoulli
+from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
+from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
@@ -39,8 +63,13 @@ from .transforms import (
 )
 from .uniform import Uniform
 
-__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Categorical", "ComposeTransform",
-           "Distribution", "ExpTransform", "Independent", "LogNormal", "Normal",
-           "OneHotCategorical", "PowerTransform", "SigmoidTransform", "SoftmaxTransform",
+__all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
+           "Cauchy", "Chi2", "ComposeTransform", "Dirichlet", "Distribution",
+           "ExpRelaxedCategorical", "ExpTransform", "Exponential", "Gamma", "Geometric",
+           "Gumbel", "HalfNormal", "Independent", "Laplace", "LogNormal",
+           "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "MixtureSameFamily",
+           "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical",
+           "OneHotCategoricalStraightThrough", "Poisson", "PowerTransform", "RelaxedBernoulli",
+           "RelaxedOneHotCategorical", "SigmoidTransform", "SoftmaxTransform", "StudentT",
            "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints",
            "identity_transform", "kl", "kl_divergence", "register_kl", "transforms", "utils"]

@@ -125,18 +125,18 @@ class _InverseTransform(Transform):
         super().__init__(cache_size=transform._cache_size)
         self._inv = transform
 
-    @property  # type: ignore[override]
-    def domain(self) -> constraints.Constraint:
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
         assert self._inv is not None
         return self._inv.codomain
 
-    @property  # type: ignore[override]
-    def codomain(self) -> constraints.Constraint:
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
         assert self._inv is not None
         return self._inv.domain
 
-    @property  # type: ignore[override]
-    def bijective(self) -> bool:
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
         assert self._inv is not None
         return self._inv.bijective
 
@@ -222,8 +222,8 @@ class ComposeTransform(Transform):
             codomain = constraints.independent(codomain, event_dim - codomain.event_dim)
         return codomain
 
-    @property  # type: ignore[override]
-    def bijective(self) -> bool:
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
         return all(part.bijective for part in self.parts)
 
     @property
@@ -493,7 +493,7 @@ class AffineTransform(Transform):
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         shape = tuple(x.shape)
         if isinstance(self.scale, numbers.Number):
-            result = x.new_full(shape, math.log(abs(self.scale)))
+            result = x.new_full(shape, math.log(abs(float(self.scale))))  # type: ignore[arg-type]
         else:
             result = self.scale.abs().log()
         if self._event_dim:
