@@ -53,7 +53,7 @@ class Cauchy(Distribution):
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """Draw loc + eps scale, eps a standard Cauchy draw."""
         shape = tuple(self._extended_shape(sample_shape))
-        eps = Tensor(rng().standard_cauchy(shape).astype(self.loc.numpy().dtype))
+        eps = Tensor(rng().standard_cauchy(shape).astype(self.loc.detach().numpy().dtype))
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Any) -> Tensor:

@@ -54,7 +54,8 @@ class Exponential(Distribution):
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         """Draw e / rate, e a standard exponential draw."""
         shape = tuple(self._extended_shape(sample_shape))
-        draws = Tensor(rng().standard_exponential(shape).astype(self.rate.numpy().dtype))
+        kind = self.rate.detach().numpy().dtype
+        draws = Tensor(rng().standard_exponential(shape).astype(kind))
         return draws / self.rate
 
     def log_prob(self, value: Any) -> Tensor:
