@@ -2,8 +2,11 @@
 inverse and the log of the absolute determinant of its Jacobian, which is what
 ``TransformedDistribution`` needs to score the values it makes. The ones real code uses:
 ``ExpTransform``, ``AffineTransform``, ``SigmoidTransform``, ``TanhTransform`` (SAC's squashed
-Gaussian), ``SoftmaxTransform``, ``PowerTransform``, ``AbsTransform``, ``ComposeTransform``
-and ``identity_transform``.
+Gaussian), ``SoftmaxTransform``, ``SoftplusTransform``, ``PowerTransform``, ``AbsTransform``,
+``StickBreakingTransform``, ``LowerCholeskyTransform``, ``IndependentTransform``,
+``ReshapeTransform``, ``CumulativeDistributionTransform``, ``ComposeTransform`` and
+``identity_transform``; ``constraint_registry``'s ``biject_to`` and ``transform_to`` pick
+one for a constraint.
 
 >>> t = ComposeTransform([AffineTransform(0.0, 2.0), ExpTransform()])
 >>> t(tensorgrad.tensor(0.5)), t.inv(t(tensorgrad.tensor(0.5)))  # e, 0.5
@@ -541,6 +544,246 @@ class SoftmaxTransform(Transform):
         return shape
 
 
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)), onto the positive numbers."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftplusTransform)
+
+    def __hash__(self) -> int:
+        return hash(SoftplusTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return softplus(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        # log(exp(y) - 1), without exp(y)'s overflow: y + log(1 - exp(-y))
+        return (-(-y).expm1()).log() + y
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return -softplus(-x)  # log sigmoid(x)
+
+
+class StickBreakingTransform(Transform):
+    """Vectors of n reals onto the simplex of n + 1 entries, one-to-one: each entry takes
+    a sigmoid's share of what the entries before it left (the sigmoids shifted so that 0
+    maps to the uniform point)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    def __hash__(self) -> int:
+        return hash(StickBreakingTransform)
+
+    @staticmethod
+    def _log_offset(n: int, like: Tensor) -> Tensor:
+        # log(n), log(n - 1), ..., log(1): the shifts that map x = 0 to the uniform point
+        from ..creation import arange
+
+        return arange(n, 0, -1, dtype=like.dtype).log()
+
+    def _call(self, x: Tensor) -> Tensor:
+        from ..ops import cat
+
+        z = _clipped_sigmoid(x - self._log_offset(x.shape[-1], x))
+        left = (1 - z).cumprod(-1)
+        ones = x.new_ones(tuple(x.shape[:-1]) + (1,))
+        return cat([z, ones], -1) * cat([ones, left], -1)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        crop = y[..., :-1]
+        left = (1 - crop.cumsum(-1)).clamp(min=finfo(y.dtype).tiny)
+        return crop.log() - left.log() + self._log_offset(crop.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        from ..functional import logsigmoid
+
+        shifted = x - self._log_offset(x.shape[-1], x)
+        return (-shifted + logsigmoid(shifted) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return Size(tuple(shape[:-1]) + (shape[-1] + 1,))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
+
+
+class LowerCholeskyTransform(Transform):
+    """Square matrices onto lower-triangular ones of positive diagonal: the strict lower
+    triangle kept, the diagonal exponentiated (not invertible: the upper triangle is
+    dropped)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LowerCholeskyTransform)
+
+    def __hash__(self) -> int:
+        return hash(LowerCholeskyTransform)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class IndependentTransform(Transform):
+    """``base_transform`` with its last ``reinterpreted_batch_ndims`` batch dimensions read
+    as part of the event: the log-Jacobian sums over them."""
+
+    def __init__(self, base_transform: Transform, reinterpreted_batch_ndims: int,
+                 cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims,
+                                    cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self) -> constraints.Constraint:
+        return constraints.independent(self.base_transform.domain,
+                                       self.reinterpreted_batch_ndims)
+
+    @constraints.dependent_property
+    def codomain(self) -> constraints.Constraint:
+        return constraints.independent(self.base_transform.codomain,
+                                       self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return self.base_transform.bijective
+
+    @property
+    def sign(self) -> Any:
+        return self.base_transform.sign
+
+    def _call(self, x: Tensor) -> Tensor:
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        result = self.base_transform.log_abs_det_jacobian(x, y)
+        return _sum_rightmost(result, self.reinterpreted_batch_ndims)
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self.base_transform.inverse_shape(shape)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.base_transform!r}, "
+                f"{self.reinterpreted_batch_ndims})")
+
+
+class ReshapeTransform(Transform):
+    """Events of ``in_shape`` reshaped to ``out_shape`` (of as many entries); the batch
+    dimensions before them are kept."""
+
+    bijective = True
+
+    def __init__(self, in_shape: Any, out_shape: Any, cache_size: int = 0) -> None:
+        self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self) -> constraints.Constraint:
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self) -> constraints.Constraint:
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x: Tensor) -> Tensor:
+        batch = tuple(x.shape[:x.dim() - len(self.in_shape)])
+        return x.reshape(batch + tuple(self.out_shape))
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        batch = tuple(y.shape[:y.dim() - len(self.out_shape)])
+        return y.reshape(batch + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return x.new_zeros(tuple(x.shape[:x.dim() - len(self.in_shape)]))
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self._moved(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self._moved(shape, self.out_shape, self.in_shape)
+
+    @staticmethod
+    def _moved(shape: Any, old: Size, new: Size) -> Size:
+        if len(shape) < len(old):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(old)
+        if tuple(shape[cut:]) != tuple(old):
+            raise ValueError(f"Shape mismatch: expected {tuple(shape[cut:])} but got {old}")
+        return Size(tuple(shape[:cut]) + tuple(new))
+
+
+class CumulativeDistributionTransform(Transform):
+    """y = F(x), the cumulative distribution function of ``distribution`` (onto [0, 1]);
+    its log-Jacobian is the log-density."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return self.distribution.support
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+    def _call(self, x: Tensor) -> Tensor:
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        return self.distribution.log_prob(x)
+
+
 def _broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
     import numpy as np
 
@@ -551,6 +794,8 @@ def _broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
                            ) from error
 
 
-__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "TanhTransform",
+__all__ = ["AbsTransform", "AffineTransform", "ComposeTransform",
+           "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+           "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
+           "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "TanhTransform",
            "Transform", "identity_transform"]

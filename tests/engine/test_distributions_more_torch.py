@@ -609,3 +609,53 @@ def test_gamma_cdf_gradient_of_gradient_in_the_value():
         a_leaf = tensorgrad.tensor(a, requires_grad=True)
         cdf = ours.Gamma(a_leaf, 1.0).cdf(tensorgrad.tensor(v))
         (g,) = tensorgrad.autograd.grad(cdf.sum(), a_leaf, create_graph=True)
+
+
+def more_transform_results(D: Any, x: Any, m: Any) -> dict[str, Any]:
+    T = D.transforms
+    out: dict[str, Any] = {}
+    named = {"softplus": T.SoftplusTransform(), "stick-breaking": T.StickBreakingTransform(),
+             "independent": T.IndependentTransform(T.SigmoidTransform(), 1),
+             "reshape": T.ReshapeTransform((3,), (3, 1)),
+             "cdf": T.CumulativeDistributionTransform(D.Normal(x.new_zeros(()) + 0.5, 2.0))}
+    for name, t in named.items():
+        y = t(x)
+        out[f"{name}: y"] = y
+        out[f"{name}: inv"] = t.inv(y)
+        out[f"{name}: ladj"] = t.log_abs_det_jacobian(x, y)
+    lower = T.LowerCholeskyTransform()
+    out["lower cholesky"] = lower(m)
+    out["lower cholesky inv"] = lower.inv(lower(m))
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_more_transforms(dtype):
+    x = rng.standard_normal((2, 3)) * 2
+    compare(more_transform_results, [x, rng.standard_normal((2, 3, 3))], dtype)
+
+
+def test_biject_to_and_transform_to_pick_pytorchs_transforms():
+    pairs = [("real", ()), ("positive", ()), ("nonnegative", ()), ("unit_interval", ()),
+             ("simplex", (3,)), ("real_vector", (3,)), ("lower_cholesky", (3, 3))]
+    made = [("greater_than", (1.5,)), ("less_than", (-2.0,)), ("interval", (-1.0, 3.0)),
+            ("half_open_interval", (0.0, 2.0)), ("greater_than_eq", (0.5,))]
+    x = rng.standard_normal((2, 3))
+    cases = [(getattr(ours.constraints, n), getattr(theirs.constraints, n), s) for n, s in pairs]
+    cases += [(getattr(ours.constraints, n)(*a), getattr(theirs.constraints, n)(*a), ())
+              for n, a in made]
+    for mine, their, shape in cases:
+        for ours_registry, theirs_registry in ((ours.biject_to, theirs.biject_to),
+                                               (ours.transform_to, theirs.transform_to)):
+            try:
+                t_their = theirs_registry(their)
+            except NotImplementedError:
+                with pytest.raises(NotImplementedError):
+                    ours_registry(mine)
+                continue
+            t_mine = ours_registry(mine)
+            assert type(t_mine).__name__ == type(t_their).__name__, repr(their)
+            value = x[..., :3, None] * x[..., None, :3] if shape == (3, 3) else x
+            y, ty = t_mine(tensorgrad.tensor(value)), t_their(torch.tensor(value))
+            assert_same(y, ty, repr(their), 1e-12)
+            assert bool(mine.check(y).all()), repr(their)
