@@ -659,3 +659,27 @@ def test_biject_to_and_transform_to_pick_pytorchs_transforms():
             y, ty = t_mine(tensorgrad.tensor(value)), t_their(torch.tensor(value))
             assert_same(y, ty, repr(their), 1e-12)
             assert bool(mine.check(y).all()), repr(their)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_size_zero_multivariate_normal_and_nan_values(dtype):
+    # (PyTorch's checks of a size-0 batch against an independent constraint raise in a
+    # reshape, as tensorgrad's do: validation off here)
+    def results(D: Any, loc: Any, tril: Any, value: Any) -> dict[str, Any]:
+        d = D.MultivariateNormal(loc, scale_tril=tril, validate_args=False)
+        return {"log_prob": d.log_prob(value), "entropy": d.entropy(),
+                "covariance": d.covariance_matrix, "kl": D.kl_divergence(d, d)}
+
+    compare(results, [np.zeros((0, 3)), np.eye(3) * 2, np.zeros((2, 0, 3))], dtype)
+
+    def nan_results(D: Any, v: Any) -> dict[str, Any]:
+        one = v.new_ones(())
+        made = [D.Laplace(0 * one, one, validate_args=False),
+                D.Cauchy(0 * one, one, validate_args=False),
+                D.Exponential(one, validate_args=False),
+                D.Gamma(2 * one, one, validate_args=False),
+                D.LogNormal(0 * one, one, validate_args=False),
+                D.StudentT(3 * one, validate_args=False)]
+        return {f"{type(d).__name__}": d.log_prob(v) for d in made}
+
+    compare(nan_results, [np.array([np.nan, 0.5, np.inf])], dtype)
