@@ -29,7 +29,9 @@ from tensorgrad.distributions import (
     Gamma,
     Geometric,
     Gumbel,
+    HalfCauchy,
     HalfNormal,
+    InverseGamma,
     Laplace,
     LogNormal,
     LowRankMultivariateNormal,
@@ -38,6 +40,7 @@ from tensorgrad.distributions import (
     MultivariateNormal,
     Normal,
     OneHotCategoricalStraightThrough,
+    Pareto,
     Poisson,
     PowerTransform,
     RelaxedBernoulli,
@@ -47,6 +50,7 @@ from tensorgrad.distributions import (
     StudentT,
     TanhTransform,
     TransformedDistribution,
+    Weibull,
     constraints,
     identity_transform,
     kl_divergence,
@@ -74,6 +78,9 @@ FAMILIES = {
     "Poisson": (lambda: Poisson(t([0.5, 7.0])), None),
     "Binomial": (lambda: Binomial(t([3.0, 10.0]), t([0.2, 0.7])), None),
     "Geometric": (lambda: Geometric(t([0.3, 0.8])), None),
+    "Pareto": (lambda: Pareto(t([1.0, 0.5]), t([8.0, 10.0])), None),
+    "Weibull": (lambda: Weibull(t([1.0, 2.0]), t([0.8, 3.0])), None),
+    "InverseGamma": (lambda: InverseGamma(t([9.0, 12.0]), t([1.0, 3.0])), None),
     "MixtureSameFamily": (lambda: MixtureSameFamily(
         Categorical(t([[0.3, 0.7], [0.5, 0.5]])), Normal(t([[-1.0, 2.0], [0.0, 3.0]]), 0.5)),
         None),
@@ -111,7 +118,8 @@ def test_samples_keep_dtype_and_shape(dtype):
     made = [LogNormal(one, one), Exponential(one), Laplace(one, one), Cauchy(one, one),
             Gumbel(one, one), HalfNormal(one), Gamma(one, one), Chi2(one), Beta(one, one),
             StudentT(one), Poisson(one), Binomial(5, probs=one / 4), Geometric(one / 4),
-            RelaxedBernoulli(t(0.5, dtype), probs=one / 4)]
+            RelaxedBernoulli(t(0.5, dtype), probs=one / 4), Pareto(one, one), Weibull(one, one),
+            HalfCauchy(one), InverseGamma(one, one)]
     for d in made:
         for shape in [(), (3,), (0,), (2, 3)]:
             x = d.sample(shape)
