@@ -395,7 +395,14 @@ def test_poisson_geometric_binomial(dtype):
                 "binomial: mode": binomial.mode, "binomial: variance": binomial.variance,
                 "binomial logits: log_prob": binomial_logits.log_prob(k.clamp(max=5)),
                 "binomial: kl": D.kl_divergence(binomial, binomial_logits),
-                "binomial: enumerate_support": binomial.enumerate_support()}
+                "binomial: enumerate_support": binomial.enumerate_support(),
+                "negative binomial: log_prob": D.NegativeBinomial(rate, logits=logits
+                                                                  ).log_prob(k),
+                "negative binomial probs: log_prob": D.NegativeBinomial(
+                    rate, probs=p.clamp(max=0.9)).log_prob(k),
+                "negative binomial: mean": D.NegativeBinomial(rate, logits=logits).mean,
+                "negative binomial: variance": D.NegativeBinomial(rate, logits=logits).variance,
+                "negative binomial: mode": D.NegativeBinomial(rate, logits=logits).mode}
 
     p = rng.uniform(0.05, 0.95, (2, 3))
     p[0, 0] = 1.0  # a certain success
@@ -506,6 +513,7 @@ def test_shapes_and_supports_agree():
             "OneHotCategoricalStraightThrough": lib.OneHotCategoricalStraightThrough(o(3)),
             "Pareto": lib.Pareto(o(3), 2.0), "Weibull": lib.Weibull(o(2, 1), o(3)),
             "HalfCauchy": lib.HalfCauchy(o(3)), "InverseGamma": lib.InverseGamma(o(3), 2.0),
+            "NegativeBinomial": lib.NegativeBinomial(o(3) * 2, o(3) / 3),
         }
 
     mine, their = made(ours), made(theirs)
