@@ -145,6 +145,20 @@ def test_log_normal(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_squashed_diagonal_gaussian_either_way_round(dtype):
+    # SAC's policies: Independent inside or outside the TransformedDistribution
+    def results(D: Any, mu: Any, std: Any, a: Any) -> dict[str, Any]:
+        inside = D.TransformedDistribution(D.Independent(D.Normal(mu, std), 1),
+                                           [D.TanhTransform()])
+        outside = D.Independent(D.TransformedDistribution(D.Normal(mu, std),
+                                                          [D.TanhTransform()]), 1)
+        return {"inside": inside.log_prob(a), "outside": outside.log_prob(a)}
+
+    compare(results, [rng.standard_normal((4, 2)), positive(4, 2),
+                      np.tanh(rng.standard_normal((3, 4, 2)))], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_rsample_through_transforms_with_the_same_noise(dtype, monkeypatch):
     eps = rng.standard_normal((5, 2, 3)).astype(dtype)
     monkeypatch.setattr(theirs.normal, "_standard_normal",
@@ -240,6 +254,7 @@ CONTINUOUS = {
     "Beta": (lambda D, a, b: D.Beta(a, b), lambda: (positive(2, 3), positive(3))),
     "StudentT": (lambda D, a, b: D.StudentT(a, b, b * 2),
                  lambda: (positive(2, 3, low=0.5, high=5), positive(3))),
+    "Kumaraswamy": (lambda D, a, b: D.Kumaraswamy(a, b), lambda: (positive(2, 3), positive(3))),
     "Pareto": (lambda D, a, b: D.Pareto(a * 0.01, b + 2), lambda: (positive(2, 3), positive(3))),
     "Weibull": (lambda D, a, b: D.Weibull(a, b), lambda: (positive(2, 3), positive(3))),
     "HalfCauchy": (lambda D, a, b: D.HalfCauchy(a), lambda: (positive(2, 3), positive(3))),
@@ -261,7 +276,7 @@ HAS_KL = {"Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "Gamma", "
 def test_continuous_families(name, dtype):
     make, params = CONTINUOUS[name]
     a, b = params()
-    unit = name in ("Beta",)
+    unit = name in ("Beta", "Kumaraswamy")
     nonnegative = name in ("Exponential", "HalfNormal", "Gamma", "Chi2", "Pareto", "Weibull",
                            "HalfCauchy", "InverseGamma")
     value = (rng.uniform(0.02, 0.98, (4, 2, 3)) if unit else positive(4, 2, 3, low=0.05)
@@ -280,7 +295,7 @@ def test_continuous_families(name, dtype):
         return out
 
     rtol = DIGAMMA_RTOL[dtype] if name in ("Beta", "Gamma", "Chi2", "StudentT",
-                                           "InverseGamma") else RTOL[
+                                           "InverseGamma", "Kumaraswamy") else RTOL[
         dtype] * 10
     compare(results, [a, b, value, rng.uniform(0.01, 0.99, (2, 3))], dtype, rtol=rtol)
     # size-0 batches (PyTorch's Beta cannot check them: the two-entry Dirichlet's
