@@ -159,6 +159,17 @@ def test_squashed_diagonal_gaussian_either_way_round(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_logistic_normal(dtype):
+    def results(D: Any, loc: Any, scale: Any, value: Any) -> dict[str, Any]:
+        d = D.LogisticNormal(loc, scale)
+        return {"log_prob": d.log_prob(value), "loc": d.loc,
+                "expanded": d.expand((2, 4)).log_prob(value)}
+
+    compare(results, [rng.standard_normal((4, 2)), positive(2), rng.dirichlet(np.ones(3), 4)],
+            dtype, rtol=RTOL[dtype] * 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_rsample_through_transforms_with_the_same_noise(dtype, monkeypatch):
     eps = rng.standard_normal((5, 2, 3)).astype(dtype)
     monkeypatch.setattr(theirs.normal, "_standard_normal",
@@ -529,6 +540,8 @@ def test_shapes_and_supports_agree():
             "Pareto": lib.Pareto(o(3), 2.0), "Weibull": lib.Weibull(o(2, 1), o(3)),
             "HalfCauchy": lib.HalfCauchy(o(3)), "InverseGamma": lib.InverseGamma(o(3), 2.0),
             "NegativeBinomial": lib.NegativeBinomial(o(3) * 2, o(3) / 3),
+            "Kumaraswamy": lib.Kumaraswamy(o(3), 2.0),
+            "LogisticNormal": lib.LogisticNormal(z(2, 3), o(3)),
         }
 
     mine, their = made(ours), made(theirs)
