@@ -7,7 +7,9 @@ each constraint's ``check(value)`` is a boolean tensor, one entry per event, tha
 
 Only the constraints the distributions here use: ``real``, ``real_vector``, ``positive``,
 ``greater_than``, ``less_than``, ``interval``, ``half_open_interval``, ``unit_interval``,
-``boolean``, ``integer_interval``, ``simplex``, ``one_hot``, ``independent`` and ``dependent``.
+``boolean``, ``integer_interval``, ``simplex``, ``one_hot``, ``independent``, ``dependent``,
+``greater_than_eq``, ``nonnegative``, ``nonnegative_integer``, ``positive_integer``,
+``multinomial``, ``lower_cholesky`` and ``positive_definite``.
 """
 
 from __future__ import annotations
@@ -98,6 +100,33 @@ class _IndependentConstraint(Constraint):
                 f"{self.reinterpreted_batch_ndims})")
 
 
+class MixtureSameFamilyConstraint(Constraint):
+    """A mixture's support: the components' constraint checked on the value against every
+    component (their dimension put back before the event), holding where it holds for
+    all of them."""
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return self.base_constraint.event_dim
+
+    def check(self, value: Tensor) -> Tensor:
+        if value.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        keep = value.dim() - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_constraint!r})"
+
+
 class _Real(Constraint):
     def check(self, value: Tensor) -> Tensor:
         return value == value  # false only for NaN
@@ -169,6 +198,72 @@ class _HalfOpenInterval(_Interval):
         return (value >= self.lower_bound) & (value < self.upper_bound)
 
 
+class _GreaterThanEq(_Bounded):
+    def __init__(self, lower_bound: Any) -> None:
+        self.lower_bound = lower_bound
+
+    def check(self, value: Tensor) -> Tensor:
+        return value >= self.lower_bound
+
+
+class _IntegerGreaterThan(_Bounded):
+    is_discrete = True
+
+    def __init__(self, lower_bound: Any) -> None:
+        self.lower_bound = lower_bound
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+
+class _Multinomial(Constraint):
+    """Vectors of counts that sum to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Tensor) -> Tensor:
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
+class _LowerCholesky(Constraint):
+    """Lower-triangular square matrices with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        lower = (value.tril() == value).flatten(-2).all(-1)
+        positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+        return lower & positive_diagonal
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric square matrices whose Cholesky factorization succeeds."""
+
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        import numpy as np
+
+        from ..tensor import Tensor as _Tensor
+
+        matrices = value.detach().numpy()
+        symmetric = np.all(np.isclose(matrices, np.swapaxes(matrices, -1, -2), atol=1e-6),
+                           axis=(-2, -1))
+        flat = matrices.reshape((-1,) + matrices.shape[-2:])
+        ok = np.empty(len(flat), bool)
+        for i, matrix in enumerate(flat):
+            try:
+                np.linalg.cholesky(matrix)
+                ok[i] = np.isfinite(matrix).all()
+            except np.linalg.LinAlgError:
+                ok[i] = False
+        return _Tensor(symmetric & ok.reshape(matrices.shape[:-2]))
+
+
 class _Simplex(Constraint):
     event_dim = 1
 
@@ -192,8 +287,19 @@ boolean = _Boolean()
 integer_interval = _IntegerInterval
 simplex = _Simplex()
 one_hot = _OneHot()
+greater_than_eq = _GreaterThanEq
+nonnegative = _GreaterThanEq(0.0)
+integer_greater_than = _IntegerGreaterThan
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+multinomial = _Multinomial
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
 
-__all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
-           "half_open_interval", "independent", "integer_interval", "interval", "is_dependent",
-           "less_than", "one_hot", "positive", "real", "real_vector", "simplex",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent",
+           "dependent_property", "greater_than",
+           "greater_than_eq", "half_open_interval", "independent", "integer_greater_than",
+           "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky",
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+           "positive_definite", "positive_integer", "real", "real_vector", "simplex",
            "unit_interval"]

@@ -92,4 +92,20 @@ class OneHotCategorical(Distribution):
         return values
 
 
-__all__ = ["OneHotCategorical"]
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """``OneHotCategorical`` with the straight-through gradient: ``rsample`` is a one-hot
+    draw whose gradient is that of the probabilities (draw + probs - probs.detach()).
+
+    >>> d = OneHotCategoricalStraightThrough(logits=logits)
+    >>> (d.rsample() * values).sum().backward()  # logits.grad through softmax
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        draws = self.sample(sample_shape)
+        probs = self._categorical.probs  # cached: its gradient reaches the parameters
+        return draws + (probs - probs.detach())
+
+
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]

@@ -1,0 +1,77 @@
+"""``Cauchy(loc, scale)``: the Lorentz distribution, without a mean."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..creation import full
+from ..random import rng
+from ..size import Size
+from ..tensor import Tensor
+from . import constraints
+from .distribution import Distribution
+from .utils import _is_number, broadcast_all
+
+
+class Cauchy(Distribution):
+    """The Cauchy distribution of median ``loc`` and half-width ``scale``; its mean is NaN
+    and its variance infinite, as PyTorch's.
+
+    >>> Cauchy(0.0, 1.0).cdf(tensorgrad.tensor(1.0))  # 0.75
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = Size() if _is_number(loc) and _is_number(scale) else self.loc.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Cauchy:
+        new = self._get_checked_instance(Cauchy, _instance)
+        batch_shape = Size(batch_shape)
+        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return full(tuple(self._extended_shape()), math.nan, dtype=self.loc.dtype)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return full(tuple(self._extended_shape()), math.inf, dtype=self.loc.dtype)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """Draw loc + eps scale, eps a standard Cauchy draw."""
+        shape = tuple(self._extended_shape(sample_shape))
+        eps = Tensor(rng().standard_cauchy(shape).astype(self.loc.detach().numpy().dtype))
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Any) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return (-math.log(math.pi) - self.scale.log()
+                - ((value - self.loc) / self.scale).pow(2).log1p())
+
+    def cdf(self, value: Any) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
+
+    def icdf(self, value: Any) -> Tensor:
+        return (math.pi * (value - 0.5)).tan() * self.scale + self.loc
+
+    def entropy(self) -> Tensor:
+        return math.log(4 * math.pi) + self.scale.log()
+
+
+__all__ = ["Cauchy"]
