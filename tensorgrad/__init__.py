@@ -411,6 +411,12 @@ _SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger
 _GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
 _LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
+# the top-level forms of losses, alpha dropout and rrelu, with ATen's arguments (aten_forms.py)
+_ATEN_FORMS = ("hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "kl_div",
+               "binary_cross_entropy_with_logits", "ctc_loss", "alpha_dropout",
+               "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "rrelu",
+               "rrelu_")
+_LAZY_NAMES.update(dict.fromkeys(_ATEN_FORMS, ".aten_forms"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -489,6 +495,8 @@ __all__ = [
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
     "split_with_sizes", "unique_consecutive", "vdot",
     "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
+    # losses, alpha dropout and rrelu with ATen's arguments (aten_forms.py: lazily)
+    *_ATEN_FORMS,
 ]
 
 

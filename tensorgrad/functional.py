@@ -65,7 +65,15 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         pixel_unshuffle,
         unfold,
     )
+    from .ctc import ctc_loss  # noqa: F401
+    from .margin_losses import (  # noqa: F401
+        hinge_embedding_loss,
+        multi_margin_loss,
+        multilabel_margin_loss,
+        triplet_margin_with_distance_loss,
+    )
     from .normalization import group_norm, instance_norm  # noqa: F401
+    from .stochastic import alpha_dropout, feature_alpha_dropout, rrelu, rrelu_  # noqa: F401
 
 _max = np.maximum.reduce
 
@@ -2926,6 +2934,13 @@ _IN_CONV = frozenset({"conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1
 _IN_SURFACE = frozenset({"gumbel_softmax", "pdist", "embedding_bag"})
 # group and instance norm (tensorgrad/normalization.py), imported the same way
 _IN_NORMALIZATION = frozenset({"group_norm", "instance_norm"})
+# the CTC loss, more margin losses, alpha dropout and rrelu (ctc.py, margin_losses.py,
+# stochastic.py), imported the same way
+_IN_MORE_LOSSES = {"ctc_loss": "ctc", "hinge_embedding_loss": "margin_losses",
+                   "multi_margin_loss": "margin_losses", "multilabel_margin_loss": "margin_losses",
+                   "triplet_margin_with_distance_loss": "margin_losses",
+                   "alpha_dropout": "stochastic", "feature_alpha_dropout": "stochastic",
+                   "rrelu": "stochastic", "rrelu_": "stochastic"}
 
 
 def __getattr__(name: str) -> Any:
@@ -2943,4 +2958,8 @@ def __getattr__(name: str) -> Any:
         from . import surface
 
         return getattr(surface, name)
+    if name in _IN_MORE_LOSSES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_IN_MORE_LOSSES[name]}", __package__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,7 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
@@ -68,12 +69,14 @@ from .conv import (
     UpsamplingNearest2d,
 )
 from .layers import (
+    AlphaDropout,
     Bilinear,
     Dropout,
     Dropout1d,
     Dropout2d,
     Embedding,
     EmbeddingBag,
+    FeatureAlphaDropout,
     Flatten,
     Identity,
     LayerNorm,
@@ -88,19 +91,24 @@ from .loss import (
     CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     PairwiseDistance,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Buffer, Module, Parameter
 from .normalization import (
@@ -156,4 +164,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "ZeroPad2d", "functional", "init", "modules", "parallel", "utils",
            # (nn surface, in one block)
            "Buffer", "ChannelShuffle", "Fold", "LazyLinear", "Softmax2d", "Unfold",
-           "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter"]
+           "UpsamplingBilinear2d", "UpsamplingNearest2d", "parameter",
+           # (losses, alpha dropout and rrelu)
+           "AlphaDropout", "CTCLoss", "FeatureAlphaDropout", "HingeEmbeddingLoss",
+           "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "TripletMarginWithDistanceLoss"]
