@@ -46,8 +46,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
 
 def kl_div(input: Tensor, target: Any, reduction: int = 0, *, log_target: bool = False
            ) -> Tensor:
-    return F.kl_div(input, target, reduction=_reduction(reduction, "kl_div", 3),
-                    log_target=log_target)
+    # (reduced here: F.kl_div's warning about "mean" is its Python function's, not ATen's)
+    losses = F.kl_div(input, target, reduction="none", log_target=log_target)
+    return F._reduce(losses, _reduction(reduction, "kl_div", 3))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,

@@ -122,6 +122,12 @@ class CTCLoss(Function):
         one_hot = (extended[:, :, None] == np.arange(classes)) & valid[:, :, None]
         shares = np.einsum("tns,nsc->tnc", np.exp(both - top), one_hot.astype(both.dtype))
         log_shares = np.log(shares) + top
+        # PyTorch's kernel sets the last frame's two shares one after the other, taking the
+        # last label and the blank for different classes: where a target ends in the blank's
+        # class, that class gets the label's share alone. Done the same, to give its gradient.
+        for n, (length, labels) in enumerate(zip(input_lengths, target_lengths)):
+            if length > 0 and labels > 0 and extended[n, 2 * labels - 1] == extended[n, 0]:
+                log_shares[length - 1, n, extended[n, 0]] = both[length - 1, n, 2 * labels - 1]
         nll = losses[None, :, None]
         out = (np.exp(log_probs) - np.exp(log_shares + nll - log_probs)) * grad[None, :, None]
         out[np.arange(frames)[:, None] >= input_lengths[None, :]] = 0  # frames past the end
@@ -203,6 +209,9 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Tensor | Sequence[i
                            "or (T, C)")
     if data.size == 0:
         raise RuntimeError("log_probs tensor must not be empty")
+    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
+        raise TypeError("ctc_loss(): input_lengths and target_lengths must be both tensors or "
+                        "both tuples of ints")
     batched = data.ndim == 3
     frames, classes = data.shape[0], data.shape[-1]
     batch = data.shape[1] if batched else 1
