@@ -62,10 +62,11 @@ class CTCLoss(Function):
         # each frame's log-probability of each extended symbol: (T, N, K)
         emitted = np.take_along_axis(log_probs, extended[None], axis=2)
         alpha = np.full(emitted.shape, -np.inf, log_probs.dtype)
-        if frames:
+        if frames:  # (targets all empty: the extended target is one blank)
             alpha[0, :, 0] = emitted[0, :, 0]
             has_label = target_lengths > 0
-            alpha[0, has_label, 1] = emitted[0, has_label, 1]
+            if has_label.any():
+                alpha[0, has_label, 1] = emitted[0, has_label, 1]
         for t in range(1, frames):
             previous = alpha[t - 1]
             moved_two = np.where(skip, _shifted(previous, 2), -np.inf)
