@@ -645,6 +645,26 @@ def test_adafactor_steps_as_torchs(dtype, settings):
         step(i)
 
 
+def test_adafactor_eps1_of_a_groups_first_parameter_as_torchs():
+    """eps1 None: the machine epsilon of the dtype of the group's first parameter with a
+    gradient, kept for the rest of the group (a float64 one after a float32 one takes
+    float32's), as PyTorch's loop does; tiny gradients meet it."""
+    rng = np.random.default_rng(17)
+    start = [rng.standard_normal((3, 2)).astype(np.float32), rng.standard_normal((2, 4)),
+             rng.standard_normal(5)]
+    ours = [tg.tensor(a, requires_grad=True) for a in start]
+    theirs = [torch.tensor(a, requires_grad=True) for a in start]
+    opt, their_opt = tg.optim.Adafactor(ours), torch.optim.Adafactor(theirs)
+    for _ in range(3):
+        for p, q in zip(ours, theirs):
+            g = rng.standard_normal(tuple(p.shape)).astype(p.detach().numpy().dtype) * 1e-9
+            p.grad, q.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        their_opt.step()
+        for p, q in zip(ours, theirs):
+            assert_same(p, q, "parameter", 1e-6 if p.dtype == tg.float32 else 1e-12)
+
+
 def test_adafactor_errors_and_defaults_as_torchs():
     p, q = tg.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
     for settings in [{"lr": -1.0}, {"beta2_decay": 0.5}, {"eps": (-1.0, 1e-3)},
