@@ -207,6 +207,8 @@ def test_ctc_loss_errors_as_torchs():
                                     torch.tensor([3, 2])))
     _same_error(lambda: F.ctc_loss(ours.long(), tg.tensor(padded), (6, 5), (3, 2)),
                 lambda: TF.ctc_loss(theirs.long(), torch.tensor(padded), (6, 5), (3, 2)))
+    _same_error(lambda: F.ctc_loss(ours.half(), tg.tensor(padded), (6, 5), (3, 2)),
+                lambda: TF.ctc_loss(theirs.half(), torch.tensor(padded), (6, 5), (3, 2)))
     # a size-0 batch: PyTorch refuses an empty log_probs
     _same_error(lambda: F.ctc_loss(ours[:, :0], tg.tensor(padded)[:0], (), ()),
                 lambda: TF.ctc_loss(theirs[:, :0], torch.tensor(padded)[:0], (), ()))
@@ -474,6 +476,53 @@ def test_loss_modules_print_and_keep_state_as_torchs():
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight"]
     criterion = tnn.CTCLoss(blank=2, reduction="sum", zero_infinity=True)
     assert (criterion.blank, criterion.reduction, criterion.zero_infinity) == (2, "sum", True)
+
+
+def _gradient_of_gradient(m, loss, arrays):
+    """The gradient of (the gradient of ``loss`` times a fixed weighting), in library ``m``."""
+    leaves = [m.tensor(arr, requires_grad=True) for arr in arrays]
+    grads = m.autograd.grad(loss(m, *leaves).sum(), leaves, create_graph=True)
+    total = sum((g * m.tensor(np.cos(np.arange(g.numel())).reshape(tuple(g.shape)))).sum()
+                for g in grads)
+    return m.autograd.grad(total, leaves)
+
+
+def test_margin_losses_gradients_of_gradients():
+    """Composed of tensor ops, the margin losses have gradients of gradients: against
+    PyTorch's where it has them (hinge, triplet, rrelu), and against finite differences of
+    the gradient where PyTorch has none (multi-margin and multilabel-margin raise there)."""
+    rng = np.random.default_rng(18)
+    x, v = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    a, p, n = (rng.standard_normal((4, 3)) for _ in range(3))
+    for loss, arrays in [
+        (lambda m, x: m.nn.functional.hinge_embedding_loss(x * x, m.tensor(np.sign(v))), [x]),
+        (lambda m, a, p, n: m.nn.functional.triplet_margin_with_distance_loss(
+            a, p, n, swap=True, margin=3.0), [a, p, n]),
+        (lambda m, x: m.nn.functional.rrelu(x * x - 1, 0.1, 0.3) ** 2, [x]),
+    ]:
+        for ours, theirs in zip(_gradient_of_gradient(tg, loss, arrays),
+                                _gradient_of_gradient(torch, loss, arrays)):
+            assert_same(ours, theirs, "gradient of the gradient", 1e-9)
+    labels = [[1, 3, -1, 0, 0], [4, -1, 0, 0, 0], [0, 1, 2, 3, 4], [2, 2, -1, 0, 0]]
+    for loss in (lambda m, x: m.nn.functional.multi_margin_loss(
+                     x * x, m.tensor([1, 0, 4, 2]), p=2, weight=m.tensor(np.abs(v[0]))),
+                 lambda m, x: m.nn.functional.multilabel_margin_loss(x * x, m.tensor(labels))):
+        with pytest.raises(RuntimeError, match="not implemented"):
+            _gradient_of_gradient(torch, loss, [x])
+        (ours,) = _gradient_of_gradient(tg, loss, [x])
+        weighting = np.cos(np.arange(x.size)).reshape(x.shape)
+
+        def weighted_gradient(a, loss=loss):
+            t = tg.tensor(a, requires_grad=True)
+            loss(tg, t).sum().backward()
+            return float((t.grad.numpy() * weighting).sum())
+        h, numeric = 1e-6, np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[i] += h
+            down[i] -= h
+            numeric[i] = (weighted_gradient(up) - weighted_gradient(down)) / (2 * h)
+        np.testing.assert_allclose(ours.numpy(), numeric, atol=1e-6)
 
 
 # ---- the top-level forms ------------------------------------------------------------------------
