@@ -72,6 +72,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         raise ValueError("only p == 1 and p == 2 supported")
     w = None
     if weight is not None:
+        F._constant(weight, "multi_margin_loss", "weight")  # (no gradient, as PyTorch's)
         w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
         if w._data.ndim != 1:
             raise ValueError("weight must be one-dimensional")

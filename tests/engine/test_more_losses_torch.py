@@ -341,6 +341,9 @@ def test_multi_margin_loss_errors_as_torchs():
         (lambda: F.multi_margin_loss(x, t, reduction="x"),
          lambda: TF.multi_margin_loss(tx, tt, reduction="x")),
         (lambda: tnn.MultiMarginLoss(p=3), lambda: torch.nn.MultiMarginLoss(p=3)),
+        (lambda: F.multi_margin_loss(x, t, weight=tg.ones(4, requires_grad=True)),
+         lambda: TF.multi_margin_loss(tx, tt, weight=torch.ones(4, dtype=torch.float64,
+                                                                requires_grad=True))),
     ]:
         _same_error(ours, theirs)
 
