@@ -117,6 +117,18 @@ def test_ctc_loss_as_torchs(dtype, reduction, name, zero_infinity):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_ctc_loss_of_log_probs_in_each_layout(layout, dtype):
+    frames, classes, targets, inputs, lengths, blank = CTC_CASES["longer"]
+    lp = _log_probs(np.random.default_rng(6), frames, len(targets), classes)
+    for reduction in ("mean", "none"):
+        _check(lambda x: F.ctc_loss(x, tg.tensor(targets), inputs, lengths,
+                                    reduction=reduction),
+               lambda x: TF.ctc_loss(x, torch.tensor(targets), inputs, lengths,
+                                     reduction=reduction), [lp], layout, dtype)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_ctc_loss_of_log_softmax_in_each_layout(layout, dtype):
     """Through log_softmax, from logits laid out every way, with the targets concatenated
     and the lengths tuples; also the module."""
@@ -443,6 +455,9 @@ def test_triplet_margin_with_distance_loss_as_torchs(layout, dtype, reduction):
     _check(lambda a, p, n: tnn.TripletMarginWithDistanceLoss(reduction=reduction)(a, p, n),
            lambda a, p, n: torch.nn.TripletMarginWithDistanceLoss(reduction=reduction)(a, p, n),
            [a, p, n], layout, dtype)
+    _check(lambda a, p, n: F.triplet_margin_with_distance_loss(a, p, n, reduction=reduction),
+           lambda a, p, n: TF.triplet_margin_with_distance_loss(a, p, n, reduction=reduction),
+           [a[:0], p[:0], n[:0]], dtype=dtype)  # a size-0 batch (its mean NaN)
 
 
 def test_triplet_margin_with_distance_loss_errors_and_module():
