@@ -5,7 +5,9 @@ forms, which take the reduction as ATen's number, are in aten_forms.py).
 Each is composed of differentiable tensor ops, so backward, gradients of gradients and
 capture come with it. Where PyTorch's kernel tests ``z > 0`` (the multi-class and
 multi-label margins), a term is kept through ``where`` on that test: no gradient at the
-kink, and a NaN that fails the test adds nothing, as there.
+kink, and a NaN that fails the test adds nothing, as there. On a size-0 batch their "mean"
+is NaN and "sum" 0, as a mean and a sum of nothing (PyTorch 2.13's kernels return
+uninitialized memory there).
 """
 
 from __future__ import annotations
@@ -19,13 +21,6 @@ from . import functional as F
 from .dtypes import short_name
 from .ops import where
 from .tensor import Tensor
-
-
-def _reduce_or_zero(losses: Tensor, reduction: str) -> Tensor:
-    """``losses`` reduced; the mean of none is 0, as PyTorch's margin kernels give it."""
-    if reduction == "mean" and losses._data.size == 0:
-        return losses.sum()
-    return F._reduce(losses, reduction)
 
 
 def _long_target(target: Any) -> np.ndarray:
@@ -109,7 +104,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
     losses = terms.sum(1) / classes
     if reduction == "none":
         return losses if len(shape) == 2 else losses.reshape(y.shape)
-    return _reduce_or_zero(losses, reduction)
+    return F._reduce(losses, reduction)
 
 
 def multilabel_margin_loss(input: Tensor, target: Any, size_average: bool | None = None,
@@ -148,7 +143,7 @@ def multilabel_margin_loss(input: Tensor, target: Any, size_average: bool | None
     losses = where(keep, z, 0.0).sum((1, 2)) / classes
     if reduction == "none":
         return losses if len(shape) == 2 else losses.reshape(())
-    return _reduce_or_zero(losses, reduction)
+    return F._reduce(losses, reduction)
 
 
 def triplet_margin_with_distance_loss(
