@@ -421,6 +421,12 @@ _SURFACE_MORE = ("addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuf
                  "qr")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_MORE, ".surface"))
 _LAZY_NAMES["is_inference_mode_enabled"] = ".grad_mode"
+# the top-level forms of losses, alpha dropout and rrelu, with ATen's arguments (aten_forms.py)
+_ATEN_FORMS = ("hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "kl_div",
+               "binary_cross_entropy_with_logits", "ctc_loss", "alpha_dropout",
+               "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "rrelu",
+               "rrelu_")
+_LAZY_NAMES.update(dict.fromkeys(_ATEN_FORMS, ".aten_forms"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -504,6 +510,8 @@ __all__ = [
     "is_inference_mode_enabled",
     # the 3-d convolutions and pool (conv.py)
     "conv3d", "conv_transpose3d", "max_pool3d",
+    # losses, alpha dropout and rrelu with ATen's arguments (aten_forms.py: lazily)
+    *_ATEN_FORMS,
 ]
 
 

@@ -75,6 +75,13 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         pixel_unshuffle,
         unfold,
     )
+    from .ctc import ctc_loss  # noqa: F401
+    from .margin_losses import (  # noqa: F401
+        hinge_embedding_loss,
+        multi_margin_loss,
+        multilabel_margin_loss,
+        triplet_margin_with_distance_loss,
+    )
     from .normalization import group_norm, instance_norm  # noqa: F401
     from .sampling import (  # noqa: F401
         affine_grid,
@@ -90,6 +97,7 @@ if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these w
         upsample_bilinear,
         upsample_nearest,
     )
+    from .stochastic import alpha_dropout, feature_alpha_dropout, rrelu, rrelu_  # noqa: F401
 
 _max = np.maximum.reduce
 
@@ -2982,6 +2990,13 @@ _IN_SAMPLING = frozenset({"affine_grid", "grid_sample", "upsample", "upsample_ne
                           "upsample_bilinear", "local_response_norm", "max_unpool1d",
                           "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
                           "lp_pool3d"})
+# the CTC loss, more margin losses, alpha dropout and rrelu (ctc.py, margin_losses.py,
+# stochastic.py), imported the same way
+_IN_MORE_LOSSES = {"ctc_loss": "ctc", "hinge_embedding_loss": "margin_losses",
+                   "multi_margin_loss": "margin_losses", "multilabel_margin_loss": "margin_losses",
+                   "triplet_margin_with_distance_loss": "margin_losses",
+                   "alpha_dropout": "stochastic", "feature_alpha_dropout": "stochastic",
+                   "rrelu": "stochastic", "rrelu_": "stochastic"}
 
 
 def __getattr__(name: str) -> Any:
@@ -3003,4 +3018,8 @@ def __getattr__(name: str) -> Any:
         from . import sampling
 
         return getattr(sampling, name)
+    if name in _IN_MORE_LOSSES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_IN_MORE_LOSSES[name]}", __package__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,7 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
@@ -74,6 +75,7 @@ from .conv import (
     UpsamplingNearest2d,
 )
 from .layers import (
+    AlphaDropout,
     Bilinear,
     Dropout,
     Dropout1d,
@@ -81,6 +83,7 @@ from .layers import (
     Dropout3d,
     Embedding,
     EmbeddingBag,
+    FeatureAlphaDropout,
     Flatten,
     Identity,
     LayerNorm,
@@ -109,19 +112,24 @@ from .loss import (
     CosineEmbeddingLoss,
     CosineSimilarity,
     CrossEntropyLoss,
+    CTCLoss,
     GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
     PairwiseDistance,
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Buffer, Module, Parameter
 from .normalization import (
@@ -203,4 +211,7 @@ __all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "Adapt
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
            # (vision layers: nn/vision.py)
            "LPPool1d", "LPPool2d", "LPPool3d", "LocalResponseNorm", "MaxUnpool1d", "MaxUnpool2d",
-           "MaxUnpool3d"]
+           "MaxUnpool3d",
+           # (losses, alpha dropout and rrelu)
+           "AlphaDropout", "CTCLoss", "FeatureAlphaDropout", "HingeEmbeddingLoss",
+           "MultiLabelMarginLoss", "MultiMarginLoss", "RReLU", "TripletMarginWithDistanceLoss"]

@@ -78,6 +78,23 @@ class LeakyReLU(Module):
         return _inplace_repr(self.inplace, f"negative_slope={self.negative_slope}")
 
 
+class RReLU(Module):
+    """The randomized leaky ReLU (``F.rrelu``): in training mode each negative entry times
+    a slope drawn from [``lower``, ``upper``], in evaluation mode times their mean."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+                 inplace: bool = False) -> None:
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training,
+                       in_place(self.inplace, input))
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, f"lower={self.lower}, upper={self.upper}")
+
+
 class ELU(Module):
     """x for x > 0, ``alpha`` * (exp(x) - 1) elsewhere."""
 

@@ -313,6 +313,27 @@ class Dropout3d(Dropout):
         return F.dropout3d(input, self.p, self.training, in_place(self.inplace, input))
 
 
+class AlphaDropout(Dropout):
+    """In training mode, ``F.alpha_dropout``: each entry dropped with probability ``p`` to
+    SELU's negative limit, then scaled and shifted to keep a unit Gaussian's mean and
+    variance; in evaluation mode, the identity::
+
+        nn.Sequential(nn.Linear(8, 8), nn.SELU(), nn.AlphaDropout(0.1))
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training, in_place(self.inplace, input))
+
+
+class FeatureAlphaDropout(Dropout):
+    """``AlphaDropout`` with one draw per channel of (N, C, ...) input
+    (``F.feature_alpha_dropout``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training,
+                                       in_place(self.inplace, input))
+
+
 class Bilinear(Module):
     """y = x1 @ weight[k] @ x2 + bias[k] for each of ``out_features`` k, with weight
     (out_features, in1_features, in2_features) and bias (out_features,), both starting

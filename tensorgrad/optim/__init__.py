@@ -34,8 +34,8 @@ from ..grad_mode import enable_grad
 from ..tensor import RemovableHandle, Tensor, clear_grads, note_in_place_write, quiet
 from ..threads import run_each
 
-__all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam",
-           "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]
+__all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS",
+           "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler", "swa_utils"]
 
 if TYPE_CHECKING:
     from . import lr_scheduler as lr_scheduler  # (the alias: a re-export, for type checkers)
@@ -777,8 +777,11 @@ def __getattr__(name: str) -> object:
         return getattr(importlib.import_module(".per_parameter", __name__), name)
     if name == "LBFGS":
         return importlib.import_module(".lbfgs", __name__).LBFGS
+    if name == "Adafactor":
+        return importlib.import_module(".adafactor", __name__).Adafactor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "lr_scheduler", "swa_utils", "LBFGS", *_PER_PARAMETER})
+    return sorted({*globals(), "lr_scheduler", "swa_utils", "LBFGS", "Adafactor",
+                   *_PER_PARAMETER})
