@@ -658,7 +658,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     return x if left else x.mT
 
 
-# ---- LU -------------------------------------------------------------------------------------------
+# ---- LU -----------------------------------------------------------------------------------------
 
 
 def _lu_factored(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -918,7 +918,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noq
     return x if left else x.mT
 
 
-# ---- the _ex forms: an info tensor instead of an error --------------------------------------------
+# ---- the _ex forms: an info tensor instead of an error ------------------------------------------
 
 
 class InvExResult(NamedTuple):
@@ -942,7 +942,7 @@ def _inverse_zero_message(place: int) -> str:
 
 
 def _solve_zero_message(place: int) -> str:
-    return (f"The solver failed because the input matrix is singular.")
+    return ("The solver failed because the input matrix is singular.")
 
 
 def _substituted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -988,8 +988,8 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     good = solve(where(mask, eye, a), B, left=left)
     b = tensor_of(B)
     vector = good.ndim == a.ndim - 1 and b.ndim == good.ndim
-    bm = b.unsqueeze(-1) if vector else b
-    am, bm = (a._data, bm._data) if left else (_mT(a._data), _mT(bm._data))
+    columns = (b.unsqueeze(-1) if vector else b)._data
+    am, bm = (a._data, columns) if left else (_mT(a._data), _mT(columns))
     batch = np.broadcast_shapes(am.shape[:-2], bm.shape[:-2])
     failed = _substituted(np.broadcast_to(am, (*batch, *am.shape[-2:])), bm)
     failed = failed if left else _mT(failed)
@@ -1023,8 +1023,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     infos, partial = np.zeros(flat.shape[0], np.int32), np.zeros_like(flat)
     for i, m in enumerate(flat):
         try:
-            low = np.linalg.cholesky(m)
-            bad = bool(np.isnan(low).any())
+            bad = bool(np.isnan(np.linalg.cholesky(m)).any())
         except np.linalg.LinAlgError:
             bad = True
         if bad:
@@ -1045,7 +1044,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
     return CholeskyExResult(low.mT if upper else low, as_leaf(info))
 
 
-# ---- QR ---------------------------------------------------------------------------------------------
+# ---- QR -----------------------------------------------------------------------------------------
 
 
 class QRResult(NamedTuple):
@@ -1144,7 +1143,7 @@ def qr(A: Tensor, mode: str = "reduced") -> QRResult:
     return QRResult(q, r)
 
 
-# ---- pseudo-inverse, rank, least squares, condition numbers ---------------------------------------
+# ---- pseudo-inverse, rank, least squares, condition numbers -------------------------------------
 
 
 def _tolerance(s_max: np.ndarray, m: int, n: int, dtype: Any, atol: Any, rtol: Any) -> np.ndarray:
@@ -1268,8 +1267,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     a, b = _matrices(A, "torch.linalg.lstsq", square=False), tensor_of(B)
     driver = "gelsy" if driver is None else driver
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           f"gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
     if a.dtype != b.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same "
                            f"dtype, but got input's dtype {a.dtype} and other's dtype "
@@ -1279,7 +1278,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         b = b.unsqueeze(-1)
     m, n = a.shape[-2:]
     if b.ndim < 2 or b.shape[-2] != m:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     a, b = a.expand(*batch, m, n), b.expand(*batch, *b.shape[-2:])
     _finite_or_raise(a, "torch.linalg.lstsq")
@@ -1324,7 +1323,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     return where(value.isnan(), as_leaf(np.asarray(np.inf, t.dtype)), value)  # (as PyTorch's)
 
 
-# ---- the matrix exponential -----------------------------------------------------------------------
+# ---- the matrix exponential ---------------------------------------------------------------------
 
 # Higham's (2005) degree-13 Pade approximant of exp, with scaling and squaring: its coefficients
 # and the 1-norm up to which it is accurate to float64's rounding without scaling
@@ -1339,7 +1338,7 @@ def _expm(a: np.ndarray) -> np.ndarray:
     non-finite entry."""
     x = a.astype(np.float64)
     n = x.shape[-1]
-    bad = ~np.isfinite(x).all(axis=(-2, -1))
+    bad = np.asarray(~np.isfinite(x).all(axis=(-2, -1)))
     x = np.where(bad[..., None, None], 0.0, x)
     norms = np.abs(x).sum(-2).max(-1, initial=0.0)
     with np.errstate(divide="ignore"):
@@ -1397,7 +1396,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     return MatrixExp.apply(_matrices(A, "linalg.matrix_exp"))
 
 
-# ---- made of other ops ------------------------------------------------------------------------------
+# ---- made of other ops --------------------------------------------------------------------------
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002 (PyTorch's name)
@@ -1430,7 +1429,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A0
 
     a, b = tensor_of(input), tensor_of(other)
     if a.ndim != b.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if a.shape[dim] != 3 or b.shape[dim] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{a.shape[dim]} and {b.shape[dim]}")
