@@ -1300,8 +1300,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
     """The condition number of each matrix for the norm ``p``: for None, 2 and -2 the ratio
-    of its largest and smallest singular value (any shape), for "fro", "nuc", inf, -inf, 1
-    and -1 norm(A) * norm(inv(A)) of square matrices, inf where A is singular."""
+    of its largest and smallest singular value (any shape); for "fro", inf, -inf, 1 and -1
+    norm(A) * norm(inv(A)) of square matrices, inf where A is singular (LU finds a zero
+    pivot) or has NaN; for "nuc" sum(s) * sum(1 / s) of its singular values s."""
     t = _matrices(A, f"linalg.cond(ord={p})" if p is not None else "linalg.cond",
                   square=p not in (None, 2, -2))
     if p in (None, 2, -2):
@@ -1314,6 +1315,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if not t.shape[-1]:
         return as_leaf(np.zeros(t.shape[:-2], t.dtype))
+    if p == "nuc":  # (from the singular values, as PyTorch's: large, not inf, when singular)
+        s = svdvals(t)
+        return s.sum(-1) * (1 / s).sum(-1)
     _, _, info = _lu_factored(t._data)
     singular = as_leaf(info != 0)
     eye = as_leaf(np.broadcast_to(np.eye(t.shape[-1], dtype=t.dtype), t.shape))
