@@ -151,10 +151,19 @@ def _solved(a: np.ndarray, b: np.ndarray | None, name: str) -> np.ndarray:
     try:
         out = np.linalg.inv(safe) if b is None else np.linalg.solve(safe, b)
     except np.linalg.LinAlgError:
-        where = f"(Batch element {_first_singular(safe)}): " if a.ndim > 2 else ""
-        raise LinAlgError(f"{name}: {where}The matrix is singular: "
-                          f"{'it has no inverse' if b is None else 'the solver failed'}."
-                          ) from None
+        # PyTorch's words: the first matrix whose LU has a zero pivot, and where
+        info = _lu_factored(safe)[2].reshape(-1)
+        failed = np.flatnonzero(info)
+        first = int(failed[0]) if failed.size else _first_singular(safe)
+        where = f"(Batch element {first}): " if a.ndim > 2 else ""
+        if b is not None:
+            what = "The solver failed because the input matrix is singular."
+        else:
+            element = f"The diagonal element {info[first]} is zero, the" if failed.size else \
+                "The"
+            what = f"{element} inversion could not be completed because the input matrix " \
+                f"is singular."
+        raise LinAlgError(f"{name}: {where}{what}") from None
     if nan.any():
         out[nan] = np.nan
     return out
@@ -895,10 +904,15 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,  # noq
                            f"{'AX' if left else 'XA'} = B ({n}x{n} and "
                            f"{'x'.join(map(str, b.shape[-2:]))})")
     piv = tensor_of(pivots)
-    if piv.dtype != np.int32 or tuple(piv.shape) != (*packed.shape[:-2], n):
-        raise RuntimeError("linalg.lu_solve: Expected pivots to be int32 of the shape of LU "
-                           f"without its last dimension, got {piv.dtype} of shape "
-                           f"{tuple(piv.shape)}")
+    if piv.dtype != np.int32:
+        raise RuntimeError("linalg.lu_solve: pivots should be a Tensor of scalar type "
+                           "torch.int32")
+    if piv.ndim == 0 or piv.shape[-1] != n:
+        raise RuntimeError("linalg.lu_solve: Number of pivots per batch should be same as the "
+                           "dimension of the matrix")
+    if tuple(piv.shape[:-1]) != tuple(packed.shape[:-2]):
+        raise RuntimeError("linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the "
+                           f"same, but got pivots with shape {list(piv.shape)} instead")
     if not left:  # X A = B is A^T X^T = B^T (and X A^T = B is A X^T = B^T)
         b, adjoint = b.mT, not adjoint
     perm = as_leaf(_permutation(piv._data, n).astype(np.int64))
@@ -1466,7 +1480,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     for i in range(len(ms) - 1):
         if ms[i].shape[-1] != ms[i + 1].shape[0]:
             raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes "
-                               f"{tuple(ts[i].shape)} and {tuple(ts[i + 1].shape)} cannot be "
+                               f"{list(ts[i].shape)} and {list(ts[i + 1].shape)} cannot be "
                                f"multiplied")
     out = ms[0]
     for m in ms[1:]:
@@ -1483,8 +1497,8 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803 (PyTorch
     from .ops import cat
 
     t = tensor_of(x)
-    if t.ndim < 1:
-        raise RuntimeError("linalg.vander: x must have at least 1 dimension.")
+    if t.ndim == 0:  # (a vector of one, as PyTorch reads it)
+        t = t.reshape(1)
     count = t.shape[-1] if N is None else N
     if count <= 1:
         raise RuntimeError("N must be greater than 1.")

@@ -357,6 +357,9 @@ SPECIAL = {
     "vander of integers": lambda m: m.linalg.vander(_t(m, [1, 2, 3])),
     "vander, N 1": lambda m: m.linalg.vander(_t(m, [1.0, 2.0, 3.0]), N=1),
     "vander of 0-d": lambda m: m.linalg.vander(_t(m, 2.0)),
+    "vander of 0-d, N 3": lambda m: m.linalg.vander(_t(m, 2.0), N=3),
+    "lu_solve of an empty batch": lambda m: m.linalg.lu_solve(
+        *m.linalg.lu_factor(m.zeros(0, 2, 2)), m.zeros(0, 2, 1)),
     "vander of booleans": lambda m: m.linalg.vander(_t(m, [True, False])),
     "vander in float32": lambda m: m.linalg.vander(_t(m, [1.0, 2.0], dtype=m.float32), N=3),
     "vander with NaN": lambda m: m.linalg.vander(_t(m, [1.0, NAN]), N=3),
@@ -393,6 +396,17 @@ def test_special_inputs_and_errors_are_pytorchs(name, torch_float64_default):
 def test_the_error_messages_are_pytorchs(torch_float64_default):
     """Where a message says which matrix and why, it is PyTorch's, word for word."""
     calls = [lambda m: m.linalg.lu_factor(_pair(m)),
+             lambda m: m.linalg.inv(_pair(m)),
+             lambda m: m.linalg.inv(m.zeros(2, 2)),
+             lambda m: m.linalg.solve(_pair(m), m.ones(2, 2)),
+             lambda m: m.linalg.solve_ex(_pair(m), m.ones(2, 2), check_errors=True),
+             lambda m: m.linalg.cholesky_ex(m.stack([m.eye(2), -m.eye(2)]), check_errors=True),
+             lambda m: m.linalg.lu_factor_ex(_pair(m), check_errors=True),
+             lambda m: m.linalg.lu_solve(m.eye(2), m.ones(2, dtype=m.int64), m.ones(2, 1)),
+             lambda m: m.linalg.lu_solve(m.eye(2), m.ones(3, dtype=m.int32), m.ones(2, 1)),
+             lambda m: m.linalg.lu_solve(m.eye(2).expand(3, 2, 2), m.ones(1, 2, dtype=m.int32),
+                                         m.ones(2, 1)),
+             lambda m: m.linalg.multi_dot([m.eye(2), m.ones(3, 2)]),
              lambda m: m.linalg.inv_ex(_pair(m), check_errors=True),
              lambda m: m.linalg.cholesky_ex(_t(m, [[1.0, 2.0], [2.0, 1.0]]), check_errors=True),
              lambda m: m.linalg.lu(m.eye(2), pivot=False),
