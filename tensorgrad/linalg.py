@@ -323,7 +323,7 @@ def _cut(flat: Any, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
     batch, out, start = tuple(flat.shape[:-1]), [], 0
     for shape in shapes:
         size = math.prod(shape)
-        out.append(flat[..., start:start + size].reshape(*batch, *shape))
+        out.append(flat[..., start:start + size].reshape((*batch, *shape)))
         start += size
     return out
 
@@ -759,29 +759,31 @@ def _lu_grad(perm: Tensor, low: Tensor, up: Tensor, grad_l: Tensor, grad_u: Tens
 
 
 class LU(Function):
-    """L and U of A = P L U from a factorization already made (``lu``, ``perm`` as
-    arrays), side by side; their gradient to A as ``_lu_grad``."""
+    """The partial-pivoting LU of each matrix: L, U, P, the pivots and info side by side
+    (the last three as floats, without gradient: one op, so that a captured step replays
+    it whole); L and U's gradient to A as ``_lu_grad``."""
 
     @staticmethod
-    def forward(ctx, a, lu, perm):
+    @quiet
+    def forward(ctx, a):
+        lu, pivots, info = _lu_factored(a)
         low, up = _split_lu(lu)
-        ctx.save_for_backward(low, up, _permutation_matrix(perm, a.dtype))
-        ctx.shapes = low.shape[-2:], up.shape[-2:]
-        return _flat((low, up), a.shape[:-2])
+        p = _permutation_matrix(_permutation(pivots, a.shape[-2]), a.dtype)
+        ctx.save_for_backward(low, up, p)
+        ctx.shapes = low.shape[-2:], up.shape[-2:], p.shape[-2:], pivots.shape[-1:], ()
+        return _flat((low, up, p, pivots.astype(a.dtype), info.astype(a.dtype)), a.shape[:-2])
 
     @staticmethod
     def backward(ctx, grad):
         low, up, p = ctx.saved_tensors
-        grad_l, grad_u = _cut(grad, ctx.shapes)
-        return _outside(_lu_grad, p, low, up, grad_l, grad_u), None, None
+        grad_l, grad_u = _cut(grad, ctx.shapes)[:2]
+        return _outside(_lu_grad, p, low, up, grad_l, grad_u)
 
     @staticmethod
     def recorded_backward(ctx, grad):
-        a, lu, perm = ctx.inputs
-        low, up = _cut(LU.apply(a, lu, perm), ctx.shapes)
-        grad_l, grad_u = _cut(grad, ctx.shapes)
-        p = as_leaf(_permutation_matrix(perm, a.dtype))
-        return _lu_grad(p, low, up, grad_l, grad_u), None, None
+        low, up, p = _cut(LU.apply(ctx.inputs[0]), ctx.shapes)[:3]
+        grad_l, grad_u = _cut(grad, ctx.shapes)[:2]
+        return _lu_grad(p.detach(), low, up, grad_l, grad_u)
 
 
 class LUResult(NamedTuple):
@@ -803,18 +805,17 @@ class LUFactorExResult(NamedTuple):
 
 def _lu_parts(A: Any, name: str, pivot: bool) -> tuple[Tensor, Tensor, Tensor, np.ndarray,
                                                          np.ndarray]:
-    """L and U in the graph, and P, the pivots and info as arrays."""
+    """L and U in the graph, P (a constant), and the pivots and info as arrays."""
     _floating_only(A, "lu_cpu")
     t = _matrices(A, name, square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the "
                            "CPU")
-    lu, pivots, info = _lu_factored(t._data)
-    perm = _permutation(pivots, t.shape[-2])
     m, n = t.shape[-2:]
     k = min(m, n)
-    low, up = _cut(LU.apply(t, lu, perm), ((m, k), (k, n)))
-    return low, up, as_leaf(_permutation_matrix(perm, t.dtype)), pivots, info
+    low, up, p, pivots, info = _cut(LU.apply(t), ((m, k), (k, n), (m, m), (k,), ()))
+    return (low, up, p.detach(), pivots.detach()._data.astype(np.int32),
+            info.detach()._data.astype(np.int32))
 
 
 def _floating_only(A: Any, kernel: str) -> None:

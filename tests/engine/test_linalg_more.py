@@ -264,3 +264,31 @@ def test_what_has_no_gradient_says_so():
         tg.linalg.qr(x, mode="r").R.sum().backward()
     with pytest.raises(RuntimeError, match="complete"):
         tg.linalg.qr(x, mode="complete").Q.sum().backward()
+
+
+def test_a_captured_step_replays_the_decompositions():
+    """Each decomposition is one op that factors its input itself (LU's pivots included), so
+    that ``tg.capture`` replays it on new values with the eager results (LU's P, which
+    requires no grad, is a constant there: a step using it is refused)."""
+    w = Tensor(_r(3, 3), requires_grad=True)
+
+    def loss(x):
+        a = w * x
+        _, low, up = tg.linalg.lu(a)
+        q, r = tg.linalg.qr(a)
+        solved = tg.linalg.solve_triangular(up + 3 * tg.eye(3), q, upper=True)
+        return (low @ up).sum() + (r * solved).sum() + tg.linalg.pinv(a).sum() + \
+            tg.linalg.matrix_exp(a / 3).sum()
+
+    step = tg.capture(loss)
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        x = Tensor(rng.standard_normal((3, 3)))
+        w.grad = None
+        replayed = step(x)
+        replayed_grad = w.grad.numpy().copy()
+        w.grad = None
+        eager = loss(x)
+        eager.backward()
+        np.testing.assert_allclose(replayed.numpy(), eager.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(replayed_grad, w.grad.numpy(), rtol=1e-10, atol=1e-12)
