@@ -18,7 +18,8 @@ from .ops import stack
 from .tensor import Tensor, as_leaf
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp",
-           "linearize", "stack_module_state", "vjp", "vmap"]
+           "linearize", "replace_all_batch_norm_modules_", "stack_module_state", "vjp",
+           "vmap"]
 
 
 def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
@@ -503,3 +504,18 @@ def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor
 
     return (stacked([dict(m.named_parameters()) for m in models]),
             stacked([dict(m.named_buffers()) for m in models]))
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Each batch norm module in ``root`` made to keep no running statistics (they become
+    None, ``track_running_stats`` False), in place, so that ``vmap`` over it writes no
+    buffer; returns ``root``."""
+    from .nn.normalization import _BatchNorm
+
+    for module in root.modules():
+        if isinstance(module, _BatchNorm):
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -75,6 +75,10 @@ CASES = {
     "vmap of jacrev": ([Y], lambda m, y: m.func.vmap(m.func.jacrev(lambda u: u.sin() * u[0]))(y)),
     "grad of jacrev": ([X], lambda m, x: m.func.grad(
         lambda u: m.func.jacrev(lambda w: w.sin() * w.sum())(u).sum())(x)),
+    "jacrev of linalg.inv": ([Y[:, :2]], lambda m, y: m.func.jacrev(m.linalg.inv)(y)),
+    "hessian of logdet": ([Y[:, :2]], lambda m, y: m.func.hessian(
+        lambda u: m.logdet(u @ u.mT + m.eye(2, dtype=u.dtype)))(y)),
+    "jacfwd of linalg.qr": ([Y.T], lambda m, y: m.func.jacfwd(lambda u: m.linalg.qr(u).R)(y)),
     "vjp": ([X], lambda m, x: _vjp_used(m, m.sin, x)),
     "vjp of two": ([X, Y], lambda m, x, y: _vjp_used(m, lambda u, v: u * v, x, y)),
     "vjp, a tuple out": ([X], lambda m, x: _vjp_used(
@@ -215,3 +219,15 @@ def test_an_ensemble_is_pytorchs():
     assert_same(ours[0], ours[2], "vmap against a loop")
     assert set(ours[3]) == {"norm.running_mean", "norm.running_var", "norm.num_batches_tracked"}
     assert ours[3]["norm.running_mean"].shape == (3, 8)
+
+
+def _batch_norm_replaced(m):
+    model = _models(m, 1)[0]
+    replaced = m.func.replace_all_batch_norm_modules_(model)
+    x = m.tensor(np.random.default_rng(5).standard_normal((5, 4)))
+    return (replaced is model, model.norm.track_running_stats, list(model.state_dict()),
+            m.func.vmap(model)(m.stack([x, 2 * x + 1])))
+
+
+def test_replace_all_batch_norm_modules_is_pytorchs():
+    _same_tree(_batch_norm_replaced(tg), _batch_norm_replaced(torch), "batch norm replaced")
