@@ -300,16 +300,20 @@ class Cholesky(Function):
 
 
 class _IdentityLike(Function):
-    """Identity matrices of ``a``'s shape and dtype, joined to its graph with gradient 0 (as
-    PyTorch's ``matrix_power(A, 0)``)."""
+    """Identity matrices (ones on the diagonal of each, m by n) of ``a``'s shape and dtype,
+    joined to its graph with gradient 0 (as PyTorch's ``matrix_power(A, 0)``)."""
 
     @staticmethod
     def forward(ctx, a):
-        return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+        return np.broadcast_to(np.eye(*a.shape[-2:], dtype=a.dtype), a.shape).copy()
 
     @staticmethod
     def backward(ctx, grad):
         return np.zeros_like(grad)
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return as_leaf(np.zeros(tuple(grad.shape), grad.dtype))
 
 
 def _flat(parts: Sequence[np.ndarray], batch: tuple[int, ...]) -> np.ndarray:
@@ -1539,3 +1543,44 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
                            f") == prod(self.shape[:other.ndim]), but got {columns} != "
                            f"{math.prod(a.shape[:b.ndim])}")
     return solve(a.reshape(rows, columns), b.reshape(rows)).reshape(*rest)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T with v_i the i-th column
+    of A below its diagonal and 1 on it (LAPACK's orgqr: Q from geqrf's reflectors); made of
+    matrix products, so its gradients are theirs."""
+    from .dtypes import short_name
+    from .ops import cat
+
+    a, t = _matrices(A, "torch.linalg.householder_product", square=False), tensor_of(tau)
+    if t.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    m, n = a.shape[-2:]
+    k = t.shape[-1]
+    if m < n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater "
+                           "than or equal to input.shape[-1]")
+    if n < k:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
+                           "than or equal to tau.shape[-1]")
+    if t.ndim != a.ndim - 1 or tuple(t.shape[:-1]) != tuple(a.shape[:-2]):
+        raise RuntimeError(f"torch.linalg.householder_product: Expected batch dimensions of "
+                           f"tau to be equal to input.shape[:-2], but got {list(t.shape[:-1])}")
+    if a.dtype != t.dtype:
+        raise RuntimeError(f"torch.linalg.householder_product: tau dtype "
+                           f"{short_name(t.dtype)} does not match input dtype "
+                           f"{short_name(a.dtype)}")
+    q = _IdentityLike.apply(a)  # (in the graph, with gradient 0, as PyTorch's for k = 0)
+    one = as_leaf(np.ones((*a.shape[:-2], 1, 1), a.dtype))
+    for i in reversed(range(k)):  # Q = H_i Q, the last reflector first
+        v = cat([one, a[..., i + 1:, i:i + 1]], -2)  # (..., m - i, 1)
+        # H_i changes rows i: of columns i: only; column i is still e_i there, so it becomes
+        # e_i - tau_i v directly (as LAPACK's orgqr: a NaN in v reaches no other column)
+        scale = t[..., i:i + 1, None]
+        rest = q[..., i:, i + 1:]
+        rest = rest - scale * (v @ (v.mT @ rest))
+        column = cat([one, as_leaf(np.zeros((*a.shape[:-2], m - i - 1, 1), a.dtype))], -2) - \
+            scale * v
+        block = cat([q[..., i:, :i], column, rest], -1)
+        q = cat([q[..., :i, :], block], -2) if i else block
+    return q

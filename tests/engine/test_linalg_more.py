@@ -168,6 +168,10 @@ def test_the_composed_ones():
     assert tg.linalg.vander(tg.tensor([2, 3]), N=3).tolist() == [[1, 2, 4], [1, 3, 9]]
     a, b, c = Tensor(_r(3)), Tensor(_r(3, 4)), Tensor(_r(4, 2))
     _close(tg.linalg.multi_dot([a, b, c]), a @ b @ c, 1e-12)
+    a = _r(5, 3)  # reflectors with tau = 2 / |v|^2 make an orthonormal Q
+    v = np.tril(a, -1) + np.eye(5, 3)
+    q = tg.linalg.householder_product(Tensor(a), Tensor(2 / (v * v).sum(0)))
+    _close(q.mT @ q, np.eye(3), 1e-12)
     t = Tensor(_r(4, 6, 8, 3) + 0)
     _close(tg.tensordot(t, tg.linalg.tensorinv(t, 2), 2).reshape(24, 24), np.eye(24), 1e-8)
 
@@ -245,6 +249,7 @@ def test_gradients_against_finite_differences():
     _check(lambda x: tg.linalg.tensorinv(x, 1), _r(4, 2, 2) + np.eye(4).reshape(4, 2, 2))
     _check(lambda x: tg.linalg.inv_ex(x).inverse, a)
     _check(lambda x: tg.linalg.pinv(x @ x.mT, hermitian=True), _r(3, 3))
+    _check(tg.linalg.householder_product, _r(2, 4, 3), _r(2, 2))
 
 
 def test_gradients_of_gradients_against_finite_differences():

@@ -99,6 +99,10 @@ CASES = {
     "solve_ex": ([_well(2, 3, 3), _r(2, 3)], lambda m, a, b: m.linalg.solve_ex(a, b).result),
     "cholesky_ex": ([_r(2, 3, 3)], lambda m, a: m.linalg.cholesky_ex(
         a @ a.mT + 3 * m.eye(3, dtype=a.dtype)).L),
+    "householder_product": ([_r(2, 5, 3), _r(2, 3)],
+                            lambda m, a, t: m.linalg.householder_product(a, t)),
+    "householder_product, fewer reflectors": ([_r(4, 4), _r(2)],
+                                              lambda m, a, t: m.linalg.householder_product(a, t)),
     "multi_dot": ([_r(3), _r(3, 4), _r(4, 2), _r(2)],
                   lambda m, a, b, c, d: m.linalg.multi_dot([a, b, c, d])),
     "multi_dot of matrices": ([_r(2, 3), _r(3, 4), _r(4, 2)],
@@ -162,6 +166,7 @@ TWICE = {
     "matrix_exp": ([_r(3, 3)], lambda m, a: m.linalg.matrix_exp(a)),
     "inv_ex": ([_well(3, 3)], lambda m, a: m.linalg.inv_ex(a).inverse),
     "vander": ([_r(4)], lambda m, a: m.linalg.vander(a)),
+    "householder_product": ([_r(4, 3), _r(2)], lambda m, a, t: m.linalg.householder_product(a, t)),
 }
 
 
@@ -367,6 +372,19 @@ SPECIAL = {
     "tensorinv, ind 0": lambda m: m.linalg.tensorinv(m.ones(2, 2), 0),
     "tensorinv, singular": lambda m: m.linalg.tensorinv(m.zeros(2, 2, 4), 1),
     "tensorsolve, shapes": lambda m: m.linalg.tensorsolve(m.ones(2, 3, 4), m.ones(2)),
+    "householder_product, wide": lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(2)),
+    "householder_product, tau too long": lambda m: m.linalg.householder_product(m.ones(3, 2),
+                                                                                 m.ones(3)),
+    "householder_product, batches": lambda m: m.linalg.householder_product(m.ones(2, 3, 2),
+                                                                           m.ones(3, 2)),
+    "householder_product, 0-d tau": lambda m: m.linalg.householder_product(m.ones(3, 2),
+                                                                           _t(m, 1.0)),
+    "householder_product, no reflector": lambda m: m.linalg.householder_product(m.ones(3, 2),
+                                                                                m.ones(0)),
+    "householder_product of an empty batch": lambda m: m.linalg.householder_product(
+        m.ones(0, 3, 2), m.ones(0, 2)),
+    "householder_product with NaN": lambda m: m.linalg.householder_product(
+        _t(m, [[1.0, 2.0], [NAN, 1.0], [3.0, 4.0]]), _t(m, [0.5, 1.0])),
 }
 
 
@@ -407,6 +425,7 @@ def test_the_error_messages_are_pytorchs(torch_float64_default):
              lambda m: m.linalg.lu_solve(m.eye(2).expand(3, 2, 2), m.ones(1, 2, dtype=m.int32),
                                          m.ones(2, 1)),
              lambda m: m.linalg.multi_dot([m.eye(2), m.ones(3, 2)]),
+             lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(2, dtype=m.float32)),
              lambda m: m.linalg.inv_ex(_pair(m), check_errors=True),
              lambda m: m.linalg.cholesky_ex(_t(m, [[1.0, 2.0], [2.0, 1.0]]), check_errors=True),
              lambda m: m.linalg.lu(m.eye(2), pivot=False),
