@@ -1074,227 +1074,29 @@ def chain_matmul(*matrices: Tensor, out: Any = None) -> Tensor:
     return result
 
 
-# ---- matrix functions: matrix_exp, pinverse, qr ---------------------------------------------
-
-# The Padé approximant of degree 13 to exp and the largest 1-norm at which it is exact to double
-# precision (Higham, "The scaling and squaring method for the matrix exponential revisited",
-# SIAM J. Matrix Anal. Appl. 26(4), 2005): a matrix of larger norm is scaled down by 2^s first
-# and the result squared s times.
-_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
-
-
-@quiet
-def _expm(a: np.ndarray) -> np.ndarray:
-    """exp of each matrix of a batch (..., n, n), computed in float64."""
-    a = a.astype(np.float64)
-    n = a.shape[-1]
-    if a.size == 0:
-        return a.copy()
-    norms = np.abs(a).sum(axis=-2).max(axis=-1)  # the 1-norm of each matrix
-    finite = np.isfinite(norms)
-    squarings = np.where(finite & (norms > _THETA13),
-                         np.ceil(np.log2(np.where(finite, norms, 1) / _THETA13)), 0).astype(int)
-    scaled = a / np.exp2(squarings)[..., None, None]
-    b = _PADE13
-    eye = np.eye(n)
-    a2 = scaled @ scaled
-    a4 = a2 @ a2
-    a6 = a4 @ a2
-    u = scaled @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2)
-                  + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
-        + b[0] * eye
-    ok = np.isfinite(u).all(axis=(-2, -1)) & np.isfinite(v).all(axis=(-2, -1))
-    denominator = np.where(ok[..., None, None], v - u, eye)
-    result = np.linalg.solve(denominator, v + u)
-    for k in range(int(squarings.max(initial=0))):
-        result = np.where((squarings > k)[..., None, None], result @ result, result)
-    return np.where(ok[..., None, None], result, np.nan)
-
-
-class _MatrixExp(Function):
-    """exp of each square matrix of a batch. Its gradient is the top right block of exp of
-    [[A^T, G], [0, A^T]] (the Fréchet derivative, read off a matrix twice the size), itself
-    a matrix_exp: so the recorded gradient has gradients too."""
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _expm(a).astype(a.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        n = a.shape[-1]
-        top = np.concatenate([np.swapaxes(a, -1, -2), grad], axis=-1)
-        bottom = np.concatenate([np.zeros_like(grad), np.swapaxes(a, -1, -2)], axis=-1)
-        big = _expm(np.concatenate([top, bottom], axis=-2))
-        return big[..., :n, n:].astype(a.dtype)
-
-    @staticmethod
-    def recorded_backward(ctx, grad):
-        (a,) = ctx.inputs
-        n = a.shape[-1]
-        at = a.mT
-        zeros = as_leaf(np.zeros(grad.shape, grad.dtype))
-        big = ops.cat([ops.cat([at, grad], -1), ops.cat([zeros, at], -1)], -2)
-        return _MatrixExp.apply(big)[..., :n, n:]
+# ---- matrix functions: matrix_exp, pinverse, qr (linalg.py's) ------------------------------
 
 
 def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803 (PyTorch's name)
-    """The matrix exponential of each square matrix of a batch (``linalg.matrix_exp``), by
-    scaling and squaring a Padé approximant, with PyTorch's gradient."""
-    a = tensor_of(A)
-    if a.ndim < 2:
-        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 "
-                           "dimensions.")
-    if a.shape[-1] != a.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_exp: A must be batches of square matrices, but they "
-                           f"are {a.shape[-2]} by {a.shape[-1]} matrices")
-    if a.dtype.kind != "f":
-        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
-                           f"input. Got {short_name(a.dtype)}")
-    return _MatrixExp.apply(a)
+    """``torch.matrix_exp`` and ``Tensor.matrix_exp``: ``linalg.matrix_exp``."""
+    from .linalg import matrix_exp as exp
 
-
-def _pinv_grad(a: Any, p: Any, g: Any, mt: Callable[[Any], Any], eye: Callable[[int], Any]
-               ) -> Any:
-    """The gradient of the pseudo-inverse P of A for the gradient G of P (Golub and Pereyra's
-    derivative of P, transposed): -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A),
-    on arrays or tensors alike (``mt`` swaps the last two dimensions, ``eye`` an identity)."""
-    m, n = a.shape[-2], a.shape[-1]
-    pt, gt = mt(p), mt(g)
-    return -(pt @ g @ pt) + (eye(m) - a @ p) @ gt @ (p @ pt) + (pt @ p) @ gt @ (eye(n) - p @ a)
-
-
-class _PseudoInverse(Function):
-    """The Moore-Penrose pseudo-inverse of each matrix of a batch, singular values below
-    ``rcond`` times the largest dropped; the gradient holds where the rank does not change."""
-
-    @staticmethod
-    @quiet
-    def forward(ctx, a, rcond):
-        ctx.rcond = rcond
-        if a.size == 0:
-            result = np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
-        else:
-            result = np.linalg.pinv(a, rcond=rcond).astype(a.dtype)
-        ctx.save_for_backward(a, result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, p = ctx.saved_tensors
-        return _pinv_grad(a, p, grad, lambda x: np.swapaxes(x, -1, -2),
-                          lambda k: np.eye(k, dtype=a.dtype)), None
-
-    @staticmethod
-    def recorded_backward(ctx, grad):
-        a = ctx.inputs[0]
-        p = _PseudoInverse.apply(a, ctx.rcond)
-        return _pinv_grad(a, p, grad, lambda x: x.mT,
-                          lambda k: as_leaf(np.eye(k, dtype=a.dtype))), None
+    return exp(A)
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
-    """The pseudo-inverse of each matrix of a batch (``linalg.pinv`` with ``rtol=rcond``)."""
-    a = tensor_of(input)
-    if a.ndim < 2 or a.dtype.kind != "f":
-        raise RuntimeError(f"linalg.pinv({short_name(a.dtype)}{list(a.shape)}): expected a "
-                           "tensor with 2 or more dimensions of float, double, cfloat or "
-                           "cdouble types")
-    return _PseudoInverse.apply(a, float(rcond))
+    """``torch.pinverse`` and ``Tensor.pinverse``: ``linalg.pinv`` with ``rtol=rcond``."""
+    from .linalg import pinv
+
+    return pinv(input, rtol=rcond)
 
 
-QRResult = namedtuple("QRResult", ["Q", "R"])
-
-
-def _square_qr_grad(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
-    """The gradient of A = QR (m >= n, Q with orthonormal columns, R square upper
-    triangular): (gQ + Q sym(M)) R^-T, M = R gR^T - gQ^T Q and sym(M) its lower triangle
-    copied onto the upper."""
-    from .linalg import solve
-
-    m = r @ gr.mT - gq.mT @ q
-    low = m.tril()
-    return solve(r.mT, gq + q @ (low + low.tril(-1).mT), left=False)
-
-
-def _qr_grad(a: Tensor, q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
-    """The gradient of the reduced QR of A from those of Q and R; a wide A = Q [X | Y] is
-    the square QR of X (Q's gradient plus Y's share) beside Y = Q V."""
-    rows, cols = a.shape[-2], a.shape[-1]
-    if rows >= cols:
-        return _square_qr_grad(q, r, gq, gr)
-    u, gu, gv = r[..., :rows], gr[..., :rows], gr[..., rows:]
-    y = a[..., rows:]
-    gx = _square_qr_grad(q, u, gq + y @ gv.mT, gu)
-    return ops.cat([gx, q @ gv], -1)
-
-
-class _QRFactor(Function):
-    """Q (``which`` 0) or R (1) of the QR decomposition of each matrix of a batch: two ops,
-    each with its share of the gradient (which is linear in Q's and R's)."""
-
-    @staticmethod
-    def forward(ctx, a, mode, which):
-        ctx.mode, ctx.which = mode, which
-        q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
-        ctx.save_for_backward(a, q, r)
-        return (q, r)[which].astype(a.dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, q, r = ctx.saved_tensors
-        g = _QRFactor._grad(ctx, as_leaf(a), as_leaf(q.astype(a.dtype)),
-                            as_leaf(r.astype(a.dtype)), as_leaf(grad))
-        return g._data, None, None
-
-    @staticmethod
-    def recorded_backward(ctx, grad):
-        a = ctx.inputs[0]
-        q, r = (_QRFactor.apply(a, ctx.mode, k) for k in (0, 1))
-        return _QRFactor._grad(ctx, a, q, r, grad), None, None
-
-    @staticmethod
-    def _grad(ctx: Any, a: Tensor, q: Tensor, r: Tensor, grad: Tensor) -> Tensor:
-        if ctx.mode == "r":
-            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
-                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
-                               "are going to differentiate through linalg.qr.")
-        if ctx.mode == "complete" and a.shape[-2] > a.shape[-1]:
-            raise RuntimeError("The QR decomposition is not differentiable when "
-                               "mode='complete' and nrows > ncols.")
-        zeros = as_leaf(np.zeros((r if ctx.which == 0 else q).shape, a.dtype))
-        gq, gr = (grad, zeros) if ctx.which == 0 else (zeros, grad)
-        return _qr_grad(a, q, r, gq, gr)
-
-
-def linalg_qr(A: Tensor, mode: str = "reduced") -> QRResult:  # noqa: N803 (PyTorch's name)
-    """The QR decomposition of each matrix of a batch: Q with orthonormal columns (``mode``
-    "reduced": min(m, n) of them; "complete": m; "r": an empty Q) and R upper triangular,
-    LAPACK's signs (as PyTorch's); the gradients are PyTorch's."""
-    a = tensor_of(A)
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
-                           "'reduced' (default), 'r', or 'complete'")
-    if a.ndim < 2:
-        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
-    if a.dtype.kind != "f":
-        raise RuntimeError(f"linalg.qr: Expected a floating point or complex tensor as input. "
-                           f"Got {short_name(a.dtype)}")
-    r = _QRFactor.apply(a, mode, 1)
-    q = as_leaf(np.zeros(0, a.dtype)) if mode == "r" else _QRFactor.apply(a, mode, 0)
-    return QRResult(q, r)
-
-
-def qr(input: Tensor, some: bool = True) -> QRResult:
+def qr(input: Tensor, some: bool = True) -> Any:
     """``torch.qr`` and ``Tensor.qr``: ``linalg.qr`` in mode "reduced" (``some``) or
     "complete", with PyTorch's deprecation warning."""
     import warnings
+
+    from .linalg import qr as linalg_qr
 
     warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
                   "future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
