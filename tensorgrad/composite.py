@@ -1071,7 +1071,7 @@ class _Sinc(Function):
         (a,) = ctx.saved_tensors
         turned = a * a.dtype.type(math.pi)
         slope = (np.cos(turned) * turned - np.sin(turned)) / (turned * a)
-        return grad * np.where(a == 0, np.zeros((), slope.dtype), slope)
+        return np.where(a == 0, np.zeros((), slope.dtype), grad * slope)  # (0 at 0, as PyTorch)
 
     @staticmethod
     def recorded_backward(ctx, grad):
@@ -1079,7 +1079,7 @@ class _Sinc(Function):
         zero = constant(a._data == 0)
         turned = ops.where(zero, 1.0, a) * math.pi
         slope = (turned.cos() * turned - turned.sin()) / (turned * ops.where(zero, 1.0, a))
-        return (grad * ops.where(zero, 0.0, slope),)
+        return (ops.where(zero, 0.0, grad * slope),)
 
 
 def sinc(input: Tensor) -> Tensor:

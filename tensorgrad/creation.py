@@ -81,10 +81,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` itself if it is a tensor of ``dtype`` already, else a new tensor of it."""
+    """``data`` itself if it is a tensor of ``dtype`` already; a tensor of another dtype
+    converted (``to``: in the graph, as PyTorch's); anything else, a new tensor of it."""
     check_device(device)
-    if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) == data.dtype):
-        return data
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(as_dtype(dtype))
     if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype) == data.dtype) \
             and data.dtype.kind in "biuf":
         return as_leaf(data)

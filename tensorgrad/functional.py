@@ -37,7 +37,7 @@ import numpy as np
 from .dtypes import get_default_dtype
 from .grad_mode import get_ident, is_grad_enabled
 from .higher_order import Spread, constant, linked, through, trailing_dims
-from .ops import expand_error, floating, promote_types, result_dtype, sum_to, where
+from .ops import expand_error, floating, logistic, promote_types, result_dtype, sum_to, where
 from .random import rng
 from .special import erfc
 from .tensor import Function, Tensor, normalize_dim, quiet, tapes, written_in_place
@@ -250,10 +250,30 @@ def sigmoid(input: Tensor) -> Tensor:
     return input.sigmoid()
 
 
+class SiLU(Function):
+    """x * sigmoid(x); its slope s (1 + x (1 - s)) in one factor, as PyTorch's, so that an
+    infinite gradient stays infinite (the product rule's two terms would give inf - inf)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x):
+        s = logistic(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    @quiet
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        return grad * (s * (1 + x * (1 - s)))
+
+    recorded_backward = staticmethod(linked(through(lambda ctx, x: x * x.sigmoid())))
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish); ``inplace`` as in ``leaky_relu``."""
     _need_floating(input, "silu")
-    return _in_place(input, inplace, lambda: input * input.sigmoid())
+    return _in_place(input, inplace, lambda: SiLU.apply(input))
 
 
 # ---- activations --------------------------------------------------------------------------------
@@ -606,8 +626,9 @@ class Hardswish(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.where(x <= -3, 0, np.where(x < 3, x / 3 + 0.5, 1))
+        (x,) = ctx.saved_tensors  # (0 up to -3 even of a NaN gradient: a where, as PyTorch's)
+        return np.where(x <= -3, 0, np.where(x < 3, grad * (x / 3 + 0.5), grad)).astype(
+            grad.dtype, copy=False)
 
     recorded_backward = staticmethod(linked(through(
         lambda ctx, x: x * (x + 3).clamp(0, 6) / 6)))

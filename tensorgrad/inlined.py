@@ -133,7 +133,7 @@ def _relu(s: Site) -> Written | None:
     lines = [f"{s.out} = _np.maximum({s.args[0]}, {zero!r})"]
 
     def backward(grad: str) -> tuple[list[str], list[str | None]]:
-        return [f"{s.local}g = {grad} * ({s.out} != 0)"], [f"{s.local}g"]
+        return [f"{s.local}g = _np.where({s.out} != 0, {grad}, 0.0)"], [f"{s.local}g"]
 
     return lines, backward
 

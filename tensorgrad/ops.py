@@ -448,18 +448,21 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         (a, b), (first, second) = ctx.saved_tensors, Maximum._shares(ctx)
-        return sum_to(grad * first, a.shape), sum_to(grad * second, b.shape), None
+        return (sum_to(np.where(first == 0, 0.0, grad * first), a.shape),
+                sum_to(np.where(second == 0, 0.0, grad * second), b.shape), None)
 
     @staticmethod
     def recorded_backward(ctx, grad):
         (a, b), (first, second) = ctx.saved_tensors, Maximum._shares(ctx)
-        return (summed_to(grad * constant(first.astype(grad.dtype)), a.shape),
-                summed_to(grad * constant(second.astype(grad.dtype)), b.shape), None)
+        return (summed_to(where(constant(first == 0), 0.0,
+                                grad * constant(first.astype(grad.dtype))), a.shape),
+                summed_to(where(constant(second == 0), 0.0,
+                                grad * constant(second.astype(grad.dtype))), b.shape), None)
 
     @staticmethod
     def _shares(ctx):
-        """Each operand's share of the gradient: 1 where it wins, 0 where it loses, half
-        each on a tie."""
+        """Each operand's share of the gradient: 1 where it wins, 0 where it loses (even of a
+        NaN or infinite gradient, as PyTorch's), half each on a tie."""
         a, b = ctx.saved_tensors
         tie = a == b
         return (np.where(tie, 0.5, np.where(ctx.loses(a, b), 0.0, 1.0)),
@@ -967,13 +970,17 @@ class Tanh(Function):
     recorded_backward = staticmethod(times_slope(lambda a: 1 - a.tanh() ** 2))
 
 
+def logistic(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)), by an exp of a negative number only, so that large |a| cannot
+    overflow (``sigmoid``'s and ``silu``'s values)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        a = floating(a)
-        # exp of a negative number only, so that large |a| cannot overflow
-        e = np.exp(-np.abs(a))
-        out = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        out = logistic(floating(a))
         ctx.save_for_backward(out)
         return out
 
@@ -998,15 +1005,16 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # the gradient passes where the result is not 0: where a > 0, and at NaN (as PyTorch)
+        # the gradient passes where the result is not 0: where a > 0, and at NaN (as PyTorch);
+        # elsewhere 0, even for a NaN or infinite gradient (a where, not a product)
         (out,) = ctx.saved_tensors
-        return grad * (out != 0)
+        return np.where(out != 0, grad, 0.0)
 
     @staticmethod
     @linked
     def recorded_backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return (grad * constant(out != 0),)
+        return (where(constant(out != 0), grad, 0.0),)
 
 
 def _bound(x: Any, dtype: np.dtype) -> np.ndarray:
@@ -2003,15 +2011,20 @@ class Extreme(Function):
     @staticmethod
     def backward(ctx, grad):
         chosen, kept = Extreme._chosen(ctx)
-        # a group of none: NaN, as said
+        # a group of none: NaN, as said; ``max()`` fills its chosen entries (the others get 0
+        # even of a NaN gradient), ``amax`` multiplies by them, as PyTorch's two do
         share = grad.reshape(kept.shape) / chosen.sum(axis=ctx.dims, keepdims=True)
-        return (chosen * share).astype(grad.dtype, copy=False), None, None, None, None
+        spread = np.where(chosen, share, 0.0) if ctx.nan_ties else chosen * share
+        return spread.astype(grad.dtype, copy=False), None, None, None, None
 
     @staticmethod
     def recorded_backward(ctx, grad):
         chosen, kept = Extreme._chosen(ctx)
         count = chosen.sum(axis=ctx.dims, keepdims=True).astype(grad.dtype)
-        return (grad.reshape(kept.shape) / constant(count) * constant(chosen),) + (None,) * 4
+        share = grad.reshape(kept.shape) / constant(count)
+        spread = where(constant(chosen), share, 0.0) if ctx.nan_ties else \
+            share * constant(chosen)
+        return (spread,) + (None,) * 4
 
     @staticmethod
     def _chosen(ctx):

@@ -1063,3 +1063,44 @@ def test_softmax_casts_to_a_given_dtype_first(name):
     assert_same(t.grad, their.grad, f"{name}'s gradient", 2e-5)
     assert_same(tensorgrad.softmax(Tensor(x), 1, dtype=tensorgrad.float32),
                 torch.softmax(torch.tensor(x), 1, dtype=torch.float32), "torch.softmax", 2e-5)
+
+
+ZERO_SLOPES = {  # ops whose slope is 0 somewhere: there a NaN or infinite gradient gives 0
+    "relu": lambda m, x: m.relu(x),
+    "hardswish": lambda m, x: m.nn.functional.hardswish(x),
+    "silu": lambda m, x: m.nn.functional.silu(x),
+    "maximum": lambda m, x: m.maximum(x, m.zeros_like(x)),
+    "minimum": lambda m, x: m.minimum(x, m.zeros_like(x)),
+    "max()": lambda m, x: x.max().expand(x.shape[0]),
+    "min()": lambda m, x: x.min().expand(x.shape[0]),
+    "sinc": lambda m, x: m.sinc(x),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(ZERO_SLOPES))
+def test_a_nan_or_infinite_gradient_stops_where_the_slope_is_0_as_torch(name, dtype):
+    """PyTorch selects (a where) rather than multiplies by a slope of 0: a NaN or infinite
+    gradient reaching such an entry leaves 0 there, and an infinite one stays infinite
+    where the slope is finite and not 0."""
+    x = np.array([-4.0, -2.0, -0.5, 0.0, 0.5, 2.0, 4.0, 0.0, 7.0], dtype)
+    grads = [np.array([np.nan, np.inf, -np.inf, np.nan, np.inf, -np.inf, np.nan, 1.0, 2.0],
+                      dtype), np.full(9, np.inf, dtype), np.full(9, -np.inf, dtype)]
+    for grad in grads:
+        found = []
+        for lib in (tensorgrad, torch):
+            t = lib.tensor(x, requires_grad=True)
+            y = ZERO_SLOPES[name](lib, t)
+            y.backward(lib.tensor(grad if y.shape[0] == 9 else grad[:1]))
+            found.append(t.grad)
+        assert_same(found[0], found[1], f"{name}'s gradient", 1e-6)
+
+
+def test_as_tensor_of_another_dtype_stays_in_the_graph_as_torch():
+    results = []
+    for lib in (tensorgrad, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        same, other = lib.as_tensor(x), lib.as_tensor(x, dtype=lib.float32)
+        (other * 3).sum().backward()
+        results.append((same is x, other.requires_grad, str(other.dtype)[-7:], x.grad.tolist()))
+    assert results[0] == results[1]
