@@ -400,7 +400,8 @@ if TYPE_CHECKING:
 importing.install(__name__)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
-                 "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func")
+                 "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func",
+                 "mps", "multiprocessing", "version", "xpu")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used
@@ -409,8 +410,8 @@ _LAZY_NAMES.update(dict.fromkeys(("det", "slogdet", "logdet", "inverse", "choles
 # more tensor functions (surface.py) and the gamma function's family (gamma.py), the same way
 _SURFACE_NAMES = ("addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce",
                   "inner", "ldexp", "masked_scatter", "msort", "nextafter", "renorm",
-                  "select_scatter", "slice_scatter", "split_with_sizes", "typename",
-                  "unique_consecutive", "vdot")
+                  "select_scatter", "set_flush_denormal", "set_printoptions", "slice_scatter",
+                  "split_with_sizes", "typename", "unique_consecutive", "vdot")
 _GAMMA_NAMES = ("digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_NAMES, ".surface"))
 _LAZY_NAMES.update(dict.fromkeys(_GAMMA_NAMES, ".gamma"))
@@ -503,7 +504,8 @@ __all__ = [
     # more tensor functions and the gamma function's family (surface.py, gamma.py: lazily)
     "addmv", "addr", "argwhere", "diagonal_scatter", "frexp", "ger", "index_reduce", "inner",
     "ldexp", "masked_scatter", "msort", "nextafter", "renorm", "select_scatter", "slice_scatter",
-    "split_with_sizes", "typename", "unique_consecutive", "vdot",
+    "set_flush_denormal", "set_printoptions", "split_with_sizes", "typename",
+    "unique_consecutive", "vdot",
     "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma",
     "addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer", "index_put_",
     "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put", "qr",
@@ -529,12 +531,9 @@ def __getattr__(name: str) -> object:
     # The installed version, looked up when asked for: importlib.metadata takes about a tenth
     # of the command line's start-up (benchmarks/SPEED.md, "Start-up").
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from .version import __version__
 
-        try:
-            return version("microgpt-tensorgrad")
-        except PackageNotFoundError:  # a checkout on sys.path, never installed
-            return "0+unknown"
+        return __version__
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -38,6 +38,18 @@ def empty_cache() -> None:
     """Nothing cached without a GPU."""
 
 
+def memory_allocated(device: Any = None) -> int:
+    """The GPU memory tensors hold: 0, with no GPU (as PyTorch's then)."""
+    return 0
+
+
+memory_reserved = max_memory_allocated = max_memory_reserved = memory_allocated
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Nothing to reset without a GPU."""
+
+
 def _no_gpu(*args: Any, **kwargs: Any) -> NoReturn:
     raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
 

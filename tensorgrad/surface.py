@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import mmap
+import sys
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,7 +23,7 @@ import numpy as np
 from . import composite, ops, torch_functions
 from .creation import LegacyTensorType
 from .dtypes import short_name
-from .tensor import Function, Tensor, as_leaf, normalize_dim, quiet, tensor_of
+from .tensor import Function, Tensor, as_leaf, normalize_dim, print_options, quiet, tensor_of
 
 
 def _scaled(x: Tensor, factor: Any) -> Tensor:
@@ -570,6 +571,50 @@ def tensor_type(x: Tensor, dtype: Any = None) -> Any:
             raise ValueError(f"invalid type: {dtype!r}")
         dtype = _TYPES_BY_NAME[name]
     return x.to(dtype)
+
+
+# PyTorch's named print profiles: precision, threshold, edgeitems, linewidth
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as ``torch.set_printoptions``: digits after the point, how many
+    entries before a summary with ``...`` (``edgeitems`` at each end), the line width, or a
+    ``profile`` ("default", "short", "full"); ``sci_mode`` True always, False never, None
+    NumPy's choice of scientific notation. Tensors only: NumPy's own arrays print as
+    before::
+
+        tensorgrad.set_printoptions(precision=2)
+    """
+    options = print_options
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"Invalid profile: {profile}")
+        options.clear()
+        options.update(zip(("precision", "threshold", "edgeitems", "max_line_width"),
+                           _PROFILES[profile]))
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("max_line_width", linewidth)):
+        if value is not None:
+            options[name] = value
+    if options.get("threshold") == math.inf:
+        options["threshold"] = sys.maxsize  # (NumPy takes an int)
+    if sci_mode is not None:
+        digits = options.get("precision", 8)
+        options.pop("formatter", None)
+        options.pop("suppress", None)
+        if sci_mode:
+            options["formatter"] = {"float_kind": lambda x: f"{x:.{digits}e}"}
+        else:
+            options["suppress"] = True
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Whether denormal numbers could be flushed to zero: NumPy cannot (PyTorch's answer
+    where the CPU cannot), so False, and nothing changes."""
+    return False
 
 
 def typename(obj: Any) -> str:

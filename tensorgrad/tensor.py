@@ -974,6 +974,11 @@ class _Later:
         return getattr(Tensor if tensor is None else tensor, self.name)
 
 
+# How tensors print: NumPy's array2string arguments, as ``set_printoptions`` sets them (none:
+# NumPy's own defaults)
+print_options: dict[str, Any] = {}
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
@@ -1190,7 +1195,8 @@ class Tensor:
             extra = ", requires_grad=True"
         if self._data.dtype not in (np.float64, np.int64, np.bool_):
             extra = f", dtype={self._data.dtype}" + extra
-        return f"Tensor({np.array2string(self._data, separator=', ', prefix='Tensor(')}{extra})"
+        values = np.array2string(self._data, separator=", ", prefix="Tensor(", **print_options)
+        return f"Tensor({values}{extra})"
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch; any other

@@ -8,6 +8,6 @@ Each is a module, as PyTorch's are, so that ``import torch.backends.cudnn as cud
 (pytorch/examples' DCGAN imports it so).
 """
 
-from . import cuda, cudnn, mps
+from . import cuda, cudnn, mkldnn, mps, openmp
 
-__all__ = ["cuda", "cudnn", "mps"]
+__all__ = ["cuda", "cudnn", "mkldnn", "mps", "openmp"]

@@ -194,3 +194,43 @@ def test_removable_handle_is_what_hooks_return():
 
     handle = tg.nn.Linear(1, 1).register_forward_hook(lambda *args: None)
     assert isinstance(handle, RemovableHandle)
+
+
+def test_set_printoptions_changes_how_tensors_print_not_arrays():
+    x = tg.tensor([1 / 3, 2 / 3])
+    before, array_before = repr(x), repr(np.array([1 / 3]))
+    try:
+        tg.set_printoptions(precision=2)
+        assert repr(x) == "Tensor([0.33, 0.67])"
+        tg.set_printoptions(sci_mode=True)
+        assert repr(x) == "Tensor([3.33e-01, 6.67e-01])"
+        tg.set_printoptions(profile="short")
+        assert repr(x) == "Tensor([0.33, 0.67])"
+        tg.set_printoptions(profile="full")
+        assert "..." not in repr(tg.zeros(5000))
+        with pytest.raises(ValueError, match="Invalid profile"):
+            tg.set_printoptions(profile="long")
+        assert repr(np.array([1 / 3])) == array_before
+    finally:
+        from tensorgrad.tensor import print_options
+
+        print_options.clear()
+    assert repr(x) == before
+
+
+def test_the_namespaces_of_devices_tensorgrad_has_not():
+    assert tg.version.cuda is None and tg.version.__version__ == tg.__version__
+    assert not tg.mps.is_available() and not tg.xpu.is_available()
+    assert tg.cuda.memory_allocated() == tg.cuda.max_memory_reserved() == 0
+    assert not tg.backends.openmp.is_available() and not tg.backends.mkldnn.is_available()
+    assert tg.set_flush_denormal(True) is False
+    tg.backends.cuda.enable_flash_sdp(False)
+    assert not tg.backends.cuda.flash_sdp_enabled()
+    with pytest.warns(FutureWarning, match="sdpa_kernel"), \
+            tg.backends.cuda.sdp_kernel(enable_flash=True, enable_math=False):
+        assert tg.backends.cuda.flash_sdp_enabled() and not tg.backends.cuda.math_sdp_enabled()
+    assert not tg.backends.cuda.flash_sdp_enabled() and tg.backends.cuda.math_sdp_enabled()
+    tg.backends.cuda.enable_flash_sdp(True)
+    import multiprocessing
+
+    assert tg.multiprocessing.Process is multiprocessing.Process
