@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -75,8 +76,14 @@ def _floating_dtype(dtype: Any, name: str) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
            ) -> Tensor:
     """A new leaf holding a copy of ``data`` (numbers, nested lists, an array, a tensor), as
-    ``torch.tensor``: Python floats become float64, ints int64, bools bool."""
+    ``torch.tensor``: Python floats become float64, ints int64, bools bool. Of a tensor it
+    warns, as PyTorch's, that ``detach().clone()`` says what it does."""
     check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     return from_values(data, requires_grad, None if dtype is None else as_dtype(dtype))
 
 
