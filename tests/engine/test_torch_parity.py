@@ -1104,3 +1104,10 @@ def test_as_tensor_of_another_dtype_stays_in_the_graph_as_torch():
         (other * 3).sum().backward()
         results.append((same is x, other.requires_grad, str(other.dtype)[-7:], x.grad.tolist()))
     assert results[0] == results[1]
+
+
+def test_tensor_of_a_tensor_warns_as_torch():
+    for lib in (tensorgrad, torch):
+        with pytest.warns(UserWarning, match=r"sourceTensor.detach\(\).clone\(\)"):
+            copy = lib.tensor(lib.ones(2))
+        assert copy.tolist() == [1.0, 1.0]
