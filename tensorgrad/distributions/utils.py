@@ -101,5 +101,44 @@ class lazy_property(Generic[T, R]):  # noqa: N801 (PyTorch's name)
         return value
 
 
+def _set_probs_or_logits(dist: Any, probs: Any, logits: Any, *others: Any) -> tuple[Tensor, ...]:
+    """Keep on ``dist`` whichever of ``probs`` and ``logits`` is given (the other stays
+    lazy), also as ``dist._param``, broadcast with ``others``; return ``others`` broadcast
+    and cast to its dtype."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    name, given = ("probs", probs) if probs is not None else ("logits", logits)
+    *rest, param = broadcast_all(*others, given)
+    setattr(dist, name, param)
+    dist._param = param
+    return tuple(value.type_as(param) for value in rest)
+
+
+def _expand_probs_or_logits(dist: Any, new: Any, batch_shape: Any) -> None:
+    """Give ``new`` (``dist`` expanded) ``dist``'s probs and logits, those computed so
+    far, expanded to ``batch_shape``; the other stays lazy."""
+    for name in ("probs", "logits"):
+        if name in dist.__dict__:
+            setattr(new, name, dist.__dict__[name].expand(batch_shape))
+            new._param = new.__dict__[name]
+
+
+class _BinaryProbsOrLogits:
+    """The probability of 1 (or of a success) and its log-odds, each computed from the
+    other when first read: for the distributions given one of ``probs`` and ``logits``."""
+
+    _param: Tensor  # the one given (see ``_set_probs_or_logits``)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        """The log-odds (finite: probabilities 0 and 1 are clamped by eps first)."""
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        """The probability of 1 (of a success)."""
+        return logits_to_probs(self.logits, is_binary=True)
+
+
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
            "probs_to_logits"]
