@@ -16,6 +16,7 @@ from .transforms import SigmoidTransform
 from .utils import (
     _BinaryProbsOrLogits,
     _expand_probs_or_logits,
+    _ParamsOfRelaxedBase,
     _set_probs_or_logits,
     broadcast_all,
     clamp_probs,
@@ -61,7 +62,7 @@ class LogitRelaxedBernoulli(_BinaryProbsOrLogits, Distribution):
         return self.temperature.log() + diff - 2 * diff.exp().log1p()
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(_ParamsOfRelaxedBase, TransformedDistribution):
     """Values in (0, 1) that approach Bernoulli draws of ``probs`` (or ``logits``) as the
     ``temperature`` goes to 0: the sigmoid of a ``LogitRelaxedBernoulli`` draw.
 
@@ -81,18 +82,5 @@ class RelaxedBernoulli(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedBernoulli:
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(Size(batch_shape), _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature  # type: ignore[attr-defined]
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits  # type: ignore[attr-defined]
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs  # type: ignore[attr-defined]
-
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]

@@ -14,6 +14,7 @@ from ..creation import tensor
 from ..dtypes import finfo, get_default_dtype
 from ..functional import softmax
 from ..grad_mode import enable_grad
+from ..size import Size
 from ..tensor import Tensor
 from ..torch_functions import broadcast_tensors
 
@@ -138,6 +139,44 @@ class _BinaryProbsOrLogits:
     def probs(self) -> Tensor:
         """The probability of 1 (of a success)."""
         return logits_to_probs(self.logits, is_binary=True)
+
+
+class _ParamsOfCategorical:
+    """``logits``, ``probs`` and ``param_shape`` of the ``Categorical`` a distribution
+    wraps (as ``_categorical``)."""
+
+    _categorical: Any
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+
+class _ParamsOfRelaxedBase:
+    """``temperature``, ``logits`` and ``probs`` of the ``base_dist`` a relaxed
+    distribution transforms."""
+
+    base_dist: Any
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> Tensor:
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self.base_dist.probs
 
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
