@@ -2021,6 +2021,17 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     return _reduce(similar + dissimilar, reduction)
 
 
+def _check_triplet(margin: float, dims: list[int]) -> None:
+    """PyTorch's errors of the triplet losses: a margin not positive, or the anchor,
+    positive and negative of ``dims`` dimensions unequal."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if len(set(dims)) > 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
+                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+
+
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average: bool | None = None, reduce: bool | None = None,
@@ -2032,13 +2043,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
         loss = F.triplet_margin_loss(embed(a), embed(b_same), embed(c_other), margin=0.2)
     """
     reduction = _torch_reduction(reduction, size_average, reduce)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    dims = [_array(x).ndim for x in (anchor, positive, negative)]
-    if len(set(dims)) > 1:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
-                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
-                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+    _check_triplet(margin, [_array(x).ndim for x in (anchor, positive, negative)])
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
