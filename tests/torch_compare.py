@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pytest
 from reference import upstream_weights
 from strategies import LaidOut, arrange_upstream, as_laid_out
 
@@ -112,3 +113,14 @@ def outcome(m: Any, call: Any) -> Any:
             return call(m)
     except Exception as error:  # noqa: BLE001 (the type is what is compared)
         return "LinAlgError" if isinstance(error, m.linalg.LinAlgError) else type(error).__name__
+
+
+def same_error(ours: Any, theirs: Any, message: bool = False) -> None:
+    """Both calls raise, ours an error of the type PyTorch's is (or a subclass of it);
+    with ``message``, of its type and with its message word for word."""
+    with pytest.raises(Exception) as their_error:  # noqa: B017 (any: its type is the check)
+        theirs()
+    with pytest.raises(type(their_error.value)) as our_error:
+        ours()
+    if message:
+        assert str(our_error.value) == str(their_error.value)
