@@ -71,6 +71,22 @@ def run_both(torch: Any, ours: Any, theirs: Any, arrays: list, dtype: Any, *args
             assert_same(m.grad, t.grad, f"gradient of argument {i}", rtol)
 
 
+def trains_then_evaluates_alike(torch: Any, ours: Any, theirs: Any, shape: tuple[int, ...]
+                                ) -> None:
+    """Three ``run_both`` steps in training mode, then one in eval mode, on inputs of
+    ``shape`` scaled and shifted more each step (float64); after each, every state-dict
+    entry (running statistics too) must agree."""
+    rng = np.random.default_rng(4)
+    for step in range(4):
+        if step == 3:
+            ours.eval()
+            theirs.eval()
+        run_both(torch, ours, theirs, [rng.standard_normal(shape) * (step + 1) + step],
+                 np.float64)
+        for name, t in theirs.state_dict().items():
+            assert_same(ours.state_dict()[name], t, f"{name}, step {step}")
+
+
 def against_torch(torch: Any, ours: Any, theirs: Any, *inputs: LaidOut | np.ndarray,
                   constant: tuple[int, ...] = (), upstream: str = "C") -> Tensor:
     """Run ``ours`` on tensors (each input a ``LaidOut``, seen in its layout, or an array) and
