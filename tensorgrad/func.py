@@ -290,17 +290,8 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     @functools.wraps(func)
     def transformed(*args: Any, **kwargs: Any) -> Any:
         given, leaves, rebuilds, in_a_graph = _differentiated(args, argnums, "jacrev")
-        with enable_grad():
-            out = func(*given, **kwargs)
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("jacrev(f, ...)(*args): output of function f should be a "
-                                   "tuple: (output, aux) if has_aux is True")
-            out, aux = out
-        outs, rebuild_out = _flatten(out)
-        if not outs or len(outs) != len(_leaves_of(out)):
-            raise RuntimeError("jacrev(f, ...)(*args): Expected f to be a function that has "
-                               "only Tensors as outputs")
+        out, outs, rebuild_out, aux = _called(func, given, kwargs, has_aux,
+                                              "jacrev(f, ...)(*args)")
         recorded = _recorded(outs, leaves, in_a_graph)
         blocks = []
         for o in outs:
@@ -313,6 +304,27 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
         jacobian = rebuild_out(blocks)
         return (jacobian, _detached(aux)) if has_aux else jacobian
     return transformed
+
+
+def _called(func: Callable[..., Any], given: Any, kwargs: dict[str, Any], has_aux: bool,
+            call: str) -> tuple[Any, list[Tensor], Callable[[list[Any]], Any], Any]:
+    """``func(*given, **kwargs)`` (with gradients on) as ``(out, outs, rebuild_out, aux)``:
+    the result without its aux, its tensors flattened, what rebuilds its structure and the
+    aux (None without ``has_aux``); PyTorch's errors, prefixed by ``call``, where the result
+    is no (output, aux) pair or holds anything but tensors."""
+    with enable_grad():
+        out = func(*given, **kwargs)
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise RuntimeError(f"{call}: output of function f should be a tuple: "
+                               "(output, aux) if has_aux is True")
+        out, aux = out
+    outs, rebuild_out = _flatten(out)
+    if not outs or len(outs) != len(_leaves_of(out)):
+        raise RuntimeError(f"{call}: Expected f to be a function that has only Tensors as "
+                           "outputs")
+    return out, outs, rebuild_out, aux
 
 
 def _leaves_of(tree: Any) -> list[Any]:
@@ -355,18 +367,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
 
     given, leaves, rebuilds, in_a_graph = _differentiated(primals, tuple(range(len(primals))),
                                                           "vjp")
-    with enable_grad():
-        out = func(*given)
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: "
-                               "(output, aux) if has_aux is True")
-        out, aux = out
-    outs, rebuild_out = _flatten(out)
-    if not outs or len(outs) != len(_leaves_of(out)):
-        raise RuntimeError("vjp(f, *primals): Expected f to be a function that has only Tensors "
-                           "as outputs")
+    out, outs, rebuild_out, aux = _called(func, given, {}, has_aux, "vjp(f, *primals)")
     recorded = _recorded(outs, leaves, in_a_graph)
 
     def vjp_fn(*cotangents: Any) -> tuple[Any, ...]:
@@ -399,18 +400,8 @@ def _linearized(func: Callable[..., Any], primals: tuple, has_aux: bool, name: s
 
     given, leaves, rebuilds, in_a_graph = _differentiated(primals, tuple(range(len(primals))),
                                                           name)
+    out, outs, rebuild_out, aux = _called(func, given, {}, has_aux, f"{name}(f, ...)")
     with enable_grad():
-        out = func(*given)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(f"{name}(f, ...): output of function f should be a tuple: "
-                                   f"(output, aux) if has_aux is True")
-            out, aux = out
-        outs, rebuild_out = _flatten(out)
-        if not outs or len(outs) != len(_leaves_of(out)):
-            raise RuntimeError(f"{name}(f, ...): Expected f to be a function that has only "
-                               f"Tensors as outputs")
         recorded = _recorded(outs, leaves, in_a_graph)
         # the weights u, one per output; the gradients u^T J, a graph linear in u
         weights = [as_leaf(_zeros(o.shape, o.dtype)).requires_grad_(o.dtype.kind == "f")

@@ -1133,6 +1133,18 @@ class ChannelDropout(Function):
         return grad * mask, None, None
 
 
+def _warn_unless_spatial(name: str, ndim: int, spatial: int) -> None:
+    """PyTorch's deprecation warning of ``name`` (dropout2d, dropout3d) for an input of
+    other than ``spatial`` + 1 or + 2 dimensions, shown at the line calling ``name``."""
+    if ndim not in (spatial + 1, spatial + 2):
+        warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and "
+                      "will result in an error in a future release. To retain the behavior "
+                      f"and silence this warning, please use dropout instead. Note that {name} "
+                      f"exists to provide channel-wise dropout on inputs with {spatial} spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"{spatial + 1}D or {spatial + 2}D inputs).", stacklevel=3)
+
+
 def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool
                      ) -> Tensor:
     """Each channel (dimension 1, or 0 if not ``batched``) zeroed whole with probability
@@ -1168,13 +1180,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         F.dropout2d(x, 0.2)  # some planes x[n, c] all zeros
     """
     ndim = input._data.ndim
-    if ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated "
-                      "and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead. Note "
-                      "that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch "
-                      "dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    _warn_unless_spatial("dropout2d", ndim, 2)
     if ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if ndim == 3:
@@ -1198,13 +1204,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     """
     p = _dropout_probability(p)
     ndim = input._data.ndim
-    if ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated "
-                      "and will result in an error in a future release. To retain the "
-                      "behavior and silence this warning, please use dropout instead. Note "
-                      "that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch "
-                      "dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    _warn_unless_spatial("dropout3d", ndim, 3)
     if ndim == 0 and training:  # (PyTorch's: a 0-d input made (1,) has no channels)
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     return _channel_dropout(input, p, training, inplace, ndim == 5)
@@ -2021,6 +2021,17 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: f
     return _reduce(similar + dissimilar, reduction)
 
 
+def _check_triplet(margin: float, dims: list[int]) -> None:
+    """PyTorch's errors of the triplet losses: a margin not positive, or the anchor,
+    positive and negative of ``dims`` dimensions unequal."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if len(set(dims)) > 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
+                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
+                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+
+
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
                         margin: float = 1.0, p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average: bool | None = None, reduce: bool | None = None,
@@ -2032,13 +2043,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
         loss = F.triplet_margin_loss(embed(a), embed(b_same), embed(c_other), margin=0.2)
     """
     reduction = _torch_reduction(reduction, size_average, reduce)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    dims = [_array(x).ndim for x in (anchor, positive, negative)]
-    if len(set(dims)) > 1:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
-                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
-                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+    _check_triplet(margin, [_array(x).ndim for x in (anchor, positive, negative)])
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:

@@ -132,6 +132,12 @@ def _eye_where(mask: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(mask[..., None, None], np.eye(a.shape[-1], dtype=a.dtype), a)
 
 
+def _identities(t: Tensor) -> Tensor:
+    """Identity matrices of ``t``'s shape and dtype, a leaf: put in for the singular
+    matrices of a batch so that an op runs on the others."""
+    return as_leaf(np.broadcast_to(np.eye(t.shape[-1], dtype=t.dtype), t.shape))
+
+
 def _first_singular(a: np.ndarray) -> int:
     """The flat batch index of the first matrix NumPy cannot invert (called after it failed)."""
     for i, m in enumerate(a.reshape(-1, *a.shape[-2:])):
@@ -984,10 +990,10 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
     singular = info != 0
     if not singular.any():
         return InvExResult(Inverse.apply(t), as_leaf(info))
-    eye = np.broadcast_to(np.eye(t.shape[-1], dtype=t.dtype), t.shape)
-    failed = as_leaf(_substituted(t._data, eye))
+    eye = _identities(t)
+    failed = as_leaf(_substituted(t._data, eye._data))
     mask = as_leaf(singular[..., None, None])
-    good = Inverse.apply(where(mask, as_leaf(eye), t))
+    good = Inverse.apply(where(mask, eye, t))
     return InvExResult(where(mask, failed, good), as_leaf(info))
 
 
@@ -1003,8 +1009,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     if not singular.any():
         return SolveExResult(solve(a, B, left=left), as_leaf(info))
     mask = as_leaf(singular[..., None, None])
-    eye = as_leaf(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape))
-    good = solve(where(mask, eye, a), B, left=left)
+    good = solve(where(mask, _identities(a), a), B, left=left)
     b = tensor_of(B)
     vector = good.ndim == a.ndim - 1 and b.ndim == good.ndim
     columns = (b.unsqueeze(-1) if vector else b)._data
@@ -1058,8 +1063,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False
         low = Cholesky.apply(t)
     else:
         mask = as_leaf((info != 0)[..., None, None])
-        eye = as_leaf(np.broadcast_to(np.eye(t.shape[-1], dtype=t.dtype), t.shape))
-        low = where(mask, as_leaf(partial.reshape(t.shape)), Cholesky.apply(where(mask, eye, t)))
+        low = where(mask, as_leaf(partial.reshape(t.shape)),
+                    Cholesky.apply(where(mask, _identities(t), t)))
     return CholeskyExResult(low.mT if upper else low, as_leaf(info))
 
 
@@ -1339,8 +1344,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
         return s.sum(-1) * (1 / s).sum(-1)
     _, _, info = _lu_factored(t._data)
     singular = as_leaf(info != 0)
-    eye = as_leaf(np.broadcast_to(np.eye(t.shape[-1], dtype=t.dtype), t.shape))
-    safe = where(singular[..., None, None], eye, t)
+    safe = where(singular[..., None, None], _identities(t), t)
     value = matrix_norm(safe, p) * matrix_norm(Inverse.apply(safe), p)
     value = where(singular, as_leaf(np.asarray(np.inf, t.dtype)), value)
     return where(value.isnan(), as_leaf(np.asarray(np.inf, t.dtype)), value)  # (as PyTorch's)

@@ -53,6 +53,17 @@ def hinge_embedding_loss(input: Tensor, target: Any, margin: float = 1.0,
     return F._reduce(losses, reduction)
 
 
+def _scores_shape(input: Tensor) -> tuple[int, ...]:
+    """The shape of scores ``input``: a non-empty vector (C) or a matrix (N, C), C > 0,
+    else PyTorch's error."""
+    shape = input._data.shape
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] == 0) or (len(shape) == 1 and
+                                                                  shape[0] == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(shape)}")
+    return shape
+
+
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,
                       weight: Any = None, size_average: bool | None = None,
                       reduce: bool | None = None, reduction: str = "mean") -> Tensor:
@@ -71,11 +82,7 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
         w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight))
         if w._data.ndim != 1:
             raise ValueError("weight must be one-dimensional")
-    shape = input._data.shape
-    if len(shape) > 2 or (len(shape) == 2 and shape[1] == 0) or (len(shape) == 1 and
-                                                                  shape[0] == 0):
-        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
-                           f"size, but got: {list(shape)}")
+    shape = _scores_shape(input)
     classes = shape[-1] if shape else 1
     batch = shape[0] if len(shape) == 2 else 1
     y = _long_target(target)
@@ -116,11 +123,7 @@ def multilabel_margin_loss(input: Tensor, target: Any, size_average: bool | None
         F.multilabel_margin_loss(scores, tensorgrad.tensor([[3, 0, -1, 1]]))  # classes 3, 0
     """
     reduction = F._torch_reduction(reduction, size_average, reduce)
-    shape = input._data.shape
-    if len(shape) > 2 or (len(shape) == 2 and shape[1] == 0) or (len(shape) == 1 and
-                                                                  shape[0] == 0):
-        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch "
-                           f"size, but got: {list(shape)}")
+    shape = _scores_shape(input)
     y = target._data if isinstance(target, Tensor) else np.asarray(target)
     if y.shape != shape:
         raise RuntimeError(f"inconsistent target size: {list(y.shape)} for input of size: "
@@ -159,13 +162,7 @@ def triplet_margin_with_distance_loss(
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    dims = [x.ndim for x in (anchor, positive, negative)]
-    if len(set(dims)) > 1:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have "
-                           f"the same number of dimensions, but got: anchor {dims[0]}D, "
-                           f"positive {dims[1]}D, and negative {dims[2]}D inputs")
+    F._check_triplet(margin, [x.ndim for x in (anchor, positive, negative)])
     distance = F.pairwise_distance if distance_function is None else distance_function
     to_positive = distance(anchor, positive)
     to_negative = distance(anchor, negative)

@@ -194,6 +194,23 @@ def as_laid_out(values: np.ndarray) -> LaidOut:
     return LaidOut(values, c_layout(values.ndim), np.array(values, order="C"))
 
 
+MATRIX_LAYOUTS = ("C", "F", "transposed", "sliced")
+
+
+def matrices_laid_out(values: np.ndarray, layout: str) -> Tensor:
+    """A tensor of ``values`` (matrices in the last two dims) in ``layout``, one of
+    ``MATRIX_LAYOUTS``: for parametrized tests that want each layout by name."""
+    if layout == "F":
+        return Tensor(np.asfortranarray(values))
+    if layout == "transposed":
+        return Tensor(np.ascontiguousarray(values.swapaxes(-1, -2))).mT
+    if layout == "sliced":
+        wide = np.zeros(values.shape[:-1] + (2 * values.shape[-1],), values.dtype)
+        wide[..., ::2] = values
+        return Tensor(wide)[..., ::2]
+    return Tensor(values)
+
+
 @st.composite
 def laid_out(draw, shape: tuple[int, ...], dtype: np.dtype = np.float64,
              domain: Domain = ANY, unique: bool = False, layout: bool = True) -> LaidOut:

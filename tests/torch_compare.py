@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+import pytest
 from reference import upstream_weights
 from strategies import LaidOut, arrange_upstream, as_laid_out
 
@@ -69,6 +71,22 @@ def run_both(torch: Any, ours: Any, theirs: Any, arrays: list, dtype: Any, *args
             assert_same(m.grad, t.grad, f"gradient of argument {i}", rtol)
 
 
+def trains_then_evaluates_alike(torch: Any, ours: Any, theirs: Any, shape: tuple[int, ...]
+                                ) -> None:
+    """Three ``run_both`` steps in training mode, then one in eval mode, on inputs of
+    ``shape`` scaled and shifted more each step (float64); after each, every state-dict
+    entry (running statistics too) must agree."""
+    rng = np.random.default_rng(4)
+    for step in range(4):
+        if step == 3:
+            ours.eval()
+            theirs.eval()
+        run_both(torch, ours, theirs, [rng.standard_normal(shape) * (step + 1) + step],
+                 np.float64)
+        for name, t in theirs.state_dict().items():
+            assert_same(ours.state_dict()[name], t, f"{name}, step {step}")
+
+
 def against_torch(torch: Any, ours: Any, theirs: Any, *inputs: LaidOut | np.ndarray,
                   constant: tuple[int, ...] = (), upstream: str = "C") -> Tensor:
     """Run ``ours`` on tensors (each input a ``LaidOut``, seen in its layout, or an array) and
@@ -99,3 +117,26 @@ def against_torch(torch: Any, ours: Any, theirs: Any, *inputs: LaidOut | np.ndar
         got = np.zeros_like(wanted) if leaf.grad is None else leaf.grad
         assert_same(got, wanted, f"grad of input {i}", rtol)
     return out
+
+
+def outcome(m: Any, call: Any) -> Any:
+    """``call(m)`` (``m``: tensorgrad or torch), warnings silenced, or the name of the type
+    of the error it raises ("LinAlgError" for either library's): for tests that hold our
+    result or error kind against PyTorch's at special inputs."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return call(m)
+    except Exception as error:  # noqa: BLE001 (the type is what is compared)
+        return "LinAlgError" if isinstance(error, m.linalg.LinAlgError) else type(error).__name__
+
+
+def same_error(ours: Any, theirs: Any, message: bool = False) -> None:
+    """Both calls raise, ours an error of the type PyTorch's is (or a subclass of it);
+    with ``message``, of its type and with its message word for word."""
+    with pytest.raises(Exception) as their_error:  # noqa: B017 (any: its type is the check)
+        theirs()
+    with pytest.raises(type(their_error.value)) as our_error:
+        ours()
+    if message:
+        assert str(our_error.value) == str(their_error.value)

@@ -12,10 +12,15 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (
+    _BinaryProbsOrLogits,
+    _expand_probs_or_logits,
+    _set_probs_or_logits,
+    broadcast_all,
+)
 
 
-class Bernoulli(Distribution):
+class Bernoulli(_BinaryProbsOrLogits, Distribution):
     """Draws of 1 with probability ``probs`` (in [0, 1]) or ``sigmoid(logits)``, else 0, in
     the parameter's dtype; give exactly one of the two.
 
@@ -30,42 +35,17 @@ class Bernoulli(Distribution):
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self._param = self.probs
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self._param = self.logits
-        given = probs if probs is not None else logits
-        batch_shape = Size() if _is_number(given) else self._param.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        _set_probs_or_logits(self, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = Size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-                new._param = new.__dict__[name]
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Bernoulli, batch_shape, _instance)
+        _expand_probs_or_logits(self, new, new.batch_shape)
         return new
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """The log-odds (finite: probabilities 0 and 1 are clamped by eps first)."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """The probability of 1."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:
-        return self._param.size()
+        return self._param.shape
 
     @property
     def mean(self) -> Tensor:

@@ -12,7 +12,7 @@ from ..tensor import Tensor
 from ..torch_functions import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
-from .utils import lazy_property, logits_to_probs, probs_to_logits
+from .utils import _expand_probs_or_logits, lazy_property, logits_to_probs, probs_to_logits
 
 
 class Categorical(Distribution):
@@ -50,17 +50,9 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
-        new = self._get_checked_instance(Categorical, _instance)
-        batch_shape = Size(batch_shape)
-        param_shape = Size(tuple(batch_shape) + (self._num_events,))
-        # only the parameterizations computed so far: the other stays lazy
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(param_shape))
-                new._param = new.__dict__[name]
+        new = self._expand_params(Categorical, batch_shape, _instance)
+        _expand_probs_or_logits(self, new, Size(tuple(new.batch_shape) + (self._num_events,)))
         new._num_events = self._num_events
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)

@@ -7,36 +7,19 @@ from typing import Any
 
 from ..creation import full
 from ..random import rng
-from ..size import Size
 from ..tensor import Tensor
-from . import constraints
-from .distribution import Distribution
-from .utils import _is_number, broadcast_all
+from .loc_scale import _LocScale
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """The Cauchy distribution of median ``loc`` and half-width ``scale``; its mean is NaN
     and its variance infinite, as PyTorch's.
 
     >>> Cauchy(0.0, 1.0).cdf(tensorgrad.tensor(1.0))  # 0.75
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if _is_number(loc) and _is_number(scale) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
     def expand(self, batch_shape: Any, _instance: Any = None) -> Cauchy:
-        new = self._get_checked_instance(Cauchy, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Cauchy, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self) -> Tensor:

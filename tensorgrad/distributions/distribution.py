@@ -197,6 +197,21 @@ class Distribution:
                 "__init__ method must also define a custom .expand() method.")
         return type(self).__new__(type(self)) if _instance is None else _instance
 
+    def _expand_params(self, cls: type, batch_shape: Any, _instance: Any,
+                       *names: str) -> Any:
+        """``expand``'s common case: a new ``cls`` (or ``_instance``) whose tensors (or
+        distributions) ``names`` are this one's expanded to ``batch_shape``, with an empty
+        event shape and this one's validation. A name not yet on the instance (a lazy
+        parameterization never read) is skipped: it stays lazy in the new one too."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        for name in names:
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def __repr__(self) -> str:
         try:
             names = [name for name in self.arg_constraints if name in self.__dict__]

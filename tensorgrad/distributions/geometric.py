@@ -9,14 +9,18 @@ from ..dtypes import finfo
 from ..functional import binary_cross_entropy_with_logits
 from ..grad_mode import no_grad
 from ..ops import where
-from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _is_number, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (
+    _BinaryProbsOrLogits,
+    _expand_probs_or_logits,
+    _set_probs_or_logits,
+    broadcast_all,
+)
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryProbsOrLogits, Distribution):
     """The number of failures before the first success of trials each a success with
     probability ``probs`` (in (0, 1]) or ``sigmoid(logits)``; give exactly one.
 
@@ -28,15 +32,8 @@ class Geometric(Distribution):
 
     def __init__(self, probs: Any = None, logits: Any = None,
                  validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        batch_shape = Size() if _is_number(given) else given.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        _set_probs_or_logits(self, probs, logits)
+        super().__init__(self._param.size(), validate_args=validate_args)
         if self._validate_args and probs is not None:
             # probability 0 never succeeds: no distribution, though in the unit interval
             value = self.probs
@@ -47,24 +44,9 @@ class Geometric(Distribution):
                                  f"positive but found invalid values:\n{value[~valid]}")
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Geometric:
-        new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = Size(batch_shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, self.__dict__[name].expand(batch_shape))
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Geometric, batch_shape, _instance)
+        _expand_probs_or_logits(self, new, new.batch_shape)
         return new
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """The log-odds of a success."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """The probability of a success."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self) -> Tensor:

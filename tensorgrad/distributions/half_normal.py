@@ -5,25 +5,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..ops import where
 from ..size import Size
 from ..tensor import Tensor
-from . import constraints
+from .half import _FoldedAtZero
 from .normal import Normal
-from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
 
 
-class HalfNormal(TransformedDistribution):
+class HalfNormal(_FoldedAtZero):
     """The absolute value of a normal variable of mean 0 and standard deviation
     ``scale``, on [0, inf).
 
     >>> HalfNormal(1.0).mean  # sqrt(2 / pi)
     """
-
-    arg_constraints = {"scale": constraints.positive}
-    support = constraints.nonnegative
-    has_rsample = True
 
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         base = Normal(0, scale, validate_args=False)
@@ -34,37 +28,12 @@ class HalfNormal(TransformedDistribution):
         return super().expand(Size(batch_shape), _instance=new)  # type: ignore[return-value]
 
     @property
-    def scale(self) -> Tensor:
-        return self.base_dist.scale  # type: ignore[attr-defined]
-
-    @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)
 
     @property
-    def mode(self) -> Tensor:
-        return self.scale.new_zeros(self.scale.shape)
-
-    @property
     def variance(self) -> Tensor:
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def log_prob(self, value: Any) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        log_prob = self.base_dist.log_prob(value) + math.log(2)
-        return where(value >= 0, log_prob, -math.inf)
-
-    def cdf(self, value: Any) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return 2 * self.base_dist.cdf(value) - 1
-
-    def icdf(self, prob: Any) -> Tensor:
-        return self.base_dist.icdf((prob + 1) / 2)
-
-    def entropy(self) -> Tensor:
-        return self.base_dist.entropy() - math.log(2)
 
 
 __all__ = ["HalfNormal"]

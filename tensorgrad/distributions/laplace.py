@@ -7,36 +7,19 @@ from typing import Any
 
 from ..creation import empty
 from ..dtypes import finfo
-from ..size import Size
 from ..tensor import Tensor
-from . import constraints
-from .distribution import Distribution
-from .utils import _is_number, broadcast_all
+from .loc_scale import _LocScale
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution of center ``loc`` and positive ``scale``: density
     exp(-|x - loc| / scale) / (2 scale).
 
     >>> Laplace(0.0, 1.0).variance  # 2
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = Size() if _is_number(loc) and _is_number(scale) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
     def expand(self, batch_shape: Any, _instance: Any = None) -> Laplace:
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Laplace, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self) -> Tensor:

@@ -14,10 +14,10 @@ from . import constraints
 from .binomial import Binomial
 from .categorical import Categorical
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import _ParamsOfCategorical, broadcast_all
 
 
-class Multinomial(Distribution):
+class Multinomial(_ParamsOfCategorical, Distribution):
     """How many of ``total_count`` (one integer for the whole batch) categorical draws
     fell in each category: events are count vectors over the last dimension of
     ``probs`` or ``logits``.
@@ -51,18 +51,6 @@ class Multinomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> constraints.Constraint:
         return constraints.multinomial(self.total_count)
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

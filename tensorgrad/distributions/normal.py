@@ -8,19 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..size import Size
 from ..special import erf as _erf_array
 from ..special import erfc as _erfc_array
 from ..tensor import Context, Function, Tensor, quiet
 from ..torch_functions import erf
-from . import constraints
-from .distribution import Distribution
-from .utils import _is_number, _standard_normal, broadcast_all
+from .loc_scale import _LocScale
+from .utils import _standard_normal
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
 
-class Normal(Distribution):
+class Normal(_LocScale):
     """The normal distribution of mean ``loc`` and standard deviation ``scale`` (tensors or
     numbers, broadcast together).
 
@@ -31,23 +29,8 @@ class Normal(Distribution):
     >>> d.log_prob(tensorgrad.zeros(2))  # -log(2 sqrt(2 pi)) each
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        # numbers alone make one distribution; otherwise the broadcast shape is the batch's
-        batch_shape = Size() if _is_number(loc) and _is_number(scale) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
     def expand(self, batch_shape: Any, _instance: Any = None) -> Normal:
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_params(Normal, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self) -> Tensor:

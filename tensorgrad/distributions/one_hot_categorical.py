@@ -11,9 +11,10 @@ from ..tensor import Tensor
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
+from .utils import _ParamsOfCategorical
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(_ParamsOfCategorical, Distribution):
     """A category drawn as ``Categorical(probs, logits)`` draws it, given as a one-hot vector
     of K entries (the event) in the parameter's dtype.
 
@@ -44,18 +45,6 @@ class OneHotCategorical(Distribution):
     @property
     def _param(self) -> Tensor:
         return self._categorical._param
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

@@ -14,10 +14,10 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
-from .utils import broadcast_all, clamp_probs
+from .utils import _ParamsOfCategorical, _ParamsOfRelaxedBase, broadcast_all, clamp_probs
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_ParamsOfCategorical, Distribution):
     """The log of a ``RelaxedOneHotCategorical`` draw: log-softmax((logits + Gumbel
     noise) / temperature)."""
 
@@ -41,18 +41,6 @@ class ExpRelaxedCategorical(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
         uniforms = clamp_probs(rand(shape, dtype=self.logits.dtype))
@@ -72,7 +60,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_ParamsOfRelaxedBase, TransformedDistribution):
     """Points of the simplex that approach one-hot categorical draws of ``probs`` (or
     ``logits``) as the ``temperature`` goes to 0: the exponential of an
     ``ExpRelaxedCategorical`` draw.
@@ -93,18 +81,5 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedOneHotCategorical:
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(Size(batch_shape), _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature  # type: ignore[attr-defined]
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits  # type: ignore[attr-defined]
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs  # type: ignore[attr-defined]
-
 
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dtypes import finfo
 from ..functional import softplus
@@ -24,6 +24,8 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .utils import _sum_rightmost, broadcast_all
+
+T = TypeVar("T")
 
 
 class Transform:
@@ -290,6 +292,22 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
+def _equal_by_class(cls: type[T]) -> type[T]:
+    """Make a transform without parameters equal to every instance of ``cls`` (its
+    subclasses' too) and hash as ``cls``, as PyTorch's write it for each such class."""
+
+    def __eq__(self: Any, other: object) -> bool:  # noqa: N807 (a method)
+        return isinstance(other, cls)
+
+    def __hash__(self: Any) -> int:  # noqa: N807 (a method)
+        return hash(cls)
+
+    cls.__eq__ = __eq__  # type: ignore[method-assign]
+    cls.__hash__ = __hash__  # type: ignore[method-assign]
+    return cls
+
+
+@_equal_by_class
 class ExpTransform(Transform):
     """y = exp(x)."""
 
@@ -297,12 +315,6 @@ class ExpTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExpTransform)
-
-    def __hash__(self) -> int:
-        return hash(ExpTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.exp()
@@ -364,6 +376,7 @@ def _clipped_sigmoid(x: Tensor) -> Tensor:
     return x.sigmoid().clamp(min=info.tiny, max=1.0 - info.eps)
 
 
+@_equal_by_class
 class SigmoidTransform(Transform):
     """y = sigmoid(x), into (0, 1) (clamped to [tiny, 1 - eps], as PyTorch's)."""
 
@@ -371,12 +384,6 @@ class SigmoidTransform(Transform):
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SigmoidTransform)
-
-    def __hash__(self) -> int:
-        return hash(SigmoidTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return _clipped_sigmoid(x)
@@ -391,6 +398,7 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
+@_equal_by_class
 class TanhTransform(Transform):
     """y = tanh(x), into (-1, 1): the squashing of SAC's policies. Its inverse is atanh,
     infinite at +-1: keep the pre-squash value (``cache_size=1``) to score a squashed draw."""
@@ -399,12 +407,6 @@ class TanhTransform(Transform):
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TanhTransform)
-
-    def __hash__(self) -> int:
-        return hash(TanhTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.tanh()
@@ -418,17 +420,12 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
+@_equal_by_class
 class AbsTransform(Transform):
     """y = |x| (not invertible: the inverse gives the non-negative preimage)."""
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AbsTransform)
-
-    def __hash__(self) -> int:
-        return hash(AbsTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.abs()
@@ -513,18 +510,13 @@ class AffineTransform(Transform):
                                       getattr(self.scale, "shape", ())))
 
 
+@_equal_by_class
 class SoftmaxTransform(Transform):
     """y = softmax(x) over the last dimension, onto the simplex (not invertible: the
     inverse gives log y, one of the preimages)."""
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SoftmaxTransform)
-
-    def __hash__(self) -> int:
-        return hash(SoftmaxTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         probs = (x - x.max(-1, keepdim=True)[0]).exp()
@@ -544,6 +536,7 @@ class SoftmaxTransform(Transform):
         return shape
 
 
+@_equal_by_class
 class SoftplusTransform(Transform):
     """y = log(1 + exp(x)), onto the positive numbers."""
 
@@ -551,12 +544,6 @@ class SoftplusTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SoftplusTransform)
-
-    def __hash__(self) -> int:
-        return hash(SoftplusTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return softplus(x)
@@ -569,6 +556,7 @@ class SoftplusTransform(Transform):
         return -softplus(-x)  # log sigmoid(x)
 
 
+@_equal_by_class
 class StickBreakingTransform(Transform):
     """Vectors of n reals onto the simplex of n + 1 entries, one-to-one: each entry takes
     a sigmoid's share of what the entries before it left (the sigmoids shifted so that 0
@@ -577,12 +565,6 @@ class StickBreakingTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StickBreakingTransform)
-
-    def __hash__(self) -> int:
-        return hash(StickBreakingTransform)
 
     @staticmethod
     def _log_offset(n: int, like: Tensor) -> Tensor:
@@ -621,6 +603,7 @@ class StickBreakingTransform(Transform):
         return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
 
 
+@_equal_by_class
 class LowerCholeskyTransform(Transform):
     """Square matrices onto lower-triangular ones of positive diagonal: the strict lower
     triangle kept, the diagonal exponentiated (not invertible: the upper triangle is
@@ -628,12 +611,6 @@ class LowerCholeskyTransform(Transform):
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LowerCholeskyTransform)
-
-    def __hash__(self) -> int:
-        return hash(LowerCholeskyTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()

@@ -14,6 +14,7 @@ from ..creation import tensor
 from ..dtypes import finfo, get_default_dtype
 from ..functional import softmax
 from ..grad_mode import enable_grad
+from ..size import Size
 from ..tensor import Tensor
 from ..torch_functions import broadcast_tensors
 
@@ -99,6 +100,83 @@ class lazy_property(Generic[T, R]):  # noqa: N801 (PyTorch's name)
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)  # found on the instance from now on
         return value
+
+
+def _set_probs_or_logits(dist: Any, probs: Any, logits: Any, *others: Any) -> tuple[Tensor, ...]:
+    """Keep on ``dist`` whichever of ``probs`` and ``logits`` is given (the other stays
+    lazy), also as ``dist._param``, broadcast with ``others``; return ``others`` broadcast
+    and cast to its dtype."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    name, given = ("probs", probs) if probs is not None else ("logits", logits)
+    *rest, param = broadcast_all(*others, given)
+    setattr(dist, name, param)
+    dist._param = param
+    return tuple(value.type_as(param) for value in rest)
+
+
+def _expand_probs_or_logits(dist: Any, new: Any, batch_shape: Any) -> None:
+    """Give ``new`` (``dist`` expanded) ``dist``'s probs and logits, those computed so
+    far, expanded to ``batch_shape``; the other stays lazy."""
+    for name in ("probs", "logits"):
+        if name in dist.__dict__:
+            setattr(new, name, dist.__dict__[name].expand(batch_shape))
+            new._param = new.__dict__[name]
+
+
+class _BinaryProbsOrLogits:
+    """The probability of 1 (or of a success) and its log-odds, each computed from the
+    other when first read: for the distributions given one of ``probs`` and ``logits``."""
+
+    _param: Tensor  # the one given (see ``_set_probs_or_logits``)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        """The log-odds (finite: probabilities 0 and 1 are clamped by eps first)."""
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        """The probability of 1 (of a success)."""
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class _ParamsOfCategorical:
+    """``logits``, ``probs`` and ``param_shape`` of the ``Categorical`` a distribution
+    wraps (as ``_categorical``)."""
+
+    _categorical: Any
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def param_shape(self) -> Size:
+        return self._categorical.param_shape
+
+
+class _ParamsOfRelaxedBase:
+    """``temperature``, ``logits`` and ``probs`` of the ``base_dist`` a relaxed
+    distribution transforms."""
+
+    base_dist: Any
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> Tensor:
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self.base_dist.probs
 
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",

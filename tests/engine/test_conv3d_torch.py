@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 from strategies import LaidOut, Layout
-from torch_compare import RTOL, against_torch, assert_same, run_both
+from torch_compare import RTOL, against_torch, assert_same, run_both, trains_then_evaluates_alike
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -256,15 +256,7 @@ def test_batch_norm3d_trains_and_evaluates_as_torch(momentum, affine, track,
                                   track_running_stats=track)
     ours = nn.BatchNorm3d(3, momentum=momentum, affine=affine, track_running_stats=track)
     assert list(ours.state_dict()) == list(theirs.state_dict()) and repr(ours) == repr(theirs)
-    rng = np.random.default_rng(4)
-    for step in range(4):
-        if step == 3:
-            ours.eval()
-            theirs.eval()
-        run_both(torch, ours, theirs, [rng.standard_normal((3, 3, 2, 3, 2)) * (step + 1) + step],
-                 np.float64)
-        for name, t in theirs.state_dict().items():
-            assert_same(ours.state_dict()[name], t, f"{name}, step {step}")
+    trains_then_evaluates_alike(torch, ours, theirs, (3, 3, 2, 3, 2))
 
 
 @pytest.mark.parametrize("affine, track", [(False, False), (True, False), (True, True)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from torch_compare import RTOL, assert_same, run_both
+from torch_compare import RTOL, assert_same, run_both, trains_then_evaluates_alike
 
 import tensorgrad
 import tensorgrad.nn as nn
@@ -130,14 +130,7 @@ def test_batch_norm_trains_and_evaluates_as_torch(kind, shape, momentum, torch_f
         theirs.bias.uniform_(-1, 1)
     ours = getattr(nn, kind)(3, momentum=momentum)
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
-    rng = np.random.default_rng(4)
-    for step in range(4):
-        if step == 3:
-            ours.eval()
-            theirs.eval()
-        run_both(torch, ours, theirs, [rng.standard_normal(shape) * (step + 1) + step], np.float64)
-        for name, t in theirs.state_dict().items():
-            assert_same(ours.state_dict()[name], t, f"{name}, step {step}")
+    trains_then_evaluates_alike(torch, ours, theirs, shape)
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         their_params[name].grad = None

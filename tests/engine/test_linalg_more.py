@@ -10,27 +10,14 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad import Tensor, gradcheck
+from tests.strategies import MATRIX_LAYOUTS, matrices_laid_out
 
 RNG = np.random.default_rng(29)
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-4}
-LAYOUTS = ["C", "F", "transposed", "sliced"]
 
 
 def _r(*shape):
     return RNG.standard_normal(shape)
-
-
-def _laid_out(values: np.ndarray, layout: str) -> Tensor:
-    """A tensor of ``values`` (matrices in the last two dims) in ``layout``."""
-    if layout == "F":
-        return Tensor(np.asfortranarray(values))
-    if layout == "transposed":
-        return Tensor(np.ascontiguousarray(values.swapaxes(-1, -2))).mT
-    if layout == "sliced":
-        wide = np.zeros(values.shape[:-1] + (2 * values.shape[-1],), values.dtype)
-        wide[..., ::2] = values
-        return Tensor(wide)[..., ::2]
-    return Tensor(values)
 
 
 def _close(got, wanted, tol):
@@ -40,11 +27,11 @@ def _close(got, wanted, tol):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 @pytest.mark.parametrize("shape", [(2, 4, 4), (5, 3), (2, 3, 5)])
 def test_qr_and_lu_rebuild_their_matrix(dtype, layout, shape):
     tol = TOLERANCE[dtype] * 10
-    a = _laid_out(_r(*shape).astype(dtype), layout)
+    a = matrices_laid_out(_r(*shape).astype(dtype), layout)
     m, n = shape[-2:]
     k = min(m, n)
     for mode in ("reduced", "complete"):
@@ -72,10 +59,10 @@ def test_qr_and_lu_rebuild_their_matrix(dtype, layout, shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_the_solvers_solve(dtype, layout):
     tol = TOLERANCE[dtype] * 100
-    a = _laid_out((_r(2, 4, 4) + 4 * np.eye(4)).astype(dtype), layout)
+    a = matrices_laid_out((_r(2, 4, 4) + 4 * np.eye(4)).astype(dtype), layout)
     b = Tensor(_r(2, 4, 3).astype(dtype))
     for upper in (True, False):
         for unit in (True, False):
@@ -106,10 +93,10 @@ def test_the_solvers_solve(dtype, layout):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_pinv_lstsq_rank_and_cond(dtype, layout):
     tol = TOLERANCE[dtype] * 100
-    full = _laid_out(_r(2, 5, 3).astype(dtype), layout)
+    full = matrices_laid_out(_r(2, 5, 3).astype(dtype), layout)
     low_rank = Tensor((_r(5, 2) @ _r(2, 4)).astype(dtype))
     for a in (full, low_rank, full.mT):
         p = tg.linalg.pinv(a)
@@ -131,7 +118,7 @@ def test_pinv_lstsq_rank_and_cond(dtype, layout):
     got = tg.linalg.lstsq(full, b, driver="gelsd")
     _close(got.residuals, ((full @ got.solution - b) ** 2).sum(-2), tol)
     _close(got.singular_values, tg.linalg.svdvals(full), tol)
-    square = _laid_out((_r(3, 3) + 3 * np.eye(3)).astype(dtype), layout)
+    square = matrices_laid_out((_r(3, 3) + 3 * np.eye(3)).astype(dtype), layout)
     s = tg.linalg.svdvals(square)
     _close(tg.linalg.cond(square), s[0] / s[-1], tol)
     _close(tg.linalg.cond(square, 1), tg.linalg.matrix_norm(square, 1)
@@ -140,10 +127,10 @@ def test_pinv_lstsq_rank_and_cond(dtype, layout):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_matrix_exp(dtype, layout):
     tol = TOLERANCE[dtype] * 100
-    a = _laid_out(_r(2, 4, 4).astype(dtype), layout)
+    a = matrices_laid_out(_r(2, 4, 4).astype(dtype), layout)
     e = tg.linalg.matrix_exp(a)
     assert e.dtype == dtype
     _close(e @ tg.linalg.matrix_exp(-a), np.eye(4), tol)

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 from strategies import Layout
-from torch_compare import assert_same
+from torch_compare import assert_same, outcome
 
 import tensorgrad as tg
 from tensorgrad import Tensor
@@ -389,13 +389,9 @@ SPECIAL = {
 
 
 def _outcome(m, call):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = call(m)
-    except Exception as error:  # noqa: BLE001 (the type is what is compared)
-        linalg = isinstance(error, (tg.linalg.LinAlgError, torch.linalg.LinAlgError))
-        return "LinAlgError" if linalg else type(error).__name__
+    out = outcome(m, call)
+    if isinstance(out, str):  # an error's kind
+        return out
     return tuple(out) if isinstance(out, tuple) else (out,)
 
 

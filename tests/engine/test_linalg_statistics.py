@@ -14,27 +14,14 @@ import pytest
 import tensorgrad as tg
 from tensorgrad import Tensor, gradcheck
 from tests.paths import REPO
+from tests.strategies import MATRIX_LAYOUTS, matrices_laid_out
 
 RNG = np.random.default_rng(23)
 TOLERANCE = {np.float64: 1e-10, np.float32: 2e-4}
-LAYOUTS = ["C", "F", "transposed", "sliced"]
 
 
 def _r(*shape):
     return RNG.standard_normal(shape)
-
-
-def _laid_out(values: np.ndarray, layout: str) -> Tensor:
-    """A tensor of ``values`` (matrices in the last two dims) in ``layout``."""
-    if layout == "F":
-        return Tensor(np.asfortranarray(values))
-    if layout == "transposed":
-        return Tensor(np.ascontiguousarray(values.swapaxes(-1, -2))).mT
-    if layout == "sliced":
-        wide = np.zeros(values.shape[:-1] + (2 * values.shape[-1],), values.dtype)
-        wide[..., ::2] = values
-        return Tensor(wide)[..., ::2]
-    return Tensor(values)
 
 
 def _check(fn, *inputs):
@@ -44,10 +31,10 @@ def _check(fn, *inputs):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_the_inverse_solve_and_det_agree(dtype, layout):
     a_values = (_r(2, 4, 4) + 4 * np.eye(4)).astype(dtype)
-    a = _laid_out(a_values, layout)
+    a = matrices_laid_out(a_values, layout)
     b = Tensor(_r(2, 4, 3).astype(dtype))
     tol = TOLERANCE[dtype]
     inverse = tg.linalg.inv(a)
@@ -69,11 +56,11 @@ def test_the_inverse_solve_and_det_agree(dtype, layout):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_the_decompositions_rebuild_their_matrix(dtype, layout):
     tol = TOLERANCE[dtype] * 10
     x = _r(3, 4, 4)
-    spd = _laid_out((x @ x.swapaxes(-1, -2) + 4 * np.eye(4)).astype(dtype), layout)
+    spd = matrices_laid_out((x @ x.swapaxes(-1, -2) + 4 * np.eye(4)).astype(dtype), layout)
     low = tg.linalg.cholesky(spd)
     np.testing.assert_allclose((low @ low.mT).numpy(), spd.numpy(), rtol=tol, atol=tol)
     assert (np.triu(low.numpy(), 1) == 0).all()
@@ -83,7 +70,7 @@ def test_the_decompositions_rebuild_their_matrix(dtype, layout):
     np.testing.assert_allclose((v * w.unsqueeze(-2) @ v.mT).numpy(), spd.numpy(), rtol=tol,
                                atol=tol)
     np.testing.assert_array_equal(tg.linalg.eigvalsh(spd).numpy(), w.numpy())
-    a = _laid_out(_r(2, 5, 3).astype(dtype), layout)
+    a = matrices_laid_out(_r(2, 5, 3).astype(dtype), layout)
     for full in (True, False):
         u, s, vh = tg.linalg.svd(a, full_matrices=full)
         assert u.shape == ((2, 5, 5) if full else (2, 5, 3)) and vh.shape == (2, 3, 3)
@@ -225,10 +212,10 @@ def test_histc_is_numpys_histogram_and_has_no_gradient():
     assert Tensor(x32).histc(7).dtype == np.float32
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", MATRIX_LAYOUTS)
 def test_unfold_slides_windows_in_any_layout(layout):
     values = _r(3, 7)
-    x = _laid_out(values, layout)
+    x = matrices_laid_out(values, layout)
     windows = x.unfold(1, 3, 2)
     assert windows.shape == (3, 3, 3)
     np.testing.assert_array_equal(windows[:, 1].numpy(), values[:, 2:5])

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from torch_compare import assert_same, run_both
+from torch_compare import assert_same, outcome, run_both
 
 import tensorgrad as tg
 
@@ -339,13 +339,9 @@ SPECIAL = {
 
 
 def _outcome(m, call):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = call(m)
-    except Exception as error:  # noqa: BLE001 (the type is what is compared)
-        linalg = isinstance(error, (tg.linalg.LinAlgError, torch.linalg.LinAlgError))
-        return "LinAlgError" if linalg else type(error).__name__
+    out = outcome(m, call)
+    if isinstance(out, str):  # an error's kind
+        return out
     return out[0] if isinstance(out, tuple) else out
 
 

@@ -10,10 +10,11 @@ test_more_losses.py."""
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
-from torch_compare import RTOL, assert_same
+from torch_compare import RTOL, assert_same, same_error
 
 import tensorgrad as tg
 import tensorgrad.nn as tnn
@@ -23,6 +24,7 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 DTYPES = (np.float64, np.float32)
 LAYOUTS = ("C", "F", "T", "sliced")
+_same_error = partial(same_error, message=True)  # both raise: the same type and message
 
 
 def _laid(lib, a: np.ndarray, layout: str, grad: bool = True):
@@ -60,15 +62,6 @@ def _check(ours, theirs, arrays, layout="C", dtype=np.float64, rtol=None, grads=
             if grads[i]:
                 assert_same(leaf.grad, their_leaf.grad, f"gradient of argument {i}", rtol)
     return y
-
-
-def _same_error(ours, theirs):
-    """Both raise: the same type and message."""
-    with pytest.raises(Exception) as their_error:
-        theirs()
-    with pytest.raises(type(their_error.value)) as our_error:
-        ours()
-    assert str(our_error.value) == str(their_error.value)
 
 
 def _log_probs(rng, frames, batch, classes):
@@ -613,7 +606,7 @@ def test_alpha_dropouts_deterministic_cases_as_torchs(dtype):
         for module in (tnn.AlphaDropout, tnn.FeatureAlphaDropout):
             layer = module(0.4).eval()
             assert layer(a) is a
-        _same_error(lambda: tnn.AlphaDropout(1.2), lambda: torch.nn.AlphaDropout(1.2))
+        same_error(lambda: tnn.AlphaDropout(1.2), lambda: torch.nn.AlphaDropout(1.2), message=True)
     _same_error(lambda: F.feature_alpha_dropout(tg.tensor(x[0]), 0.5, True),
                 lambda: TF.feature_alpha_dropout(torch.tensor(x[0]), 0.5, True))
     _same_error(lambda: tg.alpha_dropout(tg.tensor(x), 1.5, True),

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import ANY, SMALL, Domain, float_dtypes, laid_out, shapes
-from torch_compare import RTOL, against_torch, assert_same
+from torch_compare import RTOL, against_torch, assert_same, same_error
 
 import tensorgrad as tg
 from tensorgrad import Tensor
@@ -30,14 +30,6 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("torch_float64_default")
 
 SPECIAL = Domain(((-2.0, 2.0),))
-
-
-def same_error(ours, theirs):
-    """Both raise, and ours an error of the type PyTorch's is (or a subclass of it)."""
-    with pytest.raises(Exception) as their_error:
-        theirs()
-    with pytest.raises(type(their_error.value)):
-        ours()
 
 
 def both(values, dtype=None):

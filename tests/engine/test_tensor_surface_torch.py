@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import Domain, float_dtypes, laid_out, shapes, upstream_layouts
-from torch_compare import against_torch, assert_same
+from torch_compare import against_torch, assert_same, same_error
 
 import tensorgrad as tg
 from tensorgrad import Tensor
@@ -33,14 +33,6 @@ pytestmark = pytest.mark.usefixtures("torch_float64_default")
 
 def ours_and_theirs(values):
     return Tensor(np.array(values)), torch.tensor(np.array(values))
-
-
-def same_error(ours, theirs):
-    """Both raise, and ours an error of the type PyTorch's is (or a subclass of it)."""
-    with pytest.raises(Exception) as their_error:
-        theirs()
-    with pytest.raises(type(their_error.value)):
-        ours()
 
 
 # ---- the special functions: values over the domain, in ulps of float64 -----------------------
