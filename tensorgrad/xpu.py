@@ -1,26 +1,9 @@
-"""``torch.xpu``: Intel's GPUs, none here (tensorgrad runs on NumPy, on the CPU)::
+"""``torch.xpu``: Intel's GPUs, none here (tensorgrad runs on NumPy, on the CPU): the same
+answers as ``tensorgrad.mps``::
 
     device = "xpu" if tg.xpu.is_available() else "cpu"  # "cpu"
 """
 
-from typing import Any
+from .mps import device_count, empty_cache, is_available, manual_seed, synchronize
 
-
-def is_available() -> bool:
-    return False
-
-
-def device_count() -> int:
-    return 0
-
-
-def manual_seed(seed: int) -> None:
-    """Nothing to seed without the device (PyTorch's does nothing then, too)."""
-
-
-def empty_cache() -> None:
-    """Nothing cached without the device."""
-
-
-def synchronize(device: Any = None) -> None:
-    """Nothing to wait for without the device."""
+__all__ = ["device_count", "empty_cache", "is_available", "manual_seed", "synchronize"]
