@@ -39,9 +39,13 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         with enable_grad():
             out = func(*given, **kwargs)
         result, aux = out if has_aux else (out, None)
-        if not isinstance(result, Tensor) or result.numel() != 1:
+        if not isinstance(result, Tensor):
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
+                               f"Tensor, got {type(result)}")
+        if result.numel() != 1:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar "
-                               "Tensor")
+                               f"Tensor, got tensor with {result.ndim} dims. Maybe you wanted "
+                               "to use the vjp or jacrev APIs instead?")
         # in a graph too when the result reaches a tensor of the caller's that requires grad
         # (a parameter the function closes over): the gradient stays in its graph
         recorded = in_a_graph or _reaches_other_leaves(result, leaves)
@@ -70,8 +74,10 @@ def _differentiated(args: tuple, argnums: int | tuple[int, ...], name: str
     in_a_graph = False
     for position in positions:
         found, rebuild = _flatten(given[position])
-        if not found:
-            raise RuntimeError(f"{name}: argument {position} holds no Tensor")
+        others = [x for x in _leaves_of(given[position]) if not isinstance(x, Tensor)]
+        if others or not found:
+            raise ValueError("Thing passed to transform API must be Tensor, got "
+                             f"{type(others[0] if others else given[position])}")
         in_a_graph = in_a_graph or any(t.requires_grad for t in found)
         own = [t if t.requires_grad else as_leaf(t._data).requires_grad_() for t in found]
         given[position] = rebuild(own)
@@ -291,7 +297,7 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *,
     def transformed(*args: Any, **kwargs: Any) -> Any:
         given, leaves, rebuilds, in_a_graph = _differentiated(args, argnums, "jacrev")
         out, outs, rebuild_out, aux = _called(func, given, kwargs, has_aux,
-                                              "jacrev(f, ...)(*args)")
+                                              "vjp(f, *primals)")
         recorded = _recorded(outs, leaves, in_a_graph)
         blocks = []
         for o in outs:
@@ -321,9 +327,10 @@ def _called(func: Callable[..., Any], given: Any, kwargs: dict[str, Any], has_au
                                "(output, aux) if has_aux is True")
         out, aux = out
     outs, rebuild_out = _flatten(out)
-    if not outs or len(outs) != len(_leaves_of(out)):
-        raise RuntimeError(f"{call}: Expected f to be a function that has only Tensors as "
-                           "outputs")
+    others = [x for x in _leaves_of(out) if not isinstance(x, Tensor)]
+    if others or not outs:
+        raise RuntimeError(f"{call}: expected f(*primals) to return only tensors, got "
+                           f"unsupported type {type(others[0] if others else out)}")
     return out, outs, rebuild_out, aux
 
 
@@ -400,7 +407,8 @@ def _linearized(func: Callable[..., Any], primals: tuple, has_aux: bool, name: s
 
     given, leaves, rebuilds, in_a_graph = _differentiated(primals, tuple(range(len(primals))),
                                                           name)
-    out, outs, rebuild_out, aux = _called(func, given, {}, has_aux, f"{name}(f, ...)")
+    out, outs, rebuild_out, aux = _called(func, given, {}, has_aux,
+                                          "jvp(f, primals, tangents)")
     with enable_grad():
         recorded = _recorded(outs, leaves, in_a_graph)
         # the weights u, one per output; the gradients u^T J, a graph linear in u

@@ -231,3 +231,28 @@ def _batch_norm_replaced(m):
 
 def test_replace_all_batch_norm_modules_is_pytorchs():
     _same_tree(_batch_norm_replaced(tg), _batch_norm_replaced(torch), "batch norm replaced")
+
+
+def _misuses(lib):
+    x = lib.ones(2)
+    return {
+        "grad of a number": lambda: lib.func.grad(lambda u: 3)(x),
+        "grad of a vector": lambda: lib.func.grad(lambda u: u)(x),
+        "jacrev of a number": lambda: lib.func.jacrev(lambda u: 3)(x),
+        "vjp of a string beside a tensor": lambda: lib.func.vjp(lambda u: (u, "a"), x),
+        "jvp of a number": lambda: lib.func.jvp(lambda u: 3, (x,), (x,)),
+        "hessian of a number": lambda: lib.func.hessian(lambda u: 3)(x),
+        "jacrev at a number": lambda: lib.func.jacrev(lambda u: u)(3.0),
+        "vjp at a number": lambda: lib.func.vjp(lambda u: u, 3.0),
+        "jacrev at a list with a number": lambda: lib.func.jacrev(lambda u: u[0])([x, 2.0]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_misuses(tg)))
+def test_misuses_raise_torchs_errors(case):
+    found = []
+    for lib in (tg, torch):
+        with pytest.raises(Exception) as caught:
+            _misuses(lib)[case]()
+        found.append((type(caught.value), str(caught.value)))
+    assert found[0] == found[1]
