@@ -1686,8 +1686,17 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 (PyTorch's name)
-        """The last two dimensions swapped: a batch of matrices, each transposed."""
-        return ops.Permute.apply(self, ops.swap(self._data.ndim, -2, -1))
+        """The last two dimensions swapped: a batch of matrices, each transposed (a 0-d
+        tensor is itself, with PyTorch's warning; a 1-d one is refused, as PyTorch's)."""
+        ndim = self._data.ndim
+        if ndim < 2:
+            if ndim == 1:
+                raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                                   "matrices. Got 1-D tensor.")
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                          "identity in these cases.", UserWarning, stacklevel=2)
+            return self
+        return ops.Permute.apply(self, ops.swap(ndim, -2, -1))
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         return ops.Expand.apply(self, ops.expanded_shape(self._data.shape,
@@ -2576,10 +2585,22 @@ class Tensor:
         return ops.Diag.apply(self, operator.index(diagonal))
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        """Dimension ``dim`` split into ``sizes`` (one of them may be -1)."""
+        """Dimension ``dim`` split into ``sizes`` (one of them may be -1, inferred from that
+        dimension alone, so also in a tensor of no entries)."""
         d = normalize_dim(dim, self._data.ndim)
         shape = self._data.shape
-        return self.reshape((*shape[:d], *sizes, *shape[d + 1:]))
+        given = [int(n) for n in sizes]
+        if not given:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        if given.count(-1) > 1:
+            raise RuntimeError("only one dimension can be inferred")
+        wanted, known = list(given), math.prod(n for n in given if n != -1)
+        if -1 in wanted and known and shape[d] % known == 0:
+            wanted[wanted.index(-1)] = shape[d] // known
+        if -1 in wanted or math.prod(wanted) != shape[d]:
+            raise RuntimeError(f"unflatten: Provided sizes {given} don't multiply up to the size "
+                               f"of dim {d} ({shape[d]}) in the input tensor")
+        return self.reshape((*shape[:d], *wanted, *shape[d + 1:]))
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other._data.shape)

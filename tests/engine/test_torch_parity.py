@@ -1111,3 +1111,26 @@ def test_tensor_of_a_tensor_warns_as_torch():
         with pytest.warns(UserWarning, match=r"sourceTensor.detach\(\).clone\(\)"):
             copy = lib.tensor(lib.ones(2))
         assert copy.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(("shape", "dim", "sizes"), [
+    ((3, 0), 0, (1, -1)), ((3, 0), 0, (3,)), ((2, 6), -1, (2, -1, 3)), ((2, 6), -1, (4, -1)),
+    ((6,), 0, ()), ((6,), 0, (-1, -1)), ((3, 0), 0, (0, -1)), ((0, 4), 1, (-1, 2))])
+def test_unflatten_infers_from_its_dimension_and_refuses_as_torch(shape, dim, sizes):
+    outcomes = []
+    for lib in (tensorgrad, torch):
+        try:
+            outcomes.append(tuple(lib.zeros(shape).unflatten(dim, sizes).shape))
+        except RuntimeError as error:
+            outcomes.append(str(error).splitlines()[0].removeprefix(
+                "unflatten got an unexpected error:").strip() or str(error).splitlines()[1])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_mT_of_fewer_than_two_dimensions_as_torch():  # noqa: N802 (PyTorch's name)
+    for lib in (tensorgrad, torch):
+        with pytest.raises(RuntimeError, match="only supported on matrices or batches of "
+                                               "matrices. Got 1-D tensor"):
+            _ = lib.ones(3).mT
+        with pytest.warns(UserWarning, match="mT is deprecated on 0-D tensors"):
+            assert lib.tensor(2.0).mT.item() == 2.0
