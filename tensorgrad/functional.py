@@ -262,7 +262,6 @@ class SiLU(Function):
         return x * s
 
     @staticmethod
-    @quiet
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
         return grad * (s * (1 + x * (1 - s)))
