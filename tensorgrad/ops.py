@@ -105,8 +105,27 @@ def _operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     """``a`` and ``b`` as arrays of the dtype PyTorch gives an op on them."""
     if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
         return a, b  # the common case, before PyTorch's promotion rules
+    same = _same_float(a, b)
+    if same is not None:
+        return same
     dtype = result_dtype(a, b)
     return _as(a, dtype), _as(b, dtype)
+
+
+def _same_float(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``a`` and ``b`` as arrays of one floating (or complex) dtype when that takes no
+    promotion: both arrays of it, or a floating array and a Python number (which takes the
+    array's dtype, as in PyTorch); else None. Speed: the usual operands skip
+    ``result_dtype`` (benchmarks/SPEED.md, "Round thirteen")."""
+    if type(a) is np.ndarray:
+        if type(b) is np.ndarray:
+            if a.dtype == b.dtype and a.dtype.kind in "fc":
+                return a, b
+        elif (type(b) is float or type(b) is int) and a.dtype.kind == "f":
+            return a, _as(b, a.dtype)
+    elif type(b) is np.ndarray and (type(a) is float or type(a) is int) and b.dtype.kind == "f":
+        return _as(a, b.dtype), b
+    return None
 
 
 def float_operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -114,9 +133,9 @@ def float_operands(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     ``atan2``, ``copysign``, ...): their common dtype if it is floating, else the default
     float, each integer converted from its own dtype, not through their common one (where
     uint8 and -1, or int8 and 2**40, would wrap), as PyTorch's."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype and \
-            a.dtype.kind in "fc":
-        return a, b  # the common case
+    same = _same_float(a, b)
+    if same is not None:
+        return same
     dtype = result_dtype(a, b)
     if dtype.kind not in "fc":
         dtype = DEFAULT_FLOAT
