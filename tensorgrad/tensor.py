@@ -48,6 +48,12 @@ in_place_writes: dict[int, int] = {}
 # The newest sequence number in in_place_writes: an op newer than it saw every write already,
 # and its backward needs no check (speed: benchmarks/SPEED.md, "In-place writes after a step").
 _newest_write = -1
+# The tensors an in-place op of the graph rewrote (``_rebase``), each with its versions as they
+# were before each write: (the sequence number the write came after, that version, the part of
+# the tensor's array written). An op that
+# used a tensor before a write sends its gradient to the version it saw, as PyTorch's do.
+# By the tensor's id; an entry goes when its tensor does.
+_versions: dict[int, list[tuple[int, Tensor, np.ndarray]]] = {}
 # Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
 # (see _hand_out): the user may write through one for as long as it lives, unseen by the ops.
 handed_out: dict[int, list[_HandOut]] = {}
@@ -236,6 +242,9 @@ class Function:
     # all); ``fresh_grads``: backward returns new arrays, which no one else holds.
     add_into: Callable[[Context, np.ndarray, np.ndarray], bool] | None = None
     fresh_grads = False
+    # ``views``: the op's result may be a view of its first input's memory (a reshape, a
+    # permutation, a basic index, ...), whose values an in-place write to that input changes
+    views = False
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
@@ -416,7 +425,10 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                 leaves[a] = _summed(leaves.get(a), g, fresh, owned)
             else:
                 if parent._sequence > fn._sequence:  # ``a`` was changed in place since
-                    _used_before_written(fn)
+                    a = _as_it_was(a, fn)
+                    parent = a.grad_fn
+                    if parent is None:  # (values that did not require grad then)
+                        continue
                 held = pending.get(parent)
                 if held is None:
                     heapq.heappush(queue, (-parent._sequence, parent))
@@ -426,11 +438,45 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
     return leaves
 
 
-def _used_before_written(fn: Context) -> None:
+def _as_it_was(a: Tensor, fn: Context) -> Tensor:
+    """``a`` as ``fn``'s op saw it: the version before the first in-place write after it.
+    Where ``fn``'s result is a view of ``a`` and a later write changed its values, the
+    gradients that reach ``fn`` may come from ops that read the new values: RuntimeError,
+    as tensorgrad does not follow a view's values through its base's writes; unless the
+    view was itself the one written (``_rebase_view`` settled ``fn``: its readers since
+    read a new op)."""
+    later = [(old, written) for start, old, written in _versions.get(id(a), ())
+             if start > fn._sequence]
+    if not later:
+        raise AssertionError(f"{fn.function.__name__}: an input rewritten in place, no version")
+    if fn.function.views and not fn.__dict__.get("settled"):
+        seen = a._data
+        if fn.function is ops.Index:  # a basic index, or the reading of a view (_reading)
+            seen = a._data[fn.saved_tensors[0]] if fn.basic else fn.__dict__.get("view")
+        if seen is not None and any(_overlap(seen, written) for _, written in later):
+            _used_before_written(fn)
+    return later[0][0]
+
+
+def _recorded_after_write(fn: Context) -> None:
     raise RuntimeError(f"{fn.function.__name__} used a tensor that an in-place op changed "
-                       "afterwards: its gradient would go to the values as they were, which "
-                       "tensorgrad does not keep (PyTorch does, unless an op saved them); write "
-                       "the in-place op out of place (y = y + 1), or clone the tensor first")
+                       "afterwards: a recorded backward (create_graph=True) reads the inputs' "
+                       "values, which are no longer those it used; write the in-place op out "
+                       "of place (y = y + 1), or clone the tensor first")
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        return bool(np.shares_memory(a, b, max_work=100_000))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def _used_before_written(fn: Context) -> None:
+    raise RuntimeError(f"{fn.function.__name__} made a view of a tensor whose values an in-place "
+                       "op then changed (through the tensor or another view of it): the "
+                       "view's gradient would go to the values as they were; take the view "
+                       "after the in-place op, or clone() it (PyTorch follows the view)")
 
 
 def _free(fn: Context) -> None:
@@ -731,7 +777,7 @@ def graph_gradients(root: Tensor, seed: Tensor, stop: Sequence[Tensor] = ()
                 found[a] = g if held is None else held + g
                 continue
             if parent._sequence > fn._sequence:  # ``a`` was changed in place since
-                _used_before_written(fn)
+                _recorded_after_write(fn)
             held = pending.get(parent)
             if held is None:
                 heapq.heappush(queue, (-parent._sequence, parent))
@@ -1748,6 +1794,8 @@ class Tensor:
         broadcast), as PyTorch's: an op of the graph where this tensor, or the value,
         requires grad (see ``written_in_place``)."""
         index = ops.plain_index(index, self._data)
+        if isinstance(value, Tensor) and _is_view_at(value._data, self._data, index):
+            return  # ``x[i] += y``: ``x[i]`` was written in place; this writes it onto itself
         if _in_graph(self, value):
             written_in_place(self, lambda: scatter_ops.assigned(self, index, value))
         else:
@@ -3554,8 +3602,14 @@ def can_record_in_place(a: Tensor) -> bool:
     producer = a.grad_fn
     if producer is None:
         return a._data.base is None
-    return not any(isinstance(x, Tensor) and np.may_share_memory(a._data, x._data)
+    return not any(isinstance(x, Tensor) and _shares(a._data, x._data)
                    for x in producer.inputs)
+
+
+def _shares(view: np.ndarray, array: np.ndarray) -> bool:
+    """Whether ``view`` may be a view of ``array``'s memory (one of no entries included)."""
+    return np.may_share_memory(view, array) or (
+        view.size == 0 and view.base is not None and _owner(view) is _owner(array))
 
 
 def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
@@ -3566,13 +3620,37 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
     for its backward refuses it, as in PyTorch (the write is noted); so does an op that used
     ``a`` before the write (``_propagate``: PyTorch would send its gradient to the values as
     they were, which are no tensor here). A view of another tensor (a slice, a reshape, ...)
-    is refused: PyTorch rewrites the other tensor's history too, which this does not."""
-    producer = a.grad_fn
+    rewrites that tensor's history too (``_rebased_view``)."""
+    _rebase(a, compute, cast)
+    return a
+
+
+def _rebase(a: Tensor, compute: Callable[[], Tensor], cast: bool,
+            written: np.ndarray | None = None) -> Tensor:
+    """``_rebased``'s work; returns ``a`` as it was (a tensor of its old values and history).
+    ``written``: the part of ``a``'s array the write changes (by default all of it)."""
     if not can_record_in_place(a):
-        raise RuntimeError("an in-place op that joins the graph on a view of another tensor "
-                           "(a slice, reshape, transpose, ...): PyTorch also rewrites that "
-                           "tensor's history, tensorgrad does not; compute it out of place "
-                           "(x = x + y, torch.where, torch.cat)")
+        if a.grad_fn is None:
+            raise RuntimeError("an in-place op that joins the graph on a view made outside "
+                               "it (a slice of a tensor that does not require grad, "
+                               "from_numpy, ...): write it out of place (x = x + y), or "
+                               "clone() it first")
+        return _rebase_view(a, compute, cast)
+    out, old = _computed_aside(a, compute, cast, a._data if written is None else written)
+    held = a._data
+    held[...] = out._data
+    note_in_place_write(held)
+    a.grad_fn, a._requires_grad = out.grad_fn, True
+    return old
+
+
+def _computed_aside(a: Tensor, compute: Callable[[], Tensor], cast: bool,
+                    written: np.ndarray) -> tuple[Tensor, Tensor]:
+    """``compute()``, an out-of-place op on ``a``, run on a copy of ``a``'s values, and ``a``
+    as it was (a tensor of that copy, with ``a``'s history): the ops ``compute()`` applied
+    take that tensor as their input from then on. The result has ``a``'s shape and dtype,
+    and is in the graph (``_rebased``)."""
+    producer = a.grad_fn
     start = _next_sequence()  # the ops compute() applies come after
     held, a._data = a._data, a._data.copy()
     try:
@@ -3597,10 +3675,83 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
         seen.add(fn)
         fn.inputs = tuple(old if x is a else x for x in fn.inputs)
         stack.extend(x.grad_fn for x in fn.inputs if isinstance(x, Tensor))
-    held[...] = out._data
-    note_in_place_write(held)
-    a.grad_fn, a._requires_grad = out.grad_fn, True
-    return a
+    held = _versions.get(id(a))
+    if held is None:
+        _versions[id(a)] = held = []
+        weakref.finalize(a, _versions.pop, id(a), None)
+    held.append((start, old, written))
+    return out, old
+
+
+def _rebase_view(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
+    """``_rebase`` for ``a``, a view of another tensor (its op's result shares that tensor's
+    memory: a slice, a reshape, a transpose, ...), as PyTorch rewrites a view's in-place op:
+    the other tensor (the base) becomes its old values with the view's new ones written where
+    the view lies in its memory, and ``a`` becomes a reading of those places of the new base;
+    ``a`` as it was reads the old base. A base that is itself a view is rewritten the same
+    way, in turn."""
+    producer = a.grad_fn
+    base = next(x for x in producer.inputs if isinstance(x, Tensor) and _shares(a._data, x._data))
+    if base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation: write it out of place, or under no_grad()")
+    places = _places_in(a._data, base._data)
+    out, old = _computed_aside(a, compute, cast, a._data)
+    # ``a`` reads the new base from now on: what read it through its op read it before
+    producer.settled = True
+    _rebase(base, lambda: scatter_ops.IndexPut.apply(base, places, out, False), False,
+            a._data)
+    a.grad_fn, a._requires_grad = _reading(base, places, a._data), True
+    return old
+
+
+def _reading(base: Tensor, places: tuple[np.ndarray, ...], view: np.ndarray) -> Context:
+    """The op that reads ``view``, a view of ``base``'s memory at ``places``."""
+    reading = ops.Index.apply(base, places).grad_fn
+    reading.view = view
+    return reading
+
+
+def _is_view_at(value: np.ndarray, array: np.ndarray, index: Any) -> bool:
+    """Whether ``value`` is ``array[index]``'s very memory, entry for entry."""
+    if value.base is None or not np.may_share_memory(value, array):
+        return False
+    try:
+        view = array[index]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return (view.base is not None and view.shape == value.shape and view.dtype == value.dtype
+            and view.strides == value.strides and
+            view.__array_interface__["data"][0] == value.__array_interface__["data"][0])
+
+
+def _places_in(view: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each entry of ``view`` lies in ``base``, whose memory it shares: an index of
+    ``base`` (one integer array per dimension, each of ``view``'s shape). RuntimeError where
+    an in-place write through ``view`` is not one PyTorch makes: entries that share one
+    place (an ``expand``), a base whose entries do, another dtype."""
+    if view.dtype != base.dtype:
+        raise RuntimeError(f"an in-place op on a view of another dtype ({view.dtype} of "
+                           f"{base.dtype}) in the graph: write it out of place")
+    view_at, base_at = _addresses(view).ravel(), _addresses(base).ravel()
+    order = np.argsort(base_at, kind="stable")
+    ranked = base_at[order]
+    if np.any(ranked[1:] == ranked[:-1]) or len(np.unique(view_at)) != view_at.size:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location; clone() it first")
+    found = np.minimum(np.searchsorted(ranked, view_at), max(ranked.size - 1, 0))
+    if ranked.size == 0 or np.any(ranked[found] != view_at):
+        raise RuntimeError("an in-place op on a tensor that shares part of another's "
+                           "memory in the graph: write it out of place")
+    return np.unravel_index(order[found].reshape(view.shape), base.shape)
+
+
+def _addresses(a: np.ndarray) -> np.ndarray:
+    """The address of each entry of ``a`` in memory, as an array of ``a``'s shape."""
+    at = np.full((1,) * a.ndim, a.__array_interface__["data"][0], np.int64)
+    for d, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        at = at + (np.arange(n, dtype=np.int64) * stride).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    return np.broadcast_to(at, a.shape)
 
 
 def _drawn(a: Tensor, name: str, draw: Callable[[], np.ndarray],
