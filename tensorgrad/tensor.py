@@ -450,9 +450,10 @@ def _as_it_was(a: Tensor, fn: Context) -> Tensor:
     if not later:
         raise AssertionError(f"{fn.function.__name__}: an input rewritten in place, no version")
     if fn.function.views and not fn.__dict__.get("settled"):
-        seen = a._data
+        seen: np.ndarray | None = a._data
         if fn.function is ops.Index:  # a basic index, or the reading of a view (_reading)
-            seen = a._data[fn.saved_tensors[0]] if fn.basic else fn.__dict__.get("view")
+            seen = a._data[fn.saved_tensors[0]] if fn.__dict__["basic"] else \
+                fn.__dict__.get("view")
         if seen is not None and any(_overlap(seen, written) for _, written in later):
             _used_before_written(fn)
     return later[0][0]
@@ -465,9 +466,12 @@ def _recorded_after_write(fn: Context) -> None:
                        "of place (y = y + 1), or clone the tensor first")
 
 
+_OVERLAP_WORK: Any = 100_000  # (NumPy's stubs name only its two special values)
+
+
 def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
     try:
-        return bool(np.shares_memory(a, b, max_work=100_000))
+        return bool(np.shares_memory(a, b, max_work=_OVERLAP_WORK))
     except np.exceptions.TooHardError:
         return True
 
@@ -3675,11 +3679,11 @@ def _computed_aside(a: Tensor, compute: Callable[[], Tensor], cast: bool,
         seen.add(fn)
         fn.inputs = tuple(old if x is a else x for x in fn.inputs)
         stack.extend(x.grad_fn for x in fn.inputs if isinstance(x, Tensor))
-    held = _versions.get(id(a))
-    if held is None:
-        _versions[id(a)] = held = []
+    versions = _versions.get(id(a))
+    if versions is None:
+        _versions[id(a)] = versions = []
         weakref.finalize(a, _versions.pop, id(a), None)
-    held.append((start, old, written))
+    versions.append((start, old, written))
     return out, old
 
 
@@ -3691,6 +3695,7 @@ def _rebase_view(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor
     ``a`` as it was reads the old base. A base that is itself a view is rewritten the same
     way, in turn."""
     producer = a.grad_fn
+    assert producer is not None
     base = next(x for x in producer.inputs if isinstance(x, Tensor) and _shares(a._data, x._data))
     if base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -3698,7 +3703,7 @@ def _rebase_view(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor
     places = _places_in(a._data, base._data)
     out, old = _computed_aside(a, compute, cast, a._data)
     # ``a`` reads the new base from now on: what read it through its op read it before
-    producer.settled = True
+    producer.__dict__["settled"] = True
     _rebase(base, lambda: scatter_ops.IndexPut.apply(base, places, out, False), False,
             a._data)
     a.grad_fn, a._requires_grad = _reading(base, places, a._data), True
@@ -3708,7 +3713,8 @@ def _rebase_view(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor
 def _reading(base: Tensor, places: tuple[np.ndarray, ...], view: np.ndarray) -> Context:
     """The op that reads ``view``, a view of ``base``'s memory at ``places``."""
     reading = ops.Index.apply(base, places).grad_fn
-    reading.view = view
+    assert reading is not None
+    reading.__dict__["view"] = view
     return reading
 
 
