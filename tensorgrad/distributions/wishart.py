@@ -140,8 +140,10 @@ class Wishart(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        p = self._event_shape[-1]
-        return (self._df_as_matrices() - p - 1).clamp(min=0) * self.covariance_matrix
+        factor = self._df_as_matrices() - self._event_shape[-1] - 1
+        # no mode (the density unbounded at the singular matrices) below p + 1: NaN, as
+        # PyTorch's
+        return where(factor <= 0, math.nan, factor) * self.covariance_matrix
 
     @property
     def variance(self) -> Tensor:
