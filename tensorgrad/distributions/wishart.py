@@ -44,7 +44,7 @@ class Wishart(Distribution):
     has_rsample = True
 
     @property
-    def arg_constraints(self) -> dict[str, constraints.Constraint]:  # type: ignore[override]
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:
         return {"covariance_matrix": constraints.positive_definite,
                 "precision_matrix": constraints.positive_definite,
                 "scale_tril": constraints.lower_cholesky,
