@@ -57,6 +57,7 @@ def _copy_state(ours, theirs):
 def test_initial_weight_and_state_keys(shape, orthogonal_map, dtype):
     ours, theirs = _pair(shape, dtype, orthogonal_map)
     assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours).replace("_Holder", "H") == repr(theirs).replace("_TorchHolder", "H")
     assert ours.weight.dtype == np.dtype(dtype) and tuple(ours.weight.shape) == shape
     _close(ours.weight, theirs.weight, dtype, "initial weight")
     assert ours.parametrizations.weight[0].orthogonal_map == \
