@@ -19,6 +19,7 @@ from tensorgrad.distributions import (
     VonMises,
     Wishart,
     constraints,
+    kl_divergence,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -68,6 +69,14 @@ def test_continuous_bernoulli_rsample_gradient_is_that_of_the_mean():
     probs.grad = None
     ContinuousBernoulli(probs).mean.sum().backward()
     np.testing.assert_allclose(estimated, probs.grad.numpy(), rtol=0.05)
+
+
+def test_continuous_bernoulli_kl_is_the_expected_log_ratio():
+    p, q = ContinuousBernoulli(_t([0.2, 0.7, 0.5])), ContinuousBernoulli(_t([0.6, 0.3, 0.1]))
+    x = p.sample((N,))
+    np.testing.assert_allclose(kl_divergence(p, q).numpy(),
+                               (p.log_prob(x) - q.log_prob(x)).numpy().mean(0), atol=0.01)
+    assert float(kl_divergence(p, p).abs().max()) < 1e-12
 
 
 def test_continuous_bernoulli_logits_and_scalars():

@@ -59,6 +59,7 @@ def _cb_results(D: Any, probs: Any, logits: Any, value: Any, u: Any) -> dict[str
     out["logits of probs"] = by_probs.logits
     out["probs of logits"] = by_logits.probs
     out["expand"] = by_probs.expand((2, 7)).log_prob(value[0])
+    out["kl"] = D.kl_divergence(by_probs, by_logits)
     return out
 
 
