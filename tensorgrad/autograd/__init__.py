@@ -179,8 +179,9 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 
 def __getattr__(name: str) -> Any:
-    # the modules of user ops, of Hessians and of graph hooks, imported when first used (PEP 562): a program
-    # without them, as microgpt's command line, does not pay for them at start-up
+    # the modules of user ops, of Hessians and of graph hooks, imported when first used (PEP
+    # 562): a program without them, as microgpt's command line, does not pay for them at
+    # start-up
     if name in ("Function", "function", "functional", "graph"):
         import importlib
 

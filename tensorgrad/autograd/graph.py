@@ -17,7 +17,7 @@ import functools
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import numpy as np
 
@@ -34,9 +34,11 @@ from ..tensor import (
     as_leaf,
 )
 
-# the engine's module, whose globals the hooks switch on (``tensorgrad.tensor`` is also the
-# name of a function)
-engine = sys.modules["tensorgrad.tensor"]
+if TYPE_CHECKING:
+    from .. import tensor as engine
+else:  # the engine's module, whose globals the hooks switch on (by now ``tensorgrad.tensor``
+    # is the name of a function)
+    engine = sys.modules["tensorgrad.tensor"]
 
 __all__ = ["GradientEdge", "Node", "disable_saved_tensors_hooks", "get_gradient_edge",
            "register_multi_grad_hook", "save_on_cpu", "saved_tensors_hooks"]
@@ -441,27 +443,31 @@ def register_node_hook(ctx: Context, hook: Callable[[tuple[Any, ...], tuple[Any,
         raise RuntimeError("register_hook() on a node inside a captured function: its replays "
                            "would not call the hook; hooks and captured steps do not mix")
     hooks: list[_Hook] = ctx.__dict__.setdefault("node_hooks", [])
-    if not hooks and ctx.function not in _HOOKED_BASES:
+    if ctx.function not in _HOOKED.values():
         ctx.function = _with_node_hooks(ctx.function)
-    entry = _Hook(hook)
+    entry = _Hook(cast(Callable[[Tensor], Any], hook))  # (called with two tuples)
     hooks.append(entry)
     return RemovableHandle(hooks, entry)
 
 
-@functools.cache
 def _with_node_hooks(function: type[Function]) -> type[Function]:
     """``function`` whose backward then calls its context's ``node_hooks`` (made once)."""
-    hooked = type(function.__name__, (function,), {"__module__": function.__module__,
-                                                   "__qualname__": function.__qualname__})
-    # (set after the class is made: a tensorgrad.autograd.Function subclass would wrap them)
-    hooked.backward = staticmethod(functools.partial(_backward_then_hooks, function))
-    hooked.add_into = None  # (backward runs, for the hooks)
-    hooked.fresh_grads = False  # a hook's gradients are the user's too
-    _HOOKED_BASES.add(hooked)
+    hooked = _HOOKED.get(function)
+    if hooked is None:
+        hooked = type(function.__name__, (function,), {"__module__": function.__module__,
+                                                       "__qualname__": function.__qualname__})
+        # (set once the class is made: a tensorgrad.autograd.Function's subclass would wrap
+        # a backward in its namespace as one written on tensors)
+        hooked.backward = staticmethod(  # type: ignore[method-assign]
+            functools.partial(_backward_then_hooks, function))
+        hooked.add_into = None  # (its backward runs, for the hooks)
+        hooked.fresh_grads = False  # a hook's gradients may be the user's too
+        _HOOKED[function] = hooked
     return hooked
 
 
-_HOOKED_BASES: set[type] = set()
+# each op with node hooks, by the op: its subclass that calls them
+_HOOKED: dict[type[Function], type[Function]] = {}
 
 
 def _backward_then_hooks(function: type[Function], ctx: Context, grad: np.ndarray) -> Any:

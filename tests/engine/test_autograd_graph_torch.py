@@ -11,9 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch_compare import assert_same  # noqa: E402
+
 import tensorgrad as tg  # noqa: E402
 import tensorgrad.autograd.graph as graph  # noqa: E402
-from torch_compare import assert_same  # noqa: E402
 
 BOTH = [(tg, graph), (torch, torch.autograd.graph)]
 
@@ -162,16 +163,16 @@ def _error(call: Any) -> tuple[type, str]:
 def test_disable_saved_tensors_hooks_raises_as_torchs() -> None:
     def hooks_inside(module: Any) -> Any:
         def run() -> None:
-            with module.disable_saved_tensors_hooks("no hooks here"):
-                with module.saved_tensors_hooks(lambda t: t, lambda t: t):
-                    pass
+            with module.disable_saved_tensors_hooks("no hooks here"), \
+                    module.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
         return run
 
     def disabled_inside(module: Any) -> Any:
         def run() -> None:
-            with module.saved_tensors_hooks(lambda t: t, lambda t: t):
-                with module.disable_saved_tensors_hooks("hooks are on"):
-                    pass
+            with module.saved_tensors_hooks(lambda t: t, lambda t: t), \
+                    module.disable_saved_tensors_hooks("hooks are on"):
+                pass
         return run
 
     def nested(module: Any) -> Any:
