@@ -4,9 +4,11 @@ multi-grad hooks, and the graph's nodes and edges."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -136,6 +138,29 @@ def test_a_retained_graph_unpacks_at_each_backward_and_then_refuses() -> None:
     assert len(calls.packed) == 1 and len(calls.unpacked) == 2
     with pytest.raises(RuntimeError):
         y.backward()
+
+
+class _Box:
+    def __init__(self, t: Tensor) -> None:
+        self.t = t
+
+
+def test_backward_lets_go_of_what_pack_returned() -> None:
+    boxes: list[weakref.ref[_Box]] = []
+
+    def pack(t: Tensor) -> _Box:
+        box = _Box(t)
+        boxes.append(weakref.ref(box))
+        return box
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with graph.saved_tensors_hooks(pack, lambda box: box.t):
+        y = x.exp().sum()
+    y.backward(retain_graph=True)
+    assert boxes[0]() is not None
+    y.backward()
+    gc.collect()
+    assert boxes[0]() is None  # (y and its graph still alive)
 
 
 def test_an_unpack_that_returns_no_tensor_raises_type_error() -> None:
