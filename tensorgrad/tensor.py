@@ -201,18 +201,46 @@ class Context:
 
 class AccumulateGrad:
     """Where ``next_functions`` ends, at a leaf that requires grad, as PyTorch's node of that
-    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to."""
+    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to. One per leaf
+    for as long as one is held (as PyTorch's, which the leaf holds weakly)."""
 
     next_functions: tuple[tuple[Any, int], ...] = ()
+    variable: Tensor
 
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+    def __new__(cls, variable: Tensor) -> AccumulateGrad:
+        node = _accumulators.get(id(variable))  # (it holds the leaf: the id is the leaf's)
+        if node is None:
+            node = _accumulators[id(variable)] = object.__new__(cls)
+            node.variable = variable
+        return node
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict of the user's own, kept on the node (PyTorch's ``Node.metadata``)."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(grad_outputs)`` before the gradient is added to ``.grad``; a tuple it
+        returns replaces it."""
+        from .autograd.graph import register_leaf_prehook
+
+        return register_leaf_prehook(self.variable, hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Call ``hook((), grad_outputs)`` once the gradient was added to ``.grad``."""
+        from .autograd.graph import register_leaf_hook
+
+        return register_leaf_hook(self.variable, hook)
+
     def __repr__(self) -> str:
         return "<AccumulateGrad>"
+
+
+_accumulators: weakref.WeakValueDictionary[int, AccumulateGrad] = weakref.WeakValueDictionary()
 
 
 class Function:

@@ -226,7 +226,7 @@ class disable_saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
 # ---- one hook for several tensors' gradients -------------------------------------------------
 
 
-class _MultiHandle:
+class _MultiHandle(RemovableHandle):
     """What ``register_multi_grad_hook`` returns: ``remove()`` takes its hook off every
     tensor (again: nothing); as a context manager, the hook is registered for its block."""
 
@@ -236,12 +236,6 @@ class _MultiHandle:
     def remove(self) -> None:
         for handle in self.handles:
             handle.remove()
-
-    def __enter__(self) -> _MultiHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], None], *,
@@ -418,21 +412,49 @@ def register_node_prehook(ctx: Context, hook: Callable[[tuple[Any, ...]], Any]
         raise RuntimeError("register_prehook() inside a captured function: its replays would "
                            "not call the hook; hooks and captured steps do not mix")
 
+    hooks = ctx.__dict__.get("tensor_hooks")
+    if hooks is None:
+        hooks = ctx.__dict__["tensor_hooks"] = _TensorHooks()
+    engine.hooks_registered = True
+    entry = _Hook(_on_gradient(hook))
+    hooks.hooks.append(entry)
+    return RemovableHandle(hooks.hooks, entry)
+
+
+def register_leaf_prehook(leaf: Tensor, hook: Callable[[tuple[Any, ...]], Any]
+                          ) -> RemovableHandle:
+    """``AccumulateGrad.register_prehook``: a hook on the leaf's gradient, run with its
+    tensor hooks in the order registered (PyTorch runs those first)."""
+    return leaf.register_hook(_on_gradient(hook))
+
+
+def register_leaf_hook(leaf: Tensor, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                       ) -> RemovableHandle:
+    """``AccumulateGrad.register_hook``: ``hook((), (gradient,))`` once the leaf's gradient is
+    added to ``.grad``, the gradient as the leaf's hooks registered before left it."""
+    seen: list[Tensor] = []
+
+    def note(grad: Tensor) -> None:
+        seen[:] = [grad]
+
+    def after(_: Tensor) -> None:
+        if seen:
+            hook((), (seen.pop(),))
+
+    handles = (leaf.register_hook(note), leaf.register_post_accumulate_grad_hook(after))
+    return _MultiHandle(handles)
+
+
+def _on_gradient(hook: Callable[[tuple[Any, ...]], Any]) -> Callable[[Tensor], Tensor | None]:
+    """A pre-hook (on a tuple of gradients, returning one or None) as a tensor's hook."""
     @functools.wraps(hook)
     def on_gradient(grad: Tensor) -> Tensor | None:
         returned = hook((grad,))
         if returned is None:
             return None
         _check_count(hook, returned, 1)
-        return returned[0]
-
-    hooks = ctx.__dict__.get("tensor_hooks")
-    if hooks is None:
-        hooks = ctx.__dict__["tensor_hooks"] = _TensorHooks()
-    engine.hooks_registered = True
-    entry = _Hook(on_gradient)
-    hooks.hooks.append(entry)
-    return RemovableHandle(hooks.hooks, entry)
+        return cast(Tensor, returned[0])
+    return on_gradient
 
 
 def register_node_hook(ctx: Context, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]

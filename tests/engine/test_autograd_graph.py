@@ -385,3 +385,15 @@ def test_gradient_edges() -> None:
     assert edge.node.variable is a and edge.output_nr == 0
     with pytest.raises(RuntimeError, match="does not require gradients"):
         graph.get_gradient_edge(tg.tensor([1.0]))
+
+
+def test_a_leaf_has_one_accumulate_grad_node_while_it_is_held() -> None:
+    a = tg.tensor([1.0], requires_grad=True)
+    y = a * 2
+    node = y.grad_fn.next_functions[0][0]
+    assert graph.get_gradient_edge(a).node is node and node.variable is a
+    node.metadata["k"] = "v"
+    assert (a.exp()).grad_fn.next_functions[0][0].metadata == {"k": "v"}
+    assert tg.tensor([1.0], requires_grad=True) is not a
+    other = graph.get_gradient_edge(tg.tensor([1.0], requires_grad=True)).node
+    assert other is not node

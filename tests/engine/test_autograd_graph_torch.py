@@ -322,3 +322,27 @@ def test_gradient_edges_as_torchs() -> None:
         assert isinstance(leaf, tuple) and leaf.node.variable is a
     assert _error(lambda: graph.get_gradient_edge(tg.tensor([1.0])))[0] is _error(
         lambda: torch.autograd.graph.get_gradient_edge(torch.tensor([1.0])))[0]
+
+
+def _leaf_node_calls(lib: Any) -> tuple[list[Any], list[float], dict[str, int]]:
+    """Hooks on a leaf's AccumulateGrad node: what they saw, the .grad they made, and the
+    node's metadata as seen through another path to it."""
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 2
+    node = y.grad_fn.next_functions[0][0]
+    calls: list[Any] = []
+    a.register_hook(lambda g: calls.append(("tensor", g.tolist())))
+    node.register_prehook(lambda go: calls.append(("pre", [g.tolist() for g in go])))
+    scale = node.register_prehook(lambda go: (go[0] * 10,))
+    # (tensorgrad's post hook sees the gradient as the hooks registered before it leave it)
+    node.register_hook(lambda gi, go: calls.append(("post", gi, [g.tolist() for g in go],
+                                                    a.grad.tolist())))
+    y.sum().backward()
+    scale.remove()
+    (a * 3).sum().backward()
+    node.metadata["seen"] = 1
+    return calls, a.grad.tolist(), dict(y.grad_fn.next_functions[0][0].metadata)
+
+
+def test_accumulate_grad_nodes_as_torchs() -> None:
+    assert _leaf_node_calls(tg) == _leaf_node_calls(torch)
