@@ -252,7 +252,7 @@ def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], None
         a = tensorgrad.randn(2, requires_grad=True)
         b = tensorgrad.randn(2, requires_grad=True)
         handle = tensorgrad.autograd.graph.register_multi_grad_hook((a, b), print)
-        (a * 2).sum().backward()   # prints [tensor([2., 2.]), None]
+        (a * 2).sum().backward()   # prints [Tensor([2., 2.]), None]
     """
     if mode not in ("all", "any"):
         raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
@@ -351,7 +351,7 @@ class Node(abc.ABC):
     ``register_prehook(hook)``: ``hook(grad_outputs)`` before the node's backward, a tuple
     it returns replacing the gradients; ``register_hook(hook)``: ``hook(grad_inputs,
     grad_outputs)`` after it, a tuple it returns replacing ``grad_inputs`` (one entry per
-    argument of the op, None where it has none).
+    tensor argument of the op, as ``next_functions``; None where it has no gradient).
     """
 
     @abc.abstractmethod
@@ -493,22 +493,26 @@ _HOOKED: dict[type[Function], type[Function]] = {}
 
 
 def _backward_then_hooks(function: type[Function], ctx: Context, grad: np.ndarray) -> Any:
+    """The op's gradients, then its context's node hooks on them: ``grad_inputs`` has one
+    entry per tensor argument, as ``next_functions`` (None where it gets no gradient)."""
     grads = function.backward(ctx, grad)
     grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
     hooks = ctx.__dict__.get("node_hooks")
     if not hooks:
         return grads
-    count = len(ctx.inputs)
-    grads = (grads + (None,) * count)[:count]
+    grads = (grads + (None,) * len(ctx.inputs))[:len(ctx.inputs)]
+    places = [i for i, a in enumerate(ctx.inputs) if isinstance(a, Tensor)]
     outputs = (as_leaf(grad),)
     for entry in tuple(hooks):
-        inputs = tuple(None if g is None or not (isinstance(a, Tensor) and a._requires_grad)
-                       else as_leaf(np.asarray(g)) for g, a in zip(grads, ctx.inputs))
+        inputs = tuple(None if grads[i] is None or not ctx.inputs[i]._requires_grad
+                       else as_leaf(np.asarray(grads[i])) for i in places)
         returned = entry.function(inputs, outputs)
         if returned is not None:
-            _check_count(entry.function, returned, count)
-            grads = tuple(None if g is None else g._data if isinstance(g, Tensor) else g
-                          for g in returned)
+            _check_count(entry.function, returned, len(places))
+            changed = list(grads)
+            for i, g in zip(places, returned):
+                changed[i] = g._data if isinstance(g, Tensor) else g
+            grads = tuple(changed)
     return grads
 
 

@@ -355,7 +355,7 @@ def test_metadata_is_kept_on_the_node() -> None:
 
 def test_node_hooks_run_around_the_backward_and_replace_gradients() -> None:
     a = tg.tensor([1.0, 2.0], requires_grad=True)
-    y = a * 3
+    y = a * tg.tensor(3.0)
     node = y.grad_fn
     name = node.name()
     order: list[str] = []

@@ -277,7 +277,7 @@ def test_multi_grad_hooks_refuse_as_torch() -> None:
 def _node_calls(lib: Any, module: Any) -> tuple[list[Any], list[float], list[float]]:
     """Node hooks on a product's node: what they saw, and the gradients they made."""
     a = lib.tensor([1.0, 2.0], requires_grad=True)
-    y = a * 2
+    y = a * lib.tensor(2.0)
     node = y.grad_fn
     assert isinstance(node, module.Node) and isinstance(node.next_functions[0][0], module.Node)
     calls: list[Any] = []
@@ -288,7 +288,7 @@ def _node_calls(lib: Any, module: Any) -> tuple[list[Any], list[float], list[flo
     assert node.metadata == {"mine": 1}
     y.sum().backward()
     b = lib.tensor([1.0, 2.0], requires_grad=True)
-    z = b * 1
+    z = b * lib.tensor(1.0)
     z.grad_fn.register_prehook(lambda go: (go[0] * 10,))
     handle = z.grad_fn.register_hook(lambda gi, go: (gi[0] * 5, None))
     z.sum().backward(retain_graph=True)
@@ -304,7 +304,7 @@ def test_node_hooks_as_torchs() -> None:
 
 def test_a_node_hook_returning_the_wrong_count_raises_as_torch() -> None:
     def run(lib: Any) -> None:
-        z = lib.tensor([1.0, 2.0], requires_grad=True) * 1
+        z = lib.tensor([1.0, 2.0], requires_grad=True) * lib.tensor(1.0)
         z.grad_fn.register_hook(lambda gi, go: (gi[0],))
         z.sum().backward()
 
@@ -346,3 +346,30 @@ def _leaf_node_calls(lib: Any) -> tuple[list[Any], list[float], dict[str, int]]:
 
 def test_accumulate_grad_nodes_as_torchs() -> None:
     assert _leaf_node_calls(tg) == _leaf_node_calls(torch)
+
+
+def _function_node_calls(lib: Any) -> tuple[list[Any], list[float]]:
+    """A post hook on a Function's node (a tensor argument and a number)."""
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, k: float) -> Any:
+            ctx.save_for_backward(x)
+            ctx.k = k
+            return x * x * k
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad * ctx.k, None
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = Square.apply(x, 3.0)
+    calls: list[Any] = []
+    y.grad_fn.register_hook(lambda gi, go: calls.append(
+        (len(gi), gi[0].tolist(), go[0].tolist())) or (gi[0] + 1,))
+    y.sum().backward()
+    return calls, x.grad.tolist()
+
+
+def test_a_functions_node_hooks_as_torchs() -> None:
+    assert _function_node_calls(tg) == _function_node_calls(torch)
