@@ -984,15 +984,15 @@ leaf_hooks: dict[int, _TensorHooks] = {}
 hooks_registered = False
 
 # saved_tensors_hooks (autograd/graph.py) in effect, by thread: a stack, innermost last, of
-# objects whose ``pack(ctx, values)`` gives what save_for_backward keeps in place of ``values``
-# (and hangs on ``ctx`` as "packed" what backward() unpacks them with)
+# objects whose ``_pack_saved(ctx, values)`` gives what save_for_backward keeps in place of
+# ``values`` (and hangs on ``ctx`` as "packed" what backward() unpacks them with)
 saved_hooks: dict[int, list[Any]] = {}
 
 
 def packed(ctx: Context, values: tuple[Any, ...]) -> tuple[Any, ...]:
     """What ``ctx.save_for_backward(*values)`` keeps under this thread's saved_tensors_hooks."""
     stack = saved_hooks.get(get_ident())
-    return stack[-1].pack(ctx, values) if stack else values
+    return stack[-1]._pack_saved(ctx, values) if stack else values
 
 
 # Once a multi-grad hook was registered (autograd/graph.py), each backward pass notes here, by

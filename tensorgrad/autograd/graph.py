@@ -54,14 +54,14 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
     effect when an op saves are the ones it uses. Both hooks run without recording a graph::
 
         def pack(x):
-            return x.numpy().copy()        # anything: here, an array of its own
+            return x.detach().numpy().copy()   # anything: here, an array of its own
 
         def unpack(kept):
             return tensorgrad.tensor(kept)
 
         with tensorgrad.autograd.graph.saved_tensors_hooks(pack, unpack):
             loss = (w * x).sum()
-        loss.backward()                    # unpack is called for w and x
+        loss.backward()                        # unpack is called for w and x
     """
 
     def __init__(self, pack_hook: Callable[[Tensor], Any],
@@ -82,7 +82,7 @@ class saved_tensors_hooks:  # noqa: N801 (PyTorch's name)
         if not stack:  # (empty: save_for_backward's check is False again)
             del engine.saved_hooks[ident]
 
-    def pack(self, ctx: Context, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _pack_saved(self, ctx: Context, values: tuple[Any, ...]) -> tuple[Any, ...]:
         """What ``ctx.save_for_backward(*values)`` keeps: each array or tensor packed, when
         the op joins the graph (as PyTorch, which saves nothing for an op it does not
         record); the op's context then holds the ``_SavedPacked`` that unpacks them."""

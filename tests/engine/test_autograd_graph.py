@@ -397,3 +397,24 @@ def test_a_leaf_has_one_accumulate_grad_node_while_it_is_held() -> None:
     assert tg.tensor([1.0], requires_grad=True) is not a
     other = graph.get_gradient_edge(tg.tensor([1.0], requires_grad=True)).node
     assert other is not node
+
+
+def test_a_subclass_may_name_its_hooks_pack_and_unpack() -> None:
+    class Counting(graph.saved_tensors_hooks):
+        def __init__(self) -> None:
+            self.count = 0
+            super().__init__(self.pack, self.unpack)
+
+        def pack(self, t: Tensor) -> Tensor:
+            self.count += 1
+            return t
+
+        def unpack(self, t: Tensor) -> Tensor:
+            return t
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    hooks = Counting()
+    with hooks:
+        y = (x * x).sum()
+    y.backward()
+    assert hooks.count == 2 and x.grad.tolist() == [2.0, 4.0]
