@@ -8,6 +8,13 @@ The engine's ops save NumPy arrays (``Context.save_for_backward``). Under
 the pack hook and keeps what that returns instead; ``backward()`` gives each kept object to
 the unpack hook just before the op's backward runs and hands the op the tensor's array. As in
 PyTorch, the hooks in effect when an op saves are the ones used, however late its backward.
+
+Where it differs from PyTorch: which tensors an op saves is the engine's (a linear layer saves
+its weight where PyTorch saves the weight transposed, say), and a saved result reaches the pack
+hook as a new tensor of its values, not as the result itself; a ``Function``'s saved tensors
+are unpacked once per backward, before it runs, where PyTorch unpacks at each read of
+``ctx.saved_tensors``; after a ``backward(retain_graph=True)`` the op keeps the unpacked
+arrays until its next backward. A captured step (``tensorgrad.capture``) refuses the hooks.
 """
 
 from __future__ import annotations
