@@ -254,7 +254,9 @@ def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[[Any], None
       every tensor must require grad.
     - ``mode="any"``: with the first of their gradients computed (a tensor), once a pass.
 
-    ``fn`` returns None: the gradients go on as they are. ``remove()`` on the handle ends it::
+    ``fn`` returns None: the gradients go on as they are. (``autograd.grad`` of several
+    outputs is one pass per output here, where PyTorch makes it one.) ``remove()`` on the
+    handle ends it::
 
         a = tensorgrad.randn(2, requires_grad=True)
         b = tensorgrad.randn(2, requires_grad=True)
