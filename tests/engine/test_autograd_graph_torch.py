@@ -373,3 +373,59 @@ def _function_node_calls(lib: Any) -> tuple[list[Any], list[float]]:
 
 def test_a_functions_node_hooks_as_torchs() -> None:
     assert _function_node_calls(tg) == _function_node_calls(torch)
+
+
+def _double_backward_through_a_function(lib: Any, module: Any) -> tuple[Any, ...]:
+    """create_graph=True through a Function whose saved input went through the hooks."""
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * grad
+
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    unpacks: list[int] = []
+    with module.saved_tensors_hooks(lambda t: t, lambda t: unpacks.append(1) or t):
+        y = Cube.apply(x).sum()
+    (g,) = lib.autograd.grad(y, x, create_graph=True)
+    (g2,) = lib.autograd.grad(g.sum(), x)
+    return g.tolist(), g2.tolist(), len(unpacks)
+
+
+def test_double_backward_through_a_hooked_function_as_torchs() -> None:
+    assert _double_backward_through_a_function(tg, graph) == \
+        _double_backward_through_a_function(torch, torch.autograd.graph)
+
+
+def _several_results(lib: Any, module: Any) -> tuple[Any, ...]:
+    """A Function of two results that saves an input and a result, under hooks."""
+    class SinCos(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            s, c = x.sin(), x.cos()
+            ctx.save_for_backward(s, c)
+            return s, c
+
+        @staticmethod
+        def backward(ctx: Any, gs: Any, gc: Any) -> Any:
+            s, c = ctx.saved_tensors
+            return gs * c - gc * s
+
+    x = lib.tensor([0.5, 1.0], requires_grad=True)
+    packs: list[tuple[int, ...]] = []
+    with module.saved_tensors_hooks(lambda t: packs.append(tuple(t.shape)) or t * 1,
+                                    lambda t: t):
+        s, c = SinCos.apply(x)
+    (s * 2 + c).sum().backward()
+    return packs, x.grad.tolist()
+
+
+def test_a_function_of_several_results_under_hooks_as_torchs() -> None:
+    ours, theirs = _several_results(tg, graph), _several_results(torch, torch.autograd.graph)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
