@@ -416,7 +416,7 @@ def _several_results(lib: Any, module: Any) -> tuple[Any, ...]:
             s, c = ctx.saved_tensors
             return gs * c - gc * s
 
-    x = lib.tensor([0.5, 1.0], requires_grad=True)
+    x = lib.tensor(np.array([0.5, 1.0]), requires_grad=True)
     packs: list[tuple[int, ...]] = []
     with module.saved_tensors_hooks(lambda t: packs.append(tuple(t.shape)) or t * 1,
                                     lambda t: t):
