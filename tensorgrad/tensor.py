@@ -144,6 +144,8 @@ class Context:
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
+        if saved_hooks:  # saved_tensors_hooks are in effect on some thread (autograd.graph)
+            values = packed(self, values)
         self.saved_tensors = values
 
     @property
@@ -179,24 +181,72 @@ class Context:
     def name(self) -> str:
         return self.function.__name__
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict of the user's own, kept on the node (PyTorch's ``Node.metadata``)."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(grad_outputs)`` before this node's backward; a tuple it returns
+        replaces the gradients (see ``tensorgrad.autograd.graph.Node``)."""
+        from .autograd.graph import register_node_prehook
+
+        return register_node_prehook(self, hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward; a tuple it
+        returns replaces ``grad_inputs`` (see ``tensorgrad.autograd.graph.Node``)."""
+        from .autograd.graph import register_node_hook
+
+        return register_node_hook(self, hook)
+
     def __repr__(self) -> str:
         return f"<{self.function.__name__}>"
 
 
 class AccumulateGrad:
     """Where ``next_functions`` ends, at a leaf that requires grad, as PyTorch's node of that
-    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to."""
+    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to. One per leaf
+    for as long as one is held (as PyTorch's, which the leaf holds weakly)."""
 
     next_functions: tuple[tuple[Any, int], ...] = ()
+    variable: Tensor
 
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+    def __new__(cls, variable: Tensor) -> AccumulateGrad:
+        node = _accumulators.get(id(variable))  # (it holds the leaf: the id is the leaf's)
+        if node is None:
+            node = _accumulators[id(variable)] = object.__new__(cls)
+            node.variable = variable
+        return node
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict of the user's own, kept on the node (PyTorch's ``Node.metadata``)."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(grad_outputs)`` before the gradient is added to ``.grad``; a tuple it
+        returns replaces it."""
+        from .autograd.graph import register_leaf_prehook
+
+        return register_leaf_prehook(self.variable, hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Call ``hook((), grad_outputs)`` once the gradient was added to ``.grad``."""
+        from .autograd.graph import register_leaf_hook
+
+        return register_leaf_hook(self.variable, hook)
+
     def __repr__(self) -> str:
         return "<AccumulateGrad>"
+
+
+_accumulators: weakref.WeakValueDictionary[int, AccumulateGrad] = weakref.WeakValueDictionary()
 
 
 class Function:
@@ -338,8 +388,11 @@ def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
 # ---- backward(): seed, propagate in topological order, accumulate into the leaves ----------
 
 
-def _seed(root: Tensor, gradient: Any) -> np.ndarray:
-    """The gradient that starts the pass: 1 for a one-element result, else the caller's."""
+def _seed(root: Tensor, gradient: Any, wanted: set[Tensor] | None = None) -> np.ndarray:
+    """The gradient that starts the pass: 1 for a one-element result, else the caller's
+    (``wanted``: the leaves ``backward(inputs=...)`` limits it to)."""
+    if watching_passes:  # a multi-grad hook asks which tensors this pass reaches
+        passes[get_ident()] = (next(_pass_numbers), weakref.ref(root), wanted)
     if not root.requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad (it has no "
                            "graph: no input required grad, or it was computed under no_grad)")
@@ -392,6 +445,9 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             hooks = fn.__dict__.get("tensor_hooks")
             if hooks is not None:
                 grad = hooks.run(grad)
+            saved = fn.__dict__.get("packed")
+            if saved is not None:  # saved under saved_tensors_hooks: unpack them now
+                saved.unpack(fn, retain)
         function = fn.function
         if function.add_into is not None and not detecting_anomalies and \
                 _added_into(fn, grad, leaves, pending, owned):
@@ -726,10 +782,10 @@ def gradients(root: Tensor, gradient: Any = None, retain: bool = False
 # ---- backward passes that are recorded (create_graph=True) ---------------------------------
 
 
-def _graph_seed(root: Tensor, gradient: Any) -> Tensor:
+def _graph_seed(root: Tensor, gradient: Any, wanted: set[Tensor] | None = None) -> Tensor:
     """The gradient that starts a recorded pass: the caller's tensor itself (a gradient may
     flow to it too), else ``_seed``'s array."""
-    seed = _seed(root, gradient)
+    seed = _seed(root, gradient, wanted)
     if isinstance(gradient, Tensor) and gradient._data is seed:
         return gradient
     return as_leaf(seed)
@@ -764,6 +820,9 @@ def graph_gradients(root: Tensor, seed: Tensor, stop: Sequence[Tensor] = ()
         hooks = fn.__dict__.get("tensor_hooks") if hooks_registered else None
         if hooks is not None:
             grad = hooks.run_recorded(grad)
+        saved = fn.__dict__.get("packed") if hooks_registered else None
+        if saved is not None:  # saved under saved_tensors_hooks: unpack them now
+            saved.unpack(fn, True)
         grads = recorded_backward(fn, grad)
         if detecting_anomalies:
             _check_finite(fn, grads)
@@ -973,6 +1032,25 @@ def _run_leaf_hooks(leaf: Tensor, grad: np.ndarray) -> np.ndarray:
 # backward() looks for only once one was registered (speed)
 leaf_hooks: dict[int, _TensorHooks] = {}
 hooks_registered = False
+
+# saved_tensors_hooks (autograd/graph.py) in effect, by thread: a stack, innermost last, of
+# objects whose ``_pack_saved(ctx, values)`` gives what save_for_backward keeps in place of
+# ``values`` (and hangs on ``ctx`` as "packed" what backward() unpacks them with)
+saved_hooks: dict[int, list[Any]] = {}
+
+
+def packed(ctx: Context, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What ``ctx.save_for_backward(*values)`` keeps under this thread's saved_tensors_hooks."""
+    stack = saved_hooks.get(get_ident())
+    return stack[-1]._pack_saved(ctx, values) if stack else values
+
+
+# Once a multi-grad hook was registered (autograd/graph.py), each backward pass notes here, by
+# thread, its number, its root (weakly) and the leaves it is limited to: the hook asks which of
+# its tensors the pass reaches
+watching_passes = False
+passes: dict[int, tuple[int, weakref.ref[Tensor], set[Tensor] | None]] = {}
+_pass_numbers = itertools.count()
 
 
 def _hooks_of(tensor: Tensor, what: str) -> _TensorHooks:
@@ -1360,11 +1438,11 @@ class Tensor:
         """
         wanted = None if inputs is None else _leaves_wanted(inputs)
         if create_graph:
-            recorded = graph_gradients(self, _graph_seed(self, gradient))
+            recorded = graph_gradients(self, _graph_seed(self, gradient, wanted))
             _accumulate_graph({leaf: g for leaf, g in recorded.items()
                                if wanted is None or leaf in wanted})
             return
-        seed = _seed(self, gradient)
+        seed = _seed(self, gradient, wanted)
         leaves = _propagate(self, seed, retain=bool(retain_graph))
         if wanted is not None:
             leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
