@@ -364,6 +364,21 @@ def _record(ctx: Context, out: Tensor) -> None:
         tape.append((ctx, out))
 
 
+def _python_integers(array: np.ndarray) -> np.ndarray:
+    """``array`` of Python numbers as PyTorch reads them: integers are int64, so one beyond
+    its range is an overflow (NumPy made uint64 or objects of them), unless a float among
+    them makes them all floating."""
+    if array.dtype.kind == "O":
+        numbers = array.ravel().tolist()
+        if not all(isinstance(n, (int, float)) for n in numbers):
+            return array
+        if any(isinstance(n, float) for n in numbers):
+            return array.astype(np.float64)
+    elif not array.size or array.max() <= np.iinfo(np.int64).max:  # (NumPy's own uint64s)
+        return array
+    raise ValueError("Overflow when unpacking long long: an integer beyond int64's range")
+
+
 def tensor_of(x: Any) -> Tensor:
     """``x`` if it is a tensor, else a tensor of it (a number, a list, an array): what the
     ``torch.*`` functions take as their tensor arguments."""
@@ -1151,6 +1166,8 @@ class Tensor:
             data = data._data
         if dtype is None:
             array = np.array(data)
+            if array.dtype.kind in "uO" and not isinstance(data, (np.ndarray, np.generic)):
+                array = _python_integers(array)
             if (array.dtype == _FLOAT64 and dtypes.DEFAULT_FLOAT != _FLOAT64
                     and not isinstance(data, (np.ndarray, np.generic))):
                 with np.errstate(over="ignore"):  # (1e300 in float32: inf, as in PyTorch)
@@ -1214,6 +1231,10 @@ class Tensor:
         """
         grad = self._grad
         if grad is None:
+            if self.grad_fn is not None and not self.retains_grad:
+                warnings.warn("the .grad of a tensor that is no leaf is being read: backward() "
+                              "does not fill it; call retain_grad() on it first if you want "
+                              "it, or read the leaf's .grad", UserWarning, stacklevel=2)
             return None
         if type(grad) is not np.ndarray:  # a NumPy number, which 0-d arithmetic gives
             grad = self._grad = np.asarray(grad)

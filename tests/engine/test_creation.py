@@ -262,3 +262,16 @@ def test_the_legacy_constructors_read_sizes_as_pytorchs():
     assert tensorgrad.tensor(3).shape == () and tensorgrad.Tensor(2.5).item() == 2.5
     with pytest.raises(TypeError, match="one data argument"):
         tensorgrad.Tensor([1.0], [2.0])
+
+
+@pytest.mark.parametrize("values", [[2**63], [-(2**63) - 1], 2**63, [[1, 2**64]]])
+def test_python_integers_beyond_int64_overflow_as_in_pytorch(values):
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        tensorgrad.tensor(values)
+
+
+def test_python_integers_at_int64s_ends_and_beside_a_float_are_held():
+    assert tensorgrad.tensor([2**63 - 1, -(2**63)]).dtype == np.int64
+    mixed = tensorgrad.tensor([1.5, 2**64])  # a float makes them all floating
+    assert mixed.dtype.kind == "f" and mixed.tolist() == [1.5, 2.0**64]
+    assert tensorgrad.tensor([np.uint64(5)]).dtype == np.uint64  # NumPy's own stay theirs

@@ -4,6 +4,8 @@ rules for in-place writes (where they are allowed, and that backward() sees them
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -479,3 +481,15 @@ def test_a_hook_on_a_parameter_of_a_captured_step_is_refused_at_its_replays():
     w.grad = None
     step(x)
     np.testing.assert_array_equal(w.grad, x)
+
+
+def test_reading_the_grad_of_a_result_that_keeps_none_warns_as_pytorch():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="no leaf"):
+        assert y.grad is None
+    y.retain_grad()
+    (y * y).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert y.grad.tolist() == [4.0, 8.0] and x.grad is not None
