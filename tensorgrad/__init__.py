@@ -390,7 +390,7 @@ from .torch_functions import (
 from .value import Value
 
 if TYPE_CHECKING:
-    from . import accelerator, amp, backends, cuda, distributed, linalg, nn, profiler, utils
+    from . import accelerator, amp, backends, cuda, distributed, linalg, nn, utils
     from .amp import autocast
     from .drawing import to_dot
     from .serialization import load, save

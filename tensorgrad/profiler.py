@@ -129,8 +129,14 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
             except OSError as error:
                 raise RuntimeError(f"cannot make the trace directory {dir_name}") from error
         worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
-        name = f"{worker}.{time.time_ns() // 1_000_000}.pt.trace.json"
-        prof.export_chrome_trace(os.path.join(dir_name, name + (".gz" if use_gzip else "")))
+        millis = time.time_ns() // 1_000_000
+        while True:  # (two windows in one millisecond: the second a millisecond on)
+            path = os.path.join(dir_name, f"{worker}.{millis}.pt.trace.json"
+                                + (".gz" if use_gzip else ""))
+            if not os.path.exists(path):
+                break
+            millis += 1
+        prof.export_chrome_trace(path)
 
     return handler
 

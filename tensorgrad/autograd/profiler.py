@@ -36,7 +36,7 @@ __all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_
 
 # the engine's module (``tensorgrad.tensor`` is also the name of a function, which
 # ``from .. import tensor`` would give once the package is loaded)
-_engine = importlib.import_module("..tensor", __package__)
+_engine: Any = importlib.import_module("..tensor", __package__)
 
 _ENGINE_APPLY = Function.__dict__["apply"]  # the classmethod, put back when profiling ends
 _engine_apply = _ENGINE_APPLY.__func__

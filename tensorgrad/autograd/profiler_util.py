@@ -192,7 +192,7 @@ class FunctionEventAvg(_TimesAndMemory):
                 f"cpu_memory_usage={self.cpu_memory_usage}>")
 
 
-class EventList(list):  # type: ignore[type-arg]  # (of FunctionEvent, or of FunctionEventAvg)
+class EventList(list):  # (of FunctionEvent, or of FunctionEventAvg)
     """A list of events with PyTorch's ways to read them::
 
         with tensorgrad.autograd.profiler.profile() as prof:
