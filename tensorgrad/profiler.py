@@ -232,7 +232,7 @@ class profile:  # noqa: N801 (PyTorch's name)
         is dropped. A new window begins at the first warmup or recorded step after none."""
         if before is ProfilerAction.RECORD_AND_SAVE or (before is ProfilerAction.RECORD
                                                         and after is None):
-            self._stop_recording()
+            self.stop_trace()
             if self.on_trace_ready is not None:
                 self.on_trace_ready(self)
             before = ProfilerAction.NONE
@@ -241,23 +241,23 @@ class profile:  # noqa: N801 (PyTorch's name)
             warnings.warn(f"Incorrect schedule: RECORD followed by {after.name}: the window "
                           "ends without its RECORD_AND_SAVE step and is not handed over",
                           stacklevel=3)
-            self._stop_recording()
+            self.stop_trace()
             before = ProfilerAction.NONE
         elif before is ProfilerAction.WARMUP and after in (ProfilerAction.NONE, None):
             if after is ProfilerAction.NONE:
                 warnings.warn("Incorrect schedule: WARMUP followed by NONE: nothing is "
                               "recorded", stacklevel=3)
-            self._start_recording()
-            self._stop_recording()
+            self.start_trace()
+            self.stop_trace()
             before = ProfilerAction.NONE
         if after is None:
             return
         if before is ProfilerAction.NONE and after is not ProfilerAction.NONE:
-            self._prepare()
+            self.prepare_trace()
         if before in (ProfilerAction.NONE, ProfilerAction.WARMUP) and after in _RECORDING:
-            self._start_recording()
+            self.start_trace()
 
-    def _prepare(self) -> None:
+    def prepare_trace(self) -> None:
         """A new window: the last one's events go (unless ``acc_events``)."""
         if ProfilerActivity.CPU not in self.activities:
             raise AssertionError("profile(activities=...) without ProfilerActivity.CPU: "
@@ -275,12 +275,14 @@ class profile:  # noqa: N801 (PyTorch's name)
                                                    with_stack=self.with_stack,
                                                    acc_events=self.acc_events)
 
-    def _start_recording(self) -> None:
+    def start_trace(self) -> None:
+        """Begin recording the prepared window (``start()`` and ``step()`` call it)."""
         if self.profiler is None:
             raise AssertionError("the profiler records a window it has not prepared")
         self.profiler._start()
 
-    def _stop_recording(self) -> None:
+    def stop_trace(self) -> None:
+        """End recording the window (``stop()`` and ``step()`` call it)."""
         if self.profiler is None:
             raise AssertionError("stop() of a profiler that was not started: start() it first")
         self.profiler._stop()

@@ -283,10 +283,6 @@ class profile:  # noqa: N801 (PyTorch's name)
         """The ranges recorded, in the order they began (none until the block ends)."""
         return EventList(self._events, profile_memory=self.profile_memory)
 
-    def events(self) -> EventList:
-        """``function_events``."""
-        return self.function_events
-
     def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
                      group_by_overload_name: bool = False) -> EventList:
         """The ranges averaged by name: see ``EventList.key_averages``."""
