@@ -184,6 +184,29 @@ def test_an_autograd_function_is_one_event_with_its_ops_inside():
     assert events[5].cpu_parent is events[4]  # grad * 2, inside the backward
 
 
+def test_a_backward_pass_inside_an_ops_backward_nests_in_it():
+    class WithInnerPass(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            t = tg.ones(2, requires_grad=True)
+            with tg.enable_grad():
+                (t * 3).sum().backward()  # (as a checkpoint's recomputation does)
+            return grad
+
+    x = tg.ones(3, requires_grad=True)
+    with P.profile() as prof:
+        (WithInnerPass.apply(x) * 2).sum().backward()
+    events = prof.events()
+    outer = next(e for e in events if e.name == "WithInnerPassBackward")
+    assert [c.name for c in outer.cpu_children] == ["Mul", "Sum", "SumBackward", "MulBackward"]
+    assert [e.name for e in events if e.cpu_parent is None] == [
+        "WithInnerPass", "Mul", "Sum", "SumBackward", "MulBackward", "WithInnerPassBackward"]
+
+
 def test_ops_of_another_thread_are_recorded_on_that_thread():
     x = tg.ones(3)
     seen = {}
