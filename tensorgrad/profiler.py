@@ -150,8 +150,9 @@ class profile:  # noqa: N801 (PyTorch's name)
     is called as each window ends (``step_num`` is the step the profiler is at). In it and after
     the stop, ``key_averages()``, ``events()`` and ``export_chrome_trace(path)`` read the last
     window (every window with ``acc_events=True``). ``record_shapes`` keeps the ops' argument
-    shapes and ``profile_memory`` the bytes of their results; the other options are accepted
-    for PyTorch's scripts. ``activities`` other than ``ProfilerActivity.CPU`` warn and are
+    shapes and ``profile_memory`` the bytes of their results; the other options
+    (``with_stack``, ``with_flops``, ``with_modules``, ...) are accepted for PyTorch's scripts
+    and record nothing more. ``activities`` other than ``ProfilerActivity.CPU`` warn and are
     left out (tensorgrad runs on the CPU); without the CPU's, start() raises AssertionError::
 
         with tensorgrad.profiler.profile(record_shapes=True) as prof:

@@ -228,9 +228,9 @@ class profile:  # noqa: N801 (PyTorch's name)
     profiler, ``torch.autograd.profiler.profile``. After the block, ``function_events`` holds
     them, ``key_averages()`` averages them by name, ``table()`` prints them and
     ``export_chrome_trace(path)`` writes them for chrome://tracing. ``record_shapes`` keeps
-    the ops' argument shapes, ``profile_memory`` the bytes of their results; the device
-    options are accepted and do nothing (tensorgrad runs on the CPU). With ``enabled=False``
-    nothing is recorded::
+    the ops' argument shapes, ``profile_memory`` the bytes of their results; the other
+    options (the devices', ``with_stack``, ``with_flops``, ``with_modules``) are accepted for
+    PyTorch's scripts and record nothing more. With ``enabled=False`` nothing is recorded::
 
         with tensorgrad.autograd.profiler.profile() as prof:
             y = (x * 2).sum()
