@@ -28,6 +28,8 @@ from time import perf_counter_ns
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from ..grad_mode import get_ident
 from ..tensor import Context, Function, Tensor
 from .profiler_util import Clock, EventList, FunctionEvent, FunctionEventAvg
@@ -116,16 +118,19 @@ def _timed_apply(cls: type[Function], *args: Any) -> Any:
         return out
     finally:
         if _close(event) and session.memory_wanted:
-            event.cpu_memory_usage = _bytes_made(out)
+            event.cpu_memory_usage = _bytes_made(out, args)
 
 
-def _bytes_made(out: Any) -> int:
-    """The bytes of an op's new results (a view makes none)."""
-    if isinstance(out, Tensor):
-        return out._data.nbytes if out._data.base is None else 0
+def _bytes_made(out: Any, args: tuple[Any, ...]) -> int:
+    """The bytes of an op's new results: a view of an argument makes none."""
     if isinstance(out, (tuple, list)):
-        return sum(_bytes_made(x) for x in out)
-    return 0
+        return sum(_bytes_made(x, args) for x in out)
+    if not isinstance(out, Tensor):
+        return 0
+    data = out._data
+    if any(isinstance(a, Tensor) and np.may_share_memory(data, a._data) for a in args):
+        return 0
+    return data.nbytes
 
 
 def _backward_reached(fn: Context | None, pending: dict[Any, Any]) -> None:

@@ -266,11 +266,17 @@ def test_profile_memory_counts_the_bytes_of_new_results_not_views():
     with P.profile(profile_memory=True) as prof, P.record_function("block"):
         y = x * 2
         y.view(20)
+        y.t()[1:]
+        (y + 1).reshape(20)  # (a new array, reshaped: made by the op all the same)
+        tg.nn.functional.gelu(y)
     by_name = {e.name: e for e in prof.events()}
     assert by_name["Mul"].cpu_memory_usage == 160
+    assert by_name["GELU"].cpu_memory_usage == 160
     assert by_name["block"].cpu_memory_usage == 0
-    assert by_name["block"].self_cpu_memory_usage == -160
-    assert sum(e.cpu_memory_usage for e in prof.events() if e.name not in ("Mul", "block")) == 0
+    assert by_name["block"].self_cpu_memory_usage == -sum(
+        e.cpu_memory_usage for e in by_name["block"].cpu_children)
+    views = [e for e in prof.events() if e.name not in ("Mul", "GELU", "Add", "block")]
+    assert views and sum(e.cpu_memory_usage for e in views) == 0
     assert "CPU Mem" in prof.key_averages().table()
 
 
