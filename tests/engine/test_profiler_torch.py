@@ -67,7 +67,7 @@ def test_schedule_refuses_and_warns_as_pytorchs():
 # ---- a profiled loop, run under each ---------------------------------------------------------
 
 
-def _run(lib, n, record=True, **options):
+def _run(lib, n, **options):
     """n steps, each inside a range it{i}; what each on_trace_ready call saw, and the profiler."""
     x = lib.ones(3, requires_grad=True)
     windows = []
@@ -122,6 +122,8 @@ def test_without_a_schedule_the_trace_is_handed_over_once_at_the_stop_as_pytorch
     assert ours == theirs == [(3, ["it0", "it1", "it2"], 0)]
     assert [k.key for k in our_prof.key_averages() if k.key.startswith("it")] == \
         [k.key for k in their_prof.key_averages() if k.key.startswith("it")]
+    for prof in (our_prof, their_prof):  # the ops' backward too: MulBackward0 there
+        assert any(k.key.startswith("MulBackward") for k in prof.key_averages())
 
 
 # ---- record_function, key_averages, table ----------------------------------------------------
