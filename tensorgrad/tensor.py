@@ -89,9 +89,9 @@ _warned_float = False  # float() of a tensor that requires grad warns once a pro
 # op's backward returns, and names the op that first gave NaN
 detecting_anomalies = False
 # A profiler's hook while it records (autograd/profiler.py): backward() calls it with each op's
-# context as it reaches the op and with None when the pass ends (and the pass's ``pending``),
-# which times each op's backward; None otherwise, one check an op
-profiling_backward: Callable[[Context | None, dict], None] | None = None
+# context as it reaches the op and with None when the pass ends, which times each op's
+# backward; None otherwise, one check an op
+profiling_backward: Callable[[Context | None], None] | None = None
 
 
 _FREED_MESSAGE = (
@@ -380,7 +380,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
     while queue:
         fn = heapq.heappop(queue)[1]
         if profiling_backward:
-            profiling_backward(fn, pending)
+            profiling_backward(fn)
         if handed_out or (in_place_writes and _newest_write > fn._sequence):
             _check_not_written(fn)
         grad = pending.pop(fn)
@@ -430,7 +430,7 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
         if not retain:
             _let_go_of_inputs(fn, let_go)
     if profiling_backward:
-        profiling_backward(None, pending)
+        profiling_backward(None)
     return leaves
 
 

@@ -22,10 +22,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import itertools
+import sys
 import threading
 import time
 from time import perf_counter_ns
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import numpy as np
@@ -48,8 +49,8 @@ _lock = threading.Lock()  # (profilers start and stop on any thread)
 
 class _Session:
     """What the running recordings share: the ranges closed so far, in the order they
-    closed, and each thread's open ranges, innermost last, with the backward pass that
-    opened each (None: not a backward op)."""
+    closed, and each thread's open ranges, innermost last, with the frame of the backward
+    pass that opened each (None: not a backward op)."""
 
     def __init__(self) -> None:
         self.clock = Clock(perf_counter_ns(), time.time_ns())
@@ -71,6 +72,8 @@ def _open(session: _Session, name: str, args: tuple[Any, ...] | None = None,
     if stack is None:
         stack = session.stacks[ident] = []
         session.native_ids[ident] = threading.get_native_id()
+    elif stack and stack[-1][1] is not None:  # inside a backward op's range: is it running?
+        _drop_ended_passes(stack)
     shapes = None
     if args is not None and session.shapes_wanted:
         shapes = [list(a._data.shape) if isinstance(a, Tensor) else [] for a in args]
@@ -133,21 +136,35 @@ def _bytes_made(out: Any, args: tuple[Any, ...]) -> int:
     return data.nbytes
 
 
-def _backward_reached(fn: Context | None, pending: dict[Any, Any]) -> None:
+def _backward_reached(fn: Context | None) -> None:
     """backward() reached ``fn``'s op (None: the pass ended): end the range of the op it
-    reached before in this pass (``pending`` is the pass's own), and begin ``fn``'s."""
+    reached before in this pass, and begin ``fn``'s. A pass is known by its frame (the
+    caller's), which runs until the pass ends (a pass may run inside an op's backward)."""
     session = _session
     if session is None:
         return
     now = perf_counter_ns()
+    this_pass = sys._getframe(1)
     stack = session.stacks.get(get_ident())
     if stack:
         for event, owner in reversed(stack):
-            if owner is pending:
+            if owner is this_pass:
                 _close(event, now)
                 break
     if fn is not None:
-        _open(session, f"{fn.function.__name__}Backward", owner=pending)
+        _open(session, f"{fn.function.__name__}Backward", owner=this_pass)
+
+
+def _drop_ended_passes(stack: list[tuple[FunctionEvent, object]]) -> None:
+    """Drop the open ranges of backward passes that no longer run: an exception ended them
+    between two ops (their frame is not among the running ones)."""
+    running = set()
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        running.add(id(frame))
+        frame = frame.f_back
+    # (a range's frame is held by the range: its id is no other frame's)
+    stack[:] = [entry for entry in stack if entry[1] is None or id(entry[1]) in running]
 
 
 class _Recording:

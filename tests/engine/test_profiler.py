@@ -255,10 +255,20 @@ def test_an_exception_in_a_backward_leaves_the_profiler_working():
             (Broken.apply(x) * 2).sum().backward()
         with P.record_function("after"):
             (x * 5).sum().backward()
-    by_name = {e.name: e for e in prof.events()}
+        with pytest.raises(ArithmeticError):  # (no range around it)
+            (Broken.apply(x) * 2).sum().backward()
+        y = x * 4
+        (y / 2).sum().backward()
+    events = prof.events()
+    by_name = {e.name: e for e in events}
     assert by_name["after"].cpu_parent is None
     assert {c.name for c in by_name["after"].cpu_children} == {"Mul", "Sum", "SumBackward",
                                                              "MulBackward"}
+    # the ranges that the failing passes left open are dropped: what follows is at the top
+    assert "BrokenBackward" not in by_name
+    assert [e.name for e in events[-6:]] == ["Mul", "Div", "Sum", "SumBackward", "DivBackward",
+                                             "MulBackward"]
+    assert all(e.cpu_parent is None for e in events[-6:])
 
 
 def test_profile_memory_counts_the_bytes_of_new_results_not_views():
