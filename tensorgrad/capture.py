@@ -41,6 +41,7 @@ from .tensor import (
     conformed,
     leaf_hooks,
     quiet,
+    saved_hooks,
     store_grad,
     tapes,
 )
@@ -69,6 +70,10 @@ class Captured:
         """``loss_fn(*inputs).backward()``; returns the loss, detached from the graph."""
         if not is_grad_enabled():
             raise RuntimeError("a captured step computes gradients: call it with grad enabled")
+        if saved_hooks and saved_hooks.get(get_ident()):
+            raise CaptureError("saved_tensors_hooks are in effect: a captured step's replays "
+                               "keep the saved arrays without calling them; call the step "
+                               "outside the hooks' block, or do not capture it")
         key = _signature(inputs)
         with self._lock:
             known = self._recordings.get(key)

@@ -1502,10 +1502,16 @@ class Diagonal(Function):
     """The ``offset``-th diagonal of the matrices in dimensions ``dim1`` and ``dim2`` (both
     non-negative, different), as a new last dimension."""
 
+    views = True  # (its result may share its input's memory: see tensor._as_it_was)
+
     @staticmethod
     def forward(ctx, a, offset, dim1, dim2):
         ctx.shape, ctx.dims, ctx.offset = a.shape, (dim1, dim2), offset
-        return np.diagonal(a, offset, dim1, dim2).copy()  # (NumPy's is a read-only view)
+        view = np.diagonal(a, offset, dim1, dim2)  # (NumPy's view is read-only: a view of a
+        if not a.flags.writeable:  # writable array is made writable, as PyTorch's diagonal
+            return view.copy()  # is a view that in-place ops write through)
+        view.flags.writeable = True
+        return view
 
     @staticmethod
     def backward(ctx, grad):
@@ -2272,6 +2278,8 @@ def shape_argument(shape: tuple) -> tuple[int, ...]:
 
 
 class Reshape(Function):
+    views = True  # (its result may share its input's memory: see tensor._as_it_was)
+
     @staticmethod
     def forward(ctx, a, shape, view=False):
         ctx.shape = a.shape
@@ -2337,6 +2345,8 @@ def swap(ndim: int, dim0: int, dim1: int) -> tuple[int, ...]:
 
 
 class Permute(Function):
+    views = True  # (its result may share its input's memory: see tensor._as_it_was)
+
     @staticmethod
     def forward(ctx, a, order):
         ctx.order = order
@@ -2468,6 +2478,8 @@ def expand_error(shape: tuple[int, ...], target: tuple[int, ...]) -> RuntimeErro
 
 
 class Expand(Function):
+    views = True  # (its result may share its input's memory: see tensor._as_it_was)
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
@@ -2834,16 +2846,21 @@ def _is_basic(index: Any) -> bool:
 
 class Index(Function):
     fresh_grads = True  # backward's arrays are new: later gradients may be added into them
+    views = True  # (a basic index: see tensor._as_it_was)
 
     @staticmethod
     def forward(ctx, a, index):
         ctx.save_for_backward(index)
         ctx.shape, ctx.basic = a.shape, _is_basic(index)
         try:
-            return a[index]
+            out = a[index]
         except IndexError as error:
             raise IndexError(f"index out of range for a tensor of shape {a.shape}: {error}"
                              ) from None
+        if type(out) is not np.ndarray and ctx.basic:  # one entry: as a 0-d view of it (an
+            # in-place op on it writes ``a``, as PyTorch's), not NumPy's scalar copy
+            return a[(*index, ...) if type(index) is tuple else (index, ...)]
+        return out
 
     @staticmethod
     def backward(ctx, grad):

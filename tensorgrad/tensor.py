@@ -48,6 +48,12 @@ in_place_writes: dict[int, int] = {}
 # The newest sequence number in in_place_writes: an op newer than it saw every write already,
 # and its backward needs no check (speed: benchmarks/SPEED.md, "In-place writes after a step").
 _newest_write = -1
+# The tensors an in-place op of the graph rewrote (``_rebase``), each with its versions as they
+# were before each write: (the sequence number the write came after, that version, the part of
+# the tensor's array written). An op that
+# used a tensor before a write sends its gradient to the version it saw, as PyTorch's do.
+# By the tensor's id; an entry goes when its tensor does.
+_versions: dict[int, list[tuple[int, Tensor, np.ndarray]]] = {}
 # Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
 # (see _hand_out): the user may write through one for as long as it lives, unseen by the ops.
 handed_out: dict[int, list[_HandOut]] = {}
@@ -142,6 +148,8 @@ class Context:
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for ``backward``, where ``saved_tensors`` returns them."""
+        if saved_hooks:  # saved_tensors_hooks are in effect on some thread (autograd.graph)
+            values = packed(self, values)
         self.saved_tensors = values
 
     @property
@@ -177,24 +185,72 @@ class Context:
     def name(self) -> str:
         return self.function.__name__
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict of the user's own, kept on the node (PyTorch's ``Node.metadata``)."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(grad_outputs)`` before this node's backward; a tuple it returns
+        replaces the gradients (see ``tensorgrad.autograd.graph.Node``)."""
+        from .autograd.graph import register_node_prehook
+
+        return register_node_prehook(self, hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward; a tuple it
+        returns replaces ``grad_inputs`` (see ``tensorgrad.autograd.graph.Node``)."""
+        from .autograd.graph import register_node_hook
+
+        return register_node_hook(self, hook)
+
     def __repr__(self) -> str:
         return f"<{self.function.__name__}>"
 
 
 class AccumulateGrad:
     """Where ``next_functions`` ends, at a leaf that requires grad, as PyTorch's node of that
-    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to."""
+    name: ``variable`` is the leaf, whose ``.grad`` the gradient is added to. One per leaf
+    for as long as one is held (as PyTorch's, which the leaf holds weakly)."""
 
     next_functions: tuple[tuple[Any, int], ...] = ()
+    variable: Tensor
 
-    def __init__(self, variable: Tensor) -> None:
-        self.variable = variable
+    def __new__(cls, variable: Tensor) -> AccumulateGrad:
+        node = _accumulators.get(id(variable))  # (it holds the leaf: the id is the leaf's)
+        if node is None:
+            node = _accumulators[id(variable)] = object.__new__(cls)
+            node.variable = variable
+        return node
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict of the user's own, kept on the node (PyTorch's ``Node.metadata``)."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook: Callable[[tuple[Any, ...]], Any]) -> RemovableHandle:
+        """Call ``hook(grad_outputs)`` before the gradient is added to ``.grad``; a tuple it
+        returns replaces it."""
+        from .autograd.graph import register_leaf_prehook
+
+        return register_leaf_prehook(self.variable, hook)
+
+    def register_hook(self, hook: Callable[[tuple[Any, ...], tuple[Any, ...]], Any]
+                      ) -> RemovableHandle:
+        """Call ``hook((), grad_outputs)`` once the gradient was added to ``.grad``."""
+        from .autograd.graph import register_leaf_hook
+
+        return register_leaf_hook(self.variable, hook)
+
     def __repr__(self) -> str:
         return "<AccumulateGrad>"
+
+
+_accumulators: weakref.WeakValueDictionary[int, AccumulateGrad] = weakref.WeakValueDictionary()
 
 
 class Function:
@@ -240,6 +296,9 @@ class Function:
     # all); ``fresh_grads``: backward returns new arrays, which no one else holds.
     add_into: Callable[[Context, np.ndarray, np.ndarray], bool] | None = None
     fresh_grads = False
+    # ``views``: the op's result may be a view of its first input's memory (a reshape, a
+    # permutation, a basic index, ...), whose values an in-place write to that input changes
+    views = False
 
     @classmethod
     def apply(cls, *args: Any) -> Tensor:
@@ -333,8 +392,11 @@ def as_leaf(data: np.ndarray, requires_grad: bool = False) -> Tensor:
 # ---- backward(): seed, propagate in topological order, accumulate into the leaves ----------
 
 
-def _seed(root: Tensor, gradient: Any) -> np.ndarray:
-    """The gradient that starts the pass: 1 for a one-element result, else the caller's."""
+def _seed(root: Tensor, gradient: Any, wanted: set[Tensor] | None = None) -> np.ndarray:
+    """The gradient that starts the pass: 1 for a one-element result, else the caller's
+    (``wanted``: the leaves ``backward(inputs=...)`` limits it to)."""
+    if watching_passes:  # a multi-grad hook asks which tensors this pass reaches
+        passes[get_ident()] = (next(_pass_numbers), weakref.ref(root), wanted)
     if not root.requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad (it has no "
                            "graph: no input required grad, or it was computed under no_grad)")
@@ -389,6 +451,9 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
             hooks = fn.__dict__.get("tensor_hooks")
             if hooks is not None:
                 grad = hooks.run(grad)
+            saved = fn.__dict__.get("packed")
+            if saved is not None:  # saved under saved_tensors_hooks: unpack them now
+                saved.unpack(fn, retain)
         function = fn.function
         if function.add_into is not None and not detecting_anomalies and \
                 _added_into(fn, grad, leaves, pending, owned):
@@ -422,7 +487,10 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                 leaves[a] = _summed(leaves.get(a), g, fresh, owned)
             else:
                 if parent._sequence > fn._sequence:  # ``a`` was changed in place since
-                    _used_before_written(fn)
+                    a = _as_it_was(a, fn)
+                    parent = a.grad_fn
+                    if parent is None:  # (values that did not require grad then)
+                        continue
                 held = pending.get(parent)
                 if held is None:
                     heapq.heappush(queue, (-parent._sequence, parent))
@@ -434,11 +502,49 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
     return leaves
 
 
-def _used_before_written(fn: Context) -> None:
+def _as_it_was(a: Tensor, fn: Context) -> Tensor:
+    """``a`` as ``fn``'s op saw it: the version before the first in-place write after it.
+    Where ``fn``'s result is a view of ``a`` and a later write changed its values, the
+    gradients that reach ``fn`` may come from ops that read the new values: RuntimeError,
+    as tensorgrad does not follow a view's values through its base's writes; unless the
+    view was itself the one written (``_rebase_view`` settled ``fn``: its readers since
+    read a new op)."""
+    later = [(old, written) for start, old, written in _versions.get(id(a), ())
+             if start > fn._sequence]
+    if not later:
+        raise AssertionError(f"{fn.function.__name__}: an input rewritten in place, no version")
+    if fn.function.views and not fn.__dict__.get("settled"):
+        seen: np.ndarray | None = a._data
+        if fn.function is ops.Index:  # a basic index, or the reading of a view (_reading)
+            seen = a._data[fn.saved_tensors[0]] if fn.__dict__["basic"] else \
+                fn.__dict__.get("view")
+        if seen is not None and any(_overlap(seen, written) for _, written in later):
+            _used_before_written(fn)
+    return later[0][0]
+
+
+def _recorded_after_write(fn: Context) -> None:
     raise RuntimeError(f"{fn.function.__name__} used a tensor that an in-place op changed "
-                       "afterwards: its gradient would go to the values as they were, which "
-                       "tensorgrad does not keep (PyTorch does, unless an op saved them); write "
-                       "the in-place op out of place (y = y + 1), or clone the tensor first")
+                       "afterwards: a recorded backward (create_graph=True) reads the inputs' "
+                       "values, which are no longer those it used; write the in-place op out "
+                       "of place (y = y + 1), or clone the tensor first")
+
+
+_OVERLAP_WORK: Any = 100_000  # (NumPy's stubs name only its two special values)
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        return bool(np.shares_memory(a, b, max_work=_OVERLAP_WORK))
+    except np.exceptions.TooHardError:
+        return True
+
+
+def _used_before_written(fn: Context) -> None:
+    raise RuntimeError(f"{fn.function.__name__} made a view of a tensor whose values an in-place "
+                       "op then changed (through the tensor or another view of it): the "
+                       "view's gradient would go to the values as they were; take the view "
+                       "after the in-place op, or clone() it (PyTorch follows the view)")
 
 
 def _free(fn: Context) -> None:
@@ -684,10 +790,10 @@ def gradients(root: Tensor, gradient: Any = None, retain: bool = False
 # ---- backward passes that are recorded (create_graph=True) ---------------------------------
 
 
-def _graph_seed(root: Tensor, gradient: Any) -> Tensor:
+def _graph_seed(root: Tensor, gradient: Any, wanted: set[Tensor] | None = None) -> Tensor:
     """The gradient that starts a recorded pass: the caller's tensor itself (a gradient may
     flow to it too), else ``_seed``'s array."""
-    seed = _seed(root, gradient)
+    seed = _seed(root, gradient, wanted)
     if isinstance(gradient, Tensor) and gradient._data is seed:
         return gradient
     return as_leaf(seed)
@@ -722,6 +828,9 @@ def graph_gradients(root: Tensor, seed: Tensor, stop: Sequence[Tensor] = ()
         hooks = fn.__dict__.get("tensor_hooks") if hooks_registered else None
         if hooks is not None:
             grad = hooks.run_recorded(grad)
+        saved = fn.__dict__.get("packed") if hooks_registered else None
+        if saved is not None:  # saved under saved_tensors_hooks: unpack them now
+            saved.unpack(fn, True)
         grads = recorded_backward(fn, grad)
         if detecting_anomalies:
             _check_finite(fn, grads)
@@ -739,7 +848,7 @@ def graph_gradients(root: Tensor, seed: Tensor, stop: Sequence[Tensor] = ()
                 found[a] = g if held is None else held + g
                 continue
             if parent._sequence > fn._sequence:  # ``a`` was changed in place since
-                _used_before_written(fn)
+                _recorded_after_write(fn)
             held = pending.get(parent)
             if held is None:
                 heapq.heappush(queue, (-parent._sequence, parent))
@@ -931,6 +1040,25 @@ def _run_leaf_hooks(leaf: Tensor, grad: np.ndarray) -> np.ndarray:
 # backward() looks for only once one was registered (speed)
 leaf_hooks: dict[int, _TensorHooks] = {}
 hooks_registered = False
+
+# saved_tensors_hooks (autograd/graph.py) in effect, by thread: a stack, innermost last, of
+# objects whose ``_pack_saved(ctx, values)`` gives what save_for_backward keeps in place of
+# ``values`` (and hangs on ``ctx`` as "packed" what backward() unpacks them with)
+saved_hooks: dict[int, list[Any]] = {}
+
+
+def packed(ctx: Context, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What ``ctx.save_for_backward(*values)`` keeps under this thread's saved_tensors_hooks."""
+    stack = saved_hooks.get(get_ident())
+    return stack[-1]._pack_saved(ctx, values) if stack else values
+
+
+# Once a multi-grad hook was registered (autograd/graph.py), each backward pass notes here, by
+# thread, its number, its root (weakly) and the leaves it is limited to: the hook asks which of
+# its tensors the pass reaches
+watching_passes = False
+passes: dict[int, tuple[int, weakref.ref[Tensor], set[Tensor] | None]] = {}
+_pass_numbers = itertools.count()
 
 
 def _hooks_of(tensor: Tensor, what: str) -> _TensorHooks:
@@ -1318,11 +1446,11 @@ class Tensor:
         """
         wanted = None if inputs is None else _leaves_wanted(inputs)
         if create_graph:
-            recorded = graph_gradients(self, _graph_seed(self, gradient))
+            recorded = graph_gradients(self, _graph_seed(self, gradient, wanted))
             _accumulate_graph({leaf: g for leaf, g in recorded.items()
                                if wanted is None or leaf in wanted})
             return
-        seed = _seed(self, gradient)
+        seed = _seed(self, gradient, wanted)
         leaves = _propagate(self, seed, retain=bool(retain_graph))
         if wanted is not None:
             leaves = {leaf: g for leaf, g in leaves.items() if leaf in wanted}
@@ -1756,6 +1884,8 @@ class Tensor:
         broadcast), as PyTorch's: an op of the graph where this tensor, or the value,
         requires grad (see ``written_in_place``)."""
         index = ops.plain_index(index, self._data)
+        if isinstance(value, Tensor) and _is_view_at(value._data, self._data, index):
+            return  # ``x[i] += y``: ``x[i]`` was written in place; this writes it onto itself
         if _in_graph(self, value):
             written_in_place(self, lambda: scatter_ops.assigned(self, index, value))
         else:
@@ -3562,8 +3692,14 @@ def can_record_in_place(a: Tensor) -> bool:
     producer = a.grad_fn
     if producer is None:
         return a._data.base is None
-    return not any(isinstance(x, Tensor) and np.may_share_memory(a._data, x._data)
+    return not any(isinstance(x, Tensor) and _shares(a._data, x._data)
                    for x in producer.inputs)
+
+
+def _shares(view: np.ndarray, array: np.ndarray) -> bool:
+    """Whether ``view`` may be a view of ``array``'s memory (one of no entries included)."""
+    return np.may_share_memory(view, array) or (
+        view.size == 0 and view.base is not None and _owner(view) is _owner(array))
 
 
 def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
@@ -3574,13 +3710,37 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
     for its backward refuses it, as in PyTorch (the write is noted); so does an op that used
     ``a`` before the write (``_propagate``: PyTorch would send its gradient to the values as
     they were, which are no tensor here). A view of another tensor (a slice, a reshape, ...)
-    is refused: PyTorch rewrites the other tensor's history too, which this does not."""
-    producer = a.grad_fn
+    rewrites that tensor's history too (``_rebased_view``)."""
+    _rebase(a, compute, cast)
+    return a
+
+
+def _rebase(a: Tensor, compute: Callable[[], Tensor], cast: bool,
+            written: np.ndarray | None = None) -> Tensor:
+    """``_rebased``'s work; returns ``a`` as it was (a tensor of its old values and history).
+    ``written``: the part of ``a``'s array the write changes (by default all of it)."""
     if not can_record_in_place(a):
-        raise RuntimeError("an in-place op that joins the graph on a view of another tensor "
-                           "(a slice, reshape, transpose, ...): PyTorch also rewrites that "
-                           "tensor's history, tensorgrad does not; compute it out of place "
-                           "(x = x + y, torch.where, torch.cat)")
+        if a.grad_fn is None:
+            raise RuntimeError("an in-place op that joins the graph on a view made outside "
+                               "it (a slice of a tensor that does not require grad, "
+                               "from_numpy, ...): write it out of place (x = x + y), or "
+                               "clone() it first")
+        return _rebase_view(a, compute, cast)
+    out, old = _computed_aside(a, compute, cast, a._data if written is None else written)
+    held = a._data
+    held[...] = out._data
+    note_in_place_write(held)
+    a.grad_fn, a._requires_grad = out.grad_fn, True
+    return old
+
+
+def _computed_aside(a: Tensor, compute: Callable[[], Tensor], cast: bool,
+                    written: np.ndarray) -> tuple[Tensor, Tensor]:
+    """``compute()``, an out-of-place op on ``a``, run on a copy of ``a``'s values, and ``a``
+    as it was (a tensor of that copy, with ``a``'s history): the ops ``compute()`` applied
+    take that tensor as their input from then on. The result has ``a``'s shape and dtype,
+    and is in the graph (``_rebased``)."""
+    producer = a.grad_fn
     start = _next_sequence()  # the ops compute() applies come after
     held, a._data = a._data, a._data.copy()
     try:
@@ -3605,10 +3765,85 @@ def _rebased(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
         seen.add(fn)
         fn.inputs = tuple(old if x is a else x for x in fn.inputs)
         stack.extend(x.grad_fn for x in fn.inputs if isinstance(x, Tensor))
-    held[...] = out._data
-    note_in_place_write(held)
-    a.grad_fn, a._requires_grad = out.grad_fn, True
-    return a
+    versions = _versions.get(id(a))
+    if versions is None:
+        _versions[id(a)] = versions = []
+        weakref.finalize(a, _versions.pop, id(a), None)
+    versions.append((start, old, written))
+    return out, old
+
+
+def _rebase_view(a: Tensor, compute: Callable[[], Tensor], cast: bool) -> Tensor:
+    """``_rebase`` for ``a``, a view of another tensor (its op's result shares that tensor's
+    memory: a slice, a reshape, a transpose, ...), as PyTorch rewrites a view's in-place op:
+    the other tensor (the base) becomes its old values with the view's new ones written where
+    the view lies in its memory, and ``a`` becomes a reading of those places of the new base;
+    ``a`` as it was reads the old base. A base that is itself a view is rewritten the same
+    way, in turn."""
+    producer = a.grad_fn
+    assert producer is not None
+    base = next(x for x in producer.inputs if isinstance(x, Tensor) and _shares(a._data, x._data))
+    if base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation: write it out of place, or under no_grad()")
+    places = _places_in(a._data, base._data)
+    out, old = _computed_aside(a, compute, cast, a._data)
+    # ``a`` reads the new base from now on: what read it through its op read it before
+    producer.__dict__["settled"] = True
+    _rebase(base, lambda: scatter_ops.IndexPut.apply(base, places, out, False), False,
+            a._data)
+    a.grad_fn, a._requires_grad = _reading(base, places, a._data), True
+    return old
+
+
+def _reading(base: Tensor, places: tuple[np.ndarray, ...], view: np.ndarray) -> Context:
+    """The op that reads ``view``, a view of ``base``'s memory at ``places``."""
+    reading = ops.Index.apply(base, places).grad_fn
+    assert reading is not None
+    reading.__dict__["view"] = view
+    return reading
+
+
+def _is_view_at(value: np.ndarray, array: np.ndarray, index: Any) -> bool:
+    """Whether ``value`` is ``array[index]``'s very memory, entry for entry."""
+    if value.base is None or not np.may_share_memory(value, array):
+        return False
+    try:
+        view = array[index]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return (view.base is not None and view.shape == value.shape and view.dtype == value.dtype
+            and view.strides == value.strides and
+            view.__array_interface__["data"][0] == value.__array_interface__["data"][0])
+
+
+def _places_in(view: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each entry of ``view`` lies in ``base``, whose memory it shares: an index of
+    ``base`` (one integer array per dimension, each of ``view``'s shape). RuntimeError where
+    an in-place write through ``view`` is not one PyTorch makes: entries that share one
+    place (an ``expand``), a base whose entries do, another dtype."""
+    if view.dtype != base.dtype:
+        raise RuntimeError(f"an in-place op on a view of another dtype ({view.dtype} of "
+                           f"{base.dtype}) in the graph: write it out of place")
+    view_at, base_at = _addresses(view).ravel(), _addresses(base).ravel()
+    order = np.argsort(base_at, kind="stable")
+    ranked = base_at[order]
+    if np.any(ranked[1:] == ranked[:-1]) or len(np.unique(view_at)) != view_at.size:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location; clone() it first")
+    found = np.minimum(np.searchsorted(ranked, view_at), max(ranked.size - 1, 0))
+    if ranked.size == 0 or np.any(ranked[found] != view_at):
+        raise RuntimeError("an in-place op on a tensor that shares part of another's "
+                           "memory in the graph: write it out of place")
+    return np.unravel_index(order[found].reshape(view.shape), base.shape)
+
+
+def _addresses(a: np.ndarray) -> np.ndarray:
+    """The address of each entry of ``a`` in memory, as an array of ``a``'s shape."""
+    at = np.full((1,) * a.ndim, a.__array_interface__["data"][0], np.int64)
+    for d, (n, stride) in enumerate(zip(a.shape, a.strides)):
+        at = at + (np.arange(n, dtype=np.int64) * stride).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    return np.broadcast_to(at, a.shape)
 
 
 def _drawn(a: Tensor, name: str, draw: Callable[[], np.ndarray],

@@ -21,7 +21,16 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..grad_mode import no_grad
-from ..tensor import Context, Tensor, as_leaf, can_record_in_place, note_in_place_write, tapes
+from ..tensor import (
+    Context,
+    Tensor,
+    as_leaf,
+    can_record_in_place,
+    note_in_place_write,
+    packed,
+    saved_hooks,
+    tapes,
+)
 from ..tensor import Function as EngineFunction  # (tensorgrad.tensor is also a function's name)
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -294,6 +303,8 @@ def _forward_on_tensors(cls: type[Function], forward: Callable[..., Any]
                 tapes[ident] = tape
         # the engine keeps (and checks for in-place writes) arrays: tensors go back in backward
         saved = getattr(ctx, "saved_tensors", ())
+        if saved_hooks and "packed" not in ctx.__dict__:  # (forward ran under no_grad: the
+            saved = packed(ctx, saved)                    # hooks see the caller's grad mode)
         ctx.saved_tensors = tuple(x._data if isinstance(x, Tensor) else x for x in saved)
         ctx.__dict__["saved_as_tensors"] = tuple(isinstance(x, Tensor) for x in saved)
         if isinstance(out, (tuple, list)) or "non_differentiable" in ctx.__dict__ or \

@@ -12,7 +12,8 @@ differ from PyTorch's draws)::
 
 Here: ``Distribution``; ``Normal``, ``Uniform``, ``LogNormal``, ``HalfNormal``,
 ``Exponential``, ``Laplace``, ``Cauchy``, ``StudentT``, ``Gumbel``, ``Gamma``, ``Chi2``,
-``Beta``, ``Dirichlet``, ``MultivariateNormal``, ``LowRankMultivariateNormal``; ``Bernoulli``,
+``Beta``, ``Dirichlet``, ``MultivariateNormal``, ``LowRankMultivariateNormal``,
+``ContinuousBernoulli``, ``VonMises``, ``Wishart``, ``LKJCholesky``; ``Bernoulli``,
 ``Categorical``, ``OneHotCategorical`` (and ``...StraightThrough``), ``Binomial``,
 ``Multinomial``, ``Geometric``, ``Poisson``; the relaxed ``RelaxedBernoulli`` and
 ``RelaxedOneHotCategorical``; ``Independent``, ``MixtureSameFamily``,
@@ -28,6 +29,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .chi2 import Chi2
 from .constraint_registry import biject_to, transform_to
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
@@ -41,6 +43,7 @@ from .inverse_gamma import InverseGamma
 from .kl import kl_divergence, register_kl
 from .kumaraswamy import Kumaraswamy
 from .laplace import Laplace
+from .lkj_cholesky import LKJCholesky
 from .log_normal import LogNormal
 from .logistic_normal import LogisticNormal
 from .lowrank_multivariate_normal import LowRankMultivariateNormal
@@ -75,7 +78,9 @@ from .transforms import (
     identity_transform,
 )
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
            "Cauchy", "Chi2", "ComposeTransform", "CumulativeDistributionTransform",
@@ -92,3 +97,4 @@ __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "
            "TransformedDistribution", "Uniform", "Weibull", "biject_to", "constraint_registry",
            "constraints", "identity_transform", "kl", "kl_divergence", "register_kl",
            "transform_to", "transforms", "utils"]
+__all__ += ["ContinuousBernoulli", "LKJCholesky", "VonMises", "Wishart"]

@@ -9,7 +9,7 @@ Only the constraints the distributions here use: ``real``, ``real_vector``, ``po
 ``greater_than``, ``less_than``, ``interval``, ``half_open_interval``, ``unit_interval``,
 ``boolean``, ``integer_interval``, ``simplex``, ``one_hot``, ``independent``, ``dependent``,
 ``greater_than_eq``, ``nonnegative``, ``nonnegative_integer``, ``positive_integer``,
-``multinomial``, ``lower_cholesky`` and ``positive_definite``.
+``multinomial``, ``lower_cholesky``, ``corr_cholesky`` and ``positive_definite``.
 """
 
 from __future__ import annotations
@@ -240,6 +240,21 @@ class _LowerCholesky(Constraint):
         return lower & positive_diagonal
 
 
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower-triangular, a positive
+    diagonal, rows of norm 1 (to within 10 n eps of the dtype)."""
+
+    event_dim = 2
+
+    def check(self, value: Tensor) -> Tensor:
+        import numpy as np
+
+        tolerance = float(np.finfo(value.dtype).eps) * value.shape[-1] * 10
+        row_norms = value.detach().norm(dim=-1)
+        unit_rows = ((row_norms - 1.0).abs() <= tolerance).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
+
+
 class _PositiveDefinite(Constraint):
     """Symmetric square matrices whose Cholesky factorization succeeds."""
 
@@ -294,9 +309,10 @@ nonnegative_integer = _IntegerGreaterThan(0)
 positive_integer = _IntegerGreaterThan(1)
 multinomial = _Multinomial
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 
-__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "dependent",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "corr_cholesky", "dependent",
            "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_greater_than",
            "integer_interval", "interval", "is_dependent", "less_than", "lower_cholesky",

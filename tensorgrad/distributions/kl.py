@@ -15,6 +15,7 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exponential import Exponential
@@ -260,6 +261,14 @@ def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
     result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
     # p reaches below q's minimum, where q has no mass
     return where(p.scale < q.scale, math.inf, result)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli,
+                                                   q: ContinuousBernoulli) -> Tensor:
+    # E_p[x] log-odds difference, plus the log(1 - prob) and log-normalizer differences
+    return (p.mean * (p.logits - q.logits) + p._cont_bern_log_norm() - q._cont_bern_log_norm()
+            + (-p.probs).log1p() - (-q.probs).log1p())
 
 
 @register_kl(TransformedDistribution, TransformedDistribution)

@@ -22,9 +22,10 @@ from .module import Module, Parameter
 
 def in_place(inplace: bool, input: Tensor) -> bool:
     """Whether a module's ``inplace=True`` writes into ``input``: where the write is plain or
-    can be recorded in the graph (not on a view of another tensor in it)."""
+    can be recorded in the graph (a result of ops, a view of one included; not a view made
+    outside the graph)."""
     return inplace and (not (input.requires_grad and is_grad_enabled())
-                        or can_record_in_place(input))
+                        or input.grad_fn is not None or can_record_in_place(input))
 
 
 def _inplace_repr(inplace: bool, settings: str = "") -> str:
