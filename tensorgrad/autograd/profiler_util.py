@@ -73,6 +73,7 @@ class _TimesAndMemory:
 
     @property
     def device_time(self) -> float:
+        """The average time on a device: none in tensorgrad."""
         return 0.0
 
     # PyTorch's older names of the device readings
@@ -133,14 +134,17 @@ class FunctionEvent(_TimesAndMemory):
 
     @property
     def cpu_time_total(self) -> float:  # type: ignore[override]
+        """The event's time, in microseconds."""
         return (self.end_ns - self.start_ns) / 1e3
 
     @property
     def self_cpu_time_total(self) -> float:  # type: ignore[override]
+        """The event's time less its children's, in microseconds."""
         return self.cpu_time_total - sum(child.cpu_time_total for child in self.cpu_children)
 
     @property
     def self_cpu_memory_usage(self) -> int:
+        """The bytes of the event's results less its children's."""
         return self.cpu_memory_usage - sum(child.cpu_memory_usage for child in self.cpu_children)
 
     def __repr__(self) -> str:
