@@ -94,6 +94,10 @@ _warned_float = False  # float() of a tensor that requires grad warns once a pro
 # autograd's anomaly mode (autograd.set_detect_anomaly): backward() checks every gradient an
 # op's backward returns, and names the op that first gave NaN
 detecting_anomalies = False
+# A profiler's hook while it records (autograd/profiler.py): backward() calls it with each op's
+# context as it reaches the op and with None when the pass ends, which times each op's
+# backward; None otherwise, one check an op
+profiling_backward: Callable[[Context | None], None] | None = None
 
 
 _FREED_MESSAGE = (
@@ -452,6 +456,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
     owned: dict[int, np.ndarray] = {}
     while queue:
         fn = heapq.heappop(queue)[1]
+        if profiling_backward:
+            profiling_backward(fn)
         if handed_out or (in_place_writes and _newest_write > fn._sequence):
             _check_not_written(fn)
         grad = pending.pop(fn)
@@ -506,6 +512,8 @@ def _propagate(root: Tensor, gradient: np.ndarray, retain: bool = False
                 pending[parent] = _summed(held, g, fresh, owned)
         if not retain:
             _let_go_of_inputs(fn, let_go)
+    if profiling_backward:
+        profiling_backward(None)
     return leaves
 
 

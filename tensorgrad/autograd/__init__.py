@@ -15,7 +15,7 @@ from ..grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ..tensor import Tensor, as_leaf, gradients
 
 if TYPE_CHECKING:  # for type checkers: __getattr__, at the end, imports these when first used
-    from . import function, functional, graph  # noqa: F401
+    from . import function, functional, graph, profiler, profiler_util  # noqa: F401
 
 __all__ = ["Function", "Variable", "backward", "detect_anomaly", "enable_grad", "function",
            "functional", "grad", "graph", "inference_mode", "no_grad", "set_detect_anomaly",
@@ -179,10 +179,10 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 
 def __getattr__(name: str) -> Any:
-    # the modules of user ops, of Hessians and of graph hooks, imported when first used (PEP
-    # 562): a program without them, as microgpt's command line, does not pay for them at
-    # start-up
-    if name in ("Function", "function", "functional", "graph"):
+    # the modules of user ops, of Hessians, of graph hooks and of the profiler, imported when
+    # first used (PEP 562): a program without them, as microgpt's command line, does not pay
+    # for them at start-up
+    if name in ("Function", "function", "functional", "graph", "profiler", "profiler_util"):
         import importlib
 
         module = importlib.import_module(f".{'function' if name == 'Function' else name}",
