@@ -226,6 +226,9 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckWarning, gradcheck
@@ -454,7 +457,7 @@ __all__ = [
     "split",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "swapdims", "t", "tanh", "tensor",
     "tile", "to_dot", "topk", "transpose", "tril", "tril_indices", "triu", "triu_indices", "trunc",
-    "uint8", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
+    "uint8", "uint16", "uint32", "uint64", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
     # checkpoints
     "load", "save",
     # for code that looks for a GPU (there is none), scales its losses, sets switches

@@ -73,7 +73,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     align = _align(align_corners)
     if not theta.is_floating_point():
         raise ValueError(f"Expected theta to have floating point type, but got "
-                         f"torch.{theta.dtype}")
+                         f"torch.{theta._data.dtype}")
     size = tuple(int(s) for s in size)
     n = len(size) - 2
     if n not in (2, 3):

@@ -59,6 +59,7 @@ _versions: dict[int, list[tuple[int, Tensor, np.ndarray]]] = {}
 handed_out: dict[int, list[_HandOut]] = {}
 _DIFFERENTIABLE = "fc"  # dtype kinds that can carry gradients: floating (and complex)
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+_PUBLIC_DTYPES = dtypes.BY_NUMPY  # (filled as NumPy dtypes meet their tensorgrad ones)
 # PyTorch computes NaN and the infinities without a word (log(0), x / 0, inf - inf, exp(1000)),
 # where NumPy warns. The ops whose arithmetic can meet them run under ``quiet``, a decorator on
 # their forward (it costs a few thousand instructions a call, so it is not on ops that cannot
@@ -1269,8 +1270,10 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> dtypes.dtype:
+        # tensorgrad's dtype object (PyTorch's attributes; NumPy takes it as a dtype)
+        found = _PUBLIC_DTYPES.get(self._data.dtype)
+        return found if found is not None else dtypes.of(self._data.dtype)
 
     @property
     def is_leaf(self) -> bool:
@@ -1779,7 +1782,7 @@ class Tensor:
     def view(self, *shape: int | Sequence[int]) -> Tensor:
         """As ``reshape``, but never a copy: an error where the layout would need one.
         ``view(dtype)``: the same memory read as another dtype, outside the graph."""
-        if len(shape) == 1 and isinstance(shape[0], (np.dtype, type)):
+        if len(shape) == 1 and isinstance(shape[0], (np.dtype, dtypes.dtype, type)):
             from .surface import view_as_dtype
 
             return view_as_dtype(self, shape[0])

@@ -210,7 +210,7 @@ class _Results:
         self.places: list[tuple[int, int] | None] = []
         carried = [x for x in self.returned if isinstance(x, Tensor) and
                    x._data.dtype.kind == "f" and id(x) not in marked]
-        dtype = np.result_type(*carried) if carried else get_default_dtype()
+        dtype = np.result_type(*[x._data for x in carried]) if carried else get_default_dtype()
         start = 0
         for x in self.returned:
             if any(x is y for y in carried):

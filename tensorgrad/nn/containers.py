@@ -333,7 +333,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(_entry_repr(i, value, f"tensorgrad.{value.dtype}"
+        return "\n".join(_entry_repr(i, value, f"tensorgrad.{value._data.dtype}"
                                      if isinstance(value, Tensor) else "")
                          for i, value in enumerate(self))
 
@@ -466,7 +466,7 @@ class ParameterDict(Module):
 
     def extra_repr(self) -> str:
         return "\n".join(_entry_repr(key, value, "tensorgrad." + _TYPE_NAMES.get(
-            str(value.dtype), str(value.dtype)) if isinstance(value, Tensor) else "")
+            value._data.dtype.name, value._data.dtype.name) if isinstance(value, Tensor) else "")
                          for key, value in self.items())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

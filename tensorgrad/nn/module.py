@@ -17,6 +17,7 @@ import numpy as np
 
 from ..devices import check_device
 from ..dtypes import _Missing, bfloat16
+from ..dtypes import dtype as dtype_class
 from ..grad_mode import no_grad
 from ..size import Size
 from ..tensor import RemovableHandle, Tensor, as_leaf, note_in_place_write
@@ -704,7 +705,7 @@ def _target_dtype(args: tuple, kwargs: dict) -> Any:
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.dtype
-        elif isinstance(arg, (np.dtype, type, _Missing)):  # (bfloat16: NumPy's TypeError)
+        elif isinstance(arg, (np.dtype, dtype_class, type, _Missing)):  # (_Missing: NumPy's error)
             dtype = arg
         else:
             device = arg

@@ -447,7 +447,7 @@ def assert_same(ours, theirs, torch, where: str = "batch") -> None:
     """The same structure (container types, tensor or not), dtypes, shapes and values."""
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, tensorgrad.Tensor), where
-        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), where
+        assert ours.dtype.name == str(theirs.dtype).removeprefix("torch."), where
         assert tuple(ours.shape) == tuple(theirs.shape), where
         assert ours.tolist() == theirs.tolist(), where
     elif isinstance(theirs, dict):

@@ -99,7 +99,7 @@ def test_load_state_dict_with_assign_takes_the_values_themselves_as_torch():
         state["0.weight"].add_(1)  # the model's weight is that tensor now
         state["1.running_mean"].add_(5)
         outcome.append((
-            [(n, str(p.dtype).replace("torch.", ""), p.requires_grad, type(p).__name__)
+            [(n, str(p.dtype).split(".")[-1], p.requires_grad, type(p).__name__)
              for n, p in model.named_parameters()],
             model[0].weight.detach().tolist() == state["0.weight"].tolist(),
             model[1].running_mean.tolist()))

@@ -18,7 +18,7 @@ DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float3
 
 
 def _name(dtype) -> str:
-    return str(dtype).replace("torch.", "")
+    return str(dtype).split(".")[-1]
 
 
 @pytest.mark.parametrize("first", DTYPES)

@@ -505,7 +505,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
         >>> batch = default_collate([(1, 0.5, "a"), (2, 1.5, "b")])
         >>> batch[0].dtype, batch[1].dtype, batch[2]
-        (dtype('int64'), dtype('float64'), ('a', 'b'))
+        (tensorgrad.int64, tensorgrad.float64, ('a', 'b'))
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
