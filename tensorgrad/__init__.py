@@ -457,7 +457,8 @@ __all__ = [
     "split",
     "sqrt", "squeeze", "stack", "std", "sum", "swapaxes", "swapdims", "t", "tanh", "tensor",
     "tile", "to_dot", "topk", "transpose", "tril", "tril_indices", "triu", "triu_indices", "trunc",
-    "uint8", "uint16", "uint32", "uint64", "unbind", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
+    "uint8", "uint16", "uint32", "uint64", "unbind", "unsqueeze", "utils", "var", "where", "zeros",
+    "zeros_like",
     # checkpoints
     "load", "save",
     # for code that looks for a GPU (there is none), scales its losses, sets switches

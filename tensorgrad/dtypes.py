@@ -41,8 +41,9 @@ class dtype:  # noqa: N801 (PyTorch's name)
     is_floating_point: builtins.bool
     is_complex: builtins.bool
     is_signed: builtins.bool
+    _hash: builtins.int
 
-    def __new__(cls, spec: Any) -> "dtype":
+    def __new__(cls, spec: Any) -> "DType":
         return of(np.dtype(spec))
 
     def __getattr__(self, name: builtins.str) -> Any:
@@ -72,10 +73,10 @@ class dtype:  # noqa: N801 (PyTorch's name)
     def __reduce__(self) -> Any:
         return of, (self.dtype,)
 
-    def __copy__(self) -> "dtype":
+    def __copy__(self) -> "DType":
         return self
 
-    def __deepcopy__(self, memo: Any) -> "dtype":
+    def __deepcopy__(self, memo: Any) -> "DType":
         return self
 
     @property
@@ -83,13 +84,13 @@ class dtype:  # noqa: N801 (PyTorch's name)
         """The short name PyTorch prints in places: ``f32``, ``i64``, ``b8``..."""
         return f"{self.kind if self.kind != '?' else 'b'}{8 * self.itemsize}"
 
-    def to_real(self) -> "dtype":
+    def to_real(self) -> "DType":
         """The real dtype of a complex one's parts (complex64: float32); a real one itself."""
         if self.kind == "c":
             return of(np.dtype(f"f{self.itemsize // 2}"))
         return self
 
-    def to_complex(self) -> "dtype":
+    def to_complex(self) -> "DType":
         """The complex dtype whose parts are of this floating dtype (float32: complex64); a
         complex one itself. RuntimeError for an integer or bool dtype, and for float16 (whose
         complex counterpart NumPy has not)."""
@@ -100,6 +101,7 @@ class dtype:  # noqa: N801 (PyTorch's name)
         raise RuntimeError(f"{self!r} has no complex counterpart here")
 
 
+DType = dtype  # (the class's name in its own annotations, where ``dtype`` is the attribute)
 BY_NUMPY: dict[np.dtype, dtype] = {}  # each NumPy dtype's tensorgrad one
 
 
@@ -153,7 +155,8 @@ class _Missing:
 
 bfloat16 = _Missing("bfloat16")
 
-DEFAULT_FLOAT = float64.dtype  # (a NumPy dtype, as the engine uses it) what Python floats and the floating factories make
+# what Python floats and the floating factories make (a NumPy dtype: the engine works on those)
+DEFAULT_FLOAT = float64.dtype
 
 
 def get_default_dtype() -> dtype:
@@ -283,9 +286,10 @@ def can_cast(from_: Any, to: Any) -> builtins.bool:
 
 # PyTorch's short names of dtypes, as its messages print them ("not implemented for 'Long'")
 # and as its typed tensors are named (torch.LongTensor)
-_SHORT_NAMES = {float16: "Half", float32: "Float", float64: "Double", int64: "Long",
-                int32: "Int", int16: "Short", int8: "Char", uint8: "Byte", bool: "Bool",
-                uint16: "UInt16", uint32: "UInt32", uint64: "UInt64"}
+_SHORT_NAMES: dict[Any, builtins.str] = {
+    float16: "Half", float32: "Float", float64: "Double", int64: "Long", int32: "Int",
+    int16: "Short", int8: "Char", uint8: "Byte", bool: "Bool", uint16: "UInt16",
+    uint32: "UInt32", uint64: "UInt64"}
 
 
 def short_name(d: Any) -> builtins.str:

@@ -1886,7 +1886,7 @@ def _loss_operands(*operands: Any) -> list[Tensor]:
     of them all."""
     tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in operands]
     dtype = result_dtype(*(t._data for t in tensors))
-    dtype = dtype if dtype.kind == "f" else get_default_dtype()
+    dtype = dtype if dtype.kind == "f" else get_default_dtype().dtype
     return [t if t._data.dtype == dtype else t.to(dtype) for t in tensors]
 
 

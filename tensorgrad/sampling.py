@@ -93,7 +93,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if theta.shape[0] != size[0]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{size[0]}, {n + 1}] but got: [{theta.shape[0]}, {n + 1}].")
-    dtype = theta.dtype
+    dtype = theta._data.dtype
     # the base grid: each pixel's (x, y[, z], 1), x along the last dimension
     axes = [_linspace(s, align, dtype) for s in reversed(spatial)]
     columns = np.meshgrid(*axes, indexing="ij")  # (W, H[, D]) each

@@ -559,7 +559,7 @@ def tensor_type(x: Tensor, dtype: Any = None) -> Any:
     dtype, a name as 'torch.DoubleTensor', or a typed constructor as ``DoubleTensor``), the
     tensor in it (itself if it is already)."""
     if dtype is None:
-        return _TYPE_NAMES[x.dtype]
+        return _TYPE_NAMES[x._data.dtype]
     if isinstance(dtype, LegacyTensorType):
         return x.to(dtype.dtype)
     if isinstance(dtype, str) or callable(dtype) and not isinstance(dtype, type):

@@ -507,7 +507,7 @@ class RNNBase(Module):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             raise RuntimeError(f"For {kind} input, hx should also be {3 if batched else 2}-D "
                                f"but got {hx.dim()}-D tensor")
-        states = list(self._initial(hx, batched, batch, self.hidden_size, x.dtype, "hidden",
+        states = list(self._initial(hx, batched, batch, self.hidden_size, x._data.dtype, "hidden",
                                     _sorted_indices(input)))
         output, finals = self._run(x, states, batch_sizes)
         h_n = stack(finals)
@@ -595,9 +595,9 @@ class LSTM(RNNBase):
                 raise RuntimeError(f"For {kind} input, hx and cx should also be {dims}-D but "
                                    f"got ({h0.dim()}-D, {c0.dim()}-D) tensors")
         order = _sorted_indices(input)
-        hs = self._initial(h0, batched, batch, self.proj_size or self.hidden_size, x.dtype,
+        hs = self._initial(h0, batched, batch, self.proj_size or self.hidden_size, x._data.dtype,
                            "hidden[0]", order)
-        cs = self._initial(c0, batched, batch, self.hidden_size, x.dtype, "hidden[1]", order)
+        cs = self._initial(c0, batched, batch, self.hidden_size, x._data.dtype, "hidden[1]", order)
         output, finals = self._run(x, list(zip(hs, cs)), batch_sizes)
         h_n, c_n = stack([h for h, _ in finals]), stack([c for _, c in finals])
         if isinstance(input, PackedSequence):

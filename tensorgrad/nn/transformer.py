@@ -122,7 +122,7 @@ class MultiheadAttention(Module):
         """
         batched = _check_shapes(query, key, value, key_padding_mask, attn_mask, self.num_heads)
         self_attention = query is key and key is value
-        padding = _additive(key_padding_mask, "key_padding_mask", query.dtype,
+        padding = _additive(key_padding_mask, "key_padding_mask", query._data.dtype,
                             attn_mask, "attn_mask")
         if self.batch_first and batched:  # to (L, N, E), PyTorch's layout for the heads
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
@@ -138,7 +138,7 @@ class MultiheadAttention(Module):
         if is_causal and padding is None and not need_weights:
             mask = None  # as PyTorch: the hint stands for the mask (attention's is_causal)
         else:
-            mask = _additive(attn_mask, "attn_mask", query.dtype)
+            mask = _additive(attn_mask, "attn_mask", query._data.dtype)
             is_causal = False
         if embed_dim != self.embed_dim:
             raise AssertionError(f"was expecting embedding dimension of {self.embed_dim}, but "
@@ -314,8 +314,8 @@ class TransformerEncoderLayer(Module):
         """``src`` (L, N, E), (N, L, E) with ``batch_first``, or (L, E); the masks as
         ``MultiheadAttention``'s ``attn_mask`` and ``key_padding_mask``."""
         src_key_padding_mask = _additive(src_key_padding_mask, "src_key_padding_mask",
-                                         src.dtype, src_mask, "src_mask")
-        src_mask = _additive(src_mask, "src_mask", src.dtype)
+                                         src._data.dtype, src_mask, "src_mask")
+        src_mask = _additive(src_mask, "src_mask", src._data.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -358,8 +358,8 @@ class TransformerEncoder(Module):
                 ) -> Tensor:
         """Each layer in turn with the same masks; ``is_causal`` as the layers'."""
         src_key_padding_mask = _additive(src_key_padding_mask, "src_key_padding_mask",
-                                         src.dtype, mask, "mask")
-        mask = _additive(mask, "mask", src.dtype)
+                                         src._data.dtype, mask, "mask")
+        mask = _additive(mask, "mask", src._data.dtype)
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, src_key_padding_mask=src_key_padding_mask,

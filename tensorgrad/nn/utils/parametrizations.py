@@ -82,8 +82,8 @@ class _SpectralNorm(Module):
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
             h, w = as_matrix(weight._data, self.dim).shape
-            self.register_buffer("_u", random_unit(h, weight.dtype, eps))
-            self.register_buffer("_v", random_unit(w, weight.dtype, eps))
+            self.register_buffer("_u", random_unit(h, weight._data.dtype, eps))
+            self.register_buffer("_v", random_unit(w, weight._data.dtype, eps))
             self._power_method(weight, 15)
 
     def _power_method(self, weight: Tensor, steps: int) -> None:

@@ -212,7 +212,7 @@ def spectral_norm(module: M, name: str = "weight", n_power_iterations: int = 1,
                          "parameters. Make sure to run the dummy forward before applying "
                          "spectral normalization")
     h, w = as_matrix(weight._data, dim).shape
-    u, v = random_unit(h, weight.dtype, eps), random_unit(w, weight.dtype, eps)
+    u, v = random_unit(h, weight._data.dtype, eps), random_unit(w, weight._data.dtype, eps)
     delattr(module, name)
     module.register_parameter(name + "_orig", weight)
     setattr(module, name, weight.detach())
