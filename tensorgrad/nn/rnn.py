@@ -407,11 +407,11 @@ class RNNBase(Module):
         return settings
 
     def _check_dtype(self, input: Tensor) -> None:
-        weight_dtype = self.weight_ih_l0.dtype
-        if input.dtype != weight_dtype:
-            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+        weight_dtype, input_dtype = self.weight_ih_l0._data.dtype, input._data.dtype
+        if input_dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({input_dtype}) does not match weight dtype "
                              f"({weight_dtype}). Convert input: input.to({weight_dtype}), or "
-                             f"convert model: model.to({input.dtype})")
+                             f"convert model: model.to({input_dtype})")
 
     def _inputs(self, input: Tensor | PackedSequence
                 ) -> tuple[Tensor, bool, int, list[int] | None]:
@@ -461,7 +461,7 @@ class RNNBase(Module):
         if hx is None:
             return Tensor(np.zeros(shape, dtype)).unbind(0)
         if hx.dtype != dtype:
-            raise RuntimeError(f"{type(self).__name__}: {what} is {hx.dtype}, the input "
+            raise RuntimeError(f"{type(self).__name__}: {what} is {hx._data.dtype}, the input "
                                f"{dtype}: convert it with .to({dtype})")
         hx = hx if batched else hx.unsqueeze(1)
         _state_shape(hx, shape, what)
