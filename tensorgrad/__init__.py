@@ -422,6 +422,13 @@ _SURFACE_MORE = ("addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuf
                  "qr")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_MORE, ".surface"))
 _LAZY_NAMES["is_inference_mode_enabled"] = ".grad_mode"
+# a tensor's memory (strides.py) and its memory formats and layout (layouts.py)
+_STRIDES_NAMES = ("as_strided", "from_dlpack", "real", "imag", "conj", "conj_physical",
+                  "resolve_conj", "resolve_neg", "is_conj", "is_neg")
+_LAZY_NAMES.update(dict.fromkeys(_STRIDES_NAMES, ".strides"))
+_LAYOUTS_NAMES = ("memory_format", "contiguous_format", "channels_last", "channels_last_3d",
+                  "preserve_format", "layout", "strided")
+_LAZY_NAMES.update(dict.fromkeys(_LAYOUTS_NAMES, ".layouts"))
 # the top-level forms of losses, alpha dropout and rrelu, with ATen's arguments (aten_forms.py)
 _ATEN_FORMS = ("hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "kl_div",
                "binary_cross_entropy_with_logits", "ctc_loss", "alpha_dropout",
@@ -510,6 +517,7 @@ __all__ = [
     "addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer", "index_put_",
     "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put", "qr",
     "is_inference_mode_enabled",
+    *_STRIDES_NAMES, *_LAYOUTS_NAMES,
     # the 3-d convolutions and pool (conv.py)
     "conv3d", "conv_transpose3d", "max_pool3d",
     # losses, alpha dropout and rrelu with ATen's arguments (aten_forms.py: lazily)

@@ -1926,11 +1926,15 @@ class Tensor:
     is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
-           non_blocking: bool = False) -> Tensor:
+           non_blocking: bool = False, memory_format: Any = None) -> Tensor:
         """This tensor in another dtype and/or on a device, as PyTorch's: ``to(dtype)``,
-        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype). Itself if
-        nothing changes (unless ``copy``); gradients flow back between floating dtypes.
-        The only device is the CPU: any other raises RuntimeError."""
+        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype); with
+        ``memory_format``, laid out in it. Itself if nothing changes (unless ``copy``);
+        gradients flow back between floating dtypes. The only device is the CPU: any other
+        raises RuntimeError."""
+        if memory_format is not None and memory_format is not _layouts().preserve_format:
+            return self.to(*args, dtype=dtype, device=device, copy=copy)._laid_out(
+                memory_format, exact=True)
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg._data.dtype if dtype is None else dtype
@@ -1988,12 +1992,43 @@ class Tensor:
 
         return adjoint(self, "tensor.adjoint()")
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy in the graph, laid out as this tensor (or in ``memory_format``)."""
+        if memory_format is not None and memory_format is not _layouts().preserve_format:
+            return self._laid_out(memory_format, always=True)
         return ops.Cast.apply(self, None)
 
-    def contiguous(self) -> Tensor:
-        """Itself if its array is in C order, else a copy that is."""
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """Itself if its array is in C order (or in ``memory_format``: ``tg.channels_last``
+        for 4-d, ``tg.channels_last_3d`` for 5-d), else a copy that is."""
+        if memory_format is not None:
+            return self._laid_out(memory_format)
         return self if self._data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
+
+    def _laid_out(self, memory_format: Any, always: bool = False, exact: bool = False
+                  ) -> Tensor:
+        """This tensor in ``memory_format``: itself if it is already (unless ``always``;
+        with ``exact``, only where its strides are PyTorch's for the format, as ``to()``
+        keeps a tensor)."""
+        layouts = _layouts()
+        format = layouts.checked(memory_format)
+        data = self._data
+        if format is layouts.preserve_format:  # as it is, if it is in a format
+            if layouts.kept_format(data) is None:
+                raise RuntimeError("preserve memory format is unsupported by the contiguous "
+                                   "operator (a tensor laid out in no format)")
+            return self
+        order = layouts.order(format, data.ndim) or tuple(range(data.ndim))
+        wanted = layouts.strides(data.shape, order)
+        if not always and (self.stride() == wanted if exact else
+                           layouts.is_laid_out(data, format)):
+            return self
+        back = tuple(order.index(d) for d in range(len(order)))
+        out = ops.Cast.apply(self.permute(order), None, "C").permute(back)
+        # (NumPy's strides of lengths 1 and 0 are its own; the entries are where PyTorch's are)
+        out._data = np.lib.stride_tricks.as_strided(
+            out._data, data.shape, tuple(s * data.itemsize for s in wanted))
+        return out
 
     # in place, as PyTorch's: a plain write outside the graph (or under no_grad()), an op of
     # the graph in it (written_in_place)
@@ -2663,12 +2698,16 @@ class Tensor:
         return steps if dim is None else steps[normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        """Whether the entries lie in C order, with no gaps (PyTorch's memory formats other
-        than the default are not supported)."""
+        """Whether the entries lie in C order (or in ``memory_format``'s), with no gaps."""
         if memory_format is not None:
-            raise NotImplementedError("is_contiguous(memory_format=...): only the default "
-                                      "(C order) is supported")
+            layouts = _layouts()
+            return layouts.is_laid_out(self._data, layouts.checked(memory_format))
         return bool(self._data.flags.c_contiguous)
+
+    @property
+    def layout(self) -> Any:
+        """How the tensor is stored: ``tg.strided``, always."""
+        return _layouts().strided
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
             keepdim: bool = False, *, correction: int | None = None) -> Tensor:
@@ -3458,6 +3497,17 @@ class Tensor:
     share_memory_ = _Later(".surface")
     is_shared = _Later(".surface")
     is_inference = _Later(".surface")
+    as_strided = _Later(".strides")
+    __dlpack__ = _Later(".strides")
+    __dlpack_device__ = _Later(".strides")
+    real = _Later(".strides")
+    imag = _Later(".strides")
+    conj = _Later(".strides")
+    conj_physical = _Later(".strides")
+    resolve_conj = _Later(".strides")
+    resolve_neg = _Later(".strides")
+    is_conj = _Later(".strides")
+    is_neg = _Later(".strides")
     output_nr = _Later(".surface")
     apply_ = _Later(".surface")
     map_ = _Later(".surface")
@@ -3639,6 +3689,13 @@ def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
         raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor "
                            f"of dtype {data.dtype}: a gradient has its tensor's dtype")
     return grad
+
+
+def _layouts() -> Any:
+    """The memory formats' module (imported when first used)."""
+    from . import layouts
+
+    return layouts
 
 
 def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[..., Tensor], *args: Any) -> Tensor:
