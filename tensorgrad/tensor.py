@@ -2683,7 +2683,7 @@ class Tensor:
         (``unbiased``, PyTorch's default) or by n - ``correction``. A bool first argument
         is ``unbiased``, as PyTorch's ``x.var(False)``."""
         if isinstance(dim, bool):  # PyTorch's var(unbiased) overload
-            dim, unbiased = None, dim
+            unbiased, dim = dim, None
         if correction is None:
             correction = 1 if unbiased else 0
         reduced = ops.dims(dim, None, self._data.ndim)
