@@ -196,14 +196,19 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 # ---- ranges -------------------------------------------------------------------------------------
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+def arange(start: Any = None, end: Any = None, step: Any = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
-    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0..n-1.
+    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` and
+    ``arange(end=n)`` are 0..n-1.
 
     int64 if every bound is an integer, else float64 (PyTorch: the default float dtype).
     """
+    if start is None and end is None:
+        raise TypeError("arange() needs an end")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     bounds = [x.item() if isinstance(x, Tensor) else x for x in (start, end, step)]
     for x in bounds:
         if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
@@ -296,10 +301,12 @@ def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
     return rand(shape, dtype=kind, device=device, requires_grad=requires_grad)
 
 
-def randint(*args: Any, size: Any = None, generator: Generator | None = None,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
+            generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)``; int64 unless ``dtype``."""
+    ``randint(low, high, size)`` (each by name too); int64 unless ``dtype``."""
+    args = args + tuple(bound for bound in (low, high) if bound is not None)
     if size is None and args and not isinstance(args[-1], (int, np.integer, Tensor)):
         *args, size = args  # type: ignore[assignment]  # (a tuple of the bounds, as given)
     if size is None or len(args) not in (1, 2):

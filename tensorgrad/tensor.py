@@ -1739,14 +1739,18 @@ class Tensor:
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The largest entries over ``dim``; tied maxima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
-                                 keepdim or bool(keepdims), np.maximum, False)
+        reduced = ops.dims(dim, axis, self._data.ndim)
+        if (dim if axis is None else axis) not in (None, (), []):  # (empty: every dim)
+            ops.named_dims_nonempty(self._data, reduced, "amax")
+        return ops.Extreme.apply(self, reduced, keepdim or bool(keepdims), np.maximum, False)
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The smallest entries over ``dim``; tied minima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
-                                 keepdim or bool(keepdims), np.minimum, False)
+        reduced = ops.dims(dim, axis, self._data.ndim)
+        if (dim if axis is None else axis) not in (None, (), []):  # (empty: every dim)
+            ops.named_dims_nonempty(self._data, reduced, "amin")
+        return ops.Extreme.apply(self, reduced, keepdim or bool(keepdims), np.minimum, False)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
             keepdims: bool | None = None) -> Any:
@@ -1794,8 +1798,11 @@ class Tensor:
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         return ops.Reshape.apply(self, ops.squeezed_shape(self._data.shape, dim))
 
-    def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        return ops.Permute.apply(self, ops.permutation(self._data.ndim, ops.shape_argument(dims)))
+    def permute(self, *order: int | Sequence[int], dims: Sequence[int] | None = None) -> Tensor:
+        """The dimensions in a new order: ``x.permute(1, 0)``, ``x.permute((1, 0))`` or
+        ``x.permute(dims=[1, 0])``."""
+        given = ops.shape_argument(order if dims is None else (dims,))
+        return ops.Permute.apply(self, ops.permutation(self._data.ndim, given))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions (PyTorch's meaning; ``permute`` takes a whole order)."""
@@ -2371,11 +2378,11 @@ class Tensor:
     def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
         return self.clamp(max=max)
 
-    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return composite.nansum(self, dim, keepdim)
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return composite.nansum(self, dim, keepdim, dtype=dtype)
 
-    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return composite.nanmean(self, dim, keepdim)
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return composite.nanmean(self, dim, keepdim, dtype=dtype)
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return composite.median(self, dim, keepdim)
@@ -2712,11 +2719,17 @@ class Tensor:
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
             keepdim: bool = False, *, correction: int | None = None) -> Tensor:
         """The variance over ``dim``: the mean squared deviation, divided by n - 1
-        (``unbiased``, PyTorch's default) or by n - ``correction``."""
+        (``unbiased``, PyTorch's default) or by n - ``correction``. A bool first argument
+        is ``unbiased``, as PyTorch's ``x.var(False)``."""
+        if isinstance(dim, bool):  # PyTorch's var(unbiased) overload
+            unbiased, dim = dim, None
         if correction is None:
             correction = 1 if unbiased else 0
         reduced = ops.dims(dim, None, self._data.ndim)
         count = math.prod(self._data.shape[d] for d in reduced)
+        if count - correction <= 0 or not self._data.size:
+            warnings.warn("var()/std(): degrees of freedom is <= 0: the correction should be "
+                          "less than the number of entries reduced", UserWarning, stacklevel=2)
         deviations = self - self.mean(reduced, keepdim=True)
         return (deviations * deviations).sum(reduced, keepdim) / max(count - correction, 0)
 
@@ -2816,10 +2829,12 @@ class Tensor:
         return ops.triangle(self, diagonal, upper=True)
 
     def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None,
-             keepdim: bool = False) -> Tensor:
+             keepdim: bool = False, dtype: Any = None) -> Tensor:
         """The vector ``p``-norm over ``dim`` (every entry if None), as PyTorch's; ``p`` a
-        number (inf and 0 too) or "fro" (2)."""
-        return ops.norm(self, p, dim, keepdim)
+        number (inf and 0 too) or "fro" (2); with ``dtype``, of floating entries converted
+        to it."""
+        x = self.to(dtype) if dtype is not None and self.is_floating_point() else self
+        return ops.norm(x, p, dim, keepdim)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
@@ -3200,8 +3215,10 @@ class Tensor:
     def unsqueeze_(self, dim: int) -> Tensor:
         return composite.in_place_view(self, lambda: self.unsqueeze(dim))
 
-    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return composite.tensor_split(self, indices_or_sections, dim)
+    def tensor_split(self, indices_or_sections: Any = None, dim: int = 0, *,
+                     sections: int | None = None, indices: Any = None) -> tuple[Tensor, ...]:
+        return composite.tensor_split(self, indices_or_sections, dim, sections=sections,
+                                      indices=indices)
 
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         return composite.hsplit(self, indices_or_sections)
