@@ -165,32 +165,54 @@ def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     return input._data.shape, input._data.dtype if dtype is None else as_dtype(dtype)
 
 
+def _laid_like(data: np.ndarray, input: Tensor, memory_format: Any) -> np.ndarray:
+    """``data`` (a new array of ``input``'s shape) laid out as ``memory_format`` says:
+    by default (``preserve_format``) as ``input`` is, where it is laid out in a format."""
+    from . import layouts
+
+    if memory_format is None or layouts.checked(memory_format) is layouts.preserve_format:
+        # NumPy's order "K" follows the order of input's strides, as PyTorch's does: its
+        # very strides where it is dense
+        laid = np.empty_like(input._data, dtype=data.dtype, order="K")
+        laid[...] = data
+        return laid
+    return as_leaf(data)._laid_out(memory_format, always=not data.size)._data
+
+
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros of ``input``'s shape and dtype (or ``dtype``), laid out as it is (or in
+    ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.zeros(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.zeros(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    """Ones of ``input``'s shape and dtype (or ``dtype``)."""
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Ones of ``input``'s shape and dtype (or ``dtype``), laid out as it is (or in
+    ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.ones(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.ones(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    """An uninitialized tensor of ``input``'s shape and dtype (or ``dtype``)."""
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialized tensor of ``input``'s shape and dtype (or ``dtype``), laid out as
+    it is (or in ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.empty(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.empty(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``)."""
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``), laid out as it is (or
+    in ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.full(shape, fill_value, kind), device, requires_grad)
+    return _made(_laid_like(np.full(shape, fill_value, kind), input, memory_format), device,
+                 requires_grad)
 
 
 # ---- ranges -------------------------------------------------------------------------------------
@@ -290,15 +312,17 @@ def rand(*shape: Any, generator: Generator | None = None, dtype: Any = None,
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, kind = _like(input, dtype)
-    return randn(shape, dtype=kind, device=device, requires_grad=requires_grad)
+    drawn = randn(shape, dtype=kind, device=device)._data
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, kind = _like(input, dtype)
-    return rand(shape, dtype=kind, device=device, requires_grad=requires_grad)
+    drawn = rand(shape, dtype=kind, device=device)._data
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
 def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,

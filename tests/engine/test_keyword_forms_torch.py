@@ -1070,11 +1070,11 @@ QUIRKS: dict[tuple[str, str], str] = {
     ): "PyTorch refuses the backward of these; tensorgrad gives their zero gradient",
     (r"m.pow\(self=.*", ".*"): "'self' as a keyword name is an artefact of PyTorch's bindings",
     (
-        r".*(memory_format|randint_like).*",
+        r".*randint_like.*",
         ".*",
-    ): "memory formats and randint_like are not in tensorgrad yet (see the report)",
+    ): "randint_like is not in tensorgrad yet",
     (
-        r".*_like\(x\)\..*|.*_like\(x, requires_grad.*",
+        r".*_like\(x\)\..*|.*_like\(x, requires_grad.*|m\.randn?_like\(x\.detach\(\), memory.*",
         "i64|bool",
     ): "rand_like of integers: PyTorch's NotImplementedError, tensorgrad's TypeError",
     (r"m.add\(x, y, alpha=2\)", "bool"): "bool + 2 * bool: PyTorch's stays bool",
