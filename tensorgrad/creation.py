@@ -344,6 +344,23 @@ def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
     return _made(data.astype(kind, copy=False), device, requires_grad)
 
 
+def randint_like(input: Tensor, *bounds: Any, low: Any = None, high: Any = None,
+                 dtype: Any = None, device: Any = None, requires_grad: bool = False,
+                 generator: Generator | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high), of ``input``'s shape and dtype (or
+    ``dtype``): ``randint_like(x, high)`` or ``randint_like(x, low, high)``, floating
+    ``x`` giving whole numbers of its floating dtype, as PyTorch's::
+
+        randint_like(zeros(2, 3), 10)    # float64, each of 0., 1., ..., 9.
+    """
+    given = [b for b in (low, high) if b is not None]
+    if len(bounds) + len(given) not in (1, 2) or (low is not None and high is None):
+        raise TypeError("randint_like(input, high) or randint_like(input, low, high)")
+    shape, kind = _like(input, dtype)
+    drawn = randint(*bounds, *given, size=shape, generator=generator)
+    return _made(drawn._data.astype(kind, copy=False), device, requires_grad)
+
+
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """A random order of 0..n-1."""
