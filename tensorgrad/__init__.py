@@ -436,6 +436,11 @@ _ATEN_FORMS = ("hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_
                "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "rrelu",
                "rrelu_")
 _LAZY_NAMES.update(dict.fromkeys(_ATEN_FORMS, ".aten_forms"))
+# torch._foreach_*: one operation over lists of tensors (foreach.py)
+_FOREACH = ("_foreach_add", "_foreach_add_", "_foreach_copy_", "_foreach_div", "_foreach_div_",
+            "_foreach_lerp_", "_foreach_mul", "_foreach_mul_", "_foreach_norm", "_foreach_sub",
+            "_foreach_sub_", "_foreach_zero_")
+_LAZY_NAMES.update(dict.fromkeys(_FOREACH, ".foreach"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -456,7 +461,8 @@ __all__ = [
     "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "multinomial", "nan_to_num",
     "normal", "poisson", "bernoulli",
     "narrow", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "outer", "permute",
-    "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "random", "randperm",
+    "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+    "random", "randperm",
     "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "seed",
     "set_grad_enabled", "set_num_threads", "short", "sigmoid", "sign", "softmax", "sort", "spmm",
     "split",

@@ -248,7 +248,8 @@ class GPT2Config:
 
 
 def gelu_new(x):
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))
+    return 0.5 * x * (1.0 + torch.tanh(inner))
 
 
 class Conv1D(nn.Module):
@@ -271,8 +272,8 @@ class GPT2Attention(nn.Module):
     def __init__(self, config):
         super().__init__()
         n = config.n_positions
-        self.register_buffer("bias", torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n),
-                             persistent=False)
+        causal = torch.tril(torch.ones((n, n), dtype=torch.bool)).view(1, 1, n, n)
+        self.register_buffer("bias", causal, persistent=False)
         self.embed_dim = config.n_embd
         self.num_heads = config.n_head
         self.head_dim = self.embed_dim // self.num_heads
@@ -292,12 +293,13 @@ class GPT2Attention(nn.Module):
 
     def _attn(self, query, key, value, attention_mask=None):
         attn_weights = torch.matmul(query, key.transpose(-1, -2))
-        attn_weights = attn_weights / torch.full([], value.size(-1) ** 0.5,
-                                                 dtype=attn_weights.dtype, device=attn_weights.device)
+        dtype, device = attn_weights.dtype, attn_weights.device
+        attn_weights = attn_weights / torch.full([], value.size(-1) ** 0.5, dtype=dtype,
+                                                 device=device)
         query_length, key_length = query.size(-2), key.size(-2)
         causal_mask = self.bias[:, :, key_length - query_length: key_length, :key_length]
         mask_value = torch.finfo(attn_weights.dtype).min
-        mask_value = torch.full([], mask_value, dtype=attn_weights.dtype, device=attn_weights.device)
+        mask_value = torch.full([], mask_value, dtype=dtype, device=device)
         attn_weights = torch.where(causal_mask, attn_weights.to(attn_weights.dtype), mask_value)
         if attention_mask is not None:
             attn_weights = attn_weights + attention_mask
@@ -308,7 +310,7 @@ class GPT2Attention(nn.Module):
 
     def forward(self, hidden_states, layer_past=None, attention_mask=None, use_cache=False):
         query, key, value = self.c_attn(hidden_states).split(self.split_size, dim=2)
-        query, key, value = self._split_heads(query), self._split_heads(key), self._split_heads(value)
+        query, key, value = (self._split_heads(t) for t in (query, key, value))
         if layer_past is not None:
             past_key, past_value = layer_past
             key = torch.cat((past_key, key), dim=-2)
@@ -484,7 +486,8 @@ class ViTBlock(nn.Module):
 
     def attention(self, x):
         B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)
         attn = (q @ k.transpose(-2, -1)) * self.scale
         attn = attn.softmax(dim=-1)
@@ -622,7 +625,8 @@ class ResNet(nn.Module):
         downsample = None
         if stride != 1 or self.inplanes != planes * BasicBlock.expansion:
             downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * BasicBlock.expansion, 1, stride=stride, bias=False),
+                nn.Conv2d(self.inplanes, planes * BasicBlock.expansion, 1, stride=stride,
+                          bias=False),
                 nn.BatchNorm2d(planes * BasicBlock.expansion),
             )
         layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
@@ -715,7 +719,8 @@ class UNet(nn.Module):
         super().__init__()
         self.ch = ch
         temb_ch = 4 * ch
-        self.time_mlp = nn.Sequential(nn.Linear(ch, temb_ch), nn.SiLU(), nn.Linear(temb_ch, temb_ch))
+        self.time_mlp = nn.Sequential(nn.Linear(ch, temb_ch), nn.SiLU(),
+                                      nn.Linear(temb_ch, temb_ch))
         self.conv_in = nn.Conv2d(in_ch, ch, 3, padding=1)
         self.down = nn.ModuleList()
         chans, now = [ch], ch
@@ -831,8 +836,8 @@ def diffusion_steps(model, diffusion, images, timesteps, noises, loss_type, lr=2
         results.append((loss.detach(), gradients(model)))
         optimizer.step()
         with torch.no_grad():  # an exponential moving average of the weights
-            for ema_p, p in zip(ema.parameters(), model.parameters()):
-                ema_p.lerp_(p, 1.0 - ema_decay)
+            torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()),
+                                 1.0 - ema_decay)
     return results, ema
 
 
