@@ -402,7 +402,7 @@ importing.install(__name__)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
                  "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func",
-                 "mps", "multiprocessing", "version", "xpu", "profiler")
+                 "mps", "multiprocessing", "version", "xpu", "profiler", "compiler")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used

@@ -532,6 +532,10 @@ class Module:
         """Refused, as PyTorch's where there is no GPU: there is none here."""
         raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
 
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing, as ``tensorgrad.compile``: the module runs as it is (PyTorch's compiles
+        its forward in place)."""
+
     def share_memory(self: M) -> M:
         """Each parameter's and buffer's values moved into memory shared with the processes
         forked from now on (``Tensor.share_memory_``), as PyTorch's: Hogwild training, each

@@ -170,6 +170,8 @@ class Llama(nn.Module):
 
     def forward(self, tokens, caches=None, start_pos=0, labels=None):
         bsz, seqlen = tokens.shape
+        if not torch.compiler.is_compiling():  # (a check a compiler would trace around)
+            assert start_pos + seqlen <= self.cfg.max_seq_len, "past the rotary cache"
         h = self.embed_tokens(tokens)
         cos, sin = self.rotary(h, start_pos, seqlen)
         mask = None
