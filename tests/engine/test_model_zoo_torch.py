@@ -143,6 +143,19 @@ def test_vit_trains_with_label_smoothing_as_torchs(hand_written, pool):
     assert_close(model.state_dict(), reference.state_dict(), "the weights after the steps")
 
 
+def test_vit_fine_tunes_at_a_higher_resolution_its_positions_resized_bicubic_as_torchs():
+    model, reference = pair("ViT", hand_written=True)
+    ours.resize_pos_embed(model, 12, 4)
+    theirs.resize_pos_embed(reference, 12, 4)
+    assert_close(model.pos_embed, reference.pos_embed, "the resized positions")
+    rng = np.random.default_rng(9)
+    images, their_images = both(rng.standard_normal((2, 3, 12, 12)))
+    labels, their_labels = both(rng.integers(0, 5, 2))
+    results = ours.vit_steps(model, images, labels, 2)
+    their_results = theirs.vit_steps(reference, their_images, their_labels, 2)
+    assert_close(results, their_results, "((loss, gradients) by step, probabilities)")
+
+
 def test_vit_initializes_as_its_authors_meant():
     tensorgrad.manual_seed(0)
     model = ours.ViT(img_size=16, patch_size=2, embed_dim=32)

@@ -547,6 +547,20 @@ class ViT(nn.Module):
         return self.head(x)
 
 
+def resize_pos_embed(model, img_size, patch_size):
+    """Fine-tuning at another resolution: the patch positions' embeddings resampled
+    (bicubic) to the new grid, the class token's kept, and the patch embedding told."""
+    prefix, grid = model.pos_embed[:, :1], model.pos_embed[:, 1:]
+    old = int(math.sqrt(grid.shape[1]))
+    new = img_size // patch_size
+    grid = grid.reshape(1, old, old, -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=(new, new), mode="bicubic", align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, new * new, -1)
+    model.pos_embed = nn.Parameter(torch.cat([prefix, grid], dim=1))
+    model.patch_embed.num_patches = new * new
+    return model
+
+
 def vit_steps(model, images, labels, steps, lr=1e-3):
     skip = model.no_weight_decay()
     decay = [p for n, p in model.named_parameters() if n not in skip and p.ndim > 1]
