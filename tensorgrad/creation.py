@@ -346,9 +346,10 @@ def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
 
 def randint_like(input: Tensor, *bounds: Any, low: Any = None, high: Any = None,
                  dtype: Any = None, device: Any = None, requires_grad: bool = False,
-                 generator: Generator | None = None) -> Tensor:
+                 memory_format: Any = None, generator: Generator | None = None) -> Tensor:
     """Integers drawn uniformly from [low, high), of ``input``'s shape and dtype (or
-    ``dtype``): ``randint_like(x, high)`` or ``randint_like(x, low, high)``, floating
+    ``dtype``), laid out as it is (or in ``memory_format``): ``randint_like(x, high)`` or
+    ``randint_like(x, low, high)``, floating
     ``x`` giving whole numbers of its floating dtype, as PyTorch's::
 
         randint_like(zeros(2, 3), 10)    # float64, each of 0., 1., ..., 9.
@@ -357,8 +358,18 @@ def randint_like(input: Tensor, *bounds: Any, low: Any = None, high: Any = None,
     if len(bounds) + len(given) not in (1, 2) or (low is not None and high is None):
         raise TypeError("randint_like(input, high) or randint_like(input, low, high)")
     shape, kind = _like(input, dtype)
-    drawn = randint(*bounds, *given, size=shape, generator=generator)
-    return _made(drawn._data.astype(kind, copy=False), device, requires_grad)
+    low_, high_ = (0, *bounds, *given) if len(bounds) + len(given) == 1 else (*bounds, *given)
+    smallest, largest = (0, 1) if kind.kind == "b" else (
+        (np.iinfo(kind).min, np.iinfo(kind).max) if kind.kind in "iu" else
+        (-np.finfo(kind).max, np.finfo(kind).max))
+    if operator.index(high_) - 1 > largest:
+        raise RuntimeError(f"randint_like: to - 1 is out of bounds for {kind}: "
+                           f"{high_} - 1 > {largest}")
+    if operator.index(low_) < smallest:
+        raise RuntimeError(f"randint_like: from is out of bounds for {kind}: "
+                           f"{low_} < {smallest}")
+    drawn = randint(*bounds, *given, size=shape, generator=generator)._data.astype(kind)
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,

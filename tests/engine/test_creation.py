@@ -80,6 +80,12 @@ def test_randint_like_draws_whole_numbers_of_the_inputs_shape_and_dtype():
         tensorgrad.randint_like(x, 3, 2)
     with pytest.raises(TypeError, match="randint_like"):
         tensorgrad.randint_like(x)
+    flags = tensorgrad.zeros(3, dtype=tensorgrad.bool)
+    assert tensorgrad.randint_like(flags, 2).dtype == np.bool_
+    for dtype, low, high in ((tensorgrad.bool, 0, 3), (tensorgrad.uint8, -1, 5),
+                             (tensorgrad.int8, 0, 129), (tensorgrad.float16, 0, 70000)):
+        with pytest.raises(RuntimeError, match="out of bounds"):
+            tensorgrad.randint_like(tensorgrad.zeros(2, dtype=dtype), low, high)
 
 
 def test_requires_grad_only_for_floating_factories():

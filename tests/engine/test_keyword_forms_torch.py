@@ -1070,10 +1070,6 @@ QUIRKS: dict[tuple[str, str], str] = {
     ): "PyTorch refuses the backward of these; tensorgrad gives their zero gradient",
     (r"m.pow\(self=.*", ".*"): "'self' as a keyword name is an artefact of PyTorch's bindings",
     (
-        r".*randint_like.*",
-        ".*",
-    ): "randint_like is not in tensorgrad yet",
-    (
         r".*_like\(x\)\..*|.*_like\(x, requires_grad.*|m\.randn?_like\(x\.detach\(\), memory.*",
         "i64|bool",
     ): "rand_like of integers: PyTorch's NotImplementedError, tensorgrad's TypeError",

@@ -169,16 +169,20 @@ def test_vit_initializes_as_its_authors_meant():
 # ---- a ResNet -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zero_init_residual", [False, True])
-def test_resnet_trains_with_nesterov_sgd_and_a_cosine_schedule_as_torchs(zero_init_residual):
+@pytest.mark.parametrize("zero_init_residual, channels_last", [(False, False), (True, True)])
+def test_resnet_trains_with_nesterov_sgd_and_a_cosine_schedule_as_torchs(zero_init_residual,
+                                                                         channels_last):
     model, reference = pair("ResNet", zero_init_residual=zero_init_residual)
     if zero_init_residual:
         assert not model.layer1[0].bn2.weight.detach().numpy().any()
     rng = np.random.default_rng(3)
     images, their_images = both(rng.standard_normal((4, 3, 16, 16)))
     labels, their_labels = both(rng.integers(0, 6, 4))
-    results = ours.resnet_steps(model, images, labels, 3)
-    their_results = theirs.resnet_steps(reference, their_images, their_labels, 3)
+    results = ours.resnet_steps(model, images, labels, 3, channels_last=channels_last)
+    their_results = theirs.resnet_steps(reference, their_images, their_labels, 3,
+                                        channels_last=channels_last)
+    if channels_last:
+        assert model.conv1.weight.stride() == reference.conv1.weight.stride() == (27, 1, 9, 3)
     assert_close(results[:2], their_results[:2], "(loss, gradients) by step, eval outputs")
     assert results[2:] == their_results[2:]  # the number right, the last learning rate
     assert_close(model.state_dict(), reference.state_dict(), "the state after the steps")
