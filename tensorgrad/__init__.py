@@ -18,7 +18,7 @@ import importlib
 from math import e, inf, nan, pi  # PyTorch's torch.e, torch.inf, torch.nan, torch.pi
 from typing import TYPE_CHECKING
 
-from . import autograd, functional, importing, optim, random
+from . import autograd, functional, importing, optim, out_arguments, random
 from .autograd import is_anomaly_enabled
 from .capture import Captured, CaptureError, capture
 from .composite import (
@@ -399,6 +399,7 @@ if TYPE_CHECKING:
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
 importing.install(__name__)
+out_arguments.wrap_all(globals())  # PyTorch's out= (out_arguments.py)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
                  "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func",
@@ -541,6 +542,8 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+        if name in out_arguments.WITH_OUT:
+            value = out_arguments.with_out(value)
         globals()[name] = value  # found here from now on, without this function
         return value
     # The installed version, looked up when asked for: importlib.metadata takes about a tenth
