@@ -145,9 +145,16 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
     if factor.shape[-1] != factor.shape[-2]:
         raise RuntimeError("cholesky_solve: A must be batches of square matrices, but they are "
                            f"{factor.shape[-2]} by {factor.shape[-1]} matrices")
-    lower = factor.transpose(-2, -1) if upper else factor
-    half = linalg.solve_triangular(lower, right, upper=False)
-    return linalg.solve_triangular(lower.transpose(-2, -1), half, upper=True)
+    return linalg.solve(_product(factor, upper), right)
+
+
+def _product(factor: Tensor, upper: bool) -> Tensor:
+    """L L^T (U^T U with ``upper``) of the factor's triangle; its gradient, as PyTorch's, is
+    that of the product of the whole matrix (the other triangle's part is 0 in value only)."""
+    triangle = factor.triu() if upper else factor.tril()
+    rest = factor - triangle
+    whole = triangle + (rest - rest.detach())
+    return whole.transpose(-2, -1) @ whole if upper else whole @ whole.transpose(-2, -1)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -156,9 +163,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     if factor.shape[-1] != factor.shape[-2]:
         raise RuntimeError("cholesky_inverse: A must be batches of square matrices, but they "
                            f"are {factor.shape[-2]} by {factor.shape[-1]} matrices")
-    n = factor.shape[-1]
-    eye = as_leaf(np.broadcast_to(np.eye(n, dtype=factor._data.dtype), tuple(factor.shape)).copy())
-    return cholesky_solve(eye, factor, upper)
+    return linalg.inv(_product(factor, upper))
 
 
 def _removed(name: str, instead: str) -> Any:

@@ -210,8 +210,7 @@ def bessel_j_array(x: np.ndarray, order: int) -> np.ndarray:
     a = np.abs(x)
     middle = _j_middle(np.where(a <= 25, a, 0.0), order)
     far = _hankel_oscillating(np.where(a > 25, a, 26.0), order)[0]
-    out = np.where(a <= 25, middle, far)
-    out = np.where(np.isinf(a), 0.0, out)
+    out = np.where(a <= 25, middle, far)  # (NaN at +-inf, as PyTorch's)
     if order:
         out = np.where(x < 0, -out, out)
     return np.where(np.isnan(x), np.nan, out)
@@ -237,7 +236,8 @@ def _y_middle(x: np.ndarray, order: int) -> np.ndarray:
 
 @quiet
 def bessel_y_array(x: np.ndarray, order: int) -> np.ndarray:
-    """The Bessel function of the second kind Y_0 or Y_1: -inf at 0, NaN below."""
+    """The Bessel function of the second kind Y_0 or Y_1: -inf at 0, NaN below (and at inf,
+    as PyTorch's)."""
     x = np.asarray(x, _F64)
     small = np.where((x > 0) & (x <= 2), x, 1.0)
     quarter = 0.25 * small * small
@@ -263,9 +263,8 @@ def bessel_y_array(x: np.ndarray, order: int) -> np.ndarray:
     middle = _y_middle(np.where((x > 2) & (x <= 25), x, 4.0), order)
     far = _hankel_oscillating(np.where(x > 25, x, 26.0), order)[1]
     out = np.where(x <= 2, series, np.where(x <= 25, middle, far))
-    out = np.where(x == np.inf, 0.0, out)
     out = np.where(x == 0, -np.inf, out)
-    return np.where((x < 0) | np.isnan(x), np.nan, out)
+    return np.where((x < 0) | np.isnan(x) | (x == np.inf), np.nan, out)
 
 
 @quiet
@@ -296,7 +295,7 @@ def _airy_series(x: np.ndarray) -> np.ndarray:
 
 @quiet
 def airy_ai_array(x: np.ndarray) -> np.ndarray:
-    """The Airy function Ai: 0 at +inf, NaN at -inf."""
+    """The Airy function Ai (NaN at +-inf, as PyTorch's)."""
     x = np.asarray(x, _F64)
     near = _airy_series(np.where(np.abs(x) <= 1, x, 0.0))
     right = np.where(x > 1, x, 2.0)
@@ -310,8 +309,7 @@ def airy_ai_array(x: np.ndarray) -> np.ndarray:
     oscillating = _airy_left(np.where(x < -8, left, 9.0))
     out = np.where(np.abs(x) <= 1, near,
                    np.where(x > 1, positive, np.where(x >= -8, moderate, oscillating)))
-    out = np.where(x == np.inf, 0.0, out)
-    return np.where(np.isnan(x) | (x == -np.inf), np.nan, out)
+    return np.where(np.isnan(x) | np.isinf(x), np.nan, out)  # (NaN at +inf: PyTorch's)
 
 
 def _airy_left(y: np.ndarray) -> np.ndarray:

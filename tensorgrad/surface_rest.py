@@ -189,8 +189,8 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, dim: int = -
     d = normalize_dim(dim, values.ndim)
     if x is not None and dx is not None:
         raise TypeError("trapezoid(): give the sample points x or the spacing dx, not both")
-    if values.shape[d] == 0:
-        return values.sum(d) * 0.0
+    if values.shape[d] == 0:  # (PyTorch's zeros here are outside the graph)
+        return as_leaf(np.zeros(values._data.sum(d).shape, values._data.dtype))
     if isinstance(x, Tensor):
         if x.ndim == 1 and x.shape[0] != values.shape[d]:
             raise RuntimeError(f"trapezoid: There must be one `x` value for each sample point "
@@ -407,7 +407,17 @@ def _slice(t: Tensor, dim: int = 0, start: int | None = None, end: int | None = 
 
 
 alias_copy = _copied("alias_copy", lambda t: t)
-detach_copy = _copied("detach_copy", lambda t: t.detach())
+
+
+def detach_copy(input: Tensor) -> Tensor:
+    """A copy of ``input``'s values. As PyTorch's, it joins the graph (requires grad when
+    ``input`` does) but has no derivative: backward through it raises RuntimeError."""
+    from .ops import NoDerivative
+
+    t = tensor_of(input)
+    return NoDerivative.apply(np.copy, "detach_copy", RuntimeError, t)
+
+
 diagonal_copy = _copied("diagonal_copy", lambda t, *a, **k: t.diagonal(*a, **k))
 expand_copy = _copied("expand_copy", lambda t, size, implicit=False: t.expand(*size))
 permute_copy = _copied("permute_copy", lambda t, dims: t.permute(*dims))
@@ -444,10 +454,9 @@ def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = No
                            f"strides: {list(strides)}")
     resolved = np.dtype(dtypes.DEFAULT_FLOAT) if dtype is None else as_dtype(dtype)
     extent = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, strides))
-    memory = np.zeros(extent, resolved)
-    data = np.lib.stride_tricks.as_strided(
-        memory, shape, tuple(s * resolved.itemsize for s in strides)) if extent else np.zeros(
-        shape, resolved)
+    memory = np.zeros(max(extent, 1), resolved)
+    data = np.lib.stride_tricks.as_strided(memory, shape,
+                                           tuple(s * resolved.itemsize for s in strides))
     return _made(data, device, requires_grad)
 
 
