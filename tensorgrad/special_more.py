@@ -30,7 +30,8 @@ import numpy as np
 
 from . import gamma as _gamma
 from . import ops
-from .special import _middle, _near_zero, _SMALL, _tail, erfc as _erfc
+from .special import _SMALL, _middle, _near_zero, _tail
+from .special import erfc as _erfc
 from .tensor import Function, Tensor, as_leaf, quiet
 
 _F64 = np.float64
@@ -449,9 +450,16 @@ _POLYNOMIALS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "legendre_polynomial_p": lambda x, n: _recurrence(
         x, n, lambda x: x, lambda x, p, q, k: ((2 * k + 1) * x * p - k * q) / (k + 1)),
 }
+
+
+def _shifted(of: Callable[[np.ndarray, np.ndarray], np.ndarray]
+             ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    return lambda x, n: of(2 * x - 1, n)
+
+
 for _kind in "tuvw":  # the shifted ones: of 2x - 1
-    _POLYNOMIALS[f"shifted_chebyshev_polynomial_{_kind}"] = (
-        lambda x, n, _of=_POLYNOMIALS[f"chebyshev_polynomial_{_kind}"]: _of(2 * x - 1, n))
+    _POLYNOMIALS[f"shifted_chebyshev_polynomial_{_kind}"] = _shifted(
+        _POLYNOMIALS[f"chebyshev_polynomial_{_kind}"])
 
 
 # ---- the ops -------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def _histogram(points: np.ndarray, bins: Sequence[Any], bounds: Sequence[float] 
     places = [_bin_of(points[:, d], edges[d]) for d in builtins.range(count)]
     inside = np.logical_and.reduce([p >= 0 for p in places]) if places else np.ones(0, bool)
     shape = tuple(len(e) - 1 for e in edges)
-    flat = np.ravel_multi_index(tuple(p[inside] for p in places), shape) if count else None
+    flat = np.ravel_multi_index(tuple(p[inside] for p in places), shape)
     weights = None
     if weight is not None:
         weights = tensor_of(weight)._data.reshape(-1)

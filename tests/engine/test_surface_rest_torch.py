@@ -50,7 +50,8 @@ GRADIENT_CASES = {
         m.tensor([0.5, 1.0, 2.5, 7.0], dtype=x.dtype), x)),
     "gammaincc in x": ([_pos(4, 3) * 3], lambda m, x: m.special.gammaincc(
         m.tensor([[0.5], [3.0], [9.0], [1.5]], dtype=x.dtype), x)),
-    "igamma igammac": ([_pos(5)], lambda m, x: m.igamma(x.detach() + 1, x) + m.igammac(x.detach(), x * 2)),
+    "igamma igammac": ([_pos(5)], lambda m, x: m.igamma(x.detach() + 1, x)
+                       + m.igammac(x.detach(), x * 2)),
     "zeta in q": ([_pos(3, 4) + 0.5], lambda m, q: m.special.zeta(
         m.tensor([2.0, 3.5, 1.5, 6.0], dtype=q.dtype), q)),
 }
@@ -449,12 +450,12 @@ def test_removed_linear_algebra_raises_pytorchs_error(name):
 def test_aten_forms_of_losses_and_shuffles_are_pytorchs():
     a, p, n = _r(3, 4), _r(3, 4), _r(3, 4)
     for reduction in (0, 1, 2):
-        run_both(torch, lambda x, y, z: tg.triplet_margin_loss(x, y, z, 0.5, 2.0, 1e-6, True,
-                                                               reduction),
-                 lambda x, y, z: torch.triplet_margin_loss(x, y, z, 0.5, 2.0, 1e-6, True,
-                                                           reduction), [a, p, n], np.float64)
-        run_both(torch, lambda x, y: tg.poisson_nll_loss(x, y, True, True, 1e-8, reduction),
-                 lambda x, y: torch.poisson_nll_loss(x, y, True, True, 1e-8, reduction),
+        run_both(torch, lambda x, y, z, r=reduction: tg.triplet_margin_loss(
+                     x, y, z, 0.5, 2.0, 1e-6, True, r),
+                 lambda x, y, z, r=reduction: torch.triplet_margin_loss(
+                     x, y, z, 0.5, 2.0, 1e-6, True, r), [a, p, n], np.float64)
+        run_both(torch, lambda x, y, r=reduction: tg.poisson_nll_loss(x, y, True, True, 1e-8, r),
+                 lambda x, y, r=reduction: torch.poisson_nll_loss(x, y, True, True, 1e-8, r),
                  [a, np.abs(p) * 3], np.float64)
     run_both(torch, lambda x: tg.triplet_margin_loss(x, x * 2, x - 1),
              lambda x: torch.triplet_margin_loss(x, x * 2, x - 1), [a], np.float64)
@@ -472,8 +473,8 @@ def test_aten_forms_of_losses_and_shuffles_are_pytorchs():
         data = _r(2, 3, 4)
         assert_same(getattr(tg, name)(tg.tensor(data), 0.5, False),
                     getattr(torch, name)(torch.tensor(data), 0.5, False), f"{name} off")
-        same_error(lambda name=name: getattr(tg, name)(tg.tensor(data), 1.5, True),
-                   lambda name=name: getattr(torch, name)(torch.tensor(data), 1.5, True))
+        same_error(lambda name=name, d=data: getattr(tg, name)(tg.tensor(d), 1.5, True),
+                   lambda name=name, d=data: getattr(torch, name)(torch.tensor(d), 1.5, True))
 
 
 def test_random_forms_are_pytorchs():
