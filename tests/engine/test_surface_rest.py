@@ -201,9 +201,12 @@ def test_legacy_linear_algebra_identities():
                                np.linalg.solve(spd, B), rtol=1e-10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        M = RNG.standard_normal((4, 4))
+        M[0, 0] = 0.0  # (a zero pivot: rows are swapped)
+        P, lower, upper = tg.lu_unpack(*tg.lu(tg.tensor(M)))
+        assert not np.array_equal(P.numpy(), np.eye(4))
+        np.testing.assert_allclose((P @ lower @ upper).numpy(), M, atol=1e-12)
         LU, pivots = tg.lu(tg.tensor(A))
-        P, lower, upper = tg.lu_unpack(LU, pivots)
-        np.testing.assert_allclose((P @ lower @ upper).numpy(), A, atol=1e-12)
         np.testing.assert_allclose(tg.lu_solve(tg.tensor(B), LU, pivots).numpy(),
                                    np.linalg.solve(A, B), rtol=1e-10)
     U, S, V = tg.svd(tg.tensor(A))
