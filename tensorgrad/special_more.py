@@ -670,13 +670,25 @@ def _lower_density(a: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.exp((a - 1) * np.log(x) - x - _gamma.lgamma_array(a))
 
 
+def _gamma_operands(input: Any, other: Any, name: str) -> tuple[Tensor, Tensor]:
+    """Both tensors (PyTorch's incomplete gamma functions take no numbers), not both
+    integers."""
+    for value, argument, position in ((input, "input", 1), (other, "other", 2)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"special_{name}(): argument '{argument}' (position {position}) "
+                            f"must be Tensor, not {type(value).__name__}")
+    if input._data.dtype.kind in "biu" and other._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"igamma_cpu" not implemented for \'{input.dtype}\'')
+    return input, other
+
+
 def gammainc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """The regularized lower incomplete gamma function P(input, other)
     (``torch.igamma``)::
 
         gammainc(tensor([1.0]), tensor([2.0]))    # 1 - exp(-2) = [0.8647]
     """
-    a, x = _binary_operands(input, other, "igamma")
+    a, x = _gamma_operands(input, other, "gammainc")
     return _written_to(out, _Binary.apply(a, x, lambda a, x: gammainc_array(a, x, False),
                                           _lower_density, "igamma: input"))
 
@@ -684,7 +696,7 @@ def gammainc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 def gammaincc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """The regularized upper incomplete gamma function Q(input, other) = 1 - P
     (``torch.igammac``)."""
-    a, x = _binary_operands(input, other, "igammac")
+    a, x = _gamma_operands(input, other, "gammaincc")
     return _written_to(out, _Binary.apply(
         a, x, lambda a, x: gammainc_array(a, x, True),
         lambda a, x, out: -_lower_density(a, x, out), "igammac: input"))

@@ -98,6 +98,9 @@ def _histogram(points: np.ndarray, bins: Sequence[Any], bounds: Sequence[float] 
     weights = None
     if weight is not None:
         weights = tensor_of(weight)._data.reshape(-1)
+        if weights.dtype != dtype:
+            raise RuntimeError(f"torch.histogramdd: the weights must be of the input's dtype "
+                               f"({dtype}), not {weights.dtype}")
         if weights.size != points.shape[0]:
             raise RuntimeError("torch.histogramdd: if weight tensor is provided it should have "
                                "the same shape as the input tensor excluding its innermost "
@@ -139,8 +142,8 @@ def histogramdd(input: Tensor, bins: Any = 10, *, range: Sequence[float] | None 
     """The histogram of the points in ``input``'s last dimension (..., D): ``bins`` an int,
     D ints or D tensors of edges; ``range`` D pairs flattened (min0, max0, min1, ...)."""
     data = _floating_input(input, "histogramdd")
-    if data.ndim < 1:
-        raise RuntimeError("torch.histogramdd: input tensor should have at least 1 dimension")
+    if data.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
     count = data.shape[-1]
     if isinstance(bins, (int, np.integer)):
         per_dim: list[Any] = [bins] * count
@@ -248,7 +251,7 @@ def _gradient_one(f: Tensor, dim: int, spacing: Any, edge_order: int) -> Tensor:
             first = (-1.5 * at(0, 1) + 2 * at(1, 2) - 0.5 * at(2, 3)) / h
             last = (0.5 * at(n - 3, n - 2) - 2 * at(n - 2, n - 1) + 1.5 * at(n - 1, n)) / h
         return ops.cat([first, inside, last], dim)
-    coordinates = _floating_tensor(spacing).to(f.dtype)
+    coordinates = spacing if spacing.dtype.kind == "f" else spacing.to(f.dtype)
     steps = coordinates[1:] - coordinates[:-1]
     hs, hd = steps[:-1], steps[1:]
     a = lined_up(-hd / (hs * (hd + hs)))
@@ -345,7 +348,9 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     count = t.shape[0] if N is None else operator.index(N)
     if count < 0:
         raise RuntimeError("N must be non-negative.")
-    dtype = t._data.dtype if t._data.dtype != np.bool_ else np.dtype(np.int64)
+    if t._data.dtype == np.bool_:
+        t = t.to(np.int64)
+    dtype = t._data.dtype
     if count <= 1:
         out = as_leaf(np.ones((t.shape[0], count), dtype))
         return out

@@ -514,3 +514,76 @@ def test_switches_are_pytorchs():
         warnings.simplefilter("ignore")
         same_error(lambda: tg.set_default_tensor_type(tg.LongTensor),
                    lambda: torch.set_default_tensor_type(torch.LongTensor))
+
+
+# (with float32 the default dtype, as PyTorch's): each call's dtype, shape and values, or the
+# type of its error, must be PyTorch's
+ARGUMENT_CASES = {
+    "gammainc float32 and float64": lambda m: m.special.gammainc(
+        m.tensor([1.5], dtype=m.float32), m.tensor([2.0], dtype=m.float64)),
+    "gammainc of integers": lambda m: m.special.gammainc(m.tensor([1, 2]), m.tensor([2, 3])),
+    "gammaincc int and float": lambda m: m.special.gammaincc(m.tensor([1, 2]),
+                                                             m.tensor([2.0, 3.0])),
+    "gammainc 0-d broadcast": lambda m: m.special.gammainc(m.tensor(1.5),
+                                                           m.tensor([[2.0], [1.0]])),
+    "gammainc of a number": lambda m: m.special.gammainc(m.tensor([1.5]), 2.0),
+    "zeta of a number": lambda m: m.special.zeta(2.0, m.tensor([1.0, 2.0])),
+    "zeta of integers": lambda m: m.special.zeta(m.tensor([2, 3]), m.tensor([1, 2])),
+    "xlog1py of a number": lambda m: m.special.xlog1py(2.0, m.tensor([1.0, 0.0])),
+    "xlog1py of integers": lambda m: m.special.xlog1py(m.tensor([1]), m.tensor([2])),
+    "chebyshev of integers": lambda m: m.special.chebyshev_polynomial_t(m.tensor([1, 2]),
+                                                                        m.tensor([2, 3])),
+    "chebyshev at a number": lambda m: m.special.chebyshev_polynomial_t(0.5, m.tensor([2, 3])),
+    "hermite of booleans": lambda m: m.special.hermite_polynomial_h(m.tensor([True, False]), 2),
+    "ndtr of booleans": lambda m: m.special.ndtr(m.tensor([True, False])),
+    "entr of integers": lambda m: m.special.entr(m.tensor([1, 0, 2])),
+    "i0e 0-d": lambda m: m.special.i0e(m.tensor(1.0)),
+    "histogram weights of another dtype": lambda m: m.histogram(
+        m.tensor([1.0, 2.0]), 2, weight=m.tensor([1.0, 2.0], dtype=m.float64))[0],
+    "histogramdd of a vector": lambda m: m.histogramdd(m.tensor([1.0, 2.0, 3.0]), bins=2)[0],
+    "trapezoid at integer points": lambda m: m.trapezoid(m.tensor([1.0, 2.0, 3.0]),
+                                                         m.tensor([0, 1, 3])),
+    "cumulative_trapezoid at float64 points": lambda m: m.cumulative_trapezoid(
+        m.tensor([1.0, 2.0, 3.0]), m.tensor([0, 1, 3], dtype=m.float64)),
+    "gradient at integer coordinates": lambda m: m.gradient(
+        m.tensor([1.0, 2.0, 4.0]), spacing=(m.tensor([0, 1, 3]),))[0],
+    "gradient at float64 coordinates": lambda m: m.gradient(
+        m.tensor([1.0, 2.0, 4.0]), spacing=(m.tensor([0.0, 1, 3], dtype=m.float64),))[0],
+    "vander N=0": lambda m: m.vander(m.tensor([1.0, 2.0]), N=0),
+    "vander of booleans": lambda m: m.vander(m.tensor([True, False])),
+    "range of int64": lambda m: m.range(1, 3, dtype=m.int64),
+    "adjoint of a vector": lambda m: m.adjoint(m.ones(3)),
+    "unravel_index of none": lambda m: m.unravel_index(m.tensor([], dtype=m.int64), (2, 3))[0],
+    "index_fill of integers": lambda m: m.index_fill(m.zeros(2, 3, dtype=m.int64), 1,
+                                                     m.tensor([0]), 2),
+    "cholesky_inverse batched": lambda m: m.cholesky_inverse(m.eye(2).expand(3, 2, 2) * 2),
+    "cholesky_solve of a non-square factor": lambda m: m.cholesky_solve(m.ones(3, 2),
+                                                                        m.ones(3, 2)),
+    "svd of a vector": lambda m: m.svd(m.ones(3))[0],
+    "lu_unpack of float pivots": lambda m: m.lu_unpack(m.eye(2), m.tensor([1.0, 2.0]))[0],
+    "lu_unpack without P": lambda m: m.lu_unpack(m.eye(2), m.tensor([1, 2], dtype=m.int32),
+                                                 unpack_pivots=False)[0],
+    "lu_unpack without L, U": lambda m: m.lu_unpack(m.eye(2), m.tensor([1, 2], dtype=m.int32),
+                                                    unpack_data=False)[1],
+    "kaiser_window float32": lambda m: m.kaiser_window(4, dtype=m.float32),
+    "empty_strided negative strides": lambda m: m.empty_strided((2,), (-1,)),
+}
+
+
+def _summary(m, call):
+    result = outcome(m, call)
+    if isinstance(result, str):
+        return result
+    return (str(result.dtype).split(".")[-1], tuple(result.shape),
+            np.round(np.asarray(result.tolist(), dtype=float), 5).tolist())
+
+
+@pytest.mark.parametrize("name", list(ARGUMENT_CASES))
+def test_argument_kinds_are_pytorchs(name):
+    call = ARGUMENT_CASES[name]
+    before = tg.get_default_dtype()
+    tg.set_default_dtype(tg.float32)
+    try:
+        assert _summary(tg, call) == _summary(torch, call)
+    finally:
+        tg.set_default_dtype(before)
