@@ -32,7 +32,7 @@ from . import gamma as _gamma
 from . import ops
 from .special import _SMALL, _middle, _near_zero, _tail
 from .special import erfc as _erfc
-from .tensor import Function, Tensor, as_leaf, quiet
+from .tensor import Function, Tensor, as_leaf, quiet, tensor_of
 
 _F64 = np.float64
 _SQRT2 = math.sqrt(2.0)
@@ -479,14 +479,15 @@ def _unary_values(x: Tensor, compute: Callable[[np.ndarray], np.ndarray]) -> np.
 
 class _Unary(Function):
     """``compute`` elementwise, its gradient the incoming one times ``slope(input, output)``
-    (arrays in float64)."""
+    (arrays in float64); recorded (``create_graph=True``), times ``recorded(input)``, the
+    same slope in tensor ops."""
 
     @staticmethod
-    def forward(ctx, a, compute, slope):
+    def forward(ctx, a, compute, slope, recorded):
         a = ops.floating(a)
         out = np.asarray(compute(a)).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, out)
-        ctx.slope = slope
+        ctx.slope, ctx.recorded = slope, recorded
         return out
 
     @staticmethod
@@ -494,18 +495,22 @@ class _Unary(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         slope = ctx.slope(a.astype(_F64), out.astype(_F64))
-        return (grad * slope).astype(grad.dtype, copy=False), None, None
+        return (grad * slope).astype(grad.dtype, copy=False), None, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        return grad * ctx.recorded(ctx.inputs[0]), None, None, None
 
 
 def _unary(name: str, compute: Callable[[np.ndarray], np.ndarray],
-           slope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
-           doc: str) -> Callable[..., Tensor]:
+           slope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None, doc: str,
+           recorded: Callable[[Tensor], Tensor] | None = None) -> Callable[..., Tensor]:
     def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         x = _of_input(input, name)
         if slope is None:  # PyTorch defines no derivative: the result is outside the graph
             result = as_leaf(_unary_values(x, compute))
         else:
-            result = _Unary.apply(x, compute, slope)
+            result = _Unary.apply(x, compute, slope, recorded)
         return _written_to(out, result)
 
     function.__name__ = function.__qualname__ = name
@@ -532,20 +537,37 @@ def _slope_i1e(a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.where(a == 0, 0.5, scaled_i_array(a, 0) - out * (np.sign(a) + 1 / safe))
 
 
-ndtr = _unary("ndtr", ndtr_array, lambda a, out: np.exp(-0.5 * a * a) / _SQRT_2PI,
-              "The standard normal distribution function, elementwise.")
-log_ndtr = _unary("log_ndtr", log_ndtr_array,
-                  lambda a, out: np.exp(-0.5 * a * a - out) / _SQRT_2PI,
-                  "log(ndtr(input)), accurate far into both tails.")
-ndtri = _unary("ndtri", ndtri_array, lambda a, out: _SQRT_2PI * np.exp(0.5 * out * out),
-               "The inverse of ndtr: the x with ndtr(x) = input.")
-erfcx = _unary("erfcx", erfcx_array, lambda a, out: 2 * a * out - 2 / math.sqrt(math.pi),
-               "The scaled complementary error function exp(input**2) * erfc(input).")
-i0e = _unary("i0e", lambda a: scaled_i_array(a, 0),
-             lambda a, out: scaled_i_array(a, 1) - np.sign(a) * out,
-             "exp(-|input|) * i0(input), elementwise.")
-i1e = _unary("i1e", lambda a: scaled_i_array(a, 1), _slope_i1e,
-             "exp(-|input|) * i1(input), elementwise.")
+def _recorded_i1e_slope(x: Tensor) -> Tensor:
+    zero = x.detach() == 0
+    safe = ops.where(zero, 1.0, x)
+    return ops.where(zero, 0.5, i0e(x) - i1e(x) * (x.sign() + 1 / safe))
+
+
+_Op = Callable[..., Tensor]
+
+ndtr: _Op = _unary(
+    "ndtr", ndtr_array, lambda a, out: np.exp(-0.5 * a * a) / _SQRT_2PI,
+    "The standard normal distribution function, elementwise.",
+    lambda x: (x * x * -0.5).exp() / _SQRT_2PI)
+log_ndtr: _Op = _unary(
+    "log_ndtr", log_ndtr_array, lambda a, out: np.exp(-0.5 * a * a - out) / _SQRT_2PI,
+    "log(ndtr(input)), accurate far into both tails.",
+    lambda x: (x * x * -0.5 - log_ndtr(x)).exp() / _SQRT_2PI)
+ndtri: _Op = _unary(
+    "ndtri", ndtri_array, lambda a, out: _SQRT_2PI * np.exp(0.5 * out * out),
+    "The inverse of ndtr: the x with ndtr(x) = input.",
+    lambda p: (ndtri(p) ** 2 * 0.5).exp() * _SQRT_2PI)
+erfcx: _Op = _unary(
+    "erfcx", erfcx_array, lambda a, out: 2 * a * out - 2 / math.sqrt(math.pi),
+    "The scaled complementary error function exp(input**2) * erfc(input).",
+    lambda x: 2 * x * erfcx(x) - 2 / math.sqrt(math.pi))
+i0e: _Op = _unary(
+    "i0e", lambda a: scaled_i_array(a, 0),
+    lambda a, out: scaled_i_array(a, 1) - np.sign(a) * out,
+    "exp(-|input|) * i0(input), elementwise.", lambda x: i1e(x) - x.sign() * i0e(x))
+i1e: _Op = _unary(
+    "i1e", lambda a: scaled_i_array(a, 1), _slope_i1e,
+    "exp(-|input|) * i1(input), elementwise.", _recorded_i1e_slope)
 modified_bessel_i0 = _unary("modified_bessel_i0", lambda a: _gamma.bessel_i(a, 0), None,
                             "The modified Bessel function of the first kind I_0.")
 modified_bessel_i1 = _unary("modified_bessel_i1", lambda a: _gamma.bessel_i(a, 1), None,
@@ -584,7 +606,7 @@ entr = _unary("entr", _entr_array, lambda a, out: -(1 + np.log(a)),
               """-input * log(input) elementwise: 0 at 0, -inf below 0::
 
         entr(tensor([0.0, 0.5, -1.0]))    # [0., 0.3466, -inf]
-    """)
+    """, lambda x: -(1 + x.log()))
 
 
 def xlog1py(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -620,6 +642,21 @@ class _XLog1PY(Function):
             to_y = ops.sum_to(grad * x / (1 + y), y.shape)
         return to_x, to_y
 
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        from .higher_order import constant, needs_grad, shape_of, summed_to
+
+        x, y = ctx.inputs
+        x_data, y_data = ctx.saved_tensors
+        nothing = constant((x_data == 0) & (y_data <= -1))
+        to_x = to_y = None
+        if needs_grad(ctx, 0):
+            to_x = summed_to(ops.where(nothing, 0.0, grad * ops.where(nothing, 0.0, y).log1p()),
+                             shape_of(x))
+        if needs_grad(ctx, 1):
+            to_y = summed_to(grad * x / (1 + y), shape_of(y))
+        return to_x, to_y
+
 
 def _x_log1p_y(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     out = x * np.log1p(y)
@@ -634,11 +671,11 @@ class _Binary(Function):
     raises ``NotImplementedError`` as PyTorch's (its derivative is not implemented)."""
 
     @staticmethod
-    def forward(ctx, a, b, compute, slope_b, name):
+    def forward(ctx, a, b, compute, slope_b, name, recorded_b):
         a, b = ops.float_operands(a, b)
         out = np.asarray(compute(a, b)).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, b, out)
-        ctx.slope_b, ctx.name = slope_b, name
+        ctx.slope_b, ctx.name, ctx.recorded_b = slope_b, name, recorded_b
         return out
 
     @staticmethod
@@ -651,7 +688,19 @@ class _Binary(Function):
         if ctx.needs_input_grad[1]:
             slope = ctx.slope_b(a.astype(_F64), b.astype(_F64), out.astype(_F64))
             to_b = ops.sum_to((grad * slope).astype(grad.dtype, copy=False), b.shape)
-        return None, to_b, None, None, None
+        return None, to_b, None, None, None, None
+
+    @staticmethod
+    def recorded_backward(ctx, grad):
+        from .higher_order import needs_grad, shape_of, summed_to
+
+        a, b = ctx.inputs[:2]
+        if needs_grad(ctx, 0):
+            raise NotImplementedError(f"the derivative for '{ctx.name}' is not implemented.")
+        to_b = None
+        if needs_grad(ctx, 1):
+            to_b = summed_to(grad * ctx.recorded_b(a, b), shape_of(b))
+        return None, to_b, None, None, None, None
 
 
 def _binary_operands(input: Any, other: Any, name: str) -> tuple[Any, Any]:
@@ -682,6 +731,14 @@ def _gamma_operands(input: Any, other: Any, name: str) -> tuple[Tensor, Tensor]:
     return input, other
 
 
+def _recorded_density(a: Any, x: Tensor) -> Tensor:
+    """``_lower_density`` in tensor ops (a is a constant: its derivative is not defined)."""
+    from .gamma import lgamma
+
+    a = a if isinstance(a, Tensor) else tensor_of(a)
+    return ((a - 1) * x.log() - x - lgamma(a)).exp()
+
+
 def gammainc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """The regularized lower incomplete gamma function P(input, other)
     (``torch.igamma``)::
@@ -690,7 +747,8 @@ def gammainc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """
     a, x = _gamma_operands(input, other, "gammainc")
     return _written_to(out, _Binary.apply(a, x, lambda a, x: gammainc_array(a, x, False),
-                                          _lower_density, "igamma: input"))
+                                          _lower_density, "igamma: input",
+                                          _recorded_density))
 
 
 def gammaincc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -699,7 +757,8 @@ def gammaincc(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     a, x = _gamma_operands(input, other, "gammaincc")
     return _written_to(out, _Binary.apply(
         a, x, lambda a, x: gammainc_array(a, x, True),
-        lambda a, x, out: -_lower_density(a, x, out), "igammac: input"))
+        lambda a, x, out: -_lower_density(a, x, out), "igammac: input",
+        lambda a, x: -_recorded_density(a, x)))
 
 
 def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -710,7 +769,8 @@ def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """
     s, q = _binary_operands(input, other, "special_zeta")
     return _written_to(out, _Binary.apply(s, q, zeta_array,
-                                          lambda s, q, out: -s * zeta_array(s + 1, q), "zeta"))
+                                          lambda s, q, out: -s * zeta_array(s + 1, q), "zeta",
+                                          lambda s, q: -s * zeta(s + 1, q)))
 
 
 igamma = gammainc

@@ -587,3 +587,33 @@ def test_argument_kinds_are_pytorchs(name):
         assert _summary(tg, call) == _summary(torch, call)
     finally:
         tg.set_default_dtype(before)
+
+
+SECOND_ORDER_CASES = {
+    "ndtr": (_r(5), lambda m, x: m.special.ndtr(x)),
+    "log_ndtr": (_r(5) * 3, lambda m, x: m.special.log_ndtr(x)),
+    "ndtri": (_unit(5), lambda m, x: m.special.ndtri(x)),
+    "erfcx": (_r(5) * 2, lambda m, x: m.special.erfcx(x)),
+    "i0e": (np.append(_r(4) * 5, 0.0), lambda m, x: m.special.i0e(x)),
+    "i1e": (np.append(_r(4) * 5, 0.0), lambda m, x: m.special.i1e(x)),
+    "entr": (_pos(5), lambda m, x: m.special.entr(x)),
+    "xlog1py": (_pos(5), lambda m, x: m.special.xlog1py(x, x * x)),
+    "gammainc": (_pos(4), lambda m, x: m.special.gammainc(
+        m.tensor([1.5, 2.0, 3.0, 0.5], dtype=x.dtype), x)),
+    "gammaincc": (_pos(4), lambda m, x: m.special.gammaincc(
+        m.tensor([1.5, 2.0, 3.0, 0.5], dtype=x.dtype), x)),
+    "zeta": (_pos(4), lambda m, x: m.special.zeta(2.5, x)),
+}
+
+
+@pytest.mark.parametrize("name", list(SECOND_ORDER_CASES))
+def test_gradients_of_gradients_are_pytorchs(name):
+    data, call = SECOND_ORDER_CASES[name]
+    results = []
+    for m in (tg, torch):
+        x = m.tensor(data, requires_grad=True)
+        (first,) = m.autograd.grad(call(m, x).sum(), x, create_graph=True)
+        (second,) = m.autograd.grad((first * first).sum(), x)
+        results.append((first.detach().numpy(), second.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, equal_nan=True, err_msg=name)
