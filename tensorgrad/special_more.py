@@ -401,9 +401,16 @@ def zeta_array(s: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Hurwitz's zeta(s, q) elementwise: inf at s = 1, NaN for s < 1."""
     s, q = np.broadcast_arrays(np.asarray(s, _F64), np.asarray(q, _F64))
     out = np.full(s.shape, np.nan)
-    for value in np.unique(s[s > 1]):
+    for value in np.unique(s[(s > 1) & (s <= 200)]):
         at = s == value
         out[at] = _gamma.zeta(float(value), q[at])
+    # for large s the terms fall off at once: a few of them are the sum
+    steep = s > 200
+    if steep.any():
+        total = np.zeros(int(steep.sum()))
+        for k in range(60):
+            total += np.power(q[steep] + k, -s[steep])
+        out[steep] = total
     out = np.where(s == 1, np.inf, out)
     out = np.where(q == np.inf, np.nan, out)  # (PyTorch's, though the limit is 0)
     # q <= 0 and not an integer: q**-s is real only for integer s
@@ -545,6 +552,12 @@ def _recorded_i1e_slope(x: Tensor) -> Tensor:
 
 _Op = Callable[..., Tensor]
 
+
+@quiet
+def _unscaled_k(a: np.ndarray, order: int) -> np.ndarray:
+    return scaled_k_array(a, order) * np.exp(-a.astype(_F64))
+
+
 ndtr: _Op = _unary(
     "ndtr", ndtr_array, lambda a, out: np.exp(-0.5 * a * a) / _SQRT_2PI,
     "The standard normal distribution function, elementwise.",
@@ -572,11 +585,9 @@ modified_bessel_i0 = _unary("modified_bessel_i0", lambda a: _gamma.bessel_i(a, 0
                             "The modified Bessel function of the first kind I_0.")
 modified_bessel_i1 = _unary("modified_bessel_i1", lambda a: _gamma.bessel_i(a, 1), None,
                             "The modified Bessel function of the first kind I_1.")
-modified_bessel_k0 = _unary("modified_bessel_k0",
-                            lambda a: scaled_k_array(a, 0) * np.exp(-a.astype(_F64)), None,
+modified_bessel_k0 = _unary("modified_bessel_k0", lambda a: _unscaled_k(a, 0), None,
                             "The modified Bessel function of the second kind K_0.")
-modified_bessel_k1 = _unary("modified_bessel_k1",
-                            lambda a: scaled_k_array(a, 1) * np.exp(-a.astype(_F64)), None,
+modified_bessel_k1 = _unary("modified_bessel_k1", lambda a: _unscaled_k(a, 1), None,
                             "The modified Bessel function of the second kind K_1.")
 scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0", lambda a: scaled_k_array(a, 0),
                                    None, "exp(input) * modified_bessel_k0(input).")

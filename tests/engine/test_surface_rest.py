@@ -242,3 +242,10 @@ def test_switches():
         assert tg.get_default_dtype() == tg.float64
     finally:
         tg.set_default_dtype(before)
+
+
+def test_zeta_of_a_huge_order_returns_at_once():
+    s, q = tg.tensor([300.0, 1e300, 250.0]), tg.tensor([1.0, 2.0, 1.5])
+    values = tg.special.zeta(s, q).tolist()
+    assert values[0] == 1.0 and values[1] == 0.0
+    assert math.isclose(values[2], 1.5 ** -250, rel_tol=1e-12)
