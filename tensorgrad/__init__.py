@@ -442,6 +442,28 @@ _FOREACH = ("_foreach_add", "_foreach_add_", "_foreach_copy_", "_foreach_div", "
             "_foreach_lerp_", "_foreach_mul", "_foreach_mul_", "_foreach_norm", "_foreach_sub",
             "_foreach_sub_", "_foreach_zero_")
 _LAZY_NAMES.update(dict.fromkeys(_FOREACH, ".foreach"))
+# the rest of the surface: windows, older linear algebra, the incomplete gamma functions and
+# more (windows.py, legacy.py, special_more.py, surface_rest.py: lazily)
+_WINDOWS = ("bartlett_window", "blackman_window", "hamming_window", "hann_window",
+            "kaiser_window")
+_LEGACY = ("svd", "lu", "lu_solve", "lu_unpack", "triangular_solve", "cholesky_solve",
+           "cholesky_inverse", "matrix_rank", "lstsq", "solve", "eig", "symeig")
+_SURFACE_REST = (
+    "histogram", "histogramdd", "trapezoid", "trapz", "cumulative_trapezoid", "gradient",
+    "unravel_index", "vander", "adjoint", "index_fill", "pdist", "channel_shuffle",
+    "native_channel_shuffle", "alias_copy", "detach_copy", "diagonal_copy", "expand_copy",
+    "permute_copy", "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy",
+    "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy", "unsqueeze_copy",
+    "view_copy", "empty_strided", "empty_permuted", "range", "binomial",
+    "poisson_nll_loss", "triplet_margin_loss", "dropout_", "feature_dropout",
+    "feature_dropout_", "celu_", "selu_", "threshold_", "vmap", "set_warn_always",
+    "is_warn_always_enabled", "get_device", "get_num_interop_threads",
+    "set_num_interop_threads", "set_anomaly_enabled", "is_anomaly_check_nan_enabled",
+    "set_deterministic_debug_mode", "get_deterministic_debug_mode", "set_default_tensor_type")
+_LAZY_NAMES.update(dict.fromkeys(_WINDOWS, ".windows"))
+_LAZY_NAMES.update(dict.fromkeys(_LEGACY, ".legacy"))
+_LAZY_NAMES.update(dict.fromkeys(("igamma", "igammac"), ".special_more"))
+_LAZY_NAMES.update(dict.fromkeys(_SURFACE_REST, ".surface_rest"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -530,6 +552,8 @@ __all__ = [
     "conv3d", "conv_transpose3d", "max_pool3d",
     # losses, alpha dropout and rrelu with ATen's arguments (aten_forms.py: lazily)
     *_ATEN_FORMS,
+    # windows, older linear algebra, igamma and the rest (lazily)
+    *_WINDOWS, *_LEGACY, "igamma", "igammac", *_SURFACE_REST,
 ]
 
 
