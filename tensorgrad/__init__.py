@@ -18,7 +18,7 @@ import importlib
 from math import e, inf, nan, pi  # PyTorch's torch.e, torch.inf, torch.nan, torch.pi
 from typing import TYPE_CHECKING
 
-from . import autograd, functional, importing, optim, random
+from . import autograd, functional, importing, optim, out_arguments, random
 from .autograd import is_anomaly_enabled
 from .capture import Captured, CaptureError, capture
 from .composite import (
@@ -187,6 +187,7 @@ from .creation import (
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -401,10 +402,11 @@ if TYPE_CHECKING:
 # What is imported when first used (PEP 562): a program that never uses them, as microgpt's
 # command line, does not pay for their import. Modules, then names by their modules.
 importing.install(__name__)
+out_arguments.wrap_all(globals())  # PyTorch's out= (out_arguments.py)
 
 _LAZY_MODULES = ("nn", "utils", "accelerator", "amp", "backends", "cuda", "distributed",
                  "jit", "linalg", "testing", "distributions", "onnx", "serialization", "func",
-                 "mps", "multiprocessing", "version", "xpu", "profiler")
+                 "mps", "multiprocessing", "version", "xpu", "profiler", "compiler")
 _LAZY_NAMES = {"to_dot": ".drawing", "load": ".serialization", "save": ".serialization",
                "autocast": ".amp"}
 # linear algebra (linalg.py), loaded when first used
@@ -425,12 +427,46 @@ _SURFACE_MORE = ("addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuf
                  "qr")
 _LAZY_NAMES.update(dict.fromkeys(_SURFACE_MORE, ".surface"))
 _LAZY_NAMES["is_inference_mode_enabled"] = ".grad_mode"
+# a tensor's memory (strides.py) and its memory formats and layout (layouts.py)
+_STRIDES_NAMES = ("as_strided", "from_dlpack", "real", "imag", "conj", "conj_physical",
+                  "resolve_conj", "resolve_neg", "is_conj", "is_neg")
+_LAZY_NAMES.update(dict.fromkeys(_STRIDES_NAMES, ".strides"))
+_LAYOUTS_NAMES = ("memory_format", "contiguous_format", "channels_last", "channels_last_3d",
+                  "preserve_format", "layout", "strided")
+_LAZY_NAMES.update(dict.fromkeys(_LAYOUTS_NAMES, ".layouts"))
 # the top-level forms of losses, alpha dropout and rrelu, with ATen's arguments (aten_forms.py)
 _ATEN_FORMS = ("hinge_embedding_loss", "margin_ranking_loss", "cosine_embedding_loss", "kl_div",
                "binary_cross_entropy_with_logits", "ctc_loss", "alpha_dropout",
                "alpha_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_", "rrelu",
                "rrelu_")
 _LAZY_NAMES.update(dict.fromkeys(_ATEN_FORMS, ".aten_forms"))
+# torch._foreach_*: one operation over lists of tensors (foreach.py)
+_FOREACH = ("_foreach_add", "_foreach_add_", "_foreach_copy_", "_foreach_div", "_foreach_div_",
+            "_foreach_lerp_", "_foreach_mul", "_foreach_mul_", "_foreach_norm", "_foreach_sub",
+            "_foreach_sub_", "_foreach_zero_")
+_LAZY_NAMES.update(dict.fromkeys(_FOREACH, ".foreach"))
+# the rest of the surface: windows, older linear algebra, the incomplete gamma functions and
+# more (windows.py, legacy.py, special_more.py, surface_rest.py: lazily)
+_WINDOWS = ("bartlett_window", "blackman_window", "hamming_window", "hann_window",
+            "kaiser_window")
+_LEGACY = ("svd", "lu", "lu_solve", "lu_unpack", "triangular_solve", "cholesky_solve",
+           "cholesky_inverse", "matrix_rank", "lstsq", "solve", "eig", "symeig")
+_SURFACE_REST = (
+    "histogram", "histogramdd", "trapezoid", "trapz", "cumulative_trapezoid", "gradient",
+    "unravel_index", "vander", "adjoint", "index_fill", "pdist", "channel_shuffle",
+    "native_channel_shuffle", "alias_copy", "detach_copy", "diagonal_copy", "expand_copy",
+    "permute_copy", "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy",
+    "squeeze_copy", "t_copy", "transpose_copy", "unbind_copy", "unfold_copy", "unsqueeze_copy",
+    "view_copy", "empty_strided", "empty_permuted", "range", "binomial",
+    "poisson_nll_loss", "triplet_margin_loss", "dropout_", "feature_dropout",
+    "feature_dropout_", "celu_", "selu_", "threshold_", "vmap", "set_warn_always",
+    "is_warn_always_enabled", "get_device", "get_num_interop_threads",
+    "set_num_interop_threads", "set_anomaly_enabled", "is_anomaly_check_nan_enabled",
+    "set_deterministic_debug_mode", "get_deterministic_debug_mode", "set_default_tensor_type")
+_LAZY_NAMES.update(dict.fromkeys(_WINDOWS, ".windows"))
+_LAZY_NAMES.update(dict.fromkeys(_LEGACY, ".legacy"))
+_LAZY_NAMES.update(dict.fromkeys(("igamma", "igammac"), ".special_more"))
+_LAZY_NAMES.update(dict.fromkeys(_SURFACE_REST, ".surface_rest"))
 
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
@@ -451,7 +487,8 @@ __all__ = [
     "mean", "meshgrid", "min", "minimum", "mm", "moveaxis", "movedim", "multinomial", "nan_to_num",
     "normal", "poisson", "bernoulli",
     "narrow", "nn", "no_grad", "norm", "numel", "ones", "ones_like", "optim", "outer", "permute",
-    "pow", "prod", "rand", "rand_like", "randint", "randn", "randn_like", "random", "randperm",
+    "pow", "prod", "rand", "rand_like", "randint", "randint_like", "randn", "randn_like",
+    "random", "randperm",
     "relu", "remainder", "repeat_interleave", "reshape", "roll", "round", "rsqrt", "seed",
     "set_grad_enabled", "set_num_threads", "short", "sigmoid", "sign", "softmax", "sort", "spmm",
     "split",
@@ -514,10 +551,13 @@ __all__ = [
     "addbmm", "asarray", "chain_matmul", "detach", "fill", "frombuffer", "index_put_",
     "is_inference", "matrix_exp", "nonzero_static", "pinverse", "put", "qr",
     "is_inference_mode_enabled",
+    *_STRIDES_NAMES, *_LAYOUTS_NAMES,
     # the 3-d convolutions and pool (conv.py)
     "conv3d", "conv_transpose3d", "max_pool3d",
     # losses, alpha dropout and rrelu with ATen's arguments (aten_forms.py: lazily)
     *_ATEN_FORMS,
+    # windows, older linear algebra, igamma and the rest (lazily)
+    *_WINDOWS, *_LEGACY, "igamma", "igammac", *_SURFACE_REST,
 ]
 
 
@@ -530,6 +570,8 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+        if name in out_arguments.WITH_OUT:
+            value = out_arguments.with_out(value)
         globals()[name] = value  # found here from now on, without this function
         return value
     # The installed version, looked up when asked for: importlib.metadata takes about a tenth

@@ -84,9 +84,10 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return ops.einsum(f"{''.join(first)},{''.join(second)}->{''.join(kept)}", a, b)
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
     """The ``p``-norm distance of each row of ``x1`` (..., P, M) to each row of ``x2``
-    (..., R, M): (..., P, R)."""
+    (..., R, M): (..., P, R). ``compute_mode`` is taken and not needed: the distances are
+    always computed directly (PyTorch's matrix-product modes only round differently)."""
     a, b = tensor_of(x1), tensor_of(x2)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"cdist: X1 and X2 need at least 2 dimensions and the same number "
@@ -102,21 +103,28 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
     return tensor_of(input).clamp(max=max)
 
 
-def nansum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+           dtype: Any = None) -> Tensor:
     """The sum with NaN entries counted as 0 (their gradient 0); of integers or booleans,
-    their sum (int64)."""
+    their sum (int64); with ``dtype``, of the entries converted to it."""
     x = tensor_of(input)
+    if dtype is not None:
+        x = x.to(dtype)
     if x.dtype.kind != "f":
         return x.sum(dim=dim, keepdim=keepdim)
     return ops.where(x.isnan(), 0.0, x).sum(dim=dim, keepdim=keepdim)
 
 
-def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The mean of the entries that are not NaN (of floating tensors only, as PyTorch's)."""
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+            dtype: Any = None) -> Tensor:
+    """The mean of the entries that are not NaN (of floating tensors only, as PyTorch's,
+    even with a floating ``dtype``); with ``dtype``, of the entries converted to it."""
     x = tensor_of(input)
     if x.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {short_name(x.dtype)}")
+    if dtype is not None:
+        x = x.to(dtype)
     counted = (~x.isnan()).sum(dim=dim, keepdim=keepdim)
     return nansum(x, dim, keepdim) / counted
 
@@ -201,17 +209,23 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return spread(x).gather(d, spread(index))
 
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: Any = 1,
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: Any = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``, ``std`` as ``Tensor.std`` takes its arguments."""
     x = tensor_of(input)
-    return (x.std(dim=dim, correction=correction, keepdim=keepdim),
+    if isinstance(dim, bool):  # PyTorch's std_mean(input, unbiased) overload
+        dim, unbiased = None, dim
+    return (x.std(dim, unbiased, keepdim, correction=correction),
             x.mean(dim=dim, keepdim=keepdim))
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: Any = 1,
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: Any = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``, ``var`` as ``Tensor.var`` takes its arguments."""
     x = tensor_of(input)
-    return (x.var(dim=dim, correction=correction, keepdim=keepdim),
+    if isinstance(dim, bool):  # PyTorch's var_mean(input, unbiased) overload
+        dim, unbiased = None, dim
+    return (x.var(dim, unbiased, keepdim, correction=correction),
             x.mean(dim=dim, keepdim=keepdim))
 
 
@@ -541,13 +555,19 @@ def _along(x: Tensor, d: int, start: int | None, stop: int | None) -> Tensor:
     return x[(slice(None),) * d + (slice(start, stop),)]
 
 
-def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *,
+                 sections: int | None = None, indices: Any = None) -> tuple[Tensor, ...]:
     """Views of ``input`` along ``dim``: ``sections`` (an int) pieces as equal as can be (the
     first ones one longer), or the pieces between the ``indices`` (a list), which may be
-    empty::
+    empty; either by its own name too::
 
         [p.tolist() for p in tensor_split(arange(7), 3)]    # [[0, 1, 2], [3, 4], [5, 6]]
     """
+    named = [given for given in (sections, indices) if given is not None]
+    if len(named) + (indices_or_sections is not None) != 1:
+        raise TypeError("tensor_split() takes one of indices_or_sections, sections, indices")
+    if named:
+        indices_or_sections = named[0]
     x = tensor_of(input)
     if not x.ndim:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "

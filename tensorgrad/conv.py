@@ -525,8 +525,8 @@ def _interpolate_composed(ctx: Any, x: Tensor, sizes: Any, scales: Any, mode: st
 class Interpolate(Function):
     """Each spatial dimension of (N, C, *spatial) x resampled to ``sizes`` in turn, the last
     first (the order of PyTorch's nested sums), by ``mode``: each output the input at one
-    position (the nearest modes) or two positions weighted (the linear ones), spaced by
-    ``scales`` where given (1 / scale), else by input / output size."""
+    position (the nearest modes), two positions weighted (the linear ones) or four
+    (bicubic), spaced by ``scales`` where given (1 / scale), else by input / output size."""
 
     @staticmethod
     @quiet
@@ -561,6 +561,9 @@ def _reads(x: np.ndarray, sizes: Sequence[int], scales: Sequence[float | None], 
     if mode in ("nearest", "nearest-exact"):
         return [((_nearest(size, out, scale, mode == "nearest-exact", dtype), None),)
                 for size, out, scale in zip(x.shape[2:], sizes, scales)]
+    if mode == "bicubic":
+        return [_cubic(size, out, scale, align_corners, dtype)
+                for size, out, scale in zip(x.shape[2:], sizes, scales)]
     return [_linear(size, out, scale, align_corners, dtype)
             for size, out, scale in zip(x.shape[2:], sizes, scales)]
 
@@ -570,7 +573,10 @@ def _read(x: np.ndarray, axis: int, pairs: Reading) -> np.ndarray:
     with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in PyTorch, without a warning
         terms = [x.take(index, axis=axis) if weight is None else
                  x.take(index, axis=axis) * weight.reshape(along) for index, weight in pairs]
-    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    total = terms[0]
+    for term in terms[1:]:  # left to right, PyTorch's order
+        total = total + term
+    return total
 
 
 def _unread(grad: np.ndarray, axis: int, pairs: Reading, size: int) -> np.ndarray:
@@ -621,7 +627,34 @@ def _linear(size: int, out: int, scale: float | None, align_corners: bool, dtype
     return (low, one - above), (high, above)
 
 
-_DIMENSIONS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+def _cubic(size: int, out: int, scale: float | None, align_corners: bool, dtype: np.dtype
+           ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The four input positions around each output (clamped to the edges) and their
+    weights by Keys' cubic convolution (a = -0.75), computed in ``dtype`` as PyTorch
+    computes them; unlike the linear modes' the source position is not clamped at 0."""
+    positions = np.arange(out).astype(dtype)
+    if align_corners:
+        ratio = dtype.type(size - 1) / dtype.type(out - 1) if out > 1 else dtype.type(0)
+        source = ratio * positions
+    else:
+        ratio = dtype.type(1.0 / scale) if scale else dtype.type(size) / dtype.type(out)
+        source = ratio * (positions + dtype.type(0.5)) - dtype.type(0.5)
+    floor = np.floor(source)
+    t = source - floor
+    a, one = dtype.type(-0.75), dtype.type(1)
+
+    def near(d: np.ndarray) -> np.ndarray:  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + one
+
+    def far(d: np.ndarray) -> np.ndarray:  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    weights = (far(t + one), near(t), near(one - t), far((one - t) + one))
+    start = floor.astype(np.int64) - 1
+    return tuple((np.clip(start + k, 0, size - 1), w) for k, w in enumerate(weights))
+
+
+_DIMENSIONS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "lanczos", "area",
           "nearest-exact")
 
@@ -639,8 +672,9 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     ``'nearest'`` (the value at floor(i * in / out)), ``'nearest-exact'`` (at the output's
     centre), ``'linear'`` (1-d), ``'bilinear'`` (2-d) or ``'trilinear'`` (3-d), these three
     with pixel centres aligned (``align_corners=False``, the default) or the corner pixels
-    (True). A ``scale_factor`` given sets the spacing itself unless
-    ``recompute_scale_factor``; ``'bicubic'``, ``'area'`` and ``antialias`` are not here::
+    (True), or ``'bicubic'`` (2-d: 4 x 4 pixels weighed by Keys' cubic, aligned as the
+    linear ones). A ``scale_factor`` given sets the spacing itself unless
+    ``recompute_scale_factor``; ``'area'`` and ``antialias`` are not here::
 
         F.interpolate(images, scale_factor=2, mode="bilinear")  # (N, C, 2H, 2W)
     """
@@ -695,10 +729,10 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {x.ndim}D) for the modes: {' | '.join(_MODES)} "
                                   f"(got {mode})")
-    if mode in ("bicubic", "lanczos", "area"):
+    if mode in ("lanczos", "area"):
         raise NotImplementedError(f"interpolate: mode={mode!r} is not supported (only "
-                                  "'nearest', 'nearest-exact', 'linear', 'bilinear' and "
-                                  "'trilinear')")
+                                  "'nearest', 'nearest-exact', 'linear', 'bilinear', "
+                                  "'bicubic' and 'trilinear')")
     if mode in _DIMENSIONS and _DIMENSIONS[mode] != n:
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
                                   f"{_DIMENSIONS[mode] + 2}D input")

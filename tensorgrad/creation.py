@@ -165,45 +165,72 @@ def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     return input._data.shape, input._data.dtype if dtype is None else as_dtype(dtype)
 
 
+def _laid_like(data: np.ndarray, input: Tensor, memory_format: Any) -> np.ndarray:
+    """``data`` (a new array of ``input``'s shape) laid out as ``memory_format`` says:
+    by default (``preserve_format``) as ``input`` is, where it is laid out in a format."""
+    from . import layouts
+
+    if memory_format is None or layouts.checked(memory_format) is layouts.preserve_format:
+        # NumPy's order "K" follows the order of input's strides, as PyTorch's does: its
+        # very strides where it is dense
+        laid = np.empty_like(input._data, dtype=data.dtype, order="K")
+        laid[...] = data
+        return laid
+    return as_leaf(data)._laid_out(memory_format, always=not data.size)._data
+
+
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    """Zeros of ``input``'s shape and dtype (or ``dtype``)."""
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Zeros of ``input``'s shape and dtype (or ``dtype``), laid out as it is (or in
+    ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.zeros(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.zeros(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    """Ones of ``input``'s shape and dtype (or ``dtype``)."""
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """Ones of ``input``'s shape and dtype (or ``dtype``), laid out as it is (or in
+    ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.ones(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.ones(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    """An uninitialized tensor of ``input``'s shape and dtype (or ``dtype``)."""
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """An uninitialized tensor of ``input``'s shape and dtype (or ``dtype``), laid out as
+    it is (or in ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.empty(shape, kind), device, requires_grad)
+    return _made(_laid_like(np.empty(shape, kind), input, memory_format), device,
+                 requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``)."""
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    """``fill_value`` in ``input``'s shape and dtype (or ``dtype``), laid out as it is (or
+    in ``memory_format``)."""
     shape, kind = _like(input, dtype)
-    return _made(np.full(shape, fill_value, kind), device, requires_grad)
+    return _made(_laid_like(np.full(shape, fill_value, kind), input, memory_format), device,
+                 requires_grad)
 
 
 # ---- ranges -------------------------------------------------------------------------------------
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None,
+def arange(start: Any = None, end: Any = None, step: Any = 1, *, dtype: Any = None,
            device: Any = None, requires_grad: bool = False) -> Tensor:
-    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` is 0..n-1.
+    """start, start + step, ... up to (not including) ``end``; ``arange(n)`` and
+    ``arange(end=n)`` are 0..n-1.
 
     int64 if every bound is an integer, else float64 (PyTorch: the default float dtype).
     """
+    if start is None and end is None:
+        raise TypeError("arange() needs an end")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     bounds = [x.item() if isinstance(x, Tensor) else x for x in (start, end, step)]
     for x in bounds:
         if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
@@ -285,21 +312,25 @@ def rand(*shape: Any, generator: Generator | None = None, dtype: Any = None,
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, kind = _like(input, dtype)
-    return randn(shape, dtype=kind, device=device, requires_grad=requires_grad)
+    drawn = randn(shape, dtype=kind, device=device)._data
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, kind = _like(input, dtype)
-    return rand(shape, dtype=kind, device=device, requires_grad=requires_grad)
+    drawn = rand(shape, dtype=kind, device=device)._data
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
-def randint(*args: Any, size: Any = None, generator: Generator | None = None,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
+            generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
-    ``randint(low, high, size)``; int64 unless ``dtype``."""
+    ``randint(low, high, size)`` (each by name too); int64 unless ``dtype``."""
+    args = args + tuple(bound for bound in (low, high) if bound is not None)
     if size is None and args and not isinstance(args[-1], (int, np.integer, Tensor)):
         *args, size = args  # type: ignore[assignment]  # (a tuple of the bounds, as given)
     if size is None or len(args) not in (1, 2):
@@ -311,6 +342,34 @@ def randint(*args: Any, size: Any = None, generator: Generator | None = None,
     kind = np.dtype(np.int64) if dtype is None else as_dtype(dtype)
     data = rng(generator).integers(low, high, size_argument((size,)), dtype=np.int64)
     return _made(data.astype(kind, copy=False), device, requires_grad)
+
+
+def randint_like(input: Tensor, *bounds: Any, low: Any = None, high: Any = None,
+                 dtype: Any = None, device: Any = None, requires_grad: bool = False,
+                 memory_format: Any = None, generator: Generator | None = None) -> Tensor:
+    """Integers drawn uniformly from [low, high), of ``input``'s shape and dtype (or
+    ``dtype``), laid out as it is (or in ``memory_format``): ``randint_like(x, high)`` or
+    ``randint_like(x, low, high)``, floating
+    ``x`` giving whole numbers of its floating dtype, as PyTorch's::
+
+        randint_like(zeros(2, 3), 10)    # float64, each of 0., 1., ..., 9.
+    """
+    given = [b for b in (low, high) if b is not None]
+    if len(bounds) + len(given) not in (1, 2) or (low is not None and high is None):
+        raise TypeError("randint_like(input, high) or randint_like(input, low, high)")
+    shape, kind = _like(input, dtype)
+    low_, high_ = (0, *bounds, *given) if len(bounds) + len(given) == 1 else (*bounds, *given)
+    smallest, largest = (0, 1) if kind.kind == "b" else (
+        (np.iinfo(kind).min, np.iinfo(kind).max) if kind.kind in "iu" else
+        (-np.finfo(kind).max, np.finfo(kind).max))
+    if operator.index(high_) - 1 > largest:
+        raise RuntimeError(f"randint_like: to - 1 is out of bounds for {kind}: "
+                           f"{high_} - 1 > {largest}")
+    if operator.index(low_) < smallest:
+        raise RuntimeError(f"randint_like: from is out of bounds for {kind}: "
+                           f"{low_} < {smallest}")
+    drawn = randint(*bounds, *given, size=shape, generator=generator)._data.astype(kind)
+    return _made(_laid_like(drawn, input, memory_format), device, requires_grad)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,

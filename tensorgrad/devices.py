@@ -47,6 +47,13 @@ class device:  # noqa: N801 (PyTorch's name)
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:
+        """As PyTorch's ``with torch.device(...)``: factories make tensors here, the CPU."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 

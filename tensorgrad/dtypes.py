@@ -199,6 +199,9 @@ class finfo:  # noqa: N801 (PyTorch's name)
     dtype: builtins.str
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 (PyTorch's name)
+        if type is bfloat16:  # no tensor has it, but mixed-precision code asks for its limits
+            self._of_bfloat16()
+            return
         resolved = DEFAULT_FLOAT if type is None else as_numpy(type)
         if resolved.kind != "f":
             raise TypeError("torch.finfo() requires a floating point input type. Use "
@@ -212,6 +215,16 @@ class finfo:  # noqa: N801 (PyTorch's name)
         self.smallest_normal = self.tiny
         self.resolution = 10.0 ** -limits.precision
         self.dtype = resolved.name
+
+    def _of_bfloat16(self) -> None:
+        """float32's exponent with 8 bits of significand (7 stored)."""
+        self.bits = 16
+        self.eps = 2.0 ** -7
+        self.max = (2.0 - 2.0 ** -7) * 2.0 ** 127
+        self.min = -self.max
+        self.tiny = self.smallest_normal = 2.0 ** -126
+        self.resolution = 0.01
+        self.dtype = "bfloat16"
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "

@@ -597,9 +597,10 @@ class MaskedFill(Function):
 _ABSENT: Any = object()
 
 
-def where(condition: Any, a: Any = _ABSENT, b: Any = _ABSENT) -> Any:
-    """``a`` where ``condition`` (boolean) is True, else ``b``; all three broadcast. With the
-    condition alone: ``nonzero(condition, as_tuple=True)``, as PyTorch's."""
+def where(condition: Any, input: Any = _ABSENT, other: Any = _ABSENT) -> Any:  # noqa: A002
+    """``input`` where ``condition`` (boolean) is True, else ``other``; all three broadcast.
+    With the condition alone: ``nonzero(condition, as_tuple=True)``, as PyTorch's."""
+    a, b = input, other
     if a is _ABSENT and b is _ABSENT:
         from .torch_functions import nonzero
 
@@ -2103,12 +2104,20 @@ def max_or_min(x: Tensor, dim: Any, keepdim: bool, pick: np.ufunc) -> Any:
     if a.ndim == 0:
         return ValuesAndIndices(Extreme.apply(x, (), False, pick, True),
                                 as_leaf(np.zeros((), np.int64)))
-    if a.shape[d] == 0:
-        raise RuntimeError(f"{pick.__name__} along dimension {dim} of length 0")
+    if a.shape[d] == 0:  # (IndexError, as PyTorch's for a named dim)
+        raise IndexError(f"{pick.__name__} along dimension {dim} of length 0")
     arg = np.argmax if pick is np.maximum else np.argmin
     indices = np.expand_dims(arg(a, axis=d), d)
     values = TakeAlong.apply(x, indices, d, keepdim)
     return ValuesAndIndices(values, as_leaf(indices if keepdim else indices.squeeze(d)))
+
+
+def named_dims_nonempty(a: np.ndarray, dims: tuple[int, ...], name: str) -> tuple[int, ...]:
+    """``dims``, if none of them (dims the caller named) has length 0, else IndexError, as
+    PyTorch's reductions over a named empty dim."""
+    if a.size == 0 and any(a.shape[d] == 0 for d in dims):
+        raise IndexError(f"{name}(): the reduced dimension has length 0 (shape {a.shape})")
+    return dims
 
 
 def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Tensor:
@@ -2117,7 +2126,7 @@ def arg_extreme(x: Tensor, dim: int | None, keepdim: bool, arg: Callable) -> Ten
     if a.dtype == _BOOL:
         raise RuntimeError(f"{arg.__name__}(): does not support bool input")
     if a.size == 0 and (dim is None or a.shape[normalize_dim(dim, a.ndim)] == 0):
-        raise RuntimeError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
+        raise IndexError(f"{arg.__name__} over a dimension of length 0 (shape {a.shape})")
     if dim is None or a.ndim == 0:
         out = np.asarray(arg(a))
         return as_leaf(out.reshape((1,) * a.ndim) if keepdim else out)
@@ -2327,6 +2336,9 @@ def squeezed_shape(shape: tuple[int, ...], dim: int | Sequence[int] | None
 
 
 def permutation(ndim: int, order: tuple[int, ...]) -> tuple[int, ...]:
+    if len(order) != ndim:  # (before any dim is checked: PyTorch's RuntimeError, not IndexError)
+        raise RuntimeError(f"permute{order}: the number of dims does not match the tensor's "
+                           f"{ndim}")
     normalized = tuple(normalize_dim(d, ndim) for d in order) if ndim else order
     if sorted(normalized) != list(range(ndim)):
         raise RuntimeError(f"permute{order} does not order the {ndim} dimensions of a tensor")

@@ -200,7 +200,23 @@ _ELSEWHERE = {"expit": "sigmoid", "exp2": "exp2", "expm1": "expm1", "log1p": "lo
               "softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp"}
 
 
+# and the rest, in special_more.py (imported when first used)
+_MORE = ("xlog1py", "entr", "erfcx", "ndtr", "ndtri", "log_ndtr", "i0e", "i1e",
+         "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+         "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "bessel_j0", "bessel_j1",
+         "bessel_y0", "bessel_y1", "spherical_bessel_j0", "airy_ai", "gammainc", "gammaincc",
+         "zeta", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+         "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+         "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+         "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+         "laguerre_polynomial_l", "legendre_polynomial_p")
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MORE:
+        from . import special_more
+
+        return getattr(special_more, name)
     if name in _OF_TENSORS:
         from . import gamma
 

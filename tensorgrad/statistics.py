@@ -133,7 +133,9 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Val
     d = normalize_dim(dim, x.ndim)
     k = operator.index(k)
     if not 1 <= k <= _length(x, d):
-        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+        # (of an empty dim, PyTorch's IndexError, as its other reductions over one)
+        kind = IndexError if _length(x, d) == 0 else RuntimeError
+        raise kind(f"kthvalue(): selected number k out of range for dimension {d}")
     return _taken(x, d, np.take(_order(x, d), [k - 1], axis=d), keepdim)
 
 

@@ -1742,14 +1742,18 @@ class Tensor:
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The largest entries over ``dim``; tied maxima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
-                                 keepdim or bool(keepdims), np.maximum, False)
+        reduced = ops.dims(dim, axis, self._data.ndim)
+        if (dim if axis is None else axis) not in (None, (), []):  # (empty: every dim)
+            ops.named_dims_nonempty(self._data, reduced, "amax")
+        return ops.Extreme.apply(self, reduced, keepdim or bool(keepdims), np.maximum, False)
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *,
              axis: int | Sequence[int] | None = None, keepdims: bool | None = None) -> Tensor:
         """The smallest entries over ``dim``; tied minima share the gradient equally."""
-        return ops.Extreme.apply(self, ops.dims(dim, axis, self._data.ndim),
-                                 keepdim or bool(keepdims), np.minimum, False)
+        reduced = ops.dims(dim, axis, self._data.ndim)
+        if (dim if axis is None else axis) not in (None, (), []):  # (empty: every dim)
+            ops.named_dims_nonempty(self._data, reduced, "amin")
+        return ops.Extreme.apply(self, reduced, keepdim or bool(keepdims), np.minimum, False)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None,
             keepdims: bool | None = None) -> Any:
@@ -1797,8 +1801,11 @@ class Tensor:
     def squeeze(self, dim: int | Sequence[int] | None = None) -> Tensor:
         return ops.Reshape.apply(self, ops.squeezed_shape(self._data.shape, dim))
 
-    def permute(self, *dims: int | Sequence[int]) -> Tensor:
-        return ops.Permute.apply(self, ops.permutation(self._data.ndim, ops.shape_argument(dims)))
+    def permute(self, *order: int | Sequence[int], dims: Sequence[int] | None = None) -> Tensor:
+        """The dimensions in a new order: ``x.permute(1, 0)``, ``x.permute((1, 0))`` or
+        ``x.permute(dims=[1, 0])``."""
+        given = ops.shape_argument(order if dims is None else (dims,))
+        return ops.Permute.apply(self, ops.permutation(self._data.ndim, given))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dimensions (PyTorch's meaning; ``permute`` takes a whole order)."""
@@ -1929,11 +1936,15 @@ class Tensor:
     is_sparse = is_sparse_csr = is_quantized = is_mkldnn = is_nested = False
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
-           non_blocking: bool = False) -> Tensor:
+           non_blocking: bool = False, memory_format: Any = None) -> Tensor:
         """This tensor in another dtype and/or on a device, as PyTorch's: ``to(dtype)``,
-        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype). Itself if
-        nothing changes (unless ``copy``); gradients flow back between floating dtypes.
-        The only device is the CPU: any other raises RuntimeError."""
+        ``to(device)``, ``to(device, dtype)``, ``to(other)`` (other's dtype); with
+        ``memory_format``, laid out in it. Itself if nothing changes (unless ``copy``);
+        gradients flow back between floating dtypes. The only device is the CPU: any other
+        raises RuntimeError."""
+        if memory_format is not None and memory_format is not _layouts().preserve_format:
+            return self.to(*args, dtype=dtype, device=device, copy=copy)._laid_out(
+                memory_format, exact=True)
         for arg in args:
             if isinstance(arg, Tensor):
                 dtype = arg._data.dtype if dtype is None else dtype
@@ -1991,12 +2002,43 @@ class Tensor:
 
         return adjoint(self, "tensor.adjoint()")
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """A copy in the graph, laid out as this tensor (or in ``memory_format``)."""
+        if memory_format is not None and memory_format is not _layouts().preserve_format:
+            return self._laid_out(memory_format, always=True)
         return ops.Cast.apply(self, None)
 
-    def contiguous(self) -> Tensor:
-        """Itself if its array is in C order, else a copy that is."""
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """Itself if its array is in C order (or in ``memory_format``: ``tg.channels_last``
+        for 4-d, ``tg.channels_last_3d`` for 5-d), else a copy that is."""
+        if memory_format is not None:
+            return self._laid_out(memory_format)
         return self if self._data.flags.c_contiguous else ops.Cast.apply(self, None, "C")
+
+    def _laid_out(self, memory_format: Any, always: bool = False, exact: bool = False
+                  ) -> Tensor:
+        """This tensor in ``memory_format``: itself if it is already (unless ``always``;
+        with ``exact``, only where its strides are PyTorch's for the format, as ``to()``
+        keeps a tensor)."""
+        layouts = _layouts()
+        format = layouts.checked(memory_format)
+        data = self._data
+        if format is layouts.preserve_format:  # as it is, if it is in a format
+            if layouts.kept_format(data) is None:
+                raise RuntimeError("preserve memory format is unsupported by the contiguous "
+                                   "operator (a tensor laid out in no format)")
+            return self
+        order = layouts.order(format, data.ndim) or tuple(range(data.ndim))
+        wanted = layouts.strides(data.shape, order)
+        if not always and (self.stride() == wanted if exact else
+                           layouts.is_laid_out(data, format)):
+            return self
+        back = tuple(order.index(d) for d in range(len(order)))
+        out = ops.Cast.apply(self.permute(order), None, "C").permute(back)
+        # (NumPy's strides of lengths 1 and 0 are its own; the entries are where PyTorch's are)
+        out._data = np.lib.stride_tricks.as_strided(
+            out._data, data.shape, tuple(s * data.itemsize for s in wanted))
+        return out
 
     # in place, as PyTorch's: a plain write outside the graph (or under no_grad()), an op of
     # the graph in it (written_in_place)
@@ -2339,11 +2381,11 @@ class Tensor:
     def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 (PyTorch's name)
         return self.clamp(max=max)
 
-    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return composite.nansum(self, dim, keepdim)
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return composite.nansum(self, dim, keepdim, dtype=dtype)
 
-    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return composite.nanmean(self, dim, keepdim)
+    def nanmean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        return composite.nanmean(self, dim, keepdim, dtype=dtype)
 
     def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return composite.median(self, dim, keepdim)
@@ -2666,21 +2708,31 @@ class Tensor:
         return steps if dim is None else steps[normalize_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        """Whether the entries lie in C order, with no gaps (PyTorch's memory formats other
-        than the default are not supported)."""
+        """Whether the entries lie in C order (or in ``memory_format``'s), with no gaps."""
         if memory_format is not None:
-            raise NotImplementedError("is_contiguous(memory_format=...): only the default "
-                                      "(C order) is supported")
+            layouts = _layouts()
+            return layouts.is_laid_out(self._data, layouts.checked(memory_format))
         return bool(self._data.flags.c_contiguous)
+
+    @property
+    def layout(self) -> Any:
+        """How the tensor is stored: ``tg.strided``, always."""
+        return _layouts().strided
 
     def var(self, dim: int | Sequence[int] | None = None, unbiased: bool = True,
             keepdim: bool = False, *, correction: int | None = None) -> Tensor:
         """The variance over ``dim``: the mean squared deviation, divided by n - 1
-        (``unbiased``, PyTorch's default) or by n - ``correction``."""
+        (``unbiased``, PyTorch's default) or by n - ``correction``. A bool first argument
+        is ``unbiased``, as PyTorch's ``x.var(False)``."""
+        if isinstance(dim, bool):  # PyTorch's var(unbiased) overload
+            unbiased, dim = dim, None
         if correction is None:
             correction = 1 if unbiased else 0
         reduced = ops.dims(dim, None, self._data.ndim)
         count = math.prod(self._data.shape[d] for d in reduced)
+        if count - correction <= 0 or not self._data.size:
+            warnings.warn("var()/std(): degrees of freedom is <= 0: the correction should be "
+                          "less than the number of entries reduced", UserWarning, stacklevel=2)
         deviations = self - self.mean(reduced, keepdim=True)
         return (deviations * deviations).sum(reduced, keepdim) / max(count - correction, 0)
 
@@ -2780,10 +2832,12 @@ class Tensor:
         return ops.triangle(self, diagonal, upper=True)
 
     def norm(self, p: Any = "fro", dim: int | Sequence[int] | None = None,
-             keepdim: bool = False) -> Tensor:
+             keepdim: bool = False, dtype: Any = None) -> Tensor:
         """The vector ``p``-norm over ``dim`` (every entry if None), as PyTorch's; ``p`` a
-        number (inf and 0 too) or "fro" (2)."""
-        return ops.norm(self, p, dim, keepdim)
+        number (inf and 0 too) or "fro" (2); with ``dtype``, of floating entries converted
+        to it."""
+        x = self.to(dtype) if dtype is not None and self.is_floating_point() else self
+        return ops.norm(x, p, dim, keepdim)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
@@ -3164,8 +3218,10 @@ class Tensor:
     def unsqueeze_(self, dim: int) -> Tensor:
         return composite.in_place_view(self, lambda: self.unsqueeze(dim))
 
-    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return composite.tensor_split(self, indices_or_sections, dim)
+    def tensor_split(self, indices_or_sections: Any = None, dim: int = 0, *,
+                     sections: int | None = None, indices: Any = None) -> tuple[Tensor, ...]:
+        return composite.tensor_split(self, indices_or_sections, dim, sections=sections,
+                                      indices=indices)
 
     def hsplit(self, indices_or_sections: Any) -> tuple[Tensor, ...]:
         return composite.hsplit(self, indices_or_sections)
@@ -3461,6 +3517,17 @@ class Tensor:
     share_memory_ = _Later(".surface")
     is_shared = _Later(".surface")
     is_inference = _Later(".surface")
+    as_strided = _Later(".strides")
+    __dlpack__ = _Later(".strides")
+    __dlpack_device__ = _Later(".strides")
+    real = _Later(".strides")
+    imag = _Later(".strides")
+    conj = _Later(".strides")
+    conj_physical = _Later(".strides")
+    resolve_conj = _Later(".strides")
+    resolve_neg = _Later(".strides")
+    is_conj = _Later(".strides")
+    is_neg = _Later(".strides")
     output_nr = _Later(".surface")
     apply_ = _Later(".surface")
     map_ = _Later(".surface")
@@ -3642,6 +3709,13 @@ def _checked_grad(tensor: Tensor, grad: Any) -> np.ndarray:
         raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor "
                            f"of dtype {data.dtype}: a gradient has its tensor's dtype")
     return grad
+
+
+def _layouts() -> Any:
+    """The memory formats' module (imported when first used)."""
+    from . import layouts
+
+    return layouts
 
 
 def _in_dtype(x: Tensor, dtype: Any, reduce: Callable[..., Tensor], *args: Any) -> Tensor:

@@ -230,12 +230,14 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
     return tensor_of(input).any(dim, keepdim)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    return tensor_of(input).max(dim, keepdim)
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    return tensor_of(input).max(dim if other is None else other, keepdim)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
-    return tensor_of(input).min(dim, keepdim)
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    return tensor_of(input).min(dim if other is None else other, keepdim)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -267,8 +269,11 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     return tensor_of(input).topk(k, dim, largest, sorted)
 
 
-def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-    return tensor_of(input).norm(p, dim, keepdim)
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         out: Any = None, dtype: Any = None) -> Tensor:
+    if out is not None:
+        raise TypeError("norm(): out= is not supported (tensorgrad returns new tensors)")
+    return tensor_of(input).norm(p, dim, keepdim, dtype)
 
 
 def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
@@ -699,8 +704,9 @@ def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return ops.cat(tensors, dim)
 
 
-def concatenate(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    return ops.cat(tensors, dim)
+def concatenate(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """``cat``'s other name; ``axis`` is ``dim``'s (NumPy's)."""
+    return ops.cat(tensors, dim if axis is None else axis)
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:

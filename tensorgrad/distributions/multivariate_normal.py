@@ -43,7 +43,37 @@ def _shape(*shapes: Any) -> tuple[int, ...]:
                            ) from error
 
 
-class MultivariateNormal(Distribution):
+class ScaleTrilMatrices:
+    """The three forms of a distribution's matrix held as its lower Cholesky factor L
+    (``_unbroadcasted_scale_tril``), each expanded to ``_matrix_shape()``: the
+    MultivariateNormal's covariance, the Wishart's scale."""
+
+    _unbroadcasted_scale_tril: Tensor
+
+    def _matrix_shape(self) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @lazy_property
+    def scale_tril(self) -> Tensor:
+        """L, the lower Cholesky factor of the matrix."""
+        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
+
+    @lazy_property
+    def covariance_matrix(self) -> Tensor:
+        """The matrix, L L^T."""
+        lower = self._unbroadcasted_scale_tril
+        return (lower @ lower.mT).expand(self._matrix_shape())
+
+    @lazy_property
+    def precision_matrix(self) -> Tensor:
+        """The matrix's inverse."""
+        from ..linalg import inv
+
+        lower_inverse = inv(self._unbroadcasted_scale_tril)
+        return (lower_inverse.mT @ lower_inverse).expand(self._matrix_shape())
+
+
+class MultivariateNormal(ScaleTrilMatrices, Distribution):
     """The Gaussian over vectors of mean ``loc`` (its last dimension is the event) and
     covariance given by exactly one of ``covariance_matrix``, ``precision_matrix`` or
     ``scale_tril`` (lower triangular with positive diagonal, L L^T the covariance); their
@@ -106,25 +136,6 @@ class MultivariateNormal(Distribution):
 
     def _matrix_shape(self) -> tuple[int, ...]:
         return tuple(self._batch_shape) + tuple(self._event_shape) * 2
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        """The lower Cholesky factor of the covariance."""
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        """The covariance, L L^T."""
-        lower = self._unbroadcasted_scale_tril
-        return (lower @ lower.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        """The inverse of the covariance."""
-        from ..linalg import inv
-
-        lower_inverse = inv(self._unbroadcasted_scale_tril)
-        return (lower_inverse.mT @ lower_inverse).expand(self._matrix_shape())
 
     @property
     def mean(self) -> Tensor:

@@ -18,8 +18,8 @@ from ..tensor import Tensor
 from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
-from .multivariate_normal import _precision_to_scale_tril
-from .utils import _standard_normal, lazy_property
+from .multivariate_normal import ScaleTrilMatrices, _precision_to_scale_tril
+from .utils import _standard_normal
 
 
 def _mvdigamma(x: Tensor, p: int) -> Tensor:
@@ -28,7 +28,7 @@ def _mvdigamma(x: Tensor, p: int) -> Tensor:
     return (x.unsqueeze(-1) - halves).digamma().sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(ScaleTrilMatrices, Distribution):
     """The Wishart distribution of ``df`` degrees of freedom (above p - 1, p the matrices'
     side) and scale V, given by exactly one of ``covariance_matrix`` (V),
     ``precision_matrix`` (V^-1) or ``scale_tril`` (L, V = L L^T): the law of sum x_i x_i^T
@@ -111,25 +111,6 @@ class Wishart(Distribution):
 
     def _matrix_shape(self) -> tuple[int, ...]:
         return tuple(self._batch_shape) + tuple(self._event_shape)
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        """L, the lower Cholesky factor of the scale."""
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        """The scale V = L L^T."""
-        lower = self._unbroadcasted_scale_tril
-        return (lower @ lower.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        """V^-1."""
-        from ..linalg import inv
-
-        lower_inverse = inv(self._unbroadcasted_scale_tril)
-        return (lower_inverse.mT @ lower_inverse).expand(self._matrix_shape())
 
     def _df_as_matrices(self) -> Tensor:
         return self.df.reshape(tuple(self._batch_shape) + (1, 1))

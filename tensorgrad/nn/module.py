@@ -475,14 +475,30 @@ class Module:
     def to(self: M, *args: Any, **kwargs: Any) -> M:
         """Convert floating parameters and buffers to a dtype, in place; as PyTorch's
         ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``. The only
-        device is the CPU."""
+        device is the CPU. With ``memory_format``, the 4-d (``tg.channels_last``) or 5-d
+        (``tg.channels_last_3d``) parameters and buffers are laid out in it."""
+        memory_format = kwargs.pop("memory_format", None)
         dtype = _target_dtype(args, kwargs)
         if dtype is not None:
             if np.dtype(dtype).kind not in "fc":
                 raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                                 f"desired dtype={np.dtype(dtype)}")
             self._cast_floating(np.dtype(dtype))
+        if memory_format is not None:
+            self._lay_out(memory_format)
         return self
+
+    def _lay_out(self, memory_format: Any) -> None:
+        from .. import layouts
+
+        rank = {layouts.channels_last: 4, layouts.channels_last_3d: 5}.get(
+            layouts.checked(memory_format))
+        for module in self.modules():
+            for table in (module._parameters, module._buffers):
+                for tensor in table.values():
+                    if tensor is not None and tensor._data.ndim == rank:
+                        tensor._data = tensor.detach().contiguous(memory_format)._data.copy(
+                            order="K")
 
     def _cast_floating(self, dtype: np.dtype) -> None:
         for module in self.modules():
@@ -516,6 +532,10 @@ class Module:
     def cuda(self: M, device: Any = None) -> M:
         """Refused, as PyTorch's where there is no GPU: there is none here."""
         raise AssertionError("tensorgrad has no CUDA: it runs on the CPU only")
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing, as ``tensorgrad.compile``: the module runs as it is (PyTorch's compiles
+        its forward in place)."""
 
     def share_memory(self: M) -> M:
         """Each parameter's and buffer's values moved into memory shared with the processes

@@ -159,6 +159,8 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "interpolate, nearest": lambda L, x: _f(L).interpolate(x[None], scale_factor=2) ** 2,
     "interpolate, bilinear": lambda L, x: _f(L).interpolate(
         x[None, None], size=(5, 7), mode="bilinear", align_corners=True) ** 2,
+    "interpolate, bicubic": lambda L, x: _f(L).interpolate(
+        x[None, None], size=(7, 3), mode="bicubic") ** 2,
     "bilinear": lambda L, x: _f(L).bilinear(x[:, :3], x[:, 3:] ** 2, x[:2, :3, None] * x[0, :3],
                                             x[0, :2]),
     "cosine_similarity": lambda L, x: _f(L).cosine_similarity(x, x.flip(0)),

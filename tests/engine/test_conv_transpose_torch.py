@@ -221,7 +221,12 @@ INTERPOLATIONS = [
           ((2, 3, 4, 6), dict(size=(4, 11), mode="bilinear")),
           ((2, 3, 4, 6), dict(scale_factor=(2.5, 0.7), mode="bilinear")),
           ((1, 2, 3, 4, 5), dict(size=(5, 2, 8), mode="trilinear")),
-          ((1, 2, 3, 4, 5), dict(scale_factor=1.5, mode="trilinear"))]],
+          ((1, 2, 3, 4, 5), dict(scale_factor=1.5, mode="trilinear")),
+          ((2, 3, 4, 6), dict(size=(7, 9), mode="bicubic")),  # (a ViT's positions resized)
+          ((2, 3, 6, 5), dict(size=(3, 2), mode="bicubic")),
+          ((1, 2, 1, 3), dict(size=(4, 1), mode="bicubic")),
+          ((1, 2, 4, 4), dict(size=(4, 4), mode="bicubic")),
+          ((2, 3, 4, 6), dict(scale_factor=(1.7, 0.6), mode="bicubic"))]],
 ]
 
 

@@ -67,6 +67,27 @@ def test_like_factories_keep_shape_and_dtype():
     assert tensorgrad.full_like(x, 7).tolist() == [[7.0] * 3] * 2
 
 
+def test_randint_like_draws_whole_numbers_of_the_inputs_shape_and_dtype():
+    x = tensorgrad.zeros(2, 3, dtype=tensorgrad.float32)
+    drawn = tensorgrad.randint_like(x, 4)
+    assert drawn.shape == (2, 3) and drawn.dtype == np.float32
+    assert set(drawn.numpy().ravel()) <= {0.0, 1.0, 2.0, 3.0}
+    assert set(tensorgrad.randint_like(x, 5, 7).numpy().ravel()) <= {5.0, 6.0}
+    assert set(tensorgrad.randint_like(x, low=-2, high=-1).numpy().ravel()) == {-2.0}
+    assert tensorgrad.randint_like(x, 3, dtype=tensorgrad.long).dtype == np.int64
+    assert tensorgrad.randint_like(tensorgrad.tensor(1.0), 3).shape == ()
+    with pytest.raises(RuntimeError, match="below"):
+        tensorgrad.randint_like(x, 3, 2)
+    with pytest.raises(TypeError, match="randint_like"):
+        tensorgrad.randint_like(x)
+    flags = tensorgrad.zeros(3, dtype=tensorgrad.bool)
+    assert tensorgrad.randint_like(flags, 2).dtype == np.bool_
+    for dtype, low, high in ((tensorgrad.bool, 0, 3), (tensorgrad.uint8, -1, 5),
+                             (tensorgrad.int8, 0, 129), (tensorgrad.float16, 0, 70000)):
+        with pytest.raises(RuntimeError, match="out of bounds"):
+            tensorgrad.randint_like(tensorgrad.zeros(2, dtype=dtype), low, high)
+
+
 def test_requires_grad_only_for_floating_factories():
     assert tensorgrad.zeros(2, requires_grad=True).requires_grad
     with pytest.raises(RuntimeError, match="floating"):

@@ -172,6 +172,7 @@ def test_the_lazy_methods_work_first_through_a_subclass_and_the_class():
             "assert p.renorm(2, 0, 1.0).requires_grad\n"
             "assert callable(tensorgrad.Tensor.__dict__['vdot'])\n"
             "assert tensorgrad.Tensor.polygamma(tensorgrad.ones(1), 0).item() < 0\n"
+            "assert tensorgrad.Tensor.conj(tensorgrad.ones(1)).item() == 1\n"
             "assert all(callable(v) for v in vars(tensorgrad.Tensor).values()\n"
             "           if type(v).__name__ == '_Later')\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60,

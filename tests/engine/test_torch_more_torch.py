@@ -393,6 +393,16 @@ def test_finfo_iinfo_and_is_floating_point_match_torch(ours, theirs):
     assert x.nbytes == t.nbytes
 
 
+def test_finfo_of_bfloat16_matches_torch_though_no_tensor_holds_it():
+    got, expected = tg.finfo(tg.bfloat16), torch.finfo(torch.bfloat16)
+    for name in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(got, name) == getattr(expected, name), name
+        assert type(getattr(got, name)) is type(getattr(expected, name)), name
+    assert got.dtype == expected.dtype and repr(got) == repr(expected)
+    with pytest.raises(TypeError, match="bfloat16"):
+        tg.zeros(2, dtype=tg.bfloat16)
+
+
 def test_finfo_of_the_default_dtype_follows_it_as_torch():
     assert repr(tg.finfo()) == repr(torch.finfo())  # both float64 here
     previous = tg.get_default_dtype()

@@ -30,6 +30,19 @@ def test_jit_gives_back_what_it_is_given_and_its_decorators_change_nothing():
         tg.jit.save(layer, "model.pt")
 
 
+def test_compiler_reports_no_compiling_and_its_decorators_change_nothing():
+    assert not tg.compiler.is_compiling() and not tg.compiler.is_dynamo_compiling()
+    assert not tg.compiler.is_exporting() and tg.compiler.reset() is None
+
+    def f(x):
+        return x + 1
+
+    assert tg.compiler.disable(f) is f and tg.compiler.disable(recursive=False)(f) is f
+    assert tg.compiler.allow_in_graph(f) is f and tg.compiler.assume_constant_result(f) is f
+    layer = tg.nn.Linear(2, 1)
+    assert layer.compile(mode="max-autotune") is None and layer(tg.ones(1, 2)).shape == (1, 1)
+
+
 CLOSE_CASES = [  # (actual, expected, passes)
     (lambda m: m.tensor([1.0, 2.0], dtype=m.float64), lambda m: m.tensor([1.0, 2.0 + 1e-8],
                                                                          dtype=m.float64), True),
