@@ -12,6 +12,7 @@ from ..dtypes import finfo
 from ..gamma import digamma_array, lgamma_array
 from ..random import rng
 from ..size import Size
+from ..special_more import gammainc_array
 from ..tensor import Context, Function, Tensor, quiet
 from . import constraints
 from .distribution import Distribution
@@ -49,51 +50,6 @@ def _standard_gamma_grad_array(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
             if done.all() or n > 100_000:
                 break
     return -total
-
-
-def _gammainc_array(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The regularized lower incomplete gamma function P(a, x) (float64): its series below
-    x = a + 1, else 1 - Q(a, x) by Q's continued fraction (modified Lentz), each summed until
-    its terms no longer count."""
-    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
-    out = np.full(a.shape, np.nan)
-    with np.errstate(all="ignore"):
-        prefactor = np.exp(a * np.log(x) - x - lgamma_array(a))
-        series = (x < a + 1) & (x > 0)
-        if series.any():
-            aa, xx = a[series], x[series]
-            term = 1 / aa
-            total = term.copy()
-            for n in range(1, 100_000):
-                term = term * xx / (aa + n)
-                total = total + term
-                if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
-                    break
-            out[series] = total * prefactor[series]
-        fraction = (x >= a + 1) & np.isfinite(x)
-        if fraction.any():
-            aa, xx = a[fraction], x[fraction]
-            tiny = 1e-300
-            b = xx + 1 - aa
-            c = np.full(aa.shape, 1 / tiny)
-            d = 1 / b
-            h = d.copy()
-            for i in range(1, 100_000):
-                an = -i * (i - aa)
-                b = b + 2
-                d = an * d + b
-                d = np.where(np.abs(d) < tiny, tiny, d)
-                c = b + an / c
-                c = np.where(np.abs(c) < tiny, tiny, c)
-                d = 1 / d
-                delta = d * c
-                h = h * delta
-                if np.all(np.abs(delta - 1) <= 1e-16):
-                    break
-            out[fraction] = 1 - prefactor[fraction] * h
-    out = np.where(x == 0, 0.0, out)
-    out = np.where(x == np.inf, 1.0, out)
-    return np.where(np.isnan(a) | np.isnan(x) | (a <= 0) | (x < 0), np.nan, out)
 
 
 def _gammainc_grad_a_array(a: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -135,7 +91,7 @@ class _Gammainc(Function):
     @quiet
     def forward(ctx: Context, a: np.ndarray, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, x)
-        return _gammainc_array(a, x).astype(np.result_type(a, x))
+        return gammainc_array(a, x, False).astype(np.result_type(a, x))
 
     @staticmethod
     @quiet
