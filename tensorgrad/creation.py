@@ -359,9 +359,10 @@ def randint_like(input: Tensor, *bounds: Any, low: Any = None, high: Any = None,
         raise TypeError("randint_like(input, high) or randint_like(input, low, high)")
     shape, kind = _like(input, dtype)
     low_, high_ = (0, *bounds, *given) if len(bounds) + len(given) == 1 else (*bounds, *given)
+    # (Python numbers: an int beyond float64's range compares without NumPy's cast)
     smallest, largest = (0, 1) if kind.kind == "b" else (
-        (np.iinfo(kind).min, np.iinfo(kind).max) if kind.kind in "iu" else
-        (-np.finfo(kind).max, np.finfo(kind).max))
+        (int(np.iinfo(kind).min), int(np.iinfo(kind).max)) if kind.kind in "iu" else
+        (-float(np.finfo(kind).max), float(np.finfo(kind).max)))
     if operator.index(high_) - 1 > largest:
         raise RuntimeError(f"randint_like: to - 1 is out of bounds for {kind}: "
                            f"{high_} - 1 > {largest}")
