@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Function, Tensor, _owner, as_leaf, tensor_of
+from .tensor import Function, Tensor, _owner, as_leaf, strided_places, tensor_of
 
 
 def _storage(data: np.ndarray) -> tuple[np.ndarray, int]:
@@ -25,15 +25,6 @@ def _storage(data: np.ndarray) -> tuple[np.ndarray, int]:
     flat = np.lib.stride_tricks.as_strided(owner, (size,), (data.itemsize,))
     start = (data.__array_interface__["data"][0] - owner.__array_interface__["data"][0])
     return flat, start // data.itemsize
-
-
-def _places(shape: Sequence[int], steps: Sequence[int], offset: int) -> np.ndarray:
-    """Where in the storage each entry of a strided view of ``shape`` lies."""
-    at = np.full((1,) * len(shape), offset, np.int64)
-    for d, (n, step) in enumerate(zip(shape, steps)):
-        at = at + (np.arange(n, dtype=np.int64) * step).reshape(
-            (-1,) + (1,) * (len(shape) - d - 1))
-    return np.broadcast_to(at, tuple(shape))
 
 
 class AsStrided(Function):
@@ -55,7 +46,7 @@ class AsStrided(Function):
                                f"storage offset {offset} need {needed} entries of storage, "
                                f"and it holds {flat.size}")
         ctx.storage, ctx.offset, ctx.size, ctx.stride = flat.size, offset, size, stride
-        ctx.input_places = _places(a.shape, [s // a.itemsize for s in a.strides], start)
+        ctx.input_places = strided_places(a.shape, [s // a.itemsize for s in a.strides], start)
         return np.lib.stride_tricks.as_strided(
             flat[offset:], size, tuple(s * a.itemsize for s in stride),
             writeable=a.flags.writeable)
@@ -63,7 +54,7 @@ class AsStrided(Function):
     @staticmethod
     def backward(ctx: Any, grad: np.ndarray) -> tuple:
         storage = np.zeros(ctx.storage, grad.dtype)
-        np.add.at(storage, _places(ctx.size, ctx.stride, ctx.offset), grad)
+        np.add.at(storage, strided_places(ctx.size, ctx.stride, ctx.offset), grad)
         return storage[ctx.input_places], None, None, None
 
 

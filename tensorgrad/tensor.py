@@ -50,8 +50,8 @@ in_place_writes: dict[int, int] = {}
 _newest_write = -1
 # The tensors an in-place op of the graph rewrote (``_rebase``), each with its versions as they
 # were before each write: (the sequence number the write came after, that version, the part of
-# the tensor's array written). An op that
-# used a tensor before a write sends its gradient to the version it saw, as PyTorch's do.
+# the tensor's array written). An op that used a tensor before a write sends its gradient to
+# the version it saw, as PyTorch's do.
 # By the tensor's id; an entry goes when its tensor does.
 _versions: dict[int, list[tuple[int, Tensor, np.ndarray]]] = {}
 # Arrays that numpy() gave out, sharing a tensor's memory, by the id of the array that owns it
@@ -535,7 +535,7 @@ def _as_it_was(a: Tensor, fn: Context) -> Tensor:
             seen = a._data[fn.saved_tensors[0]] if fn.__dict__["basic"] else \
                 fn.__dict__.get("view")
         if seen is not None and any(_overlap(seen, written) for _, written in later):
-            _used_before_written(fn)
+            _refuse_stale_view(fn)
     return later[0][0]
 
 
@@ -556,7 +556,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
         return True
 
 
-def _used_before_written(fn: Context) -> None:
+def _refuse_stale_view(fn: Context) -> None:
     raise RuntimeError(f"{fn.function.__name__} made a view of a tensor whose values an in-place "
                        "op then changed (through the tensor or another view of it): the "
                        "view's gradient would go to the values as they were; take the view "
@@ -3938,10 +3938,17 @@ def _places_in(view: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def _addresses(a: np.ndarray) -> np.ndarray:
     """The address of each entry of ``a`` in memory, as an array of ``a``'s shape."""
-    at = np.full((1,) * a.ndim, a.__array_interface__["data"][0], np.int64)
-    for d, (n, stride) in enumerate(zip(a.shape, a.strides)):
-        at = at + (np.arange(n, dtype=np.int64) * stride).reshape((-1,) + (1,) * (a.ndim - d - 1))
-    return np.broadcast_to(at, a.shape)
+    return strided_places(a.shape, a.strides, a.__array_interface__["data"][0])
+
+
+def strided_places(shape: Sequence[int], steps: Sequence[int], start: int) -> np.ndarray:
+    """Where each entry of a strided layout of ``shape`` lies: ``start`` plus its index times
+    ``steps`` along each dimension (in bytes or in entries, as ``steps`` and ``start`` are)."""
+    at = np.full((1,) * len(shape), start, np.int64)
+    for d, (n, step) in enumerate(zip(shape, steps)):
+        at = at + (np.arange(n, dtype=np.int64) * step).reshape(
+            (-1,) + (1,) * (len(shape) - d - 1))
+    return np.broadcast_to(at, tuple(shape))
 
 
 def _drawn(a: Tensor, name: str, draw: Callable[[], np.ndarray],
